@@ -1,0 +1,14 @@
+#!/bin/sh
+# The quick start: dependencies, the lab (Debian packages, namespaces, sshd per host), then the
+# main job against it.
+set -eu
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+  echo "ferry demo: the lab creates network namespaces and mounts, so run this as root" >&2
+  exit 64
+fi
+sh scripts/install.sh
+node bin/lab.mjs up
+echo
+echo "\$ ferry exec -i lab -- uname -a"
+node bin/ferry.mjs exec -i lab -- uname -a

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Installs the npm dependencies when they are missing or older than package-lock.json, so that
+# `npm test` and `npm run demo` work straight after `git clone`. Debian packages for the lab are
+# installed by `npm run lab -- up`, which needs root anyway.
+set -eu
+cd "$(dirname "$0")/.."
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  echo "ferry: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi

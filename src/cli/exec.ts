@@ -1,0 +1,120 @@
+import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
+import { chalk } from 'zx'
+import { loadInventory, selectHosts } from '../inventory/index.ts'
+import type { Host } from '../inventory/types.ts'
+import { Connector, mapLimit } from '../transport/connect.ts'
+import { UnreachableError } from '../transport/errors.ts'
+import { runLine } from '../shell/remote.ts'
+import { EXIT, UsageError, inventoryOptions } from './main.ts'
+
+interface HostResult {
+  name: string
+  status: 'ok' | 'failed' | 'unreachable'
+  exitCode?: number | null
+  signal?: string | null
+  stdout?: string
+  stderr?: string
+  reason?: string
+  error?: string
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1')
+  return n
+}
+
+export function execCommand() {
+  const [inventory, limit] = inventoryOptions()
+  return new Command('exec')
+    .description('Run an ad-hoc shell command on every selected host, in parallel (like `ansible -m shell`).')
+    .addOption(inventory)
+    .addOption(limit)
+    .option('-f, --forks <n>', 'hosts to run on at once', positiveInt, 20)
+    .option('-t, --timeout <seconds>', 'kill the command on a host after this many seconds', positiveInt)
+    .option('--accept-new', 'trust and record host keys not yet in known_hosts (trust on first use)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .argument('<command...>', 'the command line; it runs through /bin/sh -c on each host')
+    .addHelpText(
+      'after',
+      `
+Put -- before the command so its own flags are not read as ferry's.
+Output is grouped by host, in the order hosts finish. Secrets are shown as <secret>.
+
+Examples:
+  ferry exec -i lab -- uname -a
+  ferry exec -i prod --limit dc1 -- 'vtysh -c "show ip ospf neighbor"'
+  ferry exec -i prod --limit 'mesh,!server3' --format json -- sysctl net.inet.ip.forwarding
+
+Exit codes: 0 ok on every host, 1 the command failed somewhere, 4 a host was unreachable
+(nothing ran there), 64 bad invocation or inventory.`,
+    )
+    .action(async (words, opts) => {
+      const inv = await loadInventory(opts.inventory)
+      const hosts = selectHosts(inv, opts.limit)
+      if (hosts.length === 0) throw new UsageError(`--limit ${opts.limit ?? ''} selects no hosts`)
+      const line = words.join(' ')
+      const connector = new Connector(inv, { acceptNew: opts.acceptNew })
+      const json = opts.format === 'json'
+      const redact = (s: string) => inv.secrets.redact(s)
+
+      const runOn = async (host: Host): Promise<HostResult> => {
+        let result: HostResult
+        try {
+          const t = await connector.connect(host)
+          let p = runLine(t.$, line).nothrow()
+          if (opts.timeout) p = p.timeout(opts.timeout * 1000)
+          const out = await p
+          result = {
+            name: host.name,
+            status: out.exitCode === 0 ? 'ok' : 'failed',
+            exitCode: out.exitCode,
+            signal: out.signal,
+            stdout: redact(out.stdout),
+            stderr: redact(out.stderr),
+          }
+        } catch (err) {
+          result =
+            err instanceof UnreachableError
+              ? { name: host.name, status: 'unreachable', reason: err.reason, error: redact(err.detail) }
+              : { name: host.name, status: 'failed', error: redact((err as Error).message) }
+        }
+        if (!json) process.stdout.write(renderResult(host, result))
+        return result
+      }
+
+      let results: HostResult[]
+      try {
+        results = await mapLimit(hosts, opts.forks, runOn)
+      } finally {
+        await connector.close()
+      }
+      const summary = {
+        ok: results.filter((r) => r.status === 'ok').length,
+        failed: results.filter((r) => r.status === 'failed').length,
+        unreachable: results.filter((r) => r.status === 'unreachable').length,
+      }
+      if (json) process.stdout.write(`${JSON.stringify({ command: redact(line), hosts: results, summary }, null, 2)}\n`)
+      else process.stderr.write(`${summary.ok} ok, ${summary.failed} failed, ${summary.unreachable} unreachable\n`)
+      process.exitCode = summary.unreachable ? EXIT.unreachable : summary.failed ? EXIT.failed : EXIT.ok
+    })
+}
+
+function renderResult(host: Host, r: HostResult): string {
+  const color = !process.env.NO_COLOR && process.stdout.isTTY
+  const paint = (f: (s: string) => string, s: string) => (color ? f(s) : s)
+  let head: string
+  if (r.status === 'unreachable') head = paint(chalk.red.bold, `${r.name} | UNREACHABLE (${r.reason})`)
+  else if (r.error) head = paint(chalk.red.bold, `${r.name} | FAILED`)
+  else {
+    const rc = r.signal ? `killed by ${r.signal}` : `rc=${r.exitCode}`
+    head = r.status === 'ok' ? paint(chalk.green.bold, `${r.name} | ok | ${rc}`) : paint(chalk.red.bold, `${r.name} | FAILED | ${rc}`)
+  }
+  // Every output line carries the host name too, so `grep`ping interleaved logs stays easy.
+  const body = [r.error ?? '', r.stdout ?? '', r.stderr ? r.stderr : '']
+    .join('')
+    .split('\n')
+    .filter((l, i, all) => l !== '' || i < all.length - 1)
+    .map((l) => `${host.name} | ${l}`)
+  return `${head}\n${body.length ? `${body.join('\n')}\n` : ''}`
+}

@@ -1,0 +1,27 @@
+import { Command } from '@commander-js/extra-typings'
+import { loadInventory, renderInventory, selectHosts } from '../inventory/index.ts'
+import { inventoryOptions } from './main.ts'
+
+export function inventoryCommand() {
+  const [inventory, limit] = inventoryOptions()
+  return new Command('inventory')
+    .description('Validate an inventory and show its hosts, groups, links and effective vars. Contacts no host.')
+    .addOption(inventory)
+    .addOption(limit)
+    .option('--json', 'print JSON instead of text')
+    .addHelpText(
+      'after',
+      `
+Effective vars merge defaults.vars, then each group's vars in the host's group order, then the
+host's own vars. Secrets are listed by name and source and shown as <secret>; they are not read.
+An invalid inventory is reported as FILE:LINE:COL: reason, with exit code 64.
+
+Examples:
+  ferry inventory -i prod
+  ferry inventory -i inventory/openbsd-mesh.yaml --limit 'mesh,!fw2' --json`,
+    )
+    .action(async (opts) => {
+      const inv = await loadInventory(opts.inventory)
+      process.stdout.write(renderInventory(inv, selectHosts(inv, opts.limit), opts.json ? 'json' : 'text'))
+    })
+}

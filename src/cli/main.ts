@@ -1,0 +1,62 @@
+import { Command, CommanderError, Option } from '@commander-js/extra-typings'
+import { InventoryError, SelectionError, EXIT_USAGE } from '../inventory/index.ts'
+import { execCommand } from './exec.ts'
+import { inventoryCommand } from './inventory.ts'
+
+export const EXIT = { ok: 0, failed: 1, pending: 2, rollbackFailed: 3, unreachable: 4, usage: EXIT_USAGE } as const
+
+/** Thrown by commands for bad input found before any host is contacted. */
+export class UsageError extends Error {}
+
+export function program(): Command {
+  const cli = new Command('ferry')
+    .description('Agentless orchestration for meshes of FreeBSD, OpenBSD and Linux routers and jail hosts.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Inventories are YAML files: -i NAME reads inventory/NAME.yaml, -i PATH reads that file.
+Host keys are checked strictly against ~/.ssh/known_hosts and the inventory's known_hosts.
+
+Examples:
+  ferry inventory -i prod                     hosts, groups and effective vars
+  ferry exec -i prod -- uname -a              run a command on every host
+  ferry exec -i prod --limit 'dc1,!server3' -- ospfctl show neighbor
+
+Exit codes: 0 ok, 1 a host failed, 4 hosts unreachable, 64 bad invocation or inventory.`,
+    )
+  cli.addCommand(execCommand())
+  cli.addCommand(inventoryCommand())
+  return cli
+}
+
+/** Shared by every command that reads an inventory. */
+export function inventoryOptions() {
+  return [
+    new Option('-i, --inventory <name|path>', 'inventory name (inventory/NAME.yaml) or path to a YAML file').makeOptionMandatory(),
+    new Option('-l, --limit <pattern>', "hosts, groups or globs, comma-separated; '!x' excludes, '&x' intersects"),
+  ] as const
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = program()
+  cli.exitOverride()
+  cli.configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  for (const sub of cli.commands) sub.exitOverride()
+  try {
+    await cli.parseAsync(argv)
+    return Number(process.exitCode ?? 0)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; everything else commander rejects is a bad invocation.
+      return err.exitCode === 0 ? 0 : EXIT.usage
+    }
+    if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError) {
+      process.stderr.write(`ferry: ${err.message}\n`)
+      return EXIT.usage
+    }
+    process.stderr.write(`ferry: ${(err as Error).stack ?? err}\n`)
+    return EXIT.failed
+  }
+}

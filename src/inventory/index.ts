@@ -1,0 +1,6 @@
+export type { Become, ExternalJump, Host, Inventory, Jail, Link, Location, Os, SecretStore } from './types.ts'
+export { EXIT_USAGE, InventoryError, formatProblem, type Problem } from './errors.ts'
+export { inventoryPath, loadInventory } from './load.ts'
+export { REDACTED } from './secrets.ts'
+export { SelectionError, selectHosts } from './select.ts'
+export { renderInventory } from './show.ts'

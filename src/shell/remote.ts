@@ -1,0 +1,217 @@
+// zx's `$`, pointed at a host. zx lets us swap its `spawn`, `quote` and `kill`; we hand it a
+// child-process look-alike whose streams are an SSH channel (or a local process), so runbooks
+// get zx's real ProcessPromise/ProcessOutput, `nothrow`, `quiet`, `timeout` and `within`.
+
+import { EventEmitter } from 'node:events'
+import { PassThrough, type Readable, type Writable } from 'node:stream'
+import { randomBytes } from 'node:crypto'
+import { $ as zx$, type Shell, type ProcessPromise } from 'zx'
+import { quote } from './quote.ts'
+import type { Become } from '../inventory/types.ts'
+
+/** A running command: what a transport gives back for one `sh -c`. */
+export interface Execution {
+  stdin: Writable
+  stdout: Readable
+  stderr: Readable
+  /** Settles once the command has exited and its output streams have ended. */
+  exited: Promise<{ code: number | null; signal: string | null }>
+  /** Drops the channel (or pipes) without waiting for the command. */
+  abort(): void
+}
+
+/**
+ * Runs one complete shell line on the host, read by the login shell as sshd would. `control`
+ * marks ferry's own short housekeeping commands (kills), which must not queue behind the very
+ * commands they are meant to stop.
+ */
+export type Executor = (line: string, opts?: { control?: boolean }) => Promise<Execution>
+
+interface Started extends Execution {
+  kill(signal: string): Promise<void>
+}
+
+const GROUP_TAG = 'ferry-pgid:'
+
+export interface BecomeConfig {
+  method: Exclude<Become, 'none'>
+  /** Resolved lazily so hosts that never escalate never touch the secret. */
+  password?: () => Promise<string>
+}
+
+export interface ShellOptions {
+  /** Names the host in errors and fake pids. */
+  host: string
+  /** The interpreter for commands on the target: POSIX `/bin/sh` unless a test asks otherwise. */
+  shell?: string
+  become?: BecomeConfig
+}
+
+const running = new Map<string, Started>()
+let sequence = 0
+
+// ProcessPromise.kill() (and so .timeout()) calls the kill of whatever zx context is current at
+// that moment, often the global one rather than our shell's. So the global kill learns to route
+// our string pids to their host and hands every numeric pid to zx's own kill, unchanged.
+const localKill = zx$.kill
+async function kill(pid: string | number, signal?: string): Promise<void> {
+  const execution = running.get(String(pid))
+  if (execution) return void (await execution.kill(signal ?? 'SIGTERM'))
+  return localKill(pid as never, signal as never)
+}
+zx$.kill = kill as typeof zx$.kill
+
+/** Returns a zx `$` whose commands run through `execute`. */
+export function createShell(execute: Executor, opts: ShellOptions): Shell {
+  const shell = opts.shell ?? '/bin/sh'
+  const spawn = (command: string) => {
+    // A string pid cannot collide with a local process's number, so a kill meant for a remote
+    // command can never signal something on the controller.
+    const pid = `${opts.host}#${++sequence}`
+    return new HostProcess(pid, startCommand(execute, command, shell, opts.become))
+  }
+  return zx$({
+    spawn: spawn as never,
+    spawnSync: (() => {
+      throw new Error('ferry runs remote commands asynchronously: use await $`…`, not $.sync')
+    }) as never,
+    quote,
+    // zx prepends bash's `set -euo pipefail;`, which dash rejects; targets get plain POSIX sh.
+    prefix: '',
+    postfix: '',
+    kill: kill as never,
+    // Remote stderr must not spill onto the controller's terminal mid-listr; callers read it
+    // from the ProcessOutput, or opt in with .quiet(false).
+    quiet: true,
+    verbose: false,
+  }) as unknown as Shell
+}
+
+/** Runs a shell line as-is (no interpolation): for `ferry exec` and other user-typed commands. */
+export function runLine($: Shell, line: string): ProcessPromise {
+  const pieces = Object.assign([line], { raw: [line] }) as TemplateStringsArray
+  return $(pieces)
+}
+
+/**
+ * Every command line first reports its process group on stderr. sshd gives each session its own
+ * group, but many sshds refuse the SSH "signal" request (OpenSSH: "session signalling requires
+ * privilege separation"), so a kill is `kill -- -PGID` over a control channel instead.
+ *
+ * With become, sudo/doas get the password on stdin, never in argv: the escalated shell prints a
+ * random marker once it runs, and until then stderr is watched for our random prompt and the
+ * caller's stdin is held back, so it cannot be taken for the password.
+ */
+async function startCommand(execute: Executor, command: string, shell: string, become: BecomeConfig | undefined, control = false): Promise<Started> {
+  const token = randomBytes(8).toString('hex')
+  const prompt = `[ferry-become-${token}]`
+  const ready = `[ferry-ready-${token}]`
+  let body = `exec ${quote(shell)} -c ${quote(command)}`
+  if (become) body = `exec ${escalator(become, prompt)} ${quote(shell)} -c ${quote(`printf '%s\\n' ${quote(ready)} >&2; ${body}`)}`
+  const ex = await execute(`printf '%s\\n' "${GROUP_TAG}$$" >&2; ${body}`, { control })
+
+  const stdin = new PassThrough()
+  const stderr = new PassThrough()
+  let pgid: number | undefined
+  let pending = ''
+  let state: 'group' | 'become' | 'running' = 'group'
+  let answered = false
+  const step = async () => {
+    if (state === 'group') {
+      const eol = pending.indexOf('\n')
+      if (eol < 0) return
+      const m = new RegExp(`^${GROUP_TAG}(\\d+)$`).exec(pending.slice(0, eol))
+      if (m) pgid = Number(m[1])
+      pending = pending.slice(m ? eol + 1 : 0)
+      state = become ? 'become' : 'running'
+    }
+    if (state === 'become') {
+      if (pending.includes(prompt)) {
+        pending = pending.replace(prompt, '')
+        if (answered || !become!.password) {
+          stderr.write(`ferry: the ${become!.method} password was rejected\n`)
+          ex.abort()
+          return
+        }
+        answered = true
+        ex.stdin.write(`${await become!.password()}\n`)
+      }
+      const at = pending.indexOf(`${ready}\n`)
+      if (at < 0) return
+      // What sudo said before the marker ("Sorry, try again." etc.) only matters if it failed.
+      pending = answered ? pending.slice(at + ready.length + 1) : pending.replace(`${ready}\n`, '')
+      state = 'running'
+    }
+    stdin.pipe(ex.stdin)
+    stderr.write(pending)
+    pending = ''
+  }
+  ex.stderr.on('data', (chunk: Buffer) => {
+    if (state === 'running') return void stderr.write(chunk)
+    pending += chunk.toString('utf8')
+    void step()
+  })
+  ex.stderr.on('end', () => {
+    if (state !== 'running' && pending) stderr.write(pending)
+    stderr.end()
+  })
+  if (!become) stdin.pipe(ex.stdin)
+
+  const kill = async (signal: string) => {
+    if (pgid !== undefined) {
+      const name = signal.replace(/^SIG/, '')
+      const killer = await startCommand(execute, `kill -s ${name} -- -${pgid} 2>/dev/null`, shell, become, true)
+      killer.stdin.end()
+      killer.stdout.resume()
+      killer.stderr.resume()
+      await killer.exited
+    }
+    ex.abort()
+  }
+  return { ...ex, stdin, stderr, kill }
+}
+
+function escalator(become: BecomeConfig, prompt: string): string {
+  if (become.method === 'sudo') return become.password ? `sudo -S -p ${quote(prompt)} -u root --` : 'sudo -n -u root --'
+  // opendoas and OpenBSD's doas read a password only from a terminal, never from stdin; see README.
+  return 'doas -n -u root --'
+}
+
+/** Enough of ChildProcess for zx: pid, stdio streams, and 'exit' + 'close' with (code, signal). */
+class HostProcess extends EventEmitter {
+  readonly stdin = new PassThrough()
+  readonly stdout = new PassThrough()
+  readonly stderr = new PassThrough()
+
+  constructor(readonly pid: string, started: Promise<Started>) {
+    super()
+    started.then(
+      async (ex) => {
+        running.set(pid, ex)
+        this.stdin.pipe(ex.stdin)
+        ex.stdout.pipe(this.stdout)
+        ex.stderr.pipe(this.stderr)
+        const { code, signal } = await ex.exited
+        running.delete(pid)
+        await Promise.all([ended(this.stdout), ended(this.stderr)])
+        this.emit('exit', code, signal)
+        this.emit('close', code, signal)
+      },
+      (err: Error) => {
+        this.stdout.end()
+        this.stderr.end()
+        this.emit('error', err)
+        this.emit('close', null, null)
+      },
+    )
+  }
+
+  kill(signal = 'SIGTERM'): boolean {
+    void running.get(this.pid)?.kill(signal)
+    return true
+  }
+}
+
+function ended(stream: Readable): Promise<void> {
+  return stream.readableEnded ? Promise.resolve() : new Promise((resolve) => stream.once('end', resolve))
+}

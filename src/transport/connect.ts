@@ -1,0 +1,39 @@
+import type { Host, Inventory } from '../inventory/types.ts'
+import { LocalTransport } from './local.ts'
+import { SshPool, type SshOptions } from './ssh.ts'
+import type { Transport } from './transport.ts'
+
+/** Hands out one transport per host: local for `connection: local`, SSH otherwise. */
+export class Connector {
+  private readonly ssh: SshPool
+  private readonly local = new Map<string, LocalTransport>()
+
+  constructor(private readonly inventory: Inventory, options: SshOptions = {}) {
+    this.ssh = new SshPool(inventory, options)
+  }
+
+  async connect(host: Host): Promise<Transport> {
+    if (host.connection !== 'local') return this.ssh.connect(host)
+    let t = this.local.get(host.name)
+    if (!t) this.local.set(host.name, (t = new LocalTransport(host.name, host, this.inventory)))
+    return t
+  }
+
+  close(): Promise<void> {
+    return this.ssh.close()
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping results in input order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await fn(items[i]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  return results
+}

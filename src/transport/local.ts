@@ -1,0 +1,39 @@
+// The controller itself as a host, for runbooks that prepare things locally and for tests.
+import { spawn } from 'node:child_process'
+import type { Host, Inventory } from '../inventory/types.ts'
+import { createShell, type Execution } from '../shell/remote.ts'
+import { becomeFor, type Transport } from './transport.ts'
+
+export class LocalTransport implements Transport {
+  readonly $
+  readonly stats = { channels: 0 }
+
+  constructor(readonly name: string, host?: Host, inventory?: Inventory) {
+    const become = host && inventory ? becomeFor(host, inventory) : undefined
+    this.$ = createShell((command) => this.execute(command), { host: name, become })
+  }
+
+  async execute(command: string): Promise<Execution> {
+    this.stats.channels++
+    // Same shape as over SSH: the login shell (here /bin/sh) reads the line we built.
+    // Its own process group, as sshd gives each session, so `kill -- -PGID` reaches the whole
+    // pipeline and not just the outer shell (whose children would hold our pipes open).
+    const child = spawn('/bin/sh', ['-c', command], { stdio: 'pipe', detached: true })
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', (code, signal) => resolve({ code, signal }))
+    })
+    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, abort: () => killGroup(child.pid, 'KILL') }
+  }
+
+  async close(): Promise<void> {}
+}
+
+function killGroup(pid: number | undefined, signal: string): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, `SIG${signal.replace(/^SIG/, '')}` as NodeJS.Signals)
+  } catch {
+    // Already gone.
+  }
+}

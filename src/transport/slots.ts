@@ -1,0 +1,23 @@
+/** A counting semaphore: `acquire` resolves with a release function once a slot is free. */
+export class Slots {
+  private free: number
+  private readonly waiting: Array<() => void> = []
+
+  constructor(size: number) {
+    this.free = size
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--
+    else await new Promise<void>((resolve) => this.waiting.push(resolve))
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.waiting.shift()
+      // Hand the slot straight to the next waiter rather than freeing it, so it cannot be stolen.
+      if (next) next()
+      else this.free++
+    }
+  }
+}

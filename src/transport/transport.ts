@@ -1,0 +1,19 @@
+import type { Shell } from 'zx'
+import type { Host, Inventory } from '../inventory/types.ts'
+import type { BecomeConfig } from '../shell/remote.ts'
+
+/** A connected host. Everything above the transport layer talks to hosts only through `$`. */
+export interface Transport {
+  readonly name: string
+  /** zx's `$`, running each command on the host through `sh -c`, escalated when the host says so. */
+  readonly $: Shell
+  /** Channels (or local processes) opened so far: each is one round trip. */
+  readonly stats: { channels: number }
+  close(): Promise<void>
+}
+
+export function becomeFor(host: Host, inventory: Inventory): BecomeConfig | undefined {
+  if (host.become === 'none') return undefined
+  const secret = host.becomePassword
+  return { method: host.become, password: secret ? () => inventory.secrets.get(secret) : undefined }
+}

@@ -1,0 +1,270 @@
+// SSH transport and remote $, end to end against lab hosts: real sshd, real dash/bash/mksh.
+import { afterAll, describe, expect } from 'vitest'
+import { createServer, connect, type Server } from 'node:net'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { loadInventory } from '../../src/inventory/index.ts'
+import { SshPool, MAX_CHANNELS } from '../../src/transport/ssh.ts'
+import { createShell } from '../../src/shell/remote.ts'
+import { corpus, MARKER_DIR } from '../fixtures/injection-corpus.ts'
+import { ADDRESSES, ferry, labIt as it, labKnownHostsLine, labYaml, tempDir, writeInventory } from './helpers.ts'
+
+const pools: SshPool[] = []
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()))
+})
+
+async function connectTo(yaml: string, host: string, opts = {}) {
+  const inv = await loadInventory(writeInventory(yaml))
+  const pool = new SshPool(inv, opts)
+  pools.push(pool)
+  return { inv, conn: await pool.connect(inv.hosts.find((h) => h.name === host)!) }
+}
+
+describe('ferry exec', () => {
+  it('reaches the 5 lab hosts and names each one in its output', async () => {
+    const r = await ferry(['exec', '-i', 'lab', '--limit', 'mesh', '--', 'uname', '-n'])
+    expect(r.code).toBe(0)
+    for (const h of ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']) {
+      expect(r.stdout).toContain(`${h} | ok | rc=0`)
+      expect(r.stdout).toContain(`${h} | ${h}\n`)
+    }
+    expect(r.stdout).not.toContain('far1')
+  })
+
+  it('reaches a host behind the jump host, which the controller cannot reach itself', async () => {
+    const direct = await new Promise<string>((resolve) => {
+      const s = connect({ host: ADDRESSES.far1!, port: 22, timeout: 1000 })
+      s.once('connect', () => (s.destroy(), resolve('connected')))
+      s.once('timeout', () => (s.destroy(), resolve('timeout')))
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'))
+    })
+    expect(direct).not.toBe('connected')
+    const r = await ferry(['exec', '-i', 'lab', '--limit', 'far1', '--format', 'json', '--', 'hostname; ip -4 -o addr show eth0'])
+    expect(r.code).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out.hosts[0].stdout).toMatch(/^far1\n.*198\.18\.1\.21/s)
+  })
+
+  it('exits 1 when the command fails on a host, and reports its exit code', async () => {
+    const r = await ferry(['exec', '-i', 'lab', '--limit', 'lab1,lab2', '--format', 'json', '--', 'test "$(hostname)" = lab1'])
+    expect(r.code).toBe(1)
+    const byName = Object.fromEntries(JSON.parse(r.stdout).hosts.map((h: { name: string }) => [h.name, h]))
+    expect(byName.lab1).toMatchObject({ status: 'ok', exitCode: 0 })
+    expect(byName.lab2).toMatchObject({ status: 'failed', exitCode: 1 })
+  })
+})
+
+describe('remote $ quoting', () => {
+  // root's login shell on the lab is bash, ferry's is dash; the interpreter under `sh -c` is
+  // varied separately, so both the outer and the inner parse see every string.
+  const cases = [
+    { user: 'root', shell: '/bin/sh' },
+    { user: 'root', shell: '/bin/bash' },
+    { user: 'root', shell: '/bin/mksh' },
+    { user: 'ferry', shell: '/bin/sh' },
+  ]
+  it.each(cases)('$user@lab2 with $shell: every corpus string arrives byte-identical and nothing is injected', async ({ user, shell }) => {
+    expect(corpus.length).toBeGreaterThanOrEqual(40)
+    const { conn } = await connectTo(labYaml(['lab2'], { defaults: `  user: ${user}` }), 'lab2')
+    const $ = createShell((c) => conn.execute(c), { host: 'lab2', shell })
+    await $`rm -rf ${MARKER_DIR} && mkdir -p ${MARKER_DIR}`
+    for (const s of corpus) {
+      const out = await $`printf %s ${s}`
+      expect(out.buffer().equals(Buffer.from(s)), `string ${JSON.stringify(s.slice(0, 40))}`).toBe(true)
+    }
+    expect((await $`ls -A ${MARKER_DIR}`).stdout).toBe('')
+    await $`rm -rf ${MARKER_DIR}` // /tmp is sticky: the next user could not replace it
+    // And the login shell really was the one we meant.
+    expect((await conn.$`ps -o comm= -p $PPID`.nothrow()).stdout.trim()).toMatch(user === 'root' ? /bash|sshd/ : /sh|sshd/)
+  })
+
+  it('with mksh as the login shell too', async () => {
+    const { conn: root } = await connectTo(labYaml(['lab3']), 'lab3')
+    await root.$`usermod -s /bin/mksh ferry`
+    try {
+      const { conn } = await connectTo(labYaml(['lab3'], { defaults: '  user: ferry' }), 'lab3')
+      expect((await conn.$`getent passwd ferry`).stdout.trim()).toMatch(/:\/bin\/mksh$/)
+      await conn.$`rm -rf ${MARKER_DIR} && mkdir -p ${MARKER_DIR}`
+      for (const s of corpus) expect((await conn.$`printf %s ${s}`).buffer().equals(Buffer.from(s))).toBe(true)
+      expect((await conn.$`ls -A ${MARKER_DIR}`).stdout).toBe('')
+      await conn.$`rm -rf ${MARKER_DIR}`
+    } finally {
+      await root.$`usermod -s /bin/sh ferry`
+    }
+  })
+})
+
+describe('SSH connection', () => {
+  it(`multiplexes many commands over one connection, never more than ${MAX_CHANNELS} channels at once`, async () => {
+    const { conn } = await connectTo(labYaml(['lab1']), 'lab1')
+    const before = conn.stats.channels
+    let open = 0
+    let peak = 0
+    const execute = conn.execute.bind(conn)
+    const $ = createShell(async (c) => {
+      const ex = await execute(c)
+      peak = Math.max(peak, ++open)
+      void ex.exited.then(() => open--)
+      return ex
+    }, { host: 'lab1' })
+    const outs = await Promise.all(Array.from({ length: 24 }, (_, i) => $`sleep 0.2; echo ${i}`))
+    expect(outs.map((o) => o.stdout.trim())).toEqual(Array.from({ length: 24 }, (_, i) => String(i)))
+    expect(peak).toBe(MAX_CHANNELS)
+    expect(conn.stats.channels - before).toBe(24)
+  })
+
+  it('passes stdin, reports exit codes, and kills a command at its timeout', async () => {
+    const { conn } = await connectTo(labYaml(['lab1']), 'lab1')
+    expect((await conn.$({ input: 'a\nb\n' })`wc -l`).stdout.trim()).toBe('2')
+    await expect(conn.$`echo bad >&2; exit 7`).rejects.toMatchObject({ exitCode: 7, stderr: 'bad\n' })
+    const started = Date.now()
+    const out = await conn.$`sleep 30`.timeout(300).nothrow()
+    expect(out.ok).toBe(false)
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
+  it('honours ~/.ssh/config through ssh -G (HostName aliases)', async () => {
+    const dir = tempDir()
+    const config = join(dir, 'ssh_config')
+    writeFileSync(config, `Host lab3-alias\n  HostName ${ADDRESSES.lab3}\n`)
+    const inv = writeInventory(labYaml([]) + '  viaalias: { address: lab3-alias }\n', dir)
+    const r = await ferry(['exec', '-i', inv, '--', 'hostname'], { env: { FERRY_SSH_CONFIG: config } })
+    expect(r.stdout).toContain('viaalias | lab3')
+    expect(r.code).toBe(0)
+  })
+})
+
+describe('host keys', () => {
+  it('refuses a host whose key differs from known_hosts: exit 4, both fingerprints, nothing runs', async () => {
+    const dir = tempDir()
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'impostor')])
+    const impostor = readFileSync(join(dir, 'impostor.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
+    writeFileSync(join(dir, 'known_hosts'), `${ADDRESSES.lab4} ${impostor}\n`)
+    const marker = `/tmp/ferry-mismatch-${process.pid}`
+    const inv = writeInventory(labYaml(['lab4']).replace(/known_hosts: .*/, 'known_hosts: known_hosts'), dir)
+    const r = await ferry(['exec', '-i', inv, '--', `touch ${marker}`])
+    expect(r.code).toBe(4)
+    const real = execFileSync('ssh-keygen', ['-lf', '-'], { input: labKnownHostsLine('lab4') }).toString().split(' ')[1]
+    const fake = execFileSync('ssh-keygen', ['-lf', join(dir, 'impostor.pub')]).toString().split(' ')[1]
+    expect(r.stdout).toContain('HOST KEY MISMATCH')
+    expect(r.stdout).toContain(real)
+    expect(r.stdout).toContain(fake)
+    const check = await ferry(['exec', '-i', 'lab', '--limit', 'lab4', '--', `test ! -e ${marker}`])
+    expect(check.code).toBe(0)
+  })
+
+  it('refuses an unknown key, and records it with --accept-new', async () => {
+    const dir = tempDir()
+    const kh = join(dir, 'known_hosts')
+    writeFileSync(kh, '')
+    const inv = writeInventory(labYaml(['lab5']).replace(/known_hosts: .*/, 'known_hosts: known_hosts'), dir)
+    const refused = await ferry(['exec', '-i', inv, '--', 'hostname'])
+    expect(refused.code).toBe(4)
+    expect(refused.stdout).toMatch(/hostkey-unknown[\s\S]*not in known_hosts[\s\S]*--accept-new/)
+    expect(readFileSync(kh, 'utf8')).toBe('')
+
+    const accepted = await ferry(['exec', '-i', inv, '--accept-new', '--', 'hostname'])
+    expect(accepted.code).toBe(0)
+    expect(readFileSync(kh, 'utf8').trim()).toBe(labKnownHostsLine('lab5').trim())
+
+    const strict = await ferry(['exec', '-i', inv, '--', 'hostname'])
+    expect(strict.code).toBe(0)
+    expect(strict.stdout).toContain('lab5 | lab5')
+  })
+
+  it('matches hashed known_hosts entries written by ssh-keygen -H', async () => {
+    const dir = tempDir()
+    const kh = join(dir, 'known_hosts')
+    writeFileSync(kh, `${labKnownHostsLine('lab1')}\n${labKnownHostsLine('lab2')}\n`)
+    execFileSync('ssh-keygen', ['-q', '-H', '-f', kh])
+    expect(readFileSync(kh, 'utf8')).not.toContain(ADDRESSES.lab1)
+    const inv = writeInventory(labYaml(['lab1', 'lab2']).replace(/known_hosts: .*/, 'known_hosts: known_hosts'), dir)
+    const r = await ferry(['exec', '-i', inv, '--', 'hostname'])
+    expect(r.code).toBe(0)
+  })
+})
+
+describe('unreachable hosts get distinct reasons', () => {
+  let silent: Server
+  afterAll(() => silent?.close())
+
+  it('auth failed, refused, handshake timeout and DNS each say what happened (exit 4)', async () => {
+    const dir = tempDir()
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'stranger')])
+    // A listener on loopback that accepts and never speaks SSH: the handshake must time out.
+    silent = createServer(() => {}).listen(0, '127.0.0.1')
+    await new Promise((r) => silent.once('listening', r))
+    const port = (silent.address() as { port: number }).port
+    const inv = writeInventory(
+      [
+        'defaults:',
+        `  known_hosts: ${join(dir, 'none')}`,
+        '  connect_timeout: 2',
+        'hosts:',
+        `  badauth: { address: ${ADDRESSES.lab1}, identity: ${join(dir, 'stranger')}, known_hosts: ${join(dir, 'kh')} }`,
+        `  refused: { address: ${ADDRESSES.lab2}, port: 2222 }`,
+        `  silent: { address: 127.0.0.1, port: ${port} }`,
+      ].join('\n') + '\n',
+      dir,
+    )
+    writeFileSync(join(dir, 'kh'), `${labKnownHostsLine('lab1')}\n`)
+    const r = await ferry(['exec', '-i', inv, '--format', 'json', '--', 'true'], { env: { SSH_AUTH_SOCK: '' } })
+    expect(r.code).toBe(4)
+    const reasons = Object.fromEntries(JSON.parse(r.stdout).hosts.map((h: { name: string; reason: string; error: string }) => [h.name, h]))
+    expect(reasons.badauth).toMatchObject({ status: 'unreachable', reason: 'auth' })
+    expect(reasons.badauth.error).toContain(join(dir, 'stranger'))
+    expect(reasons.refused).toMatchObject({ status: 'unreachable', reason: 'refused' })
+    expect(reasons.silent).toMatchObject({ status: 'unreachable', reason: 'timeout' })
+  })
+
+  it('a name that does not resolve is a DNS error', async () => {
+    // In a fresh, empty network namespace the lookup fails locally: no query leaves the machine.
+    const inv = writeInventory(`hosts:\n  ghost: { address: ghost.invalid }\n`)
+    const r = await ferry(['exec', '-i', inv, '--format', 'json', '--', 'true'], { wrap: ['unshare', '--net'] })
+    expect(r.code).toBe(4)
+    expect(JSON.parse(r.stdout).hosts[0]).toMatchObject({ reason: 'dns' })
+    expect(JSON.parse(r.stdout).hosts[0].error).toContain('ghost.invalid')
+  })
+})
+
+describe('become', () => {
+  const sudoYaml = (password: string) => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'pw'), `${password}\n`)
+    return writeInventory(labYaml(['lab1'], { defaults: '  user: ferry\n  become: sudo\n  become_password: pw', tail: 'secrets:\n  pw: file:pw\n' }), dir)
+  }
+  const labPassword = () => readFileSync('/run/ferry-lab/become_password', 'utf8').trim()
+
+  it('sudo with the password on stdin: root, and the password in no process argv', async () => {
+    const inv = await loadInventory(sudoYaml(labPassword()))
+    const pool = new SshPool(inv)
+    pools.push(pool)
+    const conn = await pool.connect(inv.hosts[0]!)
+    expect((await conn.$`id -u`).stdout.trim()).toBe('0')
+    expect((await conn.$({ input: 'piped through\n' })`cat`).stdout).toBe('piped through\n')
+    const sleeper = conn.$`sleep 3`
+    await new Promise((r) => setTimeout(r, 800))
+    const { conn: root } = await connectTo(labYaml(['lab1']), 'lab1')
+    const ps = (await root.$`ps -eo args`).stdout
+    expect(ps).toContain('sleep 3')
+    expect(ps).not.toContain(labPassword())
+    await sleeper
+  })
+
+  it('a wrong sudo password fails clearly instead of hanging', async () => {
+    const r = await ferry(['exec', '-i', sudoYaml('not-the-password'), '--timeout', '20', '--', 'id -u'])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('password was rejected')
+    expect(r.stdout).not.toContain('not-the-password')
+  })
+
+  it('sudo without a configured password fails fast (sudo -n) rather than prompting', async () => {
+    const inv = writeInventory(labYaml(['lab1'], { defaults: '  user: ferry\n  become: sudo' }))
+    const r = await ferry(['exec', '-i', inv, '--timeout', '20', '--', 'id -u'])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/password is required/)
+  })
+})
+
