@@ -44,6 +44,8 @@ interface Endpoint {
 
 export class SshPool {
   private readonly connections = new Map<string, Promise<SshConnection>>()
+  /** Every client dialled, including external jump hops that no SshConnection wraps. */
+  private readonly clients: Client[] = []
 
   constructor(
     private readonly inventory: Inventory,
@@ -61,9 +63,8 @@ export class SshPool {
   }
 
   async close(): Promise<void> {
-    const all = [...this.connections.values()]
     this.connections.clear()
-    await Promise.all(all.map((p) => p.then((c) => c.close(), () => {})))
+    for (const client of this.clients.splice(0)) client.end()
   }
 
   /** Dials `hop` (the target itself, or a jump host on its way), verifying its host key. */
@@ -78,6 +79,7 @@ export class SshPool {
     const where = `${hop.user}@${address}:${hop.port}${hop === target ? '' : ` (jump host for ${target.name})`}`
 
     const client = new Client()
+    this.clients.push(client)
     let refusal: UnreachableError | undefined
     const verify = (key: Buffer): boolean => {
       const verdict = knownHosts.check(keyName, hop.port, key)

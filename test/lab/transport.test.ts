@@ -8,7 +8,7 @@ import { loadInventory } from '../../src/inventory/index.ts'
 import { SshPool, MAX_CHANNELS } from '../../src/transport/ssh.ts'
 import { createShell } from '../../src/shell/remote.ts'
 import { corpus, MARKER_DIR } from '../fixtures/injection-corpus.ts'
-import { ADDRESSES, ferry, labIt as it, labKnownHostsLine, labYaml, tempDir, writeInventory } from './helpers.ts'
+import { ADDRESSES, LAB_KEY, ferry, labIt as it, labKnownHostsLine, labYaml, tempDir, writeInventory } from './helpers.ts'
 
 const pools: SshPool[] = []
 afterAll(async () => {
@@ -132,6 +132,44 @@ describe('SSH connection', () => {
     const inv = writeInventory(labYaml([]) + '  viaalias: { address: lab3-alias }\n', dir)
     const r = await ferry(['exec', '-i', inv, '--', 'hostname'], { env: { FERRY_SSH_CONFIG: config } })
     expect(r.stdout).toContain('viaalias | lab3')
+    expect(r.code).toBe(0)
+  })
+})
+
+describe('auth and jumps', () => {
+  it('authenticates with keys from ssh-agent (SSH_AUTH_SOCK) when no identity file is given', async () => {
+    const dir = tempDir()
+    const sock = join(dir, 'agent.sock')
+    const agent = execFileSync('ssh-agent', ['-a', sock, '-s']).toString()
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent)![1])
+    try {
+      execFileSync('ssh-add', ['-q', LAB_KEY], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' })
+      const inv = writeInventory(labYaml(['lab2']).replace(/ {2}identity: .*\n/, ''), dir)
+      const r = await ferry(['exec', '-i', inv, '--', 'hostname'], { env: { SSH_AUTH_SOCK: sock, HOME: dir } })
+      expect(r.stdout).toContain('lab2 | lab2')
+      expect(r.code).toBe(0)
+      const without = await ferry(['exec', '-i', inv, '--', 'hostname'], { env: { SSH_AUTH_SOCK: '', HOME: dir } })
+      expect(without.code).toBe(4)
+      expect(without.stdout).toContain('(auth)')
+    } finally {
+      process.kill(pid)
+    }
+  })
+
+  it('follows a ProxyJump chain from ~/.ssh/config, verifying the hop', async () => {
+    const dir = tempDir()
+    const config = join(dir, 'ssh_config')
+    writeFileSync(config, `Host far-alias\n  HostName ${ADDRESSES.far1}\n  ProxyJump root@${ADDRESSES.lab1}:22\n`)
+    const inv = writeInventory(labYaml([]) + '  far: { address: far-alias }\n', dir)
+    const r = await ferry(['exec', '-i', inv, '--', 'hostname'], { env: { FERRY_SSH_CONFIG: config } })
+    expect(r.stdout).toContain('far | far1')
+    expect(r.code).toBe(0)
+  })
+
+  it('jumps through an external user@host:port hop named in the inventory', async () => {
+    const inv = writeInventory(labYaml([]) + `  far: { address: ${ADDRESSES.far1}, jump: root@${ADDRESSES.lab1}:22 }\n`)
+    const r = await ferry(['exec', '-i', inv, '--', 'hostname'])
+    expect(r.stdout).toContain('far | far1')
     expect(r.code).toBe(0)
   })
 })

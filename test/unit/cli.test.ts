@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:net'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -30,6 +30,17 @@ describe('help', () => {
     const r = await ferry(['exec', '--', 'true'])
     expect(r.code).toBe(64)
     expect(r.stderr).toContain("required option '-i, --inventory")
+  })
+})
+
+describe('local transport', () => {
+  it('ferry exec runs a connection: local host on the controller through /bin/sh', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-'))
+    writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
+    const r = await ferry(['exec', '-i', join(dir, 'inv.yaml'), '--format', 'json', '--', 'echo "$0" $((6*7)); hostname'])
+    expect(r.code).toBe(0)
+    const [host] = JSON.parse(r.stdout).hosts
+    expect(host.stdout).toBe(`/bin/sh 42\n${hostname()}\n`)
   })
 })
 
