@@ -14,7 +14,7 @@ export interface Execution {
   stdin: Writable
   stdout: Readable
   stderr: Readable
-  /** Settles once the command has exited and its output streams have ended. */
+  /** Settles once the command has exited (its code, or the signal that ended it). */
   exited: Promise<{ code: number | null; signal: string | null }>
   /** Drops the channel (or pipes) without waiting for the command. */
   abort(): void
@@ -94,38 +94,47 @@ export function runLine($: Shell, line: string): ProcessPromise {
 }
 
 /**
- * Every command line first reports its process group on stderr. sshd gives each session its own
- * group, but many sshds refuse the SSH "signal" request (OpenSSH: "session signalling requires
- * privilege separation"), so a kill is `kill -- -PGID` over a control channel instead.
+ * ferry frames every command line with a small stderr protocol, all markers carrying a random
+ * token so no command output can forge them:
  *
- * With become, sudo/doas get the password on stdin, never in argv: the escalated shell prints a
- * random marker once it runs, and until then stderr is watched for our random prompt and the
- * caller's stdin is held back, so it cannot be taken for the password.
+ * - First line: the login shell's pid, which sshd made a session (and process group) leader.
+ *   Many sshds refuse SSH's "signal" request (OpenSSH: "session signalling requires privilege
+ *   separation"), so a kill is `kill -- -PGID` over a control channel instead.
+ * - Last bytes: the command's exit code. sshd's exit-status message can race the channel close
+ *   (seen about once in 300 commands here) and some servers never send it; this cannot be lost.
+ * - With become: sudo gets the password on stdin, never in argv, in answer to our random prompt.
+ *   The escalated shell prints a ready marker; until then the caller's stdin is held back so it
+ *   cannot be taken for the password.
  */
 async function startCommand(execute: Executor, command: string, shell: string, become: BecomeConfig | undefined, control = false): Promise<Started> {
   const token = randomBytes(8).toString('hex')
   const prompt = `[ferry-become-${token}]`
-  const ready = `[ferry-ready-${token}]`
-  let body = `exec ${quote(shell)} -c ${quote(command)}`
-  if (become) body = `exec ${escalator(become, prompt)} ${quote(shell)} -c ${quote(`printf '%s\\n' ${quote(ready)} >&2; ${body}`)}`
-  const ex = await execute(`printf '%s\\n' "${GROUP_TAG}$$" >&2; ${body}`, { control })
+  const ready = `[ferry-ready-${token}]\n`
+  const rcMark = `[ferry-rc-${token}]`
+  let body = `${quote(shell)} -c ${quote(command)}`
+  if (become) body = `${escalator(become, prompt)} ${quote(shell)} -c ${quote(`printf '%s' ${quote(ready)} >&2; exec ${body}`)}`
+  const ex = await execute(`printf '${GROUP_TAG}%s\\n' "$$" >&2; ${body}; printf '%s%s\\n' ${quote(rcMark)} "$?" >&2`, { control })
 
   const stdin = new PassThrough()
   const stderr = new PassThrough()
   let pgid: number | undefined
+  let reported: number | undefined
+  // latin1 maps bytes to chars one to one, so splitting and rejoining never breaks UTF-8.
   let pending = ''
-  let state: 'group' | 'become' | 'running' = 'group'
+  let phase: 'group' | 'become' | 'running' = 'group'
   let answered = false
-  const step = async () => {
-    if (state === 'group') {
+  const keep = rcMark.length + 5 // the longest possible trailer: mark, three digits, newline
+
+  const consume = async () => {
+    if (phase === 'group') {
       const eol = pending.indexOf('\n')
       if (eol < 0) return
       const m = new RegExp(`^${GROUP_TAG}(\\d+)$`).exec(pending.slice(0, eol))
       if (m) pgid = Number(m[1])
       pending = pending.slice(m ? eol + 1 : 0)
-      state = become ? 'become' : 'running'
+      phase = become ? 'become' : 'running'
     }
-    if (state === 'become') {
+    if (phase === 'become') {
       if (pending.includes(prompt)) {
         pending = pending.replace(prompt, '')
         if (answered || !become!.password) {
@@ -136,27 +145,39 @@ async function startCommand(execute: Executor, command: string, shell: string, b
         answered = true
         ex.stdin.write(`${await become!.password()}\n`)
       }
-      const at = pending.indexOf(`${ready}\n`)
+      const at = pending.indexOf(ready)
       if (at < 0) return
       // What sudo said before the marker ("Sorry, try again." etc.) only matters if it failed.
-      pending = answered ? pending.slice(at + ready.length + 1) : pending.replace(`${ready}\n`, '')
-      state = 'running'
+      pending = answered ? pending.slice(at + ready.length) : pending.replace(ready, '')
+      phase = 'running'
+      stdin.pipe(ex.stdin)
     }
-    stdin.pipe(ex.stdin)
-    stderr.write(pending)
-    pending = ''
+    // Hold back just enough to recognise the exit-code trailer when the stream ends.
+    if (pending.length > keep) {
+      stderr.write(Buffer.from(pending.slice(0, -keep), 'latin1'))
+      pending = pending.slice(-keep)
+    }
   }
   ex.stderr.on('data', (chunk: Buffer) => {
-    if (state === 'running') return void stderr.write(chunk)
-    pending += chunk.toString('utf8')
-    void step()
+    pending += chunk.toString('latin1')
+    void consume()
   })
-  ex.stderr.on('end', () => {
-    if (state !== 'running' && pending) stderr.write(pending)
-    stderr.end()
-  })
+  const stderrDone = new Promise<void>((resolve) =>
+    ex.stderr.on('end', () => {
+      const m = new RegExp(`${rcMark.replace(/[[\]]/g, '\\$&')}(\\d+)\\n$`).exec(pending)
+      if (m) {
+        reported = Number(m[1])
+        pending = pending.slice(0, m.index)
+      }
+      stderr.end(Buffer.from(pending, 'latin1'))
+      resolve()
+    }),
+  )
   if (!become) stdin.pipe(ex.stdin)
 
+  const exited = Promise.all([ex.exited, stderrDone]).then(([status]) =>
+    reported === undefined ? status : { code: reported, signal: null },
+  )
   const kill = async (signal: string) => {
     if (pgid !== undefined) {
       const name = signal.replace(/^SIG/, '')
@@ -168,7 +189,7 @@ async function startCommand(execute: Executor, command: string, shell: string, b
     }
     ex.abort()
   }
-  return { ...ex, stdin, stderr, kill }
+  return { ...ex, stdin, stderr, exited, kill }
 }
 
 function escalator(become: BecomeConfig, prompt: string): string {

@@ -236,9 +236,7 @@ export class SshConnection implements Transport {
     this.stats.channels++
     let channel: ClientChannel
     try {
-      channel = await new Promise<ClientChannel>((resolve, reject) =>
-        this.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))),
-      )
+      channel = await this.openChannel(command)
     } catch (err) {
       release()
       throw err
@@ -260,6 +258,24 @@ export class SshConnection implements Transport {
       stderr: channel.stderr,
       exited,
       abort: () => channel.close(),
+    }
+  }
+
+  /**
+   * sshd counts a session until it has reaped the session's process, a moment after the channel
+   * closed, so a burst of commands can briefly meet "no more sessions" even within MaxSessions.
+   * That refusal is retried with backoff; anything else fails at once.
+   */
+  private async openChannel(command: string, attempt = 0): Promise<ClientChannel> {
+    try {
+      return await new Promise<ClientChannel>((resolve, reject) =>
+        // allowHalfOpen: otherwise ssh2 ends the stream as soon as output hits EOF.
+        this.client.exec(command, { allowHalfOpen: true }, (err, ch) => (err ? reject(err) : resolve(ch))),
+      )
+    } catch (err) {
+      if (attempt >= 8 || !/open failed/.test((err as Error).message)) throw err
+      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt))
+      return this.openChannel(command, attempt + 1)
     }
   }
 

@@ -115,6 +115,15 @@ describe('SSH connection', () => {
     expect(conn.stats.channels - before).toBe(24)
   })
 
+  it('never loses an exit code, even where sshd closes the channel before sending exit-status', async () => {
+    // Without ferry's own exit-code trailer, about 1 in 300 of these came back with no code.
+    const { conn } = await connectTo(labYaml(['lab2'], { defaults: '  user: ferry' }), 'lab2')
+    const codes = Array.from({ length: 400 }, (_, i) => i % 4)
+    const outs = await Promise.all(codes.map((c) => conn.$`printf x; printf 'é日' >&2; exit ${c}`.nothrow()))
+    expect(outs.map((o) => o.exitCode)).toEqual(codes)
+    expect(outs.every((o) => o.stdout === 'x' && o.stderr === 'é日')).toBe(true)
+  })
+
   it('passes stdin, reports exit codes, and kills a command at its timeout', async () => {
     const { conn } = await connectTo(labYaml(['lab1']), 'lab1')
     expect((await conn.$({ input: 'a\nb\n' })`wc -l`).stdout.trim()).toBe('2')

@@ -1,0 +1,521 @@
+// The test lab: a handful of Linux "routers" on this machine, each an ip netns with its own
+// mount + UTS namespace, copy-on-write root and sshd (see DESIGN.md "The test lab" and boot.sh).
+// Everything runs as root and touches the root namespace, so the code is defensive about what it
+// creates (only 198.18.0.0/23, only ferry-* names) and about what it stops (only PIDs that are
+// provably inside a lab host).
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+export const STATE_DIR = '/run/ferry-lab'
+export const REPO = fileURLToPath(new URL('..', import.meta.url))
+export const INVENTORY = path.join(REPO, 'inventory', 'lab.yaml')
+export const KNOWN_HOSTS = path.join(REPO, 'inventory', 'lab.known_hosts')
+const BOOT = path.join(REPO, 'lab', 'boot.sh')
+const STATE_FILE = path.join(STATE_DIR, 'state.json')
+
+const UNDERLAY = 'ferry-br0'
+const BEHIND = 'ferry-br1'
+const CONTROLLER_CIDR = '198.18.0.1/24'
+const LAB_RANGE = '198.18.0.0/23'
+// The controller has a default route, so without this a SYN to a far host would leave through
+// the uplink. An unreachable route keeps the traffic on this machine and makes it fail at once.
+const BEHIND_NET = '198.18.1.0/24'
+const PACKAGES = ['openssh-server', 'openssh-client', 'frr', 'openvpn', 'zfs-fuse', 'mksh', 'sudo', 'opendoas', 'iproute2', 'util-linux']
+// Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
+const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }
+
+export interface HostLink { veth: string; bridge: string; dev: string; cidr: string }
+export interface HostState {
+  name: string
+  netns: string
+  address: string
+  links: HostLink[]
+  /** The host a controller must go through; absent when the controller reaches it directly. */
+  jump?: string
+  /** sshd, the first process of the host. */
+  pid: number
+  zfsPid?: number
+}
+export interface LabState { hosts: Record<string, HostState>; zfs: boolean }
+export interface UpOptions { n?: number; zfs?: boolean; log?: (line: string) => void }
+export interface HostStatus { name: string; address: string; pid: number; alive: boolean; sshd: boolean; zfs: string | null }
+
+export class LabError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// small helpers
+
+function run(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', env: ENV, input, stdio: ['pipe', 'pipe', 'pipe'] })
+}
+
+const runAsync = promisify(execFile)
+
+/** Like run, but failures that mean "already gone" are fine (teardown is best-effort per item). */
+function tryRun(cmd: string, args: string[]): boolean {
+  try { run(cmd, args); return true } catch { return false }
+}
+
+/** Alive and not a zombie: a killed host stays a zombie until its parent (maybe us) reaps it. */
+export function alive(pid: number | undefined): boolean {
+  if (!pid) return false
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch { return false }
+}
+
+function nsInode(file: string): number | undefined {
+  try { return fs.statSync(file).ino } catch { return undefined }
+}
+
+/** True when pid is alive and lives in the named netns (guards against PID reuse). */
+function inNetns(pid: number | undefined, netns: string): boolean {
+  if (!alive(pid)) return false
+  const ino = nsInode(`/run/netns/${netns}`)
+  try { return ino !== undefined && fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${ino}]` } catch { return false }
+}
+
+function tail(file: string, lines = 20): string {
+  try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') } catch { return '(no log)' }
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0)
+}
+
+/** Whether two IPv4 prefixes share any address: they agree on the shorter prefix's bits. */
+function overlaps(a: string, b: string): boolean {
+  const [ipA = '', lenA = '32'] = a.split('/')
+  const [ipB = '', lenB = '32'] = b.split('/')
+  const len = Math.min(Number(lenA), Number(lenB))
+  const shift = 2 ** (32 - len)
+  return Math.floor(ipToInt(ipA) / shift) === Math.floor(ipToInt(ipB) / shift)
+}
+
+function ipJson<T>(args: string[]): T[] {
+  const out = run('ip', ['-j', ...args]).trim()
+  return out ? (JSON.parse(out) as T[]) : []
+}
+
+function linkExists(name: string): boolean {
+  return fs.existsSync(`/sys/class/net/${name}`)
+}
+
+// ---------------------------------------------------------------------------------------------
+// state
+
+export function loadState(): LabState {
+  try { return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as LabState } catch { return { hosts: {}, zfs: false } }
+}
+
+function saveState(state: LabState): void {
+  state.zfs = Object.values(state.hosts).some((h) => h.zfsPid !== undefined)
+  fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+}
+
+/** lab1..labN on the underlay (lab1 also on the far segment), far1 only behind lab1. */
+function plan(n: number): Omit<HostState, 'pid'>[] {
+  const hosts: Omit<HostState, 'pid'>[] = []
+  for (let i = 1; i <= n; i++) {
+    const name = `lab${i}`
+    const links = [{ veth: `fl-${name}`, bridge: UNDERLAY, dev: 'eth0', cidr: `198.18.0.${10 + i}/24` }]
+    if (i === 1) links.push({ veth: `fl1-${name}`, bridge: BEHIND, dev: 'eth1', cidr: '198.18.1.11/24' })
+    hosts.push({ name, netns: `ferry-${name}`, address: `198.18.0.${10 + i}`, links })
+  }
+  hosts.push({ name: 'far1', netns: 'ferry-far1', address: '198.18.1.21', jump: 'lab1',
+    links: [{ veth: 'fl1-far1', bridge: BEHIND, dev: 'eth0', cidr: '198.18.1.21/24' }] })
+  return hosts
+}
+
+// ---------------------------------------------------------------------------------------------
+// preconditions
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new LabError('the lab needs root (network namespaces, bridges, mounts)')
+}
+
+/**
+ * Refuses to touch the machine if anything but the lab itself already claims part of
+ * 198.18.0.0/23: we would shadow someone's network, or send lab traffic to it.
+ */
+export function checkAddressSpace(): void {
+  const ours = new Set([UNDERLAY, BEHIND])
+  const clashes: string[] = []
+  for (const r of ipJson<{ dst: string; dev?: string; type?: string; table?: string }>(['-4', 'route', 'show', 'table', 'all'])) {
+    // A default route covers everything; it is how the uplink works, not a claim on the range.
+    if (r.dst === 'default' || r.dst.endsWith('/0')) continue
+    if (r.dev && ours.has(r.dev)) continue
+    if (r.type === 'unreachable' && r.dst === BEHIND_NET) continue
+    if (overlaps(r.dst, LAB_RANGE)) clashes.push(`route ${r.type ?? ''} ${r.dst} dev ${r.dev ?? '-'} table ${r.table ?? 'main'}`)
+  }
+  for (const i of ipJson<{ ifname: string; addr_info?: { local: string; prefixlen: number }[] }>(['-4', 'addr'])) {
+    if (ours.has(i.ifname)) continue
+    for (const a of i.addr_info ?? []) {
+      if (overlaps(`${a.local}/${a.prefixlen}`, LAB_RANGE)) clashes.push(`address ${a.local}/${a.prefixlen} on ${i.ifname}`)
+    }
+  }
+  if (clashes.length) {
+    throw new LabError(`refusing to start: ${LAB_RANGE} is already in use on this machine:\n  ${clashes.join('\n  ')}`)
+  }
+}
+
+function ensurePackages(log: (s: string) => void): void {
+  let out: string
+  try {
+    out = run('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...PACKAGES])
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout ?? '') // exits 1 when a package is unknown
+  }
+  const missing = PACKAGES.filter((p) => !new RegExp(`^${p} install ok installed$`, 'm').test(out))
+  if (!missing.length) return
+  log(`installing ${missing.join(' ')}`)
+  // Debian starts a package's service on install. Here that would be sshd/frr/openvpn/zfs-fuse in
+  // the root namespace, so a policy-rc.d that says "no" (101) is in place during the install.
+  const policy = '/usr/sbin/policy-rc.d'
+  const ownPolicy = !fs.existsSync(policy)
+  if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
+  try {
+    const opts = { stdio: 'inherit' as const, env: { ...ENV, DEBIAN_FRONTEND: 'noninteractive' } }
+    execFileSync('apt-get', ['update'], opts)
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], opts)
+  } finally {
+    if (ownPolicy) fs.rmSync(policy, { force: true })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// up
+
+function ensureBridges(): void {
+  for (const br of [UNDERLAY, BEHIND]) {
+    if (!linkExists(br)) run('ip', ['link', 'add', br, 'type', 'bridge'])
+    run('ip', ['link', 'set', br, 'up'])
+  }
+  // ferry-br1 deliberately has no address: the controller must not reach the far segment.
+  const addrs = ipJson<{ addr_info?: { local: string }[] }>(['-4', 'addr', 'show', 'dev', UNDERLAY])
+  if (!addrs.some((i) => i.addr_info?.some((a) => `${a.local}/24` === CONTROLLER_CIDR))) {
+    run('ip', ['addr', 'add', CONTROLLER_CIDR, 'dev', UNDERLAY])
+  }
+  if (!ipJson(['-4', 'route', 'show', 'type', 'unreachable', BEHIND_NET]).length) {
+    run('ip', ['route', 'add', 'unreachable', BEHIND_NET])
+  }
+}
+
+function ensureKeys(): void {
+  fs.mkdirSync(path.join(STATE_DIR, 'hosts'), { recursive: true, mode: 0o700 })
+  fs.chmodSync(STATE_DIR, 0o700)
+  const key = path.join(STATE_DIR, 'id_ed25519')
+  if (!fs.existsSync(key)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ferry-lab controller', '-f', key])
+  const pw = path.join(STATE_DIR, 'become_password')
+  if (!fs.existsSync(pw)) fs.writeFileSync(pw, randomBytes(18).toString('base64url') + '\n', { mode: 0o600 })
+}
+
+/** Lists every process inside a netns; the kernel's view, so it includes what sshd spawned. */
+function netnsPids(netns: string): number[] {
+  try { return run('ip', ['netns', 'pids', netns]).split('\n').filter(Boolean).map(Number) } catch { return [] }
+}
+
+/**
+ * Processes whose root is a lab host's overlay (of one host, or any). They may have left the
+ * host's netns (say, a test ran `unshare -n` inside a host, or the netns was deleted by hand) but
+ * are still the lab's.
+ */
+function rootedInLab(host = ''): number[] {
+  const pids: number[] = []
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue
+    try { if (fs.readlinkSync(`/proc/${p}/root`).startsWith(`${STATE_DIR}/hosts/${host}`)) pids.push(Number(p)) } catch { /* gone */ }
+  }
+  return pids
+}
+
+/** TERM, give them 3 s, then KILL. Async so that node can reap the ones that are our children. */
+async function stopPids(pids: number[]): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => pids.filter(alive).forEach((p) => { try { process.kill(p, sig) } catch { /* gone */ } })
+  signal('SIGTERM')
+  for (let t = 0; t < 60 && pids.some(alive); t++) await sleep(50)
+  if (!pids.some(alive)) return
+  signal('SIGKILL')
+  for (let t = 0; t < 40 && pids.some(alive); t++) await sleep(50)
+}
+
+/** Removes whatever is left of one host: its processes, netns and root-side veths. */
+async function cleanHost(h: Omit<HostState, 'pid'>): Promise<void> {
+  await stopPids([...new Set([...netnsPids(h.netns), ...rootedInLab(`${h.name}/`)])])
+  if (fs.existsSync(`/run/netns/${h.netns}`)) run('ip', ['netns', 'del', h.netns])
+  for (const l of h.links) if (linkExists(l.veth)) tryRun('ip', ['link', 'del', l.veth])
+}
+
+function createHost(h: Omit<HostState, 'pid'>): HostState {
+  run('ip', ['netns', 'add', h.netns])
+  run('ip', ['-n', h.netns, 'link', 'set', 'lo', 'up'])
+  for (const l of h.links) {
+    run('ip', ['link', 'add', l.veth, 'type', 'veth', 'peer', 'name', l.dev, 'netns', h.netns])
+    run('ip', ['link', 'set', l.veth, 'master', l.bridge, 'up'])
+    run('ip', ['-n', h.netns, 'addr', 'add', l.cidr, 'dev', l.dev])
+    run('ip', ['-n', h.netns, 'link', 'set', l.dev, 'up'])
+  }
+  const dir = path.join(STATE_DIR, 'hosts', h.name)
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const key = path.join(dir, 'ssh_host_ed25519_key')
+  if (!fs.existsSync(key)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', key])
+  const log = fs.openSync(path.join(dir, 'log'), 'w')
+  // detached = setsid(): the host outlives this process and its terminal. ip netns exec, unshare,
+  // sh (exec chroot) and chroot all exec without forking, so this PID ends up being sshd.
+  const child = spawn('ip', ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--propagation', 'private', '--',
+    'sh', BOOT, h.name, STATE_DIR, h.address], { detached: true, stdio: ['ignore', log, log], env: ENV })
+  fs.closeSync(log)
+  child.on('error', () => { /* reported by waitForSshd through the log and the dead pid */ })
+  child.unref()
+  if (!child.pid) throw new LabError(`${h.name}: could not start ip netns exec`)
+  return { ...h, pid: child.pid }
+}
+
+/** Can sshd on h take a TCP connection? Hosts behind a jump are probed from inside the jump host. */
+async function sshdAnswers(h: HostState, state: LabState, timeoutMs = 300): Promise<boolean> {
+  if (h.jump) {
+    const via = state.hosts[h.jump]
+    if (!via) return false
+    try {
+      await runAsync('nsenter', [`--net=/run/netns/${via.netns}`, '--', 'timeout', String(timeoutMs / 1000),
+        'bash', '-c', 'exec 3<>"/dev/tcp/$0/22"', h.address], { env: ENV })
+      return true
+    } catch { return false }
+  }
+  return new Promise((resolve) => {
+    const s = net.connect({ host: h.address, port: 22, timeout: timeoutMs })
+    const done = (ok: boolean) => { s.destroy(); resolve(ok) }
+    s.once('connect', () => done(true)).once('timeout', () => done(false)).once('error', () => done(false))
+  })
+}
+
+async function waitForSshd(hosts: HostState[], state: LabState, totalMs = 20_000): Promise<void> {
+  const deadline = Date.now() + totalMs
+  await Promise.all(hosts.map(async (h) => {
+    const log = path.join(STATE_DIR, 'hosts', h.name, 'log')
+    for (;;) {
+      if (!alive(h.pid)) throw new LabError(`${h.name}: sshd (pid ${h.pid}) exited; ${log}:\n${tail(log)}`)
+      if (await sshdAnswers(h, state)) return
+      if (Date.now() > deadline) throw new LabError(`${h.name}: sshd not answering on ${h.address}:22 after ${totalMs / 1000} s; ${log}:\n${tail(log)}`)
+      await sleep(50)
+    }
+  }))
+}
+
+function nsenterArgs(h: HostState, argv: string[]): string[] {
+  // --root/--wd without a value: the target's own (chrooted) root and cwd.
+  return ['-t', String(h.pid), '--net', '--mount', '--uts', '--root', '--wd', '--', ...argv]
+}
+
+/** One zfs-fuse per host, in the host's namespaces and root, and a 1 GB file-backed pool `tank`. */
+async function ensureZfs(h: HostState): Promise<void> {
+  if (!inNetns(h.zfsPid, h.netns)) {
+    const log = fs.openSync(path.join(STATE_DIR, 'hosts', h.name, 'zfs.log'), 'w')
+    const child = spawn('nsenter', nsenterArgs(h, ['zfs-fuse', '--no-daemon']), { detached: true, stdio: ['ignore', log, log], env: ENV })
+    fs.closeSync(log)
+    child.on('error', () => { /* seen below as a dead pid */ })
+    child.unref()
+    h.zfsPid = child.pid
+  }
+  const zpool = (...args: string[]) => runAsync('nsenter', nsenterArgs(h, ['zpool', ...args]), { env: ENV })
+  const deadline = Date.now() + 20_000
+  let pools: string
+  for (;;) {
+    try { pools = (await zpool('list', '-H', '-o', 'name')).stdout; break } catch (e) {
+      const log = path.join(STATE_DIR, 'hosts', h.name, 'zfs.log')
+      if (!alive(h.zfsPid)) throw new LabError(`${h.name}: zfs-fuse exited; ${log}:\n${tail(log)}`)
+      if (Date.now() > deadline) throw new LabError(`${h.name}: zfs-fuse not answering: ${String(e)}`)
+      await sleep(100)
+    }
+  }
+  if (pools.split('\n').includes('tank')) return
+  const sh = (script: string) => runAsync('nsenter', nsenterArgs(h, ['sh', '-c', script]), { env: ENV })
+  await sh('mkdir -p /var/lib/ferry-lab && truncate -s 1G /var/lib/ferry-lab/pool.img')
+  await zpool('create', '-f', 'tank', '/var/lib/ferry-lab/pool.img')
+}
+
+function writeInventory(state: LabState): void {
+  const hosts = Object.values(state.hosts).sort((a, b) =>
+    Number(!!a.jump) - Number(!!b.jump) || a.name.localeCompare(b.name, 'en', { numeric: true }))
+  const lines = [
+    '# Generated by `npm run lab -- up`; removed by `npm run lab -- down`. Do not edit.',
+    'defaults:',
+    '  user: root',
+    `  identity: ${STATE_DIR}/id_ed25519`,
+    '  known_hosts: lab.known_hosts',
+    '  os: linux',
+    'groups:',
+    '  mesh: {}',
+    '  dc1: {}',
+    '  dc2: {}',
+    '  behind: {}',
+    'hosts:',
+  ]
+  for (const h of hosts) {
+    const i = Number(h.name.replace(/^lab/, ''))
+    const groups = h.jump ? ['behind'] : ['mesh', i <= 3 ? 'dc1' : 'dc2']
+    lines.push(`  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''} }`)
+  }
+  lines.push('secrets:', `  become_password: file:${STATE_DIR}/become_password`, '')
+  const known = hosts.map((h) => {
+    const [type, key] = fs.readFileSync(path.join(STATE_DIR, 'hosts', h.name, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ')
+    return `${h.address} ${type} ${key}\n`
+  })
+  fs.mkdirSync(path.dirname(INVENTORY), { recursive: true })
+  fs.writeFileSync(INVENTORY, lines.join('\n'))
+  fs.writeFileSync(KNOWN_HOSTS, known.join(''))
+}
+
+/**
+ * Brings up lab1..labN and far1 (idempotent: running hosts are left alone, half-made ones are
+ * rebuilt). Hosts beyond N from an earlier, bigger `up` are kept. With zfs, every host of this
+ * plan also gets a zfs-fuse daemon and pool `tank`; without it, existing pools are left running.
+ */
+export async function up(opts: UpOptions = {}): Promise<LabState> {
+  const n = opts.n ?? 5
+  const log = opts.log ?? (() => {})
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new LabError(`host count must be 1..20, got ${n}`)
+  requireRoot()
+  checkAddressSpace()
+  ensurePackages(log)
+  ensureKeys()
+  ensureBridges()
+
+  const state = loadState()
+  const fresh: HostState[] = []
+  for (const p of plan(n)) {
+    const old = state.hosts[p.name]
+    if (old && inNetns(old.pid, old.netns)) continue
+    await cleanHost(p)
+    const h = createHost(p)
+    state.hosts[h.name] = h
+    fresh.push(h)
+    saveState(state) // record each pid at once, so `down` finds it even if a later step fails
+  }
+  if (fresh.length) log(`started ${fresh.map((h) => h.name).join(' ')}`)
+  await waitForSshd(fresh, state)
+  if (opts.zfs) {
+    const targets = plan(n).map((p) => state.hosts[p.name]!)
+    try { await Promise.all(targets.map(ensureZfs)) } finally { saveState(state) }
+  }
+  saveState(state)
+  writeInventory(state)
+  return state
+}
+
+// ---------------------------------------------------------------------------------------------
+// down, status, exec
+
+/** Stops everything the lab started and removes everything it created. Safe when nothing is up. */
+export async function down(): Promise<void> {
+  requireRoot()
+  const state = loadState()
+  const names = new Set(Object.values(state.hosts).map((h) => h.netns))
+  try { for (const f of fs.readdirSync('/run/netns')) if (f.startsWith('ferry-')) names.add(f) } catch { /* no netns dir */ }
+
+  const pids = new Set([...names].flatMap(netnsPids).concat(rootedInLab()))
+  await stopPids([...pids])
+  for (const ns of names) if (fs.existsSync(`/run/netns/${ns}`)) tryRun('ip', ['netns', 'del', ns])
+
+  // Root-side veth ends vanish with their netns, asynchronously; delete stragglers ourselves.
+  const labLinks = () => ipJson<{ ifname: string }>(['link']).map((l) => l.ifname.replace(/@.*/, ''))
+    .filter((n) => /^fl\d*-/.test(n) || n === UNDERLAY || n === BEHIND)
+  for (let t = 0; t < 40; t++) {
+    const left = labLinks()
+    if (!left.length) break
+    for (const l of left) tryRun('ip', ['link', 'del', l])
+    await sleep(50)
+  }
+  if (ipJson(['-4', 'route', 'show', 'type', 'unreachable', BEHIND_NET]).length) tryRun('ip', ['route', 'del', 'unreachable', BEHIND_NET])
+
+  // Host mounts live in the hosts' private mount namespaces, so none should be here; if one is
+  // (a host started by hand without unshare?), unmount it rather than rm -rf through it.
+  const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(STATE_DIR)).reverse()
+  for (const m of mounts) tryRun('umount', ['-l', m])
+  fs.rmSync(STATE_DIR, { recursive: true, force: true })
+  fs.rmSync(INVENTORY, { force: true })
+  fs.rmSync(KNOWN_HOSTS, { force: true })
+  const stuck = [...pids].filter(alive)
+  if (stuck.length) throw new LabError(`processes survived SIGKILL: ${stuck.join(' ')}`)
+}
+
+export async function status(): Promise<HostStatus[]> {
+  const state = loadState()
+  return Promise.all(Object.values(state.hosts).map(async (h) => {
+    const up = inNetns(h.pid, h.netns)
+    let zfs: string | null = null
+    if (up && inNetns(h.zfsPid, h.netns)) {
+      try { zfs = (await runAsync('nsenter', nsenterArgs(h, ['zpool', 'list', '-H', '-o', 'name']), { env: ENV })).stdout.trim() || null } catch { /* no pool */ }
+    }
+    return { name: h.name, address: h.address, pid: h.pid, alive: up, sshd: up && await sshdAnswers(h, state, 1000), zfs }
+  }))
+}
+
+/** Runs argv inside a lab host (its netns, mounts, hostname and root) without ssh; returns stdout. */
+export function exec(host: string, argv: string[], opts: { input?: string } = {}): string {
+  const h = loadState().hosts[host]
+  if (!h || !inNetns(h.pid, h.netns)) throw new LabError(`lab host ${host} is not running`)
+  return run('nsenter', nsenterArgs(h, argv), opts.input)
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+const USAGE = `usage: npm run lab -- <command>
+  up [N] [--zfs]    start lab1..labN (default 5, 1..20) and far1 behind lab1; --zfs adds a pool "tank" per host
+  down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventory
+  status [--json]   per host: address, pid alive, sshd answering, zfs pool (exit 0 all up, 1 partial, 3 none)`
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv.slice(2)
+  const flags = new Set(rest.filter((a) => a.startsWith('-')))
+  const args = rest.filter((a) => !a.startsWith('-'))
+  const say = (s: string) => console.log(`lab: ${s}`)
+  if (!cmd || cmd === '--help' || cmd === '-h' || flags.has('--help') || flags.has('-h')) {
+    console.log(USAGE)
+    return cmd ? 0 : 2
+  }
+  try {
+    const t0 = performance.now()
+    const secs = () => ((performance.now() - t0) / 1000).toFixed(2)
+    if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => f === '--zfs')) {
+      const n = args[0] === undefined ? 5 : Number(args[0])
+      const state = await up({ n, zfs: flags.has('--zfs'), log: say })
+      say(`${Object.keys(state.hosts).length} hosts up in ${secs()} s; inventory: ${path.relative(process.cwd(), INVENTORY)}`)
+      return 0
+    }
+    if (cmd === 'down' && !rest.length) {
+      await down()
+      say(`down in ${secs()} s`)
+      return 0
+    }
+    if (cmd === 'status' && !args.length && [...flags].every((f) => f === '--json')) {
+      const hosts = await status()
+      if (flags.has('--json')) console.log(JSON.stringify(hosts, null, 2))
+      else if (!hosts.length) say('down')
+      else {
+        for (const h of hosts) {
+          console.log(`${h.name.padEnd(6)} ${h.address.padEnd(13)} pid ${String(h.pid).padEnd(8)} ${h.alive ? 'alive' : 'DEAD '} ` +
+            `sshd ${h.sshd ? 'ok  ' : 'DOWN'} zfs ${h.zfs ?? '-'}`)
+        }
+      }
+      const ok = hosts.filter((h) => h.alive && h.sshd).length
+      return ok === 0 ? 3 : ok === hosts.length ? 0 : 1
+    }
+    console.error(USAGE)
+    return 2
+  } catch (e) {
+    // LabErrors are written for the user; anything else (a failing ip/nsenter call) carries the
+    // command and its stderr in its message, which is what one needs to see too.
+    console.error(`lab: ${e instanceof Error ? e.message : String(e)}`)
+    return 1
+  }
+}

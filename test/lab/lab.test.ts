@@ -1,0 +1,162 @@
+// Tests of the lab itself (no ferry code): hosts are separate machines as far as ssh, files and
+// networks go, the far host is only reachable through its jump host, and up/down are idempotent
+// and leave nothing behind. Runs after test/lab/setup.ts has brought the lab up.
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { INVENTORY, KNOWN_HOSTS, STATE_DIR, alive, down, exec, loadState, up, type HostState } from '../../lab/lab.ts'
+
+const skip = process.env.FERRY_LAB_SKIP === '1'
+const timings: string[] = []
+let dir = ''
+let config = ''
+
+// A config file rather than -o options: ssh passes -F, but not -o/-i, to the inner ssh of -J.
+function writeSshConfig(): void {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-lab-test-'))
+  config = path.join(dir, 'ssh_config')
+  fs.writeFileSync(config, [
+    'Host *',
+    '  BatchMode yes',
+    '  StrictHostKeyChecking yes',
+    `  UserKnownHostsFile ${KNOWN_HOSTS}`,
+    `  IdentityFile ${STATE_DIR}/id_ed25519`,
+    '  IdentitiesOnly yes',
+    '  ConnectTimeout 5',
+    '',
+  ].join('\n'))
+}
+
+function ssh(h: HostState, command: string, opts: { user?: string; input?: string } = {}): string {
+  const state = loadState()
+  const jump = h.jump ? ['-J', `root@${state.hosts[h.jump]!.address}`] : []
+  return execFileSync('ssh', ['-F', config, ...jump, `${opts.user ?? 'root'}@${h.address}`, command],
+    { encoding: 'utf8', input: opts.input, timeout: 20_000, stdio: ['pipe', 'pipe', 'pipe'] })
+}
+
+/** Runs argv on a pty and types the password once it sees a password prompt, as a person would. */
+const PTY_DRIVER = `
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out, sent = b'', False
+while True:
+    try:
+        data = os.read(fd, 1024)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    if not sent and b'password:' in out:
+        os.write(fd, os.environ['PW'].encode() + b'\\n')
+        sent = True
+sys.stdout.write(out.decode())
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+`
+
+function tcpFails(host: string, port: number, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port, timeout: timeoutMs })
+    s.once('connect', () => { s.destroy(); resolve('connected') })
+    s.once('timeout', () => { s.destroy(); resolve('timeout') })
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'))
+  })
+}
+
+async function timed<T>(label: string, f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now()
+  const r = await f()
+  const ms = performance.now() - t0
+  timings.push(`${label}: ${(ms / 1000).toFixed(2)} s`)
+  return [r, ms]
+}
+
+const hosts = () => Object.values(loadState().hosts)
+const password = () => fs.readFileSync(`${STATE_DIR}/become_password`, 'utf8').trim()
+
+describe.skipIf(skip)('the test lab', () => {
+  beforeAll(writeSshConfig)
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true })
+    if (timings.length) console.log(`lab timings:\n  ${timings.join('\n  ')}`)
+  })
+
+  it('answers on every host with the key in lab.known_hosts, and each host has its own name', () => {
+    const names = hosts().map((h) => h.name)
+    expect(names).toEqual(expect.arrayContaining(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1']))
+    const seen = hosts().map((h) => ssh(h, 'hostname').trim())
+    expect(seen).toEqual(names)
+    expect(new Set(seen).size).toBe(seen.length)
+  })
+
+  it('gives each host its own filesystem', () => {
+    const [lab2, lab3] = [loadState().hosts.lab2!, loadState().hosts.lab3!]
+    const file = `/etc/ferry-lab-probe-${randomBytes(4).toString('hex')}`
+    ssh(lab2, `echo written-on-lab2 > ${file}`)
+    expect(exec('lab2', ['cat', file])).toBe('written-on-lab2\n')
+    expect(() => exec('lab3', ['test', '-e', file])).toThrow()
+    expect(ssh(lab3, `test -e ${file} && echo present || echo absent`).trim()).toBe('absent')
+    expect(fs.existsSync(file)).toBe(false)
+    exec('lab2', ['rm', file])
+  })
+
+  it('hides far1 from the controller but not from lab1', async () => {
+    const t0 = performance.now()
+    expect(await tcpFails('198.18.1.21', 22, 2000)).not.toBe('connected')
+    expect(performance.now() - t0).toBeLessThan(500) // refused by a route, not a timeout
+    expect(ssh(loadState().hosts.far1!, 'hostname').trim()).toBe('far1')
+    expect(exec('far1', ['ip', '-4', 'route']).includes('default')).toBe(false)
+  })
+
+  it('lets ferry become root with a password through sudo -S', () => {
+    const out = ssh(loadState().hosts.lab1!, "sudo -S -p '' id -u", { user: 'ferry', input: `${password()}\n` })
+    expect(out.trim()).toBe('0')
+  })
+
+  it('lets ferry become root through doas, which takes the password from a tty only', () => {
+    const lab1 = loadState().hosts.lab1!
+    // On stdin, opendoas fails without even prompting.
+    expect(() => ssh(lab1, 'doas id -u', { user: 'ferry', input: `${password()}\n` })).toThrow(/Authentication failed/)
+    const out = execFileSync('python3', ['-c', PTY_DRIVER, 'ssh', '-F', config, '-tt', `ferry@${lab1.address}`, 'doas id -u'],
+      { encoding: 'utf8', env: { ...process.env, PW: password() }, timeout: 20_000 })
+    expect(out).toMatch(/doas \(ferry@lab1\) password: \r\n0\r\n/)
+  })
+
+  it('leaves running hosts alone on a second up', async () => {
+    const before = hosts().map((h) => [h.name, h.pid])
+    const [, ms] = await timed('idempotent up (5)', () => up({ n: 5 }))
+    expect(hosts().map((h) => [h.name, h.pid])).toEqual(before)
+    expect(ms).toBeLessThan(2000)
+  })
+
+  it('runs a zfs-fuse pool per host with --zfs', async () => {
+    await timed('up --zfs on top (lab1, lab2, far1)', () => up({ n: 2, zfs: true }))
+    expect(exec('lab1', ['zpool', 'list', '-H', '-o', 'name']).trim()).toBe('tank')
+    expect(exec('far1', ['zpool', 'list', '-H', '-o', 'name']).trim()).toBe('tank')
+    // Each host's daemon has its own pool: a dataset made on lab1 is not on lab2.
+    exec('lab1', ['zfs', 'create', 'tank/only-on-lab1'])
+    expect(exec('lab2', ['zfs', 'list', '-H', '-o', 'name'])).not.toContain('only-on-lab1')
+  })
+
+  it('tears everything down and comes back up', async () => {
+    const pids = hosts().flatMap((h) => [h.pid, ...(h.zfsPid ? [h.zfsPid] : [])])
+    await timed('down (with zfs on 3 hosts)', () => down())
+    expect(fs.readdirSync('/run/netns').filter((n) => n.startsWith('ferry-'))).toEqual([])
+    expect(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })).not.toMatch(/^\d+: (ferry-br|fl\d*-)/m)
+    expect(fs.readFileSync('/proc/mounts', 'utf8')).not.toContain('ferry-lab')
+    expect(pids.filter(alive)).toEqual([])
+    expect(fs.existsSync(STATE_DIR) || fs.existsSync(INVENTORY) || fs.existsSync(KNOWN_HOSTS)).toBe(false)
+    await timed('down when nothing is up', () => down())
+
+    // Later test files expect the lab up.
+    await timed('up from scratch (5 + far1)', () => up({ n: 5 }))
+    expect(hosts().map((h) => h.name)).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1'])
+    expect(hosts().map((h) => ssh(h, 'hostname').trim())).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1'])
+  })
+})

@@ -1,0 +1,24 @@
+// vitest globalSetup for the `lab` project: makes sure the lab is up before any lab test runs.
+// The lab is left up afterwards (reruns are then fast, and a CI machine is thrown away anyway)
+// unless FERRY_LAB_KEEP=0.
+import { execFileSync } from 'node:child_process'
+import { down, up } from '../../lab/lab.ts'
+
+function whyNoLab(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not running as root'
+  try { execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' }) } catch { return '`ip netns` is unavailable' }
+  return undefined
+}
+
+export default async function setup(): Promise<(() => Promise<void>) | undefined> {
+  const why = whyNoLab()
+  if (why) {
+    // In CI the lab must run: a skipped lab test would pass for a lab that was never tested.
+    if (process.env.CI === 'true') throw new Error(`lab tests cannot run: ${why}`)
+    process.env.FERRY_LAB_SKIP = '1' // workers inherit this; lab tests use it.skipIf
+    console.warn(`lab tests skipped: ${why}`)
+    return undefined
+  }
+  await up({ n: 5, log: (line) => console.log(`lab: ${line}`) })
+  return async () => { if (process.env.FERRY_LAB_KEEP === '0') await down() }
+}
