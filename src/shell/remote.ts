@@ -25,7 +25,13 @@ export interface Execution {
  * marks ferry's own short housekeeping commands (kills), which must not queue behind the very
  * commands they are meant to stop.
  */
-export type Executor = (line: string, opts?: { control?: boolean }) => Promise<Execution>
+export type Executor = (line: string, opts?: ExecOptions) => Promise<Execution>
+
+export interface ExecOptions {
+  control?: boolean
+  /** A terminal instead of pipes: doas reads a password from nowhere else. stderr then merges into stdout. */
+  pty?: boolean
+}
 
 interface Started extends Execution {
   kill(signal: string): Promise<void>
@@ -47,7 +53,7 @@ export interface ShellOptions {
   become?: BecomeConfig
 }
 
-const running = new Map<string, Started>()
+const running = new Map<string, HostProcess>()
 let sequence = 0
 
 // ProcessPromise.kill() (and so .timeout()) calls the kill of whatever zx context is current at
@@ -55,8 +61,8 @@ let sequence = 0
 // our string pids to their host and hands every numeric pid to zx's own kill, unchanged.
 const localKill = zx$.kill
 async function kill(pid: string | number, signal?: string): Promise<void> {
-  const execution = running.get(String(pid))
-  if (execution) return void (await execution.kill(signal ?? 'SIGTERM'))
+  const child = running.get(String(pid))
+  if (child) return child.terminate(signal ?? 'SIGTERM')
   return localKill(pid as never, signal as never)
 }
 zx$.kill = kill as typeof zx$.kill
@@ -102,9 +108,10 @@ export function runLine($: Shell, line: string): ProcessPromise {
  *   separation"), so a kill is `kill -- -PGID` over a control channel instead.
  * - Last bytes: the command's exit code. sshd's exit-status message can race the channel close
  *   (seen about once in 300 commands here) and some servers never send it; this cannot be lost.
- * - With become: sudo gets the password on stdin, never in argv, in answer to our random prompt.
- *   The escalated shell prints a ready marker; until then the caller's stdin is held back so it
- *   cannot be taken for the password.
+ * - With become: the password goes down the channel, never into argv. sudo reads it from stdin
+ *   in answer to our random prompt. doas reads only from a terminal, so with a password it gets
+ *   a pty and the markers travel on the merged output. The escalated shell prints a ready
+ *   marker; until then the caller's stdin is held back so it cannot be taken for the password.
  */
 async function startCommand(execute: Executor, command: string, shell: string, become: BecomeConfig | undefined, control = false): Promise<Started> {
   const token = randomBytes(8).toString('hex')
@@ -113,11 +120,15 @@ async function startCommand(execute: Executor, command: string, shell: string, b
   const rcMark = `[ferry-rc-${token}]`
   let body = `${quote(shell)} -c ${quote(command)}`
   if (become) body = `${escalator(become, prompt)} ${quote(shell)} -c ${quote(`printf '%s' ${quote(ready)} >&2; exec ${body}`)}`
-  const ex = await execute(`printf '${GROUP_TAG}%s\\n' "$$" >&2; ${body}; printf '%s%s\\n' ${quote(rcMark)} "$?" >&2`, { control })
+  const pty = become?.method === 'doas' && !!become.password
+  const ex = await execute(`printf '${GROUP_TAG}%s\\n' "$$" >&2; ${body}; printf '%s%s\\n' ${quote(rcMark)} "$?" >&2`, { control, pty })
+  // Under a pty, stderr arrives merged into stdout, so that is where the markers are.
+  const framed = pty ? ex.stdout : ex.stderr
 
   const stdin = new PassThrough()
   const stderr = new PassThrough()
-  let pgid: number | undefined
+  let pgid: (n: number | undefined) => void = () => {}
+  const group = new Promise<number | undefined>((resolve) => (pgid = resolve))
   let reported: number | undefined
   // latin1 maps bytes to chars one to one, so splitting and rejoining never breaks UTF-8.
   let pending = ''
@@ -130,13 +141,14 @@ async function startCommand(execute: Executor, command: string, shell: string, b
       const eol = pending.indexOf('\n')
       if (eol < 0) return
       const m = new RegExp(`^${GROUP_TAG}(\\d+)$`).exec(pending.slice(0, eol))
-      if (m) pgid = Number(m[1])
+      pgid(m ? Number(m[1]) : undefined)
       pending = pending.slice(m ? eol + 1 : 0)
       phase = become ? 'become' : 'running'
     }
     if (phase === 'become') {
-      if (pending.includes(prompt)) {
-        pending = pending.replace(prompt, '')
+      const asked = become!.method === 'sudo' ? pending.indexOf(prompt) : pending.search(DOAS_PROMPT)
+      if (asked >= 0) {
+        pending = pending.slice(0, asked)
         if (answered || !become!.password) {
           stderr.write(`ferry: the ${become!.method} password was rejected\n`)
           ex.abort()
@@ -158,18 +170,19 @@ async function startCommand(execute: Executor, command: string, shell: string, b
       pending = pending.slice(-keep)
     }
   }
-  ex.stderr.on('data', (chunk: Buffer) => {
+  framed.on('data', (chunk: Buffer) => {
     pending += chunk.toString('latin1')
     void consume()
   })
   const stderrDone = new Promise<void>((resolve) =>
-    ex.stderr.on('end', () => {
+    framed.on('end', () => {
       const m = new RegExp(`${rcMark.replace(/[[\]]/g, '\\$&')}(\\d+)\\n$`).exec(pending)
       if (m) {
         reported = Number(m[1])
         pending = pending.slice(0, m.index)
       }
       stderr.end(Buffer.from(pending, 'latin1'))
+      pgid(undefined)
       resolve()
     }),
   )
@@ -179,9 +192,12 @@ async function startCommand(execute: Executor, command: string, shell: string, b
     reported === undefined ? status : { code: reported, signal: null },
   )
   const kill = async (signal: string) => {
-    if (pgid !== undefined) {
+    // A kill right after the start waits for the group line; dropping the channel alone would
+    // leave the command running on the host.
+    const id = await group
+    if (id !== undefined) {
       const name = signal.replace(/^SIG/, '')
-      const killer = await startCommand(execute, `kill -s ${name} -- -${pgid} 2>/dev/null`, shell, become, true)
+      const killer = await startCommand(execute, `kill -s ${name} -- -${id} 2>/dev/null`, shell, become, true)
       killer.stdin.end()
       killer.stdout.resume()
       killer.stderr.resume()
@@ -189,13 +205,15 @@ async function startCommand(execute: Executor, command: string, shell: string, b
     }
     ex.abort()
   }
-  return { ...ex, stdin, stderr, exited, kill }
+  return pty ? { ...ex, stdin, stdout: stderr, stderr: ex.stderr, exited, kill } : { ...ex, stdin, stderr, exited, kill }
 }
+
+/** OpenBSD's doas and opendoas print `doas (user@host) password: `; PAM builds may say `Password:`. */
+const DOAS_PROMPT = /(?:doas \([^)\n]*\) )?[Pp]assword: ?$/
 
 function escalator(become: BecomeConfig, prompt: string): string {
   if (become.method === 'sudo') return become.password ? `sudo -S -p ${quote(prompt)} -u root --` : 'sudo -n -u root --'
-  // opendoas and OpenBSD's doas read a password only from a terminal, never from stdin; see README.
-  return 'doas -n -u root --'
+  return become.password ? 'doas -u root --' : 'doas -n -u root --'
 }
 
 /** Enough of ChildProcess for zx: pid, stdio streams, and 'exit' + 'close' with (code, signal). */
@@ -203,12 +221,17 @@ class HostProcess extends EventEmitter {
   readonly stdin = new PassThrough()
   readonly stdout = new PassThrough()
   readonly stderr = new PassThrough()
+  private started?: Started
+  /** A kill that came while the command still waited for a channel. */
+  private pendingSignal?: string
 
-  constructor(readonly pid: string, started: Promise<Started>) {
+  constructor(readonly pid: string, starting: Promise<Started>) {
     super()
-    started.then(
+    running.set(pid, this)
+    starting.then(
       async (ex) => {
-        running.set(pid, ex)
+        this.started = ex
+        if (this.pendingSignal) void ex.kill(this.pendingSignal)
         this.stdin.pipe(ex.stdin)
         ex.stdout.pipe(this.stdout)
         ex.stderr.pipe(this.stderr)
@@ -219,6 +242,7 @@ class HostProcess extends EventEmitter {
         this.emit('close', code, signal)
       },
       (err: Error) => {
+        running.delete(pid)
         this.stdout.end()
         this.stderr.end()
         this.emit('error', err)
@@ -227,8 +251,13 @@ class HostProcess extends EventEmitter {
     )
   }
 
+  async terminate(signal: string): Promise<void> {
+    if (this.started) return this.started.kill(signal)
+    this.pendingSignal = signal
+  }
+
   kill(signal = 'SIGTERM'): boolean {
-    void running.get(this.pid)?.kill(signal)
+    void this.terminate(signal)
     return true
   }
 }

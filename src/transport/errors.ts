@@ -40,8 +40,7 @@ export function classify(host: string, target: string, err: Error & { code?: str
     case 'ENETUNREACH':
       return new UnreachableError(host, 'network', `no route to ${target}`)
   }
-  if (err.level === 'client-authentication')
-    return new UnreachableError(host, 'auth', `authentication failed for ${target} (tried: ${err.message.replace(/^All configured authentication methods failed$/, 'agent and identity files')})`)
+  if (err.level === 'client-authentication') return new UnreachableError(host, 'auth', `authentication failed for ${target}`)
   if (err.level === 'client-timeout')
     return new UnreachableError(host, 'timeout', `timed out waiting for the SSH handshake with ${target}`)
   return new UnreachableError(host, 'network', `${target}: ${err.message}`)

@@ -1,7 +1,7 @@
 // The controller itself as a host, for runbooks that prepare things locally and for tests.
 import { spawn } from 'node:child_process'
 import type { Host, Inventory } from '../inventory/types.ts'
-import { createShell, type Execution } from '../shell/remote.ts'
+import { createShell, type ExecOptions, type Execution } from '../shell/remote.ts'
 import { becomeFor, type Transport } from './transport.ts'
 
 export class LocalTransport implements Transport {
@@ -10,10 +10,11 @@ export class LocalTransport implements Transport {
 
   constructor(readonly name: string, host?: Host, inventory?: Inventory) {
     const become = host && inventory ? becomeFor(host, inventory) : undefined
-    this.$ = createShell((command) => this.execute(command), { host: name, become })
+    this.$ = createShell((line, opts) => this.execute(line, opts), { host: name, become })
   }
 
-  async execute(command: string): Promise<Execution> {
+  async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
+    if (opts.pty) throw new Error('doas with a password needs a terminal, which the local transport cannot give; use a `permit nopass` rule')
     this.stats.channels++
     // Same shape as over SSH: the login shell (here /bin/sh) reads the line we built.
     // Its own process group, as sshd gives each session, so `kill -- -PGID` reaches the whole

@@ -2,10 +2,10 @@
 // key and knows nothing of agents or ProxyJump on its own, so all three are supplied here.
 
 import { readFileSync, existsSync } from 'node:fs'
-import { Client, utils, type ClientChannel, type ConnectConfig, type AuthenticationType } from 'ssh2'
+import { Client, utils, type ClientChannel, type ConnectConfig, type AuthenticationType, type PseudoTtyOptions } from 'ssh2'
 import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
-import { createShell, type Execution } from '../shell/remote.ts'
+import { createShell, type ExecOptions, type Execution } from '../shell/remote.ts'
 import { KnownHosts, fingerprint, hostSpec, keyType } from './known-hosts.ts'
 import { resolveSshConfig, expandHome } from './ssh-config.ts'
 import { UnreachableError, classify } from './errors.ts'
@@ -13,16 +13,29 @@ import { Slots } from './slots.ts'
 import { becomeFor, type Transport } from './transport.ts'
 
 /**
- * OpenSSH's MaxSessions defaults to 10: 8 for commands, 1 kept for ferry's kill commands so they
- * never queue behind what they must stop, and 1 left for an SFTP session.
+ * Channels open at once on one connection. OpenSSH's MaxSessions defaults to 10, and sshd counts
+ * a session a little past its close; 8 leaves that headroom. One of the 8 is kept for ferry's
+ * kill commands, so they never queue behind the commands they must stop.
  */
 export const MAX_CHANNELS = 8
 
 const DEFAULT_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2', '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'].map(expandHome)
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'].map(expandHome)
 
-/** known_hosts key types to the host key algorithms that can present them. */
-const ALGORITHMS: Record<string, string[]> = { 'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] }
+/**
+ * known_hosts key types to the ssh2 host key algorithms that present them. Types ssh2 cannot
+ * verify (security keys, certificates) are left out rather than passed, which ssh2 would reject.
+ */
+const ALGORITHMS: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+}
+
+/** A terminal that passes bytes through untouched: no echo (of a password), no \n to \r\n. */
+const RAW_PTY: PseudoTtyOptions = { term: 'dumb', modes: { ECHO: 0, ONLCR: 0, OPOST: 0, ICRNL: 0, ISIG: 0, IXON: 0 } }
 
 export interface SshOptions {
   /** Trust on first use: record unknown host keys instead of refusing the host. */
@@ -32,7 +45,6 @@ export interface SshOptions {
 
 /** An SSH hop: an inventory host, or one named by a jump spec or ~/.ssh/config's ProxyJump. */
 interface Endpoint {
-  name: string
   address: string
   port: number
   user: string
@@ -120,7 +132,7 @@ export class SshPool {
       keepaliveInterval: this.options.keepaliveInterval ?? 15_000,
       keepaliveCountMax: 3,
       hostVerifier: verify,
-      algorithms: { serverHostKey: { prepend: knownHosts.knownTypes(keyName, hop.port).flatMap((t) => ALGORITHMS[t] ?? [t]) } as never },
+      algorithms: { serverHostKey: { prepend: knownHosts.knownTypes(keyName, hop.port).flatMap((t) => ALGORITHMS[t] ?? []) } as never },
       authHandler: (_left, _partial, next) => next(methods.shift() ?? (false as never)),
     }
 
@@ -165,7 +177,7 @@ export class SshPool {
     let via: Client | undefined
     for (const link of chain) {
       const endpoint: Endpoint = {
-        name: link.address, address: link.address, port: link.port ?? 22, user: link.user ?? hop.user,
+        address: link.address, port: link.port ?? 22, user: link.user ?? hop.user,
         identity: hop.identity, knownHosts: hop.knownHosts, connectTimeout: hop.connectTimeout,
       }
       via = await this.open(target, endpoint, via)
@@ -215,7 +227,7 @@ function authMethods(username: string, identities: string[], tried: string[]) {
 export class SshConnection implements Transport {
   readonly $
   readonly stats = { channels: 0 }
-  private readonly slots = new Slots(MAX_CHANNELS)
+  private readonly slots = new Slots(MAX_CHANNELS - 1)
   private readonly controlSlot = new Slots(1)
 
   constructor(
@@ -223,7 +235,7 @@ export class SshConnection implements Transport {
     readonly client: Client,
     inventory: Inventory,
   ) {
-    this.$ = createShell((command) => this.execute(command), { host: host.name, become: becomeFor(host, inventory) })
+    this.$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become: becomeFor(host, inventory) })
   }
 
   get name(): string {
@@ -231,12 +243,12 @@ export class SshConnection implements Transport {
   }
 
   /** Opens one exec channel; waits for a free slot so we never exceed the server's MaxSessions. */
-  async execute(command: string, opts: { control?: boolean } = {}): Promise<Execution> {
+  async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
     const release = await (opts.control ? this.controlSlot : this.slots).acquire()
     this.stats.channels++
     let channel: ClientChannel
     try {
-      channel = await this.openChannel(command)
+      channel = await this.openChannel(command, opts.pty ?? false)
     } catch (err) {
       release()
       throw err
@@ -266,16 +278,15 @@ export class SshConnection implements Transport {
    * closed, so a burst of commands can briefly meet "no more sessions" even within MaxSessions.
    * That refusal is retried with backoff; anything else fails at once.
    */
-  private async openChannel(command: string, attempt = 0): Promise<ClientChannel> {
+  private async openChannel(command: string, pty: boolean, attempt = 0): Promise<ClientChannel> {
     try {
       return await new Promise<ClientChannel>((resolve, reject) =>
-        // allowHalfOpen: otherwise ssh2 ends the stream as soon as output hits EOF.
-        this.client.exec(command, { allowHalfOpen: true }, (err, ch) => (err ? reject(err) : resolve(ch))),
+        this.client.exec(command, { pty: pty ? RAW_PTY : undefined }, (err, ch) => (err ? reject(err) : resolve(ch))),
       )
     } catch (err) {
       if (attempt >= 8 || !/open failed/.test((err as Error).message)) throw err
       await new Promise((r) => setTimeout(r, 10 * 2 ** attempt))
-      return this.openChannel(command, attempt + 1)
+      return this.openChannel(command, pty, attempt + 1)
     }
   }
 

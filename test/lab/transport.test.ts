@@ -111,8 +111,19 @@ describe('SSH connection', () => {
     }, { host: 'lab1' })
     const outs = await Promise.all(Array.from({ length: 24 }, (_, i) => $`sleep 0.2; echo ${i}`))
     expect(outs.map((o) => o.stdout.trim())).toEqual(Array.from({ length: 24 }, (_, i) => String(i)))
-    expect(peak).toBe(MAX_CHANNELS)
+    expect(peak).toBe(MAX_CHANNELS - 1) // the last one is kept for kills
     expect(conn.stats.channels - before).toBe(24)
+  })
+
+  it('can still kill commands when every command channel is busy', async () => {
+    const { conn } = await connectTo(labYaml(['lab1']), 'lab1')
+    const started = Date.now()
+    // Lab hosts share the machine's pid space, so the sleeps carry a duration nothing else uses.
+    const seconds = `30.${process.pid}`
+    const outs = await Promise.all(Array.from({ length: 12 }, () => conn.$`sleep ${seconds}`.timeout(500).nothrow()))
+    expect(outs.every((o) => o.signal === 'SIGTERM' || o.exitCode !== 0)).toBe(true)
+    expect(Date.now() - started).toBeLessThan(20_000)
+    expect((await conn.$`pgrep -f ${`[s]leep ${seconds}`} || true`).stdout.trim()).toBe('')
   })
 
   it('never loses an exit code, even where sshd closes the channel before sending exit-status', async () => {
@@ -305,6 +316,25 @@ describe('become', () => {
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('password was rejected')
     expect(r.stdout).not.toContain('not-the-password')
+  })
+
+  it('doas with a password: answered on a pty (doas reads no stdin), root, exit codes kept', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'pw'), `${labPassword()}\n`)
+    const inv = await loadInventory(writeInventory(labYaml(['lab1'], { defaults: '  user: ferry\n  become: doas\n  become_password: pw', tail: 'secrets:\n  pw: file:pw\n' }), dir))
+    const pool = new SshPool(inv)
+    pools.push(pool)
+    const conn = await pool.connect(inv.hosts[0]!)
+    const out = await conn.$`id -u; echo merged >&2; exit 3`.nothrow()
+    expect(out.exitCode).toBe(3)
+    // A terminal has one output stream: stderr arrives in stdout, and nothing of the exchange shows.
+    expect(out.stdout).toBe('0\nmerged\n')
+    expect(out.stdout + out.stderr).not.toContain(labPassword())
+
+    writeFileSync(join(dir, 'pw'), 'wrong-password\n')
+    const r = await ferry(['exec', '-i', inv.file, '--timeout', '20', '--', 'id -u'])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/Authentication failed|password was rejected/)
   })
 
   it('sudo without a configured password fails fast (sudo -n) rather than prompting', async () => {
