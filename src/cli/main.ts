@@ -2,6 +2,10 @@ import { Command, CommanderError, Option } from '@commander-js/extra-typings'
 import { InventoryError, SelectionError, EXIT_USAGE } from '../inventory/index.ts'
 import { execCommand } from './exec.ts'
 import { inventoryCommand } from './inventory.ts'
+import { runCommand, runbookHelp } from './run.ts'
+import { historyCommand } from './history.ts'
+import { RunbookError } from '../engine/load.ts'
+import { ParamError } from './params.ts'
 
 export const EXIT = { ok: 0, failed: 1, pending: 2, rollbackFailed: 3, unreachable: 4, usage: EXIT_USAGE } as const
 
@@ -21,12 +25,18 @@ Host keys are checked strictly against ~/.ssh/known_hosts and the inventory's kn
 
 Examples:
   ferry inventory -i prod                     hosts, groups and effective vars
+  ferry run deploy-mesh -i prod --dry-run     what would change, with diffs
+  ferry run deploy-mesh -i prod               apply it (rolls a failing host back)
   ferry exec -i prod -- uname -a              run a command on every host
+  ferry history                               past runs; ferry history show RUN_ID for diffs
   ferry exec -i prod --limit 'dc1,!server3' -- ospfctl show neighbor
 
-Exit codes: 0 ok, 1 a host failed, 4 hosts unreachable, 64 bad invocation or inventory.`,
+Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed,
+4 hosts unreachable, 64 bad invocation, inventory or runbook, 130 interrupted.`,
     )
+  cli.addCommand(runCommand())
   cli.addCommand(execCommand())
+  cli.addCommand(historyCommand())
   cli.addCommand(inventoryCommand())
   return cli
 }
@@ -45,6 +55,13 @@ export async function main(argv: string[]): Promise<number> {
   cli.configureOutput({ writeErr: (s) => process.stderr.write(s) })
   for (const sub of cli.commands) sub.exitOverride()
   try {
+    // `ferry run NAME --help` describes that runbook too, so load it before commander answers.
+    const [sub, name] = argv.slice(2)
+    if (sub === 'run' && name && !name.startsWith('-') && argv.some((a) => a === '--help' || a === '-h')) {
+      cli.commands.find((c) => c.name() === 'run')!.outputHelp()
+      process.stdout.write(`\n${await runbookHelp(name)}`)
+      return EXIT.ok
+    }
     await cli.parseAsync(argv)
     return Number(process.exitCode ?? 0)
   } catch (err) {
@@ -52,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; everything else commander rejects is a bad invocation.
       return err.exitCode === 0 ? 0 : EXIT.usage
     }
-    if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError) {
+    if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError || err instanceof RunbookError || err instanceof ParamError) {
       process.stderr.write(`ferry: ${err.message}\n`)
       return EXIT.usage
     }

@@ -34,8 +34,11 @@ const ALGORITHMS: Record<string, string[]> = {
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
 }
 
-/** A terminal that passes bytes through untouched: no echo (of a password), no \n to \r\n. */
-const RAW_PTY: PseudoTtyOptions = { term: 'dumb', modes: { ECHO: 0, ONLCR: 0, OPOST: 0, ICRNL: 0, ISIG: 0, IXON: 0 } }
+/**
+ * A terminal that passes bytes through untouched: no echo (of a password), no \n to \r\n, and
+ * no line editing, which would cap a line at 4 KiB and eat control characters.
+ */
+const RAW_PTY: PseudoTtyOptions = { term: 'dumb', modes: { ECHO: 0, ICANON: 0, ONLCR: 0, OPOST: 0, ICRNL: 0, ISIG: 0, IXON: 0 } }
 
 export interface SshOptions {
   /** Trust on first use: record unknown host keys instead of refusing the host. */

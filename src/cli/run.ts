@@ -1,0 +1,220 @@
+import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
+import { Listr } from 'listr2'
+import { loadInventory, selectHosts } from '../inventory/index.ts'
+import type { Host } from '../inventory/types.ts'
+import { loadRunbook } from '../engine/load.ts'
+import { planHosts, runPlans, type RunResult, type RollbackPolicy } from '../engine/run.ts'
+import type { HostOutcome } from '../engine/host.ts'
+import { Journal, defaultStateDir } from '../journal/journal.ts'
+import { Connector } from '../transport/connect.ts'
+import type { Transport } from '../transport/transport.ts'
+import { renderHosts } from '../report/text.ts'
+import { useColor } from '../report/diff.ts'
+import { paramFields, resolveParams } from './params.ts'
+import { positiveInt } from './exec.ts'
+import { EXIT, UsageError, inventoryOptions } from './main.ts'
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+const batch = (value: string) => {
+  if (!/^\d+%?$/.test(value) || /^0+%?$/.test(value)) throw new InvalidArgumentError('expected a count (2) or a share of the hosts (25%)')
+  return value
+}
+const percent = (value: string) => {
+  if (!/^\d+(\.\d+)?%$/.test(value)) throw new InvalidArgumentError('expected a percentage, e.g. 20%')
+  return value
+}
+
+export function runCommand() {
+  const [inventory, limit] = inventoryOptions()
+  return new Command('run')
+    .description('Bring hosts to the state a runbook describes: probe, plan, apply, handlers, verify.')
+    .argument('[runbook]', 'a name in runbooks/ (deploy-mesh) or a path to a .ts file')
+    .addOption(inventory)
+    .addOption(limit)
+    .option('-n, --dry-run', 'show what would change (diffs, old → new) and change nothing; exit 2 when changes are pending')
+    .option('-p, --param <key=value>', 'a runbook param; repeat for more', collect, [] as string[])
+    .addOption(new Option('--rollback <policy>', 'on failure undo: the failing host, all hosts, or nothing').choices(['host', 'all', 'none'] as const).default('host' as const))
+    .option('-f, --forks <n>', 'hosts at once', positiveInt, 20)
+    .option('--serial <n|n%>', 'roll out in batches of this many hosts (or this share of them)', batch)
+    .option('--max-fail <n%>', 'stop starting batches once more than this share of hosts has failed', percent)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .option('--stats', 'print SSH round trips per host')
+    .option('--accept-new', 'trust and record host keys not yet in known_hosts')
+    .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
+    .option('-y, --yes', 'do not ask before applying (ferry does not ask yet; accepted for scripts)')
+    .addHelpText(
+      'after',
+      `
+ferry run RUNBOOK --help also lists that runbook's params.
+
+Examples:
+  ferry run deploy-mesh -i prod --dry-run            the plan, with diffs; nothing is changed
+  ferry run deploy-mesh -i prod --serial 1 --max-fail 0%
+  ferry run migrate-jail -i prod --param jail=web --param to=server4
+
+Exit codes: 0 applied or nothing to do, 1 a host failed (and was rolled back as --rollback says),
+2 --dry-run found changes, 3 a rollback failed, 4 hosts unreachable, 64 bad invocation,
+inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hosts rolled back).`,
+    )
+    .action(async (name, opts, cmd) => {
+      if (!name) throw new UsageError('which runbook? e.g. ferry run deploy-mesh -i lab')
+      const { runbook, path } = await loadRunbook(name)
+      const inv = await loadInventory(opts.inventory)
+      const hosts = selectHosts(inv, opts.limit, runbook.hosts ?? 'all')
+      if (!hosts.length) throw new UsageError(`runbook ${runbook.name} targets "${runbook.hosts ?? 'all'}", and with --limit ${opts.limit ?? '(none)'} that selects no hosts`)
+      const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && opts.format === 'text'
+      const params = await resolveParams(runbook.params, opts.param, interactive)
+      const plans = await planHosts(runbook, inv, hosts, params)
+      void cmd
+
+      const redact = (s: string) => inv.secrets.redact(s)
+      const journal = Journal.open(opts.stateDir, redact)
+      const runId = journal.startRun({
+        runbook: runbook.name, runbookPath: path, inventory: inv.file, limit: opts.limit,
+        params: params as Record<string, unknown>, dryRun: !!opts.dryRun, argv: process.argv.slice(2),
+      })
+      const connector = new Connector(inv, { acceptNew: opts.acceptNew })
+      const transports = new Map<string, Transport>()
+      const abort = new AbortController()
+      const onSignal = () => {
+        if (abort.signal.aborted) process.exit(130) // a second ^C: the journal still has the undo records
+        process.stderr.write(`\nferry: interrupted; stopping and rolling back in-flight hosts (run ${runId}); ^C again to quit now\n`)
+        abort.abort()
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
+
+      const progress = progressUi(hosts, opts.format === 'json')
+      let result: RunResult
+      try {
+        result = await runPlans(runbook, plans, {
+          dryRun: !!opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
+          rollback: opts.rollback as RollbackPolicy, signal: abort.signal,
+        }, {
+          connect: async (host) => {
+            const t = await connector.connect(host)
+            transports.set(host.name, t)
+            return t
+          },
+          hostStarted: (host) => progress.started(host),
+          events: (host) => ({
+            step: (s) => {
+              journal.setStep(runId, host.name, s.index, s)
+              progress.step(host, s.name, s.status)
+            },
+            recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
+            undone: (index) => journal.markUndone(runId, host.name, index),
+          }),
+          hostFinished: (outcome) => {
+            journal.setHost(runId, outcome.name, outcome.status, outcome.error)
+            progress.finished(outcome)
+          },
+        })
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+        await progress.done()
+        await connector.close()
+      }
+
+      const summary = {
+        ok: count(result.hosts, 'ok'), changed: count(result.hosts, 'changed'), failed: count(result.hosts, 'failed'),
+        unreachable: count(result.hosts, 'unreachable'), rolledBack: count(result.hosts, 'rolled-back'),
+      }
+      const failed = summary.failed + summary.rolledBack > 0
+      const status = abort.signal.aborted ? 'interrupted' : failed ? (summary.rolledBack ? 'rolled-back' : 'failed') : opts.dryRun ? (summary.changed ? 'pending' : 'ok') : summary.changed ? 'changed' : 'ok'
+      journal.finishRun(runId, status, summary)
+      journal.close()
+
+      const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels }]))
+      if (opts.format === 'json') {
+        const hostsJson = result.hosts.map((h) => ({
+          name: h.name, status: h.status, ...(h.error ? { error: redact(h.error) } : {}),
+          steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
+        }))
+        process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: !!opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
+      } else {
+        process.stdout.write(renderHosts(result.hosts, { dryRun: !!opts.dryRun, color: useColor(), redact }))
+        if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
+        if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (connect + ${s.commands} commands)\n`)
+        process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable\n`)
+      }
+      process.exitCode = abort.signal.aborted ? 130 : result.rollbackFailed ? EXIT.rollbackFailed : failed ? EXIT.failed : summary.unreachable ? EXIT.unreachable : opts.dryRun && summary.changed ? EXIT.pending : EXIT.ok
+    })
+}
+
+function count(hosts: HostOutcome[], status: HostOutcome['status']): number {
+  return hosts.filter((h) => h.status === status).length
+}
+
+/** `ferry run NAME --help`: the runbook's own description and params, after the generic help. */
+export async function runbookHelp(name: string): Promise<string> {
+  const { runbook, path } = await loadRunbook(name)
+  const fields = paramFields(runbook.params)
+  const lines = [`Runbook ${runbook.name} (${path})`, `  ${runbook.description}`, `  hosts: ${runbook.hosts ?? 'all'}`, '', 'Params:']
+  if (!fields.length) lines.push('  (none)')
+  for (const f of fields) {
+    const type = f.kind === 'enum' ? f.options!.join('|') : f.kind
+    const extra = [f.required ? 'required' : f.default !== undefined ? `default ${JSON.stringify(f.default)}` : 'optional', f.description].filter(Boolean).join('; ')
+    lines.push(`  --param ${f.name}=<${type}>`.padEnd(40) + extra)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/**
+ * listr2 shows one task per host. The engine drives the run; the tasks only mirror its events,
+ * so a host's task title says which step it is on. Off a terminal, listr2's simple renderer
+ * prints each update on its own line, and every title starts with the host name.
+ */
+function progressUi(hosts: Host[], silent: boolean) {
+  type Task = { title: string } // all the engine's events need of a listr2 task
+  const tasks = new Map<string, Task>()
+  const outcomes = new Map<string, HostOutcome | undefined>()
+  const waiting = new Map<string, () => void>()
+  const settle = (name: string) => {
+    const task = tasks.get(name)
+    const o = outcomes.get(name)
+    if (!task || !outcomes.has(name)) return
+    task.title = o ? `${name}: ${o.status}${o.error ? ` (${o.error.split('\n')[0]})` : ''}` : `${name}: not run`
+    waiting.get(name)?.()
+  }
+  const list = new Listr(
+    hosts.map((host) => ({
+      title: `${host.name}: waiting`,
+      task: (_: unknown, task: Task) =>
+        new Promise<void>((resolve) => {
+          tasks.set(host.name, task)
+          waiting.set(host.name, resolve)
+          settle(host.name) // the host may have finished before listr2 got here
+        }),
+    })),
+    {
+      concurrent: true,
+      exitOnError: false,
+      silentRendererCondition: silent,
+      fallbackRendererCondition: !process.stdout.isTTY,
+      rendererOptions: { collapseSubtasks: false },
+    },
+  )
+  const running = list.run().catch(() => {})
+  const title = (name: string, text: string) => {
+    const t = tasks.get(name)
+    if (t) t.title = `${name}: ${text}`
+  }
+  return {
+    started: (host: Host) => title(host.name, 'connecting'),
+    step: (host: Host, step: string, status: string) => title(host.name, `${step}${status === 'ok' ? '' : ` (${status})`}`),
+    finished(outcome: HostOutcome) {
+      outcomes.set(outcome.name, outcome)
+      settle(outcome.name)
+    },
+    async done() {
+      // Hosts that never started (--max-fail, ^C) still hold a task open.
+      for (const h of hosts) if (!outcomes.has(h.name)) {
+        outcomes.set(h.name, undefined)
+        settle(h.name)
+      }
+      await running
+    },
+  }
+}

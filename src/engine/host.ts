@@ -1,0 +1,242 @@
+// One host's run: probe everything at once, plan, apply in order (probing again only what an
+// applied step may have changed), run the handlers that were notified, then the verify steps.
+// Every undo record reaches the journal before its change does; on failure the applied steps are
+// undone in reverse. Nothing here knows which OS it is on, or what any step does.
+
+import type { Shell } from 'zx'
+import type { Host } from '../inventory/types.ts'
+import { platformFor, osFromKernel, type Platform } from '../platform/platform.ts'
+import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'
+import type { CommandStep } from '../steps/command.ts'
+import { probeAll } from './probe.ts'
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'skipped'
+
+export interface StepOutcome {
+  index: number
+  name: string
+  kind: string
+  status: StepStatus
+  changes: Change[]
+  error?: string
+}
+
+export interface HostOutcome {
+  name: string
+  status: HostStatus
+  steps: StepOutcome[]
+  error?: string
+  /** Set when an undo failed: the host is in neither its old nor its new state. */
+  rollbackError?: string
+}
+
+/** What the engine tells the journal and the UI as it goes. */
+export interface HostEvents {
+  step?(outcome: StepOutcome): void
+  /** Called before the change is made; it must be durable when it returns. */
+  recordUndo?(index: number, step: Step, record: unknown): void
+  undone?(index: number): void
+}
+
+export interface HostRun {
+  host: Host
+  /** zx $ on the host. */
+  $: Shell
+  steps: Step[]
+  handlers: Record<string, Step>
+  dryRun: boolean
+  /** Checked between steps: an interrupted run stops applying and rolls back. */
+  signal?: AbortSignal
+  /** Undo this host's applied steps if it fails (the `--rollback host|all` policies). */
+  rollbackOnFailure: boolean
+  events?: HostEvents
+}
+
+/** What a host applied, kept so that `--rollback all` can undo it after other hosts failed. */
+export interface Applied {
+  index: number
+  step: Step
+  record: unknown
+}
+
+export class HostRunner {
+  readonly outcome: HostOutcome
+  readonly applied: Applied[] = []
+  private platform!: Platform
+  private readonly outcomes: StepOutcome[]
+  /** Steps whose probe an applied step may have outdated. */
+  private readonly stale = new Set<number>()
+
+  constructor(private readonly run: HostRun) {
+    this.outcomes = run.steps.map((s, index) => ({ index, name: s.name, kind: s.kind, status: 'skipped', changes: [] }))
+    this.outcome = { name: run.host.name, status: 'ok', steps: this.outcomes }
+  }
+
+  async execute(): Promise<HostOutcome> {
+    const { steps, dryRun } = this.run
+    try {
+      this.platform = await this.detectPlatform()
+      const probes = await this.probe(steps)
+      // Steps plan in order, each seeing what the earlier ones will change, so a bare host shows
+      // its whole plan (a service whose package is only about to be installed, say).
+      const pending = new Set<string>()
+      const plans = steps.map((step, i) => {
+        const changes = this.check(step, probes[i]!, pending)
+        if (changes.length) step.touches.forEach((r) => pending.add(r))
+        return changes
+      })
+      if (dryRun) {
+        plans.forEach((changes, i) => this.report(i, changes.length ? 'changed' : 'ok', changes))
+        this.outcome.status = plans.some((c) => c.length) ? 'changed' : 'ok'
+        return this.outcome
+      }
+      // Verify steps wait until after the handlers, which may be what they are waiting for.
+      const order = [...steps.keys()].filter((i) => steps[i]!.kind !== 'verify')
+      const verifies = [...steps.keys()].filter((i) => steps[i]!.kind === 'verify')
+      const notified = await this.applyInOrder(order, probes)
+      await this.runHandlers(notified)
+      await this.applyInOrder(verifies, probes)
+      this.outcome.status = this.applied.length ? 'changed' : 'ok'
+    } catch (err) {
+      await this.fail(err as Error)
+    }
+    return this.outcome
+  }
+
+  /** Undoes every applied step of this host, newest first. Returns false if any undo failed. */
+  async rollback(): Promise<boolean> {
+    const ctx = this.context()
+    const errors: string[] = []
+    for (const { index, step, record } of [...this.applied].reverse()) {
+      try {
+        await step.undo(ctx, record)
+        this.run.events?.undone?.(index)
+        if (index < this.outcomes.length) this.report(index, 'rolled-back', this.outcomes[index]!.changes, this.outcomes[index]!.error)
+      } catch (err) {
+        errors.push(`${step.name}: ${(err as Error).message}`)
+      }
+    }
+    this.applied.length = 0
+    if (errors.length) {
+      this.outcome.rollbackError = errors.join('; ')
+      return false
+    }
+    this.outcome.status = 'rolled-back'
+    return true
+  }
+
+  private async fail(err: Error): Promise<void> {
+    this.outcome.status = 'failed'
+    this.outcome.error = err.message
+    if (this.run.rollbackOnFailure && this.applied.length) await this.rollback()
+  }
+
+  private async applyInOrder(order: number[], probes: ProbeResult[]): Promise<Set<string>> {
+    const { steps } = this.run
+    const notified = new Set<string>()
+    for (const [at, i] of order.entries()) {
+      if (this.run.signal?.aborted) throw new Error('interrupted')
+      const step = steps[i]!
+      if (this.stale.has(i)) {
+        // Everything an applied step may have affected is probed again, together, in one round trip.
+        const again = order.slice(at).filter((j) => this.stale.has(j))
+        const fresh = await this.probe(again.map((j) => steps[j]!))
+        again.forEach((j, k) => {
+          probes[j] = fresh[k]!
+          this.stale.delete(j)
+        })
+      }
+      // Earlier steps have now happened, so nothing is pending any more.
+      const changes = this.check(step, probes[i]!, new Set())
+      if (!changes.length) {
+        this.report(i, 'ok', [])
+        continue
+      }
+      await this.applyStep(i, step, probes[i]!, changes)
+      step.notify.forEach((n) => notified.add(n))
+    }
+    return notified
+  }
+
+  private async applyStep(index: number, step: Step, probe: ProbeResult, changes: Change[]): Promise<void> {
+    const ctx = this.context()
+    const record = step.record(probe, this.checkContext(new Set()))
+    this.run.events?.recordUndo?.(index, step, record)
+    this.applied.push({ index, step, record })
+    try {
+      await step.apply(ctx, changes, record)
+    } catch (err) {
+      this.report(index, 'failed', changes, (err as Error).message)
+      throw new Error(`${step.name}: ${(err as Error).message}`)
+    }
+    this.report(index, 'changed', changes)
+    this.run.steps.forEach((later, j) => {
+      if (j !== index && this.outcomes[j]?.status === 'skipped' && affects(step, later)) this.stale.add(j)
+    })
+  }
+
+  private async runHandlers(notified: Set<string>): Promise<void> {
+    const handlers = Object.entries(this.run.handlers).filter(([name]) => notified.has(name))
+    if (!handlers.length) return
+    const probes = await this.probe(handlers.map(([, h]) => h))
+    for (const [k, [name, handler]] of handlers.entries()) {
+      if (this.run.signal?.aborted) throw new Error('interrupted')
+      const changes = this.check(handler, probes[k]!, new Set())
+      if (!changes.length) continue
+      const index = this.outcomes.length
+      this.outcomes.push({ index, name: `${name} (handler)`, kind: handler.kind, status: 'skipped', changes: [] })
+      await this.applyStep(index, handler, probes[k]!, changes)
+    }
+  }
+
+  private check(step: Step, probe: ProbeResult, pending: Set<string>): Change[] {
+    try {
+      return step.check(probe, this.checkContext(pending))
+    } catch (err) {
+      throw err instanceof StepError ? new StepError(`${step.name}: ${err.message}`) : err
+    }
+  }
+
+  /** Probes the steps in one round trip; a step with a function guard costs one more. */
+  private async probe(steps: Step[]): Promise<ProbeResult[]> {
+    const results = await probeAll(this.run.$, steps.map((s) => s.probe(this.platform)))
+    await Promise.all(
+      steps.map(async (s, i) => {
+        const guard = (s as CommandStep).guard
+        if (guard && results[i]!.code !== 0 && (await guard(this.context()))) results[i] = { stdout: '', code: 0 }
+      }),
+    )
+    return results
+  }
+
+  /** The inventory's `os:` saves a round trip; without it, ask the host. */
+  private async detectPlatform(): Promise<Platform> {
+    if (this.run.host.os) return platformFor(this.run.host.os)
+    const kernel = (await this.run.$`uname -s`).stdout
+    const os = osFromKernel(kernel)
+    if (!os) throw new StepError(`unsupported OS "${kernel.trim()}" (ferry knows FreeBSD, OpenBSD and Linux)`)
+    return platformFor(os)
+  }
+
+  private context(): StepContext {
+    return { host: this.run.host, platform: this.platform, $: this.run.$ }
+  }
+
+  private checkContext(pending: ReadonlySet<string>): CheckContext {
+    return { host: this.run.host, platform: this.platform, pending }
+  }
+
+  private report(index: number, status: StepStatus, changes: Change[], error?: string): void {
+    const outcome = this.outcomes[index]!
+    Object.assign(outcome, { status, changes, error })
+    this.run.events?.step?.(outcome)
+  }
+}
+
+/** Whether applying `a` can change what `b`'s probe saw. */
+export function affects(a: Step, b: Step): boolean {
+  if (a.touches.includes(ANYTHING)) return true
+  if (b.reads.includes(ANYTHING)) return a.touches.length > 0
+  return a.touches.some((r) => b.reads.includes(r))
+}

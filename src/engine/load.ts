@@ -1,0 +1,44 @@
+// Runbooks are TypeScript, loaded with jiti. `ferry` and `zx` are aliased to this installation,
+// so a runbook anywhere on disk can `import { defineRunbook } from 'ferry'` without its own
+// node_modules.
+
+import { existsSync, readdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createJiti } from 'jiti'
+import type { Runbook } from '../runbook.ts'
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(import.meta.url)
+
+export class RunbookError extends Error {}
+
+/** `deploy-mesh` → `runbooks/deploy-mesh.ts` under cwd; anything with a slash or extension is a path. */
+export function runbookPath(nameOrPath: string, cwd = process.cwd()): string {
+  if (/[/\\]|\.[cm]?[jt]s$/.test(nameOrPath)) return resolve(cwd, nameOrPath)
+  return join(cwd, 'runbooks', `${nameOrPath}.ts`)
+}
+
+export async function loadRunbook(nameOrPath: string, cwd = process.cwd()): Promise<{ runbook: Runbook; path: string }> {
+  const path = runbookPath(nameOrPath, cwd)
+  if (!existsSync(path)) {
+    const dir = join(cwd, 'runbooks')
+    const known = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)) : []
+    throw new RunbookError(`no runbook at ${path}${known.length ? ` (runbooks/ has: ${known.join(', ')})` : ''}`)
+  }
+  const jiti = createJiti(import.meta.url, {
+    fsCache: true,
+    moduleCache: false,
+    alias: { ferry: join(SRC, 'index.ts'), zx: dirname(require.resolve('zx/package.json')) },
+  })
+  let mod: { default?: unknown }
+  try {
+    mod = await jiti.import(path)
+  } catch (err) {
+    throw new RunbookError(`cannot load runbook ${path}: ${(err as Error).message}`)
+  }
+  const runbook = mod.default as Runbook | undefined
+  if (runbook?.kind !== 'ferry-runbook') throw new RunbookError(`${path} must \`export default defineRunbook({ … })\``)
+  return { runbook, path }
+}

@@ -1,0 +1,130 @@
+// A whole run across hosts: every host's vars are validated and its steps built before anything
+// is contacted, then hosts run in parallel (at most `forks` at once), in `serial` batches, and
+// the rollout stops once more than `maxFail` of the hosts so far have failed.
+
+import type { z } from 'zod'
+import type { Host, Inventory } from '../inventory/types.ts'
+import { InventoryError, type Problem } from '../inventory/errors.ts'
+import type { Runbook } from '../runbook.ts'
+import type { Step } from '../steps/step.ts'
+import type { Transport } from '../transport/transport.ts'
+import { UnreachableError } from '../transport/errors.ts'
+import { mapLimit } from '../transport/connect.ts'
+import { HostRunner, type HostEvents, type HostOutcome } from './host.ts'
+
+export type RollbackPolicy = 'host' | 'all' | 'none'
+
+export interface Plan {
+  host: Host
+  steps: Step[]
+}
+
+export interface RunOptions {
+  dryRun: boolean
+  forks: number
+  /** Hosts per batch: a count, or a percentage of the selected hosts. */
+  serial?: string
+  /** Stop starting new batches once more than this share of hosts has failed, e.g. `20%`. */
+  maxFail?: string
+  rollback: RollbackPolicy
+  signal?: AbortSignal
+}
+
+export interface RunHooks {
+  connect(host: Host): Promise<Transport>
+  events?(host: Host): HostEvents
+  hostStarted?(host: Host): void
+  hostFinished?(outcome: HostOutcome, transport?: Transport): void
+}
+
+export interface RunResult {
+  hosts: HostOutcome[]
+  /** Hosts never started because --max-fail stopped the rollout. */
+  notRun: string[]
+  /** An undo failed somewhere, or a host could not be restored. */
+  rollbackFailed: boolean
+}
+
+/** Builds each host's steps, validating its vars with the runbook's schema (exit 64 on error). */
+export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: Host[], params: unknown): Promise<Plan[]> {
+  const problems: Problem[] = []
+  const plans: Plan[] = []
+  for (const host of hosts) {
+    const parsed = runbook.vars ? runbook.vars.safeParse(host.vars) : { success: true as const, data: host.vars }
+    if (!parsed.success) {
+      for (const issue of (parsed.error as z.ZodError).issues) {
+        const key = issue.path.map(String)
+        const at = inventory.locate(['hosts', host.name, 'vars', ...key]) ?? inventory.locate(['hosts', host.name]) ?? { file: inventory.file, line: 1, col: 1 }
+        problems.push({ ...at, message: `${host.name}: var ${key.join('.') || '(vars)'}: ${issue.message} (required by runbook ${runbook.name})` })
+      }
+      continue
+    }
+    const steps = await runbook.steps({ host, vars: parsed.data, params, inventory, secret: (name) => inventory.secrets.get(name) })
+    const names = new Set<string>()
+    for (const s of steps) {
+      if (names.has(s.name)) throw new InventoryError([{ file: inventory.file, line: 1, col: 1, message: `runbook ${runbook.name}: two steps are named "${s.name}" for ${host.name}; step names must be unique` }])
+      names.add(s.name)
+    }
+    plans.push({ host, steps })
+  }
+  if (problems.length) throw new InventoryError(problems)
+  return plans
+}
+
+export async function runPlans(runbook: Runbook, plans: Plan[], opts: RunOptions, hooks: RunHooks): Promise<RunResult> {
+  const result: RunResult = { hosts: [], notRun: [], rollbackFailed: false }
+  const runners: Array<{ runner: HostRunner; transport: Transport }> = []
+  const size = batchSize(opts.serial, plans.length)
+  const limit = opts.maxFail === undefined ? undefined : parsePercent(opts.maxFail)
+  let stopped = false
+
+  for (let at = 0; at < plans.length; at += size) {
+    const batch = plans.slice(at, at + size)
+    if (stopped || opts.signal?.aborted) {
+      result.notRun.push(...batch.map((p) => p.host.name))
+      continue
+    }
+    const outcomes = await mapLimit(batch, opts.forks, async ({ host, steps }) => {
+      hooks.hostStarted?.(host)
+      let transport: Transport | undefined
+      let outcome: HostOutcome
+      try {
+        transport = await hooks.connect(host)
+        const runner = new HostRunner({
+          host, $: transport.$, steps, handlers: runbook.handlers ?? {}, dryRun: opts.dryRun, signal: opts.signal,
+          rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host),
+        })
+        outcome = await runner.execute()
+        if (outcome.rollbackError) result.rollbackFailed = true
+        runners.push({ runner, transport })
+      } catch (err) {
+        const unreachable = err instanceof UnreachableError
+        outcome = { name: host.name, status: unreachable ? 'unreachable' : 'failed', steps: [], error: unreachable ? err.detail : (err as Error).message }
+      }
+      hooks.hostFinished?.(outcome, transport)
+      return outcome
+    })
+    result.hosts.push(...outcomes)
+    const failed = result.hosts.filter((h) => h.status !== 'ok' && h.status !== 'changed').length
+    if (limit !== undefined && failed / result.hosts.length > limit) stopped = true
+  }
+
+  // `--rollback all`: one host's failure takes every host back, including those that finished.
+  const anyFailed = result.hosts.some((h) => h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable')
+  if (opts.rollback === 'all' && anyFailed && !opts.dryRun) {
+    for (const { runner } of runners) {
+      if (runner.applied.length && !(await runner.rollback())) result.rollbackFailed = true
+    }
+  }
+  return result
+}
+
+function batchSize(serial: string | undefined, total: number): number {
+  if (!serial) return Math.max(total, 1)
+  const n = serial.endsWith('%') ? Math.ceil((total * parsePercent(serial))) : Number(serial)
+  return Math.max(1, n)
+}
+
+function parsePercent(value: string): number {
+  return Number(value.replace(/%$/, '')) / (value.endsWith('%') ? 100 : 1)
+}

@@ -1,0 +1,6 @@
+import type { Platform } from './platform.ts'
+
+export const openbsd: Platform = {
+  os: 'openbsd',
+  kernel: 'OpenBSD',
+}

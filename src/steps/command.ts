@@ -1,0 +1,49 @@
+// An escape hatch: any zx code, made idempotent by guards and reversible by an explicit undo.
+// Shell-string guards (`creates`, `unless`) go into the batched probe and cost nothing; a
+// function guard needs its own round trip, so prefer the strings where they will do.
+
+import { quote } from '../shell/quote.ts'
+import { ANYTHING, notifyList, type CommonOptions, type Resource, type Step, type StepContext } from './step.ts'
+
+export interface CommandOptions extends CommonOptions {
+  /** Skip when this path exists. */
+  creates?: string
+  /** Skip when this shell command exits 0, or when this function resolves true. */
+  unless?: string | ((ctx: StepContext) => Promise<boolean>)
+  /** Reverses `run`. Without it, rollback reports the step as not undoable. */
+  undo?: (ctx: StepContext) => Promise<void>
+  /** What `run` may change; by default anything, so every later step is probed again. */
+  touches?: Resource[]
+}
+
+export interface CommandRecord {
+  undoable: boolean
+}
+
+export interface CommandStep extends Step<CommandRecord> {
+  /** A guard that must run as its own command (a function `unless`). */
+  guard?(ctx: StepContext): Promise<boolean>
+}
+
+export function command(name: string, run: (ctx: StepContext) => Promise<void>, opts: CommandOptions = {}): CommandStep {
+  const guards = [opts.creates ? `test -e ${quote(opts.creates)}` : undefined, typeof opts.unless === 'string' ? opts.unless : undefined].filter(Boolean)
+  const unlessFn = typeof opts.unless === 'function' ? opts.unless : undefined
+  return {
+    kind: 'command',
+    name,
+    notify: notifyList(opts.notify),
+    risky: opts.risky,
+    touches: opts.touches ?? [ANYTHING],
+    reads: opts.creates ? [`file:${opts.creates}`] : [ANYTHING],
+    // Exit 0 means "already done". With no guard the command always runs, like a plain shell task.
+    probe: () => (guards.length ? `{ ${guards.map((g) => `( ${g} )`).join(' || ')}; } >/dev/null 2>&1` : 'exit 1'),
+    guard: unlessFn,
+    check: (probe) => (probe.code === 0 ? [] : [{ summary: `run: ${name}` }]),
+    record: () => ({ undoable: !!opts.undo }),
+    apply: (ctx) => run(ctx),
+    async undo(ctx, record) {
+      if (record.undoable && opts.undo) await opts.undo(ctx)
+      else throw new Error(`"${name}" has no undo; its effect is left in place`)
+    },
+  }
+}

@@ -1,0 +1,88 @@
+// The step contract. A step knows how to look (probe), compare (check), act (apply) and take
+// it back (undo). The engine knows nothing else about it: not the OS, not what a sysctl is.
+//
+//   probe   a read-only POSIX sh snippet. Every step's probe goes to the host in one batch, one
+//           round trip, and each step gets its own stdout and exit status back.
+//   check   pure: probe output in, the changes needed out ([] when in sync). No I/O.
+//   record  pure: what undo will need, taken from the probe before anything changes. The engine
+//           journals it *before* apply runs, so a controller that dies mid-apply can still undo.
+//   apply   makes the changes through ctx.$ (zx's $ on the target). It gets the record too, so
+//           it can, say, keep a backup where the record says undo will look for it.
+//   undo    puts back what `record` saw.
+
+import type { Shell } from 'zx'
+import type { Host } from '../inventory/types.ts'
+import type { Platform } from '../platform/platform.ts'
+
+export interface ProbeResult {
+  stdout: string
+  /** The snippet's exit status: many probes answer "absent" with a non-zero status. */
+  code: number
+}
+
+export interface Change {
+  /** One line, old → new, for humans: "net.inet.ip.forwarding: 0 → 1". */
+  summary: string
+  /** A unified diff, for file content. */
+  diff?: string
+}
+
+export interface StepContext {
+  host: Host
+  platform: Platform
+  /** zx's $ on the target. In a dry run, or while checking, it refuses to run anything. */
+  $: Shell
+}
+
+export interface CheckContext {
+  host: Host
+  platform: Platform
+  /**
+   * Resources that earlier steps will change in this run but have not yet (a dry run never
+   * does). A check that finds its subject missing can then plan against the future, e.g. a
+   * service whose package an earlier step installs.
+   */
+  pending: ReadonlySet<string>
+}
+
+/** Resource keys: `file:/etc/x`, `pkg:frr`, `service:frr`, `sysctl:net.inet.ip.forwarding`, `if:gre0`. */
+export type Resource = string
+
+/** `*`: the step may change anything (commands, package installs), so every later probe is stale. */
+export const ANYTHING: Resource = '*'
+
+export interface Step<Record = unknown> {
+  /** The step type, e.g. `file`; used by the journal and golden tests. */
+  readonly kind: string
+  /** The title a person sees, unique within a runbook. */
+  readonly name: string
+  /** Handlers to run once, after all steps, if this step changed something. */
+  readonly notify: string[]
+  /** What apply may change. Later steps whose `reads` overlap are probed again after it runs. */
+  readonly touches: Resource[]
+  /** What the probe looks at. */
+  readonly reads: Resource[]
+  /** Marked for commit-confirmed safe apply (firewall, management interfaces, sshd, routing). */
+  readonly risky?: boolean
+
+  probe(platform: Platform): string
+  check(probe: ProbeResult, ctx: CheckContext): Change[]
+  record(probe: ProbeResult, ctx: CheckContext): Record
+  apply(ctx: StepContext, changes: Change[], record: Record): Promise<void>
+  undo(ctx: StepContext, record: Record): Promise<void>
+}
+
+/** Options every step type accepts. */
+export interface CommonOptions {
+  notify?: string | string[]
+  risky?: boolean
+}
+
+export function notifyList(n: string | string[] | undefined): string[] {
+  return n === undefined ? [] : Array.isArray(n) ? n : [n]
+}
+
+/** Thrown by check/apply for a problem the operator must fix; shown without a stack trace. */
+export class StepError extends Error {
+  override name = 'StepError'
+}

@@ -1,0 +1,50 @@
+// A condition the run must end up meeting: OSPF neighbours Full, a route present, a port open.
+// It is probed with everything else, so when it already holds it costs nothing; otherwise apply
+// polls until it holds or the timeout passes, and then says what is still missing.
+
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ANYTHING, StepError, type ProbeResult, type Step } from './step.ts'
+
+export interface VerifyOptions {
+  /** A read-only shell command; it passes when it exits 0 and `expect` (if given) accepts its stdout. */
+  command: string
+  /** Returns true when satisfied, or a sentence saying what is missing. */
+  expect?: (stdout: string) => true | string
+  /** Seconds. Default 30. */
+  timeout?: number
+  /** Seconds between polls. Default 1. */
+  interval?: number
+}
+
+export function verify(name: string, opts: VerifyOptions): Step<Record<string, never>> {
+  const verdict = (probe: ProbeResult): true | string => {
+    if (probe.code !== 0) return `\`${opts.command}\` exited ${probe.code}${probe.stdout.trim() ? `: ${probe.stdout.trim().split('\n').slice(-3).join(' / ')}` : ''}`
+    return opts.expect ? opts.expect(probe.stdout) : true
+  }
+  return {
+    kind: 'verify',
+    name,
+    notify: [],
+    touches: [],
+    // Whatever changed before it may be what it waits for.
+    reads: [ANYTHING],
+    probe: () => opts.command,
+    check(probe) {
+      const v = verdict(probe)
+      return v === true ? [] : [{ summary: `wait until ${name} (now: ${v})` }]
+    },
+    record: () => ({}),
+    async apply({ $ }) {
+      const deadline = Date.now() + (opts.timeout ?? 30) * 1000
+      let last: true | string = 'not yet checked'
+      for (;;) {
+        const out = await $`sh -c ${opts.command} 2>&1`.nothrow()
+        last = verdict({ stdout: out.stdout, code: out.exitCode ?? 1 })
+        if (last === true) return
+        if (Date.now() >= deadline) throw new StepError(`${name}: not satisfied after ${opts.timeout ?? 30} s: ${last}`)
+        await sleep((opts.interval ?? 1) * 1000)
+      }
+    },
+    async undo() {},
+  }
+}
