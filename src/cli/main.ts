@@ -4,6 +4,7 @@ import { execCommand } from './exec.ts'
 import { inventoryCommand } from './inventory.ts'
 import { runCommand, runbookHelp } from './run.ts'
 import { historyCommand } from './history.ts'
+import { rollbackCommand } from './rollback.ts'
 import { RunbookError } from '../engine/load.ts'
 import { ParamError } from './params.ts'
 
@@ -37,6 +38,7 @@ Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed,
   cli.addCommand(runCommand())
   cli.addCommand(execCommand())
   cli.addCommand(historyCommand())
+  cli.addCommand(rollbackCommand())
   cli.addCommand(inventoryCommand())
   return cli
 }

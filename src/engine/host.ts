@@ -76,7 +76,7 @@ export class HostRunner {
   async execute(): Promise<HostOutcome> {
     const { steps, dryRun } = this.run
     try {
-      this.platform = await this.detectPlatform()
+      this.platform = await detectPlatform(this.run.host, this.run.$)
       const probes = await this.probe(steps)
       // Steps plan in order, each seeing what the earlier ones will change, so a bare host shows
       // its whole plan (a service whose package is only about to be installed, say).
@@ -210,14 +210,6 @@ export class HostRunner {
     return results
   }
 
-  /** The inventory's `os:` saves a round trip; without it, ask the host. */
-  private async detectPlatform(): Promise<Platform> {
-    if (this.run.host.os) return platformFor(this.run.host.os)
-    const kernel = (await this.run.$`uname -s`).stdout
-    const os = osFromKernel(kernel)
-    if (!os) throw new StepError(`unsupported OS "${kernel.trim()}" (ferry knows FreeBSD, OpenBSD and Linux)`)
-    return platformFor(os)
-  }
 
   private context(): StepContext {
     return { host: this.run.host, platform: this.platform, $: this.run.$ }
@@ -239,4 +231,13 @@ export function affects(a: Step, b: Step): boolean {
   if (a.touches.includes(ANYTHING)) return true
   if (b.reads.includes(ANYTHING)) return a.touches.length > 0
   return a.touches.some((r) => b.reads.includes(r))
+}
+
+/** The inventory's `os:` saves a round trip; without it, ask the host. */
+export async function detectPlatform(host: Host, $: Shell): Promise<Platform> {
+  if (host.os) return platformFor(host.os)
+  const kernel = (await $`uname -s`).stdout
+  const os = osFromKernel(kernel)
+  if (!os) throw new StepError(`unsupported OS "${kernel.trim()}" (ferry knows FreeBSD, OpenBSD and Linux)`)
+  return platformFor(os)
 }

@@ -1,0 +1,96 @@
+import { Command } from '@commander-js/extra-typings'
+import { loadInventory } from '../inventory/index.ts'
+import { loadRunbook } from '../engine/load.ts'
+import { planHosts } from '../engine/run.ts'
+import { detectPlatform } from '../engine/host.ts'
+import { Journal, defaultStateDir, type UndoEntry } from '../journal/journal.ts'
+import { Connector, mapLimit } from '../transport/connect.ts'
+import { UnreachableError } from '../transport/errors.ts'
+import type { Step } from '../steps/step.ts'
+import { EXIT, UsageError } from './main.ts'
+
+export function rollbackCommand() {
+  return new Command('rollback')
+    .description('Undo what a run changed, newest change first, from the undo records in its journal.')
+    .argument('<run-id>', 'as shown by ferry history')
+    .option('--accept-new', 'trust and record host keys not yet in known_hosts')
+    .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
+    .addHelpText(
+      'after',
+      `
+It works for a finished run, and for one whose controller died mid-apply: every undo record was
+written to the journal before its change was made. It reloads the run's runbook and inventory,
+so both must still describe the same steps. Steps already undone are skipped, so it is safe to
+run again after a partial failure.
+
+Examples:
+  ferry history                               find the run
+  ferry rollback 20261121-121530-3f9a
+
+Exit codes: 0 everything undone (or nothing to undo), 3 an undo failed, 4 a host was
+unreachable, 64 unknown run, or the run is still in progress.`,
+    )
+    .action(async (runId, opts) => {
+      const journal = Journal.open(opts.stateDir, (s) => s)
+      const run = journal.show(runId)
+      if (!run) throw new UsageError(`no run ${runId} in ${opts.stateDir} (see ferry history)`)
+      if (!run.finished && alive(run.pid)) throw new UsageError(`run ${runId} is still in progress (pid ${run.pid}); stop it first`)
+      const pending = journal.pendingUndo(runId)
+      if (!pending.length) {
+        process.stdout.write(`run ${runId}: nothing to undo\n`)
+        return
+      }
+      const inv = await loadInventory(run.inventory)
+      const { runbook } = await loadRunbook(run.runbookPath)
+      const names = [...new Set(pending.map((e) => e.host))]
+      const plans = await planHosts(runbook, inv, inv.hosts.filter((h) => names.includes(h.name)), run.params)
+      const connector = new Connector(inv, { acceptNew: opts.acceptNew })
+      let failed = 0
+      let unreachable = 0
+      try {
+        await mapLimit(plans, 20, async ({ host, steps }) => {
+          const entries = pending.filter((e) => e.host === host.name)
+          try {
+            const t = await connector.connect(host)
+            const ctx = { host, platform: await detectPlatform(host, t.$), $: t.$ }
+            for (const entry of entries) {
+              const step = stepFor(entry, steps, runbook.handlers ?? {})
+              await step.undo(ctx, entry.record)
+              journal.markUndone(runId, host.name, entry.index)
+              process.stdout.write(`${host.name}: undid ${entry.step}\n`)
+            }
+            journal.setHost(runId, host.name, 'rolled-back')
+          } catch (err) {
+            if (err instanceof UnreachableError) unreachable++
+            else failed++
+            process.stdout.write(`${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${inv.secrets.redact((err as Error).message)}\n`)
+          }
+        })
+      } finally {
+        await connector.close()
+      }
+      if (!failed && !unreachable) journal.finishRun(runId, 'rolled-back', run.summary)
+      journal.close()
+      process.exitCode = failed ? EXIT.rollbackFailed : unreachable ? EXIT.unreachable : EXIT.ok
+    })
+}
+
+/** The step an undo record belongs to, checked by name: the runbook must not have changed since. */
+function stepFor(entry: UndoEntry, steps: Step[], handlers: Record<string, Step>): Step {
+  // Handlers are numbered after the steps, in the order they ran.
+  const step = entry.index < steps.length ? steps[entry.index] : Object.values(handlers).find((h) => h.name === entry.step)
+  if (step?.name !== entry.step) {
+    throw new Error(`the runbook has changed since the run: step ${entry.index} was "${entry.step}", now "${step?.name ?? 'missing'}"`)
+  }
+  return step
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
