@@ -191,6 +191,8 @@ function progressUi(hosts: Host[], silent: boolean) {
     {
       concurrent: true,
       exitOnError: false,
+      // listr2 would exit(127) on ^C; ferry must first roll back the hosts it is changing.
+      registerSignalListeners: false,
       silentRendererCondition: silent,
       fallbackRendererCondition: !process.stdout.isTTY,
       rendererOptions: { collapseSubtasks: false },

@@ -106,7 +106,7 @@ export class HostRunner {
 
   /** Undoes every applied step of this host, newest first. Returns false if any undo failed. */
   async rollback(): Promise<boolean> {
-    const ctx = this.context()
+    const ctx = this.context(false)
     const errors: string[] = []
     for (const { index, step, record } of [...this.applied].reverse()) {
       try {
@@ -185,7 +185,7 @@ export class HostRunner {
       const changes = this.check(handler, probes[k]!, new Set())
       if (!changes.length) continue
       const index = this.outcomes.length
-      this.outcomes.push({ index, name: `${name} (handler)`, kind: handler.kind, status: 'skipped', changes: [] })
+      this.outcomes.push({ index, name: `${handler.name} (handler)`, kind: handler.kind, status: 'skipped', changes: [] })
       await this.applyStep(index, handler, probes[k]!, changes)
     }
   }
@@ -211,8 +211,10 @@ export class HostRunner {
   }
 
 
-  private context(): StepContext {
-    return { host: this.run.host, platform: this.platform, $: this.run.$ }
+  /** Steps get a $ that an interrupt aborts at once; undo must run to the end regardless. */
+  private context(interruptible = true): StepContext {
+    const { signal, $ } = this.run
+    return { host: this.run.host, platform: this.platform, $: interruptible && signal ? $({ signal }) : $ }
   }
 
   private checkContext(pending: ReadonlySet<string>): CheckContext {

@@ -1,6 +1,155 @@
-import type { Platform } from './platform.ts'
+// Debian, with or without systemd. Whether systemd runs is decided on the host, in each snippet
+// (`/run/systemd/system` exists only while it is PID 1), never from the inventory: the lab and
+// many containers run Debian without it, with sysvinit scripts and update-rc.d.
+//
+// Interfaces persist through ifupdown: one file per interface in /etc/network/interfaces.d,
+// whose `up`/`pre-up` lines are the very `ip` commands ferry runs live.
+
+import { quote } from '../shell/quote.ts'
+import { ifaceDelta, removeFile, sysctlIn, writeFile } from './common.ts'
+import type { Iface, Platform, Tunnel } from './platform.ts'
+
+const SYSTEMD = '[ -d /run/systemd/system ]'
+
+// Three `ip -o` outputs, normalised: the flags of `ip -o link`, the addresses of `ip -o -4 addr`
+// (`inet 172.16.2.1 peer 172.16.2.2/32` for point-to-point) and the endpoints of `ip tunnel`.
+const UP_AWK = `{ u = ($3 ~ /[<,]UP[,>]/); print "up=" u }`
+const ADDR_AWK = `{ for (i = 1; i < NF; i++) if ($i == "inet") { a = $(i + 1); if ($(i + 2) == "peer") { p = $(i + 3); sub(/\\/32$/, "", p); print "addr=" a " peer " p } else print "addr=" a; break } }`
+const TUNNEL_AWK = `{ for (i = 1; i < NF; i++) { if ($i == "local") l = $(i + 1); if ($i == "remote") r = $(i + 1) } } END { if (l != "" && l != "any" && r != "" && r != "any") print "tunnel=" l " " r }`
+
+/** Loopback addresses go on `lo` itself, labelled `lo:1` for `lo1`, so the probe can tell them apart. */
+function label(iface: Iface): string {
+  return `lo:${iface.name.slice(2)}`
+}
+
+function dev(iface: Iface): string {
+  return iface.kind === 'loopback' ? 'lo' : iface.name
+}
+
+function savedIn(iface: Iface): string {
+  return `/etc/network/interfaces.d/${iface.name}`
+}
+
+const words = (address: string) => address.split(' ').map(quote).join(' ')
+
+const addrAdd = (i: Iface, a: string) => `ip addr add ${words(a)} dev ${dev(i)}${i.kind === 'loopback' ? ` label ${label(i)}` : ''}`
+const addrDel = (i: Iface, a: string) => `ip addr del ${words(a)} dev ${dev(i)}${i.kind === 'loopback' ? ` label ${label(i)}` : ''}`
+const linkSet = (i: Iface, up: boolean) => `ip link set ${dev(i)} ${up ? 'up' : 'down'}`
+const greTunnel = (i: Iface, verb: 'add' | 'change', t: Tunnel) => `ip tunnel ${verb} ${i.name} mode gre local ${quote(t.local)} remote ${quote(t.remote)} ttl 255`
+
+/** Creating and destroying the device itself; a loopback "interface" is only its addresses. */
+function lifecycle(i: Iface, tunnel: Tunnel | undefined): { create?: string; destroy?: string } {
+  if (i.kind === 'gre') return { create: tunnel && greTunnel(i, 'add', tunnel), destroy: `ip tunnel del ${i.name}` }
+  if (i.kind === 'tap' || i.kind === 'tun') return { create: `ip tuntap add dev ${i.name} mode ${i.kind}`, destroy: `ip tuntap del dev ${i.name} mode ${i.kind}` }
+  return {}
+}
 
 export const linux: Platform = {
   os: 'linux',
   kernel: 'Linux',
+
+  packages: {
+    // dpkg-query also knows removed packages whose conffiles remain ("deinstall ok config-files").
+    probe: (names) =>
+      [
+        `for p in ${names.map(quote).join(' ')}; do`,
+        `v=$(dpkg-query -W -f='\${Status} \${Version}\\n' "$p" 2>/dev/null | awk '$3 == "installed" { print $4; exit }')`,
+        `printf '%s\\t%s\\n' "$p" "\${v:--}"`,
+        'done',
+      ].join('\n'),
+    install: (names) => `DEBIAN_FRONTEND=noninteractive apt-get install -y ${names.map(quote).join(' ')}`,
+    remove: (names) => `DEBIAN_FRONTEND=noninteractive apt-get remove -y ${names.map(quote).join(' ')}`,
+  },
+
+  services: {
+    probe(name) {
+      const n = quote(name)
+      return [
+        `if ${SYSTEMD}; then`,
+        `if [ "$(systemctl show -p LoadState --value ${n} 2>/dev/null)" = loaded ]; then echo exists=1; else echo exists=0; fi`,
+        `if systemctl is-enabled -q ${n} 2>/dev/null; then echo enabled=1; else echo enabled=0; fi`,
+        `if systemctl is-active -q ${n}; then echo running=1; else echo running=0; fi`,
+        'else',
+        `if [ -x /etc/init.d/${n} ]; then echo exists=1; else echo exists=0; fi`,
+        `if ls /etc/rc[2345].d/S??${n} >/dev/null 2>&1; then echo enabled=1; else echo enabled=0; fi`,
+        `if service ${n} status >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
+        'fi',
+      ].join('\n')
+    },
+    // `defaults` creates the rc.d links a package installed without an init system may lack;
+    // `enable` then turns existing K links into S links.
+    enable: (name) => `if ${SYSTEMD}; then systemctl enable ${quote(name)}; else update-rc.d ${quote(name)} defaults && update-rc.d ${quote(name)} enable; fi`,
+    disable: (name) => `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} disable; fi`,
+    run: (name, action) => `if ${SYSTEMD}; then systemctl ${action} ${quote(name)}; else service ${quote(name)} ${action}; fi`,
+  },
+
+  // 60 sorts after the distribution's 50-*.conf and before the admin's 99-sysctl.conf.
+  sysctl: sysctlIn('/etc/sysctl.d/60-ferry.conf', (assignment) => `sysctl -w ${assignment}`),
+
+  interfaces: {
+    refuse(iface) {
+      if (iface.name.length > 15) return `${iface.name}: Linux interface names are at most 15 characters`
+      if (iface.kind === 'loopback' && !/^lo[0-9]+$/.test(iface.name)) return `${iface.name}: a loopback alias is named loN (its addresses go on lo, labelled lo:N)`
+      if (iface.kind === 'gre' && iface.name === 'gre0') return 'gre0 is the fallback device of the Linux gre module and cannot be configured; name the tunnel gre1 or after its peer'
+      return undefined
+    },
+
+    probe(iface) {
+      const file = quote(savedIn(iface))
+      const saved = `[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`
+      if (iface.kind === 'loopback') {
+        return [
+          `a=$(ip -o -4 addr show dev lo label ${label(iface)} | awk '${ADDR_AWK}')`,
+          'if [ -n "$a" ]; then echo exists=1; printf \'%s\\n\' "$a"; else echo exists=0; fi',
+          `ip -o link show dev lo | awk '${UP_AWK}'`,
+          saved,
+        ].join('\n')
+      }
+      const n = quote(iface.name)
+      return [
+        `if ip link show dev ${n} >/dev/null 2>&1; then`,
+        'echo exists=1',
+        `ip -o link show dev ${n} | awk '${UP_AWK}'`,
+        `ip -o -4 addr show dev ${n} | awk '${ADDR_AWK}'`,
+        ...(iface.kind === 'gre' ? [`ip tunnel show ${n} 2>/dev/null | awk '${TUNNEL_AWK}'`] : []),
+        'else echo exists=0; echo up=0; fi',
+        saved,
+      ].join('\n')
+    },
+
+    change(iface, from, to) {
+      const d = ifaceDelta(from, to)
+      const { create, destroy } = lifecycle(iface, to.tunnel)
+      if (d.destroy) return destroy ? [destroy] : from.addresses.map((a) => addrDel(iface, a))
+      return [
+        ...(d.create && create ? [create] : []),
+        ...(d.tunnel && !d.create ? [greTunnel(iface, 'change', d.tunnel)] : []),
+        ...d.remove.map((a) => addrDel(iface, a)),
+        ...d.add.map((a) => addrAdd(iface, a)),
+        ...(d.up === undefined ? [] : [linkSet(iface, d.up)]),
+      ]
+    },
+
+    savedIn,
+
+    render(iface, state) {
+      if (!state.exists) return []
+      const { create, destroy } = lifecycle(iface, state.tunnel)
+      const stanza = iface.kind === 'loopback' ? label(iface) : iface.name
+      return [
+        `# ${iface.name}, managed by ferry`,
+        `auto ${stanza}`,
+        `iface ${stanza} inet manual`,
+        ...(create ? [`    pre-up ${create}`] : []),
+        ...state.addresses.map((a) => `    up ${addrAdd(iface, a)}`),
+        ...(iface.kind === 'loopback' ? state.addresses.map((a) => `    down ${addrDel(iface, a)}`) : [`    up ${linkSet(iface, true)}`]),
+        ...(destroy ? [`    post-down ${destroy}`] : []),
+      ]
+    },
+
+    save(iface, lines, current) {
+      if (lines.join('\n') === current.join('\n')) return []
+      return [lines.length ? writeFile(savedIn(iface), lines, 0o644) : removeFile(savedIn(iface))]
+    },
+  },
 }

@@ -1,6 +1,119 @@
-import type { Platform } from './platform.ts'
+// OpenBSD: pkg_add, rcctl, /etc/sysctl.conf, /etc/hostname.if. ospfd, bgpd, isakmpd and
+// ipsecctl are in base, not packages.
+//
+// hostname.if lines are fed to ifconfig by netstart, except that a line starting with `inet` is
+// read as `inet ADDRESS [NETMASK [BROADCAST]] [OPTIONS]`. Seed 003's point-to-point `ifconfig
+// gre0 inet A B netmask 0xffffffff link0 up` therefore goes in without its `inet`: a bare
+// address line is passed through whole, and ifconfig's family defaults to inet.
+
+import { quote } from '../shell/quote.ts'
+import { bsdLiveProbe, hexMask, ifaceDelta, localOf, peerOf, removeFile, sysctlIn, writeFile } from './common.ts'
+import type { Iface, Platform } from './platform.ts'
+
+/** The flags that come with `up`: seed 003 sets link0 on gre, with up, on the address line. */
+const upFlags = (iface: Iface) => (iface.kind === 'gre' ? 'link0 up' : 'up')
+
+const hostnameIf = (iface: Iface) => `/etc/hostname.${iface.name}`
+
+/** `A peer B` → `A B netmask 0xffffffff`, for ifconfig after `inet` or alone on a hostname.if line. */
+function pair(address: string): string | undefined {
+  const p = peerOf(address)
+  return p && `${p.local} ${p.peer} netmask ${hexMask(p.prefix)}`
+}
 
 export const openbsd: Platform = {
   os: 'openbsd',
   kernel: 'OpenBSD',
+
+  packages: {
+    // pkg_info's database is a directory per installed package, named stem-version[-flavor].
+    probe: (names) =>
+      [
+        `for p in ${names.map(quote).join(' ')}; do`,
+        'v=-',
+        'for d in /var/db/pkg/"$p"-[0-9]*; do [ -d "$d" ] && v=${d#/var/db/pkg/"$p"-}; done',
+        `printf '%s\\t%s\\n' "$p" "$v"`,
+        'done',
+      ].join('\n'),
+    install: (names) => `pkg_add -I ${names.map(quote).join(' ')}`,
+    remove: (names) => `pkg_delete -I ${names.map(quote).join(' ')}`,
+  },
+
+  services: {
+    // `rcctl get NAME status` exits 0 when enabled, 1 when not, 2 when there is no such service
+    // (special services such as ipsec and pf have no rc.d script but are services all the same).
+    // A disabled daemon has no settings: `rcctl disable` drops them and `rcctl set` refuses.
+    probe(name, keys) {
+      const n = quote(name)
+      return [
+        `rcctl get ${n} status >/dev/null 2>&1; s=$?`,
+        'if [ "$s" -gt 1 ]; then echo exists=0; else',
+        'echo exists=1',
+        'if [ "$s" -eq 0 ]; then echo enabled=1; else echo enabled=0; fi',
+        `if rcctl check ${n} >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
+        ...keys.map((k) => `if [ "$s" -eq 0 ]; then printf 'var ${k}=%s\\n' "$(rcctl get ${n} ${k})"; else echo 'var ${k}'; fi`),
+        'fi',
+      ].join('\n')
+    },
+    enable: (name) => `rcctl enable ${quote(name)}`,
+    disable: (name) => `rcctl disable ${quote(name)}`,
+    // rc.d scripts refuse to act on a daemon whose flags are NO unless forced.
+    run: (name, action, enabled) => `rcctl ${enabled ? '' : '-f '}${action} ${quote(name)}`,
+    vars: {
+      // rcctl drops the rc.conf.local line when the value is the default, or none is given.
+      set: (name, key, value) => `rcctl set ${quote(name)} ${key}${value === undefined ? '' : ` ${quote(value)}`}`,
+    },
+  },
+
+  sysctl: sysctlIn('/etc/sysctl.conf', (assignment) => `sysctl ${assignment}`),
+
+  interfaces: {
+    refuse(iface) {
+      const driver = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }[iface.kind]
+      if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0') return `${iface.name}: a ${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
+      return undefined
+    },
+
+    probe(iface) {
+      const file = quote(hostnameIf(iface))
+      return `${bsdLiveProbe(iface.name)}\n[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`
+    },
+
+    change(iface, from, to) {
+      const n = iface.name
+      const d = ifaceDelta(from, to)
+      if (d.destroy) return [`ifconfig ${n} destroy`]
+      const adds = d.add.map((a, i) => {
+        const alias = d.kept + i > 0 ? 'alias ' : ''
+        return `ifconfig ${n} inet ${alias}${pair(a) ?? a}`
+      })
+      if (d.up && adds.length) adds[adds.length - 1] += ` ${upFlags(iface)}`
+      return [
+        ...(d.create ? [`ifconfig ${n} create`] : []),
+        ...(d.tunnel ? [`ifconfig ${n} tunnel ${quote(d.tunnel.local)} ${quote(d.tunnel.remote)}`] : []),
+        ...d.remove.map((a) => `ifconfig ${n} inet ${localOf(a)} delete`),
+        ...adds,
+        ...(d.up === false ? [`ifconfig ${n} down`] : d.up && !adds.length ? [`ifconfig ${n} ${upFlags(iface)}`] : []),
+      ]
+    },
+
+    savedIn: hostnameIf,
+
+    render(iface, state) {
+      if (!state.exists) return []
+      const lines = state.tunnel ? [`tunnel ${state.tunnel.local} ${state.tunnel.remote}`] : []
+      state.addresses.forEach((a, i) => lines.push(pair(a) ? `${pair(a)}${i ? ' alias' : ''}` : `inet ${i ? 'alias ' : ''}${a}`))
+      // Options may follow a bare address line, not an `inet` one (netstart reads its netmask there).
+      const last = state.addresses.at(-1)
+      if (last && pair(last)) lines[lines.length - 1] += ` ${upFlags(iface)}`
+      else lines.push(upFlags(iface))
+      return lines
+    },
+
+    save(iface, lines, current) {
+      if (lines.join('\n') === current.join('\n')) return []
+      return [lines.length ? writeFile(hostnameIf(iface), lines, 0o640) : removeFile(hostnameIf(iface))]
+    },
+  },
 }
+

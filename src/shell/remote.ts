@@ -70,11 +70,16 @@ zx$.kill = kill as typeof zx$.kill
 /** Returns a zx `$` whose commands run through `execute`. */
 export function createShell(execute: Executor, opts: ShellOptions): Shell {
   const shell = opts.shell ?? '/bin/sh'
-  const spawn = (command: string) => {
+  const spawn = (command: string, _args: unknown, spawnOpts?: { signal?: AbortSignal }) => {
     // A string pid cannot collide with a local process's number, so a kill meant for a remote
     // command can never signal something on the controller.
     const pid = `${opts.host}#${++sequence}`
-    return new HostProcess(pid, startCommand(execute, command, shell, opts.become))
+    const child = new HostProcess(pid, startCommand(execute, command, shell, opts.become))
+    // $({ signal }) aborts: stop the command on the host, as Node's spawn would locally.
+    const signal = spawnOpts?.signal
+    if (signal?.aborted) void child.terminate('SIGTERM')
+    else signal?.addEventListener('abort', () => void child.terminate('SIGTERM'), { once: true })
+    return child
   }
   return zx$({
     spawn: spawn as never,

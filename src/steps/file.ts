@@ -13,7 +13,7 @@ export interface FileOptions extends CommonOptions {
   content: string
   /** Octal, e.g. 0o600. Default 0o644. */
   mode?: number
-  /** `user` or `user:group`. Default: left as it is (new files: the connecting user's). */
+  /** `user` or `user:group`. Default: an existing file keeps its owner; a new one gets the login user's. */
   owner?: string
   /** Run on the uploaded temp file before it replaces the target; `%s` is its path. */
   validate?: string
@@ -81,7 +81,8 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
         `tmp=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)})`,
         "trap 'rm -f \"$tmp\"' EXIT",
         `chmod ${octal(mode)} "$tmp"`,
-        opts.owner ? `chown ${quote(opts.owner)} "$tmp"` : ':',
+        // Without an owner, an existing file keeps its own rather than becoming the login user's.
+        opts.owner ?? record.owner ? `chown ${quote((opts.owner ?? record.owner)!)} "$tmp"` : ':',
         'cat > "$tmp"',
         `if ! out=$(${validate} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(opts.validate ?? '')} "$out" >&2; exit 3; fi`,
         record.existed ? `mkdir -p ${BACKUP_DIR} && cp -p ${p} ${quote(record.backup)}` : ':',
@@ -98,6 +99,8 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
       // No backup means apply stopped before touching the file: only mode and owner may differ.
       const restore = [
         `if [ -f ${b} ]; then tmp=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}) && cp -p ${b} "$tmp" && mv -f "$tmp" ${p} && rm -f ${b}; fi`,
+        // The last backup out leaves no empty directory behind.
+        `{ rmdir ${BACKUP_DIR} 2>/dev/null || true; }`,
         `chmod ${octal(record.mode!)} ${p}`,
         `chown ${quote(record.owner!)} ${p}`,
       ].join(' && ')

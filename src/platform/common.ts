@@ -1,0 +1,152 @@
+// Shell building blocks the three platforms share, and the two halves of the normalised probe
+// format: snippets print `key=value` lines, steps read them with `field`/`fields`.
+//
+// Files are edited on the host, never round-tripped through the controller: a temp file in the
+// same directory (so `mv` is an atomic rename), given the old file's mode and owner by `cp -p`,
+// then renamed over it. A line that writes a file starts with `f=PATH; ` so tests can find it.
+
+import type { Shell } from 'zx'
+import { quote } from '../shell/quote.ts'
+import { runLine } from '../shell/remote.ts'
+import { StepError, type ProbeResult } from '../steps/step.ts'
+import type { IfaceState, Sysctl, Tunnel } from './platform.ts'
+
+/** The value of the first `key=value` line, or undefined. */
+export function field(stdout: string, key: string): string | undefined {
+  return fields(stdout, key)[0]
+}
+
+/** The values of every `key=value` line, in order. */
+export function fields(stdout: string, key: string): string[] {
+  const prefix = `${key}=`
+  return stdout.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length))
+}
+
+/** Runs platform lines as one script, one round trip, stopping at the first that fails. */
+export async function run($: Shell, lines: readonly string[]): Promise<void> {
+  if (!lines.length) return
+  const out = await runLine($, lines.length > 1 ? ['set -e', ...lines].join('\n') : lines[0]!).nothrow()
+  if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
+}
+
+/** Runs a probe snippet again (undo has to see what the host looks like now, not at plan time). */
+export async function probeNow($: Shell, snippet: string): Promise<ProbeResult> {
+  const out = await runLine($, snippet).nothrow()
+  return { stdout: out.stdout, code: out.exitCode ?? 1 }
+}
+
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/'
+}
+
+/** Replaces a whole file with `lines` (values that are not secret: they travel in argv). */
+export function writeFile(path: string, lines: readonly string[], mode: number): string {
+  return `f=${quote(path)}; t=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}) && printf '%s\\n' ${lines.map(quote).join(' ')} > "$t" && chmod ${mode.toString(8).padStart(4, '0')} "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
+}
+
+export function removeFile(path: string): string {
+  return `f=${quote(path)}; rm -f "$f"`
+}
+
+// The key of a `key=value` line: text before the first `=`, comments (`#`, sysctl.d's `;`) cut
+// off, blanks trimmed. Values never contain `#` or `;` in the files this reads.
+const KEY_OF = 's = $0; sub(/[#;].*/, "", s); i = index(s, "="); k = substr(s, 1, i - 1); gsub(/^[ \\t]+|[ \\t]+$/, "", k)'
+
+/** Prints `saved=VALUE` for the last line of a `key=value` file that sets `key`. */
+export function confValue(path: string, key: string): string {
+  const p = quote(path)
+  return `[ ! -f ${p} ] || K=${quote(key)} awk '{ ${KEY_OF} } i && k == ENVIRON["K"] { v = substr(s, i + 1); gsub(/^[ \\t]+|[ \\t]+$/, "", v); f = 1 } END { if (f) print "saved=" v }' ${p}`
+}
+
+/**
+ * Sets `key` in a `key=value` file: its first line is replaced by `line` where it stands, later
+ * ones dropped, or `line` is appended. Without `line`, every line for the key goes; a file left
+ * empty goes too.
+ */
+export function editConf(path: string, key: string, line?: string): string {
+  const awk = `{ ${KEY_OF} } i && k == ENVIRON["K"] { if (!done && ENVIRON["L"] != "") print ENVIRON["L"]; done = 1; next } { print } END { if (!done && ENVIRON["L"] != "") print ENVIRON["L"] }`
+  return [
+    `f=${quote(path)}; t=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}) &&`,
+    `{ if [ -f "$f" ]; then cp -p "$f" "$t" && src=$f; else chmod 0644 "$t" && src=/dev/null; fi; } &&`,
+    `K=${quote(key)} L=${quote(line ?? '')} awk '${awk}' "$src" > "$t" &&`,
+    `if [ -s "$t" ]; then mv -f "$t" "$f"; else rm -f "$t" "$f"; fi || { rm -f "$t"; exit 1; }`,
+  ].join(' ')
+}
+
+/** sysctl with persistence in a `key=value` file; `set` spells the live assignment. */
+export function sysctlIn(file: string, set: (assignment: string) => string): Sysctl {
+  return {
+    file,
+    probe: (key) => `if v=$(sysctl -n ${quote(key)} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi\n${confValue(file, key)}`,
+    set: (key, value) => set(quote(`${key}=${value}`)),
+    persist: (key, value) => editConf(file, key, `${key}=${value}`),
+    unpersist: (key) => editConf(file, key),
+  }
+}
+
+// `ifconfig NAME` on FreeBSD and OpenBSD, normalised. Both print `inet A netmask 0xffffffff` and
+// `inet A --> B netmask 0xffffffff` for point-to-point; the tunnel line is `tunnel inet A --> B`
+// on FreeBSD, `tunnel: inet A --> B ttl 64` on OpenBSD, `physical address inet A --> B` on old
+// OpenBSD. Netmasks come in hex and become prefix lengths.
+const BSD_IFCONFIG_AWK = [
+  'function bits(m,  h, i, d, n) { h = tolower(substr(m, 3)); for (i = 1; i <= length(h); i++) { d = index("0123456789abcdef", substr(h, i, 1)) - 1; n += (d >= 8) + (d % 8 >= 4) + (d % 4 >= 2) + d % 2 } return n + 0 }',
+  'NR == 1 { u = ($0 ~ /[<,]UP[,>]/); print "up=" u }',
+  '$1 == "inet" { p = ""; m = ""; for (i = 3; i < NF; i++) { if ($i == "-->") p = $(i + 1); if ($i == "netmask") m = $(i + 1) } n = bits(m); if (p == "") print "addr=" $2 "/" n; else print "addr=" $2 " peer " p (n == 32 ? "" : "/" n) }',
+  '($1 == "tunnel" || $1 == "tunnel:") && $2 == "inet" { print "tunnel=" $3 " " $5 }',
+  '$1 == "physical" && $2 == "address" && $3 == "inet" { print "tunnel=" $4 " " $6 }',
+].join('\n')
+
+/** The live half of an interface probe on the BSDs. */
+export function bsdLiveProbe(name: string): string {
+  const n = quote(name)
+  return `if out=$(ifconfig ${n} 2>/dev/null); then echo exists=1; printf '%s\\n' "$out" | awk '${BSD_IFCONFIG_AWK}'; else echo exists=0; echo up=0; fi`
+}
+
+/** The parts of `A peer B` (prefix 32) or `A peer B/30`; undefined for a CIDR address. */
+export function peerOf(address: string): { local: string; peer: string; prefix: number } | undefined {
+  const m = /^(\S+) peer ([^\s/]+)(?:\/(\d+))?$/.exec(address)
+  return m ? { local: m[1]!, peer: m[2]!, prefix: Number(m[3] ?? 32) } : undefined
+}
+
+/** The address alone, no prefix or peer: what removing it takes. */
+export function localOf(address: string): string {
+  return address.split(/[ /]/)[0]!
+}
+
+/** `32` → `0xffffffff`, the form the BSDs print and the seed articles write. */
+export function hexMask(prefix: number): string {
+  return `0x${((0xffffffff << (32 - prefix)) >>> 0).toString(16).padStart(8, '0')}`
+}
+
+function sameTunnel(a: Tunnel | undefined, b: Tunnel | undefined): boolean {
+  return a?.local === b?.local && a?.remote === b?.remote
+}
+
+/** What must happen to take an interface from one state to another; platforms spell it out. */
+export interface IfaceDelta {
+  create: boolean
+  destroy: boolean
+  tunnel?: Tunnel
+  remove: string[]
+  add: string[]
+  /** true: bring up, false: take down, undefined: leave. */
+  up?: boolean
+  /** Addresses left on the interface once `remove` is done: the first added one needs no alias. */
+  kept: number
+}
+
+export function ifaceDelta(from: IfaceState, to: IfaceState): IfaceDelta {
+  if (!to.exists) return { create: false, destroy: from.exists, remove: [], add: [], kept: 0 }
+  // A missing interface keeps the probe's `up`: Linux loopback addresses live on `lo`, which is up.
+  const base = from.exists ? from : { ...from, addresses: [], tunnel: undefined }
+  const remove = base.addresses.filter((a) => !to.addresses.includes(a))
+  return {
+    create: !from.exists,
+    destroy: false,
+    tunnel: to.tunnel && !sameTunnel(base.tunnel, to.tunnel) ? to.tunnel : undefined,
+    remove,
+    add: to.addresses.filter((a) => !base.addresses.includes(a)),
+    up: to.up === base.up ? undefined : to.up,
+    kept: base.addresses.length - remove.length,
+  }
+}

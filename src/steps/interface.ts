@@ -1,0 +1,109 @@
+// A network interface: a loopback alias, a gre tunnel or a tap/tun device, configured live and
+// (by default) at boot: FreeBSD rc.conf, OpenBSD /etc/hostname.if, Debian ifupdown. The probe
+// reads both, so drift in either shows. The state is addresses and endpoints, never secrets,
+// so the record keeps it whole and undo puts back exactly what was there.
+
+import { field, fields, ifaceDelta, probeNow, run } from '../platform/common.ts'
+import { unifiedDiff } from '../report/diff.ts'
+import type { Iface, IfaceKind, IfaceState, Tunnel } from '../platform/platform.ts'
+import { StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+
+export interface IfaceOptions extends CommonOptions {
+  /** `lo1`, `gre0`, `tap0`; on Linux a loopback alias `lo1` is addresses on `lo` labelled `lo:1`. */
+  name: string
+  kind: IfaceKind
+  /** IPv4 CIDR (`10.0.0.1/32`), or point-to-point `172.16.2.1 peer 172.16.2.2`. */
+  addresses?: string[]
+  /** Outer endpoints; gre only, and required there. */
+  tunnel?: Tunnel
+  /** Also configure it for boot. Default true. */
+  persist?: boolean
+}
+
+export interface IfaceRecord {
+  live: IfaceState
+  /** The boot-time configuration lines, as the probe printed them. */
+  saved: string[]
+}
+
+const IP = String.raw`(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)`
+const ADDRESS = new RegExp(`^${IP}(?:/(?:3[0-2]|[12]?\\d)| peer ${IP})$`)
+const ENDPOINT = new RegExp(`^${IP}$`)
+
+function parse(probe: ProbeResult): IfaceRecord {
+  const [local, remote] = (field(probe.stdout, 'tunnel') ?? '').split(' ')
+  return {
+    live: {
+      exists: field(probe.stdout, 'exists') === '1',
+      up: field(probe.stdout, 'up') === '1',
+      addresses: fields(probe.stdout, 'addr'),
+      tunnel: local && remote ? { local, remote } : undefined,
+    },
+    saved: fields(probe.stdout, 'saved'),
+  }
+}
+
+const endpoints = (t: Tunnel | undefined) => (t ? `${t.local} ${t.remote}` : '(none)')
+
+/**
+ * `iface('gre to r2', { name: 'gre0', kind: 'gre', tunnel: { local: A, remote: B },
+ * addresses: ['172.16.2.1 peer 172.16.2.2'] })`. Exported as `iface` because `interface` is
+ * reserved.
+ */
+export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
+  const it: Iface = { name: opts.name, kind: opts.kind }
+  const persist = opts.persist ?? true
+  const addresses = (opts.addresses ?? []).map((a) => a.trim().split(/\s+/).join(' '))
+  const want: IfaceState = { exists: true, up: true, addresses, tunnel: opts.tunnel }
+  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(it.name)) throw new StepError(`${name}: not an interface name: ${JSON.stringify(it.name)}`)
+  const bad = addresses.find((a) => !ADDRESS.test(a))
+  if (bad !== undefined) throw new StepError(`${name}: ${JSON.stringify(bad)} is neither IPv4 CIDR (10.0.0.1/32) nor "A peer B"`)
+  if ((it.kind === 'gre') !== !!opts.tunnel) throw new StepError(`${name}: ${it.kind === 'gre' ? 'a gre interface needs' : 'only a gre interface takes'} a tunnel`)
+  if (opts.tunnel && ![opts.tunnel.local, opts.tunnel.remote].every((e) => ENDPOINT.test(e))) throw new StepError(`${name}: tunnel endpoints must be IPv4 addresses`)
+
+  return {
+    kind: 'interface',
+    name,
+    notify: notifyList(opts.notify),
+    risky: opts.risky,
+    touches: [`if:${it.name}`],
+    reads: [`if:${it.name}`],
+
+    probe: (platform) => platform.interfaces.probe(it),
+
+    check(probe, { platform }) {
+      const refusal = platform.interfaces.refuse(it)
+      if (refusal) throw new StepError(refusal)
+      const cur = parse(probe)
+      const d = ifaceDelta(cur.live, want)
+      const changes: Change[] = [
+        ...(d.create ? [`create ${it.name}`] : []),
+        ...(d.tunnel ? [`${it.name} tunnel: ${endpoints(d.create ? undefined : cur.live.tunnel)} → ${endpoints(d.tunnel)}`] : []),
+        ...d.remove.map((a) => `${it.name}: remove ${a}`),
+        ...d.add.map((a) => `${it.name}: add ${a}`),
+        ...(d.up ? [`${it.name}: up`] : []),
+      ].map((summary) => ({ summary }))
+      const saved = platform.interfaces.render(it, want, cur.saved)
+      if (persist && saved.join('\n') !== cur.saved.join('\n')) {
+        const file = platform.interfaces.savedIn(it)
+        const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
+        changes.push({ summary: `${it.name} at boot: ${file}`, diff: unifiedDiff(file, file, text(cur.saved), text(saved)) })
+      }
+      return changes
+    },
+
+    record: parse,
+
+    async apply({ $, platform }, _changes, record) {
+      await run($, [
+        ...platform.interfaces.change(it, record.live, want),
+        ...(persist ? platform.interfaces.save(it, platform.interfaces.render(it, want, record.saved), record.saved) : []),
+      ])
+    },
+
+    async undo({ $, platform }, record) {
+      const now = parse(await probeNow($, platform.interfaces.probe(it)))
+      await run($, [...platform.interfaces.change(it, now.live, record.live), ...(persist ? platform.interfaces.save(it, record.saved, now.saved) : [])])
+    },
+  }
+}

@@ -1,0 +1,48 @@
+// /etc/frr/daemons switches, and /etc/hosts, on Debian.
+import { line } from '../../../src/steps/line.ts'
+import { PROBE, type Case } from '../harness.ts'
+import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+
+const DAEMONS = '/etc/frr/daemons'
+const SHIPPED = 'bgpd=no\nospfd=no\nospf6d=no\n'
+const ospfd = () => line('enable ospfd', { path: DAEMONS, line: 'ospfd=yes', match: '^ospfd=', notify: 'restart frr' })
+const HOSTS = '/etc/hosts'
+
+export default [
+  {
+    name: 'linux line: ospfd=no in frr/daemons → ospfd=yes in its place, owner frr:frr kept',
+    os: 'linux',
+    step: ospfd(),
+    probe: lsProbe('-rw-r-----', 'frr', 'frr', SHIPPED),
+    expect: {
+      changes: [{ summary: `replace line in ${DAEMONS}`, diff: `--- ${DAEMONS}\n+++ ${DAEMONS}\n@@ -1,3 +1,3 @@\n bgpd=no\n-ospfd=no\n+ospfd=yes\n ospf6d=no\n` }],
+      apply: [PROBE, { cmd: fileWrite({ path: DAEMONS, mode: '0640', owner: 'frr:frr', existed: true }), input: 'bgpd=no\nospfd=yes\nospf6d=no\n' }],
+      undo: [fileRestore(DAEMONS, '0640', 'frr:frr')],
+    },
+  },
+  {
+    name: 'linux line: ospfd=yes already → in sync (ospf6d=no is not matched)',
+    os: 'linux',
+    step: ospfd(),
+    probe: lsProbe('-rw-r-----', 'frr', 'frr', 'bgpd=no\nospfd=yes\nospf6d=no\n'),
+    expect: { changes: [] },
+  },
+  {
+    name: 'linux line: a loopback name in /etc/hosts without a final newline → added on a line of its own',
+    os: 'linux',
+    step: line('name the loopback', { path: HOSTS, line: '10.0.0.1\tlab1-lo', match: /\slab1-lo$/ }),
+    probe: lsProbe('-rw-r--r--', 'root', 'root', '127.0.0.1\tlocalhost'),
+    expect: {
+      changes: [{ summary: `add line to ${HOSTS}`, diff: `--- ${HOSTS}\n+++ ${HOSTS}\n@@ -1,1 +1,2 @@\n-127.0.0.1\tlocalhost\n\\ No newline at end of file\n+127.0.0.1\tlocalhost\n+10.0.0.1\tlab1-lo\n` }],
+      apply: [PROBE, { cmd: fileWrite({ path: HOSTS, mode: '0644', owner: 'root:root', existed: true }), input: '127.0.0.1\tlocalhost\n10.0.0.1\tlab1-lo\n' }],
+      undo: [fileRestore(HOSTS, '0644', 'root:root')],
+    },
+  },
+  {
+    name: 'linux line: state absent on a file that does not exist → nothing to do',
+    os: 'linux',
+    step: line('no old name', { path: HOSTS, line: '10.0.0.9\tlab1-lo', state: 'absent' }),
+    probe: { stdout: '', code: 1 },
+    expect: { changes: [] },
+  },
+] satisfies Case[]

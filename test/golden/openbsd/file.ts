@@ -1,0 +1,56 @@
+// Seed 003's /etc/ipsec.conf and /etc/ospfd.conf, checked by ipsecctl and ospfd before they land.
+import { file } from '../../../src/steps/file.ts'
+import type { Case } from '../harness.ts'
+import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+
+const IPSEC = `mypeer = "203.0.113.2"
+me = "198.51.100.1"
+mypassword = "password"
+ike esp from $me to $mypeer peer $mypeer \\
+main auth hmac-sha1 enc 3des group modp1024 \\
+srcid $me/32 dstid $mypeer/32 \\
+psk $mypassword
+`
+const OSPFD = `password="mypassword"
+auth-md 1 $password
+auth-type crypt
+auth-md-keyid 1
+area 0.0.0.0 {
+interface gre0 { }
+interface vr1 { passive }
+}
+`
+const ipsecConf = () => file('ipsec.conf', { path: '/etc/ipsec.conf', content: IPSEC, mode: 0o600, validate: 'ipsecctl -n -f %s' })
+const ospfdConf = () => file('ospfd.conf', { path: '/etc/ospfd.conf', content: OSPFD, mode: 0o600, validate: 'ospfd -n -f %s', notify: 'reload ospfd' })
+
+export default [
+  {
+    name: 'openbsd file: no ipsec.conf → the seed policy, validated by ipsecctl -n, its psk only on stdin',
+    os: 'openbsd',
+    step: ipsecConf(),
+    probe: { stdout: '', code: 1 },
+    expect: {
+      changes: [{ summary: 'create /etc/ipsec.conf (mode 0600)', diff: `--- /dev/null\n+++ /etc/ipsec.conf\n@@ -0,0 +1,7 @@\n${IPSEC.replace(/^/gm, '+').slice(0, -1)}` }],
+      apply: [{ cmd: fileWrite({ path: '/etc/ipsec.conf', mode: '0600', validate: 'ipsecctl -n -f %s', existed: false }), input: IPSEC }],
+      undo: ['rm -f /etc/ipsec.conf'],
+    },
+  },
+  {
+    name: 'openbsd file: ospfd.conf with a passive gre0 → rewritten after ospfd -n, restored on undo',
+    os: 'openbsd',
+    step: ospfdConf(),
+    probe: lsProbe('-rw-------', 'root', 'wheel', OSPFD.replace('interface gre0 { }', 'interface gre0 { passive }')),
+    expect: {
+      changes: [{ summary: 'content of /etc/ospfd.conf', diff: '--- /etc/ospfd.conf\n+++ /etc/ospfd.conf\n@@ -3,6 +3,6 @@\n auth-type crypt\n auth-md-keyid 1\n area 0.0.0.0 {\n-interface gre0 { passive }\n+interface gre0 { }\n interface vr1 { passive }\n }\n' }],
+      apply: [{ cmd: fileWrite({ path: '/etc/ospfd.conf', mode: '0600', owner: 'root:wheel', validate: 'ospfd -n -f %s', existed: true }), input: OSPFD }],
+      undo: [fileRestore('/etc/ospfd.conf', '0600', 'root:wheel')],
+    },
+  },
+  {
+    name: 'openbsd file: ospfd.conf as the seed has it → in sync',
+    os: 'openbsd',
+    step: ospfdConf(),
+    probe: lsProbe('-rw-------', 'root', 'wheel', OSPFD),
+    expect: { changes: [] },
+  },
+] satisfies Case[]

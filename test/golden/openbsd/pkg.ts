@@ -1,0 +1,34 @@
+// ospfd, isakmpd and ipsecctl are in base; OpenVPN (seed 000's links) is a package.
+import { pkg } from '../../../src/steps/pkg.ts'
+import { PROBE, type Case } from '../harness.ts'
+
+export default [
+  {
+    name: 'openbsd pkg: openvpn absent → pkg_add, pkg_delete on undo',
+    os: 'openbsd',
+    step: pkg('install openvpn', { name: 'openvpn' }),
+    probe: 'openvpn\t-\n',
+    after: 'openvpn\t2.6.12\n',
+    expect: {
+      probe: `for p in openvpn; do\nv=-\nfor d in /var/db/pkg/"$p"-[0-9]*; do [ -d "$d" ] && v=\${d#/var/db/pkg/"$p"-}; done\nprintf '%s\\t%s\\n' "$p" "$v"\ndone`,
+      changes: ['install openvpn'],
+      apply: ['pkg_add -I openvpn'],
+      undo: [PROBE, 'pkg_delete -I openvpn'],
+    },
+  },
+  {
+    name: 'openbsd pkg: openvpn installed → in sync',
+    os: 'openbsd',
+    step: pkg('install openvpn', { name: 'openvpn' }),
+    probe: 'openvpn\t2.6.12\n',
+    expect: { changes: [] },
+  },
+  {
+    name: 'openbsd pkg: state absent → pkg_delete, pkg_add again on undo',
+    os: 'openbsd',
+    step: pkg('no openvpn', { name: 'openvpn', state: 'absent' }),
+    probe: 'openvpn\t2.6.12\n',
+    after: 'openvpn\t-\n',
+    expect: { changes: ['remove openvpn 2.6.12'], apply: ['pkg_delete -I openvpn'], undo: [PROBE, 'pkg_add -I openvpn'] },
+  },
+] satisfies Case[]

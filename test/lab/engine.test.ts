@@ -1,0 +1,227 @@
+// The engine end to end on lab hosts: apply, idempotence, dry-run diffs, rollback after a failure
+// at every step, rollback after the controller was killed, round trips, secrets, batches.
+import { describe, expect } from 'vitest'
+import { spawn } from 'node:child_process'
+import { readFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { exec, loadState } from '../../lab/lab.ts'
+import { ferry, labIt as it, labYaml, tempDir, writeInventory, ROOT, type Run } from './helpers.ts'
+
+const TWELVE = 'test/fixtures/runbooks/twelve.ts'
+const THIRTY = 'test/fixtures/runbooks/thirty.ts'
+const TOKEN = `tok-${process.pid}-s3cr3t-value`
+
+const inventory = (hosts: string[]) =>
+  writeInventory(labYaml(hosts, { defaults: '  os: linux', tail: 'secrets:\n  token: env:FERRY_E2E_TOKEN\n' }))
+const env = { FERRY_E2E_TOKEN: TOKEN }
+const run = (args: string[], state: string) => ferry([...args, '--state-dir', state, '--format', 'json'], { env })
+const json = (r: Run) => {
+  try {
+    return JSON.parse(r.stdout)
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
+  }
+}
+const sh = (host: string, script: string) => exec(host, ['sh', '-c', script])
+
+/** The state the twelve-step runbook starts from: two files it will change, nothing else. */
+function prepare(host: string): void {
+  sh(host, 'rm -rf /etc/ferry-e2e /var/backups/ferry && mkdir -p /etc/ferry-e2e && printf "original\\n" > /etc/ferry-e2e/pre.conf && printf "same\\n" > /etc/ferry-e2e/mode.conf && chmod 644 /etc/ferry-e2e/mode.conf')
+}
+
+/** Names, modes, owners and checksums of everything the runbook could touch. */
+function snapshot(host: string): string {
+  return sh(host, 'for f in $(find /etc/ferry-e2e /var/backups/ferry 2>/dev/null | sort); do stat -c "%n %a %U:%G %F" "$f"; [ -f "$f" ] && md5sum < "$f"; done; true')
+}
+
+describe('a runbook on one host', () => {
+  it('first run changes, second changes nothing in ≤ 3 round trips, dry run shows the exact diff, rollback restores', async () => {
+    const state = tempDir()
+    const inv = inventory(['lab3'])
+    prepare('lab3')
+    const before = snapshot('lab3')
+
+    const first = await run(['run', TWELVE, '-i', inv], state)
+    expect(first.code, first.stderr).toBe(0)
+    const applied = json(first)
+    expect(applied.hosts[0].status).toBe('changed')
+    expect(applied.hosts[0].steps.filter((s: { status: string }) => s.status === 'changed').map((s: { name: string }) => s.name)).toEqual([
+      'a.conf', 'b.conf', 'make d', 'd/c.conf', 'pre.conf', 'slow marker', 'mode.conf', 'e.conf', 'log', 'f.conf', 'g.conf', 'handled (handler)',
+    ])
+    expect(sh('lab3', 'stat -c "%a %U" /etc/ferry-e2e/b.conf /etc/ferry-e2e/mode.conf /etc/ferry-e2e/g.conf')).toBe('600 root\n600 root\n644 ferry\n')
+    expect(sh('lab3', 'cat /etc/ferry-e2e/pre.conf; ls /etc/ferry-e2e/handled')).toBe('changed by ferry\n/etc/ferry-e2e/handled\n')
+
+    const second = await run(['run', TWELVE, '-i', inv, '--stats'], state)
+    expect(second.code).toBe(0)
+    const noop = json(second)
+    expect(noop.summary).toMatchObject({ ok: 1, changed: 0 })
+    expect(noop.hosts[0].steps.every((s: { status: string }) => s.status === 'ok')).toBe(true)
+    expect(noop.stats.lab3.roundTrips).toBeLessThanOrEqual(3)
+
+    // Someone edits a managed file by hand: the dry run shows exactly that, and changes nothing.
+    sh('lab3', 'printf "edited\\n" > /etc/ferry-e2e/pre.conf')
+    const dry = await run(['run', TWELVE, '-i', inv, '--dry-run'], state)
+    expect(dry.code).toBe(2)
+    const planned = json(dry).hosts[0].steps.filter((s: { status: string }) => s.status === 'changed')
+    expect(planned.map((s: { name: string }) => s.name)).toEqual(['pre.conf'])
+    expect(planned[0].diff).toBe('--- /etc/ferry-e2e/pre.conf\n+++ /etc/ferry-e2e/pre.conf\n@@ -1,1 +1,1 @@\n-edited\n+changed by ferry\n')
+    expect(sh('lab3', 'cat /etc/ferry-e2e/pre.conf')).toBe('edited\n')
+
+    const undo = await ferry(['rollback', applied.runId, '--state-dir', state], { env })
+    expect(undo.code, undo.stdout).toBe(0)
+    expect(snapshot('lab3')).toBe(before)
+  })
+})
+
+describe('failure at every step', () => {
+  for (let k = 1; k <= 12; k++) {
+    it(`step ${k} of 12 fails on lab3: lab3 is back to its snapshot, lab4 completes, exit 1, journal shows the rollback`, async () => {
+      const state = tempDir()
+      for (const h of ['lab3', 'lab4']) prepare(h)
+      const before = snapshot('lab3')
+      const r = await run(['run', TWELVE, '-i', inventory(['lab3', 'lab4']), '--param', `failAt=${k}`, '--param', 'failOn=lab3'], state)
+      expect(r.code, r.stderr).toBe(1)
+      const out = json(r)
+      const byName = Object.fromEntries(out.hosts.map((h: { name: string }) => [h.name, h]))
+      expect(byName.lab3.status).toBe('rolled-back')
+      expect(byName.lab3.error).toContain('injected failure')
+      expect(byName.lab4.status).toBe('changed')
+      expect(snapshot('lab3')).toBe(before)
+      const shown = JSON.parse((await ferry(['history', 'show', out.runId, '--json', '--state-dir', state])).stdout)
+      const undo = shown.undo.filter((u: { host: string }) => u.host === 'lab3')
+      expect(undo.length).toBe(k === 12 ? 13 : k) // the handler runs before the verify steps
+      expect(undo.every((u: { undone: boolean }) => u.undone)).toBe(true)
+    })
+  }
+})
+
+describe('dry run', () => {
+  it('plans 30 dependent steps on 5 bare hosts, exits 2, and leaves every file under /etc, /usr/local and /var untouched', async () => {
+    const hosts = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
+    // Every file's path, size, mode, owner, mtime and ctime: ctime moves on any write, chmod or
+    // chown, even one that leaves the content as it was, which a content checksum would miss.
+    // Content checksums too for /etc (/var holds gigabytes of apt cache, too slow to hash here).
+    const sums = () => hosts.map((h) => sh(h, "find /etc /usr/local /var -xdev -printf '%p %s %m %U:%G %T@ %C@\\n' | sort; find /etc -xdev -type f -exec md5sum {} + | sort"))
+    for (const h of hosts) sh(h, 'rm -rf /etc/ferry-thirty')
+    const before = sums()
+    const r = await run(['run', THIRTY, '-i', inventory(hosts), '--dry-run'], tempDir())
+    expect(r.code, r.stderr).toBe(2)
+    const out = json(r)
+    expect(out.hosts).toHaveLength(5)
+    for (const h of out.hosts) {
+      expect(h.status).toBe('changed')
+      expect(h.steps).toHaveLength(30)
+      expect(h.steps.every((s: { status: string }) => s.status === 'changed')).toBe(true)
+      expect(h.error).toBeUndefined()
+    }
+    expect(sums()).toEqual(before)
+  })
+
+  it('a no-op run of 30 steps costs at most 3 round trips per host', async () => {
+    const hosts = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
+    const state = tempDir()
+    const inv = inventory(hosts)
+    expect((await run(['run', THIRTY, '-i', inv], state)).code).toBe(0)
+    const again = json(await run(['run', THIRTY, '-i', inv, '--stats'], state))
+    expect(again.summary).toMatchObject({ ok: 5, changed: 0 })
+    for (const h of hosts) expect(again.stats[h].roundTrips).toBeLessThanOrEqual(3)
+    for (const h of hosts) sh(h, 'rm -rf /etc/ferry-thirty')
+  })
+})
+
+describe('rollout control', () => {
+  it('--serial 2 --max-fail 20% stops after the first batch with a failure', async () => {
+    const hosts = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
+    for (const h of hosts) sh(h, 'rm -rf /etc/ferry-thirty')
+    const r = await run(['run', THIRTY, '-i', inventory(hosts), '--serial', '2', '--max-fail', '20%', '--param', 'failOn=lab2,lab4'], tempDir())
+    expect(r.code).toBe(1)
+    const out = json(r)
+    expect(out.hosts.map((h: { name: string; status: string }) => `${h.name}:${h.status}`)).toEqual(['lab1:changed', 'lab2:rolled-back'])
+    expect(out.notRun).toEqual(['lab3', 'lab4', 'lab5'])
+    expect(sh('lab2', 'ls /etc/ferry-thirty 2>/dev/null | wc -l').trim()).toBe('0')
+    expect(sh('lab3', 'ls -d /etc/ferry-thirty 2>/dev/null || echo absent').trim()).toBe('absent')
+    for (const h of hosts) sh(h, 'rm -rf /etc/ferry-thirty')
+  })
+})
+
+describe('interruptions', () => {
+  /** Starts a slow run and resolves once the journal holds the undo record of its slow step. */
+  async function startSlow(state: string, host: string) {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/ferry.mjs'), 'run', TWELVE, '-i', inventory([host]), '--param', 'slow=20', '--state-dir', state, '--format', 'json'], {
+      cwd: ROOT, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))))
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      const runs = JSON.parse((await ferry(['history', '--json', '--state-dir', state])).stdout).runs
+      if (runs[0]) {
+        const shown = JSON.parse((await ferry(['history', 'show', runs[0].id, '--json', '--state-dir', state])).stdout)
+        if (shown.undo.some((u: { step: string }) => u.step === 'slow marker')) return { child, exited, runId: runs[0].id as string, stdout: () => stdout }
+      }
+      if (Date.now() > deadline) throw new Error('the run never reached its slow step')
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+
+  it('SIGKILL mid-apply: ferry rollback RUN_ID restores the host', async () => {
+    const state = tempDir()
+    prepare('lab4')
+    const before = snapshot('lab4')
+    const { child, exited, runId } = await startSlow(state, 'lab4')
+    child.kill('SIGKILL')
+    await exited
+    expect(snapshot('lab4')).not.toBe(before)
+    // sshd does not stop a session's command when its client vanishes: the killed run's in-flight
+    // step (`sleep 20; touch marker`) finishes on its own. Roll back after it has.
+    sh('lab4', `while pgrep -f '[s]leep 20' >/dev/null; do sleep 0.2; done; true`)
+    const undo = await ferry(['rollback', runId, '--state-dir', state], { env })
+    expect(undo.code, undo.stdout).toBe(0)
+    expect(undo.stdout).toContain('lab4: undid slow marker')
+    expect(snapshot('lab4')).toBe(before)
+  })
+
+  it('SIGINT mid-apply: the in-flight host is rolled back and ferry exits 130', async () => {
+    const state = tempDir()
+    prepare('lab5')
+    const before = snapshot('lab5')
+    const { child, exited } = await startSlow(state, 'lab5')
+    child.kill('SIGINT')
+    expect(await exited).toBe(130)
+    expect(snapshot('lab5')).toBe(before)
+  })
+})
+
+describe('secrets', () => {
+  it('a secret reaches the host file but never stdout/stderr, the journal or any remote argv', async () => {
+    const state = tempDir()
+    const inv = inventory(['lab5'])
+    prepare('lab5')
+    const h = loadState().hosts.lab5!
+    // Watch lab5's process list for the whole time the runs take.
+    const watcher = spawn('nsenter', ['-t', String(h.pid), '--net', '--mount', '--root', '--', 'sh', '-c', 'while :; do ps -eo args; sleep 0.05; done'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    let seen = ''
+    watcher.stdout.on('data', (d) => (seen += d))
+    const outputs: Run[] = []
+    try {
+      outputs.push(await run(['run', TWELVE, '-i', inv, '--param', 'secretFile=true', '--dry-run'], state))
+      outputs.push(await run(['run', TWELVE, '-i', inv, '--param', 'secretFile=true'], state))
+      sh('lab5', 'printf "key old\\n" > /etc/ferry-e2e/b.conf')
+      outputs.push(await ferry(['run', TWELVE, '-i', inv, '--param', 'secretFile=true', '--state-dir', state], { env }))
+      outputs.push(await run(['run', TWELVE, '-i', inv, '--param', 'secretFile=true', '--param', 'failAt=2'], state))
+    } finally {
+      watcher.kill()
+    }
+    expect(outputs.map((o) => o.code)).toEqual([2, 0, 0, 1])
+    expect(sh('lab5', 'cat /etc/ferry-e2e/b.conf')).toBe(`key ${TOKEN}\n`) // the positive control
+    expect(outputs.some((o) => o.stdout.includes('<secret>'))).toBe(true)
+    for (const o of outputs) expect(o.stdout + o.stderr).not.toContain(TOKEN)
+    expect(seen.length).toBeGreaterThan(1000)
+    expect(seen).not.toContain(TOKEN)
+    for (const f of ['journal.db', 'journal.db-wal']) {
+      const path = join(state, f)
+      if (existsSync(path)) expect(readFileSync(path).includes(TOKEN)).toBe(false)
+    }
+  })
+})

@@ -1,0 +1,57 @@
+// Golden tests for every step type on every OS: probe fixtures in, exact changes, commands and
+// files out. The BSD cases reproduce the seed articles' own lines (seed 000: FreeBSD, Quagga,
+// rc.conf; seed 003: OpenBSD, gre, isakmpd, sysctl.conf). Every command must also parse under
+// dash and mksh, the strictest shells at hand, since no BSD sh is.
+
+import { describe, expect, it } from 'vitest'
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { commandLines, filesAfter, runCase, PROBE, type Case } from '../golden/harness.ts'
+import freebsd from '../golden/freebsd/index.ts'
+import openbsd from '../golden/openbsd/index.ts'
+import linux from '../golden/linux/index.ts'
+
+const shells = ['/bin/dash', '/bin/mksh'].filter((s) => existsSync(s))
+
+function parses(script: string): void {
+  for (const sh of shells) execFileSync(sh, ['-n', '-c', script], { stdio: 'pipe' })
+}
+
+function golden(c: Case): void {
+  it(c.name, async () => {
+    const r = await runCase(c)
+    const want = c.expect
+    if (want.error) return void expect(r.error).toMatch(want.error)
+    expect(r.error).toBeUndefined()
+    if (typeof want.probe === 'string') expect(r.probe).toBe(want.probe)
+    for (const part of Array.isArray(want.probe) ? want.probe : []) expect(r.probe).toContain(part)
+    expect(r.changes.map((ch, i) => (typeof want.changes?.[i] === 'string' ? ch.summary : ch))).toEqual(want.changes ?? [])
+    expect(r.apply).toEqual(want.apply ?? [])
+    expect(r.undo).toEqual(want.undo ?? [])
+    parses(r.probe)
+    for (const s of [...r.apply, ...r.undo]) if (s !== PROBE) parses(typeof s === 'string' ? s : s.cmd)
+    if (want.files) expect(filesAfter(r.apply, want.files.before ?? {}, Object.keys(want.files.after))).toEqual(want.files.after)
+  })
+}
+
+describe.each([
+  ['freebsd', freebsd],
+  ['openbsd', openbsd],
+  ['linux', linux],
+] as const)('%s', (os, cases) => {
+  for (const c of cases) golden(c)
+
+  it('has at least 3 cases of each step type', () => {
+    for (const type of ['file', 'line', 'sysctl', 'pkg', 'service', 'iface']) {
+      expect(cases.filter((c) => c.name.startsWith(`${os} ${type}: `)).length, type).toBeGreaterThanOrEqual(3)
+    }
+  })
+})
+
+it('golden file edits are the commands apply sent', () => {
+  // filesAfter runs only `f=/etc/…` lines; make sure every platform file edit is one.
+  const lines = commandLines([...freebsd, ...openbsd, ...linux].flatMap((c) => c.expect.apply ?? []))
+  const edits = lines.filter((l) => l.includes('t=$(mktemp /etc/'))
+  expect(edits.length).toBeGreaterThan(10)
+  expect(edits.filter((l) => !l.startsWith('f=/etc/'))).toEqual([])
+})

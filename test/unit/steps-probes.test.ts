@@ -1,0 +1,239 @@
+// The probe snippets and file edits, run for real. Linux probes are read-only and run on this
+// machine (Debian) through /bin/sh and /bin/dash; the steps' own parsers read what they print.
+// BSD probes run too, against shell functions standing in for ifconfig, sysrc, pkg and rcctl
+// with output copied from those systems. Live interface commands run in a private network
+// namespace, where they can touch nothing else.
+
+import { describe, expect, it } from 'vitest'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { linux } from '../../src/platform/linux.ts'
+import { freebsd } from '../../src/platform/freebsd.ts'
+import { openbsd } from '../../src/platform/openbsd.ts'
+import { confValue, editConf, writeFile } from '../../src/platform/common.ts'
+import type { IfaceState } from '../../src/platform/platform.ts'
+import { pkg } from '../../src/steps/pkg.ts'
+import { service } from '../../src/steps/service.ts'
+import { sysctl } from '../../src/steps/sysctl.ts'
+import { iface } from '../../src/steps/interface.ts'
+import type { CheckContext, ProbeResult } from '../../src/steps/step.ts'
+
+const shells = ['/bin/sh', '/bin/dash'].filter((s) => existsSync(s))
+const allShells = ['/bin/sh', '/bin/dash', '/bin/bash', '/bin/mksh'].filter((s) => existsSync(s))
+
+function sh(shell: string, script: string): ProbeResult {
+  const r = spawnSync(shell, ['-c', script], { encoding: 'utf8' })
+  return { stdout: r.stdout, code: r.status ?? 1 }
+}
+
+const ctx = (platform: CheckContext['platform']): CheckContext => ({ host: {} as CheckContext['host'], platform, pending: new Set() })
+
+describe.each(shells)('Linux probes on this machine through %s', (shell) => {
+  it('pkg: bash is installed at the version dpkg reports, a made-up name is not', () => {
+    const step = pkg('p', { name: ['bash', 'ferry-no-such-package'] })
+    const out = sh(shell, step.probe(linux))
+    const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' })
+    expect(out.stdout).toBe(`bash\t${version}\nferry-no-such-package\t-\n`)
+    expect(step.check(out, ctx(linux))).toEqual([{ summary: 'install ferry-no-such-package' }])
+  })
+
+  it('service: a made-up service does not exist, and is refused; frr (installed here) exists', () => {
+    const missing = service('s', { name: 'ferry-no-such-service', enabled: true })
+    const out = sh(shell, missing.probe(linux))
+    expect(missing.record(out, ctx(linux))).toEqual({ exists: false, enabled: false, running: false, vars: {} })
+    expect(() => missing.check(out, ctx(linux))).toThrow(/does not exist/)
+    const frr = service('s', { name: 'frr' })
+    expect(frr.record(sh(shell, frr.probe(linux)), ctx(linux)).exists).toBe(existsSync('/etc/init.d/frr') || existsSync('/run/systemd/system'))
+  })
+
+  it('sysctl: net.ipv4.ip_forward reads as `sysctl -n` says; an unknown key has no live value', () => {
+    const step = sysctl('s', { key: 'net.ipv4.ip_forward', value: '1' })
+    const live = execFileSync('sysctl', ['-n', 'net.ipv4.ip_forward'], { encoding: 'utf8' }).trim()
+    expect(step.record(sh(shell, step.probe(linux)), ctx(linux)).live).toBe(live)
+    const unknown = sysctl('s', { key: 'net.ipv4.ferry_no_such_key', value: '1' })
+    expect(unknown.record(sh(shell, unknown.probe(linux)), ctx(linux))).toEqual({ live: undefined, saved: undefined })
+  })
+
+  it('iface: eth0 reads as `ip -j` says; no lo1 labels and no gre1 here', () => {
+    const j = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' }))[0]
+    const eth0 = iface('i', { name: 'eth0', kind: 'tap', persist: false })
+    const live = eth0.record(sh(shell, eth0.probe(linux)), ctx(linux)).live
+    expect(live).toEqual({
+      exists: true,
+      up: j.flags.includes('UP'),
+      addresses: j.addr_info.filter((a: { family: string }) => a.family === 'inet').map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`),
+      tunnel: undefined,
+    })
+    const lo1 = iface('i', { name: 'lo1', kind: 'loopback' })
+    expect(lo1.record(sh(shell, lo1.probe(linux)), ctx(linux)).live).toEqual({ exists: false, up: true, addresses: [], tunnel: undefined })
+    const gre1 = iface('i', { name: 'gre1', kind: 'gre', tunnel: { local: '192.0.2.2', remote: '192.0.2.3' } })
+    expect(gre1.record(sh(shell, gre1.probe(linux)), ctx(linux)).live.exists).toBe(false)
+  })
+})
+
+const root = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0
+
+describe.skipIf(!root)('Linux interface commands in a private network namespace', () => {
+  const fresh = (up: boolean): IfaceState => ({ exists: false, up, addresses: [] })
+
+  it.each([
+    ['lo1', { name: 'lo1', kind: 'loopback' as const }, ['10.0.0.1/32', '10.0.0.2/32'], fresh(true)],
+    ['tap0', { name: 'tap0', kind: 'tap' as const }, ['172.16.2.1 peer 172.16.2.2', '172.16.3.1/30'], fresh(false)],
+  ])('%s: apply reaches the wanted state and undo the one before', (_n, spec, addresses, before) => {
+    // One namespace for the whole story: probe, apply, probe, undo, probe.
+    const want: IfaceState = { exists: true, up: true, addresses }
+    const step = iface('i', { ...spec, addresses, persist: false })
+    const probe = step.probe(linux)
+    const mark = '---ferry---'
+    // lo is up on any real host; a new namespace starts with it down.
+    const script = ['ip link set lo up', probe, `echo ${mark}`, ...linux.interfaces.change(spec, before, want), probe, `echo ${mark}`, ...linux.interfaces.change(spec, want, before), probe].join('\n')
+    const r = spawnSync('unshare', ['-n', 'sh', '-ec', script], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    const [first, applied, undone] = r.stdout.split(`${mark}\n`).map((stdout) => step.record({ stdout, code: 0 }, ctx(linux)).live)
+    expect(first).toEqual({ ...before, tunnel: undefined })
+    expect(applied).toEqual({ ...want, tunnel: undefined })
+    expect(undone).toEqual(first)
+  })
+})
+
+/** Defines shell functions standing in for BSD commands, then runs the snippet. */
+const withFakes = (fakes: string, snippet: string) => `${fakes}\n${snippet}`
+
+describe.each(allShells)('BSD probes against canned command output, through %s', (shell) => {
+  const ifconfig = (out: string) => `ifconfig() { [ "$1" = "${out.split(':')[0]}" ] || return 1; cat <<'EOF'\n${out}\nEOF\n}`
+
+  it('FreeBSD gre0 and lo1, with their rc.conf settings, read as the steps expect', () => {
+    const gre = `gre0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> metric 0 mtu 1476
+\toptions=80000<LINKSTATE>
+\ttunnel inet 203.0.113.11 --> 203.0.113.12
+\tinet 172.16.2.1 --> 172.16.2.2 netmask 0xffffffff
+\tgroups: gre`
+    const sysrc = `sysrc() { case "$1" in -n) [ "$2" = cloned_interfaces ] && echo 'lo1 lo2 gre0' || return 1;; -a) printf '%s\\n' 'cloned_interfaces: lo1 lo2 gre0' 'hostname: server1' 'ifconfig_gre0: inet 172.16.2.1 172.16.2.2 netmask 0xffffffff tunnel 203.0.113.11 203.0.113.12' 'ifconfig_gre00: up' 'ifconfig_vtnet0: DHCP';; esac; }`
+    const step = iface('i', { name: 'gre0', kind: 'gre', tunnel: { local: '203.0.113.11', remote: '203.0.113.12' }, addresses: ['172.16.2.1 peer 172.16.2.2'] })
+    const out = sh(shell, withFakes(`${ifconfig(gre)}\n${sysrc}`, step.probe(freebsd)))
+    expect(out.stdout).toBe(
+      'exists=1\nup=1\ntunnel=203.0.113.11 203.0.113.12\naddr=172.16.2.1 peer 172.16.2.2\nsaved=cloned_interfaces="lo1 lo2 gre0"\nsaved=ifconfig_gre0="inet 172.16.2.1 172.16.2.2 netmask 0xffffffff tunnel 203.0.113.11 203.0.113.12"\n',
+    )
+    expect(step.check(out, ctx(freebsd))).toEqual([])
+
+    const lo = `lo1: flags=8008<LOOPBACK,MULTICAST> metric 0 mtu 16384
+\tinet 10.0.0.1 netmask 0xffffffff
+\tinet 172.16.3.1 netmask 0xffffff00`
+    const lo1 = iface('i', { name: 'lo1', kind: 'loopback', persist: false })
+    expect(lo1.record(sh(shell, withFakes(`${ifconfig(lo)}\nsysrc() { return 1; }`, lo1.probe(freebsd))), ctx(freebsd)).live).toEqual({
+      exists: true,
+      up: false,
+      addresses: ['10.0.0.1/32', '172.16.3.1/24'],
+      tunnel: undefined,
+    })
+  })
+
+  it("OpenBSD gre0, today's ifconfig and OpenBSD 4.6's, reads as seed 003 configured it", () => {
+    const today = `gre0: flags=9011<UP,POINTOPOINT,LINK0,MULTICAST> mtu 1476
+\tindex 5 priority 0 llprio 6
+\tencap: vnetid none txprio payload rxprio packet
+\tgroups: gre
+\ttunnel: inet 198.51.100.1 --> 203.0.113.2 ttl 64 nodf ecn
+\tinet 172.16.2.1 --> 172.16.2.2 netmask 0xffffffff`
+    const old = `gre0: flags=9051<UP,POINTOPOINT,RUNNING,LINK0,MULTICAST> mtu 1476
+\tpriority: 0
+\tgroups: gre
+\tphysical address inet 198.51.100.1 --> 203.0.113.2
+\tinet 172.16.2.1 --> 172.16.2.2 netmask 0xffffffff`
+    const step = iface('i', { name: 'gre0', kind: 'gre', tunnel: { local: '198.51.100.1', remote: '203.0.113.2' }, addresses: ['172.16.2.1 peer 172.16.2.2'], persist: false })
+    for (const out of [today, old]) {
+      const live = step.record(sh(shell, withFakes(ifconfig(out), step.probe(openbsd))), ctx(openbsd)).live
+      expect(live).toEqual({ exists: true, up: true, addresses: ['172.16.2.1 peer 172.16.2.2'], tunnel: { local: '198.51.100.1', remote: '203.0.113.2' } })
+    }
+    expect(step.record(sh(shell, withFakes('ifconfig() { return 1; }', step.probe(openbsd))), ctx(openbsd)).live).toEqual({ exists: false, up: false, addresses: [], tunnel: undefined })
+  })
+
+  it("Linux gre1, which this kernel cannot make, read from iproute2's output", () => {
+    const ip = `ip() { case "$*" in
+'link show dev gre1') return 0;;
+'-o link show dev gre1') echo '9: gre1@NONE: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1476 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/gre 203.0.113.21 peer 203.0.113.22';;
+'-o -4 addr show dev gre1') echo '9: gre1    inet 172.16.2.5 peer 172.16.2.6/32 scope global gre1\\       valid_lft forever preferred_lft forever';;
+'tunnel show gre1') echo 'gre1: gre/ip remote 203.0.113.22 local 203.0.113.21 ttl 255';;
+*) return 1;; esac; }`
+    const step = iface('i', { name: 'gre1', kind: 'gre', tunnel: { local: '203.0.113.21', remote: '203.0.113.22' }, addresses: ['172.16.2.5 peer 172.16.2.6'], persist: false })
+    expect(step.check(sh(shell, withFakes(ip, step.probe(linux))), ctx(linux))).toEqual([])
+  })
+
+  it('FreeBSD pkg: installed, missing, and pkg itself not bootstrapped', () => {
+    const step = pkg('p', { name: ['quagga', 'openvpn'] })
+    const fake = (bootstrapped: boolean) => `pkg() { case "$1" in -N) return ${bootstrapped ? 0 : 1};; query) [ "$3" = quagga ] && echo 1.2.4_10 || return 1;; esac; }`
+    expect(sh(shell, withFakes(fake(true), step.probe(freebsd))).stdout).toBe('quagga\t1.2.4_10\nopenvpn\t-\n')
+    expect(sh(shell, withFakes(fake(false), step.probe(freebsd))).stdout).toBe('quagga\t-\nopenvpn\t-\n')
+  })
+
+  it('OpenBSD services: rcctl get status 0, 1 and 2 read as enabled, disabled and missing', () => {
+    const step = service('s', { name: 'isakmpd', enabled: true, flags: '-K' })
+    const rcctl = (status: number) => `rcctl() { case "$1 $3" in 'get status') return ${status};; 'get flags') echo '-K'; return 0;; esac; [ "$1" = check ]; }`
+    const read = (status: number) => step.record(sh(shell, withFakes(rcctl(status), step.probe(openbsd))), ctx(openbsd))
+    expect(read(0)).toEqual({ exists: true, enabled: true, running: true, vars: { flags: '-K' } })
+    expect(read(1)).toEqual({ exists: true, enabled: false, running: true, vars: { flags: undefined } })
+    expect(read(2)).toEqual({ exists: false, enabled: false, running: false, vars: {} })
+  })
+
+  it('FreeBSD services: set, empty and unset rc variables stay apart', () => {
+    const step = service('s', { name: 'quagga', flags: '-A 127.0.0.1', vars: { daemons: 'zebra ospfd', ports: '' } })
+    const fakes = `service() { [ "$2" = enabled ]; }\nsysrc() { case "$2" in quagga_flags) echo '-A 127.0.0.1';; quagga_ports) echo;; *) return 1;; esac; }`
+    // [ -x /usr/local/etc/rc.d/quagga ] cannot be faked: feed the rest of the snippet alone.
+    const body = step.probe(freebsd).split('\n').slice(1, -1).join('\n')
+    expect(step.record(sh(shell, withFakes(fakes, body)), ctx(freebsd))).toEqual({ exists: true, enabled: true, running: false, vars: { flags: '-A 127.0.0.1', daemons: undefined, ports: '' } })
+  })
+
+  it('OpenBSD pkg: a stem matches its own versions, not a longer package name', () => {
+    const db = mkdtempSync(join(tmpdir(), 'ferry-pkgdb-'))
+    try {
+      for (const d of ['openvpn-2.6.12', 'openvpn-auth-ldap-2.0.4p0', 'vim-9.1.707-no_x11']) mkdirSync(join(db, d))
+      const step = pkg('p', { name: ['openvpn', 'vim', 'openvpn-auth-ldap', 'quagga'] })
+      const out = sh(shell, step.probe(openbsd).replaceAll('/var/db/pkg/', `${db}/`))
+      expect(out.stdout).toBe('openvpn\t2.6.12\nvim\t9.1.707-no_x11\nopenvpn-auth-ldap\t2.0.4p0\nquagga\t-\n')
+    } finally {
+      rmSync(db, { recursive: true })
+    }
+  })
+})
+
+describe.each(allShells)('key=value file edits through %s', (shell) => {
+  const scratch = () => mkdtempSync(join(tmpdir(), 'ferry-conf-'))
+  const run = (script: string) => execFileSync(shell, ['-c', script], { encoding: 'utf8' })
+
+  it('sets a key in place, once, keeping mode, comments and keys that merely share a prefix', () => {
+    const dir = scratch()
+    const f = join(dir, 'sysctl.conf')
+    writeFileSync(f, '# net.inet.ip.forwarding=1 is what we want\nnet.inet.ip.forwarding_x = 3\n  net.inet.ip.forwarding = 0  # off\nkern.x=1\nnet.inet.ip.forwarding=0\n')
+    chmodSync(f, 0o600)
+    run(editConf(f, 'net.inet.ip.forwarding', 'net.inet.ip.forwarding=1'))
+    expect(readFileSync(f, 'utf8')).toBe('# net.inet.ip.forwarding=1 is what we want\nnet.inet.ip.forwarding_x = 3\nnet.inet.ip.forwarding=1\nkern.x=1\n')
+    expect(statSync(f).mode & 0o777).toBe(0o600)
+    expect(run(confValue(f, 'net.inet.ip.forwarding'))).toBe('saved=1\n')
+    expect(run(confValue(f, 'net.inet.ip.forwarding_x'))).toBe('saved=3\n')
+    rmSync(dir, { recursive: true })
+  })
+
+  it('removes a key; a file left empty goes; a missing file reads as unset', () => {
+    const dir = scratch()
+    const f = join(dir, '60-ferry.conf')
+    expect(run(confValue(f, 'a.b'))).toBe('')
+    run(editConf(f, 'a.b', 'a.b=1'))
+    expect(readFileSync(f, 'utf8')).toBe('a.b=1\n')
+    expect(statSync(f).mode & 0o777).toBe(0o644)
+    run(editConf(f, 'a.b'))
+    expect(existsSync(f)).toBe(false)
+    rmSync(dir, { recursive: true })
+  })
+
+  it('writes a whole file atomically with the given mode, odd characters and all', () => {
+    const dir = scratch()
+    const f = join(dir, 'hostname.gre0')
+    const lines = ['tunnel 198.51.100.1 203.0.113.2', "it's $HOME `x` \\n", '']
+    run(writeFile(f, lines, 0o640))
+    expect(readFileSync(f, 'utf8')).toBe(`${lines.join('\n')}\n`)
+    expect(statSync(f).mode & 0o777).toBe(0o640)
+    rmSync(dir, { recursive: true })
+  })
+})
