@@ -1,5 +1,7 @@
 // What runbooks import: `import { defineRunbook, file, sysctl, … , z } from 'ferry'`.
 export { z } from 'zod'
+/** POSIX single-quote quoting, as ferry's $ uses (zx's own `quote` emits bash-only $'…'). */
+export { quote } from './shell/quote.ts'
 export { defineRunbook, type Runbook, type StepsContext } from './runbook.ts'
 export { file } from './steps/file.ts'
 export { line } from './steps/line.ts'

@@ -56,7 +56,7 @@ Exit codes: 0 applied or nothing to do, 1 a host failed (and was rolled back as 
 2 --dry-run found changes, 3 a rollback failed, 4 hosts unreachable, 64 bad invocation,
 inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hosts rolled back).`,
     )
-    .action(async (name, opts, cmd) => {
+    .action(async (name, opts) => {
       if (!name) throw new UsageError('which runbook? e.g. ferry run deploy-mesh -i lab')
       const { runbook, path } = await loadRunbook(name)
       const inv = await loadInventory(opts.inventory)
@@ -65,7 +65,6 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
       const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && opts.format === 'text'
       const params = await resolveParams(runbook.params, opts.param, interactive)
       const plans = await planHosts(runbook, inv, hosts, params)
-      void cmd
 
       const redact = (s: string) => inv.secrets.redact(s)
       const journal = Journal.open(opts.stateDir, redact)

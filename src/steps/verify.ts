@@ -41,8 +41,10 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
         const out = await $`sh -c ${opts.command} 2>&1`.nothrow()
         last = verdict({ stdout: out.stdout, code: out.exitCode ?? 1 })
         if (last === true) return
-        if (Date.now() >= deadline) throw new StepError(`${name}: not satisfied after ${opts.timeout ?? 30} s: ${last}`)
-        await sleep((opts.interval ?? 1) * 1000)
+        // Give up now if the next poll would come after the deadline anyway.
+        const interval = (opts.interval ?? 1) * 1000
+        if (Date.now() + interval > deadline) throw new StepError(`${name}: not satisfied after ${opts.timeout ?? 30} s: ${last}`)
+        await sleep(interval)
       }
     },
     async undo() {},

@@ -42,6 +42,8 @@ export interface Case {
     undo?: Sent[]
     /** check must refuse, with this message. */
     error?: RegExp
+    /** apply must fail, with this message (undo still runs, as the engine would). */
+    applyError?: RegExp
     /**
      * The apply commands that write files under /etc, run for real against a scratch copy of
      * /etc holding `before`; afterwards each path holds its text (null: no such file).
@@ -56,6 +58,7 @@ export interface Outcome {
   apply: Sent[]
   undo: Sent[]
   error?: string
+  applyError?: string
 }
 
 const host = { name: 'golden', connection: 'ssh', address: '192.0.2.1', port: 22, user: 'root', become: 'none', identity: [], knownHosts: [], connectTimeout: 1000, groups: ['all'], vars: {}, jails: {} } satisfies Host
@@ -121,7 +124,11 @@ export async function runCase(c: Case): Promise<Outcome> {
     (s) => log.push(s === snippet ? PROBE : s),
   )
   const record = c.step.record(first, { host, platform, pending: new Set() })
-  await c.step.apply({ host, platform, $ }, changes, record)
+  try {
+    await c.step.apply({ host, platform, $ }, changes, record)
+  } catch (err) {
+    out.applyError = (err as Error).message
+  }
   log = out.undo
   now = asProbe(c.after ?? c.probe)
   await c.step.undo({ host, platform, $ }, record)

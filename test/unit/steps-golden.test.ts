@@ -23,6 +23,8 @@ function golden(c: Case): void {
     const want = c.expect
     if (want.error) return void expect(r.error).toMatch(want.error)
     expect(r.error).toBeUndefined()
+    if (want.applyError) expect(r.applyError).toMatch(want.applyError)
+    else expect(r.applyError).toBeUndefined()
     if (typeof want.probe === 'string') expect(r.probe).toBe(want.probe)
     for (const part of Array.isArray(want.probe) ? want.probe : []) expect(r.probe).toContain(part)
     expect(r.changes.map((ch, i) => (typeof want.changes?.[i] === 'string' ? ch.summary : ch))).toEqual(want.changes ?? [])
@@ -42,7 +44,7 @@ describe.each([
   for (const c of cases) golden(c)
 
   it('has at least 3 cases of each step type', () => {
-    for (const type of ['file', 'line', 'sysctl', 'pkg', 'service', 'iface']) {
+    for (const type of ['file', 'line', 'sysctl', 'pkg', 'service', 'iface', 'command', 'verify']) {
       expect(cases.filter((c) => c.name.startsWith(`${os} ${type}: `)).length, type).toBeGreaterThanOrEqual(3)
     }
   })

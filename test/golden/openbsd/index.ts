@@ -5,5 +5,6 @@ import sysctl from './sysctl.ts'
 import pkg from './pkg.ts'
 import service from './service.ts'
 import iface from './iface.ts'
+import { commonCases } from '../common.ts'
 
-export default [...file, ...line, ...sysctl, ...pkg, ...service, ...iface] as Case[]
+export default [...file, ...line, ...sysctl, ...pkg, ...service, ...iface, ...commonCases('openbsd')] as Case[]

@@ -1,0 +1,169 @@
+// The engine's own parts, and `ferry run` against a `connection: local` host: no lab needed.
+import { describe, expect, it } from 'vitest'
+import { execFile, execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { render } from '@inquirer/testing'
+import { probeScript, parseProbes } from '../../src/engine/probe.ts'
+import { affects } from '../../src/engine/host.ts'
+import { file } from '../../src/steps/file.ts'
+import { command } from '../../src/steps/command.ts'
+import { verify } from '../../src/steps/verify.ts'
+import { paramFields, parseParamFlags, promptFor, resolveParams, ParamError } from '../../src/cli/params.ts'
+import { z } from 'zod'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+
+describe('batched probe', () => {
+  it('gives every snippet its own exact stdout and exit status, through a real sh', () => {
+    const snippets = [
+      'printf "no newline"',
+      'printf "two\\nlines\\n"',
+      'exit 3',
+      'set -e; false; echo never',
+      `echo "ferry-probe-x:end:0:0"; printf ''`,
+      'echo to stderr >&2; echo out',
+      'cat', // stdin is /dev/null: must not swallow the rest of the script
+    ]
+    const token = 'ferry-probe-0123456789abcdef'
+    const out = execFileSync('/bin/dash', ['-s'], { input: probeScript(snippets, token) }).toString()
+    expect(parseProbes(out, snippets.length, token)).toEqual([
+      { stdout: 'no newline', code: 0 },
+      { stdout: 'two\nlines\n', code: 0 },
+      { stdout: '', code: 3 },
+      { stdout: '', code: 1 },
+      { stdout: 'ferry-probe-x:end:0:0\n', code: 0 },
+      { stdout: 'out\n', code: 0 },
+      { stdout: '', code: 0 },
+    ])
+  })
+
+  it('fails loudly when the output was cut short', () => {
+    expect(() => parseProbes('ferry-probe-t:begin:0\nhalf', 1, 'ferry-probe-t')).toThrow(/cut short/)
+  })
+})
+
+describe('re-probe dependencies', () => {
+  const f = (p: string) => file(p, { path: p, content: '' })
+  it('a step affects later steps that read what it touches, and anything touches everything', () => {
+    expect(affects(f('/etc/a'), f('/etc/a'))).toBe(true)
+    expect(affects(f('/etc/a'), f('/etc/b'))).toBe(false)
+    expect(affects(command('x', async () => {}), f('/etc/b'))).toBe(true)
+    expect(affects(f('/etc/a'), verify('v', { command: 'true' }))).toBe(true)
+    expect(affects(verify('v', { command: 'true' }), f('/etc/a'))).toBe(false)
+  })
+})
+
+describe('params', () => {
+  const schema = z.object({
+    jail: z.string().describe('the jail to move'),
+    to: z.enum(['server1', 'server2']),
+    downtime: z.number().default(30),
+    dry: z.boolean().optional(),
+  })
+
+  it('reads field kinds, requiredness, descriptions and defaults from the zod schema', () => {
+    expect(paramFields(schema)).toEqual([
+      { name: 'jail', kind: 'string', required: true, description: 'the jail to move', options: undefined, default: undefined },
+      { name: 'to', kind: 'enum', required: true, description: undefined, options: ['server1', 'server2'], default: undefined },
+      { name: 'downtime', kind: 'number', required: false, description: undefined, options: undefined, default: 30 },
+      { name: 'dry', kind: 'boolean', required: false, description: undefined, options: undefined, default: undefined },
+    ])
+  })
+
+  it('types --param values and rejects unknown keys and bad values', async () => {
+    expect(parseParamFlags(paramFields(schema), ['jail=web', 'downtime=5', 'dry=yes'])).toEqual({ jail: 'web', downtime: 5, dry: true })
+    expect(() => parseParamFlags(paramFields(schema), ['jial=web'])).toThrow(/no such param.*jail, to, downtime, dry/)
+    expect(() => parseParamFlags(paramFields(schema), ['jail'])).toThrow(/key=value/)
+    await expect(resolveParams(schema, ['jail=web', 'to=server3'], false)).rejects.toThrow(/--param to: /)
+  })
+
+  it('without a terminal, names every missing flag instead of asking', async () => {
+    await expect(resolveParams(schema, [], false)).rejects.toThrow(new ParamError('missing params: --param jail=<string> --param to=server1|server2 (no terminal to ask on)'))
+  })
+
+  it('asks with the right inquirer prompt (@inquirer/testing)', async () => {
+    const [jail, to] = paramFields(schema)
+    const text = promptFor(jail!)
+    const asked = await render(text.prompt, text.config)
+    expect(asked.getScreen()).toContain('jail (the jail to move)')
+    asked.events.type('web')
+    asked.events.keypress('enter')
+    await expect(asked.answer).resolves.toBe('web')
+
+    const choice = promptFor(to!)
+    const picked = await render(choice.prompt, choice.config)
+    expect(picked.getScreen()).toContain('server2')
+    picked.events.keypress('down')
+    picked.events.keypress('enter')
+    await expect(picked.answer).resolves.toBe('server2')
+  })
+})
+
+describe('ferry run on a local host, with a runbook outside the repository', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-run-'))
+  const target = join(dir, 'target')
+  writeFileSync(join(dir, 'inv.yaml'), `hosts:\n  me: { connection: local, os: linux, vars: { colour: blue } }\n`)
+  writeFileSync(join(dir, 'bad-vars.yaml'), `hosts:\n  me:\n    connection: local\n    vars: { colour: 7 }\n`)
+  // It imports ferry and zx by name, with no node_modules of its own: the loader aliases both.
+  writeFileSync(
+    join(dir, 'outside.ts'),
+    `import { defineRunbook, file, command, quote, z } from 'ferry'
+import { path } from 'zx'
+export default defineRunbook({
+  name: 'outside',
+  description: 'written outside the repo',
+  params: z.object({ greeting: z.string().describe('what to write') }),
+  vars: z.object({ colour: z.string() }),
+  steps: ({ vars, params }) => [
+    command('target dir', async ({ $ }) => { await $\`mkdir -p ${target}\` }, { creates: ${JSON.stringify(target)}, undo: async ({ $ }) => { await $\`rmdir ${target}\` } }),
+    file('note', { path: ${JSON.stringify(`${target}/note`)}, content: params.greeting + ' ' + vars.colour + ' ' + quote('x y') + ' ' + path.basename('/a/b.c') + '\\n', mode: 0o600 }),
+  ],
+})
+`,
+  )
+  const ferry = (args: string[], state = join(dir, 'state')) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(process.execPath, [join(ROOT, 'bin/ferry.mjs'), ...args, '--state-dir', state], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
+        done({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr }),
+      ),
+    )
+
+  it('applies, is idempotent, plans with exit 2, and shows the runbook in --help', async () => {
+    const first = await ferry(['run', './outside.ts', '-i', 'inv.yaml', '--param', 'greeting=hello'])
+    expect(first.code, first.stderr).toBe(0)
+    expect(readFileSync(join(target, 'note'), 'utf8')).toBe("hello blue 'x y' b.c\n")
+    expect(statSync(join(target, 'note')).mode & 0o777).toBe(0o600)
+    const again = await ferry(['run', './outside.ts', '-i', 'inv.yaml', '--param', 'greeting=hello', '--format', 'json'])
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout).summary).toMatchObject({ ok: 1, changed: 0 })
+    const dry = await ferry(['run', './outside.ts', '-i', 'inv.yaml', '--param', 'greeting=bye', '--dry-run'])
+    expect(dry.code).toBe(2)
+    expect(dry.stdout).toContain("me:       -hello blue 'x y' b.c\nme:       +bye blue 'x y' b.c")
+    expect(readFileSync(join(target, 'note'), 'utf8')).toBe("hello blue 'x y' b.c\n")
+    const help = await ferry(['run', './outside.ts', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('written outside the repo')
+    expect(help.stdout).toMatch(/--param greeting=<string> +required; what to write/)
+  })
+
+  it('without a terminal, a missing param is exit 64 naming the flag; nothing is contacted', async () => {
+    const r = await ferry(['run', './outside.ts', '-i', 'inv.yaml'])
+    expect(r.code).toBe(64)
+    expect(r.stderr).toContain('--param greeting=<string>')
+  })
+
+  it("vars the runbook's schema rejects are exit 64 at the inventory's file:line:col", async () => {
+    const r = await ferry(['run', './outside.ts', '-i', 'bad-vars.yaml', '--param', 'greeting=x'], join(dir, 'fresh-state'))
+    expect(r.code).toBe(64)
+    expect(r.stderr).toMatch(/bad-vars\.yaml:4:\d+: me: var colour: .*string/)
+    expect(existsSync(join(dir, 'fresh-state', 'journal.db'))).toBe(false)
+  })
+
+  it('an unknown runbook is exit 64 and lists what runbooks/ has', async () => {
+    const r = await ferry(['run', 'no-such-runbook', '-i', 'inv.yaml'])
+    expect(r.code).toBe(64)
+    expect(r.stderr).toContain('no runbook at')
+  })
+})
