@@ -29,20 +29,21 @@ export interface FileRecord {
 
 export const BACKUP_DIR = '/var/backups/ferry'
 
-interface Current { mode: number; owner: string; content: string }
+export interface FileState { mode: number; owner: string; content: string }
+
+/** The probe's output: `PERMS USER GROUP`, then the content; non-zero when there is no file. */
+export function parseFileProbe(probe: ProbeResult): FileState | undefined {
+  if (probe.code !== 0) return undefined
+  const eol = probe.stdout.indexOf('\n')
+  const [perms = '', user = '', group = ''] = probe.stdout.slice(0, eol).split(' ')
+  return { mode: modeFromLs(perms), owner: `${user}:${group}`, content: probe.stdout.slice(eol + 1) }
+}
 
 export function file(name: string, opts: FileOptions): Step<FileRecord> {
   const path = opts.path
   const mode = opts.mode ?? 0o644
   if (!path.startsWith('/')) throw new StepError(`${name}: path must be absolute, got ${path}`)
   const p = quote(path)
-
-  const current = (probe: ProbeResult): Current | undefined => {
-    if (probe.code !== 0) return undefined
-    const eol = probe.stdout.indexOf('\n')
-    const [perms = '', user = '', group = ''] = probe.stdout.slice(0, eol).split(' ')
-    return { mode: modeFromLs(perms), owner: `${user}:${group}`, content: probe.stdout.slice(eol + 1) }
-  }
 
   return {
     kind: 'file',
@@ -56,7 +57,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     probe: () => `if [ -f ${p} ]; then set -- $(ls -lLd ${p}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${p}; else exit 1; fi`,
 
     check(probe) {
-      const cur = current(probe)
+      const cur = parseFileProbe(probe)
       const changes: Change[] = []
       if (cur?.content !== opts.content) {
         changes.push({
@@ -70,7 +71,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     },
 
     record(probe) {
-      const cur = current(probe)
+      const cur = parseFileProbe(probe)
       return { existed: !!cur, mode: cur?.mode, owner: cur?.owner, backup: `${BACKUP_DIR}/${randomBytes(6).toString('hex')}-${path.replaceAll('/', '_')}` }
     },
 

@@ -6,7 +6,7 @@
 
 import { probeNow } from '../platform/common.ts'
 import { unifiedDiff } from '../report/diff.ts'
-import { file, modeFromLs, octal, type FileRecord } from './file.ts'
+import { file, octal, parseFileProbe, type FileRecord, type FileState } from './file.ts'
 import { StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface LineOptions extends CommonOptions {
@@ -21,20 +21,6 @@ export interface LineOptions extends CommonOptions {
   state?: 'present' | 'absent'
   /** Octal. Default: an existing file keeps its mode, a new one gets 0o644. */
   mode?: number
-}
-
-interface Current {
-  mode: number
-  owner: string
-  content: string
-}
-
-/** The `file` probe's output: `PERMS USER GROUP`, then the content; non-zero when there is no file. */
-function current(probe: ProbeResult): Current | undefined {
-  if (probe.code !== 0) return undefined
-  const eol = probe.stdout.indexOf('\n')
-  const [perms = '', user = '', group = ''] = probe.stdout.slice(0, eol).split(' ')
-  return { mode: modeFromLs(perms), owner: `${user}:${group}`, content: probe.stdout.slice(eol + 1) }
 }
 
 /**
@@ -61,7 +47,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     return out.join('\n') === lines.join('\n') ? content : out.length ? `${out.join('\n')}\n` : ''
   }
 
-  const target = (cur: Current | undefined) => ({
+  const target = (cur: FileState | undefined) => ({
     content: cur ? edit(cur.content) : state === 'present' ? `${wanted}\n` : undefined,
     mode: opts.mode ?? cur?.mode ?? 0o644,
   })
@@ -77,7 +63,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     probe: (platform) => reader.probe(platform),
 
     check(probe) {
-      const cur = current(probe)
+      const cur = parseFileProbe(probe)
       const next = target(cur)
       const changes: Change[] = []
       if (next.content !== undefined && next.content !== cur?.content) {
@@ -91,7 +77,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     record: (probe, ctx) => reader.record(probe, ctx),
 
     async apply(ctx, changes, record) {
-      const cur = current(await probeNow(ctx.$, reader.probe(ctx.platform)))
+      const cur = parseFileProbe(await probeNow(ctx.$, reader.probe(ctx.platform)))
       const next = target(cur)
       if (next.content === undefined || (next.content === cur?.content && next.mode === cur.mode)) return
       await file(name, { path, content: next.content, mode: next.mode, owner: cur?.owner }).apply(ctx, changes, record)
