@@ -52,7 +52,7 @@ unreachable, 64 unknown run, or the run is still in progress.`,
           const entries = pending.filter((e) => e.host === host.name)
           try {
             const t = await connector.connect(host)
-            const ctx = { host, platform: await detectPlatform(host, t.$), $: t.$ }
+            const ctx = { host, platform: await detectPlatform(host, t.probe$), $: t.$ }
             for (const entry of entries) {
               const step = stepFor(entry, steps, runbook.handlers ?? {})
               await step.undo(ctx, entry.record)

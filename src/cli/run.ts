@@ -72,7 +72,7 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
         runbook: runbook.name, runbookPath: path, inventory: inv.file, limit: opts.limit,
         params: params as Record<string, unknown>, dryRun: !!opts.dryRun, argv: process.argv.slice(2),
       })
-      const connector = new Connector(inv, { acceptNew: opts.acceptNew })
+      const connector = new Connector(inv, { acceptNew: opts.acceptNew, readOnly: !!opts.dryRun })
       const transports = new Map<string, Transport>()
       const abort = new AbortController()
       const onSignal = () => {

@@ -43,6 +43,8 @@ export interface HostRun {
   host: Host
   /** zx $ on the host. */
   $: Shell
+  /** The host's $ for read-only probes (and guards): what a dry run is limited to. */
+  probe$: Shell
   steps: Step[]
   handlers: Record<string, Step>
   dryRun: boolean
@@ -76,7 +78,7 @@ export class HostRunner {
   async execute(): Promise<HostOutcome> {
     const { steps, dryRun } = this.run
     try {
-      this.platform = await detectPlatform(this.run.host, this.run.$)
+      this.platform = await detectPlatform(this.run.host, this.run.probe$)
       const probes = await this.probe(steps)
       // Steps plan in order, each seeing what the earlier ones will change, so a bare host shows
       // its whole plan (a service whose package is only about to be installed, say).
@@ -200,11 +202,11 @@ export class HostRunner {
 
   /** Probes the steps in one round trip; a step with a function guard costs one more. */
   private async probe(steps: Step[]): Promise<ProbeResult[]> {
-    const results = await probeAll(this.run.$, steps.map((s) => s.probe(this.platform)))
+    const results = await probeAll(this.run.probe$, steps.map((s) => s.probe(this.platform)))
     await Promise.all(
       steps.map(async (s, i) => {
         const guard = (s as CommandStep).guard
-        if (guard && results[i]!.code !== 0 && (await guard(this.context()))) results[i] = { stdout: '', code: 0 }
+        if (guard && results[i]!.code !== 0 && (await guard({ ...this.context(), $: this.run.probe$ }))) results[i] = { stdout: '', code: 0 }
       }),
     )
     return results

@@ -91,7 +91,7 @@ export async function runPlans(runbook: Runbook, plans: Plan[], opts: RunOptions
       try {
         transport = await hooks.connect(host)
         const runner = new HostRunner({
-          host, $: transport.$, steps, handlers: runbook.handlers ?? {}, dryRun: opts.dryRun, signal: opts.signal,
+          host, $: transport.$, probe$: transport.probe$, steps, handlers: runbook.handlers ?? {}, dryRun: opts.dryRun, signal: opts.signal,
           rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host),
         })
         outcome = await runner.execute()

@@ -29,6 +29,8 @@ export type Executor = (line: string, opts?: ExecOptions) => Promise<Execution>
 
 export interface ExecOptions {
   control?: boolean
+  /** Marked read-only by its caller: the only kind a dry run's transport lets through. */
+  probe?: boolean
   /** A terminal instead of pipes: doas reads a password from nowhere else. stderr then merges into stdout. */
   pty?: boolean
 }
@@ -51,6 +53,8 @@ export interface ShellOptions {
   /** The interpreter for commands on the target: POSIX `/bin/sh` unless a test asks otherwise. */
   shell?: string
   become?: BecomeConfig
+  /** Every command of this shell is a read-only probe. */
+  probe?: boolean
 }
 
 const running = new Map<string, HostProcess>()
@@ -74,7 +78,7 @@ export function createShell(execute: Executor, opts: ShellOptions): Shell {
     // A string pid cannot collide with a local process's number, so a kill meant for a remote
     // command can never signal something on the controller.
     const pid = `${opts.host}#${++sequence}`
-    const child = new HostProcess(pid, startCommand(execute, command, shell, opts.become))
+    const child = new HostProcess(pid, startCommand(execute, command, shell, opts.become, { probe: opts.probe }))
     // $({ signal }) aborts: stop the command on the host, as Node's spawn would locally.
     const signal = spawnOpts?.signal
     if (signal?.aborted) void child.terminate('SIGTERM')
@@ -118,7 +122,7 @@ export function runLine($: Shell, line: string): ProcessPromise {
  *   a pty and the markers travel on the merged output. The escalated shell prints a ready
  *   marker; until then the caller's stdin is held back so it cannot be taken for the password.
  */
-async function startCommand(execute: Executor, command: string, shell: string, become: BecomeConfig | undefined, control = false): Promise<Started> {
+async function startCommand(execute: Executor, command: string, shell: string, become: BecomeConfig | undefined, mark: Pick<ExecOptions, 'control' | 'probe'>): Promise<Started> {
   const token = randomBytes(8).toString('hex')
   const prompt = `[ferry-become-${token}]`
   const ready = `[ferry-ready-${token}]\n`
@@ -126,7 +130,7 @@ async function startCommand(execute: Executor, command: string, shell: string, b
   let body = `${quote(shell)} -c ${quote(command)}`
   if (become) body = `${escalator(become, prompt)} ${quote(shell)} -c ${quote(`printf '%s' ${quote(ready)} >&2; exec ${body}`)}`
   const pty = become?.method === 'doas' && !!become.password
-  const ex = await execute(`printf '${GROUP_TAG}%s\\n' "$$" >&2; ${body}; printf '%s%s\\n' ${quote(rcMark)} "$?" >&2`, { control, pty })
+  const ex = await execute(`printf '${GROUP_TAG}%s\\n' "$$" >&2; ${body}; printf '%s%s\\n' ${quote(rcMark)} "$?" >&2`, { ...mark, pty })
   // Under a pty, stderr arrives merged into stdout, so that is where the markers are.
   const framed = pty ? ex.stdout : ex.stderr
 
@@ -202,7 +206,7 @@ async function startCommand(execute: Executor, command: string, shell: string, b
     const id = await group
     if (id !== undefined) {
       const name = signal.replace(/^SIG/, '')
-      const killer = await startCommand(execute, `kill -s ${name} -- -${id} 2>/dev/null`, shell, become, true)
+      const killer = await startCommand(execute, `kill -s ${name} -- -${id} 2>/dev/null`, shell, become, { control: true })
       killer.stdin.end()
       killer.stdout.resume()
       killer.stderr.resume()

@@ -8,7 +8,8 @@ import { ANYTHING, notifyList, type CommonOptions, type Resource, type Step, typ
 export interface CommandOptions extends CommonOptions {
   /** Skip when this path exists. */
   creates?: string
-  /** Skip when this shell command exits 0, or when this function resolves true. */
+  /** Skip when this shell command exits 0, or when this function resolves true. The function's
+   * $ runs probes only: in a dry run it is the one $ that works. */
   unless?: string | ((ctx: StepContext) => Promise<boolean>)
   /** Reverses `run`. Without it, rollback reports the step as not undoable. */
   undo?: (ctx: StepContext) => Promise<void>

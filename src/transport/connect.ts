@@ -8,14 +8,14 @@ export class Connector {
   private readonly ssh: SshPool
   private readonly local = new Map<string, LocalTransport>()
 
-  constructor(private readonly inventory: Inventory, options: SshOptions = {}) {
+  constructor(private readonly inventory: Inventory, private readonly options: SshOptions = {}) {
     this.ssh = new SshPool(inventory, options)
   }
 
   async connect(host: Host): Promise<Transport> {
     if (host.connection !== 'local') return this.ssh.connect(host)
     let t = this.local.get(host.name)
-    if (!t) this.local.set(host.name, (t = new LocalTransport(host.name, host, this.inventory)))
+    if (!t) this.local.set(host.name, (t = new LocalTransport(host.name, host, this.inventory, this.options.readOnly)))
     return t
   }
 

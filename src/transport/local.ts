@@ -2,18 +2,21 @@
 import { spawn } from 'node:child_process'
 import type { Host, Inventory } from '../inventory/types.ts'
 import { createShell, type ExecOptions, type Execution } from '../shell/remote.ts'
-import { becomeFor, type Transport } from './transport.ts'
+import { becomeFor, refuseWrites, type Transport } from './transport.ts'
 
 export class LocalTransport implements Transport {
   readonly $
+  readonly probe$
   readonly stats = { channels: 0 }
 
-  constructor(readonly name: string, host?: Host, inventory?: Inventory) {
+  constructor(readonly name: string, host?: Host, inventory?: Inventory, private readonly readOnly = false) {
     const become = host && inventory ? becomeFor(host, inventory) : undefined
     this.$ = createShell((line, opts) => this.execute(line, opts), { host: name, become })
+    this.probe$ = createShell((line, opts) => this.execute(line, opts), { host: name, become, probe: true })
   }
 
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
+    if (this.readOnly && !opts.probe && !opts.control) refuseWrites(command)
     if (opts.pty) throw new Error('doas with a password needs a terminal, which the local transport cannot give; use a `permit nopass` rule')
     this.stats.channels++
     // Same shape as over SSH: the login shell (here /bin/sh) reads the line we built.

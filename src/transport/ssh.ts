@@ -10,7 +10,7 @@ import { KnownHosts, fingerprint, hostSpec, keyType } from './known-hosts.ts'
 import { resolveSshConfig, expandHome } from './ssh-config.ts'
 import { UnreachableError, classify } from './errors.ts'
 import { Slots } from './slots.ts'
-import { becomeFor, type Transport } from './transport.ts'
+import { becomeFor, refuseWrites, type Transport } from './transport.ts'
 
 /**
  * Channels open at once on one connection. OpenSSH's MaxSessions defaults to 10, and sshd counts
@@ -43,6 +43,8 @@ const RAW_PTY: PseudoTtyOptions = { term: 'dumb', modes: { ECHO: 0, ICANON: 0, O
 export interface SshOptions {
   /** Trust on first use: record unknown host keys instead of refusing the host. */
   acceptNew?: boolean
+  /** Run only commands marked as probes (a dry run). */
+  readOnly?: boolean
   keepaliveInterval?: number
 }
 
@@ -71,7 +73,7 @@ export class SshPool {
   connect(host: Host): Promise<SshConnection> {
     let pending = this.connections.get(host.name)
     if (!pending) {
-      pending = this.open(host, host).then((client) => new SshConnection(host, client, this.inventory))
+      pending = this.open(host, host).then((client) => new SshConnection(host, client, this.inventory, this.options.readOnly))
       this.connections.set(host.name, pending)
     }
     return pending
@@ -229,6 +231,7 @@ function authMethods(username: string, identities: string[], tried: string[]) {
 
 export class SshConnection implements Transport {
   readonly $
+  readonly probe$
   readonly stats = { channels: 0 }
   private readonly slots = new Slots(MAX_CHANNELS - 1)
   private readonly controlSlot = new Slots(1)
@@ -237,8 +240,11 @@ export class SshConnection implements Transport {
     readonly host: Host,
     readonly client: Client,
     inventory: Inventory,
+    private readonly readOnly = false,
   ) {
-    this.$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become: becomeFor(host, inventory) })
+    const become = becomeFor(host, inventory)
+    this.$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become })
+    this.probe$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become, probe: true })
   }
 
   get name(): string {
@@ -247,6 +253,7 @@ export class SshConnection implements Transport {
 
   /** Opens one exec channel; waits for a free slot so we never exceed the server's MaxSessions. */
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
+    if (this.readOnly && !opts.probe && !opts.control) refuseWrites(command)
     const release = await (opts.control ? this.controlSlot : this.slots).acquire()
     this.stats.channels++
     let channel: ClientChannel

@@ -7,9 +7,18 @@ export interface Transport {
   readonly name: string
   /** zx's `$`, running each command on the host through `sh -c`, escalated when the host says so. */
   readonly $: Shell
+  /** The same, for read-only probes: the only commands a read-only (dry-run) transport runs. */
+  readonly probe$: Shell
   /** Channels (or local processes) opened so far: each is one round trip. */
   readonly stats: { channels: number }
   close(): Promise<void>
+}
+
+export class ReadOnlyError extends Error {}
+
+/** A dry run's transport refuses everything but probes, so not even a buggy step can write. */
+export function refuseWrites(line: string): never {
+  throw new ReadOnlyError(`dry run: refusing to run a command that is not a probe: ${line.replace(/\s+/g, ' ').slice(0, 120)}`)
 }
 
 export function becomeFor(host: Host, inventory: Inventory): BecomeConfig | undefined {

@@ -10,6 +10,7 @@ import { affects } from '../../src/engine/host.ts'
 import { file } from '../../src/steps/file.ts'
 import { command } from '../../src/steps/command.ts'
 import { verify } from '../../src/steps/verify.ts'
+import { LocalTransport } from '../../src/transport/local.ts'
 import { paramFields, parseParamFlags, promptFor, resolveParams, ParamError } from '../../src/cli/params.ts'
 import { z } from 'zod'
 
@@ -41,6 +42,17 @@ describe('batched probe', () => {
 
   it('fails loudly when the output was cut short', () => {
     expect(() => parseProbes('ferry-probe-t:begin:0\nhalf', 1, 'ferry-probe-t')).toThrow(/cut short/)
+  })
+})
+
+describe('a dry run transport', () => {
+  it('runs probes and refuses every other command before it reaches the host', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'ferry-ro-')), 'written')
+    const t = new LocalTransport('dry', undefined, undefined, true)
+    expect((await t.probe$`echo probed`).stdout).toBe('probed\n')
+    await expect(t.$`touch ${marker}`).rejects.toThrow(/dry run: refusing to run a command that is not a probe/)
+    expect(existsSync(marker)).toBe(false)
+    expect(t.stats.channels).toBe(1)
   })
 })
 
