@@ -73,6 +73,9 @@ export const linux: Platform = {
         `if [ -x /etc/init.d/${n} ]; then echo exists=1; else echo exists=0; fi`,
         `if ls /etc/rc[2345].d/S??${n} >/dev/null 2>&1; then echo enabled=1; else echo enabled=0; fi`,
         `if service ${n} status >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
+        // Any rc.d link at all, S or K: disabling keeps K links, so only this tells a service
+        // that was never registered from one that was disabled.
+        `if ls /etc/rc[0-6S].d/[SK]??${n} >/dev/null 2>&1; then echo links=1; else echo links=0; fi`,
         'fi',
       ].join('\n')
     },
@@ -81,6 +84,7 @@ export const linux: Platform = {
     enable: (name) => `if ${SYSTEMD}; then systemctl enable ${quote(name)}; else update-rc.d ${quote(name)} defaults && update-rc.d ${quote(name)} enable; fi`,
     disable: (name) => `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} disable; fi`,
     run: (name, action) => `if ${SYSTEMD}; then systemctl ${action} ${quote(name)}; else service ${quote(name)} ${action}; fi`,
+    unregister: (name) => `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} remove; fi`,
   },
 
   // 60 sorts after the distribution's 50-*.conf and before the admin's 99-sysctl.conf.
@@ -96,7 +100,8 @@ export const linux: Platform = {
 
     probe(iface) {
       const file = quote(savedIn(iface))
-      const saved = `[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`
+      // Without ifupdown nothing reads the file at boot, so writing it would be no persistence.
+      const saved = `[ ! -f ${file} ] || sed 's/^/saved=/' ${file}\n[ -d /etc/network/interfaces.d ] || echo 'nosave=/etc/network/interfaces.d is missing (is ifupdown installed?)'`
       if (iface.kind === 'loopback') {
         return [
           `a=$(ip -o -4 addr show dev lo label ${label(iface)} | awk '${ADDR_AWK}')`,

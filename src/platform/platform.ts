@@ -44,6 +44,11 @@ export interface Services {
    */
   run(name: string, action: ServiceAction, enabled: boolean): string
   /**
+   * Undoes an enable of a service that was never registered, where `disable` would leave traces
+   * (sysvinit keeps K links). Probes that can tell print `links=0|1`.
+   */
+  unregister?(name: string): string
+  /**
    * Per-service settings: FreeBSD rc.conf variables `NAME_KEY` (`quagga_flags`), OpenBSD rcctl
    * variables (`rcctl set isakmpd flags -K`). Absent on Linux, whose services have none.
    */

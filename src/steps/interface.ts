@@ -6,7 +6,7 @@
 import { field, fields, ifaceDelta, probeNow, run } from '../platform/common.ts'
 import { unifiedDiff } from '../report/diff.ts'
 import type { Iface, IfaceKind, IfaceState, Tunnel } from '../platform/platform.ts'
-import { StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+import { ANYTHING, StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface IfaceOptions extends CommonOptions {
   /** `lo1`, `gre0`, `tap0`; on Linux a loopback alias `lo1` is addresses on `lo` labelled `lo:1`. */
@@ -71,9 +71,12 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
 
     probe: (platform) => platform.interfaces.probe(it),
 
-    check(probe, { platform }) {
+    check(probe, { platform, pending }) {
       const refusal = platform.interfaces.refuse(it)
       if (refusal) throw new StepError(refusal)
+      // Unless an earlier step installs what reads the file at boot (ifupdown, say).
+      const nosave = field(probe.stdout, 'nosave')
+      if (persist && nosave !== undefined && !pending.has(ANYTHING)) throw new StepError(`${it.name} cannot be configured for boot: ${nosave}; or set persist: false`)
       const cur = parse(probe)
       const d = ifaceDelta(cur.live, want)
       const changes: Change[] = [

@@ -30,6 +30,8 @@ export interface ServiceRecord {
   enabled: boolean
   running: boolean
   vars: Record<string, string | undefined>
+  /** Whether the init system has the service registered at all (sysvinit rc.d links). */
+  links?: boolean
 }
 
 /** What a run wants; undefined fields are left alone. */
@@ -49,7 +51,8 @@ function parse(probe: ProbeResult, keys: string[]): ServiceRecord {
     if (m && keys.includes(m[1]!)) vars[m[1]!] = m[2]
   }
   const on = (k: string) => field(probe.stdout, k) === '1'
-  return { exists: on('exists'), enabled: on('enabled'), running: on('running'), vars }
+  const links = field(probe.stdout, 'links')
+  return { exists: on('exists'), enabled: on('enabled'), running: on('running'), vars, ...(links === undefined ? {} : { links: links === '1' }) }
 }
 
 const shown = (v: string | undefined) => (v === undefined ? '(unset)' : v === '' ? '""' : v)
@@ -122,7 +125,9 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
         vars: Object.fromEntries(keys.map((k) => [k, record.vars[k]])),
       }
       const p = plan(platform, now, back, now.enabled)
-      await run($, [...p.running, ...p.vars, ...p.enabled])
+      // A service ferry registered goes back to unregistered, not merely to disabled.
+      const unregister = target.enabled !== undefined && record.links === false && now.links === true && platform.services.unregister
+      await run($, [...p.running, ...p.vars, ...(unregister ? [unregister(svc)] : p.enabled)])
     },
   }
 }
