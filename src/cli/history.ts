@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from '@commander-js/extra-typings'
 import { existsSync } from 'node:fs'
 import { Journal, defaultStateDir, journalPath, type RunDetail, type RunSummary } from '../journal/journal.ts'
 import { UsageError } from './main.ts'
-import { colorDiff, useColor, red, green, yellow, cyan, bold } from '../report/diff.ts'
+import { colorDiff, useColor, red, green, yellow, bold } from '../report/diff.ts'
 
 const STATE_DIR_HELP = 'where the journal lives (default: $FERRY_STATE_DIR, $XDG_STATE_HOME/ferry or ~/.local/state/ferry)'
 

@@ -114,7 +114,7 @@ export class HostRunner {
       try {
         await step.undo(ctx, record)
         this.run.events?.undone?.(index)
-        if (index < this.outcomes.length) this.report(index, 'rolled-back', this.outcomes[index]!.changes, this.outcomes[index]!.error)
+        this.report(index, 'rolled-back', this.outcomes[index]!.changes, this.outcomes[index]!.error)
       } catch (err) {
         errors.push(`${step.name}: ${(err as Error).message}`)
       }
@@ -182,7 +182,7 @@ export class HostRunner {
     const handlers = Object.entries(this.run.handlers).filter(([name]) => notified.has(name))
     if (!handlers.length) return
     const probes = await this.probe(handlers.map(([, h]) => h))
-    for (const [k, [name, handler]] of handlers.entries()) {
+    for (const [k, [, handler]] of handlers.entries()) {
       if (this.run.signal?.aborted) throw new Error('interrupted')
       const changes = this.check(handler, probes[k]!, new Set())
       if (!changes.length) continue

@@ -7,7 +7,7 @@
 import { probeNow } from '../platform/common.ts'
 import { unifiedDiff } from '../report/diff.ts'
 import { file, octal, parseFileProbe, type FileRecord, type FileState } from './file.ts'
-import { StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+import { StepError, notifyList, type Change, type CommonOptions, type Step } from './step.ts'
 
 export interface LineOptions extends CommonOptions {
   path: string
