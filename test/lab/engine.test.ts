@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { exec, loadState } from '../../lab/lab.ts'
-import { ferry, labIt as it, labYaml, tempDir, writeInventory, ROOT, type Run } from './helpers.ts'
+import { ferry, installDummyService, labIt as it, labYaml, removeDummyService, tempDir, writeInventory, ROOT, type Run } from './helpers.ts'
 
 const TWELVE = 'test/fixtures/runbooks/twelve.ts'
 const THIRTY = 'test/fixtures/runbooks/thirty.ts'
@@ -24,14 +24,30 @@ const json = (r: Run) => {
 }
 const sh = (host: string, script: string) => exec(host, ['sh', '-c', script])
 
-/** The state the twelve-step runbook starts from: two files it will change, nothing else. */
+/**
+ * The state the twelve-step runbook starts from: two files it will change, forwarding off, no
+ * lo1 address, and the stand-in service installed but neither enabled nor running.
+ */
 function prepare(host: string): void {
-  sh(host, 'rm -rf /etc/ferry-e2e /var/backups/ferry && mkdir -p /etc/ferry-e2e && printf "original\\n" > /etc/ferry-e2e/pre.conf && printf "same\\n" > /etc/ferry-e2e/mode.conf && chmod 644 /etc/ferry-e2e/mode.conf')
+  removeDummyService(host)
+  installDummyService(host)
+  sh(host, [
+    'rm -rf /etc/ferry-e2e /var/backups/ferry /etc/sysctl.d/60-ferry.conf',
+    'mkdir -p /etc/ferry-e2e && printf "original\\n" > /etc/ferry-e2e/pre.conf && printf "same\\n" > /etc/ferry-e2e/mode.conf && chmod 644 /etc/ferry-e2e/mode.conf',
+    'sysctl -qw net.ipv4.ip_forward=0',
+    'ip addr del 10.255.9.1/32 dev lo 2>/dev/null; true',
+  ].join(' && '))
 }
 
-/** Names, modes, owners and checksums of everything the runbook could touch. */
+/** Files (names, modes, owners, checksums), the sysctl live and saved, lo's addresses, the service. */
 function snapshot(host: string): string {
-  return sh(host, 'for f in $(find /etc/ferry-e2e /var/backups/ferry 2>/dev/null | sort); do stat -c "%n %a %U:%G %F" "$f"; [ -f "$f" ] && md5sum < "$f"; done; true')
+  return sh(host, [
+    'for f in $(find /etc/ferry-e2e /var/backups/ferry /etc/sysctl.d/60-ferry.conf 2>/dev/null | sort); do stat -c "%n %a %U:%G %F" "$f"; [ -f "$f" ] && md5sum < "$f"; done',
+    'sysctl net.ipv4.ip_forward',
+    'ip -o -4 addr show dev lo | awk \'{ print $4, $NF }\'',
+    "find /etc/rc?.d -name '[SK][0-9][0-9]ferry-dummy' | sort",
+    'service ferry-dummy status; echo "status $?"',
+  ].join('; '))
 }
 
 describe('a runbook on one host', () => {
@@ -46,9 +62,10 @@ describe('a runbook on one host', () => {
     const applied = json(first)
     expect(applied.hosts[0].status).toBe('changed')
     expect(applied.hosts[0].steps.filter((s: { status: string }) => s.status === 'changed').map((s: { name: string }) => s.name)).toEqual([
-      'a.conf', 'b.conf', 'make d', 'd/c.conf', 'pre.conf', 'slow marker', 'mode.conf', 'e.conf', 'log', 'f.conf', 'g.conf', 'handled (handler)',
+      'a.conf', 'b.conf', 'make d', 'pre.conf', 'slow marker', 'mode.conf', 'e.conf', 'forwarding', 'router id', 'dummy', 'f.conf', 'handled (handler)',
     ])
-    expect(sh('lab3', 'stat -c "%a %U" /etc/ferry-e2e/b.conf /etc/ferry-e2e/mode.conf /etc/ferry-e2e/g.conf')).toBe('600 root\n600 root\n644 ferry\n')
+    expect(sh('lab3', 'stat -c "%a %U" /etc/ferry-e2e/a.conf /etc/ferry-e2e/b.conf /etc/ferry-e2e/mode.conf')).toBe('644 ferry\n600 root\n600 root\n')
+    expect(sh('lab3', 'sysctl -n net.ipv4.ip_forward; ip -o -4 addr show dev lo | grep -c 10.255.9.1/32; service ferry-dummy status')).toBe('1\n1\nferry-dummy is running\n')
     expect(sh('lab3', 'cat /etc/ferry-e2e/pre.conf; ls /etc/ferry-e2e/handled')).toBe('changed by ferry\n/etc/ferry-e2e/handled\n')
 
     const second = await run(['run', TWELVE, '-i', inv, '--stats'], state)

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { it } from 'vitest'
+import { exec } from '../../lab/lab.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const LAB_KEY = '/run/ferry-lab/id_ed25519'
@@ -56,4 +57,37 @@ export function labKnownHostsLine(host: string): string {
   const line = readFileSync(LAB_KNOWN_HOSTS, 'utf8').split('\n').find((l) => l.startsWith(`${ADDRESSES[host]} `))
   if (!line) throw new Error(`no known_hosts line for ${host}`)
   return line
+}
+
+// A stand-in daemon for a host without systemd: an LSB init script that update-rc.d accepts,
+// running `sleep` with a pidfile, and `status` exiting 3 when stopped, as LSB says.
+const DUMMY_INIT = `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          ferry-dummy
+# Required-Start:
+# Required-Stop:
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: stand-in daemon for ferry's lab tests
+### END INIT INFO
+PIDFILE=/run/ferry-dummy.pid
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+case "$1" in
+  start) running || { setsid sleep 100000 </dev/null >/dev/null 2>&1 & echo $! > "$PIDFILE"; } ;;
+  stop) if running; then kill "$(cat "$PIDFILE")"; fi; rm -f "$PIDFILE" ;;
+  restart) "$0" stop && "$0" start ;;
+  reload) running ;;
+  status) if running; then echo "ferry-dummy is running"; else echo "ferry-dummy is not running"; exit 3; fi ;;
+  *) echo "usage: $0 {start|stop|status|reload|restart}" >&2; exit 2 ;;
+esac
+`
+
+/** Installs the stand-in service (not enabled, not running) on a lab host. */
+export function installDummyService(host: string): void {
+  exec(host, ['sh', '-c', 'cat > /etc/init.d/ferry-dummy && chmod 755 /etc/init.d/ferry-dummy'], { input: DUMMY_INIT })
+}
+
+/** Stops and removes it, whatever state a test left it in. */
+export function removeDummyService(host: string): void {
+  exec(host, ['sh', '-c', '[ ! -f /run/ferry-dummy.pid ] || kill "$(cat /run/ferry-dummy.pid)" 2>/dev/null; rm -f /run/ferry-dummy.pid; update-rc.d ferry-dummy remove >/dev/null 2>&1; rm -f /etc/init.d/ferry-dummy'])
 }

@@ -17,7 +17,7 @@ import { beforeAll, describe, expect } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { exec } from '../../lab/lab.ts'
 import { addRepo, copyInto, debFile, debs, removeRepo } from './apt-repo.ts'
-import { ferry, labIt as it, labYaml, tempDir, writeInventory, type Run } from './helpers.ts'
+import { ferry, installDummyService, labIt as it, labYaml, removeDummyService, tempDir, writeInventory, type Run } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/steps-linux.ts'
 /** Fetched once for the file: pkg installs hello, iface unpacks ifupdown's ifup and ifdown. */
@@ -195,33 +195,10 @@ describe('pkg', () => {
 })
 
 describe('service', () => {
-  // A stand-in daemon for a host without systemd: an LSB init script that update-rc.d accepts,
-  // running `sleep` with a pidfile, and `status` exiting 3 when stopped, as LSB says.
-  const INIT_SCRIPT = `#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          ferry-dummy
-# Required-Start:
-# Required-Stop:
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: stand-in daemon for ferry's lab tests
-### END INIT INFO
-PIDFILE=/run/ferry-dummy.pid
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-case "$1" in
-  start) running || { setsid sleep 100000 </dev/null >/dev/null 2>&1 & echo $! > "$PIDFILE"; } ;;
-  stop) if running; then kill "$(cat "$PIDFILE")"; fi; rm -f "$PIDFILE" ;;
-  restart) "$0" stop && "$0" start ;;
-  reload) running ;;
-  status) if running; then echo "ferry-dummy is running"; else echo "ferry-dummy is not running"; exit 3; fi ;;
-  *) echo "usage: $0 {start|stop|status|reload|restart}" >&2; exit 2 ;;
-esac
-`
-
   it('enables and starts a sysvinit service: apply, no-op, plan after stop+disable, rollback stops and disables it', async () => {
     const h = 'lab2'
     const { run, rollback } = stepRunner(h, 'service')
-    exec(h, ['sh', '-c', 'cat > /etc/init.d/ferry-dummy && chmod 755 /etc/init.d/ferry-dummy'], { input: INIT_SCRIPT })
+    installDummyService(h)
     // Boot links in every runlevel, and what `service` says (its exit status too).
     const snapshot = () => sh(h, "find /etc/rc?.d -name '[SK][0-9][0-9]ferry-dummy' | sort; service ferry-dummy status; echo \"exit $?\"")
     const pid = () => sh(h, 'cat /run/ferry-dummy.pid').trim()
@@ -259,7 +236,7 @@ esac
       // ...and with no rc.d links left at all: there were none before.
       expect(snapshot()).toBe(before)
     } finally {
-      sh(h, '[ ! -f /run/ferry-dummy.pid ] || kill "$(cat /run/ferry-dummy.pid)" 2>/dev/null; rm -f /run/ferry-dummy.pid; update-rc.d ferry-dummy remove >/dev/null 2>&1; rm -f /etc/init.d/ferry-dummy')
+      removeDummyService(h)
     }
   })
 })
