@@ -129,7 +129,7 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
       if (opts.format === 'json') {
         const hostsJson = result.hosts.map((h) => ({
           name: h.name, status: h.status, ...(h.error ? { error: redact(h.error) } : {}),
-          steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
+          steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
         }))
         process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: !!opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
       } else {

@@ -9,6 +9,9 @@ import { platformFor, osFromKernel, type Platform } from '../platform/platform.t
 import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'
 import type { CommandStep } from '../steps/command.ts'
 import { probeAll } from './probe.ts'
+import { recordingShell } from '../shell/recording.ts'
+
+const PREVIEWED = new Set(['sysctl', 'pkg', 'service', 'interface'])
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'skipped'
@@ -19,6 +22,8 @@ export interface StepOutcome {
   kind: string
   status: StepStatus
   changes: Change[]
+  /** In a dry run, the commands the step would send (built-in step types only). */
+  commands?: string[]
   error?: string
 }
 
@@ -89,7 +94,10 @@ export class HostRunner {
         return changes
       })
       if (dryRun) {
-        plans.forEach((changes, i) => this.report(i, changes.length ? 'changed' : 'ok', changes))
+        for (const [i, changes] of plans.entries()) {
+          if (changes.length) this.outcomes[i]!.commands = await this.preview(steps[i]!, probes[i]!, changes)
+          this.report(i, changes.length ? 'changed' : 'ok', changes)
+        }
         this.outcome.status = plans.some((c) => c.length) ? 'changed' : 'ok'
         return this.outcome
       }
@@ -190,6 +198,25 @@ export class HostRunner {
       this.outcomes.push({ index, name: `${handler.name} (handler)`, kind: handler.kind, status: 'skipped', changes: [] })
       await this.applyStep(index, handler, probes[k]!, changes)
     }
+  }
+
+  /**
+   * What a step's apply would send, run against a shell that only records. A file's diff already
+   * says more than its write script; `command` and `verify` run the runbook's own code, which
+   * may do anything, so for them the plan's summary has to do.
+   */
+  private async preview(step: Step, probe: ProbeResult, changes: Change[]): Promise<string[] | undefined> {
+    if (!PREVIEWED.has(step.kind)) return undefined
+    const sent: string[] = []
+    const snippet = step.probe(this.platform)
+    const $ = recordingShell((cmd) => (cmd === snippet ? probe : { stdout: '', code: 0 }), (cmd) => void (cmd !== snippet && sent.push(cmd)))
+    const ctx = { host: this.run.host, platform: this.platform, $ }
+    try {
+      await step.apply(ctx, changes, step.record(probe, this.checkContext(new Set())))
+    } catch {
+      // The real host's answers would have steered it; what was sent so far is still the plan.
+    }
+    return sent
   }
 
   private check(step: Step, probe: ProbeResult, pending: Set<string>): Change[] {

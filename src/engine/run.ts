@@ -10,6 +10,7 @@ import type { Step } from '../steps/step.ts'
 import type { Transport } from '../transport/transport.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { mapLimit } from '../transport/connect.ts'
+import { RunbookError } from './load.ts'
 import { HostRunner, type HostEvents, type HostOutcome } from './host.ts'
 
 export type RollbackPolicy = 'host' | 'all' | 'none'
@@ -62,7 +63,8 @@ export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: H
     const steps = await runbook.steps({ host, vars: parsed.data, params, inventory, secret: (name) => inventory.secrets.get(name) })
     const names = new Set<string>()
     for (const s of steps) {
-      if (names.has(s.name)) throw new InventoryError([{ file: inventory.file, line: 1, col: 1, message: `runbook ${runbook.name}: two steps are named "${s.name}" for ${host.name}; step names must be unique` }])
+      // Names key the journal's undo records, so `ferry rollback` can find each step again.
+      if (names.has(s.name)) throw new RunbookError(`runbook ${runbook.name}: two steps are named "${s.name}" (for ${host.name}); step names must be unique`)
       names.add(s.name)
     }
     plans.push({ host, steps })

@@ -20,6 +20,7 @@ export function renderHosts(hosts: HostOutcome[], opts: { dryRun: boolean; color
         out.push(`${h.name}:       ${opts.redact(c.summary)}`)
         if (c.diff) out.push(...(opts.color ? colorDiff : (s: string) => s)(opts.redact(c.diff).trimEnd()).split('\n').map((l) => `${h.name}:       ${l}`))
       }
+      for (const cmd of s.commands ?? []) out.push(...opts.redact(cmd).split('\n').map((l, i) => `${h.name}:       ${i ? '  ' : '$ '}${l}`))
       if (s.error) out.push(`${h.name}:       ${paint(red, opts.redact(s.error))}`)
     }
   }

@@ -2,14 +2,11 @@
 // check → record → apply → undo on a platform, its probe answered by a fixture, and every
 // command it sends is recorded by a zx `$` whose spawn never starts a process.
 
-import { EventEmitter, once } from 'node:events'
-import { PassThrough } from 'node:stream'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { $ as zx$, type Shell } from 'zx'
-import { quote } from '../../src/shell/quote.ts'
+import { recordingShell as recording } from '../../src/shell/recording.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 import type { Host, Os } from '../../src/inventory/types.ts'
 import type { Change, ProbeResult, Step } from '../../src/steps/step.ts'
@@ -68,41 +65,8 @@ const asProbe = (f: Fixture): ProbeResult => (typeof f === 'string' ? { stdout: 
 // Backups get a random name on the host; the golden name stands for any of them.
 const stable = (s: string) => s.replace(/\/var\/backups\/ferry\/[0-9a-f]{12}-/g, '/var/backups/ferry/BACKUP-')
 
-/** Enough of a ChildProcess for zx: stdio streams, then 'exit' and 'close'. */
-class FakeChild extends EventEmitter {
-  readonly pid = 1
-  readonly stdin = new PassThrough()
-  readonly stdout = new PassThrough()
-  readonly stderr = new PassThrough()
-
-  constructor(answer: (input: string) => ProbeResult) {
-    super()
-    const input: Buffer[] = []
-    this.stdin.on('data', (c: Buffer) => input.push(c))
-    // zx writes a command's input right after spawn returns.
-    setImmediate(async () => {
-      const r = answer(Buffer.concat(input).toString())
-      this.stdout.end(r.stdout)
-      this.stderr.end()
-      await Promise.all([once(this.stdout, 'end'), once(this.stderr, 'end')])
-      this.emit('exit', r.code, null)
-      this.emit('close', r.code, null)
-    })
-  }
-
-  kill(): boolean {
-    return true
-  }
-}
-
-function recordingShell(answer: (cmd: string) => ProbeResult, sent: (s: Sent) => void): Shell {
-  const spawn = (cmd: string) =>
-    new FakeChild((input) => {
-      sent(input ? { cmd: stable(cmd), input } : stable(cmd))
-      return answer(cmd)
-    })
-  return zx$({ spawn: spawn as never, quote, prefix: '', postfix: '', quiet: true, verbose: false }) as unknown as Shell
-}
+const recordingShell = (answer: (cmd: string) => ProbeResult, sent: (s: Sent) => void) =>
+  recording(answer, (cmd, input) => sent(input ? { cmd: stable(cmd), input } : stable(cmd)))
 
 /** Runs a case's step through check, record, apply and undo. */
 export async function runCase(c: Case): Promise<Outcome> {

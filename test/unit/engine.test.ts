@@ -173,6 +173,20 @@ export default defineRunbook({
     expect(existsSync(join(dir, 'fresh-state', 'journal.db'))).toBe(false)
   })
 
+  it('a dry run lists the commands built-in steps would send, and sends none of them', async () => {
+    const now = execFileSync('sysctl', ['-n', 'net.ipv4.ip_forward']).toString().trim()
+    const want = now === '1' ? '0' : '1'
+    writeFileSync(join(dir, 'fwd.ts'), `import { defineRunbook, sysctl } from 'ferry'
+export default defineRunbook({ name: 'fwd', description: 'flip forwarding', steps: () => [sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '${want}', persist: false })] })
+`)
+    const r = await ferry(['run', './fwd.ts', '-i', 'inv.yaml', '--dry-run', '--format', 'json'])
+    expect(r.code).toBe(2)
+    const [step] = JSON.parse(r.stdout).hosts[0].steps
+    expect(step.diff).toBe(`net.ipv4.ip_forward: ${now} → ${want}`)
+    expect(step.commands).toEqual([`sysctl -w net.ipv4.ip_forward=${want}`])
+    expect(execFileSync('sysctl', ['-n', 'net.ipv4.ip_forward']).toString().trim()).toBe(now)
+  })
+
   it('an unknown runbook is exit 64 and lists what runbooks/ has', async () => {
     const r = await ferry(['run', 'no-such-runbook', '-i', 'inv.yaml'])
     expect(r.code).toBe(64)
