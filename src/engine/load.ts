@@ -27,9 +27,11 @@ export async function loadRunbook(nameOrPath: string, cwd = process.cwd()): Prom
     const known = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)) : []
     throw new RunbookError(`no runbook at ${path}${known.length ? ` (runbooks/ has: ${known.join(', ')})` : ''}`)
   }
+  // Node's module cache is shared, so `ferry` in a runbook is the very modules the engine runs:
+  // one StepError class for instanceof, one zx with ferry's kill routing.
   const jiti = createJiti(import.meta.url, {
     fsCache: true,
-    moduleCache: false,
+    moduleCache: true,
     alias: { ferry: join(SRC, 'index.ts'), zx: dirname(require.resolve('zx/package.json')) },
   })
   let mod: { default?: unknown }

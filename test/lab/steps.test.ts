@@ -24,7 +24,7 @@ const RUNBOOK = 'test/fixtures/runbooks/steps-linux.ts'
 const DEBS = ['hello', 'ifupdown']
 const sh = (host: string, script: string) => exec(host, ['sh', '-c', script])
 
-interface StepReport { name: string; status: string; diff?: string; error?: string }
+interface StepReport { name: string; status: string; diff?: string; commands?: string[]; error?: string }
 interface Report { runId: string; dryRun: boolean; hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]; summary: Record<string, number> }
 type RunOut = Run & { report: Report }
 
@@ -49,11 +49,18 @@ function stepRunner(host: string, only: string) {
   }
 }
 
-/** The run exited `code` and its one step reported exactly `step` (no diff means none). */
-function expectStep(r: RunOut, code: number, step: StepReport): void {
+/**
+ * The run exited `code` and its one step reported exactly `step` (no diff means none). A dry run
+ * also lists the commands the step would send: each of `sends` must be in them.
+ */
+function expectStep(r: RunOut, code: number, step: StepReport, sends: string[] = []): void {
   const host = r.report.hosts[0]
   expect(r.code, `${host?.error ?? ''}\n${r.stderr}`).toBe(code)
-  expect(host?.steps).toEqual([step])
+  const [{ commands, ...reported } = { name: '', status: '' }] = host?.steps ?? []
+  expect(host?.steps).toHaveLength(1)
+  expect(reported).toEqual(step)
+  expect(commands === undefined).toBe(sends.length === 0)
+  for (const part of sends) expect(commands!.join('\n')).toContain(part)
 }
 
 /** A second run: exit 0, nothing changed. */
@@ -89,7 +96,7 @@ describe('sysctl', () => {
       const drifted = snapshot()
       expect(drifted).toBe('0\n644 root:root\n# set by ferry\nnet.ipv4.tcp_syncookies=1\nnet.ipv4.ip_forward = 0\n')
       const plan = `net.ipv4.ip_forward: 0 → 1\nnet.ipv4.ip_forward in ${conf}: 0 → 1`
-      expectStep(await run('--dry-run'), 2, { name: 'ip forwarding', status: 'changed', diff: plan })
+      expectStep(await run('--dry-run'), 2, { name: 'ip forwarding', status: 'changed', diff: plan }, ['sysctl -w net.ipv4.ip_forward=1', `f=${conf};`])
       expect(snapshot()).toBe(drifted)
 
       const repair = await run()
@@ -177,7 +184,7 @@ describe('pkg', () => {
 
       sh(h, 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q hello >/dev/null 2>&1')
       expect(snapshot()).toBe(before)
-      expectStep(await run('--dry-run'), 2, { name: 'hello', status: 'changed', diff: 'install hello' })
+      expectStep(await run('--dry-run'), 2, { name: 'hello', status: 'changed', diff: 'install hello' }, ['DEBIAN_FRONTEND=noninteractive apt-get install -y hello'])
       expect(snapshot()).toBe(before)
 
       const repair = await run()
@@ -220,7 +227,7 @@ describe('service', () => {
       sh(h, 'service ferry-dummy stop && update-rc.d ferry-dummy disable')
       const drifted = snapshot()
       expect(drifted).not.toMatch(/\/S\d\dferry-dummy$/m)
-      expectStep(await run('--dry-run'), 2, { name: 'dummy', status: 'changed', diff: 'enable ferry-dummy\nstart ferry-dummy' })
+      expectStep(await run('--dry-run'), 2, { name: 'dummy', status: 'changed', diff: 'enable ferry-dummy\nstart ferry-dummy' }, ['update-rc.d ferry-dummy defaults && update-rc.d ferry-dummy enable', 'service ferry-dummy start'])
       expect(snapshot()).toBe(drifted)
 
       const repair = await run()
@@ -298,7 +305,7 @@ describe('iface', () => {
       ifupdown(h, 'ifdown', '--force lo:1')
       expect(address()).toBe('')
       const drifted = snapshot()
-      expectStep(await run('--dry-run'), 2, { name: 'loopback', status: 'changed', diff: 'create lo1\nlo1: add 10.255.0.1/32' })
+      expectStep(await run('--dry-run'), 2, { name: 'loopback', status: 'changed', diff: 'create lo1\nlo1: add 10.255.0.1/32' }, ['ip addr add 10.255.0.1/32 dev lo label lo:1'])
       expect(snapshot()).toBe(drifted)
 
       // Boot (`ifup -a`) brings back exactly what ferry set up live: ferry then has nothing to do.
@@ -344,7 +351,7 @@ describe('iface', () => {
 
       sh(h, 'ip addr flush dev tap0 && ip link set tap0 down')
       const drifted = snapshot()
-      expectStep(await run('--dry-run'), 2, { name: 'tap', status: 'changed', diff: 'tap0: add 10.255.1.1/30\ntap0: up' })
+      expectStep(await run('--dry-run'), 2, { name: 'tap', status: 'changed', diff: 'tap0: add 10.255.1.1/30\ntap0: up' }, ['ip addr add 10.255.1.1/30 dev tap0', 'ip link set tap0 up'])
       expect(snapshot()).toBe(drifted)
 
       // The saved file on its own: ifdown's post-down deletes the device, ifup makes it whole again.
@@ -364,25 +371,22 @@ describe('iface', () => {
 
   it('on a host without ifupdown (no /etc/network/interfaces.d), the plan promises only what apply can do', async () => {
     const h = 'lab2'
-    const { run, rollback } = stepRunner(h, 'iface')
+    const { run } = stepRunner(h, 'iface')
     expect(sh(h, 'ls -d /etc/network/interfaces.d 2>&1; true')).toBe("ls: cannot access '/etc/network/interfaces.d': No such file or directory\n")
     const snapshot = () => sh(h, `ip -o -4 addr show dev lo; cat ${LO1} 2>/dev/null; true`)
     const before = snapshot()
     try {
+      // Nothing would read a boot file, so a persisted interface is refused at plan time, with why.
       const dry = await run('--dry-run')
-      if (dry.code === 1) {
-        // Refusing at plan time is one right answer, if it says why.
-        const host = dry.report.hosts[0]!
-        expect(`${host.error} ${host.steps[0]?.error}`).toMatch(/ifupdown|\/etc\/network\/interfaces\.d/)
-      } else {
-        // Doing what it planned is the other.
-        expectStep(dry, 2, { name: 'loopback', status: 'changed', diff: creation(['create lo1', 'lo1: add 10.255.0.1/32'], LO1, LO1_LINES) })
-        const first = await run()
-        expectStep(first, 0, { name: 'loopback', status: 'changed', diff: creation(['create lo1', 'lo1: add 10.255.0.1/32'], LO1, LO1_LINES) })
-        expect(sh(h, `cat ${LO1}`)).toBe(`${LO1_LINES.join('\n')}\n`)
-        await rollback(first.report.runId)
-        expect(snapshot()).toBe(before)
-      }
+      expect(dry.code).toBe(1)
+      const host = dry.report.hosts[0]!
+      expect(host.error).toBe('loopback: lo1 cannot be configured for boot: /etc/network/interfaces.d is missing (is ifupdown installed?); or set persist: false')
+      expect(snapshot()).toBe(before)
+      // And so is a real run: nothing half-applied.
+      const real = await run()
+      expect(real.code).toBe(1)
+      expect(real.report.hosts[0]!.status).toBe('failed')
+      expect(snapshot()).toBe(before)
     } finally {
       sh(h, `ip addr del 10.255.0.1/32 dev lo 2>/dev/null; rm -f ${LO1}; rmdir /etc/network/interfaces.d 2>/dev/null; true`)
     }

@@ -187,6 +187,15 @@ export default defineRunbook({ name: 'fwd', description: 'flip forwarding', step
     expect(execFileSync('sysctl', ['-n', 'net.ipv4.ip_forward']).toString().trim()).toBe(now)
   })
 
+  it("a runbook's step errors are the engine's own (one copy of ferry), named after their step", async () => {
+    writeFileSync(join(dir, 'missing.ts'), `import { defineRunbook, service } from 'ferry'
+export default defineRunbook({ name: 'missing', description: 'a service nothing installs', steps: () => [service('start it', { name: 'ferry-no-such-service', enabled: true })] })
+`)
+    const r = await ferry(['run', './missing.ts', '-i', 'inv.yaml', '--dry-run', '--format', 'json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout).hosts[0].error).toBe('start it: service ferry-no-such-service does not exist (install its package first)')
+  })
+
   it('an unknown runbook is exit 64 and lists what runbooks/ has', async () => {
     const r = await ferry(['run', 'no-such-runbook', '-i', 'inv.yaml'])
     expect(r.code).toBe(64)
