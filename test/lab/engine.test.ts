@@ -164,7 +164,7 @@ describe('rollout control', () => {
 describe('interruptions', () => {
   /** Starts a slow run and resolves once the journal holds the undo record of its slow step. */
   async function startSlow(state: string, host: string) {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/ferry.mjs'), 'run', TWELVE, '-i', inventory([host]), '--param', 'slow=20', '--state-dir', state, '--format', 'json'], {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/ferry.mjs'), 'run', TWELVE, '-i', inventory([host]), '--param', 'slow=8', '--state-dir', state, '--format', 'json'], {
       cwd: ROOT, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -191,8 +191,9 @@ describe('interruptions', () => {
     await exited
     expect(snapshot('lab4')).not.toBe(before)
     // sshd does not stop a session's command when its client vanishes: the killed run's in-flight
-    // step (`sleep 20; touch marker`) finishes on its own. Roll back after it has.
-    sh('lab4', `while pgrep -f '[s]leep 20' >/dev/null; do sleep 0.2; done; true`)
+    // step (`sleep 8; touch marker`) finishes on its own. Roll back after it has. (Not pgrep:
+    // lab hosts share the machine's pid space, so it would see everyone's sleeps.)
+    sh('lab4', 'for i in $(seq 150); do [ -e /etc/ferry-e2e/marker ] && exit 0; sleep 0.1; done; exit 1')
     const undo = await ferry(['rollback', runId, '--state-dir', state], { env })
     expect(undo.code, undo.stdout).toBe(0)
     expect(undo.stdout).toContain('lab4: undid slow marker')
