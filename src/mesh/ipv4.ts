@@ -1,0 +1,31 @@
+// The little IPv4 arithmetic the link plan and the templates need: addresses as 32-bit numbers.
+import { isIPv4 } from 'node:net'
+
+export function toInt(address: string): number {
+  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0)
+}
+
+export function toDotted(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.')
+}
+
+/** `172.16.2.0/24` → base and prefix; undefined unless it is a network address (no host bits). */
+export function parseNetwork(cidr: string): { base: number; prefix: number } | undefined {
+  const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(cidr)
+  if (!m || !isIPv4(m[1]!) || Number(m[2]) > 32) return undefined
+  const base = toInt(m[1]!)
+  const prefix = Number(m[2])
+  return base % 2 ** (32 - prefix) === 0 ? { base, prefix } : undefined
+}
+
+/** 30 → `255.255.255.252`, as OpenVPN's `ifconfig` wants it. */
+export function dottedMask(prefix: number): string {
+  return toDotted(2 ** 32 - 2 ** (32 - prefix))
+}
+
+/** `172.16.2.1/30` → `172.16.2.1` and 30. Throws on anything else: templates get plan output. */
+export function splitCidr(cidr: string): { address: string; prefix: number } {
+  const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(cidr)
+  if (!m || !isIPv4(m[1]!) || Number(m[2]) > 32) throw new Error(`not an IPv4 address with a prefix length: ${cidr}`)
+  return { address: m[1]!, prefix: Number(m[2]) }
+}
