@@ -26,7 +26,7 @@ const LAB_RANGE = '198.18.0.0/23'
 // The controller has a default route, so without this a SYN to a far host would leave through
 // the uplink. An unreachable route keeps the traffic on this machine and makes it fail at once.
 const BEHIND_NET = '198.18.1.0/24'
-const PACKAGES = ['openssh-server', 'openssh-client', 'frr', 'openvpn', 'zfs-fuse', 'mksh', 'sudo', 'opendoas', 'iproute2', 'util-linux', 'tmux']
+const PACKAGES = ['openssh-server', 'openssh-client', 'frr', 'openvpn', 'zfs-fuse', 'mksh', 'sudo', 'opendoas', 'iproute2', 'util-linux', 'tmux', 'frr-pythontools']
 // Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }
 
@@ -215,6 +215,17 @@ function ensureKeys(): void {
   if (!fs.existsSync(key)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ferry-lab controller', '-f', key])
   const pw = path.join(STATE_DIR, 'become_password')
   if (!fs.existsSync(pw)) fs.writeFileSync(pw, randomBytes(18).toString('base64url') + '\n', { mode: 0o600 })
+  // The mesh's secrets, as the inventory's file: sources. Quagga and FRR use 16 key characters.
+  const secrets: Record<string, () => string> = {
+    ospf_md5_key: () => randomBytes(12).toString('base64url').slice(0, 16),
+    zebra_password: () => randomBytes(12).toString('base64url'),
+  }
+  for (const [name, make] of Object.entries(secrets)) {
+    const file = path.join(STATE_DIR, name)
+    if (!fs.existsSync(file)) fs.writeFileSync(file, `${make()}\n`, { mode: 0o600 })
+  }
+  const ovpn = path.join(STATE_DIR, 'openvpn_key')
+  if (!fs.existsSync(ovpn)) run('openvpn', ['--genkey', 'secret', ovpn])
 }
 
 /** Lists every process inside a netns; the kernel's view, so it includes what sshd spawned. */
@@ -352,7 +363,9 @@ function writeInventory(state: LabState): void {
     '  known_hosts: lab.known_hosts',
     '  os: linux',
     'groups:',
-    '  mesh: {}',
+    '  mesh:',
+    // The lab has no ifupdown, so interfaces are configured live only.
+    '    vars: { ospf_area: 0.0.0.0, link_pool: 172.16.2.0/24, tunnel: openvpn, persist_interfaces: false }',
     '  dc1: {}',
     '  dc2: {}',
     '  behind: {}',
@@ -361,9 +374,15 @@ function writeInventory(state: LabState): void {
   for (const h of hosts) {
     const i = Number(h.name.replace(/^lab/, ''))
     const groups = h.jump ? ['behind'] : ['mesh', i <= 3 ? 'dc1' : 'dc2']
-    lines.push(`  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''} }`)
+    const mesh = h.jump ? '' : `, vars: { router_id: 10.0.0.${i}, loopback: 10.0.0.${i}/32 }`
+    lines.push(`  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''}${mesh} }`)
   }
-  lines.push('secrets:', `  become_password: file:${STATE_DIR}/become_password`, '')
+  // Two data centres, a partial mesh: a triangle in dc1, a pair in dc2, two links between them,
+  // so any one link can fail and every loopback stays reachable.
+  const names = new Set(hosts.map((h) => h.name))
+  const links = [['lab1', 'lab2'], ['lab2', 'lab3'], ['lab1', 'lab3'], ['lab4', 'lab5'], ['lab1', 'lab4'], ['lab3', 'lab5']].filter(([a, b]) => names.has(a!) && names.has(b!))
+  if (links.length) lines.push('links:', ...links.map(([a, b]) => `  - { a: ${a}, b: ${b} }`))
+  lines.push('secrets:', ...['become_password', 'ospf_md5_key', 'zebra_password', 'openvpn_key'].map((s) => `  ${s}: file:${STATE_DIR}/${s}`), '')
   const known = hosts.map((h) => {
     const [type, key] = fs.readFileSync(path.join(STATE_DIR, 'hosts', h.name, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ')
     return `${h.address} ${type} ${key}\n`

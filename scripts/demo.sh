@@ -1,6 +1,6 @@
 #!/bin/sh
 # The quick start: dependencies, the lab (Debian packages, namespaces, sshd per host), then the
-# main job against it.
+# main job against it: deploy-mesh, and the converged neighbours and routes it leaves.
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
@@ -10,5 +10,8 @@ fi
 sh scripts/install.sh
 node bin/lab.mjs up
 echo
-echo "\$ ferry exec -i lab -- uname -a"
-node bin/ferry.mjs exec -i lab -- uname -a
+echo "\$ ferry run deploy-mesh --inventory lab"
+node bin/ferry.mjs run deploy-mesh --inventory lab
+echo
+echo "\$ ferry exec -i lab --limit mesh -- 'vtysh -c \"show ip ospf neighbor\"; ip route show proto ospf'"
+node bin/ferry.mjs exec -i lab --limit mesh -- 'vtysh -c "show ip ospf neighbor"; ip route show proto ospf'

@@ -82,7 +82,12 @@ export function createShell(execute: Executor, opts: ShellOptions): Shell {
     // $({ signal }) aborts: stop the command on the host, as Node's spawn would locally.
     const signal = spawnOpts?.signal
     if (signal?.aborted) void child.terminate('SIGTERM')
-    else signal?.addEventListener('abort', () => void child.terminate('SIGTERM'), { once: true })
+    else if (signal) {
+      const abort = () => void child.terminate('SIGTERM')
+      signal.addEventListener('abort', abort, { once: true })
+      // One run's signal sees thousands of commands: each must let go of it when done.
+      child.once('close', () => signal.removeEventListener('abort', abort))
+    }
     return child
   }
   return zx$({
