@@ -88,7 +88,13 @@ export default defineRunbook({
           timeout: 60,
           expect: (out) => {
             const rid = String(peer(remote.host).vars.router_id)
-            const states = (JSON.parse(out || '{}').neighbors?.[rid] ?? []) as { nbrState?: string }[]
+            let neighbors: Record<string, { nbrState?: string }[]>
+            try {
+              neighbors = JSON.parse(out).neighbors ?? {}
+            } catch {
+              return `vtysh answered: ${out.trim().split('\n')[0] || '(nothing)'}` // ospfd not (yet) running
+            }
+            const states = neighbors[rid] ?? []
             return states.some((n) => n.nbrState?.startsWith('Full')) || `${rid} is ${states.map((n) => n.nbrState).join(', ') || 'not a neighbour'}`
           },
         }),
