@@ -1,9 +1,9 @@
 // deploy-mesh on the lab: five Linux hosts in two "data centres", a partial mesh of OpenVPN TAP
 // links, FRR with MD5. Checked from outside the run: neighbours, routes, secrets, and rollback.
-import { beforeAll, expect } from 'vitest'
+import { expect } from 'vitest'
 import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { down, exec, up } from '../../lab/lab.ts'
+import { exec } from '../../lab/lab.ts'
 import { loadInventory } from '../../src/inventory/index.ts'
 import { ferry, labIt as it, tempDir } from './helpers.ts'
 
@@ -11,13 +11,6 @@ const MESH = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
 const sh = (host: string, script: string) => exec(host, ['sh', '-c', script])
 /** Per-host state that deploy-mesh creates: nothing of it may be there before, or after rollback. */
 const traces = (host: string) => sh(host, '[ -e /run/frr/ospfd.pid ] && echo ospfd; ls /run/ferry-openvpn-* 2>/dev/null; ip -o link | grep -o "tap[0-9]*"; sysctl -n net.ipv4.ip_forward; ls -d /etc/openvpn/ferry 2>/dev/null; true')
-
-// Fresh hosts: `npm run demo` leaves a deployed mesh behind, and this must start from bare ones.
-beforeAll(async () => {
-  if (process.env.FERRY_LAB_SKIP === '1') return
-  await down()
-  await up({ n: 5 })
-}, 120_000)
 
 it('converges within 60 s, then is a no-op in ≤ 3 round trips, a clean dry run, and rolls back', async () => {
   const inv = await loadInventory('lab')

@@ -1,4 +1,4 @@
-// vitest globalSetup for the `lab` project: makes sure the lab is up before any lab test runs.
+// vitest globalSetup for the `lab` project: a freshly built lab before any lab test runs.
 // The lab is left up afterwards (reruns are then fast, and a CI machine is thrown away anyway)
 // unless FERRY_LAB_KEEP=0.
 import { execFileSync } from 'node:child_process'
@@ -19,6 +19,9 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
     console.warn(`lab tests skipped: ${why}`)
     return undefined
   }
+  // Fresh hosts, whatever an earlier session or `npm run demo` left on them (a deployed mesh):
+  // tests run in no fixed order and each assumes bare hosts. Rebuilding takes about a second.
+  await down()
   await up({ n: 5, log: (line) => console.log(`lab: ${line}`) })
   return async () => { if (process.env.FERRY_LAB_KEEP === '0') await down() }
 }
