@@ -14,8 +14,9 @@ const traces = (host: string) => sh(host, '[ -e /run/frr/ospfd.pid ] && echo osp
 
 it('converges within 60 s, then is a no-op in ≤ 3 round trips, a clean dry run, and rolls back', async () => {
   const inv = await loadInventory('lab')
+  // No mesh yet (other tests may have left forwarding on: rollback must restore whatever it was).
   const clean = Object.fromEntries(MESH.map((h) => [h, traces(h)]))
-  for (const h of MESH) expect(clean[h]).toBe('0\n')
+  for (const h of MESH) expect(clean[h]).toMatch(/^[01]\n$/)
   const state = tempDir()
   const secrets = await Promise.all(['ospf_md5_key', 'zebra_password', 'openvpn_key'].map((s) => inv.secrets.get(s)))
 

@@ -190,10 +190,11 @@ describe('interruptions', () => {
     child.kill('SIGKILL')
     await exited
     expect(snapshot('lab4')).not.toBe(before)
-    // sshd does not stop a session's command when its client vanishes: the killed run's in-flight
-    // step (`sleep 8; touch marker`) finishes on its own. Roll back after it has. (Not pgrep:
-    // lab hosts share the machine's pid space, so it would see everyone's sleeps.)
-    sh('lab4', 'for i in $(seq 150); do [ -e /etc/ferry-e2e/marker ] && exit 0; sleep 0.1; done; exit 1')
+    // sshd does not stop a session's command when its client vanishes: if the killed run had sent
+    // its slow step (`sleep 8; touch marker`), it finishes on its own. The undo record is written
+    // before the command is sent, so the kill may also have come first. Give it the time either
+    // way, then roll back. (Not pgrep: lab hosts share the machine's pid space.)
+    sh('lab4', 'for i in $(seq 120); do [ -e /etc/ferry-e2e/marker ] && exit 0; sleep 0.1; done; exit 0')
     const undo = await ferry(['rollback', runId, '--state-dir', state], { env })
     expect(undo.code, undo.stdout).toBe(0)
     expect(undo.stdout).toContain('lab4: undid slow marker')
