@@ -8,22 +8,11 @@
 //   `no passive-interface IFNAME` under `router ospf`, but only with a deprecation warning, and it
 //   writes the interface form into its running config, which frr-reload.py diffs against;
 // - the area asks for `authentication message-digest`, which is what the tunnels use anyway.
-import { count, lines, oneLine, word, type OspfInterface } from '../src/mesh/config.ts'
+import { count, lines, oneLine, word } from '../src/mesh/config.ts'
+import type { QuaggaOspfdVars } from './ospfd.conf.ts'
 
-export interface FrrConfVars {
-  hostname: string
-  /** The zebra_password secret, for the daemons' own vty; vtysh needs none. */
-  password?: string
-  routerId: string
-  area: string
-  /** The tunnels: MD5, active, and by default point-to-point with hello 1 s and dead 4 s. */
-  interfaces: OspfInterface[]
-  /** Prefixes announced as `network P area A`. */
-  networks: string[]
-  /** The ospf_md5_key secret. */
-  md5Key: string
-  keyId?: number
-}
+/** Quagga's vars; the vty password is optional, since vtysh needs none. */
+export type FrrConfVars = Omit<QuaggaOspfdVars, 'password'> & { password?: string }
 
 export default function frrConf(v: FrrConfVars): string {
   const keyId = count('MD5 key id', v.keyId ?? 1, 255)

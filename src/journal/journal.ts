@@ -16,8 +16,9 @@ import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { homedir } from 'node:os'
 import path from 'node:path'
 
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
-export type StepStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'skipped'
+// The statuses are the engine's vocabulary (DESIGN.md's JSON shape); the journal records them.
+import type { HostStatus, StepStatus } from '../engine/host.ts'
+export type { HostStatus, StepStatus }
 /** 'running' until finishRun: a run still 'running' with no live controller died mid-apply. */
 export type RunStatus = 'running' | 'ok' | 'changed' | 'failed' | 'pending' | 'rolled-back' | 'interrupted'
 

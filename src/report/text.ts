@@ -3,7 +3,8 @@
 import { bold, colorDiff, green, red, yellow } from './diff.ts'
 import type { HostOutcome } from '../engine/host.ts'
 
-const MARK: Record<string, string> = { changed: '~', failed: '✗', 'rolled-back': '↺', ok: '✓', skipped: '-' }
+// Only steps that did something are listed: ok and skipped ones are left out.
+const MARK: Record<string, string> = { changed: '~', failed: '✗', 'rolled-back': '↺' }
 
 export function renderHosts(hosts: HostOutcome[], opts: { dryRun: boolean; color: boolean; redact: (s: string) => string }): string {
   const out: string[] = []
