@@ -15,3 +15,7 @@ export type { Step, StepContext, Change, ProbeResult } from './steps/step.ts'
 export type { Host, Inventory } from './inventory/types.ts'
 export { StepError } from './steps/step.ts'
 export { planMesh, linksOf, type PlannedLink, type LinkEnd } from './mesh/links.ts'
+/** OSPF facts (neighbour tables, routes): a command and a parser for each daemon and OS. */
+export * as ospf from './facts/ospf.ts'
+export { DEFAULT_COST, type HostLink } from './mesh/links.ts'
+export type { OspfInterface } from './mesh/config.ts'

@@ -24,8 +24,12 @@ export interface RunbookDefinition<P extends z.ZodType, V extends z.ZodType> {
   params?: P
   vars?: V
   steps(ctx: StepsContext<z.output<P>, z.output<V>>): Step[] | Promise<Step[]>
-  /** Steps run once per host, after its steps, when a step that `notify`s them changed. */
-  handlers?: Record<string, Step>
+  /**
+   * Steps run once per host, after its steps, when a step that `notify`s them changed; after a
+   * rollback, those its undone steps notified run again, so daemons reread restored files. A
+   * function gets the same context as `steps`, for per-host handlers (one per tunnel, say).
+   */
+  handlers?: Record<string, Step> | ((ctx: StepsContext<z.output<P>, z.output<V>>) => Record<string, Step> | Promise<Record<string, Step>>)
 }
 
 export interface Runbook<P extends z.ZodType = z.ZodType, V extends z.ZodType = z.ZodType> extends RunbookDefinition<P, V> {

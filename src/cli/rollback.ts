@@ -2,7 +2,7 @@ import { Command } from '@commander-js/extra-typings'
 import { loadInventory } from '../inventory/index.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts } from '../engine/run.ts'
-import { detectPlatform } from '../engine/host.ts'
+import { detectPlatform, rerunHandlers } from '../engine/host.ts'
 import { Journal, defaultStateDir, type UndoEntry } from '../journal/journal.ts'
 import { Connector, mapLimit } from '../transport/connect.ts'
 import { UnreachableError } from '../transport/errors.ts'
@@ -48,17 +48,21 @@ unreachable, 64 unknown run, or the run is still in progress.`,
       let failed = 0
       let unreachable = 0
       try {
-        await mapLimit(plans, 20, async ({ host, steps }) => {
+        await mapLimit(plans, 20, async ({ host, steps, handlers }) => {
           const entries = pending.filter((e) => e.host === host.name)
           try {
             const t = await connector.connect(host)
             const ctx = { host, platform: await detectPlatform(host, t.probe$), $: t.$ }
+            const notified = new Set<string>()
             for (const entry of entries) {
-              const step = stepFor(entry, steps, runbook.handlers ?? {})
+              const step = stepFor(entry, steps, handlers)
               await step.undo(ctx, entry.record)
+              step.notify.forEach((n) => notified.add(n))
               journal.markUndone(runId, host.name, entry.index)
               process.stdout.write(`${host.name}: undid ${entry.step}\n`)
             }
+            const errors = await rerunHandlers(ctx, t.probe$, handlers, notified)
+            if (errors.length) throw new Error(errors.join('; '))
             journal.setHost(runId, host.name, 'rolled-back')
           } catch (err) {
             if (err instanceof UnreachableError) unreachable++

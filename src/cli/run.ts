@@ -86,7 +86,7 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
       const progress = progressUi(hosts, opts.format === 'json')
       let result: RunResult
       try {
-        result = await runPlans(runbook, plans, {
+        result = await runPlans(plans, {
           dryRun: !!opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
           rollback: opts.rollback as RollbackPolicy, signal: abort.signal,
         }, {

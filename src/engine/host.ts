@@ -118,9 +118,11 @@ export class HostRunner {
   async rollback(): Promise<boolean> {
     const ctx = this.context(false)
     const errors: string[] = []
+    const notified = new Set<string>()
     for (const { index, step, record } of [...this.applied].reverse()) {
       try {
         await step.undo(ctx, record)
+        step.notify.forEach((n) => notified.add(n))
         this.run.events?.undone?.(index)
         this.report(index, 'rolled-back', this.outcomes[index]!.changes, this.outcomes[index]!.error)
       } catch (err) {
@@ -128,6 +130,7 @@ export class HostRunner {
       }
     }
     this.applied.length = 0
+    errors.push(...(await rerunHandlers(ctx, this.run.probe$, this.run.handlers, notified)))
     if (errors.length) {
       this.outcome.rollbackError = errors.join('; ')
       return false
@@ -227,18 +230,9 @@ export class HostRunner {
     }
   }
 
-  /** Probes the steps in one round trip; a step with a function guard costs one more. */
-  private async probe(steps: Step[]): Promise<ProbeResult[]> {
-    const results = await probeAll(this.run.probe$, steps.map((s) => s.probe(this.platform)))
-    await Promise.all(
-      steps.map(async (s, i) => {
-        const guard = (s as CommandStep).guard
-        if (guard && results[i]!.code !== 0 && (await guard({ ...this.context(), $: this.run.probe$ }))) results[i] = { stdout: '', code: 0 }
-      }),
-    )
-    return results
+  private probe(steps: Step[]): Promise<ProbeResult[]> {
+    return probeSteps(steps, this.context(), this.run.probe$)
   }
-
 
   /** Steps get a $ that an interrupt aborts at once; undo must run to the end regardless. */
   private context(interruptible = true): StepContext {
@@ -255,6 +249,44 @@ export class HostRunner {
     Object.assign(outcome, { status, changes, error })
     this.run.events?.step?.(outcome)
   }
+}
+
+/** Probes the steps in one round trip; a step with a function guard costs one more. */
+async function probeSteps(steps: Step[], ctx: StepContext, probe$: Shell): Promise<ProbeResult[]> {
+  const results = await probeAll(probe$, steps.map((s) => s.probe(ctx.platform)))
+  await Promise.all(
+    steps.map(async (s, i) => {
+      const guard = (s as CommandStep).guard
+      if (guard && results[i]!.code !== 0 && (await guard({ ...ctx, $: probe$ }))) results[i] = { stdout: '', code: 0 }
+    }),
+  )
+  return results
+}
+
+/**
+ * After a rollback, the handlers its undone steps had notified run again, so a daemon rereads
+ * the file that was just put back (a reload cannot be undone, only repeated). Each still checks
+ * first: a reload of a daemon that is no longer running has nothing to do. Returns the errors.
+ */
+export async function rerunHandlers(ctx: StepContext, probe$: Shell, handlers: Record<string, Step>, notified: ReadonlySet<string>): Promise<string[]> {
+  const due = Object.entries(handlers).filter(([name]) => notified.has(name)).map(([, h]) => h)
+  if (!due.length) return []
+  const errors: string[] = []
+  try {
+    const probes = await probeSteps(due, ctx, probe$)
+    for (const [i, handler] of due.entries()) {
+      try {
+        const check = { host: ctx.host, platform: ctx.platform, pending: new Set<string>() }
+        const changes = handler.check(probes[i]!, check)
+        if (changes.length) await handler.apply(ctx, changes, handler.record(probes[i]!, check))
+      } catch (err) {
+        errors.push(`${handler.name} (handler, after rollback): ${(err as Error).message}`)
+      }
+    }
+  } catch (err) {
+    errors.push(`handlers after rollback: ${(err as Error).message}`)
+  }
+  return errors
 }
 
 /** Whether applying `a` can change what `b`'s probe saw. */

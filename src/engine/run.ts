@@ -5,11 +5,11 @@
 import type { z } from 'zod'
 import type { Host, Inventory } from '../inventory/types.ts'
 import { InventoryError, type Problem } from '../inventory/errors.ts'
-import type { Runbook } from '../runbook.ts'
 import type { Step } from '../steps/step.ts'
 import type { Transport } from '../transport/transport.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { mapLimit } from '../transport/connect.ts'
+import type { Runbook } from '../runbook.ts'
 import { RunbookError } from './load.ts'
 import { HostRunner, type HostEvents, type HostOutcome } from './host.ts'
 
@@ -18,6 +18,7 @@ export type RollbackPolicy = 'host' | 'all' | 'none'
 export interface Plan {
   host: Host
   steps: Step[]
+  handlers: Record<string, Step>
 }
 
 export interface RunOptions {
@@ -60,20 +61,22 @@ export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: H
       }
       continue
     }
-    const steps = await runbook.steps({ host, vars: parsed.data, params, inventory, secret: (name) => inventory.secrets.get(name) })
+    const ctx = { host, vars: parsed.data, params, inventory, secret: (name: string) => inventory.secrets.get(name) }
+    const steps = await runbook.steps(ctx)
+    const handlers = typeof runbook.handlers === 'function' ? await runbook.handlers(ctx) : (runbook.handlers ?? {})
     const names = new Set<string>()
-    for (const s of steps) {
+    for (const s of [...steps, ...Object.values(handlers)]) {
       // Names key the journal's undo records, so `ferry rollback` can find each step again.
-      if (names.has(s.name)) throw new RunbookError(`runbook ${runbook.name}: two steps are named "${s.name}" (for ${host.name}); step names must be unique`)
+      if (names.has(s.name)) throw new RunbookError(`runbook ${runbook.name}: two steps are named "${s.name}" (for ${host.name}); step and handler names must be unique`)
       names.add(s.name)
     }
-    plans.push({ host, steps })
+    plans.push({ host, steps, handlers })
   }
   if (problems.length) throw new InventoryError(problems)
   return plans
 }
 
-export async function runPlans(runbook: Runbook, plans: Plan[], opts: RunOptions, hooks: RunHooks): Promise<RunResult> {
+export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks): Promise<RunResult> {
   const result: RunResult = { hosts: [], notRun: [], rollbackFailed: false }
   const runners: Array<{ runner: HostRunner; transport: Transport }> = []
   const size = batchSize(opts.serial, plans.length)
@@ -86,14 +89,14 @@ export async function runPlans(runbook: Runbook, plans: Plan[], opts: RunOptions
       result.notRun.push(...batch.map((p) => p.host.name))
       continue
     }
-    const outcomes = await mapLimit(batch, opts.forks, async ({ host, steps }) => {
+    const outcomes = await mapLimit(batch, opts.forks, async ({ host, steps, handlers }) => {
       hooks.hostStarted?.(host)
       let transport: Transport | undefined
       let outcome: HostOutcome
       try {
         transport = await hooks.connect(host)
         const runner = new HostRunner({
-          host, $: transport.$, probe$: transport.probe$, steps, handlers: runbook.handlers ?? {}, dryRun: opts.dryRun, signal: opts.signal,
+          host, $: transport.$, probe$: transport.probe$, steps, handlers, dryRun: opts.dryRun, signal: opts.signal,
           rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host),
         })
         outcome = await runner.execute()

@@ -35,11 +35,11 @@ class FakeChild extends EventEmitter {
   }
 }
 
-export function recordingShell(answer: (cmd: string) => ProbeResult, sent: (cmd: string, input: string) => void): Shell {
+export function recordingShell(answer: (cmd: string, input: string) => ProbeResult, sent: (cmd: string, input: string) => void): Shell {
   const spawn = (cmd: string) =>
     new FakeChild((input) => {
       sent(cmd, input)
-      return answer(cmd)
+      return answer(cmd, input)
     })
   return zx$({ spawn: spawn as never, quote, prefix: '', postfix: '', quiet: true, verbose: false }) as unknown as Shell
 }

@@ -1,6 +1,6 @@
 // A service: enabled at boot or not, running or not, and its settings (FreeBSD rc.conf
 // variables, OpenBSD rcctl variables). `reloaded` and `restarted` are actions, for handlers:
-// each time the step runs it has exactly one thing to do.
+// each time the step runs on a running service it has exactly one thing to do.
 //
 // Apply goes enable → settings → start, the order of the seeds (and OpenBSD's rcctl sets
 // nothing on a disabled daemon). Undo goes the other way round: stop → settings → disable.
@@ -98,11 +98,13 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
         ...(target.enabled !== undefined && target.enabled !== cur.enabled ? [`${target.enabled ? 'enable' : 'disable'} ${svc}`] : []),
         ...keys.filter((k) => cur.vars[k] !== wanted[k]).map((k) => `${svc} ${k}: ${shown(cur.vars[k])} → ${shown(wanted[k])}`),
         ...(target.running !== undefined && target.running !== cur.running ? [`${target.running ? 'start' : 'stop'} ${svc}`] : []),
-        ...(action ? [`${action} ${svc}`] : []),
+        // As systemd's try-restart: a stopped daemon reads its config when it starts, so only a
+        // running one (or one an earlier step is about to start) is reloaded or restarted.
+        ...(action && (cur.running || pending.has(`service:${svc}`)) ? [`${action} ${svc}`] : []),
       ].map((summary) => ({ summary }))
       // A missing service is neither enabled nor running; it only matters if there is work to do.
-      // An earlier step installing packages may create it: then the plan is what that allows.
-      const installing = pending.has(ANYTHING) || [...pending].some((r) => r.startsWith('pkg:'))
+      // An earlier step installing packages (or creating it) may: then the plan is what that allows.
+      const installing = pending.has(ANYTHING) || pending.has(`service:${svc}`) || [...pending].some((r) => r.startsWith('pkg:'))
       if (!cur.exists && changes.length && !installing) throw new StepError(`service ${svc} does not exist (install its package first)`)
       return changes
     },

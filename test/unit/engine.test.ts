@@ -142,7 +142,7 @@ export default defineRunbook({
       ),
     )
 
-  it('applies, is idempotent, plans with exit 2, and shows the runbook in --help', async () => {
+  it('applies, is idempotent, plans with exit 2, and shows the runbook in --help', { timeout: 20_000 }, async () => {
     const first = await ferry(['run', './outside.ts', '-i', 'inv.yaml', '--param', 'greeting=hello'])
     expect(first.code, first.stderr).toBe(0)
     expect(readFileSync(join(target, 'note'), 'utf8')).toBe("hello blue 'x y' b.c\n")

@@ -82,4 +82,11 @@ export default [
       undo: [PROBE, script('service openvpn onestart', 'sysrc -f /etc/rc.conf.local openvpn_enable=YES')],
     },
   },
+  {
+    name: 'freebsd service: reload quagga handler on a stopped quagga → nothing (it reads its config when it starts)',
+    os: 'freebsd',
+    step: service('reload quagga', { name: 'quagga', state: 'reloaded' }),
+    probe: 'exists=1\nenabled=1\nrunning=0\n',
+    expect: { changes: [] },
+  },
 ] satisfies Case[]

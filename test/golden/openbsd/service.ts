@@ -69,4 +69,11 @@ export default [
     probe: 'exists=0\n',
     expect: { error: /service openvpn does not exist/ },
   },
+  {
+    name: 'openbsd service: reload ospfd handler on a stopped ospfd → nothing (it reads its config when it starts)',
+    os: 'openbsd',
+    step: service('reload ospfd', { name: 'ospfd', state: 'reloaded' }),
+    probe: 'exists=1\nenabled=1\nrunning=0\n',
+    expect: { changes: [] },
+  },
 ] satisfies Case[]

@@ -1,0 +1,170 @@
+// What deploy-mesh's per-OS plans share: one host's view of the mesh (its links, its peers, the
+// secrets it needs), the OSPF settings both ends of a link must agree on, and the final checks.
+import { command, file, verify, ospf, StepError, DEFAULT_COST, z, type Host, type HostLink, type Inventory, type OspfInterface, type Step } from 'ferry'
+import openvpnTap from '../../templates/openvpn-tap.conf.ts'
+
+export const vars = z.object({
+  /** OSPF router id, e.g. 10.0.0.1. */
+  router_id: z.string(),
+  /** The router id as a /32 on a loopback (lo1), so the router is reachable whichever links are up. */
+  loopback: z.string(),
+  ospf_area: z.string().default('0.0.0.0'),
+  link_pool: z.string(),
+  /**
+   * What OSPF announces (Quagga/FRR `network` statements). Default: the host's links, its
+   * loopback and its jail prefix. Seed 000 announces one supernet, 172.16.2.0/23, instead.
+   */
+  ospf_networks: z.array(z.string()).default([]),
+  /** Interfaces announced but silent (OpenBSD ospfd `passive`), e.g. the internal vr1. */
+  ospf_passive: z.array(z.string()).default([]),
+  /**
+   * Timers and network type on the tunnels. Both ends of a link must agree, so set them on the
+   * mesh group. Default: FRR (Linux) hello 1, dead 4, point-to-point, as the lab measured; the
+   * BSD daemons' own defaults elsewhere (10 and 40, broadcast), as the seeds run them.
+   */
+  ospf_hello: z.number().int().positive().optional(),
+  ospf_dead: z.number().int().positive().optional(),
+  ospf_point_to_point: z.boolean().optional(),
+  /** Where the jails' /32s live (seed 000: lo2); it is created and its addresses announced. */
+  jail_interface: z.string().optional(),
+  /** The host's share of the jail pool, e.g. 172.16.3.0/28. */
+  jail_prefix: z.string().optional(),
+  /** All jails' addresses: announced whole, so a jail's /32 stays announced wherever it moves. */
+  jail_pool: z.string().optional(),
+  /** The underlay interface (seed 003's vr0), for pf rules. */
+  egress_interface: z.string().optional(),
+  /** OpenBSD: load pf rules that pass the mesh's GRE, IPsec and OSPF (an anchor in pf.conf). */
+  pf: z.boolean().default(false),
+  /** Write boot configuration for interfaces (false where nothing would read it, as in the lab). */
+  persist_interfaces: z.boolean().default(true),
+})
+
+export type MeshVars = z.output<typeof vars>
+
+/** One member's view of the mesh, as the per-OS plans need it. */
+export interface Member {
+  host: Host
+  vars: MeshVars
+  inventory: Inventory
+  links: HostLink[]
+  peer(name: string): Host
+  secret(name: string): Promise<string>
+}
+
+export interface OsPlan {
+  steps: Step[]
+  handlers: Record<string, Step>
+}
+
+/** The OSPF interface settings a host would use, before comparing them with its peers'. */
+function timers(host: Pick<Host, 'os' | 'vars'>): Pick<OspfInterface, 'hello' | 'dead' | 'pointToPoint'> {
+  const frr = host.os === 'linux'
+  const v = host.vars as Partial<MeshVars>
+  return { hello: v.ospf_hello ?? (frr ? 1 : undefined), dead: v.ospf_dead ?? (frr ? 4 : undefined), pointToPoint: v.ospf_point_to_point ?? frr }
+}
+
+/**
+ * The tunnels as OSPF interfaces. A link whose ends would disagree on timers or network type
+ * never reaches Full, so that is refused here, naming the link, before anything is changed.
+ */
+export function ospfInterfaces(m: Member, description: (l: HostLink) => string | undefined = () => undefined): OspfInterface[] {
+  const mine = timers(m.host)
+  return m.links.map((l) => {
+    const theirs = timers(m.peer(l.remote.host))
+    if (JSON.stringify(mine) !== JSON.stringify(theirs)) {
+      throw new StepError(
+        `the link ${m.host.name}–${l.remote.host} would not come up: its ends disagree on OSPF timers or network type ` +
+          `(${m.host.os}: ${JSON.stringify(mine)}, ${m.peer(l.remote.host).os}: ${JSON.stringify(theirs)}); set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group`,
+      )
+    }
+    // The daemons' default cost on a tunnel is already 10; the seeds' files leave it out.
+    return { name: l.local.ifname, description: description(l), ...(l.link.cost !== DEFAULT_COST ? { cost: l.link.cost } : {}), ...strip(mine) }
+  })
+}
+
+const strip = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== false)) as Partial<T>
+
+/** What `network` statements announce: as configured, or the links, loopback and jails. */
+export function networks(m: Member): string[] {
+  if (m.vars.ospf_networks.length) return m.vars.ospf_networks
+  const jails = m.vars.jail_pool ?? m.vars.jail_prefix
+  return [...m.links.map((l) => l.link.subnet), m.vars.loopback, ...(jails ? [jails] : [])]
+}
+
+/** The other mesh members, whose loopbacks every member must route. */
+function others(m: Member): Host[] {
+  return m.inventory.hosts.filter((h) => h.name !== m.host.name && h.groups.includes('mesh') && h.vars.loopback)
+}
+
+/**
+ * The end of the run: every link's neighbour Full, then every other member's loopback in the
+ * kernel's routing table. Each polls until its timeout and then says exactly what is missing.
+ */
+export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, routes: ospf.Fact<Set<string>>, timeout = 60): Step[] {
+  const attempt = <T>(fact: ospf.Fact<T>, out: string, judge: (t: T) => true | string): true | string => {
+    try {
+      return judge(fact.parse(out))
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+  return [
+    ...m.links.map(({ remote }) =>
+      verify(`neighbour ${remote.host} Full`, {
+        command: neighbours.command,
+        timeout,
+        expect: (out) =>
+          attempt(neighbours, out, (table) => {
+            const rid = String(m.peer(remote.host).vars.router_id)
+            return ospf.isFull(table.get(rid)) || `${remote.host} (${rid}) is ${table.get(rid) ?? 'not a neighbour'}`
+          }),
+      }),
+    ),
+    verify('every loopback routed', {
+      command: routes.command,
+      timeout,
+      expect: (out) =>
+        attempt(routes, out, (table) => {
+          const missing = others(m).filter((h) => !ospf.routesHost(table, String(h.vars.loopback).replace(/\/32$/, '')))
+          return missing.length === 0 || `no route to ${missing.map((h) => `${h.name}'s ${h.vars.loopback}`).join(', ')}`
+        }),
+    }),
+  ]
+}
+
+/** Links of the given tunnel kinds. */
+export const linksOfKind = (m: Member, ...kinds: string[]) => m.links.filter((l) => kinds.includes(l.link.kind))
+
+/** Refuses links this OS's plan cannot build, naming them. */
+export function refuseKinds(m: Member, supported: string[], why: string): void {
+  const bad = m.links.filter((l) => !supported.includes(l.link.kind))
+  if (bad.length) throw new StepError(`${bad.map((l) => `the ${l.link.kind} link to ${l.remote.host}`).join(', ')}: ${why}`)
+}
+
+/** seed 000's tunnels: one OpenVPN TAP instance per link, its config in `dir`, validated by OpenVPN. */
+export function openvpnConfig(m: Member, l: HostLink, dir: string, notify: string): Step {
+  return file(`${l.local.ifname} config`, {
+    path: `${dir}/${l.local.ifname}.conf`,
+    mode: 0o600,
+    content: openvpnTap({
+      dev: l.local.ifname,
+      description: `TAP to ${l.remote.host}`,
+      local: m.host.address,
+      remote: m.peer(l.remote.host).address,
+      port: l.link.port!,
+      address: l.local.cidr,
+      keyFile: `${dir}/mesh.key`,
+      keyDirection: l.keyDirection,
+    }),
+    validate: 'openvpn --config %s --version',
+    notify,
+  })
+}
+
+/** The directory and static key every OpenVPN link on the host shares. */
+export async function openvpnKey(m: Member, dir: string): Promise<Step[]> {
+  return [
+    command('openvpn dir', async ({ $ }) => void (await $`mkdir -p -m 700 ${dir}`), { creates: dir, touches: [], undo: async ({ $ }) => void (await $`rmdir ${dir}`) }),
+    file('openvpn key', { path: `${dir}/mesh.key`, content: `${await m.secret('openvpn_key')}\n`, mode: 0o600 }),
+  ]
+}

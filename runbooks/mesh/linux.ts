@@ -1,0 +1,112 @@
+// deploy-mesh on Linux (Debian): FRR, OpenVPN TAP or GRE tunnels, strongSwan for GRE over IPsec.
+// This is the plan the lab proves end to end.
+import { command, file, iface, line, pkg, service, sysctl, ospf, type Step } from 'ferry'
+import frrConf from '../../templates/frr.conf.ts'
+import swanctlConf from '../../templates/swanctl.conf.ts'
+import { linksOfKind, networks, openvpnConfig, openvpnKey, ospfInterfaces, verifyMesh, type Member, type OsPlan } from './common.ts'
+
+const OVPN = '/etc/openvpn/ferry'
+const SWANCTL = '/etc/swanctl/conf.d/ferry-mesh.conf'
+
+export async function linuxPlan(m: Member): Promise<OsPlan> {
+  const vpn = linksOfKind(m, 'openvpn')
+  const gre = linksOfKind(m, 'gre', 'gre-ipsec')
+  const ipsec = linksOfKind(m, 'gre-ipsec')
+  const steps: Step[] = [
+    // frr-pythontools carries frr-reload.py, which applies a changed frr.conf as a delta.
+    pkg('routing packages', {
+      name: ['frr', 'frr-pythontools', ...(vpn.length ? ['openvpn'] : []), ...(ipsec.length ? ['strongswan-swanctl', 'charon-systemd'] : [])],
+    }),
+    sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '1' }),
+    iface('router id', { name: 'lo1', kind: 'loopback', addresses: [m.vars.loopback], persist: m.vars.persist_interfaces }),
+  ]
+  const handlers: Record<string, Step> = {}
+
+  // One OpenVPN instance per link. It records the checksum of the config it started with, so
+  // its restart handler knows whether a changed config has been read yet (on a first run, the
+  // instance starts with it and needs no restart).
+  if (vpn.length) steps.push(...(await openvpnKey(m, OVPN)))
+  for (const l of vpn) {
+    const dev = l.local.ifname
+    const conf = `${OVPN}/${dev}.conf`
+    const pid = `/run/ferry-openvpn-${dev}.pid`
+    const sum = `/run/ferry-openvpn-${dev}.sum`
+    const start = `openvpn --config ${conf} --daemon ferry-${dev} --writepid ${pid} && cksum < ${conf} > ${sum}`
+    const stop = `p=$(cat ${pid}) && kill "$p" && while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; rm -f ${pid} ${sum}`
+    const running = `kill -0 "$(cat ${pid} 2>/dev/null)" 2>/dev/null`
+    steps.push(
+      openvpnConfig(m, l, OVPN, `restart ${dev}`),
+      command(`${dev} up`, async ({ $ }) => void (await $`sh -c ${start}`), {
+        unless: running,
+        touches: [`if:${dev}`],
+        undo: async ({ $ }) => void (await $`sh -c ${stop}`),
+      }),
+    )
+    handlers[`restart ${dev}`] = command(`restart ${dev}`, async ({ $ }) => void (await $`sh -c ${`${stop}; ${start}`}`), {
+      unless: `! ${running} || cksum < ${conf} | cmp -s - ${sum}`,
+      touches: [`if:${dev}`],
+      undo: async () => {}, // rollback restores the config, and this handler runs again
+    })
+  }
+
+  for (const l of gre) {
+    const peer = m.peer(l.remote.host)
+    steps.push(
+      iface(`${l.local.ifname} tunnel`, {
+        name: l.local.ifname,
+        kind: 'gre',
+        tunnel: { local: m.host.address, remote: peer.address },
+        addresses: [l.local.cidr],
+        persist: m.vars.persist_interfaces,
+      }),
+    )
+  }
+
+  // GRE over IPsec: strongSwan keys ESP between the global addresses, which carry the GRE.
+  if (ipsec.length) {
+    const psk = await m.secret('ipsec_psk')
+    steps.push(
+      file('swanctl.conf', {
+        path: SWANCTL,
+        mode: 0o600,
+        content: swanctlConf({ local: m.host.address, peers: ipsec.map((l) => ({ name: l.remote.host, address: m.peer(l.remote.host).address, psk })) }),
+        notify: 'load swanctl',
+      }),
+      service('strongswan', { name: 'strongswan', enabled: true, state: 'running' }),
+    )
+    handlers['load swanctl'] = command('load swanctl', async ({ $ }) => void (await $`swanctl --load-all`), {
+      unless: '! swanctl --stats',
+      undo: async () => {},
+    })
+  }
+
+  steps.push(
+    line('ospfd enabled', { path: '/etc/frr/daemons', line: 'ospfd=yes', match: /^ospfd=/, notify: 'restart frr' }),
+    file('frr.conf', {
+      path: '/etc/frr/frr.conf',
+      mode: 0o640,
+      owner: 'frr:frr',
+      content: frrConf({
+        hostname: m.host.name,
+        // vtysh needs no vty password; one is set when the inventory has it, as Quagga's files do.
+        password: m.inventory.secrets.names().includes('zebra_password') ? await m.secret('zebra_password') : undefined,
+        routerId: m.vars.router_id,
+        area: m.vars.ospf_area,
+        interfaces: ospfInterfaces(m),
+        networks: networks(m),
+        md5Key: await m.secret('ospf_md5_key'),
+      }),
+      validate: 'vtysh -C -f %s',
+      notify: 'reload frr',
+    }),
+    service('frr', { name: 'frr', enabled: true, state: 'running' }),
+    ...verifyMesh(m, ospf.frrNeighbours, ospf.linuxOspfRoutes),
+  )
+  // A reload is undone by reloading the restored file: rollback runs this handler again.
+  handlers['reload frr'] = command('reload frr', async ({ $ }) => void (await $`/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf`), {
+    unless: '! vtysh -c "show version"', // FRR not running: it reads the file when it starts
+    undo: async () => {},
+  })
+  handlers['restart frr'] = service('restart frr', { name: 'frr', state: 'restarted' })
+  return { steps, handlers }
+}

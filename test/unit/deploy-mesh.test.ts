@@ -1,0 +1,247 @@
+// deploy-mesh's plans for the OSes the lab cannot run: the whole runbook, through the real engine,
+// against a simulated bare host (nothing installed, no interfaces, no files), with every command
+// and file it sends compared with seed 000 (FreeBSD) and seed 003 (OpenBSD). The final checks are
+// answered with a converged mesh's output, so they pass on their first probe.
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { runPlan, packagesIn, type Facts } from '../golden/plan.ts'
+import { loadSeedInventory, ROOT } from '../fixtures/seeds/inventories.ts'
+import { editConf, lsProbe, writeLines } from '../golden/scripts.ts'
+import { loadRunbook } from '../../src/engine/load.ts'
+import { planHosts } from '../../src/engine/run.ts'
+import { platformFor } from '../../src/platform/platform.ts'
+import { linksOf, planMesh } from '../../src/mesh/links.ts'
+import type { Inventory, Os } from '../../src/inventory/types.ts'
+
+afterEach(() => vi.unstubAllEnvs())
+
+/** A bare host: the facts its probes print before anything is there, and as steps change it. */
+function bareHost(os: Os, inv: Inventory, name: string): Facts {
+  const platform = platformFor(os)
+  const links = linksOf(planMesh(inv), name)
+  const rid = (h: string) => String(inv.hosts.find((x) => x.name === h)!.vars.router_id)
+  const neighbours = {
+    freebsd: ['', '    Neighbor ID Pri State           Dead Time Address         Interface            RXmtL RqstL DBsmL',
+      ...links.map((l) => `${rid(l.remote.host).padEnd(15)}   1 Full/DR           38.521s ${l.remote.address.padEnd(15)} ${l.local.ifname}:${l.local.address}     0     0     0`)],
+    openbsd: ['ID              Pri State        DeadTime Address         Iface     Uptime',
+      ...links.map((l) => `${rid(l.remote.host).padEnd(15)} 1   FULL/P2P     00:00:35 ${l.remote.address.padEnd(15)} ${l.local.ifname.padEnd(9)} 00:05:12`)],
+  } as Record<Os, string[]>
+  const routes = ['Routing tables', '', 'Internet:', 'Destination        Gateway            Flags     Netif Expire',
+    ...inv.hosts.filter((h) => h.name !== name).map((h) => `${String(h.vars.loopback).replace('/32', '').padEnd(18)} ${links[0]!.remote.address.padEnd(18)} UGH1      ${links[0]!.local.ifname}`)]
+  return (step, changed, files) => {
+    switch (step.kind) {
+      case 'pkg': return packagesIn(step.probe(platform)).map((p) => `${p}\t-\n`).join('')
+      case 'sysctl': return 'live=0\n'
+      case 'interface': return 'exists=0\nup=0\n'
+      case 'service': {
+        const on = Number(changed.some((s) => s.kind === 'service' && s.reads[0] === step.reads[0])) // started by an earlier step
+        return `exists=1\nenabled=${on}\nrunning=${on}\n`
+      }
+      case 'verify': return `${(step.name.startsWith('neighbour') ? neighbours[os] : routes).join('\n')}\n`
+      case 'file': case 'line': {
+        const path = step.touches[0]!.replace(/^file:/, '')
+        return path in files ? lsProbe('-rw-------', 'root', 'wheel', files[path]!) : { stdout: '', code: 1 }
+      }
+      default: return { stdout: '', code: 1 } // the command has not run
+    }
+  }
+}
+
+
+const seed = (name: string) => readFileSync(path.join(ROOT, 'test/fixtures/seeds', name), 'utf8').trimEnd().split('\n')
+
+/** Whether `needles` appear in `haystack` in order (other lines may come between). */
+function inOrder(needles: string[], haystack: string[]): boolean {
+  let i = 0
+  for (const line of haystack) if (i < needles.length && line === needles[i]) i++
+  return i === needles.length
+}
+
+describe('seed 000: FreeBSD, Quagga over OpenVPN TAP (inventory/prod.yaml)', () => {
+  it('a bare server1 gets pkg install, forwarding, lo1 and lo2, a TAP per link, the two files, the sysrc lines and service quagga start, in order', async () => {
+    const inv = await loadSeedInventory('prod')
+    const plan = await runPlan('deploy-mesh', inv, 'server1', bareHost('freebsd', inv, 'server1'))
+    expect(plan.outcome.status).toBe('changed')
+    expect(plan.commands).toEqual([
+      'ASSUME_ALWAYS_YES=yes pkg install -y quagga openvpn',
+      'sysctl net.inet.ip.forwarding=1',
+      editConf('/etc/sysctl.conf', 'net.inet.ip.forwarding', 'net.inet.ip.forwarding=1'),
+      // seed 000's suggested task: the router id on lo1, cloned at boot.
+      'ifconfig lo1 create',
+      'ifconfig lo1 inet 10.0.0.1/32 up',
+      'sysrc cloned_interfaces+=lo1',
+      "sysrc ifconfig_lo1='inet 10.0.0.1/32'",
+      // lo2 holds the jails' /32s.
+      'ifconfig lo2 create',
+      'ifconfig lo2 up',
+      'sysrc cloned_interfaces+=lo2',
+      'mkdir -p -m 700 /usr/local/etc/openvpn/ferry',
+      'write /usr/local/etc/openvpn/ferry/mesh.key 0600',
+      'write /usr/local/etc/openvpn/ferry/tap2.conf 0600 after openvpn --config %s --version',
+      'ln -s openvpn /usr/local/etc/rc.d/openvpn_tap2',
+      'sysrc -f /etc/rc.conf.local openvpn_tap2_enable=YES',
+      'sysrc -f /etc/rc.conf.local openvpn_tap2_configfile=/usr/local/etc/openvpn/ferry/tap2.conf',
+      'sysrc -f /etc/rc.conf.local openvpn_tap2_if=tap',
+      'service openvpn_tap2 start',
+      'write /usr/local/etc/openvpn/ferry/tap3.conf 0600 after openvpn --config %s --version',
+      'ln -s openvpn /usr/local/etc/rc.d/openvpn_tap3',
+      'sysrc -f /etc/rc.conf.local openvpn_tap3_enable=YES',
+      'sysrc -f /etc/rc.conf.local openvpn_tap3_configfile=/usr/local/etc/openvpn/ferry/tap3.conf',
+      'sysrc -f /etc/rc.conf.local openvpn_tap3_if=tap',
+      'service openvpn_tap3 start',
+      'write /usr/local/etc/quagga/zebra.conf 0600 after zebra -C -f %s',
+      'write /usr/local/etc/quagga/ospfd.conf 0600 after ospfd -C -f %s',
+      'sysrc -f /etc/rc.conf.local quagga_enable=YES',
+      "sysrc -f /etc/rc.conf.local quagga_flags='-A 127.0.0.1'",
+      "sysrc -f /etc/rc.conf.local quagga_daemons='zebra ospfd'",
+      'service quagga start',
+      // The handlers the new files notified: each daemon rereads what it started with.
+      'service openvpn_tap2 restart',
+      'service openvpn_tap3 restart',
+      'service quagga restart',
+    ])
+  })
+
+  it("zebra.conf is the article's; ospfd.conf is the article's shape with server1's own tunnels, cost and networks", async () => {
+    const inv = await loadSeedInventory('prod')
+    const { files } = await runPlan('deploy-mesh', inv, 'server1', bareHost('freebsd', inv, 'server1'))
+    expect(files['/usr/local/etc/quagga/zebra.conf']).toBe(`${seed('000-zebra.conf').join('\n')}\n`)
+    const ospfd = files['/usr/local/etc/quagga/ospfd.conf']!.trimEnd().split('\n')
+    expect(ospfd).toEqual([
+      'hostname server1',
+      'password CorrectHorseBatteryStaple',
+      'service advanced-vty',
+      '!',
+      'interface tap2',
+      ' description TAP to server2',
+      ' ip ospf authentication message-digest',
+      ' ip ospf message-digest-key 1 md5 CorrectHorseBatteryRoute',
+      ' ip ospf cost 11',
+      '!',
+      'interface tap3',
+      ' description TAP to server3',
+      ' ip ospf authentication message-digest',
+      ' ip ospf message-digest-key 1 md5 CorrectHorseBatteryRoute',
+      '!',
+      'router ospf',
+      ' ospf router-id 10.0.0.1',
+      ' passive-interface default',
+      ' no passive-interface tap2',
+      ' no passive-interface tap3',
+      ' network 172.16.2.0/23 area 0.0.0.0',
+      ' network 10.0.0.0/24 area 0.0.0.0',
+      ' area 0.0.0.0 authentication',
+      '!',
+      'line vty',
+      '!',
+    ])
+    // Line for line the article's, but for the descriptions' peer names, the cost and lo1's network.
+    const ours = ospfd.filter((l) => !/description|cost|10\.0\.0\.0\/24/.test(l))
+    expect(inOrder(ours, seed('000-ospfd.conf'))).toBe(true)
+    expect(files['/usr/local/etc/openvpn/ferry/tap2.conf']).toContain('dev tap2\ndev-type tap\n')
+  })
+})
+
+describe('seed 003: OpenBSD, GRE over IPsec (inventory/openbsd-mesh.yaml)', () => {
+  it('a bare hq gets the sysctls, hostname.lo1 and hostname.greN, ipsec.conf under ipsecctl -n, isakmpd -K, ospfd.conf under ospfd -n, in order', async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    const plan = await runPlan('deploy-mesh', inv, 'hq', bareHost('openbsd', inv, 'hq'))
+    expect(plan.outcome.status).toBe('changed')
+    expect(plan.commands).toEqual([
+      'sysctl net.inet.ip.forwarding=1',
+      editConf('/etc/sysctl.conf', 'net.inet.ip.forwarding', 'net.inet.ip.forwarding=1'),
+      'sysctl net.inet.gre.allow=1',
+      editConf('/etc/sysctl.conf', 'net.inet.gre.allow', 'net.inet.gre.allow=1'),
+      'ifconfig lo1 create',
+      'ifconfig lo1 inet 10.1.0.1/32 up',
+      writeLines('/etc/hostname.lo1', '0640', ['inet 10.1.0.1/32', 'up']),
+      // The article's one tunnel, gre0 at both ends: create, tunnel (outer), inet (inner) link0 up.
+      'ifconfig gre0 create',
+      'ifconfig gre0 tunnel 198.51.100.1 203.0.113.2',
+      'ifconfig gre0 inet 172.16.2.2 172.16.2.1 netmask 0xffffffff link0 up',
+      writeLines('/etc/hostname.gre0', '0640', ['tunnel 198.51.100.1 203.0.113.2', '172.16.2.2 172.16.2.1 netmask 0xffffffff link0 up']),
+      'ifconfig gre19 create',
+      'ifconfig gre19 tunnel 198.51.100.1 203.0.113.3',
+      'ifconfig gre19 inet 172.16.2.78 172.16.2.77 netmask 0xffffffff link0 up',
+      writeLines('/etc/hostname.gre19', '0640', ['tunnel 198.51.100.1 203.0.113.3', '172.16.2.78 172.16.2.77 netmask 0xffffffff link0 up']),
+      'write /etc/ipsec.conf 0600 after ipsecctl -n -f %s',
+      'rcctl enable isakmpd',
+      'rcctl set isakmpd flags -K',
+      'rcctl start isakmpd',
+      'rcctl enable ipsec',
+      'write /etc/ospfd.conf 0600 after ospfd -n -f %s',
+      'rcctl enable ospfd',
+      'rcctl start ospfd',
+      // Handlers: the policy goes to the running isakmpd, ospfd rereads its file.
+      'ipsecctl -f /etc/ipsec.conf',
+      'rcctl reload ospfd',
+    ])
+  })
+
+  it("ipsec.conf and ospfd.conf are the article's, with the inventory's addresses and secrets", async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    const { files } = await runPlan('deploy-mesh', inv, 'branch1', bareHost('openbsd', inv, 'branch1'))
+    const ipsec = files['/etc/ipsec.conf']!
+    expect(ipsec).toContain('me = "203.0.113.2"\n')
+    expect(ipsec).toContain('peer_hq = "198.51.100.1"\npeer_branch2 = "203.0.113.3"\n')
+    expect(ipsec).toContain('peer_hq_psk = "password"\n') // FERRY_OPENBSD_IPSEC_PSK, the article's "password"
+    expect(ipsec).toContain('ike esp from $me to $peer_hq peer $peer_hq \\\n\tmain auth hmac-sha1 enc 3des group modp1024 \\\n\tsrcid $me/32 dstid $peer_hq/32 \\\n\tpsk $peer_hq_psk\n')
+    // The article's file, macro names aside, for each peer.
+    const article = seed('003-ipsec.conf').map((l) => l.replaceAll('mypeer', 'peer_hq').replaceAll('mypassword', 'peer_hq_psk'))
+    expect(inOrder(article.filter((l) => !l.includes('=')), ipsec.split('\n').map((l) => l.trim()))).toBe(true)
+    const ospfd = files['/etc/ospfd.conf']!.trimEnd().split('\n').map((l) => l.trim())
+    expect(ospfd).toEqual(['password="mypassword"', 'router-id 10.1.0.2', 'auth-md 1 $password', 'auth-type crypt', 'auth-md-keyid 1', 'area 0.0.0.0 {', 'interface gre0 { }', 'interface gre6 { }', 'interface vr1 { passive }', 'interface lo1 { passive }', '}'])
+    expect(inOrder(seed('003-ospfd.conf'), ospfd)).toBe(true)
+  })
+
+  it('with pf: true, the anchor is validated with pfctl -nf and pf.conf reloaded only after pfctl -nf passes', async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    inv.hosts.find((h) => h.name === 'hq')!.vars.pf = true
+    const plan = await runPlan('deploy-mesh', inv, 'hq', bareHost('openbsd', inv, 'hq'))
+    expect(plan.commands).toContain('write /etc/pf.ferry-mesh.conf 0600 after pfctl -nf %s')
+    expect(plan.commands.at(-2)).toBe('pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf')
+    expect(plan.files['/etc/pf.ferry-mesh.conf']).toBe(
+      [
+        "# ferry deploy-mesh: the mesh's tunnels and OSPF",
+        'table <ferry_mesh_peers> const { 203.0.113.2 203.0.113.3 }',
+        'pass quick proto { gre esp } from 198.51.100.1 to <ferry_mesh_peers>',
+        'pass quick proto { gre esp } from <ferry_mesh_peers> to 198.51.100.1',
+        'pass quick proto udp from 198.51.100.1 to <ferry_mesh_peers> port { isakmp ipsec-nat-t }',
+        'pass quick proto udp from <ferry_mesh_peers> to 198.51.100.1 port { isakmp ipsec-nat-t }',
+        'pass quick on { gre0 gre19 } proto ospf',
+        '',
+      ].join('\n'),
+    )
+    expect(plan.files['/etc/pf.conf']).toBe('anchor "ferry-mesh"\nload anchor "ferry-mesh" from "/etc/pf.ferry-mesh.conf"\n')
+  })
+})
+
+describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)', () => {
+  it('ip tunnel per link (gre-N), swanctl.conf, strongswan, and FRR', async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    for (const h of inv.hosts) h.os = 'linux'
+    const facts = bareHost('linux', inv, 'hq')
+    const plan = await runPlan('deploy-mesh', inv, 'hq', (step, changed, files) => (step.kind === 'verify' && step.name.startsWith('neighbour') ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/-"}],"10.1.0.3":[{"nbrState":"Full/-"}]}}' : step.kind === 'verify' ? '10.1.0.2 nhid 30 via 172.16.2.1 dev gre-0 proto ospf metric 20\n10.1.0.3 nhid 31 via 172.16.2.77 dev gre-19 proto ospf metric 20\n' : facts(step, changed, files)))
+    expect(plan.outcome.status).toBe('changed')
+    expect(plan.commands.slice(0, 2)).toEqual(['DEBIAN_FRONTEND=noninteractive apt-get install -y frr frr-pythontools strongswan-swanctl charon-systemd', 'sysctl -w net.ipv4.ip_forward=1'])
+    expect(plan.commands).toContain('ip tunnel add gre-0 mode gre local 198.51.100.1 remote 203.0.113.2 ttl 255')
+    expect(plan.commands).toContain('ip tunnel add gre-19 mode gre local 198.51.100.1 remote 203.0.113.3 ttl 255')
+    expect(plan.commands).toContain('write /etc/swanctl/conf.d/ferry-mesh.conf 0600')
+    expect(plan.commands).toContain('write /etc/frr/frr.conf 0640 after vtysh -C -f %s')
+    expect(plan.commands.slice(-3)).toEqual([
+      'swanctl --load-all',
+      '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
+      'if [ -d /run/systemd/system ]; then systemctl restart frr; else service frr restart; fi',
+    ])
+    expect(plan.files['/etc/swanctl/conf.d/ferry-mesh.conf']).toContain('remote_addrs = 203.0.113.2')
+    expect(plan.files['/etc/frr/frr.conf']).toContain('interface gre-0\n')
+  })
+
+  it('refuses a link whose ends would disagree on OSPF timers (FRR against OpenBSD defaults), before any host is contacted', async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    inv.hosts.find((h) => h.name === 'hq')!.os = 'linux'
+    const { runbook } = await loadRunbook('deploy-mesh', ROOT)
+    await expect(planHosts(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).rejects.toThrow(/the link hq–branch1 would not come up: its ends disagree on OSPF timers.*set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group/)
+  })
+})

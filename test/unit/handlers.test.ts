@@ -1,0 +1,56 @@
+// Handlers: per-host handlers from a function, and a rollback that runs the handlers of the
+// steps it undid, so a daemon rereads the file that was put back. A local host, real files: the
+// "daemon" is a log line recording what the config held when it was reloaded.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, it } from 'vitest'
+import { defineRunbook } from '../../src/runbook.ts'
+import { planHosts } from '../../src/engine/run.ts'
+import { HostRunner } from '../../src/engine/host.ts'
+import { file } from '../../src/steps/file.ts'
+import { command } from '../../src/steps/command.ts'
+import { verify } from '../../src/steps/verify.ts'
+import { LocalTransport } from '../../src/transport/local.ts'
+import { loadInventory } from '../../src/inventory/load.ts'
+
+it('a failed verify rolls the config back and reloads again, so the daemon runs the old config', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-handlers-'))
+  const conf = join(dir, 'daemon.conf')
+  const log = join(dir, 'reloads')
+  writeFileSync(conf, 'key good\n')
+  writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local, vars: { key: bad } }\n')
+  const runbook = defineRunbook({
+    name: 'handlers',
+    description: 'a config, its reload, and a check that fails',
+    steps: ({ host }) => [
+      file('config', { path: conf, content: `key ${String(host.vars.key)}\n`, notify: `reload ${host.name}` }),
+      verify('daemon healthy', { command: `grep -q good ${log}.last`, timeout: 1, interval: 0.2 }),
+    ],
+    // Named per host, so only a function can build them.
+    handlers: ({ host }) => ({
+      [`reload ${host.name}`]: command(`reload ${host.name}`, async ({ $ }) => void (await $`sh -c ${`cat ${conf} | tee ${log}.last >> ${log}`}`), { undo: async () => {} }),
+    }),
+  })
+  const inv = await loadInventory(join(dir, 'inv.yaml'))
+  const [plan] = await planHosts(runbook, inv, inv.hosts, {})
+  expect(Object.keys(plan!.handlers)).toEqual(['reload me'])
+  const t = new LocalTransport('me')
+  const runner = new HostRunner({ host: plan!.host, $: t.$, probe$: t.probe$, steps: plan!.steps, handlers: plan!.handlers, dryRun: false, rollbackOnFailure: true })
+  const outcome = await runner.execute()
+  await t.close()
+  expect(outcome.status).toBe('rolled-back')
+  expect(outcome.error).toMatch(/daemon healthy: not satisfied/)
+  expect(readFileSync(conf, 'utf8')).toBe('key good\n')
+  // Reloaded with the new config, then, after the rollback, with the old one again.
+  expect(readFileSync(log, 'utf8')).toBe('key bad\nkey good\n')
+})
+
+it('a handler and a step with the same name are refused before anything runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-handlers-'))
+  writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
+  const noop = command('reload', async () => {}, { undo: async () => {} })
+  const runbook = defineRunbook({ name: 'dup', description: 'dup', steps: () => [noop], handlers: { reload: noop } })
+  const inv = await loadInventory(join(dir, 'inv.yaml'))
+  await expect(planHosts(runbook, inv, inv.hosts, {})).rejects.toThrow(/two steps are named "reload".*step and handler names must be unique/)
+})
