@@ -1,0 +1,50 @@
+// The OSPF facts' parsers against output as each daemon prints it (FRR 8 JSON, Quagga 1.2
+// `show ip ospf neighbor`, OpenBSD `ospfctl show neighbor`, `netstat -rn` and `ip route`).
+import { expect, it } from 'vitest'
+import { bsdRoutes, frrNeighbours, isFull, linuxOspfRoutes, openbsdNeighbours, quaggaNeighbours, routesHost } from '../../src/facts/ospf.ts'
+
+it('Quagga: neighbours by router id, whatever their state', () => {
+  const t = quaggaNeighbours.parse(`
+    Neighbor ID Pri State           Dead Time Address         Interface            RXmtL RqstL DBsmL
+10.0.0.2          1 Full/DR           38.521s 172.16.2.2      tap2:172.16.2.1          0     0     0
+10.0.0.3          1 ExStart/DROther   35.002s 172.16.2.6      tap3:172.16.2.5          0     0     0
+`)
+  expect([...t]).toEqual([['10.0.0.2', 'Full/DR'], ['10.0.0.3', 'ExStart/DROther']])
+  expect(isFull(t.get('10.0.0.2'))).toBe(true)
+  expect(isFull(t.get('10.0.0.3'))).toBe(false)
+})
+
+it('OpenBSD ospfctl: FULL/P2P counts as Full; a neighbour on two links is Full if either is', () => {
+  const t = openbsdNeighbours.parse(`ID              Pri State        DeadTime Address         Iface     Uptime
+10.1.0.2        1   INIT/P2P     00:00:35 172.16.2.1      gre0      -
+10.1.0.2        1   FULL/P2P     00:00:33 172.16.2.9      gre2      00:05:12
+10.1.0.3        1   2-WAY/P2P    00:00:31 172.16.2.77     gre19     00:00:02
+`)
+  expect(isFull(t.get('10.1.0.2'))).toBe(true)
+  expect(t.get('10.1.0.3')).toBe('2-WAY/P2P')
+  expect(t.get('10.1.0.4')).toBeUndefined()
+})
+
+it("FRR's JSON, and a clear error when vtysh answers in prose (ospfd not running)", () => {
+  const t = frrNeighbours.parse('{"neighbors":{"10.0.0.2":[{"nbrState":"Init/-"},{"nbrState":"Full/-"}],"10.0.0.3":[{"nbrState":"Init/-"}]}}')
+  expect(isFull(t.get('10.0.0.2'))).toBe(true)
+  expect(t.get('10.0.0.3')).toBe('Init/-')
+  expect(() => frrNeighbours.parse('ospfd is not running\n')).toThrow('vtysh answered: ospfd is not running')
+})
+
+it('routes: BSD netstat host routes and Linux ip route, /32 or bare', () => {
+  const bsd = bsdRoutes.parse(`Routing tables
+
+Internet:
+Destination        Gateway            Flags   Refs      Use   Mtu  Prio Iface
+default            203.0.113.1        UGS        5    12345     -     8 vr0
+10.1.0.2           172.16.2.1         UGH        0        0     -    32 gre0
+172.16.2.0/30      172.16.2.2         UC         0        0     -     4 gre0
+`)
+  expect(routesHost(bsd, '10.1.0.2')).toBe(true)
+  expect(routesHost(bsd, '10.1.0.3')).toBe(false)
+  expect(routesHost(bsd, '172.16.2.0')).toBe(false) // a network, not the host
+  const linux = linuxOspfRoutes.parse('10.0.0.2 nhid 30 via 172.16.2.2 dev tap0 proto ospf metric 20\n10.0.0.3/32 via 172.16.2.6 dev tap1 proto ospf metric 20\n')
+  expect(routesHost(linux, '10.0.0.2') && routesHost(linux, '10.0.0.3')).toBe(true)
+  expect(routesHost(linux, '10.0.0.20')).toBe(false)
+})
