@@ -61,3 +61,6 @@ function macro(name: string): string {
   const m = name.replace(/[^A-Za-z0-9_]/g, '_')
   return /^[0-9]/.test(m) ? `_${m}` : m
 }
+
+/** Where the file holds secrets, for the file step's `mask`. */
+export const ipsecSecrets = [/_psk = "([^"]*)"/]

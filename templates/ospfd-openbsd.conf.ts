@@ -56,3 +56,6 @@ function block(name: string, opts: string[]): string[] {
   if (opts.length <= 1) return [`${head} { ${opts.map((o) => `${o} `).join('')}}`]
   return [`${head} {`, ...opts.map((o) => `\t\t${o}`), '\t}']
 }
+
+/** Where the file holds secrets, for the file step's `mask`. */
+export const openbsdOspfdSecrets = [/^password="([^"]*)"$/m]

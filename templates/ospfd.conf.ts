@@ -54,3 +54,6 @@ export default function quaggaOspfd(v: QuaggaOspfdVars): string {
     '!',
   )
 }
+
+/** Where the file holds secrets, for the file step's `mask` (frr.conf too). */
+export const quaggaSecrets = [/^password (\S+)$/m, /message-digest-key \d+ md5 (\S+)/]

@@ -85,3 +85,6 @@ function section(name: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`swanctl.conf: ${JSON.stringify(name)} cannot name a section`)
   return name
 }
+
+/** Where the file holds secrets, for the file step's `mask`. */
+export const swanctlSecrets = [/secret = "([^"]*)"/]

@@ -99,6 +99,8 @@ function others(m: Member): Host[] {
 /**
  * The end of the run: every link's neighbour Full, then every other member's loopback in the
  * kernel's routing table. Each polls until its timeout and then says exactly what is missing.
+ * After a change, the neighbours must stay Full for longer than the dead interval: a neighbour
+ * whose hellos stopped authenticating (a wrong key) stays Full until then.
  */
 export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, routes: ospf.Fact<Set<string>>, timeout = 60): Step[] {
   const attempt = <T>(fact: ospf.Fact<T>, out: string, judge: (t: T) => true | string): true | string => {
@@ -109,17 +111,22 @@ export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, ro
     }
   }
   return [
-    ...m.links.map(({ remote }) =>
-      verify(`neighbour ${remote.host} Full`, {
-        command: neighbours.command,
-        timeout,
-        expect: (out) =>
-          attempt(neighbours, out, (table) => {
-            const rid = String(m.peer(remote.host).vars.router_id)
-            return ospf.isFull(table.get(rid)) || `${remote.host} (${rid}) is ${table.get(rid) ?? 'not a neighbour'}`
+    ...(m.links.length
+      ? [
+          verify('every neighbour Full', {
+            command: neighbours.command,
+            timeout,
+            hold: (timers(m.host).dead ?? 40) + 1,
+            expect: (out) =>
+              attempt(neighbours, out, (table) => {
+                const notFull = m.links
+                  .map(({ remote }) => ({ name: remote.host, rid: String(m.peer(remote.host).vars.router_id) }))
+                  .filter(({ rid }) => !ospf.isFull(table.get(rid)))
+                return notFull.length === 0 || notFull.map(({ name, rid }) => `${name} (${rid}) is ${table.get(rid) ?? 'not a neighbour'}`).join('; ')
+              }),
           }),
-      }),
-    ),
+        ]
+      : []),
     verify('every loopback routed', {
       command: routes.command,
       timeout,
@@ -165,6 +172,6 @@ export function openvpnConfig(m: Member, l: HostLink, dir: string, notify: strin
 export async function openvpnKey(m: Member, dir: string): Promise<Step[]> {
   return [
     command('openvpn dir', async ({ $ }) => void (await $`mkdir -p -m 700 ${dir}`), { creates: dir, touches: [], undo: async ({ $ }) => void (await $`rmdir ${dir}`) }),
-    file('openvpn key', { path: `${dir}/mesh.key`, content: `${await m.secret('openvpn_key')}\n`, mode: 0o600 }),
+    file('openvpn key', { path: `${dir}/mesh.key`, content: `${await m.secret('openvpn_key')}\n`, mode: 0o600, mask: [/[^\n]+/] }),
   ]
 }

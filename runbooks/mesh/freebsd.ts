@@ -3,7 +3,7 @@
 // tested: this plan is proved by golden tests (facts in, exact commands and files out).
 import { command, file, iface, pkg, service, sysctl, ospf, type Step } from 'ferry'
 import zebraConf from '../../templates/zebra.conf.ts'
-import quaggaOspfd from '../../templates/ospfd.conf.ts'
+import quaggaOspfd, { quaggaSecrets } from '../../templates/ospfd.conf.ts'
 import { linksOfKind, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseKinds, verifyMesh, type Member, type OsPlan } from './common.ts'
 
 const QUAGGA = '/usr/local/etc/quagga'
@@ -59,7 +59,7 @@ export async function freebsdPlan(m: Member): Promise<OsPlan> {
 
   // The two files seed 000 writes. They hold the vty password and the MD5 key: 0600, quagga's.
   const config = (name: string, content: string) =>
-    file(name, { path: `${QUAGGA}/${name}`, content, mode: 0o600, owner: 'quagga:quagga', validate: `${name.replace('.conf', '')} -C -f %s`, notify: 'restart quagga' })
+    file(name, { path: `${QUAGGA}/${name}`, content, mode: 0o600, owner: 'quagga:quagga', validate: `${name.replace('.conf', '')} -C -f %s`, mask: quaggaSecrets, notify: 'restart quagga' })
   steps.push(
     config('zebra.conf', zebraConf({ hostname: m.host.name, password })),
     config(

@@ -2,7 +2,8 @@
 // This is the plan the lab proves end to end.
 import { command, file, iface, line, pkg, service, sysctl, ospf, type Step } from 'ferry'
 import frrConf from '../../templates/frr.conf.ts'
-import swanctlConf from '../../templates/swanctl.conf.ts'
+import { quaggaSecrets } from '../../templates/ospfd.conf.ts'
+import swanctlConf, { swanctlSecrets } from '../../templates/swanctl.conf.ts'
 import { linksOfKind, networks, openvpnConfig, openvpnKey, ospfInterfaces, verifyMesh, type Member, type OsPlan } from './common.ts'
 
 const OVPN = '/etc/openvpn/ferry'
@@ -70,6 +71,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
         path: SWANCTL,
         mode: 0o600,
         content: swanctlConf({ local: m.host.address, peers: ipsec.map((l) => ({ name: l.remote.host, address: m.peer(l.remote.host).address, psk })) }),
+        mask: swanctlSecrets,
         notify: 'load swanctl',
       }),
       service('strongswan', { name: 'strongswan', enabled: true, state: 'running' }),
@@ -84,7 +86,8 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
     line('ospfd enabled', { path: '/etc/frr/daemons', line: 'ospfd=yes', match: /^ospfd=/, notify: 'restart frr' }),
     file('frr.conf', {
       path: '/etc/frr/frr.conf',
-      mode: 0o640,
+      // The daemons run as frr and read it themselves; vtysh and frr-reload.py run as root.
+      mode: 0o600,
       owner: 'frr:frr',
       content: frrConf({
         hostname: m.host.name,
@@ -97,6 +100,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
         md5Key: await m.secret('ospf_md5_key'),
       }),
       validate: 'vtysh -C -f %s',
+      mask: quaggaSecrets,
       notify: 'reload frr',
     }),
     service('frr', { name: 'frr', enabled: true, state: 'running' }),

@@ -2,8 +2,8 @@
 // the global addresses (ipsec.conf, isakmpd -K, ipsecctl), and ospfd with MD5, all in base. No
 // OpenBSD machine exists where ferry is tested: this plan is proved by golden tests.
 import { command, file, iface, line, service, sysctl, ospf, type Step } from 'ferry'
-import ipsecConf from '../../templates/ipsec.conf.ts'
-import openbsdOspfd from '../../templates/ospfd-openbsd.conf.ts'
+import ipsecConf, { ipsecSecrets } from '../../templates/ipsec.conf.ts'
+import openbsdOspfd, { openbsdOspfdSecrets } from '../../templates/ospfd-openbsd.conf.ts'
 import pfMesh from '../../templates/pf-mesh.conf.ts'
 import { linksOfKind, ospfInterfaces, refuseKinds, verifyMesh, type Member, type OsPlan } from './common.ts'
 
@@ -40,6 +40,7 @@ export async function openbsdPlan(m: Member): Promise<OsPlan> {
         mode: 0o600,
         content: ipsecConf({ me: m.host.address, peers: ipsec.map((l) => ({ name: `peer_${l.remote.host}`, address: m.peer(l.remote.host).address, psk })), ids }),
         validate: 'ipsecctl -n -f %s',
+        mask: ipsecSecrets,
         notify: 'load ipsec.conf',
       }),
       // isakmpd -K takes its policy from ipsecctl; `ipsec` makes netstart load ipsec.conf at boot.
@@ -82,6 +83,7 @@ export async function openbsdPlan(m: Member): Promise<OsPlan> {
         passive: [...new Set([...m.vars.ospf_passive, 'lo1', ...(m.vars.jail_interface ? [m.vars.jail_interface] : [])])],
       }),
       validate: 'ospfd -n -f %s',
+      mask: openbsdOspfdSecrets,
       notify: 'reload ospfd',
     }),
     service('ospfd', { name: 'ospfd', enabled: true, state: 'running' }),

@@ -162,6 +162,7 @@ export class HostRunner {
       }
       // Earlier steps have now happened, so nothing is pending any more.
       const changes = this.check(step, probes[i]!, new Set())
+      if (!changes.length && step.holdAfterChange && this.applied.length) changes.push({ summary: `make sure ${step.name} holds` })
       if (!changes.length) {
         this.report(i, 'ok', [])
         continue

@@ -17,6 +17,21 @@ export interface FileOptions extends CommonOptions {
   owner?: string
   /** Run on the uploaded temp file before it replaces the target; `%s` is its path. */
   validate?: string
+  /**
+   * Where the file holds secrets, shown as ******** in diffs: a match's first group (or the whole
+   * match). Output redaction knows only the inventory's current secrets, so without this a
+   * rotated key's old value would show in the diff's removed lines, and reach the journal.
+   */
+  mask?: RegExp[]
+}
+
+/** The content as diffs show it, with every `mask` match blanked. */
+export function masked(content: string, mask: RegExp[] | undefined): string {
+  return (mask ?? []).reduce(
+    (text, re) => text.replace(new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`), (all: string, group?: unknown) =>
+      typeof group === 'string' ? all.replace(group, '********') : '********'),
+    content,
+  )
 }
 
 export interface FileRecord {
@@ -60,9 +75,10 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
       const cur = parseFileProbe(probe)
       const changes: Change[] = []
       if (cur?.content !== opts.content) {
+        const [before, after] = [masked(cur?.content ?? '', opts.mask), masked(opts.content, opts.mask)]
         changes.push({
-          summary: cur ? `content of ${path}` : `create ${path} (mode ${octal(mode)})`,
-          diff: unifiedDiff(cur ? path : '/dev/null', path, cur?.content ?? '', opts.content),
+          summary: !cur ? `create ${path} (mode ${octal(mode)})` : before === after ? `content of ${path}: a masked secret` : `content of ${path}`,
+          diff: unifiedDiff(cur ? path : '/dev/null', path, before, after),
         })
       }
       if (cur && cur.mode !== mode) changes.push({ summary: `mode of ${path}: ${octal(cur.mode)} → ${octal(mode)}` })

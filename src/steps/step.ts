@@ -64,6 +64,11 @@ export interface Step<Record = unknown> {
   readonly reads: Resource[]
   /** Marked for commit-confirmed safe apply (firewall, management interfaces, sshd, routing). */
   readonly risky?: boolean
+  /**
+   * Applied even when its check passes, if this run changed anything on the host before it: a
+   * verify that must see its condition hold for a while, not just once (`verify`'s `hold`).
+   */
+  readonly holdAfterChange?: boolean
 
   probe(platform: Platform): string
   check(probe: ProbeResult, ctx: CheckContext): Change[]

@@ -10,10 +10,16 @@ export interface VerifyOptions {
   command: string
   /** Returns true when satisfied, or a sentence saying what is missing. */
   expect?: (stdout: string) => true | string
-  /** Seconds. Default 30. */
+  /** Seconds to wait for the condition (a `hold` comes on top). Default 30. */
   timeout?: number
   /** Seconds between polls. Default 1. */
   interval?: number
+  /**
+   * Seconds the condition must keep holding, after a run changed something on the host, before it
+   * counts. An OSPF neighbour stays Full for a dead interval after a bad key stops its hellos, so
+   * "Full right after the reload" proves nothing; "Full for longer than the dead interval" does.
+   */
+  hold?: number
 }
 
 export function verify(name: string, opts: VerifyOptions): Step<Record<string, never>> {
@@ -33,17 +39,24 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
       const v = verdict(probe)
       return v === true ? [] : [{ summary: `wait until ${name} (now: ${v})` }]
     },
+    holdAfterChange: opts.hold !== undefined,
     record: () => ({}),
     async apply({ $ }) {
-      const deadline = Date.now() + (opts.timeout ?? 30) * 1000
+      const timeout = (opts.timeout ?? 30) + (opts.hold ?? 0)
+      const deadline = Date.now() + timeout * 1000
+      const hold = (opts.hold ?? 0) * 1000
+      let since: number | undefined
       let last: true | string = 'not yet checked'
       for (;;) {
         const out = await $`sh -c ${opts.command} 2>&1`.nothrow()
         last = verdict({ stdout: out.stdout, code: out.exitCode ?? 1 })
-        if (last === true) return
+        since = last === true ? (since ?? Date.now()) : undefined
+        if (since !== undefined && Date.now() - since >= hold) return
         // Give up now if the next poll would come after the deadline anyway.
         const interval = (opts.interval ?? 1) * 1000
-        if (Date.now() + interval > deadline) throw new StepError(`${name}: not satisfied after ${opts.timeout ?? 30} s: ${last}`)
+        if (Date.now() + interval > deadline) {
+          throw new StepError(`${name}: not satisfied after ${timeout} s: ${last === true ? `it held for ${((Date.now() - since!) / 1000).toFixed(1)} s of the ${opts.hold} s asked` : last}`)
+        }
         await sleep(interval)
       }
     },

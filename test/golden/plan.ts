@@ -70,9 +70,11 @@ export async function runPlan(runbookName: string, inventory: Inventory, hostNam
       commands.push(`write ${written[1]} ${/chmod (\d+)/.exec(cmd)![1]}${check === 'true' ? '' : ` after ${check}`}`)
     } else if (!bySnippet.has(unwrap(cmd))) commands.push(...unwrap(cmd).split('\n').filter((l) => l !== 'set -e'))
   })
-  const all = [...plan!.steps, ...Object.values(plan!.handlers)]
+  // A verify's hold is waited out in real time; here the facts are already converged and steady.
+  const steps = plan!.steps.map((s) => (s.holdAfterChange ? { ...s, holdAfterChange: false } : s))
+  const all = [...steps, ...Object.values(plan!.handlers)]
   const events = { step: (o: { name: string; status: string }) => void (o.status === 'changed' && changed.push(all.find((s) => s.name === o.name.replace(/ \(handler\)$/, ''))!)) }
-  const runner = new HostRunner({ host, $, probe$: $, steps: plan!.steps, handlers: plan!.handlers, dryRun: false, rollbackOnFailure: false, events })
+  const runner = new HostRunner({ host, $, probe$: $, steps, handlers: plan!.handlers, dryRun: false, rollbackOnFailure: false, events })
   const outcome = await runner.execute()
   return { outcome, commands, files }
 }

@@ -38,7 +38,7 @@ function bareHost(os: Os, inv: Inventory, name: string): Facts {
         const on = Number(changed.some((s) => s.kind === 'service' && s.reads[0] === step.reads[0])) // started by an earlier step
         return `exists=1\nenabled=${on}\nrunning=${on}\n`
       }
-      case 'verify': return `${(step.name.startsWith('neighbour') ? neighbours[os] : routes).join('\n')}\n`
+      case 'verify': return `${(step.name === 'every neighbour Full' ? neighbours[os] : routes).join('\n')}\n`
       case 'file': case 'line': {
         const path = step.touches[0]!.replace(/^file:/, '')
         return path in files ? lsProbe('-rw-------', 'root', 'wheel', files[path]!) : { stdout: '', code: 1 }
@@ -222,13 +222,13 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     const inv = await loadSeedInventory('openbsd-mesh')
     for (const h of inv.hosts) h.os = 'linux'
     const facts = bareHost('linux', inv, 'hq')
-    const plan = await runPlan('deploy-mesh', inv, 'hq', (step, changed, files) => (step.kind === 'verify' && step.name.startsWith('neighbour') ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/-"}],"10.1.0.3":[{"nbrState":"Full/-"}]}}' : step.kind === 'verify' ? '10.1.0.2 nhid 30 via 172.16.2.1 dev gre-0 proto ospf metric 20\n10.1.0.3 nhid 31 via 172.16.2.77 dev gre-19 proto ospf metric 20\n' : facts(step, changed, files)))
+    const plan = await runPlan('deploy-mesh', inv, 'hq', (step, changed, files) => (step.kind === 'verify' && step.name === 'every neighbour Full' ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/-"}],"10.1.0.3":[{"nbrState":"Full/-"}]}}' : step.kind === 'verify' ? '10.1.0.2 nhid 30 via 172.16.2.1 dev gre-0 proto ospf metric 20\n10.1.0.3 nhid 31 via 172.16.2.77 dev gre-19 proto ospf metric 20\n' : facts(step, changed, files)))
     expect(plan.outcome.status).toBe('changed')
     expect(plan.commands.slice(0, 2)).toEqual(['DEBIAN_FRONTEND=noninteractive apt-get install -y frr frr-pythontools strongswan-swanctl charon-systemd', 'sysctl -w net.ipv4.ip_forward=1'])
     expect(plan.commands).toContain('ip tunnel add gre-0 mode gre local 198.51.100.1 remote 203.0.113.2 ttl 255')
     expect(plan.commands).toContain('ip tunnel add gre-19 mode gre local 198.51.100.1 remote 203.0.113.3 ttl 255')
     expect(plan.commands).toContain('write /etc/swanctl/conf.d/ferry-mesh.conf 0600')
-    expect(plan.commands).toContain('write /etc/frr/frr.conf 0640 after vtysh -C -f %s')
+    expect(plan.commands).toContain('write /etc/frr/frr.conf 0600 after vtysh -C -f %s')
     expect(plan.commands.slice(-3)).toEqual([
       'swanctl --load-all',
       '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',

@@ -1,7 +1,7 @@
 // Handlers: per-host handlers from a function, and a rollback that runs the handlers of the
 // steps it undid, so a daemon rereads the file that was put back. A local host, real files: the
 // "daemon" is a log line recording what the config held when it was reloaded.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
@@ -53,4 +53,31 @@ it('a handler and a step with the same name are refused before anything runs', a
   const runbook = defineRunbook({ name: 'dup', description: 'dup', steps: () => [noop], handlers: { reload: noop } })
   const inv = await loadInventory(join(dir, 'inv.yaml'))
   await expect(planHosts(runbook, inv, inv.hosts, {})).rejects.toThrow(/two steps are named "reload".*step and handler names must be unique/)
+})
+
+it("verify's hold: after a change, a condition that passes once and then fails is not enough", { timeout: 15_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-hold-'))
+  const flag = join(dir, 'full')
+  writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
+  const inv = await loadInventory(join(dir, 'inv.yaml'))
+  const run = async (flapAfterMs?: number) => {
+    writeFileSync(flag, '')
+    const steps = [
+      file(`config ${flapAfterMs}`, { path: join(dir, `conf-${flapAfterMs}`), content: 'x\n' }),
+      verify('neighbour Full', { command: `test -e ${flag}`, timeout: 1, hold: 1.5, interval: 0.1 }),
+    ]
+    const t = new LocalTransport('me')
+    const timer = flapAfterMs === undefined ? undefined : setTimeout(() => rmSync(flag), flapAfterMs)
+    const started = Date.now()
+    const outcome = await new HostRunner({ host: inv.hosts[0]!, $: t.$, probe$: t.probe$, steps, handlers: {}, dryRun: false, rollbackOnFailure: false }).execute()
+    clearTimeout(timer)
+    await t.close()
+    return { outcome, took: Date.now() - started }
+  }
+  const steady = await run()
+  expect(steady.outcome.status).toBe('changed')
+  expect(steady.took).toBeGreaterThanOrEqual(1500) // it held for the whole hold, not one poll
+  const flapping = await run(500)
+  expect(flapping.outcome.status).toBe('failed')
+  expect(flapping.outcome.error).toMatch(/neighbour Full: not satisfied after 2\.5 s: `test -e .*` exited 1/)
 })
