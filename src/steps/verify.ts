@@ -55,7 +55,8 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
         // Give up now if the next poll would come after the deadline anyway.
         const interval = (opts.interval ?? 1) * 1000
         if (Date.now() + interval > deadline) {
-          throw new StepError(`${name}: not satisfied after ${timeout} s: ${last === true ? `it held for ${((Date.now() - since!) / 1000).toFixed(1)} s of the ${opts.hold} s asked` : last}`)
+          // The engine names the step.
+          throw new StepError(`not satisfied after ${timeout} s: ${last === true ? `it held for ${((Date.now() - since!) / 1000).toFixed(1)} s of the ${opts.hold} s asked` : last}`)
         }
         await sleep(interval)
       }

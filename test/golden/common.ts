@@ -69,7 +69,7 @@ export function commonCases(os: Os): Case[] {
       expect: {
         changes: ['wait until ospf full (now: no Full neighbour)'],
         apply: [`sh -c '${c.wait.replaceAll("'", `'\\''`)}' 2>&1`],
-        applyError: /^ospf full: not satisfied after 0.5 s: no Full neighbour$/,
+        applyError: /^not satisfied after 0.5 s: no Full neighbour$/,
       },
     },
   ]
