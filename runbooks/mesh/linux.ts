@@ -46,7 +46,8 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
     handlers[`restart ${dev}`] = command(`restart ${dev}`, async ({ $ }) => void (await $`sh -c ${`${stop}; ${start}`}`), {
       unless: `! ${running} || cksum < ${conf} | cmp -s - ${sum}`,
       touches: [`if:${dev}`],
-      undo: async () => {}, // rollback restores the config, and this handler runs again
+      undo: async () => {},
+      repeatOnRollback: true, // after a rollback, the instance rereads the restored config
     })
   }
 
@@ -79,6 +80,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
     handlers['load swanctl'] = command('load swanctl', async ({ $ }) => void (await $`swanctl --load-all`), {
       unless: '! swanctl --stats',
       undo: async () => {},
+      repeatOnRollback: true,
     })
   }
 
@@ -110,6 +112,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
   handlers['reload frr'] = command('reload frr', async ({ $ }) => void (await $`/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf`), {
     unless: '! vtysh -c "show version"', // FRR not running: it reads the file when it starts
     undo: async () => {},
+    repeatOnRollback: true,
   })
   handlers['restart frr'] = service('restart frr', { name: 'frr', state: 'restarted' })
   return { steps, handlers }

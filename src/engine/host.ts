@@ -270,7 +270,7 @@ async function probeSteps(steps: Step[], ctx: StepContext, probe$: Shell): Promi
  * first: a reload of a daemon that is no longer running has nothing to do. Returns the errors.
  */
 export async function rerunHandlers(ctx: StepContext, probe$: Shell, handlers: Record<string, Step>, notified: ReadonlySet<string>): Promise<string[]> {
-  const due = Object.entries(handlers).filter(([name]) => notified.has(name)).map(([, h]) => h)
+  const due = Object.entries(handlers).filter(([name, h]) => notified.has(name) && h.repeatOnRollback).map(([, h]) => h)
   if (!due.length) return []
   const errors: string[] = []
   try {

@@ -15,6 +15,8 @@ export interface CommandOptions extends CommonOptions {
   undo?: (ctx: StepContext) => Promise<void>
   /** What `run` may change; by default anything, so every later step is probed again. */
   touches?: Resource[]
+  /** As a handler: run again after a rollback instead of being undone (a reload). */
+  repeatOnRollback?: boolean
 }
 
 export interface CommandRecord {
@@ -34,6 +36,7 @@ export function command(name: string, run: (ctx: StepContext) => Promise<void>, 
     name,
     notify: notifyList(opts.notify),
     risky: opts.risky,
+    repeatOnRollback: opts.repeatOnRollback,
     touches: opts.touches ?? [ANYTHING],
     reads: opts.creates ? [`file:${opts.creates}`] : [ANYTHING],
     // Exit 0 means "already done". With no guard the command always runs, like a plain shell task.

@@ -88,6 +88,7 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
     risky: opts.risky,
     touches: [`service:${svc}`],
     reads: [`service:${svc}`],
+    repeatOnRollback: action !== undefined,
 
     probe: (platform) => platform.services.probe(svc, keys),
 

@@ -69,6 +69,11 @@ export interface Step<Record = unknown> {
    * verify that must see its condition hold for a while, not just once (`verify`'s `hold`).
    */
   readonly holdAfterChange?: boolean
+  /**
+   * A handler whose effect cannot be undone, only repeated (a reload): after a rollback it runs
+   * again, so the daemon rereads the restored file. Other handlers are undone like any step.
+   */
+  readonly repeatOnRollback?: boolean
 
   probe(platform: Platform): string
   check(probe: ProbeResult, ctx: CheckContext): Change[]

@@ -29,7 +29,7 @@ it('a failed verify rolls the config back and reloads again, so the daemon runs 
     ],
     // Named per host, so only a function can build them.
     handlers: ({ host }) => ({
-      [`reload ${host.name}`]: command(`reload ${host.name}`, async ({ $ }) => void (await $`sh -c ${`cat ${conf} | tee ${log}.last >> ${log}`}`), { undo: async () => {} }),
+      [`reload ${host.name}`]: command(`reload ${host.name}`, async ({ $ }) => void (await $`sh -c ${`cat ${conf} | tee ${log}.last >> ${log}`}`), { undo: async () => {}, repeatOnRollback: true }),
     }),
   })
   const inv = await loadInventory(join(dir, 'inv.yaml'))
