@@ -11,6 +11,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { toInt } from '../src/mesh/ipv4.ts'
 
 export const STATE_DIR = '/run/ferry-lab'
 export const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -86,17 +87,13 @@ function tail(file: string, lines = 20): string {
   try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') } catch { return '(no log)' }
 }
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0)
-}
-
 /** Whether two IPv4 prefixes share any address: they agree on the shorter prefix's bits. */
 function overlaps(a: string, b: string): boolean {
   const [ipA = '', lenA = '32'] = a.split('/')
   const [ipB = '', lenB = '32'] = b.split('/')
   const len = Math.min(Number(lenA), Number(lenB))
   const shift = 2 ** (32 - len)
-  return Math.floor(ipToInt(ipA) / shift) === Math.floor(ipToInt(ipB) / shift)
+  return Math.floor(toInt(ipA) / shift) === Math.floor(toInt(ipB) / shift)
 }
 
 function ipJson<T>(args: string[]): T[] {

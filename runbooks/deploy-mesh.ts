@@ -6,7 +6,7 @@
 //
 // Link addresses, tunnel names and ports come from the inventory's `links` through planMesh, the
 // same at every member. Each OS's plan is in mesh/; what they share is in mesh/common.ts.
-import { defineRunbook, planMesh, linksOf, StepError, type Host, type StepsContext } from 'ferry'
+import { defineRunbook, planMesh, linksOf, StepError, type Host, type Inventory, type PlannedLink, type StepsContext } from 'ferry'
 import { vars, type Member, type MeshVars, type OsPlan } from './mesh/common.ts'
 import { freebsdPlan } from './mesh/freebsd.ts'
 import { linuxPlan } from './mesh/linux.ts'
@@ -14,19 +14,23 @@ import { openbsdPlan } from './mesh/openbsd.ts'
 
 const PLANS = { freebsd: freebsdPlan, openbsd: openbsdPlan, linux: linuxPlan }
 
+// The link plan is the whole inventory's, the same for every host: computed once per run.
+const meshes = new WeakMap<Inventory, { links: PlannedLink[]; hosts: Map<string, Host> }>()
 // steps and handlers are asked for separately; both come from one plan per host.
 const plans = new WeakMap<Host, Promise<OsPlan>>()
 
 function planFor({ host, vars, inventory, secret }: StepsContext<unknown, MeshVars>): Promise<OsPlan> {
-  let plan = plans.get(host)
-  if (!plan) {
-    const peer = (name: string) => inventory.hosts.find((h) => h.name === name)!
-    const member: Member = { host, vars, inventory, links: linksOf(planMesh(inventory), host.name), peer, secret }
-    // Each OS has its own daemons and files, so the plan is chosen before connecting.
-    if (!host.os) throw new StepError(`${host.name}: deploy-mesh needs the host's os: (freebsd, openbsd or linux) in the inventory`)
-    plan = PLANS[host.os](member)
-    plans.set(host, plan)
-  }
+  const cached = plans.get(host)
+  if (cached) return cached
+  // Each OS has its own daemons and files, so the plan is chosen before connecting.
+  if (!host.os) throw new StepError(`${host.name}: deploy-mesh needs the host's os: (freebsd, openbsd or linux) in the inventory`)
+  let mesh = meshes.get(inventory)
+  if (!mesh) meshes.set(inventory, (mesh = { links: planMesh(inventory), hosts: new Map(inventory.hosts.map((h) => [h.name, h])) }))
+  const { hosts } = mesh
+  const member: Member = { host, vars, inventory, links: linksOf(mesh.links, host.name), peer: (name) => hosts.get(name)!, secret }
+  const plan = PLANS[host.os](member)
+  plans.set(host, plan)
+  plan.catch(() => plans.delete(host)) // a failure (a missing secret, say) is not remembered
   return plan
 }
 

@@ -25,9 +25,9 @@ export interface RunbookDefinition<P extends z.ZodType, V extends z.ZodType> {
   vars?: V
   steps(ctx: StepsContext<z.output<P>, z.output<V>>): Step[] | Promise<Step[]>
   /**
-   * Steps run once per host, after its steps, when a step that `notify`s them changed; after a
-   * rollback, those its undone steps notified run again, so daemons reread restored files. A
-   * function gets the same context as `steps`, for per-host handlers (one per tunnel, say).
+   * Steps run once per host, after its steps, when a step that `notify`s them changed. After a
+   * rollback, those marked `repeatOnRollback` (reloads) run again, so daemons reread the restored
+   * files. A function gets the same context as `steps`, for per-host handlers (one per tunnel).
    */
   handlers?: Record<string, Step> | ((ctx: StepsContext<z.output<P>, z.output<V>>) => Record<string, Step> | Promise<Record<string, Step>>)
 }

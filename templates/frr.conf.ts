@@ -8,8 +8,8 @@
 //   `no passive-interface IFNAME` under `router ospf`, but only with a deprecation warning, and it
 //   writes the interface form into its running config, which frr-reload.py diffs against;
 // - the area asks for `authentication message-digest`, which is what the tunnels use anyway.
-import { count, lines, oneLine, word } from '../src/mesh/config.ts'
-import type { QuaggaOspfdVars } from './ospfd.conf.ts'
+import { count, lines, word } from '../src/mesh/config.ts'
+import { interfaceBlock, type QuaggaOspfdVars } from './ospfd.conf.ts'
 
 /** Quagga's vars; the vty password is optional, since vtysh needs none. */
 export type FrrConfVars = Omit<QuaggaOspfdVars, 'password'> & { password?: string }
@@ -21,18 +21,7 @@ export default function frrConf(v: FrrConfVars): string {
     `hostname ${word('hostname', v.hostname)}`,
     v.password !== undefined && [`password ${word('zebra password', v.password)}`, 'service advanced-vty'],
     '!',
-    v.interfaces.flatMap((i) => [
-      `interface ${word('interface', i.name)}`,
-      i.description !== undefined && ` description ${oneLine('description', i.description)}`,
-      ' ip ospf authentication message-digest',
-      ` ip ospf message-digest-key ${keyId} md5 ${key}`,
-      (i.pointToPoint ?? true) && ' ip ospf network point-to-point',
-      ` ip ospf hello-interval ${count('hello interval', i.hello ?? 1)}`,
-      ` ip ospf dead-interval ${count('dead interval', i.dead ?? 4)}`,
-      i.cost !== undefined && ` ip ospf cost ${count('cost', i.cost)}`,
-      ' no ip ospf passive',
-      '!',
-    ]),
+    v.interfaces.flatMap((i) => interfaceBlock({ ...i, pointToPoint: i.pointToPoint ?? true, hello: i.hello ?? 1, dead: i.dead ?? 4 }, keyId, key, [' no ip ospf passive'])),
     'router ospf',
     ` ospf router-id ${v.routerId}`,
     ' passive-interface default',

@@ -24,6 +24,22 @@ export interface QuaggaOspfdVars {
   keyId?: number
 }
 
+/** One tunnel's block with MD5, as Quagga and FRR both write it; `extra` lines go last. */
+export function interfaceBlock(i: OspfInterface, keyId: number, key: string, extra: string[] = []): (string | false)[] {
+  return [
+    `interface ${word('interface', i.name)}`,
+    i.description !== undefined && ` description ${oneLine('description', i.description)}`,
+    ' ip ospf authentication message-digest',
+    ` ip ospf message-digest-key ${keyId} md5 ${key}`,
+    !!i.pointToPoint && ' ip ospf network point-to-point',
+    i.hello !== undefined && ` ip ospf hello-interval ${count('hello interval', i.hello)}`,
+    i.dead !== undefined && ` ip ospf dead-interval ${count('dead interval', i.dead)}`,
+    i.cost !== undefined && ` ip ospf cost ${count('cost', i.cost)}`,
+    ...extra,
+    '!',
+  ]
+}
+
 export default function quaggaOspfd(v: QuaggaOspfdVars): string {
   const keyId = count('MD5 key id', v.keyId ?? 1, 255)
   const key = word('OSPF MD5 key', v.md5Key)
@@ -32,17 +48,7 @@ export default function quaggaOspfd(v: QuaggaOspfdVars): string {
     `password ${word('zebra password', v.password)}`,
     'service advanced-vty',
     '!',
-    v.interfaces.flatMap((i) => [
-      `interface ${word('interface', i.name)}`,
-      i.description !== undefined && ` description ${oneLine('description', i.description)}`,
-      ' ip ospf authentication message-digest',
-      ` ip ospf message-digest-key ${keyId} md5 ${key}`,
-      i.pointToPoint && ' ip ospf network point-to-point',
-      i.hello !== undefined && ` ip ospf hello-interval ${count('hello interval', i.hello)}`,
-      i.dead !== undefined && ` ip ospf dead-interval ${count('dead interval', i.dead)}`,
-      i.cost !== undefined && ` ip ospf cost ${count('cost', i.cost)}`,
-      '!',
-    ]),
+    v.interfaces.flatMap((i) => interfaceBlock(i, keyId, key)),
     'router ospf',
     ` ospf router-id ${v.routerId}`,
     ' passive-interface default',

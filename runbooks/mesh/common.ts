@@ -1,6 +1,6 @@
 // What deploy-mesh's per-OS plans share: one host's view of the mesh (its links, its peers, the
 // secrets it needs), the OSPF settings both ends of a link must agree on, and the final checks.
-import { command, file, verify, ospf, StepError, DEFAULT_COST, z, type Host, type HostLink, type Inventory, type OspfInterface, type Step } from 'ferry'
+import { command, file, iface, verify, ospf, StepError, DEFAULT_COST, z, type Host, type HostLink, type Inventory, type OspfInterface, type Step } from 'ferry'
 import openvpnTap from '../../templates/openvpn-tap.conf.ts'
 
 export const vars = z.object({
@@ -31,8 +31,6 @@ export const vars = z.object({
   jail_prefix: z.string().optional(),
   /** All jails' addresses: announced whole, so a jail's /32 stays announced wherever it moves. */
   jail_pool: z.string().optional(),
-  /** The underlay interface (seed 003's vr0), for pf rules. */
-  egress_interface: z.string().optional(),
   /** OpenBSD: load pf rules that pass the mesh's GRE, IPsec and OSPF (an anchor in pf.conf). */
   pf: z.boolean().default(false),
   /** Write boot configuration for interfaces (false where nothing would read it, as in the lab). */
@@ -137,6 +135,29 @@ export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, ro
         }),
     }),
   ]
+}
+
+/**
+ * The router id on lo1, reachable whichever links are up, and (on the BSDs, where jails bring
+ * their own /32s to it) the jails' interface, announced passively.
+ */
+export function loopbacks(m: Member, { jails }: { jails: boolean }): Step[] {
+  const persist = m.vars.persist_interfaces
+  return [
+    iface('router id', { name: 'lo1', kind: 'loopback', addresses: [m.vars.loopback], persist }),
+    ...(jails && m.vars.jail_interface ? [iface('jail interface', { name: m.vars.jail_interface, kind: 'loopback', addresses: [], persist })] : []),
+  ]
+}
+
+/** A link's GRE tunnel between the two global addresses; `address` is this end's inner address. */
+export function greTunnel(m: Member, l: HostLink, address: string): Step {
+  return iface(`${l.local.ifname} tunnel`, {
+    name: l.local.ifname,
+    kind: 'gre',
+    tunnel: { local: m.host.address, remote: m.peer(l.remote.host).address },
+    addresses: [address],
+    persist: m.vars.persist_interfaces,
+  })
 }
 
 /** Links of the given tunnel kinds. */

@@ -1,10 +1,10 @@
 // deploy-mesh on FreeBSD, as seed 000 runs it: Quagga's zebra and ospfd, OpenVPN TAP links (or
 // GRE), the router id on lo1 and the jails' /32s on lo2. No FreeBSD machine exists where ferry is
 // tested: this plan is proved by golden tests (facts in, exact commands and files out).
-import { command, file, iface, pkg, service, sysctl, ospf, type Step } from 'ferry'
+import { command, file, pkg, service, sysctl, ospf, type Step } from 'ferry'
 import zebraConf from '../../templates/zebra.conf.ts'
 import quaggaOspfd, { quaggaSecrets } from '../../templates/ospfd.conf.ts'
-import { linksOfKind, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseKinds, verifyMesh, type Member, type OsPlan } from './common.ts'
+import { greTunnel, linksOfKind, loopbacks, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseKinds, verifyMesh, type Member, type OsPlan } from './common.ts'
 
 const QUAGGA = '/usr/local/etc/quagga'
 const OVPN = '/usr/local/etc/openvpn/ferry'
@@ -20,9 +20,8 @@ export async function freebsdPlan(m: Member): Promise<OsPlan> {
     pkg('routing packages', { name: ['quagga', ...(vpn.length ? ['openvpn'] : [])] }),
     sysctl('forwarding', { key: 'net.inet.ip.forwarding', value: '1' }),
     // seed 000's suggested task: cloned_interfaces="lo1", ifconfig_lo1="inet 10.0.0.1/32".
-    iface('router id', { name: 'lo1', kind: 'loopback', addresses: [m.vars.loopback], persist: m.vars.persist_interfaces }),
-    // The jails bring their own /32s; `network` covers them, lo2 being passive like every non-tunnel.
-    ...(m.vars.jail_interface ? [iface('jail interface', { name: m.vars.jail_interface, kind: 'loopback', addresses: [], persist: m.vars.persist_interfaces })] : []),
+    // The jails' /32s on lo2 are announced by `network`, lo2 being passive like every non-tunnel.
+    ...loopbacks(m, { jails: true }),
   ]
   const handlers: Record<string, Step> = {}
 
@@ -45,17 +44,7 @@ export async function freebsdPlan(m: Member): Promise<OsPlan> {
   }
 
   // seed 003's GRE, FreeBSD's way: cloned_interfaces and ifconfig_greN in rc.conf.
-  for (const l of gre) {
-    steps.push(
-      iface(`${l.local.ifname} tunnel`, {
-        name: l.local.ifname,
-        kind: 'gre',
-        tunnel: { local: m.host.address, remote: m.peer(l.remote.host).address },
-        addresses: [`${l.local.address} peer ${l.remote.address}`],
-        persist: m.vars.persist_interfaces,
-      }),
-    )
-  }
+  steps.push(...gre.map((l) => greTunnel(m, l, `${l.local.address} peer ${l.remote.address}`)))
 
   // The two files seed 000 writes. They hold the vty password and the MD5 key: 0600, quagga's.
   const config = (name: string, content: string) =>

@@ -1,10 +1,10 @@
 // deploy-mesh on Linux (Debian): FRR, OpenVPN TAP or GRE tunnels, strongSwan for GRE over IPsec.
 // This is the plan the lab proves end to end.
-import { command, file, iface, line, pkg, service, sysctl, ospf, type Step } from 'ferry'
+import { command, file, line, pkg, service, sysctl, ospf, type Step } from 'ferry'
 import frrConf from '../../templates/frr.conf.ts'
 import { quaggaSecrets } from '../../templates/ospfd.conf.ts'
 import swanctlConf, { swanctlSecrets } from '../../templates/swanctl.conf.ts'
-import { linksOfKind, networks, openvpnConfig, openvpnKey, ospfInterfaces, verifyMesh, type Member, type OsPlan } from './common.ts'
+import { greTunnel, linksOfKind, loopbacks, networks, openvpnConfig, openvpnKey, ospfInterfaces, verifyMesh, type Member, type OsPlan } from './common.ts'
 
 const OVPN = '/etc/openvpn/ferry'
 const SWANCTL = '/etc/swanctl/conf.d/ferry-mesh.conf'
@@ -19,7 +19,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
       name: ['frr', 'frr-pythontools', ...(vpn.length ? ['openvpn'] : []), ...(ipsec.length ? ['strongswan-swanctl', 'charon-systemd'] : [])],
     }),
     sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '1' }),
-    iface('router id', { name: 'lo1', kind: 'loopback', addresses: [m.vars.loopback], persist: m.vars.persist_interfaces }),
+    ...loopbacks(m, { jails: false }),
   ]
   const handlers: Record<string, Step> = {}
 
@@ -46,23 +46,11 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
     handlers[`restart ${dev}`] = command(`restart ${dev}`, async ({ $ }) => void (await $`sh -c ${`${stop}; ${start}`}`), {
       unless: `! ${running} || cksum < ${conf} | cmp -s - ${sum}`,
       touches: [`if:${dev}`],
-      undo: async () => {},
       repeatOnRollback: true, // after a rollback, the instance rereads the restored config
     })
   }
 
-  for (const l of gre) {
-    const peer = m.peer(l.remote.host)
-    steps.push(
-      iface(`${l.local.ifname} tunnel`, {
-        name: l.local.ifname,
-        kind: 'gre',
-        tunnel: { local: m.host.address, remote: peer.address },
-        addresses: [l.local.cidr],
-        persist: m.vars.persist_interfaces,
-      }),
-    )
-  }
+  steps.push(...gre.map((l) => greTunnel(m, l, l.local.cidr)))
 
   // GRE over IPsec: strongSwan keys ESP between the global addresses, which carry the GRE.
   if (ipsec.length) {
@@ -79,7 +67,6 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
     )
     handlers['load swanctl'] = command('load swanctl', async ({ $ }) => void (await $`swanctl --load-all`), {
       unless: '! swanctl --stats',
-      undo: async () => {},
       repeatOnRollback: true,
     })
   }
@@ -111,7 +98,6 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
   // A reload is undone by reloading the restored file: rollback runs this handler again.
   handlers['reload frr'] = command('reload frr', async ({ $ }) => void (await $`/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf`), {
     unless: '! vtysh -c "show version"', // FRR not running: it reads the file when it starts
-    undo: async () => {},
     repeatOnRollback: true,
   })
   handlers['restart frr'] = service('restart frr', { name: 'frr', state: 'restarted' })

@@ -1,11 +1,11 @@
 // deploy-mesh on OpenBSD, as seed 003 runs it: GRE tunnels (hostname.greN, link0), IPsec between
 // the global addresses (ipsec.conf, isakmpd -K, ipsecctl), and ospfd with MD5, all in base. No
 // OpenBSD machine exists where ferry is tested: this plan is proved by golden tests.
-import { command, file, iface, line, service, sysctl, ospf, type Step } from 'ferry'
+import { command, file, line, service, sysctl, ospf, type Step } from 'ferry'
 import ipsecConf, { ipsecSecrets } from '../../templates/ipsec.conf.ts'
 import openbsdOspfd, { openbsdOspfdSecrets } from '../../templates/ospfd-openbsd.conf.ts'
 import pfMesh from '../../templates/pf-mesh.conf.ts'
-import { linksOfKind, ospfInterfaces, refuseKinds, verifyMesh, type Member, type OsPlan } from './common.ts'
+import { greTunnel, linksOfKind, loopbacks, ospfInterfaces, refuseKinds, verifyMesh, type Member, type OsPlan } from './common.ts'
 
 const PF_ANCHOR = '/etc/pf.ferry-mesh.conf'
 
@@ -15,18 +15,9 @@ export async function openbsdPlan(m: Member): Promise<OsPlan> {
   const steps: Step[] = [
     sysctl('forwarding', { key: 'net.inet.ip.forwarding', value: '1' }),
     ...(m.links.length ? [sysctl('gre allowed', { key: 'net.inet.gre.allow', value: '1' })] : []),
-    iface('router id', { name: 'lo1', kind: 'loopback', addresses: [m.vars.loopback], persist: m.vars.persist_interfaces }),
-    ...(m.vars.jail_interface ? [iface('jail interface', { name: m.vars.jail_interface, kind: 'loopback', addresses: [], persist: m.vars.persist_interfaces })] : []),
+    ...loopbacks(m, { jails: true }),
     // ifconfig greN create; tunnel ME PEER; inet A B netmask 0xffffffff link0 up; and hostname.greN.
-    ...m.links.map((l) =>
-      iface(`${l.local.ifname} tunnel`, {
-        name: l.local.ifname,
-        kind: 'gre',
-        tunnel: { local: m.host.address, remote: m.peer(l.remote.host).address },
-        addresses: [`${l.local.address} peer ${l.remote.address}`],
-        persist: m.vars.persist_interfaces,
-      }),
-    ),
+    ...m.links.map((l) => greTunnel(m, l, `${l.local.address} peer ${l.remote.address}`)),
   ]
   const handlers: Record<string, Step> = {}
 
@@ -49,7 +40,6 @@ export async function openbsdPlan(m: Member): Promise<OsPlan> {
     )
     handlers['load ipsec.conf'] = command('load ipsec.conf', async ({ $ }) => void (await $`ipsecctl -f /etc/ipsec.conf`), {
       unless: '! rcctl check isakmpd', // isakmpd not running: netstart loads the file with it
-      undo: async () => {},
       repeatOnRollback: true,
     })
   }
@@ -68,7 +58,6 @@ export async function openbsdPlan(m: Member): Promise<OsPlan> {
     )
     handlers['load pf'] = command('load pf', async ({ $ }) => void (await $`sh -c ${'pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf'}`), {
       unless: "! pfctl -s info | grep -q '^Status: Enabled'",
-      undo: async () => {},
       repeatOnRollback: true,
     })
   }

@@ -1,7 +1,8 @@
-import { Command, InvalidArgumentError } from '@commander-js/extra-typings'
+import { Command } from '@commander-js/extra-typings'
 import { existsSync } from 'node:fs'
-import { Journal, defaultStateDir, journalPath, type RunDetail, type RunSummary } from '../journal/journal.ts'
+import { Journal, controllerAlive, defaultStateDir, journalPath, type RunDetail, type RunSummary } from '../journal/journal.ts'
 import { UsageError } from './main.ts'
+import { positiveInt } from './exec.ts'
 import { colorDiff, useColor, red, green, yellow, bold } from '../report/diff.ts'
 
 const STATE_DIR_HELP = 'where the journal lives (default: $FERRY_STATE_DIR, $XDG_STATE_HOME/ferry or ~/.local/state/ferry)'
@@ -78,12 +79,6 @@ function unknownRun(runId: string, file: string, latest: RunSummary[]): string {
   if (latest.length === 0) return `no run "${runId}": no runs are recorded in ${file}`
   const lines = latest.map((r) => `  ${r.id}  ${time(r.started)}  ${r.runbook}  ${r.status}`)
   return `no run "${runId}" in ${file}. Latest runs:\n${lines.join('\n')}`
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1')
-  return n
 }
 
 // ---- rendering ---------------------------------------------------------------------------------
@@ -163,16 +158,7 @@ export function renderRun(run: RunDetail, color = false): string {
 }
 
 function controllerNote(run: RunSummary): string {
-  return pidAlive(run.pid)
+  return controllerAlive(run.pid)
     ? `(controller pid ${run.pid} is still running)`
     : `(its controller, pid ${run.pid}, is gone: \`ferry rollback ${run.id}\` undoes what it applied)`
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

@@ -3,7 +3,7 @@ import { loadInventory } from '../inventory/index.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts } from '../engine/run.ts'
 import { detectPlatform, rerunHandlers } from '../engine/host.ts'
-import { Journal, defaultStateDir, type UndoEntry } from '../journal/journal.ts'
+import { Journal, controllerAlive, defaultStateDir, type UndoEntry } from '../journal/journal.ts'
 import { Connector, mapLimit } from '../transport/connect.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import type { Step } from '../steps/step.ts'
@@ -34,7 +34,7 @@ unreachable, 64 unknown run, or the run is still in progress.`,
       const journal = Journal.open(opts.stateDir, (s) => s)
       const run = journal.show(runId)
       if (!run) throw new UsageError(`no run ${runId} in ${opts.stateDir} (see ferry history)`)
-      if (!run.finished && alive(run.pid)) throw new UsageError(`run ${runId} is still in progress (pid ${run.pid}); stop it first`)
+      if (!run.finished && controllerAlive(run.pid)) throw new UsageError(`run ${runId} is still in progress (pid ${run.pid}); stop it first`)
       const pending = journal.pendingUndo(runId)
       if (!pending.length) {
         process.stdout.write(`run ${runId}: nothing to undo\n`)
@@ -87,14 +87,4 @@ function stepFor(entry: UndoEntry, steps: Step[], handlers: Record<string, Step>
     throw new Error(`the runbook has changed since the run: step ${entry.index} was "${entry.step}", now "${step?.name ?? 'missing'}"`)
   }
   return step
-}
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }

@@ -90,11 +90,7 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
           dryRun: !!opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
           rollback: opts.rollback as RollbackPolicy, signal: abort.signal,
         }, {
-          connect: async (host) => {
-            const t = await connector.connect(host)
-            transports.set(host.name, t)
-            return t
-          },
+          connect: (host) => connector.connect(host),
           hostStarted: (host) => progress.started(host),
           events: (host) => ({
             step: (s) => {
@@ -104,7 +100,8 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
             recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
             undone: (index) => journal.markUndone(runId, host.name, index),
           }),
-          hostFinished: (outcome) => {
+          hostFinished: (outcome, transport) => {
+            if (transport) transports.set(outcome.name, transport)
             journal.setHost(runId, outcome.name, outcome.status, outcome.error)
             progress.finished(outcome)
           },

@@ -1,5 +1,6 @@
 // One host's run: probe everything at once, plan, apply in order (probing again only what an
-// applied step may have changed), run the handlers that were notified, then the verify steps.
+// applied step may have changed), run the handlers that were notified, then the steps that wait
+// for them (verify).
 // Every undo record reaches the journal before its change does; on failure the applied steps are
 // undone in reverse. Nothing here knows which OS it is on, or what any step does.
 
@@ -7,11 +8,8 @@ import type { Shell } from 'zx'
 import type { Host } from '../inventory/types.ts'
 import { platformFor, osFromKernel, type Platform } from '../platform/platform.ts'
 import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'
-import type { CommandStep } from '../steps/command.ts'
 import { probeAll } from './probe.ts'
 import { recordingShell } from '../shell/recording.ts'
-
-const PREVIEWED = new Set(['sysctl', 'pkg', 'service', 'interface'])
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'skipped'
@@ -101,12 +99,11 @@ export class HostRunner {
         this.outcome.status = plans.some((c) => c.length) ? 'changed' : 'ok'
         return this.outcome
       }
-      // Verify steps wait until after the handlers, which may be what they are waiting for.
-      const order = [...steps.keys()].filter((i) => steps[i]!.kind !== 'verify')
-      const verifies = [...steps.keys()].filter((i) => steps[i]!.kind === 'verify')
+      const order = [...steps.keys()].filter((i) => !steps[i]!.afterHandlers)
+      const last = [...steps.keys()].filter((i) => steps[i]!.afterHandlers)
       const notified = await this.applyInOrder(order, probes)
       await this.runHandlers(notified)
-      await this.applyInOrder(verifies, probes)
+      await this.applyInOrder(last, probes)
       this.outcome.status = this.applied.length ? 'changed' : 'ok'
     } catch (err) {
       await this.fail(err as Error)
@@ -210,7 +207,7 @@ export class HostRunner {
    * may do anything, so for them the plan's summary has to do.
    */
   private async preview(step: Step, probe: ProbeResult, changes: Change[]): Promise<string[] | undefined> {
-    if (!PREVIEWED.has(step.kind)) return undefined
+    if (!step.previewCommands) return undefined
     const sent: string[] = []
     const snippet = step.probe(this.platform)
     const $ = recordingShell((cmd) => (cmd === snippet ? probe : { stdout: '', code: 0 }), (cmd) => void (cmd !== snippet && sent.push(cmd)))
@@ -232,7 +229,7 @@ export class HostRunner {
   }
 
   private probe(steps: Step[]): Promise<ProbeResult[]> {
-    return probeSteps(steps, this.context(), this.run.probe$)
+    return probeSteps(steps, { host: this.run.host, platform: this.platform, $: this.run.probe$ })
   }
 
   /** Steps get a $ that an interrupt aborts at once; undo must run to the end regardless. */
@@ -252,29 +249,29 @@ export class HostRunner {
   }
 }
 
-/** Probes the steps in one round trip; a step with a function guard costs one more. */
-async function probeSteps(steps: Step[], ctx: StepContext, probe$: Shell): Promise<ProbeResult[]> {
-  const results = await probeAll(probe$, steps.map((s) => s.probe(ctx.platform)))
+/** Probes the steps in one round trip, through `ctx.$` (the probe $); a function guard costs one more. */
+async function probeSteps(steps: Step[], ctx: StepContext): Promise<ProbeResult[]> {
+  const results = await probeAll(ctx.$, steps.map((s) => s.probe(ctx.platform)))
   await Promise.all(
     steps.map(async (s, i) => {
-      const guard = (s as CommandStep).guard
-      if (guard && results[i]!.code !== 0 && (await guard({ ...ctx, $: probe$ }))) results[i] = { stdout: '', code: 0 }
+      if (s.guard && results[i]!.code !== 0 && (await s.guard(ctx))) results[i] = { stdout: '', code: 0 }
     }),
   )
   return results
 }
 
 /**
- * After a rollback, the handlers its undone steps had notified run again, so a daemon rereads
- * the file that was just put back (a reload cannot be undone, only repeated). Each still checks
- * first: a reload of a daemon that is no longer running has nothing to do. Returns the errors.
+ * After a rollback, the `repeatOnRollback` handlers its undone steps had notified run again, so a
+ * daemon rereads the file that was just put back (a reload cannot be undone, only repeated); the
+ * others were undone like any step. Each still checks first: a reload of a daemon that is no
+ * longer running has nothing to do. Returns the errors.
  */
 export async function rerunHandlers(ctx: StepContext, probe$: Shell, handlers: Record<string, Step>, notified: ReadonlySet<string>): Promise<string[]> {
   const due = Object.entries(handlers).filter(([name, h]) => notified.has(name) && h.repeatOnRollback).map(([, h]) => h)
   if (!due.length) return []
   const errors: string[] = []
   try {
-    const probes = await probeSteps(due, ctx, probe$)
+    const probes = await probeSteps(due, { ...ctx, $: probe$ })
     for (const [i, handler] of due.entries()) {
       try {
         const check = { host: ctx.host, platform: ctx.platform, pending: new Set<string>() }

@@ -78,7 +78,7 @@ export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: H
 
 export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks): Promise<RunResult> {
   const result: RunResult = { hosts: [], notRun: [], rollbackFailed: false }
-  const runners: Array<{ runner: HostRunner; transport: Transport }> = []
+  const runners: HostRunner[] = []
   const size = batchSize(opts.serial, plans.length)
   const limit = opts.maxFail === undefined ? undefined : parsePercent(opts.maxFail)
   let stopped = false
@@ -101,7 +101,7 @@ export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks)
         })
         outcome = await runner.execute()
         if (outcome.rollbackError) result.rollbackFailed = true
-        runners.push({ runner, transport })
+        runners.push(runner)
       } catch (err) {
         const unreachable = err instanceof UnreachableError
         outcome = { name: host.name, status: unreachable ? 'unreachable' : 'failed', steps: [], error: unreachable ? err.detail : (err as Error).message }
@@ -117,7 +117,7 @@ export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks)
   // `--rollback all`: one host's failure takes every host back, including those that finished.
   const anyFailed = result.hosts.some((h) => h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable')
   if (opts.rollback === 'all' && anyFailed && !opts.dryRun) {
-    for (const { runner } of runners) {
+    for (const runner of runners) {
       if (runner.applied.length && !(await runner.rollback())) result.rollbackFailed = true
     }
   }

@@ -12,6 +12,9 @@ export interface Fact<T> {
 
 const IPV4 = String.raw`\d{1,3}(?:\.\d{1,3}){3}`
 
+/** Whether a neighbour state is full adjacency, however the daemon spells it (`Full/DR`, `FULL/P2P`). */
+export const isFull = (state: string | undefined) => !!state && state.toLowerCase().startsWith('full')
+
 /** FRR's `show ip ospf neighbor json`: `{ neighbors: { RID: [{ nbrState }] } }`. */
 export const frrNeighbours: Fact<Neighbours> = {
   command: 'vtysh -c "show ip ospf neighbor json"',
@@ -23,7 +26,7 @@ export const frrNeighbours: Fact<Neighbours> = {
       // vtysh prints a plain-text complaint while ospfd is not (yet) running.
       throw new Error(`vtysh answered: ${stdout.trim().split('\n')[0] || '(nothing)'}`)
     }
-    return new Map(Object.entries(neighbors).map(([rid, list]) => [rid, list.find((n) => n.nbrState?.startsWith('Full'))?.nbrState ?? list[0]?.nbrState ?? '?']))
+    return new Map(Object.entries(neighbors).map(([rid, list]) => [rid, list.find((n) => isFull(n.nbrState))?.nbrState ?? list[0]?.nbrState ?? '?']))
   },
 }
 
@@ -36,15 +39,13 @@ function parseNeighbourTable(stdout: string): Neighbours {
   const out: Neighbours = new Map()
   for (const line of stdout.split('\n')) {
     const m = new RegExp(`^(${IPV4})\\s+\\d+\\s+(\\S+)`).exec(line.trim())
-    if (m && !out.get(m[1]!)?.toLowerCase().startsWith('full')) out.set(m[1]!, m[2]!)
+    if (m && !isFull(out.get(m[1]!))) out.set(m[1]!, m[2]!)
   }
   return out
 }
 
 export const quaggaNeighbours: Fact<Neighbours> = { command: 'vtysh -c "show ip ospf neighbor"', parse: parseNeighbourTable }
 export const openbsdNeighbours: Fact<Neighbours> = { command: 'ospfctl show neighbor', parse: parseNeighbourTable }
-
-export const isFull = (state: string | undefined) => !!state && state.toLowerCase().startsWith('full')
 
 /** Destinations in the kernel's IPv4 table: `10.0.0.2`, `10.0.0.0/24`, `default`. */
 function parseDestinations(stdout: string): Set<string> {

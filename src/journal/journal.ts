@@ -67,6 +67,19 @@ export interface RunSummary {
   pid: number
 }
 
+/**
+ * Whether a run's controller is still alive. EPERM means the process exists under another user
+ * (a root run seen by a normal one): alive, so nothing treats its run as abandoned.
+ */
+export function controllerAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 export interface StepDetail extends Required<Pick<StepResult, 'name' | 'kind' | 'status' | 'changes'>> {
   index: number
   error?: string

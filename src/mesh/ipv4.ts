@@ -11,10 +11,10 @@ export function toDotted(n: number): string {
 
 /** `172.16.2.0/24` → base and prefix; undefined unless it is a network address (no host bits). */
 export function parseNetwork(cidr: string): { base: number; prefix: number } | undefined {
-  const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(cidr)
-  if (!m || !isIPv4(m[1]!) || Number(m[2]) > 32) return undefined
-  const base = toInt(m[1]!)
-  const prefix = Number(m[2])
+  const parts = cidrParts(cidr)
+  if (!parts) return undefined
+  const base = toInt(parts.address)
+  const { prefix } = parts
   return base % 2 ** (32 - prefix) === 0 ? { base, prefix } : undefined
 }
 
@@ -25,7 +25,14 @@ export function dottedMask(prefix: number): string {
 
 /** `172.16.2.1/30` → `172.16.2.1` and 30. Throws on anything else: templates get plan output. */
 export function splitCidr(cidr: string): { address: string; prefix: number } {
+  const parts = cidrParts(cidr)
+  if (!parts) throw new Error(`not an IPv4 address with a prefix length: ${cidr}`)
+  return parts
+}
+
+/** `A.B.C.D/N` with a valid address and N ≤ 32, split; undefined for anything else. */
+function cidrParts(cidr: string): { address: string; prefix: number } | undefined {
   const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(cidr)
-  if (!m || !isIPv4(m[1]!) || Number(m[2]) > 32) throw new Error(`not an IPv4 address with a prefix length: ${cidr}`)
+  if (!m || !isIPv4(m[1]!) || Number(m[2]) > 32) return undefined
   return { address: m[1]!, prefix: Number(m[2]) }
 }

@@ -2,14 +2,15 @@
 // format: snippets print `key=value` lines, steps read them with `field`/`fields`.
 //
 // Files are edited on the host, never round-tripped through the controller: a temp file in the
-// same directory (so `mv` is an atomic rename), given the old file's mode and owner by `cp -p`,
-// then renamed over it. A line that writes a file starts with `f=PATH; ` so tests can find it.
+// same directory (so `mv` is an atomic rename), then renamed over it. `editConf` gives the temp
+// file the old file's mode and owner by `cp -p`; `writeFile` sets the mode it is given with
+// `chmod`. A line that writes a file starts with `f=PATH; ` so tests can find it.
 
 import type { Shell } from 'zx'
-import { quote } from '../shell/quote.ts'
+import { quote, quoteArgv } from '../shell/quote.ts'
 import { runLine } from '../shell/remote.ts'
 import { StepError, type ProbeResult } from '../steps/step.ts'
-import type { IfaceState, Sysctl, Tunnel } from './platform.ts'
+import type { Iface, IfaceState, Sysctl, Tunnel } from './platform.ts'
 
 /** The value of the first `key=value` line, or undefined. */
 export function field(stdout: string, key: string): string | undefined {
@@ -35,17 +36,29 @@ export async function probeNow($: Shell, snippet: string): Promise<ProbeResult> 
   return { stdout: out.stdout, code: out.exitCode ?? 1 }
 }
 
-function dirOf(path: string): string {
+/** The directory part of an absolute path: `/etc/rc.conf` → `/etc`, `/x` → `/`. */
+export function dirOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/')) || '/'
+}
+
+/** `mktemp` for a temp file next to `path`, so the final `mv` is a rename within one filesystem. */
+function mktempBeside(path: string): string {
+  return `mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}`
 }
 
 /** Replaces a whole file with `lines` (values that are not secret: they travel in argv). */
 export function writeFile(path: string, lines: readonly string[], mode: number): string {
-  return `f=${quote(path)}; t=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}) && printf '%s\\n' ${lines.map(quote).join(' ')} > "$t" && chmod ${mode.toString(8).padStart(4, '0')} "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
+  return `f=${quote(path)}; t=$(${mktempBeside(path)}) && printf '%s\\n' ${quoteArgv(lines)} > "$t" && chmod ${mode.toString(8).padStart(4, '0')} "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
 }
 
 export function removeFile(path: string): string {
   return `f=${quote(path)}; rm -f "$f"`
+}
+
+/** Makes a file read `lines`: nothing when `current` already does, else a write, or a removal when there are no lines. */
+export function saveFile(path: string, lines: readonly string[], current: readonly string[], mode: number): string[] {
+  if (lines.join('\n') === current.join('\n')) return []
+  return [lines.length ? writeFile(path, lines, mode) : removeFile(path)]
 }
 
 // The key of a `key=value` line: text before the first `=`, comments (`#`, sysctl.d's `;`) cut
@@ -66,7 +79,7 @@ export function confValue(path: string, key: string): string {
 export function editConf(path: string, key: string, line?: string): string {
   const awk = `{ ${KEY_OF} } i && k == ENVIRON["K"] { if (!done && ENVIRON["L"] != "") print ENVIRON["L"]; done = 1; next } { print } END { if (!done && ENVIRON["L"] != "") print ENVIRON["L"] }`
   return [
-    `f=${quote(path)}; t=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}) &&`,
+    `f=${quote(path)}; t=$(${mktempBeside(path)}) &&`,
     `{ if [ -f "$f" ]; then cp -p "$f" "$t" && src=$f; else chmod 0644 "$t" && src=/dev/null; fi; } &&`,
     `K=${quote(key)} L=${quote(line ?? '')} awk '${awk}' "$src" > "$t" &&`,
     `if [ -s "$t" ]; then mv -f "$t" "$f"; else rm -f "$t" "$f"; fi || { rm -f "$t"; exit 1; }`,
@@ -106,6 +119,22 @@ export function bsdLiveProbe(name: string): string {
 export function peerOf(address: string): { local: string; peer: string; prefix: number } | undefined {
   const m = /^(\S+) peer ([^\s/]+)(?:\/(\d+))?$/.exec(address)
   return m ? { local: m[1]!, peer: m[2]!, prefix: Number(m[3] ?? 32) } : undefined
+}
+
+/** `A peer B` → `A B netmask 0xffffffff`, for ifconfig after `inet` or alone on a hostname.if line; undefined for a CIDR address. */
+export function pair(address: string): string | undefined {
+  const p = peerOf(address)
+  return p && `${p.local} ${p.peer} netmask ${hexMask(p.prefix)}`
+}
+
+/**
+ * Why a BSD cannot clone an interface of this name: the driver's name and a unit number, and
+ * never lo0, which is always there. `cloned` adds the word to the message, as FreeBSD says it.
+ */
+export function bsdRefuse(iface: Iface, cloned: boolean): string | undefined {
+  const driver = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }[iface.kind]
+  if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0') return `${iface.name}: a ${cloned ? 'cloned ' : ''}${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
+  return undefined
 }
 
 /** The address alone, no prefix or peer: what removing it takes. */

@@ -7,16 +7,15 @@
 // sysrc, which edits the file that already sets a variable and otherwise /etc/rc.conf, where
 // seed 000 puts `cloned_interfaces="lo1"` and `ifconfig_lo1="inet 10.0.0.1/32"`.
 
-import { quote } from '../shell/quote.ts'
-import { bsdLiveProbe, hexMask, ifaceDelta, localOf, peerOf, sysctlIn } from './common.ts'
+import { quote, quoteArgv } from '../shell/quote.ts'
+import { bsdLiveProbe, bsdRefuse, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
 import type { Iface, IfaceState, Platform } from './platform.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
 
 /** `10.0.0.1/32` → `inet 10.0.0.1/32`; `A peer B` → `inet A B netmask 0xffffffff`. */
 function inet(address: string): string {
-  const p = peerOf(address)
-  return p ? `inet ${p.local} ${p.peer} netmask ${hexMask(p.prefix)}` : `inet ${address}`
+  return `inet ${pair(address) ?? address}`
 }
 
 /** rc.conf lines (as the probe prints them, `NAME="VALUE"`) into a map. */
@@ -35,13 +34,13 @@ export const freebsd: Platform = {
     // bootstrap it. The bootstrapper only installs unprompted with ASSUME_ALWAYS_YES.
     probe: (names) =>
       [
-        `for p in ${names.map(quote).join(' ')}; do`,
+        `for p in ${quoteArgv(names)}; do`,
         'v=$(pkg -N >/dev/null 2>&1 && pkg query %v "$p" 2>/dev/null)',
         `printf '%s\\t%s\\n' "$p" "\${v:--}"`,
         'done',
       ].join('\n'),
-    install: (names) => `ASSUME_ALWAYS_YES=yes pkg install -y ${names.map(quote).join(' ')}`,
-    remove: (names) => `pkg delete -y ${names.map(quote).join(' ')}`,
+    install: (names) => `ASSUME_ALWAYS_YES=yes pkg install -y ${quoteArgv(names)}`,
+    remove: (names) => `pkg delete -y ${quoteArgv(names)}`,
   },
 
   services: {
@@ -52,28 +51,24 @@ export const freebsd: Platform = {
         'echo exists=1',
         `if service ${n} enabled; then echo enabled=1; else echo enabled=0; fi`,
         `if service ${n} onestatus >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
-        ...keys.map((k) => `if v=$(sysrc -n ${name}_${k} 2>/dev/null); then printf 'var ${k}=%s\\n' "$v"; else echo 'var ${k}'; fi`),
+        ...keys.map((k) => `if v=$(sysrc -n ${quote(`${name}_${k}`)} 2>/dev/null); then printf 'var ${k}=%s\\n' "$v"; else echo 'var ${k}'; fi`),
         'else echo exists=0; fi',
       ].join('\n')
     },
-    enable: (name) => `sysrc -f ${RC_LOCAL} ${name}_enable=YES`,
-    disable: (name) => `sysrc -f ${RC_LOCAL} ${name}_enable=NO`,
+    enable: (name) => `sysrc -f ${RC_LOCAL} ${quote(`${name}_enable=YES`)}`,
+    disable: (name) => `sysrc -f ${RC_LOCAL} ${quote(`${name}_enable=NO`)}`,
     // rc.subr answers `start` on a disabled service with a notice and exit 0, doing nothing.
     run: (name, action, enabled) => `service ${quote(name)} ${enabled ? '' : 'one'}${action}`,
     vars: {
       set: (name, key, value) =>
-        value === undefined ? `sysrc -f ${RC_LOCAL} -x ${name}_${key}` : `sysrc -f ${RC_LOCAL} ${name}_${key}=${quote(value)}`,
+        value === undefined ? `sysrc -f ${RC_LOCAL} -x ${quote(`${name}_${key}`)}` : `sysrc -f ${RC_LOCAL} ${quote(`${name}_${key}`)}=${quote(value)}`,
     },
   },
 
   sysctl: sysctlIn('/etc/sysctl.conf', (assignment) => `sysctl ${assignment}`),
 
   interfaces: {
-    refuse(iface) {
-      const driver = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }[iface.kind]
-      if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0') return `${iface.name}: a cloned ${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
-      return undefined
-    },
+    refuse: (iface) => bsdRefuse(iface, true),
 
     probe(iface) {
       const n = iface.name
@@ -85,7 +80,7 @@ export const freebsd: Platform = {
     },
 
     change(iface, from, to) {
-      const n = iface.name
+      const n = quote(iface.name)
       const d = ifaceDelta(from, to)
       if (d.destroy) return [`ifconfig ${n} destroy`]
       const adds = d.add.map((a, i) => `ifconfig ${n} ${inet(a)}${d.kept + i > 0 ? ' alias' : ''}`)
@@ -123,9 +118,9 @@ export const freebsd: Platform = {
       const have = vars(current)
       const wanted = members(want.get('cloned_interfaces')).includes(n)
       const had = members(have.get('cloned_interfaces')).includes(n)
-      const out = wanted === had ? [] : [`sysrc cloned_interfaces${wanted ? '+' : '-'}=${n}`]
-      for (const [k, v] of want) if (k !== 'cloned_interfaces' && have.get(k) !== v) out.push(`sysrc ${k}=${quote(v)}`)
-      for (const k of have.keys()) if (k !== 'cloned_interfaces' && !want.has(k)) out.push(`sysrc -x ${k}`)
+      const out = wanted === had ? [] : [`sysrc cloned_interfaces${wanted ? '+' : '-'}=${quote(n)}`]
+      for (const [k, v] of want) if (k !== 'cloned_interfaces' && have.get(k) !== v) out.push(`sysrc ${quote(k)}=${quote(v)}`)
+      for (const k of have.keys()) if (k !== 'cloned_interfaces' && !want.has(k)) out.push(`sysrc -x ${quote(k)}`)
       return out
     },
   },

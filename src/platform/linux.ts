@@ -5,8 +5,8 @@
 // Interfaces persist through ifupdown: one file per interface in /etc/network/interfaces.d,
 // whose `up`/`pre-up` lines are the very `ip` commands ferry runs live.
 
-import { quote } from '../shell/quote.ts'
-import { ifaceDelta, removeFile, sysctlIn, writeFile } from './common.ts'
+import { quote, quoteArgv } from '../shell/quote.ts'
+import { ifaceDelta, saveFile, sysctlIn } from './common.ts'
 import type { Iface, Platform, Tunnel } from './platform.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
@@ -30,17 +30,17 @@ function savedIn(iface: Iface): string {
   return `/etc/network/interfaces.d/${iface.name}`
 }
 
-const words = (address: string) => address.split(' ').map(quote).join(' ')
-
-const addrAdd = (i: Iface, a: string) => `ip addr add ${words(a)} dev ${dev(i)}${i.kind === 'loopback' ? ` label ${label(i)}` : ''}`
-const addrDel = (i: Iface, a: string) => `ip addr del ${words(a)} dev ${dev(i)}${i.kind === 'loopback' ? ` label ${label(i)}` : ''}`
-const linkSet = (i: Iface, up: boolean) => `ip link set ${dev(i)} ${up ? 'up' : 'down'}`
-const greTunnel = (i: Iface, verb: 'add' | 'change', t: Tunnel) => `ip tunnel ${verb} ${i.name} mode gre local ${quote(t.local)} remote ${quote(t.remote)} ttl 255`
+// An address is `A/P` or `A peer B`: its words go to `ip addr` as separate arguments.
+const addrAdd = (i: Iface, a: string) => `ip addr add ${quoteArgv(a.split(' '))} dev ${quote(dev(i))}${i.kind === 'loopback' ? ` label ${quote(label(i))}` : ''}`
+const addrDel = (i: Iface, a: string) => `ip addr del ${quoteArgv(a.split(' '))} dev ${quote(dev(i))}${i.kind === 'loopback' ? ` label ${quote(label(i))}` : ''}`
+const linkSet = (i: Iface, up: boolean) => `ip link set ${quote(dev(i))} ${up ? 'up' : 'down'}`
+const greTunnel = (i: Iface, verb: 'add' | 'change', t: Tunnel) => `ip tunnel ${verb} ${quote(i.name)} mode gre local ${quote(t.local)} remote ${quote(t.remote)} ttl 255`
 
 /** Creating and destroying the device itself; a loopback "interface" is only its addresses. */
 function lifecycle(i: Iface, tunnel: Tunnel | undefined): { create?: string; destroy?: string } {
-  if (i.kind === 'gre') return { create: tunnel && greTunnel(i, 'add', tunnel), destroy: `ip tunnel del ${i.name}` }
-  if (i.kind === 'tap' || i.kind === 'tun') return { create: `ip tuntap add dev ${i.name} mode ${i.kind}`, destroy: `ip tuntap del dev ${i.name} mode ${i.kind}` }
+  const n = quote(i.name)
+  if (i.kind === 'gre') return { create: tunnel && greTunnel(i, 'add', tunnel), destroy: `ip tunnel del ${n}` }
+  if (i.kind === 'tap' || i.kind === 'tun') return { create: `ip tuntap add dev ${n} mode ${i.kind}`, destroy: `ip tuntap del dev ${n} mode ${i.kind}` }
   return {}
 }
 
@@ -52,13 +52,13 @@ export const linux: Platform = {
     // dpkg-query also knows removed packages whose conffiles remain ("deinstall ok config-files").
     probe: (names) =>
       [
-        `for p in ${names.map(quote).join(' ')}; do`,
+        `for p in ${quoteArgv(names)}; do`,
         `v=$(dpkg-query -W -f='\${Status} \${Version}\\n' "$p" 2>/dev/null | awk '$3 == "installed" { print $4; exit }')`,
         `printf '%s\\t%s\\n' "$p" "\${v:--}"`,
         'done',
       ].join('\n'),
-    install: (names) => `DEBIAN_FRONTEND=noninteractive apt-get install -y ${names.map(quote).join(' ')}`,
-    remove: (names) => `DEBIAN_FRONTEND=noninteractive apt-get remove -y ${names.map(quote).join(' ')}`,
+    install: (names) => `DEBIAN_FRONTEND=noninteractive apt-get install -y ${quoteArgv(names)}`,
+    remove: (names) => `DEBIAN_FRONTEND=noninteractive apt-get remove -y ${quoteArgv(names)}`,
   },
 
   services: {
@@ -152,9 +152,6 @@ export const linux: Platform = {
       ]
     },
 
-    save(iface, lines, current) {
-      if (lines.join('\n') === current.join('\n')) return []
-      return [lines.length ? writeFile(savedIn(iface), lines, 0o644) : removeFile(savedIn(iface))]
-    },
+    save: (iface, lines, current) => saveFile(savedIn(iface), lines, current, 0o644),
   },
 }

@@ -6,20 +6,14 @@
 // gre0 inet A B netmask 0xffffffff link0 up` therefore goes in without its `inet`: a bare
 // address line is passed through whole, and ifconfig's family defaults to inet.
 
-import { quote } from '../shell/quote.ts'
-import { bsdLiveProbe, hexMask, ifaceDelta, localOf, peerOf, removeFile, sysctlIn, writeFile } from './common.ts'
+import { quote, quoteArgv } from '../shell/quote.ts'
+import { bsdLiveProbe, bsdRefuse, ifaceDelta, localOf, pair, saveFile, sysctlIn } from './common.ts'
 import type { Iface, Platform } from './platform.ts'
 
 /** The flags that come with `up`: seed 003 sets link0 on gre, with up, on the address line. */
 const upFlags = (iface: Iface) => (iface.kind === 'gre' ? 'link0 up' : 'up')
 
 const hostnameIf = (iface: Iface) => `/etc/hostname.${iface.name}`
-
-/** `A peer B` → `A B netmask 0xffffffff`, for ifconfig after `inet` or alone on a hostname.if line. */
-function pair(address: string): string | undefined {
-  const p = peerOf(address)
-  return p && `${p.local} ${p.peer} netmask ${hexMask(p.prefix)}`
-}
 
 export const openbsd: Platform = {
   os: 'openbsd',
@@ -29,14 +23,14 @@ export const openbsd: Platform = {
     // pkg_info's database is a directory per installed package, named stem-version[-flavor].
     probe: (names) =>
       [
-        `for p in ${names.map(quote).join(' ')}; do`,
+        `for p in ${quoteArgv(names)}; do`,
         'v=-',
         'for d in /var/db/pkg/"$p"-[0-9]*; do [ -d "$d" ] && v=${d#/var/db/pkg/"$p"-}; done',
         `printf '%s\\t%s\\n' "$p" "$v"`,
         'done',
       ].join('\n'),
-    install: (names) => `pkg_add -I ${names.map(quote).join(' ')}`,
-    remove: (names) => `pkg_delete -I ${names.map(quote).join(' ')}`,
+    install: (names) => `pkg_add -I ${quoteArgv(names)}`,
+    remove: (names) => `pkg_delete -I ${quoteArgv(names)}`,
   },
 
   services: {
@@ -51,7 +45,7 @@ export const openbsd: Platform = {
         'echo exists=1',
         'if [ "$s" -eq 0 ]; then echo enabled=1; else echo enabled=0; fi',
         `if rcctl check ${n} >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
-        ...keys.map((k) => `if [ "$s" -eq 0 ]; then printf 'var ${k}=%s\\n' "$(rcctl get ${n} ${k})"; else echo 'var ${k}'; fi`),
+        ...keys.map((k) => `if [ "$s" -eq 0 ]; then printf 'var ${k}=%s\\n' "$(rcctl get ${n} ${quote(k)})"; else echo 'var ${k}'; fi`),
         'fi',
       ].join('\n')
     },
@@ -61,18 +55,14 @@ export const openbsd: Platform = {
     run: (name, action, enabled) => `rcctl ${enabled ? '' : '-f '}${action} ${quote(name)}`,
     vars: {
       // rcctl drops the rc.conf.local line when the value is the default, or none is given.
-      set: (name, key, value) => `rcctl set ${quote(name)} ${key}${value === undefined ? '' : ` ${quote(value)}`}`,
+      set: (name, key, value) => `rcctl set ${quote(name)} ${quote(key)}${value === undefined ? '' : ` ${quote(value)}`}`,
     },
   },
 
   sysctl: sysctlIn('/etc/sysctl.conf', (assignment) => `sysctl ${assignment}`),
 
   interfaces: {
-    refuse(iface) {
-      const driver = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }[iface.kind]
-      if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0') return `${iface.name}: a ${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
-      return undefined
-    },
+    refuse: (iface) => bsdRefuse(iface, false),
 
     probe(iface) {
       const file = quote(hostnameIf(iface))
@@ -80,7 +70,7 @@ export const openbsd: Platform = {
     },
 
     change(iface, from, to) {
-      const n = iface.name
+      const n = quote(iface.name)
       const d = ifaceDelta(from, to)
       if (d.destroy) return [`ifconfig ${n} destroy`]
       const adds = d.add.map((a, i) => {
@@ -110,10 +100,7 @@ export const openbsd: Platform = {
       return lines
     },
 
-    save(iface, lines, current) {
-      if (lines.join('\n') === current.join('\n')) return []
-      return [lines.length ? writeFile(hostnameIf(iface), lines, 0o640) : removeFile(hostnameIf(iface))]
-    },
+    save: (iface, lines, current) => saveFile(hostnameIf(iface), lines, current, 0o640),
   },
 }
 

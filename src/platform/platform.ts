@@ -13,7 +13,7 @@ import { linux } from './linux.ts'
 
 export interface Platform {
   readonly os: Os
-  /** What `uname -s` prints there, so one probe can confirm the inventory's `os:`. */
+  /** What `uname -s` prints there: how a host without `os:` in the inventory is told apart (`osFromKernel`). */
   readonly kernel: string
   readonly packages: Packages
   readonly services: Services

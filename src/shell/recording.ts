@@ -8,9 +8,14 @@ import { $ as zx$, type Shell } from 'zx'
 import { quote } from './quote.ts'
 import type { ProbeResult } from '../steps/step.ts'
 
+let sequence = 0
+
 /** Enough of a ChildProcess for zx: stdio streams, then 'exit' and 'close'. */
 class FakeChild extends EventEmitter {
-  readonly pid = 1
+  // A string pid, as remote.ts gives its commands: zx's kill refuses anything but digits, so a
+  // kill (or timeout) of a recorded command can never reach a real process. Given pid 1, zx
+  // would signal every process the controller is allowed to.
+  readonly pid: string = `recording#${++sequence}`
   readonly stdin = new PassThrough()
   readonly stdout = new PassThrough()
   readonly stderr = new PassThrough()

@@ -148,7 +148,9 @@ async function startCommand(execute: Executor, command: string, shell: string, b
   let pending = ''
   let phase: 'group' | 'become' | 'running' = 'group'
   let answered = false
-  const keep = rcMark.length + 5 // the longest possible trailer: mark, three digits, newline
+  // At least the longest trailer: the mark, up to three digits of $? and a newline, which is
+  // rcMark.length + 4; the fifth character is one to spare.
+  const keep = rcMark.length + 5
 
   const consume = async () => {
     if (phase === 'group') {

@@ -15,7 +15,7 @@ export interface CommandOptions extends CommonOptions {
   undo?: (ctx: StepContext) => Promise<void>
   /** What `run` may change; by default anything, so every later step is probed again. */
   touches?: Resource[]
-  /** As a handler: run again after a rollback instead of being undone (a reload). */
+  /** As a handler: run again after a rollback instead of being undone (a reload); needs no `undo`. */
   repeatOnRollback?: boolean
 }
 
@@ -23,12 +23,7 @@ export interface CommandRecord {
   undoable: boolean
 }
 
-export interface CommandStep extends Step<CommandRecord> {
-  /** A guard that must run as its own command (a function `unless`). */
-  guard?(ctx: StepContext): Promise<boolean>
-}
-
-export function command(name: string, run: (ctx: StepContext) => Promise<void>, opts: CommandOptions = {}): CommandStep {
+export function command(name: string, run: (ctx: StepContext) => Promise<void>, opts: CommandOptions = {}): Step<CommandRecord> {
   const guards = [opts.creates ? `test -e ${quote(opts.creates)}` : undefined, typeof opts.unless === 'string' ? opts.unless : undefined].filter(Boolean)
   const unlessFn = typeof opts.unless === 'function' ? opts.unless : undefined
   return {
@@ -43,9 +38,10 @@ export function command(name: string, run: (ctx: StepContext) => Promise<void>, 
     probe: () => (guards.length ? `{ ${guards.map((g) => `( ${g} )`).join(' || ')}; } >/dev/null 2>&1` : 'exit 1'),
     guard: unlessFn,
     check: (probe) => (probe.code === 0 ? [] : [{ summary: `run: ${name}` }]),
-    record: () => ({ undoable: !!opts.undo }),
+    record: () => ({ undoable: !!opts.undo || !!opts.repeatOnRollback }),
     apply: (ctx) => run(ctx),
     async undo(ctx, record) {
+      if (opts.repeatOnRollback) return // rollback repeats it after restoring what it read
       if (record.undoable && opts.undo) await opts.undo(ctx)
       else throw new Error(`"${name}" has no undo; its effect is left in place`)
     },

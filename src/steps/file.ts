@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
+import { dirOf } from '../platform/common.ts'
 import { StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface FileOptions extends CommonOptions {
@@ -128,10 +129,6 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
 
 export function octal(mode: number): string {
   return `0${mode.toString(8).padStart(3, '0')}`
-}
-
-function dirOf(path: string): string {
-  return path.slice(0, path.lastIndexOf('/')) || '/'
 }
 
 function sameOwner(current: string, wanted: string): boolean {

@@ -66,6 +66,7 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     name,
     notify: notifyList(opts.notify),
     risky: opts.risky,
+    previewCommands: true,
     touches: [`if:${it.name}`],
     reads: [`if:${it.name}`],
 

@@ -53,6 +53,7 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
     name,
     notify: notifyList(opts.notify),
     risky: opts.risky,
+    previewCommands: true,
     touches: [ANYTHING, ...names.map((n) => `pkg:${n}`)],
     reads: names.map((n) => `pkg:${n}`),
 

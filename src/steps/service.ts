@@ -86,6 +86,7 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
     name,
     notify: notifyList(opts.notify),
     risky: opts.risky,
+    previewCommands: true,
     touches: [`service:${svc}`],
     reads: [`service:${svc}`],
     repeatOnRollback: action !== undefined,

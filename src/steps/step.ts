@@ -74,6 +74,15 @@ export interface Step<Record = unknown> {
    * again, so the daemon rereads the restored file. Other handlers are undone like any step.
    */
   readonly repeatOnRollback?: boolean
+  /** Applied after the handlers, which may be what it waits for (a verify). */
+  readonly afterHandlers?: boolean
+  /** A dry run lists the commands its apply would send (built-in steps, whose apply only sends them). */
+  readonly previewCommands?: boolean
+  /**
+   * A guard that must run as its own command, on the probe $ (a function `unless`): when the
+   * batched probe says there is work to do, this may still say it is done. Costs a round trip.
+   */
+  guard?(ctx: StepContext): Promise<boolean>
 
   probe(platform: Platform): string
   check(probe: ProbeResult, ctx: CheckContext): Change[]

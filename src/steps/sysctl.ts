@@ -40,6 +40,7 @@ export function sysctl(name: string, opts: SysctlOptions): Step<SysctlRecord> {
     name,
     notify: notifyList(opts.notify),
     risky: opts.risky,
+    previewCommands: true,
     touches: [`sysctl:${key}`],
     reads: [`sysctl:${key}`],
 

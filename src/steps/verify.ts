@@ -40,6 +40,7 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
       return v === true ? [] : [{ summary: `wait until ${name} (now: ${v})` }]
     },
     holdAfterChange: opts.hold !== undefined,
+    afterHandlers: true,
     record: () => ({}),
     async apply({ $ }) {
       const timeout = (opts.timeout ?? 30) + (opts.hold ?? 0)

@@ -16,7 +16,7 @@ export class LocalTransport implements Transport {
   }
 
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
-    if (this.readOnly && !opts.probe && !opts.control) refuseWrites(command)
+    refuseWrites(this.readOnly, command, opts)
     if (opts.pty) throw new Error('doas with a password needs a terminal, which the local transport cannot give; use a `permit nopass` rule')
     this.stats.channels++
     // Same shape as over SSH: the login shell (here /bin/sh) reads the line we built.

@@ -253,7 +253,7 @@ export class SshConnection implements Transport {
 
   /** Opens one exec channel; waits for a free slot so we never exceed the server's MaxSessions. */
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
-    if (this.readOnly && !opts.probe && !opts.control) refuseWrites(command)
+    refuseWrites(this.readOnly, command, opts)
     const release = await (opts.control ? this.controlSlot : this.slots).acquire()
     this.stats.channels++
     let channel: ClientChannel

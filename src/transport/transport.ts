@@ -1,6 +1,6 @@
 import type { Shell } from 'zx'
 import type { Host, Inventory } from '../inventory/types.ts'
-import type { BecomeConfig } from '../shell/remote.ts'
+import type { BecomeConfig, ExecOptions } from '../shell/remote.ts'
 
 /** A connected host. Everything above the transport layer talks to hosts only through `$`. */
 export interface Transport {
@@ -14,10 +14,15 @@ export interface Transport {
   close(): Promise<void>
 }
 
-export class ReadOnlyError extends Error {}
+class ReadOnlyError extends Error {}
 
-/** A dry run's transport refuses everything but probes, so not even a buggy step can write. */
-export function refuseWrites(line: string): never {
+/**
+ * A dry run's transport refuses everything but probes, so not even a buggy step can write.
+ * ferry's own control commands (the kills that stop a probe) pass too. Every transport's execute
+ * calls this first, before it opens anything.
+ */
+export function refuseWrites(readOnly: boolean, line: string, opts: ExecOptions): void {
+  if (!readOnly || opts.probe || opts.control) return
   throw new ReadOnlyError(`dry run: refusing to run a command that is not a probe: ${line.replace(/\s+/g, ' ').slice(0, 120)}`)
 }
 

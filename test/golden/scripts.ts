@@ -1,7 +1,15 @@
 // The long command lines golden cases expect, spelled out once here rather than in every case.
-// They are written out literally, not built by the code under test.
+// They are written out literally, not built by the code under test: not even the quoting, so a
+// change to src/shell/quote.ts shows up in the goldens.
 
-import { quote } from '../../src/shell/quote.ts'
+/**
+ * POSIX single quoting as ferry does it, restated: a word of only letters, digits and
+ * `_ / . , : = @ % + -` stays bare; anything else (the empty word too) goes in single quotes, with
+ * each `'` written `'\''`.
+ */
+function quote(word: string): string {
+  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+}
 
 const BACKUP = '/var/backups/ferry/BACKUP-'
 

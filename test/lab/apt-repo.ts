@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { exec } from '../../lab/lab.ts'
-import { tempDir } from './helpers.ts'
+import { sh, tempDir } from './helpers.ts'
 
 /** Where a host's repository lives, and the list and apt.conf snippets that make it its only source. */
 export const REPO_DIR = '/srv/ferry-debs'
@@ -15,7 +15,6 @@ const CONF = '/etc/apt/apt.conf.d/99ferry-lab'
 const INDEX_GLOB = '/var/lib/apt/lists/_srv_ferry-debs_*'
 
 const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-const sh = (host: string, script: string) => exec(host, ['sh', '-c', script])
 
 let cached: { dir: string; names: string } | undefined
 

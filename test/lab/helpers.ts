@@ -1,10 +1,12 @@
-// What the lab tests share: a way to run the real CLI, and throwaway inventories pointing at lab
-// hosts with whatever twist a test needs (another key, another user, a bad port).
+// What the lab tests share: a way to run the real CLI, throwaway inventories pointing at lab
+// hosts with whatever twist a test needs (another key, another user, a bad port), a shell on a
+// lab host, polling, and the journal's bytes for secret scans.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { it } from 'vitest'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { expect, it } from 'vitest'
 import { exec } from '../../lab/lab.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -18,6 +20,42 @@ export const ADDRESSES: Record<string, string> = {
 export const labIt = it.skipIf(process.env.FERRY_LAB_SKIP === '1')
 
 export interface Run { code: number; stdout: string; stderr: string }
+
+/** Runs a script with `sh -c` on a lab host (from outside: nsenter, not ssh); its stdout. Throws if it fails. */
+export const sh = (host: string, script: string, input?: string): string => exec(host, ['sh', '-c', script], { input })
+
+/**
+ * Calls ok() every `every` ms (default 100) until it holds: the ms that took, or undefined once
+ * `ms` have passed. A throw from ok() counts as "not yet", unless `throws` is set, when it ends
+ * the wait and propagates.
+ */
+export async function waitFor(ms: number, ok: () => boolean | Promise<boolean>, opts: { every?: number; throws?: boolean } = {}): Promise<number | undefined> {
+  const started = Date.now()
+  for (;;) {
+    try {
+      if (await ok()) return Date.now() - started
+    } catch (e) {
+      if (opts.throws) throw e
+    }
+    if (Date.now() - started > ms) return undefined
+    await sleep(opts.every ?? 100)
+  }
+}
+
+/**
+ * The bytes of a state directory's journal (journal.db, and journal.db-wal if there is one), for
+ * scans that a secret is *not* there. Such a scan proves nothing of a journal that is missing or
+ * holds nothing of the run, so the file must exist and hold the run's id (the journal stores it
+ * as text in `runs.id`): the positive control.
+ */
+export function journalBytes(stateDir: string, runId: string): Buffer {
+  const db = join(stateDir, 'journal.db')
+  expect(existsSync(db), `${db} exists`).toBe(true)
+  const bytes = Buffer.concat([db, `${db}-wal`].filter(existsSync).map((f) => readFileSync(f)))
+  expect(runId, 'a run id to look for').toMatch(/\S/)
+  expect(bytes.includes(runId), `the journal in ${stateDir} holds run ${runId}`).toBe(true)
+  return bytes
+}
 
 export function ferry(args: string[], opts: { env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): Promise<Run> {
   const argv = [...(opts.wrap ?? []), process.execPath, join(ROOT, 'bin/ferry.mjs'), ...args]
@@ -84,10 +122,10 @@ esac
 
 /** Installs the stand-in service (not enabled, not running) on a lab host. */
 export function installDummyService(host: string): void {
-  exec(host, ['sh', '-c', 'cat > /etc/init.d/ferry-dummy && chmod 755 /etc/init.d/ferry-dummy'], { input: DUMMY_INIT })
+  sh(host, 'cat > /etc/init.d/ferry-dummy && chmod 755 /etc/init.d/ferry-dummy', DUMMY_INIT)
 }
 
 /** Stops and removes it, whatever state a test left it in. */
 export function removeDummyService(host: string): void {
-  exec(host, ['sh', '-c', '[ ! -f /run/ferry-dummy.pid ] || kill "$(cat /run/ferry-dummy.pid)" 2>/dev/null; rm -f /run/ferry-dummy.pid; update-rc.d ferry-dummy remove >/dev/null 2>&1; rm -f /etc/init.d/ferry-dummy'])
+  sh(host, '[ ! -f /run/ferry-dummy.pid ] || kill "$(cat /run/ferry-dummy.pid)" 2>/dev/null; rm -f /run/ferry-dummy.pid; update-rc.d ferry-dummy remove >/dev/null 2>&1; rm -f /etc/init.d/ferry-dummy')
 }

@@ -107,9 +107,8 @@ describe.skipIf(skip)('the test lab', () => {
   })
 
   it('hides far1 from the controller but not from lab1', async () => {
-    const t0 = performance.now()
-    expect(await tcpFails('198.18.1.21', 22, 2000)).not.toBe('connected')
-    expect(performance.now() - t0).toBeLessThan(500) // refused by a route, not a timeout
+    // Refused at once by the controller's `unreachable` route (lab/lab.ts), not left to time out.
+    expect(await tcpFails('198.18.1.21', 22, 2000)).toBe('EHOSTUNREACH')
     expect(ssh(loadState().hosts.far1!, 'hostname').trim()).toBe('far1')
     expect(exec('far1', ['ip', '-4', 'route']).includes('default')).toBe(false)
   })
@@ -130,9 +129,9 @@ describe.skipIf(skip)('the test lab', () => {
 
   it('leaves running hosts alone on a second up', async () => {
     const before = hosts().map((h) => [h.name, h.pid])
-    const [, ms] = await timed('idempotent up (5)', () => up({ n: 5 }))
+    await timed('idempotent up (5)', () => up({ n: 5 })) // logged with the other timings
+    // The same pids: nothing was restarted.
     expect(hosts().map((h) => [h.name, h.pid])).toEqual(before)
-    expect(ms).toBeLessThan(2000)
   })
 
   it('runs a zfs-fuse pool per host with --zfs', async () => {

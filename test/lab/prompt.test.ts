@@ -5,18 +5,16 @@ import { expect } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { labIt as it, tempDir, ROOT } from './helpers.ts'
+import { labIt as it, tempDir, waitFor, ROOT } from './helpers.ts'
 
 const tmux = (...args: string[]) => execFileSync('tmux', args).toString()
 
 async function screenShows(session: string, text: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const screen = tmux('capture-pane', '-p', '-t', session)
-    if (screen.includes(text)) return screen
-    if (Date.now() > deadline) throw new Error(`never saw "${text}"; the screen was:\n${screen}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  let screen = ''
+  // A tmux that fails (the session gone) ends the wait at once.
+  const saw = await waitFor(timeoutMs, () => (screen = tmux('capture-pane', '-p', '-t', session)).includes(text), { throws: true })
+  if (saw === undefined) throw new Error(`never saw "${text}"; the screen was:\n${screen}`)
+  return screen
 }
 
 it('asks for a missing param on a terminal, and uses the answer', async () => {

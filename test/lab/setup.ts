@@ -10,11 +10,20 @@ function whyNoLab(): string | undefined {
   return undefined
 }
 
+/** CI is set unless empty, `false` or `0` (CI services set `true`, some `1`; .ci/run sets `true`). */
+function inCi(): boolean {
+  const ci = (process.env.CI ?? '').trim().toLowerCase()
+  return ci !== '' && ci !== 'false' && ci !== '0'
+}
+
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
+  // Only this setup decides: a FERRY_LAB_SKIP inherited from the caller's environment must not
+  // skip a lab that can run (nor, in CI, one that cannot).
+  delete process.env.FERRY_LAB_SKIP
   const why = whyNoLab()
   if (why) {
     // In CI the lab must run: a skipped lab test would pass for a lab that was never tested.
-    if (process.env.CI === 'true') throw new Error(`lab tests cannot run: ${why}`)
+    if (inCi()) throw new Error(`lab tests cannot run: ${why}`)
     process.env.FERRY_LAB_SKIP = '1' // workers inherit this; lab tests use it.skipIf
     console.warn(`lab tests skipped: ${why}`)
     return undefined

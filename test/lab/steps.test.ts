@@ -15,14 +15,12 @@
 // `finally`, whatever failed, so the other lab tests start clean.
 import { beforeAll, describe, expect } from 'vitest'
 import { execFileSync } from 'node:child_process'
-import { exec } from '../../lab/lab.ts'
 import { addRepo, copyInto, debFile, debs, removeRepo } from './apt-repo.ts'
-import { ferry, installDummyService, labIt as it, labYaml, removeDummyService, tempDir, writeInventory, type Run } from './helpers.ts'
+import { ferry, installDummyService, labIt as it, labYaml, removeDummyService, sh, tempDir, writeInventory, type Run } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/steps-linux.ts'
 /** Fetched once for the file: pkg installs hello, iface unpacks ifupdown's ifup and ifdown. */
 const DEBS = ['hello', 'ifupdown']
-const sh = (host: string, script: string) => exec(host, ['sh', '-c', script])
 
 interface StepReport { name: string; status: string; diff?: string; commands?: string[]; error?: string }
 interface Report { runId: string; dryRun: boolean; hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]; summary: Record<string, number> }
@@ -262,7 +260,7 @@ describe('iface', () => {
     const had = sh(host, 'if [ -e /etc/network/interfaces ] || [ -e /etc/network/interfaces.d ]; then echo yes; else echo no; fi').trim() === 'yes'
     copyInto(host, debFile(debs(DEBS), 'ifupdown'), `${IFUPDOWN}.deb`)
     sh(host, `mkdir -p ${IFUPDOWN}/state && dpkg-deb -x ${IFUPDOWN}.deb ${IFUPDOWN} && rm ${IFUPDOWN}.deb`)
-    if (!had) exec(host, ['sh', '-c', 'mkdir /etc/network/interfaces.d && cat > /etc/network/interfaces'], { input: INTERFACES })
+    if (!had) sh(host, 'mkdir /etc/network/interfaces.d && cat > /etc/network/interfaces', INTERFACES)
     return () => sh(host, `rm -rf ${IFUPDOWN}${had ? '' : ' /etc/network/interfaces /etc/network/interfaces.d'}`)
   }
 

@@ -2,11 +2,10 @@
 // against a simulated bare host (nothing installed, no interfaces, no files), with every command
 // and file it sends compared with seed 000 (FreeBSD) and seed 003 (OpenBSD). The final checks are
 // answered with a converged mesh's output, so they pass on their first probe.
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { runPlan, packagesIn, type Facts } from '../golden/plan.ts'
 import { loadSeedInventory, ROOT } from '../fixtures/seeds/inventories.ts'
+import { inOrder, seedLines as seed, seedText } from '../fixtures/seeds/files.ts'
 import { editConf, lsProbe, writeLines } from '../golden/scripts.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
 import { planHosts } from '../../src/engine/run.ts'
@@ -48,15 +47,6 @@ function bareHost(os: Os, inv: Inventory, name: string): Facts {
   }
 }
 
-
-const seed = (name: string) => readFileSync(path.join(ROOT, 'test/fixtures/seeds', name), 'utf8').trimEnd().split('\n')
-
-/** Whether `needles` appear in `haystack` in order (other lines may come between). */
-function inOrder(needles: string[], haystack: string[]): boolean {
-  let i = 0
-  for (const line of haystack) if (i < needles.length && line === needles[i]) i++
-  return i === needles.length
-}
 
 describe('seed 000: FreeBSD, Quagga over OpenVPN TAP (inventory/prod.yaml)', () => {
   it('a bare server1 gets pkg install, forwarding, lo1 and lo2, a TAP per link, the two files, the sysrc lines and service quagga start, in order', async () => {
@@ -106,7 +96,8 @@ describe('seed 000: FreeBSD, Quagga over OpenVPN TAP (inventory/prod.yaml)', () 
   it("zebra.conf is the article's; ospfd.conf is the article's shape with server1's own tunnels, cost and networks", async () => {
     const inv = await loadSeedInventory('prod')
     const { files } = await runPlan('deploy-mesh', inv, 'server1', bareHost('freebsd', inv, 'server1'))
-    expect(files['/usr/local/etc/quagga/zebra.conf']).toBe(`${seed('000-zebra.conf').join('\n')}\n`)
+    // Byte for byte (test/unit/templates.test.ts leaves zebra.conf to this test).
+    expect(files['/usr/local/etc/quagga/zebra.conf']).toBe(seedText('000-zebra.conf'))
     const ospfd = files['/usr/local/etc/quagga/ospfd.conf']!.trimEnd().split('\n')
     expect(ospfd).toEqual([
       'hostname server1',

@@ -7,7 +7,8 @@ import { script, writeLines } from '../scripts.ts'
 const gre0 = (remote = '203.0.113.2') =>
   iface('gre to the 5GT', { name: 'gre0', kind: 'gre', tunnel: { local: '198.51.100.1', remote }, addresses: ['172.16.2.1 peer 172.16.2.2'] })
 const HOSTNAME = '/etc/hostname.gre0'
-const SEED = ['tunnel 198.51.100.1 203.0.113.2', '172.16.2.1 172.16.2.2 netmask 0xffffffff link0 up']
+/** /etc/hostname.gre0 as the step writes it for seed 003's tunnel (test/unit/templates.test.ts checks the template against it). */
+export const SEED = ['tunnel 198.51.100.1 203.0.113.2', '172.16.2.1 172.16.2.2 netmask 0xffffffff link0 up']
 const UP = 'exists=1\nup=1\naddr=172.16.2.1 peer 172.16.2.2\n'
 const saved = (lines: string[]) => lines.map((l) => `saved=${l}\n`).join('')
 
