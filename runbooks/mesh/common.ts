@@ -80,7 +80,7 @@ export function ospfInterfaces(m: Member, description: (l: HostLink) => string |
   })
 }
 
-const strip = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== false)) as Partial<T>
+const strip = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 
 /** What `network` statements announce: as configured, or the links, loopback and jails. */
 export function networks(m: Member): string[] {
@@ -189,10 +189,14 @@ export function openvpnConfig(m: Member, l: HostLink, dir: string, notify: strin
   })
 }
 
-/** The directory and static key every OpenVPN link on the host shares. */
+/**
+ * The directory and static key every OpenVPN link on the host shares. A new key restarts every
+ * instance (`restart tapN`): with persist-key each keeps the old one until it restarts.
+ */
 export async function openvpnKey(m: Member, dir: string): Promise<Step[]> {
+  const notify = linksOfKind(m, 'openvpn').map((l) => `restart ${l.local.ifname}`)
   return [
     command('openvpn dir', async ({ $ }) => void (await $`mkdir -p -m 700 ${dir}`), { creates: dir, touches: [], undo: async ({ $ }) => void (await $`rmdir ${dir}`) }),
-    file('openvpn key', { path: `${dir}/mesh.key`, content: `${await m.secret('openvpn_key')}\n`, mode: 0o600, mask: [/[^\n]+/] }),
+    file('openvpn key', { path: `${dir}/mesh.key`, content: `${await m.secret('openvpn_key')}\n`, mode: 0o600, mask: [/[^\n]+/], notify }),
   ]
 }

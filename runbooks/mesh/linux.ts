@@ -23,16 +23,17 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
   ]
   const handlers: Record<string, Step> = {}
 
-  // One OpenVPN instance per link. It records the checksum of the config it started with, so
-  // its restart handler knows whether a changed config has been read yet (on a first run, the
-  // instance starts with it and needs no restart).
+  // One OpenVPN instance per link. It records the checksum of the config and key it started with,
+  // so its restart handler knows whether a change has been read yet (on a first run, the
+  // instance starts with them and needs no restart).
   if (vpn.length) steps.push(...(await openvpnKey(m, OVPN)))
   for (const l of vpn) {
     const dev = l.local.ifname
     const conf = `${OVPN}/${dev}.conf`
     const pid = `/run/ferry-openvpn-${dev}.pid`
     const sum = `/run/ferry-openvpn-${dev}.sum`
-    const start = `openvpn --config ${conf} --daemon ferry-${dev} --writepid ${pid} && cksum < ${conf} > ${sum}`
+    const read = `cat ${conf} ${OVPN}/mesh.key | cksum`
+    const start = `openvpn --config ${conf} --daemon ferry-${dev} --writepid ${pid} && ${read} > ${sum}`
     const stop = `p=$(cat ${pid}) && kill "$p" && while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; rm -f ${pid} ${sum}`
     const running = `kill -0 "$(cat ${pid} 2>/dev/null)" 2>/dev/null`
     steps.push(
@@ -44,7 +45,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
       }),
     )
     handlers[`restart ${dev}`] = command(`restart ${dev}`, async ({ $ }) => void (await $`sh -c ${`${stop}; ${start}`}`), {
-      unless: `! ${running} || cksum < ${conf} | cmp -s - ${sum}`,
+      unless: `! ${running} || ${read} | cmp -s - ${sum}`,
       touches: [`if:${dev}`],
       repeatOnRollback: true, // after a rollback, the instance rereads the restored config
     })

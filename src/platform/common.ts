@@ -48,7 +48,7 @@ function mktempBeside(path: string): string {
 
 /** Replaces a whole file with `lines` (values that are not secret: they travel in argv). */
 export function writeFile(path: string, lines: readonly string[], mode: number): string {
-  return `f=${quote(path)}; t=$(${mktempBeside(path)}) && printf '%s\\n' ${quoteArgv(lines)} > "$t" && chmod ${mode.toString(8).padStart(4, '0')} "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
+  return `f=${quote(path)}; t=$(${mktempBeside(path)}) && chmod ${mode.toString(8).padStart(4, '0')} "$t" && printf '%s\\n' ${quoteArgv(lines)} > "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
 }
 
 export function removeFile(path: string): string {

@@ -154,11 +154,20 @@ async function startCommand(execute: Executor, command: string, shell: string, b
 
   const consume = async () => {
     if (phase === 'group') {
-      const eol = pending.indexOf('\n')
-      if (eol < 0) return
-      const m = new RegExp(`^${GROUP_TAG}(\\d+)$`).exec(pending.slice(0, eol))
-      pgid(m ? Number(m[1]) : undefined)
-      pending = pending.slice(m ? eol + 1 : 0)
+      // A login shell's rc files may print before the command starts (a .bashrc warning): those
+      // lines are the command's stderr, and the group is on the first line that is ours.
+      for (;;) {
+        const eol = pending.indexOf('\n')
+        if (eol < 0) return
+        const line = pending.slice(0, eol)
+        pending = pending.slice(eol + 1)
+        const m = new RegExp(`^${GROUP_TAG}(\\d+)$`).exec(line)
+        if (m) {
+          pgid(Number(m[1]))
+          break
+        }
+        stderr.write(Buffer.from(`${line}\n`, 'latin1'))
+      }
       phase = become ? 'become' : 'running'
     }
     if (phase === 'become') {

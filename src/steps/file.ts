@@ -28,11 +28,19 @@ export interface FileOptions extends CommonOptions {
 
 /** The content as diffs show it, with every `mask` match blanked. */
 export function masked(content: string, mask: RegExp[] | undefined): string {
-  return (mask ?? []).reduce(
-    (text, re) => text.replace(new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`), (all: string, group?: unknown) =>
-      typeof group === 'string' ? all.replace(group, '********') : '********'),
-    content,
-  )
+  return (mask ?? []).reduce((text, re) => {
+    // The group's own offsets (flag d): a key equal to other text of the match ("1", "md5")
+    // must not leave the key shown and mask the other text.
+    const flags = [...new Set(`${re.flags}gd`)].join('')
+    let out = ''
+    let at = 0
+    for (const m of text.matchAll(new RegExp(re.source, flags))) {
+      const [start, end] = m.indices?.[1] ?? m.indices![0]!
+      out += `${text.slice(at, start)}********`
+      at = end
+    }
+    return out + text.slice(at)
+  }, content)
 }
 
 export interface FileRecord {

@@ -23,8 +23,11 @@ export interface VerifyOptions {
 }
 
 export function verify(name: string, opts: VerifyOptions): Step<Record<string, never>> {
-  const verdict = (probe: ProbeResult): true | string => {
-    if (probe.code !== 0) return `\`${opts.command}\` exited ${probe.code}${probe.stdout.trim() ? `: ${probe.stdout.trim().split('\n').slice(-3).join(' / ')}` : ''}`
+  // `expect` sees stdout alone, as the batched probe gives it (a warning on stderr must not break
+  // a JSON parse while polling); stderr only explains a failure.
+  const verdict = (probe: ProbeResult, stderr = ''): true | string => {
+    const said = `${probe.stdout}\n${stderr}`.trim()
+    if (probe.code !== 0) return `\`${opts.command}\` exited ${probe.code}${said ? `: ${said.split('\n').slice(-3).join(' / ')}` : ''}`
     return opts.expect ? opts.expect(probe.stdout) : true
   }
   return {
@@ -49,8 +52,8 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
       let since: number | undefined
       let last: true | string = 'not yet checked'
       for (;;) {
-        const out = await $`sh -c ${opts.command} 2>&1`.nothrow()
-        last = verdict({ stdout: out.stdout, code: out.exitCode ?? 1 })
+        const out = await $`sh -c ${opts.command}`.nothrow()
+        last = verdict({ stdout: out.stdout, code: out.exitCode ?? 1 }, out.stderr)
         since = last === true ? (since ?? Date.now()) : undefined
         if (since !== undefined && Date.now() - since >= hold) return
         // Give up now if the next poll would come after the deadline anyway.

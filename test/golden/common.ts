@@ -55,11 +55,11 @@ export function commonCases(os: Os): Case[] {
       expect: { probe: c.wait, changes: [] },
     },
     {
-      name: `${os} verify: command fails → waits, polling it through sh -c with stderr`,
+      name: `${os} verify: command fails → waits, polling it through sh -c (stderr only explains a failure)`,
       os,
       step: verify('ospf full', { command: c.wait, timeout: 1 }),
       probe: { stdout: 'connection refused\n', code: 1 },
-      expect: { changes: [`wait until ospf full (now: \`${c.wait}\` exited 1: connection refused)`], apply: [`sh -c '${c.wait.replaceAll("'", `'\\''`)}' 2>&1`], undo: [] },
+      expect: { changes: [`wait until ospf full (now: \`${c.wait}\` exited 1: connection refused)`], apply: [`sh -c '${c.wait.replaceAll("'", `'\\''`)}'`], undo: [] },
     },
     {
       name: `${os} verify: not Full yet → polls until the timeout, then says what is missing`,
@@ -68,7 +68,7 @@ export function commonCases(os: Os): Case[] {
       probe: '10.0.0.2 1 Init 3.2s\n',
       expect: {
         changes: ['wait until ospf full (now: no Full neighbour)'],
-        apply: [`sh -c '${c.wait.replaceAll("'", `'\\''`)}' 2>&1`],
+        apply: [`sh -c '${c.wait.replaceAll("'", `'\\''`)}'`],
         applyError: /^not satisfied after 0.5 s: no Full neighbour$/,
       },
     },

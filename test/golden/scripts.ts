@@ -53,7 +53,7 @@ export function confValue(path: string, key: string): string {
 /** A whole small file under /etc replaced by these lines. */
 export function writeLines(path: string, mode: string, lines: string[]): string {
   const dir = path.slice(0, path.lastIndexOf('/'))
-  return `f=${path}; t=$(mktemp ${dir}/.ferry.XXXXXX) && printf '%s\\n' ${lines.map(quote).join(' ')} > "$t" && chmod ${mode} "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
+  return `f=${path}; t=$(mktemp ${dir}/.ferry.XXXXXX) && chmod ${mode} "$t" && printf '%s\\n' ${lines.map(quote).join(' ')} > "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
 }
 
 /** A multi-line apply or undo: the platform lines run as one `set -e` script. */

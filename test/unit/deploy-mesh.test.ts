@@ -229,6 +229,18 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     expect(plan.files['/etc/frr/frr.conf']).toContain('interface gre-0\n')
   })
 
+  it('ospf_point_to_point: false reaches frr.conf (FRR would otherwise default to point-to-point)', async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    for (const h of inv.hosts) Object.assign(h, { os: 'linux', vars: { ...h.vars, ospf_hello: 10, ospf_dead: 40, ospf_point_to_point: false } })
+    const facts = bareHost('linux', inv, 'hq')
+    const { files } = await runPlan('deploy-mesh', inv, 'hq', (step, changed, written) =>
+      step.name === 'every neighbour Full' ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/DR"}],"10.1.0.3":[{"nbrState":"Full/DR"}]}}'
+        : step.kind === 'verify' ? '10.1.0.2 via 172.16.2.1 dev gre-0 proto ospf\n10.1.0.3 via 172.16.2.77 dev gre-19 proto ospf\n'
+          : facts(step, changed, written))
+    expect(files['/etc/frr/frr.conf']).toContain('interface gre-0\n ip ospf authentication message-digest\n ip ospf message-digest-key 1 md5 mypassword\n ip ospf hello-interval 10\n ip ospf dead-interval 40\n no ip ospf passive\n')
+    expect(files['/etc/frr/frr.conf']).not.toContain('point-to-point')
+  })
+
   it('refuses a link whose ends would disagree on OSPF timers (FRR against OpenBSD defaults), before any host is contacted', async () => {
     const inv = await loadSeedInventory('openbsd-mesh')
     inv.hosts.find((h) => h.name === 'hq')!.os = 'linux'

@@ -34,3 +34,9 @@ it("each template's secrets are masked, and nothing else", () => {
   expect(masked('        secret = "s3cret"\n        id-local = 1.2.3.4\n', swanctlSecrets)).toBe('        secret = "********"\n        id-local = 1.2.3.4\n')
   expect(masked('-----BEGIN-----\nabcd\n', [/[^\n]+/])).toBe('********\n********\n')
 })
+
+it('masks the secret itself when it equals other text of the line (a key "1" or "md5")', () => {
+  for (const key of ['1', 'md5']) {
+    expect(masked(` ip ospf message-digest-key 1 md5 ${key}\n`, quaggaSecrets)).toBe(' ip ospf message-digest-key 1 md5 ********\n')
+  }
+})

@@ -84,3 +84,18 @@ it("verify's hold: after a change, a condition that passes once and then fails i
   expect(flapping.outcome.status).toBe('failed')
   expect(flapping.outcome.error).toBe(`neighbour Full: not satisfied after 2.5 s: \`${flapping.command}\` exited 1`)
 })
+
+it('verify polls hand `expect` the stdout alone, as the batched probe does: a warning on stderr cannot break a JSON parse', { timeout: 15_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-verify-'))
+  writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
+  const inv = await loadInventory(join(dir, 'inv.yaml'))
+  const steps = [
+    file('config', { path: join(dir, 'conf'), content: 'x\n' }),
+    // After a change the hold makes it poll; every poll warns on stderr and answers on stdout.
+    verify('neighbours', { command: `echo 'vtysh: warning' >&2; echo '{"neighbors":{}}'`, timeout: 2, hold: 0.3, interval: 0.1, expect: (out) => JSON.parse(out).neighbors !== undefined || 'no table' }),
+  ]
+  const t = new LocalTransport('me')
+  const outcome = await new HostRunner({ host: inv.hosts[0]!, $: t.$, probe$: t.probe$, steps, handlers: {}, dryRun: false, rollbackOnFailure: false }).execute()
+  await t.close()
+  expect([outcome.status, outcome.error]).toEqual(['changed', undefined])
+})

@@ -60,6 +60,15 @@ describe('local transport $', () => {
     expect(Date.now() - started).toBeLessThan(4000)
   })
 
+  it("kills a command even when the login shell printed to stderr first (a .bashrc warning), and keeps what it printed", async () => {
+    const noisy = createShell((c) => new LocalTransport('x').execute(`echo 'bashrc: pyenv not found' >&2; ${c}`), { host: 'x' })
+    const out = await noisy`sleep 30; echo never`.timeout(200).nothrow()
+    expect([out.signal, out.stdout]).toEqual(['SIGTERM', ''])
+    expect(out.stderr).toBe('bashrc: pyenv not found\n')
+    const ok = await noisy`echo fine`
+    expect([ok.stdout, ok.stderr, ok.exitCode]).toEqual(['fine\n', 'bashrc: pyenv not found\n', 0])
+  })
+
   it('uses the requested interpreter on the target', async () => {
     const $ = createShell((c) => new LocalTransport('x').execute(c), { host: 'x', shell: '/bin/bash' })
     expect((await $`echo $BASH_VERSION`).stdout.trim()).not.toBe('')
