@@ -110,7 +110,8 @@ it('fails over to another path within 10 s when one end of a link dies, and a re
       sh('lab4', `kill "$(cat /run/ferry-openvpn-${tap}.pid)"`)
       const failover = await waitFor(10_000, () => banner() === 'SSH-2.0-')
       console.log(`deploy-mesh failover: ${failover === undefined ? 'none within 10 s' : `${(failover / 1000).toFixed(2)} s`} from killing lab4's ${tap} OpenVPN to the banner over another path`)
-      expect(failover, `lab1 could not read ${target}'s SSH banner for 10 s after lab4's ${tap} died`).toBeDefined()
+      const seen = failover === undefined ? `; lab1 now has ${route()}${sh('lab1', "vtysh -c 'show ip ospf neighbor' -c 'show ip route ospf'")}` : ''
+      expect(failover, `lab1 could not read ${target}'s SSH banner for 10 s after lab4's ${tap} died${seen}`).toBeDefined()
       expect(route()).not.toContain(`dev ${tap} `)
 
       const again = await ferry(['run', 'deploy-mesh', '-i', 'lab', '--format', 'json', '--state-dir', state])

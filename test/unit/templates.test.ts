@@ -87,7 +87,7 @@ describe('frr.conf: Linux FRR', () => {
       ' no ip ospf passive',
       '!',
     ].join('\n'))
-    expect(frr).toContain(' passive-interface default\n network 172.16.2.0/23 area 0.0.0.0\n area 0.0.0.0 authentication message-digest\n!\nline vty\n!\n')
+    expect(frr).toContain('router ospf\n ospf router-id 10.0.0.1\n timers throttle spf 0 50 1000\n passive-interface default\n network 172.16.2.0/23 area 0.0.0.0\n area 0.0.0.0 authentication message-digest\n!\nline vty\n!\n')
     expect(frr).not.toContain('no passive-interface')
   })
 
