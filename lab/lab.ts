@@ -12,10 +12,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { toInt } from '../src/mesh/ipv4.ts'
+import { linuxLabJails } from '../src/jails/linux-lab.ts'
+import { whenIdle } from '../src/jails/zfs.ts'
 
 export const STATE_DIR = '/run/ferry-lab'
 export const REPO = fileURLToPath(new URL('..', import.meta.url))
 export const INVENTORY = path.join(REPO, 'inventory', 'lab.yaml')
+/** The lab inventory's one jail, declared on lab2. */
+export const LAB_JAIL = { name: 'web', address: '172.16.3.17/32', dataset: 'tank/jails/web' } as const
 export const KNOWN_HOSTS = path.join(REPO, 'inventory', 'lab.known_hosts')
 const BOOT = path.join(REPO, 'lab', 'boot.sh')
 const STATE_FILE = path.join(STATE_DIR, 'state.json')
@@ -215,7 +219,8 @@ function ensureKeys(): void {
   // The mesh's secrets, as the inventory's file: sources. Quagga and FRR use 16 key characters.
   const secrets: Record<string, () => string> = {
     ospf_md5_key: () => randomBytes(12).toString('base64url').slice(0, 16),
-    zebra_password: () => randomBytes(12).toString('base64url'),
+    // Hex: Quagga and FRR refuse a vty password that does not start with a letter or digit.
+    zebra_password: () => randomBytes(12).toString('hex'),
   }
   for (const [name, make] of Object.entries(secrets)) {
     const file = path.join(STATE_DIR, name)
@@ -362,7 +367,8 @@ function writeInventory(state: LabState): void {
     'groups:',
     '  mesh:',
     // The lab has no ifupdown, so interfaces are configured live only.
-    '    vars: { ospf_area: 0.0.0.0, link_pool: 172.16.2.0/24, tunnel: openvpn, persist_interfaces: false }',
+    // jail_pool: seed 000's jail range, announced whole, so a jail's /32 is routed wherever it runs.
+    '    vars: { ospf_area: 0.0.0.0, link_pool: 172.16.2.0/24, jail_pool: 172.16.3.0/24, tunnel: openvpn, persist_interfaces: false }',
     '  dc1: {}',
     '  dc2: {}',
     '  behind: {}',
@@ -372,7 +378,9 @@ function writeInventory(state: LabState): void {
     const i = Number(h.name.replace(/^lab/, ''))
     const groups = h.jump ? ['behind'] : ['mesh', i <= 3 ? 'dc1' : 'dc2']
     const mesh = h.jump ? '' : `, vars: { router_id: 10.0.0.${i}, loopback: 10.0.0.${i}/32 }`
-    lines.push(`  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''}${mesh} }`)
+    // The jail that migrate-jail's tests move (`npm run lab -- jail` creates it on lab2).
+    const jails = h.name === 'lab2' ? `, jails: { ${LAB_JAIL.name}: { address: ${LAB_JAIL.address}, dataset: ${LAB_JAIL.dataset} } }` : ''
+    lines.push(`  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''}${mesh}${jails} }`)
   }
   // Two data centres, a partial mesh: a triangle in dc1, a pair in dc2, two links between them,
   // so any one link can fail and every loopback stays reachable.
@@ -483,12 +491,59 @@ export function exec(host: string, argv: string[], opts: { input?: string } = {}
 }
 
 // ---------------------------------------------------------------------------------------------
+// jail: something for migrate-jail to move
+
+/**
+ * The lab's jail on one host, made as an operator would: a dataset of its own holding `mb` MB of
+ * random data and an etc/rc that serves it over HTTP on the jail's /32 only, its definition, and
+ * autostart; then started by ferry's own Linux jail driver. Every host with a pool gets the parent
+ * dataset, which a destination needs. Any earlier copy of the jail, anywhere, is removed first.
+ */
+export function makeJail(host = 'lab2', mb = 200): void {
+  if (!Number.isInteger(mb) || mb < 1 || mb > 700) throw new LabError(`jail size must be 1..700 MB (the pools hold 1 GB), got ${mb}`)
+  const state = loadState()
+  const spec = { ...LAB_JAIL }
+  const zfsHosts = Object.values(state.hosts).filter((h) => h.zfsPid !== undefined && !h.jump).map((h) => h.name)
+  if (!zfsHosts.includes(host)) throw new LabError(`${host} has no pool: run \`npm run lab -- up --zfs\` first`)
+  for (const h of zfsHosts) removeJail(h)
+  const conf = linuxLabJails.configPath(spec)
+  exec(host, ['sh', '-c', [
+    'set -e',
+    `zfs create ${spec.dataset}`,
+    `root=$(zfs get -H -o value mountpoint ${spec.dataset})`,
+    'mkdir -p "$root/etc" "$root/www"',
+    `head -c ${mb * 1000 * 1000} /dev/urandom > "$root/www/data.bin"`,
+    'echo "jail web" > "$root/www/index.html"',
+    `printf '%s\n' '#!/bin/sh' '# The jail: its files over HTTP, on its own address only.' 'exec python3 -m http.server 80 --bind "$JAIL_ADDRESS" --directory "$JAIL_ROOT/www"' > "$root/etc/rc"`,
+    `mkdir -p ${path.dirname(conf)}`,
+    `printf 'address=%s\ndataset=%s\n' ${spec.address} ${spec.dataset} > ${conf}`,
+    linuxLabJails.autostart(spec, true),
+    linuxLabJails.start(spec),
+  ].join('\n')])
+}
+
+/** Stops the lab jail on a host and removes every trace of it: datasets (kept copies too), definition, pidfile. */
+export function removeJail(host: string): void {
+  const spec = { ...LAB_JAIL }
+  exec(host, ['sh', '-c', [
+    linuxLabJails.stop(spec),
+    linuxLabJails.autostart(spec, false),
+    `rm -f ${linuxLabJails.configPath(spec)}`,
+    `rm -rf /var/run/ferry-migrate-${spec.name}.lock`,
+    `zfs list -H -o name -t filesystem 2>/dev/null | grep -E '^${spec.dataset}($|-moved-)' | sort -r | while read -r ds; do zfs umount "$ds" 2>/dev/null; ${whenIdle('zfs destroy -r "$ds"')}; done`,
+    `zfs create -p ${path.dirname(spec.dataset)}`,
+  ].join('\n')])
+}
+
+// ---------------------------------------------------------------------------------------------
 // CLI
 
 const USAGE = `usage: npm run lab -- <command>
   up [N] [--zfs]    start lab1..labN (default 5, 1..20) and far1 behind lab1; --zfs adds a pool "tank" per host
   down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventory
-  status [--json]   per host: address, pid alive, sshd answering, zfs pool (exit 0 all up, 1 partial, 3 none)`
+  status [--json]   per host: address, pid alive, sshd answering, zfs pool (exit 0 all up, 1 partial, 3 none)
+  jail [HOST] [MB]  (re)create the jail "web" (${LAB_JAIL.address}, MB of data, default 200) on HOST (default lab2),
+                    removing it from every host first; needs up --zfs`
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv.slice(2)
@@ -525,6 +580,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       const ok = hosts.filter((h) => h.alive && h.sshd).length
       return ok === 0 ? 3 : ok === hosts.length ? 0 : 1
+    }
+    if (cmd === 'jail' && args.length <= 2 && !flags.size) {
+      makeJail(args[0] ?? 'lab2', args[1] === undefined ? 200 : Number(args[1]))
+      say(`jail ${LAB_JAIL.name} (${LAB_JAIL.address}) running on ${args[0] ?? 'lab2'} after ${secs()} s`)
+      return 0
     }
     console.error(USAGE)
     return 2

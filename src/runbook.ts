@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import type { Host, Inventory } from './inventory/types.ts'
 import type { Step } from './steps/step.ts'
+import type { Transport } from './transport/transport.ts'
 
 export interface StepsContext<P, V> {
   host: Host
@@ -16,13 +17,52 @@ export interface StepsContext<P, V> {
   secret(name: string): Promise<string>
 }
 
+/** Thrown for params that are missing or wrong: ferry stops before planning, with exit 64. */
+export class ParamError extends Error {
+  override name = 'ParamError'
+}
+
+/** The prompts a runbook's `prepare` may show; the CLI runs them through listr2. */
+export interface Ask {
+  select<T>(config: { message: string; choices: Choice<T>[] }): Promise<T>
+  /** A select that filters its choices as the operator types. */
+  search<T>(config: { message: string; choices: Choice<T>[] }): Promise<T>
+  confirm(config: { message: string; default?: boolean }): Promise<boolean>
+}
+
+export interface Choice<T> {
+  value: T
+  name: string
+  description?: string
+}
+
+export interface PrepareContext {
+  inventory: Inventory
+  /** The --param values given, converted by type but not yet validated. */
+  params: Record<string, unknown>
+  /** A terminal is there to ask on; otherwise whatever is missing is a ParamError. */
+  interactive: boolean
+  /** Only a plan is wanted (--dry-run): nothing to confirm. */
+  dryRun: boolean
+  ask: Ask
+  /** Read-only: prepare looks, it never changes a host. */
+  connect(host: Host): Promise<Transport>
+  /** Lines for the operator: what discovery skipped, and why. */
+  warn(line: string): void
+}
+
 export interface RunbookDefinition<P extends z.ZodType, V extends z.ZodType> {
   name: string
   description: string
-  /** Host pattern, as for --limit; default `all`. */
-  hosts?: string
+  /** Host pattern, as for --limit; default `all`. From the params when they decide (migrate-jail: the jail's host). */
+  hosts?: string | ((params: z.output<P>) => string)
   params?: P
   vars?: V
+  /**
+   * Completes the params from the hosts themselves before anything is planned: discovery, and
+   * choices offered on a terminal (which jail, to where). Returns the params to validate.
+   */
+  prepare?(ctx: PrepareContext): Promise<Record<string, unknown>>
   steps(ctx: StepsContext<z.output<P>, z.output<V>>): Step[] | Promise<Step[]>
   /**
    * Steps run once per host, after its steps, when a step that `notify`s them changed. After a

@@ -11,7 +11,7 @@
 // And one line the article has no need for: SPF's hold-down backs off to 1 s, not FRR's 5 s, so
 // a link lost during a burst of changes (a deploy) is routed around within the dead interval plus
 // a second, not plus five.
-import { count, lines, word } from '../src/mesh/config.ts'
+import { count, lines, word, vtyPassword } from '../src/mesh/config.ts'
 import { interfaceBlock, type QuaggaOspfdVars } from './ospfd.conf.ts'
 
 /** Quagga's vars; the vty password is optional, since vtysh needs none. */
@@ -22,7 +22,7 @@ export default function frrConf(v: FrrConfVars): string {
   const key = word('OSPF MD5 key', v.md5Key)
   return lines(
     `hostname ${word('hostname', v.hostname)}`,
-    v.password !== undefined && [`password ${word('zebra password', v.password)}`, 'service advanced-vty'],
+    v.password !== undefined && [`password ${vtyPassword(v.password)}`, 'service advanced-vty'],
     '!',
     v.interfaces.flatMap((i) => interfaceBlock({ ...i, pointToPoint: i.pointToPoint ?? true, hello: i.hello ?? 1, dead: i.dead ?? 4 }, keyId, key, [' no ip ospf passive'])),
     'router ospf',

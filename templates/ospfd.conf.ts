@@ -6,7 +6,7 @@
 // per-interface `ip ospf authentication message-digest` wins on the tunnels, the only interfaces
 // that speak OSPF. Quagga keeps only the first 16 characters of an MD5 key (the article's key is
 // 24): give keys of at most 16 so they mean the same to FRR and OpenBSD ospfd, which refuses more.
-import { count, lines, oneLine, word, type OspfInterface } from '../src/mesh/config.ts'
+import { count, lines, oneLine, word, type OspfInterface, vtyPassword } from '../src/mesh/config.ts'
 
 export interface QuaggaOspfdVars {
   hostname: string
@@ -45,7 +45,7 @@ export default function quaggaOspfd(v: QuaggaOspfdVars): string {
   const key = word('OSPF MD5 key', v.md5Key)
   return lines(
     `hostname ${word('hostname', v.hostname)}`,
-    `password ${word('zebra password', v.password)}`,
+    `password ${vtyPassword(v.password)}`,
     'service advanced-vty',
     '!',
     v.interfaces.flatMap((i) => interfaceBlock(i, keyId, key)),

@@ -1,6 +1,6 @@
 // Quagga's /usr/local/etc/quagga/zebra.conf, as seed 000 writes it: the host name and the
 // management (vty) password. The file holds a secret: write it with mode 0600.
-import { lines, word } from '../src/mesh/config.ts'
+import { lines, word, vtyPassword } from '../src/mesh/config.ts'
 
 export interface ZebraConfVars {
   hostname: string
@@ -11,6 +11,6 @@ export interface ZebraConfVars {
 export default function zebraConf(v: ZebraConfVars): string {
   return lines(
     `hostname ${word('hostname', v.hostname)}`,
-    `password ${word('zebra password', v.password)}`,
+    `password ${vtyPassword(v.password)}`,
   )
 }

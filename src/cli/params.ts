@@ -3,9 +3,12 @@
 // prompt nobody sees.
 
 import { z } from 'zod'
-import { input, select, confirm } from '@inquirer/prompts'
+import { input, select, confirm, search } from '@inquirer/prompts'
 import { Listr } from 'listr2'
 import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer'
+import { ParamError, type Ask, type Choice } from '../runbook.ts'
+
+export { ParamError }
 
 export interface ParamField {
   name: string
@@ -58,7 +61,6 @@ export function convert(field: ParamField, raw: string): unknown {
   return raw
 }
 
-export class ParamError extends Error {}
 
 /** The inquirer prompt and config that ask for one field. */
 export function promptFor(field: ParamField) {
@@ -72,9 +74,16 @@ export function promptFor(field: ParamField) {
  * Completes and validates params. Missing required ones are prompted for when `interactive`,
  * through listr2's inquirer adapter so the prompt and the task tree share the terminal.
  */
-export async function resolveParams(schema: z.ZodType | undefined, flags: string[], interactive: boolean): Promise<unknown> {
+export async function resolveParams(
+  schema: z.ZodType | undefined,
+  flags: string[],
+  interactive: boolean,
+  /** The runbook's own discovery and prompts (its `prepare`), before the generic ones. */
+  prepare?: (given: Record<string, unknown>) => Promise<Record<string, unknown>>,
+): Promise<unknown> {
   const fields = paramFields(schema)
-  const values = parseParamFlags(fields, flags)
+  let values = parseParamFlags(fields, flags)
+  if (prepare) values = await prepare(values)
   const missing = fields.filter((f) => f.required && !(f.name in values))
   if (missing.length && !interactive) {
     throw new ParamError(`missing params: ${missing.map((f) => `--param ${f.name}=${f.kind === 'enum' ? f.options!.join('|') : `<${f.kind}>`}`).join(' ')} (no terminal to ask on)`)
@@ -83,11 +92,9 @@ export async function resolveParams(schema: z.ZodType | undefined, flags: string
     await new Listr(
       missing.map((field) => ({
         title: `param ${field.name}`,
-        task: async (_ctx: unknown, task: { prompt: (a: typeof ListrInquirerPromptAdapter) => ListrInquirerPromptAdapter; title: string }) => {
+        task: async (_ctx: unknown, task: PromptTask) => {
           const { prompt, config } = promptFor(field)
-          const adapter = task.prompt(ListrInquirerPromptAdapter)
-          // The adapter's generic signature cannot follow our union of prompts; each pair matches.
-          const answer: unknown = await (adapter.run as (p: unknown, c: unknown) => Promise<unknown>).call(adapter, prompt, config)
+          const answer = await runPrompt(task, prompt, config)
           values[field.name] = typeof answer === 'string' ? convert(field, answer) : answer
           task.title = `param ${field.name} = ${String(values[field.name])}`
         },
@@ -100,3 +107,38 @@ export async function resolveParams(schema: z.ZodType | undefined, flags: string
   if (!parsed.success) throw new ParamError(parsed.error.issues.map((i) => `--param ${i.path.join('.')}: ${i.message}`).join('; '))
   return parsed.data
 }
+
+type PromptTask = { prompt: (a: typeof ListrInquirerPromptAdapter) => ListrInquirerPromptAdapter; title: string }
+
+function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Promise<unknown> {
+  const adapter = task.prompt(ListrInquirerPromptAdapter)
+  // The adapter's generic signature cannot follow our union of prompts; each pair matches.
+  return (adapter.run as (p: unknown, c: unknown) => Promise<unknown>).call(adapter, prompt, config)
+}
+
+/** The prompts `prepare` may show, run by `show` (listr2 on a terminal; @inquirer/testing in tests). */
+export function askWith(show: (prompt: unknown, config: unknown, message: string, shown: (answer: unknown) => string) => Promise<unknown>): Ask {
+  const nameOf = (choices: Choice<unknown>[]) => (answer: unknown) => choices.find((c) => c.value === answer)?.name ?? String(answer)
+  return {
+    select: (c) => show(select, { message: c.message, choices: c.choices, pageSize: 12 }, c.message, nameOf(c.choices)) as never,
+    search: (c) => show(search, {
+      message: c.message,
+      source: (term: string | undefined) => c.choices.filter((ch) => !term || `${ch.name} ${ch.description ?? ''}`.toLowerCase().includes(term.toLowerCase())),
+      pageSize: 12,
+    }, c.message, nameOf(c.choices)) as never,
+    confirm: (c) => show(confirm, { message: c.message, default: c.default ?? false }, c.message, (yes) => (yes ? 'yes' : 'no')) as never,
+  }
+}
+
+/** On a terminal: each prompt as a one-task listr2 list, so prompts and the task tree share it. */
+export const listrAsk: Ask = askWith(async (prompt, config, message, shown) => {
+  let answer: unknown
+  await new Listr([{
+    title: message,
+    task: async (_ctx: unknown, task: PromptTask) => {
+      answer = await runPrompt(task, prompt, config)
+      task.title = `${message} ${shown(answer)}`
+    },
+  }], { concurrent: false, exitOnError: true, registerSignalListeners: false }).run()
+  return answer
+})

@@ -52,7 +52,10 @@ unreachable, 64 unknown run, or the run is still in progress.`,
           const entries = pending.filter((e) => e.host === host.name)
           try {
             const t = await connector.connect(host)
-            const ctx = { host, platform: await detectPlatform(host, t.probe$), $: t.$ }
+            const ctx = {
+              host, platform: await detectPlatform(host, t.probe$), $: t.$,
+              connect: (other: typeof host) => connector.connect(other), progress: () => {},
+            }
             const notified = new Set<string>()
             for (const entry of entries) {
               const step = stepFor(entry, steps, handlers)

@@ -3,14 +3,14 @@ import { Listr } from 'listr2'
 import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { Host } from '../inventory/types.ts'
 import { loadRunbook } from '../engine/load.ts'
-import { planHosts, runPlans, type RunResult, type RollbackPolicy } from '../engine/run.ts'
+import { planHosts, runPlans, type Plan, type RunResult, type RollbackPolicy } from '../engine/run.ts'
 import type { HostOutcome } from '../engine/host.ts'
 import { Journal, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
-import type { Transport } from '../transport/transport.ts'
+import { readOnly, type Transport } from '../transport/transport.ts'
 import { renderHosts } from '../report/text.ts'
 import { useColor } from '../report/diff.ts'
-import { paramFields, resolveParams } from './params.ts'
+import { listrAsk, paramFields, resolveParams } from './params.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 
@@ -60,11 +60,26 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
       if (!name) throw new UsageError('which runbook? e.g. ferry run deploy-mesh -i lab')
       const { runbook, path } = await loadRunbook(name)
       const inv = await loadInventory(opts.inventory)
-      const hosts = selectHosts(inv, opts.limit, runbook.hosts ?? 'all')
-      if (!hosts.length) throw new UsageError(`runbook ${runbook.name} targets "${runbook.hosts ?? 'all'}", and with --limit ${opts.limit ?? '(none)'} that selects no hosts`)
       const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && opts.format === 'text'
-      const params = await resolveParams(runbook.params, opts.param, interactive)
-      const plans = await planHosts(runbook, inv, hosts, params)
+      const connector = new Connector(inv, { acceptNew: opts.acceptNew, readOnly: !!opts.dryRun })
+      let params: unknown
+      let plans: Plan[]
+      let hosts: Host[]
+      try {
+        const prepare = runbook.prepare
+        params = await resolveParams(runbook.params, opts.param, interactive, prepare && ((given) => prepare({
+          inventory: inv, params: given, interactive, dryRun: !!opts.dryRun, ask: listrAsk,
+          connect: async (host) => readOnly(await connector.connect(host)),
+          warn: (line) => process.stderr.write(`ferry: ${inv.secrets.redact(line)}\n`),
+        })))
+        const pattern = typeof runbook.hosts === 'function' ? runbook.hosts(params) : (runbook.hosts ?? 'all')
+        hosts = selectHosts(inv, opts.limit, pattern)
+        if (!hosts.length) throw new UsageError(`runbook ${runbook.name} targets "${pattern}", and with --limit ${opts.limit ?? '(none)'} that selects no hosts`)
+        plans = await planHosts(runbook, inv, hosts, params)
+      } catch (err) {
+        await connector.close()
+        throw err
+      }
 
       const redact = (s: string) => inv.secrets.redact(s)
       const journal = Journal.open(opts.stateDir, redact)
@@ -72,7 +87,6 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
         runbook: runbook.name, runbookPath: path, inventory: inv.file, limit: opts.limit,
         params: params as Record<string, unknown>, dryRun: !!opts.dryRun, argv: process.argv.slice(2),
       })
-      const connector = new Connector(inv, { acceptNew: opts.acceptNew, readOnly: !!opts.dryRun })
       const transports = new Map<string, Transport>()
       const abort = new AbortController()
       const onSignal = () => {
@@ -83,7 +97,7 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
       process.on('SIGINT', onSignal)
       process.on('SIGTERM', onSignal)
 
-      const progress = progressUi(hosts, opts.format === 'json')
+      const progress = progressUi(hosts, opts.format === 'json', redact)
       let result: RunResult
       try {
         result = await runPlans(plans, {
@@ -99,6 +113,7 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
             },
             recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
             undone: (index) => journal.markUndone(runId, host.name, index),
+            progress: (line) => progress.note(host, redact(line)),
           }),
           hostFinished: (outcome, transport) => {
             if (transport) transports.set(outcome.name, transport)
@@ -125,7 +140,7 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
       const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels }]))
       if (opts.format === 'json') {
         const hostsJson = result.hosts.map((h) => ({
-          name: h.name, status: h.status, ...(h.error ? { error: redact(h.error) } : {}),
+          name: h.name, status: h.status, ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
           steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
         }))
         process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: !!opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
@@ -147,7 +162,7 @@ function count(hosts: HostOutcome[], status: HostOutcome['status']): number {
 export async function runbookHelp(name: string): Promise<string> {
   const { runbook, path } = await loadRunbook(name)
   const fields = paramFields(runbook.params)
-  const lines = [`Runbook ${runbook.name} (${path})`, `  ${runbook.description}`, `  hosts: ${runbook.hosts ?? 'all'}`, '', 'Params:']
+  const lines = [`Runbook ${runbook.name} (${path})`, `  ${runbook.description}`, `  hosts: ${typeof runbook.hosts === 'function' ? 'chosen from the params' : (runbook.hosts ?? 'all')}`, '', 'Params:']
   if (!fields.length) lines.push('  (none)')
   for (const f of fields) {
     const type = f.kind === 'enum' ? f.options!.join('|') : f.kind
@@ -162,7 +177,7 @@ export async function runbookHelp(name: string): Promise<string> {
  * so a host's task title says which step it is on. Off a terminal, listr2's simple renderer
  * prints each update on its own line, and every title starts with the host name.
  */
-function progressUi(hosts: Host[], silent: boolean) {
+function progressUi(hosts: Host[], silent: boolean, redact: (s: string) => string) {
   type Task = { title: string } // all the engine's events need of a listr2 task
   const tasks = new Map<string, Task>()
   const outcomes = new Map<string, HostOutcome | undefined>()
@@ -171,7 +186,8 @@ function progressUi(hosts: Host[], silent: boolean) {
     const task = tasks.get(name)
     const o = outcomes.get(name)
     if (!task || !outcomes.has(name)) return
-    task.title = o ? `${name}: ${o.status}${o.error ? ` (${o.error.split('\n')[0]})` : ''}` : `${name}: not run`
+    // An error can quote a secret back (a daemon refusing the config line that holds it).
+    task.title = o ? `${name}: ${o.status}${o.error ? ` (${redact(o.error.split('\n')[0]!)})` : ''}` : `${name}: not run`
     waiting.get(name)?.()
   }
   const list = new Listr(
@@ -201,7 +217,9 @@ function progressUi(hosts: Host[], silent: boolean) {
   }
   return {
     started: (host: Host) => title(host.name, 'connecting'),
-    step: (host: Host, step: string, status: string) => title(host.name, `${step}${status === 'ok' ? '' : ` (${status})`}`),
+    step: (host: Host, step: string, status: string) => title(host.name, redact(`${step}${status === 'ok' ? '' : ` (${status})`}`)),
+    /** A running step's progress line (bytes sent, rate, ETA); the next step report replaces it. */
+    note: (host: Host, line: string) => title(host.name, line),
     finished(outcome: HostOutcome) {
       outcomes.set(outcome.name, outcome)
       settle(outcome.name)

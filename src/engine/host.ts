@@ -10,6 +10,7 @@ import { platformFor, osFromKernel, type Platform } from '../platform/platform.t
 import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'
 import { probeAll } from './probe.ts'
 import { recordingShell } from '../shell/recording.ts'
+import type { Transport } from '../transport/transport.ts'
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'skipped'
@@ -40,6 +41,8 @@ export interface HostEvents {
   /** Called before the change is made; it must be durable when it returns. */
   recordUndo?(index: number, step: Step, record: unknown): void
   undone?(index: number): void
+  /** A step's progress line, for the UI. */
+  progress?(line: string): void
 }
 
 export interface HostRun {
@@ -56,6 +59,8 @@ export interface HostRun {
   /** Undo this host's applied steps if it fails (the `--rollback host|all` policies). */
   rollbackOnFailure: boolean
   events?: HostEvents
+  /** Connects to other hosts, for steps that work on two; without it, such steps fail. */
+  connect?(host: Host): Promise<Transport>
 }
 
 /** What a host applied, kept so that `--rollback all` can undo it after other hosts failed. */
@@ -211,7 +216,7 @@ export class HostRunner {
     const sent: string[] = []
     const snippet = step.probe(this.platform)
     const $ = recordingShell((cmd) => (cmd === snippet ? probe : { stdout: '', code: 0 }), (cmd) => void (cmd !== snippet && sent.push(cmd)))
-    const ctx = { host: this.run.host, platform: this.platform, $ }
+    const ctx = { ...this.context(false), $ }
     try {
       await step.apply(ctx, changes, step.record(probe, this.checkContext(new Set())))
     } catch {
@@ -229,13 +234,19 @@ export class HostRunner {
   }
 
   private probe(steps: Step[]): Promise<ProbeResult[]> {
-    return probeSteps(steps, { host: this.run.host, platform: this.platform, $: this.run.probe$ })
+    return probeSteps(steps, { ...this.context(false), $: this.run.probe$ })
   }
 
   /** Steps get a $ that an interrupt aborts at once; undo must run to the end regardless. */
   private context(interruptible = true): StepContext {
-    const { signal, $ } = this.run
-    return { host: this.run.host, platform: this.platform, $: interruptible && signal ? $({ signal }) : $ }
+    const { signal, $, host, connect, events } = this.run
+    return {
+      host,
+      platform: this.platform,
+      $: interruptible && signal ? $({ signal }) : $,
+      connect: connect ?? (async (other) => { throw new StepError(`cannot connect to ${other.name}: this run connects to its own host only`) }),
+      progress: (line) => events?.progress?.(line),
+    }
   }
 
   private checkContext(pending: ReadonlySet<string>): CheckContext {

@@ -97,7 +97,7 @@ export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks)
         transport = await hooks.connect(host)
         const runner = new HostRunner({
           host, $: transport.$, probe$: transport.probe$, steps, handlers, dryRun: opts.dryRun, signal: opts.signal,
-          rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host),
+          rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host), connect: hooks.connect,
         })
         outcome = await runner.execute()
         if (outcome.rollbackError) result.rollbackFailed = true

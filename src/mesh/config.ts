@@ -30,6 +30,12 @@ export function word(what: string, value: string): string {
   return value
 }
 
+/** A Zebra-family vty password: one word that starts with a letter or digit, or Quagga and FRR refuse the line. */
+export function vtyPassword(value: string): string {
+  if (!/^[A-Za-z0-9]/.test(word('zebra password', value))) throw new Error('zebra password must start with a letter or a digit (Quagga and FRR refuse any other)')
+  return value
+}
+
 /** Free text on one line, such as an interface description. */
 export function oneLine(what: string, value: string): string {
   if (/[\n\r]/.test(value)) throw new Error(`${what} cannot contain a newline`)

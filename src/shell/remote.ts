@@ -35,7 +35,9 @@ export interface ExecOptions {
   pty?: boolean
 }
 
-interface Started extends Execution {
+/** A command whose streams the caller drives itself: a transfer relayed between two hosts. */
+export interface Started extends Execution {
+  /** Signals the command's whole process group on the host, then drops the channel. */
   kill(signal: string): Promise<void>
 }
 
@@ -107,6 +109,14 @@ export function createShell(execute: Executor, opts: ShellOptions): Shell {
   }) as unknown as Shell
 }
 
+/**
+ * Starts one command outside zx, which keeps every byte of output for its ProcessOutput: a
+ * stream of gigabytes must flow through with backpressure instead. Framed as $'s commands are.
+ */
+export function startStream(execute: Executor, command: string, opts: ShellOptions): Promise<Started> {
+  return startCommand(execute, command, opts.shell ?? '/bin/sh', opts.become, { probe: opts.probe })
+}
+
 /** Runs a shell line as-is (no interpolation): for `ferry exec` and other user-typed commands. */
 export function runLine($: Shell, line: string): ProcessPromise {
   const pieces = Object.assign([line], { raw: [line] }) as TemplateStringsArray
@@ -140,6 +150,9 @@ async function startCommand(execute: Executor, command: string, shell: string, b
   const framed = pty ? ex.stdout : ex.stderr
 
   const stdin = new PassThrough()
+  // A command may exit without reading all its input (a receiver that failed): writing on is
+  // then EPIPE, which its exit status already reports.
+  ex.stdin.on('error', () => {})
   const stderr = new PassThrough()
   let pgid: (n: number | undefined) => void = () => {}
   const group = new Promise<number | undefined>((resolve) => (pgid = resolve))

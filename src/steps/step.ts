@@ -13,6 +13,7 @@
 import type { Shell } from 'zx'
 import type { Host } from '../inventory/types.ts'
 import type { Platform } from '../platform/platform.ts'
+import type { Transport } from '../transport/transport.ts'
 
 export interface ProbeResult {
   stdout: string
@@ -32,6 +33,13 @@ export interface StepContext {
   platform: Platform
   /** zx's $ on the target. In a dry run, or while checking, it refuses to run anything. */
   $: Shell
+  /**
+   * Another inventory host, for a step that works on two (a jail sent from here to there).
+   * Connections are shared with the run; in a dry run they are read-only too.
+   */
+  connect(host: Host): Promise<Transport>
+  /** One line of progress for the operator (bytes sent, rate, ETA); not journalled. */
+  progress(line: string): void
 }
 
 export interface CheckContext {

@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from 'node:fs'
 import { Client, utils, type ClientChannel, type ConnectConfig, type AuthenticationType, type PseudoTtyOptions } from 'ssh2'
 import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
-import { createShell, type ExecOptions, type Execution } from '../shell/remote.ts'
+import { createShell, startStream, type ExecOptions, type Execution } from '../shell/remote.ts'
 import { KnownHosts, fingerprint, hostSpec, keyType } from './known-hosts.ts'
 import { resolveSshConfig, expandHome } from './ssh-config.ts'
 import { UnreachableError, classify } from './errors.ts'
@@ -232,6 +232,7 @@ function authMethods(username: string, identities: string[], tried: string[]) {
 export class SshConnection implements Transport {
   readonly $
   readonly probe$
+  readonly stream
   readonly stats = { channels: 0 }
   private readonly slots = new Slots(MAX_CHANNELS - 1)
   private readonly controlSlot = new Slots(1)
@@ -245,6 +246,7 @@ export class SshConnection implements Transport {
     const become = becomeFor(host, inventory)
     this.$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become })
     this.probe$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become, probe: true })
+    this.stream = (command: string) => startStream((line, opts) => this.execute(line, opts), command, { host: host.name, become })
   }
 
   get name(): string {

@@ -1,6 +1,6 @@
 import type { Shell } from 'zx'
 import type { Host, Inventory } from '../inventory/types.ts'
-import type { BecomeConfig, ExecOptions } from '../shell/remote.ts'
+import type { BecomeConfig, ExecOptions, Started } from '../shell/remote.ts'
 
 /** A connected host. Everything above the transport layer talks to hosts only through `$`. */
 export interface Transport {
@@ -9,6 +9,11 @@ export interface Transport {
   readonly $: Shell
   /** The same, for read-only probes: the only commands a read-only (dry-run) transport runs. */
   readonly probe$: Shell
+  /**
+   * Starts a command whose stdin and stdout the caller streams (a `zfs send` relayed to another
+   * host), with backpressure and without keeping the output. Refused on a read-only transport.
+   */
+  stream(command: string): Promise<Started>
   /** Channels (or local processes) opened so far: each is one round trip. */
   readonly stats: { channels: number }
   close(): Promise<void>
@@ -30,4 +35,16 @@ export function becomeFor(host: Host, inventory: Inventory): BecomeConfig | unde
   if (host.become === 'none') return undefined
   const secret = host.becomePassword
   return { method: host.become, password: secret ? () => inventory.secrets.get(secret) : undefined }
+}
+
+/** The same connection, limited to probes: what discovery gets, so looking can never change a host. */
+export function readOnly(t: Transport): Transport {
+  return {
+    name: t.name,
+    $: t.probe$,
+    probe$: t.probe$,
+    stats: t.stats,
+    stream: () => Promise.reject(new ReadOnlyError(`${t.name}: read-only here: cannot stream`)),
+    close: () => t.close(),
+  }
 }

@@ -88,14 +88,15 @@ export async function runCase(c: Case): Promise<Outcome> {
     (s) => log.push(s === snippet ? PROBE : s),
   )
   const record = c.step.record(first, { host, platform, pending: new Set() })
+  const ctx = { host, platform, $, connect: () => Promise.reject(new Error('golden steps work on one host')), progress: () => {} }
   try {
-    await c.step.apply({ host, platform, $ }, changes, record)
+    await c.step.apply(ctx, changes, record)
   } catch (err) {
     out.applyError = (err as Error).message
   }
   log = out.undo
   now = asProbe(c.after ?? c.probe)
-  await c.step.undo({ host, platform, $ }, record)
+  await c.step.undo(ctx, record)
   return out
 }
 

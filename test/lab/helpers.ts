@@ -57,10 +57,11 @@ export function journalBytes(stateDir: string, runId: string): Buffer {
   return bytes
 }
 
-export function ferry(args: string[], opts: { env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): Promise<Run> {
+/** Runs the CLI; `timeout` (ms) sends it SIGTERM, as an operator's ^C would, so a hung run cannot outlive its test. */
+export function ferry(args: string[], opts: { env?: NodeJS.ProcessEnv; wrap?: string[]; timeout?: number } = {}): Promise<Run> {
   const argv = [...(opts.wrap ?? []), process.execPath, join(ROOT, 'bin/ferry.mjs'), ...args]
   return new Promise((done) => {
-    execFile(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+    execFile(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 << 20, timeout: opts.timeout }, (err, stdout, stderr) =>
       done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     )
   })

@@ -196,6 +196,26 @@ export default defineRunbook({ name: 'missing', description: 'a service nothing 
     expect(JSON.parse(r.stdout).hosts[0].error).toBe('start it: service ferry-no-such-service does not exist (install its package first)')
   })
 
+
+  it('a secret that a failing step quotes back is redacted everywhere in the text output, progress lines included', async () => {
+    const secret = `s3cret-${process.pid}-value`
+    writeFileSync(join(dir, 'quotes.yaml'), 'hosts:\n  me: { connection: local, os: linux }\nsecrets:\n  pw: env:FERRY_TEST_PW\n')
+    // As FRR's frr-reload.py did with a refused `password` line: the error repeats the secret.
+    writeFileSync(join(dir, 'quotes.ts'), `import { defineRunbook, command } from 'ferry'
+export default defineRunbook({ name: 'quotes', description: 'fails quoting a secret', steps: async ({ secret }) => {
+  const pw = await secret('pw')
+  return [command('refused', async () => { throw new Error('line 1: Failure to communicate[13] to zebra, line: password ' + pw) }, { undo: async () => {} })]
+} })
+`)
+    const r = await new Promise<{ code: number; out: string }>((done) =>
+      execFile(process.execPath, [join(ROOT, 'bin/ferry.mjs'), 'run', './quotes.ts', '-i', 'quotes.yaml', '--state-dir', join(dir, 'state')],
+        { cwd: dir, env: { ...process.env, NO_COLOR: '1', FERRY_TEST_PW: secret } }, (err, stdout, stderr) => done({ code: err ? Number((err as { code?: number }).code) : 0, out: stdout + stderr })),
+    )
+    expect(r.code).toBe(1)
+    // listr2's line for the host (off a terminal, one per update) and the report both say why.
+    expect(r.out).toMatch(/me: rolled-back \(refused: line 1: Failure to communicate\[13\] to zebra, line: password <secret>\)/)
+    expect(r.out).not.toContain(secret)
+  })
   it('an unknown runbook is exit 64 and lists what runbooks/ has', async () => {
     const r = await ferry(['run', 'no-such-runbook', '-i', 'inv.yaml'])
     expect(r.code).toBe(64)

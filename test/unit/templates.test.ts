@@ -63,6 +63,9 @@ describe('seed 000: Quagga on FreeBSD', () => {
 
   it('refuses values the config cannot carry, without echoing secrets', () => {
     expect(() => zebraConf({ hostname: 'server1', password: 'two words' })).toThrow('zebra password must be one word, without spaces or newlines')
+    // Zebra's `password` command refuses a word that does not start with a letter or digit.
+    expect(() => zebraConf({ hostname: 'server1', password: '_VwS7brvlQDhBSUT' })).toThrow('zebra password must start with a letter or a digit (Quagga and FRR refuse any other)')
+    expect(() => frrConf({ ...SEED_000, password: '-x' })).toThrow(/must start with a letter or a digit/)
     expect(() => quaggaOspfd({ ...SEED_000, md5Key: 'a\nrouter ospf' })).toThrow(/^OSPF MD5 key must be one word/)
     expect(() => quaggaOspfd({ ...SEED_000, interfaces: [{ name: 'tap1', description: 'x\n!' }] })).toThrow('description cannot contain a newline')
     expect(() => quaggaOspfd({ ...SEED_000, interfaces: [{ name: 'tap1', cost: 0 }] })).toThrow('cost must be an integer from 1 to 65535')

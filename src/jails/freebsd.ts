@@ -1,0 +1,41 @@
+// FreeBSD jail(8): seed 000's jails, each on its own dataset with a /32 on lo2. A jail is defined
+// in /etc/jail.conf.d/NAME.conf (its `ip4.addr = "lo2|172.16.3.17/32"` puts the /32 on lo2 when
+// it starts), started at boot when rc.conf's jail_list names it. No FreeBSD machine exists where
+// ferry is developed: these lines are proved by golden tests only.
+
+import { quote } from '../shell/quote.ts'
+import { parentOf, type JailDriver, type JailSpec } from './driver.ts'
+import { datasetProbe, poolsProbe } from './zfs.ts'
+
+const conf = (j: JailSpec) => `/etc/jail.conf.d/${j.name}.conf`
+const running = (j: JailSpec) => `jls -j ${quote(j.name)} jid >/dev/null 2>&1`
+
+export const freebsdJails: JailDriver = {
+  kind: 'FreeBSD jail(8)',
+  configPath: conf,
+
+  discover: (jails) =>
+    [
+      ...jails.flatMap((j) => [
+        `printf 'jail\\t%s\\n' ${quote(j.name)}`,
+        `[ -f ${quote(conf(j))} ] && echo configured`,
+        `case " $(sysrc -n jail_list 2>/dev/null) " in *${quote(` ${j.name} `)}*) echo autostart ;; esac`,
+        `if ${running(j)}; then echo running; sockstat -4 -l -q -j ${quote(j.name)} | awk '$5 ~ /^tcp/ { n = split($6, a, ":"); print "listen\\t" a[n] }'; fi`,
+        datasetProbe(j.dataset, parentOf(j.dataset)),
+      ]),
+      poolsProbe,
+      `ifconfig -a inet | awk '$1 == "inet" { print "addr\\t" $2 }'`,
+      'true',
+    ].join('\n'),
+
+  // jail -c mounts nothing of ZFS's: the dataset was received unmounted.
+  start: (j) =>
+    [
+      `[ "$(zfs get -H -o value mounted ${quote(j.dataset)})" = yes ] || zfs mount ${quote(j.dataset)}`,
+      `jail -f ${quote(conf(j))} -c ${quote(j.name)}`,
+    ].join('\n'),
+
+  stop: (j) => `if ${running(j)}; then jail -f ${quote(conf(j))} -r ${quote(j.name)}; fi`,
+
+  autostart: (j, on) => `sysrc ${quote(`jail_list${on ? '+' : '-'}=${j.name}`)}`,
+}

@@ -1,0 +1,245 @@
+// migrate-jail on the lab: the jail `web` (a dataset served over HTTP on 172.16.3.17/32, see
+// lab/lab.ts makeJail) moves between the deployed mesh's hosts. Watched from outside the run:
+// a client on a third host, checksums, routes, datasets, and the lab host's own processes.
+import { afterAll, beforeAll, expect } from 'vitest'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { LAB_JAIL, makeJail, removeJail } from '../../lab/lab.ts'
+import { quote } from '../../src/shell/quote.ts'
+import { ferry, labIt as it, sh, tempDir, waitFor, ADDRESSES, LAB_KEY, LAB_KNOWN_HOSTS, ROOT, type Run } from './helpers.ts'
+
+const MESH = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
+const ADDRESS = LAB_JAIL.address.replace(/\/32$/, '')
+const LOCK = `/var/run/ferry-migrate-${LAB_JAIL.name}.lock`
+let mesh: { runId: string; state: string } | undefined
+
+/** Whether `host` can open a TCP connection to the jail's web server. */
+const reaches = (host: string) => sh(host, `timeout 1 bash -c 'exec 3<>/dev/tcp/${ADDRESS}/80' 2>/dev/null && echo yes || true`) === 'yes\n'
+/** Where the jail's process runs, by the driver's pidfile. */
+const runningOn = () => MESH.filter((h) => sh(h, `pid=$(cat /run/ferry-jail-${LAB_JAIL.name}.pid 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo yes || true`) === 'yes\n')
+/** Every dataset and snapshot of the jail on a host, kept copies included. */
+const datasets = (host: string) => sh(host, `zfs list -H -o name -t filesystem,snapshot 2>/dev/null | grep '^${LAB_JAIL.dataset}' || true`).trim()
+const checksum = (host: string, dataset: string = LAB_JAIL.dataset) => sh(host, `sha256sum "$(zfs get -H -o value mountpoint ${dataset})/www/data.bin" | cut -d' ' -f1`).trim()
+/** `ip route get`, reduced to how: `via X dev Y`. */
+const nextHop = (host: string, address: string) => /(?:via \S+ )?dev \S+/.exec(sh(host, `ip -4 route get ${address}`))?.[0]
+const migrate = (to: string, ...extra: string[]) =>
+  ferry(['run', 'migrate-jail', '-i', 'lab', '--param', `jail=${LAB_JAIL.name}`, '--param', `to=${to}`, '--param', 'yes=true', '--format', 'json', '--state-dir', tempDir(), ...extra], { timeout: 150_000 })
+const hostResult = (run: Run) => (JSON.parse(run.stdout) as { hosts: { name: string; status: string; error?: string; steps: { name: string; status: string }[] }[] }).hosts[0]!
+
+/** The pid of a command running in a lab host, by the kernel's list of the netns's processes and their argv. */
+function pidIn(host: string, argv: string[]): number | undefined {
+  const pids = execFileSync('ip', ['netns', 'pids', `ferry-${host}`]).toString().split('\n').filter(Boolean)
+  return pids.map(Number).find((pid) => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, argv.length).join(' ') === argv.join(' ') } catch { return false }
+  })
+}
+
+/**
+ * A client on `host` trying a TCP connection to the jail every 100 ms, as `NANOSECONDS ok|fail`
+ * lines; stop() ends it by its pid and returns the longest outage it saw, in ms.
+ */
+function prober(host: string) {
+  const log = `/tmp/ferry-probe-${process.pid}.log`
+  const loop = `while :; do if timeout 0.3 bash -c 'exec 3<>/dev/tcp/${ADDRESS}/80' 2>/dev/null; then s=ok; else s=fail; fi; echo "$(date +%s%N) $s"; sleep 0.1; done`
+  const pid = sh(host, `setsid sh -c ${quote(loop)} > ${log} 2>&1 < /dev/null & echo $!`).trim()
+  return {
+    stop(): { probes: number; failed: number; outageMs: number } {
+      sh(host, `kill ${pid}`)
+      const rows = sh(host, `cat ${log}; rm -f ${log}`).trim().split('\n').map((l) => l.split(' ')).map(([t, s]) => ({ t: Number(t) / 1e6, ok: s === 'ok' }))
+      // An outage runs from its first failed probe to the next probe that succeeds.
+      let longest = 0
+      let since: number | undefined
+      for (const r of rows) {
+        if (!r.ok) since ??= r.t
+        else if (since !== undefined) {
+          longest = Math.max(longest, r.t - since)
+          since = undefined
+        }
+      }
+      if (since !== undefined) longest = Infinity // it never came back
+      return { probes: rows.length, failed: rows.filter((r) => !r.ok).length, outageMs: longest }
+    },
+  }
+}
+
+beforeAll(async () => {
+  if (process.env.FERRY_LAB_SKIP === '1') return
+  const state = tempDir()
+  const deployed = await ferry(['run', 'deploy-mesh', '-i', 'lab', '--format', 'json', '--state-dir', state])
+  expect(deployed.code, deployed.stderr).toBe(0)
+  mesh = { runId: JSON.parse(deployed.stdout).runId, state }
+}, 300_000)
+
+afterAll(async () => {
+  if (!mesh) return
+  for (const h of MESH) removeJail(h)
+  const undo = await ferry(['rollback', mesh.runId, '--state-dir', mesh.state])
+  expect(undo.code, undo.stdout).toBe(0)
+}, 120_000)
+
+/** The jail, fresh, on lab2 only, and routed: what every test starts from. */
+async function jailOnLab2(mb: number): Promise<void> {
+  makeJail('lab2', mb)
+  expect(await waitFor(20_000, () => reaches('lab3')), 'lab3 reaches the new jail on lab2').toBeDefined()
+}
+
+it('asks for what is missing, and without a terminal names the flags instead (exit 64)', async () => {
+  await jailOnLab2(1)
+  const none = await ferry(['run', 'migrate-jail', '-i', 'lab', '--state-dir', tempDir()])
+  expect(none.code, none.stderr).toBe(64)
+  expect(none.stderr).toContain('missing params: --param jail=<string> --param to=<string> (no terminal to ask on)')
+  // The plan is shown, but a move needs a yes.
+  const unconfirmed = await ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab4', '--state-dir', tempDir()])
+  expect(unconfirmed.code, unconfirmed.stderr).toBe(64)
+  expect(unconfirmed.stderr).toContain('missing params: --param yes=true (no terminal to confirm on)')
+  expect(unconfirmed.stderr).toMatch(/Move jail web \(172\.16\.3\.17\/32, tank\/jails\/web\) from lab2 to lab4/)
+  const bad = await ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab2', '--param', 'yes=true', '--state-dir', tempDir()])
+  expect(bad.code).toBe(64)
+  expect(bad.stderr).toContain('--param to=lab2: cannot take jail web: it is the source')
+  expect(runningOn()).toEqual(['lab2'])
+}, 120_000)
+
+it('moves a 200 MB jail two hops away with ≤ 2 s downtime, intact, routed there; a concurrent move is locked out', async () => {
+  await jailOnLab2(200)
+  const before = checksum('lab2')
+  const client = prober('lab3')
+  let outcome
+  try {
+    const run = migrate('lab4')
+    // While it runs, the same jail cannot be moved again, not even elsewhere.
+    expect(await waitFor(60_000, () => sh('lab2', `test -d ${LOCK} && echo held || true`) === 'held\n'), 'the lock appears on lab2').toBeDefined()
+    const second = await migrate('lab5')
+    expect(second.code, second.stderr).toBe(1)
+    expect(hostResult(second).error).toMatch(/jail web is locked by another migration \(tag ferry-/)
+    const first = await run
+    expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0)
+    expect(hostResult(first).steps.map((s) => `${s.name} ${s.status}`)).toEqual(
+      ['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `${s} changed`))
+  } finally {
+    outcome = client.stop()
+  }
+  console.log(`migrate-jail: 200 MB lab2 → lab4, downtime ${(outcome.outageMs / 1000).toFixed(2)} s seen by lab3 (${outcome.failed} of ${outcome.probes} probes failed)`)
+  expect(outcome.probes).toBeGreaterThan(20)
+  expect(outcome.outageMs).toBeLessThanOrEqual(2000)
+
+  expect(runningOn()).toEqual(['lab4'])
+  expect(checksum('lab4')).toBe(before)
+  // Routing followed the jail: lab3 sends it the way it sends lab4's loopback.
+  expect(nextHop('lab3', ADDRESS)).toBe(nextHop('lab3', '10.0.0.4'))
+  // The source keeps its copy, renamed, and nothing else of the jail; the lock is gone.
+  const kept = datasets('lab2').split('\n').filter((d) => !d.includes('@'))
+  expect(kept).toEqual([expect.stringMatching(/^tank\/jails\/web-moved-ferry-\d{14}-[0-9a-f]{4}$/)])
+  sh('lab2', `zfs mount ${kept[0]}`) // kept unmounted
+  expect(checksum('lab2', kept[0])).toBe(before)
+  expect(sh('lab2', `ls /etc/ferry/jails/ ${LOCK} 2>&1 || true`)).not.toMatch(/web\.conf|web\.autostart|^tag/m)
+  // The destination keeps the final snapshot only, and has the definition and autostart.
+  expect(datasets('lab4')).toMatch(/^tank\/jails\/web\ntank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-final$/)
+  expect(sh('lab4', 'ls /etc/ferry/jails/')).toBe('web.autostart\nweb.conf\n')
+}, 240_000)
+
+it('rolls back when the transfer is killed mid-stream: still serving at the source, nothing left at the destination', async () => {
+  await jailOnLab2(200)
+  const run = migrate('lab4')
+  // zfs receive on lab4, found by the kernel's view of that host; once it is there, data flows.
+  let pid: number | undefined
+  expect(await waitFor(60_000, () => (pid = pidIn('lab4', ['zfs', 'receive'])) !== undefined, { every: 20 }), 'zfs receive started on lab4').toBeDefined()
+  await sleep(300)
+  process.kill(pid!, 'SIGKILL')
+  const result = await run
+  expect(result.code).toBe(1)
+  const host = hostResult(result)
+  expect(host.status).toBe('rolled-back')
+  expect(host.error).toMatch(/^seed: transfer failed after \d+ bytes: zfs receive on lab4 exited 137: Killed; zfs send on lab2 was stopped$/)
+  expect(runningOn()).toEqual(['lab2'])
+  expect(reaches('lab3')).toBe(true)
+  expect(datasets('lab4')).toBe('')
+  expect(datasets('lab2')).toBe(LAB_JAIL.dataset) // no snapshot of this migration left either
+  expect(sh('lab2', `test -e ${LOCK} && echo locked || true`)).toBe('')
+}, 180_000)
+
+it('rolls back when the jail will not start at the destination: serving at the source again, autostart restored', async () => {
+  await jailOnLab2(20)
+  // Something already listens on port 80 of every address of lab4, so the jail cannot bind there.
+  const squatter = sh('lab4', 'setsid python3 -m http.server 80 --bind 0.0.0.0 > /dev/null 2>&1 < /dev/null & echo $!').trim()
+  try {
+    expect(await waitFor(5_000, () => sh('lab4', 'ss -Hltn sport = :80') !== ''), 'the squatter listens').toBeDefined()
+    const result = await migrate('lab4')
+    expect(result.code).toBe(1)
+    const host = hostResult(result)
+    expect(host.status).toBe('rolled-back')
+    expect(host.error).toMatch(/^cut-over: jail web exited while starting/)
+    expect(host.steps.map((s) => `${s.name} ${s.status}`)).toEqual([
+      'preflight rolled-back', 'seed rolled-back', 'catch-up 1 rolled-back', 'cut-over rolled-back', 'verify skipped', 'clean-up skipped',
+    ])
+  } finally {
+    sh('lab4', `kill ${squatter}`)
+  }
+  expect(runningOn()).toEqual(['lab2'])
+  expect(await waitFor(20_000, () => reaches('lab3')), 'lab3 reaches the jail on lab2 again').toBeDefined()
+  expect(sh('lab2', 'ls /etc/ferry/jails/')).toBe('web.autostart\nweb.conf\n')
+  expect(datasets('lab2')).toBe(LAB_JAIL.dataset)
+  expect(datasets('lab4')).toBe('')
+  expect(sh('lab4', `ls /etc/ferry/jails/ 2>/dev/null; ip -o addr show dev lo | grep -c ${ADDRESS} || true`)).toBe('0\n')
+}, 180_000)
+
+it('direct=true has the source send over its own ssh, which must trust the destination', async () => {
+  await jailOnLab2(20)
+  const before = checksum('lab2')
+  // Without a key for lab4, the source cannot send: the move fails and is rolled back.
+  const untrusted = await migrate('lab4', '--param', 'direct=true')
+  expect(untrusted.code).toBe(1)
+  expect(hostResult(untrusted).error).toMatch(/^seed: [\s\S]*(Permission denied|Host key verification failed)/)
+  expect(runningOn()).toEqual(['lab2'])
+  expect(datasets('lab4')).toBe('')
+  // lab2 now has the lab's key and lab4's host key, in its own copy-on-write /root.
+  const known = readFileSync(LAB_KNOWN_HOSTS, 'utf8').split('\n').filter((l) => l.startsWith(`${ADDRESSES.lab4} `)).join('\n')
+  sh('lab2', 'mkdir -p /root/.ssh && cat > /root/.ssh/ferry-direct && chmod 600 /root/.ssh/ferry-direct', readFileSync(LAB_KEY, 'utf8'))
+  sh('lab2', `cat > /root/.ssh/known_hosts && printf 'Host ${ADDRESSES.lab4}\\n  IdentityFile /root/.ssh/ferry-direct\\n' > /root/.ssh/config`, `${known}\n`)
+  try {
+    const trusted = await migrate('lab4', '--param', 'direct=true')
+    expect(trusted.code, `${trusted.stdout}\n${trusted.stderr}`).toBe(0)
+  } finally {
+    sh('lab2', 'rm -f /root/.ssh/ferry-direct /root/.ssh/known_hosts /root/.ssh/config')
+  }
+  expect(runningOn()).toEqual(['lab4'])
+  expect(checksum('lab4')).toBe(before)
+}, 180_000)
+
+it('on a terminal, asks which jail, where to and whether to go, then moves it', async () => {
+  await jailOnLab2(5)
+  const tmux = (...args: string[]) => execFileSync('tmux', args).toString()
+  const session = `ferry-migrate-${process.pid}`
+  const screenShows = async (text: string, ms = 30_000) => {
+    let screen = ''
+    const saw = await waitFor(ms, () => (screen = tmux('capture-pane', '-p', '-t', session)).includes(text), { throws: true })
+    if (saw === undefined) throw new Error(`never saw "${text}"; the screen was:\n${screen}`)
+    return screen
+  }
+  tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50',
+    `cd ${ROOT} && node bin/ferry.mjs run migrate-jail -i lab --state-dir ${tempDir()}; echo "EXIT=$?"; sleep 120`)
+  try {
+    // Which jail: a search list with host, address, dataset and size.
+    const jails = await screenShows('Jail to move')
+    expect(jails).toMatch(/web {2}on lab2 {2}172\.16\.3\.17\/32 {2}tank\/jails\/web {2}\d+(\.\d)? MB/)
+    tmux('send-keys', '-t', session, '-l', 'web')
+    tmux('send-keys', '-t', session, 'Enter')
+    // Where to: hosts with room, never the source, in order.
+    const targets = await screenShows('Move web from lab2 to')
+    expect(targets).toMatch(/lab1 {2}\d+ MB free in tank/)
+    expect(targets).not.toMatch(/lab2 {2}\d+ MB free/)
+    tmux('send-keys', '-t', session, 'Down')
+    tmux('send-keys', '-t', session, 'Enter') // lab3
+    const plan = await screenShows('Proceed?')
+    expect(plan).toContain('Move jail web (172.16.3.17/32, tank/jails/web) from lab2 to lab3:')
+    expect(plan).toMatch(/expected downtime about \d+ s/)
+    tmux('send-keys', '-t', session, 'y')
+    tmux('send-keys', '-t', session, 'Enter')
+    const done = await screenShows('EXIT=', 120_000)
+    expect(done, done).toContain('EXIT=0')
+  } finally {
+    tmux('kill-session', '-t', session)
+  }
+  expect(runningOn()).toEqual(['lab3'])
+  expect(reaches('lab1')).toBe(true)
+}, 240_000)
