@@ -244,6 +244,7 @@ export class HostRunner {
       host,
       platform: this.platform,
       $: interruptible && signal ? $({ signal }) : $,
+      signal: interruptible ? signal : undefined,
       connect: connect ?? (async (other) => { throw new StepError(`cannot connect to ${other.name}: this run connects to its own host only`) }),
       progress: (line) => events?.progress?.(line),
     }

@@ -17,6 +17,8 @@ export interface RelayOptions {
   /** Called at most every `every` ms while bytes flow, and once at the end. */
   progress?(p: RelayProgress): void
   every?: number
+  /** Stops the transfer (^C): both sides end as they would if the other failed. */
+  signal?: AbortSignal
 }
 
 /** Returns the bytes relayed. Either side failing stops the other, and the error says which and why. */
@@ -63,6 +65,12 @@ export async function relay(from: Transport, send: string, to: Transport, receiv
     { name: 'zfs receive' as const, host: to.name, ex: receiver, stderr: tail(receiver.stderr) },
   ]
   let cause: (typeof sides)[number] & { status: { code: number | null; signal: string | null } } | undefined
+  const interrupt = () => {
+    stop['zfs send']()
+    stop['zfs receive']()
+  }
+  if (opts.signal?.aborted) interrupt()
+  opts.signal?.addEventListener('abort', interrupt, { once: true })
   await Promise.all(sides.map(async (side, i) => {
     const status = await side.ex.exited
     if (status.code !== 0 && !cause) {
@@ -70,7 +78,9 @@ export async function relay(from: Transport, send: string, to: Transport, receiv
       stop[sides[1 - i]!.name]()
     }
   }))
+  opts.signal?.removeEventListener('abort', interrupt)
   report()
+  if (opts.signal?.aborted) throw new StepError(`interrupted after ${bytes} bytes`)
   if (!cause) return bytes
   const { name, host, status, stderr } = cause
   const said = stderr()

@@ -21,12 +21,12 @@ export const snapshot = (dataset: string, snap: string) => `zfs snapshot -r ${qu
 /**
  * A full replication stream (`-R`: descendants, properties, earlier snapshots), or the changes
  * since `from`. `zfs send -R` holds the snapshots it sends and releases them as it exits, unless
- * a signal kills it: zfs-fuse then leaves them held, never to be destroyed. sshd sends SIGHUP
- * when a connection drops, so that signal is ignored; with its reader gone, zfs send then fails
- * on EPIPE and releases them.
+ * a signal kills it: zfs-fuse then leaves them held, never to be destroyed (the lab saw it both
+ * when the connection dropped, SIGHUP, and when the channel was closed, SIGPIPE). Both signals
+ * are ignored, so a send whose reader is gone fails on EPIPE and releases its holds.
  */
 export const send = (dataset: string, snap: string, from?: string) =>
-  `trap '' HUP; zfs send -R ${from ? `-i ${quote(`@${from}`)} ` : ''}${quote(`${dataset}@${snap}`)}`
+  `trap '' HUP PIPE; zfs send -R ${from ? `-i ${quote(`@${from}`)} ` : ''}${quote(`${dataset}@${snap}`)}`
 
 /** Received unmounted (the jail is started later); `-F` rolls back anything touched since the last receive. */
 export const receive = (dataset: string, incremental: boolean) => `zfs receive -u ${incremental ? '-F ' : ''}${quote(dataset)}`

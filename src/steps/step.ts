@@ -40,6 +40,8 @@ export interface StepContext {
   connect(host: Host): Promise<Transport>
   /** One line of progress for the operator (bytes sent, rate, ETA); not journalled. */
   progress(line: string): void
+  /** Aborted when the run is interrupted: for work that is not a $ command (a relayed stream). */
+  signal?: AbortSignal
 }
 
 export interface CheckContext {

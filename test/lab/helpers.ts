@@ -58,13 +58,15 @@ export function journalBytes(stateDir: string, runId: string): Buffer {
 }
 
 /** Runs the CLI; `timeout` (ms) sends it SIGTERM, as an operator's ^C would, so a hung run cannot outlive its test. */
-export function ferry(args: string[], opts: { env?: NodeJS.ProcessEnv; wrap?: string[]; timeout?: number } = {}): Promise<Run> {
+export function ferry(args: string[], opts: { env?: NodeJS.ProcessEnv; wrap?: string[]; timeout?: number } = {}): Promise<Run> & { pid: number } {
   const argv = [...(opts.wrap ?? []), process.execPath, join(ROOT, 'bin/ferry.mjs'), ...args]
-  return new Promise((done) => {
-    execFile(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 << 20, timeout: opts.timeout }, (err, stdout, stderr) =>
-      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+  let done!: (r: Run) => void
+  const finished = new Promise<Run>((resolve) => (done = resolve))
+  const child = execFile(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 << 20, timeout: opts.timeout }, (err, stdout, stderr) =>
+    done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+  )
+  // The pid, to signal this run and nothing else (as a test of interruption does).
+  return Object.assign(finished, { pid: child.pid! })
 }
 
 export function tempDir(prefix = 'ferry-test-'): string {

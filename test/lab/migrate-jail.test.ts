@@ -97,7 +97,15 @@ it('asks for what is missing, and without a terminal names the flags instead (ex
   const bad = await ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab2', '--param', 'yes=true', '--state-dir', tempDir()])
   expect(bad.code).toBe(64)
   expect(bad.stderr).toContain('--param to=lab2: cannot take jail web: it is the source')
+  // A dry run needs no yes: it shows the six phases and changes nothing.
+  const dry = await ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab4', '--dry-run', '--state-dir', tempDir()])
+  expect(dry.code, dry.stderr).toBe(2)
+  expect(dry.stdout.match(/^lab2: {3}~ \S.*$/gm)).toEqual(['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `lab2:   ~ ${s}`))
+  expect(dry.stdout).toMatch(/send tank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-seed in full \([\d.]+ MB\) from lab2 to lab4 while the jail runs/)
   expect(runningOn()).toEqual(['lab2'])
+  expect(datasets('lab2')).toBe(LAB_JAIL.dataset)
+  expect(datasets('lab4')).toBe('')
+  expect(sh('lab2', `test -e ${LOCK} && echo locked || true`)).toBe('')
 }, 120_000)
 
 it('moves a 200 MB jail two hops away with ≤ 2 s downtime, intact, routed there; a concurrent move is locked out', async () => {
@@ -158,6 +166,27 @@ it('rolls back when the transfer is killed mid-stream: still serving at the sour
   expect(sh('lab2', `test -e ${LOCK} && echo locked || true`)).toBe('')
 }, 180_000)
 
+it('a controller killed mid-stream leaves the jail serving; ferry rollback then clears its snapshot and lock', async () => {
+  await jailOnLab2(200)
+  const state = tempDir()
+  const run = ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab4', '--param', 'yes=true', '--format', 'json', '--state-dir', state], { timeout: 150_000 })
+  expect(await waitFor(60_000, () => pidIn('lab4', ['zfs', 'receive']) !== undefined, { every: 20 }), 'zfs receive started on lab4').toBeDefined()
+  process.kill(run.pid, 'SIGKILL')
+  expect((await run).code).not.toBe(0)
+  // Nothing was undone, but the jail never stopped; a truncated stream leaves nothing behind.
+  expect(reaches('lab3')).toBe(true)
+  expect(await waitFor(10_000, () => datasets('lab4') === ''), 'lab4 has nothing of the jail').toBeDefined()
+  expect(datasets('lab2')).toMatch(/^tank\/jails\/web\ntank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-seed$/)
+  expect(sh('lab2', `cat ${LOCK}/tag`)).toMatch(/^ferry-/)
+  const runId = /^(\d{8}-\d{6}-[0-9a-f]{4}) /m.exec((await ferry(['history', '--state-dir', state])).stdout)![1]!
+  const undo = await ferry(['rollback', runId, '--state-dir', state])
+  expect(undo.code, undo.stdout).toBe(0)
+  expect(undo.stdout).toBe('lab2: undid seed\nlab2: undid preflight\n')
+  expect(datasets('lab2')).toBe(LAB_JAIL.dataset)
+  expect(sh('lab2', `test -e ${LOCK} && echo locked || true`)).toBe('')
+  expect(runningOn()).toEqual(['lab2'])
+}, 180_000)
+
 it('rolls back when the jail will not start at the destination: serving at the source again, autostart restored', async () => {
   await jailOnLab2(20)
   // Something already listens on port 80 of every address of lab4, so the jail cannot bind there.
@@ -206,8 +235,8 @@ it('direct=true has the source send over its own ssh, which must trust the desti
   expect(checksum('lab4')).toBe(before)
 }, 180_000)
 
-it('on a terminal, asks which jail, where to and whether to go, then moves it', async () => {
-  await jailOnLab2(5)
+it('on a terminal, asks which jail, where to and whether to go, then moves it showing progress', async () => {
+  await jailOnLab2(300) // big enough to be seen streaming for a while
   const tmux = (...args: string[]) => execFileSync('tmux', args).toString()
   const session = `ferry-migrate-${process.pid}`
   const screenShows = async (text: string, ms = 30_000) => {
@@ -235,6 +264,10 @@ it('on a terminal, asks which jail, where to and whether to go, then moves it', 
     expect(plan).toMatch(/expected downtime about \d+ s/)
     tmux('send-keys', '-t', session, 'y')
     tmux('send-keys', '-t', session, 'Enter')
+    // The host's line shows the stream going: bytes, of how many, rate, and time left.
+    let screen = ''
+    const progress = /lab2: seed: \d+ MB of \d+ MB at \d+ MB\/s, ETA \d+ s/
+    expect(await waitFor(60_000, () => progress.test(screen = tmux('capture-pane', '-p', '-t', session)), { every: 50 }), `no progress line; the screen was:\n${screen}`).toBeDefined()
     const done = await screenShows('EXIT=', 120_000)
     expect(done, done).toContain('EXIT=0')
   } finally {

@@ -24,12 +24,12 @@ import { readFileSync, statSync } from 'node:fs'
 const ROOT = resolve(import.meta.dirname, '../..')
 const WEB = { name: 'web', address: '172.16.3.17/32', dataset: 'tank/jails/web' }
 
-/** What the Linux driver's discovery printed on lab2 with `web` running (recorded in the lab). */
+/** What the Linux driver's discovery printed on lab2 with `web` (200 MB) running, recorded in the lab. */
 const LAB2 = [
   'jail\tweb', 'configured', 'autostart', 'running', 'listen\t80',
-  'dataset\t200253952\t200224768\t/tank/jails/web', 'parent\t1',
-  'pool\ttank\t739065856',
-  'addr\t127.0.0.1/8', 'addr\t172.16.3.17/32', 'addr\t198.18.0.12/24', 'addr\t172.16.2.2/30',
+  'dataset\t196812800\t196812800\t/tank/jails/web', 'parent\t1',
+  'pool\ttank\t833720320',
+  'addr\t127.0.0.1/8', 'addr\t172.16.3.17/32', 'addr\t198.18.0.12/24',
 ].join('\n')
 
 /** A host with the pool and the parent, and nothing of the jail. */
@@ -40,10 +40,10 @@ describe('discovery', () => {
     const host = parseDiscovery(LAB2)
     expect(host.jails.get('web')).toEqual({
       name: 'web', configured: true, autostart: true, running: true, ports: [80], parentExists: true,
-      dataset: { used: 200253952, referenced: 200224768, mountpoint: '/tank/jails/web' },
+      dataset: { used: 196812800, referenced: 196812800, mountpoint: '/tank/jails/web' },
     })
-    expect(host.pools).toEqual(new Map([['tank', 739065856]]))
-    expect([...host.addresses]).toEqual(['127.0.0.1', '172.16.3.17', '198.18.0.12', '172.16.2.2'])
+    expect(host.pools).toEqual(new Map([['tank', 833720320]]))
+    expect([...host.addresses]).toEqual(['127.0.0.1', '172.16.3.17', '198.18.0.12'])
   })
 
   it('reads an absent jail as absent, whatever else the host has', () => {
@@ -90,8 +90,8 @@ describe('FreeBSD jail(8) driver (golden)', () => {
 
 describe('zfs commands', () => {
   it('sends a full replication stream, then increments received with -F', () => {
-    expect(zfs.send('tank/jails/web', 't-seed')).toBe("trap '' HUP; zfs send -R tank/jails/web@t-seed")
-    expect(zfs.send('tank/jails/web', 't-final', 't-catchup1')).toBe("trap '' HUP; zfs send -R -i @t-catchup1 tank/jails/web@t-final")
+    expect(zfs.send('tank/jails/web', 't-seed')).toBe("trap '' HUP PIPE; zfs send -R tank/jails/web@t-seed")
+    expect(zfs.send('tank/jails/web', 't-final', 't-catchup1')).toBe("trap '' HUP PIPE; zfs send -R -i @t-catchup1 tank/jails/web@t-final")
     expect(zfs.receive('tank/jails/web', false)).toBe('zfs receive -u tank/jails/web')
     expect(zfs.receive('tank/jails/web', true)).toBe('zfs receive -u -F tank/jails/web')
   })
@@ -139,6 +139,12 @@ describe('relay', () => {
   it('a receiver that dies stops a sender that would never end, and the error names the cause', async () => {
     await expect(relay(a, 'yes', b, 'head -c 1000 > /dev/null; echo no space >&2; exit 3'))
       .rejects.toThrow(/^transfer failed after \d+ bytes: zfs receive on b exited 3: no space; zfs send on a was stopped$/)
+  })
+
+  it('an interrupt stops both sides', async () => {
+    const abort = new AbortController()
+    setTimeout(() => abort.abort(), 200)
+    await expect(relay(a, 'yes', b, 'cat > /dev/null', { signal: abort.signal })).rejects.toThrow(/^interrupted after \d+ bytes$/)
   })
 
   it('a sender that fails ends the receiver\'s input', async () => {
@@ -206,7 +212,7 @@ links:
     const { done, warnings } = prepare({}, ask)
     const params = await done
     expect(screens[0]).toContain('Jail to move')
-    expect(screens[0]).toContain('web  on src1  172.16.3.17/32  tank/jails/web  200 MB')
+    expect(screens[0]).toContain('web  on src1  172.16.3.17/32  tank/jails/web  197 MB')
     // Never the source; not a host without the pool, without room, or with the address.
     expect(screens[1]).toContain('Move web from src1 to')
     expect(screens[1]).toMatch(/roomy {2}800 MB free in tank/)
@@ -214,12 +220,12 @@ links:
     expect(screens[1]).not.toMatch(/^\W*(src1|nopool|small|taken) /m)
     expect(warnings.sort()).toEqual([
       'nopool: not offered: no pool tank',
-      'small: not offered: 100 MB free in tank, 220 MB needed',
+      'small: not offered: 100 MB free in tank, 216 MB needed',
       'taken: not offered: 172.16.3.17 is configured there already',
     ])
     const plan = screens[2]!.replace(/\s+/g, ' ') // the prompt wraps at 80 columns
     expect(plan).toContain('Move jail web (172.16.3.17/32, tank/jails/web) from src1 to chk:')
-    expect(plan).toContain('send 200 MB in full while it runs, then 1 catch-up increment (relayed by this controller);')
+    expect(plan).toContain('send 197 MB in full while it runs, then 1 catch-up increment (relayed by this controller);')
     expect(plan).toMatch(/expected downtime about \d+ s/)
     expect(plan).toContain('keep tank/jails/web on src1 renamed')
     // chk sorts first; the checker is then roomy, chk's neighbour.
@@ -228,7 +234,7 @@ links:
   })
 
   it('checks the flags it is given as the prompts would, and stops at a no', async () => {
-    await expect(prepare({ jail: 'web', to: 'small', yes: true }, scripted([]).ask).done).rejects.toThrow(new ParamError('--param to=small: cannot take jail web: 100 MB free in tank, 220 MB needed'))
+    await expect(prepare({ jail: 'web', to: 'small', yes: true }, scripted([]).ask).done).rejects.toThrow(new ParamError('--param to=small: cannot take jail web: 100 MB free in tank, 216 MB needed'))
     await expect(prepare({ jail: 'nope', to: 'roomy' }, scripted([]).ask).done).rejects.toThrow(/--param jail=nope: no such jail .* \(declared: web\)/)
     await expect(prepare({ jail: 'web', to: 'roomy' }, scripted([['type:n', 'enter']]).ask).done).rejects.toThrow(new ParamError('not confirmed; nothing was changed'))
     // roomy's neighbour chk checks it.
