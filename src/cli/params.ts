@@ -61,7 +61,6 @@ export function convert(field: ParamField, raw: string): unknown {
   return raw
 }
 
-
 /** The inquirer prompt and config that ask for one field. */
 export function promptFor(field: ParamField) {
   const message = field.description ? `${field.name} (${field.description})` : field.name
