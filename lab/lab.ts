@@ -315,7 +315,9 @@ async function waitForSshd(hosts: HostState[], state: LabState, totalMs = 20_000
     const log = path.join(STATE_DIR, 'hosts', h.name, 'log')
     for (;;) {
       if (!alive(h.pid)) throw new LabError(`${h.name}: sshd (pid ${h.pid}) exited; ${log}:\n${tail(log)}`)
-      if (await sshdAnswers(h, state)) return
+      // A second per try: on a loaded machine (a compile beside it) starting bash in the jump
+      // host's namespace alone was seen to take longer than a shorter limit, every time.
+      if (await sshdAnswers(h, state, 1000)) return
       if (Date.now() > deadline) throw new LabError(`${h.name}: sshd not answering on ${h.address}:22 after ${totalMs / 1000} s; ${log}:\n${tail(log)}`)
       await sleep(50)
     }
@@ -383,10 +385,13 @@ function writeInventory(state: LabState): void {
     lines.push(`  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''}${mesh}${jails} }`)
   }
   // Two data centres, a partial mesh: a triangle in dc1, a pair in dc2, two links between them,
-  // so any one link can fail and every loopback stays reachable.
+  // so any one link can fail and every loopback stays reachable. The links between the data
+  // centres cost more, as a WAN link would, and differently, so no two paths tie (ECMP would make
+  // "which way does X route Y" a matter of hashing).
   const names = new Set(hosts.map((h) => h.name))
-  const links = [['lab1', 'lab2'], ['lab2', 'lab3'], ['lab1', 'lab3'], ['lab4', 'lab5'], ['lab1', 'lab4'], ['lab3', 'lab5']].filter(([a, b]) => names.has(a!) && names.has(b!))
-  if (links.length) lines.push('links:', ...links.map(([a, b]) => `  - { a: ${a}, b: ${b} }`))
+  const links = [['lab1', 'lab2'], ['lab2', 'lab3'], ['lab1', 'lab3'], ['lab4', 'lab5'], ['lab1', 'lab4', 20], ['lab3', 'lab5', 25]] as const
+  const present = links.filter(([a, b]) => names.has(a) && names.has(b))
+  if (present.length) lines.push('links:', ...present.map(([a, b, cost]) => `  - { a: ${a}, b: ${b}${cost ? `, cost: ${cost}` : ''} }`))
   lines.push('secrets:', ...['become_password', 'ospf_md5_key', 'zebra_password', 'openvpn_key'].map((s) => `  ${s}: file:${STATE_DIR}/${s}`), '')
   const known = hosts.map((h) => {
     const [type, key] = fs.readFileSync(path.join(STATE_DIR, 'hosts', h.name, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ')
