@@ -298,7 +298,9 @@ async function sshdAnswers(h: HostState, state: LabState, timeoutMs = 300): Prom
     if (!via) return false
     try {
       await runAsync('nsenter', [`--net=/run/netns/${via.netns}`, '--', 'timeout', String(timeoutMs / 1000),
-        'bash', '-c', 'exec 3<>"/dev/tcp/$0/22"', h.address], { env: ENV })
+        // --norc: with a socket for stdin, as Node gives it, bash takes itself for a remote
+        // shell and reads ~/.bashrc, which here (pyenv init) took longer than the timeout.
+        'bash', '--norc', '-c', 'exec 3<>"/dev/tcp/$0/22"', h.address], { env: ENV })
       return true
     } catch { return false }
   }
@@ -315,9 +317,7 @@ async function waitForSshd(hosts: HostState[], state: LabState, totalMs = 20_000
     const log = path.join(STATE_DIR, 'hosts', h.name, 'log')
     for (;;) {
       if (!alive(h.pid)) throw new LabError(`${h.name}: sshd (pid ${h.pid}) exited; ${log}:\n${tail(log)}`)
-      // A second per try: on a loaded machine (a compile beside it) starting bash in the jump
-      // host's namespace alone was seen to take longer than a shorter limit, every time.
-      if (await sshdAnswers(h, state, 1000)) return
+      if (await sshdAnswers(h, state)) return
       if (Date.now() > deadline) throw new LabError(`${h.name}: sshd not answering on ${h.address}:22 after ${totalMs / 1000} s; ${log}:\n${tail(log)}`)
       await sleep(50)
     }

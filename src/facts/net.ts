@@ -37,11 +37,12 @@ export const routeTo = (os: Os, address: string) => (os === 'linux' ? linuxRoute
 
 /**
  * Prints `open` when a TCP connection to the port succeeds within 3 s. Debian has bash's
- * /dev/tcp but not always nc; the BSDs have nc in base.
+ * /dev/tcp but not always nc; the BSDs have nc in base. Under sshd, bash reads ~/.bashrc unless
+ * told not to, and a slow one (pyenv init took over a second here) would eat the timeout.
  */
 export const tcpOpen = (os: Os, address: string, port: number): Fact<boolean> => ({
   command: os === 'linux'
-    ? `timeout 3 bash -c ${quote(`exec 3<>/dev/tcp/${address}/${port}`)} 2>/dev/null && echo open`
+    ? `timeout 3 bash --norc --noprofile -c ${quote(`exec 3<>/dev/tcp/${address}/${port}`)} 2>/dev/null && echo open`
     : `nc -z -w 3 ${quote(address)} ${port} 2>/dev/null && echo open`,
   parse: (stdout) => stdout.trim() === 'open',
 })

@@ -95,7 +95,7 @@ it('fails over to another path within 10 s when one end of a link dies, and a re
   // only OSPF can tell lab1 to stop sending into it.
   const tap = linksOf(planMesh(inv), 'lab4').find((l) => l.remote.host === 'lab1')!.local.ifname
   const target = String(inv.hosts.find((h) => h.name === 'lab4')!.vars.loopback).replace(/\/32$/, '')
-  const banner = () => sh('lab1', `timeout 0.5 bash -c 'exec 3<>/dev/tcp/${target}/22 && head -c 8 <&3' || true`)
+  const banner = () => sh('lab1', `timeout 0.5 bash --norc -c 'exec 3<>/dev/tcp/${target}/22 && head -c 8 <&3' || true`)
   const route = () => sh('lab1', `ip route get ${target}`)
   await withMesh(async ({ state }) => {
     // A second sshd on lab4, on its loopback only: something to reach over whichever path OSPF picks.

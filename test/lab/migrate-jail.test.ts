@@ -15,7 +15,7 @@ const LOCK = `/var/run/ferry-migrate-${LAB_JAIL.name}.lock`
 let mesh: { runId: string; state: string } | undefined
 
 /** Whether `host` can open a TCP connection to the jail's web server. */
-const reaches = (host: string) => sh(host, `timeout 1 bash -c 'exec 3<>/dev/tcp/${ADDRESS}/80' 2>/dev/null && echo yes || true`) === 'yes\n'
+const reaches = (host: string) => sh(host, `timeout 1 bash --norc -c 'exec 3<>/dev/tcp/${ADDRESS}/80' 2>/dev/null && echo yes || true`) === 'yes\n'
 /** Where the jail's process runs, by the driver's pidfile. */
 const runningOn = () => MESH.filter((h) => sh(h, `pid=$(cat /run/ferry-jail-${LAB_JAIL.name}.pid 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo yes || true`) === 'yes\n')
 /** Every dataset and snapshot of the jail on a host, kept copies included. */
@@ -41,7 +41,7 @@ function pidIn(host: string, argv: string[]): number | undefined {
  */
 function prober(host: string) {
   const log = `/tmp/ferry-probe-${process.pid}.log`
-  const loop = `while :; do if timeout 0.3 bash -c 'exec 3<>/dev/tcp/${ADDRESS}/80' 2>/dev/null; then s=ok; else s=fail; fi; echo "$(date +%s%N) $s"; sleep 0.1; done`
+  const loop = `while :; do if timeout 0.3 bash --norc -c 'exec 3<>/dev/tcp/${ADDRESS}/80' 2>/dev/null; then s=ok; else s=fail; fi; echo "$(date +%s%N) $s"; sleep 0.1; done`
   const pid = sh(host, `setsid sh -c ${quote(loop)} > ${log} 2>&1 < /dev/null & echo $!`).trim()
   return {
     stop(): { probes: number; failed: number; outageMs: number } {

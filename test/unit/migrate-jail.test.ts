@@ -114,7 +114,7 @@ describe('route and port facts', () => {
   })
 
   it('tests a TCP port with bash on Linux and nc on the BSDs', () => {
-    expect(tcpOpen('linux', '172.16.3.17', 80).command).toBe(`timeout 3 bash -c 'exec 3<>/dev/tcp/172.16.3.17/80' 2>/dev/null && echo open`)
+    expect(tcpOpen('linux', '172.16.3.17', 80).command).toBe(`timeout 3 bash --norc --noprofile -c 'exec 3<>/dev/tcp/172.16.3.17/80' 2>/dev/null && echo open`)
     expect(tcpOpen('freebsd', '172.16.3.17', 80).command).toBe('nc -z -w 3 172.16.3.17 80 2>/dev/null && echo open')
     expect(tcpOpen('linux', '172.16.3.17', 80).parse('open\n')).toBe(true)
     expect(tcpOpen('linux', '172.16.3.17', 80).parse('')).toBe(false)
