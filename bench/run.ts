@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrateBench } from './migrate.ts'
+import { driftBench } from './drift.ts'
 
 export interface Row {
   what: string
@@ -24,7 +25,7 @@ export interface Section {
   notes: string[]
 }
 
-const SECTIONS: Record<string, () => Promise<Section>> = { migrate: migrateBench }
+const SECTIONS: Record<string, () => Promise<Section>> = { drift: driftBench, migrate: migrateBench }
 
 export async function main(args: string[]): Promise<number> {
   const unknown = args.filter((a) => !(a in SECTIONS))

@@ -30,6 +30,10 @@ echo "$address $name" >> "$root/etc/hosts"
 cp "$base/ssh_host_ed25519_key" "$base/ssh_host_ed25519_key.pub" "$root/etc/ssh/"
 chmod 600 "$root/etc/ssh/ssh_host_ed25519_key"
 cp "$state/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
+# A fresh Debian root's dotfiles, not the controller's: sshd runs every command through bash,
+# which reads ~/.bashrc, and this machine's (pyenv init, with a rehash lock that once went stale)
+# made every command wait a minute.
+cp /etc/skel/.bashrc /etc/skel/.profile "$root/root/"
 chmod 700 "$root/root/.ssh"; chmod 600 "$root/root/.ssh/authorized_keys"
 
 # An unprivileged login that must become root with a password, to exercise sudo and doas.

@@ -38,6 +38,7 @@ export default defineRunbook({
   name: 'deploy-mesh',
   description: 'Tunnels, forwarding, IPsec and OSPF on every mesh member, then waits for every neighbour to be Full and every loopback routed',
   hosts: 'mesh',
+  drift: true,
   vars,
   steps: async (ctx) => (await planFor(ctx)).steps,
   handlers: async (ctx) => (await planFor(ctx)).handlers,

@@ -58,6 +58,8 @@ export interface RunbookDefinition<P extends z.ZodType, V extends z.ZodType> {
   hosts?: string | ((params: z.output<P>) => string)
   params?: P
   vars?: V
+  /** `ferry drift` with no runbook named checks those marked so. */
+  drift?: boolean
   /**
    * Completes the params from the hosts themselves before anything is planned: discovery, and
    * choices offered on a terminal (which jail, to where). Returns the params to validate.

@@ -5,6 +5,7 @@ import { inventoryCommand } from './inventory.ts'
 import { runCommand, runbookHelp } from './run.ts'
 import { historyCommand } from './history.ts'
 import { rollbackCommand } from './rollback.ts'
+import { driftCommand } from './drift.ts'
 import { RunbookError } from '../engine/load.ts'
 import { ParamError } from './params.ts'
 
@@ -28,6 +29,7 @@ Examples:
   ferry inventory -i prod                     hosts, groups and effective vars
   ferry run deploy-mesh -i prod --dry-run     what would change, with diffs
   ferry run deploy-mesh -i prod               apply it (rolls a failing host back)
+  ferry drift -i prod                         what no longer matches its runbooks, with diffs
   ferry exec -i prod -- uname -a              run a command on every host
   ferry history                               past runs; ferry history show RUN_ID for diffs
   ferry exec -i prod --limit 'dc1,!server3' -- ospfctl show neighbor
@@ -36,6 +38,7 @@ Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed,
 4 hosts unreachable, 64 bad invocation, inventory or runbook, 130 interrupted.`,
     )
   cli.addCommand(runCommand())
+  cli.addCommand(driftCommand())
   cli.addCommand(execCommand())
   cli.addCommand(historyCommand())
   cli.addCommand(rollbackCommand())

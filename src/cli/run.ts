@@ -1,7 +1,8 @@
 import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
 import { Listr } from 'listr2'
 import { loadInventory, selectHosts } from '../inventory/index.ts'
-import type { Host } from '../inventory/types.ts'
+import type { Host, Inventory } from '../inventory/types.ts'
+import type { Runbook } from '../runbook.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts, runPlans, type Plan, type RunResult, type RollbackPolicy } from '../engine/run.ts'
 import type { HostOutcome } from '../engine/host.ts'
@@ -81,77 +82,110 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
         throw err
       }
 
-      const redact = (s: string) => inv.secrets.redact(s)
-      const journal = Journal.open(opts.stateDir, redact)
-      const runId = journal.startRun({
-        runbook: runbook.name, runbookPath: path, inventory: inv.file, limit: opts.limit,
-        params: params as Record<string, unknown>, dryRun: !!opts.dryRun, argv: process.argv.slice(2),
+      process.exitCode = await executeRun({ runbook, path, inventory: inv, hosts, plans, params, connector }, {
+        ...opts, dryRun: !!opts.dryRun, rollback: opts.rollback as RollbackPolicy, stats: !!opts.stats,
       })
-      const transports = new Map<string, Transport>()
-      const abort = new AbortController()
-      const onSignal = () => {
-        if (abort.signal.aborted) process.exit(130) // a second ^C: the journal still has the undo records
-        process.stderr.write(`\nferry: interrupted; stopping and rolling back in-flight hosts (run ${runId}); ^C again to quit now\n`)
-        abort.abort()
-      }
-      process.on('SIGINT', onSignal)
-      process.on('SIGTERM', onSignal)
-
-      const progress = progressUi(hosts, opts.format === 'json', redact)
-      let result: RunResult
-      try {
-        result = await runPlans(plans, {
-          dryRun: !!opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
-          rollback: opts.rollback as RollbackPolicy, signal: abort.signal,
-        }, {
-          connect: (host) => connector.connect(host),
-          hostStarted: (host) => progress.started(host),
-          events: (host) => ({
-            step: (s) => {
-              journal.setStep(runId, host.name, s.index, s)
-              progress.step(host, s.name, s.status)
-            },
-            recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
-            undone: (index) => journal.markUndone(runId, host.name, index),
-            progress: (line) => progress.note(host, redact(line)),
-          }),
-          hostFinished: (outcome, transport) => {
-            if (transport) transports.set(outcome.name, transport)
-            journal.setHost(runId, outcome.name, outcome.status, outcome.error)
-            progress.finished(outcome)
-          },
-        })
-      } finally {
-        process.off('SIGINT', onSignal)
-        process.off('SIGTERM', onSignal)
-        await progress.done()
-        await connector.close()
-      }
-
-      const summary = {
-        ok: count(result.hosts, 'ok'), changed: count(result.hosts, 'changed'), failed: count(result.hosts, 'failed'),
-        unreachable: count(result.hosts, 'unreachable'), rolledBack: count(result.hosts, 'rolled-back'),
-      }
-      const failed = summary.failed + summary.rolledBack > 0
-      const status = abort.signal.aborted ? 'interrupted' : failed ? (summary.rolledBack ? 'rolled-back' : 'failed') : opts.dryRun ? (summary.changed ? 'pending' : 'ok') : summary.changed ? 'changed' : 'ok'
-      journal.finishRun(runId, status, summary)
-      journal.close()
-
-      const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels }]))
-      if (opts.format === 'json') {
-        const hostsJson = result.hosts.map((h) => ({
-          name: h.name, status: h.status, ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
-          steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
-        }))
-        process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: !!opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
-      } else {
-        process.stdout.write(renderHosts(result.hosts, { dryRun: !!opts.dryRun, color: useColor(), redact }))
-        if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
-        if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (connect + ${s.commands} commands)\n`)
-        process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable\n`)
-      }
-      process.exitCode = abort.signal.aborted ? 130 : result.rollbackFailed ? EXIT.rollbackFailed : failed ? EXIT.failed : summary.unreachable ? EXIT.unreachable : opts.dryRun && summary.changed ? EXIT.pending : EXIT.ok
     })
+}
+
+export interface RunTarget {
+  runbook: Runbook
+  path: string
+  inventory: Inventory
+  hosts: Host[]
+  plans: Plan[]
+  params: unknown
+  /** Closed when the run ends. */
+  connector: Connector
+}
+
+export interface RunSettings {
+  dryRun: boolean
+  forks: number
+  serial?: string
+  maxFail?: string
+  rollback: RollbackPolicy
+  format: 'text' | 'json'
+  stats: boolean
+  stateDir: string
+  limit?: string
+}
+
+/**
+ * Runs planned hosts with the journal, the progress UI, ^C handling and the report: `ferry run`,
+ * and `ferry drift --fix` for the drifted hosts. Returns the exit code.
+ */
+export async function executeRun({ runbook, path, inventory: inv, hosts, plans, params, connector }: RunTarget, opts: RunSettings): Promise<number> {
+  const redact = (s: string) => inv.secrets.redact(s)
+  const journal = Journal.open(opts.stateDir, redact)
+  const runId = journal.startRun({
+    runbook: runbook.name, runbookPath: path, inventory: inv.file, limit: opts.limit,
+    params: params as Record<string, unknown>, dryRun: !!opts.dryRun, argv: process.argv.slice(2),
+  })
+  const transports = new Map<string, Transport>()
+  const abort = new AbortController()
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(130) // a second ^C: the journal still has the undo records
+    process.stderr.write(`\nferry: interrupted; stopping and rolling back in-flight hosts (run ${runId}); ^C again to quit now\n`)
+    abort.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  const progress = progressUi(hosts, opts.format === 'json', redact)
+  let result: RunResult
+  try {
+    result = await runPlans(plans, {
+      dryRun: !!opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
+      rollback: opts.rollback as RollbackPolicy, signal: abort.signal,
+    }, {
+      connect: (host) => connector.connect(host),
+      hostStarted: (host) => progress.started(host),
+      events: (host) => ({
+        step: (s) => {
+          journal.setStep(runId, host.name, s.index, s)
+          progress.step(host, s.name, s.status)
+        },
+        recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
+        undone: (index) => journal.markUndone(runId, host.name, index),
+        progress: (line) => progress.note(host, redact(line)),
+      }),
+      hostFinished: (outcome, transport) => {
+        if (transport) transports.set(outcome.name, transport)
+        journal.setHost(runId, outcome.name, outcome.status, outcome.error)
+        progress.finished(outcome)
+      },
+    })
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await progress.done()
+    await connector.close()
+  }
+
+  const summary = {
+    ok: count(result.hosts, 'ok'), changed: count(result.hosts, 'changed'), failed: count(result.hosts, 'failed'),
+    unreachable: count(result.hosts, 'unreachable'), rolledBack: count(result.hosts, 'rolled-back'),
+  }
+  const failed = summary.failed + summary.rolledBack > 0
+  const status = abort.signal.aborted ? 'interrupted' : failed ? (summary.rolledBack ? 'rolled-back' : 'failed') : opts.dryRun ? (summary.changed ? 'pending' : 'ok') : summary.changed ? 'changed' : 'ok'
+  journal.finishRun(runId, status, summary)
+  journal.close()
+
+  const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels }]))
+  if (opts.format === 'json') {
+    const hostsJson = result.hosts.map((h) => ({
+      name: h.name, status: h.status, ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
+      steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
+    }))
+    process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: !!opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
+  } else {
+    process.stdout.write(renderHosts(result.hosts, { dryRun: !!opts.dryRun, color: useColor(), redact }))
+    if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
+    if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (connect + ${s.commands} commands)\n`)
+    process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable\n`)
+  }
+  return abort.signal.aborted ? 130 : result.rollbackFailed ? EXIT.rollbackFailed : failed ? EXIT.failed : summary.unreachable ? EXIT.unreachable : opts.dryRun && summary.changed ? EXIT.pending : EXIT.ok
 }
 
 function count(hosts: HostOutcome[], status: HostOutcome['status']): number {

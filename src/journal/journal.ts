@@ -18,9 +18,10 @@ import path from 'node:path'
 
 // The statuses are the engine's vocabulary (DESIGN.md's JSON shape); the journal records them.
 import type { HostStatus, StepStatus } from '../engine/host.ts'
+import type { DriftHost, DriftHostStatus } from '../drift/report.ts'
 export type { HostStatus, StepStatus }
 /** 'running' until finishRun: a run still 'running' with no live controller died mid-apply. */
-export type RunStatus = 'running' | 'ok' | 'changed' | 'failed' | 'pending' | 'rolled-back' | 'interrupted'
+export type RunStatus = 'running' | 'ok' | 'changed' | 'failed' | 'pending' | 'rolled-back' | 'interrupted' | DriftHostStatus
 
 export interface RunInfo {
   runbook: string
@@ -30,6 +31,8 @@ export interface RunInfo {
   params: Record<string, unknown>
   dryRun: boolean
   argv: string[]
+  /** A drift check is journalled as a run of kind 'drift'. */
+  kind?: 'run' | 'drift'
 }
 
 export interface StepResult {
@@ -162,6 +165,13 @@ const MIGRATIONS = [
     UNIQUE (run_id, host, idx)
   );
   `,
+  // Drift checks are runs too (so `ferry history` lists them), of kind 'drift'; each drifted
+  // step remembers since when it has been drifted.
+  `
+  ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';
+  ALTER TABLE steps ADD COLUMN first_seen TEXT;
+  CREATE INDEX IF NOT EXISTS steps_host_name ON steps (host, name);
+  `,
 ]
 
 interface RunRow {
@@ -227,8 +237,8 @@ export class Journal {
   startRun(info: RunInfo): string {
     const now = new Date()
     const insert = this.db.prepare(
-      `INSERT INTO runs (id, runbook, runbook_path, inventory, limit_hosts, params, dry_run, argv, pid, started)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (id, runbook, runbook_path, inventory, limit_hosts, params, dry_run, argv, pid, started, kind)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     for (;;) {
       const id = runId(now)
@@ -244,6 +254,7 @@ export class Journal {
           this.json(info.argv),
           process.pid,
           now.toISOString(),
+          info.kind ?? 'run',
         )
         return id
       } catch (err) {
@@ -304,6 +315,47 @@ export class Journal {
       .prepare('UPDATE runs SET status = ?, finished = ?, summary = ? WHERE id = ?')
       .run(status, new Date().toISOString(), JSON.stringify(summary), runId)
     if (changes === 0) throw new Error(`journal: no run ${runId}`)
+  }
+
+  /**
+   * Stores a drift check's findings, one transaction for all hosts, and fills in each drifted
+   * step's firstSeen: carried over from the last check that saw the step on this inventory when
+   * it was drifted then too, else now.
+   */
+  recordDrift(checkId: string, inventory: string, hosts: DriftHost[], now: string): void {
+    const previous = this.db.prepare<[string, string, string, string], { status: string; first_seen: string | null; started: string }>(
+      `SELECT s.status, s.first_seen, r.started FROM steps s JOIN runs r ON r.id = s.run_id
+       WHERE r.kind = 'drift' AND r.inventory = ? AND s.host = ? AND s.name = ? AND r.id != ?
+       ORDER BY r.started DESC, r.rowid DESC LIMIT 1`,
+    )
+    const host = this.db.prepare('INSERT INTO hosts (run_id, host, status, error) VALUES (?, ?, ?, ?)')
+    const step = this.db.prepare(
+      'INSERT INTO steps (run_id, host, idx, name, kind, status, changes, error, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    this.db.transaction(() => {
+      for (const h of hosts) {
+        host.run(checkId, h.name, h.status, this.optional(h.error))
+        h.steps.forEach((st, i) => {
+          const name = this.text(`${st.runbook} › ${st.step}`)
+          if (st.status === 'drifted') {
+            const before = previous.get(this.text(inventory), h.name, name, checkId)
+            st.firstSeen = before?.status === 'drifted' ? (before.first_seen ?? before.started) : now
+          }
+          const changes = st.diff === undefined ? [] : [{ summary: 'drifted', diff: st.diff }]
+          step.run(checkId, h.name, i, name, 'drift', st.status, this.json(changes), this.optional(st.error), st.firstSeen ?? null)
+        })
+      }
+    })()
+  }
+
+  /** The status of the latest finished drift check of this inventory and runbooks before `checkId`. */
+  previousDrift(inventory: string, runbook: string, checkId: string): RunStatus | undefined {
+    return this.db
+      .prepare<[string, string, string], { status: RunStatus }>(
+        `SELECT status FROM runs WHERE kind = 'drift' AND inventory = ? AND runbook = ? AND id != ? AND finished IS NOT NULL
+         ORDER BY started DESC, rowid DESC LIMIT 1`,
+      )
+      .get(this.text(inventory), this.text(runbook), checkId)?.status
   }
 
   /** Newest first. */

@@ -61,7 +61,7 @@ describe('journal', () => {
     journal!.close()
     journal = undefined
     const raw = readFileSync(join(dir, 'journal.db'))
-    expect(raw.readUInt32BE(60)).toBe(1) // user_version
+    expect(raw.readUInt32BE(60)).toBe(2) // user_version: two migrations
     expect(raw[18]).toBe(2) // file format 2: WAL
     open() // reopening an up-to-date journal migrates nothing and loses nothing
     expect(journal!.runs()).toHaveLength(1)

@@ -1,0 +1,305 @@
+import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { Cron } from 'croner'
+import { loadInventory } from '../inventory/index.ts'
+import { loadRunbook, runbookPath } from '../engine/load.ts'
+import type { Runbook } from '../runbook.ts'
+import { Journal, defaultStateDir } from '../journal/journal.ts'
+import { Connector } from '../transport/connect.ts'
+import { planDrift, checkDrift } from '../drift/check.ts'
+import { exitCode, summarize, type DriftReport } from '../drift/report.ts'
+import * as formats from '../drift/formats.ts'
+import { useColor } from '../report/diff.ts'
+import { positiveInt } from './exec.ts'
+import { EXIT, UsageError, inventoryOptions } from './main.ts'
+import { executeRun } from './run.ts'
+import { quoteArgv } from '../shell/quote.ts'
+
+const count = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a count of drifted steps, e.g. 1')
+  return Number(value)
+}
+
+export function driftCommand() {
+  const [inventory, limit] = inventoryOptions()
+  return new Command('drift')
+    .description('Report every host whose state no longer matches its runbooks: the check phase of `run`, changing nothing.')
+    .argument('[runbooks...]', 'runbooks to check (names in runbooks/ or paths); default: those marked drift: true')
+    .addOption(inventory)
+    .addOption(limit)
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json', 'nagios', 'prometheus', 'junit'] as const).default('text' as const))
+    .option('-o, --output <file>', 'write the report to this file (atomically) instead of stdout; for the Prometheus textfile collector')
+    .option('--warning <n>', 'nagios: WARNING when more than this many steps drifted', count, 0)
+    .option('--critical <n>', 'nagios: CRITICAL when more than this many steps drifted', count, 0)
+    .option('--fix', 'then converge the drifted hosts: a run of each runbook there, rolled back as --rollback says')
+    .addOption(new Option('--rollback <policy>', 'with --fix, on failure undo: the failing host, all hosts, or nothing').choices(['host', 'all', 'none'] as const).default('host' as const))
+    .option('--every <interval|cron>', 'keep checking: 30s, 15m, 1h or a cron expression ("*/15 * * * *"); never two checks at once; SIGTERM stops')
+    .option('--notify <url>', 'POST a JSON summary to this URL when drift appears or clears (retried with backoff; never delays the check)')
+    .option('--install-timer', 'install a systemd service and timer running this check (--every, default 15m), or print a crontab line where there is no systemd')
+    .option('--unit-dir <dir>', 'with --install-timer: where the units go', '/etc/systemd/system')
+    .option('-f, --forks <n>', 'hosts at once', positiveInt, 20)
+    .option('--accept-new', 'trust and record host keys not yet in known_hosts')
+    .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
+    .addHelpText(
+      'after',
+      `
+Every check is journalled: \`ferry history\` lists it, \`ferry history show ID\` shows its diffs,
+and each drifted step keeps the time it was first seen drifted.
+
+Examples:
+  ferry drift -i prod                                 every drift: true runbook, a table and diffs
+  ferry drift -i prod deploy-mesh --format nagios     one status line with perfdata, plugin exit codes
+  ferry drift -i prod --format prometheus -o /var/lib/node_exporter/ferry.prom --every 15m
+  ferry drift -i prod --fix                           converge what drifted
+  ferry drift -i prod --every 15m --install-timer     a systemd timer (or a crontab line)
+
+Exit codes: 0 in sync, 1 error, 2 drift found, 4 hosts unreachable (an error wins, then drift),
+64 bad invocation, inventory or runbook. --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
+    )
+    .action(async (names, opts) => {
+      if (opts.installTimer) return installTimer(opts.unitDir, opts.every)
+      if (opts.fix && opts.every) throw new UsageError('--fix with --every would change hosts unattended on a schedule; run --fix by hand')
+      if (opts.output && !existsSync(dirname(resolve(opts.output)))) throw new UsageError(`--output ${opts.output}: directory ${dirname(resolve(opts.output))} does not exist`)
+      const runbooks = await chooseRunbooks(names)
+      const check = (signal?: AbortSignal) => checkOnce(runbooks, opts, signal)
+      if (!opts.every) {
+        process.exitCode = await check()
+        await settleNotifications()
+        return
+      }
+      process.exitCode = await schedule(opts.every, check)
+    })
+}
+
+type DriftOpts = {
+  inventory: string
+  limit?: string
+  format: 'text' | 'json' | 'nagios' | 'prometheus' | 'junit'
+  output?: string
+  warning: number
+  critical: number
+  fix?: boolean
+  rollback: 'host' | 'all' | 'none'
+  notify?: string
+  forks: number
+  acceptNew?: boolean
+  stateDir: string
+}
+
+async function chooseRunbooks(names: string[]): Promise<{ runbook: Runbook; path: string }[]> {
+  if (names.length) return Promise.all(names.map((n) => loadRunbook(n)))
+  const dir = join(process.cwd(), 'runbooks')
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : []
+  const marked = (await Promise.all(files.map((f) => loadRunbook(runbookPath(f.slice(0, -3)))))).filter((r) => r.runbook.drift)
+  if (!marked.length) throw new UsageError(`no runbook in ${dir} is marked drift: true; name the runbooks to check`)
+  return marked
+}
+
+/** One check: plan, probe read-only, journal, report; then notify and fix. Returns the exit code. */
+async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: DriftOpts, signal?: AbortSignal): Promise<number> {
+  const inv = await loadInventory(opts.inventory)
+  const redact = (s: string) => inv.secrets.redact(s)
+  const plans = await planDrift(inv, runbooks.map((r) => r.runbook), opts.limit)
+  const label = `drift: ${runbooks.map((r) => r.runbook.name).join(', ')}`
+  const journal = Journal.open(opts.stateDir, redact)
+  const startedAt = new Date()
+  const checkId = journal.startRun({
+    kind: 'drift', runbook: label, runbookPath: runbooks.map((r) => r.path).join(','), inventory: inv.file, limit: opts.limit,
+    params: {}, dryRun: true, argv: process.argv.slice(2),
+  })
+  const connector = new Connector(inv, { acceptNew: opts.acceptNew, readOnly: true })
+  let report: DriftReport
+  try {
+    const hosts = await checkDrift(plans, { forks: opts.forks, connect: (h) => connector.connect(h), signal, redact })
+    report = { checkId, startedAt: startedAt.toISOString(), duration: (Date.now() - startedAt.getTime()) / 1000, runbooks: runbooks.map((r) => r.runbook.name), hosts }
+    journal.recordDrift(checkId, inv.file, hosts, report.startedAt)
+    const before = journal.previousDrift(inv.file, label, checkId)
+    // Keyed as runs' summaries are, so `ferry history` counts a check's hosts in its columns.
+    const s = summarize(report)
+    journal.finishRun(checkId, overall(report), { ok: s.inSync, changed: s.drifted, failed: s.errors, unreachable: s.unreachable, driftedSteps: s.driftedSteps })
+    if (opts.notify) notify(opts.notify, report, inv.file, before)
+  } finally {
+    journal.close()
+    await connector.close()
+  }
+
+  let code: number = exitCode(report)
+  const out = render(report, opts)
+  if (opts.format === 'nagios') code = out.code!
+  if (opts.output) formats.writeAtomically(resolve(opts.output), out.text)
+  else process.stdout.write(out.text)
+
+  if (opts.fix && report.hosts.some((h) => h.status === 'drifted')) code = await fix(runbooks, plans, report, opts)
+  return code
+}
+
+/** The check's status in the journal: what its exit code says. */
+const OVERALL = { 0: 'in-sync', 1: 'error', 2: 'drifted', 4: 'unreachable' } as const
+const overall = (report: DriftReport) => OVERALL[exitCode(report)]
+
+function render(report: DriftReport, opts: DriftOpts): { text: string; code?: 0 | 1 | 2 | 3 } {
+  switch (opts.format) {
+    case 'json': return { text: formats.json(report) }
+    case 'nagios': return formats.nagios(report, { warning: opts.warning, critical: opts.critical })
+    case 'prometheus': return { text: formats.prometheus(report) }
+    case 'junit': return { text: formats.junit(report) }
+    default: return { text: formats.text(report, { color: !opts.output && useColor() }) }
+  }
+}
+
+/** Runs each runbook again on its drifted hosts only; in sync steps cost a probe and nothing else. */
+async function fix(runbooks: { runbook: Runbook; path: string }[], plans: Awaited<ReturnType<typeof planDrift>>, report: DriftReport, opts: DriftOpts): Promise<number> {
+  let worst = 0
+  for (const { runbook, path } of runbooks) {
+    const drifted = new Set(report.hosts.filter((h) => h.steps.some((s) => s.runbook === runbook.name && s.status === 'drifted')).map((h) => h.name))
+    const mine = (plans.get(runbook) ?? []).filter((p) => drifted.has(p.host.name))
+    if (!mine.length) continue
+    process.stderr.write(`ferry: fixing ${runbook.name} on ${mine.map((p) => p.host.name).join(', ')}\n`)
+    const inv = await loadInventory(opts.inventory)
+    const code = await executeRun(
+      { runbook, path, inventory: inv, hosts: mine.map((p) => p.host), plans: mine, params: {}, connector: new Connector(inv, { acceptNew: opts.acceptNew }) },
+      { dryRun: false, forks: opts.forks, rollback: opts.rollback, format: opts.format === 'json' ? 'json' : 'text', stats: false, stateDir: opts.stateDir, limit: opts.limit },
+    )
+    // 3 (a rollback failed) outranks 1 (a host failed), which outranks 0.
+    worst = Math.max(worst, code === EXIT.unreachable ? EXIT.failed : code)
+  }
+  return worst
+}
+
+// ---------------------------------------------------------------------------------------------
+// --notify: when drift appears or clears. Never awaited by the check; the process waits for
+// the last deliveries (up to a minute) before it exits.
+
+const deliveries = new Set<Promise<void>>()
+
+function notify(url: string, report: DriftReport, inventory: string, before: string | undefined): void {
+  const drifted = report.hosts.some((h) => h.status === 'drifted')
+  const was = before === 'drifted'
+  if (drifted === was) return
+  const body = JSON.stringify({
+    event: drifted ? 'drift-appeared' : 'drift-cleared', checkId: report.checkId, inventory, at: report.startedAt,
+    summary: summarize(report),
+    hosts: report.hosts.filter((h) => h.status === 'drifted').map((h) => ({ name: h.name, steps: h.steps.filter((s) => s.status === 'drifted').map((s) => `${s.runbook} › ${s.step}`) })),
+  })
+  const delivery = post(url, body).finally(() => deliveries.delete(delivery))
+  deliveries.add(delivery)
+}
+
+async function post(url: string, body: string): Promise<void> {
+  for (let attempt = 0; attempt < 6; attempt++) {
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) })
+      if (res.ok) return
+      if (res.status < 500 && res.status !== 429) throw new Error(`HTTP ${res.status}: not retried`)
+    } catch (err) {
+      if (/not retried/.test((err as Error).message)) {
+        process.stderr.write(`ferry: --notify ${url}: ${(err as Error).message}\n`)
+        return
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500 * 2 ** attempt)) // 0.5, 1, 2, 4, 8 s
+  }
+  process.stderr.write(`ferry: --notify ${url}: gave up after 6 attempts\n`)
+}
+
+export async function settleNotifications(ms = 60_000): Promise<void> {
+  if (!deliveries.size) return
+  await Promise.race([Promise.allSettled([...deliveries]), new Promise((r) => setTimeout(r, ms).unref())])
+}
+
+// ---------------------------------------------------------------------------------------------
+// --every: croner's `protect` skips a tick while the last check still runs, so checks never
+// overlap; SIGTERM or SIGINT stop the schedule and abort a check in flight (it only reads).
+
+/** `30s`, `15m`, `1h`, `1d` → seconds; anything else is taken for a cron expression. */
+export function intervalSeconds(every: string): number | undefined {
+  const m = /^(\d+)(s|m|h|d)$/.exec(every.trim())
+  if (!m) return undefined
+  const n = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's']
+  if (n < 1) throw new UsageError(`--every ${every}: must be at least 1s`)
+  return n
+}
+
+async function schedule(every: string, check: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const seconds = intervalSeconds(every)
+  const abort = new AbortController()
+  let running: Promise<number> | undefined
+  let job: Cron
+  try {
+    job = seconds === undefined
+      ? new Cron(every, { protect: true }, tick)
+      : new Cron('* * * * * *', { interval: seconds, protect: true }, tick)
+  } catch (err) {
+    throw new UsageError(`--every ${every}: ${(err as Error).message} (expected 30s, 15m, 1h or a cron expression)`)
+  }
+  async function tick(): Promise<void> {
+    running = check(abort.signal).catch((err) => {
+      process.stderr.write(`ferry: drift check failed: ${(err as Error).message}\n`)
+      return EXIT.failed as number
+    })
+    await running
+  }
+  process.stderr.write(`ferry: checking ${seconds ? `every ${every}` : `on "${every}"`}; next at ${job.nextRun()?.toISOString()}; SIGTERM stops\n`)
+  if (seconds !== undefined) void job.trigger() // the first check now, not after one interval
+  await new Promise<void>((stop) => {
+    const onSignal = () => {
+      job.stop()
+      abort.abort()
+      stop()
+    }
+    process.once('SIGTERM', onSignal)
+    process.once('SIGINT', onSignal)
+  })
+  // A check in flight is read-only: it ends quickly once aborted, and is not waited for long.
+  await Promise.race([running, new Promise((r) => setTimeout(r, 1500).unref())])
+  await settleNotifications(300)
+  return EXIT.ok
+}
+
+// ---------------------------------------------------------------------------------------------
+// --install-timer
+
+function installTimer(unitDir: string, every: string | undefined): void {
+  const argv = process.argv.slice(2)
+  const keep: string[] = []
+  // The unit runs this same check, once per timer tick: without the scheduling flags.
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--install-timer') continue
+    if (a === '--every' || a === '--unit-dir') { i++; continue }
+    if (a.startsWith('--every=') || a.startsWith('--unit-dir=')) continue
+    keep.push(a)
+  }
+  const command = quoteArgv([process.execPath, resolve(process.argv[1]!), ...absolutePaths(keep)])
+  const interval = every ?? '15m'
+  const seconds = intervalSeconds(interval)
+  const systemd = existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
+  if (!systemd) {
+    if (seconds !== undefined && (seconds % 60 !== 0 || seconds > 3600 * 24)) throw new UsageError(`--every ${interval}: cron runs at most once a minute; give minutes, hours or a cron expression`)
+    const spec = seconds === undefined ? interval : seconds < 3600 ? `*/${seconds / 60} * * * *` : `0 */${seconds / 3600} * * *`
+    process.stdout.write(`# no systemd here: add this line with crontab -e\n${spec} cd ${quoteArgv([process.cwd()])} && ${command}\n`)
+    return
+  }
+  if (seconds === undefined) throw new UsageError(`--every ${interval}: a systemd timer takes 30s, 15m, 1h or 1d, not a cron expression`)
+  const name = 'ferry-drift'
+  mkdirSync(unitDir, { recursive: true })
+  writeFileSync(join(unitDir, `${name}.service`), [
+    '[Unit]', 'Description=ferry drift check', 'Wants=network-online.target', 'After=network-online.target', '',
+    '[Service]', 'Type=oneshot', `WorkingDirectory=${process.cwd()}`, `ExecStart=${command}`,
+    // Drift (2) and unreachable hosts (4) are findings, not a failed unit.
+    'SuccessExitStatus=2 4', '',
+  ].join('\n'))
+  writeFileSync(join(unitDir, `${name}.timer`), [
+    '[Unit]', 'Description=ferry drift check, on a schedule', '',
+    '[Timer]', `OnBootSec=${seconds}s`, `OnUnitActiveSec=${seconds}s`, '',
+    '[Install]', 'WantedBy=timers.target', '',
+  ].join('\n'))
+  process.stdout.write(`wrote ${join(unitDir, `${name}.service`)} and ${join(unitDir, `${name}.timer`)}; enable with: systemctl daemon-reload && systemctl enable --now ${name}.timer\n`)
+}
+
+/** The unit runs from anywhere: the inventory and output paths made absolute. */
+function absolutePaths(argv: string[]): string[] {
+  return argv.map((a, i) => (['-i', '--inventory', '-o', '--output', '--state-dir'].includes(argv[i - 1] ?? '') && (a.includes('/') || a.endsWith('.yaml')) ? resolve(a) : a))
+}

@@ -1,0 +1,74 @@
+// A drift check: the plan half of a run, for every host of every given runbook, through the
+// same batched probes and read-only transport as `ferry run --dry-run`. What a run would change
+// is what has drifted; nothing is ever changed here.
+
+import type { Inventory, Host } from '../inventory/types.ts'
+import { selectHosts } from '../inventory/select.ts'
+import type { Runbook } from '../runbook.ts'
+import { planHosts, runPlans, type Plan } from '../engine/run.ts'
+import type { HostOutcome } from '../engine/host.ts'
+import type { Transport } from '../transport/transport.ts'
+import { RunbookError } from '../engine/load.ts'
+import type { DriftHost, DriftStep } from './report.ts'
+
+export interface DriftOptions {
+  limit?: string
+  forks: number
+  connect(host: Host): Promise<Transport>
+  signal?: AbortSignal
+  redact(text: string): string
+}
+
+/** Plans every runbook's hosts; a runbook that needs params cannot be checked unattended. */
+export async function planDrift(inventory: Inventory, runbooks: Runbook[], limit: string | undefined): Promise<Map<Runbook, Plan[]>> {
+  const plans = new Map<Runbook, Plan[]>()
+  for (const runbook of runbooks) {
+    if (typeof runbook.hosts === 'function' || runbook.prepare) {
+      throw new RunbookError(`runbook ${runbook.name} chooses its hosts from params: it is a procedure, not a state to check for drift`)
+    }
+    const parsed = runbook.params ? runbook.params.safeParse({}) : { success: true as const, data: {} }
+    if (!parsed.success) throw new RunbookError(`runbook ${runbook.name} needs params (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}): drift checks runbooks that have defaults for all of them`)
+    plans.set(runbook, await planHosts(runbook, inventory, selectHosts(inventory, limit, runbook.hosts ?? 'all'), parsed.data))
+  }
+  return plans
+}
+
+/** Checks every planned host of every runbook; one report entry per host, its steps tagged by runbook. */
+export async function checkDrift(plans: Map<Runbook, Plan[]>, opts: DriftOptions): Promise<DriftHost[]> {
+  const hosts = new Map<string, DriftHost>()
+  for (const [runbook, runbookPlans] of plans) {
+    const started = new Map<string, number>()
+    await runPlans(runbookPlans, { dryRun: true, forks: opts.forks, rollback: 'none', signal: opts.signal }, {
+      connect: opts.connect,
+      hostStarted: (host) => started.set(host.name, performance.now()),
+      hostFinished: (outcome) => merge(hosts, runbook.name, outcome, (performance.now() - (started.get(outcome.name) ?? performance.now())) / 1000, opts.redact),
+    })
+  }
+  return [...hosts.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
+}
+
+function merge(hosts: Map<string, DriftHost>, runbook: string, outcome: HostOutcome, seconds: number, redact: (s: string) => string): void {
+  const host = hosts.get(outcome.name) ?? { name: outcome.name, status: 'in-sync', duration: 0, steps: [] }
+  hosts.set(outcome.name, host)
+  host.duration += seconds
+  if (outcome.status === 'unreachable' || (outcome.status === 'failed' && !outcome.steps.some((s) => s.status !== 'skipped'))) {
+    // Nothing of this runbook could be looked at on the host.
+    host.status = outcome.status === 'unreachable' ? 'unreachable' : worst(host.status, 'error')
+    host.error = [host.error, redact(`${runbook}: ${outcome.error ?? outcome.status}`)].filter(Boolean).join('; ')
+    return
+  }
+  for (const s of outcome.steps) {
+    const step: DriftStep = { runbook, step: redact(s.name), status: s.status === 'changed' ? 'drifted' : s.status === 'failed' ? 'error' : 'in-sync' }
+    if (step.status === 'drifted') step.diff = redact(s.changes.map((c) => c.diff ?? c.summary).join('\n'))
+    if (s.error) step.error = redact(s.error)
+    host.steps.push(step)
+    host.status = worst(host.status, step.status === 'in-sync' ? 'in-sync' : step.status)
+  }
+  if (outcome.status === 'failed' && outcome.error) {
+    host.status = worst(host.status, 'error')
+    host.error = [host.error, redact(`${runbook}: ${outcome.error}`)].filter(Boolean).join('; ')
+  }
+}
+
+const RANK = { 'in-sync': 0, drifted: 1, error: 2, unreachable: 3 } as const
+const worst = (a: DriftHost['status'], b: DriftHost['status']): DriftHost['status'] => (RANK[b] > RANK[a] ? b : a)

@@ -1,0 +1,136 @@
+// ferry drift against the controller itself (connection: local) and a runbook that manages two
+// files in a temp dir: the CLI end to end, journal and first-seen, --fix and --notify, without the
+// lab. The lab test (test/lab/drift.test.ts) does the same on deploy-mesh.
+import { describe, expect, it } from 'vitest'
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { intervalSeconds } from '../../src/cli/drift.ts'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+const dir = mkdtempSync(join(tmpdir(), 'ferry-drift-'))
+const state = join(dir, 'state')
+const a = join(dir, 'a.conf')
+const b = join(dir, 'b.conf')
+writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local, os: linux }\n')
+writeFileSync(join(dir, 'files.ts'), `import { defineRunbook, file } from 'ferry'
+export default defineRunbook({ name: 'files', description: 'two files', drift: true, steps: () => [
+  file('a', { path: ${JSON.stringify(a)}, content: 'cost 10\\n', mode: 0o644 }),
+  file('b', { path: ${JSON.stringify(b)}, content: 'forwarding 1\\n', mode: 0o644 }),
+] })
+`)
+
+const ferry = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+    execFile(process.execPath, [join(ROOT, 'bin/ferry.mjs'), ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) =>
+      done({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr })),
+  )
+const drift = (...args: string[]) => ferry(['drift', '-i', 'inv.yaml', './files.ts', '--state-dir', state, ...args])
+
+describe('ferry drift on the controller', () => {
+  it('is in sync after a run, names what drifted with its diff, keeps the first sighting, and --fix converges', { timeout: 60_000 }, async () => {
+    expect((await ferry(['run', './files.ts', '-i', 'inv.yaml', '--state-dir', state])).code).toBe(0)
+    const clean = await drift()
+    expect(clean.code, clean.stderr).toBe(0)
+    expect(clean.stdout).toMatch(/me +in-sync/)
+
+    writeFileSync(a, 'cost 99\n')
+    const found = await drift('--format', 'json')
+    expect(found.code).toBe(2)
+    const report = JSON.parse(found.stdout)
+    expect(report.summary).toMatchObject({ hosts: 1, drifted: 1, driftedSteps: 1 })
+    const [step] = report.hosts[0].steps.filter((s: { status: string }) => s.status === 'drifted')
+    expect(step).toMatchObject({ runbook: 'files', step: 'a' })
+    expect(step.diff).toBe(`--- ${a}\n+++ ${a}\n@@ -1,1 +1,1 @@\n-cost 99\n+cost 10\n`)
+    const again = JSON.parse((await drift('--format', 'json')).stdout)
+    expect(again.hosts[0].steps[0].firstSeen).toBe(step.firstSeen)
+
+    const text = await drift()
+    expect(text.stdout).toContain('-cost 99\n')
+    const fixed = await drift('--fix')
+    expect(fixed.code, fixed.stderr).toBe(0)
+    expect(readFileSync(a, 'utf8')).toBe('cost 10\n')
+    expect((await drift()).code).toBe(0)
+    // A drift that comes back is new: its first sighting is not the old one's.
+    writeFileSync(a, 'cost 98\n')
+    const back = JSON.parse((await drift('--format', 'json')).stdout)
+    expect(Date.parse(back.hosts[0].steps[0].firstSeen)).toBeGreaterThan(Date.parse(step.firstSeen))
+    expect((await drift('--fix')).code).toBe(0)
+
+    // Every check is in the history, as a run of kind drift.
+    const runs = JSON.parse((await ferry(['history', '--json', '--state-dir', state])).stdout).runs as { runbook: string; status: string }[]
+    expect(runs.filter((r) => r.runbook === 'drift: files').map((r) => r.status).reverse()).toEqual(
+      ['in-sync', 'drifted', 'drifted', 'drifted', 'drifted', 'in-sync', 'drifted', 'drifted'])
+    // ... and the fixes as runs of the runbook itself.
+    expect(runs.filter((r) => r.runbook === 'files').map((r) => r.status)).toEqual(['changed', 'changed', 'changed'])
+  })
+
+  it('POSTs once when drift appears and once when it clears, retrying a server that fails at first', { timeout: 60_000 }, async () => {
+    const posts: { event: string }[] = []
+    let refusals = 1
+    const server = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        if (refusals-- > 0) return void res.writeHead(503).end()
+        posts.push(JSON.parse(body))
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`
+    try {
+      const notifyState = join(dir, 'notify-state')
+      const check = () => ferry(['drift', '-i', 'inv.yaml', './files.ts', '--state-dir', notifyState, '--notify', url])
+      expect((await check()).code).toBe(0) // in sync from the start: nothing to say
+      writeFileSync(b, 'forwarding 0\n')
+      expect((await check()).code).toBe(2) // appeared (after one 503)
+      expect((await check()).code).toBe(2) // still: nothing new
+      writeFileSync(b, 'forwarding 1\n')
+      expect((await check()).code).toBe(0) // cleared
+      expect(posts.map((p) => p.event)).toEqual(['drift-appeared', 'drift-cleared'])
+    } finally {
+      server.close()
+    }
+  })
+
+  it('formats for Nagios with plugin exit codes, and writes Prometheus atomically', { timeout: 30_000 }, async () => {
+    writeFileSync(b, 'forwarding 0\n')
+    const crit = await drift('--format', 'nagios')
+    expect(crit.code).toBe(2)
+    expect(crit.stdout).toMatch(/^FERRY DRIFT CRITICAL - 1 drifted step on me \| drifted_steps=1;0;0;0 /)
+    const warn = await drift('--format', 'nagios', '--critical', '5')
+    expect(warn.code).toBe(1)
+    const prom = join(dir, 'out', 'ferry.prom')
+    const nowhere = await drift('--format', 'prometheus', '-o', prom)
+    expect(nowhere.code).toBe(64)
+    expect(nowhere.stderr).toContain(`--output ${prom}: directory ${join(dir, 'out')} does not exist`)
+    mkdirSync(join(dir, 'out'))
+    expect((await drift('--format', 'prometheus', '-o', prom)).code).toBe(2)
+    expect(readdirSync(join(dir, 'out'))).toEqual(['ferry.prom'])
+    expect(readFileSync(prom, 'utf8')).toContain('ferry_drift_drifted_steps{host="me",runbook="files"} 1\n')
+    writeFileSync(b, 'forwarding 1\n')
+  })
+
+  it('without a runbook named, checks those marked drift: true; bad --every is exit 64', async () => {
+    const none = await ferry(['drift', '-i', 'inv.yaml', '--state-dir', state])
+    // This directory has no runbooks/: nothing is marked.
+    expect(none.code).toBe(64)
+    expect(none.stderr).toContain('no runbook in')
+    const bad = await drift('--every', 'often')
+    expect(bad.code).toBe(64)
+    expect(bad.stderr).toContain('--every often')
+  })
+})
+
+describe('--every', () => {
+  it('reads intervals, and leaves anything else to croner as a cron expression', () => {
+    expect(intervalSeconds('2s')).toBe(2)
+    expect(intervalSeconds('15m')).toBe(900)
+    expect(intervalSeconds('1h')).toBe(3600)
+    expect(intervalSeconds('*/15 * * * *')).toBeUndefined()
+    expect(() => intervalSeconds('0s')).toThrow(/at least 1s/)
+  })
+})
