@@ -57,7 +57,9 @@ export class LabError extends Error {}
 // small helpers
 
 function run(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', env: ENV, input, stdio: ['pipe', 'pipe', 'pipe'] })
+  // Tests checksum whole trees through this (a lab host's /etc, /usr/local, /var): Node's 1 MB
+  // default was outgrown once the controller had a few more packages.
+  return execFileSync(cmd, args, { encoding: 'utf8', env: ENV, input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 << 20 })
 }
 
 const runAsync = promisify(execFile)

@@ -120,6 +120,9 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
     const s = summarize(report)
     journal.finishRun(checkId, overall(report), { ok: s.inSync, changed: s.drifted, failed: s.errors, unreachable: s.unreachable, driftedSteps: s.driftedSteps })
     if (opts.notify) notify(opts.notify, report, inv.file, before)
+  } catch (err) {
+    journal.finishRun(checkId, signal?.aborted ? 'interrupted' : 'error', {})
+    throw err
   } finally {
     journal.close()
     await connector.close()
@@ -177,7 +180,8 @@ const deliveries = new Set<Promise<void>>()
 function notify(url: string, report: DriftReport, inventory: string, before: string | undefined): void {
   const drifted = report.hosts.some((h) => h.status === 'drifted')
   const was = before === 'drifted'
-  if (drifted === was) return
+  // Cleared means seen in sync, not merely not seen (an unreachable host, an error).
+  if (drifted === was || (!drifted && exitCode(report) !== 0)) return
   const body = JSON.stringify({
     event: drifted ? 'drift-appeared' : 'drift-cleared', checkId: report.checkId, inventory, at: report.startedAt,
     summary: summarize(report),
@@ -299,7 +303,15 @@ function installTimer(unitDir: string, every: string | undefined): void {
   process.stdout.write(`wrote ${join(unitDir, `${name}.service`)} and ${join(unitDir, `${name}.timer`)}; enable with: systemctl daemon-reload && systemctl enable --now ${name}.timer\n`)
 }
 
-/** The unit runs from anywhere: the inventory and output paths made absolute. */
+/**
+ * The unit runs with the current directory as its working directory; its output and state paths
+ * are made absolute all the same, and so is an inventory given as a path (a name stays a name).
+ */
 function absolutePaths(argv: string[]): string[] {
-  return argv.map((a, i) => (['-i', '--inventory', '-o', '--output', '--state-dir'].includes(argv[i - 1] ?? '') && (a.includes('/') || a.endsWith('.yaml')) ? resolve(a) : a))
+  return argv.map((a, i) => {
+    const flag = argv[i - 1] ?? ''
+    if (['-o', '--output', '--state-dir'].includes(flag)) return resolve(a)
+    if (['-i', '--inventory'].includes(flag) && /[/\\]|\.ya?ml$/.test(a)) return resolve(a)
+    return a
+  })
 }
