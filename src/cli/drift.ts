@@ -208,7 +208,7 @@ async function post(url: string, body: string): Promise<void> {
   process.stderr.write(`ferry: --notify ${url}: gave up after 6 attempts\n`)
 }
 
-export async function settleNotifications(ms = 60_000): Promise<void> {
+async function settleNotifications(ms = 60_000): Promise<void> {
   if (!deliveries.size) return
   await Promise.race([Promise.allSettled([...deliveries]), new Promise((r) => setTimeout(r, ms).unref())])
 }

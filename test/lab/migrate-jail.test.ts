@@ -249,7 +249,8 @@ it('on a terminal, asks which jail, where to and whether to go, then moves it sh
     `cd ${ROOT} && node bin/ferry.mjs run migrate-jail -i lab --state-dir ${tempDir()}; echo "EXIT=$?"; sleep 120`)
   try {
     // Which jail: a search list with host, address, dataset and size.
-    const jails = await screenShows('Jail to move')
+    // The search list fills in a moment after its title.
+    const jails = await screenShows('web  on lab2')
     expect(jails).toMatch(/web {2}on lab2 {2}172\.16\.3\.17\/32 {2}tank\/jails\/web {2}\d+(\.\d)? MB/)
     tmux('send-keys', '-t', session, '-l', 'web')
     tmux('send-keys', '-t', session, 'Enter')
