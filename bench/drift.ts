@@ -8,16 +8,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO, up } from '../lab/lab.ts'
 import { writeAnsibleInventory } from './ansible/inventory.ts'
-import type { Section } from './run.ts'
+import { median, type Section } from './run.ts'
 
 const ROUNDS = 3
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** Runs a command from the repository; its wall time in seconds and exit code. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): { seconds: number; code: number; out: string } {
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): { seconds: number; code: number; stdout: string; out: string } {
   const t0 = process.hrtime.bigint()
   const r = spawnSync(cmd, args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, code: r.status ?? -1, out: `${r.stdout}${r.stderr}` }
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, code: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` }
 }
 
 export async function driftBench(): Promise<Section> {
@@ -40,7 +39,7 @@ export async function driftBench(): Promise<Section> {
     const f = ferry('drift', '-i', 'lab', 'deploy-mesh', '--format', 'json')
     if (f.code !== 0) throw new Error(`ferry drift found drift on the freshly deployed mesh (exit ${f.code}):\n${f.out.slice(0, 4000)}`)
     ferryRuns.push(f.seconds)
-    checkRuns.push((JSON.parse(f.out.slice(0, f.out.lastIndexOf('}') + 1)) as { duration: number }).duration)
+    checkRuns.push((JSON.parse(f.stdout) as { duration: number }).duration)
     startRuns.push(timed(process.execPath, [join(REPO, 'bin/ferry.mjs'), '--version']).seconds)
     const a = ansible()
     if (a.code !== 0) throw new Error(`ansible-playbook --check failed (exit ${a.code}):\n${a.out.slice(-4000)}`)

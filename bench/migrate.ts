@@ -9,12 +9,11 @@ import { Connector } from '../src/transport/connect.ts'
 import { relay } from '../src/jails/relay.ts'
 import * as zfs from '../src/jails/zfs.ts'
 import { quote } from '../src/shell/quote.ts'
-import type { Section } from './run.ts'
+import { median, type Section } from './run.ts'
 
 const ROUNDS = 3
 const MB = 200
 const TARGET = 'tank/bench'
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 export async function migrateBench(): Promise<Section> {
   await up({ n: 5, zfs: true, log: (l) => console.error(`lab: ${l}`) })
@@ -43,9 +42,12 @@ export async function migrateBench(): Promise<Section> {
       peakRss.push(0)
       const sampler = setInterval(() => (peakRss[i] = Math.max(peakRss[i]!, process.memoryUsage().rss - rss0)), 20)
       let t0 = process.hrtime.bigint()
-      bytes = await relay(src, zfs.send(ds, 'bench'), dst, zfs.receive(TARGET, false))
+      try {
+        bytes = await relay(src, zfs.send(ds, 'bench'), dst, zfs.receive(TARGET, false))
+      } finally {
+        clearInterval(sampler)
+      }
       ferry.push(seconds(t0))
-      clearInterval(sampler)
       clean()
       t0 = process.hrtime.bigint()
       execSync(`${ssh(from, zfs.send(ds, 'bench'))} | ${ssh(to, zfs.receive(TARGET, false))}`, { stdio: ['ignore', 'ignore', 'inherit'] })

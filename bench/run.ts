@@ -25,6 +25,11 @@ export interface Section {
   notes: string[]
 }
 
+/** The middle of the measurements (the upper middle of an even count). */
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+}
+
 const SECTIONS: Record<string, () => Promise<Section>> = { drift: driftBench, migrate: migrateBench }
 
 export async function main(args: string[]): Promise<number> {

@@ -233,7 +233,7 @@ function ensureKeys(): void {
 }
 
 /** Lists every process inside a netns; the kernel's view, so it includes what sshd spawned. */
-function netnsPids(netns: string): number[] {
+export function netnsPids(netns: string): number[] {
   try { return run('ip', ['netns', 'pids', netns]).split('\n').filter(Boolean).map(Number) } catch { return [] }
 }
 

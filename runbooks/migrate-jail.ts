@@ -19,7 +19,7 @@
 // each other; direct=true has the source pipe into its own `ssh` to the destination instead.
 import { randomBytes } from 'node:crypto'
 import {
-  defineRunbook, z, ParamError, StepError, action, net, zfs, relay, runLine, writeFile, quote,
+  defineRunbook, z, ParamError, StepError, action, net, zfs, relay, runLine, writeFile, removeFile, dirOf, quote,
   jailDriver, parseDiscovery, poolOf, hostAddress,
   type Host, type Inventory, type JailDriver, type JailHost, type JailSpec, type PrepareContext, type StepContext, type StepsContext,
 } from 'ferry'
@@ -69,6 +69,21 @@ function thirdHost(inv: Inventory, from: string, to: string): string | undefined
   const usable = (n: string) => n !== from && n !== to && !!inv.hosts.find((h) => h.name === n)?.os
   const neighbours = inv.links.flatMap((l) => (l.a === to ? [l.b] : l.b === to ? [l.a] : []))
   return neighbours.find(usable) ?? inv.hosts.map((h) => h.name).find(usable)
+}
+
+/** Why a host, as its discovery describes it, cannot take the jail: nothing when it can. */
+function unfit(host: JailHost, jail: JailSpec, size: number): string[] {
+  const here = host.jails.get(jail.name)!
+  const pool = poolOf(jail.dataset)
+  const free = host.pools.get(pool)
+  return [
+    free === undefined && `no pool ${pool}`,
+    here.dataset && `${jail.dataset} exists there already`,
+    !here.parentExists && `the parent of ${jail.dataset} does not exist there`,
+    free !== undefined && free < size * HEADROOM && `${MB(free)} free in ${pool}, ${MB(size * HEADROOM)} needed`,
+    host.addresses.has(hostAddress(jail)) && `${hostAddress(jail)} is configured there already`,
+    here.configured && `a definition of ${jail.name} exists there`,
+  ].filter((x): x is string => !!x)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,14 +141,7 @@ async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
     if (name === source.host.name) return 'it is the source'
     if (!s) return 'not a jail host that answered discovery'
     if (s.driver !== source.driver) return `its jails are ${s.driver.kind}, not ${source.driver.kind}`
-    const here = s.state.jails.get(jail.name)!
-    const pool = poolOf(jail.dataset)
-    if (!s.state.pools.has(pool)) return `no pool ${pool}`
-    if (here.dataset) return `${jail.dataset} exists there already`
-    if (!here.parentExists) return `the parent of ${jail.dataset} does not exist there`
-    if (s.state.pools.get(pool)! < size * HEADROOM) return `${MB(s.state.pools.get(pool)!)} free in ${pool}, ${MB(size * HEADROOM)} needed`
-    if (s.state.addresses.has(hostAddress(jail))) return `${hostAddress(jail)} is configured there already`
-    return undefined
+    return unfit(s.state, jail, size)[0]
   }
   if (p.to === undefined && ctx.interactive) {
     const fit = [...seen.keys()].filter((n) => !why(n)).sort()
@@ -216,7 +224,7 @@ async function on($: StepContext['$'], lines: string[]): Promise<string> {
 const destShell = async (ctx: StepContext, m: Migration) => (await ctx.connect(m.dest)).$
 
 /** Sends `snap` (all of it, or the changes since `from`) to the destination, reporting progress. */
-async function transfer(ctx: StepContext, m: Migration, label: string, snap: string, from?: string): Promise<void> {
+async function transfer(ctx: StepContext, m: Migration, label: string, snap: string, from?: string, total?: number): Promise<void> {
   const ds = m.jail.dataset
   const send = zfs.send(ds, snap, from)
   const receive = zfs.receive(ds, !!from)
@@ -226,7 +234,6 @@ async function transfer(ctx: StepContext, m: Migration, label: string, snap: str
     await on(ctx.$, [`${send} | ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -p ${m.dest.port} ${quote(target)} ${quote(receive)}`])
     return
   }
-  const total = from ? undefined : Number((await on(ctx.$, [zfs.streamSize(ds)])).trim()) || undefined
   await relay(await ctx.connect(m.source), send, await ctx.connect(m.dest), receive, {
     signal: ctx.signal,
     progress: ({ bytes, rate }) => {
@@ -250,27 +257,18 @@ function preflight(m: Migration) {
       if (!parseDiscovery(probe.stdout).jails.get(jail.name)?.running) return `jail ${jail.name} is not running on ${m.source.name}`
       return undefined
     },
-    async apply(ctx) {
+    record: (probe) => ({ size: parseDiscovery(probe.stdout).jails.get(jail.name)?.dataset?.referenced ?? 0 }),
+    async apply(ctx, { size }) {
       const owner = `tag ${m.tag}, controller pid ${process.pid}, since ${new Date().toISOString()}`
-      // mkdir is atomic: of two migrations racing here, one gets the lock.
-      const took = await runLine(ctx.$, `mkdir ${quote(m.lock)} && printf '%s\\n' ${quote(m.tag)} > ${quote(`${m.lock}/tag`)} && printf '%s\\n' ${quote(owner)} > ${quote(`${m.lock}/owner`)}`).nothrow()
-      if (took.exitCode !== 0) {
-        const holder = (await runLine(ctx.$, `cat ${quote(`${m.lock}/owner`)} 2>/dev/null || true`)).stdout.trim()
-        throw new StepError(`jail ${jail.name} is locked by another migration (${holder || 'no owner recorded'}; lock ${m.lock} on ${m.source.name})`)
-      }
-      const out = await runLine(await destShell(ctx, m), m.dst.discover([jail])).nothrow()
+      // mkdir is atomic: of two migrations racing here, one gets the lock; the other is told whose.
+      // The lock and the destination's discovery go out together: one round trip.
+      const [took, out] = await Promise.all([
+        runLine(ctx.$, `mkdir ${quote(m.lock)} 2>/dev/null && printf '%s\\n' ${quote(m.tag)} > ${quote(`${m.lock}/tag`)} && printf '%s\\n' ${quote(owner)} > ${quote(`${m.lock}/owner`)} || { cat ${quote(`${m.lock}/owner`)} >&2 2>/dev/null; exit 1; }`).nothrow(),
+        runLine(await destShell(ctx, m), m.dst.discover([jail])).nothrow(),
+      ])
+      if (took.exitCode !== 0) throw new StepError(`jail ${jail.name} is locked by another migration (${took.stderr.trim() || 'no owner recorded'}; lock ${m.lock} on ${m.source.name})`)
       if (out.exitCode !== 0) throw new StepError(`${m.dest.name}: discovery failed: ${out.stderr.trim()}`)
-      const there = parseDiscovery(out.stdout)
-      const here = there.jails.get(jail.name)!
-      const pool = poolOf(jail.dataset)
-      const size = parseDiscovery((await runLine(ctx.$, m.src.discover([jail]))).stdout).jails.get(jail.name)?.dataset?.referenced ?? 0
-      const problems = [
-        here.dataset && `${jail.dataset} exists`,
-        !there.pools.has(pool) ? `no pool ${pool}` : there.pools.get(pool)! < size * HEADROOM && `${MB(there.pools.get(pool)!)} free in ${pool}, ${MB(size * HEADROOM)} needed`,
-        !here.parentExists && `the parent of ${jail.dataset} is missing`,
-        there.addresses.has(hostAddress(jail)) && `${hostAddress(jail)} is configured`,
-        here.configured && `a definition of ${jail.name} exists (${m.dst.configPath(jail)})`,
-      ].filter(Boolean)
+      const problems = unfit(parseDiscovery(out.stdout), jail, size)
       if (problems.length) throw new StepError(`${m.dest.name} cannot take jail ${jail.name}: ${problems.join('; ')}`)
     },
     undo: async (ctx) => void (await on(ctx.$, [unlock(m)])),
@@ -284,13 +282,13 @@ function seed(m: Migration) {
   return action('seed', {
     summary: (probe) => `send ${ds}@${snap} in full (${MB(Number(probe.stdout.trim()) || 0)}) from ${m.source.name} to ${m.dest.name} while the jail runs`,
     probe: zfs.streamSize(ds),
-    async apply(ctx) {
+    record: (probe) => ({ size: Number(probe.stdout.trim()) || undefined }),
+    async apply(ctx, { size }) {
       await on(ctx.$, [zfs.snapshot(ds, snap)])
-      await transfer(ctx, m, 'seed', snap)
+      await transfer(ctx, m, 'seed', snap, undefined, size)
     },
     async undo(ctx) {
-      await on(await destShell(ctx, m), [zfs.destroyReceived(ds, snap)])
-      await on(ctx.$, [zfs.destroySnapshot(ds, snap)])
+      await Promise.all([on(await destShell(ctx, m), [zfs.destroyReceived(ds, snap)]), on(ctx.$, [zfs.destroySnapshot(ds, snap)])])
     },
     touches: [`zfs:${ds}`],
   })
@@ -306,8 +304,7 @@ function catchUp(m: Migration, n: number) {
       await transfer(ctx, m, `catch-up ${n}`, snap, from)
     },
     async undo(ctx) {
-      await on(await destShell(ctx, m), [zfs.destroySnapshot(ds, snap)])
-      await on(ctx.$, [zfs.destroySnapshot(ds, snap)])
+      await Promise.all([on(await destShell(ctx, m), [zfs.destroySnapshot(ds, snap)]), on(ctx.$, [zfs.destroySnapshot(ds, snap)])])
     },
     touches: [`zfs:${ds}`],
   })
@@ -337,12 +334,12 @@ function cutOver(m: Migration) {
       await on(dest$, [
         `there=$(${zfs.guid(ds, final)})`,
         `if [ "$there" != ${quote(guid)} ]; then echo "@${final} differs: guid ${guid} on ${m.source.name}, $there on ${m.dest.name}" >&2; exit 1; fi`,
-        `mkdir -p ${quote(path.slice(0, path.lastIndexOf('/')))}`, writeFile(path, lines, 0o644), m.dst.autostart(jail, true), m.dst.start(jail),
+        `mkdir -p ${quote(dirOf(path))}`, writeFile(path, lines, 0o644), m.dst.autostart(jail, true), m.dst.start(jail),
       ])
     },
     async undo(ctx, record) {
       // The destination first, so its /32 is gone before the source announces it again.
-      await on(await destShell(ctx, m), [m.dst.stop(jail), m.dst.autostart(jail, false), `rm -f ${quote(m.dst.configPath(jail))}`])
+      await on(await destShell(ctx, m), [m.dst.stop(jail), m.dst.autostart(jail, false), removeFile(m.dst.configPath(jail))])
       await on(ctx.$, [zfs.destroySnapshot(ds, final), m.src.start(jail), ...(record.autostart ? [m.src.autostart(jail, true)] : [])])
     },
     touches: [`zfs:${ds}`, `jail:${jail.name}`],
@@ -398,14 +395,14 @@ function cleanUp(m: Migration) {
     record: (probe) => (probe.code === 0 ? { config: probe.stdout.replace(/\n$/, '').split('\n') } : {}),
     async apply(ctx) {
       // The destination keeps the final snapshot only, the base for a move back.
-      await on(await destShell(ctx, m), m.snaps.slice(0, -1).map((s) => zfs.destroySnapshot(ds, s)))
-      await on(ctx.$, [
+      const dest$ = await destShell(ctx, m)
+      await Promise.all([on(dest$, m.snaps.slice(0, -1).map((s) => zfs.destroySnapshot(ds, s))), on(ctx.$, [
         // Kept unmounted: the jail runs elsewhere now.
         zfs.unmount(ds),
         zfs.whenIdle(m.p.cleanup ? `zfs destroy -r ${quote(ds)}` : `zfs rename ${quote(ds)} ${quote(m.kept)}`),
-        `rm -f ${quote(m.src.configPath(jail))}`,
+        removeFile(m.src.configPath(jail)),
         unlock(m),
-      ])
+      ])])
     },
     async undo(ctx, record) {
       const path = m.src.configPath(jail)

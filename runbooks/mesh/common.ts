@@ -100,7 +100,7 @@ function others(m: Member): Host[] {
  * After a change, the neighbours must stay Full for longer than the dead interval: a neighbour
  * whose hellos stopped authenticating (a wrong key) stays Full until then.
  */
-export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, routes: ospf.Fact<Set<string>>, timeout = 60): Step[] {
+export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, routes: ospf.Fact<Set<string>>): Step[] {
   const attempt = <T>(fact: ospf.Fact<T>, out: string, judge: (t: T) => true | string): true | string => {
     try {
       return judge(fact.parse(out))
@@ -113,7 +113,7 @@ export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, ro
       ? [
           verify('every neighbour Full', {
             command: neighbours.command,
-            timeout,
+            timeout: 60,
             hold: (timers(m.host).dead ?? 40) + 1,
             expect: (out) =>
               attempt(neighbours, out, (table) => {
@@ -127,7 +127,7 @@ export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, ro
       : []),
     verify('every loopback routed', {
       command: routes.command,
-      timeout,
+      timeout: 60,
       expect: (out) =>
         attempt(routes, out, (table) => {
           const missing = others(m).filter((h) => !ospf.routesHost(table, String(h.vars.loopback).replace(/\/32$/, '')))

@@ -5,9 +5,10 @@ import { Cron } from 'croner'
 import { loadInventory } from '../inventory/index.ts'
 import { loadRunbook, runbookPath } from '../engine/load.ts'
 import type { Runbook } from '../runbook.ts'
+import type { Inventory } from '../inventory/types.ts'
 import { Journal, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
-import { planDrift, checkDrift } from '../drift/check.ts'
+import { planDrift, checkDrift, type DriftPlan } from '../drift/check.ts'
 import { exitCode, summarize, type DriftReport } from '../drift/report.ts'
 import * as formats from '../drift/formats.ts'
 import { useColor } from '../report/diff.ts'
@@ -59,13 +60,21 @@ Exit codes: 0 in sync, 1 error, 2 drift found, 4 hosts unreachable (an error win
 With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
     )
     .action(async (names, opts) => {
+      if (opts.fix && (opts.every || opts.installTimer)) throw new UsageError('--fix on a schedule would change hosts unattended; run --fix by hand')
+      if (opts.fix && opts.format !== 'text') throw new UsageError(`--fix reports its run as text; with --format ${opts.format} the output would mix two reports`)
       if (opts.installTimer) return installTimer(opts.unitDir, opts.every)
-      if (opts.fix && opts.every) throw new UsageError('--fix with --every would change hosts unattended on a schedule; run --fix by hand')
       if (opts.output && !existsSync(dirname(resolve(opts.output)))) throw new UsageError(`--output ${opts.output}: directory ${dirname(resolve(opts.output))} does not exist`)
       const runbooks = await chooseRunbooks(names)
       const check = (signal?: AbortSignal) => checkOnce(runbooks, opts, signal)
       if (!opts.every) {
-        process.exitCode = await check()
+        try {
+          process.exitCode = await check()
+        } catch (err) {
+          // A Nagios plugin that cannot check says UNKNOWN, on its one line.
+          if (opts.format !== 'nagios') throw err
+          process.stdout.write(`FERRY DRIFT UNKNOWN - ${(err as Error).message.split('\n')[0]}\n`)
+          process.exitCode = 3
+        }
         await settleNotifications()
         return
       }
@@ -134,7 +143,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
   if (opts.output) formats.writeAtomically(resolve(opts.output), out.text)
   else process.stdout.write(out.text)
 
-  if (opts.fix && report.hosts.some((h) => h.status === 'drifted')) code = await fix(runbooks, plans, report, opts)
+  if (opts.fix && report.hosts.some((h) => h.status === 'drifted')) code = await fix(inv, runbooks, plans, report, opts)
   return code
 }
 
@@ -152,19 +161,23 @@ function render(report: DriftReport, opts: DriftOpts): { text: string; code?: 0 
   }
 }
 
-/** Runs each runbook again on its drifted hosts only; in sync steps cost a probe and nothing else. */
-async function fix(runbooks: { runbook: Runbook; path: string }[], plans: Awaited<ReturnType<typeof planDrift>>, report: DriftReport, opts: DriftOpts): Promise<number> {
+/**
+ * Runs each runbook again on its drifted hosts only; in sync steps cost a probe and nothing else.
+ * The check's inventory is used, whose redaction knows the secrets the plans resolved.
+ */
+async function fix(inv: Inventory, runbooks: { runbook: Runbook; path: string }[], plans: Map<Runbook, DriftPlan>, report: DriftReport, opts: DriftOpts): Promise<number> {
   let worst = 0
   for (const { runbook, path } of runbooks) {
     const drifted = new Set(report.hosts.filter((h) => h.steps.some((s) => s.runbook === runbook.name && s.status === 'drifted')).map((h) => h.name))
-    const mine = (plans.get(runbook) ?? []).filter((p) => drifted.has(p.host.name))
+    const { plans: all, params } = plans.get(runbook)!
+    const mine = all.filter((p) => drifted.has(p.host.name))
     if (!mine.length) continue
     process.stderr.write(`ferry: fixing ${runbook.name} on ${mine.map((p) => p.host.name).join(', ')}\n`)
-    const inv = await loadInventory(opts.inventory)
     const code = await executeRun(
-      { runbook, path, inventory: inv, hosts: mine.map((p) => p.host), plans: mine, params: {}, connector: new Connector(inv, { acceptNew: opts.acceptNew }) },
-      { dryRun: false, forks: opts.forks, rollback: opts.rollback, format: opts.format === 'json' ? 'json' : 'text', stats: false, stateDir: opts.stateDir, limit: opts.limit },
+      { runbook, path, inventory: inv, plans: mine, params, connector: new Connector(inv, { acceptNew: opts.acceptNew }) },
+      { dryRun: false, forks: opts.forks, rollback: opts.rollback, format: 'text', stats: false, stateDir: opts.stateDir, limit: opts.limit },
     )
+    if (code === 130) return code // interrupted: leave the other runbooks alone
     // 3 (a rollback failed) outranks 1 (a host failed), which outranks 0.
     worst = Math.max(worst, code === EXIT.unreachable ? EXIT.failed : code)
   }
@@ -177,9 +190,10 @@ async function fix(runbooks: { runbook: Runbook; path: string }[], plans: Awaite
 
 const deliveries = new Set<Promise<void>>()
 
-function notify(url: string, report: DriftReport, inventory: string, before: string | undefined): void {
+function notify(url: string, report: DriftReport, inventory: string, before: { drifted: number } | undefined): void {
   const drifted = report.hosts.some((h) => h.status === 'drifted')
-  const was = before === 'drifted'
+  // By drifted hosts, not the check's status: an error elsewhere outranks drift there.
+  const was = (before?.drifted ?? 0) > 0
   // Cleared means seen in sync, not merely not seen (an unreachable host, an error).
   if (drifted === was || (!drifted && exitCode(report) !== 0)) return
   const body = JSON.stringify({
@@ -192,20 +206,24 @@ function notify(url: string, report: DriftReport, inventory: string, before: str
 }
 
 async function post(url: string, body: string): Promise<void> {
-  for (let attempt = 0; attempt < 6; attempt++) {
+  const attempts = 6
+  for (let attempt = 1; ; attempt++) {
+    let why: string
     try {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) })
       if (res.ok) return
-      if (res.status < 500 && res.status !== 429) throw new Error(`HTTP ${res.status}: not retried`)
+      why = `HTTP ${res.status}`
+      // A client error will not go away by asking again.
+      if (res.status < 500 && res.status !== 429) attempt = attempts
     } catch (err) {
-      if (/not retried/.test((err as Error).message)) {
-        process.stderr.write(`ferry: --notify ${url}: ${(err as Error).message}\n`)
-        return
-      }
+      why = (err as Error).message
     }
-    await new Promise((r) => setTimeout(r, 500 * 2 ** attempt)) // 0.5, 1, 2, 4, 8 s
+    if (attempt >= attempts) {
+      process.stderr.write(`ferry: --notify ${url}: ${why}; gave up after ${attempt} attempt${attempt > 1 ? 's' : ''}\n`)
+      return
+    }
+    await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1))) // 0.5, 1, 2, 4, 8 s
   }
-  process.stderr.write(`ferry: --notify ${url}: gave up after 6 attempts\n`)
 }
 
 async function settleNotifications(ms = 60_000): Promise<void> {
@@ -282,6 +300,7 @@ function installTimer(unitDir: string, every: string | undefined): void {
   const systemd = existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
   if (!systemd) {
     if (seconds !== undefined && (seconds % 60 !== 0 || seconds > 3600 * 24)) throw new UsageError(`--every ${interval}: cron runs at most once a minute; give minutes, hours or a cron expression`)
+    if (seconds !== undefined && seconds >= 3600 && seconds % 3600 !== 0) throw new UsageError(`--every ${interval}: cron takes whole hours above an hour`)
     const spec = seconds === undefined ? interval : seconds < 3600 ? `*/${seconds / 60} * * * *` : `0 */${seconds / 3600} * * *`
     process.stdout.write(`# no systemd here: add this line with crontab -e\n${spec} cd ${quoteArgv([process.cwd()])} && ${command}\n`)
     return

@@ -82,8 +82,8 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
         throw err
       }
 
-      process.exitCode = await executeRun({ runbook, path, inventory: inv, hosts, plans, params, connector }, {
-        ...opts, dryRun: !!opts.dryRun, rollback: opts.rollback as RollbackPolicy, stats: !!opts.stats,
+      process.exitCode = await executeRun({ runbook, path, inventory: inv, plans, params, connector }, {
+        ...opts, dryRun: !!opts.dryRun, stats: !!opts.stats,
       })
     })
 }
@@ -92,7 +92,6 @@ export interface RunTarget {
   runbook: Runbook
   path: string
   inventory: Inventory
-  hosts: Host[]
   plans: Plan[]
   params: unknown
   /** Closed when the run ends. */
@@ -115,12 +114,13 @@ export interface RunSettings {
  * Runs planned hosts with the journal, the progress UI, ^C handling and the report: `ferry run`,
  * and `ferry drift --fix` for the drifted hosts. Returns the exit code.
  */
-export async function executeRun({ runbook, path, inventory: inv, hosts, plans, params, connector }: RunTarget, opts: RunSettings): Promise<number> {
+export async function executeRun({ runbook, path, inventory: inv, plans, params, connector }: RunTarget, opts: RunSettings): Promise<number> {
+  const hosts = plans.map((p) => p.host)
   const redact = (s: string) => inv.secrets.redact(s)
   const journal = Journal.open(opts.stateDir, redact)
   const runId = journal.startRun({
     runbook: runbook.name, runbookPath: path, inventory: inv.file, limit: opts.limit,
-    params: params as Record<string, unknown>, dryRun: !!opts.dryRun, argv: process.argv.slice(2),
+    params: params as Record<string, unknown>, dryRun: opts.dryRun, argv: process.argv.slice(2),
   })
   const transports = new Map<string, Transport>()
   const abort = new AbortController()
@@ -136,8 +136,8 @@ export async function executeRun({ runbook, path, inventory: inv, hosts, plans, 
   let result: RunResult
   try {
     result = await runPlans(plans, {
-      dryRun: !!opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
-      rollback: opts.rollback as RollbackPolicy, signal: abort.signal,
+      dryRun: opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
+      rollback: opts.rollback, signal: abort.signal,
     }, {
       connect: (host) => connector.connect(host),
       hostStarted: (host) => progress.started(host),
@@ -178,9 +178,9 @@ export async function executeRun({ runbook, path, inventory: inv, hosts, plans, 
       name: h.name, status: h.status, ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
       steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
     }))
-    process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: !!opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
+    process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
   } else {
-    process.stdout.write(renderHosts(result.hosts, { dryRun: !!opts.dryRun, color: useColor(), redact }))
+    process.stdout.write(renderHosts(result.hosts, { dryRun: opts.dryRun, color: useColor(), redact }))
     if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
     if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (connect + ${s.commands} commands)\n`)
     process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable\n`)

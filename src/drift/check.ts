@@ -19,24 +19,33 @@ export interface DriftOptions {
   redact(text: string): string
 }
 
+export interface DriftPlan {
+  plans: Plan[]
+  /** The runbook's params, its defaults: what a --fix run of it is journalled with. */
+  params: unknown
+}
+
 /** Plans every runbook's hosts; a runbook that needs params cannot be checked unattended. */
-export async function planDrift(inventory: Inventory, runbooks: Runbook[], limit: string | undefined): Promise<Map<Runbook, Plan[]>> {
-  const plans = new Map<Runbook, Plan[]>()
+export async function planDrift(inventory: Inventory, runbooks: Runbook[], limit: string | undefined): Promise<Map<Runbook, DriftPlan>> {
+  const plans = new Map<Runbook, DriftPlan>()
   for (const runbook of runbooks) {
     if (typeof runbook.hosts === 'function' || runbook.prepare) {
       throw new RunbookError(`runbook ${runbook.name} chooses its hosts from params: it is a procedure, not a state to check for drift`)
     }
     const parsed = runbook.params ? runbook.params.safeParse({}) : { success: true as const, data: {} }
     if (!parsed.success) throw new RunbookError(`runbook ${runbook.name} needs params (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}): drift checks runbooks that have defaults for all of them`)
-    plans.set(runbook, await planHosts(runbook, inventory, selectHosts(inventory, limit, runbook.hosts ?? 'all'), parsed.data))
+    const hosts = selectHosts(inventory, limit, runbook.hosts ?? 'all')
+    // Checking nothing must not read as "all in sync".
+    if (!hosts.length) throw new RunbookError(`runbook ${runbook.name} targets "${runbook.hosts ?? 'all'}", and with --limit ${limit ?? '(none)'} that selects no hosts`)
+    plans.set(runbook, { plans: await planHosts(runbook, inventory, hosts, parsed.data), params: parsed.data })
   }
   return plans
 }
 
 /** Checks every planned host of every runbook; one report entry per host, its steps tagged by runbook. */
-export async function checkDrift(plans: Map<Runbook, Plan[]>, opts: DriftOptions): Promise<DriftHost[]> {
+export async function checkDrift(plans: Map<Runbook, DriftPlan>, opts: DriftOptions): Promise<DriftHost[]> {
   const hosts = new Map<string, DriftHost>()
-  for (const [runbook, runbookPlans] of plans) {
+  for (const [runbook, { plans: runbookPlans }] of plans) {
     const started = new Map<string, number>()
     await runPlans(runbookPlans, { dryRun: true, forks: opts.forks, rollback: 'none', signal: opts.signal }, {
       connect: opts.connect,
@@ -57,7 +66,8 @@ function merge(hosts: Map<string, DriftHost>, runbook: string, outcome: HostOutc
     host.error = [host.error, redact(`${runbook}: ${outcome.error ?? outcome.status}`)].filter(Boolean).join('; ')
     return
   }
-  for (const s of outcome.steps) {
+  // A step left unchecked (the host failed before reaching it) is neither in sync nor drifted.
+  for (const s of outcome.steps.filter((x) => x.status !== 'skipped')) {
     const step: DriftStep = { runbook, step: redact(s.name), status: s.status === 'changed' ? 'drifted' : s.status === 'failed' ? 'error' : 'in-sync' }
     if (step.status === 'drifted') step.diff = redact(s.changes.map((c) => c.diff ?? c.summary).join('\n'))
     if (s.error) step.error = redact(s.error)

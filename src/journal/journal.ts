@@ -348,14 +348,16 @@ export class Journal {
     })()
   }
 
-  /** The status of the latest finished drift check of this inventory and runbooks before `checkId`. */
-  previousDrift(inventory: string, runbook: string, checkId: string): RunStatus | undefined {
-    return this.db
-      .prepare<[string, string, string], { status: RunStatus }>(
-        `SELECT status FROM runs WHERE kind = 'drift' AND inventory = ? AND runbook = ? AND id != ? AND finished IS NOT NULL
+  /** The latest finished drift check of this inventory and runbooks before `checkId`: how many hosts had drifted. */
+  previousDrift(inventory: string, runbook: string, checkId: string): { drifted: number } | undefined {
+    const row = this.db
+      .prepare<[string, string, string], { summary: string | null }>(
+        `SELECT summary FROM runs WHERE kind = 'drift' AND inventory = ? AND runbook = ? AND id != ? AND finished IS NOT NULL
          ORDER BY started DESC, rowid DESC LIMIT 1`,
       )
-      .get(this.text(inventory), this.text(runbook), checkId)?.status
+      .get(this.text(inventory), this.text(runbook), checkId)
+    // Drift checks' summaries count drifted hosts under `changed`, as runs count changed ones.
+    return row && { drifted: Number((JSON.parse(row.summary ?? '{}') as { changed?: number }).changed ?? 0) }
   }
 
   /** Newest first. */

@@ -1,7 +1,7 @@
 // What the lab tests share: a way to run the real CLI, throwaway inventories pointing at lab
 // hosts with whatever twist a test needs (another key, another user, a bad port), a shell on a
 // lab host, polling, and the journal's bytes for secret scans.
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -131,4 +131,19 @@ export function installDummyService(host: string): void {
 /** Stops and removes it, whatever state a test left it in. */
 export function removeDummyService(host: string): void {
   sh(host, '[ ! -f /run/ferry-dummy.pid ] || kill "$(cat /run/ferry-dummy.pid)" 2>/dev/null; rm -f /run/ferry-dummy.pid; update-rc.d ferry-dummy remove >/dev/null 2>&1; rm -f /etc/init.d/ferry-dummy')
+}
+
+/** tmux, for tests that need a real terminal (prompts, listr2's live lines). */
+export const tmux = (...args: string[]) => execFileSync('tmux', args).toString()
+
+/**
+ * Waits until a tmux session's screen shows `text` (or matches it), and returns that screen; a
+ * tmux that fails (the session gone) ends the wait at once.
+ */
+export async function screenShows(session: string, text: string | RegExp, ms = 30_000, every = 100): Promise<string> {
+  let screen = ''
+  const seen = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s))
+  const saw = await waitFor(ms, () => seen((screen = tmux('capture-pane', '-p', '-t', session))), { throws: true, every })
+  if (saw === undefined) throw new Error(`never saw ${String(text)}; the screen was:\n${screen}`)
+  return screen
 }

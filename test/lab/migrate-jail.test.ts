@@ -2,12 +2,11 @@
 // lab/lab.ts makeJail) moves between the deployed mesh's hosts. Watched from outside the run:
 // a client on a third host, checksums, routes, datasets, and the lab host's own processes.
 import { afterAll, beforeAll, expect } from 'vitest'
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { LAB_JAIL, makeJail, removeJail } from '../../lab/lab.ts'
+import { LAB_JAIL, makeJail, netnsPids, removeJail } from '../../lab/lab.ts'
 import { quote } from '../../src/shell/quote.ts'
-import { ferry, labIt as it, sh, tempDir, waitFor, ADDRESSES, LAB_KEY, LAB_KNOWN_HOSTS, ROOT, type Run } from './helpers.ts'
+import { ferry, labIt as it, screenShows, sh, tempDir, tmux, waitFor, ADDRESSES, LAB_KEY, LAB_KNOWN_HOSTS, ROOT, type Run } from './helpers.ts'
 
 const MESH = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
 const ADDRESS = LAB_JAIL.address.replace(/\/32$/, '')
@@ -29,8 +28,7 @@ const hostResult = (run: Run) => (JSON.parse(run.stdout) as { hosts: { name: str
 
 /** The pid of a command running in a lab host, by the kernel's list of the netns's processes and their argv. */
 function pidIn(host: string, argv: string[]): number | undefined {
-  const pids = execFileSync('ip', ['netns', 'pids', `ferry-${host}`]).toString().split('\n').filter(Boolean)
-  return pids.map(Number).find((pid) => {
+  return netnsPids(`ferry-${host}`).find((pid) => {
     try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, argv.length).join(' ') === argv.join(' ') } catch { return false }
   })
 }
@@ -45,7 +43,7 @@ function prober(host: string) {
   const pid = sh(host, `setsid sh -c ${quote(loop)} > ${log} 2>&1 < /dev/null & echo $!`).trim()
   return {
     stop(): { probes: number; failed: number; outageMs: number } {
-      sh(host, `kill ${pid}`)
+      sh(host, `kill -- -${pid}`) // setsid made it a group leader: its children go too
       const rows = sh(host, `cat ${log}; rm -f ${log}`).trim().split('\n').map((l) => l.split(' ')).map(([t, s]) => ({ t: Number(t) / 1e6, ok: s === 'ok' }))
       // An outage runs from its first failed probe to the next probe that succeeds.
       let longest = 0
@@ -223,9 +221,9 @@ it('direct=true has the source send over its own ssh, which must trust the desti
   expect(datasets('lab4')).toBe('')
   // lab2 now has the lab's key and lab4's host key, in its own copy-on-write /root.
   const known = readFileSync(LAB_KNOWN_HOSTS, 'utf8').split('\n').filter((l) => l.startsWith(`${ADDRESSES.lab4} `)).join('\n')
-  sh('lab2', 'mkdir -p /root/.ssh && cat > /root/.ssh/ferry-direct && chmod 600 /root/.ssh/ferry-direct', readFileSync(LAB_KEY, 'utf8'))
-  sh('lab2', `cat > /root/.ssh/known_hosts && printf 'Host ${ADDRESSES.lab4}\\n  IdentityFile /root/.ssh/ferry-direct\\n' > /root/.ssh/config`, `${known}\n`)
   try {
+    sh('lab2', 'mkdir -p /root/.ssh && cat > /root/.ssh/ferry-direct && chmod 600 /root/.ssh/ferry-direct', readFileSync(LAB_KEY, 'utf8'))
+    sh('lab2', `cat > /root/.ssh/known_hosts && printf 'Host ${ADDRESSES.lab4}\\n  IdentityFile /root/.ssh/ferry-direct\\n' > /root/.ssh/config`, `${known}\n`)
     const trusted = await migrate('lab4', '--param', 'direct=true')
     expect(trusted.code, `${trusted.stdout}\n${trusted.stderr}`).toBe(0)
   } finally {
@@ -237,39 +235,30 @@ it('direct=true has the source send over its own ssh, which must trust the desti
 
 it('on a terminal, asks which jail, where to and whether to go, then moves it showing progress', async () => {
   await jailOnLab2(300) // big enough to be seen streaming for a while
-  const tmux = (...args: string[]) => execFileSync('tmux', args).toString()
   const session = `ferry-migrate-${process.pid}`
-  const screenShows = async (text: string, ms = 30_000) => {
-    let screen = ''
-    const saw = await waitFor(ms, () => (screen = tmux('capture-pane', '-p', '-t', session)).includes(text), { throws: true })
-    if (saw === undefined) throw new Error(`never saw "${text}"; the screen was:\n${screen}`)
-    return screen
-  }
   tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50',
     `cd ${ROOT} && node bin/ferry.mjs run migrate-jail -i lab --state-dir ${tempDir()}; echo "EXIT=$?"; sleep 120`)
   try {
     // Which jail: a search list with host, address, dataset and size.
     // The search list fills in a moment after its title.
-    const jails = await screenShows('web  on lab2')
+    const jails = await screenShows(session, 'web  on lab2')
     expect(jails).toMatch(/web {2}on lab2 {2}172\.16\.3\.17\/32 {2}tank\/jails\/web {2}\d+(\.\d)? MB/)
     tmux('send-keys', '-t', session, '-l', 'web')
     tmux('send-keys', '-t', session, 'Enter')
     // Where to: hosts with room, never the source, in order.
-    const targets = await screenShows('Move web from lab2 to')
+    const targets = await screenShows(session, 'Move web from lab2 to')
     expect(targets).toMatch(/lab1 {2}\d+ MB free in tank/)
     expect(targets).not.toMatch(/lab2 {2}\d+ MB free/)
     tmux('send-keys', '-t', session, 'Down')
     tmux('send-keys', '-t', session, 'Enter') // lab3
-    const plan = await screenShows('Proceed?')
+    const plan = await screenShows(session, 'Proceed?')
     expect(plan).toContain('Move jail web (172.16.3.17/32, tank/jails/web) from lab2 to lab3:')
     expect(plan).toMatch(/expected downtime about \d+ s/)
     tmux('send-keys', '-t', session, 'y')
     tmux('send-keys', '-t', session, 'Enter')
     // The host's line shows the stream going: bytes, of how many, rate, and time left.
-    let screen = ''
-    const progress = /lab2: seed: \d+ MB of \d+ MB at \d+ MB\/s, ETA \d+ s/
-    expect(await waitFor(60_000, () => progress.test(screen = tmux('capture-pane', '-p', '-t', session)), { every: 50 }), `no progress line; the screen was:\n${screen}`).toBeDefined()
-    const done = await screenShows('EXIT=', 120_000)
+    await screenShows(session, /lab2: seed: \d+ MB of \d+ MB at \d+ MB\/s, ETA \d+ s/, 60_000, 50)
+    const done = await screenShows(session, 'EXIT=', 120_000)
     expect(done, done).toContain('EXIT=0')
   } finally {
     tmux('kill-session', '-t', session)

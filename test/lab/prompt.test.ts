@@ -2,20 +2,9 @@
 // type the answer as a person would. (The no-terminal case, exit 64, is in test/unit/engine.)
 // It sits with the lab tests because the lab's setup installs tmux on a fresh machine.
 import { expect } from 'vitest'
-import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { labIt as it, tempDir, waitFor, ROOT } from './helpers.ts'
-
-const tmux = (...args: string[]) => execFileSync('tmux', args).toString()
-
-async function screenShows(session: string, text: string, timeoutMs = 20_000): Promise<string> {
-  let screen = ''
-  // A tmux that fails (the session gone) ends the wait at once.
-  const saw = await waitFor(timeoutMs, () => (screen = tmux('capture-pane', '-p', '-t', session)).includes(text), { throws: true })
-  if (saw === undefined) throw new Error(`never saw "${text}"; the screen was:\n${screen}`)
-  return screen
-}
+import { labIt as it, screenShows, tempDir, tmux, ROOT } from './helpers.ts'
 
 it('asks for a missing param on a terminal, and uses the answer', async () => {
   const dir = tempDir()

@@ -28,6 +28,11 @@ const ferry = (args: string[], env: NodeJS.ProcessEnv = {}) =>
       done({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr })),
   )
 const drift = (...args: string[]) => ferry(['drift', '-i', 'inv.yaml', './files.ts', '--state-dir', state, ...args])
+/** Both files as the runbook has them: each test starts in sync, whatever ran before it. */
+const inSync = () => {
+  writeFileSync(a, 'cost 10\n')
+  writeFileSync(b, 'forwarding 1\n')
+}
 
 describe('ferry drift on the controller', () => {
   it('is in sync after a run, names what drifted with its diff, keeps the first sighting, and --fix converges', { timeout: 60_000 }, async () => {
@@ -84,9 +89,11 @@ describe('ferry drift on the controller', () => {
     try {
       const notifyState = join(dir, 'notify-state')
       const check = () => ferry(['drift', '-i', 'inv.yaml', './files.ts', '--state-dir', notifyState, '--notify', url])
+      inSync()
       expect((await check()).code).toBe(0) // in sync from the start: nothing to say
       writeFileSync(b, 'forwarding 0\n')
       expect((await check()).code).toBe(2) // appeared (after one 503)
+      expect(posts.map((p) => p.event)).toEqual(['drift-appeared']) // retried within that check
       expect((await check()).code).toBe(2) // still: nothing new
       writeFileSync(b, 'forwarding 1\n')
       expect((await check()).code).toBe(0) // cleared
@@ -97,6 +104,7 @@ describe('ferry drift on the controller', () => {
   })
 
   it('formats for Nagios with plugin exit codes, and writes Prometheus atomically', { timeout: 30_000 }, async () => {
+    inSync()
     writeFileSync(b, 'forwarding 0\n')
     const crit = await drift('--format', 'nagios')
     expect(crit.code).toBe(2)
@@ -122,6 +130,12 @@ describe('ferry drift on the controller', () => {
     const bad = await drift('--every', 'often')
     expect(bad.code).toBe(64)
     expect(bad.stderr).toContain('--every often')
+    expect((await drift('--fix', '--format', 'json')).stderr).toContain('--fix reports its run as text')
+    expect((await drift('--fix', '--install-timer')).code).toBe(64)
+    // A Nagios check that cannot run says UNKNOWN on its line, with the plugin's exit 3.
+    const unknown = await drift('--format', 'nagios', '--limit', 'nobody')
+    expect(unknown.code).toBe(3)
+    expect(unknown.stdout).toMatch(/^FERRY DRIFT UNKNOWN - .*nobody/)
   })
 })
 

@@ -19,15 +19,20 @@ it('OpenBSD ospfctl: FULL/P2P counts as Full; a neighbour on two links is Full i
 10.1.0.2        1   INIT/P2P     00:00:35 172.16.2.1      gre0      -
 10.1.0.2        1   FULL/P2P     00:00:33 172.16.2.9      gre2      00:05:12
 10.1.0.3        1   2-WAY/P2P    00:00:31 172.16.2.77     gre19     00:00:02
+10.1.0.5        1   FULL/P2P     00:00:33 172.16.2.13     gre3      00:05:12
+10.1.0.5        1   INIT/P2P     00:00:35 172.16.2.17     gre4      -
 `)
+  // Full either first or last: neither "first line wins" nor "last line wins" passes.
   expect(isFull(t.get('10.1.0.2'))).toBe(true)
+  expect(isFull(t.get('10.1.0.5'))).toBe(true)
   expect(t.get('10.1.0.3')).toBe('2-WAY/P2P')
   expect(t.get('10.1.0.4')).toBeUndefined()
 })
 
 it("FRR's JSON, and a clear error when vtysh answers in prose (ospfd not running)", () => {
-  const t = frrNeighbours.parse('{"neighbors":{"10.0.0.2":[{"nbrState":"Init/-"},{"nbrState":"Full/-"}],"10.0.0.3":[{"nbrState":"Init/-"}]}}')
+  const t = frrNeighbours.parse('{"neighbors":{"10.0.0.2":[{"nbrState":"Init/-"},{"nbrState":"Full/-"}],"10.0.0.3":[{"nbrState":"Init/-"}],"10.0.0.4":[{"nbrState":"Full/-"},{"nbrState":"Init/-"}]}}')
   expect(isFull(t.get('10.0.0.2'))).toBe(true)
+  expect(isFull(t.get('10.0.0.4'))).toBe(true)
   expect(t.get('10.0.0.3')).toBe('Init/-')
   expect(() => frrNeighbours.parse('ospfd is not running\n')).toThrow('vtysh answered: ospfd is not running')
 })

@@ -3,7 +3,7 @@
 // port facts, and the prompt flow of `prepare`, driven through the real inquirer prompts by
 // @inquirer/testing against hosts that answer discovery from fixtures.
 import { describe, expect, it } from 'vitest'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { render } from '@inquirer/testing'
@@ -19,7 +19,6 @@ import * as zfs from '../../src/jails/zfs.ts'
 import { linuxRouteTo, bsdRouteTo, tcpOpen } from '../../src/facts/net.ts'
 import { relay } from '../../src/jails/relay.ts'
 import { LocalTransport } from '../../src/transport/local.ts'
-import { readFileSync, statSync } from 'node:fs'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const WEB = { name: 'web', address: '172.16.3.17/32', dataset: 'tank/jails/web' }
