@@ -1,5 +1,5 @@
 import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Cron } from 'croner'
 import { loadInventory } from '../inventory/index.ts'
@@ -65,10 +65,9 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
       if (opts.installTimer) return installTimer(opts.unitDir, opts.every)
       if (opts.output && !existsSync(dirname(resolve(opts.output)))) throw new UsageError(`--output ${opts.output}: directory ${dirname(resolve(opts.output))} does not exist`)
       const runbooks = await chooseRunbooks(names)
-      const check = (signal?: AbortSignal) => checkOnce(runbooks, opts, signal)
       if (!opts.every) {
         try {
-          process.exitCode = await check()
+          process.exitCode = await checkOnce(runbooks, opts)
         } catch (err) {
           // A Nagios plugin that cannot check says UNKNOWN, on its one line.
           if (opts.format !== 'nagios') throw err
@@ -78,7 +77,12 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
         await settleNotifications()
         return
       }
-      process.exitCode = await schedule(opts.every, check)
+      const warm = new WarmConnections(opts.acceptNew)
+      try {
+        process.exitCode = await schedule(opts.every, (signal) => checkOnce(runbooks, opts, signal, warm))
+      } finally {
+        await warm.close()
+      }
     })
 }
 
@@ -106,8 +110,32 @@ async function chooseRunbooks(names: string[]): Promise<{ runbook: Runbook; path
   return marked
 }
 
+/**
+ * `--every` keeps its SSH connections open from one check to the next, as OpenSSH's ControlPersist
+ * does for Ansible, for as long as the inventory file stays the same. A connection that dropped
+ * in between is dialled again by the pool.
+ */
+class WarmConnections {
+  private current?: { source: string; connector: Connector }
+
+  constructor(private readonly acceptNew?: boolean) {}
+
+  for(inv: Inventory): Connector {
+    const source = readFileSync(inv.file, 'utf8')
+    if (this.current?.source !== source) {
+      void this.current?.connector.close()
+      this.current = { source, connector: new Connector(inv, { acceptNew: this.acceptNew, readOnly: true }) }
+    }
+    return this.current.connector
+  }
+
+  close(): Promise<void> {
+    return this.current?.connector.close() ?? Promise.resolve()
+  }
+}
+
 /** One check: plan, probe read-only, journal, report; then notify and fix. Returns the exit code. */
-async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: DriftOpts, signal?: AbortSignal): Promise<number> {
+async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: DriftOpts, signal?: AbortSignal, warm?: WarmConnections): Promise<number> {
   const inv = await loadInventory(opts.inventory)
   const redact = (s: string) => inv.secrets.redact(s)
   const plans = await planDrift(inv, runbooks.map((r) => r.runbook), opts.limit)
@@ -118,7 +146,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
     kind: 'drift', runbook: label, runbookPath: runbooks.map((r) => r.path).join(','), inventory: inv.file, limit: opts.limit,
     params: {}, dryRun: true, argv: process.argv.slice(2),
   })
-  const connector = new Connector(inv, { acceptNew: opts.acceptNew, readOnly: true })
+  const connector = warm?.for(inv) ?? new Connector(inv, { acceptNew: opts.acceptNew, readOnly: true })
   let report: DriftReport
   try {
     const hosts = await checkDrift(plans, { forks: opts.forks, connect: (h) => connector.connect(h), signal, redact })
@@ -134,7 +162,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
     throw err
   } finally {
     journal.close()
-    await connector.close()
+    if (!warm) await connector.close()
   }
 
   let code: number = exitCode(report)

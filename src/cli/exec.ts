@@ -1,11 +1,11 @@
 import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
-import { chalk } from 'zx'
 import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { Host } from '../inventory/types.ts'
 import { Connector, mapLimit } from '../transport/connect.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { runLine } from '../shell/remote.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
+import { bold, green, red, useColor } from '../report/diff.ts'
 
 interface HostResult {
   name: string
@@ -101,14 +101,13 @@ Exit codes: 0 ok on every host, 1 the command failed somewhere, 4 a host was unr
 }
 
 function renderResult(host: Host, r: HostResult): string {
-  const color = !process.env.NO_COLOR && process.stdout.isTTY
-  const paint = (f: (s: string) => string, s: string) => (color ? f(s) : s)
+  const paint = (f: (s: string) => string, s: string) => (useColor() ? bold(f(s)) : s)
   let head: string
-  if (r.status === 'unreachable') head = paint(chalk.red.bold, `${r.name} | UNREACHABLE (${r.reason})`)
-  else if (r.error) head = paint(chalk.red.bold, `${r.name} | FAILED`)
+  if (r.status === 'unreachable') head = paint(red, `${r.name} | UNREACHABLE (${r.reason})`)
+  else if (r.error) head = paint(red, `${r.name} | FAILED`)
   else {
     const rc = r.signal ? `killed by ${r.signal}` : `rc=${r.exitCode}`
-    head = r.status === 'ok' ? paint(chalk.green.bold, `${r.name} | ok | ${rc}`) : paint(chalk.red.bold, `${r.name} | FAILED | ${rc}`)
+    head = r.status === 'ok' ? paint(green, `${r.name} | ok | ${rc}`) : paint(red, `${r.name} | FAILED | ${rc}`)
   }
   // Every output line carries the host name too, so `grep`ping interleaved logs stays easy.
   const body = [r.error ?? '', r.stdout ?? '', r.stderr ? r.stderr : '']

@@ -3,9 +3,7 @@
 // prompt nobody sees.
 
 import { z } from 'zod'
-import { input, select, confirm, search } from '@inquirer/prompts'
-import { Listr } from 'listr2'
-import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer'
+import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer'
 import { ParamError, type Ask, type Choice } from '../runbook.ts'
 
 export { ParamError }
@@ -61,8 +59,14 @@ export function convert(field: ParamField, raw: string): unknown {
   return raw
 }
 
+// The prompt libraries load only when something is asked: most commands never ask, and they
+// cost a tenth of a second at startup.
+const prompts = () => import('@inquirer/prompts')
+const listr = () => import('listr2')
+
 /** The inquirer prompt and config that ask for one field. */
-export function promptFor(field: ParamField) {
+export async function promptFor(field: ParamField) {
+  const { input, select, confirm } = await prompts()
   const message = field.description ? `${field.name} (${field.description})` : field.name
   if (field.kind === 'enum') return { prompt: select, config: { message, choices: field.options!.map((o) => ({ value: o, name: o })) } } as const
   if (field.kind === 'boolean') return { prompt: confirm, config: { message } } as const
@@ -88,11 +92,12 @@ export async function resolveParams(
     throw new ParamError(`missing params: ${missing.map((f) => `--param ${f.name}=${f.kind === 'enum' ? f.options!.join('|') : `<${f.kind}>`}`).join(' ')} (no terminal to ask on)`)
   }
   if (missing.length) {
+    const { Listr } = await listr()
     await new Listr(
       missing.map((field) => ({
         title: `param ${field.name}`,
         task: async (_ctx: unknown, task: PromptTask) => {
-          const { prompt, config } = promptFor(field)
+          const { prompt, config } = await promptFor(field)
           const answer = await runPrompt(task, prompt, config)
           values[field.name] = typeof answer === 'string' ? convert(field, answer) : answer
           task.title = `param ${field.name} = ${String(values[field.name])}`
@@ -109,7 +114,8 @@ export async function resolveParams(
 
 type PromptTask = { prompt: (a: typeof ListrInquirerPromptAdapter) => ListrInquirerPromptAdapter; title: string }
 
-function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Promise<unknown> {
+async function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Promise<unknown> {
+  const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer')
   const adapter = task.prompt(ListrInquirerPromptAdapter)
   // The adapter's generic signature cannot follow our union of prompts; each pair matches.
   return (adapter.run as (p: unknown, c: unknown) => Promise<unknown>).call(adapter, prompt, config)
@@ -119,19 +125,20 @@ function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Promise<
 export function askWith(show: (prompt: unknown, config: unknown, message: string, shown: (answer: unknown) => string) => Promise<unknown>): Ask {
   const nameOf = (choices: Choice<unknown>[]) => (answer: unknown) => choices.find((c) => c.value === answer)?.name ?? String(answer)
   return {
-    select: (c) => show(select, { message: c.message, choices: c.choices, pageSize: 12 }, c.message, nameOf(c.choices)) as never,
-    search: (c) => show(search, {
+    select: async (c) => show((await prompts()).select, { message: c.message, choices: c.choices, pageSize: 12 }, c.message, nameOf(c.choices)) as never,
+    search: async (c) => show((await prompts()).search, {
       message: c.message,
       source: (term: string | undefined) => c.choices.filter((ch) => !term || `${ch.name} ${ch.description ?? ''}`.toLowerCase().includes(term.toLowerCase())),
       pageSize: 12,
     }, c.message, nameOf(c.choices)) as never,
-    confirm: (c) => show(confirm, { message: c.message, default: c.default ?? false }, c.message, (yes) => (yes ? 'yes' : 'no')) as never,
+    confirm: async (c) => show((await prompts()).confirm, { message: c.message, default: c.default ?? false }, c.message, (yes) => (yes ? 'yes' : 'no')) as never,
   }
 }
 
 /** On a terminal: each prompt as a one-task listr2 list, so prompts and the task tree share it. */
 export const listrAsk: Ask = askWith(async (prompt, config, message, shown) => {
   let answer: unknown
+  const { Listr } = await listr()
   await new Listr([{
     title: message,
     task: async (_ctx: unknown, task: PromptTask) => {

@@ -1,5 +1,4 @@
 import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
-import { Listr } from 'listr2'
 import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { Runbook } from '../runbook.ts'
@@ -132,7 +131,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
-  const progress = progressUi(hosts, opts.format === 'json', redact)
+  const progress = await progressUi(hosts, opts.format === 'json', redact)
   let result: RunResult
   try {
     result = await runPlans(plans, {
@@ -211,7 +210,9 @@ export async function runbookHelp(name: string): Promise<string> {
  * so a host's task title says which step it is on. Off a terminal, listr2's simple renderer
  * prints each update on its own line, and every title starts with the host name.
  */
-function progressUi(hosts: Host[], silent: boolean, redact: (s: string) => string) {
+async function progressUi(hosts: Host[], silent: boolean, redact: (s: string) => string) {
+  // Loaded here: `drift` and `--help` never draw a task list.
+  const { Listr } = await import('listr2')
   type Task = { title: string } // all the engine's events need of a listr2 task
   const tasks = new Map<string, Task>()
   const outcomes = new Map<string, HostOutcome | undefined>()

@@ -4,7 +4,7 @@
 // Every undo record reaches the journal before its change does; on failure the applied steps are
 // undone in reverse. Nothing here knows which OS it is on, or what any step does.
 
-import type { Shell } from 'zx'
+import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
 import { platformFor, osFromKernel, type Platform } from '../platform/platform.ts'
 import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'

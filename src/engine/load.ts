@@ -32,7 +32,9 @@ export async function loadRunbook(nameOrPath: string, cwd = process.cwd()): Prom
   const jiti = createJiti(import.meta.url, {
     fsCache: true,
     moduleCache: true,
-    alias: { ferry: join(SRC, 'index.ts'), zx: dirname(require.resolve('zx/package.json')) },
+    // An alias also rewrites its subpaths, so zx/core (which ferry's own modules use) is named
+    // exactly, as the file Node's require resolves it to: the same module instance either way.
+    alias: { ferry: join(SRC, 'index.ts'), 'zx/core': require.resolve('zx/core'), zx: dirname(require.resolve('zx/package.json')) },
   })
   let mod: { default?: unknown }
   try {

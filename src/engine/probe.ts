@@ -3,7 +3,7 @@
 // `set -e` stays inside it, framed by markers with a random token that no output can forge.
 
 import { randomBytes } from 'node:crypto'
-import type { Shell } from 'zx'
+import type { Shell } from 'zx/core'
 import type { ProbeResult } from '../steps/step.ts'
 
 export function probeScript(snippets: string[], token: string): string {

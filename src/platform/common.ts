@@ -6,7 +6,7 @@
 // file the old file's mode and owner by `cp -p`; `writeFile` sets the mode it is given with
 // `chmod`. A line that writes a file starts with `f=PATH; ` so tests can find it.
 
-import type { Shell } from 'zx'
+import type { Shell } from 'zx/core'
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { runLine } from '../shell/remote.ts'
 import { StepError, type ProbeResult } from '../steps/step.ts'

@@ -49,13 +49,15 @@ export const linux: Platform = {
   kernel: 'Linux',
 
   packages: {
-    // dpkg-query also knows removed packages whose conffiles remain ("deinstall ok config-files").
+    // One dpkg-query for all the names (it reads the whole status database each time). It also
+    // knows removed packages whose conffiles remain ("deinstall ok config-files"), hence the
+    // status test; a name may be asked for with its architecture (libc6:amd64) or without.
     probe: (names) =>
       [
-        `for p in ${quoteArgv(names)}; do`,
-        `v=$(dpkg-query -W -f='\${Status} \${Version}\\n' "$p" 2>/dev/null | awk '$3 == "installed" { print $4; exit }')`,
-        `printf '%s\\t%s\\n' "$p" "\${v:--}"`,
-        'done',
+        `dpkg-query -W -f='\${binary:Package}\\t\${Package}\\t\${Status}\\t\${Version}\\n' -- ${quoteArgv(names)} 2>/dev/null |`,
+        `awk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) want[i] = ARGV[i]; n = ARGC; ARGC = 1 }`,
+        '$3 ~ / installed$/ { v[$1] = $4; v[$2] = $4 }',
+        `END { for (i = 1; i < n; i++) printf "%s\\t%s\\n", want[i], (want[i] in v ? v[want[i]] : "-") }' ${quoteArgv(names)}`,
       ].join('\n'),
     install: (names) => `DEBIAN_FRONTEND=noninteractive apt-get install -y ${quoteArgv(names)}`,
     remove: (names) => `DEBIAN_FRONTEND=noninteractive apt-get remove -y ${quoteArgv(names)}`,

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events'
 import { PassThrough, type Readable, type Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
-import { $ as zx$, type Shell, type ProcessPromise } from 'zx'
+import { $ as zx$, type Shell, type ProcessPromise } from 'zx/core'
 import { quote } from './quote.ts'
 import type { Become } from '../inventory/types.ts'
 

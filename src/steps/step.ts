@@ -10,7 +10,7 @@
 //           it can, say, keep a backup where the record says undo will look for it.
 //   undo    puts back what `record` saw.
 
-import type { Shell } from 'zx'
+import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
 import type { Platform } from '../platform/platform.ts'
 import type { Transport } from '../transport/transport.ts'

@@ -2,7 +2,8 @@
 // key and knows nothing of agents or ProxyJump on its own, so all three are supplied here.
 
 import { readFileSync, existsSync } from 'node:fs'
-import { Client, utils, type ClientChannel, type ConnectConfig, type AuthenticationType, type PseudoTtyOptions } from 'ssh2'
+// ssh2 is CommonJS: its named exports are not visible to Node's own ESM loader, only to jiti's.
+import ssh2, { type Client, type ClientChannel, type ConnectConfig, type AuthenticationType, type PseudoTtyOptions } from 'ssh2'
 import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
 import { createShell, startStream, type ExecOptions, type Execution } from '../shell/remote.ts'
@@ -69,14 +70,29 @@ export class SshPool {
     private readonly options: SshOptions = {},
   ) {}
 
-  /** Connects once per host; later callers (and hosts jumping through it) share the connection. */
+  /**
+   * Connects once per host; later callers (and hosts jumping through it) share the connection.
+   * A connection that failed or has since closed (the host rebooted, keepalives went unanswered)
+   * is dialled afresh next time: a long-lived pool (`drift --every`) must not keep a dead one.
+   */
   connect(host: Host): Promise<SshConnection> {
-    let pending = this.connections.get(host.name)
-    if (!pending) {
-      pending = this.open(host, host).then((client) => new SshConnection(host, client, this.inventory, this.options.readOnly))
-      this.connections.set(host.name, pending)
+    const cached = this.connections.get(host.name)
+    if (cached) return cached
+    const forget = () => {
+      if (this.connections.get(host.name) === opened) this.connections.delete(host.name)
     }
-    return pending
+    const opened: Promise<SshConnection> = this.open(host, host).then(
+      (client) => {
+        client.once('close', forget)
+        return new SshConnection(host, client, this.inventory, this.options.readOnly)
+      },
+      (err) => {
+        forget()
+        throw err
+      },
+    )
+    this.connections.set(host.name, opened)
+    return opened
   }
 
   async close(): Promise<void> {
@@ -95,7 +111,7 @@ export class SshPool {
     const identities = [...hop.identity, ...(config?.identityFiles ?? DEFAULT_IDENTITIES)]
     const where = `${hop.user}@${address}:${hop.port}${hop === target ? '' : ` (jump host for ${target.name})`}`
 
-    const client = new Client()
+    const client = new ssh2.Client()
     this.clients.push(client)
     let refusal: UnreachableError | undefined
     const verify = (key: Buffer): boolean => {
@@ -213,7 +229,7 @@ function authMethods(username: string, identities: string[], tried: string[]) {
     if (seen.has(file) || !existsSync(file)) continue
     seen.add(file)
     const key = readFileSync(file)
-    const parsed = utils.parseKey(key)
+    const parsed = ssh2.utils.parseKey(key)
     if (parsed instanceof Error) {
       // Encrypted keys cannot be unlocked without a prompt; the agent is the way to use them.
       tried.push(`${file} (unusable: ${/encrypted|passphrase/i.test(parsed.message) ? 'encrypted, add it to ssh-agent' : parsed.message})`)

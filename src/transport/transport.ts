@@ -1,4 +1,4 @@
-import type { Shell } from 'zx'
+import type { Shell } from 'zx/core'
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { BecomeConfig, ExecOptions, Started } from '../shell/remote.ts'
 

@@ -115,6 +115,19 @@ describe('SSH connection', () => {
     expect(conn.stats.channels - before).toBe(24)
   })
 
+  it('shares one connection per host, and dials afresh once it has closed (a pool that outlives a check)', async () => {
+    const inv = await loadInventory(writeInventory(labYaml(['lab1'])))
+    const pool = new SshPool(inv)
+    pools.push(pool)
+    const lab1 = inv.hosts[0]!
+    const first = await pool.connect(lab1)
+    expect(await pool.connect(lab1)).toBe(first)
+    await new Promise((resolve) => first.client.once('close', resolve).end())
+    const second = await pool.connect(lab1)
+    expect(second).not.toBe(first)
+    expect((await second.$`hostname`).stdout.trim()).toBe('lab1')
+  })
+
   it('can still kill commands when every command channel is busy', async () => {
     const { conn } = await connectTo(labYaml(['lab1']), 'lab1')
     // An hour: only the kills can end them within the test's timeout. Lab hosts share the

@@ -97,14 +97,14 @@ describe('params', () => {
 
   it('asks with the right inquirer prompt (@inquirer/testing)', async () => {
     const [jail, to] = paramFields(schema)
-    const text = promptFor(jail!)
+    const text = await promptFor(jail!)
     const asked = await render(text.prompt, text.config)
     expect(asked.getScreen()).toContain('jail (the jail to move)')
     asked.events.type('web')
     asked.events.keypress('enter')
     await expect(asked.answer).resolves.toBe('web')
 
-    const choice = promptFor(to!)
+    const choice = await promptFor(to!)
     const picked = await render(choice.prompt, choice.config)
     expect(picked.getScreen()).toContain('server2')
     picked.events.keypress('down')

@@ -39,6 +39,13 @@ describe.each(shells)('Linux probes on this machine through %s', (shell) => {
     expect(step.check(out, ctx(linux))).toEqual([{ summary: 'install ferry-no-such-package' }])
   })
 
+  it('pkg: a name with its architecture (libc6:amd64) is found as dpkg lists it', () => {
+    const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim()
+    const out = sh(shell, pkg('p', { name: [`libc6:${arch}`, 'libc6'] }).probe(linux))
+    const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libc6'], { encoding: 'utf8' })
+    expect(out.stdout).toBe(`libc6:${arch}\t${version}\nlibc6\t${version}\n`)
+  })
+
   it('service: a made-up service does not exist, and is refused; frr (installed here) exists', () => {
     const missing = service('s', { name: 'ferry-no-such-service', enabled: true })
     const out = sh(shell, missing.probe(linux))

@@ -10,7 +10,12 @@ export default [
     probe: 'frr\t-\nopenvpn\t-\n',
     after: 'frr\t8.4.4-1.1~deb12u1\nopenvpn\t2.6.3-1+deb12u2\n',
     expect: {
-      probe: `for p in frr openvpn; do\nv=$(dpkg-query -W -f='\${Status} \${Version}\\n' "$p" 2>/dev/null | awk '$3 == "installed" { print $4; exit }')\nprintf '%s\\t%s\\n' "$p" "\${v:--}"\ndone`,
+      probe: [
+        `dpkg-query -W -f='\${binary:Package}\\t\${Package}\\t\${Status}\\t\${Version}\\n' -- frr openvpn 2>/dev/null |`,
+        `awk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) want[i] = ARGV[i]; n = ARGC; ARGC = 1 }`,
+        '$3 ~ / installed$/ { v[$1] = $4; v[$2] = $4 }',
+        `END { for (i = 1; i < n; i++) printf "%s\\t%s\\n", want[i], (want[i] in v ? v[want[i]] : "-") }' frr openvpn`,
+      ].join('\n'),
       changes: ['install frr', 'install openvpn'],
       apply: ['DEBIAN_FRONTEND=noninteractive apt-get install -y frr openvpn'],
       undo: [PROBE, 'DEBIAN_FRONTEND=noninteractive apt-get remove -y frr openvpn'],
