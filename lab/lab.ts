@@ -31,7 +31,7 @@ const LAB_RANGE = '198.18.0.0/23'
 // The controller has a default route, so without this a SYN to a far host would leave through
 // the uplink. An unreachable route keeps the traffic on this machine and makes it fail at once.
 const BEHIND_NET = '198.18.1.0/24'
-const PACKAGES = ['openssh-server', 'openssh-client', 'frr', 'openvpn', 'zfs-fuse', 'mksh', 'sudo', 'opendoas', 'iproute2', 'util-linux', 'tmux', 'frr-pythontools']
+const PACKAGES = ['openssh-server', 'openssh-client', 'frr', 'openvpn', 'zfs-fuse', 'mksh', 'sudo', 'opendoas', 'iproute2', 'util-linux', 'tmux', 'frr-pythontools', 'nftables']
 // Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }
 

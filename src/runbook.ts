@@ -60,6 +60,8 @@ export interface RunbookDefinition<P extends z.ZodType, V extends z.ZodType> {
   vars?: V
   /** `ferry drift` with no runbook named checks those marked so. */
   drift?: boolean
+  /** Every step is risky: applied under commit-confirmed (see `Step.risky`). */
+  risky?: boolean
   /**
    * Completes the params from the hosts themselves before anything is planned: discovery, and
    * choices offered on a terminal (which jail, to where). Returns the params to validate.

@@ -19,6 +19,10 @@ const batch = (value: string) => {
   if (!/^\d+%?$/.test(value) || /^0+%?$/.test(value)) throw new InvalidArgumentError('expected a count (2) or a share of the hosts (25%)')
   return value
 }
+const nonNegativeInt = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of seconds, e.g. 30')
+  return Number(value)
+}
 const percent = (value: string) => {
   if (!/^\d+(\.\d+)?%$/.test(value)) throw new InvalidArgumentError('expected a percentage, e.g. 20%')
   return value
@@ -39,6 +43,9 @@ export function runCommand() {
     .option('--max-fail <n%>', 'stop starting batches once more than this share of hosts has failed', percent)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .option('--stats', 'print SSH round trips per host')
+    .option('--confirm-timeout <seconds>', 'risky changes: the host reverts by itself unless confirmed over a new connection within this', positiveInt, 120)
+    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, 0)
+    .option('--break-lock', "take over a host lock another run left behind (say, its controller died)")
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
     .option('-y, --yes', 'do not ask before applying (ferry does not ask yet; accepted for scripts)')
@@ -82,7 +89,7 @@ inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hos
       }
 
       process.exitCode = await executeRun({ runbook, path, inventory: inv, plans, params, connector }, {
-        ...opts, dryRun: !!opts.dryRun, stats: !!opts.stats,
+        ...opts, dryRun: !!opts.dryRun, stats: !!opts.stats, breakLock: !!opts.breakLock,
       })
     })
 }
@@ -107,6 +114,11 @@ export interface RunSettings {
   stats: boolean
   stateDir: string
   limit?: string
+  /** Seconds a risky change has to be confirmed in. */
+  confirmTimeout: number
+  /** Seconds to wait for a host another run holds. */
+  lockWait: number
+  breakLock: boolean
 }
 
 /**
@@ -136,9 +148,11 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
   try {
     result = await runPlans(plans, {
       dryRun: opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
-      rollback: opts.rollback, signal: abort.signal,
+      rollback: opts.rollback, signal: abort.signal, runId,
+      lock: { wait: opts.lockWait, breakIt: opts.breakLock }, confirmTimeout: opts.confirmTimeout,
     }, {
       connect: (host) => connector.connect(host),
+      reconnect: (host) => connector.reconnect(host),
       hostStarted: (host) => progress.started(host),
       events: (host) => ({
         step: (s) => {
@@ -164,10 +178,10 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
 
   const summary = {
     ok: count(result.hosts, 'ok'), changed: count(result.hosts, 'changed'), failed: count(result.hosts, 'failed'),
-    unreachable: count(result.hosts, 'unreachable'), rolledBack: count(result.hosts, 'rolled-back'),
+    unreachable: count(result.hosts, 'unreachable'), rolledBack: count(result.hosts, 'rolled-back'), reverted: count(result.hosts, 'reverted'),
   }
   const failed = summary.failed + summary.rolledBack > 0
-  const status = abort.signal.aborted ? 'interrupted' : failed ? (summary.rolledBack ? 'rolled-back' : 'failed') : opts.dryRun ? (summary.changed ? 'pending' : 'ok') : summary.changed ? 'changed' : 'ok'
+  const status = abort.signal.aborted ? 'interrupted' : summary.reverted ? 'reverted' : failed ? (summary.rolledBack ? 'rolled-back' : 'failed') : opts.dryRun ? (summary.changed ? 'pending' : 'ok') : summary.changed ? 'changed' : 'ok'
   journal.finishRun(runId, status, summary)
   journal.close()
 
@@ -182,9 +196,11 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
     process.stdout.write(renderHosts(result.hosts, { dryRun: opts.dryRun, color: useColor(), redact }))
     if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
     if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (connect + ${s.commands} commands)\n`)
-    process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable\n`)
+    process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable${summary.reverted ? `, ${summary.reverted} reverted by their revert job` : ''}\n`)
   }
-  return abort.signal.aborted ? 130 : result.rollbackFailed ? EXIT.rollbackFailed : failed ? EXIT.failed : summary.unreachable ? EXIT.unreachable : opts.dryRun && summary.changed ? EXIT.pending : EXIT.ok
+  // A host that reverted itself is exit 3, as a failed rollback is: in neither case did the run
+  // leave the host as planned, nor put it back by its own undo.
+  return abort.signal.aborted ? 130 : result.rollbackFailed || summary.reverted ? EXIT.rollbackFailed : failed ? EXIT.failed : summary.unreachable ? EXIT.unreachable : opts.dryRun && summary.changed ? EXIT.pending : EXIT.ok
 }
 
 function count(hosts: HostOutcome[], status: HostOutcome['status']): number {

@@ -4,13 +4,16 @@
 // Every undo record reaches the journal before its change does; on failure the applied steps are
 // undone in reverse. Nothing here knows which OS it is on, or what any step does.
 
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
 import { platformFor, osFromKernel, type Platform } from '../platform/platform.ts'
 import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'
-import { probeAll } from './probe.ts'
+import { probeAll, probeGated } from './probe.ts'
 import { recordingShell } from '../shell/recording.ts'
 import type { Transport } from '../transport/transport.ts'
+import { arm, revertScript, settle, type RevertStep, type Settled } from './confirm.ts'
+import { LockedError, describeOwner, lockScript, ownerOf, parseOwner, unlockScript } from './lock.ts'
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'skipped'
@@ -61,6 +64,19 @@ export interface HostRun {
   events?: HostEvents
   /** Connects to other hosts, for steps that work on two; without it, such steps fail. */
   connect?(host: Host): Promise<Transport>
+  /** Names the lock's holder and the revert job. */
+  runId?: string
+  /** Hold the host lock for the run (real runs): wait up to `wait` seconds for it, or break it. */
+  lock?: { wait: number; breakIt: boolean }
+  /** Commit-confirmed for risky changes; without it they apply like any other. */
+  confirm?: Confirm
+}
+
+export interface Confirm {
+  /** Seconds from arming until the host reverts by itself. */
+  timeout: number
+  /** Drops this host's connection and opens a new one: what proves the host is still reachable. */
+  reconnect(): Promise<Transport>
 }
 
 /** What a host applied, kept so that `--rollback all` can undo it after other hosts failed. */
@@ -77,17 +93,27 @@ export class HostRunner {
   private readonly outcomes: StepOutcome[]
   /** Steps whose probe an applied step may have outdated. */
   private readonly stale = new Set<number>()
+  /** The host's shells: a reconnect (commit-confirmed) replaces them. */
+  private $: Shell
+  private probe$: Shell
+  private locked = false
+  /** The revert job put the risky steps back (after a failure the controller saw). */
+  private jobReverted = false
+  /** Records taken when the revert job was armed, which apply must use: the job restores from them. */
+  private readonly armedRecords = new Map<number, unknown>()
 
   constructor(private readonly run: HostRun) {
     this.outcomes = run.steps.map((s, index) => ({ index, name: s.name, kind: s.kind, status: 'skipped', changes: [] }))
     this.outcome = { name: run.host.name, status: 'ok', steps: this.outcomes }
+    this.$ = run.$
+    this.probe$ = run.probe$
   }
 
   async execute(): Promise<HostOutcome> {
     const { steps, dryRun } = this.run
     try {
-      this.platform = await detectPlatform(this.run.host, this.run.probe$)
-      const probes = await this.probe(steps)
+      this.platform = await detectPlatform(this.run.host, this.probe$)
+      const probes = this.run.lock && !dryRun ? await this.lockAndProbe(steps) : await this.probe(steps)
       // Steps plan in order, each seeing what the earlier ones will change, so a bare host shows
       // its whole plan (a service whose package is only about to be installed, say).
       const pending = new Set<string>()
@@ -104,16 +130,157 @@ export class HostRunner {
         this.outcome.status = plans.some((c) => c.length) ? 'changed' : 'ok'
         return this.outcome
       }
-      const order = [...steps.keys()].filter((i) => !steps[i]!.afterHandlers)
-      const last = [...steps.keys()].filter((i) => steps[i]!.afterHandlers)
-      const notified = await this.applyInOrder(order, probes)
-      await this.runHandlers(notified)
-      await this.applyInOrder(last, probes)
-      this.outcome.status = this.applied.length ? 'changed' : 'ok'
+      const risky = [...steps.keys()].filter((i) => plans[i]!.length && steps[i]!.risky)
+      const apply = async () => {
+        const order = [...steps.keys()].filter((i) => !steps[i]!.afterHandlers)
+        const last = [...steps.keys()].filter((i) => steps[i]!.afterHandlers)
+        const notified = await this.applyInOrder(order, probes)
+        await this.runHandlers(notified)
+        await this.applyInOrder(last, probes)
+        this.outcome.status = this.applied.length ? 'changed' : 'ok'
+      }
+      if (risky.length && this.run.confirm) await this.applyConfirmed(risky, probes, apply)
+      else await apply()
     } catch (err) {
       await this.fail(err as Error)
     }
     return this.outcome
+  }
+
+  /** Lets go of the host lock; the last thing a run does on the host, after any rollback. */
+  async release(): Promise<void> {
+    if (!this.locked) return
+    this.locked = false
+    await this.$`sh -c ${unlockScript(this.run.runId!)}`.nothrow()
+  }
+
+  /** The first probe, behind the host lock; a held lock is waited for (`--lock-wait`), or refused. */
+  private async lockAndProbe(steps: Step[]): Promise<ProbeResult[]> {
+    const { lock, runId, host, events } = this.run
+    const started = Date.now()
+    for (;;) {
+      const r = await probeGated(this.$, steps.map((s) => s.probe(this.platform)), lockScript(ownerOf(runId!), lock!.breakIt))
+      if (!r.refused) {
+        this.locked = true
+        if (r.said.startsWith('broken')) events?.progress?.(`broke the lock of ${describeOwner(parseOwner(r.said))}`)
+        return applyGuards(steps, r.results!, { ...this.context(false), $: this.probe$ })
+      }
+      const waited = Math.round((Date.now() - started) / 1000)
+      if (waited >= lock!.wait) throw new LockedError(host.name, parseOwner(r.said), waited)
+      events?.progress?.(`waiting for the lock of ${describeOwner(parseOwner(r.said))}`)
+      await sleep(1000)
+    }
+  }
+
+  /**
+   * Arms the revert job, applies, then confirms over a new connection: the host is reachable and
+   * the runbook's verify steps pass, or the job reverts it. The changes must be confirmed before
+   * the job's timeout: a run still applying then is cut off, and the host reverts.
+   */
+  private async applyConfirmed(risky: number[], probes: ProbeResult[], apply: () => Promise<void>): Promise<void> {
+    const { steps, handlers, confirm, runId, host, events } = this.run
+    const missing = risky.map((i) => steps[i]!).find((s) => !s.revert)
+    if (missing) throw new StepError(`${missing.name}: it is risky, but a ${missing.kind} step has no revert commands for the commit-confirmed job${missing.kind === 'command' ? ' (give it `revert:`)' : ''}`)
+    const check = this.checkContext(new Set())
+    const reverts: RevertStep[] = risky.map((i) => {
+      const record = steps[i]!.record(probes[i]!, check)
+      this.armedRecords.set(i, record)
+      return { name: steps[i]!.name, commands: steps[i]!.revert!(record, this.platform) }
+    }).reverse()
+    // The reloads the risky steps would trigger, so the daemons reread what the job put back.
+    const notified = new Set(risky.flatMap((i) => steps[i]!.notify))
+    for (const [name, h] of Object.entries(handlers)) if (notified.has(name) && h.repeatOnRollback && h.revert) reverts.push({ name: h.name, commands: h.revert(undefined, this.platform) })
+    const armedAt = Date.now()
+    await arm(this.$, this.platform, runId!, confirm!.timeout, revertScript(reverts, `ferry run ${runId} on ${host.name}: revert job for ${risky.length} risky step(s)`))
+    events?.progress?.(`revert job armed: ${host.name} reverts in ${confirm!.timeout} s unless confirmed`)
+
+    // A second short of the job, so no command of this run can reach a host that is reverting.
+    const cutoff = Math.max(0, confirm!.timeout * 1000 - 1000)
+    let failure: Error | undefined
+    let timer: NodeJS.Timeout | undefined
+    const applying = apply()
+    applying.catch(() => {}) // still running if the deadline won; its end no longer matters
+    try {
+      await Promise.race([applying, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`not confirmed within --confirm-timeout ${confirm!.timeout} s`)), cutoff)))])
+    } catch (err) {
+      failure = err as Error
+    } finally {
+      clearTimeout(timer)
+    }
+
+    // Nothing more goes over the connection the risky changes may have cut.
+    let fresh = await confirm!.reconnect().catch(() => undefined)
+    if (fresh && !failure) {
+      const unhealthy = await this.health(fresh).catch((err: Error) => err.message)
+      if (unhealthy === undefined) {
+        this.use(fresh)
+        const settled = await settle(fresh.$, runId!, 'confirm')
+        if (settled.state === 'disarmed') return events?.progress?.('confirmed over a new connection; revert job disarmed')
+        return this.reverted(settled, 'the revert job fired before the changes were confirmed')
+      }
+      failure = new Error(`health check over a new connection failed: ${unhealthy}`)
+    }
+    if (!fresh) {
+      failure ??= new Error('no new connection could be opened to confirm the changes')
+      // Cut off: the host reverts by itself at the deadline, and must then take a connection.
+      events?.progress?.(`no new connection: waiting for the revert job (${confirm!.timeout} s from arming)`)
+      await sleep(Math.max(0, armedAt + confirm!.timeout * 1000 + 2000 - Date.now()))
+      for (let tries = 0; !fresh && tries < 10; tries++) {
+        fresh = await confirm!.reconnect().catch(() => undefined)
+        if (!fresh) await sleep(3000)
+      }
+      if (!fresh) {
+        this.outcome.status = 'unreachable'
+        this.outcome.error = `${failure.message}; still unreachable after the revert job should have run`
+        return
+      }
+    }
+    this.use(fresh)
+    const cause = failure ?? new Error('not confirmed')
+    // --rollback none: a failed run on a host still reachable keeps what it applied, unless the
+    // job has already put it back.
+    const settled = await settle(fresh.$, runId!, this.run.rollbackOnFailure ? 'revert' : 'confirm')
+    if (settled.state === 'disarmed') throw cause
+    if (settled.by === 'controller') {
+      // The host was still reachable, so this is a rollback like any other: the risky steps by
+      // the job, fired early by the controller, the rest by undo.
+      this.reportReverted()
+      throw cause
+    }
+    await this.reverted(settled, cause.message)
+  }
+
+  /** Reachability (a command ran over the new connection) and the runbook's verify steps. */
+  private async health(t: Transport): Promise<string | undefined> {
+    const verifies = this.run.steps.filter((s) => s.kind === 'verify')
+    const results = await probeAll(t.probe$, ['true', ...verifies.map((s) => s.probe(this.platform))])
+    if (results[0]!.code !== 0) return 'the host did not run `true`'
+    for (const [k, v] of verifies.entries()) {
+      const changes = v.check(results[k + 1]!, this.checkContext(new Set()))
+      if (changes.length) return `${v.name}: ${changes.map((c) => c.summary).join('; ')}`
+    }
+    return undefined
+  }
+
+  private use(t: Transport): void {
+    this.$ = t.$
+    this.probe$ = t.probe$
+  }
+
+  /** The job has put the risky steps back; the rest of what was applied is undone as a rollback would. */
+  private async reverted(settled: Settled, why: string): Promise<void> {
+    this.reportReverted()
+    if (this.run.rollbackOnFailure && this.applied.length) await this.rollback()
+    this.outcome.status = 'reverted'
+    this.outcome.error = settled.state === 'reverted' && !settled.ok ? `${why}; the revert job reported: ${settled.log.split('\n').slice(-3).join(' / ')}` : why
+  }
+
+  /** The job put the risky steps back: they are rolled back, and undo must not do them again. */
+  private reportReverted(): void {
+    const risky = this.armedRecords
+    this.jobReverted = true
+    for (const i of risky.keys()) if (this.outcomes[i]!.status !== 'skipped') this.report(i, 'rolled-back', this.outcomes[i]!.changes)
+    for (let k = this.applied.length - 1; k >= 0; k--) if (risky.has(this.applied[k]!.index)) this.applied.splice(k, 1)
   }
 
   /** Undoes every applied step of this host, newest first. Returns false if any undo failed. */
@@ -132,7 +299,7 @@ export class HostRunner {
       }
     }
     this.applied.length = 0
-    errors.push(...(await rerunHandlers(ctx, this.run.probe$, this.run.handlers, notified)))
+    errors.push(...(await rerunHandlers(ctx, this.probe$, this.run.handlers, notified)))
     if (errors.length) {
       this.outcome.rollbackError = errors.join('; ')
       return false
@@ -144,7 +311,7 @@ export class HostRunner {
   private async fail(err: Error): Promise<void> {
     this.outcome.status = 'failed'
     this.outcome.error = err.message
-    if (this.run.rollbackOnFailure && this.applied.length) await this.rollback()
+    if (this.run.rollbackOnFailure && (this.applied.length || this.jobReverted)) await this.rollback()
   }
 
   private async applyInOrder(order: number[], probes: ProbeResult[]): Promise<Set<string>> {
@@ -177,7 +344,7 @@ export class HostRunner {
 
   private async applyStep(index: number, step: Step, probe: ProbeResult, changes: Change[]): Promise<void> {
     const ctx = this.context()
-    const record = step.record(probe, this.checkContext(new Set()))
+    const record = this.armedRecords.has(index) ? this.armedRecords.get(index) : step.record(probe, this.checkContext(new Set()))
     this.run.events?.recordUndo?.(index, step, record)
     this.applied.push({ index, step, record })
     try {
@@ -234,12 +401,14 @@ export class HostRunner {
   }
 
   private probe(steps: Step[]): Promise<ProbeResult[]> {
-    return probeSteps(steps, { ...this.context(false), $: this.run.probe$ })
+    return probeSteps(steps, { ...this.context(false), $: this.probe$ })
   }
+
 
   /** Steps get a $ that an interrupt aborts at once; undo must run to the end regardless. */
   private context(interruptible = true): StepContext {
-    const { signal, $, host, connect, events } = this.run
+    const { signal, host, connect, events } = this.run
+    const $ = this.$
     return {
       host,
       platform: this.platform,
@@ -263,7 +432,10 @@ export class HostRunner {
 
 /** Probes the steps in one round trip, through `ctx.$` (the probe $); a function guard costs one more. */
 async function probeSteps(steps: Step[], ctx: StepContext): Promise<ProbeResult[]> {
-  const results = await probeAll(ctx.$, steps.map((s) => s.probe(ctx.platform)))
+  return applyGuards(steps, await probeAll(ctx.$, steps.map((s) => s.probe(ctx.platform))), ctx)
+}
+
+async function applyGuards(steps: Step[], results: ProbeResult[], ctx: StepContext): Promise<ProbeResult[]> {
   await Promise.all(
     steps.map(async (s, i) => {
       if (s.guard && results[i]!.code !== 0 && (await s.guard(ctx))) results[i] = { stdout: '', code: 0 }

@@ -30,10 +30,18 @@ export interface RunOptions {
   maxFail?: string
   rollback: RollbackPolicy
   signal?: AbortSignal
+  /** Names the host locks' holder and the revert jobs. */
+  runId?: string
+  /** Hold each host's lock for the run (not in a dry run). */
+  lock?: { wait: number; breakIt: boolean }
+  /** Seconds a risky change has to be confirmed in; without it, risky steps apply like others. */
+  confirmTimeout?: number
 }
 
 export interface RunHooks {
   connect(host: Host): Promise<Transport>
+  /** Drops the host's connection and opens a new one (commit-confirmed). */
+  reconnect?(host: Host): Promise<Transport>
   events?(host: Host): HostEvents
   hostStarted?(host: Host): void
   hostFinished?(outcome: HostOutcome, transport?: Transport): void
@@ -62,7 +70,7 @@ export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: H
       continue
     }
     const ctx = { host, vars: parsed.data, params, inventory, secret: (name: string) => inventory.secrets.get(name) }
-    const steps = await runbook.steps(ctx)
+    const steps = (await runbook.steps(ctx)).map((s) => (runbook.risky ? { ...s, risky: true } : s))
     const handlers = typeof runbook.handlers === 'function' ? await runbook.handlers(ctx) : (runbook.handlers ?? {})
     const names = new Set<string>()
     for (const s of [...steps, ...Object.values(handlers)]) {
@@ -95,9 +103,12 @@ export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks)
       let outcome: HostOutcome
       try {
         transport = await hooks.connect(host)
+        const { reconnect } = hooks
         const runner = new HostRunner({
           host, $: transport.$, probe$: transport.probe$, steps, handlers, dryRun: opts.dryRun, signal: opts.signal,
           rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host), connect: hooks.connect,
+          runId: opts.runId, lock: opts.lock,
+          confirm: opts.confirmTimeout !== undefined && reconnect ? { timeout: opts.confirmTimeout, reconnect: () => reconnect(host) } : undefined,
         })
         outcome = await runner.execute()
         if (outcome.rollbackError) result.rollbackFailed = true
@@ -115,12 +126,14 @@ export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks)
   }
 
   // `--rollback all`: one host's failure takes every host back, including those that finished.
-  const anyFailed = result.hosts.some((h) => h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable')
+  const anyFailed = result.hosts.some((h) => h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable' || h.status === 'reverted')
   if (opts.rollback === 'all' && anyFailed && !opts.dryRun) {
     for (const runner of runners) {
       if (runner.applied.length && !(await runner.rollback())) result.rollbackFailed = true
     }
   }
+  // The locks go last, after any rollback: until then the hosts are still this run's.
+  await Promise.all(runners.map((r) => r.release().catch(() => {})))
   return result
 }
 

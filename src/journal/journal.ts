@@ -21,7 +21,7 @@ import type { HostStatus, StepStatus } from '../engine/host.ts'
 import type { DriftHost, DriftHostStatus } from '../drift/report.ts'
 export type { HostStatus, StepStatus }
 /** 'running' until finishRun: a run still 'running' with no live controller died mid-apply. */
-export type RunStatus = 'running' | 'ok' | 'changed' | 'failed' | 'pending' | 'rolled-back' | 'interrupted' | DriftHostStatus
+export type RunStatus = 'running' | 'ok' | 'changed' | 'failed' | 'pending' | 'rolled-back' | 'interrupted' | 'reverted' | DriftHostStatus
 
 export interface RunInfo {
   runbook: string

@@ -28,6 +28,8 @@ const members = (list: string | undefined) => (list ?? '').split(/\s+/).filter(B
 export const freebsd: Platform = {
   os: 'freebsd',
   kernel: 'FreeBSD',
+  // daemon(8) detaches from the session and ignores SIGHUP; FreeBSD has no setsid(1).
+  detach: (command) => `daemon -f ${command} </dev/null >/dev/null 2>&1`,
 
   packages: {
     // `pkg -N` tells whether pkg itself is installed yet; otherwise /usr/sbin/pkg would offer to

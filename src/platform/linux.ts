@@ -47,6 +47,8 @@ function lifecycle(i: Iface, tunnel: Tunnel | undefined): { create?: string; des
 export const linux: Platform = {
   os: 'linux',
   kernel: 'Linux',
+  // A new session: no SIGHUP when sshd tears the old one down, and no terminal to lose.
+  detach: (command) => `setsid -f ${command} </dev/null >/dev/null 2>&1`,
 
   packages: {
     // One dpkg-query for all the names (it reads the whole status database each time). It also

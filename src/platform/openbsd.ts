@@ -18,6 +18,8 @@ const hostnameIf = (iface: Iface) => `/etc/hostname.${iface.name}`
 export const openbsd: Platform = {
   os: 'openbsd',
   kernel: 'OpenBSD',
+  // No setsid(1) or daemon(8) in base: nohup ignores SIGHUP, & leaves the session's wait.
+  detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
 
   packages: {
     // pkg_info's database is a directory per installed package, named stem-version[-flavor].

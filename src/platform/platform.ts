@@ -19,6 +19,11 @@ export interface Platform {
   readonly services: Services
   readonly sysctl: Sysctl
   readonly interfaces: Interfaces
+  /**
+   * Starts `command` so that it outlives the SSH session, the connection and the controller: the
+   * commit-confirmed revert job. It must return at once.
+   */
+  detach(command: string): string
 }
 
 export interface Packages {

@@ -17,6 +17,11 @@ export interface CommandOptions extends CommonOptions {
   touches?: Resource[]
   /** As a handler: run again after a rollback instead of being undone (a reload); needs no `undo`. */
   repeatOnRollback?: boolean
+  /**
+   * The shell form of `undo` (of the command itself, for a `repeatOnRollback` handler), for the
+   * commit-confirmed revert job; a risky command needs it. It must be harmless if run never ran.
+   */
+  revert?: string
 }
 
 export interface CommandRecord {
@@ -45,5 +50,6 @@ export function command(name: string, run: (ctx: StepContext) => Promise<void>, 
       if (record.undoable && opts.undo) await opts.undo(ctx)
       else throw new Error(`"${name}" has no undo; its effect is left in place`)
     },
+    revert: opts.revert === undefined ? undefined : () => [opts.revert!],
   }
 }

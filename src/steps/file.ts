@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
 import { dirOf } from '../platform/common.ts'
-import { StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface FileOptions extends CommonOptions {
   path: string
@@ -73,7 +73,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     kind: 'file',
     name,
     notify: notifyList(opts.notify),
-    risky: opts.risky,
+    risky: opts.risky ?? riskyPath(path),
     touches: [`file:${path}`],
     reads: [`file:${path}`],
 
@@ -121,18 +121,26 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
 
     async undo({ $ }, record) {
       if (!record.existed) return void (await $`rm -f ${path}`)
-      const b = quote(record.backup)
-      // No backup means apply stopped before touching the file: only mode and owner may differ.
-      const restore = [
-        `if [ -f ${b} ]; then tmp=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}) && cp -p ${b} "$tmp" && mv -f "$tmp" ${p} && rm -f ${b}; fi`,
-        // The last backup out leaves no empty directory behind.
-        `{ rmdir ${BACKUP_DIR} 2>/dev/null || true; }`,
-        `chmod ${octal(record.mode!)} ${p}`,
-        `chown ${quote(record.owner!)} ${p}`,
-      ].join(' && ')
-      await $`sh -c ${restore}`
+      await $`sh -c ${restoreFile(path, record)}`
     },
+
+    revert: (record) => [restoreFile(path, record)],
   }
+}
+
+/** Puts the file back as the record saw it: from its backup, or gone if it did not exist. */
+export function restoreFile(path: string, record: FileRecord): string {
+  const p = quote(path)
+  if (!record.existed) return `rm -f ${p}`
+  const b = quote(record.backup)
+  // No backup means apply stopped before touching the file: only mode and owner may differ.
+  return [
+    `if [ -f ${b} ]; then tmp=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}) && cp -p ${b} "$tmp" && mv -f "$tmp" ${p} && rm -f ${b}; fi`,
+    // The last backup out leaves no empty directory behind.
+    `{ rmdir ${BACKUP_DIR} 2>/dev/null || true; }`,
+    `chmod ${octal(record.mode!)} ${p}`,
+    `chown ${quote(record.owner!)} ${p}`,
+  ].join(' && ')
 }
 
 export function octal(mode: number): string {

@@ -65,7 +65,8 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     kind: 'interface',
     name,
     notify: notifyList(opts.notify),
-    risky: opts.risky,
+    // The interfaces are the path to the host.
+    risky: opts.risky ?? true,
     previewCommands: true,
     touches: [`if:${it.name}`],
     reads: [`if:${it.name}`],
@@ -109,5 +110,12 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
       const now = parse(await probeNow($, platform.interfaces.probe(it)))
       await run($, [...platform.interfaces.change(it, now.live, record.live), ...(persist ? platform.interfaces.save(it, record.saved, now.saved) : [])])
     },
+
+    // From the state apply leaves back to the record's; a command for a change apply never made
+    // fails in the job, which goes on with the next.
+    revert: (record, platform) => [
+      ...platform.interfaces.change(it, want, record.live),
+      ...(persist ? platform.interfaces.save(it, record.saved, platform.interfaces.render(it, want, record.saved)) : []),
+    ],
   }
 }

@@ -6,8 +6,8 @@
 
 import { probeNow } from '../platform/common.ts'
 import { unifiedDiff } from '../report/diff.ts'
-import { file, octal, parseFileProbe, type FileRecord, type FileState } from './file.ts'
-import { StepError, notifyList, type Change, type CommonOptions, type Step } from './step.ts'
+import { file, octal, parseFileProbe, restoreFile, type FileRecord, type FileState } from './file.ts'
+import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type Step } from './step.ts'
 
 export interface LineOptions extends CommonOptions {
   path: string
@@ -56,7 +56,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     kind: 'line',
     name,
     notify: notifyList(opts.notify),
-    risky: opts.risky,
+    risky: opts.risky ?? riskyPath(path),
     touches: [`file:${path}`],
     reads: [`file:${path}`],
 
@@ -84,5 +84,6 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     },
 
     undo: (ctx, record) => reader.undo(ctx, record),
+    revert: (record) => [restoreFile(path, record)],
   }
 }

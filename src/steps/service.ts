@@ -7,7 +7,7 @@
 
 import { field, probeNow, run } from '../platform/common.ts'
 import type { Platform } from '../platform/platform.ts'
-import { ANYTHING, StepError, notifyList, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+import { ANYTHING, StepError, notifyList, riskyService, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface ServiceOptions extends CommonOptions {
   /** The rc.d script, init script or systemd unit. */
@@ -85,7 +85,7 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
     kind: 'service',
     name,
     notify: notifyList(opts.notify),
-    risky: opts.risky,
+    risky: opts.risky ?? riskyService(svc),
     previewCommands: true,
     touches: [`service:${svc}`],
     reads: [`service:${svc}`],
@@ -132,6 +132,21 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
       // A service ferry registered goes back to unregistered, not merely to disabled.
       const unregister = target.enabled !== undefined && record.links === false && now.links === true && platform.services.unregister
       await run($, [...p.running, ...p.vars, ...(unregister ? [unregister(svc)] : p.enabled)])
+    },
+
+    revert(record, platform) {
+      // A reload or restart is repeated, so the daemon rereads what was put back.
+      if (action) return [platform.services.run(svc, action, true)]
+      // From the state apply leaves, so every field the step sets gets its command.
+      const after: ServiceRecord = { ...record, enabled: target.enabled ?? record.enabled, running: target.running ?? record.running, vars: { ...record.vars, ...wanted } }
+      const back: Target = {
+        enabled: target.enabled === undefined ? undefined : record.enabled,
+        running: target.running === undefined ? undefined : record.running,
+        vars: Object.fromEntries(keys.map((k) => [k, record.vars[k]])),
+      }
+      const p = plan(platform, after, back, after.enabled)
+      const unregister = target.enabled !== undefined && record.links === false && platform.services.unregister
+      return [...p.running, ...p.vars, ...(unregister ? [unregister(svc)] : p.enabled)]
     },
   }
 }

@@ -9,6 +9,8 @@
 //   apply   makes the changes through ctx.$ (zx's $ on the target). It gets the record too, so
 //           it can, say, keep a backup where the record says undo will look for it.
 //   undo    puts back what `record` saw.
+//   revert  (risky steps) the same as shell commands, for a revert job that runs on the host with
+//           no controller (commit-confirmed); each must be harmless where apply never ran.
 
 import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
@@ -72,7 +74,10 @@ export interface Step<Record = unknown> {
   readonly touches: Resource[]
   /** What the probe looks at. */
   readonly reads: Resource[]
-  /** Marked for commit-confirmed safe apply (firewall, management interfaces, sshd, routing). */
+  /**
+   * Applied under commit-confirmed (firewall, interfaces, routing daemons, sshd): a revert job
+   * armed on the host first puts it back unless the controller confirms over a new connection.
+   */
   readonly risky?: boolean
   /**
    * Applied even when its check passes, if this run changed anything on the host before it: a
@@ -99,13 +104,31 @@ export interface Step<Record = unknown> {
   record(probe: ProbeResult, ctx: CheckContext): Record
   apply(ctx: StepContext, changes: Change[], record: Record): Promise<void>
   undo(ctx: StepContext, record: Record): Promise<void>
+  /**
+   * Shell commands that put back what `record` saw, whatever the host's state now: run in order
+   * by the revert job, without the controller, so undo's probing is not available. A handler
+   * that `repeatOnRollback`s is asked without a record, for the commands that repeat it.
+   * Required of risky steps.
+   */
+  revert?(record: Record, platform: Platform): string[]
 }
 
 /** Options every step type accepts. */
 export interface CommonOptions {
   notify?: string | string[]
+  /** Apply under commit-confirmed; built-in steps on the firewall, interfaces, routing daemons and sshd are by default. */
   risky?: boolean
 }
+
+// What can cut the path to a router: its firewall, sshd, its interfaces (always risky), the
+// routing daemons and tunnels its management traffic may ride on.
+const RISKY_SERVICE = /^(sshd?|pf|nftables|iptables|netfilter-persistent|networking|netif|routing|frr|quagga|bird2?|ospfd|ospf6d|bgpd|isakmpd|iked|ipsec|strongswan(-starter)?|openvpn(@.*|_.*)?|wg-quick@.*)$/
+const RISKY_PATH = /^(\/etc\/(pf\.conf|nftables\.conf|nftables\.d\/|iptables\/|ssh\/sshd_config|frr\/|quagga\/|ospfd\.conf|bgpd\.conf|ipsec\.conf|iked\.conf|swanctl\/|openvpn\/|hostname\.|network\/interfaces|wireguard\/)|\/usr\/local\/etc\/(quagga\/|openvpn\/|frr\/))/
+
+/** Whether a service is risky by default: one that can cut the path to the host. */
+export const riskyService = (name: string): boolean => RISKY_SERVICE.test(name)
+/** Whether a file is risky by default: the config of something that can cut the path to the host. */
+export const riskyPath = (path: string): boolean => RISKY_PATH.test(path)
 
 export function notifyList(n: string | string[] | undefined): string[] {
   return n === undefined ? [] : Array.isArray(n) ? n : [n]

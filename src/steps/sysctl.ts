@@ -72,5 +72,10 @@ export function sysctl(name: string, opts: SysctlOptions): Step<SysctlRecord> {
       if (persist && now.saved !== record.saved) lines.push(record.saved === undefined ? platform.sysctl.unpersist(key) : platform.sysctl.persist(key, record.saved))
       await run($, lines)
     },
+
+    revert: (record, platform) => [
+      ...(record.live === undefined ? [] : [platform.sysctl.set(key, record.live)]),
+      ...(persist ? [record.saved === undefined ? platform.sysctl.unpersist(key) : platform.sysctl.persist(key, record.saved)] : []),
+    ],
   }
 }

@@ -19,6 +19,11 @@ export class Connector {
     return t
   }
 
+  /** A new connection in place of the host's current one (a local host has nothing to drop). */
+  async reconnect(host: Host): Promise<Transport> {
+    return host.connection === 'local' ? this.connect(host) : this.ssh.reconnect(host)
+  }
+
   close(): Promise<void> {
     return this.ssh.close()
   }

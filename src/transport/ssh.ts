@@ -95,6 +95,17 @@ export class SshPool {
     return opened
   }
 
+  /**
+   * Drops the host's connection at once (nothing queued on it may still reach the host) and dials
+   * a new one: commit-confirmed's proof that the host can still be reached.
+   */
+  async reconnect(host: Host): Promise<SshConnection> {
+    const old = this.connections.get(host.name)
+    this.connections.delete(host.name)
+    await old?.then((c) => c.client.destroy(), () => {})
+    return this.connect(host)
+  }
+
   async close(): Promise<void> {
     this.connections.clear()
     for (const client of this.clients.splice(0)) client.end()

@@ -37,6 +37,8 @@ export interface Case {
     changes?: Array<string | Change>
     apply?: Sent[]
     undo?: Sent[]
+    /** What the commit-confirmed revert job would run for this step (`Step.revert`). */
+    revert?: string[]
     /** check must refuse, with this message. */
     error?: RegExp
     /** apply must fail, with this message (undo still runs, as the engine would). */
@@ -54,6 +56,7 @@ export interface Outcome {
   changes: Change[]
   apply: Sent[]
   undo: Sent[]
+  revert?: string[]
   error?: string
   applyError?: string
 }
@@ -88,6 +91,7 @@ export async function runCase(c: Case): Promise<Outcome> {
     (s) => log.push(s === snippet ? PROBE : s),
   )
   const record = c.step.record(first, { host, platform, pending: new Set() })
+  out.revert = c.step.revert?.(record, platform).map(stable)
   const ctx = { host, platform, $, connect: () => Promise.reject(new Error('golden steps work on one host')), progress: () => {} }
   try {
     await c.step.apply(ctx, changes, record)

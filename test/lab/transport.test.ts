@@ -122,7 +122,10 @@ describe('SSH connection', () => {
     const lab1 = inv.hosts[0]!
     const first = await pool.connect(lab1)
     expect(await pool.connect(lab1)).toBe(first)
-    await new Promise((resolve) => first.client.once('close', resolve).end())
+    await new Promise<void>((resolve) => {
+      first.client.once('close', () => resolve())
+      first.client.end()
+    })
     const second = await pool.connect(lab1)
     expect(second).not.toBe(first)
     expect((await second.$`hostname`).stdout.trim()).toBe('lab1')

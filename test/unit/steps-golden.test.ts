@@ -30,6 +30,8 @@ function golden(c: Case): void {
     expect(r.changes.map((ch, i) => (typeof want.changes?.[i] === 'string' ? ch.summary : ch))).toEqual(want.changes ?? [])
     expect(r.apply).toEqual(want.apply ?? [])
     expect(r.undo).toEqual(want.undo ?? [])
+    if (want.revert) expect(r.revert).toEqual(want.revert)
+    for (const s of r.revert ?? []) parses(s)
     parses(r.probe)
     for (const s of [...r.apply, ...r.undo]) if (s !== PROBE) parses(typeof s === 'string' ? s : s.cmd)
     if (want.files) expect(filesAfter(r.apply, want.files.before ?? {}, Object.keys(want.files.after))).toEqual(want.files.after)

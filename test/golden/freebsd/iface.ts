@@ -16,6 +16,7 @@ export default [
     probe: 'exists=0\nup=0\n',
     after: 'exists=1\nup=1\naddr=10.0.0.1/32\nsaved=cloned_interfaces="lo1"\nsaved=ifconfig_lo1="inet 10.0.0.1/32"\n',
     expect: {
+      revert: ["ifconfig lo1 destroy","sysrc cloned_interfaces-=lo1","sysrc -x ifconfig_lo1"],
       probe: [
         'if out=$(ifconfig lo1 2>/dev/null); then echo exists=1;',
         `c=$(sysrc -n cloned_interfaces 2>/dev/null) && printf 'saved=cloned_interfaces="%s"\\n' "$c"`,

@@ -28,6 +28,7 @@ export default [
     probe: 'exists=1\nenabled=0\nrunning=0\nvar flags\nvar daemons\n',
     after: RUNNING,
     expect: {
+      revert: ["service quagga stop","sysrc -f /etc/rc.conf.local -x quagga_flags","sysrc -f /etc/rc.conf.local -x quagga_daemons","sysrc -f /etc/rc.conf.local quagga_enable=NO"],
       probe: [
         'if [ -x /etc/rc.d/quagga ] || [ -x /usr/local/etc/rc.d/quagga ]; then',
         'if service quagga enabled; then echo enabled=1; else echo enabled=0; fi',

@@ -46,6 +46,7 @@ export default [
     probe: 'exists=0\nup=0\n',
     after: `exists=1\nup=1\naddr=172.16.2.5 peer 172.16.2.6\ntunnel=203.0.113.21 203.0.113.22\n${saved(GRE1)}`,
     expect: {
+      revert: ["ip tunnel del gre1","f=/etc/network/interfaces.d/gre1; rm -f \"$f\""],
       probe: [`if ip link show dev gre1 >/dev/null 2>&1; then`, `ip tunnel show gre1 2>/dev/null | awk '`],
       changes: [
         'create gre1',

@@ -14,6 +14,7 @@ export default [
     probe: 'exists=1\nenabled=0\nrunning=0\n',
     after: 'exists=1\nenabled=1\nrunning=1\n',
     expect: {
+      revert: ["if [ -d /run/systemd/system ]; then systemctl stop frr; else service frr stop; fi","if [ -d /run/systemd/system ]; then systemctl disable frr; else update-rc.d frr disable; fi"],
       probe: `if ${SYSTEMD}; then
 if [ "$(systemctl show -p LoadState --value frr 2>/dev/null)" = loaded ]; then echo exists=1; else echo exists=0; fi
 if systemctl is-enabled -q frr 2>/dev/null; then echo enabled=1; else echo enabled=0; fi

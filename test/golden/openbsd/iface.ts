@@ -20,6 +20,7 @@ export default [
     probe: 'exists=0\nup=0\n',
     after: `${UP}tunnel=198.51.100.1 203.0.113.2\n${saved(SEED)}`,
     expect: {
+      revert: ["ifconfig gre0 destroy","f=/etc/hostname.gre0; rm -f \"$f\""],
       probe: ['if out=$(ifconfig gre0 2>/dev/null); then echo exists=1;', `[ ! -f ${HOSTNAME} ] || sed 's/^/saved=/' ${HOSTNAME}`],
       changes: [
         'create gre0',
