@@ -2,22 +2,15 @@
 // `ansible-playbook --check --diff` of bench/ansible/deploy-mesh.yml (Debian's ansible-core,
 // pipelining on, forks 10), both on the same converged 5-host lab mesh, alternately, each the
 // whole command as an operator would run it (process start included).
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO, up } from '../lab/lab.ts'
 import { writeAnsibleInventory } from './ansible/inventory.ts'
-import { median, type Section } from './run.ts'
+import { ensureAnsible, median, timed, type Section } from './run.ts'
 
 const ROUNDS = 3
-
-/** Runs a command from the repository; its wall time in seconds and exit code. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): { seconds: number; code: number; stdout: string; out: string } {
-  const t0 = process.hrtime.bigint()
-  const r = spawnSync(cmd, args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, code: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` }
-}
 
 export async function driftBench(): Promise<Section> {
   ensureAnsible()
@@ -102,10 +95,4 @@ async function scheduledChecks(state: string, count: number): Promise<number[]> 
     child.kill('SIGTERM')
   }
   return durations.slice(1)
-}
-
-function ensureAnsible(): void {
-  if (spawnSync('ansible-playbook', ['--version']).status === 0) return
-  console.error('bench: installing ansible-core (Debian)')
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'ansible-core'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
 }

@@ -2,12 +2,14 @@
 // the same lab hosts in the same run, and reports ratios, because this machine is too noisy for
 // absolute figures to mean much. The table goes to stdout and to bench/results.md, with a
 // description of the machine.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { cpus, totalmem } from 'node:os'
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { REPO } from '../lab/lab.ts'
 import { migrateBench } from './migrate.ts'
 import { driftBench } from './drift.ts'
+import { meshBench } from './mesh.ts'
 
 export interface Row {
   what: string
@@ -30,7 +32,22 @@ export function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 }
 
-const SECTIONS: Record<string, () => Promise<Section>> = { drift: driftBench, migrate: migrateBench }
+export interface Timed { seconds: number; code: number; stdout: string; out: string }
+
+/** Runs a command from the repository: its wall time in seconds, exit code and output. */
+export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Timed {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(cmd, args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, code: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` }
+}
+
+export function ensureAnsible(): void {
+  if (spawnSync('ansible-playbook', ['--version']).status === 0) return
+  console.error('bench: installing ansible-core (Debian)')
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'ansible-core'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+}
+
+const SECTIONS: Record<string, () => Promise<Section>> = { mesh: meshBench, drift: driftBench, migrate: migrateBench }
 
 export async function main(args: string[]): Promise<number> {
   const unknown = args.filter((a) => !(a in SECTIONS))
@@ -46,8 +63,18 @@ export async function main(args: string[]): Promise<number> {
   }
   const text = render(sections)
   process.stdout.write(text)
-  writeFileSync(join(import.meta.dirname, 'results.md'), text)
+  // A run of some sections replaces those in results.md and keeps the others' last figures.
+  const file = join(import.meta.dirname, 'results.md')
+  writeFileSync(file, merge(existsSync(file) ? readFileSync(file, 'utf8') : '', text))
   return sections.every((s) => s.rows.every((r) => r.met)) ? 0 : 1
+}
+
+/** The sections of `fresh` in place of their namesakes in `old` (same title), the others kept. */
+function merge(old: string, fresh: string): string {
+  const split = (text: string) => text.split(/^(?=## )/m).slice(1).map((s) => [s.split('\n')[0]!, s.trimEnd()] as const)
+  const all = new Map(split(old))
+  for (const [title, section] of split(fresh)) all.set(title, section)
+  return `# ferry benchmarks\n\n${[...all.values()].join('\n\n')}\n`
 }
 
 function machine(): string {
@@ -57,9 +84,10 @@ function machine(): string {
 }
 
 function render(sections: Section[]): string {
-  const out = [`# ferry benchmarks`, '', `Measured ${new Date().toISOString()} on ${machine()}.`, '']
+  const out = [`# ferry benchmarks`, '']
+  const measured = `Measured ${new Date().toISOString()} on ${machine()}.`
   for (const s of sections) {
-    out.push(`## ${s.title}`, '', '| what | ferry | other | ratio | goal | met |', '|---|---|---|---|---|---|')
+    out.push(`## ${s.title}`, '', measured, '', '| what | ferry | other | ratio | goal | met |', '|---|---|---|---|---|---|')
     for (const r of s.rows) out.push(`| ${r.what} | ${r.ferry} | ${r.other} | ${r.ratio} | ${r.goal} | ${r.met ? 'yes' : '**no**'} |`)
     out.push('', ...s.notes.map((n) => `- ${n}`), '')
   }

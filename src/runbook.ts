@@ -60,7 +60,7 @@ export interface RunbookDefinition<P extends z.ZodType, V extends z.ZodType> {
   vars?: V
   /** `ferry drift` with no runbook named checks those marked so. */
   drift?: boolean
-  /** Every step is risky: applied under commit-confirmed (see `Step.risky`). */
+  /** Every step that changes something is risky: applied under commit-confirmed (see `Step.risky`). */
   risky?: boolean
   /**
    * Completes the params from the hosts themselves before anything is planned: discovery, and

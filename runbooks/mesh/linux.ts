@@ -48,6 +48,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
       unless: `! ${running} || ${read} | cmp -s - ${sum}`,
       touches: [`if:${dev}`],
       repeatOnRollback: true, // after a rollback, the instance rereads the restored config
+      revert: `${stop}; ${start}`,
     })
   }
 
@@ -69,6 +70,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
     handlers['load swanctl'] = command('load swanctl', async ({ $ }) => void (await $`swanctl --load-all`), {
       unless: '! swanctl --stats',
       repeatOnRollback: true,
+      revert: 'swanctl --load-all',
     })
   }
 
@@ -100,6 +102,7 @@ export async function linuxPlan(m: Member): Promise<OsPlan> {
   handlers['reload frr'] = command('reload frr', async ({ $ }) => void (await $`/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf`), {
     unless: '! vtysh -c "show version"', // FRR not running: it reads the file when it starts
     repeatOnRollback: true,
+    revert: '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
   })
   handlers['restart frr'] = service('restart frr', { name: 'frr', state: 'restarted' })
   return { steps, handlers }

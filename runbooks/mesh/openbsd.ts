@@ -41,6 +41,7 @@ export async function openbsdPlan(m: Member): Promise<OsPlan> {
     handlers['load ipsec.conf'] = command('load ipsec.conf', async ({ $ }) => void (await $`ipsecctl -f /etc/ipsec.conf`), {
       unless: '! rcctl check isakmpd', // isakmpd not running: netstart loads the file with it
       repeatOnRollback: true,
+      revert: 'ipsecctl -f /etc/ipsec.conf',
     })
   }
 
@@ -59,6 +60,7 @@ export async function openbsdPlan(m: Member): Promise<OsPlan> {
     handlers['load pf'] = command('load pf', async ({ $ }) => void (await $`sh -c ${'pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf'}`), {
       unless: "! pfctl -s info | grep -q '^Status: Enabled'",
       repeatOnRollback: true,
+      revert: 'pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf',
     })
   }
 

@@ -34,7 +34,7 @@ Examples:
   ferry history                               past runs; ferry history show RUN_ID for diffs
   ferry exec -i prod --limit 'dc1,!server3' -- ospfctl show neighbor
 
-Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed,
+Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed or a host reverted,
 4 hosts unreachable, 64 bad invocation, inventory or runbook, 130 interrupted.`,
     )
   cli.addCommand(runCommand())

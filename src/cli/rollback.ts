@@ -3,6 +3,8 @@ import { loadInventory } from '../inventory/index.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts } from '../engine/run.ts'
 import { detectPlatform, rerunHandlers } from '../engine/host.ts'
+import { settleScript } from '../engine/confirm.ts'
+import { unlockScript } from '../engine/lock.ts'
 import { Journal, controllerAlive, defaultStateDir, type UndoEntry } from '../journal/journal.ts'
 import { Connector, mapLimit } from '../transport/connect.ts'
 import { UnreachableError } from '../transport/errors.ts'
@@ -66,6 +68,10 @@ unreachable, 64 unknown run, or the run is still in progress.`,
             }
             const errors = await rerunHandlers(ctx, t.probe$, handlers, notified)
             if (errors.length) throw new Error(errors.join('; '))
+            // A run whose controller died leaves its revert job armed and its host lock held:
+            // both are this run's, and go with its undo.
+            await t.$`sh -c ${`( ${settleScript(runId, 'confirm')}
+) >/dev/null; ${unlockScript(runId)}`}`.nothrow()
             journal.setHost(runId, host.name, 'rolled-back')
           } catch (err) {
             if (err instanceof UnreachableError) unreachable++

@@ -58,10 +58,16 @@ Examples:
   ferry run deploy-mesh -i prod --dry-run            the plan, with diffs; nothing is changed
   ferry run deploy-mesh -i prod --serial 1 --max-fail 0%
   ferry run migrate-jail -i prod --param jail=web --param to=server4
+  ferry run pf-rules -i prod --confirm-timeout 300   risky steps: revert unless confirmed in 5 min
+
+Risky steps (firewall, interfaces, routing daemons, sshd, or marked risky: true) are applied under
+commit-confirmed: a job armed on the host reverts them after --confirm-timeout unless ferry
+confirms over a new connection. Each host is locked for the run (/var/run/ferry.lock).
 
 Exit codes: 0 applied or nothing to do, 1 a host failed (and was rolled back as --rollback says),
-2 --dry-run found changes, 3 a rollback failed, 4 hosts unreachable, 64 bad invocation,
-inventory, runbook or params (nothing contacted), 130 interrupted (in-flight hosts rolled back).`,
+2 --dry-run found changes, 3 a rollback failed or a host reverted itself, 4 hosts unreachable,
+64 bad invocation, inventory, runbook or params (nothing contacted), 130 interrupted (in-flight
+hosts rolled back).`,
     )
     .action(async (name, opts) => {
       if (!name) throw new UsageError('which runbook? e.g. ferry run deploy-mesh -i lab')

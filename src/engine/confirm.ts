@@ -23,7 +23,7 @@ export interface RevertStep {
 /** `by`: whether the job fired on its own, at its timeout, or the controller fired it early. */
 export type Settled = { state: 'disarmed' } | { state: 'reverted'; by: 'job' | 'controller'; ok: boolean; log: string }
 
-export const revertDir = (runId: string): string => `${REVERT_ROOT}/${runId}`
+export const revertDir = (runId: string, root = REVERT_ROOT): string => `${root}/${runId}`
 
 /** The revert script: every command runs, failed or not, and the script fails if any did. */
 export function revertScript(steps: RevertStep[], header: string): string {
@@ -38,43 +38,45 @@ export function revertScript(steps: RevertStep[], header: string): string {
 }
 
 /** Writes the revert script (from stdin) and starts the job that runs it in `seconds`. */
-export function armScript(platform: Platform, runId: string, seconds: number): string {
-  const d = quote(revertDir(runId))
+export function armScript(platform: Platform, runId: string, seconds: number, root = REVERT_ROOT): string {
+  const d = revertDir(runId, root)
   const job = [
+    `d=${quote(d)}`,
     "trap '' HUP",
     `sleep ${Math.ceil(seconds)}`,
-    `mv ${d}/armed ${d}/firing 2>/dev/null || exit 0`,
-    `sh ${d}/revert.sh > ${d}/revert.log 2>&1`,
-    `echo $? > ${d}/reverted`,
+    'mv "$d/armed" "$d/firing" 2>/dev/null || exit 0',
+    'sh "$d/revert.sh" > "$d/revert.log" 2>&1',
+    'echo $? > "$d/reverted"',
   ].join('\n')
   return [
     'set -e',
     'umask 077',
-    `mkdir -p ${quote(REVERT_ROOT)}`,
-    `rm -rf ${d}`,
-    `mkdir ${d}`,
-    `cat > ${d}/revert.sh`,
-    `printf '%s\\n' ${quote(job)} > ${d}/job.sh`,
-    `: > ${d}/armed`,
-    platform.detach(`sh ${d}/job.sh`),
+    `d=${quote(d)}`,
+    `mkdir -p ${quote(root)}`,
+    'rm -rf "$d"',
+    'mkdir "$d"',
+    'cat > "$d/revert.sh"',
+    `printf '%s\\n' ${quote(job)} > "$d/job.sh"`,
+    ': > "$d/armed"',
+    platform.detach('sh "$d/job.sh"'),
   ].join('\n')
 }
 
 /**
  * Ends the revert job one way or the other, and says which: `confirm` disarms it if it has not
- * fired yet; `revert` fires it now if it has not yet. A job caught firing is waited for.
+ * fired yet; `revert` fires it now if it has not yet (printing `fired`). A job caught firing is
+ * waited for.
  */
-export function settleScript(runId: string, how: 'confirm' | 'revert'): string {
-  const d = quote(revertDir(runId))
-  const act = how === 'confirm'
-    ? `if mv ${d}/armed ${d}/disarmed 2>/dev/null; then rm -rf ${d}; echo disarmed; exit 0; fi`
-    : `if mv ${d}/armed ${d}/firing 2>/dev/null; then echo fired; sh ${d}/revert.sh > ${d}/revert.log 2>&1; echo $? > ${d}/reverted; fi`
+export function settleScript(runId: string, how: 'confirm' | 'revert', root = REVERT_ROOT): string {
   return [
-    act,
+    `d=${quote(revertDir(runId, root))}`,
+    how === 'confirm'
+      ? 'if mv "$d/armed" "$d/disarmed" 2>/dev/null; then rm -rf "$d"; echo disarmed; exit 0; fi'
+      : 'if mv "$d/armed" "$d/firing" 2>/dev/null; then echo fired; sh "$d/revert.sh" > "$d/revert.log" 2>&1; echo $? > "$d/reverted"; fi',
     // The job may be mid-revert: give it a minute to finish.
-    `i=0; while [ -f ${d}/firing ] && [ ! -f ${d}/reverted ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done`,
-    `if [ -f ${d}/reverted ]; then echo "reverted=$(cat ${d}/reverted)"; cat ${d}/revert.log; rm -rf ${d}; exit 0; fi`,
-    `echo 'missing: no revert job for this run on the host'`,
+    'i=0; while [ -f "$d/firing" ] && [ ! -f "$d/reverted" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done',
+    'if [ -f "$d/reverted" ]; then echo "reverted=$(cat "$d/reverted")"; cat "$d/revert.log"; rm -rf "$d"; exit 0; fi',
+    "echo 'missing: no revert job for this run on the host'",
   ].join('\n')
 }
 

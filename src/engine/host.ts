@@ -271,16 +271,26 @@ export class HostRunner {
   private async reverted(settled: Settled, why: string): Promise<void> {
     this.reportReverted()
     if (this.run.rollbackOnFailure && this.applied.length) await this.rollback()
+    // The reloads the job could not repeat (handlers with no revert commands) are repeated now.
+    const notified = new Set([...this.armedRecords.keys()].flatMap((i) => this.run.steps[i]!.notify))
+    const unrepeated = Object.fromEntries(Object.entries(this.run.handlers).filter(([, h]) => !h.revert))
+    const errors = await rerunHandlers(this.context(false), this.probe$, unrepeated, notified)
     this.outcome.status = 'reverted'
-    this.outcome.error = settled.state === 'reverted' && !settled.ok ? `${why}; the revert job reported: ${settled.log.split('\n').slice(-3).join(' / ')}` : why
+    const job = settled.state === 'reverted' && !settled.ok ? `; the revert job reported: ${settled.log.split('\n').slice(-3).join(' / ')}` : ''
+    this.outcome.error = `${why}${job}${errors.length ? `; ${errors.join('; ')}` : ''}`
   }
 
   /** The job put the risky steps back: they are rolled back, and undo must not do them again. */
   private reportReverted(): void {
     const risky = this.armedRecords
     this.jobReverted = true
-    for (const i of risky.keys()) if (this.outcomes[i]!.status !== 'skipped') this.report(i, 'rolled-back', this.outcomes[i]!.changes)
-    for (let k = this.applied.length - 1; k >= 0; k--) if (risky.has(this.applied[k]!.index)) this.applied.splice(k, 1)
+    for (let k = this.applied.length - 1; k >= 0; k--) {
+      const { index } = this.applied[k]!
+      if (!risky.has(index)) continue
+      this.applied.splice(k, 1)
+      this.run.events?.undone?.(index)
+      this.report(index, 'rolled-back', this.outcomes[index]!.changes, this.outcomes[index]!.error)
+    }
   }
 
   /** Undoes every applied step of this host, newest first. Returns false if any undo failed. */

@@ -23,8 +23,8 @@ export function ownerOf(runId: string): LockOwner {
  * Takes the lock, or prints who holds it and fails. With `breakIt`, a held lock is taken over,
  * after printing `broken` and its holder.
  */
-export function lockScript(owner: LockOwner, breakIt: boolean): string {
-  const l = quote(LOCK_DIR)
+export function lockScript(owner: LockOwner, breakIt: boolean, dir = LOCK_DIR): string {
+  const l = quote(dir)
   const text = `run=${owner.run}\ncontroller=${owner.controller}\npid=${owner.pid}\nsince=${owner.since}\n`
   return [
     ...(breakIt ? [`if [ -d ${l} ]; then echo broken; cat ${l}/owner 2>/dev/null; rm -rf ${l}; fi`] : []),
@@ -33,8 +33,8 @@ export function lockScript(owner: LockOwner, breakIt: boolean): string {
 }
 
 /** Releases the lock if this run still holds it. */
-export function unlockScript(runId: string): string {
-  const l = quote(LOCK_DIR)
+export function unlockScript(runId: string, dir = LOCK_DIR): string {
+  const l = quote(dir)
   return `if grep -qx ${quote(`run=${runId}`)} ${l}/owner 2>/dev/null; then rm -rf ${l}; fi`
 }
 

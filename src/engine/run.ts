@@ -70,7 +70,8 @@ export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: H
       continue
     }
     const ctx = { host, vars: parsed.data, params, inventory, secret: (name: string) => inventory.secrets.get(name) }
-    const steps = (await runbook.steps(ctx)).map((s) => (runbook.risky ? { ...s, risky: true } : s))
+    // A step that changes nothing (a verify) cannot cut anything, so it is never risky.
+    const steps = (await runbook.steps(ctx)).map((s) => (runbook.risky && s.touches.length ? { ...s, risky: true } : s))
     const handlers = typeof runbook.handlers === 'function' ? await runbook.handlers(ctx) : (runbook.handlers ?? {})
     const names = new Set<string>()
     for (const s of [...steps, ...Object.values(handlers)]) {

@@ -50,6 +50,7 @@ export function command(name: string, run: (ctx: StepContext) => Promise<void>, 
       if (record.undoable && opts.undo) await opts.undo(ctx)
       else throw new Error(`"${name}" has no undo; its effect is left in place`)
     },
-    revert: opts.revert === undefined ? undefined : () => [opts.revert!],
+    // A repeat keeps its guards: the reload of a daemon that is not running has nothing to do.
+    revert: opts.revert === undefined ? undefined : () => [opts.repeatOnRollback && guards.length ? `if ! { ${guards.map((g) => `( ${g} )`).join(' || ')}; } >/dev/null 2>&1; then ${opts.revert}; fi` : opts.revert!],
   }
 }

@@ -36,7 +36,7 @@ function resetLab4(): void {
 
 afterAll(() => {
   sh('lab4', `nft delete table inet ferrycut 2>/dev/null || true; rm -f ${RULES}`)
-  sh('lab5', 'rm -f /etc/ferry-kill.conf /tmp/ferry-lock.log; rm -rf /var/run/ferry.lock')
+  sh('lab5', 'rm -f /etc/ferry-kill.conf /tmp/ferry-lock.log /tmp/ferry-go; rm -rf /var/run/ferry.lock')
 })
 
 it('a change that cuts SSH: the host reverts itself within the timeout + 5 s, ferry says reverted (exit 3); a corrected run then succeeds', async () => {
@@ -88,8 +88,9 @@ export default defineRunbook({ name: 'kill', description: 'a risky file, then a 
   expect(await waitFor(20_000, () => sh('lab5', 'cat /etc/ferry-kill.conf') === 'after\n', { every: 50 }), 'the risky change went in').toBeDefined()
   process.kill(run.pid, 'SIGKILL')
   await run
-  expect(await waitFor(10_000, () => sh('lab5', 'cat /etc/ferry-kill.conf') === 'before\n'), 'the host put the file back itself').toBeDefined()
-  expect(sh('lab5', 'cat /var/tmp/ferry-revert/*/reverted').trim(), 'the revert script succeeded').toBe('0')
+  // The job's status file is written once its script has run.
+  expect(await waitFor(10_000, () => sh('lab5', 'cat /var/tmp/ferry-revert/*/reverted 2>/dev/null || true') === '0\n'), 'the revert job ran, and succeeded').toBeDefined()
+  expect(sh('lab5', 'cat /etc/ferry-kill.conf'), 'the host put the file back itself').toBe('before\n')
 
   const refused = await ferry(['run', runbook, '-i', 'lab', '--state-dir', state, '--format', 'json'])
   expect(refused.code).toBe(1)
@@ -98,19 +99,26 @@ export default defineRunbook({ name: 'kill', description: 'a risky file, then a 
 }, 90_000)
 
 it('two runs on one host: the second refuses at once, or waits with --lock-wait; their steps never interleave', async () => {
-  sh('lab5', 'rm -rf /var/run/ferry.lock /tmp/ferry-lock.log')
+  sh('lab5', 'rm -rf /var/run/ferry.lock /tmp/ferry-lock.log /tmp/ferry-go')
   const runbook = join(dir, 'slow.ts')
-  // Each step logs, on the host, which run it belongs to (TAG) and when it starts and ends.
+  // Each step logs, on the host, which run it belongs to (TAG) and when it starts and ends. Run
+  // A's first step holds on until the test says go, so the others surely meet its lock.
   writeFileSync(runbook, `import { defineRunbook, command } from 'ferry'
 const tag = process.env.TAG
+const hold = tag === 'A' ? 'while [ ! -f /tmp/ferry-go ]; do sleep 0.1; done; ' : ''
 export default defineRunbook({ name: 'slow', description: 'two slow steps', hosts: 'lab5',
-  steps: () => [1, 2].map((n) => command(\`step \${n}\`, async ({ $ }) => void (await $\`sh -c \${\`echo "\${tag} start $(date +%s%N)" >> /tmp/ferry-lock.log; sleep 1; echo "\${tag} end $(date +%s%N)" >> /tmp/ferry-lock.log\`}\`))) })
+  steps: () => [1, 2].map((n) => command(\`step \${n}\`, async ({ $ }) => void (await $\`sh -c \${\`echo "\${tag} start $(date +%s%N)" >> /tmp/ferry-lock.log; \${hold}sleep 1; echo "\${tag} end $(date +%s%N)" >> /tmp/ferry-lock.log\`}\`))) })
 `)
   const run = (tag: string, ...extra: string[]) => ferry(['run', runbook, '-i', 'lab', '--state-dir', state, '--format', 'json', ...extra], { timeout: 60_000, env: { TAG: tag } })
   const first = run('A')
-  expect(await waitFor(20_000, () => sh('lab5', 'cat /var/run/ferry.lock/owner').includes('run='), { every: 50 })).toBeDefined()
+  expect(await waitFor(20_000, () => sh('lab5', 'cat /tmp/ferry-lock.log').includes('A start'), { every: 50 })).toBeDefined()
   const refused = await run('B')
+  const connected = accepted('lab5')
   const waited = run('C', '--lock-wait', '30')
+  // C has connected and is waiting for the lock: then A may go on.
+  expect(await waitFor(20_000, () => accepted('lab5') > connected, { every: 50 })).toBeDefined()
+  await new Promise((r) => setTimeout(r, 500))
+  sh('lab5', 'touch /tmp/ferry-go')
   const [a, c] = await Promise.all([first, waited])
   expect(a.code, a.stderr).toBe(0)
   expect(refused.code).toBe(1)

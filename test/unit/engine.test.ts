@@ -187,6 +187,45 @@ export default defineRunbook({ name: 'fwd', description: 'flip forwarding', step
     expect(execFileSync('sysctl', ['-n', 'net.ipv4.ip_forward']).toString().trim()).toBe(now)
   })
 
+  it('a risky step that cannot write revert commands is refused before anything on the host changes', { timeout: 20_000 }, async () => {
+    writeFileSync(join(dir, 'norevert.ts'), `import { defineRunbook, file, command } from 'ferry'
+export default defineRunbook({ name: 'norevert', description: 'a risky command with no revert', steps: () => [
+  file('first', { path: ${JSON.stringify(`${dir}/first`)}, content: 'x\\n' }),
+  command('risky thing', async ({ $ }) => void (await $\`true\`), { risky: true }),
+] })
+`)
+    const r = await ferry(['run', './norevert.ts', '-i', 'inv.yaml', '--format', 'json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout).hosts[0].error).toBe('risky thing: it is risky, but a command step has no revert commands for the commit-confirmed job (give it `revert:`)')
+    expect(existsSync(join(dir, 'first')), 'nothing applied').toBe(false)
+  })
+
+  it('risky: true on a runbook puts every step under commit-confirmed: a failed run fires the job, a good one disarms it', { timeout: 30_000 }, async () => {
+    // The command has no undo, so only the revert job can have written the marker.
+    writeFileSync(join(dir, 'unconfirmed.ts'), `import { defineRunbook, command, verify } from 'ferry'
+export default defineRunbook({ name: 'unconfirmed', description: 'every step risky', risky: true, steps: () => [
+  command('mark', async ({ $ }) => void (await $\`true\`), { revert: ${JSON.stringify(`echo reverted > ${dir}/marker`)} }),
+  verify('never', { command: 'false', timeout: 1 }),
+] })
+`)
+    const failed = await ferry(['run', './unconfirmed.ts', '-i', 'inv.yaml', '--format', 'json'])
+    expect(failed.code).toBe(1)
+    expect(JSON.parse(failed.stdout).hosts[0]).toMatchObject({ status: 'rolled-back', error: 'never: not satisfied after 1 s: `false` exited 1', steps: [{ name: 'mark', status: 'rolled-back' }, { name: 'never' }] })
+    expect(readFileSync(join(dir, 'marker'), 'utf8')).toBe('reverted\n')
+
+    writeFileSync(join(dir, 'allrisky.ts'), `import { defineRunbook, file } from 'ferry'
+export default defineRunbook({ name: 'allrisky', description: 'every step risky', risky: true, steps: () => [
+  file('flag', { path: ${JSON.stringify(`${dir}/flag`)}, content: 'on\\n' }),
+] })
+`)
+    const r = await ferry(['run', './allrisky.ts', '-i', 'inv.yaml', '--format', 'json', '--confirm-timeout', '2'])
+    expect(r.code, r.stderr).toBe(0)
+    const { runId } = JSON.parse(r.stdout)
+    expect(existsSync(`/var/tmp/ferry-revert/${runId}`), 'the job was disarmed and its directory removed').toBe(false)
+    await new Promise((done) => setTimeout(done, 2_500))
+    expect(readFileSync(join(dir, 'flag'), 'utf8'), 'nothing reverted after the timeout').toBe('on\n')
+  })
+
   it("a runbook's step errors are the engine's own (one copy of ferry), named after their step", async () => {
     writeFileSync(join(dir, 'missing.ts'), `import { defineRunbook, service } from 'ferry'
 export default defineRunbook({ name: 'missing', description: 'a service nothing installs', steps: () => [service('start it', { name: 'ferry-no-such-service', enabled: true })] })
