@@ -10,6 +10,7 @@ import { REPO } from '../lab/lab.ts'
 import { migrateBench } from './migrate.ts'
 import { driftBench } from './drift.ts'
 import { meshBench } from './mesh.ts'
+import { scaleBench } from './scale.ts'
 
 export interface Row {
   what: string
@@ -47,7 +48,7 @@ export function ensureAnsible(): void {
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'ansible-core'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
 }
 
-const SECTIONS: Record<string, () => Promise<Section>> = { mesh: meshBench, drift: driftBench, migrate: migrateBench }
+const SECTIONS: Record<string, () => Promise<Section>> = { mesh: meshBench, drift: driftBench, migrate: migrateBench, scale: scaleBench }
 
 export async function main(args: string[]): Promise<number> {
   const unknown = args.filter((a) => !(a in SECTIONS))

@@ -56,7 +56,7 @@ export class LabError extends Error {}
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-function run(cmd: string, args: string[], input?: string): string {
+export function run(cmd: string, args: string[], input?: string): string {
   // Tests checksum whole trees through this (a lab host's /etc, /usr/local, /var): Node's 1 MB
   // default was outgrown once the controller had a few more packages.
   return execFileSync(cmd, args, { encoding: 'utf8', env: ENV, input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 << 20 })
@@ -78,12 +78,12 @@ export function alive(pid: number | undefined): boolean {
   } catch { return false }
 }
 
-function nsInode(file: string): number | undefined {
+export function nsInode(file: string): number | undefined {
   try { return fs.statSync(file).ino } catch { return undefined }
 }
 
 /** True when pid is alive and lives in the named netns (guards against PID reuse). */
-function inNetns(pid: number | undefined, netns: string): boolean {
+export function inNetns(pid: number | undefined, netns: string): boolean {
   if (!alive(pid)) return false
   const ino = nsInode(`/run/netns/${netns}`)
   try { return ino !== undefined && fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${ino}]` } catch { return false }
@@ -94,7 +94,7 @@ function tail(file: string, lines = 20): string {
 }
 
 /** Whether two IPv4 prefixes share any address: they agree on the shorter prefix's bits. */
-function overlaps(a: string, b: string): boolean {
+export function overlaps(a: string, b: string): boolean {
   const [ipA = '', lenA = '32'] = a.split('/')
   const [ipB = '', lenB = '32'] = b.split('/')
   const len = Math.min(Number(lenA), Number(lenB))
@@ -140,7 +140,7 @@ function plan(n: number): Omit<HostState, 'pid'>[] {
 // ---------------------------------------------------------------------------------------------
 // preconditions
 
-function requireRoot(): void {
+export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new LabError('the lab needs root (network namespaces, bridges, mounts)')
 }
 
@@ -252,7 +252,7 @@ function rootedInLab(host = ''): number[] {
 }
 
 /** TERM, give them 3 s, then KILL. Async so that node can reap the ones that are our children. */
-async function stopPids(pids: number[]): Promise<void> {
+export async function stopPids(pids: number[]): Promise<void> {
   const signal = (sig: NodeJS.Signals) => pids.filter(alive).forEach((p) => { try { process.kill(p, sig) } catch { /* gone */ } })
   signal('SIGTERM')
   for (let t = 0; t < 60 && pids.some(alive); t++) await sleep(50)
@@ -441,6 +441,27 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   return state
 }
 
+/**
+ * Builds these hosts again from a bare root, with the same address and host key: what a
+ * benchmark's "first run" starts from. Other hosts, and anything else in the lab, stay as they are.
+ */
+export async function rebuild(names: string[]): Promise<void> {
+  requireRoot()
+  const state = loadState()
+  const hosts = names.map((n) => {
+    const h = state.hosts[n]
+    if (!h) throw new LabError(`no lab host ${n}`)
+    return h
+  })
+  for (const old of hosts) {
+    await cleanHost(old)
+    const { zfsPid: _gone, ...plan } = old
+    state.hosts[old.name] = createHost(plan)
+    saveState(state)
+  }
+  await waitForSshd(names.map((n) => state.hosts[n]!), state)
+}
+
 // ---------------------------------------------------------------------------------------------
 // down, status, exec
 
@@ -469,7 +490,7 @@ export async function down(): Promise<void> {
   // Host mounts live in the hosts' private mount namespaces, so none should be here; if one is
   // (a host started by hand without unshare?), unmount it rather than rm -rf through it.
   const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(STATE_DIR)).reverse()
+    .filter((m) => m.startsWith(`${STATE_DIR}/`)).reverse()
   for (const m of mounts) tryRun('umount', ['-l', m])
   fs.rmSync(STATE_DIR, { recursive: true, force: true })
   fs.rmSync(INVENTORY, { force: true })
@@ -550,7 +571,11 @@ const USAGE = `usage: npm run lab -- <command>
   down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventory
   status [--json]   per host: address, pid alive, sshd answering, zfs pool (exit 0 all up, 1 partial, 3 none)
   jail [HOST] [MB]  (re)create the jail "web" (${LAB_JAIL.address}, MB of data, default 200) on HOST (default lab2),
-                    removing it from every host first; needs up --zfs`
+                    removing it from every host first; needs up --zfs
+  scale up N        the scale lab (lab/scale.ts): exactly s1..sN (1..1000) sshd-only hosts on fsc-br0, 198.18.16.0/22;
+                    inventory /run/ferry-lab-scale/scale.yaml; running hosts stay, hosts beyond N are removed
+  scale down        stop every scale-lab process by PID; remove its namespaces, links and /run/ferry-lab-scale
+  scale status [--json]  per scale host: pid alive, sshd answering (exit 0 all up, 1 partial, 3 none)`
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv.slice(2)
@@ -562,6 +587,12 @@ export async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 2
   }
   try {
+    // The scale lab (lab/scale.ts) has its own subcommands; loaded only when asked for.
+    if (cmd === 'scale') {
+      const code = await (await import('./scale.ts')).scaleMain(rest)
+      if (code === undefined) console.error(USAGE)
+      return code ?? 2
+    }
     const t0 = performance.now()
     const secs = () => ((performance.now() - t0) / 1000).toFixed(2)
     if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => f === '--zfs')) {

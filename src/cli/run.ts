@@ -1,10 +1,11 @@
+import { setMaxListeners } from 'node:events'
 import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
 import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { Runbook } from '../runbook.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts, runPlans, type Plan, type RunResult, type RollbackPolicy } from '../engine/run.ts'
-import type { HostOutcome } from '../engine/host.ts'
+import type { HostOutcome, StepOutcome } from '../engine/host.ts'
 import { Journal, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
 import { readOnly, type Transport } from '../transport/transport.ts'
@@ -140,7 +141,10 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
     params: params as Record<string, unknown>, dryRun: opts.dryRun, argv: process.argv.slice(2),
   })
   const transports = new Map<string, Transport>()
+  const inSync = new Map<string, StepOutcome[]>()
   const abort = new AbortController()
+  // Every command in flight listens on it: hundreds at once is the normal case, not a leak.
+  setMaxListeners(0, abort.signal)
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(130) // a second ^C: the journal still has the undo records
     process.stderr.write(`\nferry: interrupted; stopping and rolling back in-flight hosts (run ${runId}); ^C again to quit now\n`)
@@ -149,7 +153,9 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
-  const progress = await progressUi(hosts, opts.format === 'json', redact)
+  const progress = opts.format === 'text' && process.stdout.isTTY && hosts.length > TASK_LIST_HOSTS
+    ? countsUi(hosts)
+    : await progressUi(hosts, opts.format === 'json', redact)
   let result: RunResult
   try {
     result = await runPlans(plans, {
@@ -162,7 +168,14 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
       hostStarted: (host) => progress.started(host),
       events: (host) => ({
         step: (s) => {
-          journal.setStep(runId, host.name, s.index, s)
+          // Steps found in sync wait to be written with the host's next write: a no-op run costs
+          // one fsync per host, not one per step. Anything that changed is written at once.
+          const held = inSync.get(host.name) ?? []
+          if (s.status === 'ok') inSync.set(host.name, [...held, { ...s }])
+          else {
+            journal.setSteps(runId, host.name, [...held, s])
+            inSync.delete(host.name)
+          }
           progress.step(host, s.name, s.status)
         },
         recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
@@ -171,6 +184,9 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
       }),
       hostFinished: (outcome, transport) => {
         if (transport) transports.set(outcome.name, transport)
+        const held = inSync.get(outcome.name)
+        if (held) journal.setSteps(runId, outcome.name, held)
+        inSync.delete(outcome.name)
         journal.setHost(runId, outcome.name, outcome.status, outcome.error)
         progress.finished(outcome)
       },
@@ -194,7 +210,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
   const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels }]))
   if (opts.format === 'json') {
     const hostsJson = result.hosts.map((h) => ({
-      name: h.name, status: h.status, ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
+      name: h.name, status: h.status, ...(h.confirmed ? { confirmed: true } : {}), ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
       steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
     }))
     process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
@@ -227,12 +243,56 @@ export async function runbookHelp(name: string): Promise<string> {
   return `${lines.join('\n')}\n`
 }
 
+/** Beyond this many hosts a terminal gets one line of counts instead of a line per host. */
+const TASK_LIST_HOSTS = 40
+
+/**
+ * One status line of counts, redrawn at most five times a second. listr2 redraws every host's
+ * line on each event, which grows with the square of the hosts: 500 hosts took minutes of CPU
+ * and starved SSH handshakes past their timeout.
+ */
+function countsUi(hosts: Host[]): ProgressUi {
+  const done = new Map<string, string>()
+  let started = 0
+  let timer: NodeJS.Timeout | undefined
+  const draw = () => {
+    timer = undefined
+    const by = new Map<string, number>()
+    for (const status of done.values()) by.set(status, (by.get(status) ?? 0) + 1)
+    const counts = [...by].map(([status, n]) => `${n} ${status}`).join(', ')
+    process.stderr.write(`\r\x1b[Kferry: ${done.size}/${hosts.length} hosts done${counts ? ` (${counts})` : ''}, ${started - done.size} running`)
+  }
+  const later = () => void (timer ??= setTimeout(draw, 200))
+  return {
+    started: () => { started++; later() },
+    step: () => {},
+    note: () => {},
+    finished(outcome: HostOutcome) {
+      done.set(outcome.name, outcome.status)
+      later()
+    },
+    async done() {
+      clearTimeout(timer)
+      draw()
+      process.stderr.write('\n')
+    },
+  }
+}
+
+interface ProgressUi {
+  started(host: Host): void
+  step(host: Host, step: string, status: string): void
+  note(host: Host, line: string): void
+  finished(outcome: HostOutcome): void
+  done(): Promise<void>
+}
+
 /**
  * listr2 shows one task per host. The engine drives the run; the tasks only mirror its events,
  * so a host's task title says which step it is on. Off a terminal, listr2's simple renderer
  * prints each update on its own line, and every title starts with the host name.
  */
-async function progressUi(hosts: Host[], silent: boolean, redact: (s: string) => string) {
+async function progressUi(hosts: Host[], silent: boolean, redact: (s: string) => string): Promise<ProgressUi> {
   // Loaded here: `drift` and `--help` never draw a task list.
   const { Listr } = await import('listr2')
   type Task = { title: string } // all the engine's events need of a listr2 task

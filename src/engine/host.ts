@@ -1,6 +1,7 @@
-// One host's run: probe everything at once, plan, apply in order (probing again only what an
-// applied step may have changed), run the handlers that were notified, then the steps that wait
-// for them (verify).
+// One host's run: lock the host and probe everything at once, plan, apply in order (probing
+// again only what an applied step may have changed), run the handlers that were notified, then
+// the steps that wait for them (verify). Risky changes apply under commit-confirmed: a revert job
+// armed on the host first (confirm.ts), disarmed only over a new connection.
 // Every undo record reaches the journal before its change does; on failure the applied steps are
 // undone in reverse. Nothing here knows which OS it is on, or what any step does.
 
@@ -36,6 +37,8 @@ export interface HostOutcome {
   error?: string
   /** Set when an undo failed: the host is in neither its old nor its new state. */
   rollbackError?: string
+  /** Its risky changes were confirmed over a new connection, and the revert job disarmed. */
+  confirmed?: boolean
 }
 
 /** What the engine tells the journal and the UI as it goes. */
@@ -194,8 +197,9 @@ export class HostRunner {
     await arm(this.$, this.platform, runId!, confirm!.timeout, revertScript(reverts, `ferry run ${runId} on ${host.name}: revert job for ${risky.length} risky step(s)`))
     events?.progress?.(`revert job armed: ${host.name} reverts in ${confirm!.timeout} s unless confirmed`)
 
-    // A second short of the job, so no command of this run can reach a host that is reverting.
-    const cutoff = Math.max(0, confirm!.timeout * 1000 - 1000)
+    // A second short of the job (half a short timeout), so no command of this run can reach a
+    // host that is reverting.
+    const cutoff = Math.max(confirm!.timeout * 1000 - 1000, confirm!.timeout * 500)
     let failure: Error | undefined
     let timer: NodeJS.Timeout | undefined
     const applying = apply()
@@ -215,7 +219,10 @@ export class HostRunner {
       if (unhealthy === undefined) {
         this.use(fresh)
         const settled = await settle(fresh.$, runId!, 'confirm')
-        if (settled.state === 'disarmed') return events?.progress?.('confirmed over a new connection; revert job disarmed')
+        if (settled.state === 'disarmed') {
+          this.outcome.confirmed = true
+          return
+        }
         return this.reverted(settled, 'the revert job fired before the changes were confirmed')
       }
       failure = new Error(`health check over a new connection failed: ${unhealthy}`)

@@ -20,15 +20,16 @@ export function ownerOf(runId: string): LockOwner {
 }
 
 /**
- * Takes the lock, or prints who holds it and fails. With `breakIt`, a held lock is taken over,
- * after printing `broken` and its holder.
+ * Takes the lock, or prints who holds it and fails. The run holding it may take it again: two
+ * inventory names can be one machine (connection: local, say). With `breakIt`, a held lock is
+ * taken over, after printing `broken` and its holder.
  */
 export function lockScript(owner: LockOwner, breakIt: boolean, dir = LOCK_DIR): string {
   const l = quote(dir)
   const text = `run=${owner.run}\ncontroller=${owner.controller}\npid=${owner.pid}\nsince=${owner.since}\n`
   return [
     ...(breakIt ? [`if [ -d ${l} ]; then echo broken; cat ${l}/owner 2>/dev/null; rm -rf ${l}; fi`] : []),
-    `if mkdir ${l} 2>/dev/null; then printf '%s' ${quote(text)} > ${l}/owner; else cat ${l}/owner 2>/dev/null; exit 1; fi`,
+    `if mkdir ${l} 2>/dev/null; then printf '%s' ${quote(text)} > ${l}/owner; elif ! grep -qx ${quote(`run=${owner.run}`)} ${l}/owner 2>/dev/null; then cat ${l}/owner 2>/dev/null; exit 1; fi`,
   ].join('\n')
 }
 

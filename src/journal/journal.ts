@@ -274,18 +274,23 @@ export class Journal {
   }
 
   setStep(runId: string, host: string, index: number, step: StepResult): void {
-    const changes = (step.changes ?? []).map((c) =>
-      c.diff === undefined ? { summary: c.summary } : { summary: c.summary, diff: c.diff })
+    this.setSteps(runId, host, [{ ...step, index }])
+  }
+
+  /** Several steps of one host in one transaction (one fsync). */
+  setSteps(runId: string, host: string, steps: (StepResult & { index: number })[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO steps (run_id, host, idx, name, kind, status, changes, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, host, idx) DO UPDATE SET
+         name = excluded.name, kind = excluded.kind, status = excluded.status,
+         changes = excluded.changes, error = excluded.error`,
+    )
     this.db.transaction(() => {
       this.touchHost(runId, host)
-      this.db
-        .prepare(
-          `INSERT INTO steps (run_id, host, idx, name, kind, status, changes, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (run_id, host, idx) DO UPDATE SET
-             name = excluded.name, kind = excluded.kind, status = excluded.status,
-             changes = excluded.changes, error = excluded.error`,
-        )
-        .run(runId, host, index, this.text(step.name), step.kind, step.status, this.json(changes), this.optional(step.error))
+      for (const step of steps) {
+        const changes = (step.changes ?? []).map((c) => (c.diff === undefined ? { summary: c.summary } : { summary: c.summary, diff: c.diff }))
+        insert.run(runId, host, step.index, this.text(step.name), step.kind, step.status, this.json(changes), this.optional(step.error))
+      }
     })()
   }
 

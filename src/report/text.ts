@@ -10,7 +10,7 @@ export function renderHosts(hosts: HostOutcome[], opts: { dryRun: boolean; color
   const out: string[] = []
   const paint = (f: (s: string) => string, s: string) => (opts.color ? f(s) : s)
   for (const h of hosts) {
-    const head = `${h.name}: ${h.status}${opts.dryRun && h.status === 'changed' ? ' (changes pending)' : ''}`
+    const head = `${h.name}: ${h.status}${opts.dryRun && h.status === 'changed' ? ' (changes pending)' : ''}${h.confirmed ? ' (risky changes confirmed over a new connection)' : ''}`
     out.push(paint((s) => bold((h.status === 'ok' ? green : h.status === 'changed' ? yellow : red)(s)), head))
     if (h.error) out.push(`${h.name}:   ${paint(red, opts.redact(h.error))}`)
     if (h.rollbackError) out.push(`${h.name}:   ${paint(red, `ROLLBACK FAILED: ${opts.redact(h.rollbackError)}`)}`)

@@ -22,6 +22,11 @@ export type HostKeyVerdict =
   | { kind: 'mismatch'; expected: KnownKey[] } // entries exist, none equals the offered key
   | { kind: 'revoked'; entry: KnownKey } // offered key is marked @revoked (any host)
 
+/** Parsed known_hosts files by path, with the text they were parsed from (see `load`). Entries are never mutated. */
+const parsedFiles = new Map<string, { text: string; entries: Entry[] }>()
+/** Compiled host patterns (see globMatch): every connection matches every pattern of the files. */
+const globs = new Map<string, RegExp>()
+
 type HostMatcher =
   | { hashed: false; patterns: string[] }
   | { hashed: true; salt: Buffer; hmac: Buffer }
@@ -42,10 +47,21 @@ export class KnownHosts {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
         throw err
       }
+      // Cache: a run loads the same files once per connection, and parsing is O(lines), so 500
+      // hosts with a 500-line known_hosts meant 250,000 line parses. The file is still read each
+      // time (a change is seen at once); only unchanged text skips the parse.
+      const cached = parsedFiles.get(file)
+      if (cached?.text === text) {
+        for (const e of cached.entries) entries.push(e)
+        continue
+      }
+      const parsed: Entry[] = []
       text.split('\n').forEach((raw, i) => {
         const entry = parseLine(raw, file, i + 1)
-        if (entry) entries.push(entry)
+        if (entry) parsed.push(entry)
       })
+      parsedFiles.set(file, { text, entries: parsed })
+      for (const e of parsed) entries.push(e)
     }
     return new KnownHosts(entries)
   }
@@ -187,6 +203,11 @@ function hostMatches(hosts: HostMatcher, spec: string): boolean {
 
 /** `*` = any run of characters, `?` = exactly one; everything else literal (including `[`). */
 function globMatch(pattern: string, s: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${re}$`, 's').test(s)
+  let re = globs.get(pattern)
+  if (!re) {
+    if (globs.size >= 100_000) globs.clear()
+    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's')
+    globs.set(pattern, re)
+  }
+  return re.test(s)
 }

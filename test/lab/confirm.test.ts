@@ -67,6 +67,7 @@ it('a good change is confirmed over a new connection and the job disarmed: nothi
   const before = accepted('lab4')
   const run = await ferry(['run', cutRunbook(2222), '-i', 'lab', '--confirm-timeout', '3', '--format', 'json', '--state-dir', state])
   expect(run.code, run.stderr).toBe(0)
+  expect(json(run.stdout).hosts[0]).toMatchObject({ status: 'changed', confirmed: true })
   expect(accepted('lab4') - before, 'the run connection, then a new one to confirm over').toBe(2)
   await new Promise((r) => setTimeout(r, 4_000))
   expect(table()).toContain('dport 2222 drop')

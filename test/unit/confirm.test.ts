@@ -103,6 +103,7 @@ describe('host locks, run on this machine', () => {
     const refused = sh(lockScript(ownerOf('run-b'), false, dir))
     expect(refused.status).toBe(1)
     expect(parseOwner(refused.stdout)).toEqual(a)
+    expect(sh(lockScript(ownerOf('run-a'), false, dir)).status, 'the holder may take it again (one machine, two names)').toBe(0)
     sh(unlockScript('run-b', dir))
     expect(existsSync(dir), 'run-b cannot release run-a').toBe(true)
     sh(unlockScript('run-a', dir))

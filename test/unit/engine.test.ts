@@ -226,6 +226,19 @@ export default defineRunbook({ name: 'allrisky', description: 'every step risky'
     expect(readFileSync(join(dir, 'flag'), 'utf8'), 'nothing reverted after the timeout').toBe('on\n')
   })
 
+  it('on a terminal, many hosts get one line of counts instead of a task list', { timeout: 30_000 }, () => {
+    const hosts = Array.from({ length: 41 }, (_, i) => `  h${i}: { connection: local, os: linux }`).join('\n')
+    writeFileSync(join(dir, 'many.yaml'), `hosts:\n${hosts}\n`)
+    writeFileSync(join(dir, 'look.ts'), `import { defineRunbook, verify } from 'ferry'
+export default defineRunbook({ name: 'look', description: 'reads only', steps: () => [verify('up', { command: 'true' })] })
+`)
+    // script(1) gives the run a terminal.
+    const cmd = `${process.execPath} ${join(ROOT, 'bin/ferry.mjs')} run ./look.ts -i many.yaml --dry-run --state-dir ${join(dir, 'state')}`
+    const out = execFileSync('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+    expect(out).toContain('ferry: 41/41 hosts done (41 ok), 0 running')
+    expect(out).not.toMatch(/✔ h\d+/)
+  })
+
   it("a runbook's step errors are the engine's own (one copy of ferry), named after their step", async () => {
     writeFileSync(join(dir, 'missing.ts'), `import { defineRunbook, service } from 'ferry'
 export default defineRunbook({ name: 'missing', description: 'a service nothing installs', steps: () => [service('start it', { name: 'ferry-no-such-service', enabled: true })] })
