@@ -64,6 +64,8 @@ export class SshPool {
   private readonly connections = new Map<string, Promise<SshConnection>>()
   /** Every client dialled, including external jump hops that no SshConnection wraps. */
   private readonly clients: Client[] = []
+  /** Inventory hosts that other hosts' connections go through. */
+  private readonly jumps = new Set<string>()
 
   constructor(
     private readonly inventory: Inventory,
@@ -100,6 +102,8 @@ export class SshPool {
    * a new one: commit-confirmed's proof that the host can still be reached.
    */
   async reconnect(host: Host): Promise<SshConnection> {
+    // Other hosts' connections go through this one: it stays, and the new one is the caller's.
+    if (this.jumps.has(host.name)) return new SshConnection(host, await this.open(host, host), this.inventory, this.options.readOnly)
     const old = this.connections.get(host.name)
     this.connections.delete(host.name)
     await old?.then((c) => c.client.destroy(), () => {})
@@ -198,6 +202,7 @@ export class SshPool {
     if (typeof hop.jump === 'string') {
       const jumpHost = this.inventory.hosts.find((h) => h.name === hop.jump)
       if (!jumpHost) throw new UnreachableError(target.name, 'config', `jump host ${hop.jump} is not in the inventory`)
+      this.jumps.add(jumpHost.name)
       const conn = await this.connect(jumpHost).catch((err: UnreachableError) => {
         throw new UnreachableError(target.name, err.reason, `via jump host ${err.message}`)
       })

@@ -131,6 +131,30 @@ describe('SSH connection', () => {
     expect((await second.$`hostname`).stdout.trim()).toBe('lab1')
   })
 
+  it('reconnecting a jump host (commit-confirmed) leaves the connections through it working', async () => {
+    const inv = await loadInventory(writeInventory(labYaml(['lab1', 'far1'])))
+    const pool = new SshPool(inv)
+    pools.push(pool)
+    const [lab1, far1] = inv.hosts
+    const behind = await pool.connect(far1!)
+    const fresh = await pool.reconnect(lab1!)
+    expect((await fresh.$`hostname`).stdout.trim()).toBe('lab1')
+    expect((await behind.$`hostname`).stdout.trim(), 'far1, through the old lab1 connection').toBe('far1')
+    const again = await pool.reconnect(lab1!)
+    expect(again).not.toBe(fresh)
+  })
+
+  it('a host that is no one\'s jump is dropped and dialled again on reconnect', async () => {
+    const inv = await loadInventory(writeInventory(labYaml(['lab2'])))
+    const pool = new SshPool(inv)
+    pools.push(pool)
+    const old = await pool.connect(inv.hosts[0]!)
+    const fresh = await pool.reconnect(inv.hosts[0]!)
+    expect(fresh).not.toBe(old)
+    await expect(old.$`true`, 'nothing more goes over the dropped connection').rejects.toThrow()
+    expect(await pool.connect(inv.hosts[0]!), 'the new one is the pool\'s now').toBe(fresh)
+  })
+
   it('can still kill commands when every command channel is busy', async () => {
     const { conn } = await connectTo(labYaml(['lab1']), 'lab1')
     // An hour: only the kills can end them within the test's timeout. Lab hosts share the
