@@ -136,12 +136,13 @@ class WarmConnections {
 
 /** One check: plan, probe read-only, journal, report; then notify and fix. Returns the exit code. */
 async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: DriftOpts, signal?: AbortSignal, warm?: WarmConnections): Promise<number> {
+  // The check's duration covers all of it: inventory, plans, probes and the journal.
+  const startedAt = new Date()
   const inv = await loadInventory(opts.inventory)
   const redact = (s: string) => inv.secrets.redact(s)
   const plans = await planDrift(inv, runbooks.map((r) => r.runbook), opts.limit)
   const label = `drift: ${runbooks.map((r) => r.runbook.name).join(', ')}`
   const journal = Journal.open(opts.stateDir, redact)
-  const startedAt = new Date()
   const checkId = journal.startRun({
     kind: 'drift', runbook: label, runbookPath: runbooks.map((r) => r.path).join(','), inventory: inv.file, limit: opts.limit,
     params: {}, dryRun: true, argv: process.argv.slice(2),
@@ -156,6 +157,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
     // Keyed as runs' summaries are, so `ferry history` counts a check's hosts in its columns.
     const s = summarize(report)
     journal.finishRun(checkId, overall(report), { ok: s.inSync, changed: s.drifted, failed: s.errors, unreachable: s.unreachable, driftedSteps: s.driftedSteps })
+    report.duration = (Date.now() - startedAt.getTime()) / 1000
     if (opts.notify) notify(opts.notify, report, inv.file, before)
   } catch (err) {
     journal.finishRun(checkId, signal?.aborted ? 'interrupted' : 'error', {})

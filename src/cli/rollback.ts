@@ -52,8 +52,12 @@ unreachable, 64 unknown run, or the run is still in progress.`,
       try {
         await mapLimit(plans, 20, async ({ host, steps, handlers }) => {
           const entries = pending.filter((e) => e.host === host.name)
+          let t: Awaited<ReturnType<typeof connector.connect>> | undefined
           try {
-            const t = await connector.connect(host)
+            t = await connector.connect(host)
+            // A run whose controller died may have left its revert job armed: it must not fire
+            // in the middle of this undo, which puts back everything, risky steps included.
+            await t.$`sh -c ${`( ${settleScript(runId, 'confirm')}\n) >/dev/null`}`.nothrow()
             const ctx = {
               host, platform: await detectPlatform(host, t.probe$), $: t.$,
               connect: (other: typeof host) => connector.connect(other), progress: () => {},
@@ -68,15 +72,14 @@ unreachable, 64 unknown run, or the run is still in progress.`,
             }
             const errors = await rerunHandlers(ctx, t.probe$, handlers, notified)
             if (errors.length) throw new Error(errors.join('; '))
-            // A run whose controller died leaves its revert job armed and its host lock held:
-            // both are this run's, and go with its undo.
-            await t.$`sh -c ${`( ${settleScript(runId, 'confirm')}
-) >/dev/null; ${unlockScript(runId)}`}`.nothrow()
             journal.setHost(runId, host.name, 'rolled-back')
           } catch (err) {
             if (err instanceof UnreachableError) unreachable++
             else failed++
             process.stdout.write(`${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${inv.secrets.redact((err as Error).message)}\n`)
+          } finally {
+            // The host lock a dead controller left is this run's, and goes with its undo.
+            if (t) await t.$`sh -c ${unlockScript(runId)}`.nothrow()
           }
         })
       } finally {

@@ -5,7 +5,7 @@
 // reachable, can disarm it. Arming and disarming race through one atomic rename of `armed`:
 // whoever renames it first (the controller to `disarmed`, the job to `firing`) wins.
 //
-// Everything lives in one directory per run, created under umask 077 so the files get their mode
+// Everything lives in one directory per run under /var/run, created under umask 077 so the files get their mode
 // before their content, and nothing in it holds a secret: file backups stay where the file step
 // keeps them, and the script names commands by their step, not their text.
 
@@ -13,7 +13,9 @@ import type { Shell } from 'zx/core'
 import type { Platform } from '../platform/platform.ts'
 import { quote } from '../shell/quote.ts'
 
-export const REVERT_ROOT = '/var/tmp/ferry-revert'
+// Under /var/run, where only root writes: in a world-writable /var/tmp, anyone could make the
+// directory first and swap in a revert.sh that root's job then runs.
+export const REVERT_ROOT = '/var/run/ferry-revert'
 
 export interface RevertStep {
   name: string
@@ -46,7 +48,7 @@ export function armScript(platform: Platform, runId: string, seconds: number, ro
     `sleep ${Math.ceil(seconds)}`,
     'mv "$d/armed" "$d/firing" 2>/dev/null || exit 0',
     'sh "$d/revert.sh" > "$d/revert.log" 2>&1',
-    'echo $? > "$d/reverted"',
+    'echo $? > "$d/reverted.new" && mv "$d/reverted.new" "$d/reverted"',
   ].join('\n')
   return [
     'set -e',
@@ -73,10 +75,10 @@ export function settleScript(runId: string, how: 'confirm' | 'revert', root = RE
     how === 'confirm'
       ? 'if mv "$d/armed" "$d/disarmed" 2>/dev/null; then rm -rf "$d"; echo disarmed; exit 0; fi'
       : 'if mv "$d/armed" "$d/firing" 2>/dev/null; then echo fired; sh "$d/revert.sh" > "$d/revert.log" 2>&1; echo $? > "$d/reverted"; fi',
-    // The job may be mid-revert: give it a minute to finish.
-    'i=0; while [ -f "$d/firing" ] && [ ! -f "$d/reverted" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done',
+    // The job may be mid-revert: give it five minutes to finish.
+    'i=0; while [ -f "$d/firing" ] && [ ! -f "$d/reverted" ] && [ $i -lt 300 ]; do sleep 1; i=$((i + 1)); done',
     'if [ -f "$d/reverted" ]; then echo "reverted=$(cat "$d/reverted")"; cat "$d/revert.log"; rm -rf "$d"; exit 0; fi',
-    "echo 'missing: no revert job for this run on the host'",
+    `if [ -f "$d/firing" ]; then echo 'the revert job is still running after five minutes'; else echo 'no revert job for this run on the host'; fi`,
   ].join('\n')
 }
 

@@ -104,6 +104,13 @@ export class HostRunner {
   private jobReverted = false
   /** Records taken when the revert job was armed, which apply must use: the job restores from them. */
   private readonly armedRecords = new Map<number, unknown>()
+  /** Stops an apply that ran past the revert job's timeout: its commands, and the steps after. */
+  private readonly cutOff = new AbortController()
+
+  /** What stops the apply: an interrupt of the run, or the cut-off. */
+  private get signal(): AbortSignal | undefined {
+    return this.run.signal ? AbortSignal.any([this.run.signal, this.cutOff.signal]) : this.cutOff.signal
+  }
 
   constructor(private readonly run: HostRun) {
     this.outcomes = run.steps.map((s, index) => ({ index, name: s.name, kind: s.kind, status: 'skipped', changes: [] }))
@@ -162,9 +169,11 @@ export class HostRunner {
     const { lock, runId, host, events } = this.run
     const started = Date.now()
     for (;;) {
+      // Held or not, release() is then due: it removes the lock only if this run holds it, and a
+      // probe that failed after the gate passed must not leave it behind.
+      this.locked = true
       const r = await probeGated(this.$, steps.map((s) => s.probe(this.platform)), lockScript(ownerOf(runId!), lock!.breakIt))
       if (!r.refused) {
-        this.locked = true
         if (r.said.startsWith('broken')) events?.progress?.(`broke the lock of ${describeOwner(parseOwner(r.said))}`)
         return applyGuards(steps, r.results!, { ...this.context(false), $: this.probe$ })
       }
@@ -197,19 +206,19 @@ export class HostRunner {
     await arm(this.$, this.platform, runId!, confirm!.timeout, revertScript(reverts, `ferry run ${runId} on ${host.name}: revert job for ${risky.length} risky step(s)`))
     events?.progress?.(`revert job armed: ${host.name} reverts in ${confirm!.timeout} s unless confirmed`)
 
-    // A second short of the job (half a short timeout), so no command of this run can reach a
-    // host that is reverting.
+    // The apply must be done a second short of the job (half a short timeout): past that it is
+    // cut off, its commands killed and no further step started, so the host is left to the job.
     const cutoff = Math.max(confirm!.timeout * 1000 - 1000, confirm!.timeout * 500)
-    let failure: Error | undefined
-    let timer: NodeJS.Timeout | undefined
-    const applying = apply()
-    applying.catch(() => {}) // still running if the deadline won; its end no longer matters
-    try {
-      await Promise.race([applying, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`not confirmed within --confirm-timeout ${confirm!.timeout} s`)), cutoff)))])
-    } catch (err) {
-      failure = err as Error
-    } finally {
-      clearTimeout(timer)
+    const timer = setTimeout(() => this.cutOff.abort(), cutoff)
+    const applying = apply().then(() => undefined, (err: Error) => err)
+    const cut = new Promise<'cut'>((resolve) => this.cutOff.signal.addEventListener('abort', () => resolve('cut'), { once: true }))
+    let failure = await Promise.race([applying, cut])
+    clearTimeout(timer)
+    if (failure === 'cut') {
+      // A command on a connection the change cut cannot even be killed: give it a moment, then
+      // move on; the reconnect below drops that connection.
+      await Promise.race([applying, sleep(3000)])
+      failure = new Error(`not confirmed within --confirm-timeout ${confirm!.timeout} s`)
     }
 
     // Nothing more goes over the connection the risky changes may have cut.
@@ -251,10 +260,21 @@ export class HostRunner {
     if (settled.by === 'controller') {
       // The host was still reachable, so this is a rollback like any other: the risky steps by
       // the job, fired early by the controller, the rest by undo.
+      // The job's own failures are not counted: it also reverts risky steps this run never got
+      // to, whose commands may fail harmlessly (an address that was never added).
       this.reportReverted()
+      const errors = await this.repeatUnrevertedHandlers()
+      if (errors.length) this.outcome.rollbackError = errors.join('; ')
       throw cause
     }
     await this.reverted(settled, cause.message)
+  }
+
+  /** The reloads the job could not repeat (handlers with no revert commands), repeated now. */
+  private repeatUnrevertedHandlers(): Promise<string[]> {
+    const notified = new Set([...this.armedRecords.keys()].flatMap((i) => this.run.steps[i]!.notify))
+    const unrepeated = Object.fromEntries(Object.entries(this.run.handlers).filter(([, h]) => !h.revert))
+    return rerunHandlers(this.context(false), this.probe$, unrepeated, notified)
   }
 
   /** Reachability (a command ran over the new connection) and the runbook's verify steps. */
@@ -278,10 +298,7 @@ export class HostRunner {
   private async reverted(settled: Settled, why: string): Promise<void> {
     this.reportReverted()
     if (this.run.rollbackOnFailure && this.applied.length) await this.rollback()
-    // The reloads the job could not repeat (handlers with no revert commands) are repeated now.
-    const notified = new Set([...this.armedRecords.keys()].flatMap((i) => this.run.steps[i]!.notify))
-    const unrepeated = Object.fromEntries(Object.entries(this.run.handlers).filter(([, h]) => !h.revert))
-    const errors = await rerunHandlers(this.context(false), this.probe$, unrepeated, notified)
+    const errors = await this.repeatUnrevertedHandlers()
     this.outcome.status = 'reverted'
     const job = settled.state === 'reverted' && !settled.ok ? `; the revert job reported: ${settled.log.split('\n').slice(-3).join(' / ')}` : ''
     this.outcome.error = `${why}${job}${errors.length ? `; ${errors.join('; ')}` : ''}`
@@ -335,7 +352,7 @@ export class HostRunner {
     const { steps } = this.run
     const notified = new Set<string>()
     for (const [at, i] of order.entries()) {
-      if (this.run.signal?.aborted) throw new Error('interrupted')
+      if (this.signal?.aborted) throw new Error(this.cutOff.signal.aborted ? 'cut off' : 'interrupted')
       const step = steps[i]!
       if (this.stale.has(i)) {
         // Everything an applied step may have affected is probed again, together, in one round trip.
@@ -381,7 +398,7 @@ export class HostRunner {
     if (!handlers.length) return
     const probes = await this.probe(handlers.map(([, h]) => h))
     for (const [k, [, handler]] of handlers.entries()) {
-      if (this.run.signal?.aborted) throw new Error('interrupted')
+      if (this.signal?.aborted) throw new Error(this.cutOff.signal.aborted ? 'cut off' : 'interrupted')
       const changes = this.check(handler, probes[k]!, new Set())
       if (!changes.length) continue
       const index = this.outcomes.length
@@ -424,7 +441,8 @@ export class HostRunner {
 
   /** Steps get a $ that an interrupt aborts at once; undo must run to the end regardless. */
   private context(interruptible = true): StepContext {
-    const { signal, host, connect, events } = this.run
+    const { host, connect, events } = this.run
+    const { signal } = this
     const $ = this.$
     return {
       host,

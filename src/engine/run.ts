@@ -92,49 +92,52 @@ export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks)
   const limit = opts.maxFail === undefined ? undefined : parsePercent(opts.maxFail)
   let stopped = false
 
-  for (let at = 0; at < plans.length; at += size) {
-    const batch = plans.slice(at, at + size)
-    if (stopped || opts.signal?.aborted) {
-      result.notRun.push(...batch.map((p) => p.host.name))
-      continue
-    }
-    const outcomes = await mapLimit(batch, opts.forks, async ({ host, steps, handlers }) => {
-      hooks.hostStarted?.(host)
-      let transport: Transport | undefined
-      let outcome: HostOutcome
-      try {
-        transport = await hooks.connect(host)
-        const { reconnect } = hooks
-        const runner = new HostRunner({
-          host, $: transport.$, probe$: transport.probe$, steps, handlers, dryRun: opts.dryRun, signal: opts.signal,
-          rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host), connect: hooks.connect,
-          runId: opts.runId, lock: opts.lock,
-          confirm: opts.confirmTimeout !== undefined && reconnect ? { timeout: opts.confirmTimeout, reconnect: () => reconnect(host) } : undefined,
-        })
-        outcome = await runner.execute()
-        if (outcome.rollbackError) result.rollbackFailed = true
-        runners.push(runner)
-      } catch (err) {
-        const unreachable = err instanceof UnreachableError
-        outcome = { name: host.name, status: unreachable ? 'unreachable' : 'failed', steps: [], error: unreachable ? err.detail : (err as Error).message }
+  try {
+    for (let at = 0; at < plans.length; at += size) {
+      const batch = plans.slice(at, at + size)
+      if (stopped || opts.signal?.aborted) {
+        result.notRun.push(...batch.map((p) => p.host.name))
+        continue
       }
-      hooks.hostFinished?.(outcome, transport)
-      return outcome
-    })
-    result.hosts.push(...outcomes)
-    const failed = result.hosts.filter((h) => h.status !== 'ok' && h.status !== 'changed').length
-    if (limit !== undefined && failed / result.hosts.length > limit) stopped = true
-  }
-
-  // `--rollback all`: one host's failure takes every host back, including those that finished.
-  const anyFailed = result.hosts.some((h) => h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable' || h.status === 'reverted')
-  if (opts.rollback === 'all' && anyFailed && !opts.dryRun) {
-    for (const runner of runners) {
-      if (runner.applied.length && !(await runner.rollback())) result.rollbackFailed = true
+      const outcomes = await mapLimit(batch, opts.forks, async ({ host, steps, handlers }) => {
+        hooks.hostStarted?.(host)
+        let transport: Transport | undefined
+        let outcome: HostOutcome
+        try {
+          transport = await hooks.connect(host)
+          const { reconnect } = hooks
+          const runner = new HostRunner({
+            host, $: transport.$, probe$: transport.probe$, steps, handlers, dryRun: opts.dryRun, signal: opts.signal,
+            rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host), connect: hooks.connect,
+            runId: opts.runId, lock: opts.lock,
+            confirm: opts.confirmTimeout !== undefined && reconnect ? { timeout: opts.confirmTimeout, reconnect: () => reconnect(host) } : undefined,
+          })
+          outcome = await runner.execute()
+          if (outcome.rollbackError) result.rollbackFailed = true
+          runners.push(runner)
+        } catch (err) {
+          const unreachable = err instanceof UnreachableError
+          outcome = { name: host.name, status: unreachable ? 'unreachable' : 'failed', steps: [], error: unreachable ? err.detail : (err as Error).message }
+        }
+        hooks.hostFinished?.(outcome, transport)
+        return outcome
+      })
+      result.hosts.push(...outcomes)
+      const failed = result.hosts.filter((h) => h.status !== 'ok' && h.status !== 'changed').length
+      if (limit !== undefined && failed / result.hosts.length > limit) stopped = true
     }
+
+    // `--rollback all`: one host's failure takes every host back, including those that finished.
+    const anyFailed = result.hosts.some((h) => h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable' || h.status === 'reverted')
+    if (opts.rollback === 'all' && anyFailed && !opts.dryRun) {
+      for (const runner of runners) {
+        if (runner.applied.length && !(await runner.rollback())) result.rollbackFailed = true
+      }
+    }
+  } finally {
+    // The locks go last, after any rollback: until then the hosts are still this run's.
+    await Promise.all(runners.map((r) => r.release().catch(() => {})))
   }
-  // The locks go last, after any rollback: until then the hosts are still this run's.
-  await Promise.all(runners.map((r) => r.release().catch(() => {})))
   return result
 }
 

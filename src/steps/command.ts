@@ -51,6 +51,6 @@ export function command(name: string, run: (ctx: StepContext) => Promise<void>, 
       else throw new Error(`"${name}" has no undo; its effect is left in place`)
     },
     // A repeat keeps its guards: the reload of a daemon that is not running has nothing to do.
-    revert: opts.revert === undefined ? undefined : () => [opts.repeatOnRollback && guards.length ? `if ! { ${guards.map((g) => `( ${g} )`).join(' || ')}; } >/dev/null 2>&1; then ${opts.revert}; fi` : opts.revert!],
+    revert: opts.revert === undefined ? undefined : () => [opts.repeatOnRollback && guards.length ? `if ! { ${guards.map((g) => `( ${g}\n)`).join(' || ')}; } >/dev/null 2>&1; then\n${opts.revert}\nfi` : opts.revert!],
   }
 }

@@ -135,8 +135,10 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
     },
 
     revert(record, platform) {
-      // A reload or restart is repeated, so the daemon rereads what was put back.
-      if (action) return [platform.services.run(svc, action, true)]
+      // A reload or restart is repeated, so the daemon rereads what was put back; a handler is
+      // asked without a record, and has nothing else to put back.
+      const repeat = action ? [platform.services.run(svc, action, true)] : []
+      if (!record) return repeat
       // From the state apply leaves, so every field the step sets gets its command.
       const after: ServiceRecord = { ...record, enabled: target.enabled ?? record.enabled, running: target.running ?? record.running, vars: { ...record.vars, ...wanted } }
       const back: Target = {
@@ -146,7 +148,7 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
       }
       const p = plan(platform, after, back, after.enabled)
       const unregister = target.enabled !== undefined && record.links === false && platform.services.unregister
-      return [...p.running, ...p.vars, ...(unregister ? [unregister(svc)] : p.enabled)]
+      return [...p.running, ...p.vars, ...(unregister ? [unregister(svc)] : p.enabled), ...repeat]
     },
   }
 }

@@ -31,7 +31,7 @@ const accepted = (host: string) => (readFileSync(join(STATE_DIR, 'hosts', host, 
 const json = (stdout: string) => JSON.parse(stdout) as { runId: string; hosts: { name: string; status: string; error?: string; steps: { name: string; status: string }[] }[] }
 
 function resetLab4(): void {
-  sh('lab4', `nft delete table inet ferrycut 2>/dev/null || true; printf '%s' '${OLD}' > ${RULES}; rm -rf /var/tmp/ferry-revert /var/run/ferry.lock`)
+  sh('lab4', `nft delete table inet ferrycut 2>/dev/null || true; printf '%s' '${OLD}' > ${RULES}; rm -rf /var/run/ferry-revert /var/run/ferry.lock`)
 }
 
 afterAll(() => {
@@ -44,7 +44,7 @@ it('a change that cuts SSH: the host reverts itself within the timeout + 5 s, fe
   const run = ferry(['run', cutRunbook(22), '-i', 'lab', '--confirm-timeout', '5', '--format', 'json', '--state-dir', state], { timeout: 60_000 })
   expect(await waitFor(20_000, () => table()?.includes('dport 22 drop') ?? false, { every: 50 }), 'the cutting rule went in').toBeDefined()
   // When the job was armed, by the host's own clock (the lab shares the controller's).
-  const armedAt = Number(sh('lab4', 'date -r "$(ls -d /var/tmp/ferry-revert/*)/job.sh" +%s%3N').trim())
+  const armedAt = Number(sh('lab4', 'date -r "$(ls -d /var/run/ferry-revert/*)/job.sh" +%s%3N').trim())
   expect(await waitFor(15_000, () => table() === undefined, { every: 50 }), 'the rule went away').toBeDefined()
   const revertedAfter = Date.now() - armedAt
   expect(revertedAfter).toBeGreaterThanOrEqual(4_000) // not before its time…
@@ -53,9 +53,10 @@ it('a change that cuts SSH: the host reverts itself within the timeout + 5 s, fe
   expect(done.code, done.stderr).toBe(3)
   const host = json(done.stdout).hosts[0]!
   expect(host).toMatchObject({ name: 'lab4', status: 'reverted' })
-  expect(host.steps.map((s) => s.status)).toEqual(['rolled-back', 'rolled-back', 'skipped'])
+  // The verify's probe, in flight when the rule went in, may finish once the host has reverted.
+  expect(host.steps.slice(0, 2).map((s) => s.status)).toEqual(['rolled-back', 'rolled-back'])
   expect(sh('lab4', `cat ${RULES}`), 'the file is back from its backup').toBe(OLD)
-  expect(sh('lab4', 'ls -A /var/tmp/ferry-revert; ls -d /var/run/ferry.lock 2>/dev/null || true'), 'no job and no lock left').toBe('')
+  expect(sh('lab4', 'ls -A /var/run/ferry-revert; ls -d /var/run/ferry.lock 2>/dev/null || true'), 'no job and no lock left').toBe('')
 
   const fixed = await ferry(['run', cutRunbook(2222), '-i', 'lab', '--confirm-timeout', '5', '--format', 'json', '--state-dir', state])
   expect(fixed.code, fixed.stderr).toBe(0)
@@ -72,11 +73,11 @@ it('a good change is confirmed over a new connection and the job disarmed: nothi
   await new Promise((r) => setTimeout(r, 4_000))
   expect(table()).toContain('dport 2222 drop')
   expect(sh('lab4', `cat ${RULES}`)).toContain('dport 2222 drop')
-  expect(sh('lab4', 'ls -A /var/tmp/ferry-revert'), 'the job is gone').toBe('')
+  expect(sh('lab4', 'ls -A /var/run/ferry-revert'), 'the job is gone').toBe('')
 }, 60_000)
 
 it('a controller killed (SIGKILL) right after arming: the host reverts by itself, and its lock is stale until --break-lock', async () => {
-  sh('lab5', "rm -rf /var/run/ferry.lock /var/tmp/ferry-revert; echo before > /etc/ferry-kill.conf")
+  sh('lab5', "rm -rf /var/run/ferry.lock /var/run/ferry-revert; echo before > /etc/ferry-kill.conf")
   const runbook = join(dir, 'kill.ts')
   writeFileSync(runbook, `import { defineRunbook, file, command } from 'ferry'
 export default defineRunbook({ name: 'kill', description: 'a risky file, then a long step', hosts: 'lab5',
@@ -90,7 +91,7 @@ export default defineRunbook({ name: 'kill', description: 'a risky file, then a 
   process.kill(run.pid, 'SIGKILL')
   await run
   // The job's status file is written once its script has run.
-  expect(await waitFor(10_000, () => sh('lab5', 'cat /var/tmp/ferry-revert/*/reverted 2>/dev/null || true') === '0\n'), 'the revert job ran, and succeeded').toBeDefined()
+  expect(await waitFor(10_000, () => sh('lab5', 'cat /var/run/ferry-revert/*/reverted 2>/dev/null || true') === '0\n'), 'the revert job ran, and succeeded').toBeDefined()
   expect(sh('lab5', 'cat /etc/ferry-kill.conf'), 'the host put the file back itself').toBe('before\n')
 
   const refused = await ferry(['run', runbook, '-i', 'lab', '--state-dir', state, '--format', 'json'])

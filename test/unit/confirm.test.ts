@@ -18,17 +18,17 @@ const sh = (script: string, input = '') => spawnSync('/bin/sh', ['-c', script], 
 
 const ARM_HEAD = `set -e
 umask 077
-d=/var/tmp/ferry-revert/${RUN}
-mkdir -p /var/tmp/ferry-revert
+d=/var/run/ferry-revert/${RUN}
+mkdir -p /var/run/ferry-revert
 rm -rf "$d"
 mkdir "$d"
 cat > "$d/revert.sh"
-printf '%s\\n' 'd=/var/tmp/ferry-revert/${RUN}
+printf '%s\\n' 'd=/var/run/ferry-revert/${RUN}
 trap '\\'''\\'' HUP
 sleep 120
 mv "$d/armed" "$d/firing" 2>/dev/null || exit 0
 sh "$d/revert.sh" > "$d/revert.log" 2>&1
-echo $? > "$d/reverted"' > "$d/job.sh"
+echo $? > "$d/reverted.new" && mv "$d/reverted.new" "$d/reverted"' > "$d/job.sh"
 : > "$d/armed"
 `
 

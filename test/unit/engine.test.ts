@@ -221,7 +221,7 @@ export default defineRunbook({ name: 'allrisky', description: 'every step risky'
     const r = await ferry(['run', './allrisky.ts', '-i', 'inv.yaml', '--format', 'json', '--confirm-timeout', '2'])
     expect(r.code, r.stderr).toBe(0)
     const { runId } = JSON.parse(r.stdout)
-    expect(existsSync(`/var/tmp/ferry-revert/${runId}`), 'the job was disarmed and its directory removed').toBe(false)
+    expect(existsSync(`/var/run/ferry-revert/${runId}`), 'the job was disarmed and its directory removed').toBe(false)
     await new Promise((done) => setTimeout(done, 2_500))
     expect(readFileSync(join(dir, 'flag'), 'utf8'), 'nothing reverted after the timeout').toBe('on\n')
   })
