@@ -89,7 +89,7 @@ function render(sections: Section[]): string {
   const measured = `Measured ${new Date().toISOString()} on ${machine()}.`
   for (const s of sections) {
     out.push(`## ${s.title}`, '', measured, '', '| what | ferry | other | ratio | goal | met |', '|---|---|---|---|---|---|')
-    for (const r of s.rows) out.push(`| ${r.what} | ${r.ferry} | ${r.other} | ${r.ratio} | ${r.goal} | ${r.met ? 'yes' : '**no**'} |`)
+    for (const r of s.rows) out.push(`| ${r.what} | ${r.ferry} | ${r.other} | ${r.ratio} | ${r.goal} | ${r.goal === '—' ? '—' : r.met ? 'yes' : '**no**'} |`)
     out.push('', ...s.notes.map((n) => `- ${n}`), '')
   }
   return out.join('\n')
