@@ -7,7 +7,7 @@
 // controller with its hosts elsewhere would need.
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { REPO } from '../lab/lab.ts'
@@ -268,7 +268,7 @@ export async function scaleBench(): Promise<Section> {
   const ctl = (n: number) => med(n, (m) => m.controllerCpu)
   const hostsCpu = (n: number) => med(n, (m) => m.hostsCpu)
   const busy = med(hi, (m) => m.busyCpu)
-  const cores = (await import('node:os')).cpus().length
+  const cores = cpus().length
   const memSlope = (med(hi, (m) => m.rssMb) - med(lo, (m) => m.rssMb)) / (hi - lo)
   return {
     title: `Scale: a 10-step no-op runbook on ${COUNTS.join(', ')} sshd-only lab hosts (--forks ${FORKS}, --format json)`,

@@ -89,7 +89,7 @@ export function inNetns(pid: number | undefined, netns: string): boolean {
   try { return ino !== undefined && fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${ino}]` } catch { return false }
 }
 
-function tail(file: string, lines = 20): string {
+export function tail(file: string, lines = 20): string {
   try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') } catch { return '(no log)' }
 }
 
@@ -102,12 +102,12 @@ export function overlaps(a: string, b: string): boolean {
   return Math.floor(toInt(ipA) / shift) === Math.floor(toInt(ipB) / shift)
 }
 
-function ipJson<T>(args: string[]): T[] {
+export function ipJson<T>(args: string[]): T[] {
   const out = run('ip', ['-j', ...args]).trim()
   return out ? (JSON.parse(out) as T[]) : []
 }
 
-function linkExists(name: string): boolean {
+export function linkExists(name: string): boolean {
   return fs.existsSync(`/sys/class/net/${name}`)
 }
 
@@ -455,8 +455,8 @@ export async function rebuild(names: string[]): Promise<void> {
   })
   for (const old of hosts) {
     await cleanHost(old)
-    const { zfsPid: _gone, ...plan } = old
-    state.hosts[old.name] = createHost(plan)
+    const { zfsPid: _gone, ...bare } = old
+    state.hosts[old.name] = createHost(bare)
     saveState(state)
   }
   await waitForSshd(names.map((n) => state.hosts[n]!), state)

@@ -40,7 +40,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { toDotted, toInt } from '../src/mesh/ipv4.ts'
-import { LabError, alive, inNetns, nsInode, overlaps, requireRoot, run, stopPids } from './lab.ts'
+import { LabError, alive, inNetns, ipJson, linkExists, nsInode, overlaps, requireRoot, run, stopPids, tail } from './lab.ts'
 
 export const SCALE_DIR = '/run/ferry-lab-scale'
 export const SCALE_INVENTORY = path.join(SCALE_DIR, 'scale.yaml')
@@ -118,7 +118,6 @@ Subsystem sftp internal-sftp
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-
 /**
  * Many `ip` commands in one process. With force (teardown), a failing line (a link that vanished
  * with its netns meanwhile) neither stops the rest nor throws; the caller checks what is left.
@@ -131,14 +130,6 @@ function ipBatch(lines: string[], force = false): void {
     if (!force) throw e
   }
 }
-
-function ipJson<T>(args: string[]): T[] {
-  const out = run('ip', ['-j', ...args]).trim()
-  return out ? (JSON.parse(out) as T[]) : []
-}
-
-
-const linkExists = (name: string) => fs.existsSync(`/sys/class/net/${name}`)
 
 /** 02:73:63 ("sc", locally administered), then the index. */
 function macOf(index: number): string {
@@ -205,7 +196,6 @@ function write(file: string, content: string, mode = 0o644): void {
 // ---------------------------------------------------------------------------------------------
 // preconditions
 
-
 /**
  * Refuses to touch the machine if anything but the scale lab itself claims part of
  * 198.18.16.0/22 (a route or an address), as lab.ts's checkAddressSpace does for its range.
@@ -229,8 +219,6 @@ export function checkScaleAddressSpace(): void {
 // ---------------------------------------------------------------------------------------------
 // processes
 
-
-
 /**
  * Every process in one of these netns, or whose root is one of these hosts' (it may have left the
  * netns), in one pass over /proc rather than an `ip netns pids` per host.
@@ -251,7 +239,6 @@ function processesOf(hosts: Planned[]): number[] {
   }
   return pids
 }
-
 
 /**
  * Stops the hosts' processes and removes their netns, veths, neighbour entries and roots; fine
@@ -361,10 +348,6 @@ async function eachLimit<T, R>(xs: T[], limit: number, f: (x: T) => Promise<R>):
     while (next < xs.length) { const i = next++; out[i] = await f(xs[i]!) }
   }))
   return out
-}
-
-function tail(file: string, lines = 10): string {
-  try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') } catch { return '(no log)' }
 }
 
 /**

@@ -14,7 +14,7 @@ import * as formats from '../drift/formats.ts'
 import { useColor } from '../report/diff.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
-import { executeRun } from './run.ts'
+import { SAFETY_DEFAULTS, executeRun } from './run.ts'
 import { quoteArgv } from '../shell/quote.ts'
 
 const count = (value: string) => {
@@ -205,7 +205,7 @@ async function fix(inv: Inventory, runbooks: { runbook: Runbook; path: string }[
     process.stderr.write(`ferry: fixing ${runbook.name} on ${mine.map((p) => p.host.name).join(', ')}\n`)
     const code = await executeRun(
       { runbook, path, inventory: inv, plans: mine, params, connector: new Connector(inv, { acceptNew: opts.acceptNew }) },
-      { dryRun: false, forks: opts.forks, rollback: opts.rollback, format: 'text', stats: false, stateDir: opts.stateDir, limit: opts.limit, confirmTimeout: 120, lockWait: 0, breakLock: false },
+      { dryRun: false, forks: opts.forks, rollback: opts.rollback, format: 'text', stats: false, stateDir: opts.stateDir, limit: opts.limit, ...SAFETY_DEFAULTS },
     )
     if (code === 130) return code // interrupted: leave the other runbooks alone
     // 3 (a rollback failed) outranks 1 (a host failed), which outranks 0.

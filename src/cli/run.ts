@@ -29,6 +29,9 @@ const percent = (value: string) => {
   return value
 }
 
+/** Commit-confirmed and host-lock settings of a run that does not set them (`drift --fix`). */
+export const SAFETY_DEFAULTS = { confirmTimeout: 120, lockWait: 0, breakLock: false }
+
 export function runCommand() {
   const [inventory, limit] = inventoryOptions()
   return new Command('run')
@@ -44,8 +47,8 @@ export function runCommand() {
     .option('--max-fail <n%>', 'stop starting batches once more than this share of hosts has failed', percent)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .option('--stats', 'print SSH round trips per host')
-    .option('--confirm-timeout <seconds>', 'risky changes: the host reverts by itself unless confirmed over a new connection within this', positiveInt, 120)
-    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, 0)
+    .option('--confirm-timeout <seconds>', 'risky changes: the host reverts by itself unless confirmed over a new connection within this', positiveInt, SAFETY_DEFAULTS.confirmTimeout)
+    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, SAFETY_DEFAULTS.lockWait)
     .option('--break-lock', "take over a host lock another run left behind (say, its controller died)")
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())

@@ -438,7 +438,6 @@ export class HostRunner {
     return probeSteps(steps, { ...this.context(false), $: this.probe$ })
   }
 
-
   /** Steps get a $ that an interrupt aborts at once; undo must run to the end regardless. */
   private context(interruptible = true): StepContext {
     const { host, connect, events } = this.run

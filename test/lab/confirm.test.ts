@@ -2,10 +2,9 @@
 // over a new connection, a controller killed after arming leaves a host that reverts on its own,
 // and two runs on one host never interleave.
 import { afterAll, expect } from 'vitest'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { STATE_DIR } from '../../lab/lab.ts'
-import { ferry, labIt as it, sh, tempDir, waitFor } from './helpers.ts'
+import { accepted, ferry, labIt as it, sh, tempDir, waitFor } from './helpers.ts'
 
 const dir = tempDir()
 const state = join(dir, 'state')
@@ -27,7 +26,6 @@ export default defineRunbook({ name: 'cut', description: 'drops TCP ${port} on e
 }
 
 const table = () => { try { return sh('lab4', 'nft list table inet ferrycut') } catch { return undefined } }
-const accepted = (host: string) => (readFileSync(join(STATE_DIR, 'hosts', host, 'log'), 'utf8').match(/^Accepted publickey/gm) ?? []).length
 const json = (stdout: string) => JSON.parse(stdout) as { runId: string; hosts: { name: string; status: string; error?: string; steps: { name: string; status: string }[] }[] }
 
 function resetLab4(): void {

@@ -8,9 +8,8 @@ import { join } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { loadInventory } from '../../src/inventory/index.ts'
 import { linksOf, planMesh } from '../../src/mesh/links.ts'
-import { ferry, labIt as it, sh, tempDir, waitFor, ROOT, type Run } from './helpers.ts'
+import { accepted, ferry, labIt as it, sh, tempDir, waitFor, ROOT, type Run } from './helpers.ts'
 import { parsePrometheus } from '../fixtures/prometheus.ts'
-import { STATE_DIR } from '../../lab/lab.ts'
 
 const MESH = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
 let mesh: { runId: string; state: string } | undefined
@@ -134,9 +133,7 @@ export default defineRunbook({ name: 'slow', description: 'a check that can be m
   steps: () => [verify('not slow', { command: 'sleep "$(cat /tmp/ferry-slow 2>/dev/null || echo 0)"' })] })
 `)
   sh('lab1', 'echo 3 > /tmp/ferry-slow')
-  // lab1's sshd logs each connection it accepts; the test's own commands enter the host without SSH.
-  const accepted = () => (readFileSync(join(STATE_DIR, 'hosts', 'lab1', 'log'), 'utf8').match(/^Accepted publickey/gm) ?? []).length
-  const acceptedBefore = accepted()
+  const acceptedBefore = accepted('lab1')
   let done: Run
   let took: number
   try {
@@ -162,7 +159,7 @@ export default defineRunbook({ name: 'slow', description: 'a check that can be m
   expect(runs.length).toBeLessThanOrEqual(4)
   expect(runs[0]!.to - runs[0]!.from).toBeGreaterThanOrEqual(3_000) // the slow one
   for (let i = 1; i < runs.length; i++) expect(runs[i]!.from).toBeGreaterThanOrEqual(runs[i - 1]!.to)
-  expect(accepted() - acceptedBefore, 'SSH connections to lab1 over all the checks').toBe(1)
+  expect(accepted('lab1') - acceptedBefore, 'SSH connections to lab1 over all the checks').toBe(1)
 }, 60_000)
 
 it('--install-timer prints a crontab line where there is no systemd, and writes units into --unit-dir', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { expect, it } from 'vitest'
-import { exec } from '../../lab/lab.ts'
+import { STATE_DIR, exec } from '../../lab/lab.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const LAB_KEY = '/run/ferry-lab/id_ed25519'
@@ -23,6 +23,9 @@ export interface Run { code: number; stdout: string; stderr: string }
 
 /** Runs a script with `sh -c` on a lab host (from outside: nsenter, not ssh); its stdout. Throws if it fails. */
 export const sh = (host: string, script: string, input?: string): string => exec(host, ['sh', '-c', script], { input })
+
+/** SSH connections a lab host's sshd has accepted so far, from its log (test commands enter by nsenter, not SSH). */
+export const accepted = (host: string): number => (readFileSync(join(STATE_DIR, 'hosts', host, 'log'), 'utf8').match(/^Accepted publickey/gm) ?? []).length
 
 /**
  * Calls ok() every `every` ms (default 100) until it holds: the ms that took, or undefined once
