@@ -9,3 +9,5 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "ferry: installing npm dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The bundle that bin/ferry.mjs runs when it is newer than the sources (scripts/build.mjs).
+node scripts/build.mjs

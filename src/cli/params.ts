@@ -2,6 +2,7 @@
 // error listing the flags to pass everywhere else (cron, CI), because a job must never hang on a
 // prompt nobody sees.
 
+import { createRequire } from 'node:module'
 import { z } from 'zod'
 import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer'
 import { ParamError, type Ask, type Choice } from '../runbook.ts'
@@ -60,9 +61,11 @@ export function convert(field: ParamField, raw: string): unknown {
 }
 
 // The prompt libraries load only when something is asked: most commands never ask, and they
-// cost a tenth of a second at startup.
-const prompts = () => import('@inquirer/prompts')
-const listr = () => import('listr2')
+// cost a tenth of a second at startup. Required, not import()ed: the bundle runs from V8's code
+// cache, where Node 20 loses the callback that import() needs (see bin/ferry.mjs).
+const require = createRequire(import.meta.url)
+const prompts = async () => require('@inquirer/prompts') as typeof import('@inquirer/prompts')
+const listr = async () => require('listr2') as typeof import('listr2')
 
 /** The inquirer prompt and config that ask for one field. */
 export async function promptFor(field: ParamField) {
@@ -115,7 +118,7 @@ export async function resolveParams(
 type PromptTask = { prompt: (a: typeof ListrInquirerPromptAdapter) => ListrInquirerPromptAdapter; title: string }
 
 async function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Promise<unknown> {
-  const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer')
+  const { ListrInquirerPromptAdapter } = require('@listr2/prompt-adapter-inquirer') as typeof import('@listr2/prompt-adapter-inquirer')
   const adapter = task.prompt(ListrInquirerPromptAdapter)
   // The adapter's generic signature cannot follow our union of prompts; each pair matches.
   return (adapter.run as (p: unknown, c: unknown) => Promise<unknown>).call(adapter, prompt, config)

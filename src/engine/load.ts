@@ -6,13 +6,20 @@ import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createJiti } from 'jiti'
 import type { Runbook } from '../runbook.ts'
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 
 export class RunbookError extends Error {}
+
+// What a runbook's `import … from 'ferry'` loads: the sources, or the bundle when ferry runs from it.
+let api = join(SRC, 'index.ts')
+
+/** Called by the bundle (src/bundle.ts), which exports the API itself. */
+export function useBundledApi(url: string): void {
+  api = fileURLToPath(url)
+}
 
 /** `deploy-mesh` → `runbooks/deploy-mesh.ts` under cwd; anything with a slash or extension is a path. */
 export function runbookPath(nameOrPath: string, cwd = process.cwd()): string {
@@ -28,13 +35,16 @@ export async function loadRunbook(nameOrPath: string, cwd = process.cwd()): Prom
     throw new RunbookError(`no runbook at ${path}${known.length ? ` (runbooks/ has: ${known.join(', ')})` : ''}`)
   }
   // Node's module cache is shared, so `ferry` in a runbook is the very modules the engine runs:
-  // one StepError class for instanceof, one zx with ferry's kill routing.
+  // one StepError class for instanceof. From the sources, zx is shared too; the bundle has its own
+  // copy, and a runbook importing zx gets the package's, which can only run local commands anyway.
+  // Required here, not imported: only commands that load a runbook pay for jiti.
+  const { createJiti } = require('jiti') as typeof import('jiti')
   const jiti = createJiti(import.meta.url, {
     fsCache: true,
     moduleCache: true,
     // An alias also rewrites its subpaths, so zx/core (which ferry's own modules use) is named
     // exactly, as the file Node's require resolves it to: the same module instance either way.
-    alias: { ferry: join(SRC, 'index.ts'), 'zx/core': require.resolve('zx/core'), zx: dirname(require.resolve('zx/package.json')) },
+    alias: { ferry: api, 'zx/core': require.resolve('zx/core'), zx: dirname(require.resolve('zx/package.json')) },
   })
   let mod: { default?: unknown }
   try {

@@ -76,7 +76,8 @@ export const linux: Platform = {
         'else',
         `if [ -x /etc/init.d/${n} ]; then echo exists=1; else echo exists=0; fi`,
         `if ls /etc/rc[2345].d/S??${n} >/dev/null 2>&1; then echo enabled=1; else echo enabled=0; fi`,
-        `if service ${n} status >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
+        // The init script itself: service(8) only runs it in a clean environment, for a third more.
+        `if /etc/init.d/${n} status >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
         // Any rc.d link at all, S or K: disabling keeps K links, so only this tells a service
         // that was never registered from one that was disabled.
         `if ls /etc/rc[0-6S].d/[SK]??${n} >/dev/null 2>&1; then echo links=1; else echo links=0; fi`,

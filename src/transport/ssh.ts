@@ -2,8 +2,9 @@
 // key and knows nothing of agents or ProxyJump on its own, so all three are supplied here.
 
 import { readFileSync, existsSync } from 'node:fs'
-// ssh2 is CommonJS: its named exports are not visible to Node's own ESM loader, only to jiti's.
-import ssh2, { type Client, type ClientChannel, type ConnectConfig, type AuthenticationType, type PseudoTtyOptions } from 'ssh2'
+import { createRequire } from 'node:module'
+import type * as Ssh2 from 'ssh2'
+import type { Client, ClientChannel, ConnectConfig, AuthenticationType, PseudoTtyOptions } from 'ssh2'
 import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
 import { createShell, startStream, type ExecOptions, type Execution } from '../shell/remote.ts'
@@ -12,6 +13,11 @@ import { resolveSshConfig, expandHome } from './ssh-config.ts'
 import { UnreachableError, classify } from './errors.ts'
 import { Slots } from './slots.ts'
 import { becomeFor, refuseWrites, type Transport } from './transport.ts'
+
+// Loaded on the first connection: commands that connect nowhere (--help, history, inventory) do
+// not pay for its many files. It is CommonJS, so require() takes it as it is.
+let loaded: typeof Ssh2 | undefined
+const ssh2 = () => (loaded ??= createRequire(import.meta.url)('ssh2') as typeof Ssh2)
 
 /**
  * Channels open at once on one connection. OpenSSH's MaxSessions defaults to 10, and sshd counts
@@ -126,7 +132,7 @@ export class SshPool {
     const identities = [...hop.identity, ...(config?.identityFiles ?? DEFAULT_IDENTITIES)]
     const where = `${hop.user}@${address}:${hop.port}${hop === target ? '' : ` (jump host for ${target.name})`}`
 
-    const client = new ssh2.Client()
+    const client = new (ssh2().Client)()
     this.clients.push(client)
     let refusal: UnreachableError | undefined
     const verify = (key: Buffer): boolean => {
@@ -175,9 +181,6 @@ export class SshPool {
     return new Promise<Client>((resolve, reject) => {
       client
         .once('ready', () => {
-          // Commands are many small request/response exchanges; Nagle plus delayed ACKs would add
-          // ~40 ms to each.
-          client.setNoDelay(true)
           client.removeAllListeners('error')
           // After the handshake an error means the connection died; channels report it themselves.
           client.on('error', () => {})
@@ -194,6 +197,9 @@ export class SshPool {
           reject(unreachable)
         })
         .connect(connectConfig)
+      // SSH is many small request/response exchanges, the handshake included: Nagle plus the
+      // server's delayed ACK would add ~40 ms to several of them. (Set before the socket connects.)
+      client.setNoDelay(true)
     })
   }
 
@@ -245,7 +251,7 @@ function authMethods(username: string, identities: string[], tried: string[]) {
     if (seen.has(file) || !existsSync(file)) continue
     seen.add(file)
     const key = readFileSync(file)
-    const parsed = ssh2.utils.parseKey(key)
+    const parsed = ssh2().utils.parseKey(key)
     if (parsed instanceof Error) {
       // Encrypted keys cannot be unlocked without a prompt; the agent is the way to use them.
       tried.push(`${file} (unusable: ${/encrypted|passphrase/i.test(parsed.message) ? 'encrypted, add it to ssh-agent' : parsed.message})`)
