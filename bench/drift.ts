@@ -25,7 +25,9 @@ export async function driftBench(): Promise<Section> {
 
   const ferryRuns: number[] = []
   const checkRuns: number[] = [] // the check alone, as ferry measures it: connect, probe, journal
-  const startRuns: number[] = [] // node, jiti and ferry's modules: `ferry --version`
+  const startRuns: number[] = [] // node and ferry's bundle: `ferry --version`
+  const nodeRuns: number[] = [] // node alone
+  const bareNodeRuns: number[] = [] // node alone, without the CA bundle this machine makes it read
   const ansibleRuns: number[] = []
   let ansibleOut = ''
   for (let i = 0; i < ROUNDS; i++) {
@@ -34,6 +36,8 @@ export async function driftBench(): Promise<Section> {
     ferryRuns.push(f.seconds)
     checkRuns.push((JSON.parse(f.stdout) as { duration: number }).duration)
     startRuns.push(timed(process.execPath, [join(REPO, 'bin/ferry.mjs'), '--version']).seconds)
+    nodeRuns.push(timed(process.execPath, ['-e', '0']).seconds)
+    bareNodeRuns.push(timed(process.execPath, ['-e', '0'], { NODE_EXTRA_CA_CERTS: undefined }).seconds)
     const a = ansible()
     if (a.code !== 0) throw new Error(`ansible-playbook --check failed (exit ${a.code}):\n${a.out.slice(-4000)}`)
     ansibleOut = a.out
@@ -63,7 +67,8 @@ export async function driftBench(): Promise<Section> {
     }],
     notes: [
       `ferry runs: ${ferryRuns.map((s) => `${s.toFixed(2)} s`).join(', ')}; Ansible runs: ${ansibleRuns.map((s) => `${s.toFixed(2)} s`).join(', ')}.`,
-      `Where the whole command's time goes (medians): ${median(startRuns).toFixed(2)} s starting the process (node, jiti, ferry's modules: \`ferry --version\`), ${median(checkRuns).toFixed(2)} s the check itself (the inventory, the plans, 5 SSH handshakes in parallel, one batched probe per host, the journal); the rest is loading the runbooks. The scheduled row is the check alone, with the process and its connections already up: what \`ferry drift --every\` costs per check. Its floor on this machine is the probe: 5 hosts' probes (dpkg-query, vtysh, the frr init script: ~0.1 s of CPU each) share 2 cores with the controller.`,
+      `Where the whole command's time goes (medians): ${median(startRuns).toFixed(2)} s starting the process (\`ferry --version\`: node and ferry's bundle), of which node alone takes ${median(nodeRuns).toFixed(2)} s${process.env.NODE_EXTRA_CA_CERTS ? ` (${median(bareNodeRuns).toFixed(2)} s without NODE_EXTRA_CA_CERTS, which this machine sets: node reads that CA bundle at every start)` : ''}; ${median(checkRuns).toFixed(2)} s the check itself (the inventory, the plans, 5 SSH handshakes in parallel, one batched probe per host, the journal); the rest is loading the runbook through jiti. The scheduled row is the check alone, with the process and its connections already up: what \`ferry drift --every\` costs per check. Its floor on this machine is the probes: each runs the host's own dpkg-query, frr init script and vtysh (~0.1 s of CPU), and the 5 hosts share 2 cores with the controller.`,
+      `The least a whole command could take here is starting the process plus the scheduled check: ${(median(startRuns) + median(warmRuns)).toFixed(2)} s, ${(median(ansibleRuns) / (median(startRuns) + median(warmRuns))).toFixed(1)}× Ansible's time, before any handshake or runbook is loaded.`,
       `Ansible ran ${tasks} tasks; its recap: ${recap.join('; ')}.`,
       `${execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0]}, pipelining on, forks 10, no fact gathering; ControlPersist keeps its SSH connections warm between rounds, as \`--every\` does for ferry; the whole ferry command connects afresh each time.`,
       'Both leave the mesh as it is: the ferry rollback of the deployment is not part of the timing.',

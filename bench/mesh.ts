@@ -75,7 +75,7 @@ export async function meshBench(): Promise<Section> {
       `ferry: first ${list(t.ferry.first)}; no-op ${list(t.ferry.noop)}; dry run ${list(t.ferry.check)}.`,
       `Ansible: first ${list(t.ansible.first)}; no-op ${list(t.ansible.noop)}; check ${list(t.ansible.check)}.`,
       'Each first run starts from hosts rebuilt from a bare root. Both wait for every OSPF neighbour to be Full and to stay so (the hold), which is most of a first run.',
-      "ferry's no-op run is three round trips per host (connect; the host lock and every probe in one script; the unlock). Its time is the process start (node and ferry's modules, about 0.5 s: `ferry --version`), the five handshakes, and the five hosts' probes (dpkg-query, vtysh, the frr init script: about 0.1 s of CPU each) on a machine whose 2 cores the hosts share with the controller.",
+      "ferry's no-op run is three round trips per host (connect; the host lock and every probe in one script; the unlock). Its time is the process start (node and ferry's bundle: `ferry --version`), the five handshakes, and the five hosts' probes (dpkg-query, vtysh, the frr init script: about 0.1 s of CPU each) on a machine whose 2 cores the hosts share with the controller.",
       `${execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0]}, pipelining on, forks 10, no fact gathering; ControlPersist keeps its SSH connections warm between runs.`,
     ],
   }

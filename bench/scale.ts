@@ -74,7 +74,7 @@ function hostsJiffies(pids: number[]): number {
  * VmHWM and the CPU times are polled from /proc while it runs. With `tty`, it runs on a terminal
  * (script(1)), as an operator sees it.
  */
-async function measure(args: string[], hostPids: number[], opts: { tty?: boolean; nodeArgs?: string[] } = {}): Promise<Measured> {
+async function measure(args: string[], hostPids: number[], opts: { tty?: boolean; nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Measured> {
   const hz = 100 // USER_HZ: /proc's clock ticks
   const argv = [process.execPath, ...(opts.nodeArgs ?? []), FERRY, ...args]
   const timeFile = join(tmp('ferry-bench-time-'), 'time')
@@ -83,7 +83,7 @@ async function measure(args: string[], hostPids: number[], opts: { tty?: boolean
   const command = opts.tty ? ['script', '-qfec', quoteArgv(timed), '/dev/null'] : timed
   const [busy0, hosts0] = [machineBusy(), hostsJiffies(hostPids)]
   const t0 = process.hrtime.bigint()
-  const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => { stdout += c })
@@ -151,7 +151,7 @@ function profileShares(dir: string): string {
     ['known_hosts', (_, url) => url.includes('known-hosts')],
     ['garbage collection', (fn) => fn === '(garbage collector)'],
     ['progress output (listr2)', (_, url) => /listr2|log-update|wrap-ansi|string-width|slice-ansi|eventemitter3/.test(url)],
-    ['loading modules (jiti, V8 compile)', (fn, url) => /jiti|node:internal\/modules/.test(url) || /compile/i.test(fn)],
+    ['loading modules (the bundle, jiti for the runbook, V8 compile)', (fn, url) => /jiti|node:internal\/modules|node:vm/.test(url) || /compile/i.test(fn)],
     ['streams, events and promises (node)', (_, url) => /^node:/.test(url)],
     ['ferry (engine, shell, steps)', (_, url) => url.includes('/src/')],
   ]
@@ -215,13 +215,13 @@ export async function scaleBench(): Promise<Section> {
     check(shm, max, `no-op run on ${max} hosts, journal on /dev/shm`, true)
     fs.rmSync(shmState, { recursive: true, force: true })
     const profDir = tmp('ferry-bench-prof-')
-    const prof = await measure(run(max, ['--format', 'json']), pidsOf(max), { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] })
+    const prof = await measure(run(max, ['--format', 'json']), pidsOf(max), { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], env: { FERRY_FROM_SOURCE: '1' } })
     check(prof, max, `profiled no-op run on ${max} hosts`, true)
     const shares = profileShares(profDir)
     fs.rmSync(profDir, { recursive: true, force: true })
     const base = median(results.get(max)!.map((m) => m.seconds))
     extras = `At ${max} hosts, one run each: text output (not a terminal) ${s(text.seconds)}; the journal on a tmpfs (/dev/shm: no fsync cost) ${s(shm.seconds)} against ${s(base)} on disk. ` +
-      `A V8 CPU profile of the controller (wall-clock samples of its main thread, so time spent waiting for a core on this busy machine is charged to whatever was running): ${shares}.`
+      `A V8 CPU profile of the controller, run from the sources so that samples name ferry's files (wall-clock samples of its main thread, so time spent waiting for a core on this busy machine is charged to whatever was running): ${shares}.`
 
     // On a terminal: past 40 hosts one line of counts, not listr2's task list.
     if (spawnSync('script', ['--version']).status === 0) {
@@ -275,7 +275,7 @@ export async function scaleBench(): Promise<Section> {
     rows,
     notes: [
       `Runs (wall): ${COUNTS.map((n) => `${n} hosts ${list(results.get(n)!.map((m) => m.seconds), s)}`).join('; ')}. Converging first (not timed): ${COUNTS.map((n) => `${n} hosts ${s(converge.get(n)!.seconds)}`).join(', ')}.`,
-      `Growth: linear, ${(slope * 1000).toFixed(1)} ms of wall time per host (the slope from ${lo} to ${hi} hosts) on top of ~${s(Math.max(0, t(lo) - lo * slope))} fixed, which is about what starting the process costs (node, jiti, ferry's modules: \`ferry --version\` takes ${s(median(startup))}); ${COUNTS.map((n) => `${((t(n) / n) * 1000).toFixed(0)} ms per host at ${n}`).join(', ')}. Memory: ${memSlope.toFixed(2)} MB more per host.`,
+      `Growth: linear, ${(slope * 1000).toFixed(1)} ms of wall time per host (the slope from ${lo} to ${hi} hosts) on top of ~${s(Math.max(0, t(lo) - lo * slope))} fixed, which is about what starting the process costs (node and ferry's bundle: \`ferry --version\` takes ${s(median(startup))}); ${COUNTS.map((n) => `${((t(n) / n) * 1000).toFixed(0)} ms per host at ${n}`).join(', ')}. Memory: ${memSlope.toFixed(2)} MB more per host.`,
       `Where the time goes at ${hi} hosts: this machine's ${cores} cores were busy ${s(busy)} in all (${Math.round((100 * busy) / (cores * t(hi)))}% of ${cores} × the wall time): ferry ${s(ctl(hi))} (${((ctl(hi) / hi) * 1000).toFixed(1)} ms per host), the hosts' sshd and everything it ran ${s(hostsCpu(hi))} (${((hostsCpu(hi) / hi) * 1000).toFixed(0)} ms per host: an sshd fork and re-exec, key exchange, two sessions each starting bash, sh -c and sh -s, and the probe's ~15 commands: mkdir, ls and cat per file, sysctl, getent), and the rest (${s(Math.max(0, busy - ctl(hi) - hostsCpu(hi)))}) the kernel's network path and other processes. The run is CPU-bound, and the hosts, not ferry, take most of it: they share the controller's cores here, where in a real fleet each host spends its own.`,
       `So the wall-time goal is ${t(hi) <= GOAL_SECONDS ? 'met even with the hosts on the same machine' : `missed on this machine because of the hosts: ferry itself needs ${s(ctl(hi))} of CPU for ${hi} hosts, within the ${GOAL_SECONDS} s, which is what a controller with its hosts elsewhere would need (plus network latency: 3 round trips per host, ${FORKS} hosts at a time)`}.`,
       extras,
