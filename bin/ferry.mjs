@@ -12,7 +12,6 @@ import vm from 'node:vm'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bundle = `${root}dist/ferry.cjs`
-const cache = `${bundle}.cache`
 
 function newest(path) {
   if (!existsSync(path)) return 0
@@ -23,12 +22,13 @@ function newest(path) {
 
 /** Node's require(), plus the compiled code cache that Node 20's own loader cannot use. */
 function loadBundle() {
-  const cachedData = existsSync(cache) ? readFileSync(cache) : undefined
-  const script = new vm.Script(Module.wrap(readFileSync(bundle, 'utf8')), {
-    filename: bundle,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  })
+  const source = readFileSync(bundle, 'utf8')
+  // Named after the build (its first line), since V8 accepts a cache made for any source of the
+  // same length. A bundle without the line (built by hand) runs uncached.
+  const build = /^\/\/ ferry build (\w+)\n/.exec(source)?.[1]
+  const cache = build && `${bundle}.${build}.cache`
+  const cachedData = cache && existsSync(cache) ? readFileSync(cache) : undefined
+  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData })
   const mod = new Module(bundle)
   mod.filename = bundle
   script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle))
@@ -37,7 +37,7 @@ function loadBundle() {
   createRequire(bundle).cache[bundle] = mod
   // Written after the command, so that it holds the functions the command compiled too.
   const saveCache = () => {
-    if (cachedData && !script.cachedDataRejected) return
+    if (!cache || (cachedData && !script.cachedDataRejected)) return
     try {
       writeFileSync(`${cache}.${process.pid}`, script.createCachedData())
       renameSync(`${cache}.${process.pid}`, cache)

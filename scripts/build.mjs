@@ -4,15 +4,19 @@
 // falls back to the sources when the bundle is missing or older than any of them, so a build can
 // be skipped but never goes stale.
 import { build } from 'esbuild'
-import { rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+const dist = `${root}dist`
 // CommonJS, because Node 20 can cache the compiled code of a vm.Script but not of an ES module.
-await build({
+const { outputFiles, metafile } = await build({
   absWorkingDir: root,
   entryPoints: ['src/bundle.ts'],
   outfile: 'dist/ferry.cjs',
+  write: false,
+  metafile: true,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -23,5 +27,16 @@ await build({
   banner: { js: "const __ferryModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 })
-// The code cache of the bundle before.
-rmSync(`${root}dist/ferry.cjs.cache`, { force: true })
+// Node 20 loses import()'s loader in code run from a code cache, so the bundle must not use it.
+const dynamic = Object.values(metafile.outputs).flatMap((o) => o.imports).filter((i) => i.kind === 'dynamic-import')
+if (dynamic.length) throw new Error(`the bundle would import() ${dynamic.map((i) => i.path).join(', ')}: require() it instead`)
+
+// The first line names the bundle by its content, and bin/ferry.mjs names its code cache after
+// it: V8 checks only that a cache was made for a source of the same length.
+const code = outputFiles[0].contents
+const id = createHash('sha256').update(code).digest('hex').slice(0, 16)
+mkdirSync(dist, { recursive: true })
+writeFileSync(`${dist}/ferry.cjs.${process.pid}`, Buffer.concat([Buffer.from(`// ferry build ${id}\n`), code]))
+renameSync(`${dist}/ferry.cjs.${process.pid}`, `${dist}/ferry.cjs`)
+// Caches of earlier bundles.
+for (const name of readdirSync(dist)) if (name.endsWith('.cache')) rmSync(`${dist}/${name}`, { force: true })

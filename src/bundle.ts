@@ -1,4 +1,4 @@
-// What `npm run build` bundles into dist/ferry.mjs: the CLI and the API that runbooks import as
+// What `npm run build` bundles into dist/ferry.cjs: the CLI and the API that runbooks import as
 // 'ferry', as one module graph, so a runbook's steps and StepError are the engine's own.
 import { useBundledApi } from './engine/load.ts'
 

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const REPO = join(import.meta.dirname, '../..')
 const root = mkdtempSync(join(tmpdir(), 'ferry-launcher-'))
 const bundle = join(root, 'dist/ferry.cjs')
-const cache = `${bundle}.cache`
+// The code cache is named after the build, which the bundle's first line names.
+const cache = () => `${bundle}.${/^\/\/ ferry build (\w+)\n/.exec(readFileSync(bundle, 'utf8'))![1]}.cache`
 const out = join(root, 'work/seen')
 
 function ferry(env: Record<string, string> = {}): Promise<{ code: number; stderr: string; seen: string }> {
@@ -44,25 +45,25 @@ afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 describe('bin/ferry.mjs', () => {
   it('runs the fresh bundle, and a runbook importing ferry gets the bundle itself', { timeout: 30_000 }, async () => {
-    rmSync(cache, { force: true })
+    rmSync(cache(), { force: true })
     const first = await ferry()
     expect(first.code, first.stderr).toBe(0)
     expect(first.seen).toBe('function\n')
     // The first run leaves V8's code cache; the next one uses it, and so does not write it again.
-    expect(existsSync(cache)).toBe(true)
-    const written = statSync(cache).mtimeMs
+    expect(existsSync(cache())).toBe(true)
+    const written = statSync(cache()).mtimeMs
     const second = await ferry()
     expect(second.code, second.stderr).toBe(0)
     expect(second.seen).toBe('function\n')
-    expect(statSync(cache).mtimeMs).toBe(written)
+    expect(statSync(cache()).mtimeMs).toBe(written)
   })
 
   it('a cache V8 rejects is replaced, and the command runs regardless', { timeout: 30_000 }, async () => {
-    writeFileSync(cache, 'not a code cache')
+    writeFileSync(cache(), 'not a code cache')
     const r = await ferry()
     expect(r.code, r.stderr).toBe(0)
     expect(r.seen).toBe('function\n')
-    expect(statSync(cache).size).toBeGreaterThan(100_000)
+    expect(statSync(cache()).size).toBeGreaterThan(100_000)
   })
 
   it('runs from the sources when the bundle is older than they are, or when told to', { timeout: 60_000 }, async () => {
@@ -71,10 +72,10 @@ describe('bin/ferry.mjs', () => {
     expect(forced.seen).toBe('undefined\n')
     const aged = new Date('2001-01-01')
     utimesSync(bundle, aged, aged)
-    rmSync(cache, { force: true })
+    rmSync(cache(), { force: true })
     const stale = await ferry()
     expect(stale.code, stale.stderr).toBe(0)
     expect(stale.seen).toBe('undefined\n')
-    expect(existsSync(cache)).toBe(false)
+    expect(existsSync(cache())).toBe(false)
   })
 })
