@@ -33,13 +33,37 @@ export function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 }
 
-export interface Timed { seconds: number; code: number; stdout: string; out: string }
+export interface Timed { seconds: number; code: number; stdout: string; out: string; /** CPU seconds, user and system. */ cpu: number }
 
-/** Runs a command from the repository: its wall time in seconds, exit code and output. */
+/** Runs a command from the repository: its wall time in seconds, CPU time, exit code and output. */
 export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Timed {
-  const t0 = process.hrtime.bigint()
+  const [t0, cpu0] = [process.hrtime.bigint(), reapedJiffies()]
   const r = spawnSync(cmd, args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, code: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` }
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (reapedJiffies() - cpu0) / HZ, code: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` }
+}
+
+/** USER_HZ: the clock ticks /proc counts CPU time in. */
+export const HZ = 100
+
+/** utime, stime, cutime and cstime of /proc/PID/stat: its CPU and that of every child it reaped. */
+function cpuFields(pid: number | 'self'): [number, number, number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return [Number(f[11]), Number(f[12]), Number(f[13]), Number(f[14])]
+}
+
+/** What this process's finished children used: a spawnSync child's CPU, once it is reaped. */
+const reapedJiffies = () => cpuFields('self').slice(2).reduce((a, b) => a + b)
+
+/** CPU jiffies of these sshd PIDs and of every child they reaped (a host's whole work). */
+export function hostsJiffies(pids: number[]): number {
+  let sum = 0
+  for (const pid of pids) {
+    try {
+      sum += cpuFields(pid).reduce((a, b) => a + b)
+    } catch { /* gone */ }
+  }
+  return sum
 }
 
 export function ensureAnsible(): void {

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { REPO } from '../lab/lab.ts'
 import { SCALE_INVENTORY, loadScaleState, scaleDown, scaleHostNames, scaleUp } from '../lab/scale.ts'
 import { quoteArgv } from '../src/shell/quote.ts'
-import { median, type Row, type Section } from './run.ts'
+import { HZ, hostsJiffies, median, type Row, type Section } from './run.ts'
 
 const COUNTS = [50, 200, 500] as const
 const ROUNDS = 3
@@ -56,26 +56,12 @@ function machineBusy(): number {
   return user! + nice! + system! + irq! + softirq! + steal!
 }
 
-/** CPU jiffies of these sshd PIDs and of every child they reaped (a host's whole work). */
-function hostsJiffies(pids: number[]): number {
-  let sum = 0
-  for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      sum += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
-    } catch { /* gone */ }
-  }
-  return sum
-}
-
 /**
  * Runs ferry with these arguments and measures it. Under GNU time when there is one; otherwise
  * VmHWM and the CPU times are polled from /proc while it runs. With `tty`, it runs on a terminal
  * (script(1)), as an operator sees it.
  */
 async function measure(args: string[], hostPids: number[], opts: { tty?: boolean; nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Measured> {
-  const hz = 100 // USER_HZ: /proc's clock ticks
   const argv = [process.execPath, ...(opts.nodeArgs ?? []), FERRY, ...args]
   const timeFile = join(tmp('ferry-bench-time-'), 'time')
   const gnuTime = fs.existsSync(TIME)
@@ -95,7 +81,7 @@ async function measure(args: string[], hostPids: number[], opts: { tty?: boolean
       const rss = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
       const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8')
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      polled = { rssKb: Number(rss?.[1] ?? 0), cpu: (Number(f[11]) + Number(f[12])) / hz }
+      polled = { rssKb: Number(rss?.[1] ?? 0), cpu: (Number(f[11]) + Number(f[12])) / HZ }
     } catch { /* exiting */ }
   }, 20)
   const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? -1)))
@@ -113,7 +99,7 @@ async function measure(args: string[], hostPids: number[], opts: { tty?: boolean
     controllerCpu = last[2]! + last[3]!
   }
   fs.rmSync(join(timeFile, '..'), { recursive: true, force: true })
-  return { seconds, rssMb: rssKb / 1024, controllerCpu, hostsCpu: (hosts1 - hosts0) / hz, busyCpu: (busy1 - busy0) / hz, code, stdout, stderr }
+  return { seconds, rssMb: rssKb / 1024, controllerCpu, hostsCpu: (hosts1 - hosts0) / HZ, busyCpu: (busy1 - busy0) / HZ, code, stdout, stderr }
 }
 
 function parseRun(m: Measured, what: string): RunJson {

@@ -5,11 +5,25 @@
 // be skipped but never goes stale.
 import { build } from 'esbuild'
 import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = `${root}dist`
+
+// A native addon stays where npm built it, and the bundle requires it by its path in node_modules
+// (ssh2's crypto binding, say), not by the relative path its package uses, which from dist/ would
+// point nowhere: ssh2 would quietly fall back to slower JavaScript crypto.
+const nativeAddons = {
+  name: 'native-addons',
+  setup(b) {
+    b.onResolve({ filter: /\.node$/ }, ({ importer, path }) => ({
+      path: createRequire(importer).resolve(path).replace(/^.*\/node_modules\//, ''),
+      external: true,
+    }))
+  },
+}
 // CommonJS, because Node 20 can cache the compiled code of a vm.Script but not of an ES module.
 const { outputFiles, metafile } = await build({
   absWorkingDir: root,
@@ -21,8 +35,10 @@ const { outputFiles, metafile } = await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // Native addons and what loads only on demand (jiti for runbooks, the task and prompt UIs).
-  external: ['ssh2', 'better-sqlite3', 'jiti', 'listr2', '@inquirer/prompts', '@listr2/prompt-adapter-inquirer'],
+  plugins: [nativeAddons],
+  // Packages that load native addons themselves, and what loads only on demand (jiti for
+  // runbooks, the task and prompt UIs).
+  external: ['cpu-features', 'better-sqlite3', 'jiti', 'listr2', '@inquirer/prompts', '@listr2/prompt-adapter-inquirer'],
   define: { 'import.meta.url': '__ferryModuleUrl' },
   banner: { js: "const __ferryModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',

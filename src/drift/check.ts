@@ -53,7 +53,23 @@ export async function checkDrift(plans: Map<Runbook, DriftPlan>, opts: DriftOpti
       hostFinished: (outcome) => merge(hosts, runbook.name, outcome, (performance.now() - (started.get(outcome.name) ?? performance.now())) / 1000, opts.redact),
     })
   }
-  return [...hosts.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
+  return [...hosts.values()].sort((a, b) => naturalOrder(a.name, b.name))
+}
+
+/**
+ * lab2 before lab10, and the same on every machine. Not localeCompare: starting ICU's collator
+ * costs a command ~10 ms.
+ */
+export function naturalOrder(a: string, b: string): number {
+  const [x, y] = [a.split(/(\d+)/), b.split(/(\d+)/)]
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i]!, y[i]!]
+    if (p === q) continue
+    // split() with a group puts the digit runs at the odd places.
+    if (i % 2 === 1 && Number(p) !== Number(q)) return Number(p) - Number(q)
+    return p < q ? -1 : 1
+  }
+  return x.length - y.length
 }
 
 function merge(hosts: Map<string, DriftHost>, runbook: string, outcome: HostOutcome, seconds: number, redact: (s: string) => string): void {

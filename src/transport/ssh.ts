@@ -2,9 +2,8 @@
 // key and knows nothing of agents or ProxyJump on its own, so all three are supplied here.
 
 import { readFileSync, existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import type * as Ssh2 from 'ssh2'
-import type { Client, ClientChannel, ConnectConfig, AuthenticationType, PseudoTtyOptions } from 'ssh2'
+// ssh2 is CommonJS: its named exports are not visible to Node's own ESM loader, only to jiti's.
+import ssh2, { type Client, type ClientChannel, type ConnectConfig, type AuthenticationType, type PseudoTtyOptions } from 'ssh2'
 import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
 import { createShell, startStream, type ExecOptions, type Execution } from '../shell/remote.ts'
@@ -13,11 +12,6 @@ import { resolveSshConfig, expandHome } from './ssh-config.ts'
 import { UnreachableError, classify } from './errors.ts'
 import { Slots } from './slots.ts'
 import { becomeFor, refuseWrites, type Transport } from './transport.ts'
-
-// Loaded on the first connection: commands that connect nowhere (--help, history, inventory) do
-// not pay for its many files. It is CommonJS, so require() takes it as it is.
-let loaded: typeof Ssh2 | undefined
-const ssh2 = () => (loaded ??= createRequire(import.meta.url)('ssh2') as typeof Ssh2)
 
 /**
  * Channels open at once on one connection. OpenSSH's MaxSessions defaults to 10, and sshd counts
@@ -132,7 +126,7 @@ export class SshPool {
     const identities = [...hop.identity, ...(config?.identityFiles ?? DEFAULT_IDENTITIES)]
     const where = `${hop.user}@${address}:${hop.port}${hop === target ? '' : ` (jump host for ${target.name})`}`
 
-    const client = new (ssh2().Client)()
+    const client = new ssh2.Client()
     this.clients.push(client)
     let refusal: UnreachableError | undefined
     const verify = (key: Buffer): boolean => {
@@ -251,7 +245,7 @@ function authMethods(username: string, identities: string[], tried: string[]) {
     if (seen.has(file) || !existsSync(file)) continue
     seen.add(file)
     const key = readFileSync(file)
-    const parsed = ssh2().utils.parseKey(key)
+    const parsed = ssh2.utils.parseKey(key)
     if (parsed instanceof Error) {
       // Encrypted keys cannot be unlocked without a prompt; the agent is the way to use them.
       tried.push(`${file} (unusable: ${/encrypted|passphrase/i.test(parsed.message) ? 'encrypted, add it to ssh-agent' : parsed.message})`)

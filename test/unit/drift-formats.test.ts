@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { json, junit, nagios, prometheus, text, writeAtomically } from '../../src/drift/formats.ts'
+import { naturalOrder } from '../../src/drift/check.ts'
 import type { DriftHost, DriftReport } from '../../src/drift/report.ts'
 import { colorDiff, unifiedDiff } from '../../src/report/diff.ts'
 import { parsePrometheus } from '../fixtures/prometheus.ts'
@@ -354,5 +355,14 @@ describe('writeAtomically', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('host order', () => {
+  it('is natural (lab2 before lab10) and total, without a locale', () => {
+    const names = ['lab10', 'lab2', 'far1', 'lab1', 'lab02', 'lab', 'lab1a', 'Lab3', 's10-2', 's10-10', 's9']
+    expect([...names].sort(naturalOrder)).toEqual(['Lab3', 'far1', 'lab', 'lab1', 'lab1a', 'lab02', 'lab2', 'lab10', 's9', 's10-2', 's10-10'])
+    // The same order whichever way round it is asked.
+    for (const a of names) for (const b of names) expect(Math.sign(naturalOrder(a, b)) + Math.sign(naturalOrder(b, a))).toBe(0)
   })
 })
