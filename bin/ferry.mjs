@@ -4,7 +4,7 @@
 // works without a build, and a bundle older than any source, or than the last `npm install` (it
 // holds copies of dependencies), is never used. FERRY_FROM_SOURCE=1 forces the sources. Runbooks
 // (also .ts) load through jiti either way.
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Module, createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,11 +38,13 @@ function loadBundle() {
   // Written after the command, so that it holds the functions the command compiled too.
   const saveCache = () => {
     if (!cache || (cachedData && !script.cachedDataRejected)) return
+    const temporary = `${cache}.${process.pid}`
     try {
-      writeFileSync(`${cache}.${process.pid}`, script.createCachedData())
-      renameSync(`${cache}.${process.pid}`, cache)
+      writeFileSync(temporary, script.createCachedData())
+      renameSync(temporary, cache)
     } catch {
       // A read-only installation runs without the cache.
+      rmSync(temporary, { force: true })
     }
   }
   return { main: mod.exports.main, saveCache }
