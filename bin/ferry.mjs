@@ -31,10 +31,11 @@ function loadBundle() {
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData })
   const mod = new Module(bundle)
   mod.filename = bundle
-  script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle))
+  const require = createRequire(bundle)
+  script.runInThisContext()(mod.exports, require, mod, bundle, dirname(bundle))
   mod.loaded = true
   // Runbooks import 'ferry' through jiti, which finds this very instance here.
-  createRequire(bundle).cache[bundle] = mod
+  require.cache[bundle] = mod
   // Written after the command, so that it holds the functions the command compiled too.
   const saveCache = () => {
     if (!cache || (cachedData && !script.cachedDataRejected)) return
