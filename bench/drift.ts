@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REPO, status, up } from '../lab/lab.ts'
+import { REPO, loadState, up } from '../lab/lab.ts'
 import { writeAnsibleInventory } from './ansible/inventory.ts'
 import { HZ, ensureAnsible, hostsJiffies, median, timed, type Section } from './run.ts'
 
@@ -27,7 +27,7 @@ export async function driftBench(): Promise<Section> {
   await writeAnsibleInventory(dir)
   const ansible = () => timed('ansible-playbook', ['-i', join(dir, 'hosts.yml'), 'bench/ansible/deploy-mesh.yml', '--check', '--diff'], { ANSIBLE_CONFIG: join(REPO, 'bench/ansible/ansible.cfg') })
 
-  const hostPids = (await status()).filter((h) => /^lab[1-5]$/.test(h.name)).map((h) => h.pid)
+  const hostPids = Object.values(loadState().hosts).filter((h) => /^lab[1-5]$/.test(h.name)).map((h) => h.pid)
   const ferryRuns: number[] = []
   const cpuRuns: { ferry: number; hosts: number }[] = [] // CPU seconds each whole command cost
   const timerRuns: number[] = []
@@ -91,7 +91,7 @@ export async function driftBench(): Promise<Section> {
     }],
     notes: [
       `ferry runs: ${ferryRuns.map((s) => `${s.toFixed(2)} s`).join(', ')}; as a timer runs it: ${timerRuns.map((s) => `${s.toFixed(2)} s`).join(', ')}; Ansible runs: ${ansibleRuns.map((s) => `${s.toFixed(2)} s`).join(', ')}.`,
-      `Where the whole command's time goes (medians): ${median(startRuns).toFixed(2)} s starting the process (\`ferry --version\`: node and ferry's bundle), of which node alone takes ${median(nodeRuns).toFixed(2)} s${process.env.NODE_EXTRA_CA_CERTS ? ` (${median(bareNodeRuns).toFixed(2)} s without NODE_EXTRA_CA_CERTS, which this machine sets: node reads that CA bundle at every start)` : ''}; ${median(checkRuns).toFixed(2)} s the check itself (the inventory, the plans, 5 SSH handshakes in parallel, one batched probe per host, the journal); the rest is loading the runbook through jiti. The scheduled row is the check alone, with the process and its connections already up: what \`ferry drift --every\` costs per check. Its floor on this machine is the probes: each runs the host's own dpkg-query, frr init script and vtysh (~0.1 s of CPU), and the 5 hosts share 2 cores with the controller.`,
+      `Where the whole command's time goes (medians): ${median(startRuns).toFixed(2)} s starting the process (\`ferry --version\`: node and ferry's bundle), of which node alone takes ${median(nodeRuns).toFixed(2)} s${process.env.NODE_EXTRA_CA_CERTS ? ` (${median(bareNodeRuns).toFixed(2)} s without NODE_EXTRA_CA_CERTS, which this machine sets: node reads that CA bundle at every start)` : ''}; ${median(checkRuns).toFixed(2)} s the check itself (the inventory, the plans, 5 SSH handshakes in parallel, one batched probe per host, the journal); the rest is loading the runbook through jiti. The scheduled row is the check alone, with the process and its connections already up: what \`ferry drift --every\` costs per check. Its floor on this machine is the probes: each runs the host's own dpkg-query, frr init script and vtysh (~0.1 s of CPU), and the 5 hosts share ${availableParallelism()} cores with the controller.`,
       `What limits the whole command here is CPU: each one took ${ferryCpu.toFixed(2)} s of CPU in ferry and ${hostsCpu.toFixed(2)} s in the five hosts (their sshd, shells, dpkg-query, init script and vtysh), medians, and all of it shares this machine's ${availableParallelism()} cores. Even packed perfectly onto them that is ${cpuFloor.toFixed(2)} s, ${(median(ansibleRuns) / cpuFloor).toFixed(1)}× Ansible's time; ferry's start cannot overlap the hosts' work, which begins only once ferry has connected.`,
       `Ansible ran ${tasks} tasks; its recap: ${recap.join('; ')}.`,
       `${execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0]}, pipelining on, forks 10, no fact gathering; ControlPersist keeps its SSH connections warm between rounds, as \`--every\` does for ferry; the whole ferry command connects afresh each time.`,

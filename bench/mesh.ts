@@ -5,7 +5,7 @@
 // host for the no-op run, from --stats.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO, rebuild, up } from '../lab/lab.ts'
 import { writeAnsibleInventory } from './ansible/inventory.ts'
@@ -33,7 +33,7 @@ export async function meshBench(): Promise<Section> {
   const unchanged = (r: Timed) => r.code === 0 && /changed=0/.test(r.out) && !/changed=[1-9]/.test(r.out)
 
   const t = { ferry: { first: [] as number[], noop: [] as number[], check: [] as number[] }, ansible: { first: [] as number[], noop: [] as number[], check: [] as number[] } }
-  let roundTrips: number[] = []
+  const roundTrips = new Map<string, number>() // per host, the most any round's no-op run took
   let tasks = 0
   for (let i = 0; i < ROUNDS; i++) {
     console.error(`bench: mesh round ${i + 1}/${ROUNDS}`)
@@ -41,7 +41,7 @@ export async function meshBench(): Promise<Section> {
     t.ferry.first.push(must('ferry first run', ferry(), every('changed')).seconds)
     const noop = must('ferry no-op run', ferry('--stats'), every('ok'))
     t.ferry.noop.push(noop.seconds)
-    roundTrips = Object.values((JSON.parse(noop.stdout) as Report).stats ?? {}).map((s) => s.roundTrips)
+    for (const [host, s] of Object.entries((JSON.parse(noop.stdout) as Report).stats ?? {})) roundTrips.set(host, Math.max(s.roundTrips, roundTrips.get(host) ?? 0))
     t.ferry.check.push(must('ferry dry run', ferry('--dry-run'), every('ok')).seconds)
 
     await rebuild(MESH)
@@ -67,15 +67,15 @@ export async function meshBench(): Promise<Section> {
       row('no-op run', t.ferry.noop, t.ansible.noop, 30),
       row('dry run (ferry --dry-run, ansible --check --diff)', t.ferry.check, t.ansible.check),
       {
-        what: 'SSH round trips per host, no-op run (`--stats`)', ferry: roundTrips.join(', '), other: `${tasks} tasks ran on each host, each its own SSH command`,
-        ratio: '—', goal: '≤ 3', met: roundTrips.length === MESH.length && roundTrips.every((n) => n <= 3),
+        what: `SSH round trips per host, no-op run (\`--stats\`, the most of ${ROUNDS} rounds)`, ferry: MESH.map((h) => roundTrips.get(h) ?? 'none').join(', '), other: `${tasks} tasks ran on each host, each its own SSH command`,
+        ratio: '—', goal: '≤ 3', met: MESH.every((h) => (roundTrips.get(h) ?? Infinity) <= 3),
       },
     ],
     notes: [
       `ferry: first ${list(t.ferry.first)}; no-op ${list(t.ferry.noop)}; dry run ${list(t.ferry.check)}.`,
       `Ansible: first ${list(t.ansible.first)}; no-op ${list(t.ansible.noop)}; check ${list(t.ansible.check)}.`,
       'Each first run starts from hosts rebuilt from a bare root. Both wait for every OSPF neighbour to be Full and to stay so (the hold), which is most of a first run.',
-      "ferry's no-op run is three round trips per host (connect; the host lock and every probe in one script; the unlock). Its time is the process start (node and ferry's bundle: `ferry --version`), the five handshakes, and the five hosts' probes (dpkg-query, vtysh, the frr init script: about 0.1 s of CPU each) on a machine whose 2 cores the hosts share with the controller.",
+      `ferry's no-op run is three round trips per host (connect; the host lock and every probe in one script; the unlock). Its time is the process start (node and ferry's bundle: \`ferry --version\`), the five handshakes, and the five hosts' probes (dpkg-query, vtysh, the frr init script: about 0.1 s of CPU each) on a machine whose ${availableParallelism()} cores the hosts share with the controller.`,
       `${execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0]}, pipelining on, forks 10, no fact gathering; ControlPersist keeps its SSH connections warm between runs.`,
     ],
   }

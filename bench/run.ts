@@ -1,7 +1,7 @@
 // The benchmarks: each section measures ferry against what an operator would otherwise use, on
 // the same lab hosts in the same run, and reports ratios, because this machine is too noisy for
 // absolute figures to mean much. The table goes to stdout and to bench/results.md, with a
-// description of the machine.
+// description of the machine; a run of some sections keeps the others' last figures there.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpus, totalmem } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -46,7 +46,7 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}):
 export const HZ = 100
 
 /** utime, stime, cutime and cstime of /proc/PID/stat: its CPU and that of every child it reaped. */
-function cpuFields(pid: number | 'self'): [number, number, number, number] {
+export function cpuFields(pid: number | 'self'): [number, number, number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return [Number(f[11]), Number(f[12]), Number(f[13]), Number(f[14])]

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { REPO } from '../lab/lab.ts'
 import { SCALE_INVENTORY, loadScaleState, scaleDown, scaleHostNames, scaleUp } from '../lab/scale.ts'
 import { quoteArgv } from '../src/shell/quote.ts'
-import { HZ, hostsJiffies, median, type Row, type Section } from './run.ts'
+import { HZ, cpuFields, hostsJiffies, median, type Row, type Section } from './run.ts'
 
 const COUNTS = [50, 200, 500] as const
 const ROUNDS = 3
@@ -79,9 +79,8 @@ async function measure(args: string[], hostPids: number[], opts: { tty?: boolean
   const poll = gnuTime || opts.tty ? undefined : setInterval(() => {
     try {
       const rss = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
-      const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      polled = { rssKb: Number(rss?.[1] ?? 0), cpu: (Number(f[11]) + Number(f[12])) / HZ }
+      const [user, system] = cpuFields(child.pid!)
+      polled = { rssKb: Number(rss?.[1] ?? 0), cpu: (user + system) / HZ }
     } catch { /* exiting */ }
   }, 20)
   const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? -1)))
@@ -133,7 +132,7 @@ function profileShares(dir: string): string {
     ['idle', (fn) => fn === '(idle)'],
     ['socket writes (each write runs the kernel path through veth and bridge into the host and wakes its sshd, which then holds the core)', (fn) => /^(writeBuffer|writev|writeUtf8String|writeLatin1String)$/.test(fn)],
     ['SSH protocol and crypto (ssh2, node:crypto)', (fn, url) => /ssh2\/lib|node:internal\/crypto|asn1/.test(url) || /OneShot|diffieHellman|randomFill/.test(fn)],
-    ['journal (SQLite: a transaction with an fsync per step of every host, ~11 per host)', (_, url) => /better-sqlite3|src\/journal/.test(url) || _ === 'sqliteTransaction'],
+    ['journal (SQLite: a transaction with an fsync per step of every host, ~11 per host)', (fn, url) => /better-sqlite3|src\/journal/.test(url) || fn === 'sqliteTransaction'],
     ['known_hosts', (_, url) => url.includes('known-hosts')],
     ['garbage collection', (fn) => fn === '(garbage collector)'],
     ['progress output (listr2)', (_, url) => /listr2|log-update|wrap-ansi|string-width|slice-ansi|eventemitter3/.test(url)],
@@ -163,14 +162,15 @@ export async function scaleBench(): Promise<Section> {
   const t0 = performance.now()
   const up = await scaleUp(max, log)
   const upSeconds = (performance.now() - t0) / 1000
-  const pidsOf = (n: number) => scaleHostNames(n).map((name) => loadScaleState().hosts[name]!.pid)
+  const { hosts } = loadScaleState()
+  const pidsOf = (n: number) => scaleHostNames(n).map((name) => hosts[name]!.pid)
   const state = tmp('ferry-bench-scale-')
   const run = (n: number, extra: string[] = [], stateDir = state) =>
     ['run', RUNBOOK, '-i', SCALE_INVENTORY, '--limit', scaleHostNames(n).join(','), '--forks', String(FORKS), '--state-dir', stateDir, ...extra]
   const results = new Map<number, Measured[]>()
   const converge = new Map<number, Measured>()
   const notes: string[] = []
-  let startup: number[] = []
+  const startup: number[] = []
   let extras = ''
   try {
     // One after another: three at once on two cores would measure the contention.

@@ -94,7 +94,7 @@ export function tail(file: string, lines = 20): string {
 }
 
 /** Whether two IPv4 prefixes share any address: they agree on the shorter prefix's bits. */
-export function overlaps(a: string, b: string): boolean {
+function overlaps(a: string, b: string): boolean {
   const [ipA = '', lenA = '32'] = a.split('/')
   const [ipB = '', lenB = '32'] = b.split('/')
   const len = Math.min(Number(lenA), Number(lenB))
@@ -149,24 +149,27 @@ export function requireRoot(): void {
  * 198.18.0.0/23: we would shadow someone's network, or send lab traffic to it.
  */
 export function checkAddressSpace(): void {
-  const ours = new Set([UNDERLAY, BEHIND])
+  refuseClaimed(LAB_RANGE, new Set([UNDERLAY, BEHIND]), (r) => r.type === 'unreachable' && r.dst === BEHIND_NET)
+}
+
+type Route = { dst: string; dev?: string; type?: string; table?: string }
+
+/** Throws if a route or an address on a device not in `ours` overlaps `range` (`allow`: a route of ours). */
+export function refuseClaimed(range: string, ours: Set<string>, allow: (r: Route) => boolean = () => false): void {
   const clashes: string[] = []
-  for (const r of ipJson<{ dst: string; dev?: string; type?: string; table?: string }>(['-4', 'route', 'show', 'table', 'all'])) {
+  for (const r of ipJson<Route>(['-4', 'route', 'show', 'table', 'all'])) {
     // A default route covers everything; it is how the uplink works, not a claim on the range.
     if (r.dst === 'default' || r.dst.endsWith('/0')) continue
-    if (r.dev && ours.has(r.dev)) continue
-    if (r.type === 'unreachable' && r.dst === BEHIND_NET) continue
-    if (overlaps(r.dst, LAB_RANGE)) clashes.push(`route ${r.type ?? ''} ${r.dst} dev ${r.dev ?? '-'} table ${r.table ?? 'main'}`)
+    if ((r.dev && ours.has(r.dev)) || allow(r)) continue
+    if (overlaps(r.dst, range)) clashes.push(`route ${r.type ?? ''} ${r.dst} dev ${r.dev ?? '-'} table ${r.table ?? 'main'}`)
   }
   for (const i of ipJson<{ ifname: string; addr_info?: { local: string; prefixlen: number }[] }>(['-4', 'addr'])) {
     if (ours.has(i.ifname)) continue
     for (const a of i.addr_info ?? []) {
-      if (overlaps(`${a.local}/${a.prefixlen}`, LAB_RANGE)) clashes.push(`address ${a.local}/${a.prefixlen} on ${i.ifname}`)
+      if (overlaps(`${a.local}/${a.prefixlen}`, range)) clashes.push(`address ${a.local}/${a.prefixlen} on ${i.ifname}`)
     }
   }
-  if (clashes.length) {
-    throw new LabError(`refusing to start: ${LAB_RANGE} is already in use on this machine:\n  ${clashes.join('\n  ')}`)
-  }
+  if (clashes.length) throw new LabError(`refusing to start: ${range} is already in use on this machine:\n  ${clashes.join('\n  ')}`)
 }
 
 function ensurePackages(log: (s: string) => void): void {
@@ -306,8 +309,13 @@ async function sshdAnswers(h: HostState, state: LabState, timeoutMs = 300): Prom
       return true
     } catch { return false }
   }
+  return tcpAnswers(h.address, 22, timeoutMs)
+}
+
+/** Does address:port take a TCP connection within the timeout? */
+export function tcpAnswers(address: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect({ host: h.address, port: 22, timeout: timeoutMs })
+    const s = net.connect({ host: address, port, timeout: timeoutMs })
     const done = (ok: boolean) => { s.destroy(); resolve(ok) }
     s.once('connect', () => done(true)).once('timeout', () => done(false)).once('error', () => done(false))
   })

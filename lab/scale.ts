@@ -36,20 +36,20 @@
 // works after a crash too.
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { toDotted, toInt } from '../src/mesh/ipv4.ts'
-import { LabError, alive, inNetns, ipJson, linkExists, nsInode, overlaps, requireRoot, run, stopPids, tail } from './lab.ts'
+import { LabError, alive, inNetns, ipJson, linkExists, nsInode, refuseClaimed, requireRoot, run, stopPids, tail, tcpAnswers } from './lab.ts'
+import { mapLimit } from '../src/transport/slots.ts'
 
 export const SCALE_DIR = '/run/ferry-lab-scale'
 export const SCALE_INVENTORY = path.join(SCALE_DIR, 'scale.yaml')
 export const SCALE_KNOWN_HOSTS = path.join(SCALE_DIR, 'scale.known_hosts')
-export const SCALE_KEY = path.join(SCALE_DIR, 'id_ed25519')
+const SCALE_KEY = path.join(SCALE_DIR, 'id_ed25519')
 /** The hosts' roots: upper and work layers, /run, /tmp. On a tmpfs (see above). */
 export const SCALE_ROOTS = '/dev/shm/ferry-lab-scale'
 /** The most hosts: a /22 holds 1021 after the controller. */
-export const SCALE_MAX = 1000
+const SCALE_MAX = 1000
 const STATE_FILE = path.join(SCALE_DIR, 'state.json')
 const HOSTS_DIR = path.join(SCALE_DIR, 'hosts')
 const BOOT_FILE = path.join(SCALE_DIR, 'boot.sh')
@@ -170,7 +170,7 @@ function sshString(data: Buffer | string): Buffer {
  * An ed25519 key pair in OpenSSH's formats (PROTOCOL.key: "openssh-key-v1", unencrypted), as
  * ssh-keygen writes it, in ~0.2 ms rather than a 16 ms ssh-keygen process.
  */
-export function ed25519Pair(comment: string): { privateKey: string; publicKey: string } {
+function ed25519Pair(comment: string): { privateKey: string; publicKey: string } {
   const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' })
   const seed = Buffer.from(jwk.d!, 'base64url')
   const pub = Buffer.from(jwk.x!, 'base64url')
@@ -200,20 +200,8 @@ function write(file: string, content: string, mode = 0o644): void {
  * Refuses to touch the machine if anything but the scale lab itself claims part of
  * 198.18.16.0/22 (a route or an address), as lab.ts's checkAddressSpace does for its range.
  */
-export function checkScaleAddressSpace(): void {
-  const clashes: string[] = []
-  for (const r of ipJson<{ dst: string; dev?: string; type?: string; table?: string }>(['-4', 'route', 'show', 'table', 'all'])) {
-    if (r.dst === 'default' || r.dst.endsWith('/0')) continue
-    if (r.dev === BRIDGE) continue
-    if (overlaps(r.dst, RANGE)) clashes.push(`route ${r.type ?? ''} ${r.dst} dev ${r.dev ?? '-'} table ${r.table ?? 'main'}`)
-  }
-  for (const i of ipJson<{ ifname: string; addr_info?: { local: string; prefixlen: number }[] }>(['-4', 'addr'])) {
-    if (i.ifname === BRIDGE) continue
-    for (const a of i.addr_info ?? []) {
-      if (overlaps(`${a.local}/${a.prefixlen}`, RANGE)) clashes.push(`address ${a.local}/${a.prefixlen} on ${i.ifname}`)
-    }
-  }
-  if (clashes.length) throw new LabError(`refusing to start: ${RANGE} is already in use on this machine:\n  ${clashes.join('\n  ')}`)
+function checkScaleAddressSpace(): void {
+  refuseClaimed(RANGE, new Set([BRIDGE]))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,23 +320,7 @@ function prepareRoot(h: Planned, files: { authorized: string; bashrc: string; pr
 }
 
 /** Can sshd on h take a TCP connection? (Each one costs the host an sshd fork and re-exec.) */
-function sshdAnswers(h: Planned, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: h.address, port: 22, timeout: timeoutMs })
-    const done = (ok: boolean) => { s.destroy(); resolve(ok) }
-    s.once('connect', () => done(true)).once('timeout', () => done(false)).once('error', () => done(false))
-  })
-}
-
-/** f over xs, at most `limit` at once. */
-async function eachLimit<T, R>(xs: T[], limit: number, f: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(xs.length)
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, async () => {
-    while (next < xs.length) { const i = next++; out[i] = await f(xs[i]!) }
-  }))
-  return out
-}
+const sshdAnswers = (h: Planned, timeoutMs: number): Promise<boolean> => tcpAnswers(h.address, 22, timeoutMs)
 
 /**
  * Waits until every host's sshd has said it listens (its log, read without touching the host),
@@ -366,7 +338,7 @@ async function waitForSshd(hosts: ScaleHost[], totalMs: number): Promise<void> {
     if (Date.now() > deadline) throw new LabError(`${waiting.length} host(s) not listening after ${totalMs / 1000} s, e.g. ${waiting[0]!.name}; ${logOf(waiting[0]!)}:\n${tail(logOf(waiting[0]!))}`)
     await sleep(100)
   }
-  const answers = await eachLimit(hosts, 32, async (h) => {
+  const answers = await mapLimit(hosts, 32, async (h) => {
     for (;;) {
       if (await sshdAnswers(h, 3000)) return true
       if (Date.now() > deadline) return false
@@ -506,9 +478,9 @@ export async function scaleDown(): Promise<void> {
   if (left.length) throw new LabError(`links left behind: ${left.join(' ')}`)
 }
 
-export async function scaleStatus(): Promise<ScaleHostStatus[]> {
+async function scaleStatus(): Promise<ScaleHostStatus[]> {
   const hosts = Object.values(loadScaleState().hosts).sort((a, b) => a.index - b.index)
-  return eachLimit(hosts, 32, async (h) => {
+  return mapLimit(hosts, 32, async (h) => {
     const up = inNetns(h.pid, h.netns)
     return { name: h.name, address: h.address, pid: h.pid, alive: up, sshd: up && await sshdAnswers(h, 3000) }
   })

@@ -64,12 +64,12 @@ export function convert(field: ParamField, raw: string): unknown {
 // cost a tenth of a second at startup. Required, not import()ed: the bundle runs from V8's code
 // cache, where Node 20 loses the callback that import() needs (see bin/ferry.mjs).
 const require = createRequire(import.meta.url)
-const prompts = async () => require('@inquirer/prompts') as typeof import('@inquirer/prompts')
-const listr = async () => require('listr2') as typeof import('listr2')
+const prompts = () => require('@inquirer/prompts') as typeof import('@inquirer/prompts')
+const listr = () => require('listr2') as typeof import('listr2')
 
 /** The inquirer prompt and config that ask for one field. */
 export async function promptFor(field: ParamField) {
-  const { input, select, confirm } = await prompts()
+  const { input, select, confirm } = prompts()
   const message = field.description ? `${field.name} (${field.description})` : field.name
   if (field.kind === 'enum') return { prompt: select, config: { message, choices: field.options!.map((o) => ({ value: o, name: o })) } } as const
   if (field.kind === 'boolean') return { prompt: confirm, config: { message } } as const
@@ -95,7 +95,7 @@ export async function resolveParams(
     throw new ParamError(`missing params: ${missing.map((f) => `--param ${f.name}=${f.kind === 'enum' ? f.options!.join('|') : `<${f.kind}>`}`).join(' ')} (no terminal to ask on)`)
   }
   if (missing.length) {
-    const { Listr } = await listr()
+    const { Listr } = listr()
     await new Listr(
       missing.map((field) => ({
         title: `param ${field.name}`,
@@ -128,20 +128,20 @@ async function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Pr
 export function askWith(show: (prompt: unknown, config: unknown, message: string, shown: (answer: unknown) => string) => Promise<unknown>): Ask {
   const nameOf = (choices: Choice<unknown>[]) => (answer: unknown) => choices.find((c) => c.value === answer)?.name ?? String(answer)
   return {
-    select: async (c) => show((await prompts()).select, { message: c.message, choices: c.choices, pageSize: 12 }, c.message, nameOf(c.choices)) as never,
-    search: async (c) => show((await prompts()).search, {
+    select: async (c) => show((prompts()).select, { message: c.message, choices: c.choices, pageSize: 12 }, c.message, nameOf(c.choices)) as never,
+    search: async (c) => show((prompts()).search, {
       message: c.message,
       source: (term: string | undefined) => c.choices.filter((ch) => !term || `${ch.name} ${ch.description ?? ''}`.toLowerCase().includes(term.toLowerCase())),
       pageSize: 12,
     }, c.message, nameOf(c.choices)) as never,
-    confirm: async (c) => show((await prompts()).confirm, { message: c.message, default: c.default ?? false }, c.message, (yes) => (yes ? 'yes' : 'no')) as never,
+    confirm: async (c) => show((prompts()).confirm, { message: c.message, default: c.default ?? false }, c.message, (yes) => (yes ? 'yes' : 'no')) as never,
   }
 }
 
 /** On a terminal: each prompt as a one-task listr2 list, so prompts and the task tree share it. */
 export const listrAsk: Ask = askWith(async (prompt, config, message, shown) => {
   let answer: unknown
-  const { Listr } = await listr()
+  const { Listr } = listr()
   await new Listr([{
     title: message,
     task: async (_ctx: unknown, task: PromptTask) => {

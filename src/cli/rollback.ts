@@ -3,11 +3,13 @@ import { loadInventory } from '../inventory/index.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts } from '../engine/run.ts'
 import { detectPlatform, rerunHandlers } from '../engine/host.ts'
-import { settleScript } from '../engine/confirm.ts'
+import { settle } from '../engine/confirm.ts'
 import { unlockScript } from '../engine/lock.ts'
 import { Journal, controllerAlive, defaultStateDir, type UndoEntry } from '../journal/journal.ts'
-import { Connector, mapLimit } from '../transport/connect.ts'
+import { Connector } from '../transport/connect.ts'
+import { mapLimit } from '../transport/slots.ts'
 import { UnreachableError } from '../transport/errors.ts'
+import type { Transport } from '../transport/transport.ts'
 import type { Step } from '../steps/step.ts'
 import { EXIT, UsageError } from './main.ts'
 
@@ -52,12 +54,13 @@ unreachable, 64 unknown run, or the run is still in progress.`,
       try {
         await mapLimit(plans, 20, async ({ host, steps, handlers }) => {
           const entries = pending.filter((e) => e.host === host.name)
-          let t: Awaited<ReturnType<typeof connector.connect>> | undefined
+          let t: Transport | undefined
           try {
             t = await connector.connect(host)
             // A run whose controller died may have left its revert job armed: it must not fire
             // in the middle of this undo, which puts back everything, risky steps included.
-            await t.$`sh -c ${`( ${settleScript(runId, 'confirm')}\n) >/dev/null`}`.nothrow()
+            // (No job, or one that already fired: the undo goes ahead all the same.)
+            await settle(t.$, runId, 'confirm').catch(() => {})
             const ctx = {
               host, platform: await detectPlatform(host, t.probe$), $: t.$,
               connect: (other: typeof host) => connector.connect(other), progress: () => {},

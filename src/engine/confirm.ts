@@ -5,9 +5,9 @@
 // reachable, can disarm it. Arming and disarming race through one atomic rename of `armed`:
 // whoever renames it first (the controller to `disarmed`, the job to `firing`) wins.
 //
-// Everything lives in one directory per run under /var/run, created under umask 077 so the files get their mode
-// before their content, and nothing in it holds a secret: file backups stay where the file step
-// keeps them, and the script names commands by their step, not their text.
+// Everything lives in one directory per run under /var/run, created under umask 077 so the files
+// get their mode before their content, and nothing in it holds a secret: file backups stay where
+// the file step keeps them, and the script names commands by their step, not their text.
 
 import type { Shell } from 'zx/core'
 import type { Platform } from '../platform/platform.ts'

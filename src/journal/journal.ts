@@ -273,10 +273,6 @@ export class Journal {
       .run(runId, host, status, this.optional(error))
   }
 
-  setStep(runId: string, host: string, index: number, step: StepResult): void {
-    this.setSteps(runId, host, [{ ...step, index }])
-  }
-
   /** Several steps of one host in one transaction (one fsync). */
   setSteps(runId: string, host: string, steps: (StepResult & { index: number })[]): void {
     const insert = this.db.prepare(

@@ -74,8 +74,8 @@ describe('journal', () => {
     expect(j.unfinished().map((r) => r.id)).toEqual([id])
     expect(j.runs()[0]).toMatchObject({ id, status: 'running', summary: {}, pid: process.pid })
 
-    j.setStep(id, 'r1', 0, { name: 'install frr', kind: 'package', status: 'ok' })
-    j.setStep(id, 'r1', 1, { name: '/etc/frr/frr.conf', kind: 'file', status: 'changed', changes: [{ summary: 'content', diff: DIFF }] })
+    j.setSteps(id, 'r1', [{ index: 0, name: 'install frr', kind: 'package', status: 'ok' }])
+    j.setSteps(id, 'r1', [{ index: 1, name: '/etc/frr/frr.conf', kind: 'file', status: 'changed', changes: [{ summary: 'content', diff: DIFF }] }])
     j.setHost(id, 'r1', 'changed')
     j.setHost(id, 'r2', 'unreachable', 'connect ECONNREFUSED')
     // A running run's counts come from its hosts so far.
@@ -143,13 +143,14 @@ describe('journal', () => {
     const j = open(redact)
     const [s1, s2] = secrets as [string, string]
     const id = j.startRun({ ...INFO, params: { key: s1, nested: { list: [s2] }, [s1]: 1 }, argv: ['ferry', '--param', `key=${s1}`] })
-    j.setStep(id, 'r1', 0, {
+    j.setSteps(id, 'r1', [{
+      index: 0,
       name: 'ospfd.conf',
       kind: 'file',
       status: 'failed',
       changes: [{ summary: `auth key → ${s1}`, diff: `-  message-digest-key 1 md5 old\n+  message-digest-key 1 md5 ${s1}\n` }],
       error: `ospfd -n: bad key ${s2}`,
-    })
+    }])
     j.setHost(id, 'r1', 'failed', `step failed: ${s1}`)
     j.recordUndo(id, 'r1', 0, 'ospfd.conf', 'file', { previous: `key ${s1}`, argv: [s2], [s2]: true })
 
@@ -178,7 +179,7 @@ describe('journal', () => {
       const { Journal } = await jiti.import('../src/journal/journal.ts')
       const j = Journal.open(process.argv[1], (s) => s)
       const id = j.startRun({ runbook: 'rb', runbookPath: 'rb.ts', inventory: 'lab', params: {}, dryRun: false, argv: [] })
-      j.setStep(id, 'r1', 0, { name: 'conf', kind: 'file', status: 'changed' })
+      j.setSteps(id, 'r1', [{ index: 0, name: 'conf', kind: 'file', status: 'changed' }])
       j.recordUndo(id, 'r1', 1, 'svc', 'service', { wasRunning: false })
       process.stdout.write(id + '\\n', () => process.kill(process.pid, 'SIGKILL'))
     `
@@ -220,8 +221,8 @@ describe('ferry history', () => {
   function seed(): { finished: string; dead: string } {
     const j = open()
     const finished = j.startRun(INFO)
-    j.setStep(finished, 'r1', 0, { name: '/etc/frr/frr.conf', kind: 'file', status: 'changed', changes: [{ summary: 'content', diff: DIFF }] })
-    j.setStep(finished, 'r1', 1, { name: 'verify ospf', kind: 'verify', status: 'failed', error: 'neighbour 10.0.0.2 not Full after 60s' })
+    j.setSteps(finished, 'r1', [{ index: 0, name: '/etc/frr/frr.conf', kind: 'file', status: 'changed', changes: [{ summary: 'content', diff: DIFF }] }])
+    j.setSteps(finished, 'r1', [{ index: 1, name: 'verify ospf', kind: 'verify', status: 'failed', error: 'neighbour 10.0.0.2 not Full after 60s' }])
     j.setHost(finished, 'r1', 'rolled-back')
     j.setHost(finished, 'r2', 'ok')
     j.recordUndo(finished, 'r1', 0, '/etc/frr/frr.conf', 'file', { backup: '/var/backups/frr.conf' })
