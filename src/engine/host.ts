@@ -8,9 +8,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
-import { platformFor, osFromKernel, type Platform } from '../platform/platform.ts'
+import { platformFor, osFromKernel, platforms, type Platform } from '../platform/platform.ts'
 import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'
-import { probeAll, probeGated } from './probe.ts'
+import { probeAll, probeGated, type Probed, type Snippets } from './probe.ts'
 import { recordingShell } from '../shell/recording.ts'
 import type { Transport } from '../transport/transport.ts'
 import { arm, revertScript, settle, type RevertStep, type Settled } from './confirm.ts'
@@ -122,8 +122,7 @@ export class HostRunner {
   async execute(): Promise<HostOutcome> {
     const { steps, dryRun } = this.run
     try {
-      this.platform = await detectPlatform(this.run.host, this.probe$)
-      const probes = this.run.lock && !dryRun ? await this.lockAndProbe(steps) : await this.probe(steps)
+      const probes = await this.firstProbe(steps)
       // Steps plan in order, each seeing what the earlier ones will change, so a bare host shows
       // its whole plan (a service whose package is only about to be installed, say).
       const pending = new Set<string>()
@@ -164,24 +163,54 @@ export class HostRunner {
     await this.$`sh -c ${unlockScript(this.run.runId!)}`.nothrow()
   }
 
-  /** The first probe, behind the host lock; a held lock is waited for (`--lock-wait`), or refused. */
-  private async lockAndProbe(steps: Step[]): Promise<ProbeResult[]> {
-    const { lock, runId, host, events } = this.run
+  /**
+   * Every step's probe in one round trip, behind the host lock when the run takes one (a held
+   * lock is waited for with `--lock-wait`, or refused). A host whose OS the inventory does not
+   * give gets the probes of every OS ferry knows, and its own `uname -s` picks: no round trip of
+   * its own for that either.
+   */
+  private async firstProbe(steps: Step[]): Promise<ProbeResult[]> {
+    const { lock, runId, host, events, dryRun } = this.run
+    const gate = lock && !dryRun ? lockScript(ownerOf(runId!), lock.breakIt) : undefined
+    // A step may have nothing to say on some OS (it throws there); that matters only on that OS.
+    const unfit = new Map<string, Error>()
+    let snippets: Snippets
+    if (host.os) {
+      this.platform = platformFor(host.os)
+      snippets = steps.map((s) => s.probe(this.platform))
+    } else {
+      const perKernel: Record<string, string[]> = {}
+      for (const p of platforms) {
+        try {
+          perKernel[p.kernel] = steps.map((s) => s.probe(p))
+        } catch (err) {
+          unfit.set(p.kernel, err as Error)
+        }
+      }
+      snippets = perKernel
+    }
     const started = Date.now()
+    let r: Probed
     for (;;) {
       // Held or not, release() is then due: it removes the lock only if this run holds it, and a
       // probe that failed after the gate passed must not leave it behind.
-      this.locked = true
-      const r = await probeGated(this.$, steps.map((s) => s.probe(this.platform)), lockScript(ownerOf(runId!), lock!.breakIt))
-      if (!r.refused) {
-        if (r.said.startsWith('broken')) events?.progress?.(`broke the lock of ${describeOwner(parseOwner(r.said))}`)
-        return applyGuards(steps, r.results!, { ...this.context(false), $: this.probe$ })
-      }
+      this.locked = gate !== undefined
+      r = await probeGated(gate === undefined ? this.probe$ : this.$, snippets, gate)
+      if (!r.refused) break
       const waited = Math.round((Date.now() - started) / 1000)
       if (waited >= lock!.wait) throw new LockedError(host.name, parseOwner(r.said), waited)
       events?.progress?.(`waiting for the lock of ${describeOwner(parseOwner(r.said))}`)
       await sleep(1000)
     }
+    if (r.said.startsWith('broken')) events?.progress?.(`broke the lock of ${describeOwner(parseOwner(r.said))}`)
+    if (!host.os) {
+      const os = osFromKernel(r.kernel!)
+      if (!os) throw new StepError(`unsupported OS "${r.kernel}" (ferry knows FreeBSD, OpenBSD and Linux); or give the host's os: in the inventory`)
+      const err = unfit.get(r.kernel!)
+      if (err) throw err
+      this.platform = platformFor(os)
+    }
+    return applyGuards(steps, r.results!, { ...this.context(false), $: this.probe$ })
   }
 
   /**

@@ -6,14 +6,30 @@ import { randomBytes } from 'node:crypto'
 import type { Shell } from 'zx/core'
 import type { ProbeResult } from '../steps/step.ts'
 
-export function probeScript(snippets: string[], token: string, gate?: string): string {
+/**
+ * One list of snippets, or one per kernel (what `uname -s` prints) for a host whose OS the
+ * inventory does not give: the script then picks its branch on the host, so finding out the OS
+ * costs no round trip of its own.
+ */
+export type Snippets = string[] | Record<string, string[]>
+
+export function probeScript(snippets: Snippets, token: string, gate?: string): string {
   // The gate (a host lock) runs first, in the same round trip; if it fails, nothing is probed.
   const head = gate === undefined ? [] : [`( ${gate}\n) || { printf '%s\\n' '${token}:refused'; exit 0; }`]
-  const parts = snippets.map(
+  const parts = (list: string[]) => list.map(
     (s, i) => `printf '%s\\n' '${token}:begin:${i}'\n( ${s}\n) </dev/null 2>/dev/null\nprintf '\\n%s:%s\\n' '${token}:end:${i}' "$?"`,
   )
+  const body = Array.isArray(snippets)
+    ? parts(snippets)
+    : [
+        // Kernel names are plain words (Linux, FreeBSD): safe as case patterns and in quotes.
+        'case "$(uname -s)" in',
+        ...Object.entries(snippets).map(([kernel, list]) => [`${kernel}) printf '%s\\n' '${token}:kernel:${kernel}'`, ...parts(list), ';;'].join('\n')),
+        `*) printf '%s:%s\\n' '${token}:kernel' "$(uname -s)" ;;`,
+        'esac',
+      ]
   // `exit` ends the script without needing EOF on stdin, which a terminal (doas) cannot send.
-  return `${[...head, ...parts].join('\n')}\nexit 0\n`
+  return `${[...head, ...body].join('\n')}\nexit 0\n`
 }
 
 export function parseProbes(output: string, count: number, token: string): ProbeResult[] {
@@ -39,16 +55,36 @@ export async function probeAll($: Shell, snippets: string[]): Promise<ProbeResul
   return gated.results!
 }
 
+export interface Probed {
+  results?: ProbeResult[]
+  /** What the gate printed: why it refused, or what it did before letting the probes run. */
+  said: string
+  refused?: boolean
+  /** `uname -s` on the host, when the snippets were given per kernel. */
+  kernel?: string
+}
+
 /**
- * The same, behind a gate that runs first: `refused` holds what a failing gate printed, `said`
- * what a passing one did.
+ * The same, behind a gate that runs first. Per-kernel snippets that have no branch for the host's
+ * kernel come back with `kernel` and no results.
  */
-export async function probeGated($: Shell, snippets: string[], gate?: string): Promise<{ results?: ProbeResult[]; said: string; refused?: boolean }> {
+export async function probeGated($: Shell, snippets: Snippets, gate?: string): Promise<Probed> {
   const token = `ferry-probe-${randomBytes(8).toString('hex')}`
   const out = await $({ input: probeScript(snippets, token, gate) })`sh -s`.nothrow()
   if (out.exitCode !== 0) throw new Error(`probing failed (exit ${out.exitCode}): ${out.stderr.trim()}`)
-  const refused = out.stdout.indexOf(`${token}:refused\n`)
-  if (refused >= 0) return { said: out.stdout.slice(0, refused), refused: true }
-  const first = out.stdout.indexOf(`${token}:begin:0\n`)
-  return { said: first >= 0 ? out.stdout.slice(0, first) : out.stdout, results: parseProbes(out.stdout, snippets.length, token) }
+  const text = out.stdout
+  // Everything before the first line of ours is the gate's.
+  const ours = text.indexOf(`${token}:`)
+  const said = ours >= 0 ? text.slice(0, ours) : text
+  if (text.startsWith(`${token}:refused\n`, ours)) return { said, refused: true }
+  let list = snippets as string[]
+  let kernel: string | undefined
+  if (!Array.isArray(snippets)) {
+    const mark = `${token}:kernel:`
+    if (!text.startsWith(mark, ours)) throw new Error('probing failed: the host did not say its kernel (uname -s)')
+    kernel = text.slice(ours + mark.length, text.indexOf('\n', ours))
+    if (!(kernel in snippets)) return { said, kernel }
+    list = snippets[kernel]!
+  }
+  return { said, kernel, results: parseProbes(text, list.length, token) }
 }

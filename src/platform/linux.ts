@@ -75,12 +75,13 @@ export const linux: Platform = {
         `if systemctl is-active -q ${n}; then echo running=1; else echo running=0; fi`,
         'else',
         `if [ -x /etc/init.d/${n} ]; then echo exists=1; else echo exists=0; fi`,
-        `if ls /etc/rc[2345].d/S??${n} >/dev/null 2>&1; then echo enabled=1; else echo enabled=0; fi`,
+        // Globs, not ls: a pattern that matches nothing stays itself, which does not exist.
+        `set -- /etc/rc[2345].d/S??${n}; if [ -e "$1" ]; then echo enabled=1; else echo enabled=0; fi`,
         // The init script itself: service(8) only runs it in a clean environment, for a third more.
         `if /etc/init.d/${n} status >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
         // Any rc.d link at all, S or K: disabling keeps K links, so only this tells a service
         // that was never registered from one that was disabled.
-        `if ls /etc/rc[0-6S].d/[SK]??${n} >/dev/null 2>&1; then echo links=1; else echo links=0; fi`,
+        `set -- /etc/rc[0-6S].d/[SK]??${n}; if [ -e "$1" ]; then echo links=1; else echo links=0; fi`,
         'fi',
       ].join('\n')
     },

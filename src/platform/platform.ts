@@ -120,6 +120,9 @@ export interface Interfaces {
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }
 
+/** Every OS ferry knows. */
+export const platforms: readonly Platform[] = Object.values(PLATFORMS)
+
 export function platformFor(os: Os): Platform {
   return PLATFORMS[os]
 }

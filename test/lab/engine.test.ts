@@ -2,6 +2,7 @@
 // at every step, rollback after the controller was killed, round trips, secrets, batches.
 import { describe, expect } from 'vitest'
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadState } from '../../lab/lab.ts'
 import { ferry, installDummyService, journalBytes, labIt as it, labYaml, removeDummyService, sh, tempDir, waitFor, writeInventory, ROOT, type Run } from './helpers.ts'
@@ -134,7 +135,7 @@ describe('dry run', () => {
     expect(sums()).toEqual(before)
   })
 
-  it('a no-op run of 30 steps costs at most 3 round trips per host', async () => {
+  it('a no-op run of 30 steps costs at most 3 round trips per host, with os: in the inventory or without', async () => {
     const hosts = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
     const state = tempDir()
     const inv = inventory(hosts)
@@ -142,6 +143,12 @@ describe('dry run', () => {
     const again = json(await run(['run', THIRTY, '-i', inv, '--stats'], state))
     expect(again.summary).toMatchObject({ ok: 5, changed: 0 })
     for (const h of hosts) expect(again.stats[h].roundTrips).toBeLessThanOrEqual(3)
+    // Without os:, the first probe carries every OS's snippets and the host's uname -s picks.
+    const bare = writeInventory(labYaml(hosts, { tail: 'secrets:\n  token: env:FERRY_E2E_TOKEN\n' }))
+    expect(readFileSync(bare, 'utf8')).not.toMatch(/\bos:/)
+    const unnamed = json(await run(['run', THIRTY, '-i', bare, '--stats'], state))
+    expect(unnamed.summary).toMatchObject({ ok: 5, changed: 0 })
+    for (const h of hosts) expect(unnamed.stats[h].roundTrips).toBeLessThanOrEqual(3)
     for (const h of hosts) sh(h, 'rm -rf /etc/ferry-thirty')
   })
 })

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from '
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { render } from '@inquirer/testing'
-import { probeScript, parseProbes } from '../../src/engine/probe.ts'
+import { probeScript, parseProbes, probeGated } from '../../src/engine/probe.ts'
+import { $ } from 'zx/core'
 import { affects } from '../../src/engine/host.ts'
 import { file } from '../../src/steps/file.ts'
 import { command } from '../../src/steps/command.ts'
@@ -38,6 +39,27 @@ describe('batched probe', () => {
       { stdout: 'out\n', code: 0 },
       { stdout: '', code: 0 },
     ])
+  })
+
+  it('with snippets per kernel, runs the branch of the host\'s own uname -s, behind the gate, in every sh', async () => {
+    // A uname that says what the test wants: the branch must come from the host, not from ferry.
+    const bin = mkdtempSync(join(tmpdir(), 'ferry-uname-'))
+    const snippets = { Linux: ['echo linux one', 'exit 4'], FreeBSD: ['echo freebsd one', 'echo freebsd two'] }
+    for (const sh of ['/bin/dash', '/bin/bash', '/bin/mksh']) {
+      for (const [kernel, expected] of [
+        ['FreeBSD', [{ stdout: 'freebsd one\n', code: 0 }, { stdout: 'freebsd two\n', code: 0 }]],
+        ['Linux', [{ stdout: 'linux one\n', code: 0 }, { stdout: '', code: 4 }]],
+      ] as const) {
+        writeFileSync(join(bin, 'uname'), `#!/bin/sh\necho ${kernel}\n`, { mode: 0o755 })
+        writeFileSync(join(bin, 'sh'), `#!/bin/sh\nexec ${sh} "$@"\n`, { mode: 0o755 })
+        const local = $({ env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, quiet: true })
+        const r = await probeGated(local, snippets, 'echo gate said this')
+        expect(r, sh).toEqual({ said: 'gate said this\n', kernel, results: expected })
+      }
+      // A kernel with no branch: its name, and nothing probed.
+      writeFileSync(join(bin, 'uname'), '#!/bin/sh\necho Darwin\n', { mode: 0o755 })
+      expect(await probeGated($({ env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, quiet: true }), snippets)).toEqual({ said: '', kernel: 'Darwin' })
+    }
   })
 
   it('fails loudly when the output was cut short', () => {

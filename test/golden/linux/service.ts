@@ -21,9 +21,9 @@ if systemctl is-enabled -q frr 2>/dev/null; then echo enabled=1; else echo enabl
 if systemctl is-active -q frr; then echo running=1; else echo running=0; fi
 else
 if [ -x /etc/init.d/frr ]; then echo exists=1; else echo exists=0; fi
-if ls /etc/rc[2345].d/S??frr >/dev/null 2>&1; then echo enabled=1; else echo enabled=0; fi
+set -- /etc/rc[2345].d/S??frr; if [ -e "$1" ]; then echo enabled=1; else echo enabled=0; fi
 if /etc/init.d/frr status >/dev/null 2>&1; then echo running=1; else echo running=0; fi
-if ls /etc/rc[0-6S].d/[SK]??frr >/dev/null 2>&1; then echo links=1; else echo links=0; fi
+set -- /etc/rc[0-6S].d/[SK]??frr; if [ -e "$1" ]; then echo links=1; else echo links=0; fi
 fi`,
       changes: ['enable frr', 'start frr'],
       apply: [
