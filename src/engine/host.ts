@@ -104,6 +104,8 @@ export class HostRunner {
   private jobReverted = false
   /** Records taken when the revert job was armed, which apply must use: the job restores from them. */
   private readonly armedRecords = new Map<number, unknown>()
+  /** Risky handlers whose revert commands the job runs: once it has, they are not undone again. */
+  private readonly armedHandlers = new Set<Step>()
   /** Stops an apply that ran past the revert job's timeout: its commands, and the steps after. */
   private readonly cutOff = new AbortController()
 
@@ -139,7 +141,9 @@ export class HostRunner {
         this.outcome.status = plans.some((c) => c.length) ? 'changed' : 'ok'
         return this.outcome
       }
-      const risky = [...steps.keys()].filter((i) => plans[i]!.length && steps[i]!.risky)
+      // A change that notifies a risky handler (an sshd restart, say) is as risky as the handler.
+      const { handlers } = this.run
+      const risky = [...steps.keys()].filter((i) => plans[i]!.length && (steps[i]!.risky || steps[i]!.notify.some((n) => handlers[n]?.risky)))
       const apply = async () => {
         const order = [...steps.keys()].filter((i) => !steps[i]!.afterHandlers)
         const last = [...steps.keys()].filter((i) => steps[i]!.afterHandlers)
@@ -220,7 +224,11 @@ export class HostRunner {
    */
   private async applyConfirmed(risky: number[], probes: ProbeResult[], apply: () => Promise<void>): Promise<void> {
     const { steps, handlers, confirm, runId, host, events } = this.run
-    const missing = risky.map((i) => steps[i]!).find((s) => !s.revert)
+    // The reloads the risky steps would trigger, so the daemons reread what the job put back; a
+    // risky handler always, since only its revert undoes what it did with the changed files.
+    const notified = new Set(risky.flatMap((i) => steps[i]!.notify))
+    const reloads = Object.entries(handlers).filter(([name, h]) => notified.has(name) && (h.repeatOnRollback || h.risky)).map(([, h]) => h)
+    const missing = [...risky.map((i) => steps[i]!), ...reloads.filter((h) => h.risky)].find((s) => !s.revert)
     if (missing) throw new StepError(`${missing.name}: it is risky, but a ${missing.kind} step has no revert commands for the commit-confirmed job${missing.kind === 'command' ? ' (give it `revert:`)' : ''}`)
     const check = this.checkContext(new Set())
     const reverts: RevertStep[] = risky.map((i) => {
@@ -228,9 +236,8 @@ export class HostRunner {
       this.armedRecords.set(i, record)
       return { name: steps[i]!.name, commands: steps[i]!.revert!(record, this.platform) }
     }).reverse()
-    // The reloads the risky steps would trigger, so the daemons reread what the job put back.
-    const notified = new Set(risky.flatMap((i) => steps[i]!.notify))
-    for (const [name, h] of Object.entries(handlers)) if (notified.has(name) && h.repeatOnRollback && h.revert) reverts.push({ name: h.name, commands: h.revert(undefined, this.platform) })
+    for (const h of reloads) if (h.revert) reverts.push({ name: h.name, commands: h.revert(undefined, this.platform) })
+    reloads.filter((h) => h.risky).forEach((h) => this.armedHandlers.add(h))
     const armedAt = Date.now()
     await arm(this.$, this.platform, runId!, confirm!.timeout, revertScript(reverts, `ferry run ${runId} on ${host.name}: revert job for ${risky.length} risky step(s)`))
     events?.progress?.(`revert job armed: ${host.name} reverts in ${confirm!.timeout} s unless confirmed`)
@@ -338,8 +345,8 @@ export class HostRunner {
     const risky = this.armedRecords
     this.jobReverted = true
     for (let k = this.applied.length - 1; k >= 0; k--) {
-      const { index } = this.applied[k]!
-      if (!risky.has(index)) continue
+      const { index, step } = this.applied[k]!
+      if (!risky.has(index) && !this.armedHandlers.has(step)) continue
       this.applied.splice(k, 1)
       this.run.events?.undone?.(index)
       this.report(index, 'rolled-back', this.outcomes[index]!.changes, this.outcomes[index]!.error)

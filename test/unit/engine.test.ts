@@ -222,6 +222,32 @@ export default defineRunbook({ name: 'norevert', description: 'a risky command w
     expect(existsSync(join(dir, 'first')), 'nothing applied').toBe(false)
   })
 
+  it('a change that notifies a risky handler is armed as a risky one, with the handler\'s revert in the job; a risky handler without one is refused', { timeout: 30_000 }, async () => {
+    // Neither the file nor the failing verify is risky: only the handler makes this run arm a job.
+    const conf = join(dir, 'daemon.conf')
+    writeFileSync(conf, 'good\n')
+    const runbook = (revert: string) => `import { defineRunbook, file, command, verify } from 'ferry'
+export default defineRunbook({
+  name: 'riskyhandler', description: 'a plain file whose daemon restart can cut the host off',
+  steps: () => [file('daemon.conf', { path: ${JSON.stringify(conf)}, content: 'bad\\n', notify: 'restart daemon', risky: false }), verify('never', { command: 'false', timeout: 1 })],
+  handlers: { 'restart daemon': command('restart daemon', async ({ $ }) => void (await $\`true\`), { risky: true${revert} }) },
+})
+`
+    writeFileSync(join(dir, 'riskyhandler.ts'), runbook(''))
+    const refused = await ferry(['run', './riskyhandler.ts', '-i', 'inv.yaml', '--format', 'json'])
+    expect(refused.code).toBe(1)
+    expect(JSON.parse(refused.stdout).hosts[0].error).toBe('restart daemon: it is risky, but a command step has no revert commands for the commit-confirmed job (give it `revert:`)')
+    expect(readFileSync(conf, 'utf8'), 'nothing applied').toBe('good\n')
+
+    writeFileSync(join(dir, 'riskyhandler.ts'), runbook(`, revert: ${JSON.stringify(`cat ${conf} > ${dir}/restarted-with`)}`))
+    const failed = await ferry(['run', './riskyhandler.ts', '-i', 'inv.yaml', '--format', 'json'])
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1)
+    expect(JSON.parse(failed.stdout).hosts[0]).toMatchObject({ status: 'rolled-back', error: 'never: not satisfied after 1 s: `false` exited 1' })
+    // The job put the file back first, then ran the handler's revert against it.
+    expect(readFileSync(conf, 'utf8')).toBe('good\n')
+    expect(readFileSync(join(dir, 'restarted-with'), 'utf8')).toBe('good\n')
+  })
+
   it('risky: true on a runbook puts every step under commit-confirmed: a failed run fires the job, a good one disarms it', { timeout: 30_000 }, async () => {
     // The command has no undo, so only the revert job can have written the marker.
     writeFileSync(join(dir, 'unconfirmed.ts'), `import { defineRunbook, command, verify } from 'ferry'
