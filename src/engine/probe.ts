@@ -77,14 +77,10 @@ export async function probeGated($: Shell, snippets: Snippets, gate?: string): P
   const ours = text.indexOf(`${token}:`)
   const said = ours >= 0 ? text.slice(0, ours) : text
   if (text.startsWith(`${token}:refused\n`, ours)) return { said, refused: true }
-  let list = snippets as string[]
-  let kernel: string | undefined
-  if (!Array.isArray(snippets)) {
-    const mark = `${token}:kernel:`
-    if (!text.startsWith(mark, ours)) throw new Error('probing failed: the host did not say its kernel (uname -s)')
-    kernel = text.slice(ours + mark.length, text.indexOf('\n', ours))
-    if (!(kernel in snippets)) return { said, kernel }
-    list = snippets[kernel]!
-  }
-  return { said, kernel, results: parseProbes(text, list.length, token) }
+  if (Array.isArray(snippets)) return { said, results: parseProbes(text, snippets.length, token) }
+  const mark = `${token}:kernel:`
+  if (!text.startsWith(mark, ours)) throw new Error('probing failed: the host did not say its kernel (uname -s)')
+  const kernel = text.slice(ours + mark.length, text.indexOf('\n', ours))
+  if (!(kernel in snippets)) return { said, kernel }
+  return { said, kernel, results: parseProbes(text, snippets[kernel]!.length, token) }
 }
