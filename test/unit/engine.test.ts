@@ -222,6 +222,28 @@ export default defineRunbook({ name: 'norevert', description: 'a risky command w
     expect(existsSync(join(dir, 'first')), 'nothing applied').toBe(false)
   })
 
+  it('without os: in the inventory, the host\'s uname -s picks the probes; a step with nothing to say on that OS fails there only', { timeout: 20_000 }, async () => {
+    writeFileSync(join(dir, 'noos.yaml'), 'hosts:\n  me: { connection: local }\n')
+    // A step that can only be probed on one OS: probing it for another throws at plan time.
+    const runbook = (os: string) => `import { defineRunbook, StepError, type Step } from 'ferry'
+const only: Step = {
+  kind: 'custom', name: 'only ${os}', notify: [], touches: [], reads: [],
+  probe: (p) => { if (p.os !== '${os}') throw new StepError('only ${os} can say'); return 'echo ' + p.os },
+  check: (probe) => (probe.stdout === '${os}\\n' ? [] : [{ summary: 'probed as ' + probe.stdout }]),
+  record: () => undefined, apply: async () => {}, undo: async () => {},
+}
+export default defineRunbook({ name: 'only', description: 'one OS only', steps: () => [only] })
+`
+    writeFileSync(join(dir, 'only.ts'), runbook('linux'))
+    const here = await ferry(['run', './only.ts', '-i', 'noos.yaml', '--format', 'json'])
+    expect(here.code, here.stdout + here.stderr).toBe(0)
+    expect(JSON.parse(here.stdout).hosts[0].steps).toMatchObject([{ name: 'only linux', status: 'ok' }])
+    writeFileSync(join(dir, 'only.ts'), runbook('freebsd'))
+    const there = await ferry(['run', './only.ts', '-i', 'noos.yaml', '--format', 'json'])
+    expect(there.code).toBe(1)
+    expect(JSON.parse(there.stdout).hosts[0].error).toBe('only freebsd can say')
+  })
+
   it('a change that notifies a risky handler is armed as a risky one, with the handler\'s revert in the job; a risky handler without one is refused', { timeout: 30_000 }, async () => {
     // Neither the file nor the failing verify is risky: only the handler makes this run arm a job.
     const conf = join(dir, 'daemon.conf')
