@@ -4,7 +4,7 @@ import { loadRunbook } from '../engine/load.ts'
 import { planHosts } from '../engine/run.ts'
 import { detectPlatform, rerunHandlers } from '../engine/host.ts'
 import { settle } from '../engine/confirm.ts'
-import { unlockScript } from '../engine/lock.ts'
+import { lockScript, ownerOf, unlockScript, whenLocked } from '../engine/lock.ts'
 import { Journal, controllerAlive, defaultStateDir, type UndoEntry } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
 import { mapLimit } from '../transport/slots.ts'
@@ -12,12 +12,15 @@ import { UnreachableError } from '../transport/errors.ts'
 import type { Transport } from '../transport/transport.ts'
 import type { Step } from '../steps/step.ts'
 import { EXIT, UsageError } from './main.ts'
+import { SAFETY_DEFAULTS, nonNegativeInt } from './run.ts'
 
 export function rollbackCommand() {
   return new Command('rollback')
     .description('Undo what a run changed, newest change first, from the undo records in its journal.')
     .argument('<run-id>', 'as shown by ferry history')
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
+    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, SAFETY_DEFAULTS.lockWait)
+    .option('--break-lock', 'take over a host lock another run left behind (say, its controller died)')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
     .addHelpText(
       'after',
@@ -25,14 +28,16 @@ export function rollbackCommand() {
 It works for a finished run, and for one whose controller died mid-apply: every undo record was
 written to the journal before its change was made. It reloads the run's runbook and inventory,
 so both must still describe the same steps. Steps already undone are skipped, so it is safe to
-run again after a partial failure.
+run again after a partial failure. It holds each host's lock while it undoes, as a run does: a
+host another run holds is refused (or waited for, --lock-wait), and the lock the rolled-back
+run's dead controller left is its own to take.
 
 Examples:
   ferry history                               find the run
   ferry rollback 20261121-121530-3f9a
 
-Exit codes: 0 everything undone (or nothing to undo), 3 an undo failed, 4 a host was
-unreachable, 64 unknown run, or the run is still in progress.`,
+Exit codes: 0 everything undone (or nothing to undo), 3 an undo failed or another run holds a
+host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.`,
     )
     .action(async (runId, opts) => {
       const journal = Journal.open(opts.stateDir, (s) => s)
@@ -57,6 +62,13 @@ unreachable, 64 unknown run, or the run is still in progress.`,
           let t: Transport | undefined
           try {
             t = await connector.connect(host)
+            const $ = t.$
+            // Taken as the rolled-back run, whose lock it may find (its controller died holding it).
+            const gate = lockScript(ownerOf(runId), !!opts.breakLock)
+            await whenLocked(host.name, opts.lockWait, async () => {
+              const r = await $`sh -c ${gate}`.nothrow()
+              return { refused: r.exitCode !== 0, said: r.stdout }
+            }, (line) => process.stdout.write(`${host.name}: ${line}\n`))
             // A run whose controller died may have left its revert job armed: it must not fire
             // in the middle of this undo, which puts back everything, risky steps included.
             // (No job, or one that already fired: the undo goes ahead all the same.)

@@ -21,7 +21,7 @@ const batch = (value: string) => {
   if (!/^\d+%?$/.test(value) || /^0+%?$/.test(value)) throw new InvalidArgumentError('expected a count (2) or a share of the hosts (25%)')
   return value
 }
-const nonNegativeInt = (value: string) => {
+export const nonNegativeInt = (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of seconds, e.g. 30')
   return Number(value)
 }

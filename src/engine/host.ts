@@ -10,11 +10,11 @@ import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
 import { platformFor, osFromKernel, platforms, type Platform } from '../platform/platform.ts'
 import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'
-import { probeAll, probeGated, type Probed, type Snippets } from './probe.ts'
+import { probeAll, probeGated, type Snippets } from './probe.ts'
 import { recordingShell } from '../shell/recording.ts'
 import type { Transport } from '../transport/transport.ts'
 import { arm, revertScript, settle, type RevertStep, type Settled } from './confirm.ts'
-import { LockedError, describeOwner, lockScript, ownerOf, parseOwner, unlockScript } from './lock.ts'
+import { lockScript, ownerOf, unlockScript, whenLocked } from './lock.ts'
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'skipped'
@@ -193,20 +193,11 @@ export class HostRunner {
       }
       snippets = perKernel
     }
-    const started = Date.now()
-    let r: Probed
-    for (;;) {
-      // Held or not, release() is then due: it removes the lock only if this run holds it, and a
-      // probe that failed after the gate passed must not leave it behind.
-      this.locked = gate !== undefined
-      r = await probeGated(gate === undefined ? this.probe$ : this.$, snippets, gate)
-      if (!r.refused) break
-      const waited = Math.round((Date.now() - started) / 1000)
-      if (waited >= lock!.wait) throw new LockedError(host.name, parseOwner(r.said), waited)
-      events?.progress?.(`waiting for the lock of ${describeOwner(parseOwner(r.said))}`)
-      await sleep(1000)
-    }
-    if (r.said.startsWith('broken')) events?.progress?.(`broke the lock of ${describeOwner(parseOwner(r.said))}`)
+    // Held or not, release() is then due: it removes the lock only if this run holds it, and a
+    // probe that failed after the gate passed must not leave it behind.
+    this.locked = gate !== undefined
+    const probe = () => probeGated(gate === undefined ? this.probe$ : this.$, snippets, gate)
+    const r = gate === undefined ? await probe() : await whenLocked(host.name, lock!.wait, probe, (line) => events?.progress?.(line))
     if (!host.os) {
       const os = osFromKernel(r.kernel!)
       if (!os) throw new StepError(`unsupported OS "${r.kernel}" (ferry knows FreeBSD, OpenBSD and Linux); or give the host's os: in the inventory`)

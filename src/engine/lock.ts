@@ -4,6 +4,7 @@
 // connect, lock and probe, release.
 
 import { hostname } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { quote } from '../shell/quote.ts'
 
 export const LOCK_DIR = '/var/run/ferry.lock'
@@ -69,5 +70,24 @@ export class LockedError extends Error {
           ? ': that process no longer runs on this controller, so the lock is stale; --break-lock removes it'
           : `${waited ? ` (waited ${waited} s)` : ''}; wait for it with --lock-wait SECONDS, or if you know it is stale, --break-lock`),
     )
+  }
+}
+
+/**
+ * Tries `take` (a round trip gated by `lockScript`) until the lock is had, once a second for up to
+ * `wait` seconds (`--lock-wait`); then refuses the host, naming the holder.
+ */
+export async function whenLocked<T extends { refused?: boolean; said: string }>(host: string, wait: number, take: () => Promise<T>, progress?: (line: string) => void): Promise<T> {
+  const started = Date.now()
+  for (;;) {
+    const r = await take()
+    if (!r.refused) {
+      if (r.said.startsWith('broken')) progress?.(`broke the lock of ${describeOwner(parseOwner(r.said))}`)
+      return r
+    }
+    const waited = Math.round((Date.now() - started) / 1000)
+    if (waited >= wait) throw new LockedError(host, parseOwner(r.said), waited)
+    progress?.(`waiting for the lock of ${describeOwner(parseOwner(r.said))}`)
+    await sleep(1000)
   }
 }

@@ -208,6 +208,31 @@ describe('interruptions', () => {
     expect(snapshot('lab4')).toBe(before)
   })
 
+  it('ferry rollback holds the host lock: a host another run holds is refused untouched, and --break-lock takes it over', async () => {
+    const state = tempDir()
+    prepare('lab4')
+    const before = snapshot('lab4')
+    const applied = await run(['run', TWELVE, '-i', inventory(['lab4'])], state)
+    expect(applied.code, applied.stderr).toBe(0)
+    const after = snapshot('lab4')
+    expect(after).not.toBe(before)
+    sh('lab4', "mkdir /var/run/ferry.lock && printf 'run=someone-else\\ncontroller=elsewhere\\npid=1\\nsince=now\\n' > /var/run/ferry.lock/owner")
+    try {
+      const refused = await ferry(['rollback', json(applied).runId, '--state-dir', state], { env })
+      expect(refused.code, refused.stdout).toBe(3)
+      expect(refused.stdout).toContain('lab4: ROLLBACK FAILED: lab4 is locked by run someone-else (controller elsewhere, pid 1, since now)')
+      expect(snapshot('lab4'), 'nothing undone').toBe(after)
+      expect(sh('lab4', 'cat /var/run/ferry.lock/owner')).toContain('run=someone-else')
+      const taken = await ferry(['rollback', json(applied).runId, '--break-lock', '--state-dir', state], { env })
+      expect(taken.code, taken.stdout).toBe(0)
+      expect(taken.stdout).toContain('lab4: broke the lock of run someone-else')
+      expect(snapshot('lab4')).toBe(before)
+      expect(sh('lab4', 'ls -d /var/run/ferry.lock 2>/dev/null || echo free').trim(), 'released after the undo').toBe('free')
+    } finally {
+      sh('lab4', 'rm -rf /var/run/ferry.lock')
+    }
+  })
+
   it('SIGINT mid-apply: the in-flight host is rolled back and ferry exits 130', async () => {
     const state = tempDir()
     prepare('lab5')
