@@ -95,7 +95,10 @@ it('fails over to another path within 10 s when one end of a link dies, and a re
   // only OSPF can tell lab1 to stop sending into it.
   const tap = linksOf(planMesh(inv), 'lab4').find((l) => l.remote.host === 'lab1')!.local.ifname
   const target = String(inv.hosts.find((h) => h.name === 'lab4')!.vars.loopback).replace(/\/32$/, '')
-  const banner = () => sh('lab1', `timeout 0.5 bash --norc -c 'exec 3<>/dev/tcp/${target}/22 && head -c 8 <&3' || true`)
+  // 2 s per attempt: over a dead path the connect hangs until then, which only delays the measured
+  // failover by the tail of one attempt; on a loaded machine sshd alone can take over 0.5 s to
+  // fork, re-exec and send its banner, which a shorter timeout would count as no path at all.
+  const banner = () => sh('lab1', `timeout 2 bash --norc -c 'exec 3<>/dev/tcp/${target}/22 && head -c 8 <&3' || true`)
   const route = () => sh('lab1', `ip route get ${target}`)
   await withMesh(async ({ state }) => {
     // A second sshd on lab4, on its loopback only: something to reach over whichever path OSPF picks.
@@ -108,6 +111,15 @@ it('fails over to another path within 10 s when one end of a link dies, and a re
       // FRR's SPF throttle can put the routing table a few seconds behind the adjacencies the
       // run waited for: the direct link is the shortest path once it has caught up.
       expect(await waitFor(10_000, () => route().includes(`dev ${tap} `)), `lab1 routes ${target} over ${tap}; now: ${route()}`).toBeDefined()
+      // A link fails on a network at rest. Right after convergence, OSPF's minimum LSA interval
+      // (5 s, FRR's default) still holds back the next LSA of a router that just sent one, which
+      // would put that wait, not the failover, into the figure: so every router LSA in lab1's
+      // database (all of them are flooded there) must first be over 5 s old.
+      const youngest = () => {
+        const ages = sh('lab1', "vtysh -c 'show ip ospf database router'").split('\n').flatMap((l) => /^\s*LS age: (\d+)/.exec(l)?.[1] ?? []).map(Number)
+        return ages.length === MESH.length ? Math.min(...ages) : -1 // one router LSA per mesh member, or not at rest
+      }
+      expect(await waitFor(30_000, () => youngest() > 5), `an LSA in lab1's database is still ${youngest()} s old`).toBeDefined()
 
       sh('lab4', `kill "$(cat /run/ferry-openvpn-${tap}.pid)"`)
       const failover = await waitFor(10_000, () => banner() === 'SSH-2.0-')
