@@ -60,12 +60,12 @@ export function convert(field: ParamField, raw: string): unknown {
   return raw
 }
 
-// The prompt libraries load only when something is asked: most commands never ask, and they
-// cost a tenth of a second at startup. Required, not import()ed: the bundle runs from V8's code
+// The prompt and task-list libraries load only when something is asked or a task list drawn
+// (run.ts): most commands do neither, and they cost a tenth of a second at startup. Required, not import()ed: the bundle runs from V8's code
 // cache, where Node 20 loses the callback that import() needs (see bin/ferry.mjs).
 const require = createRequire(import.meta.url)
 const prompts = () => require('@inquirer/prompts') as typeof import('@inquirer/prompts')
-const listr = () => require('listr2') as typeof import('listr2')
+export const listr = () => require('listr2') as typeof import('listr2')
 
 /** The inquirer prompt and config that ask for one field. */
 export async function promptFor(field: ParamField) {
@@ -128,13 +128,13 @@ async function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Pr
 export function askWith(show: (prompt: unknown, config: unknown, message: string, shown: (answer: unknown) => string) => Promise<unknown>): Ask {
   const nameOf = (choices: Choice<unknown>[]) => (answer: unknown) => choices.find((c) => c.value === answer)?.name ?? String(answer)
   return {
-    select: async (c) => show((prompts()).select, { message: c.message, choices: c.choices, pageSize: 12 }, c.message, nameOf(c.choices)) as never,
-    search: async (c) => show((prompts()).search, {
+    select: async (c) => show(prompts().select, { message: c.message, choices: c.choices, pageSize: 12 }, c.message, nameOf(c.choices)) as never,
+    search: async (c) => show(prompts().search, {
       message: c.message,
       source: (term: string | undefined) => c.choices.filter((ch) => !term || `${ch.name} ${ch.description ?? ''}`.toLowerCase().includes(term.toLowerCase())),
       pageSize: 12,
     }, c.message, nameOf(c.choices)) as never,
-    confirm: async (c) => show((prompts()).confirm, { message: c.message, default: c.default ?? false }, c.message, (yes) => (yes ? 'yes' : 'no')) as never,
+    confirm: async (c) => show(prompts().confirm, { message: c.message, default: c.default ?? false }, c.message, (yes) => (yes ? 'yes' : 'no')) as never,
   }
 }
 

@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events'
-import { createRequire } from 'node:module'
 import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
 import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { Host, Inventory } from '../inventory/types.ts'
@@ -12,7 +11,7 @@ import { Connector } from '../transport/connect.ts'
 import { readOnly, type Transport } from '../transport/transport.ts'
 import { renderHosts } from '../report/text.ts'
 import { useColor } from '../report/diff.ts'
-import { listrAsk, paramFields, resolveParams } from './params.ts'
+import { listr, listrAsk, paramFields, resolveParams } from './params.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 
@@ -297,8 +296,8 @@ interface ProgressUi {
  * prints each update on its own line, and every title starts with the host name.
  */
 async function progressUi(hosts: Host[], silent: boolean, redact: (s: string) => string): Promise<ProgressUi> {
-  // Loaded here: `drift` and `--help` never draw a task list. (Required: see listr in params.ts.)
-  const { Listr } = createRequire(import.meta.url)('listr2') as typeof import('listr2')
+  // Loaded here: `drift` and `--help` never draw a task list.
+  const { Listr } = listr()
   type Task = { title: string } // all the engine's events need of a listr2 task
   const tasks = new Map<string, Task>()
   const outcomes = new Map<string, HostOutcome | undefined>()
