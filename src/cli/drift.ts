@@ -15,6 +15,7 @@ import { useColor } from '../report/diff.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 import { SAFETY_DEFAULTS, executeRun } from './run.ts'
+import { persistFor, persistOption } from './connections.ts'
 import { quoteArgv } from '../shell/quote.ts'
 
 const count = (value: string) => {
@@ -42,6 +43,7 @@ export function driftCommand() {
     .option('-f, --forks <n>', 'hosts at once', positiveInt, 20)
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
+    .addOption(persistOption())
     .addHelpText(
       'after',
       `
@@ -99,6 +101,7 @@ type DriftOpts = {
   forks: number
   acceptNew?: boolean
   stateDir: string
+  persist?: number
 }
 
 async function chooseRunbooks(names: string[]): Promise<{ runbook: Runbook; path: string }[]> {
@@ -147,7 +150,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
     kind: 'drift', runbook: label, runbookPath: runbooks.map((r) => r.path).join(','), inventory: inv.file, limit: opts.limit,
     params: {}, dryRun: true, argv: process.argv.slice(2),
   })
-  const connector = warm?.for(inv) ?? new Connector(inv, { acceptNew: opts.acceptNew, readOnly: true })
+  const connector = warm?.for(inv) ?? new Connector(inv, { acceptNew: opts.acceptNew, readOnly: true, ...persistFor(opts) })
   let report: DriftReport
   try {
     const hosts = await checkDrift(plans, { forks: opts.forks, connect: (h) => connector.connect(h), signal, redact })
@@ -204,7 +207,7 @@ async function fix(inv: Inventory, runbooks: { runbook: Runbook; path: string }[
     if (!mine.length) continue
     process.stderr.write(`ferry: fixing ${runbook.name} on ${mine.map((p) => p.host.name).join(', ')}\n`)
     const code = await executeRun(
-      { runbook, path, inventory: inv, plans: mine, params, connector: new Connector(inv, { acceptNew: opts.acceptNew }) },
+      { runbook, path, inventory: inv, plans: mine, params, connector: new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) }) },
       { dryRun: false, forks: opts.forks, rollback: opts.rollback, format: 'text', stats: false, stateDir: opts.stateDir, limit: opts.limit, ...SAFETY_DEFAULTS },
     )
     if (code === 130) return code // interrupted: leave the other runbooks alone

@@ -6,6 +6,7 @@ import { mapLimit } from '../transport/slots.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { runLine } from '../shell/remote.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
+import { persistFor, persistOption } from './connections.ts'
 import { bold, green, red, useColor } from '../report/diff.ts'
 
 interface HostResult {
@@ -34,6 +35,7 @@ export function execCommand() {
     .option('-f, --forks <n>', 'hosts to run on at once', positiveInt, 20)
     .option('-t, --timeout <seconds>', 'kill the command on a host after this many seconds', positiveInt)
     .option('--accept-new', 'trust and record host keys not yet in known_hosts (trust on first use)')
+    .addOption(persistOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .argument('<command...>', 'the command line; it runs through /bin/sh -c on each host')
     .addHelpText(
@@ -55,7 +57,7 @@ Exit codes: 0 ok on every host, 1 the command failed somewhere, 4 a host was unr
       const hosts = selectHosts(inv, opts.limit)
       if (hosts.length === 0) throw new UsageError(`--limit ${opts.limit ?? ''} selects no hosts`)
       const line = words.join(' ')
-      const connector = new Connector(inv, { acceptNew: opts.acceptNew })
+      const connector = new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) })
       const json = opts.format === 'json'
       const redact = (s: string) => inv.secrets.redact(s)
 

@@ -6,6 +6,7 @@ import { runCommand, runbookHelp } from './run.ts'
 import { historyCommand } from './history.ts'
 import { rollbackCommand } from './rollback.ts'
 import { driftCommand } from './drift.ts'
+import { connectionsCommand, keeperCommand } from './connections.ts'
 import { RunbookError } from '../engine/load.ts'
 import { ParamError } from './params.ts'
 
@@ -33,6 +34,7 @@ Examples:
   ferry exec -i prod -- uname -a              run a command on every host
   ferry history                               past runs; ferry history show RUN_ID for diffs
   ferry exec -i prod --limit 'dc1,!server3' -- ospfctl show neighbor
+  ferry drift -i prod --persist 10m           keep the SSH connections 10 min for the next command
 
 Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed or a host reverted,
 4 hosts unreachable, 64 bad invocation, inventory or runbook, 130 interrupted.`,
@@ -43,6 +45,8 @@ Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed 
   cli.addCommand(historyCommand())
   cli.addCommand(rollbackCommand())
   cli.addCommand(inventoryCommand())
+  cli.addCommand(connectionsCommand())
+  cli.addCommand(keeperCommand(), { hidden: true })
   return cli
 }
 

@@ -13,6 +13,7 @@ import type { Transport } from '../transport/transport.ts'
 import type { Step } from '../steps/step.ts'
 import { EXIT, UsageError } from './main.ts'
 import { SAFETY_DEFAULTS, nonNegativeInt } from './run.ts'
+import { persistFor, persistOption } from './connections.ts'
 
 export function rollbackCommand() {
   return new Command('rollback')
@@ -22,6 +23,7 @@ export function rollbackCommand() {
     .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, SAFETY_DEFAULTS.lockWait)
     .option('--break-lock', 'take over a host lock another run left behind (say, its controller died)')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
+    .addOption(persistOption())
     .addHelpText(
       'after',
       `
@@ -53,7 +55,7 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
       const { runbook } = await loadRunbook(run.runbookPath)
       const names = [...new Set(pending.map((e) => e.host))]
       const plans = await planHosts(runbook, inv, inv.hosts.filter((h) => names.includes(h.name)), run.params)
-      const connector = new Connector(inv, { acceptNew: opts.acceptNew })
+      const connector = new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) })
       let failed = 0
       let unreachable = 0
       try {

@@ -14,6 +14,7 @@ import { useColor } from '../report/diff.ts'
 import { listr, listrAsk, paramFields, resolveParams } from './params.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
+import { persistFor, persistOption } from './connections.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 const batch = (value: string) => {
@@ -52,6 +53,7 @@ export function runCommand() {
     .option('--break-lock', "take over a host lock another run left behind (say, its controller died)")
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
+    .addOption(persistOption())
     .option('-y, --yes', 'do not ask before applying (ferry does not ask yet; accepted for scripts)')
     .addHelpText(
       'after',
@@ -78,7 +80,7 @@ hosts rolled back).`,
       const { runbook, path } = await loadRunbook(name)
       const inv = await loadInventory(opts.inventory)
       const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && opts.format === 'text'
-      const connector = new Connector(inv, { acceptNew: opts.acceptNew, readOnly: !!opts.dryRun })
+      const connector = new Connector(inv, { acceptNew: opts.acceptNew, readOnly: !!opts.dryRun, ...persistFor(opts) })
       let params: unknown
       let plans: Plan[]
       let hosts: Host[]
@@ -210,7 +212,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
   journal.finishRun(runId, status, summary)
   journal.close()
 
-  const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels }]))
+  const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels, kept: !!t.stats.kept }]))
   if (opts.format === 'json') {
     const hostsJson = result.hosts.map((h) => ({
       name: h.name, status: h.status, ...(h.confirmed ? { confirmed: true } : {}), ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
@@ -220,7 +222,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
   } else {
     process.stdout.write(renderHosts(result.hosts, { dryRun: opts.dryRun, color: useColor(), redact }))
     if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
-    if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (connect + ${s.commands} commands)\n`)
+    if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (${s.kept ? 'check the kept connection' : 'connect'} + ${s.commands} commands)\n`)
     process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable${summary.reverted ? `, ${summary.reverted} reverted by their revert job` : ''}\n`)
   }
   // A host that reverted itself is exit 3, as a failed rollback is: in neither case did the run

@@ -1,30 +1,72 @@
 import type { Host, Inventory } from '../inventory/types.ts'
+import { KeeperClient, KeptConnection, dialFor } from './keeper.ts'
 import { LocalTransport } from './local.ts'
 import { SshPool, type SshOptions } from './ssh.ts'
 import type { Transport } from './transport.ts'
+import { UnreachableError } from './errors.ts'
+
+export interface ConnectorOptions extends SshOptions {
+  /** --persist: SSH goes through the connection keeper on this socket, which stays this long idle. */
+  persist?: { socket: string; idleMs: number }
+  /** Told when --persist cannot be honoured and connections are made directly instead. */
+  warn?: (line: string) => void
+}
 
 /** Hands out one transport per host: local for `connection: local`, SSH otherwise. */
 export class Connector {
   private readonly ssh: SshPool
   private readonly local = new Map<string, LocalTransport>()
+  private keeper?: KeeperClient
+  private readonly kept = new Map<string, Promise<Transport>>()
 
-  constructor(private readonly inventory: Inventory, private readonly options: SshOptions = {}) {
+  constructor(private readonly inventory: Inventory, private readonly options: ConnectorOptions = {}) {
     this.ssh = new SshPool(inventory, options)
+    if (options.persist) this.keeper = new KeeperClient(options.persist.socket, options.persist.idleMs)
   }
 
   async connect(host: Host): Promise<Transport> {
-    if (host.connection !== 'local') return this.ssh.connect(host)
-    let t = this.local.get(host.name)
-    if (!t) this.local.set(host.name, (t = new LocalTransport(host.name, host, this.inventory, this.options.readOnly)))
+    if (host.connection === 'local') {
+      let t = this.local.get(host.name)
+      if (!t) this.local.set(host.name, (t = new LocalTransport(host.name, host, this.inventory, this.options.readOnly)))
+      return t
+    }
+    if (!this.keeper) return this.ssh.connect(host)
+    let t = this.kept.get(host.name)
+    if (!t) {
+      this.kept.set(host.name, (t = this.throughKeeper(host, false)))
+      t.catch(() => this.kept.delete(host.name))
+    }
     return t
   }
 
   /** A new connection in place of the host's current one (a local host has nothing to drop). */
   async reconnect(host: Host): Promise<Transport> {
-    return host.connection === 'local' ? this.connect(host) : this.ssh.reconnect(host)
+    if (host.connection === 'local') return this.connect(host)
+    if (!this.keeper) return this.ssh.reconnect(host)
+    const t = this.throughKeeper(host, true)
+    this.kept.set(host.name, t)
+    return t
   }
 
+  /** Kept connections stay with the keeper; only direct ones close. */
   close(): Promise<void> {
     return this.ssh.close()
+  }
+
+  private async throughKeeper(host: Host, fresh: boolean): Promise<Transport> {
+    const dial = dialFor(host, this.inventory, !!this.options.acceptNew)
+    try {
+      const { payload } = await this.keeper!.request({ op: 'dial', dial, fresh })
+      const t = new KeptConnection(host, this.keeper!, dial, this.inventory, this.options.readOnly)
+      t.stats.kept = (JSON.parse(payload.toString()) as { kept: boolean }).kept
+      return t
+    } catch (err) {
+      if (err instanceof UnreachableError) throw err
+      // A keeper that cannot be started or reached costs the speed, not the command.
+      this.options.warn?.(`--persist: ${(err as Error).message}; connecting directly`)
+      this.keeper = undefined
+      this.kept.clear()
+      return fresh ? this.ssh.reconnect(host) : this.ssh.connect(host)
+    }
   }
 }

@@ -2,8 +2,7 @@
 // key and knows nothing of agents or ProxyJump on its own, so all three are supplied here.
 
 import { readFileSync, existsSync } from 'node:fs'
-// ssh2 is CommonJS: its named exports are not visible to Node's own ESM loader, only to jiti's.
-import ssh2, { type Client, type ClientChannel, type ConnectConfig, type AuthenticationType, type PseudoTtyOptions } from 'ssh2'
+import type { Client, ClientChannel, ConnectConfig, AuthenticationType, PseudoTtyOptions } from 'ssh2'
 import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
 import { createShell, startStream, type ExecOptions, type Execution } from '../shell/remote.ts'
@@ -19,6 +18,13 @@ import { becomeFor, refuseWrites, type Transport } from './transport.ts'
  * kill commands, so they never queue behind the commands they must stop.
  */
 export const MAX_CHANNELS = 8
+
+/**
+ * ssh2, loaded on first use: a command whose connections the keeper holds (--persist) never
+ * needs it, and loading it is a good part of ferry's start. A plain require, which the bundle
+ * and jiti both resolve (to the bundled copy, in the bundle).
+ */
+const ssh2 = () => require('ssh2') as typeof import('ssh2')
 
 const DEFAULT_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2', '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'].map(expandHome)
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'].map(expandHome)
@@ -97,6 +103,11 @@ export class SshPool {
     return opened
   }
 
+  /** Whether the host has a connection, or one being dialled. */
+  has(host: Host): boolean {
+    return this.connections.has(host.name)
+  }
+
   /**
    * Drops the host's connection at once (nothing queued on it may still reach the host) and dials
    * a new one: commit-confirmed's proof that the host can still be reached.
@@ -126,7 +137,7 @@ export class SshPool {
     const identities = [...hop.identity, ...(config?.identityFiles ?? DEFAULT_IDENTITIES)]
     const where = `${hop.user}@${address}:${hop.port}${hop === target ? '' : ` (jump host for ${target.name})`}`
 
-    const client = new ssh2.Client()
+    const client = new (ssh2().Client)()
     this.clients.push(client)
     let refusal: UnreachableError | undefined
     const verify = (key: Buffer): boolean => {
@@ -245,7 +256,7 @@ function authMethods(username: string, identities: string[], tried: string[]) {
     if (seen.has(file) || !existsSync(file)) continue
     seen.add(file)
     const key = readFileSync(file)
-    const parsed = ssh2.utils.parseKey(key)
+    const parsed = ssh2().utils.parseKey(key)
     if (parsed instanceof Error) {
       // Encrypted keys cannot be unlocked without a prompt; the agent is the way to use them.
       tried.push(`${file} (unusable: ${/encrypted|passphrase/i.test(parsed.message) ? 'encrypted, add it to ssh-agent' : parsed.message})`)

@@ -14,8 +14,11 @@ export interface Transport {
    * host), with backpressure and without keeping the output. Refused on a read-only transport.
    */
   stream(command: string): Promise<Started>
-  /** Channels (or local processes) opened so far: each is one round trip. */
-  readonly stats: { channels: number }
+  /**
+   * Channels (or local processes) opened so far: each is one round trip. `kept`: the connection
+   * came from an earlier command (--persist), so connecting was one round trip, not a handshake.
+   */
+  readonly stats: { channels: number; kept?: boolean }
   close(): Promise<void>
 }
 

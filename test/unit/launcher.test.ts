@@ -30,15 +30,23 @@ beforeAll(() => {
   symlinkSync(join(REPO, 'src'), join(root, 'src'))
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'))
   execFileSync(process.execPath, [join(root, 'scripts/build.mjs')])
-  writeFileSync(join(root, 'work/inv.yaml'), 'hosts:\n  me: { connection: local }\n')
+  // `far` is an SSH host on a port nobody listens on: dialling it loads ssh2, which ferry loads
+  // only on first use, and is refused at once.
+  writeFileSync(join(root, 'work/inv.yaml'), 'hosts:\n  me: { connection: local }\n  far: { address: 127.0.0.1, port: 1 }\n')
   // The bundle exports the CLI's main beside the API; the sources' API (src/index.ts) does not.
   // ssh2 is in the bundle, but its native crypto binding must still be found in node_modules.
   // A run, so the task list (listr2, loaded on demand) is drawn from the cached code too.
   writeFileSync(join(root, 'work/seen.ts'), `import * as ferry from 'ferry'
 import { createRequire } from 'node:module'
-const binding = Object.keys(createRequire(import.meta.url).cache).some((f) => f.endsWith('/sshcrypto.node'))
+let binding = false
 export default ferry.defineRunbook({
   name: 'seen',
+  hosts: 'me',
+  prepare: async ({ inventory, connect }) => {
+    await connect(inventory.hosts.find((h) => h.name === 'far')!).catch(() => {})
+    binding = Object.keys(createRequire(import.meta.url).cache).some((f) => f.endsWith('/sshcrypto.node'))
+    return {}
+  },
   steps: () => [ferry.file('what ferry is', { path: ${JSON.stringify(out)}, content: typeof (ferry as Record<string, unknown>).main + ' ' + binding + '\\n' })],
 })
 `)

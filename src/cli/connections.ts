@@ -1,0 +1,97 @@
+// --persist, `ferry connections`, and the hidden `ferry keeper` that --persist starts.
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings'
+import { existsSync } from 'node:fs'
+import { defaultStateDir } from '../journal/journal.ts'
+import { KeeperClient, KeeperRunning, checkStateDir, serveKeeper, socketPathFor, type KeptInfo } from '../transport/keeper.ts'
+import type { ConnectorOptions } from '../transport/connect.ts'
+import { UsageError } from './main.ts'
+
+/** `30s`, `10m`, `1h`, or 0 for off. */
+function duration(value: string): number {
+  if (/^0+$/.test(value.trim())) return 0
+  const m = /^(\d+)(s|m|h)$/.exec(value.trim())
+  if (!m) throw new InvalidArgumentError('expected a duration such as 30s, 10m or 1h, or 0 for off')
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h']
+}
+
+export function persistOption() {
+  return new Option('--persist <duration>', "keep the SSH connections open this long after the command (30s, 10m, 1h) for the next ferry command to reuse, as OpenSSH's ControlPersist does; 0 closes them with the command")
+    .env('FERRY_PERSIST')
+    .argParser(duration)
+}
+
+/** The Connector's `persist` setting for a command's options. */
+export function persistFor(opts: { persist?: number; stateDir?: string }): Pick<ConnectorOptions, 'persist' | 'warn'> {
+  if (!opts.persist) return {}
+  try {
+    const socket = checkStateDir(opts.stateDir ?? defaultStateDir())
+    return { persist: { socket, idleMs: opts.persist * 1000 }, warn: (line) => process.stderr.write(`ferry: ${line}\n`) }
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+export function connectionsCommand() {
+  return new Command('connections')
+    .description('List the SSH connections --persist keeps open, or close them.')
+    .option('--close', 'close every kept connection now (the keeper process exits)')
+    .option('--json', 'as JSON')
+    .option('--state-dir <dir>', 'where the journal and the keeper\'s socket live', defaultStateDir())
+    .addHelpText(
+      'after',
+      `
+With --persist 10m (or FERRY_PERSIST=10m), a command leaves its SSH connections with a background
+process, the keeper, which the next ferry commands use instead of connecting again: no TCP or SSH
+handshake, and the host's sshd forks nothing new. The keeper exits once no command has used it
+for that long. Its socket is <state-dir>/keeper.sock, mode 0600; the state dir must be yours and
+not writable by others. Host keys were checked when each connection was made: after changing
+known_hosts or ~/.ssh/config, close the kept connections.
+
+Examples:
+  ferry run deploy-mesh -i prod --persist 10m && ferry drift -i prod
+  ferry connections                 the kept connections: host, since, last used, commands
+  ferry connections --close`,
+    )
+    .action(async (opts) => {
+      const socket = socketPathFor(opts.stateDir)
+      if (!existsSync(socket)) {
+        process.stdout.write(opts.json ? '[]\n' : 'no kept connections (no keeper running)\n')
+        return
+      }
+      // A client that never starts a keeper: none running means nothing to list or close.
+      const client = new KeeperClient(socket)
+      const op = opts.close ? 'close' : 'list'
+      let payload: Buffer
+      try {
+        ;({ payload } = await client.request({ op }))
+      } catch {
+        process.stdout.write(opts.json ? '[]\n' : 'no kept connections (no keeper running)\n')
+        return
+      }
+      if (opts.close) return void process.stdout.write('closed the kept connections\n')
+      const list = JSON.parse(payload.toString()) as KeptInfo[]
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+      if (!list.length) return void process.stdout.write('no kept connections\n')
+      const rows = [['HOST', 'TARGET', 'SINCE', 'LAST USED', 'COMMANDS'], ...list.map((k) => [k.host, k.target, k.since, k.lastUsed, String(k.commands)])]
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+      process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n')
+    })
+}
+
+/** What --persist starts: serves the socket, says so on stdout, and runs until idle. */
+export function keeperCommand() {
+  return new Command('keeper')
+    .requiredOption('--socket <path>')
+    .requiredOption('--idle <ms>', '', Number)
+    .action(async (opts) => {
+      try {
+        await serveKeeper(opts.socket, opts.idle)
+      } catch (err) {
+        if (!(err instanceof KeeperRunning)) throw err
+        process.stdout.write('ready (another keeper)\n')
+        return
+      }
+      // The server keeps the process until it is idle; nothing more goes to stdout.
+      process.stdout.write('ready\n')
+    })
+}
