@@ -1,8 +1,9 @@
 // deploy-mesh against its Ansible equivalent (bench/ansible/deploy-mesh.yml: Debian's
 // ansible-core, pipelining on, forks 10) on the same five lab hosts, alternately, each the whole
 // command as an operator would run it: a first run on bare hosts (rebuilt before each), a no-op
-// run, and a dry run (ferry --dry-run, ansible --check --diff). Also ferry's SSH round trips per
-// host for the no-op run, from --stats.
+// run, and a dry run (ferry --dry-run, ansible --check --diff). The no-op run twice: with the
+// connections kept from the run before (Ansible's default ControlPersist; ferry's --persist), and
+// with new ones. Also ferry's SSH round trips per host for the no-op run, from --stats.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -29,10 +30,15 @@ export async function meshBench(): Promise<Section> {
   await writeAnsibleInventory(dir)
   const ferry = (...args: string[]) => timed(process.execPath, [join(REPO, 'bin/ferry.mjs'), 'run', 'deploy-mesh', '-i', 'lab', '--format', 'json', '--state-dir', state, ...args])
   const ansible = (...args: string[]) => timed('ansible-playbook', ['-i', join(dir, 'hosts.yml'), 'bench/ansible/deploy-mesh.yml', ...args], { ANSIBLE_CONFIG: join(REPO, 'bench/ansible/ansible.cfg') })
+  // Without Ansible's default ssh_args (-C -o ControlMaster=auto -o ControlPersist=60s).
+  const ansibleFresh = () => timed('ansible-playbook', ['-i', join(dir, 'hosts.yml'), 'bench/ansible/deploy-mesh.yml'], { ANSIBLE_CONFIG: join(REPO, 'bench/ansible/ansible.cfg'), ANSIBLE_SSH_ARGS: '' })
   const every = (status: string) => (r: Timed) => r.code === 0 && (JSON.parse(r.stdout) as Report).hosts.every((h) => h.status === status)
   const unchanged = (r: Timed) => r.code === 0 && /changed=0/.test(r.out) && !/changed=[1-9]/.test(r.out)
 
-  const t = { ferry: { first: [] as number[], noop: [] as number[], check: [] as number[] }, ansible: { first: [] as number[], noop: [] as number[], check: [] as number[] } }
+  const t = {
+    ferry: { first: [] as number[], noop: [] as number[], kept: [] as number[], check: [] as number[] },
+    ansible: { first: [] as number[], noop: [] as number[], fresh: [] as number[], check: [] as number[] },
+  }
   const roundTrips = new Map<string, number>() // per host, the most any round's no-op run took
   let tasks = 0
   for (let i = 0; i < ROUNDS; i++) {
@@ -42,18 +48,26 @@ export async function meshBench(): Promise<Section> {
     const noop = must('ferry no-op run', ferry('--stats'), every('ok'))
     t.ferry.noop.push(noop.seconds)
     for (const [host, s] of Object.entries((JSON.parse(noop.stdout) as Report).stats ?? {})) roundTrips.set(host, Math.max(s.roundTrips, roundTrips.get(host) ?? 0))
+    // The keeper takes the connections from an untimed run; the timed one uses them.
+    must('ferry no-op run, starting the keeper', ferry('--persist', '10m'), every('ok'))
+    const kept = must('ferry no-op run, connections kept', ferry('--persist', '10m', '--stats'), every('ok'))
+    const stats = Object.values((JSON.parse(kept.stdout) as Report).stats ?? {}) as { roundTrips: number; kept?: boolean }[]
+    if (stats.length !== MESH.length || !stats.every((s) => s.kept && s.roundTrips <= 3)) throw new Error(`the no-op run with --persist did not use kept connections: ${JSON.stringify(stats)}`)
+    t.ferry.kept.push(kept.seconds)
     t.ferry.check.push(must('ferry dry run', ferry('--dry-run'), every('ok')).seconds)
 
     await rebuild(MESH)
     t.ansible.first.push(must('ansible-playbook first run', ansible()).seconds)
     const again = must('ansible-playbook no-op run', ansible(), unchanged)
     t.ansible.noop.push(again.seconds)
+    t.ansible.fresh.push(must('ansible-playbook no-op run without ControlPersist', ansibleFresh(), unchanged).seconds)
     // Tasks that ran on a host (the recap's ok + changed): each one its own SSH command there.
     const recap = /^lab1\s+:\s+ok=(\d+)\s+changed=(\d+)/m.exec(again.out)
     tasks = recap ? Number(recap[1]) + Number(recap[2]) : 0
     t.ansible.check.push(must('ansible-playbook --check --diff', ansible('--check', '--diff'), unchanged).seconds)
   }
   // The lab's hosts are left with a converged mesh, as a deploy leaves them.
+  timed(process.execPath, [join(REPO, 'bin/ferry.mjs'), 'connections', '--close', '--state-dir', state])
 
   const row = (what: string, f: number[], a: number[], goal?: number): Row => {
     const ratio = median(a) / median(f)
@@ -64,7 +78,8 @@ export async function meshBench(): Promise<Section> {
     title: 'deploy-mesh on 5 lab hosts (ferry run vs ansible-playbook)',
     rows: [
       row('first run on bare hosts (tunnels, FRR, OSPF converged and verified)', t.ferry.first, t.ansible.first),
-      row('no-op run', t.ferry.noop, t.ansible.noop, 30),
+      row('no-op run, connections kept from the run before (ferry --persist 10m; Ansible\'s default ControlPersist)', t.ferry.kept, t.ansible.noop, 30),
+      row('no-op run with new connections (ferry without --persist; Ansible with ANSIBLE_SSH_ARGS empty)', t.ferry.noop, t.ansible.fresh),
       row('dry run (ferry --dry-run, ansible --check --diff)', t.ferry.check, t.ansible.check),
       {
         what: `SSH round trips per host, no-op run (\`--stats\`, the most of ${ROUNDS} rounds)`, ferry: MESH.map((h) => roundTrips.get(h) ?? 'none').join(', '), other: `${tasks} tasks ran on each host, each its own SSH command`,
@@ -72,11 +87,11 @@ export async function meshBench(): Promise<Section> {
       },
     ],
     notes: [
-      `ferry: first ${list(t.ferry.first)}; no-op ${list(t.ferry.noop)}; dry run ${list(t.ferry.check)}.`,
-      `Ansible: first ${list(t.ansible.first)}; no-op ${list(t.ansible.noop)}; check ${list(t.ansible.check)}.`,
+      `ferry: first ${list(t.ferry.first)}; no-op with kept connections ${list(t.ferry.kept)}, with new ones ${list(t.ferry.noop)}; dry run ${list(t.ferry.check)}.`,
+      `Ansible: first ${list(t.ansible.first)}; no-op with ControlPersist ${list(t.ansible.noop)}, without ${list(t.ansible.fresh)}; check ${list(t.ansible.check)}.`,
       'Each first run starts from hosts rebuilt from a bare root. Both wait for every OSPF neighbour to be Full and to stay so (the hold), which is most of a first run.',
-      `ferry's no-op run is three round trips per host (connect; the host lock and every probe in one script; the unlock). Its time is the process start (node and ferry's bundle: \`ferry --version\`), the five handshakes, and the five hosts' probes (dpkg-query, vtysh, the frr init script: about 0.1 s of CPU each) on a machine whose ${availableParallelism()} cores the hosts share with the controller.`,
-      `${execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0]}, pipelining on, forks 10, no fact gathering; ControlPersist keeps its SSH connections warm between runs.`,
+      `ferry's no-op run is three round trips per host (connect, or with --persist a check that the kept connection answers; the host lock and every probe in one script; the unlock). Its time is the process start (node and ferry's bundle: \`ferry --version\`), the five handshakes, and the five hosts' probes (dpkg-query, vtysh, the frr init script: about 0.1 s of CPU each) on a machine whose ${availableParallelism()} cores the hosts share with the controller.`,
+      `${execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0]}, pipelining on, forks 10, no fact gathering; ControlPersist (its default) keeps its SSH connections warm between runs, except in the row without it.`,
     ],
   }
 }

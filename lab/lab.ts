@@ -453,6 +453,23 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
  * Builds these hosts again from a bare root, with the same address and host key: what a
  * benchmark's "first run" starts from. Other hosts, and anything else in the lab, stay as they are.
  */
+/**
+ * A rebuilt host has its addresses back on new MACs, and the controller's and the other hosts'
+ * neighbour entries still name the old ones. Such an entry stays REACHABLE for up to 45 s after
+ * it was last confirmed, and nothing asks ARP again before then: sshd on the new host went
+ * unanswered for over 20 s. Forgetting the entries makes the next packet ask.
+ */
+function forgetMac(state: LabState, rebuilt: HostState): void {
+  for (const l of rebuilt.links) {
+    const address = l.cidr.split('/')[0]!
+    run('ip', ['neigh', 'flush', 'to', address, 'dev', l.bridge])
+    for (const other of Object.values(state.hosts)) {
+      const dev = other.name === rebuilt.name ? undefined : other.links.find((o) => o.bridge === l.bridge)?.dev
+      if (dev && fs.existsSync(`/run/netns/${other.netns}`)) run('ip', ['-n', other.netns, 'neigh', 'flush', 'to', address, 'dev', dev])
+    }
+  }
+}
+
 export async function rebuild(names: string[]): Promise<void> {
   requireRoot()
   const state = loadState()
@@ -466,6 +483,7 @@ export async function rebuild(names: string[]): Promise<void> {
     const { zfsPid: _gone, ...bare } = old
     state.hosts[old.name] = createHost(bare)
     saveState(state)
+    forgetMac(state, old)
   }
   await waitForSshd(names.map((n) => state.hosts[n]!), state)
 }

@@ -84,6 +84,9 @@ export function keeperCommand() {
     .requiredOption('--socket <path>')
     .requiredOption('--idle <ms>', '', Number)
     .action(async (opts) => {
+      // Its starter stops reading stdout and stderr once it listens: a late warning must not
+      // kill it with EPIPE.
+      for (const out of [process.stdout, process.stderr]) out.on('error', () => {})
       try {
         await serveKeeper(opts.socket, opts.idle)
       } catch (err) {

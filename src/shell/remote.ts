@@ -109,6 +109,15 @@ export function createShell(execute: Executor, opts: ShellOptions): Shell {
   }) as unknown as Shell
 }
 
+/** A transport's `$`, its probes' `$`, and its streams, all running through its `execute`. */
+export function shellsOf(execute: Executor, host: string, become?: BecomeConfig): { $: Shell; probe$: Shell; stream: (command: string) => Promise<Started> } {
+  return {
+    $: createShell(execute, { host, become }),
+    probe$: createShell(execute, { host, become, probe: true }),
+    stream: (command) => startStream(execute, command, { host, become }),
+  }
+}
+
 /**
  * Starts one command outside zx, which keeps every byte of output for its ProcessOutput: a
  * stream of gigabytes must flow through with backpressure instead. Framed as $'s commands are.

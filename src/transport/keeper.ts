@@ -18,7 +18,8 @@ import { dirname, join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { Host, Inventory } from '../inventory/types.ts'
-import { createShell, startStream, type ExecOptions, type Execution } from '../shell/remote.ts'
+import type { Shell } from 'zx/core'
+import { shellsOf, type ExecOptions, type Execution } from '../shell/remote.ts'
 import { UnreachableError, type UnreachableReason } from './errors.ts'
 import type { Client } from 'ssh2'
 import { SshPool } from './ssh.ts'
@@ -400,27 +401,34 @@ export class KeeperClient {
     return connectTo(this.socketPath)
   }
 
-  /** Starts a keeper and waits until it listens (or says another one does). */
+  /** Starts a keeper and waits (10 s at most) until it listens, or says another one does. */
   private start(idleMs: number): Promise<void> {
     const child = spawn(process.execPath, [ferryBin(), 'keeper', '--socket', this.socketPath, '--idle', String(idleMs)], {
-      detached: true, stdio: ['ignore', 'pipe', 'ignore'], cwd: '/', env: keeperEnv(),
+      detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', env: keeperEnv(),
     })
+    let said = ''
+    let complained = ''
+    let timer: NodeJS.Timeout | undefined
     return new Promise<void>((resolve, reject) => {
-      let said = ''
       child.stdout!.on('data', (d: Buffer) => {
         said += d
         if (said.includes('\n')) resolve()
       })
+      child.stderr!.on('data', (d: Buffer) => (complained += d))
       child.once('error', reject)
-      child.once('exit', (code) => reject(new Error(`the connection keeper exited (${code}) before listening`)))
+      child.once('exit', (code) => reject(new Error(`the connection keeper exited (${code}) before listening: ${complained.trim().split('\n').pop() ?? ''}`)))
+      timer = setTimeout(() => reject(new Error('the connection keeper did not start listening within 10 s')), 10_000)
     }).finally(() => {
+      clearTimeout(timer)
+      // From here on it writes nowhere: nobody reads its output.
       child.stdout!.destroy()
+      child.stderr!.destroy()
       child.unref()
     })
   }
 }
 
-/** Connects only to a socket the user owns, in a directory nobody else can write to. */
+/** Connects only to a socket the user owns (checkStateDir made sure nobody else writes its directory). */
 function connectTo(socketPath: string): Promise<Socket> {
   const me = process.geteuid?.()
   if (me !== undefined && existsSync(socketPath)) {
@@ -439,9 +447,9 @@ function connectTo(socketPath: string): Promise<Socket> {
 
 /** A host reached through the keeper: the same `$`, probes and streams as a direct connection. */
 export class KeptConnection implements Transport {
-  readonly $
-  readonly probe$
-  readonly stream
+  readonly $: Shell
+  readonly probe$: Shell
+  readonly stream: Transport['stream']
   readonly stats = { channels: 0, kept: false }
 
   constructor(
@@ -451,10 +459,7 @@ export class KeptConnection implements Transport {
     inventory: Inventory,
     private readonly readOnly = false,
   ) {
-    const become = becomeFor(host, inventory)
-    this.$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become })
-    this.probe$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become, probe: true })
-    this.stream = (command: string) => startStream((line, opts) => this.execute(line, opts), command, { host: host.name, become })
+    ;({ $: this.$, probe$: this.probe$, stream: this.stream } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory)))
   }
 
   get name(): string {

@@ -1,20 +1,18 @@
 // The controller itself as a host, for runbooks that prepare things locally and for tests.
 import { spawn } from 'node:child_process'
 import type { Host, Inventory } from '../inventory/types.ts'
-import { createShell, startStream, type ExecOptions, type Execution } from '../shell/remote.ts'
+import type { Shell } from 'zx/core'
+import { shellsOf, type ExecOptions, type Execution } from '../shell/remote.ts'
 import { becomeFor, refuseWrites, type Transport } from './transport.ts'
 
 export class LocalTransport implements Transport {
-  readonly $
-  readonly probe$
-  readonly stream
+  readonly $: Shell
+  readonly probe$: Shell
+  readonly stream: Transport['stream']
   readonly stats = { channels: 0 }
 
   constructor(readonly name: string, host?: Host, inventory?: Inventory, private readonly readOnly = false) {
-    const become = host && inventory ? becomeFor(host, inventory) : undefined
-    this.$ = createShell((line, opts) => this.execute(line, opts), { host: name, become })
-    this.probe$ = createShell((line, opts) => this.execute(line, opts), { host: name, become, probe: true })
-    this.stream = (command: string) => startStream((line, opts) => this.execute(line, opts), command, { host: name, become })
+    ;({ $: this.$, probe$: this.probe$, stream: this.stream } = shellsOf((line, opts) => this.execute(line, opts), name, host && inventory ? becomeFor(host, inventory) : undefined))
   }
 
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {

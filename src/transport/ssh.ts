@@ -5,7 +5,8 @@ import { readFileSync, existsSync } from 'node:fs'
 import type { Client, ClientChannel, ConnectConfig, AuthenticationType, PseudoTtyOptions } from 'ssh2'
 import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
-import { createShell, startStream, type ExecOptions, type Execution } from '../shell/remote.ts'
+import type { Shell } from 'zx/core'
+import { shellsOf, type ExecOptions, type Execution } from '../shell/remote.ts'
 import { KnownHosts, fingerprint, hostSpec, keyType } from './known-hosts.ts'
 import { resolveSshConfig, expandHome } from './ssh-config.ts'
 import { UnreachableError, classify } from './errors.ts'
@@ -273,9 +274,9 @@ function authMethods(username: string, identities: string[], tried: string[]) {
 }
 
 export class SshConnection implements Transport {
-  readonly $
-  readonly probe$
-  readonly stream
+  readonly $: Shell
+  readonly probe$: Shell
+  readonly stream: Transport['stream']
   readonly stats = { channels: 0 }
   private readonly slots = new Slots(MAX_CHANNELS - 1)
   private readonly controlSlot = new Slots(1)
@@ -286,10 +287,7 @@ export class SshConnection implements Transport {
     inventory: Inventory,
     private readonly readOnly = false,
   ) {
-    const become = becomeFor(host, inventory)
-    this.$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become })
-    this.probe$ = createShell((line, opts) => this.execute(line, opts), { host: host.name, become, probe: true })
-    this.stream = (command: string) => startStream((line, opts) => this.execute(line, opts), command, { host: host.name, become })
+    ;({ $: this.$, probe$: this.probe$, stream: this.stream } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory)))
   }
 
   get name(): string {
