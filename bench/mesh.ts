@@ -90,7 +90,7 @@ export async function meshBench(): Promise<Section> {
       `ferry: first ${list(t.ferry.first)}; no-op with kept connections ${list(t.ferry.kept)}, with new ones ${list(t.ferry.noop)}; dry run ${list(t.ferry.check)}.`,
       `Ansible: first ${list(t.ansible.first)}; no-op with ControlPersist ${list(t.ansible.noop)}, without ${list(t.ansible.fresh)}; check ${list(t.ansible.check)}.`,
       'Each first run starts from hosts rebuilt from a bare root. Both wait for every OSPF neighbour to be Full and to stay so (the hold), which is most of a first run.',
-      `ferry's no-op run is three round trips per host (connect, or with --persist a check that the kept connection answers; the host lock and every probe in one script; the unlock). Its time is the process start (node and ferry's bundle: \`ferry --version\`), the five handshakes, and the five hosts' probes (dpkg-query, vtysh, the frr init script: about 0.1 s of CPU each) on a machine whose ${availableParallelism()} cores the hosts share with the controller.`,
+      `ferry's no-op run is three round trips per host (connect, or with --persist a check that the kept connection answers; the host lock and every probe in one script; the unlock). Its time is the process start (node and ferry's bundle: \`ferry --version\`), the five handshakes (with new connections), and the five hosts' probes (dpkg-query, vtysh, the frr init script: about 0.1 s of CPU each) on a machine whose ${availableParallelism()} cores the hosts share with the controller.`,
       `${execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0]}, pipelining on, forks 10, no fact gathering; ControlPersist (its default) keeps its SSH connections warm between runs, except in the row without it.`,
     ],
   }
