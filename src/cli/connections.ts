@@ -43,7 +43,7 @@ export function connectionsCommand() {
 With --persist 10m (or FERRY_PERSIST=10m), a command leaves its SSH connections with a background
 process, the keeper, which the next ferry commands use instead of connecting again: no TCP or SSH
 handshake, and the host's sshd forks nothing new. The keeper exits once no command has used it
-for that long. Its socket is <state-dir>/keeper.sock, mode 0600; the state dir must be yours and
+for that long. Its socket is <state-dir>/keeper-1.sock, mode 0600; the state dir must be yours and
 not writable by others. Host keys were checked when each connection was made: after changing
 known_hosts or ~/.ssh/config, close the kept connections.
 

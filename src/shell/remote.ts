@@ -122,7 +122,7 @@ export function shellsOf(execute: Executor, host: string, become?: BecomeConfig)
  * Starts one command outside zx, which keeps every byte of output for its ProcessOutput: a
  * stream of gigabytes must flow through with backpressure instead. Framed as $'s commands are.
  */
-export function startStream(execute: Executor, command: string, opts: ShellOptions): Promise<Started> {
+function startStream(execute: Executor, command: string, opts: ShellOptions): Promise<Started> {
   return startCommand(execute, command, opts.shell ?? '/bin/sh', opts.become, { probe: opts.probe })
 }
 

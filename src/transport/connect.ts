@@ -31,12 +31,15 @@ export class Connector {
       return t
     }
     if (!this.keeper) return this.ssh.connect(host)
-    let t = this.kept.get(host.name)
-    if (!t) {
-      this.kept.set(host.name, (t = this.throughKeeper(host, false)))
-      t.catch(() => this.kept.delete(host.name))
-    }
-    return t
+    const known = this.kept.get(host.name)
+    if (known) return known
+    // A failed dial is not kept: the next caller tries again, as SshPool does.
+    const dialling = this.throughKeeper(host, false)
+    this.kept.set(host.name, dialling)
+    dialling.catch(() => {
+      if (this.kept.get(host.name) === dialling) this.kept.delete(host.name)
+    })
+    return dialling
   }
 
   /** A new connection in place of the host's current one (a local host has nothing to drop). */
