@@ -128,12 +128,13 @@ it('moves a 200 MB jail two hops away with ≤ 2 s downtime, intact, routed ther
   } finally {
     outcome = client.stop()
   }
-  console.log(`migrate-jail: 200 MB lab2 → lab4, downtime ${(outcome.outageMs / 1000).toFixed(2)} s seen by lab3 (${outcome.failed} of ${outcome.probes} probes failed)`)
-  // The prober ran through the whole move, often enough to time a 2 s outage. (A count alone
-  // would depend on how long the move took.)
+  console.log(`migrate-jail: 200 MB lab2 → lab4, downtime ${(outcome.outageMs / 1000).toFixed(2)} s seen by lab3 (${outcome.failed} of ${outcome.probes} probes failed, at most ${(outcome.gapMs / 1000).toFixed(2)} s apart)`)
+  // The prober ran through the whole move. An outage may start just after the last probe that
+  // got through, so the real downtime is at most the measured one plus the widest spacing of
+  // probes: that sum is what must stay within 2 s. (A fixed bound on the spacing alone failed CI
+  // at 628 ms, with a 0.91 s outage, while zfs send and the relay had both cores.)
   expect(outcome.probes).toBeGreaterThanOrEqual(10)
-  expect(outcome.gapMs).toBeLessThan(600)
-  expect(outcome.outageMs).toBeLessThanOrEqual(2000)
+  expect(outcome.outageMs + outcome.gapMs).toBeLessThanOrEqual(2000)
 
   expect(runningOn()).toEqual(['lab4'])
   expect(checksum('lab4')).toBe(before)
