@@ -450,10 +450,6 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
 }
 
 /**
- * Builds these hosts again from a bare root, with the same address and host key: what a
- * benchmark's "first run" starts from. Other hosts, and anything else in the lab, stay as they are.
- */
-/**
  * A rebuilt host has its addresses back on new MACs, and the controller's and the other hosts'
  * neighbour entries still name the old ones. Such an entry stays REACHABLE for up to 45 s after
  * it was last confirmed, and nothing asks ARP again before then: sshd on the new host went
@@ -470,6 +466,10 @@ function forgetMac(state: LabState, rebuilt: HostState): void {
   }
 }
 
+/**
+ * Builds these hosts again from a bare root, with the same address and host key: what a
+ * benchmark's "first run" starts from. Other hosts, and anything else in the lab, stay as they are.
+ */
 export async function rebuild(names: string[]): Promise<void> {
   requireRoot()
   const state = loadState()

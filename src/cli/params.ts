@@ -61,8 +61,9 @@ export function convert(field: ParamField, raw: string): unknown {
 }
 
 // The prompt and task-list libraries load only when something is asked or a task list drawn
-// (run.ts): most commands do neither, and they cost a tenth of a second at startup. Required, not import()ed: the bundle runs from V8's code
-// cache, where Node 20 loses the callback that import() needs (see bin/ferry.mjs).
+// (run.ts): most commands do neither, and they cost a tenth of a second at startup. Required,
+// not import()ed: the bundle runs from V8's code cache, where Node 20 loses the callback that
+// import() needs (see bin/ferry.mjs).
 const require = createRequire(import.meta.url)
 const prompts = () => require('@inquirer/prompts') as typeof import('@inquirer/prompts')
 export const listr = () => require('listr2') as typeof import('listr2')

@@ -31,24 +31,23 @@ export class Connector {
       return t
     }
     if (!this.keeper) return this.ssh.connect(host)
-    const known = this.kept.get(host.name)
-    if (known) return known
-    // A failed dial is not kept: the next caller tries again, as SshPool does.
-    const dialling = this.throughKeeper(host, false)
-    this.kept.set(host.name, dialling)
-    dialling.catch(() => {
-      if (this.kept.get(host.name) === dialling) this.kept.delete(host.name)
-    })
-    return dialling
+    return this.kept.get(host.name) ?? this.keep(host, this.throughKeeper(host, false))
   }
 
   /** A new connection in place of the host's current one (a local host has nothing to drop). */
   async reconnect(host: Host): Promise<Transport> {
     if (host.connection === 'local') return this.connect(host)
     if (!this.keeper) return this.ssh.reconnect(host)
-    const t = this.throughKeeper(host, true)
-    this.kept.set(host.name, t)
-    return t
+    return this.keep(host, this.throughKeeper(host, true))
+  }
+
+  /** The host's transport from now on; a failed dial is not kept, so the next caller tries again, as SshPool does. */
+  private keep(host: Host, dialling: Promise<Transport>): Promise<Transport> {
+    this.kept.set(host.name, dialling)
+    dialling.catch(() => {
+      if (this.kept.get(host.name) === dialling) this.kept.delete(host.name)
+    })
+    return dialling
   }
 
   /** Kept connections stay with the keeper; only direct ones close. */

@@ -135,7 +135,7 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
 
   let clients = 0
   let idleTimer: NodeJS.Timeout | undefined
-  const server = createServer({ allowHalfOpen: false, pauseOnConnect: false })
+  const server = createServer()
   const shutdown = () => {
     clearTimeout(idleTimer)
     server.close()
@@ -227,9 +227,8 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
     }
   }
 
-  let boundIno: number | undefined
   await listen(server, socketPath)
-  boundIno = statSync(socketPath).ino
+  const boundIno = statSync(socketPath).ino
   idle()
 }
 
