@@ -172,7 +172,7 @@ export function refuseClaimed(range: string, ours: Set<string>, allow: (r: Route
   if (clashes.length) throw new LabError(`refusing to start: ${range} is already in use on this machine:\n  ${clashes.join('\n  ')}`)
 }
 
-function ensurePackages(log: (s: string) => void): void {
+export function ensurePackages(log: (s: string) => void): void {
   let out: string
   try {
     out = run('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...PACKAGES])
@@ -594,6 +594,7 @@ export function removeJail(host: string): void {
 
 const USAGE = `usage: npm run lab -- <command>
   up [N] [--zfs]    start lab1..labN (default 5, 1..20) and far1 behind lab1; --zfs adds a pool "tank" per host
+  packages          install the lab's Debian packages if any is missing (the unit tests use mksh and frr too)
   down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventory
   status [--json]   per host: address, pid alive, sshd answering, zfs pool (exit 0 all up, 1 partial, 3 none)
   jail [HOST] [MB]  (re)create the jail "web" (${LAB_JAIL.address}, MB of data, default 200) on HOST (default lab2),
@@ -625,6 +626,10 @@ export async function main(argv: string[]): Promise<number> {
       const n = args[0] === undefined ? 5 : Number(args[0])
       const state = await up({ n, zfs: flags.has('--zfs'), log: say })
       say(`${Object.keys(state.hosts).length} hosts up in ${secs()} s; inventory: ${path.relative(process.cwd(), INVENTORY)}`)
+      return 0
+    }
+    if (cmd === 'packages' && !rest.length) {
+      ensurePackages(say)
       return 0
     }
     if (cmd === 'down' && !rest.length) {
