@@ -160,11 +160,16 @@ export class HostRunner {
     return this.outcome
   }
 
-  /** Lets go of the host lock; the last thing a run does on the host, after any rollback. */
+  /**
+   * Lets go of the host lock; the last thing a run does on the host, after any rollback. The
+   * housekeeping of the changes that stay (`kept`: old backups pruned) goes in the same command.
+   */
   async release(): Promise<void> {
-    if (!this.locked) return
+    const kept = this.applied.flatMap(({ step, record }) => step.kept?.(record) ?? [])
+    const lines = [...kept.map((c) => `( ${c}
+) >/dev/null 2>&1`), ...(this.locked ? [unlockScript(this.run.runId!)] : [])]
     this.locked = false
-    await this.$`sh -c ${unlockScript(this.run.runId!)}`.nothrow()
+    if (lines.length) await this.$`sh -c ${lines.join('\n')}`.nothrow()
   }
 
   /**

@@ -1,10 +1,9 @@
 // Shell building blocks the three platforms share, and the two halves of the normalised probe
 // format: snippets print `key=value` lines, steps read them with `field`/`fields`.
 //
-// Files are edited on the host, never round-tripped through the controller: a temp file in the
-// same directory (so `mv` is an atomic rename), then renamed over it. `editConf` gives the temp
-// file the old file's mode and owner by `cp -p`; `writeFile` sets the mode it is given with
-// `chmod`. A line that writes a file starts with `f=PATH; ` so tests can find it.
+// Files are edited on the host, never round-tripped through the controller, and always through
+// `replaceFile`: see there for why root never follows a name another user could change. A line
+// that writes a file starts with `f=PATH; ` so tests can find it.
 
 import type { Shell } from 'zx/core'
 import { quote, quoteArgv } from '../shell/quote.ts'
@@ -36,19 +35,78 @@ export async function probeNow($: Shell, snippet: string): Promise<ProbeResult> 
   return { stdout: out.stdout, code: out.exitCode ?? 1 }
 }
 
+/** `0o644` → `0644`, as chmod takes it and people read it. */
+export function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, '0')}`
+}
+
 /** The directory part of an absolute path: `/etc/rc.conf` → `/etc`, `/x` → `/`. */
 export function dirOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/')) || '/'
 }
 
-/** `mktemp` for a temp file next to `path`, so the final `mv` is a rename within one filesystem. */
-function mktempBeside(path: string): string {
-  return `mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}`
+export interface Replacement {
+  /**
+   * Shell that prints the new content. It runs in the private directory, where `"$o"` names the
+   * file being replaced (a hard link to it, checked to be a regular file), or /dev/null.
+   */
+  content: string
+  /** Without a mode the new file gets the old one's mode and owner (0644 and root's when new). */
+  mode?: number
+  owner?: string
+  /** Run on the new file before it goes in place; `%s` is its path (relative, `./NAME`). */
+  validate?: string
+  /** Where a copy of the old file is kept (mode 0600), if there is an old file. */
+  backup?: string
+  /** An empty result removes the file instead. */
+  removeIfEmpty?: boolean
+}
+
+/**
+ * One line of shell that replaces PATH by a new regular file, atomically (a rename), safe where
+ * PATH's directory belongs to a less-privileged user (Debian's /etc/frr is frr's): that user can
+ * rename and replace any name in it at any moment, so root must not open, chown or chmod any
+ * name there after creating it. So the new file is made inside a private directory (mode 0700,
+ * root's) that the script made beside PATH and then entered: names inside it are root's alone,
+ * and `..` stays PATH's directory, since moving a directory to another parent takes write
+ * permission on the directory itself. Its mode and owner are set before the content goes in,
+ * chown before chmod (chown clears set-id bits). The old file is reached by `ln -P`, which links
+ * the name itself and follows nothing; the link is then checked in the private directory, where
+ * it cannot change: a symbolic link, or a file with other hard links (a planted link to
+ * /etc/master.passwd, say; FreeBSD and OpenBSD let users make them), is refused, never read.
+ * The final `mv NAME ..` renames over whatever PATH is then, which follows no link either.
+ * Trusted: the directories above PATH's own. Runs in a subshell, so its cd and trap stay inside.
+ */
+export function replaceFile(path: string, r: Replacement): string {
+  const name = path.slice(path.lastIndexOf('/') + 1)
+  const fail = (why: string) => `{ echo "ferry: $f ${why}" >&2; exit 1; }`
+  const validate = r.validate && r.validate.replaceAll('%s', '"./$n"')
+  const body = [
+    'umask 077',
+    `n=${quote(name)}`,
+    `cd -P ${quote(dirOf(path))} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
+    // The name just made could have been swapped for a link to a file or another directory.
+    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail('was not written: the private directory ferry made beside it was replaced (another user is racing ferry there)')}`,
+    // Its name may have changed since, and the cleanup then leaves an empty directory behind.
+    `trap 'rm -f "./$n" "./$n.was"; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
+    'o=/dev/null',
+    `if [ -e "../$n" ] || [ -h "../$n" ]; then [ ! -d "../$n" ] || ${fail('is a directory')}; ln -P "../$n" "./$n.was" || exit 1; ` +
+      `[ ! -h "./$n.was" ] || ${fail('is a symbolic link: ferry replaces regular files only (give the path it points to)')}; ` +
+      `set -- $(ls -nd "./$n.was"); [ -f "./$n.was" ] && [ "$2" -le 2 ] || ${fail('is not a regular file with one link: ferry does not write through hard links')}; o="./$n.was"; fi`,
+    r.mode === undefined
+      ? 'if [ "$o" = /dev/null ]; then : > "./$n" && chmod 0644 "./$n"; else cp -p "$o" "./$n"; fi || exit 1'
+      : `: > "./$n" && ${r.owner ? `chown ${quote(r.owner)} "./$n" && ` : ''}chmod ${octal(r.mode)} "./$n" || exit 1`,
+    `{ ${r.content}; } > "./$n" || exit 1`,
+    ...(validate ? [`if ! out=$(${validate} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(r.validate!)} "$out" >&2; exit 3; fi`] : []),
+    ...(r.backup ? [`if [ "$o" != /dev/null ]; then mkdir -p ${quote(dirOf(r.backup))} && cat "$o" > ${quote(r.backup)} || exit 1; fi`] : []),
+    r.removeIfEmpty ? 'if [ -s "./$n" ]; then mv -f "./$n" ..; else rm -f "../$n"; fi' : 'mv -f "./$n" ..',
+  ]
+  return `f=${quote(path)}; ( ${body.join('; ')} )`
 }
 
 /** Replaces a whole file with `lines` (values that are not secret: they travel in argv). */
 export function writeFile(path: string, lines: readonly string[], mode: number): string {
-  return `f=${quote(path)}; t=$(${mktempBeside(path)}) && chmod ${mode.toString(8).padStart(4, '0')} "$t" && printf '%s\\n' ${quoteArgv(lines)} > "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
+  return replaceFile(path, { content: `printf '%s\\n' ${quoteArgv(lines)}`, mode })
 }
 
 export function removeFile(path: string): string {
@@ -74,16 +132,11 @@ export function confValue(path: string, key: string): string {
 /**
  * Sets `key` in a `key=value` file: its first line is replaced by `line` where it stands, later
  * ones dropped, or `line` is appended. Without `line`, every line for the key goes; a file left
- * empty goes too.
+ * empty goes too. The file keeps its mode and owner.
  */
 export function editConf(path: string, key: string, line?: string): string {
   const awk = `{ ${KEY_OF} } i && k == ENVIRON["K"] { if (!done && ENVIRON["L"] != "") print ENVIRON["L"]; done = 1; next } { print } END { if (!done && ENVIRON["L"] != "") print ENVIRON["L"] }`
-  return [
-    `f=${quote(path)}; t=$(${mktempBeside(path)}) &&`,
-    `{ if [ -f "$f" ]; then cp -p "$f" "$t" && src=$f; else chmod 0644 "$t" && src=/dev/null; fi; } &&`,
-    `K=${quote(key)} L=${quote(line ?? '')} awk '${awk}' "$src" > "$t" &&`,
-    `if [ -s "$t" ]; then mv -f "$t" "$f"; else rm -f "$t" "$f"; fi || { rm -f "$t"; exit 1; }`,
-  ].join(' ')
+  return replaceFile(path, { content: `K=${quote(key)} L=${quote(line ?? '')} awk '${awk}' "$o"`, removeIfEmpty: true })
 }
 
 /** sysctl with persistence in a `key=value` file; `set` spells the live assignment. */

@@ -1,12 +1,14 @@
-// A whole file: content, mode, owner, an optional validator. Written atomically: a temp file in
-// the same directory gets its mode and owner first, then the content (on stdin, never argv),
-// then the validator runs on it, then it is renamed over the target. The previous file is copied
-// to /var/backups/ferry on the host, so the journal never holds its content (it may hold secrets).
+// A whole file: content, mode, owner, an optional validator. Written by `replaceFile`: a new
+// file beside the target gets its owner and mode first, then the content (on stdin, never argv),
+// then the validator runs on it, then it is renamed over the target; nothing on the way follows
+// a name that the directory's owner could swap. The previous file is copied to
+// /var/backups/ferry/PATH/ on the host (0600), so the journal never holds its content (it may
+// hold secrets); once a run is over and kept, only the newest `backups` copies of it stay.
 
 import { randomBytes } from 'node:crypto'
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
-import { dirOf } from '../platform/common.ts'
+import { dirOf, octal, replaceFile } from '../platform/common.ts'
 import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface FileOptions extends CommonOptions {
@@ -24,6 +26,8 @@ export interface FileOptions extends CommonOptions {
    * rotated key's old value would show in the diff's removed lines, and reach the journal.
    */
   mask?: RegExp[]
+  /** How many old copies of the file the host keeps in /var/backups/ferry (default 3, at least 1). */
+  backups?: number
 }
 
 /** The content as diffs show it, with every `mask` match blanked. */
@@ -53,10 +57,25 @@ export interface FileRecord {
 
 export const BACKUP_DIR = '/var/backups/ferry'
 
+/**
+ * Where this run keeps PATH's old copy: a directory per file, the path spelled so that no two
+ * paths share it (`/` and `%` escaped), and names that sort by when they were taken.
+ */
+export function backupPath(path: string, at = new Date()): string {
+  const dir = path.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+  return `${BACKUP_DIR}/${dir}/${at.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`
+}
+
+/** Keeps the newest `keep` copies in a backup's directory (their names sort by time). */
+export function pruneBackups(backup: string, keep: number): string {
+  return `cd ${quote(dirOf(backup))} 2>/dev/null && ls | sort -r | sed 1,${keep}d | while read -r b; do rm -f "./$b"; done; true`
+}
+
 export interface FileState { mode: number; owner: string; content: string }
 
-/** The probe's output: `PERMS USER GROUP`, then the content; non-zero when there is no file. */
-export function parseFileProbe(probe: ProbeResult): FileState | undefined {
+/** The probe's output: `PERMS USER GROUP`, then the content; 1 when there is no file, 2 for a link. */
+export function parseFileProbe(probe: ProbeResult, path: string): FileState | undefined {
+  if (probe.code === 2) throw new StepError(`${path} is a symbolic link: ferry replaces regular files only (give the path it points to)`)
   if (probe.code !== 0) return undefined
   const eol = probe.stdout.indexOf('\n')
   const [perms = '', user = '', group = ''] = probe.stdout.slice(0, eol).split(' ')
@@ -66,7 +85,9 @@ export function parseFileProbe(probe: ProbeResult): FileState | undefined {
 export function file(name: string, opts: FileOptions): Step<FileRecord> {
   const path = opts.path
   const mode = opts.mode ?? 0o644
+  const backups = opts.backups ?? 3
   if (!path.startsWith('/')) throw new StepError(`${name}: path must be absolute, got ${path}`)
+  if (!Number.isInteger(backups) || backups < 1) throw new StepError(`${name}: backups must be a whole number of at least 1, got ${backups}`)
   const p = quote(path)
 
   return {
@@ -77,11 +98,11 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     touches: [`file:${path}`],
     reads: [`file:${path}`],
 
-    // `ls -lLd` is the one POSIX way to read mode and owner on every OS (stat's flags differ).
-    probe: () => `if [ -f ${p} ]; then set -- $(ls -lLd ${p}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${p}; else exit 1; fi`,
+    // `ls -ld` is the one POSIX way to read mode and owner on every OS (stat's flags differ).
+    probe: () => `if [ -h ${p} ]; then exit 2; elif [ -f ${p} ]; then set -- $(ls -ld ${p}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${p}; else exit 1; fi`,
 
     check(probe) {
-      const cur = parseFileProbe(probe)
+      const cur = parseFileProbe(probe, path)
       const changes: Change[] = []
       if (cur?.content !== opts.content) {
         const [before, after] = [masked(cur?.content ?? '', opts.mask), masked(opts.content, opts.mask)]
@@ -96,56 +117,52 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     },
 
     record(probe) {
-      const cur = parseFileProbe(probe)
-      return { existed: !!cur, mode: cur?.mode, owner: cur?.owner, backup: `${BACKUP_DIR}/${randomBytes(6).toString('hex')}-${path.replaceAll('/', '_')}` }
+      const cur = parseFileProbe(probe, path)
+      return { existed: !!cur, mode: cur?.mode, owner: cur?.owner, backup: backupPath(path) }
     },
 
     async apply({ $ }, _changes, record) {
-      const validate = opts.validate ? opts.validate.replaceAll('%s', '"$tmp"') : 'true'
-      const script = [
-        'set -e',
-        `tmp=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)})`,
-        "trap 'rm -f \"$tmp\"' EXIT",
-        `chmod ${octal(mode)} "$tmp"`,
+      const script = replaceFile(path, {
+        content: 'cat',
+        mode,
         // Without an owner, an existing file keeps its own rather than becoming the login user's.
-        opts.owner ?? record.owner ? `chown ${quote((opts.owner ?? record.owner)!)} "$tmp"` : ':',
-        'cat > "$tmp"',
-        `if ! out=$(${validate} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(opts.validate ?? '')} "$out" >&2; exit 3; fi`,
-        record.existed ? `mkdir -p ${BACKUP_DIR} && cp -p ${p} ${quote(record.backup)}` : ':',
-        `mv -f "$tmp" ${p}`,
-        'trap - EXIT',
-      ].join('\n')
+        owner: opts.owner ?? record.owner,
+        validate: opts.validate,
+        backup: record.existed ? record.backup : undefined,
+      })
       const out = await $({ input: opts.content })`sh -c ${script}`.nothrow()
-      if (out.exitCode !== 0) throw new StepError(`${name}: ${out.stderr.trim() || `exit ${out.exitCode}`}`)
+      if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
     },
 
     async undo({ $ }, record) {
       if (!record.existed) return void (await $`rm -f ${path}`)
-      await $`sh -c ${restoreFile(path, record)}`
+      // A missing backup with newer ones beside it was pruned: later runs changed the file since.
+      const name = record.backup.slice(record.backup.lastIndexOf('/') + 1)
+      const pruned = `[ ! -f ${quote(record.backup)} ] && ls ${quote(dirOf(record.backup))} 2>/dev/null | awk -v me=${quote(name)} '$0 > me { f = 1 } END { exit !f }'`
+      const out = await $`sh -c ${`if ${pruned}; then exit 4; fi; ${restoreFile(path, record)}`}`.nothrow()
+      if (out.exitCode === 4) throw new StepError(`${path} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest ${backups})`)
+      if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
     },
 
     revert: (record) => [restoreFile(path, record)],
+
+    kept: (record) => (record.existed ? [pruneBackups(record.backup, backups)] : []),
   }
 }
 
-/** Puts the file back as the record saw it: from its backup, or gone if it did not exist. */
+/**
+ * Puts the file back as the record saw it: from its backup, or gone if it did not exist. No
+ * backup means apply stopped before it replaced the file, which it does only after the backup.
+ */
 export function restoreFile(path: string, record: FileRecord): string {
-  const p = quote(path)
-  if (!record.existed) return `rm -f ${p}`
+  if (!record.existed) return `rm -f ${quote(path)}`
   const b = quote(record.backup)
-  // No backup means apply stopped before touching the file: only mode and owner may differ.
-  return [
-    `if [ -f ${b} ]; then tmp=$(mktemp ${quote(`${dirOf(path)}/.ferry.XXXXXX`)}) && cp -p ${b} "$tmp" && mv -f "$tmp" ${p} && rm -f ${b}; fi`,
-    // The last backup out leaves no empty directory behind.
-    `{ rmdir ${BACKUP_DIR} 2>/dev/null || true; }`,
-    `chmod ${octal(record.mode!)} ${p}`,
-    `chown ${quote(record.owner!)} ${p}`,
-  ].join(' && ')
+  const put = replaceFile(path, { content: `cat ${b}`, mode: record.mode!, owner: record.owner })
+  // The last backup out leaves no empty directory behind.
+  return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${quote(dirOf(record.backup))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`
 }
 
-export function octal(mode: number): string {
-  return `0${mode.toString(8).padStart(3, '0')}`
-}
+export { octal }
 
 function sameOwner(current: string, wanted: string): boolean {
   return wanted.includes(':') ? current === wanted : current.split(':')[0] === wanted

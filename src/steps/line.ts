@@ -21,6 +21,8 @@ export interface LineOptions extends CommonOptions {
   state?: 'present' | 'absent'
   /** Octal. Default: an existing file keeps its mode, a new one gets 0o644. */
   mode?: number
+  /** As `file`'s: old copies kept in /var/backups/ferry (default 3). */
+  backups?: number
 }
 
 /**
@@ -35,7 +37,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
   const re = opts.match === undefined ? undefined : typeof opts.match === 'string' ? new RegExp(opts.match) : new RegExp(opts.match.source, opts.match.flags.replace(/[gy]/g, ''))
   const hit = (l: string) => l === wanted || !!re?.test(l)
   // Only to borrow its probe and undo, which need nothing but the path.
-  const reader = file(name, { path, content: '' })
+  const reader = file(name, { path, content: '', backups: opts.backups })
 
   /** The content with the edit made: the first hit becomes the line, later hits go; else it is appended. */
   const edit = (content: string): string => {
@@ -63,7 +65,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     probe: (platform) => reader.probe(platform),
 
     check(probe) {
-      const cur = parseFileProbe(probe)
+      const cur = parseFileProbe(probe, path)
       const next = target(cur)
       const changes: Change[] = []
       if (next.content !== undefined && next.content !== cur?.content) {
@@ -77,13 +79,14 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     record: (probe, ctx) => reader.record(probe, ctx),
 
     async apply(ctx, changes, record) {
-      const cur = parseFileProbe(await probeNow(ctx.$, reader.probe(ctx.platform)))
+      const cur = parseFileProbe(await probeNow(ctx.$, reader.probe(ctx.platform)), path)
       const next = target(cur)
       if (next.content === undefined || (next.content === cur?.content && next.mode === cur.mode)) return
-      await file(name, { path, content: next.content, mode: next.mode, owner: cur?.owner }).apply(ctx, changes, record)
+      await file(name, { path, content: next.content, mode: next.mode, owner: cur?.owner, backups: opts.backups }).apply(ctx, changes, record)
     },
 
     undo: (ctx, record) => reader.undo(ctx, record),
     revert: (record) => [restoreFile(path, record)],
+    kept: (record) => reader.kept!(record),
   }
 }

@@ -11,6 +11,8 @@
 //   undo    puts back what `record` saw.
 //   revert  (risky steps) the same as shell commands, for a revert job that runs on the host with
 //           no controller (commit-confirmed); each must be harmless where apply never ran.
+//   kept    shell commands for once the run is over and its change stays (not rolled back):
+//           housekeeping such as pruning old backups, sent with the lock's release.
 
 import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
@@ -111,6 +113,11 @@ export interface Step<Record = unknown> {
    * Required of risky steps.
    */
   revert?(record: Record, platform: Platform): string[]
+  /**
+   * Shell commands to run once the run is over and this step's change is kept: sent with the
+   * release of the host lock, so they cost no round trip of their own. Failures are ignored.
+   */
+  kept?(record: Record): string[]
 }
 
 /** Options every step type accepts. */

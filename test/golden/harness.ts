@@ -65,8 +65,8 @@ const host = { name: 'golden', connection: 'ssh', address: '192.0.2.1', port: 22
 
 const asProbe = (f: Fixture): ProbeResult => (typeof f === 'string' ? { stdout: f, code: 0 } : f)
 
-// Backups get a random name on the host; the golden name stands for any of them.
-const stable = (s: string) => s.replace(/\/var\/backups\/ferry\/[0-9a-f]{12}-/g, '/var/backups/ferry/BACKUP-')
+// Backups are named by the time and a random part; the golden name stands for any of them.
+const stable = (s: string) => s.replace(/\d{8}T\d{9}Z-[0-9a-f]{8}/g, 'BACKUP')
 
 const recordingShell = (answer: (cmd: string) => ProbeResult, sent: (s: Sent) => void) =>
   recording(answer, (cmd, input) => sent(input ? { cmd: stable(cmd), input } : stable(cmd)))
@@ -122,7 +122,10 @@ export function filesAfter(sent: Sent[], before: Record<string, string>, paths: 
     }
     for (const path of paths) mkdirSync(dirname(join(root, path)), { recursive: true })
     for (const l of commandLines(sent).filter((l) => l.startsWith('f=/etc/'))) {
-      execFileSync('/bin/sh', ['-c', l.replaceAll('/etc/', `${root}/etc/`)])
+      // Every path under /etc, /etc itself too (a `cd /etc`): one left out would edit this machine's.
+      const scratch = l.replace(/(?<![\w./-])\/etc(?![\w.-])/g, `${root}/etc`)
+      if (/(?<![\w./-])\/etc(?![\w.-])/.test(scratch.replaceAll(`${root}/etc`, ''))) throw new Error(`a path under /etc escaped the scratch root: ${l}`)
+      execFileSync('/bin/sh', ['-c', scratch])
     }
     return Object.fromEntries(paths.map((p) => [p, existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : null]))
   } finally {

@@ -11,38 +11,62 @@ function quote(word: string): string {
   return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
 
-const BACKUP = '/var/backups/ferry/BACKUP-'
+/** Where `file` keeps PATH's old copy, as the golden harness names it. */
+const backupOf = (path: string) => `/var/backups/ferry/${path.replaceAll('/', '%2F')}/BACKUP`
+
+/**
+ * The one way ferry writes a file (src/platform/common.ts replaceFile): a private directory
+ * beside it, entered and checked; the old file reached by `ln -P` and checked there; owner and
+ * mode, then the content; the validator; the backup; the rename over it.
+ */
+function replaced(path: string, o: { content: string; mode?: string; owner?: string; validate?: string; backup?: string; removeIfEmpty?: boolean }): string {
+  const dir = path.slice(0, path.lastIndexOf('/'))
+  const name = path.slice(path.lastIndexOf('/') + 1)
+  const fail = (why: string) => `{ echo "ferry: $f ${why}" >&2; exit 1; }`
+  const body = [
+    'umask 077',
+    `n=${quote(name)}`,
+    `cd -P ${dir} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
+    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail('was not written: the private directory ferry made beside it was replaced (another user is racing ferry there)')}`,
+    `trap 'rm -f "./$n" "./$n.was"; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
+    'o=/dev/null',
+    `if [ -e "../$n" ] || [ -h "../$n" ]; then [ ! -d "../$n" ] || ${fail('is a directory')}; ln -P "../$n" "./$n.was" || exit 1; [ ! -h "./$n.was" ] || ${fail('is a symbolic link: ferry replaces regular files only (give the path it points to)')}; set -- $(ls -nd "./$n.was"); [ -f "./$n.was" ] && [ "$2" -le 2 ] || ${fail('is not a regular file with one link: ferry does not write through hard links')}; o="./$n.was"; fi`,
+    o.mode === undefined
+      ? 'if [ "$o" = /dev/null ]; then : > "./$n" && chmod 0644 "./$n"; else cp -p "$o" "./$n"; fi || exit 1'
+      : `: > "./$n" && ${o.owner ? `chown ${o.owner} "./$n" && ` : ''}chmod ${o.mode} "./$n" || exit 1`,
+    `{ ${o.content}; } > "./$n" || exit 1`,
+    ...(o.validate ? [`if ! out=$(${o.validate.replaceAll('%s', '"./$n"')} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(o.validate)} "$out" >&2; exit 3; fi`] : []),
+    ...(o.backup ? [`if [ "$o" != /dev/null ]; then mkdir -p ${quote(o.backup.slice(0, o.backup.lastIndexOf('/')))} && cat "$o" > ${quote(o.backup)} || exit 1; fi`] : []),
+    o.removeIfEmpty ? 'if [ -s "./$n" ]; then mv -f "./$n" ..; else rm -f "../$n"; fi' : 'mv -f "./$n" ..',
+  ]
+  return `f=${path}; ( ${body.join('; ')} )`
+}
 
 /** What `file` (and `line`, which writes through it) sends: `sh -c SCRIPT`, the content on stdin. */
 export function fileWrite(o: { path: string; mode: string; owner?: string; validate?: string; existed: boolean }): string {
-  const dir = o.path.slice(0, o.path.lastIndexOf('/'))
-  const check = o.validate ? o.validate.replaceAll('%s', '"$tmp"') : 'true'
-  const script = `set -e
-tmp=$(mktemp ${dir}/.ferry.XXXXXX)
-trap 'rm -f "$tmp"' EXIT
-chmod ${o.mode} "$tmp"
-${o.owner ? `chown ${o.owner} "$tmp"` : ':'}
-cat > "$tmp"
-if ! out=$(${check} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(o.validate ?? '')} "$out" >&2; exit 3; fi
-${o.existed ? `mkdir -p /var/backups/ferry && cp -p ${o.path} ${BACKUP}${o.path.replaceAll('/', '_')}` : ':'}
-mv -f "$tmp" ${o.path}
-trap - EXIT`
-  return `sh -c ${quote(script)}`
+  return `sh -c ${quote(replaced(o.path, { content: 'cat', mode: o.mode, owner: o.owner, validate: o.validate, backup: o.existed ? backupOf(o.path) : undefined }))}`
 }
 
-/** `file`'s undo of a write over an existing file: the backup goes back, then mode and owner. */
+/** `file`'s undo of a write over an existing file, as the revert job runs it: the backup goes back with the old mode and owner. */
+export function fileRestoreScript(path: string, mode: string, owner: string): string {
+  const b = quote(backupOf(path))
+  const put = replaced(path, { content: `cat ${b}`, mode, owner })
+  return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${quote(backupOf(path).slice(0, -'/BACKUP'.length))} /var/backups/ferry 2>/dev/null || true; }; fi`
+}
+
+/** The same as `file`'s undo sends it, after a check that the backup was not pruned. */
 export function fileRestore(path: string, mode: string, owner: string): string {
-  const dir = path.slice(0, path.lastIndexOf('/'))
-  const b = `${BACKUP}${path.replaceAll('/', '_')}`
-  return `sh -c ${quote(`if [ -f ${b} ]; then tmp=$(mktemp ${dir}/.ferry.XXXXXX) && cp -p ${b} "$tmp" && mv -f "$tmp" ${path} && rm -f ${b}; fi && { rmdir /var/backups/ferry 2>/dev/null || true; } && chmod ${mode} ${path} && chown ${owner} ${path}`)}`
+  const b = backupOf(path)
+  const pruned = `[ ! -f ${quote(b)} ] && ls ${quote(b.slice(0, -'/BACKUP'.length))} 2>/dev/null | awk -v me=BACKUP '$0 > me { f = 1 } END { exit !f }'`
+  return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${fileRestoreScript(path, mode, owner)}`)}`
 }
 
 const KEY_AWK = 's = $0; sub(/[#;].*/, "", s); i = index(s, "="); k = substr(s, 1, i - 1); gsub(/^[ \\t]+|[ \\t]+$/, "", k)'
 
 /** A `key=value` line set (or, with line '', removed) in place in a file under /etc. */
 export function editConf(path: string, key: string, line: string): string {
-  const dir = path.slice(0, path.lastIndexOf('/'))
-  return `f=${path}; t=$(mktemp ${dir}/.ferry.XXXXXX) && { if [ -f "$f" ]; then cp -p "$f" "$t" && src=$f; else chmod 0644 "$t" && src=/dev/null; fi; } && K=${key} L=${line || "''"} awk '{ ${KEY_AWK} } i && k == ENVIRON["K"] { if (!done && ENVIRON["L"] != "") print ENVIRON["L"]; done = 1; next } { print } END { if (!done && ENVIRON["L"] != "") print ENVIRON["L"] }' "$src" > "$t" && if [ -s "$t" ]; then mv -f "$t" "$f"; else rm -f "$t" "$f"; fi || { rm -f "$t"; exit 1; }`
+  const awk = `{ ${KEY_AWK} } i && k == ENVIRON["K"] { if (!done && ENVIRON["L"] != "") print ENVIRON["L"]; done = 1; next } { print } END { if (!done && ENVIRON["L"] != "") print ENVIRON["L"] }`
+  return replaced(path, { content: `K=${key} L=${line || "''"} awk '${awk}' "$o"`, removeIfEmpty: true })
 }
 
 /** The probe half that reads a key's persisted value. */
@@ -52,8 +76,7 @@ export function confValue(path: string, key: string): string {
 
 /** A whole small file under /etc replaced by these lines. */
 export function writeLines(path: string, mode: string, lines: string[]): string {
-  const dir = path.slice(0, path.lastIndexOf('/'))
-  return `f=${path}; t=$(mktemp ${dir}/.ferry.XXXXXX) && chmod ${mode} "$t" && printf '%s\\n' ${lines.map(quote).join(' ')} > "$t" && mv -f "$t" "$f" || { rm -f "$t"; exit 1; }`
+  return replaced(path, { content: `printf '%s\\n' ${lines.map(quote).join(' ')}`, mode })
 }
 
 /** A multi-line apply or undo: the platform lines run as one `set -e` script. */

@@ -53,9 +53,10 @@ describe.each([
 })
 
 it('golden file edits are the commands apply sent', () => {
-  // filesAfter runs only `f=/etc/…` lines; make sure every platform file edit is one.
+  // filesAfter runs only `f=/etc/…` lines; make sure every platform file edit is one (a file
+  // step's write goes as `sh -c SCRIPT`, its content on stdin).
   const lines = commandLines([...freebsd, ...openbsd, ...linux].flatMap((c) => c.expect.apply ?? []))
-  const edits = lines.filter((l) => l.includes('t=$(mktemp /etc/'))
+  const edits = lines.filter((l) => l.includes('cd -P /etc') && !l.startsWith('sh -c '))
   expect(edits.length).toBeGreaterThan(10)
   expect(edits.filter((l) => !l.startsWith('f=/etc/'))).toEqual([])
 })

@@ -14,7 +14,7 @@ export default [
     step: tapLoad('YES'),
     probe: lsProbe('-rw-r--r--', 'root', 'wheel', BEFORE),
     expect: {
-      probe: `if [ -f ${LOADER} ]; then set -- $(ls -lLd ${LOADER}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${LOADER}; else exit 1; fi`,
+      probe: `if [ -h ${LOADER} ]; then exit 2; elif [ -f ${LOADER} ]; then set -- $(ls -ld ${LOADER}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${LOADER}; else exit 1; fi`,
       changes: [{ summary: `add line to ${LOADER}`, diff: `--- ${LOADER}\n+++ ${LOADER}\n@@ -1,2 +1,3 @@\n autoboot_delay="3"\n zfs_load="YES"\n+if_tap_load="YES"\n` }],
       apply: [PROBE, { cmd: fileWrite({ path: LOADER, mode: '0644', owner: 'root:wheel', existed: true }), input: `${BEFORE}if_tap_load="YES"\n` }],
       undo: [fileRestore(LOADER, '0644', 'root:wheel')],

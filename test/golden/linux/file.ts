@@ -1,7 +1,7 @@
 // FRR's integrated config on a Debian mesh member (the lab's routing daemon), checked by vtysh.
 import { file } from '../../../src/steps/file.ts'
 import type { Case } from '../harness.ts'
-import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+import { fileRestore, fileRestoreScript, fileWrite, lsProbe } from '../scripts.ts'
 
 const PATH = '/etc/frr/frr.conf'
 const FRR = `frr defaults traditional
@@ -37,7 +37,7 @@ export default [
     step: frrConf(),
     probe: lsProbe('-rw-r-----', 'frr', 'frr', FRR.replace('dead-interval 4', 'dead-interval 40')),
     expect: {
-      revert: ["if [ -f /var/backups/ferry/BACKUP-_etc_frr_frr.conf ]; then tmp=$(mktemp /etc/frr/.ferry.XXXXXX) && cp -p /var/backups/ferry/BACKUP-_etc_frr_frr.conf \"$tmp\" && mv -f \"$tmp\" /etc/frr/frr.conf && rm -f /var/backups/ferry/BACKUP-_etc_frr_frr.conf; fi && { rmdir /var/backups/ferry 2>/dev/null || true; } && chmod 0640 /etc/frr/frr.conf && chown frr:frr /etc/frr/frr.conf"],
+      revert: [fileRestoreScript(PATH, '0640', 'frr:frr')],
       changes: [{ summary: `content of ${PATH}`, diff: `--- ${PATH}\n+++ ${PATH}\n@@ -4,7 +4,7 @@\n interface tap1\n  ip ospf network point-to-point\n  ip ospf hello-interval 1\n- ip ospf dead-interval 40\n+ ip ospf dead-interval 4\n !\n router ospf\n  ospf router-id 10.0.0.1\n` }],
       apply: [{ cmd: fileWrite({ path: PATH, mode: '0640', owner: 'frr:frr', validate: 'vtysh -C -f %s', existed: true }), input: FRR }],
       undo: [fileRestore(PATH, '0640', 'frr:frr')],
