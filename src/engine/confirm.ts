@@ -3,7 +3,8 @@
 // the reloads that make daemons reread what was put back) and a detached job that runs it after
 // the timeout. Only the controller, over a new connection that proves the host is still
 // reachable, can disarm it. Arming and disarming race through one atomic rename of `armed`:
-// whoever renames it first (the controller to `disarmed`, the job to `firing`) wins.
+// whoever renames it first (the controller to `disarmed`, the job to `firing`) wins. The files
+// stay until the run's last command, so a settle whose answer was lost can be asked again.
 //
 // Everything lives in one directory per run under /var/run, created under umask 077 so the files
 // get their mode before their content, and nothing in it holds a secret: file backups stay where
@@ -66,20 +67,26 @@ export function armScript(platform: Platform, runId: string, seconds: number, ro
 
 /**
  * Ends the revert job one way or the other, and says which: `confirm` disarms it if it has not
- * fired yet; `revert` fires it now if it has not yet (printing `fired`). A job caught firing is
- * waited for.
+ * fired yet; `revert` fires it now if it has not yet (then `fired` is said). A job caught firing
+ * is waited for. It can be asked again and says the same (the connection may die before the
+ * answer arrives): the directory stays until `clearScript`, which the run's last command sends.
  */
 export function settleScript(runId: string, how: 'confirm' | 'revert', root = REVERT_ROOT): string {
   return [
     `d=${quote(revertDir(runId, root))}`,
     how === 'confirm'
-      ? 'if mv "$d/armed" "$d/disarmed" 2>/dev/null; then rm -rf "$d"; echo disarmed; exit 0; fi'
-      : 'if mv "$d/armed" "$d/firing" 2>/dev/null; then echo fired; sh "$d/revert.sh" > "$d/revert.log" 2>&1; echo $? > "$d/reverted"; fi',
+      ? 'if mv "$d/armed" "$d/disarmed" 2>/dev/null || [ -f "$d/disarmed" ]; then echo disarmed; exit 0; fi'
+      : 'if [ -f "$d/disarmed" ]; then echo disarmed; exit 0; elif mv "$d/armed" "$d/firing" 2>/dev/null; then : > "$d/by-controller"; sh "$d/revert.sh" > "$d/revert.log" 2>&1; echo $? > "$d/reverted.new" && mv "$d/reverted.new" "$d/reverted"; fi',
     // The job may be mid-revert: give it five minutes to finish.
     'i=0; while [ -f "$d/firing" ] && [ ! -f "$d/reverted" ] && [ $i -lt 300 ]; do sleep 1; i=$((i + 1)); done',
-    'if [ -f "$d/reverted" ]; then echo "reverted=$(cat "$d/reverted")"; cat "$d/revert.log"; rm -rf "$d"; exit 0; fi',
+    'if [ -f "$d/reverted" ]; then if [ -f "$d/by-controller" ]; then echo fired; fi; echo "reverted=$(cat "$d/reverted")"; cat "$d/revert.log"; exit 0; fi',
     `if [ -f "$d/firing" ]; then echo 'the revert job is still running after five minutes'; else echo 'no revert job for this run on the host'; fi`,
   ].join('\n')
+}
+
+/** Removes the run's revert directory, once the run is done with it. */
+export function clearScript(runId: string, root = REVERT_ROOT): string {
+  return `rm -rf ${quote(revertDir(runId, root))}`
 }
 
 export function parseSettled(stdout: string): Settled {

@@ -13,7 +13,7 @@ import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, 
 import { probeAll, probeGated, type Snippets } from './probe.ts'
 import { recordingShell } from '../shell/recording.ts'
 import type { Transport } from '../transport/transport.ts'
-import { arm, revertScript, settle, type RevertStep, type Settled } from './confirm.ts'
+import { arm, clearScript, revertScript, settle, type RevertStep, type Settled } from './confirm.ts'
 import { lockScript, ownerOf, unlockScript, whenLocked } from './lock.ts'
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
@@ -100,6 +100,8 @@ export class HostRunner {
   private $: Shell
   private probe$: Shell
   private locked = false
+  /** A revert job was armed: its directory on the host goes with the lock. */
+  private armed = false
   /** The revert job put the risky steps back (after a failure the controller saw). */
   private jobReverted = false
   /** Records taken when the revert job was armed, which apply must use: the job restores from them. */
@@ -166,8 +168,11 @@ export class HostRunner {
    */
   async release(): Promise<void> {
     const kept = this.applied.flatMap(({ step, record }) => step.kept?.(record) ?? [])
-    const lines = [...kept.map((c) => `( ${c}
-) >/dev/null 2>&1`), ...(this.locked ? [unlockScript(this.run.runId!)] : [])]
+    const lines = [
+      ...kept.map((c) => `( ${c}\n) >/dev/null 2>&1`),
+      ...(this.armed ? [clearScript(this.run.runId!)] : []),
+      ...(this.locked ? [unlockScript(this.run.runId!)] : []),
+    ]
     this.locked = false
     if (lines.length) await this.$`sh -c ${lines.join('\n')}`.nothrow()
   }
@@ -235,6 +240,7 @@ export class HostRunner {
     for (const h of reloads) if (h.revert) reverts.push({ name: h.name, commands: h.revert(undefined, this.platform) })
     reloads.filter((h) => h.risky).forEach((h) => this.armedHandlers.add(h))
     const armedAt = Date.now()
+    this.armed = true
     await arm(this.$, this.platform, runId!, confirm!.timeout, revertScript(reverts, `ferry run ${runId} on ${host.name}: revert job for ${risky.length} risky step(s)`))
     events?.progress?.(`revert job armed: ${host.name} reverts in ${confirm!.timeout} s unless confirmed`)
 
@@ -253,41 +259,38 @@ export class HostRunner {
       failure = new Error(`not confirmed within --confirm-timeout ${confirm!.timeout} s`)
     }
 
-    // Nothing more goes over the connection the risky changes may have cut.
-    let fresh = await confirm!.reconnect().catch(() => undefined)
-    if (fresh && !failure) {
-      const unhealthy = await this.health(fresh).catch((err: Error) => err.message)
-      if (unhealthy === undefined) {
-        this.use(fresh)
-        const settled = await settle(fresh.$, runId!, 'confirm')
-        if (settled.state === 'disarmed') {
-          this.outcome.confirmed = true
-          return
+    // Nothing more goes over the connection the risky changes may have cut. The confirmation
+    // over a new one must be done by the job's deadline (a few seconds' grace): a link that
+    // died under it leaves its commands hanging, and the job decides then anyway.
+    const deadline = armedAt + confirm!.timeout * 1000
+    let disarmAsked = false
+    if (!failure) {
+      try {
+        const fresh = await bounded(confirm!.reconnect(), deadline + 5000, 'opening a new connection')
+        const unhealthy = await bounded(this.health(fresh), deadline + 5000, 'the health check')
+        if (unhealthy === undefined) {
+          this.use(fresh)
+          disarmAsked = true
+          const settled = await bounded(settle(fresh.$, runId!, 'confirm'), deadline + 5000, 'disarming the revert job')
+          if (settled.state === 'disarmed') return void (this.outcome.confirmed = true)
+          return this.reverted(settled, 'the revert job fired before the changes were confirmed')
         }
-        return this.reverted(settled, 'the revert job fired before the changes were confirmed')
-      }
-      failure = new Error(`health check over a new connection failed: ${unhealthy}`)
-    }
-    if (!fresh) {
-      failure ??= new Error('no new connection could be opened to confirm the changes')
-      // Cut off: the host reverts by itself at the deadline, and must then take a connection.
-      events?.progress?.(`no new connection: waiting for the revert job (${confirm!.timeout} s from arming)`)
-      await sleep(Math.max(0, armedAt + confirm!.timeout * 1000 + 2000 - Date.now()))
-      for (let tries = 0; !fresh && tries < 10; tries++) {
-        fresh = await confirm!.reconnect().catch(() => undefined)
-        if (!fresh) await sleep(3000)
-      }
-      if (!fresh) {
-        this.outcome.status = 'unreachable'
-        this.outcome.error = `${failure.message}; still unreachable after the revert job should have run`
-        return
+        failure = new Error(`health check over a new connection failed: ${unhealthy}`)
+      } catch (err) {
+        failure = new Error(disarmAsked ? `the connection died while disarming the revert job: ${(err as Error).message}` : `the changes could not be confirmed over a new connection: ${(err as Error).message}`)
       }
     }
-    this.use(fresh)
-    const cause = failure ?? new Error('not confirmed')
+    const cause = failure
     // --rollback none: a failed run on a host still reachable keeps what it applied, unless the
     // job has already put it back.
-    const settled = await settle(fresh.$, runId!, this.run.rollbackOnFailure ? 'revert' : 'confirm')
+    const settled = await this.settleWhenReachable(deadline, this.run.rollbackOnFailure ? 'revert' : 'confirm')
+    if (!settled) {
+      this.outcome.status = 'unreachable'
+      this.outcome.error = `${cause.message}; still unreachable after the revert job should have run`
+      return
+    }
+    // The disarm went through before its answer was lost: the changes were confirmed after all.
+    if (settled.state === 'disarmed' && disarmAsked) return void (this.outcome.confirmed = true)
     if (settled.state === 'disarmed') throw cause
     if (settled.by === 'controller') {
       // The host was still reachable, so this is a rollback like any other: the risky steps by
@@ -300,6 +303,34 @@ export class HostRunner {
       throw cause
     }
     await this.reverted(settled, cause.message)
+  }
+
+  /**
+   * Reads how the revert job ended (or fires it early: `revert`), over a new connection. A host
+   * that does not answer is waited for: the job brings it back at the deadline, if the change
+   * cut it off. A connection that dies again mid-way is dialled again: settling says the same
+   * when asked twice. Undefined when the host never answers.
+   */
+  private async settleWhenReachable(deadline: number, how: 'confirm' | 'revert'): Promise<Settled | undefined> {
+    const { confirm, runId, host, events } = this.run
+    for (let tries = 0; tries < 12; tries++) {
+      const fresh = await confirm!.reconnect().catch(() => undefined)
+      if (fresh) {
+        // Settling may wait up to five minutes for a job caught mid-revert.
+        const settled = await bounded(settle(fresh.$, runId!, how), Date.now() + 330_000, 'settling the revert job').catch(() => undefined)
+        if (settled) {
+          this.use(fresh)
+          return settled
+        }
+      } else if (Date.now() < deadline + 2000) {
+        // Cut off: the host reverts by itself at the deadline, and must then take a connection.
+        events?.progress?.(`${host.name} does not answer: waiting for its revert job (${confirm!.timeout} s from arming)`)
+        await sleep(deadline + 2000 - Date.now())
+        continue
+      }
+      await sleep(3000)
+    }
+    return undefined
   }
 
   /** The reloads the job could not repeat (handlers with no revert commands), repeated now. */
@@ -551,4 +582,17 @@ export async function detectPlatform(host: Host, $: Shell): Promise<Platform> {
   const os = osFromKernel(kernel)
   if (!os) throw new StepError(`unsupported OS "${kernel.trim()}" (ferry knows FreeBSD, OpenBSD and Linux)`)
   return platformFor(os)
+}
+
+/**
+ * `work`, or an error once `until` (a time) has passed. A command on a connection whose link
+ * died would wait for TCP to give up; the work left behind is dropped with that connection.
+ */
+function bounded<T>(work: Promise<T>, until: number, what: string): Promise<T> {
+  work.catch(() => {})
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in time`)), Math.max(0, until - Date.now()))
+  })
+  return Promise.race([work, late]).finally(() => clearTimeout(timer))
 }

@@ -71,6 +71,8 @@ export interface Probed {
 export async function probeGated($: Shell, snippets: Snippets, gate?: string): Promise<Probed> {
   const token = `ferry-probe-${randomBytes(8).toString('hex')}`
   const out = await $({ input: probeScript(snippets, token, gate) })`sh -s`.nothrow()
+  // No exit status at all: the connection closed under the probe.
+  if (out.exitCode === null) throw new Error('probing failed: the connection closed before the probe finished')
   if (out.exitCode !== 0) throw new Error(`probing failed (exit ${out.exitCode}): ${out.stderr.trim()}`)
   const text = out.stdout
   // Everything before the first line of ours is the gate's.

@@ -238,17 +238,23 @@ async function startCommand(execute: Executor, command: string, shell: string, b
   const exited = Promise.all([ex.exited, stderrDone]).then(([status]) =>
     reported === undefined ? status : { code: reported, signal: null },
   )
+  // Never rejects: it is called from abort handlers and timers that nobody awaits, and a
+  // connection that a change cut (the very reason to kill) refuses the kill's channel too.
   const kill = async (signal: string) => {
     // A kill right after the start waits for the group line; dropping the channel alone would
     // leave the command running on the host.
     const id = await group
     if (id !== undefined) {
       const name = signal.replace(/^SIG/, '')
-      const killer = await startCommand(execute, `kill -s ${name} -- -${id} 2>/dev/null`, shell, become, { control: true })
-      killer.stdin.end()
-      killer.stdout.resume()
-      killer.stderr.resume()
-      await killer.exited
+      try {
+        const killer = await startCommand(execute, `kill -s ${name} -- -${id} 2>/dev/null`, shell, become, { control: true })
+        killer.stdin.end()
+        killer.stdout.resume()
+        killer.stderr.resume()
+        await killer.exited
+      } catch {
+        // The connection is gone; dropping the channel below is all that is left to do.
+      }
     }
     ex.abort()
   }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { armScript, parseSettled, revertScript, settleScript } from '../../src/engine/confirm.ts'
+import { armScript, clearScript, parseSettled, revertScript, settleScript } from '../../src/engine/confirm.ts'
 import { LockedError, isStale, lockScript, ownerOf, parseOwner, unlockScript } from '../../src/engine/lock.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 import { tempDir } from '../lab/helpers.ts'
@@ -44,8 +44,8 @@ describe('the revert job, per platform (golden)', () => {
   })
 
   it('settling: confirm renames armed away (disarm), revert fires it; both wait for a job caught firing', () => {
-    expect(settleScript(RUN, 'confirm').split('\n')[1]).toBe('if mv "$d/armed" "$d/disarmed" 2>/dev/null; then rm -rf "$d"; echo disarmed; exit 0; fi')
-    expect(settleScript(RUN, 'revert').split('\n')[1]).toBe('if mv "$d/armed" "$d/firing" 2>/dev/null; then echo fired; sh "$d/revert.sh" > "$d/revert.log" 2>&1; echo $? > "$d/reverted"; fi')
+    expect(settleScript(RUN, 'confirm').split('\n')[1]).toBe('if mv "$d/armed" "$d/disarmed" 2>/dev/null || [ -f "$d/disarmed" ]; then echo disarmed; exit 0; fi')
+    expect(settleScript(RUN, 'revert').split('\n')[1]).toBe('if [ -f "$d/disarmed" ]; then echo disarmed; exit 0; elif mv "$d/armed" "$d/firing" 2>/dev/null; then : > "$d/by-controller"; sh "$d/revert.sh" > "$d/revert.log" 2>&1; echo $? > "$d/reverted.new" && mv "$d/reverted.new" "$d/reverted"; fi')
     for (const how of ['confirm', 'revert'] as const) for (const shell of shells) execFileSync(shell, ['-n', '-c', settleScript(RUN, how)])
   })
 
@@ -77,7 +77,10 @@ describe('the revert job, run on this machine', () => {
     expect(Date.now() - armed, 'not before its timeout').toBeGreaterThanOrEqual(1_000)
     expect(readFileSync(marker, 'utf8')).toBe('reverted\n')
     expect(parseSettled(sh(settleScript(RUN, 'confirm', root)).stdout)).toEqual({ state: 'reverted', by: 'job', ok: true, log: '' })
-    expect(existsSync(join(root, RUN)), 'cleaned up once reported').toBe(false)
+    // Asked again (its answer lost with a dying connection), it says the same, until cleared.
+    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({ state: 'reverted', by: 'job', ok: true, log: '' })
+    sh(clearScript(RUN, root))
+    expect(existsSync(join(root, RUN)), 'cleared').toBe(false)
   })
 
   it('disarmed in time, it never fires', async () => {
@@ -85,6 +88,9 @@ describe('the revert job, run on this machine', () => {
     const marker = join(root, 'marker')
     arm(root, 2, marker)
     expect(parseSettled(sh(settleScript(RUN, 'confirm', root)).stdout)).toEqual({ state: 'disarmed' })
+    // Asked again, or asked to revert after all: the disarm stands.
+    expect(parseSettled(sh(settleScript(RUN, 'confirm', root)).stdout)).toEqual({ state: 'disarmed' })
+    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({ state: 'disarmed' })
     await sleep(3_000)
     expect(existsSync(marker)).toBe(false)
   })
@@ -95,6 +101,10 @@ describe('the revert job, run on this machine', () => {
     arm(root, 30, marker)
     expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({ state: 'reverted', by: 'controller', ok: true, log: '' })
     expect(readFileSync(marker, 'utf8')).toBe('reverted\n')
+    // Asked again, it still says who fired it, and does not run the revert twice.
+    sh(`rm ${marker}`)
+    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({ state: 'reverted', by: 'controller', ok: true, log: '' })
+    expect(existsSync(marker)).toBe(false)
   })
 })
 

@@ -100,8 +100,8 @@ describe.skipIf(!asRoot).each(shells)('the file step writes through %s', (shell)
     expect(() => step.check(run(shell, step.probe(linux)), check)).toThrow(/is a symbolic link/)
     // Apply, had the link been swapped in after the probe.
     const record: FileRecord = { existed: true, mode: 0o644, owner: 'nobody:nogroup', backup: join(backups, 'f', 'b1') }
-    const [{ cmd, input }] = await sent(step, record, 'apply')
-    const r = run(shell, cmd!, input)
+    const [apply] = await sent(step, record, 'apply')
+    const r = run(shell, apply!.cmd, apply!.input)
     expect([r.code, r.stderr]).toEqual([1, `ferry: ${path} is a symbolic link: ferry replaces regular files only (give the path it points to)\n`])
     expect(lstatSync(path).isSymbolicLink()).toBe(true)
     expect([readFileSync(target, 'utf8'), statSync(target).mode & 0o777, statSync(target).uid]).toEqual(['secret\n', 0o600, 0])
