@@ -118,7 +118,7 @@ describe('line', () => {
     const { run, rollback } = stepRunner(h, 'line')
     sh(h, `rm -rf ${dir} && mkdir ${dir} && printf '# app.conf\\n#listen 80\\nworkers 4\\n' > ${app} && chmod 640 ${app}`)
     // The file, its mode, and how many backups of it the file machinery keeps on the host.
-    const snapshot = () => sh(h, `stat -c '%n %a %U:%G' ${dir} ${app}; cat ${app}; ls /var/backups/ferry 2>/dev/null | grep -c _etc_ferry-steps_app.conf; true`)
+    const snapshot = () => sh(h, `stat -c '%n %a %U:%G' ${dir} ${app}; cat ${app}; ls /var/backups/ferry/%2Fetc%2Fferry-steps%2Fapp.conf 2>/dev/null | wc -l`)
     const before = snapshot()
     expect(before).toBe(`${dir} 755 root:root\n${app} 640 root:root\n# app.conf\n#listen 80\nworkers 4\n0\n`)
     try {
@@ -149,7 +149,7 @@ describe('line', () => {
       await rollback(first.report.runId)
       expect(snapshot()).toBe(before)
     } finally {
-      sh(h, `rm -rf ${dir} /var/backups/ferry/*_etc_ferry-steps_app.conf; rmdir /var/backups/ferry 2>/dev/null; true`)
+      sh(h, `rm -rf ${dir} /var/backups/ferry/%2Fetc%2Fferry-steps%2Fapp.conf; rmdir /var/backups/ferry 2>/dev/null; true`)
     }
   })
 })
