@@ -2,6 +2,7 @@
 // secrets it needs), the OSPF settings both ends of a link must agree on, and the final checks.
 import { command, file, iface, verify, ospf, StepError, DEFAULT_COST, z, type Host, type HostLink, type Inventory, type OspfInterface, type Step } from 'ferry'
 import openvpnTap from '../../templates/openvpn-tap.conf.ts'
+import openvpnKeyFile from '../../templates/openvpn.key.ts'
 
 export const vars = z.object({
   /** OSPF router id, e.g. 10.0.0.1. */
@@ -197,6 +198,6 @@ export async function openvpnKey(m: Member, dir: string): Promise<Step[]> {
   const notify = linksOfKind(m, 'openvpn').map((l) => `restart ${l.local.ifname}`)
   return [
     command('openvpn dir', async ({ $ }) => void (await $`mkdir -p -m 700 ${dir}`), { creates: dir, touches: [], undo: async ({ $ }) => void (await $`rmdir ${dir}`) }),
-    file('openvpn key', { path: `${dir}/mesh.key`, content: `${await m.secret('openvpn_key')}\n`, mode: 0o600, mask: [/[^\n]+/], notify }),
+    file('openvpn key', { path: `${dir}/mesh.key`, content: openvpnKeyFile({ key: (await m.secret('openvpn_key')).split('\n') }), mode: 0o600, mask: [/[^\n]+/], notify }),
   ]
 }
