@@ -31,7 +31,7 @@ export interface OspfInterface {
 export function template<V>(name: string, render: (vars: V) => string): (vars: V) => string {
   return (vars) => {
     try {
-      refuseControls(vars, '')
+      refuseControls(vars)
       return render(vars)
     } catch (err) {
       throw new Error(`${name}: ${(err as Error).message}`, { cause: err })
@@ -43,7 +43,7 @@ const CONTROL = /[\x00-\x1f\x7f]/
 const CONTROL_NAMES: Record<string, string> = { '\n': 'a newline', '\r': 'a carriage return', '\t': 'a tab' }
 
 /** Throws naming the first string under `value` (by its path, e.g. `interfaces[0].description`) with a control character. */
-function refuseControls(value: unknown, path: string): void {
+function refuseControls(value: unknown, path = ''): void {
   if (typeof value === 'string') {
     const c = CONTROL.exec(value)?.[0]
     if (c !== undefined) {
