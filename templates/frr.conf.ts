@@ -11,13 +11,13 @@
 // And one line the article has no need for: SPF's hold-down backs off to 1 s, not FRR's 5 s, so
 // a link lost during a burst of changes (a deploy) is routed around within the dead interval plus
 // a second, not plus five.
-import { count, lines, word, vtyPassword } from '../src/mesh/config.ts'
+import { count, lines, template, word, vtyPassword } from '../src/mesh/config.ts'
 import { interfaceBlock, type QuaggaOspfdVars } from './ospfd.conf.ts'
 
 /** Quagga's vars; the vty password is optional, since vtysh needs none. */
 export type FrrConfVars = Omit<QuaggaOspfdVars, 'password'> & { password?: string }
 
-export default function frrConf(v: FrrConfVars): string {
+export default template('frr.conf', (v: FrrConfVars) => {
   const keyId = count('MD5 key id', v.keyId ?? 1, 255)
   const key = word('OSPF MD5 key', v.md5Key)
   return lines(
@@ -35,4 +35,4 @@ export default function frrConf(v: FrrConfVars): string {
     'line vty',
     '!',
   )
-}
+})

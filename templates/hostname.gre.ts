@@ -7,7 +7,7 @@
 // line goes in without its `inet`; ifconfig's family defaults to inet. These are the same lines
 // the iface step writes for a gre interface on OpenBSD: a runbook uses one or the other for a
 // given file, never both.
-import { lines, word } from '../src/mesh/config.ts'
+import { lines, template, word } from '../src/mesh/config.ts'
 
 export interface HostnameGreVars {
   /** Outer addresses: this host's and the peer's global ones. */
@@ -21,10 +21,10 @@ export interface HostnameGreVars {
   link0?: boolean
 }
 
-export default function hostnameGre(v: HostnameGreVars): string {
+export default template('hostname.gre', (v: HostnameGreVars) => {
   const flags = (v.link0 ?? true) ? 'link0 up' : 'up'
   return lines(
     `tunnel ${word('tunnel local', v.tunnel.local)} ${word('tunnel remote', v.tunnel.remote)}`,
     `${word('address', v.address)} ${word('peer', v.peer)} netmask ${word('netmask', v.netmask ?? '0xffffffff')} ${flags}`,
   )
-}
+})

@@ -8,7 +8,7 @@
 // letters, digits and "_" (other characters become "_"); prefix them (peer_…) to stay clear of
 // ipsec.conf's keywords. The continuation lines are indented with a tab; the article's web page
 // lost its indentation. The file holds the PSK: mode 0600.
-import { lines, quotable, word } from '../src/mesh/config.ts'
+import { lines, quotable, template, word } from '../src/mesh/config.ts'
 
 export interface IpsecCrypto { auth: string; enc: string; group: string }
 
@@ -36,11 +36,11 @@ export interface IpsecConfVars {
 
 const SEED_MAIN: IpsecCrypto = { auth: 'hmac-sha1', enc: '3des', group: 'modp1024' }
 
-export default function ipsecConf(v: IpsecConfVars): string {
+export default template('ipsec.conf', (v: IpsecConfVars) => {
   const macros = v.peers.map((p) => ({ ...p, name: macro(p.name), pskName: macro(p.pskName ?? `${p.name}_psk`) }))
   const names = ['me', ...macros.flatMap((p) => [p.name, p.pskName])]
   const dup = names.find((n, i) => names.indexOf(n) !== i)
-  if (dup !== undefined) throw new Error(`ipsec.conf: macro ${dup} is defined twice`)
+  if (dup !== undefined) throw new Error(`macro ${dup} is defined twice`)
   const crypto = (c: IpsecCrypto) => `auth ${word('auth', c.auth)} enc ${word('enc', c.enc)} group ${word('group', c.group)}`
   return lines(
     macros.map((p) => `${p.name} = "${quotable('peer address', p.address)}"`),
@@ -54,7 +54,7 @@ export default function ipsecConf(v: IpsecConfVars): string {
       `\tpsk $${p.pskName}`,
     ]),
   )
-}
+})
 
 /** ipsecctl expands `$name` over letters, digits and "_" only. */
 function macro(name: string): string {

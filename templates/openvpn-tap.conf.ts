@@ -6,7 +6,7 @@
 // The article does not show its OpenVPN config; this is the plainest TAP p2p setup that OpenVPN
 // 2.6 runs, as measured in the lab (DESIGN.md). `secret` is deprecated in 2.6 in favour of TLS but
 // still works; OpenSSL 3 has no Blowfish, 2.6's static-key default, hence the explicit cipher.
-import { count, lines, oneLine, word } from '../src/mesh/config.ts'
+import { count, lines, template, word } from '../src/mesh/config.ts'
 import { dottedMask, splitCidr } from '../src/mesh/ipv4.ts'
 
 export interface OpenvpnTapVars {
@@ -34,11 +34,11 @@ export interface OpenvpnTapVars {
   keepalive?: [number, number]
 }
 
-export default function openvpnTap(v: OpenvpnTapVars): string {
+export default template('openvpn-tap.conf', (v: OpenvpnTapVars) => {
   const { address, prefix } = splitCidr(v.address)
   const [ping, restart] = v.keepalive ?? [10, 60]
   return lines(
-    v.description !== undefined && `# ${oneLine('description', v.description)}`,
+    v.description !== undefined && `# ${v.description}`,
     `dev ${word('dev', v.dev)}`,
     'dev-type tap',
     'proto udp',
@@ -53,4 +53,4 @@ export default function openvpnTap(v: OpenvpnTapVars): string {
     'persist-key',
     'persist-tun',
   )
-}
+})

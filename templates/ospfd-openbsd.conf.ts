@@ -5,7 +5,7 @@
 // The article's lines are flush left (its web page lost the indentation); this indents the area's
 // body with a tab, which ospfd ignores. ospfd refuses MD5 keys over 16 characters, and so does
 // this template, before the file ever reaches the host.
-import { count, lines, quotable, word, type OspfInterface } from '../src/mesh/config.ts'
+import { count, lines, quotable, template, word, type OspfInterface } from '../src/mesh/config.ts'
 
 export interface OpenbsdOspfdVars {
   /** The ospf_md5_key secret, at most 16 characters. */
@@ -23,7 +23,7 @@ export interface OpenbsdOspfdVars {
 
 const MD5_KEY_MAX = 16
 
-export default function openbsdOspfd(v: OpenbsdOspfdVars): string {
+export default template('ospfd-openbsd.conf', (v: OpenbsdOspfdVars) => {
   if (v.md5Key.length > MD5_KEY_MAX) throw new Error(`the OSPF MD5 key has ${v.md5Key.length} characters; OpenBSD ospfd takes at most ${MD5_KEY_MAX}`)
   const keyId = count('MD5 key id', v.keyId ?? 1, 255)
   return lines(
@@ -38,7 +38,7 @@ export default function openbsdOspfd(v: OpenbsdOspfdVars): string {
     (v.passive ?? []).flatMap((name) => block(name, ['passive'])),
     '}',
   )
-}
+})
 
 /** ospfd.conf's names for the shared OSPF interface settings. */
 function options(i: OspfInterface): string[] {

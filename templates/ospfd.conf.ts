@@ -6,7 +6,7 @@
 // per-interface `ip ospf authentication message-digest` wins on the tunnels, the only interfaces
 // that speak OSPF. Quagga keeps only the first 16 characters of an MD5 key (the article's key is
 // 24): give keys of at most 16 so they mean the same to FRR and OpenBSD ospfd, which refuses more.
-import { count, lines, oneLine, word, type OspfInterface, vtyPassword } from '../src/mesh/config.ts'
+import { count, lines, template, word, type OspfInterface, vtyPassword } from '../src/mesh/config.ts'
 
 export interface QuaggaOspfdVars {
   hostname: string
@@ -28,7 +28,7 @@ export interface QuaggaOspfdVars {
 export function interfaceBlock(i: OspfInterface, keyId: number, key: string, extra: string[] = []): (string | false)[] {
   return [
     `interface ${word('interface', i.name)}`,
-    i.description !== undefined && ` description ${oneLine('description', i.description)}`,
+    i.description !== undefined && ` description ${i.description}`,
     ' ip ospf authentication message-digest',
     ` ip ospf message-digest-key ${keyId} md5 ${key}`,
     !!i.pointToPoint && ' ip ospf network point-to-point',
@@ -40,7 +40,7 @@ export function interfaceBlock(i: OspfInterface, keyId: number, key: string, ext
   ]
 }
 
-export default function quaggaOspfd(v: QuaggaOspfdVars): string {
+export default template('ospfd.conf', (v: QuaggaOspfdVars) => {
   const keyId = count('MD5 key id', v.keyId ?? 1, 255)
   const key = word('OSPF MD5 key', v.md5Key)
   return lines(
@@ -59,7 +59,7 @@ export default function quaggaOspfd(v: QuaggaOspfdVars): string {
     'line vty',
     '!',
   )
-}
+})
 
 /** Where the file holds secrets, for the file step's `mask` (frr.conf too). */
 export const quaggaSecrets = [/^password (\S+)$/m, /message-digest-key \d+ md5 (\S+)/]

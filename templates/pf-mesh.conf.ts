@@ -5,7 +5,7 @@
 //
 // Seed 003 turns pf off while testing ("you can enable it again after everything works"): these
 // are the rules that make turning it back on safe for the mesh.
-import { lines, word } from '../src/mesh/config.ts'
+import { lines, template, word } from '../src/mesh/config.ts'
 
 export interface PfMeshVars {
   /** This host's global address. */
@@ -18,7 +18,7 @@ export interface PfMeshVars {
   tunnels: string[]
 }
 
-export default function pfMesh(v: PfMeshVars): string {
+export default template('pf-mesh.conf', (v: PfMeshVars) => {
   const protos = v.ipsec ? '{ gre esp }' : 'gre'
   const me = word('my address', v.me)
   return lines(
@@ -32,4 +32,4 @@ export default function pfMesh(v: PfMeshVars): string {
     ],
     v.tunnels.length > 0 && `pass quick on { ${v.tunnels.map((t) => word('interface', t)).join(' ')} } proto ospf`,
   )
-}
+})

@@ -7,7 +7,7 @@
 // `ipsecctl -s all` shows was negotiated. Identities are the addresses; on an OpenBSD peer that
 // means ipsec.conf without srcid/dstid (its `ids: false`), since `srcid $me/32` is sent as a name.
 // The file holds the PSK: mode 0600.
-import { lines, quotable, word } from '../src/mesh/config.ts'
+import { lines, quotable, template, word } from '../src/mesh/config.ts'
 
 export interface SwanctlPeer {
   /** Names the connection, child and secret; letters, digits, "_", "." and "-". */
@@ -35,7 +35,7 @@ export interface SwanctlConfVars {
   startAction?: 'trap' | 'start' | 'none'
 }
 
-export default function swanctlConf(v: SwanctlConfVars): string {
+export default template('swanctl.conf', (v: SwanctlConfVars) => {
   const localId = word('local id', v.localId ?? v.local)
   return lines(
     'connections {',
@@ -79,10 +79,10 @@ export default function swanctlConf(v: SwanctlConfVars): string {
     ]),
     '}',
   )
-}
+})
 
 function section(name: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`swanctl.conf: ${JSON.stringify(name)} cannot name a section`)
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`${JSON.stringify(name)} cannot name a section`)
   return name
 }
 

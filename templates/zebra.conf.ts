@@ -1,6 +1,6 @@
 // Quagga's /usr/local/etc/quagga/zebra.conf, as seed 000 writes it: the host name and the
 // management (vty) password. The file holds a secret: write it with mode 0600.
-import { lines, word, vtyPassword } from '../src/mesh/config.ts'
+import { lines, template, word, vtyPassword } from '../src/mesh/config.ts'
 
 export interface ZebraConfVars {
   hostname: string
@@ -8,9 +8,9 @@ export interface ZebraConfVars {
   password: string
 }
 
-export default function zebraConf(v: ZebraConfVars): string {
-  return lines(
+export default template('zebra.conf', (v: ZebraConfVars) =>
+  lines(
     `hostname ${word('hostname', v.hostname)}`,
     `password ${vtyPassword(v.password)}`,
-  )
-}
+  ),
+)

@@ -1,36 +1,57 @@
 // What deploy-mesh's per-OS plans share: one host's view of the mesh (its links, its peers, the
 // secrets it needs), the OSPF settings both ends of a link must agree on, and the final checks.
 import { command, file, iface, verify, ospf, StepError, DEFAULT_COST, z, type Host, type HostLink, type Inventory, type OspfInterface, type Step } from 'ferry'
+import { isIPv4 } from 'node:net'
 import openvpnTap from '../../templates/openvpn-tap.conf.ts'
+import openvpnKeyFile from '../../templates/openvpn.key.ts'
+import { cidrParts, parseNetwork } from '../../src/mesh/ipv4.ts'
+import { IFNAME_RE, TUNNEL_KINDS } from '../../src/mesh/links.ts'
+
+// Every var is typed: each ends up in a config file or a command, and a value that is not what
+// it claims to be (a router id with a newline and `line vty` after it) is refused with its
+// inventory line before any host is contacted.
+const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address, e.g. 10.0.0.1')
+const withPrefix = z.string().refine((s) => cidrParts(s) !== undefined, 'must be an IPv4 address with a prefix length, e.g. 10.0.0.1/32')
+const network = z.string().refine((s) => parseNetwork(s) !== undefined, 'must be an IPv4 network with no host bits set, e.g. 172.16.3.0/24')
+const ifname = z.string().regex(IFNAME_RE, 'must be an interface name: a letter, then letters, digits, "_", "." or "-"; at most 15')
+/** A dotted quad, or its number (YAML reads `ospf_area: 0` as one); the daemons take both. */
+const area = z.union([z.string(), z.number()]).transform(String).refine(
+  (s) => isIPv4(s) || (/^(0|[1-9][0-9]{0,9})$/.test(s) && Number(s) <= 2 ** 32 - 1),
+  'must be an OSPF area: a dotted quad such as 0.0.0.0, or a number from 0 to 4294967295',
+)
+const seconds = z.number().int().min(1).max(65535)
 
 export const vars = z.object({
   /** OSPF router id, e.g. 10.0.0.1. */
-  router_id: z.string(),
+  router_id: ipv4,
   /** The router id as a /32 on a loopback (lo1), so the router is reachable whichever links are up. */
-  loopback: z.string(),
-  ospf_area: z.string().default('0.0.0.0'),
-  link_pool: z.string(),
+  loopback: withPrefix,
+  ospf_area: area.default('0.0.0.0'),
+  /** Where the links' /30s come from: the same on every linked host (planMesh reads it). */
+  link_pool: z.string().refine((s) => (parseNetwork(s)?.prefix ?? 32) <= 30, 'must be an IPv4 network of /30 or larger with no host bits set, e.g. 172.16.2.0/24'),
+  /** The fallback tunnel kind of this host's links (planMesh reads it); a link's own `tunnel` wins. */
+  tunnel: z.enum(TUNNEL_KINDS, `must be one of ${TUNNEL_KINDS.join(', ')}`).optional(),
   /**
    * What OSPF announces (Quagga/FRR `network` statements). Default: the host's links, its
    * loopback and its jail prefix. Seed 000 announces one supernet, 172.16.2.0/23, instead.
    */
-  ospf_networks: z.array(z.string()).default([]),
+  ospf_networks: z.array(network).default([]),
   /** Interfaces announced but silent (OpenBSD ospfd `passive`), e.g. the internal vr1. */
-  ospf_passive: z.array(z.string()).default([]),
+  ospf_passive: z.array(ifname).default([]),
   /**
    * Timers and network type on the tunnels. Both ends of a link must agree, so set them on the
    * mesh group. Default: FRR (Linux) hello 1, dead 4, point-to-point, as the lab measured; the
    * BSD daemons' own defaults elsewhere (10 and 40, broadcast), as the seeds run them.
    */
-  ospf_hello: z.number().int().positive().optional(),
-  ospf_dead: z.number().int().positive().optional(),
+  ospf_hello: seconds.optional(),
+  ospf_dead: seconds.optional(),
   ospf_point_to_point: z.boolean().optional(),
   /** Where the jails' /32s live (seed 000: lo2); it is created and its addresses announced. */
-  jail_interface: z.string().optional(),
+  jail_interface: ifname.optional(),
   /** The host's share of the jail pool, e.g. 172.16.3.0/28. */
-  jail_prefix: z.string().optional(),
+  jail_prefix: network.optional(),
   /** All jails' addresses: announced whole, so a jail's /32 stays announced wherever it moves. */
-  jail_pool: z.string().optional(),
+  jail_pool: network.optional(),
   /** OpenBSD: load pf rules that pass the mesh's GRE, IPsec and OSPF (an anchor in pf.conf). */
   pf: z.boolean().default(false),
   /** Write boot configuration for interfaces (false where nothing would read it, as in the lab). */
@@ -197,6 +218,6 @@ export async function openvpnKey(m: Member, dir: string): Promise<Step[]> {
   const notify = linksOfKind(m, 'openvpn').map((l) => `restart ${l.local.ifname}`)
   return [
     command('openvpn dir', async ({ $ }) => void (await $`mkdir -p -m 700 ${dir}`), { creates: dir, touches: [], undo: async ({ $ }) => void (await $`rmdir ${dir}`) }),
-    file('openvpn key', { path: `${dir}/mesh.key`, content: `${await m.secret('openvpn_key')}\n`, mode: 0o600, mask: [/[^\n]+/], notify }),
+    file('openvpn key', { path: `${dir}/mesh.key`, content: openvpnKeyFile({ key: (await m.secret('openvpn_key')).split('\n') }), mode: 0o600, mask: [/[^\n]+/], notify }),
   ]
 }

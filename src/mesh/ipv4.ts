@@ -31,7 +31,7 @@ export function splitCidr(cidr: string): { address: string; prefix: number } {
 }
 
 /** `A.B.C.D/N` with a valid address and N ≤ 32, split; undefined for anything else. */
-function cidrParts(cidr: string): { address: string; prefix: number } | undefined {
+export function cidrParts(cidr: string): { address: string; prefix: number } | undefined {
   const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(cidr)
   if (!m || !isIPv4(m[1]!) || Number(m[2]) > 32) return undefined
   return { address: m[1]!, prefix: Number(m[2]) }

@@ -20,11 +20,12 @@
 // - OpenVPN runs one instance per link, each on its own UDP port: portBase + index (both ends use
 //   the same number on their own host), or the link's `port`.
 import { createHash } from 'node:crypto'
-import type { Host, Link } from '../inventory/types.ts'
+import { InventoryError } from '../inventory/errors.ts'
+import type { Host, Inventory, Link } from '../inventory/types.ts'
 import { parseNetwork, toDotted } from './ipv4.ts'
 
-export type TunnelKind = 'openvpn' | 'gre' | 'gre-ipsec'
-export const TUNNEL_KINDS: readonly TunnelKind[] = ['openvpn', 'gre', 'gre-ipsec']
+export const TUNNEL_KINDS = ['openvpn', 'gre', 'gre-ipsec'] as const
+export type TunnelKind = (typeof TUNNEL_KINDS)[number]
 export const DEFAULT_TUNNEL: TunnelKind = 'openvpn'
 export const DEFAULT_COST = 10
 export const DEFAULT_PORT_BASE = 1194
@@ -92,7 +93,7 @@ export class LinkPlanError extends Error {
 }
 
 const LINK = 4 // addresses in a /30
-const IFNAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/ // 15 characters: Linux's IFNAMSIZ less the NUL
+export const IFNAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/ // 15 characters: Linux's IFNAMSIZ less the NUL
 
 /** The plan for `links`, in their inventory order. Throws a LinkPlanError listing every problem. */
 export function planLinks(links: Link[], opts: PlanOptions): PlannedLink[] {
@@ -137,12 +138,28 @@ export function planLinks(links: Link[], opts: PlanOptions): PlannedLink[] {
   return plan
 }
 
-/** The plan for an inventory's links, with `link_pool` and `tunnel` from the hosts' vars. */
-export function planMesh(inventory: { hosts: Pick<Host, 'name' | 'os' | 'vars'>[]; links: Link[] }, opts: { portBase?: number } = {}): PlannedLink[] {
+/**
+ * The plan for an inventory's links, with `link_pool` and `tunnel` from the hosts' vars. Its
+ * problems are the inventory's: an InventoryError, each at its place in the file (exit 64).
+ */
+export function planMesh(inventory: Pick<Inventory, 'file' | 'links' | 'locate'> & { hosts: Pick<Host, 'name' | 'os' | 'vars'>[] }, opts: { portBase?: number } = {}): PlannedLink[] {
   if (inventory.links.length === 0) return []
-  const byName = new Map(inventory.hosts.map((h) => [h.name, h]))
+  try {
+    return planLinks(inventory.links, { pool: linkPool(inventory.hosts, inventory.links), hosts: inventory.hosts, ...opts })
+  } catch (err) {
+    if (!(err instanceof LinkPlanError)) throw err
+    // link_pool is a var, and vars are checked where they are written, by the runbook's schema;
+    // what reaches here of it (a host outside --limit) is reported at `links`.
+    const at = (path: (string | number)[]) => inventory.locate(path) ?? inventory.locate(['links']) ?? { file: inventory.file, line: 1, col: 1 }
+    throw new InventoryError(err.problems.map((p) => ({ ...at(p.path), message: `${dotted(p.path)}: ${p.message}` })))
+  }
+}
+
+/** The link_pool of the linked hosts, which must agree on it. */
+function linkPool(hosts: Pick<Host, 'name' | 'vars'>[], links: Link[]): string {
+  const byName = new Map(hosts.map((h) => [h.name, h]))
   const pools = new Map<string, string>() // pool → first host that has it
-  for (const link of inventory.links) {
+  for (const link of links) {
     for (const name of [link.a, link.b]) {
       const pool = byName.get(name)?.vars.link_pool
       if (pool !== undefined && !pools.has(String(pool))) pools.set(String(pool), name)
@@ -154,7 +171,7 @@ export function planMesh(inventory: { hosts: Pick<Host, 'name' | 'os' | 'vars'>[
       : `the linked hosts disagree on link_pool: ${[...pools].map(([pool, host]) => `${host} has ${pool}`).join(', ')}`
     throw new LinkPlanError([{ path: ['links'], message }])
   }
-  return planLinks(inventory.links, { pool: [...pools.keys()][0]!, hosts: inventory.hosts, ...opts })
+  return [...pools.keys()][0]!
 }
 
 /** The links `host` is on, each from that host's side, in inventory order. */

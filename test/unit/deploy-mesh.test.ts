@@ -2,15 +2,19 @@
 // against a simulated bare host (nothing installed, no interfaces, no files), with every command
 // and file it sends compared with seed 000 (FreeBSD) and seed 003 (OpenBSD). The final checks are
 // answered with a converged mesh's output, so they pass on their first probe.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { runPlan, packagesIn, type Facts } from '../golden/plan.ts'
-import { loadSeedInventory, ROOT } from '../fixtures/seeds/inventories.ts'
+import { loadSeedInventory, OPENVPN_KEY, ROOT } from '../fixtures/seeds/inventories.ts'
 import { inOrder, seedLines as seed, seedText } from '../fixtures/seeds/files.ts'
 import { editConf, lsProbe, writeLines } from '../golden/scripts.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
 import { planHosts } from '../../src/engine/run.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 import { linksOf, planMesh } from '../../src/mesh/links.ts'
+import { loadInventory } from '../../src/inventory/load.ts'
 import type { Inventory, Os } from '../../src/inventory/types.ts'
 
 afterEach(() => vi.unstubAllEnvs())
@@ -248,3 +252,108 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     await expect(planHosts(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).rejects.toThrow(/the link hq–branch1 would not come up: its ends disagree on OSPF timers.*set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group/)
   })
 })
+
+describe('values that would add lines to a config file are refused before any host is contacted', () => {
+  /** YAML for a newline and then lines of the writer's choosing: an open vty. */
+  const VTY = '\\nline vty\\n no login'
+  /** server1's vars in inventory/prod.yaml, with `vars` (YAML source) changed or added. */
+  const server1 = (vars: Record<string, string>) =>
+    `vars: { ${Object.entries({ router_id: '10.0.0.1', loopback: '10.0.0.1/32', jail_prefix: '172.16.3.0/28', ...vars }).map(([k, v]) => `${k}: ${v}`).join(', ')} }`
+
+  it.each([
+    ['router_id', { router_id: `"10.0.0.1${VTY}"` }],
+    ['ospf_area', { ospf_area: `"0.0.0.0${VTY}"` }],
+    // A default route for the whole mesh, through server1.
+    ['jail_pool', { jail_pool: '"172.16.3.0/24\\n default-information originate always"' }],
+    ['jail_prefix', { jail_prefix: `"172.16.3.0/28${VTY}"` }],
+    ['link_pool', { link_pool: `"172.16.2.0/24${VTY}"` }],
+    ['tunnel', { tunnel: `"openvpn${VTY}"` }],
+    ['jail_interface', { jail_interface: `"lo2${VTY}"` }],
+    ['loopback', { loopback: `"10.0.0.1/32${VTY}"` }],
+  ])('%s: exit 64 at the value itself, which is not echoed', async (name, vars) => {
+    const line = server1(vars)
+    const { inv, file, text } = await edited('prod', (t) => t.replace(server1({}), line))
+    const err = await refusal(inv, 'server1')
+    expect(err).toMatchObject({ name: 'InventoryError', exitCode: 64 })
+    expect(err.message.split(': must be ')).toEqual([`${at(file, text, line, Object.values(vars)[0]!)}: server1: var ${name}`, expect.stringMatching(/^[^\n]* \(required by runbook deploy-mesh\)$/)])
+    expect(err.message).not.toMatch(/no login|default-information/)
+  })
+
+  // planHosts (src/engine/run.ts) places these at the host's name, not yet at the value itself.
+  it.each([
+    ['ospf_networks.1', (t: string) => t.replace(server1({}), server1({ ospf_networks: `[172.16.2.0/23, "10.0.0.0/24${VTY}"]` }))],
+    ['ospf_passive.0', (t: string) => t.replace(server1({}), server1({ ospf_passive: `["vr1${VTY}"]` }))],
+    ['ospf_area', (t: string) => t.replace('      ospf_area: 0.0.0.0\n', `      ospf_area: "0.0.0.0${VTY}"\n`)], // the mesh group's
+  ])('%s, in a list or a group: exit 64, in the file', async (name, edit) => {
+    const { inv, file } = await edited('prod', edit)
+    const err = await refusal(inv, 'server1')
+    expect(err).toMatchObject({ name: 'InventoryError', exitCode: 64 })
+    expect(err.message).toMatch(new RegExp(`^[^:]+:\\d+:\\d+: server1: var ${name.replace('.', '\\.')}: must be `))
+    expect(err.message.startsWith(`${file}:`)).toBe(true)
+    expect(err.message).not.toContain('no login')
+  })
+
+  it('ospf_area may be a number (YAML reads `ospf_area: 0` as one) up to 4294967295, or a dotted quad', async () => {
+    for (const area of ['0', '4294967295', '0.0.0.1']) {
+      const { inv } = await edited('prod', (t) => t.replace(server1({}), server1({ ospf_area: area })))
+      const { files } = await runPlan('deploy-mesh', inv, 'server1', bareHost('freebsd', inv, 'server1'))
+      expect(files['/usr/local/etc/quagga/ospfd.conf']).toContain(` area ${area} authentication\n`)
+    }
+    const { inv, file, text } = await edited('prod', (t) => t.replace(server1({}), server1({ ospf_area: '4294967296' })))
+    expect((await refusal(inv, 'server1')).message).toContain(`${at(file, text, server1({ ospf_area: '4294967296' }), '4294967296')}: server1: var ospf_area: must be an OSPF area`)
+  })
+
+  it.each([
+    ['cost', '"10\\nline vty"', 'must be an integer from 1 to 65535'],
+    ['tunnel', '"gre\\nline vty"', 'must be one of openvpn, gre, gre-ipsec'],
+  ])("a link's %s: exit 64 at the value itself", async (key, value, reason) => {
+    const link = `- { a: hq, b: branch2, ${key}: ${value} }`
+    const { inv, file, text } = await edited('openbsd-mesh', (t) => t.replace('- { a: hq, b: branch2 }', link))
+    const err = await refusal(inv, 'hq')
+    expect(err).toMatchObject({ name: 'InventoryError', exitCode: 64 })
+    expect(err.message).toBe(`${at(file, text, link, value)}: links[1].${key}: ${reason}`)
+  })
+
+  it.each([
+    ['openbsd-mesh', 'hq', 'FERRY_OPENBSD_OSPF_MD5_KEY', 'S3cr3t\nline vty', 'ospfd-openbsd.conf: md5Key contains a newline (U+000A)'],
+    ['openbsd-mesh', 'hq', 'FERRY_OPENBSD_IPSEC_PSK', 'S3cr3t\x1b[2J', 'ipsec.conf: peers[0].psk contains a control character (U+001B)'],
+    ['prod', 'server1', 'FERRY_PROD_ZEBRA_PASSWORD', 'S3cr3t\nline vty', 'zebra.conf: password contains a newline (U+000A)'],
+    ['prod', 'server1', 'FERRY_PROD_OSPF_MD5_KEY', 'S3cr3t\rline vty', 'ospfd.conf: md5Key contains a carriage return (U+000D)'],
+  ] as const)('%s: a secret (%s) with a control character is refused, and the refusal does not print it', async (name, host, env, secret, said) => {
+    const { inv } = await edited(name, (t) => t)
+    vi.stubEnv(env, secret)
+    expect((await refusal(inv, host)).message).toBe(`${said}, which the file cannot carry`)
+  })
+
+  it('the OpenVPN key, lines of a file, refuses a control character in any line', async () => {
+    const { inv } = await edited('prod', (t) => t)
+    writeFileSync(path.join(process.env.HOME!, '.config/ferry/prod/openvpn.key'), OPENVPN_KEY.replace('0123', '\x1b]0;S3cr3t\x07'))
+    expect((await refusal(inv, 'server1')).message).toBe('openvpn.key: key[1] contains a control character (U+001B), which the file cannot carry')
+  })
+})
+
+/** inventory/NAME.yaml as edited by `edit`, loaded from a scratch file. */
+async function edited(name: 'prod' | 'openbsd-mesh', edit: (text: string) => string): Promise<{ inv: Inventory; file: string; text: string }> {
+  await loadSeedInventory(name) // for the secrets it supplies: the env, and the OpenVPN key under HOME
+  const text = edit(readFileSync(path.join(ROOT, 'inventory', `${name}.yaml`), 'utf8'))
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'ferry-inventory-')), `${name}.yaml`)
+  writeFileSync(file, text)
+  return { inv: await loadInventory(file), file, text }
+}
+
+/** What planning deploy-mesh for `host` is refused with. */
+async function refusal(inv: Inventory, host: string): Promise<Error> {
+  const { runbook } = await loadRunbook('deploy-mesh', ROOT)
+  return planHosts(runbook, inv, inv.hosts.filter((h) => h.name === host), {}).then(
+    () => { throw new Error(`deploy-mesh planned ${host}`) },
+    (err: Error) => err,
+  )
+}
+
+/** `file:line:col` of `value` in `line`, the one line of `text` that holds it. */
+function at(file: string, text: string, line: string, value: string): string {
+  const start = text.indexOf(line)
+  expect(start, line).toBeGreaterThanOrEqual(0)
+  const before = text.slice(0, start).split('\n')
+  return `${file}:${before.length}:${before.at(-1)!.length + line.indexOf(value) + 1}`
+}

@@ -33,6 +33,8 @@ function problems(links: Link[], opts: PlanOptions = { pool: POOL }) {
 }
 
 const host = (name: string, vars: Record<string, unknown> = {}, os: Host['os'] = 'freebsd') => ({ name, os, vars })
+/** An inventory with these hosts and links, whose problems are all at its first line. */
+const inventory = (hosts: ReturnType<typeof host>[], links: Link[]) => ({ file: '/inv.yaml', hosts, links, locate: () => undefined })
 
 describe('planLinks', () => {
   it('gives each link a /30 of the pool, the lower host name taking its first address', () => {
@@ -212,15 +214,15 @@ describe('planMesh', () => {
   const hosts = [host('a', { link_pool: POOL }), host('b', { link_pool: POOL }), host('c', { link_pool: '10.9.0.0/24' }), host('d')]
 
   it('takes link_pool from the linked hosts, and ignores hosts without links', () => {
-    const plan = planMesh({ hosts, links: [{ a: 'a', b: 'b', index: 2 }, { a: 'b', b: 'd', index: 3 }] })
+    const plan = planMesh(inventory(hosts, [{ a: 'a', b: 'b', index: 2 }, { a: 'b', b: 'd', index: 3 }]))
     expect(plan.map((l) => l.subnet)).toEqual(['172.16.2.8/30', '172.16.2.12/30'])
-    expect(planMesh({ hosts: [...hosts, host('spare', { link_pool: '10.8.0.0/24' })], links: [{ a: 'a', b: 'b', index: 2 }, { a: 'b', b: 'd', index: 3 }] })).toEqual(plan)
-    expect(planMesh({ hosts, links: [] })).toEqual([])
+    expect(planMesh(inventory([...hosts, host('spare', { link_pool: '10.8.0.0/24' })], [{ a: 'a', b: 'b', index: 2 }, { a: 'b', b: 'd', index: 3 }]))).toEqual(plan)
+    expect(planMesh(inventory(hosts, []))).toEqual([])
   })
 
   it('refuses hosts that disagree on link_pool, or links with no pool', () => {
-    expect(() => planMesh({ hosts, links: [{ a: 'a', b: 'c' }] })).toThrow('links: the linked hosts disagree on link_pool: a has 172.16.2.0/24, c has 10.9.0.0/24')
-    expect(() => planMesh({ hosts, links: [{ a: 'd', b: 'x' }] })).toThrow(/links: no link_pool: set it in the vars of the linked hosts/)
+    expect(() => planMesh(inventory(hosts, [{ a: 'a', b: 'c' }]))).toThrow('/inv.yaml:1:1: links: the linked hosts disagree on link_pool: a has 172.16.2.0/24, c has 10.9.0.0/24')
+    expect(() => planMesh(inventory(hosts, [{ a: 'd', b: 'x' }]))).toThrow(/^\/inv\.yaml:1:1: links: no link_pool: set it in the vars of the linked hosts/)
   })
 })
 

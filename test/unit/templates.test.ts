@@ -23,17 +23,22 @@
 //   frr and swanctl are tested by structure here, and by the real validators in
 //   test/lab/validators.test.ts (the lab's setup installs frr and openvpn).
 
+import { readdirSync } from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import frrConf from '../../templates/frr.conf.ts'
 import hostnameGre from '../../templates/hostname.gre.ts'
 import ipsecConf from '../../templates/ipsec.conf.ts'
 import openvpnTap from '../../templates/openvpn-tap.conf.ts'
+import openvpnKeyFile from '../../templates/openvpn.key.ts'
 import openbsdOspfd from '../../templates/ospfd-openbsd.conf.ts'
 import quaggaOspfd, { type QuaggaOspfdVars } from '../../templates/ospfd.conf.ts'
+import pfMesh from '../../templates/pf-mesh.conf.ts'
 import swanctlConf from '../../templates/swanctl.conf.ts'
 import zebraConf from '../../templates/zebra.conf.ts'
 import { inOrder, seedLines, seedText as seed } from '../fixtures/seeds/files.ts'
 import { SEED as HOSTNAME_GRE0 } from '../golden/openbsd/iface.ts'
+import { ROOT } from '../fixtures/seeds/inventories.ts'
 
 const trimmed = (text: string) => text.split('\n').map((l) => l.trim())
 
@@ -62,13 +67,12 @@ describe('seed 000: Quagga on FreeBSD', () => {
   })
 
   it('refuses values the config cannot carry, without echoing secrets', () => {
-    expect(() => zebraConf({ hostname: 'server1', password: 'two words' })).toThrow('zebra password must be one word, without spaces or newlines')
+    expect(() => zebraConf({ hostname: 'server1', password: 'two words' })).toThrow('zebra.conf: zebra password must be one word, without spaces')
     // Zebra's `password` command refuses a word that does not start with a letter or digit.
-    expect(() => zebraConf({ hostname: 'server1', password: '_VwS7brvlQDhBSUT' })).toThrow('zebra password must start with a letter or a digit (Quagga and FRR refuse any other)')
+    expect(() => zebraConf({ hostname: 'server1', password: '_VwS7brvlQDhBSUT' })).toThrow('zebra.conf: zebra password must start with a letter or a digit (Quagga and FRR refuse any other)')
     expect(() => frrConf({ ...SEED_000, password: '-x' })).toThrow(/must start with a letter or a digit/)
-    expect(() => quaggaOspfd({ ...SEED_000, md5Key: 'a\nrouter ospf' })).toThrow(/^OSPF MD5 key must be one word/)
-    expect(() => quaggaOspfd({ ...SEED_000, interfaces: [{ name: 'tap1', description: 'x\n!' }] })).toThrow('description cannot contain a newline')
-    expect(() => quaggaOspfd({ ...SEED_000, interfaces: [{ name: 'tap1', cost: 0 }] })).toThrow('cost must be an integer from 1 to 65535')
+    expect(() => quaggaOspfd({ ...SEED_000, md5Key: 'a router' })).toThrow(/^ospfd\.conf: OSPF MD5 key must be one word/)
+    expect(() => quaggaOspfd({ ...SEED_000, interfaces: [{ name: 'tap1', cost: 0 }] })).toThrow('ospfd.conf: cost must be an integer from 1 to 65535')
   })
 })
 
@@ -139,8 +143,8 @@ describe('seed 003: OpenBSD GRE over IPsec', () => {
     } catch (e) {
       message = (e as Error).message
     }
-    expect(message).toBe('the OSPF MD5 key has 24 characters; OpenBSD ospfd takes at most 16')
-    expect(() => openbsdOspfd({ md5Key: 'has"quote', area: '0.0.0.0', interfaces: [] })).toThrow('OSPF MD5 key cannot contain a double quote, a backslash or a newline')
+    expect(message).toBe('ospfd-openbsd.conf: the OSPF MD5 key has 24 characters; OpenBSD ospfd takes at most 16')
+    expect(() => openbsdOspfd({ md5Key: 'has"quote', area: '0.0.0.0', interfaces: [] })).toThrow('ospfd-openbsd.conf: OSPF MD5 key cannot contain a double quote or a backslash')
   })
 
   it("hostname.gre0 runs the article's ifconfig commands at boot", () => {
@@ -192,7 +196,7 @@ describe('seed 003: OpenBSD GRE over IPsec', () => {
       '',
     ].join('\n'))
     expect(() => ipsecConf({ me: 'a', peers: [{ name: 'me', address: 'b', psk: 'c' }] })).toThrow('ipsec.conf: macro me is defined twice')
-    expect(() => ipsecConf({ me: 'a', peers: [{ name: 'p', address: 'b', psk: 'sec"ret' }] })).toThrow(/^IPsec PSK cannot contain a double quote/)
+    expect(() => ipsecConf({ me: 'a', peers: [{ name: 'p', address: 'b', psk: 'sec"ret' }] })).toThrow(/^ipsec\.conf: IPsec PSK cannot contain a double quote/)
   })
 })
 
@@ -277,3 +281,63 @@ it('writes every secret verbatim, so redaction (which matches exact values) hide
   ]
   for (const text of rendered) expect(text).toContain(secret)
 })
+
+describe('a control character in any value of any template is refused, naming the template and the value, never printing it', () => {
+  // Each template with every string it interpolates set, the optional ones too. Secrets hold
+  // "S3cr3t", which no refusal may print.
+  const TEMPLATES: [string, (v: never) => string, object][] = [
+    ['zebra.conf', zebraConf, { hostname: 'server1', password: 'S3cr3t' }],
+    ['ospfd.conf', quaggaOspfd, { ...SEED_000, password: 'S3cr3t', md5Key: 'S3cr3tKey', interfaces: SEED_000.interfaces.slice(0, 2) }],
+    ['frr.conf', frrConf, { ...SEED_000, password: 'S3cr3t', md5Key: 'S3cr3tKey', interfaces: SEED_000.interfaces.slice(0, 2) }],
+    ['ospfd-openbsd.conf', openbsdOspfd, { md5Key: 'S3cr3t', routerId: '10.1.0.1', area: '0.0.0.0', interfaces: [{ name: 'gre0', description: 'GRE to hq' }], passive: ['vr1', 'lo1'] }],
+    ['ipsec.conf', ipsecConf, { me: '198.51.100.1', peers: [{ name: 'peer_hq', address: '203.0.113.2', psk: 'S3cr3t', pskName: 'hq_psk' }], main: { auth: 'hmac-sha1', enc: '3des', group: 'modp1024' }, quick: { auth: 'hmac-sha1', enc: 'aes', group: 'modp1024' } }],
+    ['swanctl.conf', swanctlConf, { local: '198.51.100.1', localId: 'me', peers: [{ name: 'hq', address: '203.0.113.2', psk: 'S3cr3t', id: 'hq' }], proposals: 'aes128-sha1-modp1024', espProposals: 'aes128-sha1', startAction: 'start' }],
+    ['openvpn-tap.conf', openvpnTap, { dev: 'tap2', description: 'TAP to server2', local: '203.0.113.11', remote: '203.0.113.12', port: 1194, address: '172.16.2.1/30', keyFile: '/k', keyDirection: 0, cipher: 'AES-256-GCM', auth: 'SHA512' }],
+    ['openvpn.key', openvpnKeyFile, { key: ['#', '-----BEGIN OpenVPN Static key V1-----', 'S3cr3t0123456789abcdef', '-----END OpenVPN Static key V1-----'] }],
+    ['hostname.gre', hostnameGre, { tunnel: { local: '198.51.100.1', remote: '203.0.113.2' }, address: '172.16.2.1', peer: '172.16.2.2', netmask: '0xfffffffc' }],
+    ['pf-mesh.conf', pfMesh, { me: '198.51.100.1', peers: ['203.0.113.2', '203.0.113.3'], ipsec: true, tunnels: ['gre0', 'gre6'] }],
+  ]
+
+  it('covers every template in templates/', () => {
+    const files = readdirSync(path.join(ROOT, 'templates')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''))
+    expect(TEMPLATES.map(([name]) => name).sort()).toEqual(files.sort())
+  })
+
+  it.each(TEMPLATES)('%s: a newline in any value', (name, render, vars) => {
+    expect(render(vars as never)).toContain('\n') // the values as given render
+    for (const at of stringPaths(vars)) {
+      const bad = withString(vars, at, (s) => `${s}\nline vty\n no login`)
+      expect(() => render(bad as never), `${name} ${named(at)}`).toThrow(new Error(`${name}: ${named(at)} contains a newline (U+000A), which the file cannot carry`))
+    }
+  })
+
+  it.each([['\r', 'a carriage return (U+000D)'], ['\t', 'a tab (U+0009)'], ['\0', 'a control character (U+0000)'], ['\x1b', 'a control character (U+001B)'], ['\x7f', 'a control character (U+007F)']])('any control character, e.g. %j, in a value or a secret', (c, said) => {
+    expect(() => frrConf({ ...SEED_000, routerId: `10.0.0.1${c}` })).toThrow(new Error(`frr.conf: routerId contains ${said}, which the file cannot carry`))
+    expect(() => swanctlConf({ local: 'a', peers: [{ name: 'p', address: 'b', psk: `S3cr3t${c}x` }] })).toThrow(new Error(`swanctl.conf: peers[0].psk contains ${said}, which the file cannot carry`))
+  })
+
+  it('free text may hold anything else: spaces, punctuation, UTF-8', () => {
+    expect(quaggaOspfd({ ...SEED_000, interfaces: [{ name: 'tap1', description: 'TAP to café (dc2) – 10 Gb/s; "fast" !' }] })).toContain(' description TAP to café (dc2) – 10 Gb/s; "fast" !\n')
+  })
+})
+
+type Path = (string | number)[]
+
+/** Where `vars` has strings, as paths into it. */
+function stringPaths(value: unknown, at: Path = []): Path[] {
+  if (typeof value === 'string') return [at]
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringPaths(v, [...at, i]))
+  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([k, v]) => stringPaths(v, [...at, k]))
+  return []
+}
+
+/** A path as the refusal names it: `peers[0].psk`. */
+const named = (at: Path) => at.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')
+
+/** A copy of `vars` with the string at `at` changed. */
+function withString(vars: object, at: Path, change: (s: string) => string): object {
+  const copy = structuredClone(vars) as Record<string | number, unknown>
+  const parent = at.slice(0, -1).reduce<Record<string | number, unknown>>((o, p) => o[p] as Record<string | number, unknown>, copy)
+  parent[at.at(-1)!] = change(parent[at.at(-1)!] as string)
+  return copy
+}
