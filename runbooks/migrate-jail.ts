@@ -7,7 +7,8 @@
 //   seed       snapshot, full `zfs send -R` while the jail keeps running
 //   catch-up   incrementals while it still runs, so the cut-over's is small
 //   cut-over   autostart off, stop, final snapshot, `send -i`, the same guid on both sides,
-//              then its definition and autostart at the destination, and start it there
+//              then its definition (ferry's, from the inventory) and autostart at the
+//              destination, and start it there
 //   verify     a third host reaches it on every port it served, and routes it the destination's way
 //   clean-up   the source dataset renamed and kept (or destroyed: cleanup=true), the lock released
 //
@@ -17,11 +18,17 @@
 //
 // The stream is relayed by the controller between two SSH channels, so the hosts need not trust
 // each other; direct=true has the source pipe into its own `ssh` to the destination instead.
+//
+// The destination takes from the source the jail's data, which runs confined in the jail as it
+// did there, and nothing that runs outside it: the definition written at the destination is
+// ferry's own (the source's must read the same, or the move is refused before anything starts),
+// the guid that proves the last increment arrived is digits or refused, the received datasets
+// must mount under the jail's root, and every value discovery reads is checked as it is read.
 import { randomBytes } from 'node:crypto'
 import {
   defineRunbook, z, ParamError, StepError, action, net, zfs, relay, runLine, writeFile, removeFile, dirOf, quote,
-  jailDriver, parseDiscovery, poolOf, hostAddress,
-  type Host, type Inventory, type JailDriver, type JailHost, type JailSpec, type PrepareContext, type StepContext, type StepsContext,
+  jailDriver, parseDiscovery, definitionDiffers, poolOf, hostAddress,
+  type Host, type Inventory, type JailDriver, type JailHost, type JailSpec, type JailState, type PrepareContext, type ProbeResult, type StepContext, type StepsContext,
 } from 'ferry'
 
 const params = z.object({
@@ -71,19 +78,46 @@ function thirdHost(inv: Inventory, from: string, to: string): string | undefined
   return neighbours.find(usable) ?? inv.hosts.map((h) => h.name).find(usable)
 }
 
-/** Why a host, as its discovery describes it, cannot take the jail: nothing when it can. */
-function unfit(host: JailHost, jail: JailSpec, size: number): string[] {
-  const here = host.jails.get(jail.name)!
+/**
+ * Why a host, as its discovery describes it, cannot take the jail of `size` bytes whose root is
+ * `root` at the source: nothing when it can. The jail keeps its root: the definition names it,
+ * and a received dataset must mount there, where the destination's own parent dataset puts it.
+ */
+function unfit(host: JailHost, jail: JailSpec, size: number, root: string): string[] {
+  const here = host.jails.get(jail.name)
+  if (!here) return ['its discovery left the jail out']
   const pool = poolOf(jail.dataset)
   const free = host.pools.get(pool)
+  const parent = here.parentMountpoint?.startsWith('/') ? here.parentMountpoint.replace(/\/$/, '') : undefined
+  const at = parent === undefined ? undefined : `${parent}/${jail.dataset.slice(jail.dataset.lastIndexOf('/') + 1)}`
   return [
     free === undefined && `no pool ${pool}`,
     here.dataset && `${jail.dataset} exists there already`,
     !here.parentExists && `the parent of ${jail.dataset} does not exist there`,
+    here.parentExists && at !== root && `${jail.dataset} would be mounted at ${at ?? 'no path'} there, not at ${root} as now`,
     free !== undefined && free < size * HEADROOM && `${MB(free)} free in ${pool}, ${MB(size * HEADROOM)} needed`,
     host.addresses.has(hostAddress(jail)) && `${hostAddress(jail)} is configured there already`,
-    here.configured && `a definition of ${jail.name} exists there`,
+    here.definition !== undefined && `a definition of ${jail.name} exists there`,
   ].filter((x): x is string => !!x)
+}
+
+/**
+ * Why the jail, as its source shows it, is not one ferry moves: nothing when it is. It must run
+ * from a mounted dataset, and be defined as ferry defines it at the destination, since no
+ * definition is carried from the source (whose exec.prestart, say, would run as root there).
+ */
+function unmovable(jail: JailSpec, driver: JailDriver, source: string, here: JailState): string | undefined {
+  const root = here.dataset?.mountpoint
+  if (!root?.startsWith('/')) return `jail ${jail.name} on ${source}: ${jail.dataset} ${root ? `has no mountpoint (${root})` : 'does not exist'}`
+  const path = driver.configPath(jail)
+  if (here.definition === undefined) return `jail ${jail.name} on ${source} has no definition in ${path}`
+  const wanted = driver.definition(jail, root)
+  const differs = definitionDiffers(here.definition, wanted)
+  if (differs) {
+    return `jail ${jail.name} on ${source} is not defined as ferry defines it at the destination, and ferry carries no definition from the source: ` +
+      `${path} ${differs}. Ferry's: ${wanted.map((l) => l.trim()).join(' ')}`
+  }
+  return undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +166,11 @@ async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
   if (!source) throw new ParamError(`jail ${jail.name} is not running on any host that answered; ferry moves running jails`)
   if (p.from !== undefined && p.from !== source.host.name) throw new ParamError(`--param from=${p.from}: jail ${jail.name} runs on ${source.host.name}`)
   p.from = source.host.name
-  const size = source.state.jails.get(jail.name)!.dataset?.referenced ?? 0
+  const here = source.state.jails.get(jail.name)!
+  const refusal = unmovable(jail, source.driver, source.host.name, here)
+  if (refusal) throw new ParamError(refusal)
+  const size = here.dataset!.referenced
+  const root = here.dataset!.mountpoint
 
   // To where: a host with the same kind of jails, the pool, the parent dataset and room, and
   // neither the dataset nor the address already.
@@ -141,7 +179,7 @@ async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
     if (name === source.host.name) return 'it is the source'
     if (!s) return 'not a jail host that answered discovery'
     if (s.driver !== source.driver) return `its jails are ${s.driver.kind}, not ${source.driver.kind}`
-    return unfit(s.state, jail, size)[0]
+    return unfit(s.state, jail, size, root)[0]
   }
   if (p.to === undefined && ctx.interactive) {
     const fit = [...seen.keys()].filter((n) => !why(n)).sort()
@@ -154,8 +192,8 @@ async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
   }
   if (p.to === undefined) return p
   hostNamed(ctx.inventory, String(p.to), 'to')
-  const refusal = why(String(p.to))
-  if (refusal) throw new ParamError(`--param to=${p.to}: cannot take jail ${jail.name}: ${refusal}`)
+  const unfitFor = why(String(p.to))
+  if (unfitFor) throw new ParamError(`--param to=${p.to}: cannot take jail ${jail.name}: ${unfitFor}`)
 
   p.check_from ??= thirdHost(ctx.inventory, source.host.name, String(p.to))
   if (p.check_from === undefined) throw new ParamError('no third host to check the jail from: the inventory needs a host besides the source and the destination')
@@ -243,22 +281,32 @@ async function transfer(ctx: StepContext, m: Migration, label: string, snap: str
   })
 }
 
+/** The jail at the source, as a probe of its discovery saw it. */
+const atSource = (m: Migration, probe: ProbeResult) => parseDiscovery(probe.stdout).jails.get(m.jail.name)
+
+/** The lock's owner, as the source keeps it (ferry wrote it there), for a message. */
+const lockOwner = (owner: string | undefined) => (owner && /^[\x20-\x7e]{1,200}$/.test(owner) ? owner : 'no readable owner recorded')
+
 /** The lock holds the tag of the migration that took it: only that migration removes it. */
 const unlock = (m: Migration) => `if [ "$(cat ${quote(`${m.lock}/tag`)} 2>/dev/null)" = ${quote(m.tag)} ]; then rm -rf ${quote(m.lock)}; fi`
 
+interface PreflightRecord { size: number; root: string }
+
 function preflight(m: Migration) {
   const { jail } = m
-  return action('preflight', {
+  return action<PreflightRecord>('preflight', {
     summary: `lock ${jail.name} on ${m.source.name}; check ${m.dest.name} has room and no ${jail.dataset} or ${hostAddress(jail)}`,
     probe: [m.src.discover([jail]), `if [ -d ${quote(m.lock)} ]; then printf 'lock\\t%s\\n' "$(cat ${quote(`${m.lock}/owner`)} 2>/dev/null)"; fi`].join('\n'),
     refuse(probe) {
       const held = /^lock\t(.*)$/m.exec(probe.stdout)
-      if (held) return `jail ${jail.name} is locked by another migration (${held[1] || 'no owner recorded'}; lock ${m.lock} on ${m.source.name})`
-      if (!parseDiscovery(probe.stdout).jails.get(jail.name)?.running) return `jail ${jail.name} is not running on ${m.source.name}`
-      return undefined
+      if (held) return `jail ${jail.name} is locked by another migration (${lockOwner(held[1])}; lock ${m.lock} on ${m.source.name})`
+      const here = atSource(m, probe)
+      if (!here?.running) return `jail ${jail.name} is not running on ${m.source.name}`
+      return unmovable(jail, m.src, m.source.name, here)
     },
-    record: (probe) => ({ size: parseDiscovery(probe.stdout).jails.get(jail.name)?.dataset?.referenced ?? 0 }),
-    async apply(ctx, { size }) {
+    // Refused above unless the dataset is there, mounted at a path.
+    record: (probe) => ({ size: atSource(m, probe)!.dataset!.referenced, root: atSource(m, probe)!.dataset!.mountpoint }),
+    async apply(ctx, { size, root }) {
       const owner = `tag ${m.tag}, controller pid ${process.pid}, since ${new Date().toISOString()}`
       // mkdir is atomic: of two migrations racing here, one gets the lock; the other is told whose.
       // The lock and the destination's discovery go out together: one round trip.
@@ -266,9 +314,9 @@ function preflight(m: Migration) {
         runLine(ctx.$, `mkdir ${quote(m.lock)} 2>/dev/null && printf '%s\\n' ${quote(m.tag)} > ${quote(`${m.lock}/tag`)} && printf '%s\\n' ${quote(owner)} > ${quote(`${m.lock}/owner`)} || { cat ${quote(`${m.lock}/owner`)} >&2 2>/dev/null; exit 1; }`).nothrow(),
         runLine(await destShell(ctx, m), m.dst.discover([jail])).nothrow(),
       ])
-      if (took.exitCode !== 0) throw new StepError(`jail ${jail.name} is locked by another migration (${took.stderr.trim() || 'no owner recorded'}; lock ${m.lock} on ${m.source.name})`)
+      if (took.exitCode !== 0) throw new StepError(`jail ${jail.name} is locked by another migration (${lockOwner(took.stderr.trim())}; lock ${m.lock} on ${m.source.name})`)
       if (out.exitCode !== 0) throw new StepError(`${m.dest.name}: discovery failed: ${out.stderr.trim()}`)
-      const problems = unfit(parseDiscovery(out.stdout), jail, size)
+      const problems = unfit(parseDiscovery(out.stdout), jail, size, root)
       if (problems.length) throw new StepError(`${m.dest.name} cannot take jail ${jail.name}: ${problems.join('; ')}`)
     },
     undo: async (ctx) => void (await on(ctx.$, [unlock(m)])),
@@ -276,13 +324,16 @@ function preflight(m: Migration) {
   })
 }
 
+/** The size streamSize printed, if it printed one. */
+const bytes = (probe: ProbeResult) => (/^\d{1,20}$/.test(probe.stdout.trim()) ? Number(probe.stdout.trim()) : undefined)
+
 function seed(m: Migration) {
   const ds = m.jail.dataset
   const snap = m.snaps[0]!
   return action('seed', {
-    summary: (probe) => `send ${ds}@${snap} in full (${MB(Number(probe.stdout.trim()) || 0)}) from ${m.source.name} to ${m.dest.name} while the jail runs`,
+    summary: (probe) => `send ${ds}@${snap} in full (${MB(bytes(probe) ?? 0)}) from ${m.source.name} to ${m.dest.name} while the jail runs`,
     probe: zfs.streamSize(ds),
-    record: (probe) => ({ size: Number(probe.stdout.trim()) || undefined }),
+    record: (probe) => ({ size: bytes(probe) }),
     async apply(ctx, { size }) {
       await on(ctx.$, [zfs.snapshot(ds, snap)])
       await transfer(ctx, m, 'seed', snap, undefined, size)
@@ -310,7 +361,7 @@ function catchUp(m: Migration, n: number) {
   })
 }
 
-interface CutOverRecord { autostart: boolean }
+interface CutOverRecord { autostart: boolean; root: string }
 
 function cutOver(m: Migration) {
   const { jail } = m
@@ -318,23 +369,26 @@ function cutOver(m: Migration) {
   const final = m.snaps.at(-1)!
   const from = m.snaps.at(-2)!
   return action<CutOverRecord>('cut-over', {
-    summary: `stop ${jail.name} on ${m.source.name}, send the last changes, start it on ${m.dest.name}`,
+    summary: `stop ${jail.name} on ${m.source.name}, send the last changes, write its definition on ${m.dest.name} from the inventory, start it there`,
     probe: m.src.discover([jail]),
-    record: (probe) => ({ autostart: !!parseDiscovery(probe.stdout).jails.get(jail.name)?.autostart }),
-    async apply(ctx) {
+    // The preflight refuses a jail that does not run from a mounted dataset.
+    record: (probe) => ({ autostart: atSource(m, probe)!.autostart, root: atSource(m, probe)!.dataset!.mountpoint }),
+    async apply(ctx, { root }) {
       const dest$ = await destShell(ctx, m)
       // From the stop to the start at the destination the jail is down, so this is three round
       // trips: stop and snapshot at the source, the stream, check and start at the destination.
-      const said = await on(ctx.$, [`cat ${quote(m.src.configPath(jail))}`, m.src.autostart(jail, false), m.src.stop(jail), zfs.snapshot(ds, final), `printf '\\nferry-guid %s\\n' "$(${zfs.guid(ds, final)})"`])
-      const at = said.lastIndexOf('\nferry-guid ')
-      const guid = said.slice(at + '\nferry-guid '.length).trim()
-      const lines = said.slice(0, at).replace(/\n$/, '').split('\n')
+      // The source's stdout is the guid alone (sysrc and jail(8) report on stdout: theirs goes to
+      // stderr), and a guid that is not a number is no guid.
+      const said = await on(ctx.$, ['{', m.src.autostart(jail, false), m.src.stop(jail), zfs.snapshot(ds, final), '} >&2', zfs.guid(ds, final)])
+      const guid = /^(\d{1,20})\n?$/.exec(said)?.[1]
+      if (!guid) throw new StepError(`${m.source.name} gave no guid for ${ds}@${final}: what it printed is not a number`)
       await transfer(ctx, m, 'cut-over', final, from)
       const path = m.dst.configPath(jail)
       await on(dest$, [
         `there=$(${zfs.guid(ds, final)})`,
-        `if [ "$there" != ${quote(guid)} ]; then echo "@${final} differs: guid ${guid} on ${m.source.name}, $there on ${m.dest.name}" >&2; exit 1; fi`,
-        `mkdir -p ${quote(dirOf(path))}`, writeFile(path, lines, 0o644), m.dst.autostart(jail, true), m.dst.start(jail),
+        `if [ "$there" != ${quote(guid)} ]; then printf '%s, %s on %s\\n' ${quote(`@${final} differs: guid ${guid} on ${m.source.name}`)} "$there" ${quote(m.dest.name)} >&2; exit 1; fi`,
+        zfs.mountsWithin(ds, root),
+        `mkdir -p ${quote(dirOf(path))}`, writeFile(path, m.dst.definition(jail, root), 0o644), m.dst.autostart(jail, true), m.dst.start(jail),
       ])
     },
     async undo(ctx, record) {

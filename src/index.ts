@@ -24,7 +24,7 @@ export type { OspfInterface } from './mesh/config.ts'
 export * as net from './facts/net.ts'
 /** zfs(8) command lines for snapshots and replication streams. */
 export * as zfs from './jails/zfs.ts'
-export { jailDriver, parseDiscovery, poolOf, parentOf, hostAddress, type JailDriver, type JailSpec, type JailState, type JailHost } from './jails/driver.ts'
+export { jailDriver, parseDiscovery, definitionDiffers, poolOf, parentOf, hostAddress, type JailDriver, type JailSpec, type JailState, type JailHost } from './jails/driver.ts'
 export { relay, type RelayProgress } from './jails/relay.ts'
 export { runLine } from './shell/remote.ts'
 export { writeFile, removeFile, dirOf } from './platform/common.ts'

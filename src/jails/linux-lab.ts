@@ -6,7 +6,7 @@
 // jail.conf.d and rc.conf's jail_list; this driver exists to prove migrations in the lab.
 
 import { quote } from '../shell/quote.ts'
-import { parentOf, hostAddress, type JailDriver, type JailSpec } from './driver.ts'
+import { definitionProbe, parentOf, hostAddress, type JailDriver, type JailSpec } from './driver.ts'
 import { datasetProbe, poolsProbe } from './zfs.ts'
 
 const DIR = '/etc/ferry/jails'
@@ -30,6 +30,8 @@ const pidOf = (j: JailSpec) => `pid=$(cat ${quote(paths(j).pid)} 2>/dev/null) &&
 export const linuxLabJails: JailDriver = {
   kind: 'lab jail (Linux)',
   configPath: (j) => paths(j).conf,
+  // What lab.ts's makeJail writes; start reads none of it.
+  definition: (j) => [`address=${j.address}`, `dataset=${j.dataset}`],
 
   discover: (jails) =>
     [
@@ -37,7 +39,7 @@ export const linuxLabJails: JailDriver = {
         const p = paths(j)
         return [
           `printf 'jail\\t%s\\n' ${quote(j.name)}`,
-          `[ -f ${quote(p.conf)} ] && echo configured`,
+          definitionProbe(p.conf),
           `[ -f ${quote(p.autostart)} ] && echo autostart`,
           `if ${pidOf(j)}; then echo running; ss -Hltn src ${quote(hostAddress(j))} | awk '{ n = split($4, a, ":"); print "listen\\t" a[n] }'; fi`,
           datasetProbe(j.dataset, parentOf(j.dataset)),

@@ -4,12 +4,12 @@
 
 import { quote } from '../shell/quote.ts'
 
-/** Discovery lines for one dataset: `dataset USED REFERENCED MOUNTPOINT` and `parent 0|1`. */
+/** Discovery lines for one dataset: `dataset USED REFERENCED MOUNTPOINT` and `parent 1 MOUNTPOINT` or `parent 0`. */
 export function datasetProbe(dataset: string, parent: string | undefined): string {
   const ds = quote(dataset)
   return [
     `if v=$(zfs get -Hp -o value used,referenced,mountpoint ${ds} 2>/dev/null); then printf 'dataset\t%s\n' "$(printf '%s\n' "$v" | paste -s -)"; fi`,
-    parent === undefined ? `printf 'parent\\t1\\n'` : `if zfs get -H -o value name ${quote(parent)} >/dev/null 2>&1; then printf 'parent\\t1\\n'; else printf 'parent\\t0\\n'; fi`,
+    parent === undefined ? `printf 'parent\\t0\\n'` : `if m=$(zfs get -H -o value mountpoint ${quote(parent)} 2>/dev/null); then printf 'parent\\t1\\t%s\\n' "$m"; else printf 'parent\\t0\\n'; fi`,
   ].join('\n')
 }
 
@@ -62,6 +62,15 @@ export const unmount = (dataset: string) =>
  * (and FUSE's asynchronous release of closed files) can keep it busy for a moment.
  */
 export const whenIdle = (command: string) => `n=0; until ${command}; do n=$((n + 1)); [ "$n" -lt 10 ] || exit 1; sleep 0.3; done`
+
+/**
+ * Fails unless the dataset and everything below it mount at `root` or under it, or nowhere: a
+ * replication stream carries the sender's mountpoints, and one such as /etc would be mounted over
+ * the receiver's own at the next `zfs mount` (or boot). Snapshots show `-`.
+ */
+export const mountsWithin = (dataset: string, root: string) =>
+  `zfs get -Hr -o value mountpoint ${quote(dataset)} | R=${quote(root)} awk '$0 != ENVIRON["R"] && index($0, ENVIRON["R"] "/") != 1 && $0 != "none" && $0 != "legacy" && $0 != "-" { bad = 1 } END { exit bad }' || ` +
+  `{ printf '%s\\n' ${quote(`${dataset} holds a mountpoint outside ${root}; not mounted`)} >&2; exit 1; }`
 
 /** A stream's size: what `referenced` says the dataset and its descendants hold. */
 export const streamSize = (dataset: string) => `zfs get -Hrp -o value referenced ${quote(dataset)} | awk '{ n += $1 } END { print n + 0 }'`

@@ -1,9 +1,10 @@
 // migrate-jail without hosts: discovery's parser on each driver's output, the FreeBSD driver's
 // commands (no FreeBSD machine exists here: these goldens are its only proof), the route and
-// port facts, and the prompt flow of `prepare`, driven through the real inquirer prompts by
-// @inquirer/testing against hosts that answer discovery from fixtures.
+// port facts, the prompt flow of `prepare`, driven through the real inquirer prompts by
+// @inquirer/testing against hosts that answer discovery from fixtures, and whole FreeBSD
+// migrations run against stand-in hosts, honest and compromised.
 import { describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { render } from '@inquirer/testing'
@@ -13,32 +14,40 @@ import { askWith } from '../../src/cli/params.ts'
 import { ParamError, type PrepareContext } from '../../src/runbook.ts'
 import { recordingShell } from '../../src/shell/recording.ts'
 import type { Transport } from '../../src/transport/transport.ts'
-import { parseDiscovery, jailDriver } from '../../src/jails/driver.ts'
+import { definitionDiffers, parseDiscovery, jailDriver } from '../../src/jails/driver.ts'
 import { freebsdJails } from '../../src/jails/freebsd.ts'
 import * as zfs from '../../src/jails/zfs.ts'
 import { linuxRouteTo, bsdRouteTo, tcpOpen } from '../../src/facts/net.ts'
 import { relay } from '../../src/jails/relay.ts'
 import { LocalTransport } from '../../src/transport/local.ts'
+import { readOnly } from '../../src/transport/transport.ts'
+import { planHosts } from '../../src/engine/run.ts'
+import { HostRunner } from '../../src/engine/host.ts'
+import type { Host } from '../../src/inventory/types.ts'
+import { standinHosts, STANDINS, type StandinHost } from '../golden/standins.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const WEB = { name: 'web', address: '172.16.3.17/32', dataset: 'tank/jails/web' }
 
-/** What the Linux driver's discovery printed on lab2 with `web` (200 MB) running, recorded in the lab. */
+/**
+ * What the Linux driver's discovery printed on lab2 with `web` (200 MB) running, recorded in the
+ * lab; with the definition (lab.ts's makeJail's) and the parent's mountpoint it prints since.
+ */
 const LAB2 = [
-  'jail\tweb', 'configured', 'autostart', 'running', 'listen\t80',
-  'dataset\t196812800\t196812800\t/tank/jails/web', 'parent\t1',
+  'jail\tweb', `definition\t${Buffer.from('address=172.16.3.17/32\ndataset=tank/jails/web\n').toString('hex')}`, 'autostart', 'running', 'listen\t80',
+  'dataset\t196812800\t196812800\t/tank/jails/web', 'parent\t1\t/tank/jails',
   'pool\ttank\t833720320',
   'addr\t127.0.0.1/8', 'addr\t172.16.3.17/32', 'addr\t198.18.0.12/24',
 ].join('\n')
 
 /** A host with the pool and the parent, and nothing of the jail. */
-const empty = (free: number, extra: string[] = []) => ['jail\tweb', 'parent\t1', `pool\ttank\t${free}`, 'addr\t127.0.0.1/8', ...extra].join('\n')
+const empty = (free: number, extra: string[] = []) => ['jail\tweb', 'parent\t1\t/tank/jails', `pool\ttank\t${free}`, 'addr\t127.0.0.1/8', ...extra].join('\n')
 
 describe('discovery', () => {
   it('reads a running jail, its ports and size, the pools and the addresses', () => {
     const host = parseDiscovery(LAB2)
     expect(host.jails.get('web')).toEqual({
-      name: 'web', configured: true, autostart: true, running: true, ports: [80], parentExists: true,
+      name: 'web', definition: 'address=172.16.3.17/32\ndataset=tank/jails/web\n', autostart: true, running: true, ports: [80], parentExists: true, parentMountpoint: '/tank/jails',
       dataset: { used: 196812800, referenced: 196812800, mountpoint: '/tank/jails/web' },
     })
     expect(host.pools).toEqual(new Map([['tank', 833720320]]))
@@ -47,10 +56,38 @@ describe('discovery', () => {
 
   it('reads an absent jail as absent, whatever else the host has', () => {
     const host = parseDiscovery(['jail\tweb', 'parent\t0', 'jail\tdb', 'running', 'listen\t5432', 'listen\t5432'].join('\n'))
-    expect(host.jails.get('web')).toMatchObject({ running: false, configured: false, parentExists: false, ports: [] })
+    expect(host.jails.get('web')).toMatchObject({ running: false, parentExists: false, ports: [] })
     expect(host.jails.get('web')!.dataset).toBeUndefined()
+    expect(host.jails.get('web')!.definition).toBeUndefined()
     expect(host.jails.get('db')).toMatchObject({ running: true, ports: [5432] })
     expect(host.pools.size).toBe(0)
+  })
+
+  it('takes nothing from a host that does not read as what it says: a source may be compromised', () => {
+    const bad: Array<[string, string]> = [
+      ['listen\t99999', 'listen'],
+      ['listen\t80; rm -rf /', 'listen'],
+      ['dataset\t1e9\t1\t/tank/jails/web', 'dataset'],
+      ['dataset\t1\t1\ttank/jails/web', 'dataset'],
+      ['dataset\t1\t1\t/tank/\x1b[2Jweb', 'dataset'],
+      ['parent\t1\t../etc', 'parent'],
+      ['definition\t6a6', 'definition'],
+      ['running\tyes', 'running'],
+    ]
+    for (const [line, key] of bad) expect(() => parseDiscovery(`jail\tweb\n${line}\n`), line).toThrow(`discovery line 2 does not read as ${key}`)
+    expect(() => parseDiscovery('pool\ttank\t-1\n')).toThrow('discovery line 1 does not read as pool')
+    expect(() => parseDiscovery('addr\t172.16.3.17/32 dev lo\n')).toThrow('discovery line 1 does not read as addr')
+    // Lines of no key ferry knows are none of its business.
+    expect(parseDiscovery('jail\tweb\nlock\tsomeone\n').jails.get('web')).toMatchObject({ running: false })
+  })
+
+  it("compares a definition with ferry's without indentation, blank lines and comments, and says where it differs", () => {
+    const ferry = ['web {', '\tpath = "/tank/jails/web";', '\tmount.devfs;', '}']
+    expect(definitionDiffers('# web, moved by ferry\nweb {\n  path = "/tank/jails/web";\n\n  // devices\n  mount.devfs;\n}\n', ferry)).toBeUndefined()
+    expect(definitionDiffers('web {\n\tpath = "/tank/jails/web";\n\tmount.devfs;\n\tallow.raw_sockets;\n}\n', ferry)).toBe(`line 4 is "allow.raw_sockets;", where ferry's has "}"`)
+    expect(definitionDiffers('web {\n\tpath = "/tank/jails/web";\n', ferry)).toBe(`ends where ferry's has "mount.devfs;"`)
+    expect(definitionDiffers('web {\r\n', ferry)).toBe('line 1 holds a control character ("\\r")')
+    expect(definitionDiffers('# \x9b2J\nweb {\n', ferry)).toBe('line 1 holds a control character ("\\u009b")')
   })
 
   it('has a driver for FreeBSD and Linux, and none for OpenBSD (no jails there)', () => {
@@ -72,8 +109,25 @@ describe('FreeBSD jail(8) driver (golden)', () => {
     expect(freebsdJails.autostart(WEB, false)).toBe('sysrc jail_list-=web')
   })
 
+  it("defines a jail as the FreeBSD Handbook does, from the inventory and its root alone, quoted for jail.conf", () => {
+    expect(freebsdJails.definition(WEB, '/tank/jails/web')).toEqual([
+      'web {',
+      '\tpath = "/tank/jails/web";',
+      '\thost.hostname = "web";',
+      '\tip4.addr = "lo2|172.16.3.17/32";',
+      '\texec.start = "/bin/sh /etc/rc";',
+      '\texec.stop = "/bin/sh /etc/rc.shutdown";',
+      '\texec.clean;',
+      '\tmount.devfs;',
+      '}',
+    ])
+    expect(freebsdJails.definition(WEB, '/jails/$HOME/"x"\\')[1]).toBe('\tpath = "/jails/\\$HOME/\\"x\\"\\\\";')
+  })
+
   it('discovers with jls, sysrc jail_list, sockstat, zfs get and ifconfig', () => {
     const snippet = freebsdJails.discover([WEB])
+    expect(snippet).toContain(`if [ -f /etc/jail.conf.d/web.conf ]; then printf 'definition\\t%s\\n' "$(od -An -v -tx1 /etc/jail.conf.d/web.conf | tr -d ' \\n')"; fi`)
+    expect(snippet).toContain(`if m=$(zfs get -H -o value mountpoint tank/jails 2>/dev/null); then printf 'parent\\t1\\t%s\\n' "$m"; else printf 'parent\\t0\\n'; fi`)
     expect(snippet).toContain(`case " $(sysrc -n jail_list 2>/dev/null) " in *' web '*) echo autostart ;; esac`)
     expect(snippet).toContain(`if jls -j web jid >/dev/null 2>&1; then echo running; sockstat -4 -l -q -j web | awk '$5 ~ /^tcp/ { n = split($6, a, ":"); print "listen\\t" a[n] }'; fi`)
     expect(snippet).toContain('zfs get -Hp -o value used,referenced,mountpoint tank/jails/web')
@@ -163,6 +217,7 @@ hosts:
   small: { address: 198.51.100.4 }
   taken: { address: 198.51.100.5 }
   chk: { address: 198.51.100.6 }
+  moved: { address: 198.51.100.7 }
 links:
   - { a: roomy, b: chk }
   - { a: src1, b: roomy }
@@ -176,6 +231,7 @@ links:
     small: empty(100e6),
     taken: empty(800e6, ['addr\t172.16.3.17/32']),
     chk: empty(800e6),
+    moved: empty(800e6).replace('/tank/jails', '/jails'),
   }
   const connect = async (host: { name: string }) => {
     const $ = recordingShell(() => ({ stdout: discovery[host.name]!, code: 0 }), () => {})
@@ -216,8 +272,9 @@ links:
     expect(screens[1]).toContain('Move web from src1 to')
     expect(screens[1]).toMatch(/roomy {2}800 MB free in tank/)
     expect(screens[1]).toMatch(/chk {2}800 MB free in tank/)
-    expect(screens[1]).not.toMatch(/^\W*(src1|nopool|small|taken) /m)
+    expect(screens[1]).not.toMatch(/^\W*(src1|nopool|small|taken|moved) /m)
     expect(warnings.sort()).toEqual([
+      'moved: not offered: tank/jails/web would be mounted at /jails/web there, not at /tank/jails/web as now',
       'nopool: not offered: no pool tank',
       'small: not offered: 100 MB free in tank, 216 MB needed',
       'taken: not offered: 172.16.3.17 is configured there already',
@@ -248,4 +305,133 @@ links:
     // A dry run only plans: nothing to confirm.
     await expect(prepare({ jail: 'web', to: 'roomy' }, scripted([]).ask, { ...off, dryRun: true }).done).resolves.toMatchObject({ to: 'roomy' })
   })
+})
+
+// The FreeBSD driver's scripts, run for real against stand-in hosts whose sysrc, jail, jls and
+// zfs print what FreeBSD's do (test/golden/standins.ts), through ferry's own engine: the whole
+// migration of `web` from src1 to dst1, checked from chk.
+describe('FreeBSD migration against stand-ins for sysrc, jail, jls and zfs', async () => {
+  /** The definition of web as the source has it: written out here, not built by the code under test. */
+  const WEB_CONF = [
+    'web {',
+    '\tpath = "/tank/jails/web";',
+    '\thost.hostname = "web";',
+    '\tip4.addr = "lo2|172.16.3.17/32";',
+    '\texec.start = "/bin/sh /etc/rc";',
+    '\texec.stop = "/bin/sh /etc/rc.shutdown";',
+    '\texec.clean;',
+    '\tmount.devfs;',
+    '}',
+    '',
+  ].join('\n')
+  const CONF = '/etc/jail.conf.d/web.conf'
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-migrate-freebsd-'))
+  const file = join(dir, 'inv.yaml')
+  writeFileSync(file, `defaults: { os: freebsd }
+hosts:
+  src1: { address: 198.51.100.1, jails: { web: { address: 172.16.3.17/32, dataset: tank/jails/web } } }
+  dst1: { address: 198.51.100.2 }
+  chk: { address: 198.51.100.3 }
+links:
+  - { a: src1, b: dst1 }
+  - { a: dst1, b: chk }
+`)
+  const inventory = await loadInventory(file)
+  const { runbook } = await loadRunbook('migrate-jail', ROOT)
+
+  /** A pool `tank` with the jails' parent on each host; on src1, web running from its dataset. */
+  function hosts(conf = WEB_CONF) {
+    const h = standinHosts('src1', 'dst1', 'chk')
+    const pool = 'mkdir -p "$FERRY_STANDIN/zfs/tank/jails"; echo mounted=yes > "$FERRY_STANDIN/zfs/tank/.dataset"; echo mounted=yes > "$FERRY_STANDIN/zfs/tank/jails/.dataset"'
+    h.dst1.sh(pool)
+    h.src1.sh(`${pool}; mkdir "$FERRY_STANDIN/zfs/tank/jails/web"; printf 'mounted=yes\\nreferenced=5000000\\n' > "$FERRY_STANDIN/zfs/tank/jails/web/.dataset"; : > "$FERRY_STANDIN/zfs/tank/jails/web/.snapshots"`)
+    writeFileSync(h.src1.path(CONF), conf)
+    h.src1.sh(`sysrc jail_list+=web >/dev/null; jail -f ${CONF} -c web >/dev/null`)
+    return h
+  }
+  type Hosts = ReturnType<typeof hosts>
+
+  /**
+   * The run, as `ferry run migrate-jail --param jail=web --param to=dst1 --param yes=true` does it:
+   * prepare (discovery), then the engine on src1. Without prepare, the run alone, as if the hosts
+   * had changed since: the engine's own probes must refuse what prepare would have.
+   */
+  async function migrate(h: Hosts, opts: { prepare: boolean } = { prepare: true }) {
+    const connect = async (host: Host) => h[host.name as keyof typeof h]
+    const given = { jail: 'web', to: 'dst1', yes: true }
+    const params = opts.prepare
+      ? await runbook.prepare!({ inventory, params: given, interactive: false, dryRun: false, ask: {} as PrepareContext['ask'], connect: async (host) => readOnly(await connect(host)), warn: () => {} })
+      : { ...given, from: 'src1', check_from: 'chk', tag: 'ferry-20260101000000-abcd' }
+    const [plan] = await planHosts(runbook, inventory, inventory.hosts.filter((x) => x.name === 'src1'), runbook.params!.parse(params))
+    return new HostRunner({ host: plan!.host, $: h.src1.$, probe$: h.src1.probe$, steps: plan!.steps, handlers: {}, dryRun: false, rollbackOnFailure: true, connect }).execute()
+  }
+
+  /** web runs on src1 as it did, and nothing of it is on dst1. */
+  function untouched(h: Hosts) {
+    expect(h.src1.sh('sysrc -n jail_list; jls -j web jid; zfs get -H -o value mounted tank/jails/web')).toMatch(/^web\n\d+\nyes\n$/)
+    expect(h.dst1.sh('sysrc -n jail_list')).toBe('\n')
+    expect([readdirSync(join(h.dst1.root, 'zfs/tank/jails')), readdirSync(join(h.dst1.root, 'etc/jail.conf.d')), existsSync(join(h.dst1.root, 'jails'))]).toEqual([['.dataset'], [], false])
+    expect(existsSync(join(h.dst1.root, 'pwned'))).toBe(false)
+  }
+
+  it('moves web: the destination gets the definition byte for byte, autostart, and the running jail; the source keeps its data renamed', async () => {
+    const h = hosts()
+    const outcome = await migrate(h)
+    expect(outcome.error).toBeUndefined()
+    expect(outcome.steps.map((s) => `${s.name} ${s.status}`)).toEqual(['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `${s} changed`))
+    expect(readFileSync(h.dst1.path(CONF), 'utf8')).toBe(WEB_CONF)
+    expect(h.dst1.sh('sysrc -n jail_list; jls -j web jid; zfs get -H -o value mounted tank/jails/web')).toBe('web\n1\nyes\n')
+    expect(h.src1.sh('sysrc -n jail_list; jls -j web jid 2>&1 || true; zfs get -H -o value name tank/jails/web 2>&1 || true')).toBe('\njls: jail "web" not found\ncannot open \'tank/jails/web\': dataset does not exist\n')
+    expect(existsSync(h.src1.path(CONF))).toBe(false)
+    // Nothing of it reached this machine's own /etc or /var/run.
+    expect([existsSync('/etc/jail.conf.d/web.conf'), existsSync('/var/run/ferry-migrate-web.lock')]).toEqual([false, false])
+  }, 60_000)
+
+  // A compromised source: what it says is data, and a definition that is not ferry's is refused.
+  // `pwn` is what it would have a stand-in host run (jail(8) runs exec.prestart through sh): a
+  // pwned file in a host's directory says it ran there.
+  const pwn = 'touch $FERRY_STANDIN/pwned'
+  it.each([
+    ['an exec.prestart, which jail(8) runs as root on the host', WEB_CONF.replace('\texec.clean;', `\texec.prestart = "${pwn}";\n\texec.clean;`), /line 7 is "exec\.prestart = \\"touch .*pwned\\";", where ferry's has "exec\.clean;"/],
+    ['a second jail', `${WEB_CONF}evil {\n\tpath = "/";\n\texec.prestart = "${pwn}";\n}\n`, /line 10 is "evil \{", where ferry's has nothing more/],
+    ['a control character', WEB_CONF.replace('"web";', '"web\x1b[2J";'), /line 3 holds a control character \("\\u001b"\)/],
+    ['the host\'s root for the jail\'s', WEB_CONF.replace('"/tank/jails/web"', '"/"'), /line 2 is "path = \\"\/\\";", where ferry's has "path = \\"\/tank\/jails\/web\\";"/],
+  ])('refuses a source whose definition has %s, before anything runs: prepare, and the engine\'s own probe', async (_what, conf, why) => {
+    const h = hosts(conf)
+    const refused = await migrate(h).catch((err: Error) => err)
+    expect(refused).toMatchObject({ name: 'ParamError' })
+    expect((refused as Error).message).toMatch(why)
+    const outcome = await migrate(h, { prepare: false })
+    expect(outcome.error).toMatch(/jail web on src1 is not defined as ferry defines it at the destination, and ferry carries no definition from the source: \/etc\/jail\.conf\.d\/web\.conf /)
+    expect(outcome.error).toMatch(why)
+    expect(outcome.error).toContain(`Ferry's: web { path = "/tank/jails/web"; host.hostname = "web"; ip4.addr = "lo2|172.16.3.17/32";`)
+    expect(outcome.steps.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped'])
+    untouched(h)
+  }, 60_000)
+
+  /** Puts a lying `zfs` first on a host's PATH: `case` patterns of its arguments, each with what to do instead. */
+  function lyingZfs(host: StandinHost, cases: string) {
+    mkdirSync(join(host.root, 'bin'))
+    writeFileSync(join(host.root, 'bin/zfs'), `#!/bin/sh\ncase "$*" in\n${cases}\nesac\nexec ${join(STANDINS, 'zfs')} "$@"\n`, { mode: 0o755 })
+  }
+
+  it('takes a guid that is not a number for no guid: nothing of it runs at the destination, and the jail runs at the source again', async () => {
+    const h = hosts()
+    // What ferry once put unquoted in an `echo "…"` run as root on the destination.
+    lyingZfs(h.src1, `'get -H -o value guid tank/jails/web@'*-final) printf '%s\\n' '1"; ${pwn}; echo "'; exit 0 ;;`)
+    const outcome = await migrate(h)
+    expect(outcome.status).toBe('rolled-back')
+    expect(outcome.error).toMatch(/^cut-over: src1 gave no guid for tank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-final: what it printed is not a number$/)
+    untouched(h)
+  }, 60_000)
+
+  it('will not mount a received dataset whose stream says to mount it outside the jail\'s root', async () => {
+    const h = hosts()
+    // A full stream from src1 carries mountpoint=/etc: once mounted, the jail's files would be dst1's /etc.
+    lyingZfs(h.src1, `'send -R tank/jails/web@'*-seed) ${join(STANDINS, 'zfs')} "$@" | sed 's|^ferry stand-in zfs stream$|&\\nmountpoint /etc|'; exit ;;`)
+    const outcome = await migrate(h)
+    expect(outcome.status).toBe('rolled-back')
+    expect(outcome.error).toBe('cut-over: tank/jails/web holds a mountpoint outside /tank/jails/web; not mounted')
+    untouched(h)
+  }, 60_000)
 })
