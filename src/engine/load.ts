@@ -11,7 +11,9 @@ import type { Runbook } from '../runbook.ts'
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 
-export class RunbookError extends Error {}
+export class RunbookError extends Error {
+  override name = 'RunbookError'
+}
 
 // What a runbook's `import … from 'ferry'` loads: the sources, or the bundle when ferry runs from it.
 let api = join(SRC, 'index.ts')

@@ -7,6 +7,7 @@ export interface Problem { file: string; line: number; col: number; message: str
 
 /** Every problem found in an inventory file, each pointing at the offending node. */
 export class InventoryError extends Error {
+  override name = 'InventoryError'
   readonly exitCode = EXIT_USAGE
 
   constructor(readonly problems: Problem[]) {

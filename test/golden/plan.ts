@@ -26,8 +26,8 @@ export interface Plan {
   files: Record<string, string>
 }
 
-/** `sh -c 'SCRIPT'` → SCRIPT, when the script has no single quote of its own. */
-const unwrap = (cmd: string) => cmd.replace(/^sh -c '([^']*)'$/s, '$1')
+/** `sh -c WORD` → the script: WORD's POSIX quoting (`'…'`, and `\\'` between quoted runs) undone. */
+const unwrap = (cmd: string) => (cmd.startsWith("sh -c '") ? cmd.slice(6).replace(/'([^']*)'|\\(.)/g, (_, quoted, escaped) => quoted ?? escaped) : cmd)
 
 const asProbe = (f: Fixture): ProbeResult => (typeof f === 'string' ? { stdout: f, code: 0 } : f)
 
@@ -62,12 +62,14 @@ export async function runPlan(runbookName: string, inventory: Inventory, hostNam
   }
   const $ = recordingShell(answer, (cmd, input) => {
     if (cmd === 'sh -s') return
-    const written = /mv -f "\$tmp" (\S+)\ntrap - EXIT/.exec(cmd)
+    // A file step's write (replaceFile, its content on stdin) is one line of the plan, with its
+    // mode and validator; the content goes to files.
+    const script = unwrap(cmd)
+    const written = /^f=(\S+); \( umask 077;.*\{ cat; \} > "\.\/\$n"/.exec(script)
     if (written) {
-      // A file write is one line of the plan, with its mode and validator; the content goes to files.
       files[written[1]!] = input
-      const check = /if ! out=\$\((.*) 2>&1\); then/.exec(cmd)![1]!.replaceAll('"$tmp"', '%s')
-      commands.push(`write ${written[1]} ${/chmod (\d+)/.exec(cmd)![1]}${check === 'true' ? '' : ` after ${check}`}`)
+      const check = /if ! out=\$\((.*) 2>&1\); then/.exec(script)?.[1]?.replaceAll('"./$n"', '%s')
+      commands.push(`write ${written[1]} ${/chmod (\d+) "\.\/\$n"/.exec(script)![1]}${check ? ` after ${check}` : ''}`)
     } else if (!bySnippet.has(unwrap(cmd))) commands.push(...unwrap(cmd).split('\n').filter((l) => l !== 'set -e'))
   })
   // A verify's hold is waited out in real time; here the facts are already converged and steady.

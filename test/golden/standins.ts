@@ -18,6 +18,8 @@ export const STANDINS = resolve(import.meta.dirname, 'standins')
 
 /** The system paths the scripts write, each moved into the host's own directory. */
 const MOVED = ['/etc/jail.conf.d/', '/var/run/']
+/** Those paths wherever they stand as a path in a command, the directories themselves too (`cd -P /etc/jail.conf.d`). */
+const MOVED_WORD = /(?<![\w./-])(\/etc\/jail\.conf\.d|\/var\/run)(?![\w.-])/g
 
 export class StandinHost extends LocalTransport {
   constructor(name: string, readonly root: string) {
@@ -30,7 +32,7 @@ export class StandinHost extends LocalTransport {
   }
 
   private moved(text: string): string {
-    return MOVED.reduce((t, p) => t.replaceAll(p, this.path(p)), text)
+    return text.replace(MOVED_WORD, (p) => join(this.root, p))
   }
 
   private env(command: string): string {

@@ -279,17 +279,16 @@ describe('values that would add lines to a config file are refused before any ho
     expect(err.message).not.toMatch(/no login|default-information/)
   })
 
-  // planHosts (src/engine/run.ts) places these at the host's name, not yet at the value itself.
+  // A list element at its own position; a group's var where the group sets it.
   it.each([
-    ['ospf_networks.1', (t: string) => t.replace(server1({}), server1({ ospf_networks: `[172.16.2.0/23, "10.0.0.0/24${VTY}"]` }))],
-    ['ospf_passive.0', (t: string) => t.replace(server1({}), server1({ ospf_passive: `["vr1${VTY}"]` }))],
-    ['ospf_area', (t: string) => t.replace('      ospf_area: 0.0.0.0\n', `      ospf_area: "0.0.0.0${VTY}"\n`)], // the mesh group's
-  ])('%s, in a list or a group: exit 64, in the file', async (name, edit) => {
-    const { inv, file } = await edited('prod', edit)
+    ['ospf_networks.1', server1({ ospf_networks: `[172.16.2.0/23, "10.0.0.0/24${VTY}"]` }), `"10.0.0.0/24`],
+    ['ospf_passive.0', server1({ ospf_passive: `["vr1${VTY}"]` }), `"vr1`],
+    ['ospf_area', `      ospf_area: "0.0.0.0${VTY}"`, '"'], // the mesh group's
+  ])('%s, in a list or a group: exit 64 at the value itself', async (name, line, value) => {
+    const { inv, file, text } = await edited('prod', (t) => (name === 'ospf_area' ? t.replace('      ospf_area: 0.0.0.0', line) : t.replace(server1({}), line)))
     const err = await refusal(inv, 'server1')
     expect(err).toMatchObject({ name: 'InventoryError', exitCode: 64 })
-    expect(err.message).toMatch(new RegExp(`^[^:]+:\\d+:\\d+: server1: var ${name.replace('.', '\\.')}: must be `))
-    expect(err.message.startsWith(`${file}:`)).toBe(true)
+    expect(err.message).toMatch(new RegExp(`^${at(file, text, line, value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: server1: var ${name.replace('.', '\\.')}: must be `))
     expect(err.message).not.toContain('no login')
   })
 
@@ -322,13 +321,16 @@ describe('values that would add lines to a config file are refused before any ho
   ] as const)('%s: a secret (%s) with a control character is refused, and the refusal does not print it', async (name, host, env, secret, said) => {
     const { inv } = await edited(name, (t) => t)
     vi.stubEnv(env, secret)
-    expect((await refusal(inv, host)).message).toBe(`${said}, which the file cannot carry`)
+    const err = await refusal(inv, host)
+    // Nothing was contacted: a bad runbook input, exit 64, one line.
+    expect(err.name).toBe('RunbookError')
+    expect(err.message).toBe(`runbook deploy-mesh, host ${host}: ${said}, which the file cannot carry`)
   })
 
   it('the OpenVPN key, lines of a file, refuses a control character in any line', async () => {
     const { inv } = await edited('prod', (t) => t)
     writeFileSync(path.join(process.env.HOME!, '.config/ferry/prod/openvpn.key'), OPENVPN_KEY.replace('0123', '\x1b]0;S3cr3t\x07'))
-    expect((await refusal(inv, 'server1')).message).toBe('openvpn.key: key[1] contains a control character (U+001B), which the file cannot carry')
+    expect((await refusal(inv, 'server1')).message).toBe('runbook deploy-mesh, host server1: openvpn.key: key[1] contains a control character (U+001B), which the file cannot carry')
   })
 })
 
