@@ -54,7 +54,7 @@ Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed 
 export function inventoryOptions() {
   return [
     new Option('-i, --inventory <name|path>', 'inventory name (inventory/NAME.yaml) or path to a YAML file').makeOptionMandatory(),
-    new Option('-l, --limit <pattern>', "hosts, groups or globs, comma-separated; '!x' excludes, '&x' intersects"),
+    new Option('-l, --limit <pattern>', "hosts, groups or globs (*, ?, [a-z], [!a-z]), comma-separated; '!x' excludes, '&x' intersects; none may be empty"),
   ] as const
 }
 
