@@ -12,6 +12,7 @@ import { planDrift, checkDrift, type DriftPlan } from '../drift/check.ts'
 import { exitCode, summarize, type DriftReport } from '../drift/report.ts'
 import * as formats from '../drift/formats.ts'
 import { useColor } from '../report/diff.ts'
+import { printable } from '../report/printable.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 import { SAFETY_DEFAULTS, executeRun } from './run.ts'
@@ -73,7 +74,7 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
         } catch (err) {
           // A Nagios plugin that cannot check says UNKNOWN, on its one line.
           if (opts.format !== 'nagios') throw err
-          process.stdout.write(`FERRY DRIFT UNKNOWN - ${(err as Error).message.split('\n')[0]}\n`)
+          process.stdout.write(`FERRY DRIFT UNKNOWN - ${printable((err as Error).message.split('\n')[0]!)}\n`)
           process.exitCode = 3
         }
         await settleNotifications()
@@ -291,7 +292,7 @@ async function schedule(every: string, check: (signal: AbortSignal) => Promise<n
   }
   async function tick(): Promise<void> {
     running = check(abort.signal).catch((err) => {
-      process.stderr.write(`ferry: drift check failed: ${(err as Error).message}\n`)
+      process.stderr.write(`ferry: drift check failed: ${printable((err as Error).message)}\n`)
       return EXIT.failed as number
     })
     await running

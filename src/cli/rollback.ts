@@ -14,6 +14,7 @@ import type { Step } from '../steps/step.ts'
 import { EXIT, UsageError } from './main.ts'
 import { SAFETY_DEFAULTS, nonNegativeInt } from './run.ts'
 import { persistFor, persistOption } from './connections.ts'
+import { printable } from '../report/printable.ts'
 
 export function rollbackCommand() {
   return new Command('rollback')
@@ -70,7 +71,7 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
             await whenLocked(host.name, opts.lockWait, async () => {
               const r = await $`sh -c ${gate}`.nothrow()
               return { refused: r.exitCode !== 0, said: r.stdout }
-            }, (line) => process.stdout.write(`${host.name}: ${line}\n`))
+            }, (line) => process.stdout.write(`${host.name}: ${printable(line)}\n`))
             // A run whose controller died may have left its revert job armed: it must not fire
             // in the middle of this undo, which puts back everything, risky steps included.
             // (No job, or one that already fired: the undo goes ahead all the same.)
@@ -85,7 +86,7 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
               await step.undo(ctx, entry.record)
               step.notify.forEach((n) => notified.add(n))
               journal.markUndone(runId, host.name, entry.index)
-              process.stdout.write(`${host.name}: undid ${entry.step}\n`)
+              process.stdout.write(`${host.name}: undid ${printable(entry.step)}\n`)
             }
             const errors = await rerunHandlers(ctx, t.probe$, handlers, notified)
             if (errors.length) throw new Error(errors.join('; '))
@@ -93,7 +94,7 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
           } catch (err) {
             if (err instanceof UnreachableError) unreachable++
             else failed++
-            process.stdout.write(`${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${inv.secrets.redact((err as Error).message)}\n`)
+            process.stdout.write(`${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${printable(inv.secrets.redact((err as Error).message))}\n`)
           } finally {
             // The host lock a dead controller left is this run's, and goes with its undo.
             if (t) await t.$`sh -c ${unlockScript(runId)}`.nothrow()

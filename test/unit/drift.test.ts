@@ -122,7 +122,7 @@ describe('ferry drift on the controller', () => {
     writeFileSync(b, 'forwarding 1\n')
   })
 
-  it('without a runbook named, checks those marked drift: true; bad --every is exit 64', async () => {
+  it('without a runbook named, checks those marked drift: true; bad --every is exit 64', { timeout: 30_000 }, async () => {
     const none = await ferry(['drift', '-i', 'inv.yaml', '--state-dir', state])
     // This directory has no runbooks/: nothing is marked.
     expect(none.code).toBe(64)

@@ -333,4 +333,21 @@ describe('rendering', () => {
     expect(renderRun(run, true)).toContain('\x1b[32m+router ospf6\x1b[39m')
     expect(renderRun(run, false)).toContain('started   2026-11-21 12:15:30 UTC, finished 2026-11-21 12:16:00 UTC')
   })
+
+  it('renderRun shows what hosts said (diffs, errors) escaped, coloured or not', () => {
+    const run = {
+      id: 'x', runbook: 'rb', runbookPath: 'rb.ts', inventory: 'lab', params: {}, argv: [], dryRun: false, pid: 1,
+      started: '2026-11-21T12:15:30.000Z', finished: '2026-11-21T12:16:00.000Z', status: 'failed' as const, summary: {},
+      hosts: [{
+        name: 'r1', status: 'failed' as const, error: 'host \x1b]0;pwned\x07',
+        steps: [{ index: 0, name: 'motd', kind: 'file', status: 'failed' as const, error: 'step \x1b[2J\r', changes: [{ summary: 'content \x9b31m', diff: '--- a\n+++ b\n-old \x1b[8mhidden\n+new\n' }] }],
+      }],
+      undo: [],
+    }
+    for (const color of [false, true]) {
+      const out = renderRun(run, color).replace(/\x1b\[\d+m/g, '') // the colours ferry adds
+      expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/)
+      for (const shown of [String.raw`host \x1b]0;pwned\x07`, String.raw`step \x1b[2J\x0d`, String.raw`content \x9b31m`, String.raw`-old \x1b[8mhidden`]) expect(out).toContain(shown)
+    }
+  })
 })
