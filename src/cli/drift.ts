@@ -17,6 +17,7 @@ import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 import { SAFETY_DEFAULTS, executeRun } from './run.ts'
 import { persistFor, persistOption } from './connections.ts'
+import { MAX_SECONDS, TOO_LONG } from './durations.ts'
 import { quoteArgv } from '../shell/quote.ts'
 
 const count = (value: string) => {
@@ -275,6 +276,7 @@ export function intervalSeconds(every: string): number | undefined {
   if (!m) return undefined
   const n = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's']
   if (n < 1) throw new UsageError(`--every ${every}: must be at least 1s`)
+  if (n > MAX_SECONDS) throw new UsageError(`--every ${every}: ${TOO_LONG}`)
   return n
 }
 

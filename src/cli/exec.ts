@@ -7,6 +7,7 @@ import { UnreachableError } from '../transport/errors.ts'
 import { runLine } from '../shell/remote.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 import { persistFor, persistOption } from './connections.ts'
+import { seconds } from './durations.ts'
 import { bold, green, red, useColor } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 
@@ -34,7 +35,7 @@ export function execCommand() {
     .addOption(inventory)
     .addOption(limit)
     .option('-f, --forks <n>', 'hosts to run on at once', positiveInt, 20)
-    .option('-t, --timeout <seconds>', 'kill the command on a host after this many seconds', positiveInt)
+    .option('-t, --timeout <seconds>', 'kill the command on a host after this many seconds', seconds(1))
     .option('--accept-new', 'trust and record host keys not yet in known_hosts (trust on first use)')
     .addOption(persistOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))

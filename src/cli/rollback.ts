@@ -12,7 +12,8 @@ import { UnreachableError } from '../transport/errors.ts'
 import type { Transport } from '../transport/transport.ts'
 import type { Step } from '../steps/step.ts'
 import { EXIT, UsageError } from './main.ts'
-import { SAFETY_DEFAULTS, nonNegativeInt } from './run.ts'
+import { SAFETY_DEFAULTS } from './run.ts'
+import { seconds } from './durations.ts'
 import { persistFor, persistOption } from './connections.ts'
 import { printable } from '../report/printable.ts'
 
@@ -21,7 +22,7 @@ export function rollbackCommand() {
     .description('Undo what a run changed, newest change first, from the undo records in its journal.')
     .argument('<run-id>', 'as shown by ferry history')
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
-    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, SAFETY_DEFAULTS.lockWait)
+    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', seconds(0), SAFETY_DEFAULTS.lockWait)
     .option('--break-lock', 'take over a host lock another run left behind (say, its controller died)')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
     .addOption(persistOption())

@@ -16,15 +16,12 @@ import { listr, listrAsk, paramFields, resolveParams } from './params.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 import { persistFor, persistOption } from './connections.ts'
+import { seconds } from './durations.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 const batch = (value: string) => {
   if (!/^\d+%?$/.test(value) || /^0+%?$/.test(value)) throw new InvalidArgumentError('expected a count (2) or a share of the hosts (25%)')
   return value
-}
-export const nonNegativeInt = (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of seconds, e.g. 30')
-  return Number(value)
 }
 const percent = (value: string) => {
   if (!/^\d+(\.\d+)?%$/.test(value)) throw new InvalidArgumentError('expected a percentage, e.g. 20%')
@@ -49,8 +46,8 @@ export function runCommand() {
     .option('--max-fail <n%>', 'stop starting batches once more than this share of hosts has failed', percent)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .option('--stats', 'print SSH round trips per host')
-    .option('--confirm-timeout <seconds>', 'risky changes: the host reverts by itself unless confirmed over a new connection within this', positiveInt, SAFETY_DEFAULTS.confirmTimeout)
-    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, SAFETY_DEFAULTS.lockWait)
+    .option('--confirm-timeout <seconds>', 'risky changes: the host reverts by itself unless confirmed over a new connection within this', seconds(1), SAFETY_DEFAULTS.confirmTimeout)
+    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', seconds(0), SAFETY_DEFAULTS.lockWait)
     .option('--break-lock', "take over a host lock another run left behind (say, its controller died)")
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
