@@ -24,8 +24,8 @@ Diffs and errors are stored with secrets replaced by <secret>.
 Examples:
   ferry history
   ferry history --limit 5 --json
-  ferry history show 20261121-121530-3f9a
-  ferry history show 20261121-121530-3f9a --json | jq '.hosts[] | {name, status}'
+  ferry history show 20261121-121530-3f9a0c6e1b2d7485
+  ferry history show 20261121-121530-3f9a0c6e1b2d7485 --json | jq '.hosts[] | {name, status}'
 
 Exit codes: 0 ok, 64 bad invocation or unknown run id.`,
     )
@@ -48,8 +48,8 @@ Exit codes: 0 ok, 64 bad invocation or unknown run id.`,
         'after',
         `
 Examples:
-  ferry history show 20261121-121530-3f9a
-  ferry history show 20261121-121530-3f9a --json`,
+  ferry history show 20261121-121530-3f9a0c6e1b2d7485
+  ferry history show 20261121-121530-3f9a0c6e1b2d7485 --json`,
       )
       .action((runId, _opts, cmd) => {
         // `history` has --json and --state-dir too, and commander gives them to it wherever they

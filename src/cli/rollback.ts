@@ -38,7 +38,7 @@ run's dead controller left is its own to take.
 
 Examples:
   ferry history                               find the run
-  ferry rollback 20261121-121530-3f9a
+  ferry rollback 20261121-121530-3f9a0c6e1b2d7485
 
 Exit codes: 0 everything undone (or nothing to undo), 3 an undo failed or another run holds a
 host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.`,
