@@ -20,6 +20,16 @@ import { persistFor, persistOption } from './connections.ts'
 import { MAX_SECONDS, TOO_LONG } from './durations.ts'
 import { quoteArgv } from '../shell/quote.ts'
 
+const fileMode = (value: string) => {
+  if (!/^0?[0-7]{3}$/.test(value)) throw new InvalidArgumentError('expected an octal mode such as 0640')
+  return parseInt(value, 8)
+}
+
+// Text, JSON and JUnit reports hold diffs, which may show what a file on a host holds: only the
+// user may read them. A Prometheus or Nagios report holds names and counts, and its collector
+// often runs as another user.
+const OUTPUT_MODE = { text: 0o600, json: 0o600, junit: 0o600, prometheus: 0o644, nagios: 0o644 } as const
+
 const count = (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a count of drifted steps, e.g. 1')
   return Number(value)
@@ -34,6 +44,7 @@ export function driftCommand() {
     .addOption(limit)
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json', 'nagios', 'prometheus', 'junit'] as const).default('text' as const))
     .option('-o, --output <file>', 'write the report to this file (atomically) instead of stdout; for the Prometheus textfile collector')
+    .option('--output-mode <mode>', 'the --output file\'s mode (default 0600, or 0644 for prometheus and nagios, which hold no diffs)', fileMode)
     .option('--warning <n>', 'nagios: WARNING when more than this many steps drifted', count, 0)
     .option('--critical <n>', 'nagios: CRITICAL when more than this many steps drifted', count, 0)
     .option('--fix', 'then converge the drifted hosts: a run of each runbook there, rolled back as --rollback says')
@@ -95,6 +106,7 @@ type DriftOpts = {
   limit?: string
   format: 'text' | 'json' | 'nagios' | 'prometheus' | 'junit'
   output?: string
+  outputMode?: number
   warning: number
   critical: number
   fix?: boolean
@@ -175,7 +187,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
   let code: number = exitCode(report)
   const out = render(report, opts)
   if (opts.format === 'nagios') code = out.code!
-  if (opts.output) formats.writeAtomically(resolve(opts.output), out.text)
+  if (opts.output) formats.writeAtomically(resolve(opts.output), out.text, opts.outputMode ?? OUTPUT_MODE[opts.format])
   else process.stdout.write(out.text)
 
   if (opts.fix && report.hosts.some((h) => h.status === 'drifted')) code = await fix(inv, runbooks, plans, report, opts)

@@ -266,13 +266,13 @@ export function junit(report: DriftReport): string {
  * or the new one, never half of one. The temporary name does not end in `.prom`: the collector
  * would otherwise read it.
  */
-export function writeAtomically(path: string, content: string): void {
+export function writeAtomically(path: string, content: string, mode: number): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  const fd = openSync(tmp, 'wx', 0o644)
+  const fd = openSync(tmp, 'wx', 0o600)
   try {
     try {
-      // open's mode is narrowed by the umask; the collector may run as another user and must read it.
-      fchmodSync(fd, 0o644)
+      // open's mode is narrowed by the umask, which must not decide who may read the report.
+      fchmodSync(fd, mode)
       writeFileSync(fd, content)
       // Without it a crash soon after the rename can leave an empty file in place of the old one.
       fsyncSync(fd)

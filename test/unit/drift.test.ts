@@ -3,7 +3,7 @@
 // lab. The lab test (test/lab/drift.test.ts) does the same on deploy-mesh.
 import { describe, expect, it } from 'vitest'
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -120,6 +120,23 @@ describe('ferry drift on the controller', () => {
     expect(readdirSync(join(dir, 'out'))).toEqual(['ferry.prom'])
     expect(readFileSync(prom, 'utf8')).toContain('ferry_drift_drifted_steps{host="me",runbook="files"} 1\n')
     writeFileSync(b, 'forwarding 1\n')
+  })
+
+  it('-o writes reports that hold diffs 0600, Prometheus and Nagios 0644, or as --output-mode says', { timeout: 60_000 }, async () => {
+    inSync()
+    writeFileSync(b, 'forwarding 0\n')
+    const out = join(dir, 'reports')
+    mkdirSync(out, { recursive: true })
+    const mode = (f: string) => statSync(join(out, f)).mode & 0o777
+    for (const format of ['text', 'json', 'junit', 'prometheus']) expect((await drift('--format', format, '-o', join(out, format))).code).toBe(2)
+    expect(readFileSync(join(out, 'json'), 'utf8')).toContain('-forwarding 0')
+    expect([mode('text'), mode('json'), mode('junit'), mode('prometheus')]).toEqual([0o600, 0o600, 0o600, 0o644])
+    expect((await drift('--format', 'json', '-o', join(out, 'json'), '--output-mode', '0640')).code).toBe(2)
+    expect(mode('json')).toBe(0o640)
+    const bad = await drift('--format', 'json', '-o', join(out, 'json'), '--output-mode', 'a+r')
+    expect(bad.code).toBe(64)
+    expect(bad.stderr).toContain('expected an octal mode such as 0640')
+    inSync()
   })
 
   it('without a runbook named, checks those marked drift: true; bad --every is exit 64', { timeout: 30_000 }, async () => {
