@@ -6,6 +6,7 @@ import { KeeperClient, KeeperRunning, checkStateDir, serveKeeper, socketPathFor,
 import type { ConnectorOptions } from '../transport/connect.ts'
 import { UsageError } from './main.ts'
 import { MAX_SECONDS, TOO_LONG } from './durations.ts'
+import { printable } from '../report/printable.ts'
 
 /** `30s`, `10m`, `1h`, or 0 for off. */
 function duration(value: string): number {
@@ -28,7 +29,7 @@ export function persistFor(opts: { persist?: number; stateDir?: string }): Pick<
   if (!opts.persist) return {}
   try {
     const socket = checkStateDir(opts.stateDir ?? defaultStateDir())
-    return { persist: { socket, idleMs: opts.persist * 1000 }, warn: (line) => process.stderr.write(`ferry: ${line}\n`) }
+    return { persist: { socket, idleMs: opts.persist * 1000 }, warn: (line) => process.stderr.write(`ferry: ${printable(line)}\n`) }
   } catch (err) {
     throw new UsageError((err as Error).message)
   }

@@ -366,7 +366,7 @@ async function installTimer(opts: { unitDir: string; every?: string; inventory: 
   } else if (seconds === undefined) throw new UsageError(`--every ${interval}: a systemd timer takes 30s, 15m, 1h or 1d, not a cron expression`)
 
   const name = 'ferry-drift'
-  const environment = await checkEnvironment(opts.inventory, opts.notify)
+  const environment = await timerEnvironment(opts.inventory, opts.notify)
   const envFile = environment && join(systemd ? opts.unitDir : opts.stateDir, `${name}.env`)
   if (envFile) {
     mkdirSync(dirname(envFile), { recursive: true, mode: 0o700 })
@@ -402,12 +402,12 @@ async function installTimer(opts: { unitDir: string; every?: string; inventory: 
  * the inventory's env: secrets (its loader has checked they are set) and --notify's URL. As
  * NAME="value" lines, which systemd's EnvironmentFile= and sh's `.` read alike.
  */
-async function checkEnvironment(inventory: string, notify: string | undefined): Promise<string> {
+async function timerEnvironment(inventory: string, notify: string | undefined): Promise<string> {
   const inv = await loadInventory(inventory)
   const sources = inv.secrets.names().map((n) => parseSource(inv.secrets.source(n)))
-  const vars = [...new Set(sources.filter((s) => s.scheme === 'env').map((s) => s.rest))].map((v) => [v, process.env[v]!])
+  const vars = [...new Set(sources.filter((s) => s.scheme === 'env').map((s) => s.rest))].map((v): [string, string] => [v, process.env[v]!])
   if (notify) vars.push(['FERRY_NOTIFY_URL', notify])
-  return vars.map(([k, v]) => `${k}="${v!.replace(/[\\"$`]/g, '\\$&')}"\n`).join('')
+  return vars.map(([k, v]) => `${k}="${v.replace(/[\\"$`]/g, '\\$&')}"\n`).join('')
 }
 
 /** One word of ExecStart=, which has its own quoting, and expands % (specifiers) and $ (variables). */
