@@ -2,7 +2,8 @@ import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typin
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Cron } from 'croner'
-import { loadInventory } from '../inventory/index.ts'
+import { REDACTED, loadInventory } from '../inventory/index.ts'
+import { parseSource } from '../inventory/secrets.ts'
 import { loadRunbook, runbookPath } from '../engine/load.ts'
 import type { Runbook } from '../runbook.ts'
 import type { Inventory } from '../inventory/types.ts'
@@ -12,11 +13,28 @@ import { planDrift, checkDrift, type DriftPlan } from '../drift/check.ts'
 import { exitCode, summarize, type DriftReport } from '../drift/report.ts'
 import * as formats from '../drift/formats.ts'
 import { useColor } from '../report/diff.ts'
+import { printable } from '../report/printable.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 import { SAFETY_DEFAULTS, executeRun } from './run.ts'
 import { persistFor, persistOption } from './connections.ts'
+import { MAX_SECONDS, TOO_LONG } from './durations.ts'
 import { quoteArgv } from '../shell/quote.ts'
+
+const fileMode = (value: string) => {
+  if (!/^0?[0-7]{3}$/.test(value)) throw new InvalidArgumentError('expected an octal mode such as 0640')
+  return parseInt(value, 8)
+}
+
+// Text, JSON and JUnit reports hold diffs, which may show what a file on a host holds: only the
+// user may read them. A Prometheus or Nagios report holds names and counts, and its collector
+// often runs as another user.
+const OUTPUT_MODE = { text: 0o600, json: 0o600, junit: 0o600, prometheus: 0o644, nagios: 0o644 } as const
+
+const webhook = (value: string) => {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError('expected an http:// or https:// URL')
+  return value
+}
 
 const count = (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a count of drifted steps, e.g. 1')
@@ -32,12 +50,13 @@ export function driftCommand() {
     .addOption(limit)
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json', 'nagios', 'prometheus', 'junit'] as const).default('text' as const))
     .option('-o, --output <file>', 'write the report to this file (atomically) instead of stdout; for the Prometheus textfile collector')
+    .option('--output-mode <mode>', 'the --output file\'s mode (default: 0600, 0644 for prometheus and nagios)', fileMode)
     .option('--warning <n>', 'nagios: WARNING when more than this many steps drifted', count, 0)
     .option('--critical <n>', 'nagios: CRITICAL when more than this many steps drifted', count, 0)
     .option('--fix', 'then converge the drifted hosts: a run of each runbook there, rolled back as --rollback says')
     .addOption(new Option('--rollback <policy>', 'with --fix, on failure undo: the failing host, all hosts, or nothing').choices(['host', 'all', 'none'] as const).default('host' as const))
     .option('--every <interval|cron>', 'keep checking: 30s, 15m, 1h or a cron expression ("*/15 * * * *"); never two checks at once; SIGTERM stops')
-    .option('--notify <url>', 'POST a JSON summary to this URL when drift appears or clears (retried with backoff; never delays the check)')
+    .addOption(new Option('--notify <url>', 'POST a JSON summary to this URL when drift appears or clears (retried with backoff; never delays the check)').env('FERRY_NOTIFY_URL').argParser(webhook))
     .option('--install-timer', 'install a systemd service and timer running this check (--every, default 15m), or print a crontab line where there is no systemd')
     .option('--unit-dir <dir>', 'with --install-timer: where the units go', '/etc/systemd/system')
     .option('-f, --forks <n>', 'hosts at once', positiveInt, 20)
@@ -57,6 +76,12 @@ Examples:
   ferry drift -i prod --fix                           converge what drifted
   ferry drift -i prod --every 15m --install-timer     a systemd timer (or a crontab line)
 
+--install-timer writes the inventory's env: secrets and --notify's URL (FERRY_NOTIFY_URL) to an
+environment file, mode 0600, that the unit (or the crontab line) reads: ferry-drift.env beside
+the units, or in the state dir for cron. Install again after changing them.
+-o writes text, JSON and JUnit reports, which hold diffs, 0600; Prometheus and Nagios ones 0644,
+for a collector running as another user; --output-mode 0640 (say) sets another mode.
+
 Exit codes: 0 in sync, 1 error, 2 drift found, 4 hosts unreachable (an error wins, then drift),
 64 bad invocation, inventory or runbook. --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
@@ -64,7 +89,7 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
     .action(async (names, opts) => {
       if (opts.fix && (opts.every || opts.installTimer)) throw new UsageError('--fix on a schedule would change hosts unattended; run --fix by hand')
       if (opts.fix && opts.format !== 'text') throw new UsageError(`--fix reports its run as text; with --format ${opts.format} the output would mix two reports`)
-      if (opts.installTimer) return installTimer(opts.unitDir, opts.every)
+      if (opts.installTimer) return installTimer(opts)
       if (opts.output && !existsSync(dirname(resolve(opts.output)))) throw new UsageError(`--output ${opts.output}: directory ${dirname(resolve(opts.output))} does not exist`)
       const runbooks = await chooseRunbooks(names)
       if (!opts.every) {
@@ -73,7 +98,7 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
         } catch (err) {
           // A Nagios plugin that cannot check says UNKNOWN, on its one line.
           if (opts.format !== 'nagios') throw err
-          process.stdout.write(`FERRY DRIFT UNKNOWN - ${(err as Error).message.split('\n')[0]}\n`)
+          process.stdout.write(`FERRY DRIFT UNKNOWN - ${printable((err as Error).message.split('\n')[0]!)}\n`)
           process.exitCode = 3
         }
         await settleNotifications()
@@ -93,6 +118,7 @@ type DriftOpts = {
   limit?: string
   format: 'text' | 'json' | 'nagios' | 'prometheus' | 'junit'
   output?: string
+  outputMode?: number
   warning: number
   critical: number
   fix?: boolean
@@ -142,7 +168,8 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
   // The check's duration covers all of it: inventory, plans, probes and the journal.
   const startedAt = new Date()
   const inv = await loadInventory(opts.inventory)
-  const redact = (s: string) => inv.secrets.redact(s)
+  // A webhook URL is often a token: the journal's copy of the command line must not hold it.
+  const redact = (s: string) => (opts.notify ? inv.secrets.redact(s).split(opts.notify).join(REDACTED) : inv.secrets.redact(s))
   const plans = await planDrift(inv, runbooks.map((r) => r.runbook), opts.limit)
   const label = `drift: ${runbooks.map((r) => r.runbook.name).join(', ')}`
   const journal = Journal.open(opts.stateDir, redact)
@@ -173,7 +200,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
   let code: number = exitCode(report)
   const out = render(report, opts)
   if (opts.format === 'nagios') code = out.code!
-  if (opts.output) formats.writeAtomically(resolve(opts.output), out.text)
+  if (opts.output) formats.writeAtomically(resolve(opts.output), out.text, opts.outputMode ?? OUTPUT_MODE[opts.format])
   else process.stdout.write(out.text)
 
   if (opts.fix && report.hosts.some((h) => h.status === 'drifted')) code = await fix(inv, runbooks, plans, report, opts)
@@ -252,7 +279,7 @@ async function post(url: string, body: string): Promise<void> {
       why = (err as Error).message
     }
     if (attempt >= attempts) {
-      process.stderr.write(`ferry: --notify ${url}: ${why}; gave up after ${attempt} attempt${attempt > 1 ? 's' : ''}\n`)
+      process.stderr.write(`ferry: --notify ${new URL(url).origin}/…: ${printable(why)}; gave up after ${attempt} attempt${attempt > 1 ? 's' : ''}\n`)
       return
     }
     await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1))) // 0.5, 1, 2, 4, 8 s
@@ -274,6 +301,7 @@ export function intervalSeconds(every: string): number | undefined {
   if (!m) return undefined
   const n = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's']
   if (n < 1) throw new UsageError(`--every ${every}: must be at least 1s`)
+  if (n > MAX_SECONDS) throw new UsageError(`--every ${every}: ${TOO_LONG}`)
   return n
 }
 
@@ -291,7 +319,7 @@ async function schedule(every: string, check: (signal: AbortSignal) => Promise<n
   }
   async function tick(): Promise<void> {
     running = check(abort.signal).catch((err) => {
-      process.stderr.write(`ferry: drift check failed: ${(err as Error).message}\n`)
+      process.stderr.write(`ferry: drift check failed: ${printable((err as Error).message)}\n`)
       return EXIT.failed as number
     })
     await running
@@ -316,43 +344,76 @@ async function schedule(every: string, check: (signal: AbortSignal) => Promise<n
 // ---------------------------------------------------------------------------------------------
 // --install-timer
 
-function installTimer(unitDir: string, every: string | undefined): void {
+async function installTimer(opts: { unitDir: string; every?: string; inventory: string; notify?: string; stateDir: string }): Promise<void> {
   const argv = process.argv.slice(2)
   const keep: string[] = []
-  // The unit runs this same check, once per timer tick: without the scheduling flags.
+  // The unit runs this same check, once per timer tick: without the scheduling flags, and with
+  // --notify's URL in its environment file rather than on its command line.
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--install-timer') continue
-    if (a === '--every' || a === '--unit-dir') { i++; continue }
-    if (a.startsWith('--every=') || a.startsWith('--unit-dir=')) continue
+    if (a === '--every' || a === '--unit-dir' || a === '--notify') { i++; continue }
+    if (/^--(every|unit-dir|notify)=/.test(a)) continue
     keep.push(a)
   }
-  const command = quoteArgv([process.execPath, resolve(process.argv[1]!), ...absolutePaths(keep)])
-  const interval = every ?? '15m'
+  const command = [process.execPath, resolve(process.argv[1]!), ...absolutePaths(keep)]
+  const interval = opts.every ?? '15m'
   const seconds = intervalSeconds(interval)
   const systemd = existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
   if (!systemd) {
     if (seconds !== undefined && (seconds % 60 !== 0 || seconds > 3600 * 24)) throw new UsageError(`--every ${interval}: cron runs at most once a minute; give minutes, hours or a cron expression`)
     if (seconds !== undefined && seconds >= 3600 && seconds % 3600 !== 0) throw new UsageError(`--every ${interval}: cron takes whole hours above an hour`)
+  } else if (seconds === undefined) throw new UsageError(`--every ${interval}: a systemd timer takes 30s, 15m, 1h or 1d, not a cron expression`)
+
+  const name = 'ferry-drift'
+  const environment = await timerEnvironment(opts.inventory, opts.notify)
+  const envFile = environment && join(systemd ? opts.unitDir : opts.stateDir, `${name}.env`)
+  if (envFile) {
+    mkdirSync(dirname(envFile), { recursive: true, mode: 0o700 })
+    formats.writeAtomically(envFile, `# ${name}'s environment, from ferry drift --install-timer. It holds secrets: keep it 0600.\n${environment}`, 0o600)
+  }
+  if (!systemd) {
     const spec = seconds === undefined ? interval : seconds < 3600 ? `*/${seconds / 60} * * * *` : `0 */${seconds / 3600} * * *`
-    process.stdout.write(`# no systemd here: add this line with crontab -e\n${spec} cd ${quoteArgv([process.cwd()])} && ${command}\n`)
+    const line = [`cd ${quoteArgv([process.cwd()])}`, ...(envFile ? [`set -a`, `. ${quoteArgv([envFile])}`, `set +a`] : []), quoteArgv(command)].join(' && ')
+    // cron reads an unescaped % as the end of the command.
+    process.stdout.write(`# no systemd here: add this line with crontab -e${envFile ? ` (it reads ${envFile})` : ''}\n${spec} ${line.replaceAll('%', '\\%')}\n`)
     return
   }
-  if (seconds === undefined) throw new UsageError(`--every ${interval}: a systemd timer takes 30s, 15m, 1h or 1d, not a cron expression`)
-  const name = 'ferry-drift'
-  mkdirSync(unitDir, { recursive: true })
-  writeFileSync(join(unitDir, `${name}.service`), [
+  mkdirSync(opts.unitDir, { recursive: true })
+  writeFileSync(join(opts.unitDir, `${name}.service`), [
     '[Unit]', 'Description=ferry drift check', 'Wants=network-online.target', 'After=network-online.target', '',
-    '[Service]', 'Type=oneshot', `WorkingDirectory=${process.cwd()}`, `ExecStart=${command}`,
+    '[Service]', 'Type=oneshot', `WorkingDirectory=${process.cwd().replaceAll('%', '%%')}`,
+    ...(envFile ? [`EnvironmentFile=${envFile.replaceAll('%', '%%')}`] : []),
+    `ExecStart=${command.map(systemdWord).join(' ')}`,
     // Drift (2) and unreachable hosts (4) are findings, not a failed unit.
     'SuccessExitStatus=2 4', '',
   ].join('\n'))
-  writeFileSync(join(unitDir, `${name}.timer`), [
+  writeFileSync(join(opts.unitDir, `${name}.timer`), [
     '[Unit]', 'Description=ferry drift check, on a schedule', '',
     '[Timer]', `OnBootSec=${seconds}s`, `OnUnitActiveSec=${seconds}s`, '',
     '[Install]', 'WantedBy=timers.target', '',
   ].join('\n'))
-  process.stdout.write(`wrote ${join(unitDir, `${name}.service`)} and ${join(unitDir, `${name}.timer`)}; enable with: systemctl daemon-reload && systemctl enable --now ${name}.timer\n`)
+  const files = [`${name}.service`, `${name}.timer`, ...(envFile ? [`${name}.env`] : [])].map((f) => join(opts.unitDir, f))
+  process.stdout.write(`wrote ${files.join(', ')}; enable with: systemctl daemon-reload && systemctl enable --now ${name}.timer\n`)
+}
+
+/**
+ * What the check takes from this shell's environment, which neither systemd nor cron passes on:
+ * the inventory's env: secrets (its loader has checked they are set) and --notify's URL. As
+ * NAME="value" lines, which systemd's EnvironmentFile= and sh's `.` read alike.
+ */
+async function timerEnvironment(inventory: string, notify: string | undefined): Promise<string> {
+  const inv = await loadInventory(inventory)
+  const sources = inv.secrets.names().map((n) => parseSource(inv.secrets.source(n)))
+  const vars = [...new Set(sources.filter((s) => s.scheme === 'env').map((s) => s.rest))].map((v): [string, string] => [v, process.env[v]!])
+  if (notify) vars.push(['FERRY_NOTIFY_URL', notify])
+  return vars.map(([k, v]) => `${k}="${v.replace(/[\\"$`]/g, '\\$&')}"\n`).join('')
+}
+
+/** One word of ExecStart=, which has its own quoting, and expands % (specifiers) and $ (variables). */
+function systemdWord(word: string): string {
+  if (/^[A-Za-z0-9_/.,:=@+-]+$/.test(word)) return word
+  return `"${word.replace(/[\\"]/g, '\\$&').replaceAll('\n', '\\n').replaceAll('%', '%%').replaceAll('$', '$$$$')}"`
 }
 
 /**

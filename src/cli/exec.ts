@@ -7,7 +7,9 @@ import { UnreachableError } from '../transport/errors.ts'
 import { runLine } from '../shell/remote.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 import { persistFor, persistOption } from './connections.ts'
+import { seconds } from './durations.ts'
 import { bold, green, red, useColor } from '../report/diff.ts'
+import { printable } from '../report/printable.ts'
 
 interface HostResult {
   name: string
@@ -33,7 +35,7 @@ export function execCommand() {
     .addOption(inventory)
     .addOption(limit)
     .option('-f, --forks <n>', 'hosts to run on at once', positiveInt, 20)
-    .option('-t, --timeout <seconds>', 'kill the command on a host after this many seconds', positiveInt)
+    .option('-t, --timeout <seconds>', 'kill the command on a host after this many seconds', seconds(1))
     .option('--accept-new', 'trust and record host keys not yet in known_hosts (trust on first use)')
     .addOption(persistOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
@@ -42,7 +44,10 @@ export function execCommand() {
       'after',
       `
 Put -- before the command so its own flags are not read as ferry's.
-Output is grouped by host, in the order hosts finish. Secrets are shown as <secret>.
+Output is grouped by host, in the order hosts finish. Every secret of the inventory is resolved
+first, so that its value is shown as <secret>; one that cannot be (a cmd: that fails) is an error
+(64). Control characters other than tab and newline are shown as \x1b and the like, never sent
+raw, whether or not the output is a terminal; --format json has the exact output, JSON-escaped.
 
 Examples:
   ferry exec -i lab -- uname -a
@@ -56,6 +61,9 @@ Exit codes: 0 ok on every host, 1 the command failed somewhere, 4 a host was unr
       const inv = await loadInventory(opts.inventory)
       const hosts = selectHosts(inv, opts.limit)
       if (hosts.length === 0) throw new UsageError(`--limit ${opts.limit ?? ''} selects no hosts`)
+      // Unlike a runbook, whose steps resolve the secrets they need, a command can print any of
+      // them: all are resolved first, so the redaction knows every value.
+      await Promise.all(inv.secrets.names().map((name) => inv.secrets.get(name)))
       const line = words.join(' ')
       const connector = new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) })
       const json = opts.format === 'json'
@@ -113,8 +121,7 @@ function renderResult(host: Host, r: HostResult): string {
     head = r.status === 'ok' ? paint(green, `${r.name} | ok | ${rc}`) : paint(red, `${r.name} | FAILED | ${rc}`)
   }
   // Every output line carries the host name too, so `grep`ping interleaved logs stays easy.
-  const body = [r.error ?? '', r.stdout ?? '', r.stderr ? r.stderr : '']
-    .join('')
+  const body = printable([r.error ?? '', r.stdout ?? '', r.stderr ?? ''].join(''))
     .split('\n')
     .filter((l, i, all) => l !== '' || i < all.length - 1)
     .map((l) => `${host.name} | ${l}`)

@@ -4,6 +4,7 @@ import { Journal, controllerAlive, defaultStateDir, journalPath, type RunDetail,
 import { UsageError } from './main.ts'
 import { positiveInt } from './exec.ts'
 import { colorDiff, useColor, red, green, yellow, bold } from '../report/diff.ts'
+import { printable } from '../report/printable.ts'
 
 const STATE_DIR_HELP = 'where the journal lives (default: $FERRY_STATE_DIR, $XDG_STATE_HOME/ferry or ~/.local/state/ferry)'
 
@@ -23,8 +24,8 @@ Diffs and errors are stored with secrets replaced by <secret>.
 Examples:
   ferry history
   ferry history --limit 5 --json
-  ferry history show 20261121-121530-3f9a
-  ferry history show 20261121-121530-3f9a --json | jq '.hosts[] | {name, status}'
+  ferry history show 20261121-121530-3f9a0c6e1b2d7485
+  ferry history show 20261121-121530-3f9a0c6e1b2d7485 --json | jq '.hosts[] | {name, status}'
 
 Exit codes: 0 ok, 64 bad invocation or unknown run id.`,
     )
@@ -47,8 +48,8 @@ Exit codes: 0 ok, 64 bad invocation or unknown run id.`,
         'after',
         `
 Examples:
-  ferry history show 20261121-121530-3f9a
-  ferry history show 20261121-121530-3f9a --json`,
+  ferry history show 20261121-121530-3f9a0c6e1b2d7485
+  ferry history show 20261121-121530-3f9a0c6e1b2d7485 --json`,
       )
       .action((runId, _opts, cmd) => {
         // `history` has --json and --state-dir too, and commander gives them to it wherever they
@@ -124,6 +125,7 @@ export function renderRuns(runs: RunSummary[], file: string): string {
 
 export function renderRun(run: RunDetail, color = false): string {
   const out: string[] = []
+  // Errors and diffs hold what hosts said, and step names and params what a runbook made of it.
   const indent = (text: string, pad: string) => text.replace(/\n$/, '').split('\n').map((l) => pad + l).join('\n')
   const head = color ? bold : (s: string) => s
 
@@ -131,28 +133,28 @@ export function renderRun(run: RunDetail, color = false): string {
   out.push(`  runbook   ${run.runbookPath}`)
   out.push(`  started   ${time(run.started)} UTC${run.finished ? `, finished ${time(run.finished)} UTC` : ''}`)
   out.push(`  status    ${paintStatus(run.status, color)}${run.status === 'running' ? ` ${controllerNote(run)}` : ''}`)
-  if (Object.keys(run.params).length) out.push(`  params    ${JSON.stringify(run.params)}`)
+  if (Object.keys(run.params).length) out.push(`  params    ${printable(JSON.stringify(run.params))}`)
   if (run.argv.length) out.push(`  command   ${run.argv.join(' ')}`)
 
   for (const host of run.hosts) {
     out.push('', head(`${host.name}: ${paintStatus(host.status ?? 'unfinished', color)}`))
-    if (host.error) out.push(indent(host.error, '  error: '))
+    if (host.error) out.push(indent(printable(host.error), '  error: '))
     const width = Math.max(0, ...host.steps.map((s) => s.status.length))
     for (const step of host.steps) {
       const pad = ' '.repeat(width - step.status.length)
-      out.push(`  ${paintStatus(step.status, color)}${pad}  ${step.name} [${step.kind}]`)
+      out.push(`  ${paintStatus(step.status, color)}${pad}  ${printable(step.name)} [${step.kind}]`)
       for (const change of step.changes) {
-        out.push(`      ${change.summary}`)
-        if (change.diff) out.push(indent(color ? colorDiff(change.diff) : change.diff, '        '))
+        out.push(`      ${printable(change.summary)}`)
+        if (change.diff) out.push(indent(color ? colorDiff(printable(change.diff)) : printable(change.diff), '        '))
       }
-      if (step.error) out.push(indent(step.error, '      error: '))
+      if (step.error) out.push(indent(printable(step.error), '      error: '))
     }
   }
 
   if (run.undo.length) {
     const pending = run.undo.filter((u) => !u.undone).length
     out.push('', head(`undo records, in order applied (${pending} of ${run.undo.length} not undone):`))
-    for (const u of run.undo) out.push(`  ${(u.undone ? 'undone' : 'pending').padEnd(7)}  ${u.host}  #${u.index} ${u.step} [${u.kind}]`)
+    for (const u of run.undo) out.push(`  ${(u.undone ? 'undone' : 'pending').padEnd(7)}  ${u.host}  #${u.index} ${printable(u.step)} [${u.kind}]`)
   }
   return out.join('\n') + '\n'
 }

@@ -9,6 +9,7 @@ import { driftCommand } from './drift.ts'
 import { connectionsCommand, keeperCommand } from './connections.ts'
 import { RunbookError } from '../engine/load.ts'
 import { ParamError } from './params.ts'
+import { printable } from '../report/printable.ts'
 
 export const EXIT = { ok: 0, failed: 1, pending: 2, rollbackFailed: 3, unreachable: 4, usage: EXIT_USAGE } as const
 
@@ -54,7 +55,7 @@ Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed 
 export function inventoryOptions() {
   return [
     new Option('-i, --inventory <name|path>', 'inventory name (inventory/NAME.yaml) or path to a YAML file').makeOptionMandatory(),
-    new Option('-l, --limit <pattern>', "hosts, groups or globs, comma-separated; '!x' excludes, '&x' intersects"),
+    new Option('-l, --limit <pattern>', "hosts, groups or globs (*, ?, [a-z], [!a-z]), comma-separated; '!x' excludes, '&x' intersects; none may be empty"),
   ] as const
 }
 
@@ -79,10 +80,11 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : EXIT.usage
     }
     if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError || err instanceof RunbookError || err instanceof ParamError) {
-      process.stderr.write(`ferry: ${err.message}\n`)
+      // A message can quote what a host said (a runbook's prepare asks hosts).
+      process.stderr.write(`ferry: ${printable(err.message)}\n`)
       return EXIT.usage
     }
-    process.stderr.write(`ferry: ${(err as Error).stack ?? err}\n`)
+    process.stderr.write(`ferry: ${printable(String((err as Error).stack ?? err))}\n`)
     return EXIT.failed
   }
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { z } from 'zod'
 import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer'
 import { ParamError, type Ask, type Choice } from '../runbook.ts'
+import { printable } from '../report/printable.ts'
 
 export { ParamError }
 
@@ -127,15 +128,24 @@ async function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Pr
 
 /** The prompts `prepare` may show, run by `show` (listr2 on a terminal; @inquirer/testing in tests). */
 export function askWith(show: (prompt: unknown, config: unknown, message: string, shown: (answer: unknown) => string) => Promise<unknown>): Ask {
-  const nameOf = (choices: Choice<unknown>[]) => (answer: unknown) => choices.find((c) => c.value === answer)?.name ?? String(answer)
+  // Messages and choices are mostly what hosts said (jail names, datasets): shown, not interpreted.
+  const shownChoices = <T>(choices: Choice<T>[]) =>
+    choices.map((c) => ({ ...c, name: printable(c.name), ...(c.description === undefined ? {} : { description: printable(c.description) }) }))
+  const nameOf = (choices: Choice<unknown>[]) => (answer: unknown) => choices.find((c) => c.value === answer)?.name ?? printable(String(answer))
   return {
-    select: async (c) => show(prompts().select, { message: c.message, choices: c.choices, pageSize: 12 }, c.message, nameOf(c.choices)) as never,
-    search: async (c) => show(prompts().search, {
-      message: c.message,
-      source: (term: string | undefined) => c.choices.filter((ch) => !term || `${ch.name} ${ch.description ?? ''}`.toLowerCase().includes(term.toLowerCase())),
-      pageSize: 12,
-    }, c.message, nameOf(c.choices)) as never,
-    confirm: async (c) => show(prompts().confirm, { message: c.message, default: c.default ?? false }, c.message, (yes) => (yes ? 'yes' : 'no')) as never,
+    select: async (c) => {
+      const choices = shownChoices(c.choices)
+      return show(prompts().select, { message: printable(c.message), choices, pageSize: 12 }, printable(c.message), nameOf(choices)) as never
+    },
+    search: async (c) => {
+      const choices = shownChoices(c.choices)
+      return show(prompts().search, {
+        message: printable(c.message),
+        source: (term: string | undefined) => choices.filter((ch) => !term || `${ch.name} ${ch.description ?? ''}`.toLowerCase().includes(term.toLowerCase())),
+        pageSize: 12,
+      }, printable(c.message), nameOf(choices)) as never
+    },
+    confirm: async (c) => show(prompts().confirm, { message: printable(c.message), default: c.default ?? false }, printable(c.message), (yes) => (yes ? 'yes' : 'no')) as never,
   }
 }
 

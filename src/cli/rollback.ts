@@ -12,15 +12,17 @@ import { UnreachableError } from '../transport/errors.ts'
 import type { Transport } from '../transport/transport.ts'
 import type { Step } from '../steps/step.ts'
 import { EXIT, UsageError } from './main.ts'
-import { SAFETY_DEFAULTS, nonNegativeInt } from './run.ts'
+import { SAFETY_DEFAULTS } from './run.ts'
+import { seconds } from './durations.ts'
 import { persistFor, persistOption } from './connections.ts'
+import { printable } from '../report/printable.ts'
 
 export function rollbackCommand() {
   return new Command('rollback')
     .description('Undo what a run changed, newest change first, from the undo records in its journal.')
     .argument('<run-id>', 'as shown by ferry history')
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
-    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, SAFETY_DEFAULTS.lockWait)
+    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', seconds(0), SAFETY_DEFAULTS.lockWait)
     .option('--break-lock', 'take over a host lock another run left behind (say, its controller died)')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
     .addOption(persistOption())
@@ -36,7 +38,7 @@ run's dead controller left is its own to take.
 
 Examples:
   ferry history                               find the run
-  ferry rollback 20261121-121530-3f9a
+  ferry rollback 20261121-121530-3f9a0c6e1b2d7485
 
 Exit codes: 0 everything undone (or nothing to undo), 3 an undo failed or another run holds a
 host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.`,
@@ -70,7 +72,7 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
             await whenLocked(host.name, opts.lockWait, async () => {
               const r = await $`sh -c ${gate}`.nothrow()
               return { refused: r.exitCode !== 0, said: r.stdout }
-            }, (line) => process.stdout.write(`${host.name}: ${line}\n`))
+            }, (line) => process.stdout.write(`${host.name}: ${printable(line)}\n`))
             // A run whose controller died may have left its revert job armed: it must not fire
             // in the middle of this undo, which puts back everything, risky steps included.
             // (No job, or one that already fired: the undo goes ahead all the same.)
@@ -85,7 +87,7 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
               await step.undo(ctx, entry.record)
               step.notify.forEach((n) => notified.add(n))
               journal.markUndone(runId, host.name, entry.index)
-              process.stdout.write(`${host.name}: undid ${entry.step}\n`)
+              process.stdout.write(`${host.name}: undid ${printable(entry.step)}\n`)
             }
             const errors = await rerunHandlers(ctx, t.probe$, handlers, notified)
             if (errors.length) throw new Error(errors.join('; '))
@@ -93,7 +95,7 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
           } catch (err) {
             if (err instanceof UnreachableError) unreachable++
             else failed++
-            process.stdout.write(`${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${inv.secrets.redact((err as Error).message)}\n`)
+            process.stdout.write(`${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${printable(inv.secrets.redact((err as Error).message))}\n`)
           } finally {
             // The host lock a dead controller left is this run's, and goes with its undo.
             if (t) await t.$`sh -c ${unlockScript(runId)}`.nothrow()

@@ -11,19 +11,17 @@ import { Connector } from '../transport/connect.ts'
 import { readOnly, type Transport } from '../transport/transport.ts'
 import { renderHosts } from '../report/text.ts'
 import { useColor } from '../report/diff.ts'
+import { printable } from '../report/printable.ts'
 import { listr, listrAsk, paramFields, resolveParams } from './params.ts'
 import { positiveInt } from './exec.ts'
 import { EXIT, UsageError, inventoryOptions } from './main.ts'
 import { persistFor, persistOption } from './connections.ts'
+import { seconds } from './durations.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 const batch = (value: string) => {
   if (!/^\d+%?$/.test(value) || /^0+%?$/.test(value)) throw new InvalidArgumentError('expected a count (2) or a share of the hosts (25%)')
   return value
-}
-export const nonNegativeInt = (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of seconds, e.g. 30')
-  return Number(value)
 }
 const percent = (value: string) => {
   if (!/^\d+(\.\d+)?%$/.test(value)) throw new InvalidArgumentError('expected a percentage, e.g. 20%')
@@ -48,8 +46,8 @@ export function runCommand() {
     .option('--max-fail <n%>', 'stop starting batches once more than this share of hosts has failed', percent)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .option('--stats', 'print SSH round trips per host')
-    .option('--confirm-timeout <seconds>', 'risky changes: the host reverts by itself unless confirmed over a new connection within this', positiveInt, SAFETY_DEFAULTS.confirmTimeout)
-    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', nonNegativeInt, SAFETY_DEFAULTS.lockWait)
+    .option('--confirm-timeout <seconds>', 'risky changes: the host reverts by itself unless confirmed over a new connection within this', seconds(1), SAFETY_DEFAULTS.confirmTimeout)
+    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', seconds(0), SAFETY_DEFAULTS.lockWait)
     .option('--break-lock', "take over a host lock another run left behind (say, its controller died)")
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
@@ -89,7 +87,7 @@ hosts rolled back).`,
         params = await resolveParams(runbook.params, opts.param, interactive, prepare && ((given) => prepare({
           inventory: inv, params: given, interactive, dryRun: !!opts.dryRun, ask: listrAsk,
           connect: async (host) => readOnly(await connector.connect(host)),
-          warn: (line) => process.stderr.write(`ferry: ${inv.secrets.redact(line)}\n`),
+          warn: (line) => process.stderr.write(`ferry: ${printable(inv.secrets.redact(line))}\n`),
         })))
         const pattern = typeof runbook.hosts === 'function' ? runbook.hosts(params) : (runbook.hosts ?? 'all')
         hosts = selectHosts(inv, opts.limit, pattern)
@@ -160,7 +158,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
 
   const progress = opts.format === 'text' && process.stdout.isTTY && hosts.length > TASK_LIST_HOSTS
     ? countsUi(hosts)
-    : await progressUi(hosts, opts.format === 'json', redact)
+    : await progressUi(hosts, opts.format === 'json', (s) => printable(redact(s)))
   let result: RunResult
   try {
     result = await runPlans(plans, {
@@ -185,7 +183,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
         },
         recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
         undone: (index) => journal.markUndone(runId, host.name, index),
-        progress: (line) => progress.note(host, redact(line)),
+        progress: (line) => progress.note(host, line),
       }),
       hostFinished: (outcome, transport) => {
         if (transport) transports.set(outcome.name, transport)
@@ -297,7 +295,7 @@ interface ProgressUi {
  * so a host's task title says which step it is on. Off a terminal, listr2's simple renderer
  * prints each update on its own line, and every title starts with the host name.
  */
-async function progressUi(hosts: Host[], silent: boolean, redact: (s: string) => string): Promise<ProgressUi> {
+async function progressUi(hosts: Host[], silent: boolean, show: (s: string) => string): Promise<ProgressUi> {
   // Loaded here: `drift` and `--help` never draw a task list.
   const { Listr } = listr()
   type Task = { title: string } // all the engine's events need of a listr2 task
@@ -308,8 +306,9 @@ async function progressUi(hosts: Host[], silent: boolean, redact: (s: string) =>
     const task = tasks.get(name)
     const o = outcomes.get(name)
     if (!task || !outcomes.has(name)) return
-    // An error can quote a secret back (a daemon refusing the config line that holds it).
-    task.title = o ? `${name}: ${o.status}${o.error ? ` (${redact(o.error.split('\n')[0]!)})` : ''}` : `${name}: not run`
+    // An error can quote a secret back (a daemon refusing the config line that holds it), and
+    // what a host said goes to the terminal.
+    task.title = o ? `${name}: ${o.status}${o.error ? ` (${show(o.error.split('\n')[0]!)})` : ''}` : `${name}: not run`
     waiting.get(name)?.()
   }
   const list = new Listr(
@@ -339,9 +338,9 @@ async function progressUi(hosts: Host[], silent: boolean, redact: (s: string) =>
   }
   return {
     started: (host: Host) => title(host.name, 'connecting'),
-    step: (host: Host, step: string, status: string) => title(host.name, redact(`${step}${status === 'ok' ? '' : ` (${status})`}`)),
+    step: (host: Host, step: string, status: string) => title(host.name, show(`${step}${status === 'ok' ? '' : ` (${status})`}`)),
     /** A running step's progress line (bytes sent, rate, ETA); the next step report replaces it. */
-    note: (host: Host, line: string) => title(host.name, line),
+    note: (host: Host, line: string) => title(host.name, show(line)),
     finished(outcome: HostOutcome) {
       outcomes.set(outcome.name, outcome)
       settle(outcome.name)

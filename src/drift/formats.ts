@@ -5,6 +5,7 @@ import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeFi
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { bold, colorDiff, green, red, yellow } from '../report/diff.ts'
+import { printable } from '../report/printable.ts'
 import { exitCode, summarize, type DriftHost, type DriftHostStatus, type DriftReport, type DriftStep } from './report.ts'
 
 const drifted = (h: DriftHost) => h.steps.filter((s) => s.status === 'drifted')
@@ -31,12 +32,6 @@ function seconds(n: number): string {
 function time(ms: number): string {
   const iso = new Date(ms).toISOString()
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`
-}
-
-// A diff shows a file on the host as it is now: if someone put escape sequences in it they must
-// not reach the terminal, and with colour off the output must hold no escape codes at all.
-function printable(s: string): string {
-  return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 const STATUS_COLOR: Record<DriftHostStatus, (s: string) => string> = { 'in-sync': green, drifted: yellow, error: red, unreachable: red }
@@ -271,13 +266,13 @@ export function junit(report: DriftReport): string {
  * or the new one, never half of one. The temporary name does not end in `.prom`: the collector
  * would otherwise read it.
  */
-export function writeAtomically(path: string, content: string): void {
+export function writeAtomically(path: string, content: string, mode: number): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  const fd = openSync(tmp, 'wx', 0o644)
+  const fd = openSync(tmp, 'wx', 0o600)
   try {
     try {
-      // open's mode is narrowed by the umask; the collector may run as another user and must read it.
-      fchmodSync(fd, 0o644)
+      // open's mode is narrowed by the umask, which must not decide who may read the report.
+      fchmodSync(fd, mode)
       writeFileSync(fd, content)
       // Without it a crash soon after the rename can leave an empty file in place of the old one.
       fsyncSync(fd)

@@ -240,28 +240,21 @@ export class Journal {
       `INSERT INTO runs (id, runbook, runbook_path, inventory, limit_hosts, params, dry_run, argv, pid, started, kind)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    for (;;) {
-      const id = runId(now)
-      try {
-        insert.run(
-          id,
-          this.text(info.runbook),
-          this.text(info.runbookPath),
-          this.text(info.inventory),
-          info.limit === undefined ? null : this.text(info.limit),
-          this.json(info.params),
-          info.dryRun ? 1 : 0,
-          this.json(info.argv),
-          process.pid,
-          now.toISOString(),
-          info.kind ?? 'run',
-        )
-        return id
-      } catch (err) {
-        // Two runs in the same second drew the same 4 hex digits: draw again.
-        if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw err
-      }
-    }
+    const id = runId(now)
+    insert.run(
+      id,
+      this.text(info.runbook),
+      this.text(info.runbookPath),
+      this.text(info.inventory),
+      info.limit === undefined ? null : this.text(info.limit),
+      this.json(info.params),
+      info.dryRun ? 1 : 0,
+      this.json(info.argv),
+      process.pid,
+      now.toISOString(),
+      info.kind ?? 'run',
+    )
+    return id
   }
 
   setHost(runId: string, host: string, status: HostStatus, error?: string): void {
@@ -486,10 +479,15 @@ function undoEntry(r: UndoRow): UndoEntry {
   return { host: r.host, index: r.idx, step: r.step, kind: r.kind, record: JSON.parse(r.record) as unknown, undone: r.undone === 1 }
 }
 
-/** `20261121-121530-3f9a`: UTC time, then 4 random hex digits. Sorts by time to the second. */
+/**
+ * `20261121-121530-3f9a0c6e1b2d7485`: UTC time, then 64 random bits. Sorts by time to the second.
+ * A host's lock admits the run holding it, by id, so no two runs, from this controller or another,
+ * may share one: 16 random bits were as likely as not to collide among 300 runs started in one
+ * second, 64 bits among 5 billion. Ids are looked up whole, so the old, shorter ones still work.
+ */
 function runId(now: Date): string {
   const t = now.toISOString() // 2026-11-21T12:15:30.123Z
-  return `${t.slice(0, 10).replaceAll('-', '')}-${t.slice(11, 19).replaceAll(':', '')}-${randomBytes(2).toString('hex')}`
+  return `${t.slice(0, 10).replaceAll('-', '')}-${t.slice(11, 19).replaceAll(':', '')}-${randomBytes(8).toString('hex')}`
 }
 
 function migrate(db: Database.Database): void {

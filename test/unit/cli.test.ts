@@ -59,6 +59,13 @@ describe('ferry inventory', () => {
     expect(r.code).toBe(64)
     expect(r.stderr).toContain('nosuchthing')
   })
+
+  it.each(['', ',', ' ', '[z-a]', 'r[1'])('--limit %j is a bad invocation, on one line: never every host, never a stack trace', async (limit) => {
+    const r = await ferry(['inventory', '-i', join(FIXTURES, 'full.yaml'), '--limit', limit], { FERRY_TEST_OSPF_KEY: 'x' })
+    expect(r.code).toBe(64)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(new RegExp(`^ferry: --limit "${limit.replace(/[[\]]/g, '\\$&')}": [^\n]+\n$`))
+  })
 })
 
 describe('broken inventories stop before any host is contacted', () => {

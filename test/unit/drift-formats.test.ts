@@ -326,14 +326,14 @@ describe('junit', () => {
 })
 
 describe('writeAtomically', () => {
-  it('replaces the file with mode 0644 and leaves no temporary file', () => {
+  it('replaces the file with the mode asked, whatever the umask, and leaves no temporary file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-drift-'))
     const path = join(dir, 'ferry_drift.prom')
     writeFileSync(path, 'old\n', { mode: 0o600 })
     chmodSync(path, 0o600)
     const umask = process.umask(0o077) // the mode must not depend on it
     try {
-      writeAtomically(path, prometheus(REPORT))
+      writeAtomically(path, prometheus(REPORT), 0o644)
     } finally {
       process.umask(umask)
     }
@@ -341,7 +341,11 @@ describe('writeAtomically', () => {
       expect(readdirSync(dir)).toEqual(['ferry_drift.prom'])
       expect(readFileSync(path, 'utf8')).toBe(prometheus(REPORT))
       expect(statSync(path).mode & 0o777).toBe(0o644)
+      process.umask(0)
+      writeAtomically(path, 'diffs\n', 0o600)
+      expect(statSync(path).mode & 0o777).toBe(0o600)
     } finally {
+      process.umask(umask)
       rmSync(dir, { recursive: true, force: true })
     }
   })
@@ -350,7 +354,7 @@ describe('writeAtomically', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-drift-'))
     try {
       mkdirSync(join(dir, 'taken', 'full'), { recursive: true })
-      expect(() => writeAtomically(join(dir, 'taken'), 'x')).toThrow()
+      expect(() => writeAtomically(join(dir, 'taken'), 'x', 0o600)).toThrow()
       expect(readdirSync(dir)).toEqual(['taken'])
     } finally {
       rmSync(dir, { recursive: true, force: true })

@@ -3,7 +3,7 @@
 // lab. The lab test (test/lab/drift.test.ts) does the same on deploy-mesh.
 import { describe, expect, it } from 'vitest'
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -122,7 +122,24 @@ describe('ferry drift on the controller', () => {
     writeFileSync(b, 'forwarding 1\n')
   })
 
-  it('without a runbook named, checks those marked drift: true; bad --every is exit 64', async () => {
+  it('-o writes reports that hold diffs 0600, Prometheus and Nagios 0644, or as --output-mode says', { timeout: 60_000 }, async () => {
+    inSync()
+    writeFileSync(b, 'forwarding 0\n')
+    const out = join(dir, 'reports')
+    mkdirSync(out, { recursive: true })
+    const mode = (f: string) => statSync(join(out, f)).mode & 0o777
+    for (const format of ['text', 'json', 'junit', 'prometheus']) expect((await drift('--format', format, '-o', join(out, format))).code).toBe(2)
+    expect(readFileSync(join(out, 'json'), 'utf8')).toContain('-forwarding 0')
+    expect([mode('text'), mode('json'), mode('junit'), mode('prometheus')]).toEqual([0o600, 0o600, 0o600, 0o644])
+    expect((await drift('--format', 'json', '-o', join(out, 'json'), '--output-mode', '0640')).code).toBe(2)
+    expect(mode('json')).toBe(0o640)
+    const bad = await drift('--format', 'json', '-o', join(out, 'json'), '--output-mode', 'a+r')
+    expect(bad.code).toBe(64)
+    expect(bad.stderr).toContain('expected an octal mode such as 0640')
+    inSync()
+  })
+
+  it('without a runbook named, checks those marked drift: true; bad --every is exit 64', { timeout: 30_000 }, async () => {
     const none = await ferry(['drift', '-i', 'inv.yaml', '--state-dir', state])
     // This directory has no runbooks/: nothing is marked.
     expect(none.code).toBe(64)
@@ -136,6 +153,61 @@ describe('ferry drift on the controller', () => {
     const unknown = await drift('--format', 'nagios', '--limit', 'nobody')
     expect(unknown.code).toBe(3)
     expect(unknown.stdout).toMatch(/^FERRY DRIFT UNKNOWN - .*nobody/)
+  })
+})
+
+describe('--install-timer', { timeout: 30_000 }, () => {
+  // A secret and a URL with everything systemd, cron or sh would read as syntax.
+  const KEY = `k"e$y\\%x\`y'z`
+  const URL = 'https://hooks.example.test/T0K3N?a=1%20&b=$x'
+  writeFileSync(join(dir, 'timer.yaml'), 'hosts:\n  me: { connection: local, os: linux }\nsecrets:\n  key: env:FERRY_TIMER_KEY\n')
+  const install = (...args: string[]) => ferry(['drift', '-i', 'timer.yaml', './files.ts', '--every', '15m', '--notify', URL, '-o', join(dir, '100%.prom'), '--format', 'prometheus', '--install-timer', '--state-dir', state, ...args], { FERRY_TIMER_KEY: KEY })
+  /** What sh reads from an environment file: the values exactly. */
+  const sourced = (file: string) => new Promise<string>((done) =>
+    execFile('/bin/sh', ['-c', 'set -a; . "$1"; printf "%s\\n%s" "$FERRY_TIMER_KEY" "$FERRY_NOTIFY_URL"', 'sh', file], { env: {} }, (_err, stdout) => done(stdout)))
+
+  it('keeps secrets and the --notify URL out of the units, in a 0600 environment file the service reads', async () => {
+    const units = join(dir, 'units')
+    const r = await install('--unit-dir', units)
+    expect(r.code, r.stderr).toBe(0)
+    const service = readFileSync(join(units, 'ferry-drift.service'), 'utf8')
+    expect(service).not.toContain('T0K3N')
+    expect(service).toContain(`EnvironmentFile=${units}/ferry-drift.env\n`)
+    // systemd would expand % and $ in ExecStart=: doubled, they are themselves.
+    expect(service).toContain(`\nExecStart=${process.execPath} ${join(ROOT, 'bin/ferry.mjs')} drift -i ${dir}/timer.yaml ./files.ts -o "${dir}/100%%.prom" --format prometheus --state-dir ${state}\n`)
+    const env = join(units, 'ferry-drift.env')
+    expect(statSync(env).mode & 0o777).toBe(0o600)
+    expect(await sourced(env)).toBe(`${KEY}\n${URL}`)
+  })
+
+  it('where there is no systemd, prints a crontab line that reads the environment file, with % escaped', async () => {
+    if (existsSync('/run/systemd/system')) return // it would write /etc/systemd/system instead
+    const r = await install()
+    expect(r.code, r.stderr).toBe(0)
+    const env = join(state, 'ferry-drift.env')
+    expect(r.stdout).not.toContain('T0K3N')
+    expect(r.stdout.split('\n')[1]).toBe(`*/15 * * * * cd ${dir} && set -a && . ${env} && set +a && ${process.execPath} ${join(ROOT, 'bin/ferry.mjs')} drift -i ${dir}/timer.yaml ./files.ts -o ${dir}/100\\%.prom --format prometheus --state-dir ${state}`)
+    expect(statSync(env).mode & 0o777).toBe(0o600)
+    expect(await sourced(env)).toBe(`${KEY}\n${URL}`)
+    // As cron runs it, with no environment of ours: the inventory's secret comes from the file.
+    inSync()
+    const command = r.stdout.split('\n')[1]!.slice('*/15 * * * * '.length).replaceAll('\\%', '%')
+    const code = await new Promise<number | null>((done) => execFile('/bin/sh', ['-c', command], { env: { PATH: process.env.PATH } }, (err) => done(err ? (err as { code?: number }).code ?? null : 0)))
+    expect(code).toBe(0)
+    expect(readFileSync(join(dir, '100%.prom'), 'utf8')).toContain('ferry_drift_drifted_steps{host="me",runbook="files"} 0\n')
+  })
+
+  it('a check keeps the --notify URL out of the journal', async () => {
+    inSync()
+    const r = await ferry(['drift', '-i', 'inv.yaml', './files.ts', '--state-dir', state, '--notify', 'http://127.0.0.1:9/T0K3N'])
+    expect(r.code, r.stderr).toBe(0)
+    const id = /^drift check (\S+):/m.exec(r.stdout)![1]!
+    const shown = await ferry(['history', 'show', id, '--json', '--state-dir', state])
+    expect(JSON.parse(shown.stdout).argv).toContain('<secret>')
+    expect(shown.stdout).not.toContain('T0K3N')
+    const bad = await drift('--notify', 'hooks.example.test/T0K3N')
+    expect(bad.code).toBe(64)
+    expect(bad.stderr).toContain('expected an http:// or https:// URL')
   })
 })
 

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import Database from 'better-sqlite3'
 import { Journal, defaultStateDir, type RunInfo } from '../../src/journal/journal.ts'
 import { historyCommand, renderRun, renderRuns } from '../../src/cli/history.ts'
 import { colorDiff } from '../../src/report/diff.ts'
@@ -70,7 +71,7 @@ describe('journal', () => {
   it('records a run from start to finish', () => {
     const j = open()
     const id = j.startRun(INFO)
-    expect(id).toMatch(/^\d{8}-\d{6}-[0-9a-f]{4}$/)
+    expect(id).toMatch(/^\d{8}-\d{6}-[0-9a-f]{16}$/)
     expect(j.unfinished().map((r) => r.id)).toEqual([id])
     expect(j.runs()[0]).toMatchObject({ id, status: 'running', summary: {}, pid: process.pid })
 
@@ -102,6 +103,30 @@ describe('journal', () => {
       { name: 'r2', status: 'unreachable', error: 'connect ECONNREFUSED', steps: [] },
     ])
     expect(j.show('20000101-000000-0000')).toBeUndefined()
+  })
+
+  it('draws 64 random bits per run id, so that two runs never share one (a host lock admits its run by id)', () => {
+    const j = open()
+    const ids = Array.from({ length: 200 }, () => j.startRun(INFO))
+    expect(new Set(ids).size).toBe(200)
+    for (const id of ids) expect(id).toMatch(/^\d{8}-\d{6}-[0-9a-f]{16}$/)
+  })
+
+  it('still finds runs recorded with the old 4-digit ids, for history show and rollback', () => {
+    const j = open()
+    const id = j.startRun(INFO)
+    j.recordUndo(id, 'r1', 0, 'f', 'file', { existed: false })
+    j.close()
+    journal = undefined
+    // Renamed to an id as an older ferry drew them.
+    const db = new Database(join(dir, 'journal.db'))
+    db.pragma('foreign_keys = OFF')
+    db.prepare('UPDATE runs SET id = ? WHERE id = ?').run('20261121-121530-3f9a', id)
+    db.prepare('UPDATE undo SET run_id = ? WHERE run_id = ?').run('20261121-121530-3f9a', id)
+    db.close()
+    const again = open()
+    expect(again.show('20261121-121530-3f9a')).toMatchObject({ id: '20261121-121530-3f9a', undo: [{ host: 'r1', step: 'f' }] })
+    expect(again.pendingUndo('20261121-121530-3f9a')).toHaveLength(1)
   })
 
   it('lists runs newest first, up to a limit', () => {
@@ -332,5 +357,22 @@ describe('rendering', () => {
     expect(renderRun(run, false)).not.toContain('\x1b[')
     expect(renderRun(run, true)).toContain('\x1b[32m+router ospf6\x1b[39m')
     expect(renderRun(run, false)).toContain('started   2026-11-21 12:15:30 UTC, finished 2026-11-21 12:16:00 UTC')
+  })
+
+  it('renderRun shows what hosts said (diffs, errors) escaped, coloured or not', () => {
+    const run = {
+      id: 'x', runbook: 'rb', runbookPath: 'rb.ts', inventory: 'lab', params: {}, argv: [], dryRun: false, pid: 1,
+      started: '2026-11-21T12:15:30.000Z', finished: '2026-11-21T12:16:00.000Z', status: 'failed' as const, summary: {},
+      hosts: [{
+        name: 'r1', status: 'failed' as const, error: 'host \x1b]0;pwned\x07',
+        steps: [{ index: 0, name: 'motd', kind: 'file', status: 'failed' as const, error: 'step \x1b[2J\r', changes: [{ summary: 'content \x9b31m', diff: '--- a\n+++ b\n-old \x1b[8mhidden\n+new\n' }] }],
+      }],
+      undo: [],
+    }
+    for (const color of [false, true]) {
+      const out = renderRun(run, color).replace(/\x1b\[\d+m/g, '') // the colours ferry adds
+      expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/)
+      for (const shown of [String.raw`host \x1b]0;pwned\x07`, String.raw`step \x1b[2J\x0d`, String.raw`content \x9b31m`, String.raw`-old \x1b[8mhidden`]) expect(out).toContain(shown)
+    }
   })
 })
