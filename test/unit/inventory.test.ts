@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import {
   EXIT_USAGE, InventoryError, loadInventory, renderInventory, SelectionError, selectHosts, type Inventory,
 } from '../../src/inventory/index.ts'
+import { Secrets } from '../../src/inventory/secrets.ts'
 
 const FIXTURES = path.resolve('test/fixtures/inventory')
 const FULL = path.join(FIXTURES, 'full.yaml')
@@ -338,6 +339,30 @@ describe('secrets', () => {
     const err = await rejection(inv.secrets.get('broken_cmd'))
     expect(err.message).toBe(`${shown(FULL)}:55:15: secrets.broken_cmd: command exited with code 3`)
     expect(inv.secrets.redact('leaked-output')).toBe('leaked-output') // nothing was resolved
+  })
+
+  it('kills a cmd secret that outlives its timeout, with everything it started', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ferry-inv-'))
+    try {
+      const at = { file: FULL, line: 7, col: 9 }
+      const slow = new Secrets(new Map([['slow', 'cmd:sleep 600 & echo $! > pid; wait']]), dir, () => at, 300)
+      const started = Date.now()
+      const err = await rejection(slow.get('slow'))
+      expect(Date.now() - started).toBeLessThan(5000)
+      expect(err.message).toBe(`${shown(FULL)}:7:9: secrets.slow: command did not finish within 0.3 s`)
+      const pid = Number(await readFile(path.join(dir, 'pid'), 'utf8'))
+      // Killed, it may stay a zombie a moment until init reaps it.
+      const running = () => {
+        try {
+          return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).startsWith('Z')
+        } catch {
+          return false // no such process
+        }
+      }
+      expect(running()).toBe(false)
+    } finally {
+      await rm(dir, { recursive: true })
+    }
   })
 
   it('rejects an undeclared secret', async () => {
