@@ -26,6 +26,18 @@ export function parseSource(source: string): { scheme: 'env' | 'file' | 'cmd'; r
 
 const stripNewline = (s: string) => s.replace(/\r?\n$/, '')
 
+// The process groups of `cmd:` secrets still running, which would outlive ferry: they do not get
+// the terminal's ^C, being groups of their own.
+const running = new Set<number>()
+
+function killGroup(group: number): void {
+  try {
+    process.kill(-group, 'SIGKILL')
+  } catch { /* already gone */ }
+}
+
+process.on('exit', () => running.forEach(killGroup))
+
 export class Secrets implements SecretStore {
   private cache = new Map<string, Promise<string>>()
   private values = new Set<string>()
@@ -100,21 +112,17 @@ export class Secrets implements SecretStore {
   private run(name: string, command: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', command], { cwd: this.dir, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
-      const killGroup = () => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL')
-        } catch { /* already gone */ }
-      }
+      const group = child.pid
+      if (group !== undefined) running.add(group)
       const timer = setTimeout(() => {
-        killGroup()
+        if (group !== undefined) killGroup(group)
         // Settled now: something that left the group may still hold the output open.
         child.stdout.destroy()
         reject(this.error(name, `secrets.${name}: command did not finish within ${this.timeout / 1000} s`))
       }, this.timeout)
-      process.on('exit', killGroup)
       const settle = () => {
         clearTimeout(timer)
-        process.off('exit', killGroup)
+        if (group !== undefined) running.delete(group)
       }
       const chunks: Buffer[] = []
       child.stdout.on('data', (c: Buffer) => chunks.push(c))

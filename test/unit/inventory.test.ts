@@ -341,29 +341,44 @@ describe('secrets', () => {
     expect(inv.secrets.redact('leaked-output')).toBe('leaked-output') // nothing was resolved
   })
 
+  // A cmd: secret leaves the pid of a child of its own in `pid`; killed, it may stay a zombie a moment.
+  const SLOW = 'cmd:sleep 600 & echo $! > pid; wait'
+  const running = async (dir: string) => {
+    const pid = (await readFile(path.join(dir, 'pid'), 'utf8')).trim()
+    try {
+      return !execFileSync('ps', ['-o', 'stat=', '-p', pid], { encoding: 'utf8' }).trim().startsWith('Z')
+    } catch {
+      return false // no such process
+    }
+  }
+
   it('kills a cmd secret that outlives its timeout, with everything it started', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ferry-inv-'))
     try {
-      const at = { file: FULL, line: 7, col: 9 }
-      const slow = new Secrets(new Map([['slow', 'cmd:sleep 600 & echo $! > pid; wait']]), dir, () => at, 300)
+      const slow = new Secrets(new Map([['slow', SLOW]]), dir, () => ({ file: FULL, line: 7, col: 9 }), 300)
       const started = Date.now()
       const err = await rejection(slow.get('slow'))
       expect(Date.now() - started).toBeLessThan(5000)
       expect(err.message).toBe(`${shown(FULL)}:7:9: secrets.slow: command did not finish within 0.3 s`)
-      const pid = Number(await readFile(path.join(dir, 'pid'), 'utf8'))
-      // Killed, it may stay a zombie a moment until init reaps it.
-      const running = () => {
-        try {
-          return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).startsWith('Z')
-        } catch {
-          return false // no such process
-        }
-      }
-      expect(running()).toBe(false)
+      expect(await running(dir)).toBe(false)
     } finally {
       await rm(dir, { recursive: true })
     }
   })
+
+  it('kills a cmd secret still running when ferry exits', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ferry-inv-'))
+    try {
+      execFileSync(process.execPath, ['--input-type=module', '-e', `
+        const { createJiti } = await import('jiti')
+        const { Secrets } = await createJiti(import.meta.url).import(${JSON.stringify(path.resolve('src/inventory/secrets.ts'))})
+        new Secrets(new Map([['slow', ${JSON.stringify(SLOW)}]]), ${JSON.stringify(dir)}, () => ({})).get('slow')
+        setTimeout(() => process.exit(0), 500)`])
+      expect(await running(dir)).toBe(false)
+    } finally {
+      await rm(dir, { recursive: true })
+    }
+  }, 30_000)
 
   it('rejects an undeclared secret', async () => {
     await expect(inv.secrets.get('nope')).rejects.toThrow('secret "nope" is not declared in secrets')
