@@ -345,6 +345,7 @@ describe('secrets', () => {
   const SLOW = 'cmd:sleep 600 & echo $! > pid; wait'
   const running = async (dir: string) => {
     const pid = (await readFile(path.join(dir, 'pid'), 'utf8')).trim()
+    expect(pid).toMatch(/^\d+$/)
     try {
       return !execFileSync('ps', ['-o', 'stat=', '-p', pid], { encoding: 'utf8' }).trim().startsWith('Z')
     } catch {
@@ -360,7 +361,7 @@ describe('secrets', () => {
       const err = await rejection(slow.get('slow'))
       expect(Date.now() - started).toBeLessThan(5000)
       expect(err.message).toBe(`${shown(FULL)}:7:9: secrets.slow: command did not finish within 0.3 s`)
-      expect(await running(dir)).toBe(false)
+      await vi.waitFor(async () => expect(await running(dir)).toBe(false))
     } finally {
       await rm(dir, { recursive: true })
     }
@@ -372,9 +373,11 @@ describe('secrets', () => {
       execFileSync(process.execPath, ['--input-type=module', '-e', `
         const { createJiti } = await import('jiti')
         const { Secrets } = await createJiti(import.meta.url).import(${JSON.stringify(path.resolve('src/inventory/secrets.ts'))})
+        const { existsSync, readFileSync } = await import('node:fs')
+        const pid = ${JSON.stringify(path.join(dir, 'pid'))}
         new Secrets(new Map([['slow', ${JSON.stringify(SLOW)}]]), ${JSON.stringify(dir)}, () => ({})).get('slow')
-        setTimeout(() => process.exit(0), 500)`])
-      expect(await running(dir)).toBe(false)
+        setInterval(() => existsSync(pid) && readFileSync(pid, 'utf8').endsWith('\\n') && process.exit(0), 50)`])
+      await vi.waitFor(async () => expect(await running(dir)).toBe(false))
     } finally {
       await rm(dir, { recursive: true })
     }
