@@ -16,9 +16,26 @@ export class InventoryError extends Error {
   }
 }
 
-/** `path/to/file.yaml:LINE:COL: reason`, the form editors and terminals turn into links. */
+/**
+ * `path/to/file.yaml:LINE:COL: reason`, the form editors and terminals turn into links. Always one
+ * line: names and values from the file may hold newlines or terminal escapes, which are escaped.
+ */
 export function formatProblem(p: Problem): string {
-  return `${displayPath(p.file)}:${p.line}:${p.col}: ${p.message}`
+  return escapeControls(`${displayPath(p.file)}:${p.line}:${p.col}: ${p.message}`)
+}
+
+// C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional
+// overrides (which can make a line read differently from what it holds).
+const CONTROLS = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+const escapeControls = (s: string) =>
+  s.replace(CONTROLS, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+/** A name or value from the file, quoted for a message; long ones are cut. */
+export function quoted(s: string): string {
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 59)}…` : s)
 }
 
 /** The path relative to the working directory when the file is inside it, else as given. */
@@ -43,6 +60,7 @@ export function editDistance(a: string, b: string): number {
 /** Candidates within edit distance 2 of `word`, closest first. */
 export function similar(word: string, candidates: Iterable<string>): string[] {
   return [...new Set(candidates)]
+    .filter((c) => Math.abs(c.length - word.length) <= 2)
     .map((c) => ({ c, d: editDistance(word.toLowerCase(), c.toLowerCase()) }))
     .filter(({ d }) => d <= 2)
     .sort((x, y) => x.d - y.d)

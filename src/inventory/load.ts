@@ -2,11 +2,11 @@
 // Every problem is collected with the file:line:col of the node it is about, then all are thrown
 // together in one InventoryError, so a user fixes a file in one pass.
 import { accessSync, constants, readdirSync, statSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import { isAlias, isMap, isNode, isScalar, isSeq, Lexer, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml'
 import type { z } from 'zod'
-import { displayPath, InventoryError, similar, type Problem } from './errors.ts'
+import { displayPath, InventoryError, quoted, similar, type Problem } from './errors.ts'
 import { isAddress, inventorySchema, knownKeys, type RawHost, type RawInventory } from './schema.ts'
 import { parseSource, resolvePath, Secrets } from './secrets.ts'
 import type { ExternalJump, Host, Inventory, Link, Location } from './types.ts'
@@ -14,6 +14,12 @@ import type { ExternalJump, Host, Inventory, Link, Location } from './types.ts'
 type Path = (string | number)[]
 
 const DEFAULT_CONNECT_TIMEOUT_S = 10
+
+// Far beyond any real inventory, and well within what the YAML library and JSON can walk.
+const MAX_DEPTH = 100
+// Values that aliases add to the loaded inventory: an alias bomb (a billion laughs) adds billions.
+const MAX_ALIASED = 100_000
+const TOO_DEEP = `nested more than ${MAX_DEPTH} levels deep`
 
 /** A bare name is `inventory/<name>.yaml` under cwd; anything with a `/` or a YAML suffix is a path. */
 export function inventoryPath(nameOrPath: string, cwd = process.cwd()): string {
@@ -24,10 +30,14 @@ export function inventoryPath(nameOrPath: string, cwd = process.cwd()): string {
 export async function loadInventory(nameOrPath: string, opts: { cwd?: string } = {}): Promise<Inventory> {
   const cwd = path.resolve(opts.cwd ?? process.cwd())
   const file = inventoryPath(nameOrPath, cwd)
-  const src = new Source(file, await readInventory(file, cwd))
+  const text = await readInventory(file, cwd)
+  const deep = deepFlow(text)
+  if (deep) throw new InventoryError([{ file, ...deep, message: TOO_DEEP }])
+  const src = new Source(file, text)
 
   if (src.problems.length === 0) {
-    const parsed = inventorySchema.safeParse(src.doc.toJS(), { error: describeIssue })
+    // The shape checks stand in for the library's own alias limit, which also refuses harmless files.
+    const parsed = inventorySchema.safeParse(src.doc.toJS({ maxAliasCount: -1 }), { error: describeIssue })
     if (parsed.success) return build(src, parsed.data)
     for (const issue of parsed.error.issues) src.addIssue(issue)
   }
@@ -36,8 +46,11 @@ export async function loadInventory(nameOrPath: string, opts: { cwd?: string } =
 
 async function readInventory(file: string, cwd: string): Promise<string> {
   try {
+    // A device or a FIFO (-i /dev/zero) could be read forever.
+    if (!(await stat(file)).isFile()) throw new InventoryError([{ file, line: 1, col: 1, message: 'cannot read inventory: not a regular file' }])
     return await readFile(file, 'utf8')
   } catch (e) {
+    if (e instanceof InventoryError) throw e
     const code = (e as NodeJS.ErrnoException).code
     let message = `cannot read inventory: ${code ?? e}`
     if (code === 'ENOENT') {
@@ -52,6 +65,30 @@ async function readInventory(file: string, cwd: string): Promise<string> {
   }
 }
 
+/**
+ * Where `[` and `{` first nest more than MAX_DEPTH deep, if they do. The parser takes seconds
+ * over thousands of such levels; its lexer, stopped here, takes microseconds.
+ */
+function deepFlow(text: string): { line: number; col: number } | undefined {
+  let depth = 0
+  let offset = 0
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_DEPTH) {
+        const before = text.slice(0, offset)
+        return { line: before.split('\n').length, col: offset - before.lastIndexOf('\n') }
+      }
+    } else if (token === ']' || token === '}') {
+      depth = Math.max(0, depth - 1)
+    }
+    // The lexer's markers (start of document, of a scalar, end of flow) are not in the text.
+    if (!LEXER_MARKERS.has(token)) offset += token.length
+  }
+  return undefined
+}
+
+const LEXER_MARKERS = new Set(['\x02', '\x18', '\x1f'])
+
 /** The parsed document plus the problems found so far, each placed on a node. */
 class Source {
   readonly doc: Document
@@ -59,10 +96,105 @@ class Source {
   private readonly lines = new LineCounter()
 
   constructor(readonly file: string, text: string) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false })
+    // Keys become names, so they are read as text (`1` and "1" are one name, `0x0a` is "0x0a"), and
+    // duplicates are found by checkShape. The library's warnings (unknown tags, ...) would go to stderr.
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, stringKeys: true, uniqueKeys: false, logLevel: 'error' })
+    if (!looksLikeInventory(this.doc)) {
+      // Anything said about it would quote it: -i /etc/shadow must not print a password hash.
+      this.problems.push({ file, line: 1, col: 1, message: 'not an inventory: expected a YAML mapping with a "hosts" key' })
+      return
+    }
     for (const e of this.doc.errors) {
-      const message = e.code === 'MULTIPLE_DOCS' ? 'an inventory is a single YAML document; remove the "---"' : e.message
-      this.problems.push({ file, ...this.lines.linePos(e.pos[0]), message })
+      const message = ERROR_MESSAGES[e.code] ?? e.message
+      // The parser runs out of stack once per level it unwinds; once is enough.
+      if (message !== TOO_DEEP || !this.problems.some((p) => p.message === TOO_DEEP)) {
+        this.problems.push({ file, ...this.lines.linePos(e.pos[0]), message })
+      }
+    }
+    // A parser out of stack has cut the document where it ran out: its message is the one to give.
+    if (!this.problems.some((p) => p.message === TOO_DEEP)) this.checkShape()
+  }
+
+  /**
+   * What YAML allows but a loaded inventory cannot hold: two keys that load as one name, an alias
+   * to no anchor or to a node around it, and aliases or nesting that make the loaded inventory too
+   * large or too deep to walk. Iterative, so that a file of any depth is safe to check.
+   */
+  private checkShape(): void {
+    const anchors = new Map<string, Node>()
+    // Nodes walked: how many values each loads as (an alias as a copy) and its levels of nesting.
+    const walked = new Map<Node, { size: number; height: number }>()
+    let written = 0
+    let loaded = 0
+    const stack: { node: Node; depth: number; children: Node[]; start: number; height: number }[] = []
+    const at = (node: Node, message: string) => {
+      this.problems.push({ ...this.position([node])!, message })
+    }
+    const ended = (height: number) => {
+      const parent = stack.at(-1)
+      if (parent) parent.height = Math.max(parent.height, height)
+    }
+    /** Walks into `node`; false once walking on is pointless (too deep, or an alias bomb). */
+    const enter = (node: Node, depth: number): boolean => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source)
+        const copy = target && walked.get(target)
+        if (!target) at(node, `alias *${node.source} names no anchor before it`)
+        else if (!copy) at(node, `alias *${node.source} is inside the node it names`)
+        else {
+          loaded += copy.size
+          if (loaded - written > MAX_ALIASED) {
+            at(node, `aliases expand to more than ${MAX_ALIASED} values`)
+            return false
+          }
+          if (depth + copy.height > MAX_DEPTH) {
+            at(node, TOO_DEEP)
+            return false
+          }
+          ended(copy.height)
+        }
+        return true
+      }
+      written++
+      loaded++
+      if (node.anchor) anchors.set(node.anchor, node)
+      if (!isMap(node) && !isSeq(node)) {
+        walked.set(node, { size: 1, height: 0 })
+        return true
+      }
+      if (depth >= MAX_DEPTH) {
+        at(node, TOO_DEEP)
+        return false
+      }
+      if (isMap(node)) this.checkKeys(node.items)
+      const children = isMap(node) ? node.items.flatMap((p) => [p.key, p.value]) : node.items
+      stack.push({ node, depth, children: children.filter(isNode).reverse(), start: loaded - 1, height: 0 })
+      return true
+    }
+
+    if (!this.doc.contents || !enter(this.doc.contents, 0)) return
+    while (stack.length) {
+      const frame = stack.at(-1)!
+      const child = frame.children.pop()
+      if (child) {
+        if (!enter(child, frame.depth + 1)) return
+      } else {
+        stack.pop()
+        walked.set(frame.node, { size: loaded - frame.start, height: frame.height + 1 })
+        ended(frame.height + 1)
+      }
+    }
+  }
+
+  /** Keys are names once loaded: two with the same text would be one host, group or secret. */
+  private checkKeys(pairs: Pair[]): void {
+    const first = new Map<string, Node>()
+    for (const { key } of pairs) {
+      if (!isScalar(key)) continue // the parser has said so
+      const name = keyName(key)
+      const seen = first.get(name)
+      if (seen) this.problems.push({ ...this.position([key])!, message: `duplicate key ${quoted(name)} (first at line ${this.position([seen])!.line})` })
+      else first.set(name, key)
     }
   }
 
@@ -100,7 +232,7 @@ class Source {
       for (const k of issue.keys) {
         const [guess] = similar(k, known)
         const hint = guess ? `did you mean "${guess}"?` : `expected one of: ${known.join(', ')}`
-        this.add([...path, k], `${path.length ? where(path) : ''}unknown key "${k}" (${hint})`, true)
+        this.add([...path, k], `${path.length ? where(path) : ''}unknown key ${quoted(k)} (${hint})`, true)
       }
     } else if (issue.code === 'invalid_key') {
       this.add(path, `${where(path)}${issue.issues[0]?.message ?? issue.message}`, true)
@@ -115,7 +247,7 @@ class Source {
   /** Host names in file order (a JS object would move integer-like names such as "10" first). */
   keysOf(path: Path): string[] {
     const node = this.find(path).value
-    return isMap(node) ? node.items.map((p) => String(isScalar(p.key) ? p.key.value : p.key)) : []
+    return isMap(node) ? node.items.map((p) => keyName(p.key as Node)) : []
   }
 
   /** Walks `path`; `rest` is how many trailing segments were not found. */
@@ -125,7 +257,7 @@ class Source {
     for (const [i, seg] of path.entries()) {
       let next: { key?: Node; value?: Node } | undefined
       if (isMap(value)) {
-        const pair = value.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg))
+        const pair = value.items.find((p) => isScalar(p.key) && keyName(p.key) === String(seg))
         if (pair) next = { key: pair.key as Node, value: (pair.value ?? undefined) as Node | undefined }
       } else if (isSeq(value) && typeof seg === 'number' && value.items[seg]) {
         next = { value: value.items[seg] as Node }
@@ -145,8 +277,31 @@ class Source {
   }
 }
 
+/** A key's text, as the loaded object has it (an empty key is ""). */
+const keyName = (key: Node) => (isScalar(key) ? String(key.value ?? '') : '')
+
+const TOP_KEYS = knownKeys([])
+
+/** A mapping with at least one of an inventory's sections, or a near miss ("host:"). */
+function looksLikeInventory(doc: Document): boolean {
+  const root = doc.contents
+  return isMap(root) && root.items.some((p) => isScalar(p.key) && similar(keyName(p.key), TOP_KEYS).length > 0)
+}
+
+/** Messages of the YAML library's that can say more in an inventory's terms. */
+const ERROR_MESSAGES: Record<string, string> = {
+  MULTIPLE_DOCS: 'an inventory is a single YAML document; remove the "---"',
+  NON_STRING_KEY: 'keys must be strings, not lists, mappings, aliases or tagged values',
+  RESOURCE_EXHAUSTION: TOO_DEEP,
+}
+
+/** `hosts.r1.vars`, with a key that is not a plain name quoted: `hosts."r 1"`. */
 function dotted(path: Path): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')
+  return path.map((p, i) => {
+    if (typeof p === 'number') return `[${p}]`
+    const key = /^[\w.-]+$/.test(p) ? p : quoted(p)
+    return i ? `.${key}` : key
+  }).join('')
 }
 
 const KIND: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list' }
@@ -155,7 +310,7 @@ const KIND: Record<string, string> = { object: 'a mapping', record: 'a mapping',
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === 'invalid_type') {
     const input = issue.input
-    const got = input === null ? 'empty' : Array.isArray(input) ? 'a list' : typeof input === 'object' ? 'a mapping' : `${typeof input} ${JSON.stringify(input)}`
+    const got = input === null ? 'empty' : Array.isArray(input) ? 'a list' : typeof input === 'object' ? 'a mapping' : `${typeof input} ${typeof input === 'string' ? quoted(input) : JSON.stringify(input)}`
     return `must be ${KIND[issue.expected] ?? `a ${issue.expected}`}, not ${got}`
   }
   if (issue.code === 'too_small' && issue.origin === 'string') return 'must not be empty'
@@ -253,12 +408,12 @@ function didYouMean(word: string, candidates: Iterable<string>): string {
 /** An inventory host's name, or `[user@]host[:port]` (IPv6 in brackets) for a hop outside it. */
 function parseJump(value: string, hosts: Set<string>): string | ExternalJump | { error: string } {
   if (hosts.has(value)) return value
-  if (!/[@:.]/.test(value)) return { error: `unknown jump host "${value}"${didYouMean(value, hosts)}` }
+  if (!/[@:.]/.test(value)) return { error: `unknown jump host ${quoted(value)}${didYouMean(value, hosts)}` }
   const m = /^(?:([^@\s]+)@)?(?:\[([0-9A-Fa-f:.]+)\]|([^@:[\]\s]+))(?::(\d+))?$/.exec(value)
   const address = m?.[2] ?? m?.[3]
   const port = m?.[4] === undefined ? undefined : Number(m[4])
   if (!m || !address || !isAddress(address) || (port !== undefined && (port < 1 || port > 65535))) {
-    return { error: `jump "${value}" is neither an inventory host nor [user@]host[:port]` }
+    return { error: `jump ${quoted(value)} is neither an inventory host nor [user@]host[:port]` }
   }
   return { address, ...(port !== undefined ? { port } : {}), ...(m[1] ? { user: m[1] } : {}) }
 }
@@ -288,7 +443,7 @@ function checkLinks(src: Source, links: Link[], hosts: Set<string>): void {
   const seen = new Map<string, number>()
   links.forEach((link, i) => {
     for (const end of ['a', 'b'] as const) {
-      if (!hosts.has(link[end])) src.report(['links', i, end], `unknown host "${link[end]}"${didYouMean(link[end], hosts)}`)
+      if (!hosts.has(link[end])) src.report(['links', i, end], `unknown host ${quoted(link[end])}${didYouMean(link[end], hosts)}`)
     }
     if (link.a === link.b) src.report(['links', i, 'b'], `link from ${link.a} to itself`)
     const pair = [link.a, link.b].sort().join('\n')

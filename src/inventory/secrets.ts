@@ -9,6 +9,9 @@ import type { Location, SecretStore } from './types.ts'
 
 export const REDACTED = '<secret>'
 
+/** How long a `cmd:` secret may run: long enough to ask a vault or an agent, not forever. */
+const CMD_TIMEOUT_MS = 30_000
+
 /** `~` and `~/x` expand to the home directory; relative paths are taken from `dir`. */
 export function resolvePath(p: string, dir: string): string {
   if (p === '~' || p.startsWith('~/')) return path.join(homedir(), p.slice(1))
@@ -23,6 +26,18 @@ export function parseSource(source: string): { scheme: 'env' | 'file' | 'cmd'; r
 
 const stripNewline = (s: string) => s.replace(/\r?\n$/, '')
 
+// The process groups of `cmd:` secrets still running, which would outlive ferry: they do not get
+// the terminal's ^C, being groups of their own.
+const running = new Set<number>()
+
+function killGroup(group: number): void {
+  try {
+    process.kill(-group, 'SIGKILL')
+  } catch { /* already gone */ }
+}
+
+process.on('exit', () => running.forEach(killGroup))
+
 export class Secrets implements SecretStore {
   private cache = new Map<string, Promise<string>>()
   private values = new Set<string>()
@@ -31,11 +46,13 @@ export class Secrets implements SecretStore {
    * @param sources name -> `env:…` / `file:…` / `cmd:…`
    * @param dir the inventory file's directory: `file:` paths and `cmd:` run from there
    * @param locate where the secret `name` (or the `secrets` section, for an undeclared name) is
+   * @param timeout how long a `cmd:` may run, in ms
    */
   constructor(
     private readonly sources: Map<string, string>,
     private readonly dir: string,
     private readonly locate: (name?: string) => Location,
+    private readonly timeout = CMD_TIMEOUT_MS,
   ) {}
 
   names(): string[] {
@@ -88,14 +105,33 @@ export class Secrets implements SecretStore {
     return stripNewline(await this.run(name, rest))
   }
 
-  /** Runs a `cmd:` secret. Its output is the secret, so no error ever includes stdout or stderr. */
+  /**
+   * Runs a `cmd:` secret. Its output is the secret, so no error ever includes stdout or stderr. It
+   * runs in a process group of its own, which a timeout, or ferry exiting, ends as a whole.
+   */
   private run(name: string, command: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { cwd: this.dir, stdio: ['ignore', 'pipe', 'ignore'] })
+      const child = spawn('/bin/sh', ['-c', command], { cwd: this.dir, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
+      const group = child.pid
+      if (group !== undefined) running.add(group)
+      const timer = setTimeout(() => {
+        if (group !== undefined) killGroup(group)
+        // Settled now: something that left the group may still hold the output open.
+        child.stdout.destroy()
+        reject(this.error(name, `secrets.${name}: command did not finish within ${this.timeout / 1000} s`))
+      }, this.timeout)
+      const settle = () => {
+        clearTimeout(timer)
+        if (group !== undefined) running.delete(group)
+      }
       const chunks: Buffer[] = []
       child.stdout.on('data', (c: Buffer) => chunks.push(c))
-      child.on('error', (e) => reject(this.error(name, `secrets.${name}: cannot run command: ${e.message}`)))
+      child.on('error', (e) => {
+        settle()
+        reject(this.error(name, `secrets.${name}: cannot run command: ${e.message}`))
+      })
       child.on('close', (code, signal) => {
+        settle()
         if (code === 0) resolve(Buffer.concat(chunks).toString('utf8'))
         else reject(this.error(name, `secrets.${name}: command ${signal ? `killed by ${signal}` : `exited with code ${code}`}`))
       })

@@ -1,10 +1,13 @@
+import { execFile, execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   EXIT_USAGE, InventoryError, loadInventory, renderInventory, SelectionError, selectHosts, type Inventory,
 } from '../../src/inventory/index.ts'
+import { Secrets } from '../../src/inventory/secrets.ts'
 
 const FIXTURES = path.resolve('test/fixtures/inventory')
 const FULL = path.join(FIXTURES, 'full.yaml')
@@ -121,7 +124,7 @@ describe('loadInventory: broken inventories', () => {
   const cases: [string, number, number, string][] = [
     ['syntax.yaml', 5, 3, 'Flow sequence in block collection must be sufficiently indented and end with a ]'],
     ['tab.yaml', 4, 1, 'Tabs are not allowed as indentation'],
-    ['duplicate-key.yaml', 5, 5, 'Map keys must be unique'],
+    ['duplicate-key.yaml', 5, 5, 'duplicate key "port" (first at line 4)'],
     ['multiple-docs.yaml', 3, 1, 'an inventory is a single YAML document'],
     ['unknown-top-key.yaml', 1, 1, 'unknown key "host" (did you mean "hosts"?)'],
     ['unknown-host-key.yaml', 3, 5, 'hosts.r1: unknown key "adress" (did you mean "address"?)'],
@@ -176,6 +179,122 @@ describe('loadInventory: broken inventories', () => {
   })
 })
 
+describe('loadInventory: hostile input', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ferry-inv-'))
+  afterAll(() => rmSync(dir, { recursive: true }))
+  let n = 0
+  /** Writes `text` to a new file and loads it; returns the file and the error's lines. */
+  const refused = async (text: string) => {
+    const file = path.join(dir, `${++n}.yaml`)
+    writeFileSync(file, text)
+    const err = await loadError(file)
+    expect(err.exitCode).toBe(EXIT_USAGE)
+    return { at: `${file}:`, lines: err.message.split('\n') }
+  }
+  const HOST = '{ address: 198.18.0.11 }'
+
+  // Both keys are the string "1" (or "true") once loaded: they would be one host, lock and revert directory.
+  it.each([
+    ['hosts', `hosts:\n  1: ${HOST}\n  "1": ${HOST}\n`, '3:3', '"1"', 2],
+    ['hosts', `hosts:\n  true: ${HOST}\n  'true': ${HOST}\n`, '3:3', '"true"', 2],
+    ['hosts', `hosts:\n  10: ${HOST}\n  0x0a: ${HOST}\n  "10": ${HOST}\n`, '4:3', '"10"', 2],
+    ['groups', `groups: { 1: {}, "1": {} }\nhosts: { r1: ${HOST} }\n`, '1:18', '"1"', 1],
+    ['jails', `hosts:\n  r1:\n    address: 198.18.0.11\n    jails:\n      1: { address: 10.0.0.1/32, dataset: a }\n      "1": { address: 10.0.0.2/32, dataset: b }\n`, '6:7', '"1"', 5],
+    ['secrets', `hosts: { r1: ${HOST} }\nsecrets:\n  null: env:HOME\n  "null": env:HOME\n`, '4:3', '"null"', 3],
+    ['vars', `hosts: { r1: { address: 198.18.0.11, vars: { 1: a, "1": b } } }\n`, '1:52', '"1"', 1],
+  ])('refuses two %s keys that load as the same name', async (_, text, where, key, first) => {
+    const { at, lines } = await refused(text)
+    expect(lines).toContain(`${at}${where}: duplicate key ${key} (first at line ${first})`)
+  })
+
+  it('refuses an alias bomb at the alias that expands too far', async () => {
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]']
+    for (let i = 1; i < 10; i++) levels.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9).fill(`*${'abcdefghij'[i - 1]}`).join(', ')}]`)
+    const { at, lines } = await refused(`defaults:\n  vars:\n${levels.map((l) => `    ${l}\n`).join('')}hosts: { r1: ${HOST} }\n`)
+    expect(lines).toEqual([`${at}8:12: aliases expand to more than 100000 values`])
+  })
+
+  it('refuses an alias to no anchor before it', async () => {
+    const { at, lines } = await refused(`hosts: *nope\n`)
+    expect(lines).toEqual([`${at}1:8: alias *nope names no anchor before it`])
+  })
+
+  it('refuses an alias inside the node it names', async () => {
+    const { at, lines } = await refused(`hosts: { r1: { address: 198.18.0.11, vars: &A { self: *A } } }\n`)
+    expect(lines).toEqual([`${at}1:55: alias *A is inside the node it names`])
+  })
+
+  // Flow levels are counted before parsing ([ and { alone); block levels after, counting all.
+  it.each([
+    ['flow', `{ x: ${'['.repeat(20_000)}${']'.repeat(20_000)} }`, /4:115/],
+    ['block', `\n${Array.from({ length: 150 }, (_, i) => `${' '.repeat(6 + i)}k${i}:\n`).join('')}`, /102:104/],
+    ['block, past the parser\'s stack', `\n${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(6 + i)}k${i}:\n`).join('')}`, /\d+:\d+/],
+  ])('refuses nesting more than 100 levels deep (%s)', async (_, vars, where) => {
+    const { at, lines } = await refused(`hosts:\n  r1:\n    address: 198.18.0.11\n    vars: ${vars}\n`)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]!.replace(at, '')).toMatch(new RegExp(`^${where.source}: nested more than 100 levels deep$`))
+  })
+
+  it('refuses nesting more than 100 levels deep through aliases', async () => {
+    const deep = `${'['.repeat(60)}${']'.repeat(60)}`
+    const { at, lines } = await refused(`defaults:\n  vars:\n    a: &a ${deep}\n    b: &b [${'['.repeat(50)}*a${']'.repeat(50)}]\nhosts: { r1: ${HOST} }\n`)
+    expect(lines).toEqual([`${at}4:62: nested more than 100 levels deep`])
+  })
+
+  // `-i /etc/shadow`: the reason must not quote a file that is not an inventory.
+  it.each([
+    ['a password file', 'root:$6$salt$hash0123:20228:0:99999:7:::\ndaemon:*:20228:0:99999:7:::\n'],
+    ['a key file', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n'],
+    ['a list', '- hunter2\n- hosts\n'],
+    ['broken YAML', 'password: "hunter2\\q"\n!tag-hunter2 x: [\n'],
+    ['nothing', ''],
+  ])('reads %s as no inventory, quoting none of it', async (_, text) => {
+    const { at, lines } = await refused(text)
+    expect(lines).toEqual([`${at}1:1: not an inventory: expected a YAML mapping with a "hosts" key`])
+  })
+
+  it('refuses a file that is not a regular file, without reading it', async () => {
+    const err = await loadError('/dev/zero')
+    expect(err.message).toBe('/dev/zero:1:1: cannot read inventory: not a regular file')
+  })
+
+  it('shows keys with newlines or control characters escaped, on one line', async () => {
+    const { at, lines } = await refused(`hosts:\n  "r1\\nr2\\e[31m": ${HOST}\n`)
+    expect(lines).toEqual([`${at}2:3: hosts."r1\\nr2\\u001b[31m": names must start with a letter or digit and contain only letters, digits, "_", "." and "-"`])
+  })
+
+  it('refuses a list or mapping as a key, without a warning from the YAML library', async () => {
+    const warn = vi.spyOn(process, 'emitWarning')
+    try {
+      const { at, lines } = await refused(`hosts:\n  ? [r1, r2]\n  : ${HOST}\n`)
+      expect(lines).toEqual([`${at}2:5: keys must be strings, not lists, mappings, aliases or tagged values`])
+      expect(warn).not.toHaveBeenCalled()
+    } finally {
+      warn.mockRestore()
+    }
+  })
+})
+
+describe('ferry inventory on hostile files (the real binary)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ferry-inv-cli-'))
+  afterAll(() => rmSync(dir, { recursive: true }))
+  const ferry = (file: string) => new Promise<{ code: number; stderr: string }>((done) =>
+    execFile(process.execPath, ['bin/ferry.mjs', 'inventory', '-i', file], (err, _stdout, stderr) =>
+      done({ code: err ? Number(err.code) : 0, stderr })))
+
+  it.each([
+    ['an alias bomb', `defaults:\n  vars:\n    a: &a [x, x, x, x, x, x, x, x, x, x]\n${[...'bcdefghi'].map((c, i) => `    ${c}: &${c} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]\n`).join('')}hosts: { r1: *i }\n`, ''],
+    ['a password file', 'root:$6$s3cr3t-salt$hashhashhash:20228:0:99999:7:::\n', 's3cr3t'],
+  ])('%s: exit 64 and one line naming file:line:col, nothing quoted', async (_, text, secret) => {
+    const file = path.join(dir, 'inv.yaml')
+    writeFileSync(file, text)
+    const r = await ferry(file)
+    expect(r.code).toBe(64)
+    expect(r.stderr).toMatch(new RegExp(`^ferry: ${file}:\\d+:\\d+: [^\\n]+\\n$`))
+    if (secret) expect(r.stderr).not.toContain(secret)
+  }, 30_000)
+})
+
 describe('secrets', () => {
   let inv: Inventory
   beforeEach(async () => {
@@ -221,6 +340,48 @@ describe('secrets', () => {
     expect(err.message).toBe(`${shown(FULL)}:55:15: secrets.broken_cmd: command exited with code 3`)
     expect(inv.secrets.redact('leaked-output')).toBe('leaked-output') // nothing was resolved
   })
+
+  // A cmd: secret leaves the pid of a child of its own in `pid`; killed, it may stay a zombie a moment.
+  const SLOW = 'cmd:sleep 600 & echo $! > pid; wait'
+  const running = async (dir: string) => {
+    const pid = (await readFile(path.join(dir, 'pid'), 'utf8')).trim()
+    expect(pid).toMatch(/^\d+$/)
+    try {
+      return !execFileSync('ps', ['-o', 'stat=', '-p', pid], { encoding: 'utf8' }).trim().startsWith('Z')
+    } catch {
+      return false // no such process
+    }
+  }
+
+  it('kills a cmd secret that outlives its timeout, with everything it started', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ferry-inv-'))
+    try {
+      const slow = new Secrets(new Map([['slow', SLOW]]), dir, () => ({ file: FULL, line: 7, col: 9 }), 300)
+      const started = Date.now()
+      const err = await rejection(slow.get('slow'))
+      expect(Date.now() - started).toBeLessThan(5000)
+      expect(err.message).toBe(`${shown(FULL)}:7:9: secrets.slow: command did not finish within 0.3 s`)
+      await vi.waitFor(async () => expect(await running(dir)).toBe(false))
+    } finally {
+      await rm(dir, { recursive: true })
+    }
+  })
+
+  it('kills a cmd secret still running when ferry exits', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ferry-inv-'))
+    try {
+      execFileSync(process.execPath, ['--input-type=module', '-e', `
+        const { createJiti } = await import('jiti')
+        const { Secrets } = await createJiti(import.meta.url).import(${JSON.stringify(path.resolve('src/inventory/secrets.ts'))})
+        const { existsSync, readFileSync } = await import('node:fs')
+        const pid = ${JSON.stringify(path.join(dir, 'pid'))}
+        new Secrets(new Map([['slow', ${JSON.stringify(SLOW)}]]), ${JSON.stringify(dir)}, () => ({})).get('slow')
+        setInterval(() => existsSync(pid) && readFileSync(pid, 'utf8').endsWith('\\n') && process.exit(0), 50)`])
+      await vi.waitFor(async () => expect(await running(dir)).toBe(false))
+    } finally {
+      await rm(dir, { recursive: true })
+    }
+  }, 30_000)
 
   it('rejects an undeclared secret', async () => {
     await expect(inv.secrets.get('nope')).rejects.toThrow('secret "nope" is not declared in secrets')
