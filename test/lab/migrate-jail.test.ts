@@ -183,7 +183,7 @@ it('a controller killed mid-stream leaves the jail serving; ferry rollback then 
   expect(await waitFor(10_000, () => datasets('lab4') === ''), 'lab4 has nothing of the jail').toBeDefined()
   expect(datasets('lab2')).toMatch(/^tank\/jails\/web\ntank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-seed$/)
   expect(sh('lab2', `cat ${LOCK}/tag`)).toMatch(/^ferry-/)
-  const runId = /^(\d{8}-\d{6}-[0-9a-f]{4}) /m.exec((await ferry(['history', '--state-dir', state])).stdout)![1]!
+  const runId = /^(\d{8}-\d{6}-[0-9a-f]+) /m.exec((await ferry(['history', '--state-dir', state])).stdout)![1]!
   const undo = await ferry(['rollback', runId, '--state-dir', state])
   expect(undo.code, undo.stdout).toBe(0)
   expect(undo.stdout).toBe('lab2: undid seed\nlab2: undid preflight\n')
