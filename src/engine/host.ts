@@ -13,7 +13,7 @@ import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, 
 import { probeAll, probeGated, type Snippets } from './probe.ts'
 import { recordingShell } from '../shell/recording.ts'
 import type { Transport } from '../transport/transport.ts'
-import { arm, clearScript, revertScript, settle, type RevertStep, type Settled } from './confirm.ts'
+import { arm, clearScript, parseSettled, revertScript, settle, settleScript, type RevertStep, type Settled } from './confirm.ts'
 import { lockScript, ownerOf, unlockScript, whenLocked } from './lock.ts'
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
@@ -316,11 +316,12 @@ export class HostRunner {
     for (let tries = 0; tries < 12; tries++) {
       const fresh = await confirm!.reconnect().catch(() => undefined)
       if (fresh) {
-        // Settling may wait up to five minutes for a job caught mid-revert.
-        const settled = await bounded(settle(fresh.$, runId!, how), Date.now() + 330_000, 'settling the revert job').catch(() => undefined)
-        if (settled) {
+        // Settling may wait up to five minutes for a job caught mid-revert. Only a connection
+        // that fails is tried again; what the host answers is the answer.
+        const out = await bounded(fresh.$`sh -c ${settleScript(runId!, how)}`.nothrow(), Date.now() + 330_000, 'settling the revert job').catch(() => undefined)
+        if (out?.exitCode === 0) {
           this.use(fresh)
-          return settled
+          return parseSettled(out.stdout)
         }
       } else if (Date.now() < deadline + 2000) {
         // Cut off: the host reverts by itself at the deadline, and must then take a connection.

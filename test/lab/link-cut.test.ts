@@ -77,7 +77,8 @@ function expectReverted(r: Awaited<ReturnType<typeof cutRun>>): void {
   expect(run.finished, JSON.stringify(run)).toBeTruthy()
   // The host brought its link back itself, and ferry left nothing behind on it.
   expect(linkUp()).toBe(true)
-  expect(sh(HOST, 'ls -A /var/run/ferry-revert 2>/dev/null; ls -d /var/run/ferry.lock 2>/dev/null; true')).toBe('')
+  // (Other tests' runs may have left a job's directory: a controller killed after arming does.)
+  expect(sh(HOST, `ls -d /var/run/ferry-revert/${r.report.runId} /var/run/ferry.lock 2>/dev/null; true`)).toBe('')
 }
 
 /** Waits for the risky step's marker on the host, then takes the link down from outside. */
@@ -141,5 +142,5 @@ it('confirm, reset: the confirming connection dies outright mid-check; ferry fir
   expect(r.report.hosts[0]).toMatchObject({ status: 'rolled-back', error: expect.stringContaining('the changes could not be confirmed over a new connection') })
   expect(r.history.find((h) => h.id === r.report.runId)?.finished).toBeTruthy()
   expect(linkUp()).toBe(true)
-  expect(sh(HOST, `ls -A /var/run/ferry-revert 2>/dev/null; ls -d /var/run/ferry.lock 2>/dev/null; true`)).toBe('')
+  expect(sh(HOST, `ls -d /var/run/ferry-revert/${r.report.runId} /var/run/ferry.lock 2>/dev/null; true`)).toBe('')
 }, 120_000)

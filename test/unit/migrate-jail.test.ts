@@ -27,6 +27,20 @@ import type { Host } from '../../src/inventory/types.ts'
 import { standinHosts, STANDINS, type StandinHost } from '../golden/standins.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
+/** The definition of web as the source has it: written out here, not built by the code under test. */
+const WEB_CONF = [
+  'web {',
+  '\tpath = "/tank/jails/web";',
+  '\thost.hostname = "web";',
+  '\tip4.addr = "lo2|172.16.3.17/32";',
+  '\texec.start = "/bin/sh /etc/rc";',
+  '\texec.stop = "/bin/sh /etc/rc.shutdown";',
+  '\texec.clean;',
+  '\tmount.devfs;',
+  '}',
+  '',
+].join('\n')
+
 const WEB = { name: 'web', address: '172.16.3.17/32', dataset: 'tank/jails/web' }
 
 /**
@@ -110,17 +124,7 @@ describe('FreeBSD jail(8) driver (golden)', () => {
   })
 
   it("defines a jail as the FreeBSD Handbook does, from the inventory and its root alone, quoted for jail.conf", () => {
-    expect(freebsdJails.definition(WEB, '/tank/jails/web')).toEqual([
-      'web {',
-      '\tpath = "/tank/jails/web";',
-      '\thost.hostname = "web";',
-      '\tip4.addr = "lo2|172.16.3.17/32";',
-      '\texec.start = "/bin/sh /etc/rc";',
-      '\texec.stop = "/bin/sh /etc/rc.shutdown";',
-      '\texec.clean;',
-      '\tmount.devfs;',
-      '}',
-    ])
+    expect(freebsdJails.definition(WEB, '/tank/jails/web')).toEqual(WEB_CONF.split('\n').slice(0, -1))
     expect(freebsdJails.definition(WEB, '/jails/$HOME/"x"\\')[1]).toBe('\tpath = "/jails/\\$HOME/\\"x\\"\\\\";')
   })
 
@@ -311,19 +315,6 @@ links:
 // zfs print what FreeBSD's do (test/golden/standins.ts), through ferry's own engine: the whole
 // migration of `web` from src1 to dst1, checked from chk.
 describe('FreeBSD migration against stand-ins for sysrc, jail, jls and zfs', async () => {
-  /** The definition of web as the source has it: written out here, not built by the code under test. */
-  const WEB_CONF = [
-    'web {',
-    '\tpath = "/tank/jails/web";',
-    '\thost.hostname = "web";',
-    '\tip4.addr = "lo2|172.16.3.17/32";',
-    '\texec.start = "/bin/sh /etc/rc";',
-    '\texec.stop = "/bin/sh /etc/rc.shutdown";',
-    '\texec.clean;',
-    '\tmount.devfs;',
-    '}',
-    '',
-  ].join('\n')
   const CONF = '/etc/jail.conf.d/web.conf'
   const dir = mkdtempSync(join(tmpdir(), 'ferry-migrate-freebsd-'))
   const file = join(dir, 'inv.yaml')
