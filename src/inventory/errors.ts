@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { oneLine } from '../report/printable.ts'
 
 /** Exit code for a bad invocation, inventory or runbook (sysexits' EX_USAGE): nothing was contacted. */
 export const EXIT_USAGE = 64
@@ -21,17 +22,8 @@ export class InventoryError extends Error {
  * line: names and values from the file may hold newlines or terminal escapes, which are escaped.
  */
 export function formatProblem(p: Problem): string {
-  return escapeControls(`${displayPath(p.file)}:${p.line}:${p.col}: ${p.message}`)
+  return oneLine(`${displayPath(p.file)}:${p.line}:${p.col}: ${p.message}`)
 }
-
-// C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional
-// overrides (which can make a line read differently from what it holds).
-const CONTROLS = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
-
-const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
-
-const escapeControls = (s: string) =>
-  s.replace(CONTROLS, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
 /** A name or value from the file, quoted for a message; long ones are cut. */
 export function quoted(s: string): string {

@@ -3,6 +3,7 @@
 import { displayPath } from './errors.ts'
 import { REDACTED } from './secrets.ts'
 import type { Host, Inventory } from './types.ts'
+import { printable } from '../report/printable.ts'
 
 /** Renders `hosts` (usually a selection) with the groups, links and secrets that concern them. */
 export function renderInventory(inv: Inventory, hosts: Host[], format: 'text' | 'json'): string {
@@ -23,7 +24,7 @@ export function renderInventory(inv: Inventory, hosts: Host[], format: 'text' | 
       links,
       secrets: Object.fromEntries(secrets.map(({ name, source }) => [name, { source, value: REDACTED }])),
     }, null, 2)
-    : renderText(inv, hosts, groups, links, secrets)
+    : printable(renderText(inv, hosts, groups, links, secrets))
   // Secrets resolved elsewhere in this process could still appear in vars typed by hand.
   return inv.secrets.redact(out)
 }
