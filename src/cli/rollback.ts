@@ -1,7 +1,7 @@
 import { Command } from '@commander-js/extra-typings'
 import { loadInventory } from '../inventory/index.ts'
 import { loadRunbook } from '../engine/load.ts'
-import { planHosts } from '../engine/run.ts'
+import { planHosts } from '../engine/build.ts'
 import { detectPlatform, rerunHandlers } from '../engine/host.ts'
 import { settle } from '../engine/confirm.ts'
 import { lockScript, ownerOf, unlockScript, whenLocked } from '../engine/lock.ts'

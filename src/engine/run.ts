@@ -1,25 +1,15 @@
-// A whole run across hosts: every host's vars are validated and its steps built before anything
-// is contacted, then hosts run in parallel (at most `forks` at once), in `serial` batches, and
-// the rollout stops once more than `maxFail` of the hosts so far have failed.
+// A whole run across hosts, once every host's steps are built (build.ts): hosts run in parallel
+// (at most `forks` at once), in `serial` batches, and the rollout stops once more than `maxFail`
+// of the hosts so far have failed.
 
-import type { z } from 'zod'
-import type { Host, Inventory, Location } from '../inventory/types.ts'
-import { InventoryError, type Problem } from '../inventory/errors.ts'
-import type { Step } from '../steps/step.ts'
+import type { Host } from '../inventory/types.ts'
 import type { Transport } from '../transport/transport.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { mapLimit } from '../transport/slots.ts'
-import type { Runbook } from '../runbook.ts'
-import { RunbookError } from './load.ts'
+import type { Plan } from './build.ts'
 import { HostRunner, type HostEvents, type HostOutcome } from './host.ts'
 
 export type RollbackPolicy = 'host' | 'all' | 'none'
-
-export interface Plan {
-  host: Host
-  steps: Step[]
-  handlers: Record<string, Step>
-}
 
 export interface RunOptions {
   dryRun: boolean
@@ -53,62 +43,6 @@ export interface RunResult {
   notRun: string[]
   /** An undo failed somewhere, or a host could not be restored. */
   rollbackFailed: boolean
-}
-
-/** Builds each host's steps, validating its vars with the runbook's schema (exit 64 on error). */
-export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: Host[], params: unknown): Promise<Plan[]> {
-  const problems: Problem[] = []
-  const plans: Plan[] = []
-  for (const host of hosts) {
-    const parsed = runbook.vars ? runbook.vars.safeParse(host.vars) : { success: true as const, data: host.vars }
-    if (!parsed.success) {
-      for (const issue of (parsed.error as z.ZodError).issues) {
-        const key = issue.path as (string | number)[]
-        const at = varLocation(inventory, host, key) ?? inventory.locate(['hosts', host.name]) ?? { file: inventory.file, line: 1, col: 1 }
-        problems.push({ ...at, message: `${host.name}: var ${key.join('.') || '(vars)'}: ${issue.message} (required by runbook ${runbook.name})` })
-      }
-      continue
-    }
-    const ctx = { host, vars: parsed.data, params, inventory, secret: (name: string) => inventory.secrets.get(name) }
-    // A step that changes nothing (a verify) cannot cut anything, so it is never risky.
-    const steps = (await building(runbook, host, () => runbook.steps(ctx))).map((s) => (runbook.risky && s.touches.length ? { ...s, risky: true } : s))
-    const handlers = await building(runbook, host, () => (typeof runbook.handlers === 'function' ? runbook.handlers(ctx) : (runbook.handlers ?? {})))
-    const names = new Set<string>()
-    for (const s of [...steps, ...Object.values(handlers)]) {
-      // Names key the journal's undo records, so `ferry rollback` can find each step again.
-      if (names.has(s.name)) throw new RunbookError(`runbook ${runbook.name}: two steps are named "${s.name}" (for ${host.name}); step and handler names must be unique`)
-      names.add(s.name)
-    }
-    plans.push({ host, steps, handlers })
-  }
-  if (problems.length) throw new InventoryError(problems)
-  return plans
-}
-
-/**
- * Where the var at `path` of a host's effective vars is written: in the host's own vars, else in
- * the last of its groups that sets it, else in defaults (the order the inventory merges them in).
- */
-function varLocation(inventory: Inventory, host: Host, path: (string | number)[]): Location | undefined {
-  if (!path.length) return inventory.locate(['hosts', host.name, 'vars'])
-  const sources = [['hosts', host.name], ...[...host.groups].reverse().map((g) => ['groups', g]), ['defaults']]
-  const source = sources.find((s) => inventory.locate([...s, 'vars', path[0]!]))
-  return source && (inventory.locate([...source, 'vars', ...path]) ?? inventory.locate([...source, 'vars', path[0]!]))
-}
-
-/**
- * Builds a host's steps or handlers. Nothing has been contacted yet, so whatever the runbook
- * throws (a template refusing a secret, a link it cannot build) is a bad runbook or inventory:
- * exit 64 with one line, not a stack trace. Errors that already say so pass through as they are.
- */
-async function building<T>(runbook: Runbook, host: Host, build: () => T | Promise<T>): Promise<T> {
-  try {
-    return await build()
-  } catch (err) {
-    // By name: a runbook loaded from the sources may carry its own copy of these classes.
-    if (err instanceof Error && ['InventoryError', 'ParamError', 'RunbookError'].includes(err.name)) throw err
-    throw new RunbookError(`runbook ${runbook.name}, host ${host.name}: ${err instanceof Error ? err.message : String(err)}`)
-  }
 }
 
 export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks): Promise<RunResult> {

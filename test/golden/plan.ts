@@ -2,7 +2,7 @@
 // function from each step's probe to the facts it would print (a bare FreeBSD box, say), and every
 // command the engine sends is recorded, so a test compares the full plan, in order, with no host.
 import { HostRunner, type HostOutcome } from '../../src/engine/host.ts'
-import { planHosts } from '../../src/engine/run.ts'
+import { planHosts } from '../../src/engine/build.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 import { recordingShell } from '../../src/shell/recording.ts'

@@ -11,7 +11,7 @@ import { loadSeedInventory, OPENVPN_KEY, ROOT } from '../fixtures/seeds/inventor
 import { inOrder, seedLines as seed, seedText } from '../fixtures/seeds/files.ts'
 import { editConf, lsProbe, writeLines } from '../golden/scripts.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
-import { planHosts } from '../../src/engine/run.ts'
+import { planHosts } from '../../src/engine/build.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 import { linksOf, planMesh } from '../../src/mesh/links.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
