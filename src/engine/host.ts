@@ -13,7 +13,7 @@ import { ANYTHING, StepError, type Change, type CheckContext, type ProbeResult, 
 import { probeAll, probeGated, type Snippets } from './probe.ts'
 import { recordingShell } from '../shell/recording.ts'
 import type { Transport } from '../transport/transport.ts'
-import { arm, clearScript, parseSettled, revertScript, settle, settleScript, type RevertStep, type Settled } from './confirm.ts'
+import { arm, clearScript, parseSettled, revertScript, settle, settleScript, type RevertStep, type Settled } from './revert-job.ts'
 import { lockScript, ownerOf, unlockScript, whenLocked } from './lock.ts'
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'rolled-back' | 'unreachable' | 'reverted'
