@@ -2,15 +2,11 @@ import { Command } from '@commander-js/extra-typings'
 import { loadInventory } from '../inventory/index.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts } from '../engine/build.ts'
-import { detectPlatform, rerunHandlers } from '../engine/host.ts'
-import { settle } from '../engine/revert-job.ts'
-import { lockScript, ownerOf, unlockScript, whenLocked } from '../engine/lock.ts'
-import { Journal, controllerAlive, defaultStateDir, type UndoEntry } from '../journal/journal.ts'
+import { rollbackRecorded } from '../engine/rollback.ts'
+import { Journal, controllerAlive, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
 import { mapLimit } from '../transport/slots.ts'
 import { UnreachableError } from '../transport/errors.ts'
-import type { Transport } from '../transport/transport.ts'
-import type { Step } from '../steps/step.ts'
 import { EXIT, UsageError } from './main.ts'
 import { SAFETY_DEFAULTS } from './run.ts'
 import { seconds } from './durations.ts'
@@ -62,43 +58,23 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
       let unreachable = 0
       try {
         await mapLimit(plans, 20, async ({ host, steps, handlers }) => {
-          const entries = pending.filter((e) => e.host === host.name)
-          let t: Transport | undefined
           try {
-            t = await connector.connect(host)
-            const $ = t.$
-            // Taken as the rolled-back run, whose lock it may find (its controller died holding it).
-            const gate = lockScript(ownerOf(runId), !!opts.breakLock)
-            await whenLocked(host.name, opts.lockWait, async () => {
-              const r = await $`sh -c ${gate}`.nothrow()
-              return { refused: r.exitCode !== 0, said: r.stdout }
-            }, (line) => process.stdout.write(`${host.name}: ${printable(line)}\n`))
-            // A run whose controller died may have left its revert job armed: it must not fire
-            // in the middle of this undo, which puts back everything, risky steps included.
-            // (No job, or one that already fired: the undo goes ahead all the same.)
-            await settle(t.$, runId, 'confirm').catch(() => {})
-            const ctx = {
-              host, platform: await detectPlatform(host, t.probe$), $: t.$,
-              connect: (other: typeof host) => connector.connect(other), progress: () => {},
-            }
-            const notified = new Set<string>()
-            for (const entry of entries) {
-              const step = stepFor(entry, steps, handlers)
-              await step.undo(ctx, entry.record)
-              step.notify.forEach((n) => notified.add(n))
-              journal.markUndone(runId, host.name, entry.index)
-              process.stdout.write(`${host.name}: undid ${printable(entry.step)}\n`)
-            }
-            const errors = await rerunHandlers(ctx, t.probe$, handlers, notified)
-            if (errors.length) throw new Error(errors.join('; '))
+            await rollbackRecorded({
+              host, steps, handlers, runId, transport: await connector.connect(host),
+              lock: { wait: opts.lockWait, breakIt: !!opts.breakLock },
+              entries: pending.filter((e) => e.host === host.name),
+              connect: (other) => connector.connect(other),
+              progress: (line) => process.stdout.write(`${host.name}: ${printable(line)}\n`),
+              undone: (e) => {
+                journal.markUndone(runId, host.name, e.index)
+                process.stdout.write(`${host.name}: undid ${printable(e.step.name)}\n`)
+              },
+            })
             journal.setHost(runId, host.name, 'rolled-back')
           } catch (err) {
             if (err instanceof UnreachableError) unreachable++
             else failed++
             process.stdout.write(`${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${printable(inv.secrets.redact((err as Error).message))}\n`)
-          } finally {
-            // The host lock a dead controller left is this run's, and goes with its undo.
-            if (t) await t.$`sh -c ${unlockScript(runId)}`.nothrow()
           }
         })
       } finally {
@@ -108,14 +84,4 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
       journal.close()
       process.exitCode = failed ? EXIT.rollbackFailed : unreachable ? EXIT.unreachable : EXIT.ok
     })
-}
-
-/** The step an undo record belongs to, checked by name: the runbook must not have changed since. */
-function stepFor(entry: UndoEntry, steps: Step[], handlers: Record<string, Step>): Step {
-  // Handlers are numbered after the steps, in the order they ran.
-  const step = entry.index < steps.length ? steps[entry.index] : Object.values(handlers).find((h) => h.name === entry.step)
-  if (step?.name !== entry.step) {
-    throw new Error(`the runbook has changed since the run: step ${entry.index} was "${entry.step}", now "${step?.name ?? 'missing'}"`)
-  }
-  return step
 }

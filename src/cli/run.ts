@@ -6,7 +6,7 @@ import type { Runbook } from '../runbook.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts, type Plan } from '../engine/build.ts'
 import { runPlans, type RunResult, type RollbackPolicy } from '../engine/run.ts'
-import type { HostOutcome, StepOutcome } from '../engine/host.ts'
+import { runExit, runStatus, summarize, type HostOutcome, type StepOutcome } from '../engine/outcome.ts'
 import { Journal, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
 import { readOnly, type Transport } from '../transport/transport.ts'
@@ -15,7 +15,7 @@ import { useColor } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 import { listr, listrAsk, paramFields, resolveParams } from './params.ts'
 import { positiveInt } from './exec.ts'
-import { EXIT, UsageError, inventoryOptions } from './main.ts'
+import { UsageError, inventoryOptions } from './main.ts'
 import { persistFor, persistOption } from './connections.ts'
 import { seconds } from './durations.ts'
 
@@ -202,13 +202,9 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
     await connector.close()
   }
 
-  const summary = {
-    ok: count(result.hosts, 'ok'), changed: count(result.hosts, 'changed'), failed: count(result.hosts, 'failed'),
-    unreachable: count(result.hosts, 'unreachable'), rolledBack: count(result.hosts, 'rolled-back'), reverted: count(result.hosts, 'reverted'),
-  }
-  const failed = summary.failed + summary.rolledBack > 0
-  const status = abort.signal.aborted ? 'interrupted' : summary.reverted ? 'reverted' : failed ? (summary.rolledBack ? 'rolled-back' : 'failed') : opts.dryRun ? (summary.changed ? 'pending' : 'ok') : summary.changed ? 'changed' : 'ok'
-  journal.finishRun(runId, status, summary)
+  const summary = summarize(result.hosts)
+  const facts = { dryRun: opts.dryRun, aborted: abort.signal.aborted, rollbackFailed: result.rollbackFailed }
+  journal.finishRun(runId, runStatus(summary, facts), summary)
   journal.close()
 
   const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels, kept: !!t.stats.kept }]))
@@ -224,13 +220,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
     if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (${s.kept ? 'check the kept connection' : 'connect'} + ${s.commands} commands)\n`)
     process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable${summary.reverted ? `, ${summary.reverted} reverted by their revert job` : ''}\n`)
   }
-  // A host that reverted itself is exit 3, as a failed rollback is: in neither case did the run
-  // leave the host as planned, nor put it back by its own undo.
-  return abort.signal.aborted ? 130 : result.rollbackFailed || summary.reverted ? EXIT.rollbackFailed : failed ? EXIT.failed : summary.unreachable ? EXIT.unreachable : opts.dryRun && summary.changed ? EXIT.pending : EXIT.ok
-}
-
-function count(hosts: HostOutcome[], status: HostOutcome['status']): number {
-  return hosts.filter((h) => h.status === status).length
+  return runExit(summary, facts)
 }
 
 /** `ferry run NAME --help`: the runbook's own description and params, after the generic help. */

@@ -32,14 +32,7 @@ export interface HostOutcome {
 }
 
 /** Hosts by status, as `--format json`'s `summary` gives them. */
-export interface Summary {
-  ok: number
-  changed: number
-  failed: number
-  unreachable: number
-  rolledBack: number
-  reverted: number
-}
+export type Summary = { ok: number; changed: number; failed: number; unreachable: number; rolledBack: number; reverted: number }
 
 export function summarize(hosts: readonly HostOutcome[]): Summary {
   const count = (status: HostStatus) => hosts.filter((h) => h.status === status).length

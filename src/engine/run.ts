@@ -7,7 +7,9 @@ import type { Transport } from '../transport/transport.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { mapLimit } from '../transport/slots.ts'
 import type { Plan } from './build.ts'
-import { HostRunner, type HostEvents, type HostOutcome } from './host.ts'
+import { HostRunner } from './host.ts'
+import type { HostOutcome } from './outcome.ts'
+import type { HostEvents } from './session.ts'
 
 export type RollbackPolicy = 'host' | 'all' | 'none'
 
@@ -91,7 +93,7 @@ export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks)
     const anyFailed = result.hosts.some((h) => h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable' || h.status === 'reverted')
     if (opts.rollback === 'all' && anyFailed && !opts.dryRun) {
       for (const runner of runners) {
-        if (runner.applied.length && !(await runner.rollback())) result.rollbackFailed = true
+        if (runner.hasApplied() && !(await runner.rollback())) result.rollbackFailed = true
       }
     }
   } finally {

@@ -58,6 +58,8 @@ export interface StepRun {
   /** Its index, name and status, as the journal and the report see them. */
   readonly outcome: StepOutcome
   probe: ProbeResult
+  /** What its check says must change, when planned (the outcome shows them once it has run). */
+  changes: Change[]
   /** An applied step changed what it reads: it is probed again before it applies. */
   stale: boolean
   /** What undo needs, taken before apply (or when the revert job was armed: the job restores from it). */
@@ -76,13 +78,15 @@ export class Session {
   readonly runs: StepRun[]
   /** What has been applied, in order: what a rollback undoes, newest first. */
   readonly applied: StepRun[] = []
+  /** A revert job was armed: its directory on the host goes with the lock. */
+  jobArmed = false
   /** The revert job put the risky steps back (after a failure the controller saw). */
   jobReverted = false
   /** Stops an apply that ran past the revert job's timeout: its commands, and the steps after. */
   readonly cutOff = new AbortController()
 
   constructor(readonly run: HostRun) {
-    this.runs = run.steps.map((step, index) => ({ step, outcome: { index, name: step.name, kind: step.kind, status: 'skipped', changes: [] }, probe: { stdout: '', code: 0 }, stale: false, armed: false }))
+    this.runs = run.steps.map((step, index) => ({ step, outcome: { index, name: step.name, kind: step.kind, status: 'skipped', changes: [] }, probe: { stdout: '', code: 0 }, changes: [], stale: false, armed: false }))
     this.outcome = { name: run.host.name, status: 'ok', steps: this.runs.map((r) => r.outcome) }
     this.$ = run.$
     this.probe$ = run.probe$

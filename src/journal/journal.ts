@@ -17,7 +17,7 @@ import { homedir } from 'node:os'
 import path from 'node:path'
 
 // The statuses are the engine's vocabulary (DESIGN.md's JSON shape); the journal records them.
-import type { HostStatus, StepStatus } from '../engine/host.ts'
+import type { HostStatus, StepStatus } from '../engine/outcome.ts'
 import type { DriftHost, DriftHostStatus } from '../drift/report.ts'
 export type { HostStatus, StepStatus }
 /** 'running' until finishRun: a run still 'running' with no live controller died mid-apply. */

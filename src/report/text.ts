@@ -2,7 +2,7 @@
 
 import { bold, colorDiff, green, red, yellow } from './diff.ts'
 import { printable } from './printable.ts'
-import type { HostOutcome } from '../engine/host.ts'
+import type { HostOutcome } from '../engine/outcome.ts'
 
 // Only steps that did something are listed: ok and skipped ones are left out.
 const MARK: Record<string, string> = { changed: '~', failed: '✗', 'rolled-back': '↺' }

@@ -93,6 +93,11 @@ export interface Step<Record = unknown> {
   readonly repeatOnRollback?: boolean
   /** Applied after the handlers, which may be what it waits for (a verify). */
   readonly afterHandlers?: boolean
+  /**
+   * Checked again over the new connection that confirms a risky change (commit-confirmed): a
+   * verify, whose condition is the host's health. It must fail its check where it fails.
+   */
+  readonly healthCheck?: boolean
   /** A dry run lists the commands its apply would send (built-in steps, whose apply only sends them). */
   readonly previewCommands?: boolean
   /**

@@ -44,6 +44,7 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
     },
     holdAfterChange: opts.hold !== undefined,
     afterHandlers: true,
+    healthCheck: true,
     record: () => ({}),
     async apply({ $ }) {
       const timeout = (opts.timeout ?? 30) + (opts.hold ?? 0)

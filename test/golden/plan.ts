@@ -1,7 +1,8 @@
 // Golden plans: a whole runbook run by the real engine against a simulated host. The host is a
 // function from each step's probe to the facts it would print (a bare FreeBSD box, say), and every
 // command the engine sends is recorded, so a test compares the full plan, in order, with no host.
-import { HostRunner, type HostOutcome } from '../../src/engine/host.ts'
+import { HostRunner } from '../../src/engine/host.ts'
+import type { HostOutcome } from '../../src/engine/outcome.ts'
 import { planHosts } from '../../src/engine/build.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
 import { platformFor } from '../../src/platform/platform.ts'
