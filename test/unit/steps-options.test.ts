@@ -6,7 +6,7 @@ import { line } from '../../src/steps/line.ts'
 import { sysctl } from '../../src/steps/sysctl.ts'
 import { pkg } from '../../src/steps/pkg.ts'
 import { service } from '../../src/steps/service.ts'
-import { iface } from '../../src/steps/interface.ts'
+import { iface } from '../../src/steps/iface.ts'
 import { ANYTHING, StepError, type CheckContext } from '../../src/steps/step.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 

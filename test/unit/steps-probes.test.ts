@@ -17,7 +17,7 @@ import type { IfaceState } from '../../src/platform/platform.ts'
 import { pkg } from '../../src/steps/pkg.ts'
 import { service } from '../../src/steps/service.ts'
 import { sysctl } from '../../src/steps/sysctl.ts'
-import { iface } from '../../src/steps/interface.ts'
+import { iface } from '../../src/steps/iface.ts'
 import type { CheckContext, ProbeResult } from '../../src/steps/step.ts'
 
 const shells = ['/bin/sh', '/bin/dash'].filter((s) => existsSync(s))

@@ -1,6 +1,6 @@
 // Seed 000's loopback (cloned_interfaces="lo1", ifconfig_lo1="inet 10.0.0.1/32"), its TAP
 // links, and a gre tunnel the FreeBSD way.
-import { iface } from '../../../src/steps/interface.ts'
+import { iface } from '../../../src/steps/iface.ts'
 import { PROBE, type Case } from '../harness.ts'
 import { script } from '../scripts.ts'
 

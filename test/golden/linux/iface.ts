@@ -1,5 +1,5 @@
 // Loopback, gre and tap on Debian: `ip` live, ifupdown files in /etc/network/interfaces.d.
-import { iface } from '../../../src/steps/interface.ts'
+import { iface } from '../../../src/steps/iface.ts'
 import { PROBE, type Case } from '../harness.ts'
 import { script, writeLines } from '../scripts.ts'
 

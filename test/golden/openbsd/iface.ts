@@ -1,6 +1,6 @@
 // Seed 003's gre0: `ifconfig gre0 create`, `ifconfig gre0 tunnel …`, `ifconfig gre0 inet …
 // netmask 0xffffffff link0 up`, and the same in /etc/hostname.gre0.
-import { iface } from '../../../src/steps/interface.ts'
+import { iface } from '../../../src/steps/iface.ts'
 import { PROBE, type Case } from '../harness.ts'
 import { script, writeLines } from '../scripts.ts'
 
