@@ -62,7 +62,7 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
   if (opts.tunnel && ![opts.tunnel.local, opts.tunnel.remote].every((e) => ENDPOINT.test(e))) throw new StepError(`${name}: tunnel endpoints must be IPv4 addresses`)
 
   return {
-    kind: 'interface',
+    kind: 'iface',
     name,
     notify: notifyList(opts.notify),
     // The interfaces are the path to the host.

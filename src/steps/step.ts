@@ -59,7 +59,10 @@ export interface CheckContext {
   pending: ReadonlySet<string>
 }
 
-/** Resource keys: `file:/etc/x`, `pkg:frr`, `service:frr`, `sysctl:net.inet.ip.forwarding`, `if:gre0`. */
+/**
+ * Resource keys: `file:/etc/x`, `pkg:frr`, `service:frr`, `sysctl:net.inet.ip.forwarding`, and
+ * `if:gre0` for a network interface (what `iface` steps configure; runbooks' commands use it too).
+ */
 export type Resource = string
 
 /** `*`: the step may change anything (commands, package installs), so every later probe is stale. */

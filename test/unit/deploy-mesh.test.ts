@@ -36,7 +36,7 @@ function bareHost(os: Os, inv: Inventory, name: string): Facts {
     switch (step.kind) {
       case 'pkg': return packagesIn(step.probe(platform)).map((p) => `${p}\t-\n`).join('')
       case 'sysctl': return 'live=0\n'
-      case 'interface': return 'exists=0\nup=0\n'
+      case 'iface': return 'exists=0\nup=0\n'
       case 'service': {
         const on = Number(changed.some((s) => s.kind === 'service' && s.reads[0] === step.reads[0])) // started by an earlier step
         return `exists=1\nenabled=${on}\nrunning=${on}\n`

@@ -34,7 +34,7 @@ describe('refused at build time', () => {
 
   it('accepts point-to-point addresses with any spacing, normalised', () => {
     const step = iface('x', { name: 'gre0', kind: 'gre', tunnel: { local: '192.0.2.1', remote: '192.0.2.2' }, addresses: [' 172.16.2.1   peer 172.16.2.2 '] })
-    expect(step.kind).toBe('interface')
+    expect(step.kind).toBe('iface')
     // Normalised: the address reads as the probe prints it (src/platform/linux.ts's `addr=A peer B`),
     // so an interface holding it needs no change, and one without it gets it single-spaced.
     // (gre1: Linux refuses to configure gre0.)
