@@ -9,7 +9,7 @@ import type { Shell } from 'zx/core'
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { runLine } from '../shell/remote.ts'
 import { StepError, type ProbeResult } from '../steps/step.ts'
-import type { Iface, IfaceState, Sysctl, Tunnel } from './platform.ts'
+import type { Iface, IfaceState, Sysctl, Tunnel } from './types.ts'
 
 /** The value of the first `key=value` line, or undefined. */
 export function field(stdout: string, key: string): string | undefined {

@@ -9,7 +9,7 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { bsdLiveProbe, bsdRefuse, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
-import type { Iface, IfaceState, Platform } from './platform.ts'
+import type { Iface, IfaceState, Platform } from './types.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
 

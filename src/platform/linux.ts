@@ -7,7 +7,7 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { ifaceDelta, saveFile, sysctlIn } from './common.ts'
-import type { Iface, Platform, Tunnel } from './platform.ts'
+import type { Iface, Platform, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
 

@@ -8,7 +8,7 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { bsdLiveProbe, bsdRefuse, ifaceDelta, localOf, pair, saveFile, sysctlIn } from './common.ts'
-import type { Iface, Platform } from './platform.ts'
+import type { Iface, Platform } from './types.ts'
 
 /** The flags that come with `up`: seed 003 sets link0 on gre, with up, on the address line. */
 const upFlags = (iface: Iface) => (iface.kind === 'gre' ? 'link0 up' : 'up')
