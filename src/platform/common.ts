@@ -5,10 +5,7 @@
 // `replaceFile`: see there for why root never follows a name another user could change. A line
 // that writes a file starts with `f=PATH; ` so tests can find it.
 
-import type { Shell } from 'zx/core'
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { runLine } from '../shell/remote.ts'
-import { StepError, type ProbeResult } from '../steps/step.ts'
 import type { Iface, IfaceState, Sysctl, Tunnel } from './types.ts'
 
 /** The value of the first `key=value` line, or undefined. */
@@ -20,19 +17,6 @@ export function field(stdout: string, key: string): string | undefined {
 export function fields(stdout: string, key: string): string[] {
   const prefix = `${key}=`
   return stdout.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length))
-}
-
-/** Runs platform lines as one script, one round trip, stopping at the first that fails. */
-export async function run($: Shell, lines: readonly string[]): Promise<void> {
-  if (!lines.length) return
-  const out = await runLine($, lines.length > 1 ? ['set -e', ...lines].join('\n') : lines[0]!).nothrow()
-  if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
-}
-
-/** Runs a probe snippet again (undo has to see what the host looks like now, not at plan time). */
-export async function probeNow($: Shell, snippet: string): Promise<ProbeResult> {
-  const out = await runLine($, snippet).nothrow()
-  return { stdout: out.stdout, code: out.exitCode ?? 1 }
 }
 
 /** `0o644` → `0644`, as chmod takes it and people read it. */
