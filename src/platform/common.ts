@@ -6,7 +6,8 @@
 // that writes a file starts with `f=PATH; ` so tests can find it.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
-import type { Iface, IfaceState, Sysctl, Tunnel } from './types.ts'
+import type { Fact } from '../facts/ospf.ts'
+import type { Iface, IfaceState, Net, NextHop, Sysctl, Tunnel } from './types.ts'
 
 /** The value of the first `key=value` line, or undefined. */
 export function field(stdout: string, key: string): string | undefined {
@@ -132,6 +133,28 @@ export function sysctlIn(file: string, set: (assignment: string) => string): Sys
     persist: (key, value) => editConf(file, key, `${key}=${value}`),
     unpersist: (key) => editConf(file, key),
   }
+}
+
+/** A TCP check: `connect` succeeds when the port answers, and the fact prints `open` then. */
+export function tcpCheck(connect: string): Fact<boolean> {
+  return { command: `${connect} 2>/dev/null && echo open`, parse: (stdout) => stdout.trim() === 'open' }
+}
+
+/** The BSDs' `route -n get`: `gateway: 172.16.2.5` and `interface: tap2` lines. */
+export const bsdRouteTo = (address: string): Fact<NextHop | undefined> => ({
+  command: `route -n get ${quote(address)}`,
+  parse(stdout) {
+    const dev = /^\s*interface: (\S+)/m.exec(stdout)?.[1]
+    if (!dev) return undefined
+    const gateway = /^\s*gateway: (\S+)/m.exec(stdout)?.[1]
+    return gateway ? { gateway, dev } : { dev }
+  },
+})
+
+/** The BSDs have nc in base. */
+export const bsdNet: Net = {
+  routeTo: bsdRouteTo,
+  tcpOpen: (address, port) => tcpCheck(`nc -z -w 3 ${quote(address)} ${port}`),
 }
 
 // `ifconfig NAME` on FreeBSD and OpenBSD, normalised. Both print `inet A netmask 0xffffffff` and

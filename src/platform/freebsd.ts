@@ -8,7 +8,7 @@
 // seed 000 puts `cloned_interfaces="lo1"` and `ifconfig_lo1="inet 10.0.0.1/32"`.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { bsdLiveProbe, bsdRefuse, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
+import { bsdLiveProbe, bsdNet, bsdRefuse, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
 import type { Iface, IfaceState, Platform } from './types.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
@@ -126,4 +126,6 @@ export const freebsd: Platform = {
       return out
     },
   },
+
+  net: bsdNet,
 }

@@ -6,8 +6,9 @@
 // whose `up`/`pre-up` lines are the very `ip` commands ferry runs live.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { ifaceDelta, saveFile, sysctlIn } from './common.ts'
-import type { Iface, Platform, Tunnel } from './types.ts'
+import type { Fact } from '../facts/ospf.ts'
+import { ifaceDelta, saveFile, sysctlIn, tcpCheck } from './common.ts'
+import type { Iface, NextHop, Platform, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
 
@@ -43,6 +44,17 @@ function lifecycle(i: Iface, tunnel: Tunnel | undefined): { create?: string; des
   if (i.kind === 'tap' || i.kind === 'tun') return { create: `ip tuntap add dev ${n} mode ${i.kind}`, destroy: `ip tuntap del dev ${n} mode ${i.kind}` }
   return {}
 }
+
+/** `ip -4 route get`: `172.16.3.17 via 172.16.2.5 dev tap14 src 10.0.0.1 uid 0`. */
+export const linuxRouteTo = (address: string): Fact<NextHop | undefined> => ({
+  command: `ip -4 route get ${quote(address)}`,
+  parse(stdout) {
+    const dev = / dev (\S+)/.exec(stdout)?.[1]
+    if (!dev) return undefined
+    const via = / via (\S+)/.exec(stdout)?.[1]
+    return via ? { gateway: via, dev } : { dev }
+  },
+})
 
 export const linux: Platform = {
   os: 'linux',
@@ -159,5 +171,12 @@ export const linux: Platform = {
     },
 
     save: (iface, lines, current) => saveFile(savedIn(iface), lines, current, 0o644),
+  },
+
+  net: {
+    routeTo: linuxRouteTo,
+    // Debian has bash's /dev/tcp but not always nc. Under sshd, bash reads ~/.bashrc unless told
+    // not to, and a slow one (pyenv init took over a second here) would eat the timeout.
+    tcpOpen: (address, port) => tcpCheck(`timeout 3 bash --norc --noprofile -c ${quote(`exec 3<>/dev/tcp/${address}/${port}`)}`),
   },
 }

@@ -7,6 +7,7 @@
 // them exactly and apply() just runs them. Every interpolated value is quoted with `quote`.
 
 import type { Os } from '../inventory/types.ts'
+import type { Fact } from '../facts/ospf.ts'
 
 export interface Platform {
   readonly os: Os
@@ -16,11 +17,26 @@ export interface Platform {
   readonly services: Services
   readonly sysctl: Sysctl
   readonly interfaces: Interfaces
+  readonly net: Net
   /**
    * Starts `command` so that it outlives the SSH session, the connection and the controller: the
    * commit-confirmed revert job. It must return at once.
    */
   detach(command: string): string
+}
+
+/** Facts about reaching an address from the host: a read-only command and its parser each. */
+export interface Net {
+  /** The next hop the kernel would use towards an address; undefined when it has none. */
+  routeTo(address: string): Fact<NextHop | undefined>
+  /** Whether a TCP connection to the port succeeds within 3 s. */
+  tcpOpen(address: string, port: number): Fact<boolean>
+}
+
+/** The next hop towards an address: the gateway (none when on-link) and the interface. */
+export interface NextHop {
+  gateway?: string
+  dev: string
 }
 
 export interface Packages {
