@@ -2,7 +2,7 @@
 // jails are (a read-only snippet plus a parser, like any fact), the definition ferry writes for a
 // jail, and the shell lines that start, stop and enable them. FreeBSD jail(8) and the lab's Linux
 // stand-in share this interface, so Bastille, iocage or Linux containers fit later as one more
-// file each.
+// file each. A platform holds the driver of its OS (`platform.jails`).
 //
 // Every discovery snippet prints the same tab-separated lines, so one parser reads them all:
 //   jail NAME                      then, for that jail:
@@ -18,10 +18,8 @@
 //   addr A.B.C.D                   every IPv4 address configured on the host
 // discovery.ts reads them.
 
-import type { Jail, Os } from '../inventory/types.ts'
+import type { Jail } from '../inventory/types.ts'
 import { quote } from '../shell/quote.ts'
-import { freebsdJails } from './freebsd.ts'
-import { linuxLabJails } from './linux-lab.ts'
 
 /** A jail as the inventory declares it, with its name. */
 export interface JailSpec extends Jail {
@@ -45,12 +43,6 @@ export interface JailDriver {
   /** Stops the jail and takes its /32 down; nothing to do if it is not running. */
   stop(jail: JailSpec): string
   autostart(jail: JailSpec, on: boolean): string
-}
-
-const DRIVERS: Partial<Record<Os, JailDriver>> = { freebsd: freebsdJails, linux: linuxLabJails }
-
-export function jailDriver(os: Os | undefined): JailDriver | undefined {
-  return os ? DRIVERS[os] : undefined
 }
 
 /** The pool a dataset lives in: `tank/jails/web` → `tank`. */

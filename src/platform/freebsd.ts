@@ -8,6 +8,7 @@
 // seed 000 puts `cloned_interfaces="lo1"` and `ifconfig_lo1="inet 10.0.0.1/32"`.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
+import { freebsdJails } from '../jails/freebsd.ts'
 import { bsdLiveProbe, bsdNet, bsdRefuse, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
 import type { Iface, IfaceState, Platform } from './types.ts'
 
@@ -128,4 +129,5 @@ export const freebsd: Platform = {
   },
 
   net: bsdNet,
+  jails: freebsdJails,
 }

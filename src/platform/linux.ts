@@ -7,6 +7,7 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
+import { linuxLabJails } from '../jails/linux-lab.ts'
 import { ifaceDelta, saveFile, sysctlIn, tcpCheck } from './common.ts'
 import type { Iface, NextHop, Platform, Tunnel } from './types.ts'
 
@@ -179,4 +180,5 @@ export const linux: Platform = {
     // not to, and a slow one (pyenv init took over a second here) would eat the timeout.
     tcpOpen: (address, port) => tcpCheck(`timeout 3 bash --norc --noprofile -c ${quote(`exec 3<>/dev/tcp/${address}/${port}`)}`),
   },
+  jails: linuxLabJails,
 }

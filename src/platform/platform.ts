@@ -2,6 +2,7 @@
 // `uname -s` prints. The vocabulary itself (what a platform answers) is in types.ts.
 
 import type { Os } from '../inventory/types.ts'
+import type { JailDriver } from '../jails/driver.ts'
 import type { Platform } from './types.ts'
 import { freebsd } from './freebsd.ts'
 import { openbsd } from './openbsd.ts'
@@ -21,4 +22,9 @@ export function platformFor(os: Os): Platform {
 /** Maps `uname -s` output to an OS. */
 export function osFromKernel(kernel: string): Os | undefined {
   return (Object.keys(PLATFORMS) as Os[]).find((os) => PLATFORMS[os].kernel === kernel.trim())
+}
+
+/** The jail driver of a host's OS, if it has one (a host may leave its os: to the probe). */
+export function jailDriver(os: Os | undefined): JailDriver | undefined {
+  return os ? PLATFORMS[os].jails : undefined
 }

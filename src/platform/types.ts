@@ -8,6 +8,7 @@
 
 import type { Os } from '../inventory/types.ts'
 import type { Fact } from '../facts/ospf.ts'
+import type { JailDriver } from '../jails/driver.ts'
 
 export interface Platform {
   readonly os: Os
@@ -18,6 +19,8 @@ export interface Platform {
   readonly sysctl: Sysctl
   readonly interfaces: Interfaces
   readonly net: Net
+  /** How jails are seen, defined, started and stopped there; absent where ferry has no driver (OpenBSD). */
+  readonly jails?: JailDriver
   /**
    * Starts `command` so that it outlives the SSH session, the connection and the controller: the
    * commit-confirmed revert job. It must return at once.
