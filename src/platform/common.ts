@@ -7,7 +7,7 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
-import type { Iface, IfaceState, Net, NextHop, Sysctl, Tunnel } from './types.ts'
+import type { Iface, IfaceKind, IfaceState, Net, NextHop, Sysctl, Tunnel, TunnelIfaceKind } from './types.ts'
 
 /** The value of the first `key=value` line, or undefined. */
 export function field(stdout: string, key: string): string | undefined {
@@ -187,12 +187,17 @@ export function pair(address: string): string | undefined {
   return p && `${p.local} ${p.peer} netmask ${hexMask(p.prefix)}`
 }
 
+/** The BSDs name a cloned interface after its driver, with a unit number: gre5, tap5. */
+const BSD_DRIVERS: Record<IfaceKind, string> = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }
+
+export const bsdTunnelName = (kind: TunnelIfaceKind, n: number) => `${BSD_DRIVERS[kind]}${n}`
+
 /**
  * Why a BSD cannot clone an interface of this name: the driver's name and a unit number, and
  * never lo0, which is always there. `cloned` adds the word to the message, as FreeBSD says it.
  */
 export function bsdRefuse(iface: Iface, cloned: boolean): string | undefined {
-  const driver = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }[iface.kind]
+  const driver = BSD_DRIVERS[iface.kind]
   if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0') return `${iface.name}: a ${cloned ? 'cloned ' : ''}${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
   return undefined
 }

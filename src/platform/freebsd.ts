@@ -9,7 +9,7 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { freebsdJails } from '../jails/freebsd.ts'
-import { bsdLiveProbe, bsdNet, bsdRefuse, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
+import { bsdLiveProbe, bsdNet, bsdRefuse, bsdTunnelName, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
 import type { Iface, IfaceState, Platform } from './types.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
@@ -72,6 +72,7 @@ export const freebsd: Platform = {
 
   interfaces: {
     refuse: (iface) => bsdRefuse(iface, true),
+    tunnelName: bsdTunnelName,
 
     probe(iface) {
       const n = iface.name

@@ -117,6 +117,9 @@ export const linux: Platform = {
       return undefined
     },
 
+    // gre0 is taken (see refuse), so ferry's GRE tunnels are gre-N; gre-0 is free.
+    tunnelName: (kind, n) => `${kind === 'gre' ? 'gre-' : kind}${n}`,
+
     probe(iface) {
       const file = quote(savedIn(iface))
       // Without ifupdown nothing reads the file at boot, so writing it would be no persistence.

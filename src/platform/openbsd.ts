@@ -7,7 +7,7 @@
 // address line is passed through whole, and ifconfig's family defaults to inet.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { bsdLiveProbe, bsdNet, bsdRefuse, ifaceDelta, localOf, pair, saveFile, sysctlIn } from './common.ts'
+import { bsdLiveProbe, bsdNet, bsdRefuse, bsdTunnelName, ifaceDelta, localOf, pair, saveFile, sysctlIn } from './common.ts'
 import type { Iface, Platform } from './types.ts'
 
 /** The flags that come with `up`: seed 003 sets link0 on gre, with up, on the address line. */
@@ -65,6 +65,7 @@ export const openbsd: Platform = {
 
   interfaces: {
     refuse: (iface) => bsdRefuse(iface, false),
+    tunnelName: bsdTunnelName,
 
     probe(iface) {
       const file = quote(hostnameIf(iface))

@@ -8,7 +8,7 @@ import { freebsd } from './freebsd.ts'
 import { openbsd } from './openbsd.ts'
 import { linux } from './linux.ts'
 
-export type { Platform, Net, NextHop, Packages, ServiceAction, Services, Sysctl, IfaceKind, Iface, Tunnel, IfaceState, Interfaces } from './types.ts'
+export type { Platform, Net, NextHop, Packages, ServiceAction, Services, Sysctl, IfaceKind, TunnelIfaceKind, Iface, Tunnel, IfaceState, Interfaces } from './types.ts'
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }
 

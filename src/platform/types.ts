@@ -92,6 +92,7 @@ export interface Sysctl {
 }
 
 export type IfaceKind = 'loopback' | 'gre' | 'tap' | 'tun'
+export type TunnelIfaceKind = Exclude<IfaceKind, 'loopback'>
 
 export interface Iface {
   name: string
@@ -115,6 +116,8 @@ export interface IfaceState {
 export interface Interfaces {
   /** Why this platform cannot have such an interface (e.g. a name its kernel reserves), if so. */
   refuse(iface: Iface): string | undefined
+  /** The name of the tunnel interface of this kind numbered `n`, where ferry picks it (a mesh link's end): `gre5`. */
+  tunnelName(kind: TunnelIfaceKind, n: number): string
   /**
    * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
    * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
