@@ -14,6 +14,8 @@ export { verify } from './steps/verify.ts'
 export { action } from './steps/action.ts'
 export type { Step, StepContext, Change, ProbeResult } from './steps/step.ts'
 export type { Host, Inventory } from './inventory/types.ts'
+/** What each OS answers: its routing suite, its jail driver, its commands and facts. */
+export { platformFor, jailDriver, ROUTING_SUITES, type RoutingSuite } from './platform/platform.ts'
 export { StepError } from './steps/step.ts'
 export { planMesh, linksOf, type PlannedLink, type LinkEnd } from './mesh/links.ts'
 /** OSPF facts (neighbour tables, routes): a command and a parser for each daemon and OS. */
@@ -25,7 +27,6 @@ export * as net from './facts/net.ts'
 /** zfs(8) command lines for snapshots and replication streams. */
 export * as zfs from './jails/zfs.ts'
 export { poolOf, parentOf, hostAddress, type JailDriver, type JailSpec } from './jails/driver.ts'
-export { jailDriver } from './platform/platform.ts'
 export { parseDiscovery, definitionDiffers, type JailState, type JailHost } from './jails/discovery.ts'
 export { relay, type RelayProgress } from './jails/relay.ts'
 export { runLine } from './shell/remote.ts'

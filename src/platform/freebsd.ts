@@ -29,6 +29,8 @@ const members = (list: string | undefined) => (list ?? '').split(/\s+/).filter(B
 export const freebsd: Platform = {
   os: 'freebsd',
   kernel: 'FreeBSD',
+  // Seed 000's routing.
+  routing: 'quagga',
   // daemon(8) detaches from the session and ignores SIGHUP; FreeBSD has no setsid(1).
   detach: (command) => `daemon -f ${command} </dev/null >/dev/null 2>&1`,
 

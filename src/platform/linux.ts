@@ -60,6 +60,9 @@ export const linuxRouteTo = (address: string): Fact<NextHop | undefined> => ({
 export const linux: Platform = {
   os: 'linux',
   kernel: 'Linux',
+  // What the lab runs.
+  routing: 'frr',
+  ike: 'strongswan',
   // A new session: no SIGHUP when sshd tears the old one down, and no terminal to lose.
   detach: (command) => `setsid -f ${command} </dev/null >/dev/null 2>&1`,
 

@@ -18,6 +18,9 @@ const hostnameIf = (iface: Iface) => `/etc/hostname.${iface.name}`
 export const openbsd: Platform = {
   os: 'openbsd',
   kernel: 'OpenBSD',
+  // ospfd, bgpd and isakmpd are in base.
+  routing: 'openbsd',
+  ike: 'isakmpd',
   // No setsid(1) or daemon(8) in base: nohup ignores SIGHUP, & leaves the session's wait.
   detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
 

@@ -8,7 +8,8 @@ import { freebsd } from './freebsd.ts'
 import { openbsd } from './openbsd.ts'
 import { linux } from './linux.ts'
 
-export type { Platform, Net, NextHop, Packages, ServiceAction, Services, Sysctl, IfaceKind, TunnelIfaceKind, Iface, Tunnel, IfaceState, Interfaces } from './types.ts'
+export { ROUTING_SUITES } from './types.ts'
+export type { Platform, RoutingSuite, Net, NextHop, Packages, ServiceAction, Services, Sysctl, IfaceKind, TunnelIfaceKind, Iface, Tunnel, IfaceState, Interfaces } from './types.ts'
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }
 

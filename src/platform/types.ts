@@ -21,12 +21,20 @@ export interface Platform {
   readonly net: Net
   /** How jails are seen, defined, started and stopped there; absent where ferry has no driver (OpenBSD). */
   readonly jails?: JailDriver
+  /** The routing suite ferry runs there unless a runbook's vars choose another. */
+  readonly routing: RoutingSuite
+  /** The IKE daemon ferry keys IPsec with there; absent where it keys none (FreeBSD). */
+  readonly ike?: 'isakmpd' | 'strongswan'
   /**
    * Starts `command` so that it outlives the SSH session, the connection and the controller: the
    * commit-confirmed revert job. It must return at once.
    */
   detach(command: string): string
 }
+
+/** The OSPF and BGP daemons ferry configures: FRR, Quagga, or OpenBSD's own ospfd and bgpd (in base). */
+export const ROUTING_SUITES = ['frr', 'quagga', 'openbsd'] as const
+export type RoutingSuite = (typeof ROUTING_SUITES)[number]
 
 /** Facts about reaching an address from the host: a read-only command and its parser each. */
 export interface Net {
