@@ -1,10 +1,12 @@
 // A platform is the vocabulary of one OS: which command installs a package, where a sysctl is
-// persisted, how a tunnel interface is created and made to survive a reboot. Steps ask the
-// platform and never branch on the OS name; adding an OS means adding one file.
+// persisted, how a tunnel interface is created and made to survive a reboot, which routing suite
+// runs there. Steps, facts, the mesh plan and runbooks ask the platform and never branch on the
+// OS name; adding an OS means adding one file (and its line in platform.ts).
 //
 // Probe snippets print a normalised, OS-independent format, so each step parses one format
 // whatever the OS. Commands are returned as complete shell lines, so golden tests can compare
 // them exactly and apply() just runs them. Every interpolated value is quoted with `quote`.
+// Which files each section writes, whole or by key, is listed at the registry (platform.ts).
 
 import type { Os } from '../inventory/types.ts'
 import type { Fact } from '../facts/ospf.ts'
