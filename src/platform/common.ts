@@ -151,7 +151,7 @@ export const bsdRouteTo = (address: string): Fact<NextHop | undefined> => ({
   },
 })
 
-/** The BSDs have nc in base. */
+/** The BSDs' reachability facts: route get, and nc, which both have in base. */
 export const bsdNet: Net = {
   routeTo: bsdRouteTo,
   tcpOpen: (address, port) => tcpCheck(`nc -z -w 3 ${quote(address)} ${port}`),

@@ -60,7 +60,7 @@ export const linuxRouteTo = (address: string): Fact<NextHop | undefined> => ({
 export const linux: Platform = {
   os: 'linux',
   kernel: 'Linux',
-  // What the lab runs.
+  // What the lab runs and proves.
   routing: 'frr',
   ike: 'strongswan',
   // A new session: no SIGHUP when sshd tears the old one down, and no terminal to lose.
