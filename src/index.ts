@@ -14,6 +14,8 @@ export { verify } from './steps/verify.ts'
 export { action } from './steps/action.ts'
 export type { Step, StepContext, Change, ProbeResult } from './steps/step.ts'
 export type { Host, Inventory } from './inventory/types.ts'
+/** What each OS answers: its routing suite, its jail driver, its commands and facts. */
+export { platformFor, jailDriver, ROUTING_SUITES, type RoutingSuite } from './platform/platform.ts'
 export { StepError } from './steps/step.ts'
 export { planMesh, linksOf, type PlannedLink, type LinkEnd } from './mesh/links.ts'
 /** OSPF facts (neighbour tables, routes): a command and a parser for each daemon and OS. */
@@ -24,7 +26,8 @@ export type { OspfInterface } from './mesh/config.ts'
 export * as net from './facts/net.ts'
 /** zfs(8) command lines for snapshots and replication streams. */
 export * as zfs from './jails/zfs.ts'
-export { jailDriver, parseDiscovery, definitionDiffers, poolOf, parentOf, hostAddress, type JailDriver, type JailSpec, type JailState, type JailHost } from './jails/driver.ts'
+export { poolOf, parentOf, hostAddress, type JailDriver, type JailSpec } from './jails/driver.ts'
+export { parseDiscovery, definitionDiffers, type JailState, type JailHost } from './jails/discovery.ts'
 export { relay, type RelayProgress } from './jails/relay.ts'
 export { runLine } from './shell/remote.ts'
 export { writeFile, removeFile, dirOf } from './platform/common.ts'

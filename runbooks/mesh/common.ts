@@ -1,6 +1,6 @@
 // What deploy-mesh's per-OS plans share: one host's view of the mesh (its links, its peers, the
 // secrets it needs), the OSPF settings both ends of a link must agree on, and the final checks.
-import { command, file, iface, verify, ospf, StepError, DEFAULT_COST, z, type Host, type HostLink, type Inventory, type OspfInterface, type Step } from 'ferry'
+import { command, file, iface, verify, ospf, platformFor, StepError, DEFAULT_COST, ROUTING_SUITES, z, type Host, type HostLink, type Inventory, type OspfInterface, type RoutingSuite, type Step } from 'ferry'
 import { isIPv4 } from 'node:net'
 import openvpnTap from '../../templates/openvpn-tap.conf.ts'
 import openvpnKeyFile from '../../templates/openvpn.key.ts'
@@ -39,9 +39,15 @@ export const vars = z.object({
   /** Interfaces announced but silent (OpenBSD ospfd `passive`), e.g. the internal vr1. */
   ospf_passive: z.array(ifname).default([]),
   /**
+   * The routing suite: frr, quagga or openbsd (its own ospfd). Default: the platform's, FRR on
+   * Linux, Quagga on FreeBSD (seed 000), ospfd on OpenBSD (seed 003). Each OS's plan builds that
+   * one only and refuses another; a peer's sets the timers it is expected to agree on.
+   */
+  routing: z.enum(ROUTING_SUITES, `must be one of ${ROUTING_SUITES.join(', ')}`).optional(),
+  /**
    * Timers and network type on the tunnels. Both ends of a link must agree, so set them on the
-   * mesh group. Default: FRR (Linux) hello 1, dead 4, point-to-point, as the lab measured; the
-   * BSD daemons' own defaults elsewhere (10 and 40, broadcast), as the seeds run them.
+   * mesh group. Default: with FRR hello 1, dead 4, point-to-point, as the lab measured; the
+   * other daemons' own defaults (10 and 40, broadcast), as the seeds run them.
    */
   ospf_hello: seconds.optional(),
   ospf_dead: seconds.optional(),
@@ -75,9 +81,21 @@ export interface OsPlan {
   handlers: Record<string, Step>
 }
 
+/** A host's platform: undefined for a host whose os: the inventory leaves to the probe. */
+export const platformOf = (host: Pick<Host, 'os'>) => (host.os ? platformFor(host.os) : undefined)
+
+/** A host's routing suite: its `routing` var, else its platform's. */
+const routingOf = (host: Pick<Host, 'os' | 'vars'>): RoutingSuite | undefined => (host.vars as Partial<MeshVars>).routing ?? platformOf(host)?.routing
+
+/** Refuses a routing suite this OS's plan does not build. */
+export function refuseRouting(m: Member, built: RoutingSuite, why: string): void {
+  const wanted = routingOf(m.host)
+  if (wanted !== built) throw new StepError(`routing ${wanted}: ${why}`)
+}
+
 /** The OSPF interface settings a host would use, before comparing them with its peers'. */
 function timers(host: Pick<Host, 'os' | 'vars'>): Pick<OspfInterface, 'hello' | 'dead' | 'pointToPoint'> {
-  const frr = host.os === 'linux'
+  const frr = routingOf(host) === 'frr'
   const v = host.vars as Partial<MeshVars>
   return { hello: v.ospf_hello ?? (frr ? 1 : undefined), dead: v.ospf_dead ?? (frr ? 4 : undefined), pointToPoint: v.ospf_point_to_point ?? frr }
 }

@@ -5,12 +5,13 @@ import { command, file, line, service, sysctl, ospf, type Step } from 'ferry'
 import ipsecConf, { ipsecSecrets } from '../../templates/ipsec.conf.ts'
 import openbsdOspfd, { openbsdOspfdSecrets } from '../../templates/ospfd-openbsd.conf.ts'
 import pfMesh from '../../templates/pf-mesh.conf.ts'
-import { greTunnel, linksOfKind, loopbacks, ospfInterfaces, refuseKinds, verifyMesh, type Member, type OsPlan } from './common.ts'
+import { greTunnel, linksOfKind, loopbacks, ospfInterfaces, platformOf, refuseKinds, refuseRouting, verifyMesh, type Member, type OsPlan } from './common.ts'
 
 const PF_ANCHOR = '/etc/pf.ferry-mesh.conf'
 
 export async function openbsdPlan(m: Member): Promise<OsPlan> {
   refuseKinds(m, ['gre', 'gre-ipsec'], 'OpenVPN is built for FreeBSD and Linux; OpenBSD links are gre or gre-ipsec, as in seed 003')
+  refuseRouting(m, 'openbsd', "deploy-mesh builds OpenBSD's ospfd on OpenBSD, as seed 003 runs it")
   const ipsec = linksOfKind(m, 'gre-ipsec')
   const steps: Step[] = [
     sysctl('forwarding', { key: 'net.inet.ip.forwarding', value: '1' }),
@@ -23,8 +24,8 @@ export async function openbsdPlan(m: Member): Promise<OsPlan> {
 
   if (ipsec.length) {
     const psk = await m.secret('ipsec_psk')
-    // srcid/dstid as in the article, unless a peer is strongSwan, which identifies by address.
-    const ids = ipsec.every((l) => m.peer(l.remote.host).os === 'openbsd')
+    // srcid/dstid as in the article, unless a peer keys with strongSwan, which identifies by address.
+    const ids = ipsec.every((l) => platformOf(m.peer(l.remote.host))?.ike === 'isakmpd')
     steps.push(
       file('ipsec.conf', {
         path: '/etc/ipsec.conf',

@@ -15,13 +15,14 @@
 // - The lower host name (plain string order) gets the /30's first usable address, the other the
 //   second, whichever way round the inventory writes `a` and `b`.
 // - Interface names carry the /30's index (tap5 at both ends of the pool's sixth /30), so they are
-//   unique on every host and exactly as stable as the address. Linux reserves gre0 for the gre
-//   module's fallback device, so Linux GRE ends are gre-N. `interfaces: { host: name }` pins names.
+//   unique on every host and exactly as stable as the address. Each host's platform spells them
+//   (GRE ends are gre5, but gre-5 on Linux). `interfaces: { host: name }` pins names.
 // - OpenVPN runs one instance per link, each on its own UDP port: portBase + index (both ends use
 //   the same number on their own host), or the link's `port`.
 import { createHash } from 'node:crypto'
 import { InventoryError } from '../inventory/errors.ts'
 import type { Host, Inventory, Link } from '../inventory/types.ts'
+import { platformFor } from '../platform/platform.ts'
 import { parseNetwork, toDotted } from './ipv4.ts'
 
 export const TUNNEL_KINDS = ['openvpn', 'gre', 'gre-ipsec'] as const
@@ -72,7 +73,7 @@ export interface HostLink {
 export interface PlanOptions {
   /** The link pool, e.g. `172.16.2.0/24`; /30 or larger. */
   pool: string
-  /** Effective vars (`tunnel` is the fallback kind) and OS (Linux names GRE ends gre-N) by host. */
+  /** Effective vars (`tunnel` is the fallback kind) and OS (whose platform names the tunnel interfaces) by host. */
   hosts?: Pick<Host, 'name' | 'os' | 'vars'>[]
   /** First OpenVPN port; default 1194. */
   portBase?: number
@@ -114,8 +115,10 @@ export function planLinks(links: Link[], opts: PlanOptions): PlannedLink[] {
     const end = (k: 0 | 1): LinkEnd => {
       const host = p.ends[k]
       const address = toDotted(base + 1 + k)
-      const linuxGre = p.kind !== 'openvpn' && hosts.get(host)?.os === 'linux'
-      const ifname = p.interfaces[host] ?? `${p.kind === 'openvpn' ? 'tap' : linuxGre ? 'gre-' : 'gre'}${i}`
+      const kind = p.kind === 'openvpn' ? 'tap' : 'gre'
+      const os = hosts.get(host)?.os
+      // A host whose OS is not known here gets the kernel driver's own name, as the BSDs spell it.
+      const ifname = p.interfaces[host] ?? (os ? platformFor(os).interfaces.tunnelName(kind, i) : `${kind}${i}`)
       return { host, ifname, address, cidr: `${address}/30` }
     }
     return {

@@ -5,11 +5,9 @@
 // `replaceFile`: see there for why root never follows a name another user could change. A line
 // that writes a file starts with `f=PATH; ` so tests can find it.
 
-import type { Shell } from 'zx/core'
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { runLine } from '../shell/remote.ts'
-import { StepError, type ProbeResult } from '../steps/step.ts'
-import type { Iface, IfaceState, Sysctl, Tunnel } from './platform.ts'
+import type { Fact } from '../facts/ospf.ts'
+import type { Iface, IfaceKind, IfaceState, Net, NextHop, Sysctl, Tunnel, TunnelIfaceKind } from './types.ts'
 
 /** The value of the first `key=value` line, or undefined. */
 export function field(stdout: string, key: string): string | undefined {
@@ -20,19 +18,6 @@ export function field(stdout: string, key: string): string | undefined {
 export function fields(stdout: string, key: string): string[] {
   const prefix = `${key}=`
   return stdout.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length))
-}
-
-/** Runs platform lines as one script, one round trip, stopping at the first that fails. */
-export async function run($: Shell, lines: readonly string[]): Promise<void> {
-  if (!lines.length) return
-  const out = await runLine($, lines.length > 1 ? ['set -e', ...lines].join('\n') : lines[0]!).nothrow()
-  if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
-}
-
-/** Runs a probe snippet again (undo has to see what the host looks like now, not at plan time). */
-export async function probeNow($: Shell, snippet: string): Promise<ProbeResult> {
-  const out = await runLine($, snippet).nothrow()
-  return { stdout: out.stdout, code: out.exitCode ?? 1 }
 }
 
 /** `0o644` → `0644`, as chmod takes it and people read it. */
@@ -150,6 +135,28 @@ export function sysctlIn(file: string, set: (assignment: string) => string): Sys
   }
 }
 
+/** A TCP check: `connect` succeeds when the port answers, and the fact prints `open` then. */
+export function tcpCheck(connect: string): Fact<boolean> {
+  return { command: `${connect} 2>/dev/null && echo open`, parse: (stdout) => stdout.trim() === 'open' }
+}
+
+/** The BSDs' `route -n get`: `gateway: 172.16.2.5` and `interface: tap2` lines. */
+export const bsdRouteTo = (address: string): Fact<NextHop | undefined> => ({
+  command: `route -n get ${quote(address)}`,
+  parse(stdout) {
+    const dev = /^\s*interface: (\S+)/m.exec(stdout)?.[1]
+    if (!dev) return undefined
+    const gateway = /^\s*gateway: (\S+)/m.exec(stdout)?.[1]
+    return gateway ? { gateway, dev } : { dev }
+  },
+})
+
+/** The BSDs' reachability facts: route get, and nc, which both have in base. */
+export const bsdNet: Net = {
+  routeTo: bsdRouteTo,
+  tcpOpen: (address, port) => tcpCheck(`nc -z -w 3 ${quote(address)} ${port}`),
+}
+
 // `ifconfig NAME` on FreeBSD and OpenBSD, normalised. Both print `inet A netmask 0xffffffff` and
 // `inet A --> B netmask 0xffffffff` for point-to-point; the tunnel line is `tunnel inet A --> B`
 // on FreeBSD, `tunnel: inet A --> B ttl 64` on OpenBSD, `physical address inet A --> B` on old
@@ -180,12 +187,17 @@ export function pair(address: string): string | undefined {
   return p && `${p.local} ${p.peer} netmask ${hexMask(p.prefix)}`
 }
 
+/** The BSDs name a cloned interface after its driver, with a unit number: gre5, tap5. */
+const BSD_DRIVERS: Record<IfaceKind, string> = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }
+
+export const bsdTunnelName = (kind: TunnelIfaceKind, n: number) => `${BSD_DRIVERS[kind]}${n}`
+
 /**
  * Why a BSD cannot clone an interface of this name: the driver's name and a unit number, and
  * never lo0, which is always there. `cloned` adds the word to the message, as FreeBSD says it.
  */
 export function bsdRefuse(iface: Iface, cloned: boolean): string | undefined {
-  const driver = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }[iface.kind]
+  const driver = BSD_DRIVERS[iface.kind]
   if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0') return `${iface.name}: a ${cloned ? 'cloned ' : ''}${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
   return undefined
 }

@@ -8,8 +8,9 @@
 // seed 000 puts `cloned_interfaces="lo1"` and `ifconfig_lo1="inet 10.0.0.1/32"`.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { bsdLiveProbe, bsdRefuse, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
-import type { Iface, IfaceState, Platform } from './platform.ts'
+import { freebsdJails } from '../jails/freebsd.ts'
+import { bsdLiveProbe, bsdNet, bsdRefuse, bsdTunnelName, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
+import type { Iface, IfaceState, Platform } from './types.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
 
@@ -28,6 +29,8 @@ const members = (list: string | undefined) => (list ?? '').split(/\s+/).filter(B
 export const freebsd: Platform = {
   os: 'freebsd',
   kernel: 'FreeBSD',
+  // Seed 000's routing.
+  routing: 'quagga',
   // daemon(8) detaches from the session and ignores SIGHUP; FreeBSD has no setsid(1).
   detach: (command) => `daemon -f ${command} </dev/null >/dev/null 2>&1`,
 
@@ -71,6 +74,7 @@ export const freebsd: Platform = {
 
   interfaces: {
     refuse: (iface) => bsdRefuse(iface, true),
+    tunnelName: bsdTunnelName,
 
     probe(iface) {
       const n = iface.name
@@ -126,4 +130,7 @@ export const freebsd: Platform = {
       return out
     },
   },
+
+  net: bsdNet,
+  jails: freebsdJails,
 }

@@ -6,8 +6,10 @@
 // whose `up`/`pre-up` lines are the very `ip` commands ferry runs live.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { ifaceDelta, saveFile, sysctlIn } from './common.ts'
-import type { Iface, Platform, Tunnel } from './platform.ts'
+import type { Fact } from '../facts/ospf.ts'
+import { linuxLabJails } from '../jails/linux-lab.ts'
+import { ifaceDelta, saveFile, sysctlIn, tcpCheck } from './common.ts'
+import type { Iface, NextHop, Platform, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
 
@@ -44,9 +46,23 @@ function lifecycle(i: Iface, tunnel: Tunnel | undefined): { create?: string; des
   return {}
 }
 
+/** `ip -4 route get`: `172.16.3.17 via 172.16.2.5 dev tap14 src 10.0.0.1 uid 0`. */
+export const linuxRouteTo = (address: string): Fact<NextHop | undefined> => ({
+  command: `ip -4 route get ${quote(address)}`,
+  parse(stdout) {
+    const dev = / dev (\S+)/.exec(stdout)?.[1]
+    if (!dev) return undefined
+    const via = / via (\S+)/.exec(stdout)?.[1]
+    return via ? { gateway: via, dev } : { dev }
+  },
+})
+
 export const linux: Platform = {
   os: 'linux',
   kernel: 'Linux',
+  // What the lab runs and proves.
+  routing: 'frr',
+  ike: 'strongswan',
   // A new session: no SIGHUP when sshd tears the old one down, and no terminal to lose.
   detach: (command) => `setsid -f ${command} </dev/null >/dev/null 2>&1`,
 
@@ -104,6 +120,9 @@ export const linux: Platform = {
       return undefined
     },
 
+    // gre0 is taken (see refuse), so ferry's GRE tunnels are gre-N; gre-0 is free.
+    tunnelName: (kind, n) => `${kind === 'gre' ? 'gre-' : kind}${n}`,
+
     probe(iface) {
       const file = quote(savedIn(iface))
       // Without ifupdown nothing reads the file at boot, so writing it would be no persistence.
@@ -160,4 +179,12 @@ export const linux: Platform = {
 
     save: (iface, lines, current) => saveFile(savedIn(iface), lines, current, 0o644),
   },
+
+  net: {
+    routeTo: linuxRouteTo,
+    // Debian has bash's /dev/tcp but not always nc. Under sshd, bash reads ~/.bashrc unless told
+    // not to, and a slow one (pyenv init took over a second here) would eat the timeout.
+    tcpOpen: (address, port) => tcpCheck(`timeout 3 bash --norc --noprofile -c ${quote(`exec 3<>/dev/tcp/${address}/${port}`)}`),
+  },
+  jails: linuxLabJails,
 }

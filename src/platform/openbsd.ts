@@ -7,8 +7,8 @@
 // address line is passed through whole, and ifconfig's family defaults to inet.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { bsdLiveProbe, bsdRefuse, ifaceDelta, localOf, pair, saveFile, sysctlIn } from './common.ts'
-import type { Iface, Platform } from './platform.ts'
+import { bsdLiveProbe, bsdNet, bsdRefuse, bsdTunnelName, ifaceDelta, localOf, pair, saveFile, sysctlIn } from './common.ts'
+import type { Iface, Platform } from './types.ts'
 
 /** The flags that come with `up`: seed 003 sets link0 on gre, with up, on the address line. */
 const upFlags = (iface: Iface) => (iface.kind === 'gre' ? 'link0 up' : 'up')
@@ -18,6 +18,9 @@ const hostnameIf = (iface: Iface) => `/etc/hostname.${iface.name}`
 export const openbsd: Platform = {
   os: 'openbsd',
   kernel: 'OpenBSD',
+  // ospfd, bgpd and isakmpd are in base.
+  routing: 'openbsd',
+  ike: 'isakmpd',
   // No setsid(1) or daemon(8) in base: nohup ignores SIGHUP, & leaves the session's wait.
   detach: (command) => `nohup ${command} </dev/null >/dev/null 2>&1 &`,
 
@@ -65,6 +68,7 @@ export const openbsd: Platform = {
 
   interfaces: {
     refuse: (iface) => bsdRefuse(iface, false),
+    tunnelName: bsdTunnelName,
 
     probe(iface) {
       const file = quote(hostnameIf(iface))
@@ -104,5 +108,7 @@ export const openbsd: Platform = {
 
     save: (iface, lines, current) => saveFile(hostnameIf(iface), lines, current, 0o640),
   },
+
+  net: bsdNet,
 }
 

@@ -1,122 +1,36 @@
-// A platform is the vocabulary of one OS: which command installs a package, where a sysctl is
-// persisted, how a tunnel interface is created and made to survive a reboot. Steps ask the
-// platform and never branch on the OS name; adding an OS means adding one file.
+// The one registry of OSes: every platform ferry knows, by the inventory's `os:` and by what
+// `uname -s` prints. The vocabulary itself (what a platform answers) is in types.ts.
 //
-// Probe snippets print a normalised, OS-independent format, so each step parses one format
-// whatever the OS. Commands are returned as complete shell lines, so golden tests can compare
-// them exactly and apply() just runs them. Every interpolated value is quoted with `quote`.
+// What each section writes on a host, so that two steps never fight over one file. A file
+// written whole belongs to the one step that writes it (its interface, its jail): no `file` or
+// `line` step may name it. A file edited by key is shared: each step changes its own keys (or
+// its own word of a list such as cloned_interfaces) and leaves every other line as it was.
+//
+// - packages: no file (pkg, pkg_add and apt-get keep their own databases).
+// - services, by key. FreeBSD: NAME_enable and NAME_KEY in /etc/rc.conf.local (`sysrc -f`).
+//   OpenBSD: rcctl's lines in /etc/rc.conf.local (NAME_flags, pkg_scripts). Linux: no file, only
+//   systemctl's or update-rc.d's links.
+// - sysctl, by key: the key's line. FreeBSD and OpenBSD: /etc/sysctl.conf. Linux:
+//   /etc/sysctl.d/60-ferry.conf, ferry's own but shared by every sysctl step (it goes with its
+//   last key).
+// - interfaces. FreeBSD, by key: ifconfig_IF and ifconfig_IF_aliasN, and IF's word of
+//   cloned_interfaces, in whichever rc.conf file sets them, else /etc/rc.conf (plain sysrc).
+//   OpenBSD: /etc/hostname.IF, whole. Linux: /etc/network/interfaces.d/IF, whole.
+// - jails (migrate-jail writes the definition where the driver says). FreeBSD:
+//   /etc/jail.conf.d/NAME.conf, whole, and NAME's word of jail_list in rc.conf (sysrc). Linux
+//   (the lab's stand-in): /etc/ferry/jails/NAME.conf and NAME.autostart beside it, whole, and
+//   /run/ferry-jail-NAME.pid and /var/log/ferry-jail-NAME.log.
+// - net and detach: nothing (the facts only read; detach starts a command).
 
 import type { Os } from '../inventory/types.ts'
+import type { JailDriver } from '../jails/driver.ts'
+import type { Platform } from './types.ts'
 import { freebsd } from './freebsd.ts'
 import { openbsd } from './openbsd.ts'
 import { linux } from './linux.ts'
 
-export interface Platform {
-  readonly os: Os
-  /** What `uname -s` prints there: how a host without `os:` in the inventory is told apart (`osFromKernel`). */
-  readonly kernel: string
-  readonly packages: Packages
-  readonly services: Services
-  readonly sysctl: Sysctl
-  readonly interfaces: Interfaces
-  /**
-   * Starts `command` so that it outlives the SSH session, the connection and the controller: the
-   * commit-confirmed revert job. It must return at once.
-   */
-  detach(command: string): string
-}
-
-export interface Packages {
-  /** Prints one line per name, in order: `name<TAB>version`, or `name<TAB>-` when not installed. */
-  probe(names: readonly string[]): string
-  install(names: readonly string[]): string
-  remove(names: readonly string[]): string
-}
-
-export type ServiceAction = 'start' | 'stop' | 'reload' | 'restart'
-
-export interface Services {
-  /**
-   * Prints `exists=0|1`, `enabled=0|1`, `running=0|1`, then for each var `var KEY=VALUE`, or
-   * `var KEY` when it is unset (or, where a disabled service has no settings, disabled).
-   */
-  probe(name: string, vars: readonly string[]): string
-  enable(name: string): string
-  disable(name: string): string
-  /**
-   * `enabled`: whether the service is enabled when the action runs. The BSDs refuse to start a
-   * disabled service unless asked explicitly (FreeBSD `onestart`, OpenBSD `rcctl -f start`).
-   */
-  run(name: string, action: ServiceAction, enabled: boolean): string
-  /**
-   * Undoes an enable of a service that was never registered, where `disable` would leave traces
-   * (sysvinit keeps K links). Probes that can tell print `links=0|1`.
-   */
-  unregister?(name: string): string
-  /**
-   * Per-service settings: FreeBSD rc.conf variables `NAME_KEY` (`quagga_flags`), OpenBSD rcctl
-   * variables (`rcctl set isakmpd flags -K`). Absent on Linux, whose services have none.
-   */
-  readonly vars?: {
-    /** `undefined` puts the variable back to its default. */
-    set(name: string, key: string, value: string | undefined): string
-  }
-}
-
-export interface Sysctl {
-  /** Where persisted values live, for messages. */
-  readonly file: string
-  /** Prints `live=VALUE` (nothing for a key the kernel does not know) and `saved=VALUE` when the file sets it. */
-  probe(key: string): string
-  set(key: string, value: string): string
-  /** Replaces the key's line in the file (or adds one), in place. */
-  persist(key: string, value: string): string
-  /** Removes the key's lines from the file. */
-  unpersist(key: string): string
-}
-
-export type IfaceKind = 'loopback' | 'gre' | 'tap' | 'tun'
-
-export interface Iface {
-  name: string
-  kind: IfaceKind
-}
-
-export interface Tunnel {
-  local: string
-  remote: string
-}
-
-/** An interface's live state as the probe prints it, or as a step wants it. */
-export interface IfaceState {
-  exists: boolean
-  up: boolean
-  /** Normalised: `10.0.0.1/32`, or point-to-point `172.16.2.1 peer 172.16.2.2` (a /32 pair). */
-  addresses: string[]
-  tunnel?: Tunnel
-}
-
-export interface Interfaces {
-  /** Why this platform cannot have such an interface (e.g. a name its kernel reserves), if so. */
-  refuse(iface: Iface): string | undefined
-  /**
-   * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
-   * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
-   */
-  probe(iface: Iface): string
-  /** Commands that take the live interface from one state to another. */
-  change(iface: Iface, from: IfaceState, to: IfaceState): string[]
-  /** Where the boot-time configuration lives, for messages. */
-  savedIn(iface: Iface): string
-  /**
-   * The boot-time configuration for a state, as `saved=` lines print it ([] when the interface
-   * should not exist). `current` is what the probe saw, for settings shared with other
-   * interfaces (FreeBSD's `cloned_interfaces`).
-   */
-  render(iface: Iface, state: IfaceState, current: readonly string[]): string[]
-  /** Commands that turn the boot-time configuration from `current` into `lines` (as render gives them). */
-  save(iface: Iface, lines: readonly string[], current: readonly string[]): string[]
-}
+export { ROUTING_SUITES } from './types.ts'
+export type { Platform, RoutingSuite, Net, NextHop, Packages, ServiceAction, Services, Sysctl, IfaceKind, TunnelIfaceKind, Iface, Tunnel, IfaceState, Interfaces } from './types.ts'
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }
 
@@ -130,4 +44,9 @@ export function platformFor(os: Os): Platform {
 /** Maps `uname -s` output to an OS. */
 export function osFromKernel(kernel: string): Os | undefined {
   return (Object.keys(PLATFORMS) as Os[]).find((os) => PLATFORMS[os].kernel === kernel.trim())
+}
+
+/** The jail driver of a host's OS, if it has one (a host may leave its os: to the probe). */
+export function jailDriver(os: Os | undefined): JailDriver | undefined {
+  return os ? PLATFORMS[os].jails : undefined
 }

@@ -3,7 +3,8 @@
 // reads both, so drift in either shows. The state is addresses and endpoints, never secrets,
 // so the record keeps it whole and undo puts back exactly what was there.
 
-import { field, fields, ifaceDelta, probeNow, run } from '../platform/common.ts'
+import { field, fields, ifaceDelta } from '../platform/common.ts'
+import { probeNow, run } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
 import type { Iface, IfaceKind, IfaceState, Tunnel } from '../platform/platform.ts'
 import { ANYTHING, StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'

@@ -4,7 +4,7 @@
 // content on stdin. So apply reads the file again first, one more round trip, rather than
 // keeping its content in the undo record, which is journaled and the content may be secret.
 
-import { probeNow } from '../platform/common.ts'
+import { probeNow } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
 import { file, octal, parseFileProbe, restoreFile, type FileRecord, type FileState } from './file.ts'
 import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type Step } from './step.ts'

@@ -2,7 +2,7 @@
 // maintainer scripts that may add users, write /etc or start services: anything a later probe
 // looks at, so a package step touches ANYTHING.
 
-import { probeNow, run } from '../platform/common.ts'
+import { probeNow, run } from './script.ts'
 import { ANYTHING, StepError, notifyList, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface PkgOptions extends CommonOptions {

@@ -5,7 +5,8 @@
 // Apply goes enable → settings → start, the order of the seeds (and OpenBSD's rcctl sets
 // nothing on a disabled daemon). Undo goes the other way round: stop → settings → disable.
 
-import { field, probeNow, run } from '../platform/common.ts'
+import { field } from '../platform/common.ts'
+import { probeNow, run } from './script.ts'
 import type { Platform } from '../platform/platform.ts'
 import { ANYTHING, StepError, notifyList, riskyService, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 

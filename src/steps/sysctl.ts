@@ -1,7 +1,8 @@
 // A kernel variable, live and (by default) persisted in the platform's file, whose line for the
 // key is replaced in place rather than appended again.
 
-import { field, probeNow, run } from '../platform/common.ts'
+import { field } from '../platform/common.ts'
+import { probeNow, run } from './script.ts'
 import { ANYTHING, StepError, notifyList, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface SysctlOptions extends CommonOptions {

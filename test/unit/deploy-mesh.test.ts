@@ -253,6 +253,23 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
   })
 })
 
+describe('the routing var', () => {
+  it("defaults to the platform's suite; one the OS's plan does not build is refused, before any host is contacted", async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    inv.hosts.find((h) => h.name === 'hq')!.vars.routing = 'frr'
+    expect((await refusal(inv, 'hq')).message).toMatch(/routing frr: deploy-mesh builds OpenBSD's ospfd on OpenBSD, as seed 003 runs it$/)
+  })
+
+  it("a peer's routing var sets the timers it is expected to agree on", async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    inv.hosts.find((h) => h.name === 'hq')!.os = 'linux'
+    for (const h of inv.hosts) if (h.name !== 'hq') h.vars.routing = 'frr'
+    // FRR's timers at both ends: they agree, where the OpenBSD defaults would not (above).
+    const { runbook } = await loadRunbook('deploy-mesh', ROOT)
+    await expect(planHosts(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).resolves.toBeDefined()
+  })
+})
+
 describe('values that would add lines to a config file are refused before any host is contacted', () => {
   /** YAML for a newline and then lines of the writer's choosing: an open vty. */
   const VTY = '\\nline vty\\n no login'

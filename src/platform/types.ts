@@ -1,0 +1,148 @@
+// A platform is the vocabulary of one OS: which command installs a package, where a sysctl is
+// persisted, how a tunnel interface is created and made to survive a reboot, which routing suite
+// runs there. Steps, facts, the mesh plan and runbooks ask the platform and never branch on the
+// OS name; adding an OS means adding one file (and its line in platform.ts).
+//
+// Probe snippets print a normalised, OS-independent format, so each step parses one format
+// whatever the OS. Commands are returned as complete shell lines, so golden tests can compare
+// them exactly and apply() just runs them. Every interpolated value is quoted with `quote`.
+// Which files each section writes, whole or by key, is listed at the registry (platform.ts).
+
+import type { Os } from '../inventory/types.ts'
+import type { Fact } from '../facts/ospf.ts'
+import type { JailDriver } from '../jails/driver.ts'
+
+export interface Platform {
+  readonly os: Os
+  /** What `uname -s` prints there: how a host without `os:` in the inventory is told apart (`osFromKernel`). */
+  readonly kernel: string
+  readonly packages: Packages
+  readonly services: Services
+  readonly sysctl: Sysctl
+  readonly interfaces: Interfaces
+  readonly net: Net
+  /** How jails are seen, defined, started and stopped there; absent where ferry has no driver (OpenBSD). */
+  readonly jails?: JailDriver
+  /** The routing suite ferry runs there unless a runbook's vars choose another. */
+  readonly routing: RoutingSuite
+  /** The IKE daemon ferry keys IPsec with there; absent where it keys none (FreeBSD). */
+  readonly ike?: 'isakmpd' | 'strongswan'
+  /**
+   * Starts `command` so that it outlives the SSH session, the connection and the controller: the
+   * commit-confirmed revert job. It must return at once.
+   */
+  detach(command: string): string
+}
+
+/** The OSPF and BGP daemons ferry configures: FRR, Quagga, or OpenBSD's own ospfd and bgpd (in base). */
+export const ROUTING_SUITES = ['frr', 'quagga', 'openbsd'] as const
+export type RoutingSuite = (typeof ROUTING_SUITES)[number]
+
+/** Facts about reaching an address from the host: a read-only command and its parser each. */
+export interface Net {
+  /** The next hop the kernel would use towards an address; undefined when it has none. */
+  routeTo(address: string): Fact<NextHop | undefined>
+  /** Whether a TCP connection to the port succeeds within 3 s. */
+  tcpOpen(address: string, port: number): Fact<boolean>
+}
+
+/** The next hop towards an address: the gateway (none when on-link) and the interface. */
+export interface NextHop {
+  gateway?: string
+  dev: string
+}
+
+export interface Packages {
+  /** Prints one line per name, in order: `name<TAB>version`, or `name<TAB>-` when not installed. */
+  probe(names: readonly string[]): string
+  install(names: readonly string[]): string
+  remove(names: readonly string[]): string
+}
+
+export type ServiceAction = 'start' | 'stop' | 'reload' | 'restart'
+
+export interface Services {
+  /**
+   * Prints `exists=0|1`, `enabled=0|1`, `running=0|1`, then for each var `var KEY=VALUE`, or
+   * `var KEY` when it is unset (or, where a disabled service has no settings, disabled).
+   */
+  probe(name: string, vars: readonly string[]): string
+  enable(name: string): string
+  disable(name: string): string
+  /**
+   * `enabled`: whether the service is enabled when the action runs. The BSDs refuse to start a
+   * disabled service unless asked explicitly (FreeBSD `onestart`, OpenBSD `rcctl -f start`).
+   */
+  run(name: string, action: ServiceAction, enabled: boolean): string
+  /**
+   * Undoes an enable of a service that was never registered, where `disable` would leave traces
+   * (sysvinit keeps K links). Probes that can tell print `links=0|1`.
+   */
+  unregister?(name: string): string
+  /**
+   * Per-service settings: FreeBSD rc.conf variables `NAME_KEY` (`quagga_flags`), OpenBSD rcctl
+   * variables (`rcctl set isakmpd flags -K`). Absent on Linux, whose services have none.
+   */
+  readonly vars?: {
+    /** `undefined` puts the variable back to its default. */
+    set(name: string, key: string, value: string | undefined): string
+  }
+}
+
+export interface Sysctl {
+  /** Where persisted values live, for messages. */
+  readonly file: string
+  /** Prints `live=VALUE` (nothing for a key the kernel does not know) and `saved=VALUE` when the file sets it. */
+  probe(key: string): string
+  set(key: string, value: string): string
+  /** Replaces the key's line in the file (or adds one), in place. */
+  persist(key: string, value: string): string
+  /** Removes the key's lines from the file. */
+  unpersist(key: string): string
+}
+
+export type IfaceKind = 'loopback' | 'gre' | 'tap' | 'tun'
+export type TunnelIfaceKind = Exclude<IfaceKind, 'loopback'>
+
+export interface Iface {
+  name: string
+  kind: IfaceKind
+}
+
+export interface Tunnel {
+  local: string
+  remote: string
+}
+
+/** An interface's live state as the probe prints it, or as a step wants it. */
+export interface IfaceState {
+  exists: boolean
+  up: boolean
+  /** Normalised: `10.0.0.1/32`, or point-to-point `172.16.2.1 peer 172.16.2.2` (a /32 pair). */
+  addresses: string[]
+  tunnel?: Tunnel
+}
+
+export interface Interfaces {
+  /** Why this platform cannot have such an interface (e.g. a name its kernel reserves), if so. */
+  refuse(iface: Iface): string | undefined
+  /** The name of the tunnel interface of this kind numbered `n`, where ferry picks it (a mesh link's end): `gre5`. */
+  tunnelName(kind: TunnelIfaceKind, n: number): string
+  /**
+   * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
+   * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
+   */
+  probe(iface: Iface): string
+  /** Commands that take the live interface from one state to another. */
+  change(iface: Iface, from: IfaceState, to: IfaceState): string[]
+  /** Where the boot-time configuration lives, for messages. */
+  savedIn(iface: Iface): string
+  /**
+   * The boot-time configuration for a state, as `saved=` lines print it ([] when the interface
+   * should not exist). `current` is what the probe saw, for settings shared with other
+   * interfaces (FreeBSD's `cloned_interfaces`).
+   */
+  render(iface: Iface, state: IfaceState, current: readonly string[]): string[]
+  /** Commands that turn the boot-time configuration from `current` into `lines` (as render gives them). */
+  save(iface: Iface, lines: readonly string[], current: readonly string[]): string[]
+}
