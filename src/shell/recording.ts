@@ -6,7 +6,7 @@ import { EventEmitter, once } from 'node:events'
 import { PassThrough } from 'node:stream'
 import { $ as zx$, type Shell } from 'zx/core'
 import { quote } from './quote.ts'
-import type { ProbeResult } from '../steps/step.ts'
+import type { ProbeResult } from './remote.ts'
 
 let sequence = 0
 

@@ -9,6 +9,13 @@ import { $ as zx$, type Shell, type ProcessPromise } from 'zx/core'
 import { quote } from './quote.ts'
 import type { Become } from '../inventory/types.ts'
 
+/** A snippet's stdout and exit status: what a probe (or a recorded command) answers. */
+export interface ProbeResult {
+  stdout: string
+  /** The snippet's exit status: many probes answer "absent" with a non-zero status. */
+  code: number
+}
+
 /** A running command: what a transport gives back for one `sh -c`. */
 export interface Execution {
   stdin: Writable

@@ -18,12 +18,9 @@ import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
 import type { Platform } from '../platform/platform.ts'
 import type { Transport } from '../transport/transport.ts'
+import type { ProbeResult } from '../shell/remote.ts'
 
-export interface ProbeResult {
-  stdout: string
-  /** The snippet's exit status: many probes answer "absent" with a non-zero status. */
-  code: number
-}
+export type { ProbeResult } from '../shell/remote.ts'
 
 export interface Change {
   /** One line, old → new, for humans: "net.inet.ip.forwarding: 0 → 1". */
