@@ -1,13 +1,12 @@
-import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
+import { Command, Option } from '@commander-js/extra-typings'
 import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { Host } from '../inventory/types.ts'
 import { Connector } from '../transport/connect.ts'
 import { mapLimit } from '../transport/slots.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { runLine } from '../shell/remote.ts'
-import { EXIT, UsageError, inventoryOptions } from './main.ts'
-import { persistFor, persistOption } from './connections.ts'
-import { seconds } from './durations.ts'
+import { EXIT, UsageError } from './exit.ts'
+import { inventoryOptions, persistFor, persistOption, positiveInt, seconds } from './options.ts'
 import { bold, green, red, useColor } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 
@@ -20,12 +19,6 @@ interface HostResult {
   stderr?: string
   reason?: string
   error?: string
-}
-
-export function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1')
-  return n
 }
 
 export function execCommand() {

@@ -11,10 +11,8 @@ import { mapLimit } from '../transport/slots.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import type { Transport } from '../transport/transport.ts'
 import type { Step } from '../steps/step.ts'
-import { EXIT, UsageError } from './main.ts'
-import { SAFETY_DEFAULTS } from './run.ts'
-import { seconds } from './durations.ts'
-import { persistFor, persistOption } from './connections.ts'
+import { EXIT, UsageError } from './exit.ts'
+import { SAFETY_DEFAULTS, persistFor, persistOption, seconds } from './options.ts'
 import { printable } from '../report/printable.ts'
 
 export function rollbackCommand() {

@@ -13,10 +13,8 @@ import { renderHosts } from '../report/text.ts'
 import { useColor } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 import { listr, listrAsk, paramFields, resolveParams } from './params.ts'
-import { positiveInt } from './exec.ts'
-import { EXIT, UsageError, inventoryOptions } from './main.ts'
-import { persistFor, persistOption } from './connections.ts'
-import { seconds } from './durations.ts'
+import { EXIT, UsageError } from './exit.ts'
+import { SAFETY_DEFAULTS, inventoryOptions, persistFor, persistOption, positiveInt, seconds } from './options.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 const batch = (value: string) => {
@@ -27,9 +25,6 @@ const percent = (value: string) => {
   if (!/^\d+(\.\d+)?%$/.test(value)) throw new InvalidArgumentError('expected a percentage, e.g. 20%')
   return value
 }
-
-/** Commit-confirmed and host-lock settings of a run that does not set them (`drift --fix`). */
-export const SAFETY_DEFAULTS = { confirmTimeout: 120, lockWait: 0, breakLock: false }
 
 export function runCommand() {
   const [inventory, limit] = inventoryOptions()
