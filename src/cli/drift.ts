@@ -88,7 +88,7 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
     .action(async (names, opts) => {
       if (opts.fix && (opts.every || opts.installTimer)) throw new UsageError('--fix on a schedule would change hosts unattended; run --fix by hand')
       if (opts.fix && opts.format !== 'text') throw new UsageError(`--fix reports its run as text; with --format ${opts.format} the output would mix two reports`)
-      if (opts.installTimer) return installTimer(opts)
+      if (opts.installTimer) return installTimerFor(opts)
       if (opts.output && !existsSync(dirname(resolve(opts.output)))) throw new UsageError(`--output ${opts.output}: directory ${dirname(resolve(opts.output))} does not exist`)
       const runbooks = await chooseRunbooks(names)
       if (!opts.every) {
@@ -105,7 +105,9 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
       }
       const warm = new WarmConnections(opts.acceptNew)
       try {
-        process.exitCode = await schedule(opts.every, (signal) => checkOnce(runbooks, opts, signal, warm))
+        await schedule(opts.every, intervalSeconds(opts.every), (signal) => checkOnce(runbooks, opts, signal, warm))
+        await settleNotifications(300)
+        process.exitCode = EXIT.ok
       } finally {
         await warm.close()
       }
@@ -243,10 +245,6 @@ async function fix(inv: Inventory, runbooks: { runbook: Runbook; path: string }[
   return worst
 }
 
-// ---------------------------------------------------------------------------------------------
-// --every: croner's `protect` skips a tick while the last check still runs, so checks never
-// overlap; SIGTERM or SIGINT stop the schedule and abort a check in flight (it only reads).
-
 /** `30s`, `15m`, `1h`, `1d` → seconds; anything else is taken for a cron expression. */
 export function intervalSeconds(every: string): number | undefined {
   const m = /^(\d+)(s|m|h|d)$/.exec(every.trim())
@@ -257,22 +255,69 @@ export function intervalSeconds(every: string): number | undefined {
   return n
 }
 
-async function schedule(every: string, check: (signal: AbortSignal) => Promise<number>): Promise<number> {
+/** --install-timer: a timer that runs this same check once per tick. */
+async function installTimerFor(opts: { unitDir: string; every?: string; inventory: string; notify?: string; stateDir: string }): Promise<void> {
+  const command = [process.execPath, resolve(process.argv[1]!), ...absolutePaths(unscheduled(process.argv.slice(2)))]
+  const every = opts.every ?? '15m'
   const seconds = intervalSeconds(every)
+  const systemd = existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
+  process.stdout.write(await installTimer({ command, every, seconds, unitDir: systemd ? opts.unitDir : undefined, stateDir: opts.stateDir, inventory: opts.inventory, notify: opts.notify }))
+}
+
+/**
+ * The check's argv as the timer runs it: without the scheduling flags, and with --notify's URL in
+ * its environment file rather than on its command line.
+ */
+function unscheduled(argv: string[]): string[] {
+  const keep: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--install-timer') continue
+    if (a === '--every' || a === '--unit-dir' || a === '--notify') { i++; continue }
+    if (/^--(every|unit-dir|notify)=/.test(a)) continue
+    keep.push(a)
+  }
+  return keep
+}
+
+/**
+ * The unit runs with the current directory as its working directory; its output and state paths
+ * are made absolute all the same, and so is an inventory given as a path (a name stays a name).
+ */
+function absolutePaths(argv: string[]): string[] {
+  return argv.map((a, i) => {
+    const flag = argv[i - 1] ?? ''
+    if (['-o', '--output', '--state-dir'].includes(flag)) return resolve(a)
+    if (['-i', '--inventory'].includes(flag) && /[/\\]|\.ya?ml$/.test(a)) return resolve(a)
+    return a
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// --every: croner's `protect` skips a tick while the last check still runs, so checks never
+// overlap; SIGTERM or SIGINT stop the schedule and abort a check in flight (it only reads).
+
+/** A schedule that cannot be kept as given: a bad invocation (64), as a UsageError is. */
+export class ScheduleError extends Error {}
+
+/**
+ * Runs `check` every `seconds`, the first one at once, or else on the cron expression `every`,
+ * until SIGTERM or SIGINT.
+ */
+async function schedule(every: string, seconds: number | undefined, check: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
   const abort = new AbortController()
-  let running: Promise<number> | undefined
+  let running: Promise<unknown> | undefined
   let job: Cron
   try {
     job = seconds === undefined
       ? new Cron(every, { protect: true }, tick)
       : new Cron('* * * * * *', { interval: seconds, protect: true }, tick)
   } catch (err) {
-    throw new UsageError(`--every ${every}: ${(err as Error).message} (expected 30s, 15m, 1h or a cron expression)`)
+    throw new ScheduleError(`--every ${every}: ${(err as Error).message} (expected 30s, 15m, 1h or a cron expression)`)
   }
   async function tick(): Promise<void> {
     running = check(abort.signal).catch((err) => {
       process.stderr.write(`ferry: drift check failed: ${printable((err as Error).message)}\n`)
-      return EXIT.failed as number
     })
     await running
   }
@@ -289,50 +334,54 @@ async function schedule(every: string, check: (signal: AbortSignal) => Promise<n
   })
   // A check in flight is read-only: it ends quickly once aborted, and is not waited for long.
   await Promise.race([running, new Promise((r) => setTimeout(r, 1500).unref())])
-  await settleNotifications(300)
-  return EXIT.ok
 }
 
 // ---------------------------------------------------------------------------------------------
 // --install-timer
 
-async function installTimer(opts: { unitDir: string; every?: string; inventory: string; notify?: string; stateDir: string }): Promise<void> {
-  const argv = process.argv.slice(2)
-  const keep: string[] = []
-  // The unit runs this same check, once per timer tick: without the scheduling flags, and with
-  // --notify's URL in its environment file rather than on its command line.
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
-    if (a === '--install-timer') continue
-    if (a === '--every' || a === '--unit-dir' || a === '--notify') { i++; continue }
-    if (/^--(every|unit-dir|notify)=/.test(a)) continue
-    keep.push(a)
-  }
-  const command = [process.execPath, resolve(process.argv[1]!), ...absolutePaths(keep)]
-  const interval = opts.every ?? '15m'
-  const seconds = intervalSeconds(interval)
-  const systemd = existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
-  if (!systemd) {
-    if (seconds !== undefined && (seconds % 60 !== 0 || seconds > 3600 * 24)) throw new UsageError(`--every ${interval}: cron runs at most once a minute; give minutes, hours or a cron expression`)
-    if (seconds !== undefined && seconds >= 3600 && seconds % 3600 !== 0) throw new UsageError(`--every ${interval}: cron takes whole hours above an hour`)
-  } else if (seconds === undefined) throw new UsageError(`--every ${interval}: a systemd timer takes 30s, 15m, 1h or 1d, not a cron expression`)
+const NAME = 'ferry-drift'
 
-  const name = 'ferry-drift'
-  const environment = await timerEnvironment(opts.inventory, opts.notify)
-  const envFile = environment && join(systemd ? opts.unitDir : opts.stateDir, `${name}.env`)
+export interface Timer {
+  /** The check each tick runs, as an argv. */
+  command: string[]
+  /** --every as given, and its seconds when it is an interval rather than a cron expression. */
+  every: string
+  seconds: number | undefined
+  /** Where the systemd units go; none where there is no systemd, for a crontab line instead. */
+  unitDir: string | undefined
+  /** Where the environment file goes for cron. */
+  stateDir: string
+  inventory: string
+  notify?: string
+}
+
+/** Writes the units, or works out the crontab line, and the environment file; returns what to tell the user. */
+async function installTimer(timer: Timer): Promise<string> {
+  const { every, seconds, unitDir } = timer
+  if (unitDir === undefined) {
+    if (seconds !== undefined && (seconds % 60 !== 0 || seconds > 3600 * 24)) throw new ScheduleError(`--every ${every}: cron runs at most once a minute; give minutes, hours or a cron expression`)
+    if (seconds !== undefined && seconds >= 3600 && seconds % 3600 !== 0) throw new ScheduleError(`--every ${every}: cron takes whole hours above an hour`)
+  } else if (seconds === undefined) throw new ScheduleError(`--every ${every}: a systemd timer takes 30s, 15m, 1h or 1d, not a cron expression`)
+
+  const environment = await timerEnvironment(timer.inventory, timer.notify)
+  const envFile = environment && join(unitDir ?? timer.stateDir, `${NAME}.env`)
   if (envFile) {
     mkdirSync(dirname(envFile), { recursive: true, mode: 0o700 })
-    formats.writeAtomically(envFile, `# ${name}'s environment, from ferry drift --install-timer. It holds secrets: keep it 0600.\n${environment}`, 0o600)
+    formats.writeAtomically(envFile, `# ${NAME}'s environment, from ferry drift --install-timer. It holds secrets: keep it 0600.\n${environment}`, 0o600)
   }
-  if (!systemd) {
-    const spec = seconds === undefined ? interval : seconds < 3600 ? `*/${seconds / 60} * * * *` : `0 */${seconds / 3600} * * *`
-    const line = [`cd ${quoteArgv([process.cwd()])}`, ...(envFile ? [`set -a`, `. ${quoteArgv([envFile])}`, `set +a`] : []), quoteArgv(command)].join(' && ')
-    // cron reads an unescaped % as the end of the command.
-    process.stdout.write(`# no systemd here: add this line with crontab -e${envFile ? ` (it reads ${envFile})` : ''}\n${spec} ${line.replaceAll('%', '\\%')}\n`)
-    return
-  }
-  mkdirSync(opts.unitDir, { recursive: true })
-  writeFileSync(join(opts.unitDir, `${name}.service`), [
+  return unitDir === undefined ? crontabLine(timer, envFile) : writeUnits(unitDir, seconds!, timer.command, envFile)
+}
+
+function crontabLine({ every, seconds, command }: Timer, envFile: string): string {
+  const spec = seconds === undefined ? every : seconds < 3600 ? `*/${seconds / 60} * * * *` : `0 */${seconds / 3600} * * *`
+  const line = [`cd ${quoteArgv([process.cwd()])}`, ...(envFile ? [`set -a`, `. ${quoteArgv([envFile])}`, `set +a`] : []), quoteArgv(command)].join(' && ')
+  // cron reads an unescaped % as the end of the command.
+  return `# no systemd here: add this line with crontab -e${envFile ? ` (it reads ${envFile})` : ''}\n${spec} ${line.replaceAll('%', '\\%')}\n`
+}
+
+function writeUnits(unitDir: string, seconds: number, command: string[], envFile: string): string {
+  mkdirSync(unitDir, { recursive: true })
+  writeFileSync(join(unitDir, `${NAME}.service`), [
     '[Unit]', 'Description=ferry drift check', 'Wants=network-online.target', 'After=network-online.target', '',
     '[Service]', 'Type=oneshot', `WorkingDirectory=${process.cwd().replaceAll('%', '%%')}`,
     ...(envFile ? [`EnvironmentFile=${envFile.replaceAll('%', '%%')}`] : []),
@@ -340,13 +389,13 @@ async function installTimer(opts: { unitDir: string; every?: string; inventory: 
     // Drift (2) and unreachable hosts (4) are findings, not a failed unit.
     'SuccessExitStatus=2 4', '',
   ].join('\n'))
-  writeFileSync(join(opts.unitDir, `${name}.timer`), [
+  writeFileSync(join(unitDir, `${NAME}.timer`), [
     '[Unit]', 'Description=ferry drift check, on a schedule', '',
     '[Timer]', `OnBootSec=${seconds}s`, `OnUnitActiveSec=${seconds}s`, '',
     '[Install]', 'WantedBy=timers.target', '',
   ].join('\n'))
-  const files = [`${name}.service`, `${name}.timer`, ...(envFile ? [`${name}.env`] : [])].map((f) => join(opts.unitDir, f))
-  process.stdout.write(`wrote ${files.join(', ')}; enable with: systemctl daemon-reload && systemctl enable --now ${name}.timer\n`)
+  const files = [`${NAME}.service`, `${NAME}.timer`, ...(envFile ? [`${NAME}.env`] : [])].map((f) => join(unitDir, f))
+  return `wrote ${files.join(', ')}; enable with: systemctl daemon-reload && systemctl enable --now ${NAME}.timer\n`
 }
 
 /**
@@ -366,17 +415,4 @@ async function timerEnvironment(inventory: string, notify: string | undefined): 
 function systemdWord(word: string): string {
   if (/^[A-Za-z0-9_/.,:=@+-]+$/.test(word)) return word
   return `"${word.replace(/[\\"]/g, '\\$&').replaceAll('\n', '\\n').replaceAll('%', '%%').replaceAll('$', '$$$$')}"`
-}
-
-/**
- * The unit runs with the current directory as its working directory; its output and state paths
- * are made absolute all the same, and so is an inventory given as a path (a name stays a name).
- */
-function absolutePaths(argv: string[]): string[] {
-  return argv.map((a, i) => {
-    const flag = argv[i - 1] ?? ''
-    if (['-o', '--output', '--state-dir'].includes(flag)) return resolve(a)
-    if (['-i', '--inventory'].includes(flag) && /[/\\]|\.ya?ml$/.test(a)) return resolve(a)
-    return a
-  })
 }

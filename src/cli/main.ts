@@ -5,7 +5,7 @@ import { inventoryCommand } from './inventory.ts'
 import { runCommand, runbookHelp } from './run.ts'
 import { historyCommand } from './history.ts'
 import { rollbackCommand } from './rollback.ts'
-import { driftCommand } from './drift.ts'
+import { ScheduleError, driftCommand } from './drift.ts'
 import { connectionsCommand, keeperCommand } from './connections.ts'
 import { RunbookError } from '../engine/load.ts'
 import { ParamError } from './params.ts'
@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; everything else commander rejects is a bad invocation.
       return err.exitCode === 0 ? 0 : EXIT.usage
     }
-    if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError || err instanceof RunbookError || err instanceof ParamError) {
+    if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError || err instanceof RunbookError || err instanceof ParamError || err instanceof ScheduleError) {
       // A message can quote what a host said (a runbook's prepare asks hosts).
       process.stderr.write(`ferry: ${printable(err.message)}\n`)
       return EXIT.usage
