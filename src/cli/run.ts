@@ -139,7 +139,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
     params: params as Record<string, unknown>, dryRun: opts.dryRun, argv: process.argv.slice(2),
   })
   const transports = new Map<string, Transport>()
-  const inSync = new Map<string, StepOutcome[]>()
+  const steps = stepWriter(journal, runId)
   const abort = new AbortController()
   // Every command in flight listens on it: hundreds at once is the normal case, not a leak.
   setMaxListeners(0, abort.signal)
@@ -166,14 +166,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
       hostStarted: (host) => progress.started(host),
       events: (host) => ({
         step: (s) => {
-          // Steps found in sync wait to be written with the host's next write: a no-op run costs
-          // one fsync per host, not one per step. Anything that changed is written at once.
-          const held = inSync.get(host.name) ?? []
-          if (s.status === 'ok') inSync.set(host.name, [...held, { ...s }])
-          else {
-            journal.setSteps(runId, host.name, [...held, s])
-            inSync.delete(host.name)
-          }
+          steps.write(host.name, s)
           progress.step(host, s.name, s.status)
         },
         recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
@@ -182,9 +175,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
       }),
       hostFinished: (outcome, transport) => {
         if (transport) transports.set(outcome.name, transport)
-        const held = inSync.get(outcome.name)
-        if (held) journal.setSteps(runId, outcome.name, held)
-        inSync.delete(outcome.name)
+        steps.flush(outcome.name)
         journal.setHost(runId, outcome.name, outcome.status, outcome.error)
         progress.finished(outcome)
       },
@@ -205,22 +196,58 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
   journal.finishRun(runId, status, summary)
   journal.close()
 
+  printRun({ runId, runbook: runbook.name, result, summary, transports }, opts, redact)
+  // A host that reverted itself is exit 3, as a failed rollback is: in neither case did the run
+  // leave the host as planned, nor put it back by its own undo.
+  return abort.signal.aborted ? 130 : result.rollbackFailed || summary.reverted ? EXIT.rollbackFailed : failed ? EXIT.failed : summary.unreachable ? EXIT.unreachable : opts.dryRun && summary.changed ? EXIT.pending : EXIT.ok
+}
+
+/**
+ * Writes a run's steps to the journal as they finish. Steps found in sync wait to be written with
+ * the host's next write: a no-op run costs one fsync per host, not one per step. Anything that
+ * changed is written at once.
+ */
+function stepWriter(journal: Journal, runId: string) {
+  const inSync = new Map<string, StepOutcome[]>()
+  return {
+    write(host: string, s: StepOutcome): void {
+      const held = inSync.get(host) ?? []
+      if (s.status === 'ok') inSync.set(host, [...held, { ...s }])
+      else {
+        journal.setSteps(runId, host, [...held, s])
+        inSync.delete(host)
+      }
+    },
+    /** When the host finishes: the steps still held. */
+    flush(host: string): void {
+      const held = inSync.get(host)
+      if (held) journal.setSteps(runId, host, held)
+      inSync.delete(host)
+    },
+  }
+}
+
+type RunCounts = Record<'ok' | 'changed' | 'failed' | 'unreachable' | 'rolledBack' | 'reverted', number>
+
+/** The run's report: JSON on stdout, or the hosts as text on stdout and the counts on stderr. */
+function printRun(
+  { runId, runbook, result, summary, transports }: { runId: string; runbook: string; result: RunResult; summary: RunCounts; transports: Map<string, Transport> },
+  opts: RunSettings,
+  redact: (s: string) => string,
+): void {
   const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels, kept: !!t.stats.kept }]))
   if (opts.format === 'json') {
     const hostsJson = result.hosts.map((h) => ({
       name: h.name, status: h.status, ...(h.confirmed ? { confirmed: true } : {}), ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
       steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
     }))
-    process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
+    process.stdout.write(`${JSON.stringify({ runId, runbook, dryRun: opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
   } else {
     process.stdout.write(renderHosts(result.hosts, { dryRun: opts.dryRun, color: useColor(), redact }))
     if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
     if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (${s.kept ? 'check the kept connection' : 'connect'} + ${s.commands} commands)\n`)
     process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable${summary.reverted ? `, ${summary.reverted} reverted by their revert job` : ''}\n`)
   }
-  // A host that reverted itself is exit 3, as a failed rollback is: in neither case did the run
-  // leave the host as planned, nor put it back by its own undo.
-  return abort.signal.aborted ? 130 : result.rollbackFailed || summary.reverted ? EXIT.rollbackFailed : failed ? EXIT.failed : summary.unreachable ? EXIT.unreachable : opts.dryRun && summary.changed ? EXIT.pending : EXIT.ok
 }
 
 function count(hosts: HostOutcome[], status: HostOutcome['status']): number {
