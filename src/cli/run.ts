@@ -218,7 +218,7 @@ function stepWriter(journal: Journal, runId: string) {
         inSync.delete(host)
       }
     },
-    /** When the host finishes: the steps still held. */
+    /** The host has finished: its steps still held are written. */
     flush(host: string): void {
       const held = inSync.get(host)
       if (held) journal.setSteps(runId, host, held)

@@ -4,7 +4,10 @@
 import { Cron } from 'croner'
 import { printable } from '../report/printable.ts'
 
-/** A schedule that cannot be kept as given: a bad invocation (64), as a UsageError is. */
+/**
+ * A schedule that cannot be kept as given: a bad invocation (64), as the CLI's UsageError is,
+ * which src/drift does not import (imports point from the CLI to here).
+ */
 export class ScheduleError extends Error {}
 
 /**
