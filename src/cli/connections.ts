@@ -1,39 +1,8 @@
-// --persist, `ferry connections`, and the hidden `ferry keeper` that --persist starts.
-import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings'
+// `ferry connections`, and the hidden `ferry keeper` that --persist starts.
+import { Command } from '@commander-js/extra-typings'
 import { existsSync } from 'node:fs'
 import { defaultStateDir } from '../journal/journal.ts'
-import { KeeperClient, KeeperRunning, checkStateDir, serveKeeper, socketPathFor, type KeptInfo } from '../transport/keeper.ts'
-import type { ConnectorOptions } from '../transport/connect.ts'
-import { UsageError } from './main.ts'
-import { MAX_SECONDS, TOO_LONG } from './durations.ts'
-import { printable } from '../report/printable.ts'
-
-/** `30s`, `10m`, `1h`, or 0 for off. */
-function duration(value: string): number {
-  if (/^0+$/.test(value.trim())) return 0
-  const m = /^(\d+)(s|m|h)$/.exec(value.trim())
-  if (!m) throw new InvalidArgumentError('expected a duration such as 30s, 10m or 1h, or 0 for off')
-  const n = Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h']
-  if (n > MAX_SECONDS) throw new InvalidArgumentError(`${value} is too long: ${TOO_LONG}`)
-  return n
-}
-
-export function persistOption() {
-  return new Option('--persist <duration>', "keep the SSH connections open this long after the command (30s, 10m, 1h) for the next ferry command to reuse, as OpenSSH's ControlPersist does; 0 closes them with the command")
-    .env('FERRY_PERSIST')
-    .argParser(duration)
-}
-
-/** The Connector's `persist` setting for a command's options. */
-export function persistFor(opts: { persist?: number; stateDir?: string }): Pick<ConnectorOptions, 'persist' | 'warn'> {
-  if (!opts.persist) return {}
-  try {
-    const socket = checkStateDir(opts.stateDir ?? defaultStateDir())
-    return { persist: { socket, idleMs: opts.persist * 1000 }, warn: (line) => process.stderr.write(`ferry: ${printable(line)}\n`) }
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
-}
+import { KeeperClient, KeeperRunning, serveKeeper, socketPathFor, type KeptInfo } from '../transport/keeper.ts'
 
 export function connectionsCommand() {
   return new Command('connections')

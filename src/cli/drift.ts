@@ -1,9 +1,7 @@
 import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { Cron } from 'croner'
 import { REDACTED, loadInventory } from '../inventory/index.ts'
-import { parseSource } from '../inventory/secrets.ts'
 import { loadRunbook, runbookPath } from '../engine/load.ts'
 import type { Runbook } from '../runbook.ts'
 import type { Inventory } from '../inventory/types.ts'
@@ -12,14 +10,14 @@ import { Connector } from '../transport/connect.ts'
 import { planDrift, checkDrift, type DriftPlan } from '../drift/check.ts'
 import { exitCode, summarize, type DriftReport } from '../drift/report.ts'
 import * as formats from '../drift/formats.ts'
+import { notify, settleNotifications } from '../drift/notify.ts'
+import { schedule } from '../drift/schedule.ts'
+import { installTimer } from '../drift/timer.ts'
 import { useColor } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
-import { positiveInt } from './exec.ts'
-import { EXIT, UsageError, inventoryOptions } from './main.ts'
-import { SAFETY_DEFAULTS, executeRun } from './run.ts'
-import { persistFor, persistOption } from './connections.ts'
-import { MAX_SECONDS, TOO_LONG } from './durations.ts'
-import { quoteArgv } from '../shell/quote.ts'
+import { EXIT, UsageError } from './exit.ts'
+import { MAX_SECONDS, SAFETY_DEFAULTS, TOO_LONG, inventoryOptions, persistFor, persistOption, positiveInt } from './options.ts'
+import { executeRun } from './run.ts'
 
 const fileMode = (value: string) => {
   if (!/^0?[0-7]{3}$/.test(value)) throw new InvalidArgumentError('expected an octal mode such as 0640')
@@ -89,7 +87,7 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
     .action(async (names, opts) => {
       if (opts.fix && (opts.every || opts.installTimer)) throw new UsageError('--fix on a schedule would change hosts unattended; run --fix by hand')
       if (opts.fix && opts.format !== 'text') throw new UsageError(`--fix reports its run as text; with --format ${opts.format} the output would mix two reports`)
-      if (opts.installTimer) return installTimer(opts)
+      if (opts.installTimer) return installTimerFor(opts)
       if (opts.output && !existsSync(dirname(resolve(opts.output)))) throw new UsageError(`--output ${opts.output}: directory ${dirname(resolve(opts.output))} does not exist`)
       const runbooks = await chooseRunbooks(names)
       if (!opts.every) {
@@ -106,7 +104,9 @@ With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
       }
       const warm = new WarmConnections(opts.acceptNew)
       try {
-        process.exitCode = await schedule(opts.every, (signal) => checkOnce(runbooks, opts, signal, warm))
+        await schedule(opts.every, intervalSeconds(opts.every), (signal) => checkOnce(runbooks, opts, signal, warm))
+        await settleNotifications(300)
+        process.exitCode = EXIT.ok
       } finally {
         await warm.close()
       }
@@ -244,57 +244,6 @@ async function fix(inv: Inventory, runbooks: { runbook: Runbook; path: string }[
   return worst
 }
 
-// ---------------------------------------------------------------------------------------------
-// --notify: when drift appears or clears. Never awaited by the check; the process waits for
-// the last deliveries (up to a minute) before it exits.
-
-const deliveries = new Set<Promise<void>>()
-
-function notify(url: string, report: DriftReport, inventory: string, before: { drifted: number } | undefined): void {
-  const drifted = report.hosts.some((h) => h.status === 'drifted')
-  // By drifted hosts, not the check's status: an error elsewhere outranks drift there.
-  const was = (before?.drifted ?? 0) > 0
-  // Cleared means seen in sync, not merely not seen (an unreachable host, an error).
-  if (drifted === was || (!drifted && exitCode(report) !== 0)) return
-  const body = JSON.stringify({
-    event: drifted ? 'drift-appeared' : 'drift-cleared', checkId: report.checkId, inventory, at: report.startedAt,
-    summary: summarize(report),
-    hosts: report.hosts.filter((h) => h.status === 'drifted').map((h) => ({ name: h.name, steps: h.steps.filter((s) => s.status === 'drifted').map((s) => `${s.runbook} › ${s.step}`) })),
-  })
-  const delivery = post(url, body).finally(() => deliveries.delete(delivery))
-  deliveries.add(delivery)
-}
-
-async function post(url: string, body: string): Promise<void> {
-  const attempts = 6
-  for (let attempt = 1; ; attempt++) {
-    let why: string
-    try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) })
-      if (res.ok) return
-      why = `HTTP ${res.status}`
-      // A client error will not go away by asking again.
-      if (res.status < 500 && res.status !== 429) attempt = attempts
-    } catch (err) {
-      why = (err as Error).message
-    }
-    if (attempt >= attempts) {
-      process.stderr.write(`ferry: --notify ${new URL(url).origin}/…: ${printable(why)}; gave up after ${attempt} attempt${attempt > 1 ? 's' : ''}\n`)
-      return
-    }
-    await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1))) // 0.5, 1, 2, 4, 8 s
-  }
-}
-
-async function settleNotifications(ms = 60_000): Promise<void> {
-  if (!deliveries.size) return
-  await Promise.race([Promise.allSettled([...deliveries]), new Promise((r) => setTimeout(r, ms).unref())])
-}
-
-// ---------------------------------------------------------------------------------------------
-// --every: croner's `protect` skips a tick while the last check still runs, so checks never
-// overlap; SIGTERM or SIGINT stop the schedule and abort a check in flight (it only reads).
-
 /** `30s`, `15m`, `1h`, `1d` → seconds; anything else is taken for a cron expression. */
 export function intervalSeconds(every: string): number | undefined {
   const m = /^(\d+)(s|m|h|d)$/.exec(every.trim())
@@ -305,50 +254,21 @@ export function intervalSeconds(every: string): number | undefined {
   return n
 }
 
-async function schedule(every: string, check: (signal: AbortSignal) => Promise<number>): Promise<number> {
+/** --install-timer: a timer that runs this same check once per tick. */
+async function installTimerFor(opts: { unitDir: string; every?: string; inventory: string; notify?: string; stateDir: string }): Promise<void> {
+  const command = [process.execPath, resolve(process.argv[1]!), ...absolutePaths(unscheduled(process.argv.slice(2)))]
+  const every = opts.every ?? '15m'
   const seconds = intervalSeconds(every)
-  const abort = new AbortController()
-  let running: Promise<number> | undefined
-  let job: Cron
-  try {
-    job = seconds === undefined
-      ? new Cron(every, { protect: true }, tick)
-      : new Cron('* * * * * *', { interval: seconds, protect: true }, tick)
-  } catch (err) {
-    throw new UsageError(`--every ${every}: ${(err as Error).message} (expected 30s, 15m, 1h or a cron expression)`)
-  }
-  async function tick(): Promise<void> {
-    running = check(abort.signal).catch((err) => {
-      process.stderr.write(`ferry: drift check failed: ${printable((err as Error).message)}\n`)
-      return EXIT.failed as number
-    })
-    await running
-  }
-  process.stderr.write(`ferry: checking ${seconds ? `every ${every}` : `on "${every}"`}; next at ${job.nextRun()?.toISOString()}; SIGTERM stops\n`)
-  if (seconds !== undefined) void job.trigger() // the first check now, not after one interval
-  await new Promise<void>((stop) => {
-    const onSignal = () => {
-      job.stop()
-      abort.abort()
-      stop()
-    }
-    process.once('SIGTERM', onSignal)
-    process.once('SIGINT', onSignal)
-  })
-  // A check in flight is read-only: it ends quickly once aborted, and is not waited for long.
-  await Promise.race([running, new Promise((r) => setTimeout(r, 1500).unref())])
-  await settleNotifications(300)
-  return EXIT.ok
+  const systemd = existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
+  process.stdout.write(await installTimer({ command, every, seconds, unitDir: systemd ? opts.unitDir : undefined, stateDir: opts.stateDir, inventory: opts.inventory, notify: opts.notify }))
 }
 
-// ---------------------------------------------------------------------------------------------
-// --install-timer
-
-async function installTimer(opts: { unitDir: string; every?: string; inventory: string; notify?: string; stateDir: string }): Promise<void> {
-  const argv = process.argv.slice(2)
+/**
+ * The check's argv as the timer runs it: without the scheduling flags, and with --notify's URL in
+ * its environment file rather than on its command line.
+ */
+function unscheduled(argv: string[]): string[] {
   const keep: string[] = []
-  // The unit runs this same check, once per timer tick: without the scheduling flags, and with
-  // --notify's URL in its environment file rather than on its command line.
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--install-timer') continue
@@ -356,64 +276,7 @@ async function installTimer(opts: { unitDir: string; every?: string; inventory: 
     if (/^--(every|unit-dir|notify)=/.test(a)) continue
     keep.push(a)
   }
-  const command = [process.execPath, resolve(process.argv[1]!), ...absolutePaths(keep)]
-  const interval = opts.every ?? '15m'
-  const seconds = intervalSeconds(interval)
-  const systemd = existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
-  if (!systemd) {
-    if (seconds !== undefined && (seconds % 60 !== 0 || seconds > 3600 * 24)) throw new UsageError(`--every ${interval}: cron runs at most once a minute; give minutes, hours or a cron expression`)
-    if (seconds !== undefined && seconds >= 3600 && seconds % 3600 !== 0) throw new UsageError(`--every ${interval}: cron takes whole hours above an hour`)
-  } else if (seconds === undefined) throw new UsageError(`--every ${interval}: a systemd timer takes 30s, 15m, 1h or 1d, not a cron expression`)
-
-  const name = 'ferry-drift'
-  const environment = await timerEnvironment(opts.inventory, opts.notify)
-  const envFile = environment && join(systemd ? opts.unitDir : opts.stateDir, `${name}.env`)
-  if (envFile) {
-    mkdirSync(dirname(envFile), { recursive: true, mode: 0o700 })
-    formats.writeAtomically(envFile, `# ${name}'s environment, from ferry drift --install-timer. It holds secrets: keep it 0600.\n${environment}`, 0o600)
-  }
-  if (!systemd) {
-    const spec = seconds === undefined ? interval : seconds < 3600 ? `*/${seconds / 60} * * * *` : `0 */${seconds / 3600} * * *`
-    const line = [`cd ${quoteArgv([process.cwd()])}`, ...(envFile ? [`set -a`, `. ${quoteArgv([envFile])}`, `set +a`] : []), quoteArgv(command)].join(' && ')
-    // cron reads an unescaped % as the end of the command.
-    process.stdout.write(`# no systemd here: add this line with crontab -e${envFile ? ` (it reads ${envFile})` : ''}\n${spec} ${line.replaceAll('%', '\\%')}\n`)
-    return
-  }
-  mkdirSync(opts.unitDir, { recursive: true })
-  writeFileSync(join(opts.unitDir, `${name}.service`), [
-    '[Unit]', 'Description=ferry drift check', 'Wants=network-online.target', 'After=network-online.target', '',
-    '[Service]', 'Type=oneshot', `WorkingDirectory=${process.cwd().replaceAll('%', '%%')}`,
-    ...(envFile ? [`EnvironmentFile=${envFile.replaceAll('%', '%%')}`] : []),
-    `ExecStart=${command.map(systemdWord).join(' ')}`,
-    // Drift (2) and unreachable hosts (4) are findings, not a failed unit.
-    'SuccessExitStatus=2 4', '',
-  ].join('\n'))
-  writeFileSync(join(opts.unitDir, `${name}.timer`), [
-    '[Unit]', 'Description=ferry drift check, on a schedule', '',
-    '[Timer]', `OnBootSec=${seconds}s`, `OnUnitActiveSec=${seconds}s`, '',
-    '[Install]', 'WantedBy=timers.target', '',
-  ].join('\n'))
-  const files = [`${name}.service`, `${name}.timer`, ...(envFile ? [`${name}.env`] : [])].map((f) => join(opts.unitDir, f))
-  process.stdout.write(`wrote ${files.join(', ')}; enable with: systemctl daemon-reload && systemctl enable --now ${name}.timer\n`)
-}
-
-/**
- * What the check takes from this shell's environment, which neither systemd nor cron passes on:
- * the inventory's env: secrets (its loader has checked they are set) and --notify's URL. As
- * NAME="value" lines, which systemd's EnvironmentFile= and sh's `.` read alike.
- */
-async function timerEnvironment(inventory: string, notify: string | undefined): Promise<string> {
-  const inv = await loadInventory(inventory)
-  const sources = inv.secrets.names().map((n) => parseSource(inv.secrets.source(n)))
-  const vars = [...new Set(sources.filter((s) => s.scheme === 'env').map((s) => s.rest))].map((v): [string, string] => [v, process.env[v]!])
-  if (notify) vars.push(['FERRY_NOTIFY_URL', notify])
-  return vars.map(([k, v]) => `${k}="${v.replace(/[\\"$`]/g, '\\$&')}"\n`).join('')
-}
-
-/** One word of ExecStart=, which has its own quoting, and expands % (specifiers) and $ (variables). */
-function systemdWord(word: string): string {
-  if (/^[A-Za-z0-9_/.,:=@+-]+$/.test(word)) return word
-  return `"${word.replace(/[\\"]/g, '\\$&').replaceAll('\n', '\\n').replaceAll('%', '%%').replaceAll('$', '$$$$')}"`
+  return keep
 }
 
 /**

@@ -1,13 +1,12 @@
-import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
+import { Command, Option } from '@commander-js/extra-typings'
 import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { Host } from '../inventory/types.ts'
 import { Connector } from '../transport/connect.ts'
 import { mapLimit } from '../transport/slots.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { runLine } from '../shell/remote.ts'
-import { EXIT, UsageError, inventoryOptions } from './main.ts'
-import { persistFor, persistOption } from './connections.ts'
-import { seconds } from './durations.ts'
+import { EXIT, UsageError } from './exit.ts'
+import { inventoryOptions, persistFor, persistOption, positiveInt, seconds } from './options.ts'
 import { bold, green, red, useColor } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 
@@ -20,12 +19,6 @@ interface HostResult {
   stderr?: string
   reason?: string
   error?: string
-}
-
-export function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1')
-  return n
 }
 
 export function execCommand() {
@@ -69,34 +62,13 @@ Exit codes: 0 ok on every host, 1 the command failed somewhere, 4 a host was unr
       const json = opts.format === 'json'
       const redact = (s: string) => inv.secrets.redact(s)
 
-      const runOn = async (host: Host): Promise<HostResult> => {
-        let result: HostResult
-        try {
-          const t = await connector.connect(host)
-          let p = runLine(t.$, line).nothrow()
-          if (opts.timeout) p = p.timeout(opts.timeout * 1000)
-          const out = await p
-          result = {
-            name: host.name,
-            status: out.exitCode === 0 ? 'ok' : 'failed',
-            exitCode: out.exitCode,
-            signal: out.signal,
-            stdout: redact(out.stdout),
-            stderr: redact(out.stderr),
-          }
-        } catch (err) {
-          result =
-            err instanceof UnreachableError
-              ? { name: host.name, status: 'unreachable', reason: err.reason, error: redact(err.detail) }
-              : { name: host.name, status: 'failed', error: redact((err as Error).message) }
-        }
-        if (!json) process.stdout.write(renderResult(host, result))
-        return result
-      }
-
       let results: HostResult[]
       try {
-        results = await mapLimit(hosts, opts.forks, runOn)
+        results = await mapLimit(hosts, opts.forks, async (host) => {
+          const result = await runOn(connector, host, line, opts.timeout, redact)
+          if (!json) process.stdout.write(renderResult(host, result))
+          return result
+        })
       } finally {
         await connector.close()
       }
@@ -109,6 +81,28 @@ Exit codes: 0 ok on every host, 1 the command failed somewhere, 4 a host was unr
       else process.stderr.write(`${summary.ok} ok, ${summary.failed} failed, ${summary.unreachable} unreachable\n`)
       process.exitCode = summary.unreachable ? EXIT.unreachable : summary.failed ? EXIT.failed : EXIT.ok
     })
+}
+
+/** The command line on one host, with what it printed redacted. */
+async function runOn(connector: Connector, host: Host, line: string, timeout: number | undefined, redact: (s: string) => string): Promise<HostResult> {
+  try {
+    const t = await connector.connect(host)
+    let p = runLine(t.$, line).nothrow()
+    if (timeout) p = p.timeout(timeout * 1000)
+    const out = await p
+    return {
+      name: host.name,
+      status: out.exitCode === 0 ? 'ok' : 'failed',
+      exitCode: out.exitCode,
+      signal: out.signal,
+      stdout: redact(out.stdout),
+      stderr: redact(out.stderr),
+    }
+  } catch (err) {
+    return err instanceof UnreachableError
+      ? { name: host.name, status: 'unreachable', reason: err.reason, error: redact(err.detail) }
+      : { name: host.name, status: 'failed', error: redact((err as Error).message) }
+  }
 }
 
 function renderResult(host: Host, r: HostResult): string {

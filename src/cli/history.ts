@@ -1,8 +1,8 @@
 import { Command } from '@commander-js/extra-typings'
 import { existsSync } from 'node:fs'
 import { Journal, controllerAlive, defaultStateDir, journalPath, type RunDetail, type RunSummary } from '../journal/journal.ts'
-import { UsageError } from './main.ts'
-import { positiveInt } from './exec.ts'
+import { UsageError } from './exit.ts'
+import { positiveInt } from './options.ts'
 import { colorDiff, useColor, red, green, yellow, bold } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 

@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings'
 import { loadInventory, renderInventory, selectHosts } from '../inventory/index.ts'
-import { inventoryOptions } from './main.ts'
+import { inventoryOptions } from './options.ts'
 
 export function inventoryCommand() {
   const [inventory, limit] = inventoryOptions()

@@ -1,5 +1,5 @@
-import { Command, CommanderError, Option } from '@commander-js/extra-typings'
-import { InventoryError, SelectionError, EXIT_USAGE } from '../inventory/index.ts'
+import { Command, CommanderError } from '@commander-js/extra-typings'
+import { InventoryError, SelectionError } from '../inventory/index.ts'
 import { execCommand } from './exec.ts'
 import { inventoryCommand } from './inventory.ts'
 import { runCommand, runbookHelp } from './run.ts'
@@ -9,12 +9,9 @@ import { driftCommand } from './drift.ts'
 import { connectionsCommand, keeperCommand } from './connections.ts'
 import { RunbookError } from '../engine/load.ts'
 import { ParamError } from './params.ts'
+import { ScheduleError } from '../drift/schedule.ts'
 import { printable } from '../report/printable.ts'
-
-export const EXIT = { ok: 0, failed: 1, pending: 2, rollbackFailed: 3, unreachable: 4, usage: EXIT_USAGE } as const
-
-/** Thrown by commands for bad input found before any host is contacted. */
-export class UsageError extends Error {}
+import { EXIT, UsageError } from './exit.ts'
 
 export function program(): Command {
   const cli = new Command('ferry')
@@ -51,14 +48,6 @@ Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed 
   return cli
 }
 
-/** Shared by every command that reads an inventory. */
-export function inventoryOptions() {
-  return [
-    new Option('-i, --inventory <name|path>', 'inventory name (inventory/NAME.yaml) or path to a YAML file').makeOptionMandatory(),
-    new Option('-l, --limit <pattern>', "hosts, groups or globs (*, ?, [a-z], [!a-z]), comma-separated; '!x' excludes, '&x' intersects; none may be empty"),
-  ] as const
-}
-
 export async function main(argv: string[]): Promise<number> {
   const cli = program()
   cli.exitOverride()
@@ -79,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; everything else commander rejects is a bad invocation.
       return err.exitCode === 0 ? 0 : EXIT.usage
     }
-    if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError || err instanceof RunbookError || err instanceof ParamError) {
+    if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError || err instanceof RunbookError || err instanceof ParamError || err instanceof ScheduleError) {
       // A message can quote what a host said (a runbook's prepare asks hosts).
       process.stderr.write(`ferry: ${printable(err.message)}\n`)
       return EXIT.usage

@@ -7,10 +7,8 @@ import { Journal, controllerAlive, defaultStateDir } from '../journal/journal.ts
 import { Connector } from '../transport/connect.ts'
 import { mapLimit } from '../transport/slots.ts'
 import { UnreachableError } from '../transport/errors.ts'
-import { EXIT, UsageError } from './main.ts'
-import { SAFETY_DEFAULTS } from './run.ts'
-import { seconds } from './durations.ts'
-import { persistFor, persistOption } from './connections.ts'
+import { EXIT, UsageError } from './exit.ts'
+import { SAFETY_DEFAULTS, persistFor, persistOption, seconds } from './options.ts'
 import { printable } from '../report/printable.ts'
 
 export function rollbackCommand() {

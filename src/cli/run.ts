@@ -6,7 +6,7 @@ import type { Runbook } from '../runbook.ts'
 import { loadRunbook } from '../engine/load.ts'
 import { planHosts, type Plan } from '../engine/build.ts'
 import { runPlans, type RunResult, type RollbackPolicy } from '../engine/run.ts'
-import { runExit, runStatus, summarize, type HostOutcome, type StepOutcome } from '../engine/outcome.ts'
+import { runExit, runStatus, summarize, type HostOutcome, type StepOutcome, type Summary } from '../engine/outcome.ts'
 import { Journal, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
 import { readOnly, type Transport } from '../transport/transport.ts'
@@ -14,10 +14,8 @@ import { renderHosts } from '../report/text.ts'
 import { useColor } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 import { listr, listrAsk, paramFields, resolveParams } from './params.ts'
-import { positiveInt } from './exec.ts'
-import { UsageError, inventoryOptions } from './main.ts'
-import { persistFor, persistOption } from './connections.ts'
-import { seconds } from './durations.ts'
+import { UsageError } from './exit.ts'
+import { SAFETY_DEFAULTS, inventoryOptions, persistFor, persistOption, positiveInt, seconds } from './options.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 const batch = (value: string) => {
@@ -28,9 +26,6 @@ const percent = (value: string) => {
   if (!/^\d+(\.\d+)?%$/.test(value)) throw new InvalidArgumentError('expected a percentage, e.g. 20%')
   return value
 }
-
-/** Commit-confirmed and host-lock settings of a run that does not set them (`drift --fix`). */
-export const SAFETY_DEFAULTS = { confirmTimeout: 120, lockWait: 0, breakLock: false }
 
 export function runCommand() {
   const [inventory, limit] = inventoryOptions()
@@ -145,7 +140,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
     params: params as Record<string, unknown>, dryRun: opts.dryRun, argv: process.argv.slice(2),
   })
   const transports = new Map<string, Transport>()
-  const inSync = new Map<string, StepOutcome[]>()
+  const steps = stepWriter(journal, runId)
   const abort = new AbortController()
   // Every command in flight listens on it: hundreds at once is the normal case, not a leak.
   setMaxListeners(0, abort.signal)
@@ -172,14 +167,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
       hostStarted: (host) => progress.started(host),
       events: (host) => ({
         step: (s) => {
-          // Steps found in sync wait to be written with the host's next write: a no-op run costs
-          // one fsync per host, not one per step. Anything that changed is written at once.
-          const held = inSync.get(host.name) ?? []
-          if (s.status === 'ok') inSync.set(host.name, [...held, { ...s }])
-          else {
-            journal.setSteps(runId, host.name, [...held, s])
-            inSync.delete(host.name)
-          }
+          steps.write(host.name, s)
           progress.step(host, s.name, s.status)
         },
         recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
@@ -188,9 +176,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
       }),
       hostFinished: (outcome, transport) => {
         if (transport) transports.set(outcome.name, transport)
-        const held = inSync.get(outcome.name)
-        if (held) journal.setSteps(runId, outcome.name, held)
-        inSync.delete(outcome.name)
+        steps.flush(outcome.name)
         journal.setHost(runId, outcome.name, outcome.status, outcome.error)
         progress.finished(outcome)
       },
@@ -207,20 +193,55 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
   journal.finishRun(runId, runStatus(summary, facts), summary)
   journal.close()
 
+  printRun({ runId, runbook: runbook.name, result, summary, transports }, opts, redact)
+  return runExit(summary, facts)
+}
+
+/**
+ * Writes a run's steps to the journal as they finish. Steps found in sync wait to be written with
+ * the host's next write: a no-op run costs one fsync per host, not one per step. Anything that
+ * changed is written at once.
+ */
+function stepWriter(journal: Journal, runId: string) {
+  const inSync = new Map<string, StepOutcome[]>()
+  return {
+    write(host: string, s: StepOutcome): void {
+      const held = inSync.get(host) ?? []
+      if (s.status === 'ok') inSync.set(host, [...held, { ...s }])
+      else {
+        journal.setSteps(runId, host, [...held, s])
+        inSync.delete(host)
+      }
+    },
+    /** The host has finished: its steps still held are written. */
+    flush(host: string): void {
+      const held = inSync.get(host)
+      if (held) journal.setSteps(runId, host, held)
+      inSync.delete(host)
+    },
+  }
+}
+
+/** The run's report: JSON on stdout, or the hosts as text on stdout and the counts on stderr. */
+function printRun(
+  { runId, runbook, result, summary, transports }: { runId: string; runbook: string; result: RunResult; summary: Summary; transports: Map<string, Transport> },
+  opts: RunSettings,
+  redact: (s: string) => string,
+): void {
   const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels, kept: !!t.stats.kept }]))
   if (opts.format === 'json') {
     const hostsJson = result.hosts.map((h) => ({
       name: h.name, status: h.status, ...(h.confirmed ? { confirmed: true } : {}), ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
       steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
     }))
-    process.stdout.write(`${JSON.stringify({ runId, runbook: runbook.name, dryRun: opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
+    process.stdout.write(`${JSON.stringify({ runId, runbook, dryRun: opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
   } else {
     process.stdout.write(renderHosts(result.hosts, { dryRun: opts.dryRun, color: useColor(), redact }))
     if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
     if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (${s.kept ? 'check the kept connection' : 'connect'} + ${s.commands} commands)\n`)
     process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable${summary.reverted ? `, ${summary.reverted} reverted by their revert job` : ''}\n`)
   }
-  return runExit(summary, facts)
+
 }
 
 /** `ferry run NAME --help`: the runbook's own description and params, after the generic help. */

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { loadInventory } from '../../src/inventory/index.ts'
 import { Connector } from '../../src/transport/connect.ts'
 import { KeptConnection } from '../../src/transport/keeper.ts'
-import { persistFor } from '../../src/cli/connections.ts'
+import { persistFor } from '../../src/cli/options.ts'
 import { accepted, ferry, labIt as it, labYaml, sh, tempDir, waitFor, writeInventory, type Run } from './helpers.ts'
 
 const THIRTY = 'test/fixtures/runbooks/thirty.ts'

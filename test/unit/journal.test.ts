@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import { Journal, defaultStateDir, type RunInfo } from '../../src/journal/journal.ts'
 import { historyCommand, renderRun, renderRuns } from '../../src/cli/history.ts'
 import { colorDiff } from '../../src/report/diff.ts'
-import { UsageError } from '../../src/cli/main.ts'
+import { UsageError } from '../../src/cli/exit.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const identity = (s: string) => s
