@@ -4,28 +4,28 @@
 // - OpenBSD is seed 003: GRE over IPsec (isakmpd), ospfd with MD5.
 // - Linux is FRR, with OpenVPN, GRE or GRE over strongSwan IPsec: what the lab proves end to end.
 //
-// Link addresses, tunnel names and ports come from the inventory's `links` through planMesh, the
+// Link addresses, tunnel names and ports come from the inventory's `links` through allocateLinks, the
 // same at every member. Each OS's plan is in mesh/; what they share is in mesh/common.ts.
-import { defineRunbook, planMesh, linksOf, StepError, type Host, type Inventory, type PlannedLink, type StepsContext } from 'ferry'
-import { vars, type Member, type MeshVars, type OsPlan } from './mesh/common.ts'
-import { freebsdPlan } from './mesh/freebsd.ts'
-import { linuxPlan } from './mesh/linux.ts'
-import { openbsdPlan } from './mesh/openbsd.ts'
+import { defineRunbook, allocateLinks, linksOf, StepError, type Host, type Inventory, type AllocatedLink, type StepsContext } from 'ferry'
+import { vars, type Member, type MeshVars, type OsSteps } from './mesh/common.ts'
+import { freebsdSteps } from './mesh/freebsd.ts'
+import { linuxSteps } from './mesh/linux.ts'
+import { openbsdSteps } from './mesh/openbsd.ts'
 
-const PLANS = { freebsd: freebsdPlan, openbsd: openbsdPlan, linux: linuxPlan }
+const PLANS = { freebsd: freebsdSteps, openbsd: openbsdSteps, linux: linuxSteps }
 
-// The link plan is the whole inventory's, the same for every host: computed once per run.
-const meshes = new WeakMap<Inventory, { links: PlannedLink[]; hosts: Map<string, Host> }>()
+// The link allocation is the whole inventory's, the same for every host: computed once per run.
+const meshes = new WeakMap<Inventory, { links: AllocatedLink[]; hosts: Map<string, Host> }>()
 // steps and handlers are asked for separately; both come from one plan per host.
-const plans = new WeakMap<Host, Promise<OsPlan>>()
+const plans = new WeakMap<Host, Promise<OsSteps>>()
 
-function planFor({ host, vars, inventory, secret }: StepsContext<unknown, MeshVars>): Promise<OsPlan> {
+function planFor({ host, vars, inventory, secret }: StepsContext<unknown, MeshVars>): Promise<OsSteps> {
   const cached = plans.get(host)
   if (cached) return cached
   // Each OS has its own daemons and files, so the plan is chosen before connecting.
   if (!host.os) throw new StepError(`${host.name}: deploy-mesh needs the host's os: (freebsd, openbsd or linux) in the inventory`)
   let mesh = meshes.get(inventory)
-  if (!mesh) meshes.set(inventory, (mesh = { links: planMesh(inventory), hosts: new Map(inventory.hosts.map((h) => [h.name, h])) }))
+  if (!mesh) meshes.set(inventory, (mesh = { links: allocateLinks(inventory), hosts: new Map(inventory.hosts.map((h) => [h.name, h])) }))
   const { hosts } = mesh
   const member: Member = { host, vars, inventory, links: linksOf(mesh.links, host.name), peer: (name) => hosts.get(name)!, secret }
   const plan = PLANS[host.os](member)

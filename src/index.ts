@@ -17,7 +17,7 @@ export type { Host, Inventory } from './inventory/types.ts'
 /** What each OS answers: its routing suite, its jail driver, its commands and facts. */
 export { platformFor, jailDriver, ROUTING_SUITES, type RoutingSuite } from './platform/platform.ts'
 export { StepError } from './steps/step.ts'
-export { planMesh, linksOf, type PlannedLink, type LinkEnd } from './mesh/links.ts'
+export { allocateLinks, linksOf, type AllocatedLink, type LinkEnd } from './mesh/links.ts'
 /** OSPF facts (neighbour tables, routes): a command and a parser for each daemon and OS. */
 export * as ospf from './facts/ospf.ts'
 export { DEFAULT_COST, type HostLink } from './mesh/links.ts'

@@ -1,7 +1,7 @@
 // The Ansible side of the deploy-mesh benchmark: writes an Ansible YAML inventory for the mesh
 // hosts of a ferry inventory (default: the lab's, inventory/lab.yaml), with every per-host value
 // bench/ansible/deploy-mesh.yml and its templates need. Link addresses, tap names, ports, key
-// directions, OSPF interfaces and networks come from ferry's own code (planMesh, linksOf and
+// directions, OSPF interfaces and networks come from ferry's own code (allocateLinks, linksOf and
 // runbooks/mesh/common.ts), so both tools configure exactly the same links.
 //
 // Secrets are not written: only where they are (ferry_secrets: name → file on the controller),
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 import { loadInventory, type Host, type Inventory } from '../../src/inventory/index.ts'
 import { parseSource, resolvePath } from '../../src/inventory/secrets.ts'
-import { DEFAULT_COST, linksOf, planMesh } from '../../src/mesh/links.ts'
+import { DEFAULT_COST, linksOf, allocateLinks } from '../../src/mesh/links.ts'
 import { dottedMask, splitCidr } from '../../src/mesh/ipv4.ts'
 import { networks, ospfInterfaces, vars as meshVars, type Member } from '../../runbooks/mesh/common.ts'
 
@@ -38,7 +38,7 @@ export async function writeAnsibleInventory(outDir: string, opts: AnsibleInvento
 export function renderAnsibleInventory(inventory: Inventory): string {
   const mesh = inventory.hosts.filter((h) => h.groups.includes('mesh'))
   if (!mesh.length) throw new Error(`${inventory.file}: no host in group mesh`)
-  const plan = planMesh(inventory)
+  const plan = allocateLinks(inventory)
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]))
 
   const hosts: Record<string, Record<string, unknown>> = {}

@@ -27,9 +27,9 @@ export const vars = z.object({
   /** The router id as a /32 on a loopback (lo1), so the router is reachable whichever links are up. */
   loopback: withPrefix,
   ospf_area: area.default('0.0.0.0'),
-  /** Where the links' /30s come from: the same on every linked host (planMesh reads it). */
+  /** Where the links' /30s come from: the same on every linked host (allocateLinks reads it). */
   link_pool: z.string().refine((s) => (parseNetwork(s)?.prefix ?? 32) <= 30, 'must be an IPv4 network of /30 or larger with no host bits set, e.g. 172.16.2.0/24'),
-  /** The fallback tunnel kind of this host's links (planMesh reads it); a link's own `tunnel` wins. */
+  /** The fallback tunnel kind of this host's links (allocateLinks reads it); a link's own `tunnel` wins. */
   tunnel: z.enum(TUNNEL_KINDS, `must be one of ${TUNNEL_KINDS.join(', ')}`).optional(),
   /**
    * What OSPF announces (Quagga/FRR `network` statements). Default: the host's links, its
@@ -76,7 +76,7 @@ export interface Member {
   secret(name: string): Promise<string>
 }
 
-export interface OsPlan {
+export interface OsSteps {
   steps: Step[]
   handlers: Record<string, Step>
 }

@@ -4,13 +4,13 @@
 import { command, file, pkg, service, sysctl, ospf, type Step } from 'ferry'
 import zebraConf from '../../templates/zebra.conf.ts'
 import quaggaOspfd, { quaggaSecrets } from '../../templates/ospfd.conf.ts'
-import { greTunnel, linksOfKind, loopbacks, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseKinds, refuseRouting, verifyMesh, type Member, type OsPlan } from './common.ts'
+import { greTunnel, linksOfKind, loopbacks, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseKinds, refuseRouting, verifyMesh, type Member, type OsSteps } from './common.ts'
 
 const QUAGGA = '/usr/local/etc/quagga'
 const OVPN = '/usr/local/etc/openvpn/ferry'
 const RC_D = '/usr/local/etc/rc.d'
 
-export async function freebsdPlan(m: Member): Promise<OsPlan> {
+export async function freebsdSteps(m: Member): Promise<OsSteps> {
   refuseKinds(m, ['openvpn', 'gre'], 'GRE over IPsec is built for OpenBSD (isakmpd) and Linux (strongSwan); on FreeBSD use openvpn or gre')
   refuseRouting(m, 'quagga', 'deploy-mesh builds Quagga on FreeBSD, as seed 000 runs it')
   const vpn = linksOfKind(m, 'openvpn')

@@ -4,12 +4,12 @@ import { command, file, line, pkg, service, sysctl, ospf, type Step } from 'ferr
 import frrConf from '../../templates/frr.conf.ts'
 import { quaggaSecrets } from '../../templates/ospfd.conf.ts'
 import swanctlConf, { swanctlSecrets } from '../../templates/swanctl.conf.ts'
-import { greTunnel, linksOfKind, loopbacks, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseRouting, verifyMesh, type Member, type OsPlan } from './common.ts'
+import { greTunnel, linksOfKind, loopbacks, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseRouting, verifyMesh, type Member, type OsSteps } from './common.ts'
 
 const OVPN = '/etc/openvpn/ferry'
 const SWANCTL = '/etc/swanctl/conf.d/ferry-mesh.conf'
 
-export async function linuxPlan(m: Member): Promise<OsPlan> {
+export async function linuxSteps(m: Member): Promise<OsSteps> {
   refuseRouting(m, 'frr', 'deploy-mesh builds FRR on Linux')
   const vpn = linksOfKind(m, 'openvpn')
   const gre = linksOfKind(m, 'gre', 'gre-ipsec')

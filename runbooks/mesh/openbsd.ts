@@ -5,11 +5,11 @@ import { command, file, line, service, sysctl, ospf, type Step } from 'ferry'
 import ipsecConf, { ipsecSecrets } from '../../templates/ipsec.conf.ts'
 import openbsdOspfd, { openbsdOspfdSecrets } from '../../templates/ospfd-openbsd.conf.ts'
 import pfMesh from '../../templates/pf-mesh.conf.ts'
-import { greTunnel, linksOfKind, loopbacks, ospfInterfaces, platformOf, refuseKinds, refuseRouting, verifyMesh, type Member, type OsPlan } from './common.ts'
+import { greTunnel, linksOfKind, loopbacks, ospfInterfaces, platformOf, refuseKinds, refuseRouting, verifyMesh, type Member, type OsSteps } from './common.ts'
 
 const PF_ANCHOR = '/etc/pf.ferry-mesh.conf'
 
-export async function openbsdPlan(m: Member): Promise<OsPlan> {
+export async function openbsdSteps(m: Member): Promise<OsSteps> {
   refuseKinds(m, ['gre', 'gre-ipsec'], 'OpenVPN is built for FreeBSD and Linux; OpenBSD links are gre or gre-ipsec, as in seed 003')
   refuseRouting(m, 'openbsd', "deploy-mesh builds OpenBSD's ospfd on OpenBSD, as seed 003 runs it")
   const ipsec = linksOfKind(m, 'gre-ipsec')

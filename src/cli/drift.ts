@@ -7,7 +7,7 @@ import type { Runbook } from '../runbook.ts'
 import type { Inventory } from '../inventory/types.ts'
 import { Journal, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
-import { planDrift, checkDrift, type DriftPlan } from '../drift/check.ts'
+import { buildChecks, checkDrift, type DriftRunbook } from '../drift/check.ts'
 import { exitCode, summarize, type DriftReport } from '../drift/report.ts'
 import * as formats from '../drift/formats.ts'
 import { notify, settleNotifications } from '../drift/notify.ts'
@@ -165,12 +165,12 @@ class WarmConnections {
 
 /** One check: plan, probe read-only, journal, report; then notify and fix. Returns the exit code. */
 async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: DriftOpts, signal?: AbortSignal, warm?: WarmConnections): Promise<number> {
-  // The check's duration covers all of it: inventory, plans, probes and the journal.
+  // The check's duration covers all of it: inventory, steps, probes and the journal.
   const startedAt = new Date()
   const inv = await loadInventory(opts.inventory)
   // A webhook URL is often a token: the journal's copy of the command line must not hold it.
   const redact = (s: string) => (opts.notify ? inv.secrets.redact(s).split(opts.notify).join(REDACTED) : inv.secrets.redact(s))
-  const plans = await planDrift(inv, runbooks.map((r) => r.runbook), opts.limit)
+  const checks = await buildChecks(inv, runbooks.map((r) => r.runbook), opts.limit)
   const label = `drift: ${runbooks.map((r) => r.runbook.name).join(', ')}`
   const journal = Journal.open(opts.stateDir, redact)
   const checkId = journal.startRun({
@@ -180,7 +180,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
   const connector = warm?.for(inv) ?? new Connector(inv, { acceptNew: opts.acceptNew, readOnly: true, ...persistFor(opts) })
   let report: DriftReport
   try {
-    const hosts = await checkDrift(plans, { forks: opts.forks, connect: (h) => connector.connect(h), signal, redact })
+    const hosts = await checkDrift(checks, { forks: opts.forks, connect: (h) => connector.connect(h), signal, redact })
     report = { checkId, startedAt: startedAt.toISOString(), duration: (Date.now() - startedAt.getTime()) / 1000, runbooks: runbooks.map((r) => r.runbook.name), hosts }
     journal.recordDrift(checkId, inv.file, hosts, report.startedAt)
     const before = journal.previousDrift(inv.file, label, checkId)
@@ -203,7 +203,7 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
   if (opts.output) formats.writeAtomically(resolve(opts.output), out.text, opts.outputMode ?? OUTPUT_MODE[opts.format])
   else process.stdout.write(out.text)
 
-  if (opts.fix && report.hosts.some((h) => h.status === 'drifted')) code = await fix(inv, runbooks, plans, report, opts)
+  if (opts.fix && report.hosts.some((h) => h.status === 'drifted')) code = await fix(inv, runbooks, checks, report, opts)
   return code
 }
 
@@ -223,18 +223,18 @@ function render(report: DriftReport, opts: DriftOpts): { text: string; code?: 0 
 
 /**
  * Runs each runbook again on its drifted hosts only; in sync steps cost a probe and nothing else.
- * The check's inventory is used, whose redaction knows the secrets the plans resolved.
+ * The check's inventory is used, whose redaction knows the secrets the checks resolved.
  */
-async function fix(inv: Inventory, runbooks: { runbook: Runbook; path: string }[], plans: Map<Runbook, DriftPlan>, report: DriftReport, opts: DriftOpts): Promise<number> {
+async function fix(inv: Inventory, runbooks: { runbook: Runbook; path: string }[], checks: Map<Runbook, DriftRunbook>, report: DriftReport, opts: DriftOpts): Promise<number> {
   let worst = 0
   for (const { runbook, path } of runbooks) {
     const drifted = new Set(report.hosts.filter((h) => h.steps.some((s) => s.runbook === runbook.name && s.status === 'drifted')).map((h) => h.name))
-    const { plans: all, params } = plans.get(runbook)!
+    const { hosts: all, params } = checks.get(runbook)!
     const mine = all.filter((p) => drifted.has(p.host.name))
     if (!mine.length) continue
     process.stderr.write(`ferry: fixing ${runbook.name} on ${mine.map((p) => p.host.name).join(', ')}\n`)
     const code = await executeRun(
-      { runbook, path, inventory: inv, plans: mine, params, connector: new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) }) },
+      { runbook, path, inventory: inv, built: mine, params, connector: new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) }) },
       { dryRun: false, forks: opts.forks, rollback: opts.rollback, format: 'text', stats: false, stateDir: opts.stateDir, limit: opts.limit, ...SAFETY_DEFAULTS },
     )
     if (code === 130) return code // interrupted: leave the other runbooks alone

@@ -1,7 +1,7 @@
 import { Command } from '@commander-js/extra-typings'
 import { loadInventory } from '../inventory/index.ts'
 import { loadRunbook } from '../engine/load.ts'
-import { planHosts } from '../engine/build.ts'
+import { buildSteps } from '../engine/build.ts'
 import { rollbackRecorded } from '../engine/rollback.ts'
 import { Journal, controllerAlive, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
@@ -50,12 +50,12 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
       const inv = await loadInventory(run.inventory)
       const { runbook } = await loadRunbook(run.runbookPath)
       const names = [...new Set(pending.map((e) => e.host))]
-      const plans = await planHosts(runbook, inv, inv.hosts.filter((h) => names.includes(h.name)), run.params)
+      const built = await buildSteps(runbook, inv, inv.hosts.filter((h) => names.includes(h.name)), run.params)
       const connector = new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) })
       let failed = 0
       let unreachable = 0
       try {
-        await mapLimit(plans, 20, async ({ host, steps, handlers }) => {
+        await mapLimit(built, 20, async ({ host, steps, handlers }) => {
           try {
             await rollbackRecorded({
               host, steps, handlers, runId, transport: await connector.connect(host),

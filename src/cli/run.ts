@@ -4,8 +4,8 @@ import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { Runbook } from '../runbook.ts'
 import { loadRunbook } from '../engine/load.ts'
-import { planHosts, type Plan } from '../engine/build.ts'
-import { runPlans, type RunResult, type RollbackPolicy } from '../engine/run.ts'
+import { buildSteps, type HostSteps } from '../engine/build.ts'
+import { runHosts, type RunResult, type RollbackPolicy } from '../engine/run.ts'
 import { runExit, runStatus, summarize, type HostOutcome, type StepOutcome, type Summary } from '../engine/outcome.ts'
 import { Journal, defaultStateDir } from '../journal/journal.ts'
 import { Connector } from '../transport/connect.ts'
@@ -76,7 +76,7 @@ hosts rolled back).`,
       const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && opts.format === 'text'
       const connector = new Connector(inv, { acceptNew: opts.acceptNew, readOnly: !!opts.dryRun, ...persistFor(opts) })
       let params: unknown
-      let plans: Plan[]
+      let built: HostSteps[]
       let hosts: Host[]
       try {
         const prepare = runbook.prepare
@@ -88,13 +88,13 @@ hosts rolled back).`,
         const pattern = typeof runbook.hosts === 'function' ? runbook.hosts(params) : (runbook.hosts ?? 'all')
         hosts = selectHosts(inv, opts.limit, pattern)
         if (!hosts.length) throw new UsageError(`runbook ${runbook.name} targets "${pattern}", and with --limit ${opts.limit ?? '(none)'} that selects no hosts`)
-        plans = await planHosts(runbook, inv, hosts, params)
+        built = await buildSteps(runbook, inv, hosts, params)
       } catch (err) {
         await connector.close()
         throw err
       }
 
-      process.exitCode = await executeRun({ runbook, path, inventory: inv, plans, params, connector }, {
+      process.exitCode = await executeRun({ runbook, path, inventory: inv, built, params, connector }, {
         ...opts, dryRun: !!opts.dryRun, stats: !!opts.stats, breakLock: !!opts.breakLock,
       })
     })
@@ -104,7 +104,7 @@ export interface RunTarget {
   runbook: Runbook
   path: string
   inventory: Inventory
-  plans: Plan[]
+  built: HostSteps[]
   params: unknown
   /** Closed when the run ends. */
   connector: Connector
@@ -128,11 +128,11 @@ export interface RunSettings {
 }
 
 /**
- * Runs planned hosts with the journal, the progress UI, ^C handling and the report: `ferry run`,
+ * Runs hosts whose steps are built, with the journal, the progress UI, ^C handling and the report: `ferry run`,
  * and `ferry drift --fix` for the drifted hosts. Returns the exit code.
  */
-export async function executeRun({ runbook, path, inventory: inv, plans, params, connector }: RunTarget, opts: RunSettings): Promise<number> {
-  const hosts = plans.map((p) => p.host)
+export async function executeRun({ runbook, path, inventory: inv, built, params, connector }: RunTarget, opts: RunSettings): Promise<number> {
+  const hosts = built.map((p) => p.host)
   const redact = (s: string) => inv.secrets.redact(s)
   const journal = Journal.open(opts.stateDir, redact)
   const runId = journal.startRun({
@@ -157,7 +157,7 @@ export async function executeRun({ runbook, path, inventory: inv, plans, params,
     : await progressUi(hosts, opts.format === 'json', (s) => printable(redact(s)))
   let result: RunResult
   try {
-    result = await runPlans(plans, {
+    result = await runHosts(built, {
       dryRun: opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
       rollback: opts.rollback, signal: abort.signal, runId,
       lock: { wait: opts.lockWait, breakIt: opts.breakLock }, confirmTimeout: opts.confirmTimeout,

@@ -5,8 +5,8 @@
 import type { Inventory, Host } from '../inventory/types.ts'
 import { selectHosts } from '../inventory/select.ts'
 import type { Runbook } from '../runbook.ts'
-import { planHosts, type Plan } from '../engine/build.ts'
-import { runPlans } from '../engine/run.ts'
+import { buildSteps, type HostSteps } from '../engine/build.ts'
+import { runHosts } from '../engine/run.ts'
 import type { HostOutcome } from '../engine/outcome.ts'
 import type { Transport } from '../transport/transport.ts'
 import { RunbookError } from '../engine/load.ts'
@@ -20,15 +20,15 @@ export interface DriftOptions {
   redact(text: string): string
 }
 
-export interface DriftPlan {
-  plans: Plan[]
+export interface DriftRunbook {
+  hosts: HostSteps[]
   /** The runbook's params, its defaults: what a --fix run of it is journalled with. */
   params: unknown
 }
 
-/** Plans every runbook's hosts; a runbook that needs params cannot be checked unattended. */
-export async function planDrift(inventory: Inventory, runbooks: Runbook[], limit: string | undefined): Promise<Map<Runbook, DriftPlan>> {
-  const plans = new Map<Runbook, DriftPlan>()
+/** Builds every runbook's hosts' steps; a runbook that needs params cannot be checked unattended. */
+export async function buildChecks(inventory: Inventory, runbooks: Runbook[], limit: string | undefined): Promise<Map<Runbook, DriftRunbook>> {
+  const checks = new Map<Runbook, DriftRunbook>()
   for (const runbook of runbooks) {
     if (typeof runbook.hosts === 'function' || runbook.prepare) {
       throw new RunbookError(`runbook ${runbook.name} chooses its hosts from params: it is a procedure, not a state to check for drift`)
@@ -38,17 +38,17 @@ export async function planDrift(inventory: Inventory, runbooks: Runbook[], limit
     const hosts = selectHosts(inventory, limit, runbook.hosts ?? 'all')
     // Checking nothing must not read as "all in sync".
     if (!hosts.length) throw new RunbookError(`runbook ${runbook.name} targets "${runbook.hosts ?? 'all'}", and with --limit ${limit ?? '(none)'} that selects no hosts`)
-    plans.set(runbook, { plans: await planHosts(runbook, inventory, hosts, parsed.data), params: parsed.data })
+    checks.set(runbook, { hosts: await buildSteps(runbook, inventory, hosts, parsed.data), params: parsed.data })
   }
-  return plans
+  return checks
 }
 
-/** Checks every planned host of every runbook; one report entry per host, its steps tagged by runbook. */
-export async function checkDrift(plans: Map<Runbook, DriftPlan>, opts: DriftOptions): Promise<DriftHost[]> {
+/** Checks every host of every runbook; one report entry per host, its steps tagged by runbook. */
+export async function checkDrift(checks: Map<Runbook, DriftRunbook>, opts: DriftOptions): Promise<DriftHost[]> {
   const hosts = new Map<string, DriftHost>()
-  for (const [runbook, { plans: runbookPlans }] of plans) {
+  for (const [runbook, { hosts: built }] of checks) {
     const started = new Map<string, number>()
-    await runPlans(runbookPlans, { dryRun: true, forks: opts.forks, rollback: 'none', signal: opts.signal }, {
+    await runHosts(built, { dryRun: true, forks: opts.forks, rollback: 'none', signal: opts.signal }, {
       connect: opts.connect,
       hostStarted: (host) => started.set(host.name, performance.now()),
       hostFinished: (outcome) => merge(hosts, runbook.name, outcome, (performance.now() - (started.get(outcome.name) ?? performance.now())) / 1000, opts.redact),

@@ -9,16 +9,16 @@ import type { Step } from '../steps/step.ts'
 import type { Runbook } from '../runbook.ts'
 import { RunbookError } from './load.ts'
 
-export interface Plan {
+export interface HostSteps {
   host: Host
   steps: Step[]
   handlers: Record<string, Step>
 }
 
 /** Builds each host's steps, validating its vars with the runbook's schema (exit 64 on error). */
-export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: Host[], params: unknown): Promise<Plan[]> {
+export async function buildSteps(runbook: Runbook, inventory: Inventory, hosts: Host[], params: unknown): Promise<HostSteps[]> {
   const problems: Problem[] = []
-  const plans: Plan[] = []
+  const built: HostSteps[] = []
   for (const host of hosts) {
     const parsed = runbook.vars ? runbook.vars.safeParse(host.vars) : { success: true as const, data: host.vars }
     if (!parsed.success) {
@@ -39,10 +39,10 @@ export async function planHosts(runbook: Runbook, inventory: Inventory, hosts: H
       if (names.has(s.name)) throw new RunbookError(`runbook ${runbook.name}: two steps are named "${s.name}" (for ${host.name}); step and handler names must be unique`)
       names.add(s.name)
     }
-    plans.push({ host, steps, handlers })
+    built.push({ host, steps, handlers })
   }
   if (problems.length) throw new InventoryError(problems)
-  return plans
+  return built
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Host } from '../inventory/types.ts'
 import type { Transport } from '../transport/transport.ts'
 import { UnreachableError } from '../transport/errors.ts'
 import { mapLimit } from '../transport/slots.ts'
-import type { Plan } from './build.ts'
+import type { HostSteps } from './build.ts'
 import { HostRunner } from './host.ts'
 import type { HostOutcome } from './outcome.ts'
 import type { HostEvents } from './session.ts'
@@ -47,16 +47,16 @@ export interface RunResult {
   rollbackFailed: boolean
 }
 
-export async function runPlans(plans: Plan[], opts: RunOptions, hooks: RunHooks): Promise<RunResult> {
+export async function runHosts(built: HostSteps[], opts: RunOptions, hooks: RunHooks): Promise<RunResult> {
   const result: RunResult = { hosts: [], notRun: [], rollbackFailed: false }
   const runners: HostRunner[] = []
-  const size = batchSize(opts.serial, plans.length)
+  const size = batchSize(opts.serial, built.length)
   const limit = opts.maxFail === undefined ? undefined : parsePercent(opts.maxFail)
   let stopped = false
 
   try {
-    for (let at = 0; at < plans.length; at += size) {
-      const batch = plans.slice(at, at + size)
+    for (let at = 0; at < built.length; at += size) {
+      const batch = built.slice(at, at + size)
       if (stopped || opts.signal?.aborted) {
         result.notRun.push(...batch.map((p) => p.host.name))
         continue

@@ -1,4 +1,4 @@
-// The little IPv4 arithmetic the link plan and the templates need: addresses as 32-bit numbers.
+// The little IPv4 arithmetic the link allocation and the templates need: addresses as 32-bit numbers.
 import { isIPv4 } from 'node:net'
 
 export function toInt(address: string): number {

@@ -1,7 +1,7 @@
-// The link plan of a mesh: for every inventory link, its /30 in the link pool, which end gets
+// The link allocation of a mesh: for every inventory link, its /30 in the link pool, which end gets
 // which address, the tunnel interface at each end, the tunnel kind, the OSPF cost and, for
 // OpenVPN, the UDP port. It is a pure function of the inventory, so every run, every host and
-// `ferry drift` compute the same plan without keeping state anywhere.
+// `ferry drift` compute the same allocation without keeping state anywhere.
 //
 // Stability is the point: a running mesh must not renumber when a host or a link is added.
 // - A link's /30 is picked by a hash of its two host names (sorted), so it depends on nothing
@@ -41,7 +41,7 @@ export interface LinkEnd {
   cidr: string
 }
 
-export interface PlannedLink {
+export interface AllocatedLink {
   /** Position in the inventory's `links`, for messages and `inventory.locate`. */
   at: number
   /** The /30's number in the pool: 0 is the pool's first four addresses. */
@@ -63,14 +63,14 @@ export interface PlannedLink {
 
 /** One link seen from one of its hosts. */
 export interface HostLink {
-  link: PlannedLink
+  link: AllocatedLink
   local: LinkEnd
   remote: LinkEnd
   /** OpenVPN static-key direction: 0 at `ends[0]`, 1 at `ends[1]`, so the two ends differ. */
   keyDirection: 0 | 1
 }
 
-export interface PlanOptions {
+export interface AllocateOptions {
   /** The link pool, e.g. `172.16.2.0/24`; /30 or larger. */
   pool: string
   /** Effective vars (`tunnel` is the fallback kind) and OS (whose platform names the tunnel interfaces) by host. */
@@ -79,37 +79,37 @@ export interface PlanOptions {
   portBase?: number
 }
 
-export interface PlanProblem {
+export interface LinkProblem {
   /** Where in the inventory, e.g. `['links', 3, 'index']`. */
   path: (string | number)[]
   message: string
 }
 
-/** Every problem found in the plan, each with its inventory path. */
-export class LinkPlanError extends Error {
-  constructor(readonly problems: PlanProblem[]) {
+/** Every problem found in the allocation, each with its inventory path. */
+export class LinkAllocationError extends Error {
+  constructor(readonly problems: LinkProblem[]) {
     super(problems.map((p) => `${dotted(p.path)}: ${p.message}`).join('\n'))
-    this.name = 'LinkPlanError'
+    this.name = 'LinkAllocationError'
   }
 }
 
 const LINK = 4 // addresses in a /30
 export const IFNAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/ // 15 characters: Linux's IFNAMSIZ less the NUL
 
-/** The plan for `links`, in their inventory order. Throws a LinkPlanError listing every problem. */
-export function planLinks(links: Link[], opts: PlanOptions): PlannedLink[] {
-  const problems: PlanProblem[] = []
+/** The allocation of `links`, in their inventory order. Throws a LinkAllocationError listing every problem. */
+export function allocate(links: Link[], opts: AllocateOptions): AllocatedLink[] {
+  const problems: LinkProblem[] = []
   const pool = parseNetwork(opts.pool)
-  if (!pool || pool.prefix > 30) throw new LinkPlanError([{ path: ['link_pool'], message: `${JSON.stringify(opts.pool)} is not an IPv4 network of /30 or larger, e.g. 172.16.2.0/24` }])
+  if (!pool || pool.prefix > 30) throw new LinkAllocationError([{ path: ['link_pool'], message: `${JSON.stringify(opts.pool)} is not an IPv4 network of /30 or larger, e.g. 172.16.2.0/24` }])
   const slots = 2 ** (30 - pool.prefix)
   const hosts = new Map(opts.hosts?.map((h) => [h.name, h]))
 
   const parsed = links.map((link, at) => parseLink(link, at, { pool, slots, hosts }, problems))
 
   const placed = place(parsed, slots, opts.pool, problems)
-  if (problems.length) throw new LinkPlanError(problems)
+  if (problems.length) throw new LinkAllocationError(problems)
 
-  const plan = parsed.map((p): PlannedLink => {
+  const allocated = parsed.map((p): AllocatedLink => {
     const { index: i, probed } = placed.get(p.at)!
     const base = pool.base + i * LINK
     const end = (k: 0 | 1): LinkEnd => {
@@ -133,24 +133,24 @@ export function planLinks(links: Link[], opts: PlanOptions): PlannedLink[] {
       probed,
     }
   })
-  for (const link of plan) {
+  for (const link of allocated) {
     if (link.port !== undefined && link.port > 65535) problems.push({ path: ['links', link.at, 'port'], message: `OpenVPN port ${link.port} (port base + /30 number ${link.index}) is over 65535; set port on the link or a lower port base` })
   }
-  checkUniquePerHost(plan, problems)
-  if (problems.length) throw new LinkPlanError(problems)
-  return plan
+  checkUniquePerHost(allocated, problems)
+  if (problems.length) throw new LinkAllocationError(problems)
+  return allocated
 }
 
 /**
- * The plan for an inventory's links, with `link_pool` and `tunnel` from the hosts' vars. Its
+ * The allocation of an inventory's links, with `link_pool` and `tunnel` from the hosts' vars. Its
  * problems are the inventory's: an InventoryError, each at its place in the file (exit 64).
  */
-export function planMesh(inventory: Pick<Inventory, 'file' | 'links' | 'locate'> & { hosts: Pick<Host, 'name' | 'os' | 'vars'>[] }, opts: { portBase?: number } = {}): PlannedLink[] {
+export function allocateLinks(inventory: Pick<Inventory, 'file' | 'links' | 'locate'> & { hosts: Pick<Host, 'name' | 'os' | 'vars'>[] }, opts: { portBase?: number } = {}): AllocatedLink[] {
   if (inventory.links.length === 0) return []
   try {
-    return planLinks(inventory.links, { pool: linkPool(inventory.hosts, inventory.links), hosts: inventory.hosts, ...opts })
+    return allocate(inventory.links, { pool: linkPool(inventory.hosts, inventory.links), hosts: inventory.hosts, ...opts })
   } catch (err) {
-    if (!(err instanceof LinkPlanError)) throw err
+    if (!(err instanceof LinkAllocationError)) throw err
     // link_pool is a var, and vars are checked where they are written, by the runbook's schema;
     // what reaches here of it (a host outside --limit) is reported at `links`.
     const at = (path: (string | number)[]) => inventory.locate(path) ?? inventory.locate(['links']) ?? { file: inventory.file, line: 1, col: 1 }
@@ -172,14 +172,14 @@ function linkPool(hosts: Pick<Host, 'name' | 'vars'>[], links: Link[]): string {
     const message = pools.size === 0
       ? 'no link_pool: set it in the vars of the linked hosts (e.g. the mesh group), e.g. link_pool: 172.16.2.0/24'
       : `the linked hosts disagree on link_pool: ${[...pools].map(([pool, host]) => `${host} has ${pool}`).join(', ')}`
-    throw new LinkPlanError([{ path: ['links'], message }])
+    throw new LinkAllocationError([{ path: ['links'], message }])
   }
   return [...pools.keys()][0]!
 }
 
 /** The links `host` is on, each from that host's side, in inventory order. */
-export function linksOf(plan: PlannedLink[], host: string): HostLink[] {
-  return plan.flatMap((link) => {
+export function linksOf(links: AllocatedLink[], host: string): HostLink[] {
+  return links.flatMap((link) => {
     const k = link.ends.findIndex((e) => e.host === host)
     return k < 0 ? [] : [{ link, local: link.ends[k]!, remote: link.ends[1 - k]!, keyDirection: k as 0 | 1 }]
   })
@@ -203,7 +203,7 @@ interface Context {
 }
 
 /** A link's own settings, checked; problems are collected, and a usable fallback returned. */
-function parseLink(link: Link, at: number, ctx: Context, problems: PlanProblem[]): ParsedLink {
+function parseLink(link: Link, at: number, ctx: Context, problems: LinkProblem[]): ParsedLink {
   const report = (key: string | undefined, message: string) => problems.push({ path: key ? ['links', at, key] : ['links', at], message })
   const ends = ([link.a, link.b].sort() as [string, string])
   const p: ParsedLink = { at, ends, kind: tunnelOf(link, ends, ctx, report), cost: DEFAULT_COST, pinKey: 'index', interfaces: {} }
@@ -271,7 +271,7 @@ function tunnelOf(link: Link, ends: [string, string], ctx: Context, report: (key
 
 /** Each link's /30 (by position in `links`). Pinned links first, so a hashed link never takes a
  *  pinned /30; then the rest in list order, each at its hash or the next free /30 after it. */
-function place(parsed: ParsedLink[], slots: number, pool: string, problems: PlanProblem[]): Map<number, { index: number; probed: boolean }> {
+function place(parsed: ParsedLink[], slots: number, pool: string, problems: LinkProblem[]): Map<number, { index: number; probed: boolean }> {
   const owner = new Map<number, number>() // /30 number → position of the link holding it
   const placed = new Map<number, { index: number; probed: boolean }>()
   for (const p of parsed) {
@@ -297,9 +297,9 @@ function place(parsed: ParsedLink[], slots: number, pool: string, problems: Plan
 }
 
 /** A pinned interface name or OpenVPN port can clash with another link's on the same host. */
-function checkUniquePerHost(plan: PlannedLink[], problems: PlanProblem[]): void {
+function checkUniquePerHost(links: AllocatedLink[], problems: LinkProblem[]): void {
   const seen = new Map<string, number>() // `host\0what` → link position
-  for (const link of plan) {
+  for (const link of links) {
     for (const end of link.ends) {
       const claims: [string, string][] = [['interfaces', `interface ${end.ifname}`]]
       if (link.port !== undefined) claims.push(['port', `OpenVPN port ${link.port}`])

@@ -1,6 +1,6 @@
 // A platform is the vocabulary of one OS: which command installs a package, where a sysctl is
 // persisted, how a tunnel interface is created and made to survive a reboot, which routing suite
-// runs there. Steps, facts, the mesh plan and runbooks ask the platform and never branch on the
+// runs there. Steps, facts, the mesh links and runbooks ask the platform and never branch on the
 // OS name; adding an OS means adding one file (and its line in platform.ts).
 //
 // Probe snippets print a normalised, OS-independent format, so each step parses one format

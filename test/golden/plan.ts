@@ -3,7 +3,7 @@
 // command the engine sends is recorded, so a test compares the full plan, in order, with no host.
 import { HostRunner } from '../../src/engine/host.ts'
 import type { HostOutcome } from '../../src/engine/outcome.ts'
-import { planHosts } from '../../src/engine/build.ts'
+import { buildSteps } from '../../src/engine/build.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 import { recordingShell } from '../../src/shell/recording.ts'
@@ -36,7 +36,7 @@ const asProbe = (f: Fixture): ProbeResult => (typeof f === 'string' ? { stdout: 
 export async function runPlan(runbookName: string, inventory: Inventory, hostName: string, facts: Facts): Promise<Plan> {
   const { runbook } = await loadRunbook(runbookName, ROOT)
   const host = inventory.hosts.find((h) => h.name === hostName)!
-  const [plan] = await planHosts(runbook, inventory, [host], {})
+  const [plan] = await buildSteps(runbook, inventory, [host], {})
   const platform = platformFor(host.os!)
   const bySnippet = new Map<string, Step>()
   for (const s of [...plan!.steps, ...Object.values(plan!.handlers)]) if (!bySnippet.has(s.probe(platform))) bySnippet.set(s.probe(platform), s)

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parse, stringify } from 'yaml'
 import { INVENTORY } from '../../lab/lab.ts'
 import { loadInventory, type Inventory } from '../../src/inventory/index.ts'
-import { linksOf, planMesh } from '../../src/mesh/links.ts'
+import { linksOf, allocateLinks } from '../../src/mesh/links.ts'
 import { ferry, journalBytes, labIt as it, sh, tempDir, waitFor, writeInventory } from './helpers.ts'
 
 const MESH = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
@@ -93,7 +93,7 @@ it('fails over to another path within 10 s when one end of a link dies, and a re
   const inv = await loadInventory('lab')
   // lab1–lab4 is the direct link; its OpenVPN dies at lab4's end, so lab1's tap stays up and
   // only OSPF can tell lab1 to stop sending into it.
-  const tap = linksOf(planMesh(inv), 'lab4').find((l) => l.remote.host === 'lab1')!.local.ifname
+  const tap = linksOf(allocateLinks(inv), 'lab4').find((l) => l.remote.host === 'lab1')!.local.ifname
   const target = String(inv.hosts.find((h) => h.name === 'lab4')!.vars.loopback).replace(/\/32$/, '')
   // 2 s per attempt: over a dead path the connect hangs until then, which only delays the measured
   // failover by the tail of one attempt; on a loaded machine sshd alone can take over 0.5 s to
@@ -146,7 +146,7 @@ it('rolls back a host whose neighbours stay down with a wrong MD5 key, running c
   const inv = await loadInventory('lab')
   const good = await inv.secrets.get('ospf_md5_key')
   const verifies = ['every neighbour Full']
-  const peers = linksOf(planMesh(inv), 'lab5').map(({ remote }) => routerId(inv, remote.host)).sort()
+  const peers = linksOf(allocateLinks(inv), 'lab5').map(({ remote }) => routerId(inv, remote.host)).sort()
   // The lab inventory in a directory of its own: ferry resolves relative paths from the inventory
   // file, so they are made absolute; only the OSPF key's source differs.
   const dir = tempDir()

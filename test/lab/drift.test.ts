@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { loadInventory } from '../../src/inventory/index.ts'
-import { linksOf, planMesh } from '../../src/mesh/links.ts'
+import { linksOf, allocateLinks } from '../../src/mesh/links.ts'
 import { accepted, ferry, labIt as it, sh, tempDir, waitFor, ROOT, type Run } from './helpers.ts'
 import { parsePrometheus } from '../fixtures/prometheus.ts'
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   expect(deployed.code, deployed.stderr).toBe(0)
   mesh = { runId: JSON.parse(deployed.stdout).runId, state: deployState }
   const inv = await loadInventory('lab')
-  tap = linksOf(planMesh(inv), 'lab3').find((l) => l.remote.host === 'lab5')!.local.ifname
+  tap = linksOf(allocateLinks(inv), 'lab3').find((l) => l.remote.host === 'lab5')!.local.ifname
 }, 300_000)
 
 afterAll(async () => {

@@ -11,9 +11,9 @@ import { loadSeedInventory, OPENVPN_KEY, ROOT } from '../fixtures/seeds/inventor
 import { inOrder, seedLines as seed, seedText } from '../fixtures/seeds/files.ts'
 import { editConf, lsProbe, writeLines } from '../golden/scripts.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
-import { planHosts } from '../../src/engine/build.ts'
+import { buildSteps } from '../../src/engine/build.ts'
 import { platformFor } from '../../src/platform/platform.ts'
-import { linksOf, planMesh } from '../../src/mesh/links.ts'
+import { linksOf, allocateLinks } from '../../src/mesh/links.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
 import type { Inventory, Os } from '../../src/inventory/types.ts'
 
@@ -22,7 +22,7 @@ afterEach(() => vi.unstubAllEnvs())
 /** A bare host: the facts its probes print before anything is there, and as steps change it. */
 function bareHost(os: Os, inv: Inventory, name: string): Facts {
   const platform = platformFor(os)
-  const links = linksOf(planMesh(inv), name)
+  const links = linksOf(allocateLinks(inv), name)
   const rid = (h: string) => String(inv.hosts.find((x) => x.name === h)!.vars.router_id)
   const neighbours = {
     freebsd: ['', '    Neighbor ID Pri State           Dead Time Address         Interface            RXmtL RqstL DBsmL',
@@ -249,7 +249,7 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     const inv = await loadSeedInventory('openbsd-mesh')
     inv.hosts.find((h) => h.name === 'hq')!.os = 'linux'
     const { runbook } = await loadRunbook('deploy-mesh', ROOT)
-    await expect(planHosts(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).rejects.toThrow(/the link hq–branch1 would not come up: its ends disagree on OSPF timers.*set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group/)
+    await expect(buildSteps(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).rejects.toThrow(/the link hq–branch1 would not come up: its ends disagree on OSPF timers.*set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group/)
   })
 })
 
@@ -266,7 +266,7 @@ describe('the routing var', () => {
     for (const h of inv.hosts) if (h.name !== 'hq') h.vars.routing = 'frr'
     // FRR's timers at both ends: they agree, where the OpenBSD defaults would not (above).
     const { runbook } = await loadRunbook('deploy-mesh', ROOT)
-    await expect(planHosts(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).resolves.toBeDefined()
+    await expect(buildSteps(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).resolves.toBeDefined()
   })
 })
 
@@ -363,7 +363,7 @@ async function edited(name: 'prod' | 'openbsd-mesh', edit: (text: string) => str
 /** What planning deploy-mesh for `host` is refused with. */
 async function refusal(inv: Inventory, host: string): Promise<Error> {
   const { runbook } = await loadRunbook('deploy-mesh', ROOT)
-  return planHosts(runbook, inv, inv.hosts.filter((h) => h.name === host), {}).then(
+  return buildSteps(runbook, inv, inv.hosts.filter((h) => h.name === host), {}).then(
     () => { throw new Error(`deploy-mesh planned ${host}`) },
     (err: Error) => err,
   )

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { defineRunbook } from '../../src/runbook.ts'
-import { planHosts } from '../../src/engine/build.ts'
+import { buildSteps } from '../../src/engine/build.ts'
 import { HostRunner } from '../../src/engine/host.ts'
 import { file } from '../../src/steps/file.ts'
 import { command } from '../../src/steps/command.ts'
@@ -33,7 +33,7 @@ it('a failed verify rolls the config back and reloads again, so the daemon runs 
     }),
   })
   const inv = await loadInventory(join(dir, 'inv.yaml'))
-  const [plan] = await planHosts(runbook, inv, inv.hosts, {})
+  const [plan] = await buildSteps(runbook, inv, inv.hosts, {})
   expect(Object.keys(plan!.handlers)).toEqual(['reload me'])
   const t = new LocalTransport('me')
   const runner = new HostRunner({ host: plan!.host, $: t.$, probe$: t.probe$, steps: plan!.steps, handlers: plan!.handlers, dryRun: false, rollbackOnFailure: true })
@@ -52,7 +52,7 @@ it('a handler and a step with the same name are refused before anything runs', a
   const noop = command('reload', async () => {}, { undo: async () => {} })
   const runbook = defineRunbook({ name: 'dup', description: 'dup', steps: () => [noop], handlers: { reload: noop } })
   const inv = await loadInventory(join(dir, 'inv.yaml'))
-  await expect(planHosts(runbook, inv, inv.hosts, {})).rejects.toThrow(/two steps are named "reload".*step and handler names must be unique/)
+  await expect(buildSteps(runbook, inv, inv.hosts, {})).rejects.toThrow(/two steps are named "reload".*step and handler names must be unique/)
 })
 
 it("verify's hold: after a change, a condition that passes once and then fails is not enough", { timeout: 15_000 }, async () => {

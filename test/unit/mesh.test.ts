@@ -1,9 +1,9 @@
-// The mesh link plan (src/mesh/links.ts) and the two seed inventories. The plan must be a pure
+// The mesh link allocation (src/mesh/links.ts) and the two seed inventories. The plan must be a pure
 // function of the inventory that never renumbers a running link when hosts or links are added.
 
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Host, Link } from '../../src/inventory/types.ts'
-import { LinkPlanError, linksOf, planLinks, planMesh, type PlannedLink, type PlanOptions } from '../../src/mesh/links.ts'
+import { LinkAllocationError, linksOf, allocate, allocateLinks, type AllocatedLink, type AllocateOptions } from '../../src/mesh/links.ts'
 import { loadSeedInventory } from '../fixtures/seeds/inventories.ts'
 
 const POOL = '172.16.2.0/24'
@@ -12,33 +12,33 @@ afterEach(() => {
   vi.unstubAllEnvs()
 })
 
-const pair = (l: PlannedLink) => `${l.ends[0].host}-${l.ends[1].host}`
-const byPair = (plan: PlannedLink[]) => new Map(plan.map((l) => [pair(l), l]))
+const pair = (l: AllocatedLink) => `${l.ends[0].host}-${l.ends[1].host}`
+const byPair = (plan: AllocatedLink[]) => new Map(plan.map((l) => [pair(l), l]))
 /** What must never change for a running link. */
-const identity = ({ index, subnet, ends, port, kind, cost }: PlannedLink) => ({ index, subnet, ends, port, kind, cost })
+const identity = ({ index, subnet, ends, port, kind, cost }: AllocatedLink) => ({ index, subnet, ends, port, kind, cost })
 
 /** Every pair of `names`, in the order a person would list them. */
 const fullMesh = (names: string[]): Link[] => names.flatMap((a, i) => names.slice(i + 1).map((b) => ({ a, b })))
 const names = (prefix: string, n: number, from = 1) => Array.from({ length: n }, (_, i) => `${prefix}${String(i + from).padStart(2, '0')}`)
 
 /** The problems a plan is refused with. */
-function problems(links: Link[], opts: PlanOptions = { pool: POOL }) {
+function problems(links: Link[], opts: AllocateOptions = { pool: POOL }) {
   try {
-    planLinks(links, opts)
+    allocate(links, opts)
   } catch (e) {
-    if (e instanceof LinkPlanError) return e.problems
+    if (e instanceof LinkAllocationError) return e.problems
     throw e
   }
-  throw new Error('expected a LinkPlanError')
+  throw new Error('expected a LinkAllocationError')
 }
 
 const host = (name: string, vars: Record<string, unknown> = {}, os: Host['os'] = 'freebsd') => ({ name, os, vars })
 /** An inventory with these hosts and links, whose problems are all at its first line. */
 const inventory = (hosts: ReturnType<typeof host>[], links: Link[]) => ({ file: '/inv.yaml', hosts, links, locate: () => undefined })
 
-describe('planLinks', () => {
+describe('allocate', () => {
   it('gives each link a /30 of the pool, the lower host name taking its first address', () => {
-    const [link] = planLinks([{ a: 'server2', b: 'server1', index: 1 }], { pool: POOL })
+    const [link] = allocate([{ a: 'server2', b: 'server1', index: 1 }], { pool: POOL })
     expect(link).toEqual({
       at: 0,
       index: 1,
@@ -58,25 +58,25 @@ describe('planLinks', () => {
   it('is deterministic, and the same whichever way round a link writes a and b', () => {
     const links = fullMesh(names('r', 6))
     const swapped = links.map(({ a, b }) => ({ a: b, b: a }))
-    expect(planLinks(links, { pool: POOL })).toEqual(planLinks(links, { pool: POOL }))
-    expect(planLinks(swapped, { pool: POOL }).map(identity)).toEqual(planLinks(links, { pool: POOL }).map(identity))
+    expect(allocate(links, { pool: POOL })).toEqual(allocate(links, { pool: POOL }))
+    expect(allocate(swapped, { pool: POOL }).map(identity)).toEqual(allocate(links, { pool: POOL }).map(identity))
   })
 
   it("puts a link where its host names hash, whatever else the inventory holds", () => {
-    const alone = (l: Link) => identity(planLinks([l], { pool: POOL })[0]!)
-    const plan = planLinks(fullMesh(names('r', 4)), { pool: POOL })
+    const alone = (l: Link) => identity(allocate([l], { pool: POOL })[0]!)
+    const plan = allocate(fullMesh(names('r', 4)), { pool: POOL })
     expect(plan.some((l) => l.probed)).toBe(false) // no collision among these six, so each is where it hashes
     for (const l of plan) expect(identity(l)).toEqual(alone({ a: l.ends[0].host, b: l.ends[1].host }))
     // Listed the other way round, each link is still where it was (only its position differs).
-    expect(byPair(planLinks([...fullMesh(names('r', 4))].reverse(), { pool: POOL }))).toEqual(new Map(plan.map((l) => [pair(l), { ...l, at: 5 - l.at }])))
+    expect(byPair(allocate([...fullMesh(names('r', 4))].reverse(), { pool: POOL }))).toEqual(new Map(plan.map((l) => [pair(l), { ...l, at: 5 - l.at }])))
   })
 
   it('keeps every existing link, address, names and port, when hosts and links are appended', () => {
     const before = fullMesh(names('r', 8)) // 28 links in 64 /30s: several collide
     const newcomers = names('r', 3, 9)
     const after = [...before, ...newcomers.flatMap((n) => names('r', 8).map((o) => ({ a: n, b: o }))), ...fullMesh(newcomers)]
-    const first = planLinks(before, { pool: POOL })
-    const second = byPair(planLinks(after, { pool: POOL }))
+    const first = allocate(before, { pool: POOL })
+    const second = byPair(allocate(after, { pool: POOL }))
     expect(first.filter((l) => l.probed).length).toBeGreaterThan(0) // the collision path is exercised
     expect(second.size).toBe(55)
     for (const l of first) expect(identity(second.get(pair(l))!), pair(l)).toEqual(identity(l))
@@ -85,29 +85,29 @@ describe('planLinks', () => {
   it('keeps existing links when links between new hosts are added anywhere in the list, if they do not collide', () => {
     const base = fullMesh(names('r', 4))
     const extra = { a: 'x1', b: 'x2' }
-    const first = planLinks(base, { pool: POOL })
-    const second = byPair(planLinks([extra, ...base], { pool: POOL }))
+    const first = allocate(base, { pool: POOL })
+    const second = byPair(allocate([extra, ...base], { pool: POOL }))
     expect(second.get('x1-x2')!.probed).toBe(false)
     for (const l of first) expect(identity(second.get(pair(l))!)).toEqual(identity(l))
   })
 
   it('resolves a collision by list order: the first link keeps the /30, the later takes the next free one', () => {
     const pool = '172.16.2.0/27' // 8 /30s
-    const slot = (l: Link) => planLinks([l], { pool })[0]!.index
+    const slot = (l: Link) => allocate([l], { pool })[0]!.index
     const candidates = fullMesh(names('h', 8))
     const [x, y] = candidates.flatMap((c, i) => candidates.slice(i + 1).filter((d) => slot(d) === slot(c)).map((d) => [c, d]))[0]!
     const s = slot(x!)
-    const xy = planLinks([x!, y!], { pool })
+    const xy = allocate([x!, y!], { pool })
     expect(xy.map((l) => [l.index, l.probed])).toEqual([[s, false], [(s + 1) % 8, true]])
-    const yx = planLinks([y!, x!], { pool })
+    const yx = allocate([y!, x!], { pool })
     expect(yx.map((l) => [l.index, l.probed])).toEqual([[s, false], [(s + 1) % 8, true]])
     expect(yx[0]!.ends.map((e) => e.host)).toEqual(xy[1]!.ends.map((e) => e.host))
   })
 
   it('places pinned links first: a hashed link moves off a pinned /30', () => {
     const free = { a: 'r1', b: 'r2' }
-    const s = planLinks([free], { pool: POOL })[0]!.index
-    const plan = planLinks([free, { a: 'r3', b: 'r4', index: s }], { pool: POOL })
+    const s = allocate([free], { pool: POOL })[0]!.index
+    const plan = allocate([free, { a: 'r3', b: 'r4', index: s }], { pool: POOL })
     expect(plan.map((l) => [l.index, l.pinned, l.probed])).toEqual([[(s + 1) % 64, false, true], [s, true, false]])
   })
 
@@ -115,14 +115,14 @@ describe('planLinks', () => {
     expect(problems(fullMesh(['a', 'b', 'c']), { pool: '10.0.0.0/29' })).toEqual([
       { path: ['links', expect.any(Number)], message: 'link pool 10.0.0.0/29 is exhausted: it has 2 /30s for 3 links; use a larger link_pool' },
     ])
-    expect(planLinks(fullMesh(['a', 'b']), { pool: '10.0.0.0/30' }).map((l) => l.subnet)).toEqual(['10.0.0.0/30'])
+    expect(allocate(fullMesh(['a', 'b']), { pool: '10.0.0.0/30' }).map((l) => l.subnet)).toEqual(['10.0.0.0/30'])
     expect(problems([{ a: 'a', b: 'b' }], { pool: '10.0.0.0/31' })[0]!.message).toMatch(/not an IPv4 network of \/30 or larger/)
     expect(problems([{ a: 'a', b: 'b' }], { pool: '10.0.0.1/24' })[0]!.path).toEqual(['link_pool'])
   })
 
   describe('per-link settings', () => {
     it('index and subnet pin the /30', () => {
-      const plan = planLinks([{ a: 'a', b: 'b', index: 63 }, { a: 'a', b: 'c', subnet: '172.16.2.8/30' }, { a: 'b', b: 'c', index: 3, subnet: '172.16.2.12/30' }], { pool: POOL })
+      const plan = allocate([{ a: 'a', b: 'b', index: 63 }, { a: 'a', b: 'c', subnet: '172.16.2.8/30' }, { a: 'b', b: 'c', index: 3, subnet: '172.16.2.12/30' }], { pool: POOL })
       expect(plan.map((l) => [l.subnet, l.pinned])).toEqual([['172.16.2.252/30', true], ['172.16.2.8/30', true], ['172.16.2.12/30', true]])
     })
 
@@ -144,7 +144,7 @@ describe('planLinks', () => {
     })
 
     it('interfaces pins names per host; a clash on a host is refused', () => {
-      const [l] = planLinks([{ a: 'server1', b: 'server2', index: 0, interfaces: { server1: 'tap2', server2: 'tap1' } }], { pool: POOL })
+      const [l] = allocate([{ a: 'server1', b: 'server2', index: 0, interfaces: { server1: 'tap2', server2: 'tap1' } }], { pool: POOL })
       expect(l!.ends.map((e) => e.ifname)).toEqual(['tap2', 'tap1'])
       expect(problems([
         { a: 'a', b: 'b', index: 0, interfaces: { a: 'tap7' } },
@@ -164,7 +164,7 @@ describe('planLinks', () => {
 
     it('tunnel comes from the link, else the tunnel var both ends share, else openvpn', () => {
       const hosts = [host('a', { tunnel: 'gre' }), host('b', { tunnel: 'gre' }), host('c'), host('d', { tunnel: 'gre-ipsec' })]
-      const kinds = planLinks([{ a: 'a', b: 'b' }, { a: 'a', b: 'b2' }, { a: 'c', b: 'x' }, { a: 'a', b: 'd', tunnel: 'openvpn' }], { pool: POOL, hosts })
+      const kinds = allocate([{ a: 'a', b: 'b' }, { a: 'a', b: 'b2' }, { a: 'c', b: 'x' }, { a: 'a', b: 'd', tunnel: 'openvpn' }], { pool: POOL, hosts })
       expect(kinds.map((l) => l.kind)).toEqual(['gre', 'gre', 'openvpn', 'openvpn'])
       expect(problems([{ a: 'a', b: 'd' }, { a: 'c', b: 'e', tunnel: 'wireguard' }, { a: 'c', b: 'f' }], { pool: POOL, hosts: [...hosts, host('f', { tunnel: 'none' })] })).toEqual([
         { path: ['links', 0], message: 'a has tunnel gre and d has tunnel gre-ipsec; set tunnel on the link' },
@@ -175,7 +175,7 @@ describe('planLinks', () => {
 
     it('names tunnels after their kind and /30; Linux GRE ends are gre-N, as Linux keeps gre0', () => {
       const hosts = [host('bsd'), host('obsd', {}, 'openbsd'), host('deb', {}, 'linux')]
-      const plan = planLinks([
+      const plan = allocate([
         { a: 'bsd', b: 'deb', index: 0 },
         { a: 'obsd', b: 'deb', index: 1, tunnel: 'gre-ipsec' },
         { a: 'bsd', b: 'obsd', index: 2, tunnel: 'gre' },
@@ -184,7 +184,7 @@ describe('planLinks', () => {
     })
 
     it('cost defaults to 10; OpenVPN links get port base + index or their own port, others none', () => {
-      const plan = planLinks([
+      const plan = allocate([
         { a: 'a', b: 'b', index: 4 },
         { a: 'a', b: 'c', index: 5, cost: 25, port: 5000 },
         { a: 'b', b: 'c', index: 6, tunnel: 'gre' },
@@ -201,7 +201,7 @@ describe('planLinks', () => {
   })
 
   it('linksOf shows each link from one host, with opposite OpenVPN key directions at the ends', () => {
-    const plan = planLinks([{ a: 'b', b: 'a', index: 0 }, { a: 'c', b: 'b', index: 1 }], { pool: POOL })
+    const plan = allocate([{ a: 'b', b: 'a', index: 0 }, { a: 'c', b: 'b', index: 1 }], { pool: POOL })
     expect(linksOf(plan, 'b').map((h) => [h.local.address, h.remote.host, h.remote.address, h.keyDirection])).toEqual([
       ['172.16.2.2', 'a', '172.16.2.1', 1],
       ['172.16.2.5', 'c', '172.16.2.6', 0],
@@ -210,19 +210,19 @@ describe('planLinks', () => {
   })
 })
 
-describe('planMesh', () => {
+describe('allocateLinks', () => {
   const hosts = [host('a', { link_pool: POOL }), host('b', { link_pool: POOL }), host('c', { link_pool: '10.9.0.0/24' }), host('d')]
 
   it('takes link_pool from the linked hosts, and ignores hosts without links', () => {
-    const plan = planMesh(inventory(hosts, [{ a: 'a', b: 'b', index: 2 }, { a: 'b', b: 'd', index: 3 }]))
+    const plan = allocateLinks(inventory(hosts, [{ a: 'a', b: 'b', index: 2 }, { a: 'b', b: 'd', index: 3 }]))
     expect(plan.map((l) => l.subnet)).toEqual(['172.16.2.8/30', '172.16.2.12/30'])
-    expect(planMesh(inventory([...hosts, host('spare', { link_pool: '10.8.0.0/24' })], [{ a: 'a', b: 'b', index: 2 }, { a: 'b', b: 'd', index: 3 }]))).toEqual(plan)
-    expect(planMesh(inventory(hosts, []))).toEqual([])
+    expect(allocateLinks(inventory([...hosts, host('spare', { link_pool: '10.8.0.0/24' })], [{ a: 'a', b: 'b', index: 2 }, { a: 'b', b: 'd', index: 3 }]))).toEqual(plan)
+    expect(allocateLinks(inventory(hosts, []))).toEqual([])
   })
 
   it('refuses hosts that disagree on link_pool, or links with no pool', () => {
-    expect(() => planMesh(inventory(hosts, [{ a: 'a', b: 'c' }]))).toThrow('/inv.yaml:1:1: links: the linked hosts disagree on link_pool: a has 172.16.2.0/24, c has 10.9.0.0/24')
-    expect(() => planMesh(inventory(hosts, [{ a: 'd', b: 'x' }]))).toThrow(/^\/inv\.yaml:1:1: links: no link_pool: set it in the vars of the linked hosts/)
+    expect(() => allocateLinks(inventory(hosts, [{ a: 'a', b: 'c' }]))).toThrow('/inv.yaml:1:1: links: the linked hosts disagree on link_pool: a has 172.16.2.0/24, c has 10.9.0.0/24')
+    expect(() => allocateLinks(inventory(hosts, [{ a: 'd', b: 'x' }]))).toThrow(/^\/inv\.yaml:1:1: links: no link_pool: set it in the vars of the linked hosts/)
   })
 })
 
@@ -246,7 +246,7 @@ describe('inventory/prod.yaml (seed 000)', () => {
   })
 
   it("plans the article's link addresses: server1 reaches server2 at 172.16.2.2 on tap2 and server3 at 172.16.2.6 on tap3", async () => {
-    const plan = planMesh(await loadSeedInventory('prod'))
+    const plan = allocateLinks(await loadSeedInventory('prod'))
     expect(linksOf(plan, 'server1').map((h) => [h.local.ifname, h.local.cidr, h.remote.host, h.remote.address])).toEqual([
       ['tap2', '172.16.2.1/30', 'server2', '172.16.2.2'],
       ['tap3', '172.16.2.5/30', 'server3', '172.16.2.6'],
@@ -261,7 +261,7 @@ describe('inventory/prod.yaml (seed 000)', () => {
   })
 
   it("has the costs behind server1's routing table: server2 11 via tap2, server3 10, server4 20 and server5 25 via tap3", async () => {
-    const plan = planMesh(await loadSeedInventory('prod'))
+    const plan = allocateLinks(await loadSeedInventory('prod'))
     expect(shortestPaths(plan, 'server1')).toEqual({
       server2: { cost: 11, via: 'tap2' },
       server3: { cost: 10, via: 'tap3' },
@@ -279,7 +279,7 @@ describe('inventory/openbsd-mesh.yaml (seed 003)', () => {
     expect(inv.hosts.map((h) => [h.name, h.os, h.become])).toEqual([['hq', 'openbsd', 'doas'], ['branch1', 'openbsd', 'doas'], ['branch2', 'openbsd', 'doas']])
     expect(inv.secrets.names().sort()).toEqual(['ipsec_psk', 'ospf_md5_key'])
     expect(await inv.secrets.get('ospf_md5_key')).toBe('mypassword')
-    const plan = planMesh(inv)
+    const plan = allocateLinks(inv)
     expect(plan.map((l) => l.kind)).toEqual(['gre-ipsec', 'gre-ipsec', 'gre-ipsec'])
     expect(plan[0]!.ends.map((e) => [e.host, e.ifname, e.address])).toEqual([['branch1', 'gre0', '172.16.2.1'], ['hq', 'gre0', '172.16.2.2']])
     expect(plan.every((l) => l.port === undefined)).toBe(true)
@@ -288,7 +288,7 @@ describe('inventory/openbsd-mesh.yaml (seed 003)', () => {
 })
 
 /** Dijkstra over the plan's links, as OSPF computes it: cost and first-hop interface to every other host. */
-function shortestPaths(plan: PlannedLink[], from: string): Record<string, { cost: number; via: string }> {
+function shortestPaths(plan: AllocatedLink[], from: string): Record<string, { cost: number; via: string }> {
   const best = new Map<string, { cost: number; via: string }>([[from, { cost: 0, via: '' }]])
   const done = new Set<string>()
   for (;;) {

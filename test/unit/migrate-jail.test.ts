@@ -24,7 +24,7 @@ import { bsdRouteTo } from '../../src/platform/common.ts'
 import { relay } from '../../src/jails/relay.ts'
 import { LocalTransport } from '../../src/transport/local.ts'
 import { readOnly } from '../../src/transport/transport.ts'
-import { planHosts } from '../../src/engine/build.ts'
+import { buildSteps } from '../../src/engine/build.ts'
 import { HostRunner } from '../../src/engine/host.ts'
 import type { Host } from '../../src/inventory/types.ts'
 import { standinHosts, STANDINS, type StandinHost } from '../golden/standins.ts'
@@ -356,7 +356,7 @@ links:
     const params = opts.prepare
       ? await runbook.prepare!({ inventory, params: given, interactive: false, dryRun: false, ask: {} as PrepareContext['ask'], connect: async (host) => readOnly(await connect(host)), warn: () => {} })
       : { ...given, from: 'src1', check_from: 'chk', tag: 'ferry-20260101000000-abcd' }
-    const [plan] = await planHosts(runbook, inventory, inventory.hosts.filter((x) => x.name === 'src1'), runbook.params!.parse(params))
+    const [plan] = await buildSteps(runbook, inventory, inventory.hosts.filter((x) => x.name === 'src1'), runbook.params!.parse(params))
     return new HostRunner({ host: plan!.host, $: h.src1.$, probe$: h.src1.probe$, steps: plan!.steps, handlers: {}, dryRun: false, rollbackOnFailure: true, connect }).execute()
   }
 
