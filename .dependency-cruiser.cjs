@@ -17,12 +17,30 @@ const above = {
   // The jail drivers and zfs lines are what a platform has; they know only the shell.
   'jails/(driver|freebsd|linux-lab|zfs)': ['cli', 'drift', 'journal', 'engine', 'steps', 'mesh', 'facts', 'platform'],
   'shell|transport': ['cli', 'drift', 'journal', 'engine', 'steps', 'mesh', 'facts', 'jails', 'platform'],
-  'inventory|report': ['cli', 'drift', 'journal', 'engine', 'steps', 'mesh', 'facts', 'jails', 'platform', 'shell', 'transport'],
+  'inventory|report': [
+    'cli',
+    'drift',
+    'journal',
+    'engine',
+    'steps',
+    'mesh',
+    'facts',
+    'jails',
+    'platform',
+    'shell',
+    'transport',
+  ],
 }
 
 module.exports = {
   forbidden: [
-    { name: 'no-cycles', severity: 'error', comment: 'A cycle makes two modules one; break it by moving what both need down a layer.', from: {}, to: { circular: true } },
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      comment: 'A cycle makes two modules one; break it by moving what both need down a layer.',
+      from: {},
+      to: { circular: true },
+    },
     ...Object.entries(above).map(([from, higher]) => ({
       name: `${from.replace(/\W+/g, '-')}-imports-upward`,
       severity: 'error',
@@ -30,7 +48,12 @@ module.exports = {
       from: { path: layer(`(${from})`) },
       to: { path: layer(`(${higher.join('|') || '$^'})`), dependencyTypesNot: ['type-only'] },
     })),
-    { name: 'only-the-bundle-imports-cli', severity: 'error', from: { pathNot: ['^src/cli/', '^src/bundle\\.ts$'] }, to: { path: '^src/cli/' } },
+    {
+      name: 'only-the-bundle-imports-cli',
+      severity: 'error',
+      from: { pathNot: ['^src/cli/', '^src/bundle\\.ts$'] },
+      to: { path: '^src/cli/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config'
 // files that run ferry for real on this machine (`connection: local` hosts) share its one host
 // lock, /var/run/ferry.lock, as two runs on one host must: they run one file at a time, beside
 // the rest. Lab files share one set of namespaces, so they run one file at a time too.
-const LOCAL = ['cli', 'drift', 'durations', 'engine', 'handlers', 'launcher', 'terminal'].map((f) => `test/unit/${f}.test.ts`)
+const LOCAL = ['cli', 'drift', 'durations', 'engine', 'handlers', 'launcher', 'terminal'].map(
+  (f) => `test/unit/${f}.test.ts`,
+)
 
 export default defineConfig({
   test: {

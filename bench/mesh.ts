@@ -28,11 +28,31 @@ export async function meshBench(): Promise<Section> {
   const state = mkdtempSync(join(tmpdir(), 'ferry-bench-'))
   const dir = mkdtempSync(join(tmpdir(), 'ferry-ansible-'))
   await writeAnsibleInventory(dir)
-  const ferry = (...args: string[]) => timed(process.execPath, [join(REPO, 'bin/ferry.mjs'), 'run', 'deploy-mesh', '-i', 'lab', '--format', 'json', '--state-dir', state, ...args])
-  const ansible = (...args: string[]) => timed('ansible-playbook', ['-i', join(dir, 'hosts.yml'), 'bench/ansible/deploy-mesh.yml', ...args], { ANSIBLE_CONFIG: join(REPO, 'bench/ansible/ansible.cfg') })
+  const ferry = (...args: string[]) =>
+    timed(process.execPath, [
+      join(REPO, 'bin/ferry.mjs'),
+      'run',
+      'deploy-mesh',
+      '-i',
+      'lab',
+      '--format',
+      'json',
+      '--state-dir',
+      state,
+      ...args,
+    ])
+  const ansible = (...args: string[]) =>
+    timed('ansible-playbook', ['-i', join(dir, 'hosts.yml'), 'bench/ansible/deploy-mesh.yml', ...args], {
+      ANSIBLE_CONFIG: join(REPO, 'bench/ansible/ansible.cfg'),
+    })
   // Without Ansible's default ssh_args (-C -o ControlMaster=auto -o ControlPersist=60s).
-  const ansibleFresh = () => timed('ansible-playbook', ['-i', join(dir, 'hosts.yml'), 'bench/ansible/deploy-mesh.yml'], { ANSIBLE_CONFIG: join(REPO, 'bench/ansible/ansible.cfg'), ANSIBLE_SSH_ARGS: '' })
-  const every = (status: string) => (r: Timed) => r.code === 0 && (JSON.parse(r.stdout) as Report).hosts.every((h) => h.status === status)
+  const ansibleFresh = () =>
+    timed('ansible-playbook', ['-i', join(dir, 'hosts.yml'), 'bench/ansible/deploy-mesh.yml'], {
+      ANSIBLE_CONFIG: join(REPO, 'bench/ansible/ansible.cfg'),
+      ANSIBLE_SSH_ARGS: '',
+    })
+  const every = (status: string) => (r: Timed) =>
+    r.code === 0 && (JSON.parse(r.stdout) as Report).hosts.every((h) => h.status === status)
   const unchanged = (r: Timed) => r.code === 0 && /changed=0/.test(r.out) && !/changed=[1-9]/.test(r.out)
 
   const t = {
@@ -47,12 +67,17 @@ export async function meshBench(): Promise<Section> {
     t.ferry.first.push(must('ferry first run', ferry(), every('changed')).seconds)
     const noop = must('ferry no-op run', ferry('--stats'), every('ok'))
     t.ferry.noop.push(noop.seconds)
-    for (const [host, s] of Object.entries((JSON.parse(noop.stdout) as Report).stats ?? {})) roundTrips.set(host, Math.max(s.roundTrips, roundTrips.get(host) ?? 0))
+    for (const [host, s] of Object.entries((JSON.parse(noop.stdout) as Report).stats ?? {}))
+      roundTrips.set(host, Math.max(s.roundTrips, roundTrips.get(host) ?? 0))
     // The keeper takes the connections from an untimed run; the timed one uses them.
     must('ferry no-op run, starting the keeper', ferry('--persist', '10m'), every('ok'))
     const kept = must('ferry no-op run, connections kept', ferry('--persist', '10m', '--stats'), every('ok'))
-    const stats = Object.values((JSON.parse(kept.stdout) as Report).stats ?? {}) as { roundTrips: number; kept?: boolean }[]
-    if (stats.length !== MESH.length || !stats.every((s) => s.kept && s.roundTrips <= 3)) throw new Error(`the no-op run with --persist did not use kept connections: ${JSON.stringify(stats)}`)
+    const stats = Object.values((JSON.parse(kept.stdout) as Report).stats ?? {}) as {
+      roundTrips: number
+      kept?: boolean
+    }[]
+    if (stats.length !== MESH.length || !stats.every((s) => s.kept && s.roundTrips <= 3))
+      throw new Error(`the no-op run with --persist did not use kept connections: ${JSON.stringify(stats)}`)
     t.ferry.kept.push(kept.seconds)
     t.ferry.check.push(must('ferry dry run', ferry('--dry-run'), every('ok')).seconds)
 
@@ -71,19 +96,39 @@ export async function meshBench(): Promise<Section> {
 
   const row = (what: string, f: number[], a: number[], goal?: number): Row => {
     const ratio = median(a) / median(f)
-    return { what: `${what}, median of ${ROUNDS}`, ferry: `${median(f).toFixed(2)} s`, other: `${median(a).toFixed(2)} s`, ratio: `${ratio.toFixed(1)}×`, goal: goal ? `≥ ${goal}×` : '—', met: goal ? ratio >= goal : true }
+    return {
+      what: `${what}, median of ${ROUNDS}`,
+      ferry: `${median(f).toFixed(2)} s`,
+      other: `${median(a).toFixed(2)} s`,
+      ratio: `${ratio.toFixed(1)}×`,
+      goal: goal ? `≥ ${goal}×` : '—',
+      met: goal ? ratio >= goal : true,
+    }
   }
   const list = (xs: number[]) => xs.map((s) => `${s.toFixed(2)} s`).join(', ')
   return {
     title: 'deploy-mesh on 5 lab hosts (ferry run vs ansible-playbook)',
     rows: [
       row('first run on bare hosts (tunnels, FRR, OSPF converged and verified)', t.ferry.first, t.ansible.first),
-      row('no-op run, connections kept from the run before (ferry --persist 10m; Ansible\'s default ControlPersist)', t.ferry.kept, t.ansible.noop, 30),
-      row('no-op run with new connections (ferry without --persist; Ansible with ANSIBLE_SSH_ARGS empty)', t.ferry.noop, t.ansible.fresh),
+      row(
+        "no-op run, connections kept from the run before (ferry --persist 10m; Ansible's default ControlPersist)",
+        t.ferry.kept,
+        t.ansible.noop,
+        30,
+      ),
+      row(
+        'no-op run with new connections (ferry without --persist; Ansible with ANSIBLE_SSH_ARGS empty)',
+        t.ferry.noop,
+        t.ansible.fresh,
+      ),
       row('dry run (ferry --dry-run, ansible --check --diff)', t.ferry.check, t.ansible.check),
       {
-        what: `SSH round trips per host, no-op run (\`--stats\`, the most of ${ROUNDS} rounds)`, ferry: MESH.map((h) => roundTrips.get(h) ?? 'none').join(', '), other: `${tasks} tasks ran on each host, each its own SSH command`,
-        ratio: '—', goal: '≤ 3', met: MESH.every((h) => (roundTrips.get(h) ?? Infinity) <= 3),
+        what: `SSH round trips per host, no-op run (\`--stats\`, the most of ${ROUNDS} rounds)`,
+        ferry: MESH.map((h) => roundTrips.get(h) ?? 'none').join(', '),
+        other: `${tasks} tasks ran on each host, each its own SSH command`,
+        ratio: '—',
+        goal: '≤ 3',
+        met: MESH.every((h) => (roundTrips.get(h) ?? Infinity) <= 3),
       },
     ],
     notes: [

@@ -50,7 +50,9 @@ export async function migrateBench(): Promise<Section> {
       ferry.push(seconds(t0))
       clean()
       t0 = process.hrtime.bigint()
-      execSync(`${ssh(from, zfs.send(ds, 'bench'))} | ${ssh(to, zfs.receive(TARGET, false))}`, { stdio: ['ignore', 'ignore', 'inherit'] })
+      execSync(`${ssh(from, zfs.send(ds, 'bench'))} | ${ssh(to, zfs.receive(TARGET, false))}`, {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
       openssh.push(seconds(t0))
     }
     const t0 = process.hrtime.bigint()
@@ -58,17 +60,22 @@ export async function migrateBench(): Promise<Section> {
     const local = seconds(t0)
     const rate = (s: number) => bytes / s / 1e6
     const ratio = rate(median(ferry)) / rate(median(openssh))
-    const cipher = execFileSync('ssh', ['-G', from.address]).toString().match(/^ciphers (\S+)/m)?.[1]?.split(',')[0]
+    const cipher = execFileSync('ssh', ['-G', from.address])
+      .toString()
+      .match(/^ciphers (\S+)/m)?.[1]
+      ?.split(',')[0]
     return {
       title: 'Migration throughput (migrate-jail relay vs OpenSSH pipe)',
-      rows: [{
-        what: `${(bytes / 1e6).toFixed(0)} MB zfs send -R, lab2 → lab4, median of ${ROUNDS}`,
-        ferry: `${rate(median(ferry)).toFixed(1)} MB/s`,
-        other: `${rate(median(openssh)).toFixed(1)} MB/s`,
-        ratio: `${(ratio * 100).toFixed(0)}%`,
-        goal: '≥ 90%',
-        met: ratio >= 0.9,
-      }],
+      rows: [
+        {
+          what: `${(bytes / 1e6).toFixed(0)} MB zfs send -R, lab2 → lab4, median of ${ROUNDS}`,
+          ferry: `${rate(median(ferry)).toFixed(1)} MB/s`,
+          other: `${rate(median(openssh)).toFixed(1)} MB/s`,
+          ratio: `${(ratio * 100).toFixed(0)}%`,
+          goal: '≥ 90%',
+          met: ratio >= 0.9,
+        },
+      ],
       notes: [
         `ferry runs: ${ferry.map((s) => `${s.toFixed(2)} s`).join(', ')}; OpenSSH runs: ${openssh.map((s) => `${s.toFixed(2)} s`).join(', ')}.`,
         `The sender alone (\`zfs send | wc -c\` on lab2, zfs-fuse): ${rate(local).toFixed(1)} MB/s, the ceiling for both.`,

@@ -33,13 +33,30 @@ export function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 }
 
-export interface Timed { seconds: number; code: number; stdout: string; out: string; /** CPU seconds, user and system. */ cpu: number }
+export interface Timed {
+  seconds: number
+  code: number
+  stdout: string
+  out: string
+  /** CPU seconds, user and system. */ cpu: number
+}
 
 /** Runs a command from the repository: its wall time in seconds, CPU time, exit code and output. */
 export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Timed {
   const [t0, cpu0] = [process.hrtime.bigint(), reapedJiffies()]
-  const r = spawnSync(cmd, args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (reapedJiffies() - cpu0) / HZ, code: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` }
+  const r = spawnSync(cmd, args, {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  })
+  return {
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    cpu: (reapedJiffies() - cpu0) / HZ,
+    code: r.status ?? -1,
+    stdout: r.stdout,
+    out: `${r.stdout}${r.stderr}`,
+  }
 }
 
 /** USER_HZ: the clock ticks /proc counts CPU time in. */
@@ -53,7 +70,10 @@ export function cpuFields(pid: number | 'self'): [number, number, number, number
 }
 
 /** What this process's finished children used: a spawnSync child's CPU, once it is reaped. */
-const reapedJiffies = () => cpuFields('self').slice(2).reduce((a, b) => a + b)
+const reapedJiffies = () =>
+  cpuFields('self')
+    .slice(2)
+    .reduce((a, b) => a + b)
 
 /** CPU jiffies of these sshd PIDs and of every child they reaped (a host's whole work). */
 export function hostsJiffies(pids: number[]): number {
@@ -61,7 +81,9 @@ export function hostsJiffies(pids: number[]): number {
   for (const pid of pids) {
     try {
       sum += cpuFields(pid).reduce((a, b) => a + b)
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return sum
 }
@@ -69,10 +91,18 @@ export function hostsJiffies(pids: number[]): number {
 export function ensureAnsible(): void {
   if (spawnSync('ansible-playbook', ['--version']).status === 0) return
   console.error('bench: installing ansible-core (Debian)')
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'ansible-core'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'ansible-core'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  })
 }
 
-const SECTIONS: Record<string, () => Promise<Section>> = { mesh: meshBench, drift: driftBench, migrate: migrateBench, scale: scaleBench }
+const SECTIONS: Record<string, () => Promise<Section>> = {
+  mesh: meshBench,
+  drift: driftBench,
+  migrate: migrateBench,
+  scale: scaleBench,
+}
 
 export async function main(args: string[]): Promise<number> {
   const unknown = args.filter((a) => !(a in SECTIONS))
@@ -96,7 +126,11 @@ export async function main(args: string[]): Promise<number> {
 
 /** The sections of `fresh` in place of their namesakes in `old` (same title), the others kept. */
 function merge(old: string, fresh: string): string {
-  const split = (text: string) => text.split(/^(?=## )/m).slice(1).map((s) => [s.split('\n')[0]!, s.trimEnd()] as const)
+  const split = (text: string) =>
+    text
+      .split(/^(?=## )/m)
+      .slice(1)
+      .map((s) => [s.split('\n')[0]!, s.trimEnd()] as const)
   const all = new Map(split(old))
   for (const [title, section] of split(fresh)) all.set(title, section)
   return `# ferry benchmarks\n\n${[...all.values()].join('\n\n')}\n`
@@ -112,8 +146,18 @@ function render(sections: Section[]): string {
   const out = [`# ferry benchmarks`, '']
   const measured = `Measured ${new Date().toISOString()} on ${machine()}.`
   for (const s of sections) {
-    out.push(`## ${s.title}`, '', measured, '', '| what | ferry | other | ratio | goal | met |', '|---|---|---|---|---|---|')
-    for (const r of s.rows) out.push(`| ${r.what} | ${r.ferry} | ${r.other} | ${r.ratio} | ${r.goal} | ${r.goal === '—' ? '—' : r.met ? 'yes' : '**no**'} |`)
+    out.push(
+      `## ${s.title}`,
+      '',
+      measured,
+      '',
+      '| what | ferry | other | ratio | goal | met |',
+      '|---|---|---|---|---|---|',
+    )
+    for (const r of s.rows)
+      out.push(
+        `| ${r.what} | ${r.ferry} | ${r.other} | ${r.ratio} | ${r.goal} | ${r.goal === '—' ? '—' : r.met ? 'yes' : '**no**'} |`,
+      )
     out.push('', ...s.notes.map((n) => `- ${n}`), '')
   }
   return out.join('\n')

@@ -52,7 +52,12 @@ const tmp = (prefix: string, base = tmpdir()) => fs.mkdtempSync(join(base, prefi
 
 /** Busy jiffies of the whole machine, from /proc/stat's first line. */
 function machineBusy(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number)
+  const [, user, nice, system, , , irq, softirq, steal] = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .map(Number)
   return user! + nice! + system! + irq! + softirq! + steal!
 }
 
@@ -61,7 +66,11 @@ function machineBusy(): number {
  * VmHWM and the CPU times are polled from /proc while it runs. With `tty`, it runs on a terminal
  * (script(1)), as an operator sees it.
  */
-async function measure(args: string[], hostPids: number[], opts: { tty?: boolean; nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Measured> {
+async function measure(
+  args: string[],
+  hostPids: number[],
+  opts: { tty?: boolean; nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<Measured> {
   const argv = [process.execPath, ...(opts.nodeArgs ?? []), FERRY, ...args]
   const timeFile = join(tmp('ferry-bench-time-'), 'time')
   const gnuTime = fs.existsSync(TIME)
@@ -69,20 +78,33 @@ async function measure(args: string[], hostPids: number[], opts: { tty?: boolean
   const command = opts.tty ? ['script', '-qfec', quoteArgv(timed), '/dev/null'] : timed
   const [busy0, hosts0] = [machineBusy(), hostsJiffies(hostPids)]
   const t0 = process.hrtime.bigint()
-  const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (c: Buffer) => { stdout += c })
-  child.stderr.on('data', (c: Buffer) => { stderr += c })
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c
+  })
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c
+  })
   // Without GNU time: the last VmHWM and CPU times seen (VmHWM only grows).
   let polled = { rssKb: 0, cpu: 0 }
-  const poll = gnuTime || opts.tty ? undefined : setInterval(() => {
-    try {
-      const rss = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
-      const [user, system] = cpuFields(child.pid!)
-      polled = { rssKb: Number(rss?.[1] ?? 0), cpu: (user + system) / HZ }
-    } catch { /* exiting */ }
-  }, 20)
+  const poll =
+    gnuTime || opts.tty
+      ? undefined
+      : setInterval(() => {
+          try {
+            const rss = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+            const [user, system] = cpuFields(child.pid!)
+            polled = { rssKb: Number(rss?.[1] ?? 0), cpu: (user + system) / HZ }
+          } catch {
+            /* exiting */
+          }
+        }, 20)
   const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? -1)))
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
   if (poll) clearInterval(poll)
@@ -98,7 +120,16 @@ async function measure(args: string[], hostPids: number[], opts: { tty?: boolean
     controllerCpu = last[2]! + last[3]!
   }
   fs.rmSync(join(timeFile, '..'), { recursive: true, force: true })
-  return { seconds, rssMb: rssKb / 1024, controllerCpu, hostsCpu: (hosts1 - hosts0) / HZ, busyCpu: (busy1 - busy0) / HZ, code, stdout, stderr }
+  return {
+    seconds,
+    rssMb: rssKb / 1024,
+    controllerCpu,
+    hostsCpu: (hosts1 - hosts0) / HZ,
+    busyCpu: (busy1 - busy0) / HZ,
+    code,
+    stdout,
+    stderr,
+  }
 }
 
 function parseRun(m: Measured, what: string): RunJson {
@@ -114,8 +145,13 @@ function check(m: Measured, n: number, what: string, noop: boolean): RunJson {
   const r = parseRun(m, what)
   const bad = r.hosts.filter((h) => (noop ? h.status !== 'ok' : h.status !== 'ok' && h.status !== 'changed'))
   if (m.code !== 0 || r.hosts.length !== n || bad.length) {
-    throw new Error(`${what}: exit ${m.code}, ${r.hosts.length} of ${n} hosts reported; not ${noop ? 'ok' : 'converged'}: ` +
-      `${bad.slice(0, 5).map((h) => `${h.name} ${h.status}${h.error ? ` (${h.error.split('\n')[0]})` : ''}`).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`)
+    throw new Error(
+      `${what}: exit ${m.code}, ${r.hosts.length} of ${n} hosts reported; not ${noop ? 'ok' : 'converged'}: ` +
+        `${bad
+          .slice(0, 5)
+          .map((h) => `${h.name} ${h.status}${h.error ? ` (${h.error.split('\n')[0]})` : ''}`)
+          .join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`,
+    )
   }
   return r
 }
@@ -125,18 +161,35 @@ function profileShares(dir: string): string {
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
   if (!file) return 'no profile written'
   const p = JSON.parse(fs.readFileSync(join(dir, file), 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string } }[]; samples: number[]; timeDeltas: number[]
+    nodes: { id: number; callFrame: { functionName: string; url: string } }[]
+    samples: number[]
+    timeDeltas: number[]
   }
   const frames = new Map(p.nodes.map((n) => [n.id, n.callFrame]))
   const areas: [string, (fn: string, url: string) => boolean][] = [
     ['idle', (fn) => fn === '(idle)'],
-    ['socket writes (each write runs the kernel path through veth and bridge into the host and wakes its sshd, which then holds the core)', (fn) => /^(writeBuffer|writev|writeUtf8String|writeLatin1String)$/.test(fn)],
-    ['SSH protocol and crypto (ssh2, node:crypto)', (fn, url) => /ssh2\/lib|node:internal\/crypto|asn1/.test(url) || /OneShot|diffieHellman|randomFill/.test(fn)],
-    ['journal (SQLite: a transaction with an fsync per step of every host, ~11 per host)', (fn, url) => /better-sqlite3|src\/journal/.test(url) || fn === 'sqliteTransaction'],
+    [
+      'socket writes (each write runs the kernel path through veth and bridge into the host and wakes its sshd, which then holds the core)',
+      (fn) => /^(writeBuffer|writev|writeUtf8String|writeLatin1String)$/.test(fn),
+    ],
+    [
+      'SSH protocol and crypto (ssh2, node:crypto)',
+      (fn, url) => /ssh2\/lib|node:internal\/crypto|asn1/.test(url) || /OneShot|diffieHellman|randomFill/.test(fn),
+    ],
+    [
+      'journal (SQLite: a transaction with an fsync per step of every host, ~11 per host)',
+      (fn, url) => /better-sqlite3|src\/journal/.test(url) || fn === 'sqliteTransaction',
+    ],
     ['known_hosts', (_, url) => url.includes('known-hosts')],
     ['garbage collection', (fn) => fn === '(garbage collector)'],
-    ['progress output (listr2)', (_, url) => /listr2|log-update|wrap-ansi|string-width|slice-ansi|eventemitter3/.test(url)],
-    ['loading modules (the bundle, jiti for the runbook, V8 compile)', (fn, url) => /jiti|node:internal\/modules|node:vm/.test(url) || /compile/i.test(fn)],
+    [
+      'progress output (listr2)',
+      (_, url) => /listr2|log-update|wrap-ansi|string-width|slice-ansi|eventemitter3/.test(url),
+    ],
+    [
+      'loading modules (the bundle, jiti for the runbook, V8 compile)',
+      (fn, url) => /jiti|node:internal\/modules|node:vm/.test(url) || /compile/i.test(fn),
+    ],
     ['streams, events and promises (node)', (_, url) => /^node:/.test(url)],
     ['ferry (engine, shell, steps)', (_, url) => url.includes('/src/')],
   ]
@@ -149,8 +202,11 @@ function profileShares(dir: string): string {
     totals.set(area, (totals.get(area) ?? 0) + dt)
     all += dt
   })
-  return [...totals].sort((a, b) => b[1] - a[1]).filter(([, t]) => t / all >= 0.01)
-    .map(([area, t]) => `${area} ${Math.round((100 * t) / all)}%`).join(', ')
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, t]) => t / all >= 0.01)
+    .map(([area, t]) => `${area} ${Math.round((100 * t) / all)}%`)
+    .join(', ')
 }
 
 const s = (x: number) => `${x.toFixed(2)} s`
@@ -164,7 +220,9 @@ function keeperRssMb(stateDir: string): number {
       const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
       if (!argv.includes('keeper') || !argv.some((a) => a.startsWith(`${stateDir}/keeper-`))) continue
       return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return NaN
 }
@@ -177,8 +235,19 @@ export async function scaleBench(): Promise<Section> {
   const { hosts } = loadScaleState()
   const pidsOf = (n: number) => scaleHostNames(n).map((name) => hosts[name]!.pid)
   const state = tmp('ferry-bench-scale-')
-  const run = (n: number, extra: string[] = [], stateDir = state) =>
-    ['run', RUNBOOK, '-i', SCALE_INVENTORY, '--limit', scaleHostNames(n).join(','), '--forks', String(FORKS), '--state-dir', stateDir, ...extra]
+  const run = (n: number, extra: string[] = [], stateDir = state) => [
+    'run',
+    RUNBOOK,
+    '-i',
+    SCALE_INVENTORY,
+    '--limit',
+    scaleHostNames(n).join(','),
+    '--forks',
+    String(FORKS),
+    '--state-dir',
+    stateDir,
+    ...extra,
+  ]
   const results = new Map<number, Measured[]>()
   const converge = new Map<number, Measured>()
   const notes: string[] = []
@@ -200,7 +269,10 @@ export async function scaleBench(): Promise<Section> {
         const m = await measure(run(n, ['--format', 'json', '--stats']), pidsOf(n))
         const r = check(m, n, `no-op run on ${n} hosts`, true)
         const trips = Object.values(r.stats ?? {}).map((t) => t.roundTrips)
-        if (trips.length !== n || trips.some((t) => t !== 3)) throw new Error(`no-op run on ${n} hosts: round trips per host ${[...new Set(trips)].join('/')} (want 3 each)`)
+        if (trips.length !== n || trips.some((t) => t !== 3))
+          throw new Error(
+            `no-op run on ${n} hosts: round trips per host ${[...new Set(trips)].join('/')} (want 3 each)`,
+          )
         rounds.push(m)
       }
       results.set(n, rounds)
@@ -215,23 +287,35 @@ export async function scaleBench(): Promise<Section> {
     check(shm, max, `no-op run on ${max} hosts, journal on /dev/shm`, true)
     fs.rmSync(shmState, { recursive: true, force: true })
     const profDir = tmp('ferry-bench-prof-')
-    const prof = await measure(run(max, ['--format', 'json']), pidsOf(max), { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], env: { FERRY_FROM_SOURCE: '1' } })
+    const prof = await measure(run(max, ['--format', 'json']), pidsOf(max), {
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+      env: { FERRY_FROM_SOURCE: '1' },
+    })
     check(prof, max, `profiled no-op run on ${max} hosts`, true)
     const shares = profileShares(profDir)
     fs.rmSync(profDir, { recursive: true, force: true })
     const base = median(results.get(max)!.map((m) => m.seconds))
-    extras = `At ${max} hosts, one run each: text output (not a terminal) ${s(text.seconds)}; the journal on a tmpfs (/dev/shm: no fsync cost) ${s(shm.seconds)} against ${s(base)} on disk. ` +
+    extras =
+      `At ${max} hosts, one run each: text output (not a terminal) ${s(text.seconds)}; the journal on a tmpfs (/dev/shm: no fsync cost) ${s(shm.seconds)} against ${s(base)} on disk. ` +
       `A V8 CPU profile of the controller, run from the sources so that samples name ferry's files (wall-clock samples of its main thread, so time spent waiting for a core on this busy machine is charged to whatever was running): ${shares}.`
 
     // The connections kept from the run before (--persist), as for a controller that runs often:
     // one untimed run hands them to the keeper, the timed ones use them.
     log(`${max} hosts: no-op runs with the connections kept (--persist)`)
-    check(await measure(run(max, ['--format', 'json', '--persist', '10m']), pidsOf(max)), max, `no-op run on ${max} hosts starting the keeper`, true)
+    check(
+      await measure(run(max, ['--format', 'json', '--persist', '10m']), pidsOf(max)),
+      max,
+      `no-op run on ${max} hosts starting the keeper`,
+      true,
+    )
     for (let i = 0; i < ROUNDS; i++) {
       const m = await measure(run(max, ['--format', 'json', '--stats', '--persist', '10m']), pidsOf(max))
       const r = check(m, max, `no-op run on ${max} hosts with kept connections`, true)
       const stats = Object.values(r.stats ?? {}) as { roundTrips: number; kept?: boolean }[]
-      if (stats.length !== max || !stats.every((t) => t.kept && t.roundTrips === 3)) throw new Error(`no-op run on ${max} hosts with --persist: not every host used a kept connection in 3 round trips`)
+      if (stats.length !== max || !stats.every((t) => t.kept && t.roundTrips === 3))
+        throw new Error(
+          `no-op run on ${max} hosts with --persist: not every host used a kept connection in 3 round trips`,
+        )
       kept.push(m)
     }
     keeperMb = keeperRssMb(state)
@@ -244,10 +328,14 @@ export async function scaleBench(): Promise<Section> {
         log(`${n} hosts on a terminal`)
         const t = await measure(run(n), pidsOf(n), { tty: true })
         const json = median(results.get(n)?.map((m) => m.seconds) ?? [NaN])
-        tty.push(`${n} hosts ${s(t.seconds)} (controller CPU ${s(t.controllerCpu)}, ${mb(t.rssMb)}, exit ${t.code})${Number.isNaN(json) ? '' : ` against ${s(json)} with --format json`}`)
+        tty.push(
+          `${n} hosts ${s(t.seconds)} (controller CPU ${s(t.controllerCpu)}, ${mb(t.rssMb)}, exit ${t.code})${Number.isNaN(json) ? '' : ` against ${s(json)} with --format json`}`,
+        )
       }
-      notes.push(`On a terminal (script(1) gives ferry a tty), where past 40 hosts ferry draws one line of counts at most five times a second: ${tty.join('; ')}. ` +
-        "Before, listr2's task list redrew every host's line on every step event, which grows with the square of the host count: measured once at 500 hosts, 658 s, 488 s of controller CPU, 814 MB, and 200 hosts reported unreachable because rendering starved the event loop past the SSH handshake timeout.")
+      notes.push(
+        `On a terminal (script(1) gives ferry a tty), where past 40 hosts ferry draws one line of counts at most five times a second: ${tty.join('; ')}. ` +
+          "Before, listr2's task list redrew every host's line on every step event, which grows with the square of the host count: measured once at 500 hosts, 658 s, 488 s of controller CPU, 814 MB, and 200 hosts reported unreachable because rendering starved the event loop past the SSH handshake timeout.",
+      )
     } else {
       notes.push('script(1) is missing, so the run on a terminal was not measured.')
     }
@@ -297,8 +385,19 @@ export async function scaleBench(): Promise<Section> {
     title: `Scale: a 10-step no-op runbook on ${COUNTS.join(', ')} sshd-only lab hosts (--forks ${FORKS}, --format json)`,
     rows,
     notes: [
-      `With kept connections (${hi} hosts): ${list(kept.map((m) => m.seconds), s)}. Each host then costs no TCP or SSH handshake, and its sshd no fork and re-exec: see \`--persist\` in README's SSH section. The hosts' CPU is not measured for these runs, as the kept connections' sshd processes have not exited to be counted.`,
-      `Runs (wall): ${COUNTS.map((n) => `${n} hosts ${list(results.get(n)!.map((m) => m.seconds), s)}`).join('; ')}. Converging first (not timed): ${COUNTS.map((n) => `${n} hosts ${s(converge.get(n)!.seconds)}`).join(', ')}.`,
+      `With kept connections (${hi} hosts): ${list(
+        kept.map((m) => m.seconds),
+        s,
+      )}. Each host then costs no TCP or SSH handshake, and its sshd no fork and re-exec: see \`--persist\` in README's SSH section. The hosts' CPU is not measured for these runs, as the kept connections' sshd processes have not exited to be counted.`,
+      `Runs (wall): ${COUNTS.map(
+        (n) =>
+          `${n} hosts ${list(
+            results.get(n)!.map((m) => m.seconds),
+            s,
+          )}`,
+      ).join(
+        '; ',
+      )}. Converging first (not timed): ${COUNTS.map((n) => `${n} hosts ${s(converge.get(n)!.seconds)}`).join(', ')}.`,
       `Growth: linear, ${(slope * 1000).toFixed(1)} ms of wall time per host (the slope from ${lo} to ${hi} hosts) on top of ~${s(Math.max(0, t(lo) - lo * slope))} fixed, which is about what starting the process costs (node and ferry's bundle: \`ferry --version\` takes ${s(median(startup))}); ${COUNTS.map((n) => `${((t(n) / n) * 1000).toFixed(0)} ms per host at ${n}`).join(', ')}. Memory: ${memSlope.toFixed(2)} MB more per host.`,
       `Where the time goes at ${hi} hosts: this machine's ${cores} cores were busy ${s(busy)} in all (${Math.round((100 * busy) / (cores * t(hi)))}% of ${cores} × the wall time): ferry ${s(ctl(hi))} (${((ctl(hi) / hi) * 1000).toFixed(1)} ms per host), the hosts' sshd and everything it ran ${s(hostsCpu(hi))} (${((hostsCpu(hi) / hi) * 1000).toFixed(0)} ms per host: an sshd fork and re-exec, key exchange, two sessions each starting bash, sh -c and sh -s, and the probe's ~15 commands: mkdir, ls and cat per file, sysctl, getent), and the rest (${s(Math.max(0, busy - ctl(hi) - hostsCpu(hi)))}) the kernel's network path and other processes. The run is CPU-bound, and the hosts, not ferry, take most of it: they share the controller's cores here, where in a real fleet each host spends its own.`,
       `So the wall-time goal with new connections is ${t(hi) <= GOAL_SECONDS ? 'met even with the hosts on the same machine' : `missed on this machine because of the hosts: ferry itself needs ${s(ctl(hi))} of CPU for ${hi} hosts, within the ${GOAL_SECONDS} s, which is what a controller with its hosts elsewhere would need (plus network latency: 3 round trips per host, ${FORKS} hosts at a time)`}; with kept connections it is ${keptSeconds <= GOAL_SECONDS ? 'met' : 'missed'} (${s(keptSeconds)}).`,

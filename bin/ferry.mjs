@@ -57,7 +57,9 @@ async function loadSources() {
   return { main, saveCache: () => {} }
 }
 
-const fromBundle = process.env.FERRY_FROM_SOURCE !== '1' && newest(bundle) >= Math.max(newest(`${root}src`), newest(`${root}node_modules/.package-lock.json`))
+const fromBundle =
+  process.env.FERRY_FROM_SOURCE !== '1' &&
+  newest(bundle) >= Math.max(newest(`${root}src`), newest(`${root}node_modules/.package-lock.json`))
 const { main, saveCache } = fromBundle ? loadBundle() : await loadSources()
 process.exitCode = await main(process.argv)
 saveCache()

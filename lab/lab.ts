@@ -31,11 +31,30 @@ const LAB_RANGE = '198.18.0.0/23'
 // The controller has a default route, so without this a SYN to a far host would leave through
 // the uplink. An unreachable route keeps the traffic on this machine and makes it fail at once.
 const BEHIND_NET = '198.18.1.0/24'
-const PACKAGES = ['openssh-server', 'openssh-client', 'frr', 'openvpn', 'zfs-fuse', 'mksh', 'sudo', 'opendoas', 'iproute2', 'util-linux', 'tmux', 'frr-pythontools', 'nftables']
+const PACKAGES = [
+  'openssh-server',
+  'openssh-client',
+  'frr',
+  'openvpn',
+  'zfs-fuse',
+  'mksh',
+  'sudo',
+  'opendoas',
+  'iproute2',
+  'util-linux',
+  'tmux',
+  'frr-pythontools',
+  'nftables',
+]
 // Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }
 
-export interface HostLink { veth: string; bridge: string; dev: string; cidr: string }
+export interface HostLink {
+  veth: string
+  bridge: string
+  dev: string
+  cidr: string
+}
 export interface HostState {
   name: string
   netns: string
@@ -47,9 +66,23 @@ export interface HostState {
   pid: number
   zfsPid?: number
 }
-export interface LabState { hosts: Record<string, HostState>; zfs: boolean }
-export interface UpOptions { n?: number; zfs?: boolean; log?: (line: string) => void }
-export interface HostStatus { name: string; address: string; pid: number; alive: boolean; sshd: boolean; zfs: string | null }
+export interface LabState {
+  hosts: Record<string, HostState>
+  zfs: boolean
+}
+export interface UpOptions {
+  n?: number
+  zfs?: boolean
+  log?: (line: string) => void
+}
+export interface HostStatus {
+  name: string
+  address: string
+  pid: number
+  alive: boolean
+  sshd: boolean
+  zfs: string | null
+}
 
 export class LabError extends Error {}
 
@@ -59,14 +92,25 @@ export class LabError extends Error {}
 export function run(cmd: string, args: string[], input?: string): string {
   // Tests checksum whole trees through this (a lab host's /etc, /usr/local, /var): Node's 1 MB
   // default was outgrown once the controller had a few more packages.
-  return execFileSync(cmd, args, { encoding: 'utf8', env: ENV, input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 << 20 })
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    env: ENV,
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 256 << 20,
+  })
 }
 
 const runAsync = promisify(execFile)
 
 /** Like run, but failures that mean "already gone" are fine (teardown is best-effort per item). */
 function tryRun(cmd: string, args: string[]): boolean {
-  try { run(cmd, args); return true } catch { return false }
+  try {
+    run(cmd, args)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Alive and not a zombie: a killed host stays a zombie until its parent (maybe us) reaps it. */
@@ -75,22 +119,36 @@ export function alive(pid: number | undefined): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch { return false }
+  } catch {
+    return false
+  }
 }
 
 export function nsInode(file: string): number | undefined {
-  try { return fs.statSync(file).ino } catch { return undefined }
+  try {
+    return fs.statSync(file).ino
+  } catch {
+    return undefined
+  }
 }
 
 /** True when pid is alive and lives in the named netns (guards against PID reuse). */
 export function inNetns(pid: number | undefined, netns: string): boolean {
   if (!alive(pid)) return false
   const ino = nsInode(`/run/netns/${netns}`)
-  try { return ino !== undefined && fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${ino}]` } catch { return false }
+  try {
+    return ino !== undefined && fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${ino}]`
+  } catch {
+    return false
+  }
 }
 
 export function tail(file: string, lines = 20): string {
-  try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') } catch { return '(no log)' }
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return '(no log)'
+  }
 }
 
 /** Whether two IPv4 prefixes share any address: they agree on the shorter prefix's bits. */
@@ -115,7 +173,11 @@ export function linkExists(name: string): boolean {
 // state
 
 export function loadState(): LabState {
-  try { return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as LabState } catch { return { hosts: {}, zfs: false } }
+  try {
+    return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as LabState
+  } catch {
+    return { hosts: {}, zfs: false }
+  }
 }
 
 function saveState(state: LabState): void {
@@ -132,8 +194,13 @@ function plan(n: number): Omit<HostState, 'pid'>[] {
     if (i === 1) links.push({ veth: `fl1-${name}`, bridge: BEHIND, dev: 'eth1', cidr: '198.18.1.11/24' })
     hosts.push({ name, netns: `ferry-${name}`, address: `198.18.0.${10 + i}`, links })
   }
-  hosts.push({ name: 'far1', netns: 'ferry-far1', address: '198.18.1.21', jump: 'lab1',
-    links: [{ veth: 'fl1-far1', bridge: BEHIND, dev: 'eth0', cidr: '198.18.1.21/24' }] })
+  hosts.push({
+    name: 'far1',
+    netns: 'ferry-far1',
+    address: '198.18.1.21',
+    jump: 'lab1',
+    links: [{ veth: 'fl1-far1', bridge: BEHIND, dev: 'eth0', cidr: '198.18.1.21/24' }],
+  })
   return hosts
 }
 
@@ -161,7 +228,8 @@ export function refuseClaimed(range: string, ours: Set<string>, allow: (r: Route
     // A default route covers everything; it is how the uplink works, not a claim on the range.
     if (r.dst === 'default' || r.dst.endsWith('/0')) continue
     if ((r.dev && ours.has(r.dev)) || allow(r)) continue
-    if (overlaps(r.dst, range)) clashes.push(`route ${r.type ?? ''} ${r.dst} dev ${r.dev ?? '-'} table ${r.table ?? 'main'}`)
+    if (overlaps(r.dst, range))
+      clashes.push(`route ${r.type ?? ''} ${r.dst} dev ${r.dev ?? '-'} table ${r.table ?? 'main'}`)
   }
   for (const i of ipJson<{ ifname: string; addr_info?: { local: string; prefixlen: number }[] }>(['-4', 'addr'])) {
     if (ours.has(i.ifname)) continue
@@ -169,7 +237,8 @@ export function refuseClaimed(range: string, ours: Set<string>, allow: (r: Route
       if (overlaps(`${a.local}/${a.prefixlen}`, range)) clashes.push(`address ${a.local}/${a.prefixlen} on ${i.ifname}`)
     }
   }
-  if (clashes.length) throw new LabError(`refusing to start: ${range} is already in use on this machine:\n  ${clashes.join('\n  ')}`)
+  if (clashes.length)
+    throw new LabError(`refusing to start: ${range} is already in use on this machine:\n  ${clashes.join('\n  ')}`)
 }
 
 export function ensurePackages(log: (s: string) => void): void {
@@ -237,7 +306,11 @@ function ensureKeys(): void {
 
 /** Lists every process inside a netns; the kernel's view, so it includes what sshd spawned. */
 export function netnsPids(netns: string): number[] {
-  try { return run('ip', ['netns', 'pids', netns]).split('\n').filter(Boolean).map(Number) } catch { return [] }
+  try {
+    return run('ip', ['netns', 'pids', netns]).split('\n').filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
 }
 
 /**
@@ -249,14 +322,25 @@ function rootedInLab(host = ''): number[] {
   const pids: number[] = []
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue
-    try { if (fs.readlinkSync(`/proc/${p}/root`).startsWith(`${STATE_DIR}/hosts/${host}`)) pids.push(Number(p)) } catch { /* gone */ }
+    try {
+      if (fs.readlinkSync(`/proc/${p}/root`).startsWith(`${STATE_DIR}/hosts/${host}`)) pids.push(Number(p))
+    } catch {
+      /* gone */
+    }
   }
   return pids
 }
 
 /** TERM, give them 3 s, then KILL. Async so that node can reap the ones that are our children. */
 export async function stopPids(pids: number[]): Promise<void> {
-  const signal = (sig: NodeJS.Signals) => pids.filter(alive).forEach((p) => { try { process.kill(p, sig) } catch { /* gone */ } })
+  const signal = (sig: NodeJS.Signals) =>
+    pids.filter(alive).forEach((p) => {
+      try {
+        process.kill(p, sig)
+      } catch {
+        /* gone */
+      }
+    })
   signal('SIGTERM')
   for (let t = 0; t < 60 && pids.some(alive); t++) await sleep(50)
   if (!pids.some(alive)) return
@@ -287,10 +371,30 @@ function createHost(h: Omit<HostState, 'pid'>): HostState {
   const log = fs.openSync(path.join(dir, 'log'), 'w')
   // detached = setsid(): the host outlives this process and its terminal. ip netns exec, unshare,
   // sh (exec chroot) and chroot all exec without forking, so this PID ends up being sshd.
-  const child = spawn('ip', ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--propagation', 'private', '--',
-    'sh', BOOT, h.name, STATE_DIR, h.address], { detached: true, stdio: ['ignore', log, log], env: ENV })
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      h.netns,
+      'unshare',
+      '--mount',
+      '--uts',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      BOOT,
+      h.name,
+      STATE_DIR,
+      h.address,
+    ],
+    { detached: true, stdio: ['ignore', log, log], env: ENV },
+  )
   fs.closeSync(log)
-  child.on('error', () => { /* reported by waitForSshd through the log and the dead pid */ })
+  child.on('error', () => {
+    /* reported by waitForSshd through the log and the dead pid */
+  })
   child.unref()
   if (!child.pid) throw new LabError(`${h.name}: could not start ip netns exec`)
   return { ...h, pid: child.pid }
@@ -302,12 +406,27 @@ async function sshdAnswers(h: HostState, state: LabState, timeoutMs = 300): Prom
     const via = state.hosts[h.jump]
     if (!via) return false
     try {
-      await runAsync('nsenter', [`--net=/run/netns/${via.netns}`, '--', 'timeout', String(timeoutMs / 1000),
-        // --norc: with a socket for stdin, as Node gives it, bash takes itself for a remote
-        // shell and reads ~/.bashrc, which here (pyenv init) took longer than the timeout.
-        'bash', '--norc', '-c', 'exec 3<>"/dev/tcp/$0/22"', h.address], { env: ENV })
+      await runAsync(
+        'nsenter',
+        [
+          `--net=/run/netns/${via.netns}`,
+          '--',
+          'timeout',
+          String(timeoutMs / 1000),
+          // --norc: with a socket for stdin, as Node gives it, bash takes itself for a remote
+          // shell and reads ~/.bashrc, which here (pyenv init) took longer than the timeout.
+          'bash',
+          '--norc',
+          '-c',
+          'exec 3<>"/dev/tcp/$0/22"',
+          h.address,
+        ],
+        { env: ENV },
+      )
       return true
-    } catch { return false }
+    } catch {
+      return false
+    }
   }
   return tcpAnswers(h.address, 22, timeoutMs)
 }
@@ -316,22 +435,32 @@ async function sshdAnswers(h: HostState, state: LabState, timeoutMs = 300): Prom
 export function tcpAnswers(address: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: address, port, timeout: timeoutMs })
-    const done = (ok: boolean) => { s.destroy(); resolve(ok) }
-    s.once('connect', () => done(true)).once('timeout', () => done(false)).once('error', () => done(false))
+    const done = (ok: boolean) => {
+      s.destroy()
+      resolve(ok)
+    }
+    s.once('connect', () => done(true))
+      .once('timeout', () => done(false))
+      .once('error', () => done(false))
   })
 }
 
 async function waitForSshd(hosts: HostState[], state: LabState, totalMs = 20_000): Promise<void> {
   const deadline = Date.now() + totalMs
-  await Promise.all(hosts.map(async (h) => {
-    const log = path.join(STATE_DIR, 'hosts', h.name, 'log')
-    for (;;) {
-      if (!alive(h.pid)) throw new LabError(`${h.name}: sshd (pid ${h.pid}) exited; ${log}:\n${tail(log)}`)
-      if (await sshdAnswers(h, state)) return
-      if (Date.now() > deadline) throw new LabError(`${h.name}: sshd not answering on ${h.address}:22 after ${totalMs / 1000} s; ${log}:\n${tail(log)}`)
-      await sleep(50)
-    }
-  }))
+  await Promise.all(
+    hosts.map(async (h) => {
+      const log = path.join(STATE_DIR, 'hosts', h.name, 'log')
+      for (;;) {
+        if (!alive(h.pid)) throw new LabError(`${h.name}: sshd (pid ${h.pid}) exited; ${log}:\n${tail(log)}`)
+        if (await sshdAnswers(h, state)) return
+        if (Date.now() > deadline)
+          throw new LabError(
+            `${h.name}: sshd not answering on ${h.address}:22 after ${totalMs / 1000} s; ${log}:\n${tail(log)}`,
+          )
+        await sleep(50)
+      }
+    }),
+  )
 }
 
 function nsenterArgs(h: HostState, argv: string[]): string[] {
@@ -343,9 +472,15 @@ function nsenterArgs(h: HostState, argv: string[]): string[] {
 async function ensureZfs(h: HostState): Promise<void> {
   if (!inNetns(h.zfsPid, h.netns)) {
     const log = fs.openSync(path.join(STATE_DIR, 'hosts', h.name, 'zfs.log'), 'w')
-    const child = spawn('nsenter', nsenterArgs(h, ['zfs-fuse', '--no-daemon']), { detached: true, stdio: ['ignore', log, log], env: ENV })
+    const child = spawn('nsenter', nsenterArgs(h, ['zfs-fuse', '--no-daemon']), {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: ENV,
+    })
     fs.closeSync(log)
-    child.on('error', () => { /* seen below as a dead pid */ })
+    child.on('error', () => {
+      /* seen below as a dead pid */
+    })
     child.unref()
     h.zfsPid = child.pid
   }
@@ -353,7 +488,10 @@ async function ensureZfs(h: HostState): Promise<void> {
   const deadline = Date.now() + 20_000
   let pools: string
   for (;;) {
-    try { pools = (await zpool('list', '-H', '-o', 'name')).stdout; break } catch (e) {
+    try {
+      pools = (await zpool('list', '-H', '-o', 'name')).stdout
+      break
+    } catch (e) {
       const log = path.join(STATE_DIR, 'hosts', h.name, 'zfs.log')
       if (!alive(h.zfsPid)) throw new LabError(`${h.name}: zfs-fuse exited; ${log}:\n${tail(log)}`)
       if (Date.now() > deadline) throw new LabError(`${h.name}: zfs-fuse not answering: ${String(e)}`)
@@ -367,8 +505,9 @@ async function ensureZfs(h: HostState): Promise<void> {
 }
 
 function writeInventory(state: LabState): void {
-  const hosts = Object.values(state.hosts).sort((a, b) =>
-    Number(!!a.jump) - Number(!!b.jump) || a.name.localeCompare(b.name, 'en', { numeric: true }))
+  const hosts = Object.values(state.hosts).sort(
+    (a, b) => Number(!!a.jump) - Number(!!b.jump) || a.name.localeCompare(b.name, 'en', { numeric: true }),
+  )
   const lines = [
     '# Generated by `npm run lab -- up`; removed by `npm run lab -- down`. Do not edit.',
     'defaults:',
@@ -391,20 +530,41 @@ function writeInventory(state: LabState): void {
     const groups = h.jump ? ['behind'] : ['mesh', i <= 3 ? 'dc1' : 'dc2']
     const mesh = h.jump ? '' : `, vars: { router_id: 10.0.0.${i}, loopback: 10.0.0.${i}/32 }`
     // The jail that migrate-jail's tests move (`npm run lab -- jail` creates it on lab2).
-    const jails = h.name === 'lab2' ? `, jails: { ${LAB_JAIL.name}: { address: ${LAB_JAIL.address}, dataset: ${LAB_JAIL.dataset} } }` : ''
-    lines.push(`  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''}${mesh}${jails} }`)
+    const jails =
+      h.name === 'lab2'
+        ? `, jails: { ${LAB_JAIL.name}: { address: ${LAB_JAIL.address}, dataset: ${LAB_JAIL.dataset} } }`
+        : ''
+    lines.push(
+      `  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''}${mesh}${jails} }`,
+    )
   }
   // Two data centres, a partial mesh: a triangle in dc1, a pair in dc2, two links between them,
   // so any one link can fail and every loopback stays reachable. The links between the data
   // centres cost more, as a WAN link would, and differently, so no two paths tie (ECMP would make
   // "which way does X route Y" a matter of hashing).
   const names = new Set(hosts.map((h) => h.name))
-  const links = [['lab1', 'lab2'], ['lab2', 'lab3'], ['lab1', 'lab3'], ['lab4', 'lab5'], ['lab1', 'lab4', 20], ['lab3', 'lab5', 25]] as const
+  const links = [
+    ['lab1', 'lab2'],
+    ['lab2', 'lab3'],
+    ['lab1', 'lab3'],
+    ['lab4', 'lab5'],
+    ['lab1', 'lab4', 20],
+    ['lab3', 'lab5', 25],
+  ] as const
   const present = links.filter(([a, b]) => names.has(a) && names.has(b))
-  if (present.length) lines.push('links:', ...present.map(([a, b, cost]) => `  - { a: ${a}, b: ${b}${cost ? `, cost: ${cost}` : ''} }`))
-  lines.push('secrets:', ...['become_password', 'ospf_md5_key', 'zebra_password', 'openvpn_key'].map((s) => `  ${s}: file:${STATE_DIR}/${s}`), '')
+  if (present.length)
+    lines.push('links:', ...present.map(([a, b, cost]) => `  - { a: ${a}, b: ${b}${cost ? `, cost: ${cost}` : ''} }`))
+  lines.push(
+    'secrets:',
+    ...['become_password', 'ospf_md5_key', 'zebra_password', 'openvpn_key'].map(
+      (s) => `  ${s}: file:${STATE_DIR}/${s}`,
+    ),
+    '',
+  )
   const known = hosts.map((h) => {
-    const [type, key] = fs.readFileSync(path.join(STATE_DIR, 'hosts', h.name, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ')
+    const [type, key] = fs
+      .readFileSync(path.join(STATE_DIR, 'hosts', h.name, 'ssh_host_ed25519_key.pub'), 'utf8')
+      .split(' ')
     return `${h.address} ${type} ${key}\n`
   })
   fs.mkdirSync(path.dirname(INVENTORY), { recursive: true })
@@ -442,7 +602,11 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   await waitForSshd(fresh, state)
   if (opts.zfs) {
     const targets = plan(n).map((p) => state.hosts[p.name]!)
-    try { await Promise.all(targets.map(ensureZfs)) } finally { saveState(state) }
+    try {
+      await Promise.all(targets.map(ensureZfs))
+    } finally {
+      saveState(state)
+    }
   }
   saveState(state)
   writeInventory(state)
@@ -461,7 +625,8 @@ function forgetMac(state: LabState, rebuilt: HostState): void {
     run('ip', ['neigh', 'flush', 'to', address, 'dev', l.bridge])
     for (const other of Object.values(state.hosts)) {
       const dev = other.name === rebuilt.name ? undefined : other.links.find((o) => o.bridge === l.bridge)?.dev
-      if (dev && fs.existsSync(`/run/netns/${other.netns}`)) run('ip', ['-n', other.netns, 'neigh', 'flush', 'to', address, 'dev', dev])
+      if (dev && fs.existsSync(`/run/netns/${other.netns}`))
+        run('ip', ['-n', other.netns, 'neigh', 'flush', 'to', address, 'dev', dev])
     }
   }
 }
@@ -485,7 +650,10 @@ export async function rebuild(names: string[]): Promise<void> {
     saveState(state)
     forgetMac(state, old)
   }
-  await waitForSshd(names.map((n) => state.hosts[n]!), state)
+  await waitForSshd(
+    names.map((n) => state.hosts[n]!),
+    state,
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -496,27 +664,38 @@ export async function down(): Promise<void> {
   requireRoot()
   const state = loadState()
   const names = new Set(Object.values(state.hosts).map((h) => h.netns))
-  try { for (const f of fs.readdirSync('/run/netns')) if (f.startsWith('ferry-')) names.add(f) } catch { /* no netns dir */ }
+  try {
+    for (const f of fs.readdirSync('/run/netns')) if (f.startsWith('ferry-')) names.add(f)
+  } catch {
+    /* no netns dir */
+  }
 
   const pids = new Set([...names].flatMap(netnsPids).concat(rootedInLab()))
   await stopPids([...pids])
   for (const ns of names) if (fs.existsSync(`/run/netns/${ns}`)) tryRun('ip', ['netns', 'del', ns])
 
   // Root-side veth ends vanish with their netns, asynchronously; delete stragglers ourselves.
-  const labLinks = () => ipJson<{ ifname: string }>(['link']).map((l) => l.ifname.replace(/@.*/, ''))
-    .filter((n) => /^fl\d*-/.test(n) || n === UNDERLAY || n === BEHIND)
+  const labLinks = () =>
+    ipJson<{ ifname: string }>(['link'])
+      .map((l) => l.ifname.replace(/@.*/, ''))
+      .filter((n) => /^fl\d*-/.test(n) || n === UNDERLAY || n === BEHIND)
   for (let t = 0; t < 40; t++) {
     const left = labLinks()
     if (!left.length) break
     for (const l of left) tryRun('ip', ['link', 'del', l])
     await sleep(50)
   }
-  if (ipJson(['-4', 'route', 'show', 'type', 'unreachable', BEHIND_NET]).length) tryRun('ip', ['route', 'del', 'unreachable', BEHIND_NET])
+  if (ipJson(['-4', 'route', 'show', 'type', 'unreachable', BEHIND_NET]).length)
+    tryRun('ip', ['route', 'del', 'unreachable', BEHIND_NET])
 
   // Host mounts live in the hosts' private mount namespaces, so none should be here; if one is
   // (a host started by hand without unshare?), unmount it rather than rm -rf through it.
-  const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(`${STATE_DIR}/`)).reverse()
+  const mounts = fs
+    .readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(`${STATE_DIR}/`))
+    .reverse()
   for (const m of mounts) tryRun('umount', ['-l', m])
   fs.rmSync(STATE_DIR, { recursive: true, force: true })
   fs.rmSync(INVENTORY, { force: true })
@@ -527,14 +706,30 @@ export async function down(): Promise<void> {
 
 export async function status(): Promise<HostStatus[]> {
   const state = loadState()
-  return Promise.all(Object.values(state.hosts).map(async (h) => {
-    const up = inNetns(h.pid, h.netns)
-    let zfs: string | null = null
-    if (up && inNetns(h.zfsPid, h.netns)) {
-      try { zfs = (await runAsync('nsenter', nsenterArgs(h, ['zpool', 'list', '-H', '-o', 'name']), { env: ENV })).stdout.trim() || null } catch { /* no pool */ }
-    }
-    return { name: h.name, address: h.address, pid: h.pid, alive: up, sshd: up && await sshdAnswers(h, state, 1000), zfs }
-  }))
+  return Promise.all(
+    Object.values(state.hosts).map(async (h) => {
+      const up = inNetns(h.pid, h.netns)
+      let zfs: string | null = null
+      if (up && inNetns(h.zfsPid, h.netns)) {
+        try {
+          zfs =
+            (
+              await runAsync('nsenter', nsenterArgs(h, ['zpool', 'list', '-H', '-o', 'name']), { env: ENV })
+            ).stdout.trim() || null
+        } catch {
+          /* no pool */
+        }
+      }
+      return {
+        name: h.name,
+        address: h.address,
+        pid: h.pid,
+        alive: up,
+        sshd: up && (await sshdAnswers(h, state, 1000)),
+        zfs,
+      }
+    }),
+  )
 }
 
 /** Runs argv inside a lab host (its netns, mounts, hostname and root) without ssh; returns stdout. */
@@ -554,39 +749,50 @@ export function exec(host: string, argv: string[], opts: { input?: string } = {}
  * dataset, which a destination needs. Any earlier copy of the jail, anywhere, is removed first.
  */
 export function makeJail(host = 'lab2', mb = 200): void {
-  if (!Number.isInteger(mb) || mb < 1 || mb > 700) throw new LabError(`jail size must be 1..700 MB (the pools hold 1 GB), got ${mb}`)
+  if (!Number.isInteger(mb) || mb < 1 || mb > 700)
+    throw new LabError(`jail size must be 1..700 MB (the pools hold 1 GB), got ${mb}`)
   const state = loadState()
   const spec = { ...LAB_JAIL }
-  const zfsHosts = Object.values(state.hosts).filter((h) => h.zfsPid !== undefined && !h.jump).map((h) => h.name)
+  const zfsHosts = Object.values(state.hosts)
+    .filter((h) => h.zfsPid !== undefined && !h.jump)
+    .map((h) => h.name)
   if (!zfsHosts.includes(host)) throw new LabError(`${host} has no pool: run \`npm run lab -- up --zfs\` first`)
   for (const h of zfsHosts) removeJail(h)
   const conf = linuxLabJails.configPath(spec)
-  exec(host, ['sh', '-c', [
-    'set -e',
-    `zfs create ${spec.dataset}`,
-    `root=$(zfs get -H -o value mountpoint ${spec.dataset})`,
-    'mkdir -p "$root/etc" "$root/www"',
-    `head -c ${mb * 1000 * 1000} /dev/urandom > "$root/www/data.bin"`,
-    'echo "jail web" > "$root/www/index.html"',
-    `printf '%s\n' '#!/bin/sh' '# The jail: its files over HTTP, on its own address only.' 'exec python3 -m http.server 80 --bind "$JAIL_ADDRESS" --directory "$JAIL_ROOT/www"' > "$root/etc/rc"`,
-    `mkdir -p ${path.dirname(conf)}`,
-    `printf 'address=%s\ndataset=%s\n' ${spec.address} ${spec.dataset} > ${conf}`,
-    linuxLabJails.autostart(spec, true),
-    linuxLabJails.start(spec),
-  ].join('\n')])
+  exec(host, [
+    'sh',
+    '-c',
+    [
+      'set -e',
+      `zfs create ${spec.dataset}`,
+      `root=$(zfs get -H -o value mountpoint ${spec.dataset})`,
+      'mkdir -p "$root/etc" "$root/www"',
+      `head -c ${mb * 1000 * 1000} /dev/urandom > "$root/www/data.bin"`,
+      'echo "jail web" > "$root/www/index.html"',
+      `printf '%s\n' '#!/bin/sh' '# The jail: its files over HTTP, on its own address only.' 'exec python3 -m http.server 80 --bind "$JAIL_ADDRESS" --directory "$JAIL_ROOT/www"' > "$root/etc/rc"`,
+      `mkdir -p ${path.dirname(conf)}`,
+      `printf 'address=%s\ndataset=%s\n' ${spec.address} ${spec.dataset} > ${conf}`,
+      linuxLabJails.autostart(spec, true),
+      linuxLabJails.start(spec),
+    ].join('\n'),
+  ])
 }
 
 /** Stops the lab jail on a host and removes every trace of it: datasets (kept copies too), definition, pidfile. */
 export function removeJail(host: string): void {
   const spec = { ...LAB_JAIL }
-  exec(host, ['sh', '-c', [
-    linuxLabJails.stop(spec),
-    linuxLabJails.autostart(spec, false),
-    `rm -f ${linuxLabJails.configPath(spec)}`,
-    `rm -rf /var/run/ferry-migrate-${spec.name}.lock`,
-    `zfs list -H -o name -t filesystem 2>/dev/null | grep -E '^${spec.dataset}($|-moved-)' | sort -r | while read -r ds; do zfs umount "$ds" 2>/dev/null; ${whenIdle('zfs destroy -r "$ds"')}; done`,
-    `zfs create -p ${path.dirname(spec.dataset)}`,
-  ].join('\n')])
+  exec(host, [
+    'sh',
+    '-c',
+    [
+      linuxLabJails.stop(spec),
+      linuxLabJails.autostart(spec, false),
+      `rm -f ${linuxLabJails.configPath(spec)}`,
+      `rm -rf /var/run/ferry-migrate-${spec.name}.lock`,
+      `zfs list -H -o name -t filesystem 2>/dev/null | grep -E '^${spec.dataset}($|-moved-)' | sort -r | while read -r ds; do zfs umount "$ds" 2>/dev/null; ${whenIdle('zfs destroy -r "$ds"')}; done`,
+      `zfs create -p ${path.dirname(spec.dataset)}`,
+    ].join('\n'),
+  ])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -625,7 +831,9 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => f === '--zfs')) {
       const n = args[0] === undefined ? 5 : Number(args[0])
       const state = await up({ n, zfs: flags.has('--zfs'), log: say })
-      say(`${Object.keys(state.hosts).length} hosts up in ${secs()} s; inventory: ${path.relative(process.cwd(), INVENTORY)}`)
+      say(
+        `${Object.keys(state.hosts).length} hosts up in ${secs()} s; inventory: ${path.relative(process.cwd(), INVENTORY)}`,
+      )
       return 0
     }
     if (cmd === 'packages' && !rest.length) {
@@ -643,8 +851,10 @@ export async function main(argv: string[]): Promise<number> {
       else if (!hosts.length) say('down')
       else {
         for (const h of hosts) {
-          console.log(`${h.name.padEnd(6)} ${h.address.padEnd(13)} pid ${String(h.pid).padEnd(8)} ${h.alive ? 'alive' : 'DEAD '} ` +
-            `sshd ${h.sshd ? 'ok  ' : 'DOWN'} zfs ${h.zfs ?? '-'}`)
+          console.log(
+            `${h.name.padEnd(6)} ${h.address.padEnd(13)} pid ${String(h.pid).padEnd(8)} ${h.alive ? 'alive' : 'DEAD '} ` +
+              `sshd ${h.sshd ? 'ok  ' : 'DOWN'} zfs ${h.zfs ?? '-'}`,
+          )
         }
       }
       const ok = hosts.filter((h) => h.alive && h.sshd).length

@@ -39,7 +39,20 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { toDotted, toInt } from '../src/mesh/ipv4.ts'
-import { LabError, alive, inNetns, ipJson, linkExists, nsInode, refuseClaimed, requireRoot, run, stopPids, tail, tcpAnswers } from './lab.ts'
+import {
+  LabError,
+  alive,
+  inNetns,
+  ipJson,
+  linkExists,
+  nsInode,
+  refuseClaimed,
+  requireRoot,
+  run,
+  stopPids,
+  tail,
+  tcpAnswers,
+} from './lab.ts'
 import { mapLimit } from '../src/transport/slots.ts'
 
 export const SCALE_DIR = '/run/ferry-lab-scale'
@@ -77,9 +90,22 @@ export interface ScaleHost {
   /** sshd, the first process of the host. */
   pid: number
 }
-export interface ScaleState { hosts: Record<string, ScaleHost> }
-export interface ScaleHostStatus { name: string; address: string; pid: number; alive: boolean; sshd: boolean }
-export interface ScaleUpResult { state: ScaleState; started: number; kept: number; removed: number }
+export interface ScaleState {
+  hosts: Record<string, ScaleHost>
+}
+export interface ScaleHostStatus {
+  name: string
+  address: string
+  pid: number
+  alive: boolean
+  sshd: boolean
+}
+export interface ScaleUpResult {
+  state: ScaleState
+  started: number
+  kept: number
+  removed: number
+}
 type Planned = Omit<ScaleHost, 'pid'>
 
 // A host's first process, already inside its netns and a fresh private mount + UTS namespace. Like
@@ -139,7 +165,14 @@ function macOf(index: number): string {
 /** Host sN: its names, its address (198.18.16.1 + N) and its MAC all follow from N. */
 function byIndex(index: number): Planned {
   const address = toDotted(toInt(CONTROLLER) + index)
-  return { name: `s${index}`, index, netns: `${NETNS_PREFIX}${index}`, veth: `fsc-${index}`, address, mac: macOf(index) }
+  return {
+    name: `s${index}`,
+    index,
+    netns: `${NETNS_PREFIX}${index}`,
+    veth: `fsc-${index}`,
+    address,
+    mac: macOf(index),
+  }
 }
 
 function plan(n: number): Planned[] {
@@ -152,7 +185,11 @@ export function scaleHostNames(n: number): string[] {
 }
 
 export function loadScaleState(): ScaleState {
-  try { return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as ScaleState } catch { return { hosts: {} } }
+  try {
+    return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as ScaleState
+  } catch {
+    return { hosts: {} }
+  }
 }
 
 function saveState(state: ScaleState): void {
@@ -180,7 +217,15 @@ function ed25519Pair(comment: string): { privateKey: string; publicKey: string }
   const padded = Buffer.concat([secret, Buffer.from([1, 2, 3, 4, 5, 6, 7].slice(0, (8 - (secret.length % 8)) % 8))])
   const one = Buffer.alloc(4)
   one.writeUInt32BE(1)
-  const body = Buffer.concat([Buffer.from('openssh-key-v1\0'), sshString('none'), sshString('none'), sshString(''), one, sshString(blob), sshString(padded)])
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0'),
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    one,
+    sshString(blob),
+    sshString(padded),
+  ])
   const b64 = body.toString('base64').replace(/.{70}/g, '$&\n').replace(/\n$/, '')
   return {
     privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}\n-----END OPENSSH PRIVATE KEY-----\n`,
@@ -212,18 +257,28 @@ function checkScaleAddressSpace(): void {
  * netns), in one pass over /proc rather than an `ip netns pids` per host.
  */
 function processesOf(hosts: Planned[]): number[] {
-  const inodes = new Set(hosts.map((h) => nsInode(`/run/netns/${h.netns}`)).filter((i) => i !== undefined).map((i) => `net:[${i}]`))
+  const inodes = new Set(
+    hosts
+      .map((h) => nsInode(`/run/netns/${h.netns}`))
+      .filter((i) => i !== undefined)
+      .map((i) => `net:[${i}]`),
+  )
   const roots = new Set(hosts.map((h) => path.join(SCALE_ROOTS, h.name, 'root')))
   const pids: number[] = []
   for (const p of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === process.pid) continue
     try {
-      if (inodes.has(fs.readlinkSync(`/proc/${p}/ns/net`))) { pids.push(Number(p)); continue }
+      if (inodes.has(fs.readlinkSync(`/proc/${p}/ns/net`))) {
+        pids.push(Number(p))
+        continue
+      }
       // `/dev/shm/ferry-lab-scale/sN/root`, or a directory below it (a chroot inside the host).
       const root = fs.readlinkSync(`/proc/${p}/root`)
       const m = root.startsWith(`${SCALE_ROOTS}/`) ? /^[^/]+\/root/.exec(root.slice(SCALE_ROOTS.length + 1)) : null
       if (m && roots.has(path.join(SCALE_ROOTS, m[0]))) pids.push(Number(p))
-    } catch { /* gone, or a kernel thread */ }
+    } catch {
+      /* gone, or a kernel thread */
+    }
   }
   return pids
 }
@@ -236,13 +291,23 @@ async function removeHosts(hosts: Planned[]): Promise<void> {
   if (!hosts.length) return
   const pids = processesOf(hosts)
   await stopPids(pids)
-  ipBatch(hosts.filter((h) => fs.existsSync(`/run/netns/${h.netns}`)).map((h) => `netns del ${h.netns}`), true)
-  if (linkExists(BRIDGE)) ipBatch(hosts.map((h) => `neigh del ${h.address} dev ${BRIDGE}`), true)
+  ipBatch(
+    hosts.filter((h) => fs.existsSync(`/run/netns/${h.netns}`)).map((h) => `netns del ${h.netns}`),
+    true,
+  )
+  if (linkExists(BRIDGE))
+    ipBatch(
+      hosts.map((h) => `neigh del ${h.address} dev ${BRIDGE}`),
+      true,
+    )
   // Root-side veth ends vanish with their netns, asynchronously; delete stragglers ourselves.
   for (let t = 0; t < 40; t++) {
     const left = hosts.filter((h) => linkExists(h.veth))
     if (!left.length) break
-    ipBatch(left.map((h) => `link del ${h.veth}`), true)
+    ipBatch(
+      left.map((h) => `link del ${h.veth}`),
+      true,
+    )
     await sleep(50)
   }
   const stuck = pids.filter(alive)
@@ -271,7 +336,8 @@ function ensureController(): string {
   if (!linkExists(BRIDGE)) run('ip', ['link', 'add', BRIDGE, 'type', 'bridge'])
   run('ip', ['link', 'set', BRIDGE, 'address', BRIDGE_MAC])
   const addrs = ipJson<{ addr_info?: { local: string; prefixlen: number }[] }>(['-4', 'addr', 'show', 'dev', BRIDGE])
-  if (!addrs.some((i) => i.addr_info?.some((a) => a.local === CONTROLLER && a.prefixlen === PREFIX))) run('ip', ['addr', 'add', `${CONTROLLER}/${PREFIX}`, 'dev', BRIDGE])
+  if (!addrs.some((i) => i.addr_info?.some((a) => a.local === CONTROLLER && a.prefixlen === PREFIX)))
+    run('ip', ['addr', 'add', `${CONTROLLER}/${PREFIX}`, 'dev', BRIDGE])
   run('ip', ['link', 'set', BRIDGE, 'up'])
   return fs.readFileSync(`${SCALE_KEY}.pub`, 'utf8')
 }
@@ -293,7 +359,8 @@ function prepareRoot(h: Planned, files: { authorized: string; bashrc: string; pr
   const base = path.join(SCALE_ROOTS, h.name)
   fs.rmSync(base, { recursive: true, force: true })
   const upper = path.join(base, 'upper')
-  for (const d of ['upper/etc/ssh', 'upper/etc/ferry-lab-scale', 'upper/root/.ssh', 'work', 'root', 'run/sshd', 'tmp']) fs.mkdirSync(path.join(base, d), { recursive: true })
+  for (const d of ['upper/etc/ssh', 'upper/etc/ferry-lab-scale', 'upper/root/.ssh', 'work', 'root', 'run/sshd', 'tmp'])
+    fs.mkdirSync(path.join(base, d), { recursive: true })
   fs.chmodSync(path.join(base, 'tmp'), 0o1777)
   fs.chmodSync(path.join(upper, 'root'), 0o700)
   fs.chmodSync(path.join(upper, 'root/.ssh'), 0o700)
@@ -309,14 +376,17 @@ function prepareRoot(h: Planned, files: { authorized: string; bashrc: string; pr
   write(path.join(upper, 'root/.bashrc'), files.bashrc)
   write(path.join(upper, 'root/.profile'), files.profile)
   const root = path.join(base, 'root')
-  write(path.join(keyDir, 'fstab'), [
-    `overlay ${root} overlay lowerdir=/,upperdir=${upper},workdir=${path.join(base, 'work')} 0 0`,
-    `/dev ${root}/dev none rbind 0 0`,
-    `proc ${root}/proc proc defaults 0 0`,
-    `${path.join(base, 'run')} ${root}/run none bind 0 0`,
-    `${path.join(base, 'tmp')} ${root}/tmp none bind 0 0`,
-    '',
-  ].join('\n'))
+  write(
+    path.join(keyDir, 'fstab'),
+    [
+      `overlay ${root} overlay lowerdir=/,upperdir=${upper},workdir=${path.join(base, 'work')} 0 0`,
+      `/dev ${root}/dev none rbind 0 0`,
+      `proc ${root}/proc proc defaults 0 0`,
+      `${path.join(base, 'run')} ${root}/run none bind 0 0`,
+      `${path.join(base, 'tmp')} ${root}/tmp none bind 0 0`,
+      '',
+    ].join('\n'),
+  )
 }
 
 /** Can sshd on h take a TCP connection? (Each one costs the host an sshd fork and re-exec.) */
@@ -335,7 +405,10 @@ async function waitForSshd(hosts: ScaleHost[], totalMs: number): Promise<void> {
     if (dead) throw new LabError(`${dead.name}: sshd (pid ${dead.pid}) exited; ${logOf(dead)}:\n${tail(logOf(dead))}`)
     waiting = waiting.filter((h) => !tail(logOf(h), 5).includes('Server listening on'))
     if (!waiting.length) break
-    if (Date.now() > deadline) throw new LabError(`${waiting.length} host(s) not listening after ${totalMs / 1000} s, e.g. ${waiting[0]!.name}; ${logOf(waiting[0]!)}:\n${tail(logOf(waiting[0]!))}`)
+    if (Date.now() > deadline)
+      throw new LabError(
+        `${waiting.length} host(s) not listening after ${totalMs / 1000} s, e.g. ${waiting[0]!.name}; ${logOf(waiting[0]!)}:\n${tail(logOf(waiting[0]!))}`,
+      )
     await sleep(100)
   }
   const answers = await mapLimit(hosts, 32, async (h) => {
@@ -346,7 +419,8 @@ async function waitForSshd(hosts: ScaleHost[], totalMs: number): Promise<void> {
     }
   })
   const silent = hosts.filter((_, i) => !answers[i])
-  if (silent.length) throw new LabError(`sshd not answering on ${silent.map((h) => `${h.name} (${h.address})`).join(', ')}`)
+  if (silent.length)
+    throw new LabError(`sshd not answering on ${silent.map((h) => `${h.name} (${h.address})`).join(', ')}`)
 }
 
 function writeInventory(state: ScaleState): void {
@@ -377,17 +451,24 @@ function writeInventory(state: ScaleState): void {
  * hosts were started, kept and removed.
  */
 export async function scaleUp(n: number, log: (line: string) => void = () => {}): Promise<ScaleUpResult> {
-  if (!Number.isInteger(n) || n < 1 || n > SCALE_MAX) throw new LabError(`scale host count must be 1..${SCALE_MAX}, got ${n}`)
+  if (!Number.isInteger(n) || n < 1 || n > SCALE_MAX)
+    throw new LabError(`scale host count must be 1..${SCALE_MAX}, got ${n}`)
   requireRoot()
   checkScaleAddressSpace()
-  if (!fs.existsSync('/usr/sbin/sshd')) throw new LabError('no /usr/sbin/sshd: run `npm run lab -- up` once (it installs openssh-server), or apt-get install openssh-server')
+  if (!fs.existsSync('/usr/sbin/sshd'))
+    throw new LabError(
+      'no /usr/sbin/sshd: run `npm run lab -- up` once (it installs openssh-server), or apt-get install openssh-server',
+    )
   const authorized = ensureController()
 
   const state = loadScaleState()
   const wanted = plan(n)
   const wantedNames = new Set(wanted.map((h) => h.name))
   const surplus = Object.values(state.hosts).filter((h) => !wantedNames.has(h.name))
-  const keep = wanted.filter((p) => { const h = state.hosts[p.name]; return h && inNetns(h.pid, h.netns) })
+  const keep = wanted.filter((p) => {
+    const h = state.hosts[p.name]
+    return h && inNetns(h.pid, h.netns)
+  })
   const keepNames = new Set(keep.map((h) => h.name))
   const fresh = wanted.filter((p) => !keepNames.has(p.name))
 
@@ -396,11 +477,18 @@ export async function scaleUp(n: number, log: (line: string) => void = () => {})
   const known = new Set([...Object.values(state.hosts), ...wanted].map((h) => h.netns))
   let stray: Planned[] = []
   try {
-    stray = fs.readdirSync('/run/netns').filter((f) => new RegExp(`^${NETNS_PREFIX}\\d+$`).test(f) && !known.has(f))
+    stray = fs
+      .readdirSync('/run/netns')
+      .filter((f) => new RegExp(`^${NETNS_PREFIX}\\d+$`).test(f) && !known.has(f))
       .map((netns) => byIndex(Number(netns.slice(NETNS_PREFIX.length))))
-  } catch { /* no /run/netns yet */ }
+  } catch {
+    /* no /run/netns yet */
+  }
   const doomed = [...surplus, ...fresh, ...stray]
-  const existing = doomed.filter((h) => fs.existsSync(`/run/netns/${h.netns}`) || linkExists(h.veth) || fs.existsSync(path.join(SCALE_ROOTS, h.name)))
+  const existing = doomed.filter(
+    (h) =>
+      fs.existsSync(`/run/netns/${h.netns}`) || linkExists(h.veth) || fs.existsSync(path.join(SCALE_ROOTS, h.name)),
+  )
   if (existing.length) {
     await removeHosts(existing)
     log(`removed ${existing.length} host(s)${surplus.length ? ` (${surplus.length} beyond ${n})` : ''}`)
@@ -415,24 +503,54 @@ export async function scaleUp(n: number, log: (line: string) => void = () => {})
   if (fresh.length) {
     const t0 = performance.now()
     const secs = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`
-    const files = { authorized, bashrc: fs.readFileSync('/etc/skel/.bashrc', 'utf8'), profile: fs.readFileSync('/etc/skel/.profile', 'utf8') }
+    const files = {
+      authorized,
+      bashrc: fs.readFileSync('/etc/skel/.bashrc', 'utf8'),
+      profile: fs.readFileSync('/etc/skel/.profile', 'utf8'),
+    }
     for (const h of fresh) prepareRoot(h, files)
-    ipBatch(fresh.flatMap((h) => [`netns add ${h.netns}`, `link add ${h.veth} type veth peer name eth0 address ${h.mac} netns ${h.netns}`]))
+    ipBatch(
+      fresh.flatMap((h) => [
+        `netns add ${h.netns}`,
+        `link add ${h.veth} type veth peer name eth0 address ${h.mac} netns ${h.netns}`,
+      ]),
+    )
     // No IPv6 on the bridge ports either (see BOOT); before they are up, so it never starts.
-    for (const h of fresh) { try { fs.writeFileSync(`/proc/sys/net/ipv6/conf/${h.veth}/disable_ipv6`, '1') } catch { /* no IPv6 here */ } }
+    for (const h of fresh) {
+      try {
+        fs.writeFileSync(`/proc/sys/net/ipv6/conf/${h.veth}/disable_ipv6`, '1')
+      } catch {
+        /* no IPv6 here */
+      }
+    }
     // Permanent neighbour entries both ways (BOOT makes the host's for the controller): no ARP.
     // The kernel's neighbour table is shared by every netns and holds 1024 entries that can
     // expire (gc_thresh3). 500 hosts need ~1000 of them: with ARP, "neighbor table overflow"
     // dropped packets and connections waited for SYN retransmits. Permanent ones do not count.
-    ipBatch(fresh.flatMap((h) => [`link set ${h.veth} master ${BRIDGE} up`, `neigh replace ${h.address} lladdr ${h.mac} dev ${BRIDGE} nud permanent`]))
+    ipBatch(
+      fresh.flatMap((h) => [
+        `link set ${h.veth} master ${BRIDGE} up`,
+        `neigh replace ${h.address} lladdr ${h.mac} dev ${BRIDGE} nud permanent`,
+      ]),
+    )
     // One small shell starts every host and prints each one's PID, rather than 500 spawns of this
     // much bigger process. setsid: the host outlives us and our terminal. setsid, nsenter,
     // unshare, sh (exec chroot) and chroot all exec without forking, so each PID printed ends up
     // being that host's sshd.
-    const launcher = 'while read -r name netns fstab root cidr log; do\n' +
+    const launcher =
+      'while read -r name netns fstab root cidr log; do\n' +
       `  setsid nsenter --net="/run/netns/$netns" unshare --mount --uts --propagation private -- sh ${BOOT_FILE} "$name" "$fstab" "$root" "$cidr" ${CONTROLLER} ${BRIDGE_MAC} </dev/null >"$log" 2>&1 &\n` +
       '  echo "$name $!"\ndone\n'
-    const lines = fresh.map((h) => [h.name, h.netns, path.join(HOSTS_DIR, h.name, 'fstab'), path.join(SCALE_ROOTS, h.name, 'root'), `${h.address}/${PREFIX}`, path.join(HOSTS_DIR, h.name, 'log')].join(' '))
+    const lines = fresh.map((h) =>
+      [
+        h.name,
+        h.netns,
+        path.join(HOSTS_DIR, h.name, 'fstab'),
+        path.join(SCALE_ROOTS, h.name, 'root'),
+        `${h.address}/${PREFIX}`,
+        path.join(HOSTS_DIR, h.name, 'log'),
+      ].join(' '),
+    )
     const started = run('sh', ['-c', launcher], `${lines.join('\n')}\n`)
     const byName = new Map(fresh.map((h) => [h.name, h]))
     for (const l of started.trim().split('\n')) {
@@ -443,8 +561,13 @@ export async function scaleUp(n: number, log: (line: string) => void = () => {})
     saveState(state) // every pid at once, so `down` finds them even if the wait fails
     const missing = fresh.filter((h) => !state.hosts[h.name])
     if (missing.length) throw new LabError(`could not start ${missing.map((h) => h.name).join(' ')}`)
-    log(`started ${fresh.length} host(s)${keep.length ? `, ${keep.length} already up` : ''} (roots, links and processes in ${secs()})`)
-    await waitForSshd(fresh.map((h) => state.hosts[h.name]!), 60_000 + fresh.length * 100)
+    log(
+      `started ${fresh.length} host(s)${keep.length ? `, ${keep.length} already up` : ''} (roots, links and processes in ${secs()})`,
+    )
+    await waitForSshd(
+      fresh.map((h) => state.hosts[h.name]!),
+      60_000 + fresh.length * 100,
+    )
     log(`sshd answering on all ${fresh.length} after ${secs()}`)
   }
   writeInventory(state)
@@ -458,20 +581,50 @@ export async function scaleUp(n: number, log: (line: string) => void = () => {})
 export async function scaleDown(): Promise<void> {
   requireRoot()
   const hosts = new Map<string, Planned>(Object.values(loadScaleState().hosts).map((h) => [h.name, h]))
-  const add = (m: RegExpExecArray | null) => { if (m && !hosts.has(`s${m[1]}`)) hosts.set(`s${m[1]}`, byIndex(Number(m[1]))) }
+  const add = (m: RegExpExecArray | null) => {
+    if (m && !hosts.has(`s${m[1]}`)) hosts.set(`s${m[1]}`, byIndex(Number(m[1])))
+  }
   // What the kernel and the filesystem show, too: netns, links and roots no state file mentions.
-  try { for (const f of fs.readdirSync('/run/netns')) add(new RegExp(`^${NETNS_PREFIX}(\\d+)$`).exec(f)) } catch { /* no netns dir */ }
-  try { for (const d of fs.readdirSync(SCALE_ROOTS)) add(/^s(\d+)$/.exec(d)) } catch { /* no roots */ }
-  try { for (const d of fs.readdirSync(HOSTS_DIR)) add(/^s(\d+)$/.exec(d)) } catch { /* no state dir */ }
+  try {
+    for (const f of fs.readdirSync('/run/netns')) add(new RegExp(`^${NETNS_PREFIX}(\\d+)$`).exec(f))
+  } catch {
+    /* no netns dir */
+  }
+  try {
+    for (const d of fs.readdirSync(SCALE_ROOTS)) add(/^s(\d+)$/.exec(d))
+  } catch {
+    /* no roots */
+  }
+  try {
+    for (const d of fs.readdirSync(HOSTS_DIR)) add(/^s(\d+)$/.exec(d))
+  } catch {
+    /* no state dir */
+  }
   for (const l of ipJson<{ ifname: string }>(['link'])) add(/^fsc-(\d+)(@.*)?$/.exec(l.ifname))
   await removeHosts([...hosts.values()])
-  const ours = () => ipJson<{ ifname: string }>(['link']).map((l) => l.ifname.replace(/@.*/, '')).filter((n) => VETH.test(n) || n === BRIDGE)
-  ipBatch(ours().map((l) => `link del ${l}`), true)
+  const ours = () =>
+    ipJson<{ ifname: string }>(['link'])
+      .map((l) => l.ifname.replace(/@.*/, ''))
+      .filter((n) => VETH.test(n) || n === BRIDGE)
+  ipBatch(
+    ours().map((l) => `link del ${l}`),
+    true,
+  )
   // Host mounts live in the hosts' private mount namespaces, so none should be here; if one is
   // (a host started by hand?), unmount it rather than rm -rf through it.
-  const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => [SCALE_DIR, SCALE_ROOTS].some((d) => m === d || m.startsWith(`${d}/`))).reverse()
-  for (const m of mounts) { try { run('umount', ['-l', m]) } catch { /* gone */ } }
+  const mounts = fs
+    .readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => [SCALE_DIR, SCALE_ROOTS].some((d) => m === d || m.startsWith(`${d}/`)))
+    .reverse()
+  for (const m of mounts) {
+    try {
+      run('umount', ['-l', m])
+    } catch {
+      /* gone */
+    }
+  }
   fs.rmSync(SCALE_ROOTS, { recursive: true, force: true })
   fs.rmSync(SCALE_DIR, { recursive: true, force: true })
   const left = ours()
@@ -482,7 +635,7 @@ async function scaleStatus(): Promise<ScaleHostStatus[]> {
   const hosts = Object.values(loadScaleState().hosts).sort((a, b) => a.index - b.index)
   return mapLimit(hosts, 32, async (h) => {
     const up = inNetns(h.pid, h.netns)
-    return { name: h.name, address: h.address, pid: h.pid, alive: up, sshd: up && await sshdAnswers(h, 3000) }
+    return { name: h.name, address: h.address, pid: h.pid, alive: up, sshd: up && (await sshdAnswers(h, 3000)) }
   })
 }
 
@@ -497,7 +650,9 @@ export async function scaleMain(args: string[]): Promise<number | undefined> {
   const [cmd, ...rest] = args
   if (cmd === 'up' && rest.length === 1 && /^\d+$/.test(rest[0]!)) {
     const r = await scaleUp(Number(rest[0]), say)
-    say(`${Object.keys(r.state.hosts).length} hosts up in ${secs()} s (${r.started} started, ${r.kept} kept, ${r.removed} removed); inventory: ${SCALE_INVENTORY}`)
+    say(
+      `${Object.keys(r.state.hosts).length} hosts up in ${secs()} s (${r.started} started, ${r.kept} kept, ${r.removed} removed); inventory: ${SCALE_INVENTORY}`,
+    )
     return 0
   }
   if (cmd === 'down' && !rest.length) {
@@ -512,7 +667,10 @@ export async function scaleMain(args: string[]): Promise<number | undefined> {
     else {
       const bad = hosts.filter((h) => !h.alive || !h.sshd)
       say(`${hosts.length - bad.length} of ${hosts.length} hosts up (sshd answering)`)
-      for (const h of bad) console.log(`${h.name.padEnd(6)} ${h.address.padEnd(14)} pid ${String(h.pid).padEnd(8)} ${h.alive ? 'alive' : 'DEAD '} sshd ${h.sshd ? 'ok' : 'DOWN'}`)
+      for (const h of bad)
+        console.log(
+          `${h.name.padEnd(6)} ${h.address.padEnd(14)} pid ${String(h.pid).padEnd(8)} ${h.alive ? 'alive' : 'DEAD '} sshd ${h.sshd ? 'ok' : 'DOWN'}`,
+        )
     }
     const ok = hosts.filter((h) => h.alive && h.sshd).length
     return ok === 0 ? 3 : ok === hosts.length ? 0 : 1

@@ -6,7 +6,16 @@
 //
 // Link addresses, tunnel names and ports come from the inventory's `links` through allocateLinks, the
 // same at every member. Each OS's plan is in mesh/; what they share is in mesh/common.ts.
-import { defineRunbook, allocateLinks, linksOf, StepError, type Host, type Inventory, type AllocatedLink, type StepsContext } from 'ferry'
+import {
+  defineRunbook,
+  allocateLinks,
+  linksOf,
+  StepError,
+  type Host,
+  type Inventory,
+  type AllocatedLink,
+  type StepsContext,
+} from 'ferry'
 import { vars, type Member, type MeshVars, type OsSteps } from './mesh/common.ts'
 import { freebsdSteps } from './mesh/freebsd.ts'
 import { linuxSteps } from './mesh/linux.ts'
@@ -23,11 +32,23 @@ function planFor({ host, vars, inventory, secret }: StepsContext<unknown, MeshVa
   const cached = plans.get(host)
   if (cached) return cached
   // Each OS has its own daemons and files, so the plan is chosen before connecting.
-  if (!host.os) throw new StepError(`${host.name}: deploy-mesh needs the host's os: (freebsd, openbsd or linux) in the inventory`)
+  if (!host.os)
+    throw new StepError(`${host.name}: deploy-mesh needs the host's os: (freebsd, openbsd or linux) in the inventory`)
   let mesh = meshes.get(inventory)
-  if (!mesh) meshes.set(inventory, (mesh = { links: allocateLinks(inventory), hosts: new Map(inventory.hosts.map((h) => [h.name, h])) }))
+  if (!mesh)
+    meshes.set(
+      inventory,
+      (mesh = { links: allocateLinks(inventory), hosts: new Map(inventory.hosts.map((h) => [h.name, h])) }),
+    )
   const { hosts } = mesh
-  const member: Member = { host, vars, inventory, links: linksOf(mesh.links, host.name), peer: (name) => hosts.get(name)!, secret }
+  const member: Member = {
+    host,
+    vars,
+    inventory,
+    links: linksOf(mesh.links, host.name),
+    peer: (name) => hosts.get(name)!,
+    secret,
+  }
   const plan = PLANS[host.os](member)
   plans.set(host, plan)
   plan.catch(() => plans.delete(host)) // a failure (a missing secret, say) is not remembered
@@ -36,7 +57,8 @@ function planFor({ host, vars, inventory, secret }: StepsContext<unknown, MeshVa
 
 export default defineRunbook({
   name: 'deploy-mesh',
-  description: 'Tunnels, forwarding, IPsec and OSPF on every mesh member, then waits for every neighbour to be Full and every loopback routed',
+  description:
+    'Tunnels, forwarding, IPsec and OSPF on every mesh member, then waits for every neighbour to be Full and every loopback routed',
   hosts: 'mesh',
   drift: true,
   vars,

@@ -26,9 +26,34 @@
 // must mount under the jail's root, and every value discovery reads is checked as it is read.
 import { randomBytes } from 'node:crypto'
 import {
-  defineRunbook, z, ParamError, StepError, action, net, zfs, relay, runLine, writeFile, removeFile, dirOf, quote,
-  jailDriver, parseDiscovery, definitionDiffers, poolOf, hostAddress,
-  type Host, type Inventory, type JailDriver, type JailHost, type JailSpec, type JailState, type PrepareContext, type ProbeResult, type StepContext, type StepsContext,
+  defineRunbook,
+  z,
+  ParamError,
+  StepError,
+  action,
+  net,
+  zfs,
+  relay,
+  runLine,
+  writeFile,
+  removeFile,
+  dirOf,
+  quote,
+  jailDriver,
+  parseDiscovery,
+  definitionDiffers,
+  poolOf,
+  hostAddress,
+  type Host,
+  type Inventory,
+  type JailDriver,
+  type JailHost,
+  type JailSpec,
+  type JailState,
+  type PrepareContext,
+  type ProbeResult,
+  type StepContext,
+  type StepsContext,
 } from 'ferry'
 
 const params = z.object({
@@ -36,11 +61,21 @@ const params = z.object({
   to: z.string().min(1).describe('the host to move it to'),
   yes: z.boolean().default(false).describe('go ahead without asking; needed where there is no terminal'),
   cleanup: z.boolean().default(false).describe('destroy the source dataset afterwards (default: rename and keep it)'),
-  direct: z.boolean().default(false).describe("the source sends over its own ssh to the destination (hosts that trust each other)"),
+  direct: z
+    .boolean()
+    .default(false)
+    .describe('the source sends over its own ssh to the destination (hosts that trust each other)'),
   catchups: z.number().int().min(0).max(5).default(1).describe('incremental sends while the jail still runs'),
   from: z.string().optional().describe('the host it runs on (found by discovery)'),
-  check_from: z.string().optional().describe('the third host that checks it answers (default: a neighbour of the destination)'),
-  tag: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only').optional().describe("names this migration's snapshots (default: generated)"),
+  check_from: z
+    .string()
+    .optional()
+    .describe('the third host that checks it answers (default: a neighbour of the destination)'),
+  tag: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only')
+    .optional()
+    .describe("names this migration's snapshots (default: generated)"),
 })
 type Params = z.output<typeof params>
 
@@ -57,7 +92,9 @@ function declaredJails(inv: Inventory): Map<string, JailSpec> {
       const seen = jails.get(name)
       if (seen && (seen.address !== jail.address || seen.dataset !== jail.dataset)) {
         const at = inv.locate(['hosts', host.name, 'jails', name])
-        throw new ParamError(`${at ? `${at.file}:${at.line}:${at.col}: ` : ''}jail ${name} is declared on ${seen.on} and on ${host.name} with different address or dataset`)
+        throw new ParamError(
+          `${at ? `${at.file}:${at.line}:${at.col}: ` : ''}jail ${name} is declared on ${seen.on} and on ${host.name} with different address or dataset`,
+        )
       }
       jails.set(name, { name, ...jail, on: host.name })
     }
@@ -94,7 +131,9 @@ function unfit(host: JailHost, jail: JailSpec, size: number, root: string): stri
     free === undefined && `no pool ${pool}`,
     here.dataset && `${jail.dataset} exists there already`,
     !here.parentExists && `the parent of ${jail.dataset} does not exist there`,
-    here.parentExists && at !== root && `${jail.dataset} would be mounted at ${at ?? 'no path'} there, not at ${root} as now`,
+    here.parentExists &&
+      at !== root &&
+      `${jail.dataset} would be mounted at ${at ?? 'no path'} there, not at ${root} as now`,
     free !== undefined && free < size * HEADROOM && `${MB(free)} free in ${pool}, ${MB(size * HEADROOM)} needed`,
     host.addresses.has(hostAddress(jail)) && `${hostAddress(jail)} is configured there already`,
     here.definition !== undefined && `a definition of ${jail.name} exists there`,
@@ -108,14 +147,17 @@ function unfit(host: JailHost, jail: JailSpec, size: number, root: string): stri
  */
 function unmovable(jail: JailSpec, driver: JailDriver, source: string, here: JailState): string | undefined {
   const root = here.dataset?.mountpoint
-  if (!root?.startsWith('/')) return `jail ${jail.name} on ${source}: ${jail.dataset} ${root ? `has no mountpoint (${root})` : 'does not exist'}`
+  if (!root?.startsWith('/'))
+    return `jail ${jail.name} on ${source}: ${jail.dataset} ${root ? `has no mountpoint (${root})` : 'does not exist'}`
   const path = driver.configPath(jail)
   if (here.definition === undefined) return `jail ${jail.name} on ${source} has no definition in ${path}`
   const wanted = driver.definition(jail, root)
   const differs = definitionDiffers(here.definition, wanted)
   if (differs) {
-    return `jail ${jail.name} on ${source} is not defined as ferry defines it at the destination, and ferry carries no definition from the source: ` +
+    return (
+      `jail ${jail.name} on ${source} is not defined as ferry defines it at the destination, and ferry carries no definition from the source: ` +
       `${path} ${differs}. Ferry's: ${wanted.map((l) => l.trim()).join(' ')}`
+    )
   }
   return undefined
 }
@@ -126,7 +168,8 @@ function unmovable(jail: JailSpec, driver: JailDriver, source: string, here: Jai
 async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
   const p = { ...ctx.params }
   const declared = declaredJails(ctx.inventory)
-  if (!declared.size) throw new ParamError(`${ctx.inventory.file} declares no jails (a host's jails: { NAME: { address, dataset } })`)
+  if (!declared.size)
+    throw new ParamError(`${ctx.inventory.file} declares no jails (a host's jails: { NAME: { address, dataset } })`)
   const specs = [...declared.values()]
 
   // One round trip per jail host: where every jail is, its size, and each host's pools and addresses.
@@ -150,21 +193,29 @@ async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
 
   // Which jail.
   if (p.jail === undefined && ctx.interactive) {
-    const choices = specs.flatMap((j) => where(j.name).map((s) => ({
-      value: j.name,
-      name: `${j.name}  on ${s.host.name}  ${j.address}  ${j.dataset}  ${MB(s.state.jails.get(j.name)!.dataset?.referenced ?? 0)}`,
-    })))
+    const choices = specs.flatMap((j) =>
+      where(j.name).map((s) => ({
+        value: j.name,
+        name: `${j.name}  on ${s.host.name}  ${j.address}  ${j.dataset}  ${MB(s.state.jails.get(j.name)!.dataset?.referenced ?? 0)}`,
+      })),
+    )
     if (!choices.length) throw new ParamError('no declared jail is running on any host that answered')
     p.jail = await ctx.ask.search({ message: 'Jail to move', choices })
   }
   if (p.jail === undefined) return p // the missing-params error lists it
   const jail = declared.get(String(p.jail))
-  if (!jail) throw new ParamError(`--param jail=${p.jail}: no such jail in ${ctx.inventory.file} (declared: ${[...declared.keys()].join(', ')})`)
+  if (!jail)
+    throw new ParamError(
+      `--param jail=${p.jail}: no such jail in ${ctx.inventory.file} (declared: ${[...declared.keys()].join(', ')})`,
+    )
   const running = where(jail.name)
-  if (running.length > 1) throw new ParamError(`jail ${jail.name} runs on ${running.map((s) => s.host.name).join(' and ')}; stop one first`)
+  if (running.length > 1)
+    throw new ParamError(`jail ${jail.name} runs on ${running.map((s) => s.host.name).join(' and ')}; stop one first`)
   const source = running[0]
-  if (!source) throw new ParamError(`jail ${jail.name} is not running on any host that answered; ferry moves running jails`)
-  if (p.from !== undefined && p.from !== source.host.name) throw new ParamError(`--param from=${p.from}: jail ${jail.name} runs on ${source.host.name}`)
+  if (!source)
+    throw new ParamError(`jail ${jail.name} is not running on any host that answered; ferry moves running jails`)
+  if (p.from !== undefined && p.from !== source.host.name)
+    throw new ParamError(`--param from=${p.from}: jail ${jail.name} runs on ${source.host.name}`)
   p.from = source.host.name
   const here = source.state.jails.get(jail.name)!
   const refusal = unmovable(jail, source.driver, source.host.name, here)
@@ -183,11 +234,15 @@ async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
   }
   if (p.to === undefined && ctx.interactive) {
     const fit = [...seen.keys()].filter((n) => !why(n)).sort()
-    for (const n of [...seen.keys()].filter((n) => n !== source.host.name && why(n))) ctx.warn(`${n}: not offered: ${why(n)}`)
+    for (const n of [...seen.keys()].filter((n) => n !== source.host.name && why(n)))
+      ctx.warn(`${n}: not offered: ${why(n)}`)
     if (!fit.length) throw new ParamError(`no host can take jail ${jail.name} (${MB(size)})`)
     p.to = await ctx.ask.select({
       message: `Move ${jail.name} from ${source.host.name} to`,
-      choices: fit.map((n) => ({ value: n, name: `${n}  ${MB(seen.get(n)!.state.pools.get(poolOf(jail.dataset))!)} free in ${poolOf(jail.dataset)}` })),
+      choices: fit.map((n) => ({
+        value: n,
+        name: `${n}  ${MB(seen.get(n)!.state.pools.get(poolOf(jail.dataset))!)} free in ${poolOf(jail.dataset)}`,
+      })),
     })
   }
   if (p.to === undefined) return p
@@ -196,7 +251,10 @@ async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
   if (unfitFor) throw new ParamError(`--param to=${p.to}: cannot take jail ${jail.name}: ${unfitFor}`)
 
   p.check_from ??= thirdHost(ctx.inventory, source.host.name, String(p.to))
-  if (p.check_from === undefined) throw new ParamError('no third host to check the jail from: the inventory needs a host besides the source and the destination')
+  if (p.check_from === undefined)
+    throw new ParamError(
+      'no third host to check the jail from: the inventory needs a host besides the source and the destination',
+    )
   p.tag ??= `ferry-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(2).toString('hex')}`
 
   if (ctx.dryRun || p.yes === true) return p
@@ -213,7 +271,8 @@ async function prepare(ctx: PrepareContext): Promise<Record<string, unknown>> {
     '  Proceed?',
   ].join('\n')
   if (!ctx.interactive) throw new ParamError(`missing params: --param yes=true (no terminal to confirm on)\n${plan}`)
-  if (!(await ctx.ask.confirm({ message: plan, default: false }))) throw new ParamError('not confirmed; nothing was changed')
+  if (!(await ctx.ask.confirm({ message: plan, default: false })))
+    throw new ParamError('not confirmed; nothing was changed')
   p.yes = true
   return p
 }
@@ -236,17 +295,32 @@ interface Migration {
 }
 
 function migration({ host, params: p, inventory }: StepsContext<Params, unknown>): Migration {
-  if (!p.from || !p.tag || !p.check_from) throw new StepError('from, tag and check_from are set by discovery; run through ferry run')
+  if (!p.from || !p.tag || !p.check_from)
+    throw new StepError('from, tag and check_from are set by discovery; run through ferry run')
   const jail = declaredJails(inventory).get(p.jail)
   if (!jail) throw new StepError(`no jail ${p.jail} in ${inventory.file}`)
   const dest = hostNamed(inventory, p.to, 'to')
   const src = jailDriver(host.os)
   const dst = jailDriver(dest.os)
-  if (!src || !dst) throw new StepError(`${!src ? host.name : dest.name} has no jail driver for os ${(!src ? host.os : dest.os) ?? '(unset)'}`)
+  if (!src || !dst)
+    throw new StepError(
+      `${!src ? host.name : dest.name} has no jail driver for os ${(!src ? host.os : dest.os) ?? '(unset)'}`,
+    )
   return {
-    jail, source: host, dest, checker: hostNamed(inventory, p.check_from, 'check_from'), src, dst, p, tag: p.tag,
+    jail,
+    source: host,
+    dest,
+    checker: hostNamed(inventory, p.check_from, 'check_from'),
+    src,
+    dst,
+    p,
+    tag: p.tag,
     // seed, catch-ups, final: each increment goes from the one before.
-    snaps: [`${p.tag}-seed`, ...Array.from({ length: p.catchups }, (_, i) => `${p.tag}-catchup${i + 1}`), `${p.tag}-final`],
+    snaps: [
+      `${p.tag}-seed`,
+      ...Array.from({ length: p.catchups }, (_, i) => `${p.tag}-catchup${i + 1}`),
+      `${p.tag}-final`,
+    ],
     lock: `/var/run/ferry-migrate-${p.jail}.lock`,
     kept: `${jail.dataset}-moved-${p.tag}`,
   }
@@ -262,14 +336,23 @@ async function on($: StepContext['$'], lines: string[]): Promise<string> {
 const destShell = async (ctx: StepContext, m: Migration) => (await ctx.connect(m.dest)).$
 
 /** Sends `snap` (all of it, or the changes since `from`) to the destination, reporting progress. */
-async function transfer(ctx: StepContext, m: Migration, label: string, snap: string, from?: string, total?: number): Promise<void> {
+async function transfer(
+  ctx: StepContext,
+  m: Migration,
+  label: string,
+  snap: string,
+  from?: string,
+  total?: number,
+): Promise<void> {
   const ds = m.jail.dataset
   const send = zfs.send(ds, snap, from)
   const receive = zfs.receive(ds, !!from)
   if (m.p.direct) {
     const target = `${m.dest.user}@${m.dest.address}`
     // BatchMode: no password prompt nobody would see; host keys as the source's own known_hosts say.
-    await on(ctx.$, [`${send} | ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -p ${m.dest.port} ${quote(target)} ${quote(receive)}`])
+    await on(ctx.$, [
+      `${send} | ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -p ${m.dest.port} ${quote(target)} ${quote(receive)}`,
+    ])
     return
   }
   await relay(await ctx.connect(m.source), send, await ctx.connect(m.dest), receive, {
@@ -285,36 +368,54 @@ async function transfer(ctx: StepContext, m: Migration, label: string, snap: str
 const atSource = (m: Migration, probe: ProbeResult) => parseDiscovery(probe.stdout).jails.get(m.jail.name)
 
 /** The lock's owner, as the source keeps it (ferry wrote it there), for a message. */
-const lockOwner = (owner: string | undefined) => (owner && /^[\x20-\x7e]{1,200}$/.test(owner) ? owner : 'no readable owner recorded')
+const lockOwner = (owner: string | undefined) =>
+  owner && /^[\x20-\x7e]{1,200}$/.test(owner) ? owner : 'no readable owner recorded'
 
 /** The lock holds the tag of the migration that took it: only that migration removes it. */
-const unlock = (m: Migration) => `if [ "$(cat ${quote(`${m.lock}/tag`)} 2>/dev/null)" = ${quote(m.tag)} ]; then rm -rf ${quote(m.lock)}; fi`
+const unlock = (m: Migration) =>
+  `if [ "$(cat ${quote(`${m.lock}/tag`)} 2>/dev/null)" = ${quote(m.tag)} ]; then rm -rf ${quote(m.lock)}; fi`
 
-interface PreflightRecord { size: number; root: string }
+interface PreflightRecord {
+  size: number
+  root: string
+}
 
 function preflight(m: Migration) {
   const { jail } = m
   return action<PreflightRecord>('preflight', {
     summary: `lock ${jail.name} on ${m.source.name}; check ${m.dest.name} has room and no ${jail.dataset} or ${hostAddress(jail)}`,
-    probe: [m.src.discover([jail]), `if [ -d ${quote(m.lock)} ]; then printf 'lock\\t%s\\n' "$(cat ${quote(`${m.lock}/owner`)} 2>/dev/null)"; fi`].join('\n'),
+    probe: [
+      m.src.discover([jail]),
+      `if [ -d ${quote(m.lock)} ]; then printf 'lock\\t%s\\n' "$(cat ${quote(`${m.lock}/owner`)} 2>/dev/null)"; fi`,
+    ].join('\n'),
     refuse(probe) {
       const held = /^lock\t(.*)$/m.exec(probe.stdout)
-      if (held) return `jail ${jail.name} is locked by another migration (${lockOwner(held[1])}; lock ${m.lock} on ${m.source.name})`
+      if (held)
+        return `jail ${jail.name} is locked by another migration (${lockOwner(held[1])}; lock ${m.lock} on ${m.source.name})`
       const here = atSource(m, probe)
       if (!here?.running) return `jail ${jail.name} is not running on ${m.source.name}`
       return unmovable(jail, m.src, m.source.name, here)
     },
     // Refused above unless the dataset is there, mounted at a path.
-    record: (probe) => ({ size: atSource(m, probe)!.dataset!.referenced, root: atSource(m, probe)!.dataset!.mountpoint }),
+    record: (probe) => ({
+      size: atSource(m, probe)!.dataset!.referenced,
+      root: atSource(m, probe)!.dataset!.mountpoint,
+    }),
     async apply(ctx, { size, root }) {
       const owner = `tag ${m.tag}, controller pid ${process.pid}, since ${new Date().toISOString()}`
       // mkdir is atomic: of two migrations racing here, one gets the lock; the other is told whose.
       // The lock and the destination's discovery go out together: one round trip.
       const [took, out] = await Promise.all([
-        runLine(ctx.$, `mkdir ${quote(m.lock)} 2>/dev/null && printf '%s\\n' ${quote(m.tag)} > ${quote(`${m.lock}/tag`)} && printf '%s\\n' ${quote(owner)} > ${quote(`${m.lock}/owner`)} || { cat ${quote(`${m.lock}/owner`)} >&2 2>/dev/null; exit 1; }`).nothrow(),
+        runLine(
+          ctx.$,
+          `mkdir ${quote(m.lock)} 2>/dev/null && printf '%s\\n' ${quote(m.tag)} > ${quote(`${m.lock}/tag`)} && printf '%s\\n' ${quote(owner)} > ${quote(`${m.lock}/owner`)} || { cat ${quote(`${m.lock}/owner`)} >&2 2>/dev/null; exit 1; }`,
+        ).nothrow(),
         runLine(await destShell(ctx, m), m.dst.discover([jail])).nothrow(),
       ])
-      if (took.exitCode !== 0) throw new StepError(`jail ${jail.name} is locked by another migration (${lockOwner(took.stderr.trim())}; lock ${m.lock} on ${m.source.name})`)
+      if (took.exitCode !== 0)
+        throw new StepError(
+          `jail ${jail.name} is locked by another migration (${lockOwner(took.stderr.trim())}; lock ${m.lock} on ${m.source.name})`,
+        )
       if (out.exitCode !== 0) throw new StepError(`${m.dest.name}: discovery failed: ${out.stderr.trim()}`)
       const problems = unfit(parseDiscovery(out.stdout), jail, size, root)
       if (problems.length) throw new StepError(`${m.dest.name} cannot take jail ${jail.name}: ${problems.join('; ')}`)
@@ -331,7 +432,8 @@ function seed(m: Migration) {
   const ds = m.jail.dataset
   const snap = m.snaps[0]!
   return action('seed', {
-    summary: (probe) => `send ${ds}@${snap} in full (${MB(bytes(probe) ?? 0)}) from ${m.source.name} to ${m.dest.name} while the jail runs`,
+    summary: (probe) =>
+      `send ${ds}@${snap} in full (${MB(bytes(probe) ?? 0)}) from ${m.source.name} to ${m.dest.name} while the jail runs`,
     probe: zfs.streamSize(ds),
     record: (probe) => ({ size: bytes(probe) }),
     async apply(ctx, { size }) {
@@ -339,7 +441,10 @@ function seed(m: Migration) {
       await transfer(ctx, m, 'seed', snap, undefined, size)
     },
     async undo(ctx) {
-      await Promise.all([on(await destShell(ctx, m), [zfs.destroyReceived(ds, snap)]), on(ctx.$, [zfs.destroySnapshot(ds, snap)])])
+      await Promise.all([
+        on(await destShell(ctx, m), [zfs.destroyReceived(ds, snap)]),
+        on(ctx.$, [zfs.destroySnapshot(ds, snap)]),
+      ])
     },
     touches: [`zfs:${ds}`],
   })
@@ -355,13 +460,19 @@ function catchUp(m: Migration, n: number) {
       await transfer(ctx, m, `catch-up ${n}`, snap, from)
     },
     async undo(ctx) {
-      await Promise.all([on(await destShell(ctx, m), [zfs.destroySnapshot(ds, snap)]), on(ctx.$, [zfs.destroySnapshot(ds, snap)])])
+      await Promise.all([
+        on(await destShell(ctx, m), [zfs.destroySnapshot(ds, snap)]),
+        on(ctx.$, [zfs.destroySnapshot(ds, snap)]),
+      ])
     },
     touches: [`zfs:${ds}`],
   })
 }
 
-interface CutOverRecord { autostart: boolean; root: string }
+interface CutOverRecord {
+  autostart: boolean
+  root: string
+}
 
 function cutOver(m: Migration) {
   const { jail } = m
@@ -380,28 +491,49 @@ function cutOver(m: Migration) {
       // The source's stdout is the guid alone (sysrc and jail(8) report on stdout: theirs goes to
       // stderr), and a guid that is not a number is no guid. zfs-fuse, which has no -p, prints
       // it rounded with a unit (`14.2E`), so both sides compare that.
-      const said = await on(ctx.$, ['{', m.src.autostart(jail, false), m.src.stop(jail), zfs.snapshot(ds, final), '} >&2', zfs.guid(ds, final)])
+      const said = await on(ctx.$, [
+        '{',
+        m.src.autostart(jail, false),
+        m.src.stop(jail),
+        zfs.snapshot(ds, final),
+        '} >&2',
+        zfs.guid(ds, final),
+      ])
       const guid = /^(\d{1,20}(?:\.\d{1,3}[KMGTPE])?)\n?$/.exec(said)?.[1]
-      if (!guid) throw new StepError(`${m.source.name} gave no guid for ${ds}@${final}: what it printed is not a number`)
+      if (!guid)
+        throw new StepError(`${m.source.name} gave no guid for ${ds}@${final}: what it printed is not a number`)
       await transfer(ctx, m, 'cut-over', final, from)
       const path = m.dst.configPath(jail)
       await on(dest$, [
         `there=$(${zfs.guid(ds, final)})`,
         `if [ "$there" != ${quote(guid)} ]; then printf '%s, %s on %s\\n' ${quote(`@${final} differs: guid ${guid} on ${m.source.name}`)} "$there" ${quote(m.dest.name)} >&2; exit 1; fi`,
         zfs.mountsWithin(ds, root),
-        `mkdir -p ${quote(dirOf(path))}`, writeFile(path, m.dst.definition(jail, root), 0o644), m.dst.autostart(jail, true), m.dst.start(jail),
+        `mkdir -p ${quote(dirOf(path))}`,
+        writeFile(path, m.dst.definition(jail, root), 0o644),
+        m.dst.autostart(jail, true),
+        m.dst.start(jail),
       ])
     },
     async undo(ctx, record) {
       // The destination first, so its /32 is gone before the source announces it again.
-      await on(await destShell(ctx, m), [m.dst.stop(jail), m.dst.autostart(jail, false), removeFile(m.dst.configPath(jail))])
-      await on(ctx.$, [zfs.destroySnapshot(ds, final), m.src.start(jail), ...(record.autostart ? [m.src.autostart(jail, true)] : [])])
+      await on(await destShell(ctx, m), [
+        m.dst.stop(jail),
+        m.dst.autostart(jail, false),
+        removeFile(m.dst.configPath(jail)),
+      ])
+      await on(ctx.$, [
+        zfs.destroySnapshot(ds, final),
+        m.src.start(jail),
+        ...(record.autostart ? [m.src.autostart(jail, true)] : []),
+      ])
     },
     touches: [`zfs:${ds}`, `jail:${jail.name}`],
   })
 }
 
-interface VerifyRecord { ports: number[] }
+interface VerifyRecord {
+  ports: number[]
+}
 
 function verifyMove(m: Migration) {
   const { jail, checker } = m
@@ -418,17 +550,23 @@ function verifyMove(m: Migration) {
       const deadline = Date.now() + 30_000
       for (;;) {
         const missing: string[] = []
-        const [toJail, toDest] = await Promise.all([address, destLoopback].map(async (a) => {
-          const fact = net.routeTo(os, a)
-          return fact.parse((await runLine($, fact.command).nothrow()).stdout)
-        }))
-        if (!toJail || !toDest || toJail.dev !== toDest.dev || toJail.gateway !== toDest.gateway) {
-          missing.push(`${checker.name} routes ${address} via ${toJail ? `${toJail.gateway ?? 'link'} dev ${toJail.dev}` : 'nothing'}, ${m.dest.name} via ${toDest ? `${toDest.gateway ?? 'link'} dev ${toDest.dev}` : 'nothing'}`)
-        } else {
-          const open = await Promise.all(ports.map(async (port) => {
-            const fact = net.tcpOpen(os, address, port)
+        const [toJail, toDest] = await Promise.all(
+          [address, destLoopback].map(async (a) => {
+            const fact = net.routeTo(os, a)
             return fact.parse((await runLine($, fact.command).nothrow()).stdout)
-          }))
+          }),
+        )
+        if (!toJail || !toDest || toJail.dev !== toDest.dev || toJail.gateway !== toDest.gateway) {
+          missing.push(
+            `${checker.name} routes ${address} via ${toJail ? `${toJail.gateway ?? 'link'} dev ${toJail.dev}` : 'nothing'}, ${m.dest.name} via ${toDest ? `${toDest.gateway ?? 'link'} dev ${toDest.dev}` : 'nothing'}`,
+          )
+        } else {
+          const open = await Promise.all(
+            ports.map(async (port) => {
+              const fact = net.tcpOpen(os, address, port)
+              return fact.parse((await runLine($, fact.command).nothrow()).stdout)
+            }),
+          )
           ports.forEach((port, i) => open[i] || missing.push(`${address}:${port} does not answer from ${checker.name}`))
         }
         if (!missing.length) return
@@ -439,25 +577,35 @@ function verifyMove(m: Migration) {
   })
 }
 
-interface CleanUpRecord { config?: string[] }
+interface CleanUpRecord {
+  config?: string[]
+}
 
 function cleanUp(m: Migration) {
   const { jail } = m
   const ds = jail.dataset
   return action<CleanUpRecord>('clean-up', {
-    summary: m.p.cleanup ? `destroy ${ds} on ${m.source.name}; release the lock` : `rename ${ds} to ${m.kept} on ${m.source.name}; release the lock`,
+    summary: m.p.cleanup
+      ? `destroy ${ds} on ${m.source.name}; release the lock`
+      : `rename ${ds} to ${m.kept} on ${m.source.name}; release the lock`,
     probe: `cat ${quote(m.src.configPath(jail))}`,
     record: (probe) => (probe.code === 0 ? { config: probe.stdout.replace(/\n$/, '').split('\n') } : {}),
     async apply(ctx) {
       // The destination keeps the final snapshot only, the base for a move back.
       const dest$ = await destShell(ctx, m)
-      await Promise.all([on(dest$, m.snaps.slice(0, -1).map((s) => zfs.destroySnapshot(ds, s))), on(ctx.$, [
-        // Kept unmounted: the jail runs elsewhere now.
-        zfs.unmount(ds),
-        zfs.whenIdle(m.p.cleanup ? `zfs destroy -r ${quote(ds)}` : `zfs rename ${quote(ds)} ${quote(m.kept)}`),
-        removeFile(m.src.configPath(jail)),
-        unlock(m),
-      ])])
+      await Promise.all([
+        on(
+          dest$,
+          m.snaps.slice(0, -1).map((s) => zfs.destroySnapshot(ds, s)),
+        ),
+        on(ctx.$, [
+          // Kept unmounted: the jail runs elsewhere now.
+          zfs.unmount(ds),
+          zfs.whenIdle(m.p.cleanup ? `zfs destroy -r ${quote(ds)}` : `zfs rename ${quote(ds)} ${quote(m.kept)}`),
+          removeFile(m.src.configPath(jail)),
+          unlock(m),
+        ]),
+      ])
     },
     async undo(ctx, record) {
       const path = m.src.configPath(jail)
@@ -472,13 +620,21 @@ function cleanUp(m: Migration) {
 
 export default defineRunbook({
   name: 'migrate-jail',
-  description: 'Moves a running jail to another host with zfs send/receive: seed, catch-up, a short cut-over, verify from a third host; rolled back on any failure',
+  description:
+    'Moves a running jail to another host with zfs send/receive: seed, catch-up, a short cut-over, verify from a third host; rolled back on any failure',
   // prepare has found it by the time hosts are chosen.
   hosts: (p) => p.from!,
   params,
   prepare,
   steps: (ctx) => {
     const m = migration(ctx)
-    return [preflight(m), seed(m), ...m.snaps.slice(1, -1).map((_, i) => catchUp(m, i + 1)), cutOver(m), verifyMove(m), cleanUp(m)]
+    return [
+      preflight(m),
+      seed(m),
+      ...m.snaps.slice(1, -1).map((_, i) => catchUp(m, i + 1)),
+      cutOver(m),
+      verifyMove(m),
+      cleanUp(m),
+    ]
   },
 })

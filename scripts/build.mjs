@@ -19,7 +19,9 @@ const nativeAddons = {
   name: 'native-addons',
   setup(b) {
     b.onResolve({ filter: /\.node$/ }, ({ importer, path }) => ({
-      path: createRequire(importer).resolve(path).replace(/^.*\/node_modules\//, ''),
+      path: createRequire(importer)
+        .resolve(path)
+        .replace(/^.*\/node_modules\//, ''),
       external: true,
     }))
   },
@@ -38,14 +40,24 @@ const { outputFiles, metafile } = await build({
   plugins: [nativeAddons],
   // Packages that load native addons themselves, and what loads only on demand (jiti for
   // runbooks, the task and prompt UIs).
-  external: ['cpu-features', 'better-sqlite3', 'jiti', 'listr2', '@inquirer/prompts', '@listr2/prompt-adapter-inquirer'],
+  external: [
+    'cpu-features',
+    'better-sqlite3',
+    'jiti',
+    'listr2',
+    '@inquirer/prompts',
+    '@listr2/prompt-adapter-inquirer',
+  ],
   define: { 'import.meta.url': '__ferryModuleUrl' },
   banner: { js: "const __ferryModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 })
 // Node 20 loses import()'s loader in code run from a code cache, so the bundle must not use it.
-const dynamic = Object.values(metafile.outputs).flatMap((o) => o.imports).filter((i) => i.kind === 'dynamic-import')
-if (dynamic.length) throw new Error(`the bundle would import() ${dynamic.map((i) => i.path).join(', ')}: require() it instead`)
+const dynamic = Object.values(metafile.outputs)
+  .flatMap((o) => o.imports)
+  .filter((i) => i.kind === 'dynamic-import')
+if (dynamic.length)
+  throw new Error(`the bundle would import() ${dynamic.map((i) => i.path).join(', ')}: require() it instead`)
 
 // The first line names the bundle by its content, and bin/ferry.mjs names its code cache after
 // it: V8 checks only that a cache was made for a source of the same length.

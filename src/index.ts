@@ -2,7 +2,15 @@
 export { z } from 'zod'
 /** POSIX single-quote quoting, as ferry's $ uses (zx's own `quote` emits bash-only $'…'). */
 export { quote } from './shell/quote.ts'
-export { defineRunbook, ParamError, type Runbook, type StepsContext, type PrepareContext, type Ask, type Choice } from './runbook.ts'
+export {
+  defineRunbook,
+  ParamError,
+  type Runbook,
+  type StepsContext,
+  type PrepareContext,
+  type Ask,
+  type Choice,
+} from './runbook.ts'
 export { file } from './steps/file.ts'
 export { line } from './steps/line.ts'
 export { sysctl } from './steps/sysctl.ts'

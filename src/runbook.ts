@@ -73,10 +73,15 @@ export interface RunbookDefinition<P extends z.ZodType, V extends z.ZodType> {
    * rollback, those marked `repeatOnRollback` (reloads) run again, so daemons reread the restored
    * files. A function gets the same context as `steps`, for per-host handlers (one per tunnel).
    */
-  handlers?: Record<string, Step> | ((ctx: StepsContext<z.output<P>, z.output<V>>) => Record<string, Step> | Promise<Record<string, Step>>)
+  handlers?:
+    | Record<string, Step>
+    | ((ctx: StepsContext<z.output<P>, z.output<V>>) => Record<string, Step> | Promise<Record<string, Step>>)
 }
 
-export interface Runbook<P extends z.ZodType = z.ZodType, V extends z.ZodType = z.ZodType> extends RunbookDefinition<P, V> {
+export interface Runbook<P extends z.ZodType = z.ZodType, V extends z.ZodType = z.ZodType> extends RunbookDefinition<
+  P,
+  V
+> {
   readonly kind: 'ferry-runbook'
 }
 

@@ -24,7 +24,14 @@ export default template('frr.conf', (v: FrrConfVars) => {
     `hostname ${word('hostname', v.hostname)}`,
     v.password !== undefined && [`password ${vtyPassword(v.password)}`, 'service advanced-vty'],
     '!',
-    v.interfaces.flatMap((i) => interfaceBlock({ ...i, pointToPoint: i.pointToPoint ?? true, hello: i.hello ?? 1, dead: i.dead ?? 4 }, keyId, key, [' no ip ospf passive'])),
+    v.interfaces.flatMap((i) =>
+      interfaceBlock(
+        { ...i, pointToPoint: i.pointToPoint ?? true, hello: i.hello ?? 1, dead: i.dead ?? 4 },
+        keyId,
+        key,
+        [' no ip ospf passive'],
+      ),
+    ),
     'router ospf',
     ` ospf router-id ${v.routerId}`,
     ' timers throttle spf 0 50 1000',

@@ -10,7 +10,11 @@
 // lost its indentation. The file holds the PSK: mode 0600.
 import { lines, quotable, template, word } from '../src/mesh/config.ts'
 
-export interface IpsecCrypto { auth: string; enc: string; group: string }
+export interface IpsecCrypto {
+  auth: string
+  enc: string
+  group: string
+}
 
 export interface IpsecPeer {
   /** The macro for the peer's global address, e.g. `mypeer` or `peer_server2`. */
@@ -41,7 +45,8 @@ export default template('ipsec.conf', (v: IpsecConfVars) => {
   const names = ['me', ...macros.flatMap((p) => [p.name, p.pskName])]
   const dup = names.find((n, i) => names.indexOf(n) !== i)
   if (dup !== undefined) throw new Error(`macro ${dup} is defined twice`)
-  const crypto = (c: IpsecCrypto) => `auth ${word('auth', c.auth)} enc ${word('enc', c.enc)} group ${word('group', c.group)}`
+  const crypto = (c: IpsecCrypto) =>
+    `auth ${word('auth', c.auth)} enc ${word('enc', c.enc)} group ${word('group', c.group)}`
   return lines(
     macros.map((p) => `${p.name} = "${quotable('peer address', p.address)}"`),
     `me = "${quotable('my address', v.me)}"`,

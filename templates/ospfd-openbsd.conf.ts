@@ -24,7 +24,8 @@ export interface OpenbsdOspfdVars {
 const MD5_KEY_MAX = 16
 
 export default template('ospfd-openbsd.conf', (v: OpenbsdOspfdVars) => {
-  if (v.md5Key.length > MD5_KEY_MAX) throw new Error(`the OSPF MD5 key has ${v.md5Key.length} characters; OpenBSD ospfd takes at most ${MD5_KEY_MAX}`)
+  if (v.md5Key.length > MD5_KEY_MAX)
+    throw new Error(`the OSPF MD5 key has ${v.md5Key.length} characters; OpenBSD ospfd takes at most ${MD5_KEY_MAX}`)
   const keyId = count('MD5 key id', v.keyId ?? 1, 255)
   return lines(
     // The macro is pasted back into the input where $password stands, so it must be one word.

@@ -22,7 +22,7 @@ export default template('pf-mesh.conf', (v: PfMeshVars) => {
   const protos = v.ipsec ? '{ gre esp }' : 'gre'
   const me = word('my address', v.me)
   return lines(
-    '# ferry deploy-mesh: the mesh\'s tunnels and OSPF',
+    "# ferry deploy-mesh: the mesh's tunnels and OSPF",
     `table <ferry_mesh_peers> const { ${v.peers.map((p) => word('peer address', p)).join(' ')} }`,
     `pass quick proto ${protos} from ${me} to <ferry_mesh_peers>`,
     `pass quick proto ${protos} from <ferry_mesh_peers> to ${me}`,

@@ -9,8 +9,5 @@ export interface ZebraConfVars {
 }
 
 export default template('zebra.conf', (v: ZebraConfVars) =>
-  lines(
-    `hostname ${word('hostname', v.hostname)}`,
-    `password ${vtyPassword(v.password)}`,
-  ),
+  lines(`hostname ${word('hostname', v.hostname)}`, `password ${vtyPassword(v.password)}`),
 )

@@ -43,7 +43,10 @@ export function renderAnsibleInventory(inventory: Inventory): string {
 
   const hosts: Record<string, Record<string, unknown>> = {}
   for (const host of mesh) {
-    if (host.os !== 'linux') throw new Error(`${host.name}: the Ansible playbook only does deploy-mesh's Linux plan (os is ${host.os ?? 'unset'})`)
+    if (host.os !== 'linux')
+      throw new Error(
+        `${host.name}: the Ansible playbook only does deploy-mesh's Linux plan (os is ${host.os ?? 'unset'})`,
+      )
     const v = meshVars.parse(host.vars)
     const m: Member = {
       host,
@@ -54,7 +57,10 @@ export function renderAnsibleInventory(inventory: Inventory): string {
       secret: () => Promise.reject(new Error('no secrets here')),
     }
     const other = m.links.find((l) => l.link.kind !== 'openvpn')
-    if (other) throw new Error(`${host.name}: the ${other.link.kind} link to ${other.remote.host}: the Ansible playbook only builds OpenVPN links`)
+    if (other)
+      throw new Error(
+        `${host.name}: the ${other.link.kind} link to ${other.remote.host}: the Ansible playbook only builds OpenVPN links`,
+      )
     const peers = m.links.map((l) => m.peer(l.remote.host))
     hosts[host.name] = {
       ...connection(host),
@@ -135,7 +141,8 @@ function connection(host: Host): Record<string, unknown> {
 }
 
 /** Paths as one ssh option value: quoted when there are several or one has a space. */
-const sshWords = (paths: string[]) => (paths.length > 1 || paths.some((p) => /\s/.test(p)) ? `"${paths.join(' ')}"` : paths[0]!)
+const sshWords = (paths: string[]) =>
+  paths.length > 1 || paths.some((p) => /\s/.test(p)) ? `"${paths.join(' ')}"` : paths[0]!
 
 /** Name → absolute path on the controller, for the secrets the plan reads. */
 function secretFiles(inventory: Inventory): Record<string, string> {
@@ -147,7 +154,8 @@ function secretFiles(inventory: Inventory): Record<string, string> {
       throw new Error(`${inventory.file}: secret ${name} is not declared`)
     }
     const { scheme, rest } = parseSource(inventory.secrets.source(name))
-    if (scheme !== 'file') throw new Error(`${inventory.file}: secret ${name} is ${scheme}:, the playbook reads only file: secrets`)
+    if (scheme !== 'file')
+      throw new Error(`${inventory.file}: secret ${name} is ${scheme}:, the playbook reads only file: secrets`)
     out[name] = resolvePath(rest, dir)
   }
   return out

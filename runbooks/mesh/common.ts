@@ -1,6 +1,23 @@
 // What deploy-mesh's per-OS plans share: one host's view of the mesh (its links, its peers, the
 // secrets it needs), the OSPF settings both ends of a link must agree on, and the final checks.
-import { command, file, iface, verify, ospf, platformFor, StepError, DEFAULT_COST, ROUTING_SUITES, z, type Host, type HostLink, type Inventory, type OspfInterface, type RoutingSuite, type Step } from 'ferry'
+import {
+  command,
+  file,
+  iface,
+  verify,
+  ospf,
+  platformFor,
+  StepError,
+  DEFAULT_COST,
+  ROUTING_SUITES,
+  z,
+  type Host,
+  type HostLink,
+  type Inventory,
+  type OspfInterface,
+  type RoutingSuite,
+  type Step,
+} from 'ferry'
 import { isIPv4 } from 'node:net'
 import openvpnTap from '../../templates/openvpn-tap.conf.ts'
 import openvpnKeyFile from '../../templates/openvpn.key.ts'
@@ -11,14 +28,23 @@ import { IFNAME_RE, TUNNEL_KINDS } from '../../src/mesh/links.ts'
 // it claims to be (a router id with a newline and `line vty` after it) is refused with its
 // inventory line before any host is contacted.
 const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address, e.g. 10.0.0.1')
-const withPrefix = z.string().refine((s) => cidrParts(s) !== undefined, 'must be an IPv4 address with a prefix length, e.g. 10.0.0.1/32')
-const network = z.string().refine((s) => parseNetwork(s) !== undefined, 'must be an IPv4 network with no host bits set, e.g. 172.16.3.0/24')
-const ifname = z.string().regex(IFNAME_RE, 'must be an interface name: a letter, then letters, digits, "_", "." or "-"; at most 15')
+const withPrefix = z
+  .string()
+  .refine((s) => cidrParts(s) !== undefined, 'must be an IPv4 address with a prefix length, e.g. 10.0.0.1/32')
+const network = z
+  .string()
+  .refine((s) => parseNetwork(s) !== undefined, 'must be an IPv4 network with no host bits set, e.g. 172.16.3.0/24')
+const ifname = z
+  .string()
+  .regex(IFNAME_RE, 'must be an interface name: a letter, then letters, digits, "_", "." or "-"; at most 15')
 /** A dotted quad, or its number (YAML reads `ospf_area: 0` as one); the daemons take both. */
-const area = z.union([z.string(), z.number()]).transform(String).refine(
-  (s) => isIPv4(s) || (/^(0|[1-9][0-9]{0,9})$/.test(s) && Number(s) <= 2 ** 32 - 1),
-  'must be an OSPF area: a dotted quad such as 0.0.0.0, or a number from 0 to 4294967295',
-)
+const area = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .refine(
+    (s) => isIPv4(s) || (/^(0|[1-9][0-9]{0,9})$/.test(s) && Number(s) <= 2 ** 32 - 1),
+    'must be an OSPF area: a dotted quad such as 0.0.0.0, or a number from 0 to 4294967295',
+  )
 const seconds = z.number().int().min(1).max(65535)
 
 export const vars = z.object({
@@ -28,7 +54,12 @@ export const vars = z.object({
   loopback: withPrefix,
   ospf_area: area.default('0.0.0.0'),
   /** Where the links' /30s come from: the same on every linked host (allocateLinks reads it). */
-  link_pool: z.string().refine((s) => (parseNetwork(s)?.prefix ?? 32) <= 30, 'must be an IPv4 network of /30 or larger with no host bits set, e.g. 172.16.2.0/24'),
+  link_pool: z
+    .string()
+    .refine(
+      (s) => (parseNetwork(s)?.prefix ?? 32) <= 30,
+      'must be an IPv4 network of /30 or larger with no host bits set, e.g. 172.16.2.0/24',
+    ),
   /** The fallback tunnel kind of this host's links (allocateLinks reads it); a link's own `tunnel` wins. */
   tunnel: z.enum(TUNNEL_KINDS, `must be one of ${TUNNEL_KINDS.join(', ')}`).optional(),
   /**
@@ -85,7 +116,8 @@ export interface OsSteps {
 export const platformOf = (host: Pick<Host, 'os'>) => (host.os ? platformFor(host.os) : undefined)
 
 /** A host's routing suite: its `routing` var, else its platform's. */
-const routingOf = (host: Pick<Host, 'os' | 'vars'>): RoutingSuite | undefined => (host.vars as Partial<MeshVars>).routing ?? platformOf(host)?.routing
+const routingOf = (host: Pick<Host, 'os' | 'vars'>): RoutingSuite | undefined =>
+  (host.vars as Partial<MeshVars>).routing ?? platformOf(host)?.routing
 
 /** Refuses a routing suite this OS's plan does not build. */
 export function refuseRouting(m: Member, built: RoutingSuite, why: string): void {
@@ -97,14 +129,21 @@ export function refuseRouting(m: Member, built: RoutingSuite, why: string): void
 function timers(host: Pick<Host, 'os' | 'vars'>): Pick<OspfInterface, 'hello' | 'dead' | 'pointToPoint'> {
   const frr = routingOf(host) === 'frr'
   const v = host.vars as Partial<MeshVars>
-  return { hello: v.ospf_hello ?? (frr ? 1 : undefined), dead: v.ospf_dead ?? (frr ? 4 : undefined), pointToPoint: v.ospf_point_to_point ?? frr }
+  return {
+    hello: v.ospf_hello ?? (frr ? 1 : undefined),
+    dead: v.ospf_dead ?? (frr ? 4 : undefined),
+    pointToPoint: v.ospf_point_to_point ?? frr,
+  }
 }
 
 /**
  * The tunnels as OSPF interfaces. A link whose ends would disagree on timers or network type
  * never reaches Full, so that is refused here, naming the link, before anything is changed.
  */
-export function ospfInterfaces(m: Member, description: (l: HostLink) => string | undefined = () => undefined): OspfInterface[] {
+export function ospfInterfaces(
+  m: Member,
+  description: (l: HostLink) => string | undefined = () => undefined,
+): OspfInterface[] {
   const mine = timers(m.host)
   return m.links.map((l) => {
     const theirs = timers(m.peer(l.remote.host))
@@ -115,11 +154,17 @@ export function ospfInterfaces(m: Member, description: (l: HostLink) => string |
       )
     }
     // The daemons' default cost on a tunnel is already 10; the seeds' files leave it out.
-    return { name: l.local.ifname, description: description(l), ...(l.link.cost !== DEFAULT_COST ? { cost: l.link.cost } : {}), ...strip(mine) }
+    return {
+      name: l.local.ifname,
+      description: description(l),
+      ...(l.link.cost !== DEFAULT_COST ? { cost: l.link.cost } : {}),
+      ...strip(mine),
+    }
   })
 }
 
-const strip = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+const strip = <T extends object>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 
 /** What `network` statements announce: as configured, or the links, loopback and jails. */
 export function networks(m: Member): string[] {
@@ -159,7 +204,12 @@ export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, ro
                 const notFull = m.links
                   .map(({ remote }) => ({ name: remote.host, rid: String(m.peer(remote.host).vars.router_id) }))
                   .filter(({ rid }) => !ospf.isFull(table.get(rid)))
-                return notFull.length === 0 || notFull.map(({ name, rid }) => `${name} (${rid}) is ${table.get(rid) ?? 'not a neighbour'}`).join('; ')
+                return (
+                  notFull.length === 0 ||
+                  notFull
+                    .map(({ name, rid }) => `${name} (${rid}) is ${table.get(rid) ?? 'not a neighbour'}`)
+                    .join('; ')
+                )
               }),
           }),
         ]
@@ -170,7 +220,9 @@ export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, ro
       expect: (out) =>
         attempt(routes, out, (table) => {
           const missing = others(m).filter((h) => !ospf.routesHost(table, String(h.vars.loopback).replace(/\/32$/, '')))
-          return missing.length === 0 || `no route to ${missing.map((h) => `${h.name}'s ${h.vars.loopback}`).join(', ')}`
+          return (
+            missing.length === 0 || `no route to ${missing.map((h) => `${h.name}'s ${h.vars.loopback}`).join(', ')}`
+          )
         }),
     }),
   ]
@@ -184,7 +236,9 @@ export function loopbacks(m: Member, { jails }: { jails: boolean }): Step[] {
   const persist = m.vars.persist_interfaces
   return [
     iface('router id', { name: 'lo1', kind: 'loopback', addresses: [m.vars.loopback], persist }),
-    ...(jails && m.vars.jail_interface ? [iface('jail interface', { name: m.vars.jail_interface, kind: 'loopback', addresses: [], persist })] : []),
+    ...(jails && m.vars.jail_interface
+      ? [iface('jail interface', { name: m.vars.jail_interface, kind: 'loopback', addresses: [], persist })]
+      : []),
   ]
 }
 
@@ -205,7 +259,8 @@ export const linksOfKind = (m: Member, ...kinds: string[]) => m.links.filter((l)
 /** Refuses links this OS's plan cannot build, naming them. */
 export function refuseKinds(m: Member, supported: string[], why: string): void {
   const bad = m.links.filter((l) => !supported.includes(l.link.kind))
-  if (bad.length) throw new StepError(`${bad.map((l) => `the ${l.link.kind} link to ${l.remote.host}`).join(', ')}: ${why}`)
+  if (bad.length)
+    throw new StepError(`${bad.map((l) => `the ${l.link.kind} link to ${l.remote.host}`).join(', ')}: ${why}`)
 }
 
 /** seed 000's tunnels: one OpenVPN TAP instance per link, its config in `dir`, validated by OpenVPN. */
@@ -235,7 +290,17 @@ export function openvpnConfig(m: Member, l: HostLink, dir: string, notify: strin
 export async function openvpnKey(m: Member, dir: string): Promise<Step[]> {
   const notify = linksOfKind(m, 'openvpn').map((l) => `restart ${l.local.ifname}`)
   return [
-    command('openvpn dir', async ({ $ }) => void (await $`mkdir -p -m 700 ${dir}`), { creates: dir, touches: [], undo: async ({ $ }) => void (await $`rmdir ${dir}`) }),
-    file('openvpn key', { path: `${dir}/mesh.key`, content: openvpnKeyFile({ key: (await m.secret('openvpn_key')).split('\n') }), mode: 0o600, mask: [/[^\n]+/], notify }),
+    command('openvpn dir', async ({ $ }) => void (await $`mkdir -p -m 700 ${dir}`), {
+      creates: dir,
+      touches: [],
+      undo: async ({ $ }) => void (await $`rmdir ${dir}`),
+    }),
+    file('openvpn key', {
+      path: `${dir}/mesh.key`,
+      content: openvpnKeyFile({ key: (await m.secret('openvpn_key')).split('\n') }),
+      mode: 0o600,
+      mask: [/[^\n]+/],
+      notify,
+    }),
   ]
 }

@@ -4,14 +4,31 @@
 import { command, file, pkg, service, sysctl, ospf, type Step } from 'ferry'
 import zebraConf from '../../templates/zebra.conf.ts'
 import quaggaOspfd, { quaggaSecrets } from '../../templates/ospfd.conf.ts'
-import { greTunnel, linksOfKind, loopbacks, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseKinds, refuseRouting, verifyMesh, type Member, type OsSteps } from './common.ts'
+import {
+  greTunnel,
+  linksOfKind,
+  loopbacks,
+  networks,
+  openvpnConfig,
+  openvpnKey,
+  ospfInterfaces,
+  refuseKinds,
+  refuseRouting,
+  verifyMesh,
+  type Member,
+  type OsSteps,
+} from './common.ts'
 
 const QUAGGA = '/usr/local/etc/quagga'
 const OVPN = '/usr/local/etc/openvpn/ferry'
 const RC_D = '/usr/local/etc/rc.d'
 
 export async function freebsdSteps(m: Member): Promise<OsSteps> {
-  refuseKinds(m, ['openvpn', 'gre'], 'GRE over IPsec is built for OpenBSD (isakmpd) and Linux (strongSwan); on FreeBSD use openvpn or gre')
+  refuseKinds(
+    m,
+    ['openvpn', 'gre'],
+    'GRE over IPsec is built for OpenBSD (isakmpd) and Linux (strongSwan); on FreeBSD use openvpn or gre',
+  )
   refuseRouting(m, 'quagga', 'deploy-mesh builds Quagga on FreeBSD, as seed 000 runs it')
   const vpn = linksOfKind(m, 'openvpn')
   const gre = linksOfKind(m, 'gre')
@@ -39,7 +56,12 @@ export async function freebsdSteps(m: Member): Promise<OsSteps> {
         touches: [`service:${instance}`],
         undo: async ({ $ }) => void (await $`rm -f ${`${RC_D}/${instance}`}`),
       }),
-      service(instance, { name: instance, enabled: true, state: 'running', vars: { configfile: `${OVPN}/${dev}.conf`, if: 'tap' } }),
+      service(instance, {
+        name: instance,
+        enabled: true,
+        state: 'running',
+        vars: { configfile: `${OVPN}/${dev}.conf`, if: 'tap' },
+      }),
     )
     handlers[`restart ${dev}`] = service(`restart ${dev}`, { name: instance, state: 'restarted' })
   }
@@ -49,16 +71,38 @@ export async function freebsdSteps(m: Member): Promise<OsSteps> {
 
   // The two files seed 000 writes. They hold the vty password and the MD5 key: 0600, quagga's.
   const config = (name: string, content: string) =>
-    file(name, { path: `${QUAGGA}/${name}`, content, mode: 0o600, owner: 'quagga:quagga', validate: `${name.replace('.conf', '')} -C -f %s`, mask: quaggaSecrets, notify: 'restart quagga' })
+    file(name, {
+      path: `${QUAGGA}/${name}`,
+      content,
+      mode: 0o600,
+      owner: 'quagga:quagga',
+      validate: `${name.replace('.conf', '')} -C -f %s`,
+      mask: quaggaSecrets,
+      notify: 'restart quagga',
+    })
   steps.push(
     config('zebra.conf', zebraConf({ hostname: m.host.name, password })),
     config(
       'ospfd.conf',
-      quaggaOspfd({ hostname: m.host.name, password, routerId: m.vars.router_id, area: m.vars.ospf_area, interfaces, networks: networks(m), md5Key: await m.secret('ospf_md5_key') }),
+      quaggaOspfd({
+        hostname: m.host.name,
+        password,
+        routerId: m.vars.router_id,
+        area: m.vars.ospf_area,
+        interfaces,
+        networks: networks(m),
+        md5Key: await m.secret('ospf_md5_key'),
+      }),
     ),
     // sysrc quagga_enable=YES, quagga_flags="-A 127.0.0.1", quagga_daemons="zebra ospfd" in
     // rc.conf.local, then `service quagga start`: seed 000's order.
-    service('quagga', { name: 'quagga', enabled: true, state: 'running', flags: '-A 127.0.0.1', vars: { daemons: 'zebra ospfd' } }),
+    service('quagga', {
+      name: 'quagga',
+      enabled: true,
+      state: 'running',
+      flags: '-A 127.0.0.1',
+      vars: { daemons: 'zebra ospfd' },
+    }),
     ...verifyMesh(m, ospf.quaggaNeighbours, ospf.bsdRoutes),
   )
   // Quagga rereads its files only when it starts.

@@ -4,7 +4,19 @@ import { command, file, line, pkg, service, sysctl, ospf, type Step } from 'ferr
 import frrConf from '../../templates/frr.conf.ts'
 import { quaggaSecrets } from '../../templates/ospfd.conf.ts'
 import swanctlConf, { swanctlSecrets } from '../../templates/swanctl.conf.ts'
-import { greTunnel, linksOfKind, loopbacks, networks, openvpnConfig, openvpnKey, ospfInterfaces, refuseRouting, verifyMesh, type Member, type OsSteps } from './common.ts'
+import {
+  greTunnel,
+  linksOfKind,
+  loopbacks,
+  networks,
+  openvpnConfig,
+  openvpnKey,
+  ospfInterfaces,
+  refuseRouting,
+  verifyMesh,
+  type Member,
+  type OsSteps,
+} from './common.ts'
 
 const OVPN = '/etc/openvpn/ferry'
 const SWANCTL = '/etc/swanctl/conf.d/ferry-mesh.conf'
@@ -17,7 +29,12 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
   const steps: Step[] = [
     // frr-pythontools carries frr-reload.py, which applies a changed frr.conf as a delta.
     pkg('routing packages', {
-      name: ['frr', 'frr-pythontools', ...(vpn.length ? ['openvpn'] : []), ...(ipsec.length ? ['strongswan-swanctl', 'charon-systemd'] : [])],
+      name: [
+        'frr',
+        'frr-pythontools',
+        ...(vpn.length ? ['openvpn'] : []),
+        ...(ipsec.length ? ['strongswan-swanctl', 'charon-systemd'] : []),
+      ],
     }),
     sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '1' }),
     ...loopbacks(m, { jails: false }),
@@ -47,12 +64,16 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
         undo: async ({ $ }) => void (await $`sh -c ${stop}`),
       }),
     )
-    handlers[`restart ${dev}`] = command(`restart ${dev}`, async ({ $ }) => void (await $`sh -c ${`${stop}; ${start}`}`), {
-      unless: `! ${running} || ${read} | cmp -s - ${sum}`,
-      touches: [`if:${dev}`],
-      repeatOnRollback: true, // after a rollback, the instance rereads the restored config
-      revert: `${stop}; ${start}`,
-    })
+    handlers[`restart ${dev}`] = command(
+      `restart ${dev}`,
+      async ({ $ }) => void (await $`sh -c ${`${stop}; ${start}`}`),
+      {
+        unless: `! ${running} || ${read} | cmp -s - ${sum}`,
+        touches: [`if:${dev}`],
+        repeatOnRollback: true, // after a rollback, the instance rereads the restored config
+        revert: `${stop}; ${start}`,
+      },
+    )
   }
 
   steps.push(...gre.map((l) => greTunnel(m, l, l.local.cidr)))
@@ -64,7 +85,10 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
       file('swanctl.conf', {
         path: SWANCTL,
         mode: 0o600,
-        content: swanctlConf({ local: m.host.address, peers: ipsec.map((l) => ({ name: l.remote.host, address: m.peer(l.remote.host).address, psk })) }),
+        content: swanctlConf({
+          local: m.host.address,
+          peers: ipsec.map((l) => ({ name: l.remote.host, address: m.peer(l.remote.host).address, psk })),
+        }),
         mask: swanctlSecrets,
         notify: 'load swanctl',
       }),
@@ -102,11 +126,15 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
     ...verifyMesh(m, ospf.frrNeighbours, ospf.linuxOspfRoutes),
   )
   // A reload is undone by reloading the restored file: rollback runs this handler again.
-  handlers['reload frr'] = command('reload frr', async ({ $ }) => void (await $`/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf`), {
-    unless: '! vtysh -c "show version"', // FRR not running: it reads the file when it starts
-    repeatOnRollback: true,
-    revert: '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
-  })
+  handlers['reload frr'] = command(
+    'reload frr',
+    async ({ $ }) => void (await $`/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf`),
+    {
+      unless: '! vtysh -c "show version"', // FRR not running: it reads the file when it starts
+      repeatOnRollback: true,
+      revert: '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
+    },
+  )
   handlers['restart frr'] = service('restart frr', { name: 'frr', state: 'restarted' })
   return { steps, handlers }
 }

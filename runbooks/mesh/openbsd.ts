@@ -5,12 +5,27 @@ import { command, file, line, service, sysctl, ospf, type Step } from 'ferry'
 import ipsecConf, { ipsecSecrets } from '../../templates/ipsec.conf.ts'
 import openbsdOspfd, { openbsdOspfdSecrets } from '../../templates/ospfd-openbsd.conf.ts'
 import pfMesh from '../../templates/pf-mesh.conf.ts'
-import { greTunnel, linksOfKind, loopbacks, ospfInterfaces, platformOf, refuseKinds, refuseRouting, verifyMesh, type Member, type OsSteps } from './common.ts'
+import {
+  greTunnel,
+  linksOfKind,
+  loopbacks,
+  ospfInterfaces,
+  platformOf,
+  refuseKinds,
+  refuseRouting,
+  verifyMesh,
+  type Member,
+  type OsSteps,
+} from './common.ts'
 
 const PF_ANCHOR = '/etc/pf.ferry-mesh.conf'
 
 export async function openbsdSteps(m: Member): Promise<OsSteps> {
-  refuseKinds(m, ['gre', 'gre-ipsec'], 'OpenVPN is built for FreeBSD and Linux; OpenBSD links are gre or gre-ipsec, as in seed 003')
+  refuseKinds(
+    m,
+    ['gre', 'gre-ipsec'],
+    'OpenVPN is built for FreeBSD and Linux; OpenBSD links are gre or gre-ipsec, as in seed 003',
+  )
   refuseRouting(m, 'openbsd', "deploy-mesh builds OpenBSD's ospfd on OpenBSD, as seed 003 runs it")
   const ipsec = linksOfKind(m, 'gre-ipsec')
   const steps: Step[] = [
@@ -30,7 +45,11 @@ export async function openbsdSteps(m: Member): Promise<OsSteps> {
       file('ipsec.conf', {
         path: '/etc/ipsec.conf',
         mode: 0o600,
-        content: ipsecConf({ me: m.host.address, peers: ipsec.map((l) => ({ name: `peer_${l.remote.host}`, address: m.peer(l.remote.host).address, psk })), ids }),
+        content: ipsecConf({
+          me: m.host.address,
+          peers: ipsec.map((l) => ({ name: `peer_${l.remote.host}`, address: m.peer(l.remote.host).address, psk })),
+          ids,
+        }),
         validate: 'ipsecctl -n -f %s',
         mask: ipsecSecrets,
         notify: 'load ipsec.conf',
@@ -39,11 +58,15 @@ export async function openbsdSteps(m: Member): Promise<OsSteps> {
       service('isakmpd', { name: 'isakmpd', enabled: true, state: 'running', flags: '-K', notify: 'load ipsec.conf' }),
       service('ipsec at boot', { name: 'ipsec', enabled: true }),
     )
-    handlers['load ipsec.conf'] = command('load ipsec.conf', async ({ $ }) => void (await $`ipsecctl -f /etc/ipsec.conf`), {
-      unless: '! rcctl check isakmpd', // isakmpd not running: netstart loads the file with it
-      repeatOnRollback: true,
-      revert: 'ipsecctl -f /etc/ipsec.conf',
-    })
+    handlers['load ipsec.conf'] = command(
+      'load ipsec.conf',
+      async ({ $ }) => void (await $`ipsecctl -f /etc/ipsec.conf`),
+      {
+        unless: '! rcctl check isakmpd', // isakmpd not running: netstart loads the file with it
+        repeatOnRollback: true,
+        revert: 'ipsecctl -f /etc/ipsec.conf',
+      },
+    )
   }
 
   if (m.vars.pf) {
@@ -51,18 +74,31 @@ export async function openbsdSteps(m: Member): Promise<OsSteps> {
       file('pf rules', {
         path: PF_ANCHOR,
         mode: 0o600,
-        content: pfMesh({ me: m.host.address, peers: m.links.map((l) => m.peer(l.remote.host).address), ipsec: ipsec.length > 0, tunnels: m.links.map((l) => l.local.ifname) }),
+        content: pfMesh({
+          me: m.host.address,
+          peers: m.links.map((l) => m.peer(l.remote.host).address),
+          ipsec: ipsec.length > 0,
+          tunnels: m.links.map((l) => l.local.ifname),
+        }),
         validate: 'pfctl -nf %s',
         notify: 'load pf',
       }),
       line('pf anchor', { path: '/etc/pf.conf', line: 'anchor "ferry-mesh"', notify: 'load pf' }),
-      line('pf anchor rules', { path: '/etc/pf.conf', line: `load anchor "ferry-mesh" from "${PF_ANCHOR}"`, notify: 'load pf' }),
+      line('pf anchor rules', {
+        path: '/etc/pf.conf',
+        line: `load anchor "ferry-mesh" from "${PF_ANCHOR}"`,
+        notify: 'load pf',
+      }),
     )
-    handlers['load pf'] = command('load pf', async ({ $ }) => void (await $`sh -c ${'pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf'}`), {
-      unless: "! pfctl -s info | grep -q '^Status: Enabled'",
-      repeatOnRollback: true,
-      revert: 'pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf',
-    })
+    handlers['load pf'] = command(
+      'load pf',
+      async ({ $ }) => void (await $`sh -c ${'pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf'}`),
+      {
+        unless: "! pfctl -s info | grep -q '^Status: Enabled'",
+        repeatOnRollback: true,
+        revert: 'pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf',
+      },
+    )
   }
 
   steps.push(
@@ -74,7 +110,9 @@ export async function openbsdSteps(m: Member): Promise<OsSteps> {
         routerId: m.vars.router_id,
         area: m.vars.ospf_area,
         interfaces: ospfInterfaces(m),
-        passive: [...new Set([...m.vars.ospf_passive, 'lo1', ...(m.vars.jail_interface ? [m.vars.jail_interface] : [])])],
+        passive: [
+          ...new Set([...m.vars.ospf_passive, 'lo1', ...(m.vars.jail_interface ? [m.vars.jail_interface] : [])]),
+        ],
       }),
       validate: 'ospfd -n -f %s',
       mask: openbsdOspfdSecrets,

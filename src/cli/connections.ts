@@ -9,7 +9,7 @@ export function connectionsCommand() {
     .description('List the SSH connections --persist keeps open, or close them.')
     .option('--close', 'close every kept connection now (the keeper process exits)')
     .option('--json', 'as JSON')
-    .option('--state-dir <dir>', 'where the journal and the keeper\'s socket live', defaultStateDir())
+    .option('--state-dir <dir>', "where the journal and the keeper's socket live", defaultStateDir())
     .addHelpText(
       'after',
       `
@@ -45,9 +45,21 @@ Examples:
       const list = JSON.parse(payload.toString()) as KeptInfo[]
       if (opts.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
       if (!list.length) return void process.stdout.write('no kept connections\n')
-      const rows = [['HOST', 'TARGET', 'SINCE', 'LAST USED', 'COMMANDS'], ...list.map((k) => [k.host, k.target, k.since, k.lastUsed, String(k.commands)])]
+      const rows = [
+        ['HOST', 'TARGET', 'SINCE', 'LAST USED', 'COMMANDS'],
+        ...list.map((k) => [k.host, k.target, k.since, k.lastUsed, String(k.commands)]),
+      ]
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-      process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n')
+      process.stdout.write(
+        rows
+          .map((r) =>
+            r
+              .map((c, i) => c.padEnd(widths[i]!))
+              .join('  ')
+              .trimEnd(),
+          )
+          .join('\n') + '\n',
+      )
     })
 }
 

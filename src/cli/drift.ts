@@ -16,7 +16,15 @@ import { installTimer } from '../drift/timer.ts'
 import { useColor } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 import { EXIT, UsageError } from './exit.ts'
-import { MAX_SECONDS, SAFETY_DEFAULTS, TOO_LONG, inventoryOptions, persistFor, persistOption, positiveInt } from './options.ts'
+import {
+  MAX_SECONDS,
+  SAFETY_DEFAULTS,
+  TOO_LONG,
+  inventoryOptions,
+  persistFor,
+  persistOption,
+  positiveInt,
+} from './options.ts'
 import { executeRun } from './run.ts'
 
 const fileMode = (value: string) => {
@@ -30,7 +38,8 @@ const fileMode = (value: string) => {
 const OUTPUT_MODE = { text: 0o600, json: 0o600, junit: 0o600, prometheus: 0o644, nagios: 0o644 } as const
 
 const webhook = (value: string) => {
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError('expected an http:// or https:// URL')
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
+    throw new InvalidArgumentError('expected an http:// or https:// URL')
   return value
 }
 
@@ -42,20 +51,50 @@ const count = (value: string) => {
 export function driftCommand() {
   const [inventory, limit] = inventoryOptions()
   return new Command('drift')
-    .description('Report every host whose state no longer matches its runbooks: the check phase of `run`, changing nothing.')
+    .description(
+      'Report every host whose state no longer matches its runbooks: the check phase of `run`, changing nothing.',
+    )
     .argument('[runbooks...]', 'runbooks to check (names in runbooks/ or paths); default: those marked drift: true')
     .addOption(inventory)
     .addOption(limit)
-    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json', 'nagios', 'prometheus', 'junit'] as const).default('text' as const))
-    .option('-o, --output <file>', 'write the report to this file (atomically) instead of stdout; for the Prometheus textfile collector')
-    .option('--output-mode <mode>', 'the --output file\'s mode (default: 0600, 0644 for prometheus and nagios)', fileMode)
+    .addOption(
+      new Option('--format <format>', 'report format')
+        .choices(['text', 'json', 'nagios', 'prometheus', 'junit'] as const)
+        .default('text' as const),
+    )
+    .option(
+      '-o, --output <file>',
+      'write the report to this file (atomically) instead of stdout; for the Prometheus textfile collector',
+    )
+    .option(
+      '--output-mode <mode>',
+      "the --output file's mode (default: 0600, 0644 for prometheus and nagios)",
+      fileMode,
+    )
     .option('--warning <n>', 'nagios: WARNING when more than this many steps drifted', count, 0)
     .option('--critical <n>', 'nagios: CRITICAL when more than this many steps drifted', count, 0)
     .option('--fix', 'then converge the drifted hosts: a run of each runbook there, rolled back as --rollback says')
-    .addOption(new Option('--rollback <policy>', 'with --fix, on failure undo: the failing host, all hosts, or nothing').choices(['host', 'all', 'none'] as const).default('host' as const))
-    .option('--every <interval|cron>', 'keep checking: 30s, 15m, 1h or a cron expression ("*/15 * * * *"); never two checks at once; SIGTERM stops')
-    .addOption(new Option('--notify <url>', 'POST a JSON summary to this URL when drift appears or clears (retried with backoff; never delays the check)').env('FERRY_NOTIFY_URL').argParser(webhook))
-    .option('--install-timer', 'install a systemd service and timer running this check (--every, default 15m), or print a crontab line where there is no systemd')
+    .addOption(
+      new Option('--rollback <policy>', 'with --fix, on failure undo: the failing host, all hosts, or nothing')
+        .choices(['host', 'all', 'none'] as const)
+        .default('host' as const),
+    )
+    .option(
+      '--every <interval|cron>',
+      'keep checking: 30s, 15m, 1h or a cron expression ("*/15 * * * *"); never two checks at once; SIGTERM stops',
+    )
+    .addOption(
+      new Option(
+        '--notify <url>',
+        'POST a JSON summary to this URL when drift appears or clears (retried with backoff; never delays the check)',
+      )
+        .env('FERRY_NOTIFY_URL')
+        .argParser(webhook),
+    )
+    .option(
+      '--install-timer',
+      'install a systemd service and timer running this check (--every, default 15m), or print a crontab line where there is no systemd',
+    )
     .option('--unit-dir <dir>', 'with --install-timer: where the units go', '/etc/systemd/system')
     .option('-f, --forks <n>', 'hosts at once', positiveInt, 20)
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
@@ -85,10 +124,15 @@ Exit codes: 0 in sync, 1 error, 2 drift found, 4 hosts unreachable (an error win
 With --fix, the fix's: 0 converged, 1 a host failed, 3 a rollback failed.`,
     )
     .action(async (names, opts) => {
-      if (opts.fix && (opts.every || opts.installTimer)) throw new UsageError('--fix on a schedule would change hosts unattended; run --fix by hand')
-      if (opts.fix && opts.format !== 'text') throw new UsageError(`--fix reports its run as text; with --format ${opts.format} the output would mix two reports`)
+      if (opts.fix && (opts.every || opts.installTimer))
+        throw new UsageError('--fix on a schedule would change hosts unattended; run --fix by hand')
+      if (opts.fix && opts.format !== 'text')
+        throw new UsageError(
+          `--fix reports its run as text; with --format ${opts.format} the output would mix two reports`,
+        )
       if (opts.installTimer) return installTimerFor(opts)
-      if (opts.output && !existsSync(dirname(resolve(opts.output)))) throw new UsageError(`--output ${opts.output}: directory ${dirname(resolve(opts.output))} does not exist`)
+      if (opts.output && !existsSync(dirname(resolve(opts.output))))
+        throw new UsageError(`--output ${opts.output}: directory ${dirname(resolve(opts.output))} does not exist`)
       const runbooks = await chooseRunbooks(names)
       if (!opts.every) {
         try {
@@ -133,8 +177,14 @@ type DriftOpts = {
 async function chooseRunbooks(names: string[]): Promise<{ runbook: Runbook; path: string }[]> {
   if (names.length) return Promise.all(names.map((n) => loadRunbook(n)))
   const dir = join(process.cwd(), 'runbooks')
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : []
-  const marked = (await Promise.all(files.map((f) => loadRunbook(runbookPath(f.slice(0, -3)))))).filter((r) => r.runbook.drift)
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.ts'))
+        .sort()
+    : []
+  const marked = (await Promise.all(files.map((f) => loadRunbook(runbookPath(f.slice(0, -3)))))).filter(
+    (r) => r.runbook.drift,
+  )
   if (!marked.length) throw new UsageError(`no runbook in ${dir} is marked drift: true; name the runbooks to check`)
   return marked
 }
@@ -164,29 +214,58 @@ class WarmConnections {
 }
 
 /** One check: plan, probe read-only, journal, report; then notify and fix. Returns the exit code. */
-async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: DriftOpts, signal?: AbortSignal, warm?: WarmConnections): Promise<number> {
+async function checkOnce(
+  runbooks: { runbook: Runbook; path: string }[],
+  opts: DriftOpts,
+  signal?: AbortSignal,
+  warm?: WarmConnections,
+): Promise<number> {
   // The check's duration covers all of it: inventory, steps, probes and the journal.
   const startedAt = new Date()
   const inv = await loadInventory(opts.inventory)
   // A webhook URL is often a token: the journal's copy of the command line must not hold it.
-  const redact = (s: string) => (opts.notify ? inv.secrets.redact(s).split(opts.notify).join(REDACTED) : inv.secrets.redact(s))
-  const checks = await buildChecks(inv, runbooks.map((r) => r.runbook), opts.limit)
+  const redact = (s: string) =>
+    opts.notify ? inv.secrets.redact(s).split(opts.notify).join(REDACTED) : inv.secrets.redact(s)
+  const checks = await buildChecks(
+    inv,
+    runbooks.map((r) => r.runbook),
+    opts.limit,
+  )
   const label = `drift: ${runbooks.map((r) => r.runbook.name).join(', ')}`
   const journal = Journal.open(opts.stateDir, redact)
   const checkId = journal.startRun({
-    kind: 'drift', runbook: label, runbookPath: runbooks.map((r) => r.path).join(','), inventory: inv.file, limit: opts.limit,
-    params: {}, dryRun: true, argv: process.argv.slice(2),
+    kind: 'drift',
+    runbook: label,
+    runbookPath: runbooks.map((r) => r.path).join(','),
+    inventory: inv.file,
+    limit: opts.limit,
+    params: {},
+    dryRun: true,
+    argv: process.argv.slice(2),
   })
-  const connector = warm?.for(inv) ?? new Connector(inv, { acceptNew: opts.acceptNew, readOnly: true, ...persistFor(opts) })
+  const connector =
+    warm?.for(inv) ?? new Connector(inv, { acceptNew: opts.acceptNew, readOnly: true, ...persistFor(opts) })
   let report: DriftReport
   try {
     const hosts = await checkDrift(checks, { forks: opts.forks, connect: (h) => connector.connect(h), signal, redact })
-    report = { checkId, startedAt: startedAt.toISOString(), duration: (Date.now() - startedAt.getTime()) / 1000, runbooks: runbooks.map((r) => r.runbook.name), hosts }
+    report = {
+      checkId,
+      startedAt: startedAt.toISOString(),
+      duration: (Date.now() - startedAt.getTime()) / 1000,
+      runbooks: runbooks.map((r) => r.runbook.name),
+      hosts,
+    }
     journal.recordDrift(checkId, inv.file, hosts, report.startedAt)
     const before = journal.previousDrift(inv.file, label, checkId)
     // Keyed as runs' summaries are, so `ferry history` counts a check's hosts in its columns.
     const s = summarize(report)
-    journal.finishRun(checkId, overall(report), { ok: s.inSync, changed: s.drifted, failed: s.errors, unreachable: s.unreachable, driftedSteps: s.driftedSteps })
+    journal.finishRun(checkId, overall(report), {
+      ok: s.inSync,
+      changed: s.drifted,
+      failed: s.errors,
+      unreachable: s.unreachable,
+      driftedSteps: s.driftedSteps,
+    })
     report.duration = (Date.now() - startedAt.getTime()) / 1000
     if (opts.notify) notify(opts.notify, report, inv.file, before)
   } catch (err) {
@@ -203,7 +282,8 @@ async function checkOnce(runbooks: { runbook: Runbook; path: string }[], opts: D
   if (opts.output) formats.writeAtomically(resolve(opts.output), out.text, opts.outputMode ?? OUTPUT_MODE[opts.format])
   else process.stdout.write(out.text)
 
-  if (opts.fix && report.hosts.some((h) => h.status === 'drifted')) code = await fix(inv, runbooks, checks, report, opts)
+  if (opts.fix && report.hosts.some((h) => h.status === 'drifted'))
+    code = await fix(inv, runbooks, checks, report, opts)
   return code
 }
 
@@ -213,11 +293,16 @@ const overall = (report: DriftReport) => OVERALL[exitCode(report)]
 
 function render(report: DriftReport, opts: DriftOpts): { text: string; code?: 0 | 1 | 2 | 3 } {
   switch (opts.format) {
-    case 'json': return { text: formats.json(report) }
-    case 'nagios': return formats.nagios(report, { warning: opts.warning, critical: opts.critical })
-    case 'prometheus': return { text: formats.prometheus(report) }
-    case 'junit': return { text: formats.junit(report) }
-    default: return { text: formats.text(report, { color: !opts.output && useColor() }) }
+    case 'json':
+      return { text: formats.json(report) }
+    case 'nagios':
+      return formats.nagios(report, { warning: opts.warning, critical: opts.critical })
+    case 'prometheus':
+      return { text: formats.prometheus(report) }
+    case 'junit':
+      return { text: formats.junit(report) }
+    default:
+      return { text: formats.text(report, { color: !opts.output && useColor() }) }
   }
 }
 
@@ -225,17 +310,43 @@ function render(report: DriftReport, opts: DriftOpts): { text: string; code?: 0 
  * Runs each runbook again on its drifted hosts only; in sync steps cost a probe and nothing else.
  * The check's inventory is used, whose redaction knows the secrets the checks resolved.
  */
-async function fix(inv: Inventory, runbooks: { runbook: Runbook; path: string }[], checks: Map<Runbook, DriftRunbook>, report: DriftReport, opts: DriftOpts): Promise<number> {
+async function fix(
+  inv: Inventory,
+  runbooks: { runbook: Runbook; path: string }[],
+  checks: Map<Runbook, DriftRunbook>,
+  report: DriftReport,
+  opts: DriftOpts,
+): Promise<number> {
   let worst = 0
   for (const { runbook, path } of runbooks) {
-    const drifted = new Set(report.hosts.filter((h) => h.steps.some((s) => s.runbook === runbook.name && s.status === 'drifted')).map((h) => h.name))
+    const drifted = new Set(
+      report.hosts
+        .filter((h) => h.steps.some((s) => s.runbook === runbook.name && s.status === 'drifted'))
+        .map((h) => h.name),
+    )
     const { hosts: all, params } = checks.get(runbook)!
     const mine = all.filter((p) => drifted.has(p.host.name))
     if (!mine.length) continue
     process.stderr.write(`ferry: fixing ${runbook.name} on ${mine.map((p) => p.host.name).join(', ')}\n`)
     const code = await executeRun(
-      { runbook, path, inventory: inv, built: mine, params, connector: new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) }) },
-      { dryRun: false, forks: opts.forks, rollback: opts.rollback, format: 'text', stats: false, stateDir: opts.stateDir, limit: opts.limit, ...SAFETY_DEFAULTS },
+      {
+        runbook,
+        path,
+        inventory: inv,
+        built: mine,
+        params,
+        connector: new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) }),
+      },
+      {
+        dryRun: false,
+        forks: opts.forks,
+        rollback: opts.rollback,
+        format: 'text',
+        stats: false,
+        stateDir: opts.stateDir,
+        limit: opts.limit,
+        ...SAFETY_DEFAULTS,
+      },
     )
     if (code === 130) return code // interrupted: leave the other runbooks alone
     // 3 (a rollback failed) outranks 1 (a host failed), which outranks 0.
@@ -255,12 +366,29 @@ export function intervalSeconds(every: string): number | undefined {
 }
 
 /** --install-timer: a timer that runs this same check once per tick. */
-async function installTimerFor(opts: { unitDir: string; every?: string; inventory: string; notify?: string; stateDir: string }): Promise<void> {
+async function installTimerFor(opts: {
+  unitDir: string
+  every?: string
+  inventory: string
+  notify?: string
+  stateDir: string
+}): Promise<void> {
   const command = [process.execPath, resolve(process.argv[1]!), ...absolutePaths(unscheduled(process.argv.slice(2)))]
   const every = opts.every ?? '15m'
   const seconds = intervalSeconds(every)
-  const systemd = existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
-  process.stdout.write(await installTimer({ command, every, seconds, unitDir: systemd ? opts.unitDir : undefined, stateDir: opts.stateDir, inventory: opts.inventory, notify: opts.notify }))
+  const systemd =
+    existsSync('/run/systemd/system') || process.argv.some((a) => a === '--unit-dir' || a.startsWith('--unit-dir='))
+  process.stdout.write(
+    await installTimer({
+      command,
+      every,
+      seconds,
+      unitDir: systemd ? opts.unitDir : undefined,
+      stateDir: opts.stateDir,
+      inventory: opts.inventory,
+      notify: opts.notify,
+    }),
+  )
 }
 
 /**
@@ -272,7 +400,10 @@ function unscheduled(argv: string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--install-timer') continue
-    if (a === '--every' || a === '--unit-dir' || a === '--notify') { i++; continue }
+    if (a === '--every' || a === '--unit-dir' || a === '--notify') {
+      i++
+      continue
+    }
     if (/^--(every|unit-dir|notify)=/.test(a)) continue
     keep.push(a)
   }

@@ -31,7 +31,9 @@ export function execCommand() {
     .option('-t, --timeout <seconds>', 'kill the command on a host after this many seconds', seconds(1))
     .option('--accept-new', 'trust and record host keys not yet in known_hosts (trust on first use)')
     .addOption(persistOption())
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const),
+    )
     .argument('<command...>', 'the command line; it runs through /bin/sh -c on each host')
     .addHelpText(
       'after',
@@ -84,7 +86,13 @@ Exit codes: 0 ok on every host, 1 the command failed somewhere, 4 a host was unr
 }
 
 /** The command line on one host, with what it printed redacted. */
-async function runOn(connector: Connector, host: Host, line: string, timeout: number | undefined, redact: (s: string) => string): Promise<HostResult> {
+async function runOn(
+  connector: Connector,
+  host: Host,
+  line: string,
+  timeout: number | undefined,
+  redact: (s: string) => string,
+): Promise<HostResult> {
   try {
     const t = await connector.connect(host)
     let p = runLine(t.$, line).nothrow()

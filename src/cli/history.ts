@@ -1,12 +1,20 @@
 import { Command } from '@commander-js/extra-typings'
 import { existsSync } from 'node:fs'
-import { Journal, controllerAlive, defaultStateDir, journalPath, type RunDetail, type RunSummary } from '../journal/journal.ts'
+import {
+  Journal,
+  controllerAlive,
+  defaultStateDir,
+  journalPath,
+  type RunDetail,
+  type RunSummary,
+} from '../journal/journal.ts'
 import { UsageError } from './exit.ts'
 import { positiveInt } from './options.ts'
 import { colorDiff, useColor, red, green, yellow, bold } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
 
-const STATE_DIR_HELP = 'where the journal lives (default: $FERRY_STATE_DIR, $XDG_STATE_HOME/ferry or ~/.local/state/ferry)'
+const STATE_DIR_HELP =
+  'where the journal lives (default: $FERRY_STATE_DIR, $XDG_STATE_HOME/ferry or ~/.local/state/ferry)'
 
 export function historyCommand() {
   const history = new Command('history')
@@ -32,7 +40,9 @@ Exit codes: 0 ok, 64 bad invocation or unknown run id.`,
     .action((opts) => {
       const stateDir = opts.stateDir ?? defaultStateDir()
       const runs = withJournal(stateDir, (j) => j.runs(opts.limit)) ?? []
-      process.stdout.write(opts.json ? `${JSON.stringify({ runs }, null, 2)}\n` : renderRuns(runs, journalPath(stateDir)))
+      process.stdout.write(
+        opts.json ? `${JSON.stringify({ runs }, null, 2)}\n` : renderRuns(runs, journalPath(stateDir)),
+      )
     })
 
   history.addCommand(
@@ -88,7 +98,8 @@ function unknownRun(runId: string, file: string, latest: RunSummary[]): string {
 function paintStatus(status: string, color: boolean): string {
   if (!color) return status
   if (status === 'failed' || status === 'unreachable' || status === 'reverted') return red(status)
-  if (status === 'changed' || status === 'pending' || status === 'running' || status === 'interrupted') return yellow(status)
+  if (status === 'changed' || status === 'pending' || status === 'running' || status === 'interrupted')
+    return yellow(status)
   if (status === 'ok') return green(status)
   return status
 }
@@ -100,7 +111,16 @@ function time(iso: string): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n'
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  )
 }
 
 export function renderRuns(runs: RunSummary[], file: string): string {
@@ -126,10 +146,19 @@ export function renderRuns(runs: RunSummary[], file: string): string {
 export function renderRun(run: RunDetail, color = false): string {
   const out: string[] = []
   // Errors and diffs hold what hosts said, and step names and params what a runbook made of it.
-  const indent = (text: string, pad: string) => text.replace(/\n$/, '').split('\n').map((l) => pad + l).join('\n')
+  const indent = (text: string, pad: string) =>
+    text
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((l) => pad + l)
+      .join('\n')
   const head = color ? bold : (s: string) => s
 
-  out.push(head(`run ${run.id}: ${run.runbook} on ${run.inventory}${run.limit ? ` --limit ${run.limit}` : ''}${run.dryRun ? ' (dry run)' : ''}`))
+  out.push(
+    head(
+      `run ${run.id}: ${run.runbook} on ${run.inventory}${run.limit ? ` --limit ${run.limit}` : ''}${run.dryRun ? ' (dry run)' : ''}`,
+    ),
+  )
   out.push(`  runbook   ${run.runbookPath}`)
   out.push(`  started   ${time(run.started)} UTC${run.finished ? `, finished ${time(run.finished)} UTC` : ''}`)
   out.push(`  status    ${paintStatus(run.status, color)}${run.status === 'running' ? ` ${controllerNote(run)}` : ''}`)
@@ -145,7 +174,8 @@ export function renderRun(run: RunDetail, color = false): string {
       out.push(`  ${paintStatus(step.status, color)}${pad}  ${printable(step.name)} [${step.kind}]`)
       for (const change of step.changes) {
         out.push(`      ${printable(change.summary)}`)
-        if (change.diff) out.push(indent(color ? colorDiff(printable(change.diff)) : printable(change.diff), '        '))
+        if (change.diff)
+          out.push(indent(color ? colorDiff(printable(change.diff)) : printable(change.diff), '        '))
       }
       if (step.error) out.push(indent(printable(step.error), '      error: '))
     }
@@ -154,7 +184,10 @@ export function renderRun(run: RunDetail, color = false): string {
   if (run.undo.length) {
     const pending = run.undo.filter((u) => !u.undone).length
     out.push('', head(`undo records, in order applied (${pending} of ${run.undo.length} not undone):`))
-    for (const u of run.undo) out.push(`  ${(u.undone ? 'undone' : 'pending').padEnd(7)}  ${u.host}  #${u.index} ${printable(u.step)} [${u.kind}]`)
+    for (const u of run.undo)
+      out.push(
+        `  ${(u.undone ? 'undone' : 'pending').padEnd(7)}  ${u.host}  #${u.index} ${printable(u.step)} [${u.kind}]`,
+      )
   }
   return out.join('\n') + '\n'
 }

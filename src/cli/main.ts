@@ -68,7 +68,14 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; everything else commander rejects is a bad invocation.
       return err.exitCode === 0 ? 0 : EXIT.usage
     }
-    if (err instanceof InventoryError || err instanceof SelectionError || err instanceof UsageError || err instanceof RunbookError || err instanceof ParamError || err instanceof ScheduleError) {
+    if (
+      err instanceof InventoryError ||
+      err instanceof SelectionError ||
+      err instanceof UsageError ||
+      err instanceof RunbookError ||
+      err instanceof ParamError ||
+      err instanceof ScheduleError
+    ) {
       // A message can quote what a host said (a runbook's prepare asks hosts).
       process.stderr.write(`ferry: ${printable(err.message)}\n`)
       return EXIT.usage

@@ -10,8 +10,14 @@ import { UsageError } from './exit.ts'
 /** Shared by every command that reads an inventory. */
 export function inventoryOptions() {
   return [
-    new Option('-i, --inventory <name|path>', 'inventory name (inventory/NAME.yaml) or path to a YAML file').makeOptionMandatory(),
-    new Option('-l, --limit <pattern>', "hosts, groups or globs (*, ?, [a-z], [!a-z]), comma-separated; '!x' excludes, '&x' intersects; none may be empty"),
+    new Option(
+      '-i, --inventory <name|path>',
+      'inventory name (inventory/NAME.yaml) or path to a YAML file',
+    ).makeOptionMandatory(),
+    new Option(
+      '-l, --limit <pattern>',
+      "hosts, groups or globs (*, ?, [a-z], [!a-z]), comma-separated; '!x' excludes, '&x' intersects; none may be empty",
+    ),
   ] as const
 }
 
@@ -30,7 +36,10 @@ export const TOO_LONG = `at most ${MAX_SECONDS} s (24 days)`
 export function seconds(min: 0 | 1): (value: string) => number {
   return (value) => {
     const n = Number(value)
-    if (!/^\d+$/.test(value) || n < min || n > MAX_SECONDS) throw new InvalidArgumentError(`expected a whole number of seconds from ${min} to ${MAX_SECONDS} (24 days), e.g. 30`)
+    if (!/^\d+$/.test(value) || n < min || n > MAX_SECONDS)
+      throw new InvalidArgumentError(
+        `expected a whole number of seconds from ${min} to ${MAX_SECONDS} (24 days), e.g. 30`,
+      )
     return n
   }
 }
@@ -46,7 +55,10 @@ function duration(value: string): number {
 }
 
 export function persistOption() {
-  return new Option('--persist <duration>', "keep the SSH connections open this long after the command (30s, 10m, 1h) for the next ferry command to reuse, as OpenSSH's ControlPersist does; 0 closes them with the command")
+  return new Option(
+    '--persist <duration>',
+    "keep the SSH connections open this long after the command (30s, 10m, 1h) for the next ferry command to reuse, as OpenSSH's ControlPersist does; 0 closes them with the command",
+  )
     .env('FERRY_PERSIST')
     .argParser(duration)
 }
@@ -56,7 +68,10 @@ export function persistFor(opts: { persist?: number; stateDir?: string }): Pick<
   if (!opts.persist) return {}
   try {
     const socket = checkStateDir(opts.stateDir ?? defaultStateDir())
-    return { persist: { socket, idleMs: opts.persist * 1000 }, warn: (line) => process.stderr.write(`ferry: ${printable(line)}\n`) }
+    return {
+      persist: { socket, idleMs: opts.persist * 1000 },
+      warn: (line) => process.stderr.write(`ferry: ${printable(line)}\n`),
+    }
   } catch (err) {
     throw new UsageError((err as Error).message)
   }

@@ -29,7 +29,14 @@ export function paramFields(schema: z.ZodType | undefined): ParamField[] {
       if (inner instanceof z.ZodDefault) dflt = inner.def.defaultValue
       inner = inner.unwrap() as z.ZodType
     }
-    const kind = inner instanceof z.ZodEnum ? 'enum' : inner instanceof z.ZodNumber ? 'number' : inner instanceof z.ZodBoolean ? 'boolean' : 'string'
+    const kind =
+      inner instanceof z.ZodEnum
+        ? 'enum'
+        : inner instanceof z.ZodNumber
+          ? 'number'
+          : inner instanceof z.ZodBoolean
+            ? 'boolean'
+            : 'string'
     return {
       name,
       kind,
@@ -49,7 +56,10 @@ export function parseParamFlags(fields: ParamField[], flags: string[]): Record<s
     if (eq < 1) throw new ParamError(`--param ${flag}: expected key=value`)
     const key = flag.slice(0, eq)
     const field = fields.find((f) => f.name === key)
-    if (!field) throw new ParamError(`--param ${key}: this runbook has no such param${fields.length ? ` (it takes: ${fields.map((f) => f.name).join(', ')})` : ''}`)
+    if (!field)
+      throw new ParamError(
+        `--param ${key}: this runbook has no such param${fields.length ? ` (it takes: ${fields.map((f) => f.name).join(', ')})` : ''}`,
+      )
     values[key] = convert(field, flag.slice(eq + 1))
   }
   return values
@@ -73,7 +83,8 @@ export const listr = () => require('listr2') as typeof import('listr2')
 export async function promptFor(field: ParamField) {
   const { input, select, confirm } = prompts()
   const message = field.description ? `${field.name} (${field.description})` : field.name
-  if (field.kind === 'enum') return { prompt: select, config: { message, choices: field.options!.map((o) => ({ value: o, name: o })) } } as const
+  if (field.kind === 'enum')
+    return { prompt: select, config: { message, choices: field.options!.map((o) => ({ value: o, name: o })) } } as const
   if (field.kind === 'boolean') return { prompt: confirm, config: { message } } as const
   return { prompt: input, config: { message, required: true } } as const
 }
@@ -94,7 +105,9 @@ export async function resolveParams(
   if (prepare) values = await prepare(values)
   const missing = fields.filter((f) => f.required && !(f.name in values))
   if (missing.length && !interactive) {
-    throw new ParamError(`missing params: ${missing.map((f) => `--param ${f.name}=${f.kind === 'enum' ? f.options!.join('|') : `<${f.kind}>`}`).join(' ')} (no terminal to ask on)`)
+    throw new ParamError(
+      `missing params: ${missing.map((f) => `--param ${f.name}=${f.kind === 'enum' ? f.options!.join('|') : `<${f.kind}>`}`).join(' ')} (no terminal to ask on)`,
+    )
   }
   if (missing.length) {
     const { Listr } = listr()
@@ -113,39 +126,67 @@ export async function resolveParams(
   }
   if (!schema) return values
   const parsed = schema.safeParse(values)
-  if (!parsed.success) throw new ParamError(parsed.error.issues.map((i) => `--param ${i.path.join('.')}: ${i.message}`).join('; '))
+  if (!parsed.success)
+    throw new ParamError(parsed.error.issues.map((i) => `--param ${i.path.join('.')}: ${i.message}`).join('; '))
   return parsed.data
 }
 
 type PromptTask = { prompt: (a: typeof ListrInquirerPromptAdapter) => ListrInquirerPromptAdapter; title: string }
 
 async function runPrompt(task: PromptTask, prompt: unknown, config: unknown): Promise<unknown> {
-  const { ListrInquirerPromptAdapter } = require('@listr2/prompt-adapter-inquirer') as typeof import('@listr2/prompt-adapter-inquirer')
+  const { ListrInquirerPromptAdapter } =
+    require('@listr2/prompt-adapter-inquirer') as typeof import('@listr2/prompt-adapter-inquirer')
   const adapter = task.prompt(ListrInquirerPromptAdapter)
   // The adapter's generic signature cannot follow our union of prompts; each pair matches.
   return (adapter.run as (p: unknown, c: unknown) => Promise<unknown>).call(adapter, prompt, config)
 }
 
 /** The prompts `prepare` may show, run by `show` (listr2 on a terminal; @inquirer/testing in tests). */
-export function askWith(show: (prompt: unknown, config: unknown, message: string, shown: (answer: unknown) => string) => Promise<unknown>): Ask {
+export function askWith(
+  show: (prompt: unknown, config: unknown, message: string, shown: (answer: unknown) => string) => Promise<unknown>,
+): Ask {
   // Messages and choices are mostly what hosts said (jail names, datasets): shown, not interpreted.
   const shownChoices = <T>(choices: Choice<T>[]) =>
-    choices.map((c) => ({ ...c, name: printable(c.name), ...(c.description === undefined ? {} : { description: printable(c.description) }) }))
-  const nameOf = (choices: Choice<unknown>[]) => (answer: unknown) => choices.find((c) => c.value === answer)?.name ?? printable(String(answer))
+    choices.map((c) => ({
+      ...c,
+      name: printable(c.name),
+      ...(c.description === undefined ? {} : { description: printable(c.description) }),
+    }))
+  const nameOf = (choices: Choice<unknown>[]) => (answer: unknown) =>
+    choices.find((c) => c.value === answer)?.name ?? printable(String(answer))
   return {
     select: async (c) => {
       const choices = shownChoices(c.choices)
-      return show(prompts().select, { message: printable(c.message), choices, pageSize: 12 }, printable(c.message), nameOf(choices)) as never
+      return show(
+        prompts().select,
+        { message: printable(c.message), choices, pageSize: 12 },
+        printable(c.message),
+        nameOf(choices),
+      ) as never
     },
     search: async (c) => {
       const choices = shownChoices(c.choices)
-      return show(prompts().search, {
-        message: printable(c.message),
-        source: (term: string | undefined) => choices.filter((ch) => !term || `${ch.name} ${ch.description ?? ''}`.toLowerCase().includes(term.toLowerCase())),
-        pageSize: 12,
-      }, printable(c.message), nameOf(choices)) as never
+      return show(
+        prompts().search,
+        {
+          message: printable(c.message),
+          source: (term: string | undefined) =>
+            choices.filter(
+              (ch) => !term || `${ch.name} ${ch.description ?? ''}`.toLowerCase().includes(term.toLowerCase()),
+            ),
+          pageSize: 12,
+        },
+        printable(c.message),
+        nameOf(choices),
+      ) as never
     },
-    confirm: async (c) => show(prompts().confirm, { message: printable(c.message), default: c.default ?? false }, printable(c.message), (yes) => (yes ? 'yes' : 'no')) as never,
+    confirm: async (c) =>
+      show(
+        prompts().confirm,
+        { message: printable(c.message), default: c.default ?? false },
+        printable(c.message),
+        (yes) => (yes ? 'yes' : 'no'),
+      ) as never,
   }
 }
 
@@ -153,12 +194,17 @@ export function askWith(show: (prompt: unknown, config: unknown, message: string
 export const listrAsk: Ask = askWith(async (prompt, config, message, shown) => {
   let answer: unknown
   const { Listr } = listr()
-  await new Listr([{
-    title: message,
-    task: async (_ctx: unknown, task: PromptTask) => {
-      answer = await runPrompt(task, prompt, config)
-      task.title = `${message} ${shown(answer)}`
-    },
-  }], { concurrent: false, exitOnError: true, registerSignalListeners: false }).run()
+  await new Listr(
+    [
+      {
+        title: message,
+        task: async (_ctx: unknown, task: PromptTask) => {
+          answer = await runPrompt(task, prompt, config)
+          task.title = `${message} ${shown(answer)}`
+        },
+      },
+    ],
+    { concurrent: false, exitOnError: true, registerSignalListeners: false },
+  ).run()
   return answer
 })

@@ -16,7 +16,12 @@ export function rollbackCommand() {
     .description('Undo what a run changed, newest change first, from the undo records in its journal.')
     .argument('<run-id>', 'as shown by ferry history')
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
-    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', seconds(0), SAFETY_DEFAULTS.lockWait)
+    .option(
+      '--lock-wait <seconds>',
+      'wait this long for a host another run holds, instead of refusing it at once',
+      seconds(0),
+      SAFETY_DEFAULTS.lockWait,
+    )
     .option('--break-lock', 'take over a host lock another run left behind (say, its controller died)')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
     .addOption(persistOption())
@@ -41,7 +46,8 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
       const journal = Journal.open(opts.stateDir, (s) => s)
       const run = journal.show(runId)
       if (!run) throw new UsageError(`no run ${runId} in ${opts.stateDir} (see ferry history)`)
-      if (!run.finished && controllerAlive(run.pid)) throw new UsageError(`run ${runId} is still in progress (pid ${run.pid}); stop it first`)
+      if (!run.finished && controllerAlive(run.pid))
+        throw new UsageError(`run ${runId} is still in progress (pid ${run.pid}); stop it first`)
       const pending = journal.pendingUndo(runId)
       if (!pending.length) {
         process.stdout.write(`run ${runId}: nothing to undo\n`)
@@ -50,7 +56,12 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
       const inv = await loadInventory(run.inventory)
       const { runbook } = await loadRunbook(run.runbookPath)
       const names = [...new Set(pending.map((e) => e.host))]
-      const built = await buildSteps(runbook, inv, inv.hosts.filter((h) => names.includes(h.name)), run.params)
+      const built = await buildSteps(
+        runbook,
+        inv,
+        inv.hosts.filter((h) => names.includes(h.name)),
+        run.params,
+      )
       const connector = new Connector(inv, { acceptNew: opts.acceptNew, ...persistFor(opts) })
       let failed = 0
       let unreachable = 0
@@ -58,7 +69,11 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
         await mapLimit(built, 20, async ({ host, steps, handlers }) => {
           try {
             await rollbackRecorded({
-              host, steps, handlers, runId, transport: await connector.connect(host),
+              host,
+              steps,
+              handlers,
+              runId,
+              transport: await connector.connect(host),
               lock: { wait: opts.lockWait, breakIt: !!opts.breakLock },
               entries: pending.filter((e) => e.host === host.name),
               connect: (other) => connector.connect(other),
@@ -72,7 +87,9 @@ host, 4 a host was unreachable, 64 unknown run, or the run is still in progress.
           } catch (err) {
             if (err instanceof UnreachableError) unreachable++
             else failed++
-            process.stdout.write(`${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${printable(inv.secrets.redact((err as Error).message))}\n`)
+            process.stdout.write(
+              `${host.name}: ${err instanceof UnreachableError ? 'UNREACHABLE' : 'ROLLBACK FAILED'}: ${printable(inv.secrets.redact((err as Error).message))}\n`,
+            )
           }
         })
       } finally {

@@ -19,7 +19,8 @@ import { SAFETY_DEFAULTS, inventoryOptions, persistFor, persistOption, positiveI
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 const batch = (value: string) => {
-  if (!/^\d+%?$/.test(value) || /^0+%?$/.test(value)) throw new InvalidArgumentError('expected a count (2) or a share of the hosts (25%)')
+  if (!/^\d+%?$/.test(value) || /^0+%?$/.test(value))
+    throw new InvalidArgumentError('expected a count (2) or a share of the hosts (25%)')
   return value
 }
 const percent = (value: string) => {
@@ -34,17 +35,36 @@ export function runCommand() {
     .argument('[runbook]', 'a name in runbooks/ (deploy-mesh) or a path to a .ts file')
     .addOption(inventory)
     .addOption(limit)
-    .option('-n, --dry-run', 'show what would change (diffs, old → new) and change nothing; exit 2 when changes are pending')
+    .option(
+      '-n, --dry-run',
+      'show what would change (diffs, old → new) and change nothing; exit 2 when changes are pending',
+    )
     .option('-p, --param <key=value>', 'a runbook param; repeat for more', collect, [] as string[])
-    .addOption(new Option('--rollback <policy>', 'on failure undo: the failing host, all hosts, or nothing').choices(['host', 'all', 'none'] as const).default('host' as const))
+    .addOption(
+      new Option('--rollback <policy>', 'on failure undo: the failing host, all hosts, or nothing')
+        .choices(['host', 'all', 'none'] as const)
+        .default('host' as const),
+    )
     .option('-f, --forks <n>', 'hosts at once', positiveInt, 20)
     .option('--serial <n|n%>', 'roll out in batches of this many hosts (or this share of them)', batch)
     .option('--max-fail <n%>', 'stop starting batches once more than this share of hosts has failed', percent)
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json'] as const).default('text' as const),
+    )
     .option('--stats', 'print SSH round trips per host')
-    .option('--confirm-timeout <seconds>', 'risky changes: the host reverts by itself unless confirmed over a new connection within this', seconds(1), SAFETY_DEFAULTS.confirmTimeout)
-    .option('--lock-wait <seconds>', 'wait this long for a host another run holds, instead of refusing it at once', seconds(0), SAFETY_DEFAULTS.lockWait)
-    .option('--break-lock', "take over a host lock another run left behind (say, its controller died)")
+    .option(
+      '--confirm-timeout <seconds>',
+      'risky changes: the host reverts by itself unless confirmed over a new connection within this',
+      seconds(1),
+      SAFETY_DEFAULTS.confirmTimeout,
+    )
+    .option(
+      '--lock-wait <seconds>',
+      'wait this long for a host another run holds, instead of refusing it at once',
+      seconds(0),
+      SAFETY_DEFAULTS.lockWait,
+    )
+    .option('--break-lock', 'take over a host lock another run left behind (say, its controller died)')
     .option('--accept-new', 'trust and record host keys not yet in known_hosts')
     .option('--state-dir <dir>', 'where the journal lives', defaultStateDir())
     .addOption(persistOption())
@@ -80,23 +100,43 @@ hosts rolled back).`,
       let hosts: Host[]
       try {
         const prepare = runbook.prepare
-        params = await resolveParams(runbook.params, opts.param, interactive, prepare && ((given) => prepare({
-          inventory: inv, params: given, interactive, dryRun: !!opts.dryRun, ask: listrAsk,
-          connect: async (host) => readOnly(await connector.connect(host)),
-          warn: (line) => process.stderr.write(`ferry: ${printable(inv.secrets.redact(line))}\n`),
-        })))
+        params = await resolveParams(
+          runbook.params,
+          opts.param,
+          interactive,
+          prepare &&
+            ((given) =>
+              prepare({
+                inventory: inv,
+                params: given,
+                interactive,
+                dryRun: !!opts.dryRun,
+                ask: listrAsk,
+                connect: async (host) => readOnly(await connector.connect(host)),
+                warn: (line) => process.stderr.write(`ferry: ${printable(inv.secrets.redact(line))}\n`),
+              })),
+        )
         const pattern = typeof runbook.hosts === 'function' ? runbook.hosts(params) : (runbook.hosts ?? 'all')
         hosts = selectHosts(inv, opts.limit, pattern)
-        if (!hosts.length) throw new UsageError(`runbook ${runbook.name} targets "${pattern}", and with --limit ${opts.limit ?? '(none)'} that selects no hosts`)
+        if (!hosts.length)
+          throw new UsageError(
+            `runbook ${runbook.name} targets "${pattern}", and with --limit ${opts.limit ?? '(none)'} that selects no hosts`,
+          )
         built = await buildSteps(runbook, inv, hosts, params)
       } catch (err) {
         await connector.close()
         throw err
       }
 
-      process.exitCode = await executeRun({ runbook, path, inventory: inv, built, params, connector }, {
-        ...opts, dryRun: !!opts.dryRun, stats: !!opts.stats, breakLock: !!opts.breakLock,
-      })
+      process.exitCode = await executeRun(
+        { runbook, path, inventory: inv, built, params, connector },
+        {
+          ...opts,
+          dryRun: !!opts.dryRun,
+          stats: !!opts.stats,
+          breakLock: !!opts.breakLock,
+        },
+      )
     })
 }
 
@@ -131,13 +171,21 @@ export interface RunSettings {
  * Runs hosts whose steps are built, with the journal, the progress UI, ^C handling and the report: `ferry run`,
  * and `ferry drift --fix` for the drifted hosts. Returns the exit code.
  */
-export async function executeRun({ runbook, path, inventory: inv, built, params, connector }: RunTarget, opts: RunSettings): Promise<number> {
+export async function executeRun(
+  { runbook, path, inventory: inv, built, params, connector }: RunTarget,
+  opts: RunSettings,
+): Promise<number> {
   const hosts = built.map((p) => p.host)
   const redact = (s: string) => inv.secrets.redact(s)
   const journal = Journal.open(opts.stateDir, redact)
   const runId = journal.startRun({
-    runbook: runbook.name, runbookPath: path, inventory: inv.file, limit: opts.limit,
-    params: params as Record<string, unknown>, dryRun: opts.dryRun, argv: process.argv.slice(2),
+    runbook: runbook.name,
+    runbookPath: path,
+    inventory: inv.file,
+    limit: opts.limit,
+    params: params as Record<string, unknown>,
+    dryRun: opts.dryRun,
+    argv: process.argv.slice(2),
   })
   const transports = new Map<string, Transport>()
   const steps = stepWriter(journal, runId)
@@ -146,41 +194,55 @@ export async function executeRun({ runbook, path, inventory: inv, built, params,
   setMaxListeners(0, abort.signal)
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(130) // a second ^C: the journal still has the undo records
-    process.stderr.write(`\nferry: interrupted; stopping and rolling back in-flight hosts (run ${runId}); ^C again to quit now\n`)
+    process.stderr.write(
+      `\nferry: interrupted; stopping and rolling back in-flight hosts (run ${runId}); ^C again to quit now\n`,
+    )
     abort.abort()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
-  const progress = opts.format === 'text' && process.stdout.isTTY && hosts.length > TASK_LIST_HOSTS
-    ? countsUi(hosts)
-    : await progressUi(hosts, opts.format === 'json', (s) => printable(redact(s)))
+  const progress =
+    opts.format === 'text' && process.stdout.isTTY && hosts.length > TASK_LIST_HOSTS
+      ? countsUi(hosts)
+      : await progressUi(hosts, opts.format === 'json', (s) => printable(redact(s)))
   let result: RunResult
   try {
-    result = await runHosts(built, {
-      dryRun: opts.dryRun, forks: opts.forks, serial: opts.serial, maxFail: opts.maxFail,
-      rollback: opts.rollback, signal: abort.signal, runId,
-      lock: { wait: opts.lockWait, breakIt: opts.breakLock }, confirmTimeout: opts.confirmTimeout,
-    }, {
-      connect: (host) => connector.connect(host),
-      reconnect: (host) => connector.reconnect(host),
-      hostStarted: (host) => progress.started(host),
-      events: (host) => ({
-        step: (s) => {
-          steps.write(host.name, s)
-          progress.step(host, s.name, s.status)
-        },
-        recordUndo: (index, step, record) => journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
-        undone: (index) => journal.markUndone(runId, host.name, index),
-        progress: (line) => progress.note(host, line),
-      }),
-      hostFinished: (outcome, transport) => {
-        if (transport) transports.set(outcome.name, transport)
-        steps.flush(outcome.name)
-        journal.setHost(runId, outcome.name, outcome.status, outcome.error)
-        progress.finished(outcome)
+    result = await runHosts(
+      built,
+      {
+        dryRun: opts.dryRun,
+        forks: opts.forks,
+        serial: opts.serial,
+        maxFail: opts.maxFail,
+        rollback: opts.rollback,
+        signal: abort.signal,
+        runId,
+        lock: { wait: opts.lockWait, breakIt: opts.breakLock },
+        confirmTimeout: opts.confirmTimeout,
       },
-    })
+      {
+        connect: (host) => connector.connect(host),
+        reconnect: (host) => connector.reconnect(host),
+        hostStarted: (host) => progress.started(host),
+        events: (host) => ({
+          step: (s) => {
+            steps.write(host.name, s)
+            progress.step(host, s.name, s.status)
+          },
+          recordUndo: (index, step, record) =>
+            journal.recordUndo(runId, host.name, index, step.name, step.kind, record),
+          undone: (index) => journal.markUndone(runId, host.name, index),
+          progress: (line) => progress.note(host, line),
+        }),
+        hostFinished: (outcome, transport) => {
+          if (transport) transports.set(outcome.name, transport)
+          steps.flush(outcome.name)
+          journal.setHost(runId, outcome.name, outcome.status, outcome.error)
+          progress.finished(outcome)
+        },
+      },
+    )
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
@@ -224,35 +286,75 @@ function stepWriter(journal: Journal, runId: string) {
 
 /** The run's report: JSON on stdout, or the hosts as text on stdout and the counts on stderr. */
 function printRun(
-  { runId, runbook, result, summary, transports }: { runId: string; runbook: string; result: RunResult; summary: Summary; transports: Map<string, Transport> },
+  {
+    runId,
+    runbook,
+    result,
+    summary,
+    transports,
+  }: { runId: string; runbook: string; result: RunResult; summary: Summary; transports: Map<string, Transport> },
   opts: RunSettings,
   redact: (s: string) => string,
 ): void {
-  const stats = Object.fromEntries([...transports].map(([h, t]) => [h, { roundTrips: t.stats.channels + 1, commands: t.stats.channels, kept: !!t.stats.kept }]))
+  const stats = Object.fromEntries(
+    [...transports].map(([h, t]) => [
+      h,
+      { roundTrips: t.stats.channels + 1, commands: t.stats.channels, kept: !!t.stats.kept },
+    ]),
+  )
   if (opts.format === 'json') {
     const hostsJson = result.hosts.map((h) => ({
-      name: h.name, status: h.status, ...(h.confirmed ? { confirmed: true } : {}), ...(h.error ? { error: redact(h.error) } : {}), ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
-      steps: h.steps.map((s) => ({ name: redact(s.name), status: s.status, ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}), ...(s.commands ? { commands: s.commands.map(redact) } : {}), ...(s.error ? { error: redact(s.error) } : {}) })),
+      name: h.name,
+      status: h.status,
+      ...(h.confirmed ? { confirmed: true } : {}),
+      ...(h.error ? { error: redact(h.error) } : {}),
+      ...(h.rollbackError ? { rollbackError: redact(h.rollbackError) } : {}),
+      steps: h.steps.map((s) => ({
+        name: redact(s.name),
+        status: s.status,
+        ...(s.changes.length ? { diff: redact(s.changes.map((c) => c.diff ?? c.summary).join('\n')) } : {}),
+        ...(s.commands ? { commands: s.commands.map(redact) } : {}),
+        ...(s.error ? { error: redact(s.error) } : {}),
+      })),
     }))
-    process.stdout.write(`${JSON.stringify({ runId, runbook, dryRun: opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ runId, runbook, dryRun: opts.dryRun, hosts: hostsJson, summary, notRun: result.notRun, ...(opts.stats ? { stats } : {}) }, null, 2)}\n`,
+    )
   } else {
     process.stdout.write(renderHosts(result.hosts, { dryRun: opts.dryRun, color: useColor(), redact }))
-    if (result.notRun.length) process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
-    if (opts.stats) for (const [h, s] of Object.entries(stats)) process.stdout.write(`${h}: ${s.roundTrips} round trips (${s.kept ? 'check the kept connection' : 'connect'} + ${s.commands} commands)\n`)
-    process.stderr.write(`run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable${summary.reverted ? `, ${summary.reverted} reverted by their revert job` : ''}\n`)
+    if (result.notRun.length)
+      process.stdout.write(`not run (--max-fail ${opts.maxFail} reached): ${result.notRun.join(', ')}\n`)
+    if (opts.stats)
+      for (const [h, s] of Object.entries(stats))
+        process.stdout.write(
+          `${h}: ${s.roundTrips} round trips (${s.kept ? 'check the kept connection' : 'connect'} + ${s.commands} commands)\n`,
+        )
+    process.stderr.write(
+      `run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable${summary.reverted ? `, ${summary.reverted} reverted by their revert job` : ''}\n`,
+    )
   }
-
 }
 
 /** `ferry run NAME --help`: the runbook's own description and params, after the generic help. */
 export async function runbookHelp(name: string): Promise<string> {
   const { runbook, path } = await loadRunbook(name)
   const fields = paramFields(runbook.params)
-  const lines = [`Runbook ${runbook.name} (${path})`, `  ${runbook.description}`, `  hosts: ${typeof runbook.hosts === 'function' ? 'chosen from the params' : (runbook.hosts ?? 'all')}`, '', 'Params:']
+  const lines = [
+    `Runbook ${runbook.name} (${path})`,
+    `  ${runbook.description}`,
+    `  hosts: ${typeof runbook.hosts === 'function' ? 'chosen from the params' : (runbook.hosts ?? 'all')}`,
+    '',
+    'Params:',
+  ]
   if (!fields.length) lines.push('  (none)')
   for (const f of fields) {
     const type = f.kind === 'enum' ? f.options!.join('|') : f.kind
-    const extra = [f.required ? 'required' : f.default !== undefined ? `default ${JSON.stringify(f.default)}` : 'optional', f.description].filter(Boolean).join('; ')
+    const extra = [
+      f.required ? 'required' : f.default !== undefined ? `default ${JSON.stringify(f.default)}` : 'optional',
+      f.description,
+    ]
+      .filter(Boolean)
+      .join('; ')
     lines.push(`  --param ${f.name}=<${type}>`.padEnd(40) + extra)
   }
   return `${lines.join('\n')}\n`
@@ -275,11 +377,16 @@ function countsUi(hosts: Host[]): ProgressUi {
     const by = new Map<string, number>()
     for (const status of done.values()) by.set(status, (by.get(status) ?? 0) + 1)
     const counts = [...by].map(([status, n]) => `${n} ${status}`).join(', ')
-    process.stderr.write(`\r\x1b[Kferry: ${done.size}/${hosts.length} hosts done${counts ? ` (${counts})` : ''}, ${started - done.size} running`)
+    process.stderr.write(
+      `\r\x1b[Kferry: ${done.size}/${hosts.length} hosts done${counts ? ` (${counts})` : ''}, ${started - done.size} running`,
+    )
   }
   const later = () => void (timer ??= setTimeout(draw, 200))
   return {
-    started: () => { started++; later() },
+    started: () => {
+      started++
+      later()
+    },
     step: () => {},
     note: () => {},
     finished(outcome: HostOutcome) {
@@ -350,7 +457,8 @@ async function progressUi(hosts: Host[], silent: boolean, show: (s: string) => s
   }
   return {
     started: (host: Host) => title(host.name, 'connecting'),
-    step: (host: Host, step: string, status: string) => title(host.name, show(`${step}${status === 'ok' ? '' : ` (${status})`}`)),
+    step: (host: Host, step: string, status: string) =>
+      title(host.name, show(`${step}${status === 'ok' ? '' : ` (${status})`}`)),
     /** A running step's progress line (bytes sent, rate, ETA); the next step report replaces it. */
     note: (host: Host, line: string) => title(host.name, show(line)),
     finished(outcome: HostOutcome) {
@@ -359,10 +467,11 @@ async function progressUi(hosts: Host[], silent: boolean, show: (s: string) => s
     },
     async done() {
       // Hosts that never started (--max-fail, ^C) still hold a task open.
-      for (const h of hosts) if (!outcomes.has(h.name)) {
-        outcomes.set(h.name, undefined)
-        settle(h.name)
-      }
+      for (const h of hosts)
+        if (!outcomes.has(h.name)) {
+          outcomes.set(h.name, undefined)
+          settle(h.name)
+        }
       await running
     },
   }

@@ -27,17 +27,29 @@ export interface DriftRunbook {
 }
 
 /** Builds every runbook's hosts' steps; a runbook that needs params cannot be checked unattended. */
-export async function buildChecks(inventory: Inventory, runbooks: Runbook[], limit: string | undefined): Promise<Map<Runbook, DriftRunbook>> {
+export async function buildChecks(
+  inventory: Inventory,
+  runbooks: Runbook[],
+  limit: string | undefined,
+): Promise<Map<Runbook, DriftRunbook>> {
   const checks = new Map<Runbook, DriftRunbook>()
   for (const runbook of runbooks) {
     if (typeof runbook.hosts === 'function' || runbook.prepare) {
-      throw new RunbookError(`runbook ${runbook.name} chooses its hosts from params: it is a procedure, not a state to check for drift`)
+      throw new RunbookError(
+        `runbook ${runbook.name} chooses its hosts from params: it is a procedure, not a state to check for drift`,
+      )
     }
     const parsed = runbook.params ? runbook.params.safeParse({}) : { success: true as const, data: {} }
-    if (!parsed.success) throw new RunbookError(`runbook ${runbook.name} needs params (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}): drift checks runbooks that have defaults for all of them`)
+    if (!parsed.success)
+      throw new RunbookError(
+        `runbook ${runbook.name} needs params (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}): drift checks runbooks that have defaults for all of them`,
+      )
     const hosts = selectHosts(inventory, limit, runbook.hosts ?? 'all')
     // Checking nothing must not read as "all in sync".
-    if (!hosts.length) throw new RunbookError(`runbook ${runbook.name} targets "${runbook.hosts ?? 'all'}", and with --limit ${limit ?? '(none)'} that selects no hosts`)
+    if (!hosts.length)
+      throw new RunbookError(
+        `runbook ${runbook.name} targets "${runbook.hosts ?? 'all'}", and with --limit ${limit ?? '(none)'} that selects no hosts`,
+      )
     checks.set(runbook, { hosts: await buildSteps(runbook, inventory, hosts, parsed.data), params: parsed.data })
   }
   return checks
@@ -48,11 +60,22 @@ export async function checkDrift(checks: Map<Runbook, DriftRunbook>, opts: Drift
   const hosts = new Map<string, DriftHost>()
   for (const [runbook, { hosts: built }] of checks) {
     const started = new Map<string, number>()
-    await runHosts(built, { dryRun: true, forks: opts.forks, rollback: 'none', signal: opts.signal }, {
-      connect: opts.connect,
-      hostStarted: (host) => started.set(host.name, performance.now()),
-      hostFinished: (outcome) => merge(hosts, runbook.name, outcome, (performance.now() - (started.get(outcome.name) ?? performance.now())) / 1000, opts.redact),
-    })
+    await runHosts(
+      built,
+      { dryRun: true, forks: opts.forks, rollback: 'none', signal: opts.signal },
+      {
+        connect: opts.connect,
+        hostStarted: (host) => started.set(host.name, performance.now()),
+        hostFinished: (outcome) =>
+          merge(
+            hosts,
+            runbook.name,
+            outcome,
+            (performance.now() - (started.get(outcome.name) ?? performance.now())) / 1000,
+            opts.redact,
+          ),
+      },
+    )
   }
   return [...hosts.values()].sort((a, b) => naturalOrder(a.name, b.name))
 }
@@ -73,11 +96,20 @@ export function naturalOrder(a: string, b: string): number {
   return x.length - y.length
 }
 
-function merge(hosts: Map<string, DriftHost>, runbook: string, outcome: HostOutcome, seconds: number, redact: (s: string) => string): void {
+function merge(
+  hosts: Map<string, DriftHost>,
+  runbook: string,
+  outcome: HostOutcome,
+  seconds: number,
+  redact: (s: string) => string,
+): void {
   const host = hosts.get(outcome.name) ?? { name: outcome.name, status: 'in-sync', duration: 0, steps: [] }
   hosts.set(outcome.name, host)
   host.duration += seconds
-  if (outcome.status === 'unreachable' || (outcome.status === 'failed' && !outcome.steps.some((s) => s.status !== 'skipped'))) {
+  if (
+    outcome.status === 'unreachable' ||
+    (outcome.status === 'failed' && !outcome.steps.some((s) => s.status !== 'skipped'))
+  ) {
     // Nothing of this runbook could be looked at on the host.
     host.status = outcome.status === 'unreachable' ? 'unreachable' : worst(host.status, 'error')
     host.error = [host.error, redact(`${runbook}: ${outcome.error ?? outcome.status}`)].filter(Boolean).join('; ')
@@ -85,7 +117,11 @@ function merge(hosts: Map<string, DriftHost>, runbook: string, outcome: HostOutc
   }
   // A step left unchecked (the host failed before reaching it) is neither in sync nor drifted.
   for (const s of outcome.steps.filter((x) => x.status !== 'skipped')) {
-    const step: DriftStep = { runbook, step: redact(s.name), status: s.status === 'changed' ? 'drifted' : s.status === 'failed' ? 'error' : 'in-sync' }
+    const step: DriftStep = {
+      runbook,
+      step: redact(s.name),
+      status: s.status === 'changed' ? 'drifted' : s.status === 'failed' ? 'error' : 'in-sync',
+    }
     if (step.status === 'drifted') step.diff = redact(s.changes.map((c) => c.diff ?? c.summary).join('\n'))
     if (s.error) step.error = redact(s.error)
     host.steps.push(step)

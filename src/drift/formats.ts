@@ -6,7 +6,14 @@ import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { bold, colorDiff, green, red, yellow } from '../report/diff.ts'
 import { printable } from '../report/printable.ts'
-import { exitCode, summarize, type DriftHost, type DriftHostStatus, type DriftReport, type DriftStep } from './report.ts'
+import {
+  exitCode,
+  summarize,
+  type DriftHost,
+  type DriftHostStatus,
+  type DriftReport,
+  type DriftStep,
+} from './report.ts'
 
 const drifted = (h: DriftHost) => h.steps.filter((s) => s.status === 'drifted')
 const errored = (h: DriftHost) => h.steps.filter((s) => s.status === 'error')
@@ -34,11 +41,21 @@ function time(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`
 }
 
-const STATUS_COLOR: Record<DriftHostStatus, (s: string) => string> = { 'in-sync': green, drifted: yellow, error: red, unreachable: red }
+const STATUS_COLOR: Record<DriftHostStatus, (s: string) => string> = {
+  'in-sync': green,
+  drifted: yellow,
+  error: red,
+  unreachable: red,
+}
 
 export function text(report: DriftReport, opts: { color: boolean }): string {
   const paint = (f: (s: string) => string, s: string) => (opts.color ? f(s) : s)
-  const indent = (s: string, pad: string) => s.trimEnd().split('\n').map((l) => pad + l).join('\n')
+  const indent = (s: string, pad: string) =>
+    s
+      .trimEnd()
+      .split('\n')
+      .map((l) => pad + l)
+      .join('\n')
 
   const rows = [
     ['HOST', 'STATUS', 'DRIFTED', 'ERRORS', 'FIRST SEEN (UTC)'],
@@ -46,7 +63,13 @@ export function text(report: DriftReport, opts: { color: boolean }): string {
       const first = oldest(drifted(h))
       // The status column already says unreachable; a host-level error otherwise counts as one.
       const errors = errored(h).length + (h.error && h.status !== 'unreachable' ? 1 : 0)
-      return [printable(h.name), h.status, String(drifted(h).length), String(errors), first === undefined ? '-' : time(first)]
+      return [
+        printable(h.name),
+        h.status,
+        String(drifted(h).length),
+        String(errors),
+        first === undefined ? '-' : time(first),
+      ]
     }),
   ]
   // Pad before painting: escape codes would count towards the width.
@@ -54,7 +77,8 @@ export function text(report: DriftReport, opts: { color: boolean }): string {
   const out = rows.map((r, i) =>
     r
       .map((cell, c) => {
-        const painted = i === 0 ? paint(bold, cell) : c === 1 ? paint(STATUS_COLOR[report.hosts[i - 1]!.status], cell) : cell
+        const painted =
+          i === 0 ? paint(bold, cell) : c === 1 ? paint(STATUS_COLOR[report.hosts[i - 1]!.status], cell) : cell
         return c === r.length - 1 ? painted : painted + ' '.repeat(widths[c]! - cell.length)
       })
       .join('  ')
@@ -64,7 +88,10 @@ export function text(report: DriftReport, opts: { color: boolean }): string {
   for (const h of report.hosts) {
     for (const s of drifted(h)) {
       const since = Date.parse(s.firstSeen ?? '')
-      out.push('', `${printable(h.name)}  ${paint(bold, printable(where(s)))}${Number.isNaN(since) ? '' : ` (first seen ${time(since)} UTC)`}`)
+      out.push(
+        '',
+        `${printable(h.name)}  ${paint(bold, printable(where(s)))}${Number.isNaN(since) ? '' : ` (first seen ${time(since)} UTC)`}`,
+      )
       if (s.diff) out.push(indent(opts.color ? colorDiff(printable(s.diff)) : printable(s.diff), '    '))
     }
   }
@@ -72,8 +99,10 @@ export function text(report: DriftReport, opts: { color: boolean }): string {
   const errors: string[] = []
   const message = (s: string) => paint(red, printable(s).trimEnd().replace(/\n/g, '\n    '))
   for (const h of report.hosts) {
-    if (h.error) errors.push(`${printable(h.name)}  ${h.status === 'unreachable' ? 'unreachable' : 'error'}: ${message(h.error)}`)
-    for (const s of errored(h)) errors.push(`${printable(h.name)}  ${printable(where(s))}: ${message(s.error ?? 'error')}`)
+    if (h.error)
+      errors.push(`${printable(h.name)}  ${h.status === 'unreachable' ? 'unreachable' : 'error'}: ${message(h.error)}`)
+    for (const s of errored(h))
+      errors.push(`${printable(h.name)}  ${printable(where(s))}: ${message(s.error ?? 'error')}`)
   }
   if (errors.length) out.push('', ...errors)
 
@@ -102,26 +131,37 @@ const oneLine = (s: string) => s.replace(/[\x00-\x1f\x7f]+/g, ' ').replace(/\|/g
 
 /** Names in the status line, capped so a fleet-wide drift stays within Nagios's output limit. */
 function names(hosts: DriftHost[], max = 10): string {
-  const shown = hosts.slice(0, max).map((h) => oneLine(h.name)).join(', ')
+  const shown = hosts
+    .slice(0, max)
+    .map((h) => oneLine(h.name))
+    .join(', ')
   return hosts.length > max ? `${shown} and ${hosts.length - max} more` : shown
 }
 
-export function nagios(report: DriftReport, thresholds: { warning: number; critical: number }): { text: string; code: 0 | 1 | 2 | 3 } {
+export function nagios(
+  report: DriftReport,
+  thresholds: { warning: number; critical: number },
+): { text: string; code: 0 | 1 | 2 | 3 } {
   const sum = summarize(report)
   const driftedHosts = report.hosts.filter((h) => drifted(h).length)
   const unreachable = report.hosts.filter((h) => h.status === 'unreachable')
   const failed = report.hosts.filter((h) => h.status === 'error')
   // As the plugin guidelines read a bare threshold N: alert when the value is above N.
   const code =
-    sum.driftedSteps > thresholds.critical ? 2
-    : sum.driftedSteps > thresholds.warning ? 1
-    : unreachable.length || failed.length ? 3
-    : 0
+    sum.driftedSteps > thresholds.critical
+      ? 2
+      : sum.driftedSteps > thresholds.warning
+        ? 1
+        : unreachable.length || failed.length
+          ? 3
+          : 0
 
   const parts = [
-    sum.driftedSteps ? `${plural(sum.driftedSteps, 'drifted step')} on ${names(driftedHosts)}`
-    : unreachable.length || failed.length ? `${sum.inSync} of ${plural(sum.hosts, 'host')} in sync`
-    : `all ${plural(sum.hosts, 'host')} in sync`,
+    sum.driftedSteps
+      ? `${plural(sum.driftedSteps, 'drifted step')} on ${names(driftedHosts)}`
+      : unreachable.length || failed.length
+        ? `${sum.inSync} of ${plural(sum.hosts, 'host')} in sync`
+        : `all ${plural(sum.hosts, 'host')} in sync`,
   ]
   if (unreachable.length) parts.push(`unreachable: ${names(unreachable)}`)
   if (failed.length) parts.push(`error: ${names(failed)}`)
@@ -145,7 +185,8 @@ const FAMILIES = {
   ferry_drift_host_up: 'Whether the last check reached the host (1) or not (0).',
   ferry_drift_last_check_timestamp_seconds: 'When the last check started, in unix seconds.',
   ferry_drift_check_duration_seconds: 'How long the last check took on the host, in seconds.',
-  ferry_drift_first_seen_timestamp_seconds: 'When the oldest drift of the runbook on the host was first seen, in unix seconds.',
+  ferry_drift_first_seen_timestamp_seconds:
+    'When the oldest drift of the runbook on the host was first seen, in unix seconds.',
 } as const
 
 type Family = keyof typeof FAMILIES
@@ -163,7 +204,9 @@ export function prometheus(report: DriftReport): string {
     ferry_drift_first_seen_timestamp_seconds: [],
   }
   const add = (family: Family, labels: Record<string, string>, value: number) => {
-    const l = Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')
+    const l = Object.entries(labels)
+      .map(([k, v]) => `${k}="${labelValue(v)}"`)
+      .join(',')
     samples[family].push(`${family}{${l}} ${value}`)
   }
   const checked = Date.parse(report.startedAt) / 1000
@@ -181,7 +224,11 @@ export function prometheus(report: DriftReport): string {
       if (h.status === 'unreachable') continue
       add('ferry_drift_drifted_steps', labels, steps.filter((s) => s.status === 'drifted').length)
       // A runbook that could not be checked at all on a reachable host counts as one error.
-      add('ferry_drift_error_steps', labels, steps.filter((s) => s.status === 'error').length || (h.status === 'error' && !steps.length ? 1 : 0))
+      add(
+        'ferry_drift_error_steps',
+        labels,
+        steps.filter((s) => s.status === 'error').length || (h.status === 'error' && !steps.length ? 1 : 0),
+      )
       const first = oldest(steps.filter((s) => s.status === 'drifted'))
       if (first !== undefined) add('ferry_drift_first_seen_timestamp_seconds', labels, first / 1000)
     }
@@ -197,8 +244,18 @@ export function prometheus(report: DriftReport): string {
 // ---- junit -------------------------------------------------------------------------------------
 
 // XML 1.0 has no way to write these, not even as character references.
-const ILLEGAL_XML = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
-const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;', '\n': '&#10;', '\t': '&#9;' }
+const ILLEGAL_XML =
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+const ENTITY: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#13;',
+  '\n': '&#10;',
+  '\t': '&#9;',
+}
 
 /** Escapes for text or, when `attr`, an attribute: there a parser would turn raw newlines and tabs into spaces. */
 function xml(s: string, attr = false): string {
@@ -206,7 +263,9 @@ function xml(s: string, attr = false): string {
 }
 
 const attrs = (a: Record<string, string | number>) =>
-  Object.entries(a).map(([k, v]) => ` ${k}="${xml(String(v), true)}"`).join('')
+  Object.entries(a)
+    .map(([k, v]) => ` ${k}="${xml(String(v), true)}"`)
+    .join('')
 
 export function junit(report: DriftReport): string {
   const suites: string[] = []
@@ -219,11 +278,16 @@ export function junit(report: DriftReport): string {
     let f = 0
     let e = 0
     const testcase = (name: string, body = '') =>
-      cases.push(`    <testcase${attrs({ classname: h.name, name, time: 0 })}${body ? `>\n      ${body}\n    </testcase>` : '/>'}`)
+      cases.push(
+        `    <testcase${attrs({ classname: h.name, name, time: 0 })}${body ? `>\n      ${body}\n    </testcase>` : '/>'}`,
+      )
 
     if (h.status === 'unreachable') {
       e++
-      testcase('reachable', `<error${attrs({ message: h.error ?? 'unreachable', type: 'unreachable' })}>${xml(h.error ?? '')}</error>`)
+      testcase(
+        'reachable',
+        `<error${attrs({ message: h.error ?? 'unreachable', type: 'unreachable' })}>${xml(h.error ?? '')}</error>`,
+      )
     } else if (h.error) {
       // A host that failed as a whole has no step to hang its error on.
       e++
@@ -236,7 +300,10 @@ export function junit(report: DriftReport): string {
         testcase(where(s), `<failure${attrs({ message, type: 'drift' })}>${xml(s.diff ?? '')}</failure>`)
       } else if (s.status === 'error') {
         e++
-        testcase(where(s), `<error${attrs({ message: s.error ?? 'error', type: 'error' })}>${xml(s.error ?? '')}</error>`)
+        testcase(
+          where(s),
+          `<error${attrs({ message: s.error ?? 'error', type: 'error' })}>${xml(s.error ?? '')}</error>`,
+        )
       } else {
         testcase(where(s))
       }
@@ -245,18 +312,19 @@ export function junit(report: DriftReport): string {
     tests += cases.length
     failures += f
     errors += e
-    const head = attrs({ name: h.name, tests: cases.length, failures: f, errors: e, time: seconds(h.duration), timestamp: report.startedAt })
+    const head = attrs({
+      name: h.name,
+      tests: cases.length,
+      failures: f,
+      errors: e,
+      time: seconds(h.duration),
+      timestamp: report.startedAt,
+    })
     suites.push(cases.length ? `  <testsuite${head}>\n${cases.join('\n')}\n  </testsuite>` : `  <testsuite${head}/>`)
   }
 
   const head = attrs({ name: 'ferry drift', tests, failures, errors, time: seconds(report.duration) })
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites${head}>`,
-    ...suites,
-    '</testsuites>',
-    '',
-  ].join('\n')
+  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${head}>`, ...suites, '</testsuites>', ''].join('\n')
 }
 
 // ---- files -------------------------------------------------------------------------------------

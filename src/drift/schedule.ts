@@ -14,14 +14,19 @@ export class ScheduleError extends Error {}
  * Runs `check` every `seconds`, the first one at once, or else on the cron expression `every`,
  * until SIGTERM or SIGINT.
  */
-export async function schedule(every: string, seconds: number | undefined, check: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+export async function schedule(
+  every: string,
+  seconds: number | undefined,
+  check: (signal: AbortSignal) => Promise<unknown>,
+): Promise<void> {
   const abort = new AbortController()
   let running: Promise<unknown> | undefined
   let job: Cron
   try {
-    job = seconds === undefined
-      ? new Cron(every, { protect: true }, tick)
-      : new Cron('* * * * * *', { interval: seconds, protect: true }, tick)
+    job =
+      seconds === undefined
+        ? new Cron(every, { protect: true }, tick)
+        : new Cron('* * * * * *', { interval: seconds, protect: true }, tick)
   } catch (err) {
     throw new ScheduleError(`--every ${every}: ${(err as Error).message} (expected 30s, 15m, 1h or a cron expression)`)
   }
@@ -31,7 +36,9 @@ export async function schedule(every: string, seconds: number | undefined, check
     })
     await running
   }
-  process.stderr.write(`ferry: checking ${seconds ? `every ${every}` : `on "${every}"`}; next at ${job.nextRun()?.toISOString()}; SIGTERM stops\n`)
+  process.stderr.write(
+    `ferry: checking ${seconds ? `every ${every}` : `on "${every}"`}; next at ${job.nextRun()?.toISOString()}; SIGTERM stops\n`,
+  )
   if (seconds !== undefined) void job.trigger() // the first check now, not after one interval
   await new Promise<void>((stop) => {
     const onSignal = () => {

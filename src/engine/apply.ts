@@ -10,7 +10,10 @@ import type { Session, StepRun } from './session.ts'
 /** Applies the steps, the notified handlers, then the steps that come after handlers. */
 export async function applyAll(s: Session): Promise<void> {
   const last = s.runs.filter((r) => r.step.afterHandlers)
-  const notified = await applyInOrder(s, s.runs.filter((r) => !r.step.afterHandlers))
+  const notified = await applyInOrder(
+    s,
+    s.runs.filter((r) => !r.step.afterHandlers),
+  )
   await runHandlers(s, notified)
   await applyInOrder(s, last)
   s.outcome.status = s.applied.length ? 'changed' : 'ok'
@@ -30,7 +33,8 @@ async function applyInOrder(s: Session, order: StepRun[]): Promise<Set<string>> 
       })
     }
     const changes = s.check(r.step, r.probe)
-    if (!changes.length && r.step.holdAfterChange && s.applied.length) changes.push({ summary: `make sure ${r.step.name} holds` })
+    if (!changes.length && r.step.holdAfterChange && s.applied.length)
+      changes.push({ summary: `make sure ${r.step.name} holds` })
     if (!changes.length) {
       s.report(r, 'ok', [])
       continue
@@ -43,7 +47,9 @@ async function applyInOrder(s: Session, order: StepRun[]): Promise<Set<string>> 
 
 /** The notified handlers, in the runbook's order, each checked first: a reload of a stopped daemon has nothing to do. */
 async function runHandlers(s: Session, notified: Set<string>): Promise<void> {
-  const handlers = Object.entries(s.run.handlers).filter(([name]) => notified.has(name)).map(([, h]) => h)
+  const handlers = Object.entries(s.run.handlers)
+    .filter(([name]) => notified.has(name))
+    .map(([, h]) => h)
   if (!handlers.length) return
   const probes = await s.probe(handlers)
   for (const [k, handler] of handlers.entries()) {
@@ -51,7 +57,14 @@ async function runHandlers(s: Session, notified: Set<string>): Promise<void> {
     const changes = s.check(handler, probes[k]!)
     if (!changes.length) continue
     const index = s.runs.length
-    const r: StepRun = { step: handler, outcome: { index, name: `${handler.name} (handler)`, kind: handler.kind, status: 'skipped', changes: [] }, probe: probes[k]!, changes, stale: false, armed: false }
+    const r: StepRun = {
+      step: handler,
+      outcome: { index, name: `${handler.name} (handler)`, kind: handler.kind, status: 'skipped', changes: [] },
+      probe: probes[k]!,
+      changes,
+      stale: false,
+      armed: false,
+    }
     s.runs.push(r)
     s.outcome.steps.push(r.outcome)
     await applyStep(s, r, changes)

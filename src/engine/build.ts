@@ -16,7 +16,12 @@ export interface HostSteps {
 }
 
 /** Builds each host's steps, validating its vars with the runbook's schema (exit 64 on error). */
-export async function buildSteps(runbook: Runbook, inventory: Inventory, hosts: Host[], params: unknown): Promise<HostSteps[]> {
+export async function buildSteps(
+  runbook: Runbook,
+  inventory: Inventory,
+  hosts: Host[],
+  params: unknown,
+): Promise<HostSteps[]> {
   const problems: Problem[] = []
   const built: HostSteps[] = []
   for (const host of hosts) {
@@ -24,19 +29,30 @@ export async function buildSteps(runbook: Runbook, inventory: Inventory, hosts: 
     if (!parsed.success) {
       for (const issue of (parsed.error as z.ZodError).issues) {
         const key = issue.path as (string | number)[]
-        const at = varLocation(inventory, host, key) ?? inventory.locate(['hosts', host.name]) ?? { file: inventory.file, line: 1, col: 1 }
-        problems.push({ ...at, message: `${host.name}: var ${key.join('.') || '(vars)'}: ${issue.message} (required by runbook ${runbook.name})` })
+        const at = varLocation(inventory, host, key) ??
+          inventory.locate(['hosts', host.name]) ?? { file: inventory.file, line: 1, col: 1 }
+        problems.push({
+          ...at,
+          message: `${host.name}: var ${key.join('.') || '(vars)'}: ${issue.message} (required by runbook ${runbook.name})`,
+        })
       }
       continue
     }
     const ctx = { host, vars: parsed.data, params, inventory, secret: (name: string) => inventory.secrets.get(name) }
     // A step that changes nothing (a verify) cannot cut anything, so it is never risky.
-    const steps = (await building(runbook, host, () => runbook.steps(ctx))).map((s) => (runbook.risky && s.touches.length ? { ...s, risky: true } : s))
-    const handlers = await building(runbook, host, () => (typeof runbook.handlers === 'function' ? runbook.handlers(ctx) : (runbook.handlers ?? {})))
+    const steps = (await building(runbook, host, () => runbook.steps(ctx))).map((s) =>
+      runbook.risky && s.touches.length ? { ...s, risky: true } : s,
+    )
+    const handlers = await building(runbook, host, () =>
+      typeof runbook.handlers === 'function' ? runbook.handlers(ctx) : (runbook.handlers ?? {}),
+    )
     const names = new Set<string>()
     for (const s of [...steps, ...Object.values(handlers)]) {
       // Names key the journal's undo records, so `ferry rollback` can find each step again.
-      if (names.has(s.name)) throw new RunbookError(`runbook ${runbook.name}: two steps are named "${s.name}" (for ${host.name}); step and handler names must be unique`)
+      if (names.has(s.name))
+        throw new RunbookError(
+          `runbook ${runbook.name}: two steps are named "${s.name}" (for ${host.name}); step and handler names must be unique`,
+        )
       names.add(s.name)
     }
     built.push({ host, steps, handlers })
@@ -67,6 +83,8 @@ async function building<T>(runbook: Runbook, host: Host, build: () => T | Promis
   } catch (err) {
     // By name: a runbook loaded from the sources may carry its own copy of these classes.
     if (err instanceof Error && ['InventoryError', 'ParamError', 'RunbookError'].includes(err.name)) throw err
-    throw new RunbookError(`runbook ${runbook.name}, host ${host.name}: ${err instanceof Error ? err.message : String(err)}`)
+    throw new RunbookError(
+      `runbook ${runbook.name}, host ${host.name}: ${err instanceof Error ? err.message : String(err)}`,
+    )
   }
 }

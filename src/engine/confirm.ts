@@ -50,7 +50,11 @@ export async function applyConfirmed(s: Session, risky: StepRun[], apply: () => 
       }
       cause = new Error(`health check over a new connection failed: ${unhealthy}`)
     } catch (err) {
-      cause = new Error(disarmAsked ? `the connection died while disarming the revert job: ${(err as Error).message}` : `the changes could not be confirmed over a new connection: ${(err as Error).message}`)
+      cause = new Error(
+        disarmAsked
+          ? `the connection died while disarming the revert job: ${(err as Error).message}`
+          : `the changes could not be confirmed over a new connection: ${(err as Error).message}`,
+      )
     }
   }
   // --rollback none: a failed run on a host still reachable keeps what it applied, unless the
@@ -86,20 +90,37 @@ export async function applyConfirmed(s: Session, risky: StepRun[], apply: () => 
 async function armJob(s: Session, risky: StepRun[]): Promise<Armed> {
   const { handlers, confirm, runId, host, events } = s.run
   const notified = new Set(risky.flatMap((r) => r.step.notify))
-  const reloads = Object.entries(handlers).filter(([name, h]) => notified.has(name) && (h.repeatOnRollback || h.risky)).map(([, h]) => h)
+  const reloads = Object.entries(handlers)
+    .filter(([name, h]) => notified.has(name) && (h.repeatOnRollback || h.risky))
+    .map(([, h]) => h)
   const missing = [...risky.map((r) => r.step), ...reloads.filter((h) => h.risky)].find((step) => !step.revert)
-  if (missing) throw new StepError(`${missing.name}: it is risky, but a ${missing.kind} step has no revert commands for the commit-confirmed job${missing.kind === 'command' ? ' (give it `revert:`)' : ''}`)
-  const reverts: RevertStep[] = risky.map((r) => {
-    r.record = r.step.record(r.probe, s.checkContext())
-    r.armed = true
-    return { name: r.step.name, commands: r.step.revert!(r.record, s.platform) }
-  }).reverse()
+  if (missing)
+    throw new StepError(
+      `${missing.name}: it is risky, but a ${missing.kind} step has no revert commands for the commit-confirmed job${missing.kind === 'command' ? ' (give it `revert:`)' : ''}`,
+    )
+  const reverts: RevertStep[] = risky
+    .map((r) => {
+      r.record = r.step.record(r.probe, s.checkContext())
+      r.armed = true
+      return { name: r.step.name, commands: r.step.revert!(r.record, s.platform) }
+    })
+    .reverse()
   for (const h of reloads) if (h.revert) reverts.push({ name: h.name, commands: h.revert(undefined, s.platform) })
   const armedAt = Date.now()
   s.jobArmed = true
-  await arm(s.$, s.platform, runId!, confirm!.timeout, revertScript(reverts, `ferry run ${runId} on ${host.name}: revert job for ${risky.length} risky step(s)`))
+  await arm(
+    s.$,
+    s.platform,
+    runId!,
+    confirm!.timeout,
+    revertScript(reverts, `ferry run ${runId} on ${host.name}: revert job for ${risky.length} risky step(s)`),
+  )
   events?.progress?.(`revert job armed: ${host.name} reverts in ${confirm!.timeout} s unless confirmed`)
-  return { steps: risky, handlers: new Set(reloads.filter((h) => h.risky)), deadline: armedAt + confirm!.timeout * 1000 }
+  return {
+    steps: risky,
+    handlers: new Set(reloads.filter((h) => h.risky)),
+    deadline: armedAt + confirm!.timeout * 1000,
+  }
 }
 
 /**
@@ -111,8 +132,13 @@ async function applyWithin(s: Session, apply: () => Promise<void>): Promise<Erro
   const timeout = s.run.confirm!.timeout
   const cutoff = Math.max(timeout * 1000 - 1000, timeout * 500)
   const timer = setTimeout(() => s.cutOff.abort(), cutoff)
-  const applying = apply().then(() => undefined, (err: Error) => err)
-  const cut = new Promise<'cut'>((resolve) => s.cutOff.signal.addEventListener('abort', () => resolve('cut'), { once: true }))
+  const applying = apply().then(
+    () => undefined,
+    (err: Error) => err,
+  )
+  const cut = new Promise<'cut'>((resolve) =>
+    s.cutOff.signal.addEventListener('abort', () => resolve('cut'), { once: true }),
+  )
   const failure = await Promise.race([applying, cut])
   clearTimeout(timer)
   if (failure !== 'cut') return failure
@@ -128,14 +154,22 @@ async function applyWithin(s: Session, apply: () => Promise<void>): Promise<Erro
  * cut it off. A connection that dies again mid-way is dialled again: settling says the same
  * when asked twice. Undefined when the host never answers.
  */
-async function settleWhenReachable(s: Session, deadline: number, how: 'confirm' | 'revert'): Promise<Settled | undefined> {
+async function settleWhenReachable(
+  s: Session,
+  deadline: number,
+  how: 'confirm' | 'revert',
+): Promise<Settled | undefined> {
   const { confirm, runId, host, events } = s.run
   for (let tries = 0; tries < 12; tries++) {
     const fresh = await confirm!.reconnect().catch(() => undefined)
     if (fresh) {
       // Settling may wait up to five minutes for a job caught mid-revert. Only a connection
       // that fails is tried again; what the host answers is the answer.
-      const out = await bounded(fresh.$`sh -c ${settleScript(runId!, how)}`.nothrow(), Date.now() + 330_000, 'settling the revert job').catch(() => undefined)
+      const out = await bounded(
+        fresh.$`sh -c ${settleScript(runId!, how)}`.nothrow(),
+        Date.now() + 330_000,
+        'settling the revert job',
+      ).catch(() => undefined)
       if (out?.exitCode === 0) {
         s.use(fresh)
         return parseSettled(out.stdout)
@@ -169,7 +203,10 @@ async function reverted(s: Session, armed: Armed, settled: Settled, why: string)
   if (s.run.rollbackOnFailure && s.applied.length) await rollback(s)
   const errors = await repeatUnrevertedHandlers(s, armed)
   s.outcome.status = 'reverted'
-  const job = settled.state === 'reverted' && !settled.ok ? `; the revert job reported: ${settled.log.split('\n').slice(-3).join(' / ')}` : ''
+  const job =
+    settled.state === 'reverted' && !settled.ok
+      ? `; the revert job reported: ${settled.log.split('\n').slice(-3).join(' / ')}`
+      : ''
   s.outcome.error = `${why}${job}${errors.length ? `; ${errors.join('; ')}` : ''}`
 }
 

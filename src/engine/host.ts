@@ -45,7 +45,9 @@ export class HostRunner {
       }
       // A change that notifies a risky handler (an sshd restart, say) is as risky as the handler.
       const { handlers, confirm } = s.run
-      const risky = s.runs.filter((r) => r.changes.length && (r.step.risky || r.step.notify.some((n) => handlers[n]?.risky)))
+      const risky = s.runs.filter(
+        (r) => r.changes.length && (r.step.risky || r.step.notify.some((n) => handlers[n]?.risky)),
+      )
       if (risky.length && confirm) await applyConfirmed(s, risky, () => applyAll(s))
       else await applyAll(s)
     } catch (err) {
@@ -114,10 +116,16 @@ export class HostRunner {
     // probe that failed after the gate passed must not leave it behind.
     this.locked = gate !== undefined
     const probe = () => probeGated(gate === undefined ? s.probe$ : s.$, snippets, gate)
-    const r = gate === undefined ? await probe() : await whenLocked(host.name, lock!.wait, probe, (line) => events?.progress?.(line))
+    const r =
+      gate === undefined
+        ? await probe()
+        : await whenLocked(host.name, lock!.wait, probe, (line) => events?.progress?.(line))
     if (!host.os) {
       const os = osFromKernel(r.kernel!)
-      if (!os) throw new StepError(`unsupported OS "${r.kernel}" (ferry knows FreeBSD, OpenBSD and Linux); or give the host's os: in the inventory`)
+      if (!os)
+        throw new StepError(
+          `unsupported OS "${r.kernel}" (ferry knows FreeBSD, OpenBSD and Linux); or give the host's os: in the inventory`,
+        )
       const err = unfit.get(r.kernel!)
       if (err) throw err
       s.platform = platformFor(os)

@@ -29,11 +29,18 @@ export function runbookPath(nameOrPath: string, cwd = process.cwd()): string {
   return join(cwd, 'runbooks', `${nameOrPath}.ts`)
 }
 
-export async function loadRunbook(nameOrPath: string, cwd = process.cwd()): Promise<{ runbook: Runbook; path: string }> {
+export async function loadRunbook(
+  nameOrPath: string,
+  cwd = process.cwd(),
+): Promise<{ runbook: Runbook; path: string }> {
   const path = runbookPath(nameOrPath, cwd)
   if (!existsSync(path)) {
     const dir = join(cwd, 'runbooks')
-    const known = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)) : []
+    const known = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => f.slice(0, -3))
+      : []
     throw new RunbookError(`no runbook at ${path}${known.length ? ` (runbooks/ has: ${known.join(', ')})` : ''}`)
   }
   // Node's module cache is shared, so `ferry` in a runbook is the very modules the engine runs:

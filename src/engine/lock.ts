@@ -62,7 +62,11 @@ export function describeOwner(owner: LockOwner): string {
 }
 
 export class LockedError extends Error {
-  constructor(host: string, readonly owner: LockOwner, waited: number) {
+  constructor(
+    host: string,
+    readonly owner: LockOwner,
+    waited: number,
+  ) {
     const stale = isStale(owner)
     super(
       `${host} is locked by ${describeOwner(owner)}` +
@@ -77,7 +81,12 @@ export class LockedError extends Error {
  * Tries `take` (a round trip gated by `lockScript`) until the lock is had, once a second for up to
  * `wait` seconds (`--lock-wait`); then refuses the host, naming the holder.
  */
-export async function whenLocked<T extends { refused?: boolean; said: string }>(host: string, wait: number, take: () => Promise<T>, progress?: (line: string) => void): Promise<T> {
+export async function whenLocked<T extends { refused?: boolean; said: string }>(
+  host: string,
+  wait: number,
+  take: () => Promise<T>,
+  progress?: (line: string) => void,
+): Promise<T> {
   const started = Date.now()
   for (;;) {
     const r = await take()

@@ -32,11 +32,25 @@ export interface HostOutcome {
 }
 
 /** Hosts by status, as `--format json`'s `summary` gives them. */
-export type Summary = { ok: number; changed: number; failed: number; unreachable: number; rolledBack: number; reverted: number }
+export type Summary = {
+  ok: number
+  changed: number
+  failed: number
+  unreachable: number
+  rolledBack: number
+  reverted: number
+}
 
 export function summarize(hosts: readonly HostOutcome[]): Summary {
   const count = (status: HostStatus) => hosts.filter((h) => h.status === status).length
-  return { ok: count('ok'), changed: count('changed'), failed: count('failed'), unreachable: count('unreachable'), rolledBack: count('rolled-back'), reverted: count('reverted') }
+  return {
+    ok: count('ok'),
+    changed: count('changed'),
+    failed: count('failed'),
+    unreachable: count('unreachable'),
+    rolledBack: count('rolled-back'),
+    reverted: count('reverted'),
+  }
 }
 
 /** What else decides a run's status and exit code besides its hosts. */
@@ -66,7 +80,15 @@ const STATUS: Rule<RunStatus>[] = [
 export const runStatus = (s: Summary, f: RunFacts): RunStatus => decide(STATUS, s, f)
 
 /** The exit codes of the CLI contract (DESIGN.md): `run` and `rollback`'s, and bad input's. */
-export const EXIT = { ok: 0, failed: 1, pending: 2, rollbackFailed: 3, unreachable: 4, usage: EXIT_USAGE, interrupted: 130 } as const
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  pending: 2,
+  rollbackFailed: 3,
+  unreachable: 4,
+  usage: EXIT_USAGE,
+  interrupted: 130,
+} as const
 
 // A host that reverted itself is exit 3, as a failed rollback is: in neither case did the run
 // leave the host as planned, nor put it back by its own undo.

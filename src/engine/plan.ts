@@ -35,7 +35,10 @@ async function preview(s: Session, r: StepRun, changes: Change[]): Promise<strin
   if (!r.step.previewCommands) return undefined
   const sent: string[] = []
   const snippet = r.step.probe(s.platform)
-  const $ = recordingShell((cmd) => (cmd === snippet ? r.probe : { stdout: '', code: 0 }), (cmd) => void (cmd !== snippet && sent.push(cmd)))
+  const $ = recordingShell(
+    (cmd) => (cmd === snippet ? r.probe : { stdout: '', code: 0 }),
+    (cmd) => void (cmd !== snippet && sent.push(cmd)),
+  )
   try {
     await r.step.apply({ ...s.context(false), $ }, changes, r.step.record(r.probe, s.checkContext()))
   } catch {

@@ -16,15 +16,19 @@ export type Snippets = string[] | Record<string, string[]>
 export function probeScript(snippets: Snippets, token: string, gate?: string): string {
   // The gate (a host lock) runs first, in the same round trip; if it fails, nothing is probed.
   const head = gate === undefined ? [] : [`( ${gate}\n) || { printf '%s\\n' '${token}:refused'; exit 0; }`]
-  const parts = (list: string[]) => list.map(
-    (s, i) => `printf '%s\\n' '${token}:begin:${i}'\n( ${s}\n) </dev/null 2>/dev/null\nprintf '\\n%s:%s\\n' '${token}:end:${i}' "$?"`,
-  )
+  const parts = (list: string[]) =>
+    list.map(
+      (s, i) =>
+        `printf '%s\\n' '${token}:begin:${i}'\n( ${s}\n) </dev/null 2>/dev/null\nprintf '\\n%s:%s\\n' '${token}:end:${i}' "$?"`,
+    )
   const body = Array.isArray(snippets)
     ? parts(snippets)
     : [
         // Kernel names are plain words (Linux, FreeBSD): safe as case patterns and in quotes.
         'case "$(uname -s)" in',
-        ...Object.entries(snippets).map(([kernel, list]) => [`${kernel}) printf '%s\\n' '${token}:kernel:${kernel}'`, ...parts(list), ';;'].join('\n')),
+        ...Object.entries(snippets).map(([kernel, list]) =>
+          [`${kernel}) printf '%s\\n' '${token}:kernel:${kernel}'`, ...parts(list), ';;'].join('\n'),
+        ),
         `*) printf '%s:%s\\n' '${token}:kernel' "$(uname -s)" ;;`,
         'esac',
       ]
@@ -42,7 +46,10 @@ export function parseProbes(output: string, count: number, token: string): Probe
     const end = output.indexOf(endMark, start)
     if (start < 0 || end < 0) throw new Error(`probe ${i} produced no result; the probe script was cut short`)
     const codeEnd = output.indexOf('\n', end + endMark.length)
-    results.push({ stdout: output.slice(start + begin.length, end), code: Number(output.slice(end + endMark.length, codeEnd)) })
+    results.push({
+      stdout: output.slice(start + begin.length, end),
+      code: Number(output.slice(end + endMark.length, codeEnd)),
+    })
     at = codeEnd
   }
   return results

@@ -23,7 +23,13 @@ export interface Undoable {
  * Undoes `entries` (newest first) and repeats the reloads they had notified. Returns the errors;
  * `undone` hears of each entry put back.
  */
-export async function undo(ctx: StepContext, probe$: Shell, handlers: Record<string, Step>, entries: Undoable[], undone: (e: Undoable) => void): Promise<string[]> {
+export async function undo(
+  ctx: StepContext,
+  probe$: Shell,
+  handlers: Record<string, Step>,
+  entries: Undoable[],
+  undone: (e: Undoable) => void,
+): Promise<string[]> {
   const errors: string[] = []
   const notified = new Set<string>()
   for (const e of entries) {
@@ -62,8 +68,15 @@ export async function rollback(s: Session): Promise<boolean> {
  * others were undone like any step. Each still checks first: a reload of a daemon that is no
  * longer running has nothing to do. Returns the errors.
  */
-export async function rerunHandlers(ctx: StepContext, probe$: Shell, handlers: Record<string, Step>, notified: ReadonlySet<string>): Promise<string[]> {
-  const due = Object.entries(handlers).filter(([name, h]) => notified.has(name) && h.repeatOnRollback).map(([, h]) => h)
+export async function rerunHandlers(
+  ctx: StepContext,
+  probe$: Shell,
+  handlers: Record<string, Step>,
+  notified: ReadonlySet<string>,
+): Promise<string[]> {
+  const due = Object.entries(handlers)
+    .filter(([name, h]) => notified.has(name) && h.repeatOnRollback)
+    .map(([, h]) => h)
   if (!due.length) return []
   const errors: string[] = []
   try {
@@ -103,10 +116,15 @@ export async function rollbackRecorded(r: RecordedRun): Promise<void> {
   const { host, transport: t, runId } = r
   try {
     const gate = lockScript(ownerOf(runId), r.lock.breakIt)
-    await whenLocked(host.name, r.lock.wait, async () => {
-      const out = await t.$`sh -c ${gate}`.nothrow()
-      return { refused: out.exitCode !== 0, said: out.stdout }
-    }, r.progress)
+    await whenLocked(
+      host.name,
+      r.lock.wait,
+      async () => {
+        const out = await t.$`sh -c ${gate}`.nothrow()
+        return { refused: out.exitCode !== 0, said: out.stdout }
+      },
+      r.progress,
+    )
     // A run whose controller died may have left its revert job armed: it must not fire in the
     // middle of this undo, which puts back everything, risky steps included. (No job, or one that
     // already fired: the undo goes ahead all the same.)
@@ -125,9 +143,12 @@ export async function rollbackRecorded(r: RecordedRun): Promise<void> {
 /** The step an undo record belongs to, checked by name: the runbook must not have changed since. */
 function stepFor(entry: { index: number; step: string }, steps: Step[], handlers: Record<string, Step>): Step {
   // Handlers are numbered after the steps, in the order they ran.
-  const step = entry.index < steps.length ? steps[entry.index] : Object.values(handlers).find((h) => h.name === entry.step)
+  const step =
+    entry.index < steps.length ? steps[entry.index] : Object.values(handlers).find((h) => h.name === entry.step)
   if (step?.name !== entry.step) {
-    throw new Error(`the runbook has changed since the run: step ${entry.index} was "${entry.step}", now "${step?.name ?? 'missing'}"`)
+    throw new Error(
+      `the runbook has changed since the run: step ${entry.index} was "${entry.step}", now "${step?.name ?? 'missing'}"`,
+    )
   }
   return step
 }

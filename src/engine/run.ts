@@ -69,17 +69,34 @@ export async function runHosts(built: HostSteps[], opts: RunOptions, hooks: RunH
           transport = await hooks.connect(host)
           const { reconnect } = hooks
           const runner = new HostRunner({
-            host, $: transport.$, probe$: transport.probe$, steps, handlers, dryRun: opts.dryRun, signal: opts.signal,
-            rollbackOnFailure: opts.rollback !== 'none', events: hooks.events?.(host), connect: hooks.connect,
-            runId: opts.runId, lock: opts.lock,
-            confirm: opts.confirmTimeout !== undefined && reconnect ? { timeout: opts.confirmTimeout, reconnect: () => reconnect(host) } : undefined,
+            host,
+            $: transport.$,
+            probe$: transport.probe$,
+            steps,
+            handlers,
+            dryRun: opts.dryRun,
+            signal: opts.signal,
+            rollbackOnFailure: opts.rollback !== 'none',
+            events: hooks.events?.(host),
+            connect: hooks.connect,
+            runId: opts.runId,
+            lock: opts.lock,
+            confirm:
+              opts.confirmTimeout !== undefined && reconnect
+                ? { timeout: opts.confirmTimeout, reconnect: () => reconnect(host) }
+                : undefined,
           })
           outcome = await runner.execute()
           if (outcome.rollbackError) result.rollbackFailed = true
           runners.push(runner)
         } catch (err) {
           const unreachable = err instanceof UnreachableError
-          outcome = { name: host.name, status: unreachable ? 'unreachable' : 'failed', steps: [], error: unreachable ? err.detail : (err as Error).message }
+          outcome = {
+            name: host.name,
+            status: unreachable ? 'unreachable' : 'failed',
+            steps: [],
+            error: unreachable ? err.detail : (err as Error).message,
+          }
         }
         hooks.hostFinished?.(outcome, transport)
         return outcome
@@ -90,7 +107,10 @@ export async function runHosts(built: HostSteps[], opts: RunOptions, hooks: RunH
     }
 
     // `--rollback all`: one host's failure takes every host back, including those that finished.
-    const anyFailed = result.hosts.some((h) => h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable' || h.status === 'reverted')
+    const anyFailed = result.hosts.some(
+      (h) =>
+        h.status === 'failed' || h.status === 'rolled-back' || h.status === 'unreachable' || h.status === 'reverted',
+    )
     if (opts.rollback === 'all' && anyFailed && !opts.dryRun) {
       for (const runner of runners) {
         if (runner.hasApplied() && !(await runner.rollback())) result.rollbackFailed = true
@@ -105,7 +125,7 @@ export async function runHosts(built: HostSteps[], opts: RunOptions, hooks: RunH
 
 function batchSize(serial: string | undefined, total: number): number {
   if (!serial) return Math.max(total, 1)
-  const n = serial.endsWith('%') ? Math.ceil((total * parsePercent(serial))) : Number(serial)
+  const n = serial.endsWith('%') ? Math.ceil(total * parsePercent(serial)) : Number(serial)
   return Math.max(1, n)
 }
 

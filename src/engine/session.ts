@@ -6,7 +6,14 @@
 import type { Shell } from 'zx/core'
 import type { Host } from '../inventory/types.ts'
 import type { Platform } from '../platform/platform.ts'
-import { StepError, type Change, type CheckContext, type ProbeResult, type Step, type StepContext } from '../steps/step.ts'
+import {
+  StepError,
+  type Change,
+  type CheckContext,
+  type ProbeResult,
+  type Step,
+  type StepContext,
+} from '../steps/step.ts'
 import type { Transport } from '../transport/transport.ts'
 import type { HostOutcome, StepOutcome, StepStatus } from './outcome.ts'
 import { probeAll } from './probe.ts'
@@ -86,7 +93,14 @@ export class Session {
   readonly cutOff = new AbortController()
 
   constructor(readonly run: HostRun) {
-    this.runs = run.steps.map((step, index) => ({ step, outcome: { index, name: step.name, kind: step.kind, status: 'skipped', changes: [] }, probe: { stdout: '', code: 0 }, changes: [], stale: false, armed: false }))
+    this.runs = run.steps.map((step, index) => ({
+      step,
+      outcome: { index, name: step.name, kind: step.kind, status: 'skipped', changes: [] },
+      probe: { stdout: '', code: 0 },
+      changes: [],
+      stale: false,
+      armed: false,
+    }))
     this.outcome = { name: run.host.name, status: 'ok', steps: this.runs.map((r) => r.outcome) }
     this.$ = run.$
     this.probe$ = run.probe$
@@ -117,7 +131,11 @@ export class Session {
       platform: this.platform,
       $: interruptible ? this.$({ signal }) : this.$,
       signal: interruptible ? signal : undefined,
-      connect: connect ?? (async (other) => { throw new StepError(`cannot connect to ${other.name}: this run connects to its own host only`) }),
+      connect:
+        connect ??
+        (async (other) => {
+          throw new StepError(`cannot connect to ${other.name}: this run connects to its own host only`)
+        }),
       progress: (line) => events?.progress?.(line),
     }
   }
@@ -148,7 +166,14 @@ export class Session {
 
 /** Probes the steps in one round trip, through `ctx.$`; a function guard costs one more. */
 export async function probeSteps(steps: Step[], ctx: StepContext): Promise<ProbeResult[]> {
-  return applyGuards(steps, await probeAll(ctx.$, steps.map((s) => s.probe(ctx.platform))), ctx)
+  return applyGuards(
+    steps,
+    await probeAll(
+      ctx.$,
+      steps.map((s) => s.probe(ctx.platform)),
+    ),
+    ctx,
+  )
 }
 
 /** A guard that says a step's work is done already turns its probe into a pass. */

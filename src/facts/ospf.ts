@@ -26,7 +26,12 @@ export const frrNeighbours: Fact<Neighbours> = {
       // vtysh prints a plain-text complaint while ospfd is not (yet) running.
       throw new Error(`vtysh answered: ${stdout.trim().split('\n')[0] || '(nothing)'}`)
     }
-    return new Map(Object.entries(neighbors).map(([rid, list]) => [rid, list.find((n) => isFull(n.nbrState))?.nbrState ?? list[0]?.nbrState ?? '?']))
+    return new Map(
+      Object.entries(neighbors).map(([rid, list]) => [
+        rid,
+        list.find((n) => isFull(n.nbrState))?.nbrState ?? list[0]?.nbrState ?? '?',
+      ]),
+    )
   },
 }
 
@@ -44,12 +49,20 @@ function parseNeighbourTable(stdout: string): Neighbours {
   return out
 }
 
-export const quaggaNeighbours: Fact<Neighbours> = { command: 'vtysh -c "show ip ospf neighbor"', parse: parseNeighbourTable }
+export const quaggaNeighbours: Fact<Neighbours> = {
+  command: 'vtysh -c "show ip ospf neighbor"',
+  parse: parseNeighbourTable,
+}
 export const openbsdNeighbours: Fact<Neighbours> = { command: 'ospfctl show neighbor', parse: parseNeighbourTable }
 
 /** Destinations in the kernel's IPv4 table: `10.0.0.2`, `10.0.0.0/24`, `default`. */
 function parseDestinations(stdout: string): Set<string> {
-  return new Set(stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter((d) => d === 'default' || new RegExp(`^${IPV4}(/\\d+)?$`).test(d)))
+  return new Set(
+    stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0]!)
+      .filter((d) => d === 'default' || new RegExp(`^${IPV4}(/\\d+)?$`).test(d)),
+  )
 }
 
 /** Linux: the routes OSPF installed (FRR marks them `proto ospf`). */

@@ -4,7 +4,12 @@ import { oneLine } from '../report/printable.ts'
 /** Exit code for a bad invocation, inventory or runbook (sysexits' EX_USAGE): nothing was contacted. */
 export const EXIT_USAGE = 64
 
-export interface Problem { file: string; line: number; col: number; message: string }
+export interface Problem {
+  file: string
+  line: number
+  col: number
+  message: string
+}
 
 /** Every problem found in an inventory file, each pointing at the offending node. */
 export class InventoryError extends Error {

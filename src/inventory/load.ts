@@ -4,7 +4,19 @@
 import { accessSync, constants, readdirSync, statSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { isAlias, isMap, isNode, isScalar, isSeq, Lexer, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml'
+import {
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+} from 'yaml'
 import type { z } from 'zod'
 import { displayPath, InventoryError, quoted, similar, type Problem } from './errors.ts'
 import { isAddress, inventorySchema, knownKeys, type RawHost, type RawInventory } from './schema.ts'
@@ -47,7 +59,8 @@ export async function loadInventory(nameOrPath: string, opts: { cwd?: string } =
 async function readInventory(file: string, cwd: string): Promise<string> {
   try {
     // A device or a FIFO (-i /dev/zero) could be read forever.
-    if (!(await stat(file)).isFile()) throw new InventoryError([{ file, line: 1, col: 1, message: 'cannot read inventory: not a regular file' }])
+    if (!(await stat(file)).isFile())
+      throw new InventoryError([{ file, line: 1, col: 1, message: 'cannot read inventory: not a regular file' }])
     return await readFile(file, 'utf8')
   } catch (e) {
     if (e instanceof InventoryError) throw e
@@ -57,8 +70,12 @@ async function readInventory(file: string, cwd: string): Promise<string> {
       const dir = path.join(cwd, 'inventory')
       let names: string[] = []
       try {
-        names = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, ''))
-      } catch { /* no inventory directory: nothing to list */ }
+        names = readdirSync(dir)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .map((f) => f.replace(/\.ya?ml$/, ''))
+      } catch {
+        /* no inventory directory: nothing to list */
+      }
       message = `no such inventory file; ${names.length ? `available in ${displayPath(dir)}/: ${names.sort().join(', ')}` : `no inventories in ${displayPath(dir)}/`}`
     }
     throw new InventoryError([{ file, line: 1, col: 1, message }])
@@ -95,13 +112,27 @@ class Source {
   readonly problems: Problem[] = []
   private readonly lines = new LineCounter()
 
-  constructor(readonly file: string, text: string) {
+  constructor(
+    readonly file: string,
+    text: string,
+  ) {
     // Keys become names, so they are read as text (`1` and "1" are one name, `0x0a` is "0x0a"), and
     // duplicates are found by checkShape. The library's warnings (unknown tags, ...) would go to stderr.
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, stringKeys: true, uniqueKeys: false, logLevel: 'error' })
+    this.doc = parseDocument(text, {
+      lineCounter: this.lines,
+      prettyErrors: false,
+      stringKeys: true,
+      uniqueKeys: false,
+      logLevel: 'error',
+    })
     if (!looksLikeInventory(this.doc)) {
       // Anything said about it would quote it: -i /etc/shadow must not print a password hash.
-      this.problems.push({ file, line: 1, col: 1, message: 'not an inventory: expected a YAML mapping with a "hosts" key' })
+      this.problems.push({
+        file,
+        line: 1,
+        col: 1,
+        message: 'not an inventory: expected a YAML mapping with a "hosts" key',
+      })
       return
     }
     for (const e of this.doc.errors) {
@@ -193,7 +224,11 @@ class Source {
       if (!isScalar(key)) continue // the parser has said so
       const name = keyName(key)
       const seen = first.get(name)
-      if (seen) this.problems.push({ ...this.position([key])!, message: `duplicate key ${quoted(name)} (first at line ${this.position([seen])!.line})` })
+      if (seen)
+        this.problems.push({
+          ...this.position([key])!,
+          message: `duplicate key ${quoted(name)} (first at line ${this.position([seen])!.line})`,
+        })
       else first.set(name, key)
     }
   }
@@ -297,11 +332,13 @@ const ERROR_MESSAGES: Record<string, string> = {
 
 /** `hosts.r1.vars`, with a key that is not a plain name quoted: `hosts."r 1"`. */
 function dotted(path: Path): string {
-  return path.map((p, i) => {
-    if (typeof p === 'number') return `[${p}]`
-    const key = /^[\w.-]+$/.test(p) ? p : quoted(p)
-    return i ? `.${key}` : key
-  }).join('')
+  return path
+    .map((p, i) => {
+      if (typeof p === 'number') return `[${p}]`
+      const key = /^[\w.-]+$/.test(p) ? p : quoted(p)
+      return i ? `.${key}` : key
+    })
+    .join('')
 }
 
 const KIND: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list' }
@@ -310,7 +347,14 @@ const KIND: Record<string, string> = { object: 'a mapping', record: 'a mapping',
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === 'invalid_type') {
     const input = issue.input
-    const got = input === null ? 'empty' : Array.isArray(input) ? 'a list' : typeof input === 'object' ? 'a mapping' : `${typeof input} ${typeof input === 'string' ? quoted(input) : JSON.stringify(input)}`
+    const got =
+      input === null
+        ? 'empty'
+        : Array.isArray(input)
+          ? 'a list'
+          : typeof input === 'object'
+            ? 'a mapping'
+            : `${typeof input} ${typeof input === 'string' ? quoted(input) : JSON.stringify(input)}`
     return `must be ${KIND[issue.expected] ?? `a ${issue.expected}`}, not ${got}`
   }
   if (issue.code === 'too_small' && issue.origin === 'string') return 'must not be empty'
@@ -343,7 +387,8 @@ function build(src: Source, raw: RawInventory): Inventory {
     const at = (...p: Path): Path => ['hosts', name, ...p]
 
     h.groups?.forEach((g, i) => {
-      if (g !== 'all' && !groups.has(g)) src.report(at('groups', i), `unknown group "${g}"${didYouMean(g, groups.keys())}`)
+      if (g !== 'all' && !groups.has(g))
+        src.report(at('groups', i), `unknown group "${g}"${didYouMean(g, groups.keys())}`)
     })
     const memberOf = [...new Set(h.groups?.filter((g) => g !== 'all' && groups.has(g))), 'all']
 
@@ -354,7 +399,7 @@ function build(src: Source, raw: RawInventory): Inventory {
       src.report(at('become_password'), 'set but become is none')
     }
     // A host that turns become off does not inherit the default password.
-    const becomePassword = become === 'none' ? undefined : h.become_password ?? defaults.become_password
+    const becomePassword = become === 'none' ? undefined : (h.become_password ?? defaults.become_password)
 
     let jump: Host['jump']
     if (h.jump !== undefined) {
@@ -443,13 +488,18 @@ function checkLinks(src: Source, links: Link[], hosts: Set<string>): void {
   const seen = new Map<string, number>()
   links.forEach((link, i) => {
     for (const end of ['a', 'b'] as const) {
-      if (!hosts.has(link[end])) src.report(['links', i, end], `unknown host ${quoted(link[end])}${didYouMean(link[end], hosts)}`)
+      if (!hosts.has(link[end]))
+        src.report(['links', i, end], `unknown host ${quoted(link[end])}${didYouMean(link[end], hosts)}`)
     }
     if (link.a === link.b) src.report(['links', i, 'b'], `link from ${link.a} to itself`)
     const pair = [link.a, link.b].sort().join('\n')
     const first = seen.get(pair)
     if (first === undefined) seen.set(pair, i)
-    else src.report(['links', i], `duplicate link ${link.a} - ${link.b} (first declared at line ${src.locate(['links', first])?.line})`)
+    else
+      src.report(
+        ['links', i],
+        `duplicate link ${link.a} - ${link.b} (first declared at line ${src.locate(['links', first])?.line})`,
+      )
   })
 }
 

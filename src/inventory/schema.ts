@@ -6,10 +6,13 @@ import { z } from 'zod'
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 
-const name = z.string().regex(NAME_RE, 'names must start with a letter or digit and contain only letters, digits, "_", "." and "-"')
+const name = z
+  .string()
+  .regex(NAME_RE, 'names must start with a letter or digit and contain only letters, digits, "_", "." and "-"')
 
 /** RFC 1123 host name. The last label may not be all digits, so "10.0.0.300" is not a host name. */
-const HOSTNAME_RE = /^(?=.{1,253}\.?$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?!\d+\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/
+const HOSTNAME_RE =
+  /^(?=.{1,253}\.?$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?!\d+\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/
 
 export function isAddress(s: string): boolean {
   return isIPv4(s) || isIPv6(s) || HOSTNAME_RE.test(s)
@@ -45,17 +48,20 @@ const jail = z.strictObject({
   dataset: z.string().min(1),
 })
 
-const host = z.strictObject({
-  ...defaults.shape,
-  connection: z.enum(['ssh', 'local'], 'must be ssh or local').optional(),
-  address: address.optional(),
-  groups: z.array(name).optional(),
-  jump: z.string().min(1).optional(),
-  jails: z.record(name, jail).optional(),
-}).superRefine((h, ctx) => {
-  // Only a host run on the controller itself can do without an address.
-  if (h.address === undefined && h.connection !== 'local') ctx.addIssue({ code: 'custom', path: ['address'], message: 'required' })
-})
+const host = z
+  .strictObject({
+    ...defaults.shape,
+    connection: z.enum(['ssh', 'local'], 'must be ssh or local').optional(),
+    address: address.optional(),
+    groups: z.array(name).optional(),
+    jump: z.string().min(1).optional(),
+    jails: z.record(name, jail).optional(),
+  })
+  .superRefine((h, ctx) => {
+    // Only a host run on the controller itself can do without an address.
+    if (h.address === undefined && h.connection !== 'local')
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'required' })
+  })
 
 // Any other key is a per-link setting that overrides group vars (tunnel, cost, ...).
 const link = z.looseObject({ a: z.string(), b: z.string() })
@@ -64,7 +70,12 @@ const secret = z.string().regex(/^(env|file|cmd):/, 'must start with env:, file:
 
 export const inventorySchema = z.strictObject({
   defaults: defaults.nullish(),
-  groups: z.record(name.refine((n) => n !== 'all', '"all" is the implicit group of every host and cannot be declared'), group).nullish(),
+  groups: z
+    .record(
+      name.refine((n) => n !== 'all', '"all" is the implicit group of every host and cannot be declared'),
+      group,
+    )
+    .nullish(),
   hosts: z.record(name, host),
   links: z.array(link).nullish(),
   secrets: z.record(name, secret).nullish(),

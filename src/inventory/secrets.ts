@@ -33,7 +33,9 @@ const running = new Set<number>()
 function killGroup(group: number): void {
   try {
     process.kill(-group, 'SIGKILL')
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
 }
 
 process.on('exit', () => running.forEach(killGroup))
@@ -83,7 +85,16 @@ export class Secrets implements SecretStore {
     // A multi-line value (a key file) also shows up line by line, e.g. in a unified diff, so its
     // lines are redacted too; short lines like "-----" or "#" would blank out unrelated text.
     const needles = [...this.values].flatMap((v) =>
-      v.includes('\n') ? [v, ...v.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8)] : [v])
+      v.includes('\n')
+        ? [
+            v,
+            ...v
+              .split(/\r?\n/)
+              .map((l) => l.trim())
+              .filter((l) => l.length >= 8),
+          ]
+        : [v],
+    )
     needles.sort((a, b) => b.length - a.length)
     return needles.reduce((t, n) => t.split(n).join(REDACTED), text)
   }
@@ -111,7 +122,11 @@ export class Secrets implements SecretStore {
    */
   private run(name: string, command: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { cwd: this.dir, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
+      const child = spawn('/bin/sh', ['-c', command], {
+        cwd: this.dir,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        detached: true,
+      })
       const group = child.pid
       if (group !== undefined) running.add(group)
       const timer = setTimeout(() => {
@@ -133,7 +148,10 @@ export class Secrets implements SecretStore {
       child.on('close', (code, signal) => {
         settle()
         if (code === 0) resolve(Buffer.concat(chunks).toString('utf8'))
-        else reject(this.error(name, `secrets.${name}: command ${signal ? `killed by ${signal}` : `exited with code ${code}`}`))
+        else
+          reject(
+            this.error(name, `secrets.${name}: command ${signal ? `killed by ${signal}` : `exited with code ${code}`}`),
+          )
       })
     })
   }

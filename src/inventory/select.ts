@@ -141,5 +141,7 @@ function globMatch(tokens: Token[], name: number[]): boolean {
 function unknownPattern(inv: Inventory, pattern: string): SelectionError {
   const names = [...inv.hosts.map((h) => h.name), ...groupNames(inv)]
   const near = names.filter((n) => editDistance(pattern.toLowerCase(), n.toLowerCase()) <= 2 || n.includes(pattern))
-  return new SelectionError(`pattern "${pattern}" matches no host and no group${near.length ? `; similar: ${[...new Set(near)].join(', ')}` : ''}`)
+  return new SelectionError(
+    `pattern "${pattern}" matches no host and no group${near.length ? `; similar: ${[...new Set(near)].join(', ')}` : ''}`,
+  )
 }

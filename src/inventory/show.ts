@@ -16,15 +16,20 @@ export function renderInventory(inv: Inventory, hosts: Host[], format: 'text' | 
   const links = inv.links.filter((l) => names.has(l.a) || names.has(l.b))
   const secrets = inv.secrets.names().map((name) => ({ name, source: inv.secrets.source(name) }))
 
-  const out = format === 'json'
-    ? JSON.stringify({
-      file: inv.file,
-      hosts,
-      groups: Object.fromEntries(groups.map(({ name, ...g }) => [name, g])),
-      links,
-      secrets: Object.fromEntries(secrets.map(({ name, source }) => [name, { source, value: REDACTED }])),
-    }, null, 2)
-    : printable(renderText(inv, hosts, groups, links, secrets))
+  const out =
+    format === 'json'
+      ? JSON.stringify(
+          {
+            file: inv.file,
+            hosts,
+            groups: Object.fromEntries(groups.map(({ name, ...g }) => [name, g])),
+            links,
+            secrets: Object.fromEntries(secrets.map(({ name, source }) => [name, { source, value: REDACTED }])),
+          },
+          null,
+          2,
+        )
+      : printable(renderText(inv, hosts, groups, links, secrets))
   // Secrets resolved elsewhere in this process could still appear in vars typed by hand.
   return inv.secrets.redact(out)
 }
@@ -42,14 +47,21 @@ function renderText(
   for (const h of hosts) {
     out.push(`  ${h.name}`)
     const rows: Row[] = [
-      ['address', h.connection === 'local' ? 'local (runs on the controller)' : `${h.address.includes(':') ? `[${h.address}]` : h.address}:${h.port}`],
+      [
+        'address',
+        h.connection === 'local'
+          ? 'local (runs on the controller)'
+          : `${h.address.includes(':') ? `[${h.address}]` : h.address}:${h.port}`,
+      ],
       ['user', h.user],
       ['os', h.os ?? '-'],
       ['become', h.becomePassword ? `${h.become} (password: secret ${h.becomePassword})` : h.become],
       ['groups', h.groups.join(', ')],
     ]
     if (h.jump) rows.push(['jump', typeof h.jump === 'string' ? h.jump : formatJump(h.jump)])
-    Object.entries(h.jails).forEach(([name, j], i) => rows.push([i ? '' : 'jails', `${name}  ${j.address}  ${j.dataset}`]))
+    Object.entries(h.jails).forEach(([name, j], i) =>
+      rows.push([i ? '' : 'jails', `${name}  ${j.address}  ${j.dataset}`]),
+    )
     out.push(...table(rows, '    '))
     if (Object.keys(h.vars).length) out.push('    vars', ...table(varRows(h.vars), '      '))
   }
@@ -62,12 +74,19 @@ function renderText(
 
   out.push('', `links (${links.length}):`)
   for (const { a, b, ...settings } of links) {
-    const extra = Object.entries(settings).map(([k, v]) => `${k}=${show(v)}`).join(' ')
+    const extra = Object.entries(settings)
+      .map(([k, v]) => `${k}=${show(v)}`)
+      .join(' ')
     out.push(`  ${a} - ${b}${extra ? `  ${extra}` : ''}`)
   }
 
   out.push('', `secrets (${secrets.length}):`)
-  out.push(...table(secrets.map(({ name, source }) => [`${name}:`, `${REDACTED} (${source})`]), '  '))
+  out.push(
+    ...table(
+      secrets.map(({ name, source }) => [`${name}:`, `${REDACTED} (${source})`]),
+      '  ',
+    ),
+  )
   return out.join('\n') + '\n'
 }
 

@@ -5,12 +5,23 @@ export type Os = 'freebsd' | 'openbsd' | 'linux'
 export type Become = 'none' | 'sudo' | 'doas'
 
 /** Where a value came from, so later errors (runbook vars, secrets) can name file:line:col. */
-export interface Location { file: string; line: number; col: number }
+export interface Location {
+  file: string
+  line: number
+  col: number
+}
 
 /** A jump hop outside the inventory, written as `user@host:port`. */
-export interface ExternalJump { address: string; port?: number; user?: string }
+export interface ExternalJump {
+  address: string
+  port?: number
+  user?: string
+}
 
-export interface Jail { address: string; dataset: string }
+export interface Jail {
+  address: string
+  dataset: string
+}
 
 export interface Host {
   name: string
@@ -38,7 +49,11 @@ export interface Host {
   jails: Record<string, Jail>
 }
 
-export interface Link { a: string; b: string; [setting: string]: unknown }
+export interface Link {
+  a: string
+  b: string
+  [setting: string]: unknown
+}
 
 export interface Inventory {
   /** Absolute path of the YAML file. */

@@ -35,7 +35,8 @@ const HEX = /^(?:[0-9a-f]{2})*$/
 const MOUNTPOINT = /^(?:\/[^\x00-\x1f\x7f-\x9f]*|none|legacy|-)$/
 
 /** A host's text for a message: what is not printable ASCII shown as an escape, and not too much of it. */
-const shown = (s: string) => JSON.stringify(s.slice(0, 120)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+const shown = (s: string) =>
+  JSON.stringify(s.slice(0, 120)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
 /**
  * How a definition found on a host differs from the one ferry writes, worded to follow the
@@ -44,12 +45,14 @@ const shown = (s: string) => JSON.stringify(s.slice(0, 120)).replace(/[^\x20-\x7
  */
 export function definitionDiffers(found: string, wanted: readonly string[]): string | undefined {
   const control = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/.exec(found)
-  if (control) return `line ${found.slice(0, control.index).split('\n').length} holds a control character (${shown(control[0])})`
+  if (control)
+    return `line ${found.slice(0, control.index).split('\n').length} holds a control character (${shown(control[0])})`
   const statements = (lines: readonly string[]) =>
     lines.map((l, i) => ({ text: l.trim(), line: i + 1 })).filter((l) => l.text && !/^(#|\/\/)/.test(l.text))
   const [have, want] = [statements(found.split('\n')), statements(wanted)]
   const i = have.findIndex((l, k) => l.text !== want[k]?.text)
-  if (i >= 0) return `line ${have[i]!.line} is ${shown(have[i]!.text)}, where ferry's has ${want[i] ? shown(want[i]!.text) : 'nothing more'}`
+  if (i >= 0)
+    return `line ${have[i]!.line} is ${shown(have[i]!.text)}, where ferry's has ${want[i] ? shown(want[i]!.text) : 'nothing more'}`
   if (have.length < want.length) return `ends where ferry's has ${shown(want[have.length]!.text)}`
   return undefined
 }
@@ -82,10 +85,15 @@ export function parseDiscovery(stdout: string): JailHost {
       if (!jail.ports.includes(port)) jail.ports.push(port)
     } else if (jail && key === 'dataset') {
       const [used, referenced, mountpoint] = rest
-      if (rest.length !== 3 || !COUNT.test(used!) || !COUNT.test(referenced!) || !MOUNTPOINT.test(mountpoint!)) throw bad()
+      if (rest.length !== 3 || !COUNT.test(used!) || !COUNT.test(referenced!) || !MOUNTPOINT.test(mountpoint!))
+        throw bad()
       jail.dataset = { used: Number(used), referenced: Number(referenced), mountpoint: mountpoint! }
     } else if (jail && key === 'parent') {
-      if (!(rest.length === 1 && rest[0] === '0') && !(rest.length === 2 && rest[0] === '1' && MOUNTPOINT.test(rest[1]!))) throw bad()
+      if (
+        !(rest.length === 1 && rest[0] === '0') &&
+        !(rest.length === 2 && rest[0] === '1' && MOUNTPOINT.test(rest[1]!))
+      )
+        throw bad()
       jail.parentExists = rest[0] === '1'
       jail.parentMountpoint = rest[1]
     }

@@ -49,7 +49,8 @@ export interface JailDriver {
 export const poolOf = (dataset: string) => dataset.split('/')[0]!
 
 /** `tank/jails/web` → `tank/jails`; a pool's root has none. */
-export const parentOf = (dataset: string) => (dataset.includes('/') ? dataset.slice(0, dataset.lastIndexOf('/')) : undefined)
+export const parentOf = (dataset: string) =>
+  dataset.includes('/') ? dataset.slice(0, dataset.lastIndexOf('/')) : undefined
 
 /** The address without its prefix length: `172.16.3.17/32` → `172.16.3.17`. */
 export const hostAddress = (jail: Jail) => jail.address.replace(/\/\d+$/, '')

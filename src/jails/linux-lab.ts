@@ -83,5 +83,6 @@ export const linuxLabJails: JailDriver = {
     ].join('\n')
   },
 
-  autostart: (j, on) => (on ? `mkdir -p ${DIR} && : > ${quote(paths(j).autostart)}` : `rm -f ${quote(paths(j).autostart)}`),
+  autostart: (j, on) =>
+    on ? `mkdir -p ${DIR} && : > ${quote(paths(j).autostart)}` : `rm -f ${quote(paths(j).autostart)}`,
 }

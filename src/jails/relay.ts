@@ -22,7 +22,13 @@ export interface RelayOptions {
 }
 
 /** Returns the bytes relayed. Either side failing stops the other, and the error says which and why. */
-export async function relay(from: Transport, send: string, to: Transport, receive: string, opts: RelayOptions = {}): Promise<number> {
+export async function relay(
+  from: Transport,
+  send: string,
+  to: Transport,
+  receive: string,
+  opts: RelayOptions = {},
+): Promise<number> {
   const started = Date.now()
   // Both channels open at once: a round trip less, which a cut-over spends with the jail down.
   const [receiving, sending] = await Promise.allSettled([to.stream(receive), from.stream(send)])
@@ -64,20 +70,22 @@ export async function relay(from: Transport, send: string, to: Transport, receiv
     { name: 'zfs send' as const, host: from.name, ex: sender, stderr: tail(sender.stderr) },
     { name: 'zfs receive' as const, host: to.name, ex: receiver, stderr: tail(receiver.stderr) },
   ]
-  let cause: (typeof sides)[number] & { status: { code: number | null; signal: string | null } } | undefined
+  let cause: ((typeof sides)[number] & { status: { code: number | null; signal: string | null } }) | undefined
   const interrupt = () => {
     stop['zfs send']()
     stop['zfs receive']()
   }
   if (opts.signal?.aborted) interrupt()
   opts.signal?.addEventListener('abort', interrupt, { once: true })
-  await Promise.all(sides.map(async (side, i) => {
-    const status = await side.ex.exited
-    if (status.code !== 0 && !cause) {
-      cause = { ...side, status }
-      stop[sides[1 - i]!.name]()
-    }
-  }))
+  await Promise.all(
+    sides.map(async (side, i) => {
+      const status = await side.ex.exited
+      if (status.code !== 0 && !cause) {
+        cause = { ...side, status }
+        stop[sides[1 - i]!.name]()
+      }
+    }),
+  )
   opts.signal?.removeEventListener('abort', interrupt)
   report()
   if (opts.signal?.aborted) throw new StepError(`interrupted after ${bytes} bytes`)
@@ -85,7 +93,9 @@ export async function relay(from: Transport, send: string, to: Transport, receiv
   const { name, host, status, stderr } = cause
   const said = stderr()
   const other = sides.find((s) => s.name !== name)!
-  throw new StepError(`transfer failed after ${bytes} bytes: ${name} on ${host} ${status.code !== null ? `exited ${status.code}` : `was killed (${status.signal ?? 'channel closed'})`}${said ? `: ${said}` : ''}; ${other.name} on ${other.host} was stopped`)
+  throw new StepError(
+    `transfer failed after ${bytes} bytes: ${name} on ${host} ${status.code !== null ? `exited ${status.code}` : `was killed (${status.signal ?? 'channel closed'})`}${said ? `: ${said}` : ''}; ${other.name} on ${other.host} was stopped`,
+  )
 }
 
 /** The last few lines a stream printed, for the error message. */

@@ -9,7 +9,9 @@ export function datasetProbe(dataset: string, parent: string | undefined): strin
   const ds = quote(dataset)
   return [
     `if v=$(zfs get -Hp -o value used,referenced,mountpoint ${ds} 2>/dev/null); then printf 'dataset\t%s\n' "$(printf '%s\n' "$v" | paste -s -)"; fi`,
-    parent === undefined ? `printf 'parent\\t0\\n'` : `if m=$(zfs get -H -o value mountpoint ${quote(parent)} 2>/dev/null); then printf 'parent\\t1\\t%s\\n' "$m"; else printf 'parent\\t0\\n'; fi`,
+    parent === undefined
+      ? `printf 'parent\\t0\\n'`
+      : `if m=$(zfs get -H -o value mountpoint ${quote(parent)} 2>/dev/null); then printf 'parent\\t1\\t%s\\n' "$m"; else printf 'parent\\t0\\n'; fi`,
   ].join('\n')
 }
 
@@ -29,7 +31,8 @@ export const send = (dataset: string, snap: string, from?: string) =>
   `trap '' HUP PIPE; zfs send -R ${from ? `-i ${quote(`@${from}`)} ` : ''}${quote(`${dataset}@${snap}`)}`
 
 /** Received unmounted (the jail is started later); `-F` rolls back anything touched since the last receive. */
-export const receive = (dataset: string, incremental: boolean) => `zfs receive -u ${incremental ? '-F ' : ''}${quote(dataset)}`
+export const receive = (dataset: string, incremental: boolean) =>
+  `zfs receive -u ${incremental ? '-F ' : ''}${quote(dataset)}`
 
 export const guid = (dataset: string, snap: string) => `zfs get -H -o value guid ${quote(`${dataset}@${snap}`)}`
 
@@ -61,7 +64,8 @@ export const unmount = (dataset: string) =>
  * Retries a command that fails while the dataset is busy: right after a jail stops, zfs-fuse
  * (and FUSE's asynchronous release of closed files) can keep it busy for a moment.
  */
-export const whenIdle = (command: string) => `n=0; until ${command}; do n=$((n + 1)); [ "$n" -lt 10 ] || exit 1; sleep 0.3; done`
+export const whenIdle = (command: string) =>
+  `n=0; until ${command}; do n=$((n + 1)); [ "$n" -lt 10 ] || exit 1; sleep 0.3; done`
 
 /**
  * Fails unless the dataset and everything below it mount at `root` or under it, or nowhere: a
@@ -73,4 +77,5 @@ export const mountsWithin = (dataset: string, root: string) =>
   `{ printf '%s\\n' ${quote(`${dataset} holds a mountpoint outside ${root}; not mounted`)} >&2; exit 1; }`
 
 /** A stream's size: what `referenced` says the dataset and its descendants hold. */
-export const streamSize = (dataset: string) => `zfs get -Hrp -o value referenced ${quote(dataset)} | awk '{ n += $1 } END { print n + 0 }'`
+export const streamSize = (dataset: string) =>
+  `zfs get -Hrp -o value referenced ${quote(dataset)} | awk '{ n += $1 } END { print n + 0 }'`

@@ -21,7 +21,8 @@ import type { HostStatus, StepStatus } from '../engine/outcome.ts'
 import type { DriftHost, DriftHostStatus } from '../drift/report.ts'
 export type { HostStatus, StepStatus }
 /** 'running' until finishRun: a run still 'running' with no live controller died mid-apply. */
-export type RunStatus = 'running' | 'ok' | 'changed' | 'failed' | 'pending' | 'rolled-back' | 'interrupted' | 'reverted' | DriftHostStatus
+export type RunStatus =
+  'running' | 'ok' | 'changed' | 'failed' | 'pending' | 'rolled-back' | 'interrupted' | 'reverted' | DriftHostStatus
 
 export interface RunInfo {
   runbook: string
@@ -277,8 +278,19 @@ export class Journal {
     this.db.transaction(() => {
       this.touchHost(runId, host)
       for (const step of steps) {
-        const changes = (step.changes ?? []).map((c) => (c.diff === undefined ? { summary: c.summary } : { summary: c.summary, diff: c.diff }))
-        insert.run(runId, host, step.index, this.text(step.name), step.kind, step.status, this.json(changes), this.optional(step.error))
+        const changes = (step.changes ?? []).map((c) =>
+          c.diff === undefined ? { summary: c.summary } : { summary: c.summary, diff: c.diff },
+        )
+        insert.run(
+          runId,
+          host,
+          step.index,
+          this.text(step.name),
+          step.kind,
+          step.status,
+          this.json(changes),
+          this.optional(step.error),
+        )
       }
     })()
   }
@@ -317,7 +329,10 @@ export class Journal {
    * it was drifted then too, else now.
    */
   recordDrift(checkId: string, inventory: string, hosts: DriftHost[], now: string): void {
-    const previous = this.db.prepare<[string, string, string, string], { status: string; first_seen: string | null; started: string }>(
+    const previous = this.db.prepare<
+      [string, string, string, string],
+      { status: string; first_seen: string | null; started: string }
+    >(
       `SELECT s.status, s.first_seen, r.started FROM steps s JOIN runs r ON r.id = s.run_id
        WHERE r.kind = 'drift' AND r.inventory = ? AND s.host = ? AND s.name = ? AND r.id != ?
        ORDER BY r.started DESC, r.rowid DESC LIMIT 1`,
@@ -336,7 +351,17 @@ export class Journal {
             st.firstSeen = before?.status === 'drifted' ? (before.first_seen ?? before.started) : now
           }
           const changes = st.diff === undefined ? [] : [{ summary: 'drifted', diff: st.diff }]
-          step.run(checkId, h.name, i, name, 'drift', st.status, this.json(changes), this.optional(st.error), st.firstSeen ?? null)
+          step.run(
+            checkId,
+            h.name,
+            i,
+            name,
+            'drift',
+            st.status,
+            this.json(changes),
+            this.optional(st.error),
+            st.firstSeen ?? null,
+          )
         })
       }
     })()
@@ -378,10 +403,10 @@ export class Journal {
         'SELECT host, status, error FROM hosts WHERE run_id = ? ORDER BY rowid',
       )
       .all(runId)
-    const steps = this.db
-      .prepare<[string, string], { idx: number; name: string; kind: string; status: StepStatus; changes: string; error: string | null }>(
-        'SELECT idx, name, kind, status, changes, error FROM steps WHERE run_id = ? AND host = ? ORDER BY idx',
-      )
+    const steps = this.db.prepare<
+      [string, string],
+      { idx: number; name: string; kind: string; status: StepStatus; changes: string; error: string | null }
+    >('SELECT idx, name, kind, status, changes, error FROM steps WHERE run_id = ? AND host = ? ORDER BY idx')
     return {
       ...this.summaryOf(row),
       runbookPath: row.runbook_path,
@@ -412,9 +437,13 @@ export class Journal {
   pendingUndo(runId: string, host?: string): UndoEntry[] {
     const rows =
       host === undefined
-        ? this.db.prepare<[string], UndoRow>('SELECT * FROM undo WHERE run_id = ? AND undone = 0 ORDER BY seq DESC').all(runId)
+        ? this.db
+            .prepare<[string], UndoRow>('SELECT * FROM undo WHERE run_id = ? AND undone = 0 ORDER BY seq DESC')
+            .all(runId)
         : this.db
-            .prepare<[string, string], UndoRow>('SELECT * FROM undo WHERE run_id = ? AND host = ? AND undone = 0 ORDER BY seq DESC')
+            .prepare<[string, string], UndoRow>(
+              'SELECT * FROM undo WHERE run_id = ? AND host = ? AND undone = 0 ORDER BY seq DESC',
+            )
             .all(runId, host)
     return rows.map(undoEntry)
   }
@@ -469,14 +498,22 @@ function redactDeep(value: unknown, redact: (s: string) => string): unknown {
   if (typeof value === 'string') return redact(value)
   if (value === null || typeof value !== 'object') return value
   // Let toJSON (Date, Buffer) pick the representation first, so its strings get redacted too.
-  const plain = typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value
+  const plain =
+    typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value
   if (plain !== value) return redactDeep(plain, redact)
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact))
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), redactDeep(v, redact)]))
 }
 
 function undoEntry(r: UndoRow): UndoEntry {
-  return { host: r.host, index: r.idx, step: r.step, kind: r.kind, record: JSON.parse(r.record) as unknown, undone: r.undone === 1 }
+  return {
+    host: r.host,
+    index: r.idx,
+    step: r.step,
+    kind: r.kind,
+    record: JSON.parse(r.record) as unknown,
+    undone: r.undone === 1,
+  }
 }
 
 /**
@@ -496,7 +533,9 @@ function migrate(db: Database.Database): void {
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number
     if (version > MIGRATIONS.length) {
-      throw new Error(`journal: schema version ${version} was written by a newer ferry (this one knows ${MIGRATIONS.length})`)
+      throw new Error(
+        `journal: schema version ${version} was written by a newer ferry (this one knows ${MIGRATIONS.length})`,
+      )
     }
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!)
     if (version !== MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`)

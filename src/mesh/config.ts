@@ -48,7 +48,9 @@ function refuseControls(value: unknown, path = ''): void {
     const c = CONTROL.exec(value)?.[0]
     if (c !== undefined) {
       const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`
-      throw new Error(`${path || 'a value'} contains ${CONTROL_NAMES[c] ?? 'a control character'} (${code}), which the file cannot carry`)
+      throw new Error(
+        `${path || 'a value'} contains ${CONTROL_NAMES[c] ?? 'a control character'} (${code}), which the file cannot carry`,
+      )
     }
   } else if (Array.isArray(value)) {
     value.forEach((v, i) => refuseControls(v, `${path}[${i}]`))
@@ -59,7 +61,11 @@ function refuseControls(value: unknown, path = ''): void {
 
 /** The lines of a config file, each ending in a newline. `false` and `undefined` are left out. */
 export function lines(...items: (string | false | undefined | (string | false | undefined)[])[]): string {
-  return items.flat().filter((l): l is string => typeof l === 'string').map((l) => `${l}\n`).join('')
+  return items
+    .flat()
+    .filter((l): l is string => typeof l === 'string')
+    .map((l) => `${l}\n`)
+    .join('')
 }
 
 /** A single word in a Quagga/FRR/OpenVPN line, where whitespace would split it. */
@@ -70,7 +76,8 @@ export function word(what: string, value: string): string {
 
 /** A Zebra-family vty password: one word that starts with a letter or digit, or Quagga and FRR refuse the line. */
 export function vtyPassword(value: string): string {
-  if (!/^[A-Za-z0-9]/.test(word('zebra password', value))) throw new Error('zebra password must start with a letter or a digit (Quagga and FRR refuse any other)')
+  if (!/^[A-Za-z0-9]/.test(word('zebra password', value)))
+    throw new Error('zebra password must start with a letter or a digit (Quagga and FRR refuse any other)')
   return value
 }
 
@@ -82,6 +89,7 @@ export function quotable(what: string, value: string): string {
 
 /** A positive whole number of seconds, a cost or a key id. */
 export function count(what: string, value: number, max = 65535): number {
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${what} must be an integer from 1 to ${max}`)
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new Error(`${what} must be an integer from 1 to ${max}`)
   return value
 }

@@ -100,7 +100,13 @@ export const IFNAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/ // 15 characters: Linu
 export function allocate(links: Link[], opts: AllocateOptions): AllocatedLink[] {
   const problems: LinkProblem[] = []
   const pool = parseNetwork(opts.pool)
-  if (!pool || pool.prefix > 30) throw new LinkAllocationError([{ path: ['link_pool'], message: `${JSON.stringify(opts.pool)} is not an IPv4 network of /30 or larger, e.g. 172.16.2.0/24` }])
+  if (!pool || pool.prefix > 30)
+    throw new LinkAllocationError([
+      {
+        path: ['link_pool'],
+        message: `${JSON.stringify(opts.pool)} is not an IPv4 network of /30 or larger, e.g. 172.16.2.0/24`,
+      },
+    ])
   const slots = 2 ** (30 - pool.prefix)
   const hosts = new Map(opts.hosts?.map((h) => [h.name, h]))
 
@@ -134,7 +140,11 @@ export function allocate(links: Link[], opts: AllocateOptions): AllocatedLink[] 
     }
   })
   for (const link of allocated) {
-    if (link.port !== undefined && link.port > 65535) problems.push({ path: ['links', link.at, 'port'], message: `OpenVPN port ${link.port} (port base + /30 number ${link.index}) is over 65535; set port on the link or a lower port base` })
+    if (link.port !== undefined && link.port > 65535)
+      problems.push({
+        path: ['links', link.at, 'port'],
+        message: `OpenVPN port ${link.port} (port base + /30 number ${link.index}) is over 65535; set port on the link or a lower port base`,
+      })
   }
   checkUniquePerHost(allocated, problems)
   if (problems.length) throw new LinkAllocationError(problems)
@@ -145,15 +155,23 @@ export function allocate(links: Link[], opts: AllocateOptions): AllocatedLink[] 
  * The allocation of an inventory's links, with `link_pool` and `tunnel` from the hosts' vars. Its
  * problems are the inventory's: an InventoryError, each at its place in the file (exit 64).
  */
-export function allocateLinks(inventory: Pick<Inventory, 'file' | 'links' | 'locate'> & { hosts: Pick<Host, 'name' | 'os' | 'vars'>[] }, opts: { portBase?: number } = {}): AllocatedLink[] {
+export function allocateLinks(
+  inventory: Pick<Inventory, 'file' | 'links' | 'locate'> & { hosts: Pick<Host, 'name' | 'os' | 'vars'>[] },
+  opts: { portBase?: number } = {},
+): AllocatedLink[] {
   if (inventory.links.length === 0) return []
   try {
-    return allocate(inventory.links, { pool: linkPool(inventory.hosts, inventory.links), hosts: inventory.hosts, ...opts })
+    return allocate(inventory.links, {
+      pool: linkPool(inventory.hosts, inventory.links),
+      hosts: inventory.hosts,
+      ...opts,
+    })
   } catch (err) {
     if (!(err instanceof LinkAllocationError)) throw err
     // link_pool is a var, and vars are checked where they are written, by the runbook's schema;
     // what reaches here of it (a host outside --limit) is reported at `links`.
-    const at = (path: (string | number)[]) => inventory.locate(path) ?? inventory.locate(['links']) ?? { file: inventory.file, line: 1, col: 1 }
+    const at = (path: (string | number)[]) =>
+      inventory.locate(path) ?? inventory.locate(['links']) ?? { file: inventory.file, line: 1, col: 1 }
     throw new InventoryError(err.problems.map((p) => ({ ...at(p.path), message: `${dotted(p.path)}: ${p.message}` })))
   }
 }
@@ -169,9 +187,10 @@ function linkPool(hosts: Pick<Host, 'name' | 'vars'>[], links: Link[]): string {
     }
   }
   if (pools.size !== 1) {
-    const message = pools.size === 0
-      ? 'no link_pool: set it in the vars of the linked hosts (e.g. the mesh group), e.g. link_pool: 172.16.2.0/24'
-      : `the linked hosts disagree on link_pool: ${[...pools].map(([pool, host]) => `${host} has ${pool}`).join(', ')}`
+    const message =
+      pools.size === 0
+        ? 'no link_pool: set it in the vars of the linked hosts (e.g. the mesh group), e.g. link_pool: 172.16.2.0/24'
+        : `the linked hosts disagree on link_pool: ${[...pools].map(([pool, host]) => `${host} has ${pool}`).join(', ')}`
     throw new LinkAllocationError([{ path: ['links'], message }])
   }
   return [...pools.keys()][0]!
@@ -204,9 +223,17 @@ interface Context {
 
 /** A link's own settings, checked; problems are collected, and a usable fallback returned. */
 function parseLink(link: Link, at: number, ctx: Context, problems: LinkProblem[]): ParsedLink {
-  const report = (key: string | undefined, message: string) => problems.push({ path: key ? ['links', at, key] : ['links', at], message })
-  const ends = ([link.a, link.b].sort() as [string, string])
-  const p: ParsedLink = { at, ends, kind: tunnelOf(link, ends, ctx, report), cost: DEFAULT_COST, pinKey: 'index', interfaces: {} }
+  const report = (key: string | undefined, message: string) =>
+    problems.push({ path: key ? ['links', at, key] : ['links', at], message })
+  const ends = [link.a, link.b].sort() as [string, string]
+  const p: ParsedLink = {
+    at,
+    ends,
+    kind: tunnelOf(link, ends, ctx, report),
+    cost: DEFAULT_COST,
+    pinKey: 'index',
+    interfaces: {},
+  }
 
   if (link.cost !== undefined) {
     if (isInt(link.cost, 1, 65535)) p.cost = link.cost
@@ -239,7 +266,11 @@ function parseLink(link: Link, at: number, ctx: Context, problems: LinkProblem[]
     } else {
       for (const [host, name] of Object.entries(given)) {
         if (!ends.includes(host)) report('interfaces', `${host} is not an end of this link (${pairName(ends)})`)
-        else if (typeof name !== 'string' || !IFNAME_RE.test(name)) report('interfaces', `${host}: ${JSON.stringify(name)} is not an interface name (a letter, then letters, digits, "_", "." or "-"; at most 15)`)
+        else if (typeof name !== 'string' || !IFNAME_RE.test(name))
+          report(
+            'interfaces',
+            `${host}: ${JSON.stringify(name)} is not an interface name (a letter, then letters, digits, "_", "." or "-"; at most 15)`,
+          )
         else p.interfaces[host] = name
       }
     }
@@ -248,7 +279,12 @@ function parseLink(link: Link, at: number, ctx: Context, problems: LinkProblem[]
 }
 
 /** link.tunnel, else the `tunnel` var both ends agree on, else OpenVPN. */
-function tunnelOf(link: Link, ends: [string, string], ctx: Context, report: (key: string | undefined, m: string) => void): TunnelKind {
+function tunnelOf(
+  link: Link,
+  ends: [string, string],
+  ctx: Context,
+  report: (key: string | undefined, m: string) => void,
+): TunnelKind {
   const valid = (v: unknown): v is TunnelKind => TUNNEL_KINDS.includes(v as TunnelKind)
   const expected = `must be one of ${TUNNEL_KINDS.join(', ')}`
   if (link.tunnel !== undefined) {
@@ -265,19 +301,31 @@ function tunnelOf(link: Link, ends: [string, string], ctx: Context, report: (key
   const fromVars = va ?? vb
   if (fromVars === undefined) return DEFAULT_TUNNEL
   if (valid(fromVars)) return fromVars
-  report(undefined, `the tunnel var of ${va !== undefined ? ends[0] : ends[1]} ${expected}, not ${JSON.stringify(fromVars)}; or set tunnel on the link`)
+  report(
+    undefined,
+    `the tunnel var of ${va !== undefined ? ends[0] : ends[1]} ${expected}, not ${JSON.stringify(fromVars)}; or set tunnel on the link`,
+  )
   return DEFAULT_TUNNEL
 }
 
 /** Each link's /30 (by position in `links`). Pinned links first, so a hashed link never takes a
  *  pinned /30; then the rest in list order, each at its hash or the next free /30 after it. */
-function place(parsed: ParsedLink[], slots: number, pool: string, problems: LinkProblem[]): Map<number, { index: number; probed: boolean }> {
+function place(
+  parsed: ParsedLink[],
+  slots: number,
+  pool: string,
+  problems: LinkProblem[],
+): Map<number, { index: number; probed: boolean }> {
   const owner = new Map<number, number>() // /30 number → position of the link holding it
   const placed = new Map<number, { index: number; probed: boolean }>()
   for (const p of parsed) {
     if (p.pin === undefined) continue
     const other = owner.get(p.pin)
-    if (other !== undefined) problems.push({ path: ['links', p.at, p.pinKey], message: `/30 number ${p.pin} is already pinned by links[${other}] (${pairName(parsed[other]!.ends)})` })
+    if (other !== undefined)
+      problems.push({
+        path: ['links', p.at, p.pinKey],
+        message: `/30 number ${p.pin} is already pinned by links[${other}] (${pairName(parsed[other]!.ends)})`,
+      })
     else owner.set(p.pin, p.at)
     placed.set(p.at, { index: p.pin, probed: false })
   }
@@ -285,9 +333,13 @@ function place(parsed: ParsedLink[], slots: number, pool: string, problems: Link
     if (p.pin !== undefined) continue
     const preferred = hashSlot(p.ends, slots)
     let slot: number | undefined
-    for (let k = 0; k < slots && slot === undefined; k++) if (!owner.has((preferred + k) % slots)) slot = (preferred + k) % slots
+    for (let k = 0; k < slots && slot === undefined; k++)
+      if (!owner.has((preferred + k) % slots)) slot = (preferred + k) % slots
     if (slot === undefined) {
-      problems.push({ path: ['links', p.at], message: `link pool ${pool} is exhausted: it has ${slots} /30s for ${parsed.length} links; use a larger link_pool` })
+      problems.push({
+        path: ['links', p.at],
+        message: `link pool ${pool} is exhausted: it has ${slots} /30s for ${parsed.length} links; use a larger link_pool`,
+      })
       break
     }
     owner.set(slot, p.at)
@@ -306,7 +358,11 @@ function checkUniquePerHost(links: AllocatedLink[], problems: LinkProblem[]): vo
       for (const [key, what] of claims) {
         const first = seen.get(`${end.host}\0${what}`)
         if (first === undefined) seen.set(`${end.host}\0${what}`, link.at)
-        else problems.push({ path: ['links', link.at, key], message: `${end.host} already uses ${what} for links[${first}]; pin another with ${key}` })
+        else
+          problems.push({
+            path: ['links', link.at, key],
+            message: `${end.host} already uses ${what} for links[${first}]; pin another with ${key}`,
+          })
       }
     }
   }
@@ -317,6 +373,8 @@ function hashSlot(ends: [string, string], slots: number): number {
   return createHash('sha256').update(`${ends[0]}\n${ends[1]}`).digest().readUInt32BE(0) % slots
 }
 
-const isInt = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max
 const pairName = (ends: string[]) => `${ends[0]} - ${ends[1]}`
-const dotted = (path: (string | number)[]) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')
+const dotted = (path: (string | number)[]) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')

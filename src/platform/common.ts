@@ -17,7 +17,10 @@ export function field(stdout: string, key: string): string | undefined {
 /** The values of every `key=value` line, in order. */
 export function fields(stdout: string, key: string): string[] {
   const prefix = `${key}=`
-  return stdout.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length))
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length))
 }
 
 /** `0o644` → `0644`, as chmod takes it and people read it. */
@@ -82,8 +85,16 @@ export function replaceFile(path: string, r: Replacement): string {
       ? 'if [ "$o" = /dev/null ]; then : > "./$n" && chmod 0644 "./$n"; else cp -p "$o" "./$n"; fi || exit 1'
       : `: > "./$n" && ${r.owner ? `chown ${quote(r.owner)} "./$n" && ` : ''}chmod ${octal(r.mode)} "./$n" || exit 1`,
     `{ ${r.content}; } > "./$n" || exit 1`,
-    ...(validate ? [`if ! out=$(${validate} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(r.validate!)} "$out" >&2; exit 3; fi`] : []),
-    ...(r.backup ? [`if [ "$o" != /dev/null ]; then mkdir -p ${quote(dirOf(r.backup))} && cat "$o" > ${quote(r.backup)} || exit 1; fi`] : []),
+    ...(validate
+      ? [
+          `if ! out=$(${validate} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(r.validate!)} "$out" >&2; exit 3; fi`,
+        ]
+      : []),
+    ...(r.backup
+      ? [
+          `if [ "$o" != /dev/null ]; then mkdir -p ${quote(dirOf(r.backup))} && cat "$o" > ${quote(r.backup)} || exit 1; fi`,
+        ]
+      : []),
     r.removeIfEmpty ? 'if [ -s "./$n" ]; then mv -f "./$n" ..; else rm -f "../$n"; fi' : 'mv -f "./$n" ..',
   ]
   return `f=${quote(path)}; ( ${body.join('; ')} )`
@@ -106,7 +117,8 @@ export function saveFile(path: string, lines: readonly string[], current: readon
 
 // The key of a `key=value` line: text before the first `=`, comments (`#`, sysctl.d's `;`) cut
 // off, blanks trimmed. Values never contain `#` or `;` in the files this reads.
-const KEY_OF = 's = $0; sub(/[#;].*/, "", s); i = index(s, "="); k = substr(s, 1, i - 1); gsub(/^[ \\t]+|[ \\t]+$/, "", k)'
+const KEY_OF =
+  's = $0; sub(/[#;].*/, "", s); i = index(s, "="); k = substr(s, 1, i - 1); gsub(/^[ \\t]+|[ \\t]+$/, "", k)'
 
 /** Prints `saved=VALUE` for the last line of a `key=value` file that sets `key`. */
 export function confValue(path: string, key: string): string {
@@ -128,7 +140,8 @@ export function editConf(path: string, key: string, line?: string): string {
 export function sysctlIn(file: string, set: (assignment: string) => string): Sysctl {
   return {
     file,
-    probe: (key) => `if v=$(sysctl -n ${quote(key)} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi\n${confValue(file, key)}`,
+    probe: (key) =>
+      `if v=$(sysctl -n ${quote(key)} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi\n${confValue(file, key)}`,
     set: (key, value) => set(quote(`${key}=${value}`)),
     persist: (key, value) => editConf(file, key, `${key}=${value}`),
     unpersist: (key) => editConf(file, key),
@@ -198,7 +211,8 @@ export const bsdTunnelName = (kind: TunnelIfaceKind, n: number) => `${BSD_DRIVER
  */
 export function bsdRefuse(iface: Iface, cloned: boolean): string | undefined {
   const driver = BSD_DRIVERS[iface.kind]
-  if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0') return `${iface.name}: a ${cloned ? 'cloned ' : ''}${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
+  if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0')
+    return `${iface.name}: a ${cloned ? 'cloned ' : ''}${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
   return undefined
 }
 

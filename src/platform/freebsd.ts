@@ -56,7 +56,10 @@ export const freebsd: Platform = {
         'echo exists=1',
         `if service ${n} enabled; then echo enabled=1; else echo enabled=0; fi`,
         `if service ${n} onestatus >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
-        ...keys.map((k) => `if v=$(sysrc -n ${quote(`${name}_${k}`)} 2>/dev/null); then printf 'var ${k}=%s\\n' "$v"; else echo 'var ${k}'; fi`),
+        ...keys.map(
+          (k) =>
+            `if v=$(sysrc -n ${quote(`${name}_${k}`)} 2>/dev/null); then printf 'var ${k}=%s\\n' "$v"; else echo 'var ${k}'; fi`,
+        ),
         'else echo exists=0; fi',
       ].join('\n')
     },
@@ -66,7 +69,9 @@ export const freebsd: Platform = {
     run: (name, action, enabled) => `service ${quote(name)} ${enabled ? '' : 'one'}${action}`,
     vars: {
       set: (name, key, value) =>
-        value === undefined ? `sysrc -f ${RC_LOCAL} -x ${quote(`${name}_${key}`)}` : `sysrc -f ${RC_LOCAL} ${quote(`${name}_${key}`)}=${quote(value)}`,
+        value === undefined
+          ? `sysrc -f ${RC_LOCAL} -x ${quote(`${name}_${key}`)}`
+          : `sysrc -f ${RC_LOCAL} ${quote(`${name}_${key}`)}=${quote(value)}`,
     },
   },
 
@@ -111,11 +116,16 @@ export const freebsd: Platform = {
       const lines: string[] = []
       if (state.exists) {
         const [first, ...aliases] = state.addresses.map(inet)
-        const main = [first, state.tunnel && `tunnel ${state.tunnel.local} ${state.tunnel.remote}`].filter(Boolean).join(' ')
+        const main = [first, state.tunnel && `tunnel ${state.tunnel.local} ${state.tunnel.remote}`]
+          .filter(Boolean)
+          .join(' ')
         if (main) lines.push(`ifconfig_${n}="${main}"`)
         aliases.forEach((a, i) => lines.push(`ifconfig_${n}_alias${i}="${a}"`))
       }
-      return [...(cloned !== undefined || list.length ? [`cloned_interfaces="${list.join(' ')}"`] : []), ...lines.sort()]
+      return [
+        ...(cloned !== undefined || list.length ? [`cloned_interfaces="${list.join(' ')}"`] : []),
+        ...lines.sort(),
+      ]
     },
 
     save(iface, lines, current) {
@@ -125,7 +135,8 @@ export const freebsd: Platform = {
       const wanted = members(want.get('cloned_interfaces')).includes(n)
       const had = members(have.get('cloned_interfaces')).includes(n)
       const out = wanted === had ? [] : [`sysrc cloned_interfaces${wanted ? '+' : '-'}=${quote(n)}`]
-      for (const [k, v] of want) if (k !== 'cloned_interfaces' && have.get(k) !== v) out.push(`sysrc ${quote(k)}=${quote(v)}`)
+      for (const [k, v] of want)
+        if (k !== 'cloned_interfaces' && have.get(k) !== v) out.push(`sysrc ${quote(k)}=${quote(v)}`)
       for (const k of have.keys()) if (k !== 'cloned_interfaces' && !want.has(k)) out.push(`sysrc -x ${quote(k)}`)
       return out
     },

@@ -33,16 +33,20 @@ function savedIn(iface: Iface): string {
 }
 
 // An address is `A/P` or `A peer B`: its words go to `ip addr` as separate arguments.
-const addrAdd = (i: Iface, a: string) => `ip addr add ${quoteArgv(a.split(' '))} dev ${quote(dev(i))}${i.kind === 'loopback' ? ` label ${quote(label(i))}` : ''}`
-const addrDel = (i: Iface, a: string) => `ip addr del ${quoteArgv(a.split(' '))} dev ${quote(dev(i))}${i.kind === 'loopback' ? ` label ${quote(label(i))}` : ''}`
+const addrAdd = (i: Iface, a: string) =>
+  `ip addr add ${quoteArgv(a.split(' '))} dev ${quote(dev(i))}${i.kind === 'loopback' ? ` label ${quote(label(i))}` : ''}`
+const addrDel = (i: Iface, a: string) =>
+  `ip addr del ${quoteArgv(a.split(' '))} dev ${quote(dev(i))}${i.kind === 'loopback' ? ` label ${quote(label(i))}` : ''}`
 const linkSet = (i: Iface, up: boolean) => `ip link set ${quote(dev(i))} ${up ? 'up' : 'down'}`
-const greTunnel = (i: Iface, verb: 'add' | 'change', t: Tunnel) => `ip tunnel ${verb} ${quote(i.name)} mode gre local ${quote(t.local)} remote ${quote(t.remote)} ttl 255`
+const greTunnel = (i: Iface, verb: 'add' | 'change', t: Tunnel) =>
+  `ip tunnel ${verb} ${quote(i.name)} mode gre local ${quote(t.local)} remote ${quote(t.remote)} ttl 255`
 
 /** Creating and destroying the device itself; a loopback "interface" is only its addresses. */
 function lifecycle(i: Iface, tunnel: Tunnel | undefined): { create?: string; destroy?: string } {
   const n = quote(i.name)
   if (i.kind === 'gre') return { create: tunnel && greTunnel(i, 'add', tunnel), destroy: `ip tunnel del ${n}` }
-  if (i.kind === 'tap' || i.kind === 'tun') return { create: `ip tuntap add dev ${n} mode ${i.kind}`, destroy: `ip tuntap del dev ${n} mode ${i.kind}` }
+  if (i.kind === 'tap' || i.kind === 'tun')
+    return { create: `ip tuntap add dev ${n} mode ${i.kind}`, destroy: `ip tuntap del dev ${n} mode ${i.kind}` }
   return {}
 }
 
@@ -103,10 +107,14 @@ export const linux: Platform = {
     },
     // `defaults` creates the rc.d links a package installed without an init system may lack;
     // `enable` then turns existing K links into S links.
-    enable: (name) => `if ${SYSTEMD}; then systemctl enable ${quote(name)}; else update-rc.d ${quote(name)} defaults && update-rc.d ${quote(name)} enable; fi`,
-    disable: (name) => `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} disable; fi`,
-    run: (name, action) => `if ${SYSTEMD}; then systemctl ${action} ${quote(name)}; else service ${quote(name)} ${action}; fi`,
-    unregister: (name) => `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} remove; fi`,
+    enable: (name) =>
+      `if ${SYSTEMD}; then systemctl enable ${quote(name)}; else update-rc.d ${quote(name)} defaults && update-rc.d ${quote(name)} enable; fi`,
+    disable: (name) =>
+      `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} disable; fi`,
+    run: (name, action) =>
+      `if ${SYSTEMD}; then systemctl ${action} ${quote(name)}; else service ${quote(name)} ${action}; fi`,
+    unregister: (name) =>
+      `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} remove; fi`,
   },
 
   // 60 sorts after the distribution's 50-*.conf and before the admin's 99-sysctl.conf.
@@ -115,8 +123,10 @@ export const linux: Platform = {
   interfaces: {
     refuse(iface) {
       if (iface.name.length > 15) return `${iface.name}: Linux interface names are at most 15 characters`
-      if (iface.kind === 'loopback' && !/^lo[0-9]+$/.test(iface.name)) return `${iface.name}: a loopback alias is named loN (its addresses go on lo, labelled lo:N)`
-      if (iface.kind === 'gre' && iface.name === 'gre0') return 'gre0 is the fallback device of the Linux gre module and cannot be configured; name the tunnel gre1 or after its peer'
+      if (iface.kind === 'loopback' && !/^lo[0-9]+$/.test(iface.name))
+        return `${iface.name}: a loopback alias is named loN (its addresses go on lo, labelled lo:N)`
+      if (iface.kind === 'gre' && iface.name === 'gre0')
+        return 'gre0 is the fallback device of the Linux gre module and cannot be configured; name the tunnel gre1 or after its peer'
       return undefined
     },
 
@@ -172,7 +182,9 @@ export const linux: Platform = {
         `iface ${stanza} inet manual`,
         ...(create ? [`    pre-up ${create}`] : []),
         ...state.addresses.map((a) => `    up ${addrAdd(iface, a)}`),
-        ...(iface.kind === 'loopback' ? state.addresses.map((a) => `    down ${addrDel(iface, a)}`) : [`    up ${linkSet(iface, true)}`]),
+        ...(iface.kind === 'loopback'
+          ? state.addresses.map((a) => `    down ${addrDel(iface, a)}`)
+          : [`    up ${linkSet(iface, true)}`]),
         ...(destroy ? [`    post-down ${destroy}`] : []),
       ]
     },
@@ -184,7 +196,8 @@ export const linux: Platform = {
     routeTo: linuxRouteTo,
     // Debian has bash's /dev/tcp but not always nc. Under sshd, bash reads ~/.bashrc unless told
     // not to, and a slow one (pyenv init took over a second here) would eat the timeout.
-    tcpOpen: (address, port) => tcpCheck(`timeout 3 bash --norc --noprofile -c ${quote(`exec 3<>/dev/tcp/${address}/${port}`)}`),
+    tcpOpen: (address, port) =>
+      tcpCheck(`timeout 3 bash --norc --noprofile -c ${quote(`exec 3<>/dev/tcp/${address}/${port}`)}`),
   },
   jails: linuxLabJails,
 }

@@ -7,7 +7,17 @@
 // address line is passed through whole, and ifconfig's family defaults to inet.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
-import { bsdLiveProbe, bsdNet, bsdRefuse, bsdTunnelName, ifaceDelta, localOf, pair, saveFile, sysctlIn } from './common.ts'
+import {
+  bsdLiveProbe,
+  bsdNet,
+  bsdRefuse,
+  bsdTunnelName,
+  ifaceDelta,
+  localOf,
+  pair,
+  saveFile,
+  sysctlIn,
+} from './common.ts'
 import type { Iface, Platform } from './types.ts'
 
 /** The flags that come with `up`: seed 003 sets link0 on gre, with up, on the address line. */
@@ -50,7 +60,10 @@ export const openbsd: Platform = {
         'echo exists=1',
         'if [ "$s" -eq 0 ]; then echo enabled=1; else echo enabled=0; fi',
         `if rcctl check ${n} >/dev/null 2>&1; then echo running=1; else echo running=0; fi`,
-        ...keys.map((k) => `if [ "$s" -eq 0 ]; then printf 'var ${k}=%s\\n' "$(rcctl get ${n} ${quote(k)})"; else echo 'var ${k}'; fi`),
+        ...keys.map(
+          (k) =>
+            `if [ "$s" -eq 0 ]; then printf 'var ${k}=%s\\n' "$(rcctl get ${n} ${quote(k)})"; else echo 'var ${k}'; fi`,
+        ),
         'fi',
       ].join('\n')
     },
@@ -60,7 +73,8 @@ export const openbsd: Platform = {
     run: (name, action, enabled) => `rcctl ${enabled ? '' : '-f '}${action} ${quote(name)}`,
     vars: {
       // rcctl drops the rc.conf.local line when the value is the default, or none is given.
-      set: (name, key, value) => `rcctl set ${quote(name)} ${quote(key)}${value === undefined ? '' : ` ${quote(value)}`}`,
+      set: (name, key, value) =>
+        `rcctl set ${quote(name)} ${quote(key)}${value === undefined ? '' : ` ${quote(value)}`}`,
     },
   },
 
@@ -98,7 +112,9 @@ export const openbsd: Platform = {
     render(iface, state) {
       if (!state.exists) return []
       const lines = state.tunnel ? [`tunnel ${state.tunnel.local} ${state.tunnel.remote}`] : []
-      state.addresses.forEach((a, i) => lines.push(pair(a) ? `${pair(a)}${i ? ' alias' : ''}` : `inet ${i ? 'alias ' : ''}${a}`))
+      state.addresses.forEach((a, i) =>
+        lines.push(pair(a) ? `${pair(a)}${i ? ' alias' : ''}` : `inet ${i ? 'alias ' : ''}${a}`),
+      )
       // Options may follow a bare address line, not an `inet` one (netstart reads its netmask there).
       const last = state.addresses.at(-1)
       if (last && pair(last)) lines[lines.length - 1] += ` ${upFlags(iface)}`
@@ -111,4 +127,3 @@ export const openbsd: Platform = {
 
   net: bsdNet,
 }
-

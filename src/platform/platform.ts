@@ -30,7 +30,22 @@ import { openbsd } from './openbsd.ts'
 import { linux } from './linux.ts'
 
 export { ROUTING_SUITES } from './types.ts'
-export type { Platform, RoutingSuite, Net, NextHop, Packages, ServiceAction, Services, Sysctl, IfaceKind, TunnelIfaceKind, Iface, Tunnel, IfaceState, Interfaces } from './types.ts'
+export type {
+  Platform,
+  RoutingSuite,
+  Net,
+  NextHop,
+  Packages,
+  ServiceAction,
+  Services,
+  Sysctl,
+  IfaceKind,
+  TunnelIfaceKind,
+  Iface,
+  Tunnel,
+  IfaceState,
+  Interfaces,
+} from './types.ts'
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }
 

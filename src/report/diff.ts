@@ -27,11 +27,15 @@ export function colorDiff(text: string): string {
   return text
     .split('\n')
     .map((l) =>
-      l.startsWith('+++') || l.startsWith('---') ? bold(l)
-      : l.startsWith('+') ? green(l)
-      : l.startsWith('-') ? red(l)
-      : l.startsWith('@@') ? cyan(l)
-      : l)
+      l.startsWith('+++') || l.startsWith('---')
+        ? bold(l)
+        : l.startsWith('+')
+          ? green(l)
+          : l.startsWith('-')
+            ? red(l)
+            : l.startsWith('@@')
+              ? cyan(l)
+              : l,
+    )
     .join('\n')
 }
-

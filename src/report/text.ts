@@ -7,7 +7,10 @@ import type { HostOutcome } from '../engine/outcome.ts'
 // Only steps that did something are listed: ok and skipped ones are left out.
 const MARK: Record<string, string> = { changed: '~', failed: '✗', 'rolled-back': '↺' }
 
-export function renderHosts(hosts: HostOutcome[], opts: { dryRun: boolean; color: boolean; redact: (s: string) => string }): string {
+export function renderHosts(
+  hosts: HostOutcome[],
+  opts: { dryRun: boolean; color: boolean; redact: (s: string) => string },
+): string {
   const out: string[] = []
   const paint = (f: (s: string) => string, s: string) => (opts.color ? f(s) : s)
   // Errors, diffs and commands hold what the host said.
@@ -22,9 +25,19 @@ export function renderHosts(hosts: HostOutcome[], opts: { dryRun: boolean; color
       out.push(`${h.name}:   ${MARK[s.status] ?? '?'} ${show(s.name)}${s.status === 'changed' ? '' : ` (${s.status})`}`)
       for (const c of s.changes) {
         out.push(`${h.name}:       ${show(c.summary)}`)
-        if (c.diff) out.push(...(opts.color ? colorDiff : (s: string) => s)(show(c.diff).trimEnd()).split('\n').map((l) => `${h.name}:       ${l}`))
+        if (c.diff)
+          out.push(
+            ...(opts.color ? colorDiff : (s: string) => s)(show(c.diff).trimEnd())
+              .split('\n')
+              .map((l) => `${h.name}:       ${l}`),
+          )
       }
-      for (const cmd of s.commands ?? []) out.push(...show(cmd).split('\n').map((l, i) => `${h.name}:       ${i ? '  ' : '$ '}${l}`))
+      for (const cmd of s.commands ?? [])
+        out.push(
+          ...show(cmd)
+            .split('\n')
+            .map((l, i) => `${h.name}:       ${i ? '  ' : '$ '}${l}`),
+        )
       if (s.error) out.push(`${h.name}:       ${paint(red, show(s.error))}`)
     }
   }

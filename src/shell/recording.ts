@@ -40,7 +40,10 @@ class FakeChild extends EventEmitter {
   }
 }
 
-export function recordingShell(answer: (cmd: string, input: string) => ProbeResult, sent: (cmd: string, input: string) => void): Shell {
+export function recordingShell(
+  answer: (cmd: string, input: string) => ProbeResult,
+  sent: (cmd: string, input: string) => void,
+): Shell {
   const spawn = (cmd: string) =>
     new FakeChild((input) => {
       sent(cmd, input)

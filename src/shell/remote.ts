@@ -117,7 +117,11 @@ export function createShell(execute: Executor, opts: ShellOptions): Shell {
 }
 
 /** A transport's `$`, its probes' `$`, and its streams, all running through its `execute`. */
-export function shellsOf(execute: Executor, host: string, become?: BecomeConfig): { $: Shell; probe$: Shell; stream: (command: string) => Promise<Started> } {
+export function shellsOf(
+  execute: Executor,
+  host: string,
+  become?: BecomeConfig,
+): { $: Shell; probe$: Shell; stream: (command: string) => Promise<Started> } {
   return {
     $: createShell(execute, { host, become }),
     probe$: createShell(execute, { host, become, probe: true }),
@@ -153,15 +157,25 @@ export function runLine($: Shell, line: string): ProcessPromise {
  *   a pty and the markers travel on the merged output. The escalated shell prints a ready
  *   marker; until then the caller's stdin is held back so it cannot be taken for the password.
  */
-async function startCommand(execute: Executor, command: string, shell: string, become: BecomeConfig | undefined, mark: Pick<ExecOptions, 'control' | 'probe'>): Promise<Started> {
+async function startCommand(
+  execute: Executor,
+  command: string,
+  shell: string,
+  become: BecomeConfig | undefined,
+  mark: Pick<ExecOptions, 'control' | 'probe'>,
+): Promise<Started> {
   const token = randomBytes(8).toString('hex')
   const prompt = `[ferry-become-${token}]`
   const ready = `[ferry-ready-${token}]\n`
   const rcMark = `[ferry-rc-${token}]`
   let body = `${quote(shell)} -c ${quote(command)}`
-  if (become) body = `${escalator(become, prompt)} ${quote(shell)} -c ${quote(`printf '%s' ${quote(ready)} >&2; exec ${body}`)}`
+  if (become)
+    body = `${escalator(become, prompt)} ${quote(shell)} -c ${quote(`printf '%s' ${quote(ready)} >&2; exec ${body}`)}`
   const pty = become?.method === 'doas' && !!become.password
-  const ex = await execute(`printf '${GROUP_TAG}%s\\n' "$$" >&2; ${body}; printf '%s%s\\n' ${quote(rcMark)} "$?" >&2`, { ...mark, pty })
+  const ex = await execute(`printf '${GROUP_TAG}%s\\n' "$$" >&2; ${body}; printf '%s%s\\n' ${quote(rcMark)} "$?" >&2`, {
+    ...mark,
+    pty,
+  })
   // Under a pty, stderr arrives merged into stdout, so that is where the markers are.
   const framed = pty ? ex.stdout : ex.stderr
 
@@ -254,7 +268,9 @@ async function startCommand(execute: Executor, command: string, shell: string, b
     if (id !== undefined) {
       const name = signal.replace(/^SIG/, '')
       try {
-        const killer = await startCommand(execute, `kill -s ${name} -- -${id} 2>/dev/null`, shell, become, { control: true })
+        const killer = await startCommand(execute, `kill -s ${name} -- -${id} 2>/dev/null`, shell, become, {
+          control: true,
+        })
         killer.stdin.end()
         killer.stdout.resume()
         killer.stderr.resume()
@@ -265,7 +281,9 @@ async function startCommand(execute: Executor, command: string, shell: string, b
     }
     ex.abort()
   }
-  return pty ? { ...ex, stdin, stdout: stderr, stderr: ex.stderr, exited, kill } : { ...ex, stdin, stderr, exited, kill }
+  return pty
+    ? { ...ex, stdin, stdout: stderr, stderr: ex.stderr, exited, kill }
+    : { ...ex, stdin, stderr, exited, kill }
 }
 
 /** OpenBSD's doas and opendoas print `doas (user@host) password: `; PAM builds may say `Password:`. */
@@ -285,7 +303,10 @@ class HostProcess extends EventEmitter {
   /** A kill that came while the command still waited for a channel. */
   private pendingSignal?: string
 
-  constructor(readonly pid: string, starting: Promise<Started>) {
+  constructor(
+    readonly pid: string,
+    starting: Promise<Started>,
+  ) {
     super()
     running.set(pid, this)
     starting.then(

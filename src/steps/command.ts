@@ -28,8 +28,15 @@ export interface CommandRecord {
   undoable: boolean
 }
 
-export function command(name: string, run: (ctx: StepContext) => Promise<void>, opts: CommandOptions = {}): Step<CommandRecord> {
-  const guards = [opts.creates ? `test -e ${quote(opts.creates)}` : undefined, typeof opts.unless === 'string' ? opts.unless : undefined].filter(Boolean)
+export function command(
+  name: string,
+  run: (ctx: StepContext) => Promise<void>,
+  opts: CommandOptions = {},
+): Step<CommandRecord> {
+  const guards = [
+    opts.creates ? `test -e ${quote(opts.creates)}` : undefined,
+    typeof opts.unless === 'string' ? opts.unless : undefined,
+  ].filter(Boolean)
   const unlessFn = typeof opts.unless === 'function' ? opts.unless : undefined
   return {
     kind: 'command',
@@ -51,6 +58,13 @@ export function command(name: string, run: (ctx: StepContext) => Promise<void>, 
       else throw new Error(`"${name}" has no undo; its effect is left in place`)
     },
     // A repeat keeps its guards: the reload of a daemon that is not running has nothing to do.
-    revert: opts.revert === undefined ? undefined : () => [opts.repeatOnRollback && guards.length ? `if ! { ${guards.map((g) => `( ${g}\n)`).join(' || ')}; } >/dev/null 2>&1; then\n${opts.revert}\nfi` : opts.revert!],
+    revert:
+      opts.revert === undefined
+        ? undefined
+        : () => [
+            opts.repeatOnRollback && guards.length
+              ? `if ! { ${guards.map((g) => `( ${g}\n)`).join(' || ')}; } >/dev/null 2>&1; then\n${opts.revert}\nfi`
+              : opts.revert!,
+          ],
   }
 }

@@ -9,7 +9,15 @@ import { randomBytes } from 'node:crypto'
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
 import { dirOf, octal, replaceFile } from '../platform/common.ts'
-import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+import {
+  StepError,
+  notifyList,
+  riskyPath,
+  type Change,
+  type CommonOptions,
+  type ProbeResult,
+  type Step,
+} from './step.ts'
 
 export interface FileOptions extends CommonOptions {
   path: string
@@ -71,11 +79,16 @@ export function pruneBackups(backup: string, keep: number): string {
   return `cd ${quote(dirOf(backup))} 2>/dev/null && ls | sort -r | sed 1,${keep}d | while read -r b; do rm -f "./$b"; done; true`
 }
 
-export interface FileState { mode: number; owner: string; content: string }
+export interface FileState {
+  mode: number
+  owner: string
+  content: string
+}
 
 /** The probe's output: `PERMS USER GROUP`, then the content; 1 when there is no file, 2 for a link. */
 export function parseFileProbe(probe: ProbeResult, path: string): FileState | undefined {
-  if (probe.code === 2) throw new StepError(`${path} is a symbolic link: ferry replaces regular files only (give the path it points to)`)
+  if (probe.code === 2)
+    throw new StepError(`${path} is a symbolic link: ferry replaces regular files only (give the path it points to)`)
   if (probe.code !== 0) return undefined
   const eol = probe.stdout.indexOf('\n')
   const [perms = '', user = '', group = ''] = probe.stdout.slice(0, eol).split(' ')
@@ -87,7 +100,8 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
   const mode = opts.mode ?? 0o644
   const backups = opts.backups ?? 3
   if (!path.startsWith('/')) throw new StepError(`${name}: path must be absolute, got ${path}`)
-  if (!Number.isInteger(backups) || backups < 1) throw new StepError(`${name}: backups must be a whole number of at least 1, got ${backups}`)
+  if (!Number.isInteger(backups) || backups < 1)
+    throw new StepError(`${name}: backups must be a whole number of at least 1, got ${backups}`)
   const p = quote(path)
 
   return {
@@ -99,7 +113,8 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     reads: [`file:${path}`],
 
     // `ls -ld` is the one POSIX way to read mode and owner on every OS (stat's flags differ).
-    probe: () => `if [ -h ${p} ]; then exit 2; elif [ -f ${p} ]; then set -- $(ls -ld ${p}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${p}; else exit 1; fi`,
+    probe: () =>
+      `if [ -h ${p} ]; then exit 2; elif [ -f ${p} ]; then set -- $(ls -ld ${p}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${p}; else exit 1; fi`,
 
     check(probe) {
       const cur = parseFileProbe(probe, path)
@@ -107,12 +122,17 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
       if (cur?.content !== opts.content) {
         const [before, after] = [masked(cur?.content ?? '', opts.mask), masked(opts.content, opts.mask)]
         changes.push({
-          summary: !cur ? `create ${path} (mode ${octal(mode)})` : before === after ? `content of ${path}: a masked secret` : `content of ${path}`,
+          summary: !cur
+            ? `create ${path} (mode ${octal(mode)})`
+            : before === after
+              ? `content of ${path}: a masked secret`
+              : `content of ${path}`,
           diff: unifiedDiff(cur ? path : '/dev/null', path, before, after),
         })
       }
       if (cur && cur.mode !== mode) changes.push({ summary: `mode of ${path}: ${octal(cur.mode)} → ${octal(mode)}` })
-      if (cur && opts.owner && !sameOwner(cur.owner, opts.owner)) changes.push({ summary: `owner of ${path}: ${cur.owner} → ${opts.owner}` })
+      if (cur && opts.owner && !sameOwner(cur.owner, opts.owner))
+        changes.push({ summary: `owner of ${path}: ${cur.owner} → ${opts.owner}` })
       return changes
     },
 
@@ -140,7 +160,10 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
       const name = record.backup.slice(record.backup.lastIndexOf('/') + 1)
       const pruned = `[ ! -f ${quote(record.backup)} ] && ls ${quote(dirOf(record.backup))} 2>/dev/null | awk -v me=${quote(name)} '$0 > me { f = 1 } END { exit !f }'`
       const out = await $`sh -c ${`if ${pruned}; then exit 4; fi; ${restoreFile(path, record)}`}`.nothrow()
-      if (out.exitCode === 4) throw new StepError(`${path} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest ${backups})`)
+      if (out.exitCode === 4)
+        throw new StepError(
+          `${path} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest ${backups})`,
+        )
       if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
     },
 

@@ -7,7 +7,15 @@ import { field, fields, ifaceDelta } from '../platform/common.ts'
 import { probeNow, run } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
 import type { Iface, IfaceKind, IfaceState, Tunnel } from '../platform/platform.ts'
-import { ANYTHING, StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+import {
+  ANYTHING,
+  StepError,
+  notifyList,
+  type Change,
+  type CommonOptions,
+  type ProbeResult,
+  type Step,
+} from './step.ts'
 
 export interface IfaceOptions extends CommonOptions {
   /** `lo1`, `gre0`, `tap0`; on Linux a loopback alias `lo1` is addresses on `lo` labelled `lo:1`. */
@@ -56,11 +64,17 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
   const persist = opts.persist ?? true
   const addresses = (opts.addresses ?? []).map((a) => a.trim().split(/\s+/).join(' '))
   const want: IfaceState = { exists: true, up: true, addresses, tunnel: opts.tunnel }
-  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(it.name)) throw new StepError(`${name}: not an interface name: ${JSON.stringify(it.name)}`)
+  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(it.name))
+    throw new StepError(`${name}: not an interface name: ${JSON.stringify(it.name)}`)
   const bad = addresses.find((a) => !ADDRESS.test(a))
-  if (bad !== undefined) throw new StepError(`${name}: ${JSON.stringify(bad)} is neither IPv4 CIDR (10.0.0.1/32) nor "A peer B"`)
-  if ((it.kind === 'gre') !== !!opts.tunnel) throw new StepError(`${name}: ${it.kind === 'gre' ? 'a gre interface needs' : 'only a gre interface takes'} a tunnel`)
-  if (opts.tunnel && ![opts.tunnel.local, opts.tunnel.remote].every((e) => ENDPOINT.test(e))) throw new StepError(`${name}: tunnel endpoints must be IPv4 addresses`)
+  if (bad !== undefined)
+    throw new StepError(`${name}: ${JSON.stringify(bad)} is neither IPv4 CIDR (10.0.0.1/32) nor "A peer B"`)
+  if ((it.kind === 'gre') !== !!opts.tunnel)
+    throw new StepError(
+      `${name}: ${it.kind === 'gre' ? 'a gre interface needs' : 'only a gre interface takes'} a tunnel`,
+    )
+  if (opts.tunnel && ![opts.tunnel.local, opts.tunnel.remote].every((e) => ENDPOINT.test(e)))
+    throw new StepError(`${name}: tunnel endpoints must be IPv4 addresses`)
 
   return {
     kind: 'iface',
@@ -79,12 +93,15 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
       if (refusal) throw new StepError(refusal)
       // Unless an earlier step installs what reads the file at boot (ifupdown, say).
       const nosave = field(probe.stdout, 'nosave')
-      if (persist && nosave !== undefined && !pending.has(ANYTHING)) throw new StepError(`${it.name} cannot be configured for boot: ${nosave}; or set persist: false`)
+      if (persist && nosave !== undefined && !pending.has(ANYTHING))
+        throw new StepError(`${it.name} cannot be configured for boot: ${nosave}; or set persist: false`)
       const cur = parse(probe)
       const d = ifaceDelta(cur.live, want)
       const changes: Change[] = [
         ...(d.create ? [`create ${it.name}`] : []),
-        ...(d.tunnel ? [`${it.name} tunnel: ${endpoints(d.create ? undefined : cur.live.tunnel)} → ${endpoints(d.tunnel)}`] : []),
+        ...(d.tunnel
+          ? [`${it.name} tunnel: ${endpoints(d.create ? undefined : cur.live.tunnel)} → ${endpoints(d.tunnel)}`]
+          : []),
         ...d.remove.map((a) => `${it.name}: remove ${a}`),
         ...d.add.map((a) => `${it.name}: add ${a}`),
         ...(d.up ? [`${it.name}: up`] : []),
@@ -93,7 +110,10 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
       if (persist && saved.join('\n') !== cur.saved.join('\n')) {
         const file = platform.interfaces.savedIn(it)
         const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
-        changes.push({ summary: `${it.name} at boot: ${file}`, diff: unifiedDiff(file, file, text(cur.saved), text(saved)) })
+        changes.push({
+          summary: `${it.name} at boot: ${file}`,
+          diff: unifiedDiff(file, file, text(cur.saved), text(saved)),
+        })
       }
       return changes
     },
@@ -103,20 +123,27 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     async apply({ $, platform }, _changes, record) {
       await run($, [
         ...platform.interfaces.change(it, record.live, want),
-        ...(persist ? platform.interfaces.save(it, platform.interfaces.render(it, want, record.saved), record.saved) : []),
+        ...(persist
+          ? platform.interfaces.save(it, platform.interfaces.render(it, want, record.saved), record.saved)
+          : []),
       ])
     },
 
     async undo({ $, platform }, record) {
       const now = parse(await probeNow($, platform.interfaces.probe(it)))
-      await run($, [...platform.interfaces.change(it, now.live, record.live), ...(persist ? platform.interfaces.save(it, record.saved, now.saved) : [])])
+      await run($, [
+        ...platform.interfaces.change(it, now.live, record.live),
+        ...(persist ? platform.interfaces.save(it, record.saved, now.saved) : []),
+      ])
     },
 
     // From the state apply leaves back to the record's; a command for a change apply never made
     // fails in the job, which goes on with the next.
     revert: (record, platform) => [
       ...platform.interfaces.change(it, want, record.live),
-      ...(persist ? platform.interfaces.save(it, record.saved, platform.interfaces.render(it, want, record.saved)) : []),
+      ...(persist
+        ? platform.interfaces.save(it, record.saved, platform.interfaces.render(it, want, record.saved))
+        : []),
     ],
   }
 }

@@ -34,7 +34,12 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
   const state = opts.state ?? 'present'
   if (wanted.includes('\n')) throw new StepError(`${name}: line must be a single line`)
   // A global or sticky regex keeps state between test() calls.
-  const re = opts.match === undefined ? undefined : typeof opts.match === 'string' ? new RegExp(opts.match) : new RegExp(opts.match.source, opts.match.flags.replace(/[gy]/g, ''))
+  const re =
+    opts.match === undefined
+      ? undefined
+      : typeof opts.match === 'string'
+        ? new RegExp(opts.match)
+        : new RegExp(opts.match.source, opts.match.flags.replace(/[gy]/g, ''))
   const hit = (l: string) => l === wanted || !!re?.test(l)
   // Only to borrow its probe and undo, which need nothing but the path.
   const reader = file(name, { path, content: '', backups: opts.backups })
@@ -69,10 +74,20 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
       const next = target(cur)
       const changes: Change[] = []
       if (next.content !== undefined && next.content !== cur?.content) {
-        const what = !cur ? `create ${path}` : state === 'absent' ? `remove line from ${path}` : cur.content.split('\n').some(hit) ? `replace line in ${path}` : `add line to ${path}`
-        changes.push({ summary: what, diff: unifiedDiff(cur ? path : '/dev/null', path, cur?.content ?? '', next.content) })
+        const what = !cur
+          ? `create ${path}`
+          : state === 'absent'
+            ? `remove line from ${path}`
+            : cur.content.split('\n').some(hit)
+              ? `replace line in ${path}`
+              : `add line to ${path}`
+        changes.push({
+          summary: what,
+          diff: unifiedDiff(cur ? path : '/dev/null', path, cur?.content ?? '', next.content),
+        })
       }
-      if (cur && next.mode !== cur.mode) changes.push({ summary: `mode of ${path}: ${octal(cur.mode)} → ${octal(next.mode)}` })
+      if (cur && next.mode !== cur.mode)
+        changes.push({ summary: `mode of ${path}: ${octal(cur.mode)} → ${octal(next.mode)}` })
       return changes
     },
 
@@ -82,7 +97,13 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
       const cur = parseFileProbe(await probeNow(ctx.$, reader.probe(ctx.platform)), path)
       const next = target(cur)
       if (next.content === undefined || (next.content === cur?.content && next.mode === cur.mode)) return
-      await file(name, { path, content: next.content, mode: next.mode, owner: cur?.owner, backups: opts.backups }).apply(ctx, changes, record)
+      await file(name, {
+        path,
+        content: next.content,
+        mode: next.mode,
+        owner: cur?.owner,
+        backups: opts.backups,
+      }).apply(ctx, changes, record)
     },
 
     undo: (ctx, record) => reader.undo(ctx, record),

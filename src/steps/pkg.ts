@@ -41,11 +41,14 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
   const names = [opts.name].flat()
   const state = opts.state ?? 'present'
   const bad = names.find((n) => !NAME.test(n))
-  if (!names.length || bad !== undefined) throw new StepError(`${name}: not a package name: ${JSON.stringify(bad ?? '')}`)
+  if (!names.length || bad !== undefined)
+    throw new StepError(`${name}: not a package name: ${JSON.stringify(bad ?? '')}`)
 
   const todo = (probe: ProbeResult): PkgRecord => {
     const v = versions(probe)
-    return state === 'present' ? { install: names.filter((n) => !v.get(n)), remove: [] } : { install: [], remove: names.filter((n) => v.get(n)) }
+    return state === 'present'
+      ? { install: names.filter((n) => !v.get(n)), remove: [] }
+      : { install: [], remove: names.filter((n) => v.get(n)) }
   }
 
   return {
@@ -62,7 +65,10 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
     check(probe) {
       const v = versions(probe)
       const { install, remove } = todo(probe)
-      return [...install.map((n) => ({ summary: `install ${n}` })), ...remove.map((n) => ({ summary: `remove ${n} ${v.get(n)}` }))]
+      return [
+        ...install.map((n) => ({ summary: `install ${n}` })),
+        ...remove.map((n) => ({ summary: `remove ${n} ${v.get(n)}` })),
+      ]
     },
 
     record: (probe) => todo(probe),
@@ -79,7 +85,10 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
       const now = versions(await probeNow($, platform.packages.probe(names)))
       const remove = record.install.filter((n) => now.get(n))
       const reinstall = record.remove.filter((n) => !now.get(n))
-      await run($, [...(remove.length ? [platform.packages.remove(remove)] : []), ...(reinstall.length ? [platform.packages.install(reinstall)] : [])])
+      await run($, [
+        ...(remove.length ? [platform.packages.remove(remove)] : []),
+        ...(reinstall.length ? [platform.packages.install(reinstall)] : []),
+      ])
     },
   }
 }

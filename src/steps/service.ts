@@ -8,7 +8,15 @@
 import { field } from '../platform/common.ts'
 import { probeNow, run } from './script.ts'
 import type { Platform } from '../platform/platform.ts'
-import { ANYTHING, StepError, notifyList, riskyService, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+import {
+  ANYTHING,
+  StepError,
+  notifyList,
+  riskyService,
+  type CommonOptions,
+  type ProbeResult,
+  type Step,
+} from './step.ts'
 
 export interface ServiceOptions extends CommonOptions {
   /** The rc.d script, init script or systemd unit. */
@@ -53,7 +61,13 @@ function parse(probe: ProbeResult, keys: string[]): ServiceRecord {
   }
   const on = (k: string) => field(probe.stdout, k) === '1'
   const links = field(probe.stdout, 'links')
-  return { exists: on('exists'), enabled: on('enabled'), running: on('running'), vars, ...(links === undefined ? {} : { links: links === '1' }) }
+  return {
+    exists: on('exists'),
+    enabled: on('enabled'),
+    running: on('running'),
+    vars,
+    ...(links === undefined ? {} : { links: links === '1' }),
+  }
 }
 
 const shown = (v: string | undefined) => (v === undefined ? '(unset)' : v === '' ? '""' : v)
@@ -69,17 +83,30 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
   const keys = Object.keys(wanted)
   if (!NAME.test(svc)) throw new StepError(`${name}: not a service name: ${JSON.stringify(svc)}`)
   const badKey = keys.find((k) => !VAR.test(k) || k === 'enable')
-  if (badKey !== undefined) throw new StepError(`${name}: not a service variable: ${JSON.stringify(badKey)}${badKey === 'enable' ? ' (use enabled)' : ''}`)
+  if (badKey !== undefined)
+    throw new StepError(
+      `${name}: not a service variable: ${JSON.stringify(badKey)}${badKey === 'enable' ? ' (use enabled)' : ''}`,
+    )
   const action = opts.state === 'reloaded' ? 'reload' : opts.state === 'restarted' ? 'restart' : undefined
-  const target: Target = { enabled: opts.enabled, running: action || !opts.state ? undefined : opts.state === 'running', vars: wanted }
+  const target: Target = {
+    enabled: opts.enabled,
+    running: action || !opts.state ? undefined : opts.state === 'running',
+    vars: wanted,
+  }
 
   /** The commands from one state to another, grouped so apply and undo can order them. */
   const plan = (platform: Platform, from: ServiceRecord, to: Target, enabledWhenRunning: boolean) => ({
-    enabled: to.enabled === undefined || to.enabled === from.enabled ? [] : [to.enabled ? platform.services.enable(svc) : platform.services.disable(svc)],
+    enabled:
+      to.enabled === undefined || to.enabled === from.enabled
+        ? []
+        : [to.enabled ? platform.services.enable(svc) : platform.services.disable(svc)],
     vars: Object.entries(to.vars)
       .filter(([k, v]) => from.vars[k] !== v)
       .map(([k, v]) => platform.services.vars!.set(svc, k, v)),
-    running: to.running === undefined || to.running === from.running ? [] : [platform.services.run(svc, to.running ? 'start' : 'stop', enabledWhenRunning)],
+    running:
+      to.running === undefined || to.running === from.running
+        ? []
+        : [platform.services.run(svc, to.running ? 'start' : 'stop', enabledWhenRunning)],
   })
 
   return {
@@ -95,20 +122,31 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
     probe: (platform) => platform.services.probe(svc, keys),
 
     check(probe, { platform, pending }) {
-      if (keys.length && !platform.services.vars) throw new StepError(`${platform.os} services have no variables (${keys.join(', ')}); write /etc/default/${svc} with file or line`)
+      if (keys.length && !platform.services.vars)
+        throw new StepError(
+          `${platform.os} services have no variables (${keys.join(', ')}); write /etc/default/${svc} with file or line`,
+        )
       const cur = parse(probe, keys)
       const changes = [
-        ...(target.enabled !== undefined && target.enabled !== cur.enabled ? [`${target.enabled ? 'enable' : 'disable'} ${svc}`] : []),
-        ...keys.filter((k) => cur.vars[k] !== wanted[k]).map((k) => `${svc} ${k}: ${shown(cur.vars[k])} → ${shown(wanted[k])}`),
-        ...(target.running !== undefined && target.running !== cur.running ? [`${target.running ? 'start' : 'stop'} ${svc}`] : []),
+        ...(target.enabled !== undefined && target.enabled !== cur.enabled
+          ? [`${target.enabled ? 'enable' : 'disable'} ${svc}`]
+          : []),
+        ...keys
+          .filter((k) => cur.vars[k] !== wanted[k])
+          .map((k) => `${svc} ${k}: ${shown(cur.vars[k])} → ${shown(wanted[k])}`),
+        ...(target.running !== undefined && target.running !== cur.running
+          ? [`${target.running ? 'start' : 'stop'} ${svc}`]
+          : []),
         // As systemd's try-restart: a stopped daemon reads its config when it starts, so only a
         // running one (or one an earlier step is about to start) is reloaded or restarted.
         ...(action && (cur.running || pending.has(`service:${svc}`)) ? [`${action} ${svc}`] : []),
       ].map((summary) => ({ summary }))
       // A missing service is neither enabled nor running; it only matters if there is work to do.
       // An earlier step installing packages (or creating it) may: then the plan is what that allows.
-      const installing = pending.has(ANYTHING) || pending.has(`service:${svc}`) || [...pending].some((r) => r.startsWith('pkg:'))
-      if (!cur.exists && changes.length && !installing) throw new StepError(`service ${svc} does not exist (install its package first)`)
+      const installing =
+        pending.has(ANYTHING) || pending.has(`service:${svc}`) || [...pending].some((r) => r.startsWith('pkg:'))
+      if (!cur.exists && changes.length && !installing)
+        throw new StepError(`service ${svc} does not exist (install its package first)`)
       return changes
     },
 
@@ -117,7 +155,12 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
     async apply({ $, platform }, _changes, record) {
       const enabled = target.enabled ?? record.enabled
       const p = plan(platform, record, target, enabled)
-      await run($, [...p.enabled, ...p.vars, ...p.running, ...(action ? [platform.services.run(svc, action, enabled)] : [])])
+      await run($, [
+        ...p.enabled,
+        ...p.vars,
+        ...p.running,
+        ...(action ? [platform.services.run(svc, action, enabled)] : []),
+      ])
     },
 
     async undo({ $, platform }, record) {
@@ -131,7 +174,8 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
       }
       const p = plan(platform, now, back, now.enabled)
       // A service ferry registered goes back to unregistered, not merely to disabled.
-      const unregister = target.enabled !== undefined && record.links === false && now.links === true && platform.services.unregister
+      const unregister =
+        target.enabled !== undefined && record.links === false && now.links === true && platform.services.unregister
       await run($, [...p.running, ...p.vars, ...(unregister ? [unregister(svc)] : p.enabled)])
     },
 
@@ -141,7 +185,12 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
       const repeat = action ? [platform.services.run(svc, action, true)] : []
       if (!record) return repeat
       // From the state apply leaves, so every field the step sets gets its command.
-      const after: ServiceRecord = { ...record, enabled: target.enabled ?? record.enabled, running: target.running ?? record.running, vars: { ...record.vars, ...wanted } }
+      const after: ServiceRecord = {
+        ...record,
+        enabled: target.enabled ?? record.enabled,
+        running: target.running ?? record.running,
+        vars: { ...record.vars, ...wanted },
+      }
       const back: Target = {
         enabled: target.enabled === undefined ? undefined : record.enabled,
         running: target.running === undefined ? undefined : record.running,

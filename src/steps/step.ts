@@ -134,8 +134,10 @@ export interface CommonOptions {
 
 // What can cut the path to a router: its firewall, sshd, its interfaces (always risky), the
 // routing daemons and tunnels its management traffic may ride on.
-const RISKY_SERVICE = /^(sshd?|pf|nftables|iptables|netfilter-persistent|networking|netif|routing|frr|quagga|bird2?|ospfd|ospf6d|bgpd|isakmpd|iked|ipsec|strongswan(-starter)?|openvpn(@.*|_.*)?|wg-quick@.*)$/
-const RISKY_PATH = /^(\/etc\/(pf\.conf|nftables\.conf|nftables\.d\/|iptables\/|ssh\/sshd_config|frr\/|quagga\/|ospfd\.conf|bgpd\.conf|ipsec\.conf|iked\.conf|swanctl\/|openvpn\/|hostname\.|network\/interfaces|wireguard\/)|\/usr\/local\/etc\/(quagga\/|openvpn\/|frr\/))/
+const RISKY_SERVICE =
+  /^(sshd?|pf|nftables|iptables|netfilter-persistent|networking|netif|routing|frr|quagga|bird2?|ospfd|ospf6d|bgpd|isakmpd|iked|ipsec|strongswan(-starter)?|openvpn(@.*|_.*)?|wg-quick@.*)$/
+const RISKY_PATH =
+  /^(\/etc\/(pf\.conf|nftables\.conf|nftables\.d\/|iptables\/|ssh\/sshd_config|frr\/|quagga\/|ospfd\.conf|bgpd\.conf|ipsec\.conf|iked\.conf|swanctl\/|openvpn\/|hostname\.|network\/interfaces|wireguard\/)|\/usr\/local\/etc\/(quagga\/|openvpn\/|frr\/))/
 
 /** Whether a service is risky by default: one that can cut the path to the host. */
 export const riskyService = (name: string): boolean => RISKY_SERVICE.test(name)

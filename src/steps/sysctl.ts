@@ -35,7 +35,6 @@ export function sysctl(name: string, opts: SysctlOptions): Step<SysctlRecord> {
   if (!KEY.test(key)) throw new StepError(`${name}: not a sysctl key: ${JSON.stringify(key)}`)
   if (value === '' || value.includes('\n')) throw new StepError(`${name}: ${key} needs a one-line value`)
 
-
   return {
     kind: 'sysctl',
     name,
@@ -50,10 +49,13 @@ export function sysctl(name: string, opts: SysctlOptions): Step<SysctlRecord> {
     check(probe, { platform, pending }) {
       const cur = parse(probe)
       // A key appears with its kernel module; an earlier step that may load one lets us plan.
-      if (cur.live === undefined && !pending.has(ANYTHING)) throw new StepError(`the kernel has no sysctl ${key} (is its module loaded?)`)
+      if (cur.live === undefined && !pending.has(ANYTHING))
+        throw new StepError(`the kernel has no sysctl ${key} (is its module loaded?)`)
       return [
         ...(cur.live !== value ? [{ summary: `${key}: ${cur.live ?? '(no such key yet)'} → ${value}` }] : []),
-        ...(persist && cur.saved !== value ? [{ summary: `${key} in ${platform.sysctl.file}: ${cur.saved ?? '(unset)'} → ${value}` }] : []),
+        ...(persist && cur.saved !== value
+          ? [{ summary: `${key} in ${platform.sysctl.file}: ${cur.saved ?? '(unset)'} → ${value}` }]
+          : []),
       ]
     },
 
@@ -70,13 +72,18 @@ export function sysctl(name: string, opts: SysctlOptions): Step<SysctlRecord> {
       const now = parse(await probeNow($, platform.sysctl.probe(key)))
       const lines: string[] = []
       if (record.live !== undefined && now.live !== record.live) lines.push(platform.sysctl.set(key, record.live))
-      if (persist && now.saved !== record.saved) lines.push(record.saved === undefined ? platform.sysctl.unpersist(key) : platform.sysctl.persist(key, record.saved))
+      if (persist && now.saved !== record.saved)
+        lines.push(
+          record.saved === undefined ? platform.sysctl.unpersist(key) : platform.sysctl.persist(key, record.saved),
+        )
       await run($, lines)
     },
 
     revert: (record, platform) => [
       ...(record.live === undefined ? [] : [platform.sysctl.set(key, record.live)]),
-      ...(persist ? [record.saved === undefined ? platform.sysctl.unpersist(key) : platform.sysctl.persist(key, record.saved)] : []),
+      ...(persist
+        ? [record.saved === undefined ? platform.sysctl.unpersist(key) : platform.sysctl.persist(key, record.saved)]
+        : []),
     ],
   }
 }

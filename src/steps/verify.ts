@@ -27,7 +27,8 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
   // a JSON parse while polling); stderr only explains a failure.
   const verdict = (probe: ProbeResult, stderr = ''): true | string => {
     const said = `${probe.stdout}\n${stderr}`.trim()
-    if (probe.code !== 0) return `\`${opts.command}\` exited ${probe.code}${said ? `: ${said.split('\n').slice(-3).join(' / ')}` : ''}`
+    if (probe.code !== 0)
+      return `\`${opts.command}\` exited ${probe.code}${said ? `: ${said.split('\n').slice(-3).join(' / ')}` : ''}`
     return opts.expect ? opts.expect(probe.stdout) : true
   }
   return {
@@ -61,7 +62,9 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
         const interval = (opts.interval ?? 1) * 1000
         if (Date.now() + interval > deadline) {
           // The engine names the step.
-          throw new StepError(`not satisfied after ${timeout} s: ${last === true ? `it held for ${((Date.now() - since!) / 1000).toFixed(1)} s of the ${opts.hold} s asked` : last}`)
+          throw new StepError(
+            `not satisfied after ${timeout} s: ${last === true ? `it held for ${((Date.now() - since!) / 1000).toFixed(1)} s of the ${opts.hold} s asked` : last}`,
+          )
         }
         await sleep(interval)
       }

@@ -19,7 +19,10 @@ export class Connector {
   private keeper?: KeeperClient
   private readonly kept = new Map<string, Promise<Transport>>()
 
-  constructor(private readonly inventory: Inventory, private readonly options: ConnectorOptions = {}) {
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly options: ConnectorOptions = {},
+  ) {
     this.ssh = new SshPool(inventory, options)
     if (options.persist) this.keeper = new KeeperClient(options.persist.socket, options.persist.idleMs)
   }
@@ -27,7 +30,8 @@ export class Connector {
   async connect(host: Host): Promise<Transport> {
     if (host.connection === 'local') {
       let t = this.local.get(host.name)
-      if (!t) this.local.set(host.name, (t = new LocalTransport(host.name, host, this.inventory, this.options.readOnly)))
+      if (!t)
+        this.local.set(host.name, (t = new LocalTransport(host.name, host, this.inventory, this.options.readOnly)))
       return t
     }
     if (!this.keeper) return this.ssh.connect(host)

@@ -25,7 +25,11 @@ export class UnreachableError extends Error {
 }
 
 /** Maps a socket or ssh2 error to a reason and a sentence an operator can act on. */
-export function classify(host: string, target: string, err: Error & { code?: string; level?: string }): UnreachableError {
+export function classify(
+  host: string,
+  target: string,
+  err: Error & { code?: string; level?: string },
+): UnreachableError {
   if (err instanceof UnreachableError) return err
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -40,7 +44,8 @@ export function classify(host: string, target: string, err: Error & { code?: str
     case 'ENETUNREACH':
       return new UnreachableError(host, 'network', `no route to ${target}`)
   }
-  if (err.level === 'client-authentication') return new UnreachableError(host, 'auth', `authentication failed for ${target}`)
+  if (err.level === 'client-authentication')
+    return new UnreachableError(host, 'auth', `authentication failed for ${target}`)
   if (err.level === 'client-timeout')
     return new UnreachableError(host, 'timeout', `timed out waiting for the SSH handshake with ${target}`)
   return new UnreachableError(host, 'network', `${target}: ${err.message}`)

@@ -26,7 +26,16 @@ import { SshPool } from './ssh.ts'
 import { becomeFor, refuseWrites, type Transport } from './transport.ts'
 
 /** Frame types. Client to keeper: the request, stdin, its end. Keeper to client: the rest. */
-export const FRAMES = { REQUEST: 'R', STDIN: 'I', STDIN_END: 'Z', OPENED: 'O', FAILED: 'E', STDOUT: '1', STDERR: '2', EXIT: 'X' } as const
+export const FRAMES = {
+  REQUEST: 'R',
+  STDIN: 'I',
+  STDIN_END: 'Z',
+  OPENED: 'O',
+  FAILED: 'E',
+  STDOUT: '1',
+  STDERR: '2',
+  EXIT: 'X',
+} as const
 const { REQUEST, STDIN, STDIN_END, OPENED, FAILED, STDOUT, STDERR, EXIT } = FRAMES
 
 export function frame(type: string, payload: Buffer | string = ''): Buffer {
@@ -90,7 +99,21 @@ export interface KeptInfo {
 
 function endpoint(h: Host): Host {
   const { name, connection, address, port, user, identity, knownHosts, connectTimeout, jump } = h
-  return { name, connection, address, port, user, identity, knownHosts, connectTimeout, jump, become: 'none', groups: [], vars: {}, jails: {} }
+  return {
+    name,
+    connection,
+    address,
+    port,
+    user,
+    identity,
+    knownHosts,
+    connectTimeout,
+    jump,
+    become: 'none',
+    groups: [],
+    vars: {},
+    jails: {},
+  }
 }
 
 export function dialFor(host: Host, inventory: Inventory, acceptNew: boolean): Dial {
@@ -105,11 +128,20 @@ export function dialFor(host: Host, inventory: Inventory, acceptNew: boolean): D
 }
 
 export function errorPayload(err: Error): string {
-  return JSON.stringify(err instanceof UnreachableError ? { host: err.host, reason: err.reason, detail: err.detail } : { message: err.message })
+  return JSON.stringify(
+    err instanceof UnreachableError
+      ? { host: err.host, reason: err.reason, detail: err.detail }
+      : { message: err.message },
+  )
 }
 
 function errorFrom(payload: Buffer): Error {
-  const e = JSON.parse(payload.toString()) as { host?: string; reason?: UnreachableReason; detail?: string; message?: string }
+  const e = JSON.parse(payload.toString()) as {
+    host?: string
+    reason?: UnreachableReason
+    detail?: string
+    message?: string
+  }
   return e.reason ? new UnreachableError(e.host!, e.reason, e.detail!) : new Error(e.message)
 }
 
@@ -125,8 +157,21 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
     const key = JSON.stringify(dial)
     let entry = kept.get(key)
     if (!entry) {
-      const inventory = { file: '', hosts: [dial.host, ...dial.via], groups: {}, links: [], secrets: NO_SECRETS, locate: () => undefined }
-      entry = { pool: new SshPool(inventory, { acceptNew: dial.acceptNew }), host: dial.host, since: new Date(), lastUsed: new Date(), commands: 0 }
+      const inventory = {
+        file: '',
+        hosts: [dial.host, ...dial.via],
+        groups: {},
+        links: [],
+        secrets: NO_SECRETS,
+        locate: () => undefined,
+      }
+      entry = {
+        pool: new SshPool(inventory, { acceptNew: dial.acceptNew }),
+        host: dial.host,
+        since: new Date(),
+        lastUsed: new Date(),
+        commands: 0,
+      }
       kept.set(key, entry)
     }
     entry.lastUsed = new Date()
@@ -183,16 +228,28 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
         if (!sock.destroyed) sock.end(frame(FAILED, errorPayload(err)))
       })
     }
-    sock.on('data', frameReader((type, payload) => handle(type, payload)))
+    sock.on(
+      'data',
+      frameReader((type, payload) => handle(type, payload)),
+    )
   })
 
-  const serve = async (request: Request, sock: Socket, onFrames: (h: (type: string, payload: Buffer) => void) => void): Promise<void> => {
+  const serve = async (
+    request: Request,
+    sock: Socket,
+    onFrames: (h: (type: string, payload: Buffer) => void) => void,
+  ): Promise<void> => {
     switch (request.op) {
       case 'list': {
-        const list: KeptInfo[] = [...kept.values()].filter((e) => e.pool.has(e.host)).map((e) => ({
-          host: e.host.name, target: `${e.host.user}@${e.host.address}:${e.host.port}`,
-          since: e.since.toISOString(), lastUsed: e.lastUsed.toISOString(), commands: e.commands,
-        }))
+        const list: KeptInfo[] = [...kept.values()]
+          .filter((e) => e.pool.has(e.host))
+          .map((e) => ({
+            host: e.host.name,
+            target: `${e.host.user}@${e.host.address}:${e.host.port}`,
+            since: e.since.toISOString(),
+            lastUsed: e.lastUsed.toISOString(),
+            commands: e.commands,
+          }))
         return void sock.end(frame(OPENED, JSON.stringify(list)))
       }
       case 'close':
@@ -210,7 +267,11 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
           const answer = await ping(client, host.connectTimeout)
           if (answer === 'silent') {
             client.destroy()
-            throw new UnreachableError(host.name, 'timeout', `the kept connection to ${host.user}@${host.address}:${host.port} did not answer within ${host.connectTimeout / 1000} s`)
+            throw new UnreachableError(
+              host.name,
+              'timeout',
+              `the kept connection to ${host.user}@${host.address}:${host.port} did not answer within ${host.connectTimeout / 1000} s`,
+            )
           }
           fresh = answer === 'closed'
         }
@@ -338,11 +399,14 @@ export function checkStateDir(stateDir: string): string {
   const st = statSync(stateDir)
   const me = process.geteuid?.() ?? st.uid
   if (st.uid !== me || st.mode & 0o022) {
-    throw new Error(`--persist: ${stateDir} is ${st.uid !== me ? `owned by uid ${st.uid}` : `writable by others (mode ${(st.mode & 0o777).toString(8)})`}; the socket of kept connections must be private: chmod 700 it, or use another --state-dir`)
+    throw new Error(
+      `--persist: ${stateDir} is ${st.uid !== me ? `owned by uid ${st.uid}` : `writable by others (mode ${(st.mode & 0o777).toString(8)})`}; the socket of kept connections must be private: chmod 700 it, or use another --state-dir`,
+    )
   }
   const path = socketPathFor(stateDir)
   // sockaddr_un holds 108 bytes.
-  if (Buffer.byteLength(path) > 100) throw new Error(`--persist: the socket path ${path} is too long for a Unix socket; use a shorter --state-dir`)
+  if (Buffer.byteLength(path) > 100)
+    throw new Error(`--persist: the socket path ${path} is too long for a Unix socket; use a shorter --state-dir`)
   return path
 }
 
@@ -364,25 +428,34 @@ function keeperEnv(): NodeJS.ProcessEnv {
 export class KeeperClient {
   private started?: Promise<void>
 
-  constructor(private readonly socketPath: string, private readonly idleMs?: number) {}
+  constructor(
+    private readonly socketPath: string,
+    private readonly idleMs?: number,
+  ) {}
 
   /**
    * Sends a request; resolves once the keeper says OPENED, with its payload. Frames after that go
    * to `onFrame`; `closed` settles when the keeper (or the caller) closes the socket.
    */
-  async request(request: Request, onFrame?: (type: string, payload: Buffer, sock: Socket) => void): Promise<{ sock: Socket; payload: Buffer; closed: Promise<void> }> {
+  async request(
+    request: Request,
+    onFrame?: (type: string, payload: Buffer, sock: Socket) => void,
+  ): Promise<{ sock: Socket; payload: Buffer; closed: Promise<void> }> {
     const sock = await this.socket()
     const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()))
     return new Promise((resolve, reject) => {
       let opened = false
       sock.on('error', () => {})
-      sock.on('data', frameReader((type, payload) => {
-        if (opened) return onFrame?.(type, payload, sock)
-        if (type === FAILED) return reject(errorFrom(payload))
-        if (type !== OPENED) return reject(new Error(`connection keeper: unexpected frame ${type}`))
-        opened = true
-        resolve({ sock, payload, closed })
-      }))
+      sock.on(
+        'data',
+        frameReader((type, payload) => {
+          if (opened) return onFrame?.(type, payload, sock)
+          if (type === FAILED) return reject(errorFrom(payload))
+          if (type !== OPENED) return reject(new Error(`connection keeper: unexpected frame ${type}`))
+          opened = true
+          resolve({ sock, payload, closed })
+        }),
+      )
       void closed.then(() => reject(new Error(`the connection keeper (${this.socketPath}) closed the connection`)))
       sock.write(frame(REQUEST, JSON.stringify({ ...request, idle: this.idleMs })))
     })
@@ -402,9 +475,16 @@ export class KeeperClient {
 
   /** Starts a keeper and waits (10 s at most) until it listens, or says another one does. */
   private start(idleMs: number): Promise<void> {
-    const child = spawn(process.execPath, [ferryBin(), 'keeper', '--socket', this.socketPath, '--idle', String(idleMs)], {
-      detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', env: keeperEnv(),
-    })
+    const child = spawn(
+      process.execPath,
+      [ferryBin(), 'keeper', '--socket', this.socketPath, '--idle', String(idleMs)],
+      {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: '/',
+        env: keeperEnv(),
+      },
+    )
     let said = ''
     let complained = ''
     let timer: NodeJS.Timeout | undefined
@@ -415,7 +495,13 @@ export class KeeperClient {
       })
       child.stderr!.on('data', (d: Buffer) => (complained += d))
       child.once('error', reject)
-      child.once('exit', (code) => reject(new Error(`the connection keeper exited (${code}) before listening: ${complained.trim().split('\n').pop() ?? ''}`)))
+      child.once('exit', (code) =>
+        reject(
+          new Error(
+            `the connection keeper exited (${code}) before listening: ${complained.trim().split('\n').pop() ?? ''}`,
+          ),
+        ),
+      )
       timer = setTimeout(() => reject(new Error('the connection keeper did not start listening within 10 s')), 10_000)
     }).finally(() => {
       clearTimeout(timer)
@@ -432,7 +518,8 @@ function connectTo(socketPath: string): Promise<Socket> {
   const me = process.geteuid?.()
   if (me !== undefined && existsSync(socketPath)) {
     const st = lstatSync(socketPath)
-    if (!st.isSocket() || st.uid !== me) throw new Error(`--persist: ${socketPath} is not a socket of yours; refusing it`)
+    if (!st.isSocket() || st.uid !== me)
+      throw new Error(`--persist: ${socketPath} is not a socket of yours; refusing it`)
   }
   return new Promise((resolve, reject) => {
     const sock = createConnection(socketPath)
@@ -458,7 +545,11 @@ export class KeptConnection implements Transport {
     inventory: Inventory,
     private readonly readOnly = false,
   ) {
-    ;({ $: this.$, probe$: this.probe$, stream: this.stream } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory)))
+    ;({
+      $: this.$,
+      probe$: this.probe$,
+      stream: this.stream,
+    } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory)))
   }
 
   get name(): string {
@@ -478,7 +569,10 @@ export class KeptConnection implements Transport {
       else if (type === STDERR && !stderr.push(payload)) from.pause()
       else if (type === EXIT) status = JSON.parse(payload.toString())
     }
-    const opened = await this.keeper.request({ op: 'exec', dial: this.dial, command, pty: opts.pty, control: opts.control }, onFrame)
+    const opened = await this.keeper.request(
+      { op: 'exec', dial: this.dial, command, pty: opts.pty, control: opts.control },
+      onFrame,
+    )
     sock = opened.sock
     // The keeper closes the socket after EXIT; closed without it, the channel was lost.
     const exited = opened.closed.then(() => {

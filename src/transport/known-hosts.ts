@@ -14,7 +14,12 @@ import { createHash, createHmac } from 'node:crypto'
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 
-export interface KnownKey { type: string; blob: Buffer; file: string; line: number }
+export interface KnownKey {
+  type: string
+  blob: Buffer
+  file: string
+  line: number
+}
 
 export type HostKeyVerdict =
   | { kind: 'match'; entry: KnownKey }
@@ -27,11 +32,13 @@ const parsedFiles = new Map<string, { text: string; entries: Entry[] }>()
 /** Compiled host patterns (see globMatch): every connection matches every pattern of the files. */
 const globs = new Map<string, RegExp>()
 
-type HostMatcher =
-  | { hashed: false; patterns: string[] }
-  | { hashed: true; salt: Buffer; hmac: Buffer }
+type HostMatcher = { hashed: false; patterns: string[] } | { hashed: true; salt: Buffer; hmac: Buffer }
 
-interface Entry { revoked: boolean; hosts: HostMatcher; key: KnownKey }
+interface Entry {
+  revoked: boolean
+  hosts: HostMatcher
+  key: KnownKey
+}
 
 export class KnownHosts {
   private constructor(private readonly entries: Entry[]) {}
@@ -206,7 +213,13 @@ function globMatch(pattern: string, s: string): boolean {
   let re = globs.get(pattern)
   if (!re) {
     if (globs.size >= 100_000) globs.clear()
-    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's')
+    re = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+      's',
+    )
     globs.set(pattern, re)
   }
   return re.test(s)

@@ -11,13 +11,29 @@ export class LocalTransport implements Transport {
   readonly stream: Transport['stream']
   readonly stats = { channels: 0 }
 
-  constructor(readonly name: string, host?: Host, inventory?: Inventory, private readonly readOnly = false) {
-    ;({ $: this.$, probe$: this.probe$, stream: this.stream } = shellsOf((line, opts) => this.execute(line, opts), name, host && inventory ? becomeFor(host, inventory) : undefined))
+  constructor(
+    readonly name: string,
+    host?: Host,
+    inventory?: Inventory,
+    private readonly readOnly = false,
+  ) {
+    ;({
+      $: this.$,
+      probe$: this.probe$,
+      stream: this.stream,
+    } = shellsOf(
+      (line, opts) => this.execute(line, opts),
+      name,
+      host && inventory ? becomeFor(host, inventory) : undefined,
+    ))
   }
 
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
     refuseWrites(this.readOnly, command, opts)
-    if (opts.pty) throw new Error('doas with a password needs a terminal, which the local transport cannot give; use a `permit nopass` rule')
+    if (opts.pty)
+      throw new Error(
+        'doas with a password needs a terminal, which the local transport cannot give; use a `permit nopass` rule',
+      )
     this.stats.channels++
     // Same shape as over SSH: the login shell (here /bin/sh) reads the line we built.
     // Its own process group, as sshd gives each session, so `kill -- -PGID` reaches the whole
@@ -27,7 +43,13 @@ export class LocalTransport implements Transport {
       child.once('error', reject)
       child.once('close', (code, signal) => resolve({ code, signal }))
     })
-    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, abort: () => killGroup(child.pid, 'KILL') }
+    return {
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      exited,
+      abort: () => killGroup(child.pid, 'KILL'),
+    }
   }
 
   async close(): Promise<void> {}

@@ -19,12 +19,20 @@ export interface SshConfig {
  * Without a config file to read there is nothing host-specific to learn, so we skip the spawn:
  * it costs a few milliseconds per host, which adds up over a large inventory.
  */
-export async function resolveSshConfig(address: string, port: number, user: string, configFile = process.env.FERRY_SSH_CONFIG): Promise<SshConfig | undefined> {
+export async function resolveSshConfig(
+  address: string,
+  port: number,
+  user: string,
+  configFile = process.env.FERRY_SSH_CONFIG,
+): Promise<SshConfig | undefined> {
   const file = configFile ?? join(homedir(), '.ssh', 'config')
   if (!existsSync(file)) return undefined
   const text = await new Promise<string | undefined>((resolve) => {
-    execFile('ssh', ['-G', '-F', file, '-p', String(port), '-l', user, '--', address], { timeout: 5000 }, (err, stdout) =>
-      resolve(err ? undefined : stdout),
+    execFile(
+      'ssh',
+      ['-G', '-F', file, '-p', String(port), '-l', user, '--', address],
+      { timeout: 5000 },
+      (err, stdout) => resolve(err ? undefined : stdout),
     )
   })
   return text === undefined ? undefined : parseSshG(text)
@@ -49,7 +57,12 @@ export function parseSshG(text: string): SshConfig {
         break
       case 'userknownhostsfile':
       case 'globalknownhostsfile':
-        config.knownHostsFiles.push(...value.split(/\s+/).filter((f) => f !== 'none').map(expandHome))
+        config.knownHostsFiles.push(
+          ...value
+            .split(/\s+/)
+            .filter((f) => f !== 'none')
+            .map(expandHome),
+        )
         break
       case 'hostkeyalias':
         config.hostKeyAlias = value

@@ -27,7 +27,12 @@ export const MAX_CHANNELS = 8
  */
 const ssh2 = () => require('ssh2') as typeof import('ssh2')
 
-const DEFAULT_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2', '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'].map(expandHome)
+const DEFAULT_KNOWN_HOSTS = [
+  '~/.ssh/known_hosts',
+  '~/.ssh/known_hosts2',
+  '/etc/ssh/ssh_known_hosts',
+  '/etc/ssh/ssh_known_hosts2',
+].map(expandHome)
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'].map(expandHome)
 
 /**
@@ -46,7 +51,10 @@ const ALGORITHMS: Record<string, string[]> = {
  * A terminal that passes bytes through untouched: no echo (of a password), no \n to \r\n, and
  * no line editing, which would cap a line at 4 KiB and eat control characters.
  */
-const RAW_PTY: PseudoTtyOptions = { term: 'dumb', modes: { ECHO: 0, ICANON: 0, ONLCR: 0, OPOST: 0, ICRNL: 0, ISIG: 0, IXON: 0 } }
+const RAW_PTY: PseudoTtyOptions = {
+  term: 'dumb',
+  modes: { ECHO: 0, ICANON: 0, ONLCR: 0, OPOST: 0, ICRNL: 0, ISIG: 0, IXON: 0 },
+}
 
 export interface SshOptions {
   /** Trust on first use: record unknown host keys instead of refusing the host. */
@@ -115,10 +123,14 @@ export class SshPool {
    */
   async reconnect(host: Host): Promise<SshConnection> {
     // Other hosts' connections go through this one: it stays, and the new one is the caller's.
-    if (this.jumps.has(host.name)) return new SshConnection(host, await this.open(host, host), this.inventory, this.options.readOnly)
+    if (this.jumps.has(host.name))
+      return new SshConnection(host, await this.open(host, host), this.inventory, this.options.readOnly)
     const old = this.connections.get(host.name)
     this.connections.delete(host.name)
-    await old?.then((c) => c.client.destroy(), () => {})
+    await old?.then(
+      (c) => c.client.destroy(),
+      () => {},
+    )
     return this.connect(host)
   }
 
@@ -134,7 +146,10 @@ export class SshPool {
     const keyName = config?.hostKeyAlias ?? address
     via ??= await this.jumpClient(target, hop, config?.proxyJump)
     const sock = via ? await forward(via, target.name, address, hop.port) : undefined
-    const knownHosts = KnownHosts.load([...hop.knownHosts, ...(config?.knownHostsFiles.length ? config.knownHostsFiles : DEFAULT_KNOWN_HOSTS)])
+    const knownHosts = KnownHosts.load([
+      ...hop.knownHosts,
+      ...(config?.knownHostsFiles.length ? config.knownHostsFiles : DEFAULT_KNOWN_HOSTS),
+    ])
     const identities = [...hop.identity, ...(config?.identityFiles ?? DEFAULT_IDENTITIES)]
     const where = `${hop.user}@${address}:${hop.port}${hop === target ? '' : ` (jump host for ${target.name})`}`
 
@@ -153,18 +168,27 @@ export class SshPool {
             knownHosts.append(hop.knownHosts[0] ?? DEFAULT_KNOWN_HOSTS[0]!, keyName, hop.port, key)
             return true
           }
-          refusal = new UnreachableError(target.name, 'hostkey-unknown',
-            `host key for ${spec} is not in known_hosts (offered ${offered}); verify it out of band, then re-run with --accept-new to record it`)
+          refusal = new UnreachableError(
+            target.name,
+            'hostkey-unknown',
+            `host key for ${spec} is not in known_hosts (offered ${offered}); verify it out of band, then re-run with --accept-new to record it`,
+          )
           return false
         case 'mismatch':
-          refusal = new UnreachableError(target.name, 'hostkey-mismatch',
+          refusal = new UnreachableError(
+            target.name,
+            'hostkey-mismatch',
             `HOST KEY MISMATCH for ${spec}: it offered ${offered}, but known_hosts expects ` +
               verdict.expected.map((k) => `${k.type} ${fingerprint(k.blob)} (${k.file}:${k.line})`).join(', ') +
-              '. Someone may be intercepting the connection, or the host was reinstalled. Refusing it.')
+              '. Someone may be intercepting the connection, or the host was reinstalled. Refusing it.',
+          )
           return false
         case 'revoked':
-          refusal = new UnreachableError(target.name, 'hostkey-revoked',
-            `host key ${offered} for ${spec} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}; refusing it`)
+          refusal = new UnreachableError(
+            target.name,
+            'hostkey-revoked',
+            `host key ${offered} for ${spec} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}; refusing it`,
+          )
           return false
       }
     }
@@ -180,7 +204,11 @@ export class SshPool {
       keepaliveInterval: this.options.keepaliveInterval ?? 15_000,
       keepaliveCountMax: 3,
       hostVerifier: verify,
-      algorithms: { serverHostKey: { prepend: knownHosts.knownTypes(keyName, hop.port).flatMap((t) => ALGORITHMS[t] ?? []) } as never },
+      algorithms: {
+        serverHostKey: {
+          prepend: knownHosts.knownTypes(keyName, hop.port).flatMap((t) => ALGORITHMS[t] ?? []),
+        } as never,
+      },
       authHandler: (_left, _partial, next) => next(methods.shift() ?? (false as never)),
     }
 
@@ -199,7 +227,13 @@ export class SshPool {
           if (refusal) return reject(refusal)
           const unreachable = classify(target.name, where, err)
           if (unreachable.reason === 'auth')
-            return reject(new UnreachableError(target.name, 'auth', `authentication failed for ${where}; tried ${tried.join(', ') || 'nothing (no agent, no identity file)'}`))
+            return reject(
+              new UnreachableError(
+                target.name,
+                'auth',
+                `authentication failed for ${where}; tried ${tried.join(', ') || 'nothing (no agent, no identity file)'}`,
+              ),
+            )
           reject(unreachable)
         })
         .connect(connectConfig)
@@ -226,8 +260,12 @@ export class SshPool {
     let via: Client | undefined
     for (const link of chain) {
       const endpoint: Endpoint = {
-        address: link.address, port: link.port ?? 22, user: link.user ?? hop.user,
-        identity: hop.identity, knownHosts: hop.knownHosts, connectTimeout: hop.connectTimeout,
+        address: link.address,
+        port: link.port ?? 22,
+        user: link.user ?? hop.user,
+        identity: hop.identity,
+        knownHosts: hop.knownHosts,
+        connectTimeout: hop.connectTimeout,
       }
       via = await this.open(target, endpoint, via)
     }
@@ -244,7 +282,15 @@ export function parseJump(spec: string): { address: string; port?: number; user?
 function forward(through: Client, host: string, address: string, port: number): Promise<Duplex> {
   return new Promise((resolve, reject) =>
     through.forwardOut('127.0.0.1', 0, address, port, (err, stream) =>
-      err ? reject(classify(host, `${address}:${port} (through jump host)`, Object.assign(err, { code: /refused/i.test(err.message) ? 'ECONNREFUSED' : undefined }))) : resolve(stream),
+      err
+        ? reject(
+            classify(
+              host,
+              `${address}:${port} (through jump host)`,
+              Object.assign(err, { code: /refused/i.test(err.message) ? 'ECONNREFUSED' : undefined }),
+            ),
+          )
+        : resolve(stream),
     ),
   )
 }
@@ -260,7 +306,9 @@ function authMethods(username: string, identities: string[], tried: string[]) {
     const parsed = ssh2().utils.parseKey(key)
     if (parsed instanceof Error) {
       // Encrypted keys cannot be unlocked without a prompt; the agent is the way to use them.
-      tried.push(`${file} (unusable: ${/encrypted|passphrase/i.test(parsed.message) ? 'encrypted, add it to ssh-agent' : parsed.message})`)
+      tried.push(
+        `${file} (unusable: ${/encrypted|passphrase/i.test(parsed.message) ? 'encrypted, add it to ssh-agent' : parsed.message})`,
+      )
       continue
     }
     methods.push({ type: 'publickey', username, key })
@@ -287,7 +335,11 @@ export class SshConnection implements Transport {
     inventory: Inventory,
     private readonly readOnly = false,
   ) {
-    ;({ $: this.$, probe$: this.probe$, stream: this.stream } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory)))
+    ;({
+      $: this.$,
+      probe$: this.probe$,
+      stream: this.stream,
+    } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory)))
   }
 
   get name(): string {
@@ -347,4 +399,3 @@ export class SshConnection implements Transport {
     this.client.end()
   }
 }
-

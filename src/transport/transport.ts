@@ -31,7 +31,9 @@ class ReadOnlyError extends Error {}
  */
 export function refuseWrites(readOnly: boolean, line: string, opts: ExecOptions): void {
   if (!readOnly || opts.probe || opts.control) return
-  throw new ReadOnlyError(`dry run: refusing to run a command that is not a probe: ${line.replace(/\s+/g, ' ').slice(0, 120)}`)
+  throw new ReadOnlyError(
+    `dry run: refusing to run a command that is not a probe: ${line.replace(/\s+/g, ' ').slice(0, 120)}`,
+  )
 }
 
 export function becomeFor(host: Host, inventory: Inventory): BecomeConfig | undefined {

@@ -61,7 +61,20 @@ export interface Outcome {
   applyError?: string
 }
 
-const host = { name: 'golden', connection: 'ssh', address: '192.0.2.1', port: 22, user: 'root', become: 'none', identity: [], knownHosts: [], connectTimeout: 1000, groups: ['all'], vars: {}, jails: {} } satisfies Host
+const host = {
+  name: 'golden',
+  connection: 'ssh',
+  address: '192.0.2.1',
+  port: 22,
+  user: 'root',
+  become: 'none',
+  identity: [],
+  knownHosts: [],
+  connectTimeout: 1000,
+  groups: ['all'],
+  vars: {},
+  jails: {},
+} satisfies Host
 
 const asProbe = (f: Fixture): ProbeResult => (typeof f === 'string' ? { stdout: f, code: 0 } : f)
 
@@ -92,7 +105,13 @@ export async function runCase(c: Case): Promise<Outcome> {
   )
   const record = c.step.record(first, { host, platform, pending: new Set() })
   out.revert = c.step.revert?.(record, platform).map(stable)
-  const ctx = { host, platform, $, connect: () => Promise.reject(new Error('golden steps work on one host')), progress: () => {} }
+  const ctx = {
+    host,
+    platform,
+    $,
+    connect: () => Promise.reject(new Error('golden steps work on one host')),
+    progress: () => {},
+  }
   try {
     await c.step.apply(ctx, changes, record)
   } catch (err) {
@@ -113,7 +132,11 @@ export function commandLines(sent: Sent[]): string[] {
  * Runs the lines that only edit files under /etc (they start `f=/etc/…`) in a scratch root,
  * every `/etc/` rewritten into it, and returns what the files hold afterwards.
  */
-export function filesAfter(sent: Sent[], before: Record<string, string>, paths: string[]): Record<string, string | null> {
+export function filesAfter(
+  sent: Sent[],
+  before: Record<string, string>,
+  paths: string[],
+): Record<string, string | null> {
   const root = mkdtempSync(join(tmpdir(), 'ferry-golden-'))
   try {
     for (const [path, text] of Object.entries(before)) {
@@ -124,10 +147,13 @@ export function filesAfter(sent: Sent[], before: Record<string, string>, paths: 
     for (const l of commandLines(sent).filter((l) => l.startsWith('f=/etc/'))) {
       // Every path under /etc, /etc itself too (a `cd /etc`): one left out would edit this machine's.
       const scratch = l.replace(/(?<![\w./-])\/etc(?![\w.-])/g, `${root}/etc`)
-      if (/(?<![\w./-])\/etc(?![\w.-])/.test(scratch.replaceAll(`${root}/etc`, ''))) throw new Error(`a path under /etc escaped the scratch root: ${l}`)
+      if (/(?<![\w./-])\/etc(?![\w.-])/.test(scratch.replaceAll(`${root}/etc`, '')))
+        throw new Error(`a path under /etc escaped the scratch root: ${l}`)
       execFileSync('/bin/sh', ['-c', scratch])
     }
-    return Object.fromEntries(paths.map((p) => [p, existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : null]))
+    return Object.fromEntries(
+      paths.map((p) => [p, existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : null]),
+    )
   } finally {
     rmSync(root, { recursive: true, force: true })
   }

@@ -28,18 +28,25 @@ export interface Plan {
 }
 
 /** `sh -c WORD` → the script: WORD's POSIX quoting (`'…'`, and `\\'` between quoted runs) undone. */
-const unwrap = (cmd: string) => (cmd.startsWith("sh -c '") ? cmd.slice(6).replace(/'([^']*)'|\\(.)/g, (_, quoted, escaped) => quoted ?? escaped) : cmd)
+const unwrap = (cmd: string) =>
+  cmd.startsWith("sh -c '") ? cmd.slice(6).replace(/'([^']*)'|\\(.)/g, (_, quoted, escaped) => quoted ?? escaped) : cmd
 
 const asProbe = (f: Fixture): ProbeResult => (typeof f === 'string' ? { stdout: f, code: 0 } : f)
 
 /** Runs `runbook` for one inventory host, every probe answered by `facts`. */
-export async function runPlan(runbookName: string, inventory: Inventory, hostName: string, facts: Facts): Promise<Plan> {
+export async function runPlan(
+  runbookName: string,
+  inventory: Inventory,
+  hostName: string,
+  facts: Facts,
+): Promise<Plan> {
   const { runbook } = await loadRunbook(runbookName, ROOT)
   const host = inventory.hosts.find((h) => h.name === hostName)!
   const [plan] = await buildSteps(runbook, inventory, [host], {})
   const platform = platformFor(host.os!)
   const bySnippet = new Map<string, Step>()
-  for (const s of [...plan!.steps, ...Object.values(plan!.handlers)]) if (!bySnippet.has(s.probe(platform))) bySnippet.set(s.probe(platform), s)
+  for (const s of [...plan!.steps, ...Object.values(plan!.handlers)])
+    if (!bySnippet.has(s.probe(platform))) bySnippet.set(s.probe(platform), s)
   const changed: Step[] = []
 
   const commands: string[] = []
@@ -71,16 +78,34 @@ export async function runPlan(runbookName: string, inventory: Inventory, hostNam
       files[written[1]!] = input
       const check = /if ! out=\$\((.*) 2>&1\); then/.exec(script)?.[1]?.replaceAll('"./$n"', '%s')
       commands.push(`write ${written[1]} ${/chmod (\d+) "\.\/\$n"/.exec(script)![1]}${check ? ` after ${check}` : ''}`)
-    } else if (!bySnippet.has(unwrap(cmd))) commands.push(...unwrap(cmd).split('\n').filter((l) => l !== 'set -e'))
+    } else if (!bySnippet.has(unwrap(cmd)))
+      commands.push(
+        ...unwrap(cmd)
+          .split('\n')
+          .filter((l) => l !== 'set -e'),
+      )
   })
   // A verify's hold is waited out in real time; here the facts are already converged and steady.
   const steps = plan!.steps.map((s) => (s.holdAfterChange ? { ...s, holdAfterChange: false } : s))
   const all = [...steps, ...Object.values(plan!.handlers)]
-  const events = { step: (o: { name: string; status: string }) => void (o.status === 'changed' && changed.push(all.find((s) => s.name === o.name.replace(/ \(handler\)$/, ''))!)) }
-  const runner = new HostRunner({ host, $, probe$: $, steps, handlers: plan!.handlers, dryRun: false, rollbackOnFailure: false, events })
+  const events = {
+    step: (o: { name: string; status: string }) =>
+      void (o.status === 'changed' && changed.push(all.find((s) => s.name === o.name.replace(/ \(handler\)$/, ''))!)),
+  }
+  const runner = new HostRunner({
+    host,
+    $,
+    probe$: $,
+    steps,
+    handlers: plan!.handlers,
+    dryRun: false,
+    rollbackOnFailure: false,
+    events,
+  })
   const outcome = await runner.execute()
   return { outcome, commands, files }
 }
 
 /** Package names out of a pkg probe (`for p in a 'b c'; do`; names have no spaces), for a host that has none of them. */
-export const packagesIn = (snippet: string) => (/^for p in (.*); do$/m.exec(snippet)?.[1] ?? '').split(' ').map((n) => n.replace(/^'(.*)'$/, '$1'))
+export const packagesIn = (snippet: string) =>
+  (/^for p in (.*); do$/m.exec(snippet)?.[1] ?? '').split(' ').map((n) => n.replace(/^'(.*)'$/, '$1'))

@@ -19,7 +19,10 @@ const backupOf = (path: string) => `/var/backups/ferry/${path.replaceAll('/', '%
  * beside it, entered and checked; the old file reached by `ln -P` and checked there; owner and
  * mode, then the content; the validator; the backup; the rename over it.
  */
-function replaced(path: string, o: { content: string; mode?: string; owner?: string; validate?: string; backup?: string; removeIfEmpty?: boolean }): string {
+function replaced(
+  path: string,
+  o: { content: string; mode?: string; owner?: string; validate?: string; backup?: string; removeIfEmpty?: boolean },
+): string {
   const dir = path.slice(0, path.lastIndexOf('/'))
   const name = path.slice(path.lastIndexOf('/') + 1)
   const fail = (why: string) => `{ echo "ferry: $f ${why}" >&2; exit 1; }`
@@ -35,15 +38,29 @@ function replaced(path: string, o: { content: string; mode?: string; owner?: str
       ? 'if [ "$o" = /dev/null ]; then : > "./$n" && chmod 0644 "./$n"; else cp -p "$o" "./$n"; fi || exit 1'
       : `: > "./$n" && ${o.owner ? `chown ${o.owner} "./$n" && ` : ''}chmod ${o.mode} "./$n" || exit 1`,
     `{ ${o.content}; } > "./$n" || exit 1`,
-    ...(o.validate ? [`if ! out=$(${o.validate.replaceAll('%s', '"./$n"')} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(o.validate)} "$out" >&2; exit 3; fi`] : []),
-    ...(o.backup ? [`if [ "$o" != /dev/null ]; then mkdir -p ${quote(o.backup.slice(0, o.backup.lastIndexOf('/')))} && cat "$o" > ${quote(o.backup)} || exit 1; fi`] : []),
+    ...(o.validate
+      ? [
+          `if ! out=$(${o.validate.replaceAll('%s', '"./$n"')} 2>&1); then printf 'validation failed: %s\\n%s\\n' ${quote(o.validate)} "$out" >&2; exit 3; fi`,
+        ]
+      : []),
+    ...(o.backup
+      ? [
+          `if [ "$o" != /dev/null ]; then mkdir -p ${quote(o.backup.slice(0, o.backup.lastIndexOf('/')))} && cat "$o" > ${quote(o.backup)} || exit 1; fi`,
+        ]
+      : []),
     o.removeIfEmpty ? 'if [ -s "./$n" ]; then mv -f "./$n" ..; else rm -f "../$n"; fi' : 'mv -f "./$n" ..',
   ]
   return `f=${path}; ( ${body.join('; ')} )`
 }
 
 /** What `file` (and `line`, which writes through it) sends: `sh -c SCRIPT`, the content on stdin. */
-export function fileWrite(o: { path: string; mode: string; owner?: string; validate?: string; existed: boolean }): string {
+export function fileWrite(o: {
+  path: string
+  mode: string
+  owner?: string
+  validate?: string
+  existed: boolean
+}): string {
   return `sh -c ${quote(replaced(o.path, { content: 'cat', mode: o.mode, owner: o.owner, validate: o.validate, backup: o.existed ? backupOf(o.path) : undefined }))}`
 }
 
@@ -61,7 +78,8 @@ export function fileRestore(path: string, mode: string, owner: string): string {
   return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${fileRestoreScript(path, mode, owner)}`)}`
 }
 
-const KEY_AWK = 's = $0; sub(/[#;].*/, "", s); i = index(s, "="); k = substr(s, 1, i - 1); gsub(/^[ \\t]+|[ \\t]+$/, "", k)'
+const KEY_AWK =
+  's = $0; sub(/[#;].*/, "", s); i = index(s, "="); k = substr(s, 1, i - 1); gsub(/^[ \\t]+|[ \\t]+$/, "", k)'
 
 /** A `key=value` line set (or, with line '', removed) in place in a file under /etc. */
 export function editConf(path: string, key: string, line: string): string {
@@ -83,4 +101,5 @@ export function writeLines(path: string, mode: string, lines: string[]): string 
 export const script = (...lines: string[]) => ['set -e', ...lines].join('\n')
 
 /** A line probe's first line and the file, the way the `file` probe prints them. */
-export const lsProbe = (perms: string, owner: string, group: string, content: string) => `${perms} ${owner} ${group}\n${content}`
+export const lsProbe = (perms: string, owner: string, group: string, content: string) =>
+  `${perms} ${owner} ${group}\n${content}`

@@ -22,7 +22,10 @@ const MOVED = ['/etc/jail.conf.d/', '/var/run/']
 const MOVED_WORD = /(?<![\w./-])(\/etc\/jail\.conf\.d|\/var\/run)(?![\w.-])/g
 
 export class StandinHost extends LocalTransport {
-  constructor(name: string, readonly root: string) {
+  constructor(
+    name: string,
+    readonly root: string,
+  ) {
     super(name)
   }
 
@@ -58,9 +61,11 @@ export class StandinHost extends LocalTransport {
 /** Stand-in hosts in one scratch directory (nc looks across them for a jail's address). */
 export function standinHosts<N extends string>(...names: N[]): Record<N, StandinHost> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-standins-'))
-  return Object.fromEntries(names.map((n) => {
-    mkdirSync(join(dir, n, 'etc/jail.conf.d'), { recursive: true })
-    mkdirSync(join(dir, n, 'var/run'), { recursive: true })
-    return [n, new StandinHost(n, join(dir, n))]
-  })) as Record<N, StandinHost>
+  return Object.fromEntries(
+    names.map((n) => {
+      mkdirSync(join(dir, n, 'etc/jail.conf.d'), { recursive: true })
+      mkdirSync(join(dir, n, 'var/run'), { recursive: true })
+      return [n, new StandinHost(n, join(dir, n))]
+    }),
+  ) as Record<N, StandinHost>
 }

@@ -27,7 +27,12 @@ export function debs(names: string[]): string {
   if (cached?.names === key) return cached.dir
   const dir = tempDir('ferry-debs-')
   // Sandbox::User: _apt cannot write into a root-only temp dir, and apt warns when it falls back.
-  const download = () => execFileSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...names], { cwd: dir, env: APT_ENV, stdio: 'pipe' })
+  const download = () =>
+    execFileSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...names], {
+      cwd: dir,
+      env: APT_ENV,
+      stdio: 'pipe',
+    })
   try {
     download()
   } catch {
@@ -36,9 +41,16 @@ export function debs(names: string[]): string {
     download()
   }
   if (!hasCommand('dpkg-scanpackages')) {
-    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'dpkg-dev'], { env: APT_ENV, stdio: 'pipe' })
+    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'dpkg-dev'], {
+      env: APT_ENV,
+      stdio: 'pipe',
+    })
   }
-  const index = execFileSync('dpkg-scanpackages', ['--multiversion', '.'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  const index = execFileSync('dpkg-scanpackages', ['--multiversion', '.'], {
+    cwd: dir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   execFileSync('sh', ['-c', 'cat > Packages'], { cwd: dir, input: index })
   cached = { dir, names: key }
   return dir
@@ -53,7 +65,9 @@ export function debFile(dir: string, name: string): string {
 
 /** Copies a controller file into a host, byte for byte (base64 on stdin: exec's input is text). */
 export function copyInto(host: string, from: string, to: string): void {
-  exec(host, ['sh', '-c', 'mkdir -p "$(dirname "$1")" && base64 -d > "$1"', 'sh', to], { input: readFileSync(from).toString('base64') })
+  exec(host, ['sh', '-c', 'mkdir -p "$(dirname "$1")" && base64 -d > "$1"', 'sh', to], {
+    input: readFileSync(from).toString('base64'),
+  })
 }
 
 /**
@@ -64,11 +78,14 @@ export function copyInto(host: string, from: string, to: string): void {
  */
 export function addRepo(host: string, dir: string): void {
   for (const f of readdirSync(dir)) copyInto(host, join(dir, f), `${REPO_DIR}/${f}`)
-  sh(host, [
-    `echo 'deb [trusted=yes] file:${REPO_DIR} ./' > ${LIST}`,
-    `printf '%s\\n' 'Dir::Etc::SourceList "${LIST}";' 'Dir::Etc::SourceParts "-";' > ${CONF}`,
-    'apt-get update -q -o APT::Get::List-Cleanup=0 >/dev/null',
-  ].join(' && '))
+  sh(
+    host,
+    [
+      `echo 'deb [trusted=yes] file:${REPO_DIR} ./' > ${LIST}`,
+      `printf '%s\\n' 'Dir::Etc::SourceList "${LIST}";' 'Dir::Etc::SourceParts "-";' > ${CONF}`,
+      'apt-get update -q -o APT::Get::List-Cleanup=0 >/dev/null',
+    ].join(' && '),
+  )
 }
 
 /** Undoes addRepo: the host's apt sees Debian's sources again, as it did before. */

@@ -14,11 +14,27 @@ const state = tempDir()
 afterAll(() => sh(HOST, `rm -rf ${CONF} ${DIR}; rmdir /var/backups/ferry 2>/dev/null; true`))
 
 const run = async (content: string, ...extra: string[]) => {
-  const r = await ferry(['run', 'test/fixtures/runbooks/backed-up.ts', '-i', inv, '--state-dir', state, '--format', 'json', '--param', `content=${content}`, ...extra])
+  const r = await ferry([
+    'run',
+    'test/fixtures/runbooks/backed-up.ts',
+    '-i',
+    inv,
+    '--state-dir',
+    state,
+    '--format',
+    'json',
+    '--param',
+    `content=${content}`,
+    ...extra,
+  ])
   return { code: r.code, runId: (JSON.parse(r.stdout) as { runId: string }).runId, stderr: r.stderr }
 }
 /** Each backup: its mode and content, oldest first (their names sort by time). */
-const backups = () => sh(HOST, `cd ${DIR} 2>/dev/null || exit 0; for b in $(ls | sort); do printf '%s ' "$(stat -c %a "$b")"; cat "$b"; done`)
+const backups = () =>
+  sh(
+    HOST,
+    `cd ${DIR} 2>/dev/null || exit 0; for b in $(ls | sort); do printf '%s ' "$(stat -c %a "$b")"; cat "$b"; done`,
+  )
 
 it('keeps the newest two copies, 0600, pruned after each kept run; a failed run prunes nothing; an undo whose copy was pruned says so', async () => {
   sh(HOST, `rm -rf ${DIR}; printf 'v0\\n' > ${CONF}`)
@@ -42,6 +58,8 @@ it('keeps the newest two copies, 0600, pruned after each kept run; a failed run 
   expect(sh(HOST, `cat ${CONF}`)).toBe('v3\n')
   const oldest = await ferry(['rollback', runs[0]!, '--state-dir', state])
   expect(oldest.code).toBe(3)
-  expect(oldest.stdout + oldest.stderr).toContain(`${CONF} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest 2)`)
+  expect(oldest.stdout + oldest.stderr).toContain(
+    `${CONF} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest 2)`,
+  )
   expect(sh(HOST, `cat ${CONF}`)).toBe('v3\n')
 }, 120_000)

@@ -60,18 +60,35 @@ it('finds exactly the three hand-made drifts, in every format, notifies, and --f
     expect(JSON.parse(clean.stdout).summary).toMatchObject({ hosts: 5, inSync: 5, drifted: 0, driftedSteps: 0 })
 
     // By hand, as an operator might: a cost edited, forwarding turned off, a tunnel's config removed.
-    sh('lab1', "sed -i 's/^ ip ospf cost 20$/ ip ospf cost 99/' /etc/frr/frr.conf && grep -q 'cost 99' /etc/frr/frr.conf")
+    sh(
+      'lab1',
+      "sed -i 's/^ ip ospf cost 20$/ ip ospf cost 99/' /etc/frr/frr.conf && grep -q 'cost 99' /etc/frr/frr.conf",
+    )
     sh('lab2', 'sysctl -qw net.ipv4.ip_forward=0')
     sh('lab3', `rm ${tunnelConf()}`)
 
     const found = await drift('--format', 'json', '--notify', hook.url)
     expect(found.code, found.stderr).toBe(2)
-    const report = JSON.parse(found.stdout) as { hosts: { name: string; status: string; steps: { runbook: string; step: string; status: string; diff?: string; firstSeen?: string }[] }[] }
-    const drifted = report.hosts.flatMap((h) => h.steps.filter((s) => s.status === 'drifted').map((s) => ({ host: h.name, ...s })))
-    expect(drifted.map((d) => `${d.host} ${d.step}`)).toEqual(['lab1 frr.conf', 'lab2 forwarding', `lab3 ${tap} config`])
+    const report = JSON.parse(found.stdout) as {
+      hosts: {
+        name: string
+        status: string
+        steps: { runbook: string; step: string; status: string; diff?: string; firstSeen?: string }[]
+      }[]
+    }
+    const drifted = report.hosts.flatMap((h) =>
+      h.steps.filter((s) => s.status === 'drifted').map((s) => ({ host: h.name, ...s })),
+    )
+    expect(drifted.map((d) => `${d.host} ${d.step}`)).toEqual([
+      'lab1 frr.conf',
+      'lab2 forwarding',
+      `lab3 ${tap} config`,
+    ])
     expect(report.hosts.map((h) => h.status)).toEqual(['drifted', 'drifted', 'drifted', 'in-sync', 'in-sync'])
     const [cost, forwarding, removed] = drifted
-    expect(cost!.diff).toMatch(/^--- \/etc\/frr\/frr\.conf\n\+\+\+ \/etc\/frr\/frr\.conf\n@@ .* @@\n(?: .*\n)*- ip ospf cost 99\n\+ ip ospf cost 20\n/m)
+    expect(cost!.diff).toMatch(
+      /^--- \/etc\/frr\/frr\.conf\n\+\+\+ \/etc\/frr\/frr\.conf\n@@ .* @@\n(?: .*\n)*- ip ospf cost 99\n\+ ip ospf cost 20\n/m,
+    )
     expect(forwarding!.diff).toBe('net.ipv4.ip_forward: 0 → 1')
     expect(removed!.diff).toMatch(new RegExp(`^--- /dev/null\\n\\+\\+\\+ ${tunnelConf()}\\n@@ -0,0 \\+1,\\d+ @@\\n`))
     expect(removed!.diff).toContain(`\n+dev ${tap}\n`)
@@ -84,7 +101,10 @@ it('finds exactly the three hand-made drifts, in every format, notifies, and --f
     const prom = join(tempDir(), 'ferry.prom')
     expect((await drift('--format', 'prometheus', '--output', prom)).code).toBe(2)
     const samples = parsePrometheus(readFileSync(prom, 'utf8'))
-    const steps = (host: string) => samples.find((s) => s.name === 'ferry_drift_drifted_steps' && s.labels.host === host && s.labels.runbook === 'deploy-mesh')?.value
+    const steps = (host: string) =>
+      samples.find(
+        (s) => s.name === 'ferry_drift_drifted_steps' && s.labels.host === host && s.labels.runbook === 'deploy-mesh',
+      )?.value
     expect(MESH.map(steps)).toEqual([1, 1, 1, 0, 0])
     expect(readdirSync(join(prom, '..'))).toEqual(['ferry.prom']) // written by rename: no temp file left
     const junit = await drift('--format', 'junit')
@@ -115,7 +135,11 @@ it('finds exactly the three hand-made drifts, in every format, notifies, and --f
 }, 300_000)
 
 it('history lists every check with its findings', async () => {
-  const runs = JSON.parse((await ferry(['history', '--json', '--state-dir', state])).stdout).runs as { id: string; runbook: string; status: string }[]
+  const runs = JSON.parse((await ferry(['history', '--json', '--state-dir', state])).stdout).runs as {
+    id: string
+    runbook: string
+    status: string
+  }[]
   const checks = runs.filter((r) => r.runbook === 'drift: deploy-mesh')
   expect(checks.length).toBeGreaterThanOrEqual(6)
   expect(checks.map((c) => c.status)).toContain('drifted')
@@ -128,10 +152,13 @@ it('--every 2s for 7 s runs 3 or 4 checks that never overlap, even with a slow o
   const every = tempDir()
   // A drift-checkable runbook whose probe sleeps as long as /tmp/ferry-slow on the host says.
   const runbook = join(every, 'slow.ts')
-  writeFileSync(runbook, `import { defineRunbook, verify } from 'ferry'
+  writeFileSync(
+    runbook,
+    `import { defineRunbook, verify } from 'ferry'
 export default defineRunbook({ name: 'slow', description: 'a check that can be made slow', hosts: 'lab1',
   steps: () => [verify('not slow', { command: 'sleep "$(cat /tmp/ferry-slow 2>/dev/null || echo 0)"' })] })
-`)
+`,
+  )
   sh('lab1', 'echo 3 > /tmp/ferry-slow')
   const acceptedBefore = accepted('lab1')
   let done: Run
@@ -140,7 +167,10 @@ export default defineRunbook({ name: 'slow', description: 'a check that can be m
     const run = ferry(['drift', '-i', 'lab', runbook, '--every', '2s', '--state-dir', every], { timeout: 30_000 })
     // The journal appears with the first check: from then on, 7 s. That check takes over 3 s, so
     // the tick at 2 s falls inside it and is skipped.
-    expect(await waitFor(15_000, () => existsSync(join(every, 'journal.db')), { every: 20 }), 'the first check started').toBeDefined()
+    expect(
+      await waitFor(15_000, () => existsSync(join(every, 'journal.db')), { every: 20 }),
+      'the first check started',
+    ).toBeDefined()
     await sleep(3_500)
     sh('lab1', 'rm -f /tmp/ferry-slow')
     await sleep(3_500)
@@ -153,8 +183,15 @@ export default defineRunbook({ name: 'slow', description: 'a check that can be m
   }
   expect(done.code, done.stderr).toBe(0)
   expect(took).toBeLessThan(2_000)
-  const runs = (JSON.parse((await ferry(['history', '--json', '--state-dir', every])).stdout).runs as { started: string; finished?: string }[])
-    .filter((r) => r.finished).map((r) => ({ from: Date.parse(r.started), to: Date.parse(r.finished!) })).sort((a, b) => a.from - b.from)
+  const runs = (
+    JSON.parse((await ferry(['history', '--json', '--state-dir', every])).stdout).runs as {
+      started: string
+      finished?: string
+    }[]
+  )
+    .filter((r) => r.finished)
+    .map((r) => ({ from: Date.parse(r.started), to: Date.parse(r.finished!) }))
+    .sort((a, b) => a.from - b.from)
   expect(runs.length).toBeGreaterThanOrEqual(3)
   expect(runs.length).toBeLessThanOrEqual(4)
   expect(runs[0]!.to - runs[0]!.from).toBeGreaterThanOrEqual(3_000) // the slow one
@@ -165,13 +202,30 @@ export default defineRunbook({ name: 'slow', description: 'a check that can be m
 it('--install-timer prints a crontab line where there is no systemd, and writes units into --unit-dir', async () => {
   // Where systemd runs, this would write /etc/systemd/system: only --unit-dir is tried there.
   if (!existsSync('/run/systemd/system')) {
-    const cron = await ferry(['drift', '-i', 'lab', '--every', '15m', '--format', 'prometheus', '-o', 'x.prom', '--install-timer'])
+    const cron = await ferry([
+      'drift',
+      '-i',
+      'lab',
+      '--every',
+      '15m',
+      '--format',
+      'prometheus',
+      '-o',
+      'x.prom',
+      '--install-timer',
+    ])
     expect(cron.code, cron.stderr).toBe(0)
-    expect(cron.stdout).toMatch(new RegExp(`^# no systemd here.*\\n\\*/15 \\* \\* \\* \\* cd ${ROOT} && \\S+node \\S+/bin/ferry\\.mjs drift -i lab --format prometheus -o ${ROOT}/x\\.prom\\n$`))
+    expect(cron.stdout).toMatch(
+      new RegExp(
+        `^# no systemd here.*\\n\\*/15 \\* \\* \\* \\* cd ${ROOT} && \\S+node \\S+/bin/ferry\\.mjs drift -i lab --format prometheus -o ${ROOT}/x\\.prom\\n$`,
+      ),
+    )
   }
   const dir = tempDir()
   const units = await ferry(['drift', '-i', 'lab', '--every', '10m', '--install-timer', '--unit-dir', dir])
   expect(units.code, units.stderr).toBe(0)
   expect(readFileSync(join(dir, 'ferry-drift.timer'), 'utf8')).toContain('OnUnitActiveSec=600s')
-  expect(readFileSync(join(dir, 'ferry-drift.service'), 'utf8')).toMatch(/ExecStart=\S+node \S+\/bin\/ferry\.mjs drift -i lab\n/)
+  expect(readFileSync(join(dir, 'ferry-drift.service'), 'utf8')).toMatch(
+    /ExecStart=\S+node \S+\/bin\/ferry\.mjs drift -i lab\n/,
+  )
 })

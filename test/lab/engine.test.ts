@@ -5,7 +5,20 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadState } from '../../lab/lab.ts'
-import { ferry, installDummyService, journalBytes, labIt as it, labYaml, removeDummyService, sh, tempDir, waitFor, writeInventory, ROOT, type Run } from './helpers.ts'
+import {
+  ferry,
+  installDummyService,
+  journalBytes,
+  labIt as it,
+  labYaml,
+  removeDummyService,
+  sh,
+  tempDir,
+  waitFor,
+  writeInventory,
+  ROOT,
+  type Run,
+} from './helpers.ts'
 
 const TWELVE = 'test/fixtures/runbooks/twelve.ts'
 const THIRTY = 'test/fixtures/runbooks/thirty.ts'
@@ -30,23 +43,29 @@ const json = (r: Run) => {
 function prepare(host: string): void {
   removeDummyService(host)
   installDummyService(host)
-  sh(host, [
-    'rm -rf /etc/ferry-e2e /var/backups/ferry /etc/sysctl.d/60-ferry.conf',
-    'mkdir -p /etc/ferry-e2e && printf "original\\n" > /etc/ferry-e2e/pre.conf && printf "same\\n" > /etc/ferry-e2e/mode.conf && chmod 644 /etc/ferry-e2e/mode.conf',
-    'sysctl -qw net.ipv4.ip_forward=0',
-    'ip addr del 10.255.9.1/32 dev lo 2>/dev/null; true',
-  ].join(' && '))
+  sh(
+    host,
+    [
+      'rm -rf /etc/ferry-e2e /var/backups/ferry /etc/sysctl.d/60-ferry.conf',
+      'mkdir -p /etc/ferry-e2e && printf "original\\n" > /etc/ferry-e2e/pre.conf && printf "same\\n" > /etc/ferry-e2e/mode.conf && chmod 644 /etc/ferry-e2e/mode.conf',
+      'sysctl -qw net.ipv4.ip_forward=0',
+      'ip addr del 10.255.9.1/32 dev lo 2>/dev/null; true',
+    ].join(' && '),
+  )
 }
 
 /** Files (names, modes, owners, checksums), the sysctl live and saved, lo's addresses, the service. */
 function snapshot(host: string): string {
-  return sh(host, [
-    'for f in $(find /etc/ferry-e2e /var/backups/ferry /etc/sysctl.d/60-ferry.conf 2>/dev/null | sort); do stat -c "%n %a %U:%G %F" "$f"; [ -f "$f" ] && md5sum < "$f"; done',
-    'sysctl net.ipv4.ip_forward',
-    'ip -o -4 addr show dev lo | awk \'{ print $4, $NF }\'',
-    "find /etc/rc?.d -name '[SK][0-9][0-9]ferry-dummy' | sort",
-    'service ferry-dummy status; echo "status $?"',
-  ].join('; '))
+  return sh(
+    host,
+    [
+      'for f in $(find /etc/ferry-e2e /var/backups/ferry /etc/sysctl.d/60-ferry.conf 2>/dev/null | sort); do stat -c "%n %a %U:%G %F" "$f"; [ -f "$f" ] && md5sum < "$f"; done',
+      'sysctl net.ipv4.ip_forward',
+      "ip -o -4 addr show dev lo | awk '{ print $4, $NF }'",
+      "find /etc/rc?.d -name '[SK][0-9][0-9]ferry-dummy' | sort",
+      'service ferry-dummy status; echo "status $?"',
+    ].join('; '),
+  )
 }
 
 describe('a runbook on one host', () => {
@@ -60,12 +79,36 @@ describe('a runbook on one host', () => {
     expect(first.code, first.stderr).toBe(0)
     const applied = json(first)
     expect(applied.hosts[0].status).toBe('changed')
-    expect(applied.hosts[0].steps.filter((s: { status: string }) => s.status === 'changed').map((s: { name: string }) => s.name)).toEqual([
-      'a.conf', 'b.conf', 'make d', 'pre.conf', 'slow marker', 'mode.conf', 'e.conf', 'forwarding', 'router id', 'dummy', 'f.conf', 'handled (handler)',
+    expect(
+      applied.hosts[0].steps
+        .filter((s: { status: string }) => s.status === 'changed')
+        .map((s: { name: string }) => s.name),
+    ).toEqual([
+      'a.conf',
+      'b.conf',
+      'make d',
+      'pre.conf',
+      'slow marker',
+      'mode.conf',
+      'e.conf',
+      'forwarding',
+      'router id',
+      'dummy',
+      'f.conf',
+      'handled (handler)',
     ])
-    expect(sh('lab3', 'stat -c "%a %U" /etc/ferry-e2e/a.conf /etc/ferry-e2e/b.conf /etc/ferry-e2e/mode.conf')).toBe('644 ferry\n600 root\n600 root\n')
-    expect(sh('lab3', 'sysctl -n net.ipv4.ip_forward; ip -o -4 addr show dev lo | grep -c 10.255.9.1/32; service ferry-dummy status')).toBe('1\n1\nferry-dummy is running\n')
-    expect(sh('lab3', 'cat /etc/ferry-e2e/pre.conf; ls /etc/ferry-e2e/handled')).toBe('changed by ferry\n/etc/ferry-e2e/handled\n')
+    expect(sh('lab3', 'stat -c "%a %U" /etc/ferry-e2e/a.conf /etc/ferry-e2e/b.conf /etc/ferry-e2e/mode.conf')).toBe(
+      '644 ferry\n600 root\n600 root\n',
+    )
+    expect(
+      sh(
+        'lab3',
+        'sysctl -n net.ipv4.ip_forward; ip -o -4 addr show dev lo | grep -c 10.255.9.1/32; service ferry-dummy status',
+      ),
+    ).toBe('1\n1\nferry-dummy is running\n')
+    expect(sh('lab3', 'cat /etc/ferry-e2e/pre.conf; ls /etc/ferry-e2e/handled')).toBe(
+      'changed by ferry\n/etc/ferry-e2e/handled\n',
+    )
 
     const second = await run(['run', TWELVE, '-i', inv, '--stats'], state)
     expect(second.code).toBe(0)
@@ -80,7 +123,9 @@ describe('a runbook on one host', () => {
     expect(dry.code).toBe(2)
     const planned = json(dry).hosts[0].steps.filter((s: { status: string }) => s.status === 'changed')
     expect(planned.map((s: { name: string }) => s.name)).toEqual(['pre.conf'])
-    expect(planned[0].diff).toBe('--- /etc/ferry-e2e/pre.conf\n+++ /etc/ferry-e2e/pre.conf\n@@ -1,1 +1,1 @@\n-edited\n+changed by ferry\n')
+    expect(planned[0].diff).toBe(
+      '--- /etc/ferry-e2e/pre.conf\n+++ /etc/ferry-e2e/pre.conf\n@@ -1,1 +1,1 @@\n-edited\n+changed by ferry\n',
+    )
     expect(sh('lab3', 'cat /etc/ferry-e2e/pre.conf')).toBe('edited\n')
 
     const undo = await ferry(['rollback', applied.runId, '--state-dir', state], { env })
@@ -95,7 +140,10 @@ describe('failure at every step', () => {
       const state = tempDir()
       for (const h of ['lab3', 'lab4']) prepare(h)
       const before = snapshot('lab3')
-      const r = await run(['run', TWELVE, '-i', inventory(['lab3', 'lab4']), '--param', `failAt=${k}`, '--param', 'failOn=lab3'], state)
+      const r = await run(
+        ['run', TWELVE, '-i', inventory(['lab3', 'lab4']), '--param', `failAt=${k}`, '--param', 'failOn=lab3'],
+        state,
+      )
       expect(r.code, r.stderr).toBe(1)
       const out = json(r)
       const byName = Object.fromEntries(out.hosts.map((h: { name: string }) => [h.name, h]))
@@ -119,7 +167,13 @@ describe('dry run', () => {
     // Content checksums too for /etc (/var holds gigabytes of apt cache, too slow to hash here).
     // /var/lib/ferry-lab is the controller's zfs-fuse pool showing through the overlay's lower
     // layer: zfs-fuse rewrites it every 30 s whatever the hosts do, so it is not theirs to check.
-    const sums = () => hosts.map((h) => sh(h, "find /etc /usr/local /var -xdev -path /var/lib/ferry-lab -prune -o -printf '%p %s %m %U:%G %T@ %C@\\n' | sort; find /etc -xdev -type f -exec md5sum {} + | sort"))
+    const sums = () =>
+      hosts.map((h) =>
+        sh(
+          h,
+          "find /etc /usr/local /var -xdev -path /var/lib/ferry-lab -prune -o -printf '%p %s %m %U:%G %T@ %C@\\n' | sort; find /etc -xdev -type f -exec md5sum {} + | sort",
+        ),
+      )
     for (const h of hosts) sh(h, 'rm -rf /etc/ferry-thirty')
     const before = sums()
     const r = await run(['run', THIRTY, '-i', inventory(hosts), '--dry-run'], tempDir())
@@ -157,10 +211,16 @@ describe('rollout control', () => {
   it('--serial 2 --max-fail 20% stops after the first batch with a failure', async () => {
     const hosts = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
     for (const h of hosts) sh(h, 'rm -rf /etc/ferry-thirty')
-    const r = await run(['run', THIRTY, '-i', inventory(hosts), '--serial', '2', '--max-fail', '20%', '--param', 'failOn=lab2,lab4'], tempDir())
+    const r = await run(
+      ['run', THIRTY, '-i', inventory(hosts), '--serial', '2', '--max-fail', '20%', '--param', 'failOn=lab2,lab4'],
+      tempDir(),
+    )
     expect(r.code).toBe(1)
     const out = json(r)
-    expect(out.hosts.map((h: { name: string; status: string }) => `${h.name}:${h.status}`)).toEqual(['lab1:changed', 'lab2:rolled-back'])
+    expect(out.hosts.map((h: { name: string; status: string }) => `${h.name}:${h.status}`)).toEqual([
+      'lab1:changed',
+      'lab2:rolled-back',
+    ])
     expect(out.notRun).toEqual(['lab3', 'lab4', 'lab5'])
     expect(sh('lab2', 'ls /etc/ferry-thirty 2>/dev/null | wc -l').trim()).toBe('0')
     expect(sh('lab3', 'ls -d /etc/ferry-thirty 2>/dev/null || echo absent').trim()).toBe('absent')
@@ -171,20 +231,44 @@ describe('rollout control', () => {
 describe('interruptions', () => {
   /** Starts a slow run and resolves once the journal holds the undo record of its slow step. */
   async function startSlow(state: string, host: string) {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/ferry.mjs'), 'run', TWELVE, '-i', inventory([host]), '--param', 'slow=8', '--state-dir', state, '--format', 'json'], {
-      cwd: ROOT, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin/ferry.mjs'),
+        'run',
+        TWELVE,
+        '-i',
+        inventory([host]),
+        '--param',
+        'slow=8',
+        '--state-dir',
+        state,
+        '--format',
+        'json',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))))
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+    )
     let runId = ''
-    const reached = await waitFor(30_000, async () => {
-      const runs = JSON.parse((await ferry(['history', '--json', '--state-dir', state])).stdout).runs
-      if (!runs[0]) return false
-      const shown = JSON.parse((await ferry(['history', 'show', runs[0].id, '--json', '--state-dir', state])).stdout)
-      runId = runs[0].id as string
-      return shown.undo.some((u: { step: string }) => u.step === 'slow marker')
-    }, { every: 200, throws: true })
+    const reached = await waitFor(
+      30_000,
+      async () => {
+        const runs = JSON.parse((await ferry(['history', '--json', '--state-dir', state])).stdout).runs
+        if (!runs[0]) return false
+        const shown = JSON.parse((await ferry(['history', 'show', runs[0].id, '--json', '--state-dir', state])).stdout)
+        runId = runs[0].id as string
+        return shown.undo.some((u: { step: string }) => u.step === 'slow marker')
+      },
+      { every: 200, throws: true },
+    )
     if (reached === undefined) throw new Error('the run never reached its slow step')
     return { child, exited, runId, stdout: () => stdout }
   }
@@ -216,18 +300,25 @@ describe('interruptions', () => {
     expect(applied.code, applied.stderr).toBe(0)
     const after = snapshot('lab4')
     expect(after).not.toBe(before)
-    sh('lab4', "mkdir /var/run/ferry.lock && printf 'run=someone-else\\ncontroller=elsewhere\\npid=1\\nsince=now\\n' > /var/run/ferry.lock/owner")
+    sh(
+      'lab4',
+      "mkdir /var/run/ferry.lock && printf 'run=someone-else\\ncontroller=elsewhere\\npid=1\\nsince=now\\n' > /var/run/ferry.lock/owner",
+    )
     try {
       const refused = await ferry(['rollback', json(applied).runId, '--state-dir', state], { env })
       expect(refused.code, refused.stdout).toBe(3)
-      expect(refused.stdout).toContain('lab4: ROLLBACK FAILED: lab4 is locked by run someone-else (controller elsewhere, pid 1, since now)')
+      expect(refused.stdout).toContain(
+        'lab4: ROLLBACK FAILED: lab4 is locked by run someone-else (controller elsewhere, pid 1, since now)',
+      )
       expect(snapshot('lab4'), 'nothing undone').toBe(after)
       expect(sh('lab4', 'cat /var/run/ferry.lock/owner')).toContain('run=someone-else')
       const taken = await ferry(['rollback', json(applied).runId, '--break-lock', '--state-dir', state], { env })
       expect(taken.code, taken.stdout).toBe(0)
       expect(taken.stdout).toContain('lab4: broke the lock of run someone-else')
       expect(snapshot('lab4')).toBe(before)
-      expect(sh('lab4', 'ls -d /var/run/ferry.lock 2>/dev/null || echo free').trim(), 'released after the undo').toBe('free')
+      expect(sh('lab4', 'ls -d /var/run/ferry.lock 2>/dev/null || echo free').trim(), 'released after the undo').toBe(
+        'free',
+      )
     } finally {
       sh('lab4', 'rm -rf /var/run/ferry.lock')
     }
@@ -251,7 +342,21 @@ describe('secrets', () => {
     prepare('lab5')
     const h = loadState().hosts.lab5!
     // Watch lab5's process list for the whole time the runs take.
-    const watcher = spawn('nsenter', ['-t', String(h.pid), '--net', '--mount', '--root', '--', 'sh', '-c', 'while :; do ps -eo args; sleep 0.05; done'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    const watcher = spawn(
+      'nsenter',
+      [
+        '-t',
+        String(h.pid),
+        '--net',
+        '--mount',
+        '--root',
+        '--',
+        'sh',
+        '-c',
+        'while :; do ps -eo args; sleep 0.05; done',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    )
     let seen = ''
     watcher.stdout.on('data', (d) => (seen += d))
     const outputs: Run[] = []

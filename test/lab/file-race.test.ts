@@ -32,36 +32,59 @@ const ATTACK = `cd ${DIR} || exit 1; i=0; while :; do for t in .ferry.*; do case
 const victims = () => sh(HOST, `stat -c '%a %U:%G' ${VICTIM} ${VDIR}; cat ${VICTIM}; ls -A ${VDIR}`)
 const swaps = () => Number(sh(HOST, 'cat /tmp/ferry-race-swaps 2>/dev/null || echo 0'))
 /** Each file: a regular file, still nobody's, holding what ferry wrote or the old content put back. */
-const files = () => sh(HOST, `cd ${DIR} && for f in f*.conf; do [ -h "$f" ] && echo "$f is a link"; printf '%s %s ' "$f" "$(stat -c '%U' "$f")"; cat "$f"; done`).trim().split('\n')
+const files = () =>
+  sh(
+    HOST,
+    `cd ${DIR} && for f in f*.conf; do [ -h "$f" ] && echo "$f is a link"; printf '%s %s ' "$f" "$(stat -c '%U' "$f")"; cat "$f"; done`,
+  )
+    .trim()
+    .split('\n')
 const BEFORE = '600 root:root\n700 root:root\nvictim\n'
 
 let attacker = 0
 
 beforeAll(() => {
-  sh(HOST, [
-    `rm -rf ${DIR} ${VDIR} /tmp/ferry-race-swaps && mkdir ${DIR} ${VDIR} && chmod 700 ${VDIR}`,
-    `printf 'victim\\n' > ${VICTIM} && chmod 600 ${VICTIM}`,
-    // Every file exists first, as nobody's, so each write also backs up the old one.
-    `i=0; while [ $i -lt ${N} ]; do printf 'old\\n' > ${DIR}/f$i.conf; i=$((i + 1)); done`,
-    `chown -R nobody:nogroup ${DIR}`,
-  ].join(' && '))
+  sh(
+    HOST,
+    [
+      `rm -rf ${DIR} ${VDIR} /tmp/ferry-race-swaps && mkdir ${DIR} ${VDIR} && chmod 700 ${VDIR}`,
+      `printf 'victim\\n' > ${VICTIM} && chmod 600 ${VICTIM}`,
+      // Every file exists first, as nobody's, so each write also backs up the old one.
+      `i=0; while [ $i -lt ${N} ]; do printf 'old\\n' > ${DIR}/f$i.conf; i=$((i + 1)); done`,
+      `chown -R nobody:nogroup ${DIR}`,
+    ].join(' && '),
+  )
   expect(victims()).toBe(BEFORE)
   // In the host's namespaces, as nobody, for ten minutes at most; stopped by its PID.
-  attacker = Number(sh(HOST, `timeout 600 setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c ${quote(ATTACK)} </dev/null >/dev/null 2>&1 & echo $!`).trim())
+  attacker = Number(
+    sh(
+      HOST,
+      `timeout 600 setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c ${quote(ATTACK)} </dev/null >/dev/null 2>&1 & echo $!`,
+    ).trim(),
+  )
   expect(attacker).toBeGreaterThan(1)
 })
 
 afterAll(() => {
-  sh(HOST, `kill ${attacker} 2>/dev/null; rm -rf ${DIR} ${VDIR} ${VICTIM} /tmp/ferry-race-swaps /tmp/ferry-race-err /var/backups/ferry/%2Fetc%2Fferry-race%2Ff*; rmdir /var/backups/ferry 2>/dev/null; true`)
+  sh(
+    HOST,
+    `kill ${attacker} 2>/dev/null; rm -rf ${DIR} ${VDIR} ${VICTIM} /tmp/ferry-race-swaps /tmp/ferry-race-err /var/backups/ferry/%2Fetc%2Fferry-race%2Ff*; rmdir /var/backups/ferry 2>/dev/null; true`,
+  )
 })
 
 /** The commands the file step sends to write `path` over an existing file, and to undo that. */
 async function commands(path: string, content: string): Promise<{ write: string; restore: string }> {
   const step = file('race', { path, content, mode: 0o640 })
   const platform = platformFor('linux')
-  const record = step.record({ stdout: '-rw-r--r-- nobody nogroup\nold\n', code: 0 }, { host: {} as never, platform, pending: new Set() }) as FileRecord
+  const record = step.record(
+    { stdout: '-rw-r--r-- nobody nogroup\nold\n', code: 0 },
+    { host: {} as never, platform, pending: new Set() },
+  ) as FileRecord
   const sent: string[] = []
-  const $ = recordingShell(() => ({ stdout: '', code: 0 }), (cmd) => void sent.push(cmd))
+  const $ = recordingShell(
+    () => ({ stdout: '', code: 0 }),
+    (cmd) => void sent.push(cmd),
+  )
   const ctx = { $, platform } as unknown as StepContext
   await step.apply(ctx, [], record)
   await step.undo(ctx, record)
@@ -80,10 +103,15 @@ it(`a directory's owner racing ${N} writes and their ${N} restores with links to
     'echo "$ok $no"',
   ].join('\n')
   const swapsBefore = swaps()
-  const [written, restored] = sh(HOST, 'sh -s', script).trim().split('\n').map((l) => l.split(' ').map(Number)) as [number[], number[]]
+  const [written, restored] = sh(HOST, 'sh -s', script)
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').map(Number)) as [number[], number[]]
   const errors = sh(HOST, 'cat /tmp/ferry-race-err 2>/dev/null; true').trim()
   const swapped = swaps() - swapsBefore
-  console.log(`file race: ${N} writes (${written[0]} done, ${written[1]} refused), ${N} restores (${restored[0]} done, ${restored[1]} refused); the attacker swapped ${swapped} private names`)
+  console.log(
+    `file race: ${N} writes (${written[0]} done, ${written[1]} refused), ${N} restores (${restored[0]} done, ${restored[1]} refused); the attacker swapped ${swapped} private names`,
+  )
 
   // The attacker won nothing.
   expect(victims()).toBe(BEFORE)
@@ -98,11 +126,32 @@ it(`a directory's owner racing ${N} writes and their ${N} restores with links to
 
 it('a ferry run under the same attack is refused or written, never fooled, and says why', async () => {
   const inv = writeInventory(labYaml([HOST], { defaults: '  os: linux' }))
-  const run = await ferry(['run', 'test/fixtures/runbooks/many-files.ts', '-i', inv, '--state-dir', tempDir(), '--format', 'json',
-    '--param', `dir=${DIR}`, '--param', 'count=20', '--param', 'tag=run'], { timeout: 120_000 })
+  const run = await ferry(
+    [
+      'run',
+      'test/fixtures/runbooks/many-files.ts',
+      '-i',
+      inv,
+      '--state-dir',
+      tempDir(),
+      '--format',
+      'json',
+      '--param',
+      `dir=${DIR}`,
+      '--param',
+      'count=20',
+      '--param',
+      'tag=run',
+    ],
+    { timeout: 120_000 },
+  )
   const host = (JSON.parse(run.stdout) as { hosts: { status: string; error?: string }[] }).hosts[0]!
   // A refused write rolls the run back, and a restore may be refused in turn (then it is failed).
-  if (run.code !== 0) expect(host).toMatchObject({ status: expect.stringMatching(/^(rolled-back|failed)$/), error: expect.stringMatching(REFUSED) })
+  if (run.code !== 0)
+    expect(host).toMatchObject({
+      status: expect.stringMatching(/^(rolled-back|failed)$/),
+      error: expect.stringMatching(REFUSED),
+    })
   expect(victims()).toBe(BEFORE)
   for (const line of files()) expect(line).toMatch(/^f(\d+)\.conf nobody (f\1 (new|run)|old)$/)
 }, 120_000)

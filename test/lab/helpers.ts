@@ -13,26 +13,40 @@ export const ROOT = resolve(import.meta.dirname, '../..')
 export const LAB_KEY = '/run/ferry-lab/id_ed25519'
 export const LAB_KNOWN_HOSTS = join(ROOT, 'inventory/lab.known_hosts')
 export const ADDRESSES: Record<string, string> = {
-  lab1: '198.18.0.11', lab2: '198.18.0.12', lab3: '198.18.0.13', lab4: '198.18.0.14', lab5: '198.18.0.15', far1: '198.18.1.21',
+  lab1: '198.18.0.11',
+  lab2: '198.18.0.12',
+  lab3: '198.18.0.13',
+  lab4: '198.18.0.14',
+  lab5: '198.18.0.15',
+  far1: '198.18.1.21',
 }
 
 /** `it`, skipped only outside CI when the lab cannot run here (setup.ts decides; in CI it throws). */
 export const labIt = it.skipIf(process.env.FERRY_LAB_SKIP === '1')
 
-export interface Run { code: number; stdout: string; stderr: string }
+export interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
 
 /** Runs a script with `sh -c` on a lab host (from outside: nsenter, not ssh); its stdout. Throws if it fails. */
 export const sh = (host: string, script: string, input?: string): string => exec(host, ['sh', '-c', script], { input })
 
 /** SSH connections a lab host's sshd has accepted so far, from its log (test commands enter by nsenter, not SSH). */
-export const accepted = (host: string): number => (readFileSync(join(STATE_DIR, 'hosts', host, 'log'), 'utf8').match(/^Accepted publickey/gm) ?? []).length
+export const accepted = (host: string): number =>
+  (readFileSync(join(STATE_DIR, 'hosts', host, 'log'), 'utf8').match(/^Accepted publickey/gm) ?? []).length
 
 /**
  * Calls ok() every `every` ms (default 100) until it holds: the ms that took, or undefined once
  * `ms` have passed. A throw from ok() counts as "not yet", unless `throws` is set, when it ends
  * the wait and propagates.
  */
-export async function waitFor(ms: number, ok: () => boolean | Promise<boolean>, opts: { every?: number; throws?: boolean } = {}): Promise<number | undefined> {
+export async function waitFor(
+  ms: number,
+  ok: () => boolean | Promise<boolean>,
+  opts: { every?: number; throws?: boolean } = {},
+): Promise<number | undefined> {
   const started = Date.now()
   for (;;) {
     try {
@@ -61,12 +75,18 @@ export function journalBytes(stateDir: string, runId: string): Buffer {
 }
 
 /** Runs the CLI; `timeout` (ms) sends it SIGTERM, as an operator's ^C would, so a hung run cannot outlive its test. */
-export function ferry(args: string[], opts: { env?: NodeJS.ProcessEnv; wrap?: string[]; timeout?: number } = {}): Promise<Run> & { pid: number } {
+export function ferry(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; wrap?: string[]; timeout?: number } = {},
+): Promise<Run> & { pid: number } {
   const argv = [...(opts.wrap ?? []), process.execPath, join(ROOT, 'bin/ferry.mjs'), ...args]
   let done!: (r: Run) => void
   const finished = new Promise<Run>((resolve) => (done = resolve))
-  const child = execFile(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 << 20, timeout: opts.timeout }, (err, stdout, stderr) =>
-    done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+  const child = execFile(
+    argv[0]!,
+    argv.slice(1),
+    { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 << 20, timeout: opts.timeout },
+    (err, stdout, stderr) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
   )
   // The pid, to signal this run and nothing else (as a test of interruption does).
   return Object.assign(finished, { pid: child.pid! })
@@ -84,7 +104,10 @@ export function writeInventory(yaml: string, dir = tempDir()): string {
 }
 
 /** YAML for some lab hosts with the lab's key and known_hosts, plus extra `defaults` lines. */
-export function labYaml(hosts: string[], extra: { defaults?: string; hostLines?: Record<string, string>; tail?: string } = {}): string {
+export function labYaml(
+  hosts: string[],
+  extra: { defaults?: string; hostLines?: Record<string, string>; tail?: string } = {},
+): string {
   const lines = [
     'defaults:',
     `  identity: ${LAB_KEY}`,
@@ -92,13 +115,17 @@ export function labYaml(hosts: string[], extra: { defaults?: string; hostLines?:
     '  connect_timeout: 5',
     ...(extra.defaults ? [extra.defaults] : []),
     'hosts:',
-    ...hosts.map((h) => `  ${h}: { address: ${ADDRESSES[h]}${h === 'far1' ? ', jump: lab1' : ''}${extra.hostLines?.[h] ?? ''} }`),
+    ...hosts.map(
+      (h) => `  ${h}: { address: ${ADDRESSES[h]}${h === 'far1' ? ', jump: lab1' : ''}${extra.hostLines?.[h] ?? ''} }`,
+    ),
   ]
   return `${lines.join('\n')}\n${extra.tail ?? ''}`
 }
 
 export function labKnownHostsLine(host: string): string {
-  const line = readFileSync(LAB_KNOWN_HOSTS, 'utf8').split('\n').find((l) => l.startsWith(`${ADDRESSES[host]} `))
+  const line = readFileSync(LAB_KNOWN_HOSTS, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${ADDRESSES[host]} `))
   if (!line) throw new Error(`no known_hosts line for ${host}`)
   return line
 }
@@ -133,7 +160,10 @@ export function installDummyService(host: string): void {
 
 /** Stops and removes it, whatever state a test left it in. */
 export function removeDummyService(host: string): void {
-  sh(host, '[ ! -f /run/ferry-dummy.pid ] || kill "$(cat /run/ferry-dummy.pid)" 2>/dev/null; rm -f /run/ferry-dummy.pid; update-rc.d ferry-dummy remove >/dev/null 2>&1; rm -f /etc/init.d/ferry-dummy')
+  sh(
+    host,
+    '[ ! -f /run/ferry-dummy.pid ] || kill "$(cat /run/ferry-dummy.pid)" 2>/dev/null; rm -f /run/ferry-dummy.pid; update-rc.d ferry-dummy remove >/dev/null 2>&1; rm -f /etc/init.d/ferry-dummy',
+  )
 }
 
 /** tmux, for tests that need a real terminal (prompts, listr2's live lines). */
@@ -146,7 +176,10 @@ export const tmux = (...args: string[]) => execFileSync('tmux', args).toString()
 export async function screenShows(session: string, text: string | RegExp, ms = 30_000, every = 100): Promise<string> {
   let screen = ''
   const seen = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s))
-  const saw = await waitFor(ms, () => seen((screen = tmux('capture-pane', '-p', '-t', session))), { throws: true, every })
+  const saw = await waitFor(ms, () => seen((screen = tmux('capture-pane', '-p', '-t', session))), {
+    throws: true,
+    every,
+  })
   if (saw === undefined) throw new Error(`never saw ${String(text)}; the screen was:\n${screen}`)
   return screen
 }

@@ -19,23 +19,30 @@ let config = ''
 function writeSshConfig(): void {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-lab-test-'))
   config = path.join(dir, 'ssh_config')
-  fs.writeFileSync(config, [
-    'Host *',
-    '  BatchMode yes',
-    '  StrictHostKeyChecking yes',
-    `  UserKnownHostsFile ${KNOWN_HOSTS}`,
-    `  IdentityFile ${STATE_DIR}/id_ed25519`,
-    '  IdentitiesOnly yes',
-    '  ConnectTimeout 5',
-    '',
-  ].join('\n'))
+  fs.writeFileSync(
+    config,
+    [
+      'Host *',
+      '  BatchMode yes',
+      '  StrictHostKeyChecking yes',
+      `  UserKnownHostsFile ${KNOWN_HOSTS}`,
+      `  IdentityFile ${STATE_DIR}/id_ed25519`,
+      '  IdentitiesOnly yes',
+      '  ConnectTimeout 5',
+      '',
+    ].join('\n'),
+  )
 }
 
 function ssh(h: HostState, command: string, opts: { user?: string; input?: string } = {}): string {
   const state = loadState()
   const jump = h.jump ? ['-J', `root@${state.hosts[h.jump]!.address}`] : []
-  return execFileSync('ssh', ['-F', config, ...jump, `${opts.user ?? 'root'}@${h.address}`, command],
-    { encoding: 'utf8', input: opts.input, timeout: 20_000, stdio: ['pipe', 'pipe', 'pipe'] })
+  return execFileSync('ssh', ['-F', config, ...jump, `${opts.user ?? 'root'}@${h.address}`, command], {
+    encoding: 'utf8',
+    input: opts.input,
+    timeout: 20_000,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
 }
 
 /** Runs argv on a pty and types the password once it sees a password prompt, as a person would. */
@@ -63,8 +70,14 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 function tcpFails(host: string, port: number, timeoutMs: number): Promise<string> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port, timeout: timeoutMs })
-    s.once('connect', () => { s.destroy(); resolve('connected') })
-    s.once('timeout', () => { s.destroy(); resolve('timeout') })
+    s.once('connect', () => {
+      s.destroy()
+      resolve('connected')
+    })
+    s.once('timeout', () => {
+      s.destroy()
+      resolve('timeout')
+    })
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'))
   })
 }
@@ -122,8 +135,11 @@ describe.skipIf(skip)('the test lab', () => {
     const lab1 = loadState().hosts.lab1!
     // On stdin, opendoas fails without even prompting.
     expect(() => ssh(lab1, 'doas id -u', { user: 'ferry', input: `${password()}\n` })).toThrow(/Authentication failed/)
-    const out = execFileSync('python3', ['-c', PTY_DRIVER, 'ssh', '-F', config, '-tt', `ferry@${lab1.address}`, 'doas id -u'],
-      { encoding: 'utf8', env: { ...process.env, PW: password() }, timeout: 20_000 })
+    const out = execFileSync(
+      'python3',
+      ['-c', PTY_DRIVER, 'ssh', '-F', config, '-tt', `ferry@${lab1.address}`, 'doas id -u'],
+      { encoding: 'utf8', env: { ...process.env, PW: password() }, timeout: 20_000 },
+    )
     expect(out).toMatch(/doas \(ferry@lab1\) password: \r\n0\r\n/)
   })
 

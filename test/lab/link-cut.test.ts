@@ -33,25 +33,33 @@ afterEach(() => {
 /** A runbook on lab5: a risky command (`cut`, reverted by bringing eth0 up), then `after` steps. */
 function runbook(name: string, cut: string, after: string): string {
   const path = join(dir, `${name}.ts`)
-  writeFileSync(path, `import { defineRunbook, command, verify } from 'ferry'
+  writeFileSync(
+    path,
+    `import { defineRunbook, command, verify } from 'ferry'
 import { setTimeout as sleep } from 'node:timers/promises'
 export default defineRunbook({ name: '${name}', description: 'cuts its own link', hosts: '${HOST}',
   steps: () => [
     command('cut', async ({ $ }) => void (await $\`sh -c \${${JSON.stringify(cut)}}\`), { risky: true, revert: 'ip link set eth0 up' }),
     ${after}
   ] })
-`)
+`,
+  )
   return path
 }
 
-interface Report { runId: string; hosts: { name: string; status: string; error?: string; steps: { name: string; status: string }[] }[] }
+interface Report {
+  runId: string
+  hosts: { name: string; status: string; error?: string; steps: { name: string; status: string }[] }[]
+}
 
 /** Runs it with --confirm-timeout 8; `during` may cut the link from outside while it runs. */
 async function cutRun(path: string, during?: () => Promise<void>) {
   const inv = writeInventory(labYaml([HOST], { defaults: '  os: linux' }))
   const state = join(tempDir(), 'state')
   const started = Date.now()
-  const run = ferry(['run', path, '-i', inv, '--confirm-timeout', '8', '--format', 'json', '--state-dir', state], { timeout: 120_000 })
+  const run = ferry(['run', path, '-i', inv, '--confirm-timeout', '8', '--format', 'json', '--state-dir', state], {
+    timeout: 120_000,
+  })
   await during?.()
   const done = await run
   const seconds = (Date.now() - started) / 1000
@@ -61,7 +69,11 @@ async function cutRun(path: string, during?: () => Promise<void>) {
   } catch {
     throw new Error(`no report (exit ${done.code}): ${done.stdout}\n${done.stderr}`)
   }
-  const history = JSON.parse((await ferry(['history', '--json', '--state-dir', state])).stdout).runs as { id: string; status: string; finished?: string }[]
+  const history = JSON.parse((await ferry(['history', '--json', '--state-dir', state])).stdout).runs as {
+    id: string
+    status: string
+    finished?: string
+  }[]
   return { done, report, history, seconds }
 }
 
@@ -83,7 +95,10 @@ function expectReverted(r: Awaited<ReturnType<typeof cutRun>>): void {
 
 /** Waits for the risky step's marker on the host, then takes the link down from outside. */
 async function cutWhenMarked(): Promise<void> {
-  expect(await waitFor(30_000, () => sh(HOST, `[ -f ${MARK} ] && echo y || true`).trim() === 'y', { every: 50 }), 'the risky step ran').toBeDefined()
+  expect(
+    await waitFor(30_000, () => sh(HOST, `[ -f ${MARK} ] && echo y || true`).trim() === 'y', { every: 50 }),
+    'the risky step ran',
+  ).toBeDefined()
   sh(HOST, 'ip link set eth0 down')
 }
 
@@ -94,7 +109,11 @@ it('mid-command: the risky command takes its own link down', async () => {
 }, 120_000)
 
 it('channel open: the link goes down before the next step opens its channel', async () => {
-  const path = runbook('open', `touch ${MARK}`, "command('next', async ({ $ }) => { await sleep(2000); await $`true` }),")
+  const path = runbook(
+    'open',
+    `touch ${MARK}`,
+    "command('next', async ({ $ }) => { await sleep(2000); await $`true` }),",
+  )
   const r = await cutRun(path, cutWhenMarked)
   console.log(`channel open: exit ${r.done.code} after ${r.seconds.toFixed(1)} s: ${r.report.hosts[0]?.error}`)
   expectReverted(r)
@@ -112,10 +131,17 @@ it('connect: the link goes down before the new connection that would confirm', a
 
 it('confirm: the link goes down while the new connection checks the host', async () => {
   const before = accepted(HOST)
-  const path = runbook('confirm', `touch ${SLOW}`, `verify('answers', { command: 'if [ -f ${SLOW} ]; then sleep 3; fi; true', timeout: 20 }),`)
+  const path = runbook(
+    'confirm',
+    `touch ${SLOW}`,
+    `verify('answers', { command: 'if [ -f ${SLOW} ]; then sleep 3; fi; true', timeout: 20 }),`,
+  )
   const r = await cutRun(path, async () => {
     // The second connection is the confirmation's; its health check sleeps 3 s.
-    expect(await waitFor(60_000, () => accepted(HOST) >= before + 2, { every: 20 }), 'ferry reconnected to confirm').toBeDefined()
+    expect(
+      await waitFor(60_000, () => accepted(HOST) >= before + 2, { every: 20 }),
+      'ferry reconnected to confirm',
+    ).toBeDefined()
     await new Promise((resolve) => setTimeout(resolve, 500))
     sh(HOST, 'ip link set eth0 down')
   })
@@ -125,13 +151,24 @@ it('confirm: the link goes down while the new connection checks the host', async
 
 it('confirm, reset: the confirming connection dies outright mid-check; ferry fires the revert itself (rolled back, exit 1)', async () => {
   const before = accepted(HOST)
-  const path = runbook('reset', `touch ${SLOW}`, `verify('answers', { command: 'if [ -f ${SLOW} ]; then sleep 3; fi; true', timeout: 20 }),`)
+  const path = runbook(
+    'reset',
+    `touch ${SLOW}`,
+    `verify('answers', { command: 'if [ -f ${SLOW} ]; then sleep 3; fi; true', timeout: 20 }),`,
+  )
   const r = await cutRun(path, async () => {
-    expect(await waitFor(60_000, () => accepted(HOST) >= before + 2, { every: 20 }), 'ferry reconnected to confirm').toBeDefined()
+    expect(
+      await waitFor(60_000, () => accepted(HOST) >= before + 2, { every: 20 }),
+      'ferry reconnected to confirm',
+    ).toBeDefined()
     await new Promise((resolve) => setTimeout(resolve, 500))
     // The session processes of the confirming connection (the run's own was dropped before it).
     const sessions = netnsPids(`ferry-${HOST}`).filter((pid) => {
-      try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sshd: root') } catch { return false }
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sshd: root')
+      } catch {
+        return false
+      }
     })
     expect(sessions.length).toBeGreaterThan(0)
     for (const pid of sessions) process.kill(pid, 'SIGKILL')
@@ -139,7 +176,10 @@ it('confirm, reset: the confirming connection dies outright mid-check; ferry fir
   console.log(`confirm, reset: exit ${r.done.code} after ${r.seconds.toFixed(1)} s: ${r.report.hosts[0]?.error}`)
   expect(r.done.code, `${r.done.stderr}\n${r.done.stdout}`).toBe(1)
   expect(r.done.stderr).not.toMatch(/\n\s+at /)
-  expect(r.report.hosts[0]).toMatchObject({ status: 'rolled-back', error: expect.stringContaining('the changes could not be confirmed over a new connection') })
+  expect(r.report.hosts[0]).toMatchObject({
+    status: 'rolled-back',
+    error: expect.stringContaining('the changes could not be confirmed over a new connection'),
+  })
   expect(r.history.find((h) => h.id === r.report.runId)?.finished).toBeTruthy()
   expect(linkUp()).toBe(true)
   expect(sh(HOST, `ls -d /var/run/ferry-revert/${r.report.runId} /var/run/ferry.lock 2>/dev/null; true`)).toBe('')

@@ -6,7 +6,20 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LAB_JAIL, makeJail, netnsPids, removeJail } from '../../lab/lab.ts'
 import { quote } from '../../src/shell/quote.ts'
-import { ferry, labIt as it, screenShows, sh, tempDir, tmux, waitFor, ADDRESSES, LAB_KEY, LAB_KNOWN_HOSTS, ROOT, type Run } from './helpers.ts'
+import {
+  ferry,
+  labIt as it,
+  screenShows,
+  sh,
+  tempDir,
+  tmux,
+  waitFor,
+  ADDRESSES,
+  LAB_KEY,
+  LAB_KNOWN_HOSTS,
+  ROOT,
+  type Run,
+} from './helpers.ts'
 
 const MESH = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5']
 const ADDRESS = LAB_JAIL.address.replace(/\/32$/, '')
@@ -14,22 +27,61 @@ const LOCK = `/var/run/ferry-migrate-${LAB_JAIL.name}.lock`
 let mesh: { runId: string; state: string } | undefined
 
 /** Whether `host` can open a TCP connection to the jail's web server. */
-const reaches = (host: string) => sh(host, `timeout 1 bash --norc -c 'exec 3<>/dev/tcp/${ADDRESS}/80' 2>/dev/null && echo yes || true`) === 'yes\n'
+const reaches = (host: string) =>
+  sh(host, `timeout 1 bash --norc -c 'exec 3<>/dev/tcp/${ADDRESS}/80' 2>/dev/null && echo yes || true`) === 'yes\n'
 /** Where the jail's process runs, by the driver's pidfile. */
-const runningOn = () => MESH.filter((h) => sh(h, `pid=$(cat /run/ferry-jail-${LAB_JAIL.name}.pid 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo yes || true`) === 'yes\n')
+const runningOn = () =>
+  MESH.filter(
+    (h) =>
+      sh(
+        h,
+        `pid=$(cat /run/ferry-jail-${LAB_JAIL.name}.pid 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo yes || true`,
+      ) === 'yes\n',
+  )
 /** Every dataset and snapshot of the jail on a host, kept copies included. */
-const datasets = (host: string) => sh(host, `zfs list -H -o name -t filesystem,snapshot 2>/dev/null | grep '^${LAB_JAIL.dataset}' || true`).trim()
-const checksum = (host: string, dataset: string = LAB_JAIL.dataset) => sh(host, `sha256sum "$(zfs get -H -o value mountpoint ${dataset})/www/data.bin" | cut -d' ' -f1`).trim()
+const datasets = (host: string) =>
+  sh(host, `zfs list -H -o name -t filesystem,snapshot 2>/dev/null | grep '^${LAB_JAIL.dataset}' || true`).trim()
+const checksum = (host: string, dataset: string = LAB_JAIL.dataset) =>
+  sh(host, `sha256sum "$(zfs get -H -o value mountpoint ${dataset})/www/data.bin" | cut -d' ' -f1`).trim()
 /** `ip route get`, reduced to how: `via X dev Y`. */
-const nextHop = (host: string, address: string) => /(?:via \S+ )?dev \S+/.exec(sh(host, `ip -4 route get ${address}`))?.[0]
+const nextHop = (host: string, address: string) =>
+  /(?:via \S+ )?dev \S+/.exec(sh(host, `ip -4 route get ${address}`))?.[0]
 const migrate = (to: string, ...extra: string[]) =>
-  ferry(['run', 'migrate-jail', '-i', 'lab', '--param', `jail=${LAB_JAIL.name}`, '--param', `to=${to}`, '--param', 'yes=true', '--format', 'json', '--state-dir', tempDir(), ...extra], { timeout: 150_000 })
-const hostResult = (run: Run) => (JSON.parse(run.stdout) as { hosts: { name: string; status: string; error?: string; steps: { name: string; status: string }[] }[] }).hosts[0]!
+  ferry(
+    [
+      'run',
+      'migrate-jail',
+      '-i',
+      'lab',
+      '--param',
+      `jail=${LAB_JAIL.name}`,
+      '--param',
+      `to=${to}`,
+      '--param',
+      'yes=true',
+      '--format',
+      'json',
+      '--state-dir',
+      tempDir(),
+      ...extra,
+    ],
+    { timeout: 150_000 },
+  )
+const hostResult = (run: Run) =>
+  (
+    JSON.parse(run.stdout) as {
+      hosts: { name: string; status: string; error?: string; steps: { name: string; status: string }[] }[]
+    }
+  ).hosts[0]!
 
 /** The pid of a command running in a lab host, by the kernel's list of the netns's processes and their argv. */
 function pidIn(host: string, argv: string[]): number | undefined {
   return netnsPids(`ferry-${host}`).find((pid) => {
-    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, argv.length).join(' ') === argv.join(' ') } catch { return false }
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, argv.length).join(' ') === argv.join(' ')
+    } catch {
+      return false
+    }
   })
 }
 
@@ -44,7 +96,11 @@ function prober(host: string) {
   return {
     stop(): { probes: number; failed: number; outageMs: number; gapMs: number } {
       sh(host, `kill -- -${pid}`) // setsid made it a group leader: its children go too
-      const rows = sh(host, `cat ${log}; rm -f ${log}`).trim().split('\n').map((l) => l.split(' ')).map(([t, s]) => ({ t: Number(t) / 1e6, ok: s === 'ok' }))
+      const rows = sh(host, `cat ${log}; rm -f ${log}`)
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([t, s]) => ({ t: Number(t) / 1e6, ok: s === 'ok' }))
       // An outage runs from its first failed probe to the next probe that succeeds.
       let longest = 0
       let since: number | undefined
@@ -90,18 +146,58 @@ it('asks for what is missing, and without a terminal names the flags instead (ex
   expect(none.code, none.stderr).toBe(64)
   expect(none.stderr).toContain('missing params: --param jail=<string> --param to=<string> (no terminal to ask on)')
   // The plan is shown, but a move needs a yes.
-  const unconfirmed = await ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab4', '--state-dir', tempDir()])
+  const unconfirmed = await ferry([
+    'run',
+    'migrate-jail',
+    '-i',
+    'lab',
+    '--param',
+    'jail=web',
+    '--param',
+    'to=lab4',
+    '--state-dir',
+    tempDir(),
+  ])
   expect(unconfirmed.code, unconfirmed.stderr).toBe(64)
   expect(unconfirmed.stderr).toContain('missing params: --param yes=true (no terminal to confirm on)')
   expect(unconfirmed.stderr).toMatch(/Move jail web \(172\.16\.3\.17\/32, tank\/jails\/web\) from lab2 to lab4/)
-  const bad = await ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab2', '--param', 'yes=true', '--state-dir', tempDir()])
+  const bad = await ferry([
+    'run',
+    'migrate-jail',
+    '-i',
+    'lab',
+    '--param',
+    'jail=web',
+    '--param',
+    'to=lab2',
+    '--param',
+    'yes=true',
+    '--state-dir',
+    tempDir(),
+  ])
   expect(bad.code).toBe(64)
   expect(bad.stderr).toContain('--param to=lab2: cannot take jail web: it is the source')
   // A dry run needs no yes: it shows the six phases and changes nothing.
-  const dry = await ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab4', '--dry-run', '--state-dir', tempDir()])
+  const dry = await ferry([
+    'run',
+    'migrate-jail',
+    '-i',
+    'lab',
+    '--param',
+    'jail=web',
+    '--param',
+    'to=lab4',
+    '--dry-run',
+    '--state-dir',
+    tempDir(),
+  ])
   expect(dry.code, dry.stderr).toBe(2)
-  expect(dry.stdout.match(/^lab2: {3}~ \S.*$/gm)).toEqual(['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `lab2:   ~ ${s}`))
-  expect(dry.stdout).toMatch(/send tank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-seed in full \([\d.]+ MB\) from lab2 to lab4 while the jail runs/)
+  expect(dry.stdout.match(/^lab2: {3}~ \S.*$/gm)).toEqual(
+    ['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `lab2:   ~ ${s}`),
+  )
+  expect(dry.stdout).toMatch(
+    /send tank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-seed in full \([\d.]+ MB\) from lab2 to lab4 while the jail runs/,
+  )
   expect(runningOn()).toEqual(['lab2'])
   expect(datasets('lab2')).toBe(LAB_JAIL.dataset)
   expect(datasets('lab4')).toBe('')
@@ -117,18 +213,24 @@ it('moves a 200 MB jail two hops away with ≤ 2 s downtime, intact, routed ther
     const run = migrate('lab4')
     // While it runs, the same jail cannot be moved again, not even elsewhere: the run holds lab2
     // (the jail's own lock stands behind that, for a run that broke the host's).
-    expect(await waitFor(60_000, () => sh('lab2', `test -d ${LOCK} && echo held || true`) === 'held\n'), 'the lock appears on lab2').toBeDefined()
+    expect(
+      await waitFor(60_000, () => sh('lab2', `test -d ${LOCK} && echo held || true`) === 'held\n'),
+      'the lock appears on lab2',
+    ).toBeDefined()
     const second = await migrate('lab5')
     expect(second.code, second.stderr).toBe(1)
     expect(hostResult(second).error).toMatch(/^lab2 is locked by run \S+ \(controller /)
     const first = await run
     expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0)
     expect(hostResult(first).steps.map((s) => `${s.name} ${s.status}`)).toEqual(
-      ['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `${s} changed`))
+      ['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `${s} changed`),
+    )
   } finally {
     outcome = client.stop()
   }
-  console.log(`migrate-jail: 200 MB lab2 → lab4, downtime ${(outcome.outageMs / 1000).toFixed(2)} s seen by lab3 (${outcome.failed} of ${outcome.probes} probes failed, at most ${(outcome.gapMs / 1000).toFixed(2)} s apart)`)
+  console.log(
+    `migrate-jail: 200 MB lab2 → lab4, downtime ${(outcome.outageMs / 1000).toFixed(2)} s seen by lab3 (${outcome.failed} of ${outcome.probes} probes failed, at most ${(outcome.gapMs / 1000).toFixed(2)} s apart)`,
+  )
   // The prober ran through the whole move. An outage may start just after the last probe that
   // got through, so the real downtime is at most the measured one plus the widest spacing of
   // probes: that sum is what must stay within 2 s. (A fixed bound on the spacing alone failed CI
@@ -141,7 +243,9 @@ it('moves a 200 MB jail two hops away with ≤ 2 s downtime, intact, routed ther
   // Routing followed the jail: lab3 sends it the way it sends lab4's loopback.
   expect(nextHop('lab3', ADDRESS)).toBe(nextHop('lab3', '10.0.0.4'))
   // The source keeps its copy, renamed, and nothing else of the jail; the lock is gone.
-  const kept = datasets('lab2').split('\n').filter((d) => !d.includes('@'))
+  const kept = datasets('lab2')
+    .split('\n')
+    .filter((d) => !d.includes('@'))
   expect(kept).toEqual([expect.stringMatching(/^tank\/jails\/web-moved-ferry-\d{14}-[0-9a-f]{4}$/)])
   sh('lab2', `zfs mount ${kept[0]}`) // kept unmounted
   expect(checksum('lab2', kept[0])).toBe(before)
@@ -156,14 +260,19 @@ it('rolls back when the transfer is killed mid-stream: still serving at the sour
   const run = migrate('lab4')
   // zfs receive on lab4, found by the kernel's view of that host; once it is there, data flows.
   let pid: number | undefined
-  expect(await waitFor(60_000, () => (pid = pidIn('lab4', ['zfs', 'receive'])) !== undefined, { every: 20 }), 'zfs receive started on lab4').toBeDefined()
+  expect(
+    await waitFor(60_000, () => (pid = pidIn('lab4', ['zfs', 'receive'])) !== undefined, { every: 20 }),
+    'zfs receive started on lab4',
+  ).toBeDefined()
   await sleep(300)
   process.kill(pid!, 'SIGKILL')
   const result = await run
   expect(result.code).toBe(1)
   const host = hostResult(result)
   expect(host.status).toBe('rolled-back')
-  expect(host.error).toMatch(/^seed: transfer failed after \d+ bytes: zfs receive on lab4 exited 137: Killed; zfs send on lab2 was stopped$/)
+  expect(host.error).toMatch(
+    /^seed: transfer failed after \d+ bytes: zfs receive on lab4 exited 137: Killed; zfs send on lab2 was stopped$/,
+  )
   expect(runningOn()).toEqual(['lab2'])
   expect(reaches('lab3')).toBe(true)
   expect(datasets('lab4')).toBe('')
@@ -174,8 +283,29 @@ it('rolls back when the transfer is killed mid-stream: still serving at the sour
 it('a controller killed mid-stream leaves the jail serving; ferry rollback then clears its snapshot and lock', async () => {
   await jailOnLab2(200)
   const state = tempDir()
-  const run = ferry(['run', 'migrate-jail', '-i', 'lab', '--param', 'jail=web', '--param', 'to=lab4', '--param', 'yes=true', '--format', 'json', '--state-dir', state], { timeout: 150_000 })
-  expect(await waitFor(60_000, () => pidIn('lab4', ['zfs', 'receive']) !== undefined, { every: 20 }), 'zfs receive started on lab4').toBeDefined()
+  const run = ferry(
+    [
+      'run',
+      'migrate-jail',
+      '-i',
+      'lab',
+      '--param',
+      'jail=web',
+      '--param',
+      'to=lab4',
+      '--param',
+      'yes=true',
+      '--format',
+      'json',
+      '--state-dir',
+      state,
+    ],
+    { timeout: 150_000 },
+  )
+  expect(
+    await waitFor(60_000, () => pidIn('lab4', ['zfs', 'receive']) !== undefined, { every: 20 }),
+    'zfs receive started on lab4',
+  ).toBeDefined()
   process.kill(run.pid, 'SIGKILL')
   expect((await run).code).not.toBe(0)
   // Nothing was undone, but the jail never stopped; a truncated stream leaves nothing behind.
@@ -195,7 +325,10 @@ it('a controller killed mid-stream leaves the jail serving; ferry rollback then 
 it('rolls back when the jail will not start at the destination: serving at the source again, autostart restored', async () => {
   await jailOnLab2(20)
   // Something already listens on port 80 of every address of lab4, so the jail cannot bind there.
-  const squatter = sh('lab4', 'setsid python3 -m http.server 80 --bind 0.0.0.0 > /dev/null 2>&1 < /dev/null & echo $!').trim()
+  const squatter = sh(
+    'lab4',
+    'setsid python3 -m http.server 80 --bind 0.0.0.0 > /dev/null 2>&1 < /dev/null & echo $!',
+  ).trim()
   try {
     expect(await waitFor(5_000, () => sh('lab4', 'ss -Hltn sport = :80') !== ''), 'the squatter listens').toBeDefined()
     const result = await migrate('lab4')
@@ -204,7 +337,12 @@ it('rolls back when the jail will not start at the destination: serving at the s
     expect(host.status).toBe('rolled-back')
     expect(host.error).toMatch(/^cut-over: jail web exited while starting/)
     expect(host.steps.map((s) => `${s.name} ${s.status}`)).toEqual([
-      'preflight rolled-back', 'seed rolled-back', 'catch-up 1 rolled-back', 'cut-over rolled-back', 'verify skipped', 'clean-up skipped',
+      'preflight rolled-back',
+      'seed rolled-back',
+      'catch-up 1 rolled-back',
+      'cut-over rolled-back',
+      'verify skipped',
+      'clean-up skipped',
     ])
   } finally {
     sh('lab4', `kill ${squatter}`)
@@ -214,7 +352,9 @@ it('rolls back when the jail will not start at the destination: serving at the s
   expect(sh('lab2', 'ls /etc/ferry/jails/')).toBe('web.autostart\nweb.conf\n')
   expect(datasets('lab2')).toBe(LAB_JAIL.dataset)
   expect(datasets('lab4')).toBe('')
-  expect(sh('lab4', `ls /etc/ferry/jails/ 2>/dev/null; ip -o addr show dev lo | grep -c ${ADDRESS} || true`)).toBe('0\n')
+  expect(sh('lab4', `ls /etc/ferry/jails/ 2>/dev/null; ip -o addr show dev lo | grep -c ${ADDRESS} || true`)).toBe(
+    '0\n',
+  )
 }, 180_000)
 
 it('direct=true has the source send over its own ssh, which must trust the destination', async () => {
@@ -227,10 +367,21 @@ it('direct=true has the source send over its own ssh, which must trust the desti
   expect(runningOn()).toEqual(['lab2'])
   expect(datasets('lab4')).toBe('')
   // lab2 now has the lab's key and lab4's host key, in its own copy-on-write /root.
-  const known = readFileSync(LAB_KNOWN_HOSTS, 'utf8').split('\n').filter((l) => l.startsWith(`${ADDRESSES.lab4} `)).join('\n')
+  const known = readFileSync(LAB_KNOWN_HOSTS, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith(`${ADDRESSES.lab4} `))
+    .join('\n')
   try {
-    sh('lab2', 'mkdir -p /root/.ssh && cat > /root/.ssh/ferry-direct && chmod 600 /root/.ssh/ferry-direct', readFileSync(LAB_KEY, 'utf8'))
-    sh('lab2', `cat > /root/.ssh/known_hosts && printf 'Host ${ADDRESSES.lab4}\\n  IdentityFile /root/.ssh/ferry-direct\\n' > /root/.ssh/config`, `${known}\n`)
+    sh(
+      'lab2',
+      'mkdir -p /root/.ssh && cat > /root/.ssh/ferry-direct && chmod 600 /root/.ssh/ferry-direct',
+      readFileSync(LAB_KEY, 'utf8'),
+    )
+    sh(
+      'lab2',
+      `cat > /root/.ssh/known_hosts && printf 'Host ${ADDRESSES.lab4}\\n  IdentityFile /root/.ssh/ferry-direct\\n' > /root/.ssh/config`,
+      `${known}\n`,
+    )
     const trusted = await migrate('lab4', '--param', 'direct=true')
     expect(trusted.code, `${trusted.stdout}\n${trusted.stderr}`).toBe(0)
   } finally {
@@ -243,8 +394,17 @@ it('direct=true has the source send over its own ssh, which must trust the desti
 it('on a terminal, asks which jail, where to and whether to go, then moves it showing progress', async () => {
   await jailOnLab2(300) // big enough to be seen streaming for a while
   const session = `ferry-migrate-${process.pid}`
-  tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50',
-    `cd ${ROOT} && node bin/ferry.mjs run migrate-jail -i lab --state-dir ${tempDir()}; echo "EXIT=$?"; sleep 120`)
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '200',
+    '-y',
+    '50',
+    `cd ${ROOT} && node bin/ferry.mjs run migrate-jail -i lab --state-dir ${tempDir()}; echo "EXIT=$?"; sleep 120`,
+  )
   try {
     // Which jail: a search list with host, address, dataset and size.
     // The search list fills in a moment after its title.

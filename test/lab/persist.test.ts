@@ -18,7 +18,12 @@ const ROOT_DIR = '/etc/ferry-persist'
 const TOKEN = `tok-${process.pid}-persist-s3cr3t`
 const env = { FERRY_E2E_TOKEN: TOKEN }
 const inventory = (hosts: string[], connectTimeout = 5) =>
-  writeInventory(labYaml(hosts, { defaults: '  os: linux', tail: 'secrets:\n  token: env:FERRY_E2E_TOKEN\n' }).replace(/connect_timeout: \d+/, `connect_timeout: ${connectTimeout}`))
+  writeInventory(
+    labYaml(hosts, { defaults: '  os: linux', tail: 'secrets:\n  token: env:FERRY_E2E_TOKEN\n' }).replace(
+      /connect_timeout: \d+/,
+      `connect_timeout: ${connectTimeout}`,
+    ),
+  )
 const json = (r: Run) => {
   try {
     return JSON.parse(r.stdout)
@@ -56,11 +61,18 @@ describe('ferry --persist', () => {
   it('keeps the connections for the next command: no new SSH connection on the hosts, and output and exit codes pass through intact', async () => {
     const state = stateDir()
     const inv = inventory(['lab1', 'lab2'])
-    const exec = (line: string) => ferry(['exec', '-i', inv, '--persist', '30s', '--format', 'json', '--', line], { env: { ...env, FERRY_STATE_DIR: state } })
+    const exec = (line: string) =>
+      ferry(['exec', '-i', inv, '--persist', '30s', '--format', 'json', '--', line], {
+        env: { ...env, FERRY_STATE_DIR: state },
+      })
     const before = { lab1: accepted('lab1'), lab2: accepted('lab2') }
     const first = await exec('hostname')
     expect(first.code, first.stderr).toBe(0)
-    expect(json(first).hosts.map((h: { stdout: string }) => h.stdout).sort()).toEqual(['lab1\n', 'lab2\n'])
+    expect(
+      json(first)
+        .hosts.map((h: { stdout: string }) => h.stdout)
+        .sort(),
+    ).toEqual(['lab1\n', 'lab2\n'])
     expect({ lab1: accepted('lab1'), lab2: accepted('lab2') }).toEqual({ lab1: before.lab1 + 1, lab2: before.lab2 + 1 })
 
     // The socket is the user's alone; the keeper's argv and environment hold no secret.
@@ -93,7 +105,25 @@ describe('ferry --persist', () => {
     const state = stateDir()
     const inv = inventory(hosts)
     for (const h of hosts) sh(h, `rm -rf ${ROOT_DIR}`)
-    const run = (...args: string[]) => ferry(['run', THIRTY, '-i', inv, '--param', `root=${ROOT_DIR}`, '--persist', '30s', '--state-dir', state, '--format', 'json', ...args], { env })
+    const run = (...args: string[]) =>
+      ferry(
+        [
+          'run',
+          THIRTY,
+          '-i',
+          inv,
+          '--param',
+          `root=${ROOT_DIR}`,
+          '--persist',
+          '30s',
+          '--state-dir',
+          state,
+          '--format',
+          'json',
+          ...args,
+        ],
+        { env },
+      )
 
     const first = await run()
     expect(first.code, first.stderr).toBe(0)
@@ -110,7 +140,9 @@ describe('ferry --persist', () => {
     const dry = await run('--dry-run')
     expect(dry.code).toBe(2)
     const lab3 = json(dry).hosts.find((h: { name: string }) => h.name === 'lab3')
-    expect(lab3.steps.filter((s: { status: string }) => s.status === 'changed').map((s: { name: string }) => s.name)).toEqual(['file 4', 'check 4'])
+    expect(
+      lab3.steps.filter((s: { status: string }) => s.status === 'changed').map((s: { name: string }) => s.name),
+    ).toEqual(['file 4', 'check 4'])
     expect(sh('lab3', `cat ${ROOT_DIR}/d4/x.conf`)).toBe('edited\n')
 
     // Rolling back the first run removes what it made, through the same connections.
@@ -145,13 +177,19 @@ describe('ferry --persist', () => {
   it('reports a host whose kept connection stopped answering as unreachable within the connect timeout, and reconnects once it answers', async () => {
     const state = stateDir()
     const inv = inventory(['lab2', 'lab5'], 3)
-    const exec = () => ferry(['exec', '-i', inv, '--persist', '60s', '--format', 'json', '--', 'hostname'], { env: { ...env, FERRY_STATE_DIR: state } })
+    const exec = () =>
+      ferry(['exec', '-i', inv, '--persist', '60s', '--format', 'json', '--', 'hostname'], {
+        env: { ...env, FERRY_STATE_DIR: state },
+      })
     expect((await exec()).code).toBe(0)
     // lab5 drops every packet to its sshd (nft in its own network namespace): the kept
     // connection goes silent, as when the link between controller and router fails.
     sh('lab5', 'nft add table inet ferrytest')
     try {
-      sh('lab5', "nft add chain inet ferrytest input '{ type filter hook input priority 0; }' && nft add rule inet ferrytest input tcp dport 22 drop")
+      sh(
+        'lab5',
+        "nft add chain inet ferrytest input '{ type filter hook input priority 0; }' && nft add rule inet ferrytest input tcp dport 22 drop",
+      )
       const started = Date.now()
       const cut = await exec()
       const took = Date.now() - started
@@ -167,13 +205,18 @@ describe('ferry --persist', () => {
     }
     const back = await exec()
     expect(back.code, back.stdout).toBe(0)
-    expect(json(back).hosts.map((h: { stdout: string }) => h.stdout).sort()).toEqual(['lab2\n', 'lab5\n'])
+    expect(
+      json(back)
+        .hosts.map((h: { stdout: string }) => h.stdout)
+        .sort(),
+    ).toEqual(['lab2\n', 'lab5\n'])
   })
 
   it('goes away: --close ends the keeper and removes its socket; idle, it exits by itself', async () => {
     const state = stateDir()
     const inv = inventory(['lab1'])
-    const exec = (persist: string) => ferry(['exec', '-i', inv, '--persist', persist, '--', 'true'], { env: { ...env, FERRY_STATE_DIR: state } })
+    const exec = (persist: string) =>
+      ferry(['exec', '-i', inv, '--persist', persist, '--', 'true'], { env: { ...env, FERRY_STATE_DIR: state } })
     expect((await exec('60s')).code).toBe(0)
     const pid = keeperPid(state)!
     expect(pid).toBeGreaterThan(0)
@@ -195,7 +238,9 @@ describe('ferry --persist', () => {
     const state = tempDir()
     chmodSync(state, 0o777)
     const before = accepted('lab1')
-    const r = await ferry(['exec', '-i', inventory(['lab1']), '--persist', '30s', '--', 'true'], { env: { ...env, FERRY_STATE_DIR: state } })
+    const r = await ferry(['exec', '-i', inventory(['lab1']), '--persist', '30s', '--', 'true'], {
+      env: { ...env, FERRY_STATE_DIR: state },
+    })
     expect(r.code).toBe(64)
     expect(r.stderr).toContain(`${state} is writable by others (mode 777)`)
     expect(accepted('lab1')).toBe(before)

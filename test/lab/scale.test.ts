@@ -7,37 +7,88 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { alive } from '../../lab/lab.ts'
-import { SCALE_DIR, SCALE_INVENTORY, SCALE_KNOWN_HOSTS, SCALE_ROOTS, loadScaleState, scaleDown, scaleHostNames } from '../../lab/scale.ts'
+import {
+  SCALE_DIR,
+  SCALE_INVENTORY,
+  SCALE_KNOWN_HOSTS,
+  SCALE_ROOTS,
+  loadScaleState,
+  scaleDown,
+  scaleHostNames,
+} from '../../lab/scale.ts'
 import { ferry, labIt as it, tempDir, ROOT, type Run } from './helpers.ts'
 
 const N = 20
 const RUNBOOK = 'bench/scale-runbook.ts'
 
-const lab = async (...args: string[]) => (await promisify(execFile)(process.execPath, [join(ROOT, 'bin/lab.mjs'), 'scale', ...args], { cwd: ROOT })).stdout
+const lab = async (...args: string[]) =>
+  (await promisify(execFile)(process.execPath, [join(ROOT, 'bin/lab.mjs'), 'scale', ...args], { cwd: ROOT })).stdout
 const run = (state: string, ...extra: string[]) =>
-  ferry(['run', RUNBOOK, '-i', SCALE_INVENTORY, '--limit', scaleHostNames(N).join(','), '--forks', '10', '--format', 'json', '--state-dir', state, ...extra], { timeout: 120_000 })
+  ferry(
+    [
+      'run',
+      RUNBOOK,
+      '-i',
+      SCALE_INVENTORY,
+      '--limit',
+      scaleHostNames(N).join(','),
+      '--forks',
+      '10',
+      '--format',
+      'json',
+      '--state-dir',
+      state,
+      ...extra,
+    ],
+    { timeout: 120_000 },
+  )
 const json = (r: Run) => {
   try {
-    return JSON.parse(r.stdout) as { hosts: { name: string; status: string; steps: { status: string }[] }[]; summary: Record<string, number>; stats?: Record<string, { roundTrips: number }> }
+    return JSON.parse(r.stdout) as {
+      hosts: { name: string; status: string; steps: { status: string }[] }[]
+      summary: Record<string, number>
+      stats?: Record<string, { roundTrips: number }>
+    }
   } catch {
     throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
   }
 }
 const pids = () => Object.fromEntries(Object.values(loadScaleState().hosts).map((h) => [h.name, h.pid]))
 const ours = {
-  netns: () => execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith('ferryscale-')),
-  links: () => execFileSync('ip', ['-o', 'link']).toString().split('\n').map((l) => l.split(': ')[1]?.replace(/@.*/, '') ?? '').filter((n) => n.startsWith('fsc-')),
+  netns: () =>
+    execFileSync('ip', ['netns', 'list'])
+      .toString()
+      .split('\n')
+      .filter((l) => l.startsWith('ferryscale-')),
+  links: () =>
+    execFileSync('ip', ['-o', 'link'])
+      .toString()
+      .split('\n')
+      .map((l) => l.split(': ')[1]?.replace(/@.*/, '') ?? '')
+      .filter((n) => n.startsWith('fsc-')),
   /** Processes in the scale hosts' roots (an sshd and what it runs). */
-  rooted: () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { return fs.readlinkSync(`/proc/${p}/root`).startsWith(`${SCALE_ROOTS}/`) } catch { return false }
-  }),
+  rooted: () =>
+    fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return fs.readlinkSync(`/proc/${p}/root`).startsWith(`${SCALE_ROOTS}/`)
+        } catch {
+          return false
+        }
+      }),
 }
 
 describe('the scale lab', () => {
   // From nothing (a bench may have left hosts up), and whatever happens, back to nothing. The
   // main lab, which setup.ts brings up, is not touched.
-  beforeAll(async () => { if (process.env.FERRY_LAB_SKIP !== '1') await scaleDown() }, 60_000)
-  afterAll(async () => { if (process.env.FERRY_LAB_SKIP !== '1') await scaleDown() }, 60_000)
+  beforeAll(async () => {
+    if (process.env.FERRY_LAB_SKIP !== '1') await scaleDown()
+  }, 60_000)
+  afterAll(async () => {
+    if (process.env.FERRY_LAB_SKIP !== '1') await scaleDown()
+  }, 60_000)
   const state = tempDir()
   let first: Record<string, number> = {}
 
@@ -95,6 +146,8 @@ describe('the scale lab', () => {
     expect(fs.existsSync(SCALE_ROOTS)).toBe(false)
     // And it is safe to run again with nothing up.
     expect(await lab('down')).toMatch(/down in/)
-    expect(await lab('status').catch((e: { code?: number; stdout?: string }) => `exit ${e.code}: ${e.stdout}`)).toMatch(/exit 3: .*down/)
+    expect(await lab('status').catch((e: { code?: number; stdout?: string }) => `exit ${e.code}: ${e.stdout}`)).toMatch(
+      /exit 3: .*down/,
+    )
   }, 60_000)
 })

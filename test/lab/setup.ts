@@ -6,7 +6,11 @@ import { down, up } from '../../lab/lab.ts'
 
 function whyNoLab(): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root'
-  try { execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' }) } catch { return '`ip netns` is unavailable' }
+  try {
+    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' })
+  } catch {
+    return '`ip netns` is unavailable'
+  }
   return undefined
 }
 
@@ -32,5 +36,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   // tests run in no fixed order and each assumes bare hosts. Rebuilding takes about a second.
   await down()
   await up({ n: 5, zfs: true, log: (line) => console.log(`lab: ${line}`) })
-  return async () => { if (process.env.FERRY_LAB_KEEP === '0') await down() }
+  return async () => {
+    if (process.env.FERRY_LAB_KEEP === '0') await down()
+  }
 }

@@ -16,14 +16,35 @@
 import { beforeAll, describe, expect } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { addRepo, copyInto, debFile, debs, removeRepo } from './apt-repo.ts'
-import { ferry, installDummyService, labIt as it, labYaml, removeDummyService, sh, tempDir, writeInventory, type Run } from './helpers.ts'
+import {
+  ferry,
+  installDummyService,
+  labIt as it,
+  labYaml,
+  removeDummyService,
+  sh,
+  tempDir,
+  writeInventory,
+  type Run,
+} from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/steps-linux.ts'
 /** Fetched once for the file: pkg installs hello, iface unpacks ifupdown's ifup and ifdown. */
 const DEBS = ['hello', 'ifupdown']
 
-interface StepReport { name: string; status: string; diff?: string; commands?: string[]; error?: string }
-interface Report { runId: string; dryRun: boolean; hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]; summary: Record<string, number> }
+interface StepReport {
+  name: string
+  status: string
+  diff?: string
+  commands?: string[]
+  error?: string
+}
+interface Report {
+  runId: string
+  dryRun: boolean
+  hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]
+  summary: Record<string, number>
+}
 type RunOut = Run & { report: Report }
 
 /** `ferry run` of the one step `--param only=TYPE` picks, on one host, with a journal of its own. */
@@ -32,7 +53,19 @@ function stepRunner(host: string, only: string) {
   const state = tempDir()
   return {
     async run(...flags: string[]): Promise<RunOut> {
-      const r = await ferry(['run', RUNBOOK, '-i', inv, '--param', `only=${only}`, '--format', 'json', '--state-dir', state, ...flags])
+      const r = await ferry([
+        'run',
+        RUNBOOK,
+        '-i',
+        inv,
+        '--param',
+        `only=${only}`,
+        '--format',
+        'json',
+        '--state-dir',
+        state,
+        ...flags,
+      ])
       try {
         return { ...r, report: JSON.parse(r.stdout) as Report }
       } catch {
@@ -75,13 +108,20 @@ describe('sysctl', () => {
     const original = sh(h, 'sysctl -n net.ipv4.ip_forward').trim()
     const neighbour = sh('lab2', 'sysctl -n net.ipv4.ip_forward')
     // Another step's key is already in ferry's file: edits and undo must leave it alone.
-    sh(h, `sysctl -qw net.ipv4.ip_forward=0 && printf '# set by ferry\\nnet.ipv4.tcp_syncookies=1\\n' > ${conf} && chmod 644 ${conf}`)
+    sh(
+      h,
+      `sysctl -qw net.ipv4.ip_forward=0 && printf '# set by ferry\\nnet.ipv4.tcp_syncookies=1\\n' > ${conf} && chmod 644 ${conf}`,
+    )
     const snapshot = () => sh(h, `sysctl -n net.ipv4.ip_forward; stat -c '%a %U:%G' ${conf}; cat ${conf}`)
     const before = snapshot()
     expect(before).toBe('0\n644 root:root\n# set by ferry\nnet.ipv4.tcp_syncookies=1\n')
     try {
       const first = await run()
-      expectStep(first, 0, { name: 'ip forwarding', status: 'changed', diff: `net.ipv4.ip_forward: 0 → 1\nnet.ipv4.ip_forward in ${conf}: (unset) → 1` })
+      expectStep(first, 0, {
+        name: 'ip forwarding',
+        status: 'changed',
+        diff: `net.ipv4.ip_forward: 0 → 1\nnet.ipv4.ip_forward in ${conf}: (unset) → 1`,
+      })
       const applied = '1\n644 root:root\n# set by ferry\nnet.ipv4.tcp_syncookies=1\nnet.ipv4.ip_forward=1\n'
       expect(snapshot()).toBe(applied)
       // Per network namespace: the other hosts keep their own value.
@@ -94,7 +134,10 @@ describe('sysctl', () => {
       const drifted = snapshot()
       expect(drifted).toBe('0\n644 root:root\n# set by ferry\nnet.ipv4.tcp_syncookies=1\nnet.ipv4.ip_forward = 0\n')
       const plan = `net.ipv4.ip_forward: 0 → 1\nnet.ipv4.ip_forward in ${conf}: 0 → 1`
-      expectStep(await run('--dry-run'), 2, { name: 'ip forwarding', status: 'changed', diff: plan }, ['sysctl -w net.ipv4.ip_forward=1', `f=${conf};`])
+      expectStep(await run('--dry-run'), 2, { name: 'ip forwarding', status: 'changed', diff: plan }, [
+        'sysctl -w net.ipv4.ip_forward=1',
+        `f=${conf};`,
+      ])
       expect(snapshot()).toBe(drifted)
 
       const repair = await run()
@@ -116,9 +159,16 @@ describe('line', () => {
     const dir = '/etc/ferry-steps'
     const app = `${dir}/app.conf`
     const { run, rollback } = stepRunner(h, 'line')
-    sh(h, `rm -rf ${dir} && mkdir ${dir} && printf '# app.conf\\n#listen 80\\nworkers 4\\n' > ${app} && chmod 640 ${app}`)
+    sh(
+      h,
+      `rm -rf ${dir} && mkdir ${dir} && printf '# app.conf\\n#listen 80\\nworkers 4\\n' > ${app} && chmod 640 ${app}`,
+    )
     // The file, its mode, and how many backups of it the file machinery keeps on the host.
-    const snapshot = () => sh(h, `stat -c '%n %a %U:%G' ${dir} ${app}; cat ${app}; ls /var/backups/ferry/%2Fetc%2Fferry-steps%2Fapp.conf 2>/dev/null | wc -l`)
+    const snapshot = () =>
+      sh(
+        h,
+        `stat -c '%n %a %U:%G' ${dir} ${app}; cat ${app}; ls /var/backups/ferry/%2Fetc%2Fferry-steps%2Fapp.conf 2>/dev/null | wc -l`,
+      )
     const before = snapshot()
     expect(before).toBe(`${dir} 755 root:root\n${app} 640 root:root\n# app.conf\n#listen 80\nworkers 4\n0\n`)
     try {
@@ -149,7 +199,10 @@ describe('line', () => {
       await rollback(first.report.runId)
       expect(snapshot()).toBe(before)
     } finally {
-      sh(h, `rm -rf ${dir} /var/backups/ferry/%2Fetc%2Fferry-steps%2Fapp.conf; rmdir /var/backups/ferry 2>/dev/null; true`)
+      sh(
+        h,
+        `rm -rf ${dir} /var/backups/ferry/%2Fetc%2Fferry-steps%2Fapp.conf; rmdir /var/backups/ferry 2>/dev/null; true`,
+      )
     }
   })
 })
@@ -164,7 +217,11 @@ describe('pkg', () => {
     const dir = debs(DEBS)
     // The version apt must install, read from the .deb itself rather than from ferry.
     const version = execFileSync('dpkg-deb', ['--field', debFile(dir, 'hello'), 'Version'], { encoding: 'utf8' }).trim()
-    const snapshot = () => sh(h, "dpkg-query -W -f='${db:Status-Abbrev}${Version}\\n' hello 2>/dev/null || echo 'unknown to dpkg'; command -v hello || echo 'no hello command'")
+    const snapshot = () =>
+      sh(
+        h,
+        "dpkg-query -W -f='${db:Status-Abbrev}${Version}\\n' hello 2>/dev/null || echo 'unknown to dpkg'; command -v hello || echo 'no hello command'",
+      )
     const before = snapshot()
     expect(before).toBe('unknown to dpkg\nno hello command\n')
     addRepo(h, dir)
@@ -182,7 +239,9 @@ describe('pkg', () => {
 
       sh(h, 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q hello >/dev/null 2>&1')
       expect(snapshot()).toBe(before)
-      expectStep(await run('--dry-run'), 2, { name: 'hello', status: 'changed', diff: 'install hello' }, ['DEBIAN_FRONTEND=noninteractive apt-get install -y hello'])
+      expectStep(await run('--dry-run'), 2, { name: 'hello', status: 'changed', diff: 'install hello' }, [
+        'DEBIAN_FRONTEND=noninteractive apt-get install -y hello',
+      ])
       expect(snapshot()).toBe(before)
 
       const repair = await run()
@@ -193,7 +252,10 @@ describe('pkg', () => {
       await rollback(first.report.runId)
       expect(snapshot()).toBe(before)
     } finally {
-      sh(h, 'if dpkg -s hello >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get remove -y -q hello >/dev/null 2>&1; fi; mv /var/lib/man-db/auto-update.ferry-test /var/lib/man-db/auto-update 2>/dev/null; true')
+      sh(
+        h,
+        'if dpkg -s hello >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get remove -y -q hello >/dev/null 2>&1; fi; mv /var/lib/man-db/auto-update.ferry-test /var/lib/man-db/auto-update 2>/dev/null; true',
+      )
       removeRepo(h)
     }
   })
@@ -205,7 +267,8 @@ describe('service', () => {
     const { run, rollback } = stepRunner(h, 'service')
     installDummyService(h)
     // Boot links in every runlevel, and what `service` says (its exit status too).
-    const snapshot = () => sh(h, "find /etc/rc?.d -name '[SK][0-9][0-9]ferry-dummy' | sort; service ferry-dummy status; echo \"exit $?\"")
+    const snapshot = () =>
+      sh(h, 'find /etc/rc?.d -name \'[SK][0-9][0-9]ferry-dummy\' | sort; service ferry-dummy status; echo "exit $?"')
     const pid = () => sh(h, 'cat /run/ferry-dummy.pid').trim()
     const before = snapshot()
     expect(before).toBe('ferry-dummy is not running\nexit 3\n')
@@ -225,7 +288,12 @@ describe('service', () => {
       sh(h, 'service ferry-dummy stop && update-rc.d ferry-dummy disable')
       const drifted = snapshot()
       expect(drifted).not.toMatch(/\/S\d\dferry-dummy$/m)
-      expectStep(await run('--dry-run'), 2, { name: 'dummy', status: 'changed', diff: 'enable ferry-dummy\nstart ferry-dummy' }, ['update-rc.d ferry-dummy defaults && update-rc.d ferry-dummy enable', 'service ferry-dummy start'])
+      expectStep(
+        await run('--dry-run'),
+        2,
+        { name: 'dummy', status: 'changed', diff: 'enable ferry-dummy\nstart ferry-dummy' },
+        ['update-rc.d ferry-dummy defaults && update-rc.d ferry-dummy enable', 'service ferry-dummy start'],
+      )
       expect(snapshot()).toBe(drifted)
 
       const repair = await run()
@@ -253,11 +321,16 @@ describe('iface', () => {
   // ifdown into /tmp, to prove the saved configuration is what boot would bring up.
   const IFUPDOWN = '/tmp/ferry-ifupdown'
   beforeAll(() => void debs(DEBS))
-  const INTERFACES = '# interfaces(5) file used by ifup(8) and ifdown(8)\n# Include files from /etc/network/interfaces.d:\nsource /etc/network/interfaces.d/*\n'
+  const INTERFACES =
+    '# interfaces(5) file used by ifup(8) and ifdown(8)\n# Include files from /etc/network/interfaces.d:\nsource /etc/network/interfaces.d/*\n'
 
   /** Prepares `host` as above; returns the function that takes it all away again. */
   function withIfupdown(host: string): () => void {
-    const had = sh(host, 'if [ -e /etc/network/interfaces ] || [ -e /etc/network/interfaces.d ]; then echo yes; else echo no; fi').trim() === 'yes'
+    const had =
+      sh(
+        host,
+        'if [ -e /etc/network/interfaces ] || [ -e /etc/network/interfaces.d ]; then echo yes; else echo no; fi',
+      ).trim() === 'yes'
     copyInto(host, debFile(debs(DEBS), 'ifupdown'), `${IFUPDOWN}.deb`)
     sh(host, `mkdir -p ${IFUPDOWN}/state && dpkg-deb -x ${IFUPDOWN}.deb ${IFUPDOWN} && rm ${IFUPDOWN}.deb`)
     if (!had) sh(host, 'mkdir /etc/network/interfaces.d && cat > /etc/network/interfaces', INTERFACES)
@@ -266,11 +339,16 @@ describe('iface', () => {
 
   /** ifup/ifdown as at boot, without other packages' hook scripts (openvpn's, for one). */
   const ifupdown = (host: string, cmd: 'ifup' | 'ifdown', args: string) =>
-    sh(host, `${IFUPDOWN}/sbin/${cmd} -i /etc/network/interfaces --state-dir ${IFUPDOWN}/state --no-scripts ${args} 2>&1`)
+    sh(
+      host,
+      `${IFUPDOWN}/sbin/${cmd} -i /etc/network/interfaces --state-dir ${IFUPDOWN}/state --no-scripts ${args} 2>&1`,
+    )
 
   /** The expected changes for creating an interface: the live ones, then the new file as a unified diff. */
   const creation = (live: string[], file: string, lines: string[]) =>
-    [...live, `--- ${file}\n+++ ${file}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}\n`).join('')}`].join('\n')
+    [...live, `--- ${file}\n+++ ${file}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}\n`).join('')}`].join(
+      '\n',
+    )
 
   const LO1 = '/etc/network/interfaces.d/lo1'
   const LO1_LINES = [
@@ -285,12 +363,17 @@ describe('iface', () => {
     const h = 'lab1'
     const { run, rollback } = stepRunner(h, 'iface')
     const cleanup = withIfupdown(h)
-    const snapshot = () => sh(h, `ip -o -4 addr show dev lo; ls -A /etc/network/interfaces.d; cat ${LO1} 2>/dev/null; true`)
+    const snapshot = () =>
+      sh(h, `ip -o -4 addr show dev lo; ls -A /etc/network/interfaces.d; cat ${LO1} 2>/dev/null; true`)
     const before = snapshot()
     expect(before).not.toContain('10.255.0.1')
     try {
       const first = await run()
-      expectStep(first, 0, { name: 'loopback', status: 'changed', diff: creation(['create lo1', 'lo1: add 10.255.0.1/32'], LO1, LO1_LINES) })
+      expectStep(first, 0, {
+        name: 'loopback',
+        status: 'changed',
+        diff: creation(['create lo1', 'lo1: add 10.255.0.1/32'], LO1, LO1_LINES),
+      })
       const address = () => sh(h, 'ip -o -4 addr show dev lo label lo:1').replace(/\\.*/s, '').trim()
       expect(address()).toBe('1: lo    inet 10.255.0.1/32 scope global lo:1')
       expect(sh(h, `stat -c '%a %U:%G' ${LO1}; cat ${LO1}`)).toBe(`644 root:root\n${LO1_LINES.join('\n')}\n`)
@@ -303,7 +386,12 @@ describe('iface', () => {
       ifupdown(h, 'ifdown', '--force lo:1')
       expect(address()).toBe('')
       const drifted = snapshot()
-      expectStep(await run('--dry-run'), 2, { name: 'loopback', status: 'changed', diff: 'create lo1\nlo1: add 10.255.0.1/32' }, ['ip addr add 10.255.0.1/32 dev lo label lo:1'])
+      expectStep(
+        await run('--dry-run'),
+        2,
+        { name: 'loopback', status: 'changed', diff: 'create lo1\nlo1: add 10.255.0.1/32' },
+        ['ip addr add 10.255.0.1/32 dev lo label lo:1'],
+      )
       expect(snapshot()).toBe(drifted)
 
       // Boot (`ifup -a`) brings back exactly what ferry set up live: ferry then has nothing to do.
@@ -333,15 +421,24 @@ describe('iface', () => {
     ]
     const { run, rollback } = stepRunner(h, 'tap')
     const cleanup = withIfupdown(h)
-    const snapshot = () => sh(h, `ip -o link show dev tap0 2>&1; ls -A /etc/network/interfaces.d; cat ${file} 2>/dev/null; true`)
+    const snapshot = () =>
+      sh(h, `ip -o link show dev tap0 2>&1; ls -A /etc/network/interfaces.d; cat ${file} 2>/dev/null; true`)
     const before = snapshot()
     expect(before).toBe('Device "tap0" does not exist.\n')
     // Kind, UP flag and IPv4 addresses of tap0; the MAC address changes whenever it is made again.
-    const tap0 = () => sh(h, `ip -d -o link show dev tap0 | grep -o 'tun type tap'; ip -o link show dev tap0 | grep -o '<[^>]*>'; ip -o -4 addr show dev tap0 | awk '{ print $4 }'`)
+    const tap0 = () =>
+      sh(
+        h,
+        `ip -d -o link show dev tap0 | grep -o 'tun type tap'; ip -o link show dev tap0 | grep -o '<[^>]*>'; ip -o -4 addr show dev tap0 | awk '{ print $4 }'`,
+      )
     const up = 'tun type tap\n<NO-CARRIER,BROADCAST,MULTICAST,UP>\n10.255.1.1/30\n'
     try {
       const first = await run()
-      expectStep(first, 0, { name: 'tap', status: 'changed', diff: creation(['create tap0', 'tap0: add 10.255.1.1/30', 'tap0: up'], file, lines) })
+      expectStep(first, 0, {
+        name: 'tap',
+        status: 'changed',
+        diff: creation(['create tap0', 'tap0: add 10.255.1.1/30', 'tap0: up'], file, lines),
+      })
       expect(tap0()).toBe(up)
       expect(sh(h, `cat ${file}`)).toBe(`${lines.join('\n')}\n`)
 
@@ -349,7 +446,12 @@ describe('iface', () => {
 
       sh(h, 'ip addr flush dev tap0 && ip link set tap0 down')
       const drifted = snapshot()
-      expectStep(await run('--dry-run'), 2, { name: 'tap', status: 'changed', diff: 'tap0: add 10.255.1.1/30\ntap0: up' }, ['ip addr add 10.255.1.1/30 dev tap0', 'ip link set tap0 up'])
+      expectStep(
+        await run('--dry-run'),
+        2,
+        { name: 'tap', status: 'changed', diff: 'tap0: add 10.255.1.1/30\ntap0: up' },
+        ['ip addr add 10.255.1.1/30 dev tap0', 'ip link set tap0 up'],
+      )
       expect(snapshot()).toBe(drifted)
 
       // The saved file on its own: ifdown's post-down deletes the device, ifup makes it whole again.
@@ -370,7 +472,9 @@ describe('iface', () => {
   it('on a host without ifupdown (no /etc/network/interfaces.d), the plan promises only what apply can do', async () => {
     const h = 'lab2'
     const { run } = stepRunner(h, 'iface')
-    expect(sh(h, 'ls -d /etc/network/interfaces.d 2>&1; true')).toBe("ls: cannot access '/etc/network/interfaces.d': No such file or directory\n")
+    expect(sh(h, 'ls -d /etc/network/interfaces.d 2>&1; true')).toBe(
+      "ls: cannot access '/etc/network/interfaces.d': No such file or directory\n",
+    )
     const snapshot = () => sh(h, `ip -o -4 addr show dev lo; cat ${LO1} 2>/dev/null; true`)
     const before = snapshot()
     try {
@@ -378,7 +482,9 @@ describe('iface', () => {
       const dry = await run('--dry-run')
       expect(dry.code).toBe(1)
       const host = dry.report.hosts[0]!
-      expect(host.error).toBe('loopback: lo1 cannot be configured for boot: /etc/network/interfaces.d is missing (is ifupdown installed?); or set persist: false')
+      expect(host.error).toBe(
+        'loopback: lo1 cannot be configured for boot: /etc/network/interfaces.d is missing (is ifupdown installed?); or set persist: false',
+      )
       expect(snapshot()).toBe(before)
       // And so is a real run: nothing half-applied.
       const real = await run()
@@ -386,7 +492,10 @@ describe('iface', () => {
       expect(real.report.hosts[0]!.status).toBe('failed')
       expect(snapshot()).toBe(before)
     } finally {
-      sh(h, `ip addr del 10.255.0.1/32 dev lo 2>/dev/null; rm -f ${LO1}; rmdir /etc/network/interfaces.d 2>/dev/null; true`)
+      sh(
+        h,
+        `ip addr del 10.255.0.1/32 dev lo 2>/dev/null; rm -f ${LO1}; rmdir /etc/network/interfaces.d 2>/dev/null; true`,
+      )
     }
   })
 })

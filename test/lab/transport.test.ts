@@ -8,7 +8,16 @@ import { loadInventory } from '../../src/inventory/index.ts'
 import { SshPool, MAX_CHANNELS } from '../../src/transport/ssh.ts'
 import { createShell } from '../../src/shell/remote.ts'
 import { corpus, MARKER_DIR } from '../fixtures/injection-corpus.ts'
-import { ADDRESSES, LAB_KEY, ferry, labIt as it, labKnownHostsLine, labYaml, tempDir, writeInventory } from './helpers.ts'
+import {
+  ADDRESSES,
+  LAB_KEY,
+  ferry,
+  labIt as it,
+  labKnownHostsLine,
+  labYaml,
+  tempDir,
+  writeInventory,
+} from './helpers.ts'
 
 const pools: SshPool[] = []
 afterAll(async () => {
@@ -41,14 +50,34 @@ describe('ferry exec', () => {
       s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'))
     })
     expect(direct).not.toBe('connected')
-    const r = await ferry(['exec', '-i', 'lab', '--limit', 'far1', '--format', 'json', '--', 'hostname; ip -4 -o addr show eth0'])
+    const r = await ferry([
+      'exec',
+      '-i',
+      'lab',
+      '--limit',
+      'far1',
+      '--format',
+      'json',
+      '--',
+      'hostname; ip -4 -o addr show eth0',
+    ])
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
     expect(out.hosts[0].stdout).toMatch(/^far1\n.*198\.18\.1\.21/s)
   })
 
   it('exits 1 when the command fails on a host, and reports its exit code', async () => {
-    const r = await ferry(['exec', '-i', 'lab', '--limit', 'lab1,lab2', '--format', 'json', '--', 'test "$(hostname)" = lab1'])
+    const r = await ferry([
+      'exec',
+      '-i',
+      'lab',
+      '--limit',
+      'lab1,lab2',
+      '--format',
+      'json',
+      '--',
+      'test "$(hostname)" = lab1',
+    ])
     expect(r.code).toBe(1)
     const byName = Object.fromEntries(JSON.parse(r.stdout).hosts.map((h: { name: string }) => [h.name, h]))
     expect(byName.lab1).toMatchObject({ status: 'ok', exitCode: 0 })
@@ -65,20 +94,25 @@ describe('remote $ quoting', () => {
     { user: 'root', shell: '/bin/mksh' },
     { user: 'ferry', shell: '/bin/sh' },
   ]
-  it.each(cases)('$user@lab2 with $shell: every corpus string arrives byte-identical and nothing is injected', async ({ user, shell }) => {
-    expect(corpus.length).toBeGreaterThanOrEqual(40)
-    const { conn } = await connectTo(labYaml(['lab2'], { defaults: `  user: ${user}` }), 'lab2')
-    const $ = createShell((c) => conn.execute(c), { host: 'lab2', shell })
-    await $`rm -rf ${MARKER_DIR} && mkdir -p ${MARKER_DIR}`
-    for (const s of corpus) {
-      const out = await $`printf %s ${s}`
-      expect(out.buffer().equals(Buffer.from(s)), `string ${JSON.stringify(s.slice(0, 40))}`).toBe(true)
-    }
-    expect((await $`ls -A ${MARKER_DIR}`).stdout).toBe('')
-    await $`rm -rf ${MARKER_DIR}` // /tmp is sticky: the next user could not replace it
-    // And the login shell really was the one we meant.
-    expect((await conn.$`ps -o comm= -p $PPID`.nothrow()).stdout.trim()).toMatch(user === 'root' ? /bash|sshd/ : /sh|sshd/)
-  })
+  it.each(cases)(
+    '$user@lab2 with $shell: every corpus string arrives byte-identical and nothing is injected',
+    async ({ user, shell }) => {
+      expect(corpus.length).toBeGreaterThanOrEqual(40)
+      const { conn } = await connectTo(labYaml(['lab2'], { defaults: `  user: ${user}` }), 'lab2')
+      const $ = createShell((c) => conn.execute(c), { host: 'lab2', shell })
+      await $`rm -rf ${MARKER_DIR} && mkdir -p ${MARKER_DIR}`
+      for (const s of corpus) {
+        const out = await $`printf %s ${s}`
+        expect(out.buffer().equals(Buffer.from(s)), `string ${JSON.stringify(s.slice(0, 40))}`).toBe(true)
+      }
+      expect((await $`ls -A ${MARKER_DIR}`).stdout).toBe('')
+      await $`rm -rf ${MARKER_DIR}` // /tmp is sticky: the next user could not replace it
+      // And the login shell really was the one we meant.
+      expect((await conn.$`ps -o comm= -p $PPID`.nothrow()).stdout.trim()).toMatch(
+        user === 'root' ? /bash|sshd/ : /sh|sshd/,
+      )
+    },
+  )
 
   it('with mksh as the login shell too', async () => {
     const { conn: root } = await connectTo(labYaml(['lab3']), 'lab3')
@@ -103,12 +137,15 @@ describe('SSH connection', () => {
     let open = 0
     let peak = 0
     const execute = conn.execute.bind(conn)
-    const $ = createShell(async (c) => {
-      const ex = await execute(c)
-      peak = Math.max(peak, ++open)
-      void ex.exited.then(() => open--)
-      return ex
-    }, { host: 'lab1' })
+    const $ = createShell(
+      async (c) => {
+        const ex = await execute(c)
+        peak = Math.max(peak, ++open)
+        void ex.exited.then(() => open--)
+        return ex
+      },
+      { host: 'lab1' },
+    )
     const outs = await Promise.all(Array.from({ length: 24 }, (_, i) => $`sleep 0.2; echo ${i}`))
     expect(outs.map((o) => o.stdout.trim())).toEqual(Array.from({ length: 24 }, (_, i) => String(i)))
     expect(peak).toBe(MAX_CHANNELS - 1) // the last one is kept for kills
@@ -144,7 +181,7 @@ describe('SSH connection', () => {
     expect(again).not.toBe(fresh)
   })
 
-  it('a host that is no one\'s jump is dropped and dialled again on reconnect', async () => {
+  it("a host that is no one's jump is dropped and dialled again on reconnect", async () => {
     const inv = await loadInventory(writeInventory(labYaml(['lab2'])))
     const pool = new SshPool(inv)
     pools.push(pool)
@@ -152,7 +189,7 @@ describe('SSH connection', () => {
     const fresh = await pool.reconnect(inv.hosts[0]!)
     expect(fresh).not.toBe(old)
     await expect(old.$`true`, 'nothing more goes over the dropped connection').rejects.toThrow()
-    expect(await pool.connect(inv.hosts[0]!), 'the new one is the pool\'s now').toBe(fresh)
+    expect(await pool.connect(inv.hosts[0]!), "the new one is the pool's now").toBe(fresh)
   })
 
   it('can still kill commands when every command channel is busy', async () => {
@@ -246,8 +283,12 @@ describe('host keys', () => {
     const inv = writeInventory(labYaml(['lab4']).replace(/known_hosts: .*/, 'known_hosts: known_hosts'), dir)
     const r = await ferry(['exec', '-i', inv, '--', `touch ${marker}`])
     expect(r.code).toBe(4)
-    const real = execFileSync('ssh-keygen', ['-lf', '-'], { input: labKnownHostsLine('lab4') }).toString().split(' ')[1]
-    const fake = execFileSync('ssh-keygen', ['-lf', join(dir, 'impostor.pub')]).toString().split(' ')[1]
+    const real = execFileSync('ssh-keygen', ['-lf', '-'], { input: labKnownHostsLine('lab4') })
+      .toString()
+      .split(' ')[1]
+    const fake = execFileSync('ssh-keygen', ['-lf', join(dir, 'impostor.pub')])
+      .toString()
+      .split(' ')[1]
     expect(r.stdout).toContain('HOST KEY MISMATCH')
     expect(r.stdout).toContain(real)
     expect(r.stdout).toContain(fake)
@@ -312,7 +353,9 @@ describe('unreachable hosts get distinct reasons', () => {
     writeFileSync(join(dir, 'kh'), `${labKnownHostsLine('lab1')}\n`)
     const r = await ferry(['exec', '-i', inv, '--format', 'json', '--', 'true'], { env: { SSH_AUTH_SOCK: '' } })
     expect(r.code).toBe(4)
-    const reasons = Object.fromEntries(JSON.parse(r.stdout).hosts.map((h: { name: string; reason: string; error: string }) => [h.name, h]))
+    const reasons = Object.fromEntries(
+      JSON.parse(r.stdout).hosts.map((h: { name: string; reason: string; error: string }) => [h.name, h]),
+    )
     expect(reasons.badauth).toMatchObject({ status: 'unreachable', reason: 'auth' })
     expect(reasons.badauth.error).toContain(join(dir, 'stranger'))
     expect(reasons.refused).toMatchObject({ status: 'unreachable', reason: 'refused' })
@@ -333,7 +376,13 @@ describe('become', () => {
   const sudoYaml = (password: string) => {
     const dir = tempDir()
     writeFileSync(join(dir, 'pw'), `${password}\n`)
-    return writeInventory(labYaml(['lab1'], { defaults: '  user: ferry\n  become: sudo\n  become_password: pw', tail: 'secrets:\n  pw: file:pw\n' }), dir)
+    return writeInventory(
+      labYaml(['lab1'], {
+        defaults: '  user: ferry\n  become: sudo\n  become_password: pw',
+        tail: 'secrets:\n  pw: file:pw\n',
+      }),
+      dir,
+    )
   }
   const labPassword = () => readFileSync('/run/ferry-lab/become_password', 'utf8').trim()
 
@@ -363,7 +412,15 @@ describe('become', () => {
   it('doas with a password: answered on a pty (doas reads no stdin), root, exit codes kept', async () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'pw'), `${labPassword()}\n`)
-    const inv = await loadInventory(writeInventory(labYaml(['lab1'], { defaults: '  user: ferry\n  become: doas\n  become_password: pw', tail: 'secrets:\n  pw: file:pw\n' }), dir))
+    const inv = await loadInventory(
+      writeInventory(
+        labYaml(['lab1'], {
+          defaults: '  user: ferry\n  become: doas\n  become_password: pw',
+          tail: 'secrets:\n  pw: file:pw\n',
+        }),
+        dir,
+      ),
+    )
     const pool = new SshPool(inv)
     pools.push(pool)
     const conn = await pool.connect(inv.hosts[0]!)
@@ -386,4 +443,3 @@ describe('become', () => {
     expect(r.stdout).toMatch(/password is required/)
   })
 })
-

@@ -11,8 +11,11 @@ const FIXTURES = join(ROOT, 'test/fixtures/inventory')
 
 function ferry(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) =>
-    execFile(process.execPath, [join(ROOT, 'bin/ferry.mjs'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) =>
-      done({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin/ferry.mjs'), ...args],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } },
+      (err, stdout, stderr) => done({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr }),
     ),
   )
 }
@@ -37,7 +40,15 @@ describe('local transport', () => {
   it('ferry exec runs a connection: local host on the controller through /bin/sh', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-'))
     writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
-    const r = await ferry(['exec', '-i', join(dir, 'inv.yaml'), '--format', 'json', '--', 'echo "$0" $((6*7)); hostname'])
+    const r = await ferry([
+      'exec',
+      '-i',
+      join(dir, 'inv.yaml'),
+      '--format',
+      'json',
+      '--',
+      'echo "$0" $((6*7)); hostname',
+    ])
     expect(r.code).toBe(0)
     const [host] = JSON.parse(r.stdout).hosts
     expect(host.stdout).toBe(`/bin/sh 42\n${hostname()}\n`)
@@ -46,7 +57,9 @@ describe('local transport', () => {
 
 describe('ferry inventory', () => {
   it('shows hosts, groups and effective vars, with secrets as <secret>', async () => {
-    const r = await ferry(['inventory', '-i', join(FIXTURES, 'full.yaml'), '--json'], { FERRY_TEST_OSPF_KEY: 'sup3r-s3cret-md5' })
+    const r = await ferry(['inventory', '-i', join(FIXTURES, 'full.yaml'), '--json'], {
+      FERRY_TEST_OSPF_KEY: 'sup3r-s3cret-md5',
+    })
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
     expect(out.hosts.length).toBeGreaterThan(1)
@@ -55,17 +68,24 @@ describe('ferry inventory', () => {
   })
 
   it('an unknown --limit pattern is a bad invocation', async () => {
-    const r = await ferry(['inventory', '-i', join(FIXTURES, 'full.yaml'), '--limit', 'nosuchthing'], { FERRY_TEST_OSPF_KEY: 'x' })
+    const r = await ferry(['inventory', '-i', join(FIXTURES, 'full.yaml'), '--limit', 'nosuchthing'], {
+      FERRY_TEST_OSPF_KEY: 'x',
+    })
     expect(r.code).toBe(64)
     expect(r.stderr).toContain('nosuchthing')
   })
 
-  it.each(['', ',', ' ', '[z-a]', 'r[1'])('--limit %j is a bad invocation, on one line: never every host, never a stack trace', async (limit) => {
-    const r = await ferry(['inventory', '-i', join(FIXTURES, 'full.yaml'), '--limit', limit], { FERRY_TEST_OSPF_KEY: 'x' })
-    expect(r.code).toBe(64)
-    expect(r.stdout).toBe('')
-    expect(r.stderr).toMatch(new RegExp(`^ferry: --limit "${limit.replace(/[[\]]/g, '\\$&')}": [^\n]+\n$`))
-  })
+  it.each(['', ',', ' ', '[z-a]', 'r[1'])(
+    '--limit %j is a bad invocation, on one line: never every host, never a stack trace',
+    async (limit) => {
+      const r = await ferry(['inventory', '-i', join(FIXTURES, 'full.yaml'), '--limit', limit], {
+        FERRY_TEST_OSPF_KEY: 'x',
+      })
+      expect(r.code).toBe(64)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toMatch(new RegExp(`^ferry: --limit "${limit.replace(/[[\]]/g, '\\$&')}": [^\n]+\n$`))
+    },
+  )
 })
 
 describe('broken inventories stop before any host is contacted', () => {

@@ -44,13 +44,24 @@ describe('the revert job, per platform (golden)', () => {
   })
 
   it('settling: confirm renames armed away (disarm), revert fires it; both wait for a job caught firing', () => {
-    expect(settleScript(RUN, 'confirm').split('\n')[1]).toBe('if mv "$d/armed" "$d/disarmed" 2>/dev/null || [ -f "$d/disarmed" ]; then echo disarmed; exit 0; fi')
-    expect(settleScript(RUN, 'revert').split('\n')[1]).toBe('if [ -f "$d/disarmed" ]; then echo disarmed; exit 0; elif mv "$d/armed" "$d/firing" 2>/dev/null; then : > "$d/by-controller"; sh "$d/revert.sh" > "$d/revert.log" 2>&1; echo $? > "$d/reverted.new" && mv "$d/reverted.new" "$d/reverted"; fi')
-    for (const how of ['confirm', 'revert'] as const) for (const shell of shells) execFileSync(shell, ['-n', '-c', settleScript(RUN, how)])
+    expect(settleScript(RUN, 'confirm').split('\n')[1]).toBe(
+      'if mv "$d/armed" "$d/disarmed" 2>/dev/null || [ -f "$d/disarmed" ]; then echo disarmed; exit 0; fi',
+    )
+    expect(settleScript(RUN, 'revert').split('\n')[1]).toBe(
+      'if [ -f "$d/disarmed" ]; then echo disarmed; exit 0; elif mv "$d/armed" "$d/firing" 2>/dev/null; then : > "$d/by-controller"; sh "$d/revert.sh" > "$d/revert.log" 2>&1; echo $? > "$d/reverted.new" && mv "$d/reverted.new" "$d/reverted"; fi',
+    )
+    for (const how of ['confirm', 'revert'] as const)
+      for (const shell of shells) execFileSync(shell, ['-n', '-c', settleScript(RUN, how)])
   })
 
   it('the revert script runs every command even after one fails, fails if any did, and names steps, not commands', () => {
-    const script = revertScript([{ name: 'nft rules', commands: ['false', 'echo second'] }, { name: 'conf', commands: ['echo third'] }], 'run X on h')
+    const script = revertScript(
+      [
+        { name: 'nft rules', commands: ['false', 'echo second'] },
+        { name: 'conf', commands: ['echo third'] },
+      ],
+      'run X on h',
+    )
     const r = sh(script)
     expect(r.stdout).toBe('second\nthird\n')
     expect(r.stderr).toBe('ferry revert: nft rules: a command failed\n')
@@ -62,7 +73,10 @@ describe('the revert job, per platform (golden)', () => {
 describe('the revert job, run on this machine', () => {
   const linux = platformFor('linux')
   const arm = (root: string, seconds: number, marker: string) => {
-    const r = sh(armScript(linux, RUN, seconds, root), revertScript([{ name: 'mark', commands: [`echo reverted > ${marker}`] }], 'test'))
+    const r = sh(
+      armScript(linux, RUN, seconds, root),
+      revertScript([{ name: 'mark', commands: [`echo reverted > ${marker}`] }], 'test'),
+    )
     expect(r.status, r.stderr).toBe(0)
   }
 
@@ -76,9 +90,19 @@ describe('the revert job, run on this machine', () => {
     while (!existsSync(marker) && Date.now() - armed < 15_000) await sleep(50)
     expect(Date.now() - armed, 'not before its timeout').toBeGreaterThanOrEqual(1_000)
     expect(readFileSync(marker, 'utf8')).toBe('reverted\n')
-    expect(parseSettled(sh(settleScript(RUN, 'confirm', root)).stdout)).toEqual({ state: 'reverted', by: 'job', ok: true, log: '' })
+    expect(parseSettled(sh(settleScript(RUN, 'confirm', root)).stdout)).toEqual({
+      state: 'reverted',
+      by: 'job',
+      ok: true,
+      log: '',
+    })
     // Asked again (its answer lost with a dying connection), it says the same, until cleared.
-    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({ state: 'reverted', by: 'job', ok: true, log: '' })
+    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({
+      state: 'reverted',
+      by: 'job',
+      ok: true,
+      log: '',
+    })
     sh(clearScript(RUN, root))
     expect(existsSync(join(root, RUN)), 'cleared').toBe(false)
   })
@@ -99,11 +123,21 @@ describe('the revert job, run on this machine', () => {
     const root = tempDir()
     const marker = join(root, 'marker')
     arm(root, 30, marker)
-    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({ state: 'reverted', by: 'controller', ok: true, log: '' })
+    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({
+      state: 'reverted',
+      by: 'controller',
+      ok: true,
+      log: '',
+    })
     expect(readFileSync(marker, 'utf8')).toBe('reverted\n')
     // Asked again, it still says who fired it, and does not run the revert twice.
     sh(`rm ${marker}`)
-    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({ state: 'reverted', by: 'controller', ok: true, log: '' })
+    expect(parseSettled(sh(settleScript(RUN, 'revert', root)).stdout)).toEqual({
+      state: 'reverted',
+      by: 'controller',
+      ok: true,
+      log: '',
+    })
     expect(existsSync(marker)).toBe(false)
   })
 })
@@ -116,7 +150,10 @@ describe('host locks, run on this machine', () => {
     const refused = sh(lockScript(ownerOf('run-b'), false, dir))
     expect(refused.status).toBe(1)
     expect(parseOwner(refused.stdout)).toEqual(a)
-    expect(sh(lockScript(ownerOf('run-a'), false, dir)).status, 'the holder may take it again (one machine, two names)').toBe(0)
+    expect(
+      sh(lockScript(ownerOf('run-a'), false, dir)).status,
+      'the holder may take it again (one machine, two names)',
+    ).toBe(0)
     sh(unlockScript('run-b', dir))
     expect(existsSync(dir), 'run-b cannot release run-a').toBe(true)
     sh(unlockScript('run-a', dir))
@@ -137,7 +174,8 @@ describe('host locks, run on this machine', () => {
     expect(isStale({ run: 'x', controller: hostname(), pid: dead, since: '' })).toBe(true)
     expect(isStale({ run: 'x', controller: hostname(), pid: process.pid, since: '' })).toBe(false)
     expect(isStale({ run: 'x', controller: 'elsewhere', pid: dead, since: '' })).toBe(false)
-    expect(new LockedError('r1', { run: 'x', controller: hostname(), pid: dead, since: 'then' }, 0).message)
-      .toBe(`r1 is locked by run x (controller ${hostname()}, pid ${dead}, since then): that process no longer runs on this controller, so the lock is stale; --break-lock removes it`)
+    expect(new LockedError('r1', { run: 'x', controller: hostname(), pid: dead, since: 'then' }, 0).message).toBe(
+      `r1 is locked by run x (controller ${hostname()}, pid ${dead}, since then): that process no longer runs on this controller, so the lock is stale; --break-lock removes it`,
+    )
   })
 })

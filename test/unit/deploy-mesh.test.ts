@@ -25,32 +25,60 @@ function bareHost(os: Os, inv: Inventory, name: string): Facts {
   const links = linksOf(allocateLinks(inv), name)
   const rid = (h: string) => String(inv.hosts.find((x) => x.name === h)!.vars.router_id)
   const neighbours = {
-    freebsd: ['', '    Neighbor ID Pri State           Dead Time Address         Interface            RXmtL RqstL DBsmL',
-      ...links.map((l) => `${rid(l.remote.host).padEnd(15)}   1 Full/DR           38.521s ${l.remote.address.padEnd(15)} ${l.local.ifname}:${l.local.address}     0     0     0`)],
-    openbsd: ['ID              Pri State        DeadTime Address         Iface     Uptime',
-      ...links.map((l) => `${rid(l.remote.host).padEnd(15)} 1   FULL/P2P     00:00:35 ${l.remote.address.padEnd(15)} ${l.local.ifname.padEnd(9)} 00:05:12`)],
+    freebsd: [
+      '',
+      '    Neighbor ID Pri State           Dead Time Address         Interface            RXmtL RqstL DBsmL',
+      ...links.map(
+        (l) =>
+          `${rid(l.remote.host).padEnd(15)}   1 Full/DR           38.521s ${l.remote.address.padEnd(15)} ${l.local.ifname}:${l.local.address}     0     0     0`,
+      ),
+    ],
+    openbsd: [
+      'ID              Pri State        DeadTime Address         Iface     Uptime',
+      ...links.map(
+        (l) =>
+          `${rid(l.remote.host).padEnd(15)} 1   FULL/P2P     00:00:35 ${l.remote.address.padEnd(15)} ${l.local.ifname.padEnd(9)} 00:05:12`,
+      ),
+    ],
   } as Record<Os, string[]>
-  const routes = ['Routing tables', '', 'Internet:', 'Destination        Gateway            Flags     Netif Expire',
-    ...inv.hosts.filter((h) => h.name !== name).map((h) => `${String(h.vars.loopback).replace('/32', '').padEnd(18)} ${links[0]!.remote.address.padEnd(18)} UGH1      ${links[0]!.local.ifname}`)]
+  const routes = [
+    'Routing tables',
+    '',
+    'Internet:',
+    'Destination        Gateway            Flags     Netif Expire',
+    ...inv.hosts
+      .filter((h) => h.name !== name)
+      .map(
+        (h) =>
+          `${String(h.vars.loopback).replace('/32', '').padEnd(18)} ${links[0]!.remote.address.padEnd(18)} UGH1      ${links[0]!.local.ifname}`,
+      ),
+  ]
   return (step, changed, files) => {
     switch (step.kind) {
-      case 'pkg': return packagesIn(step.probe(platform)).map((p) => `${p}\t-\n`).join('')
-      case 'sysctl': return 'live=0\n'
-      case 'iface': return 'exists=0\nup=0\n'
+      case 'pkg':
+        return packagesIn(step.probe(platform))
+          .map((p) => `${p}\t-\n`)
+          .join('')
+      case 'sysctl':
+        return 'live=0\n'
+      case 'iface':
+        return 'exists=0\nup=0\n'
       case 'service': {
         const on = Number(changed.some((s) => s.kind === 'service' && s.reads[0] === step.reads[0])) // started by an earlier step
         return `exists=1\nenabled=${on}\nrunning=${on}\n`
       }
-      case 'verify': return `${(step.name === 'every neighbour Full' ? neighbours[os] : routes).join('\n')}\n`
-      case 'file': case 'line': {
+      case 'verify':
+        return `${(step.name === 'every neighbour Full' ? neighbours[os] : routes).join('\n')}\n`
+      case 'file':
+      case 'line': {
         const path = step.touches[0]!.replace(/^file:/, '')
         return path in files ? lsProbe('-rw-------', 'root', 'wheel', files[path]!) : { stdout: '', code: 1 }
       }
-      default: return { stdout: '', code: 1 } // the command has not run
+      default:
+        return { stdout: '', code: 1 } // the command has not run
     }
   }
 }
-
 
 describe('seed 000: FreeBSD, Quagga over OpenVPN TAP (inventory/prod.yaml)', () => {
   it('a bare server1 gets pkg install, forwarding, lo1 and lo2, a TAP per link, the two files, the sysrc lines and service quagga start, in order', async () => {
@@ -155,11 +183,17 @@ describe('seed 003: OpenBSD, GRE over IPsec (inventory/openbsd-mesh.yaml)', () =
       'ifconfig gre0 create',
       'ifconfig gre0 tunnel 198.51.100.1 203.0.113.2',
       'ifconfig gre0 inet 172.16.2.2 172.16.2.1 netmask 0xffffffff link0 up',
-      writeLines('/etc/hostname.gre0', '0640', ['tunnel 198.51.100.1 203.0.113.2', '172.16.2.2 172.16.2.1 netmask 0xffffffff link0 up']),
+      writeLines('/etc/hostname.gre0', '0640', [
+        'tunnel 198.51.100.1 203.0.113.2',
+        '172.16.2.2 172.16.2.1 netmask 0xffffffff link0 up',
+      ]),
       'ifconfig gre19 create',
       'ifconfig gre19 tunnel 198.51.100.1 203.0.113.3',
       'ifconfig gre19 inet 172.16.2.78 172.16.2.77 netmask 0xffffffff link0 up',
-      writeLines('/etc/hostname.gre19', '0640', ['tunnel 198.51.100.1 203.0.113.3', '172.16.2.78 172.16.2.77 netmask 0xffffffff link0 up']),
+      writeLines('/etc/hostname.gre19', '0640', [
+        'tunnel 198.51.100.1 203.0.113.3',
+        '172.16.2.78 172.16.2.77 netmask 0xffffffff link0 up',
+      ]),
       'write /etc/ipsec.conf 0600 after ipsecctl -n -f %s',
       'rcctl enable isakmpd',
       'rcctl set isakmpd flags -K',
@@ -181,12 +215,35 @@ describe('seed 003: OpenBSD, GRE over IPsec (inventory/openbsd-mesh.yaml)', () =
     expect(ipsec).toContain('me = "203.0.113.2"\n')
     expect(ipsec).toContain('peer_hq = "198.51.100.1"\npeer_branch2 = "203.0.113.3"\n')
     expect(ipsec).toContain('peer_hq_psk = "password"\n') // FERRY_OPENBSD_IPSEC_PSK, the article's "password"
-    expect(ipsec).toContain('ike esp from $me to $peer_hq peer $peer_hq \\\n\tmain auth hmac-sha1 enc 3des group modp1024 \\\n\tsrcid $me/32 dstid $peer_hq/32 \\\n\tpsk $peer_hq_psk\n')
+    expect(ipsec).toContain(
+      'ike esp from $me to $peer_hq peer $peer_hq \\\n\tmain auth hmac-sha1 enc 3des group modp1024 \\\n\tsrcid $me/32 dstid $peer_hq/32 \\\n\tpsk $peer_hq_psk\n',
+    )
     // The article's file, macro names aside, for each peer.
-    const article = seed('003-ipsec.conf').map((l) => l.replaceAll('mypeer', 'peer_hq').replaceAll('mypassword', 'peer_hq_psk'))
-    expect(inOrder(article.filter((l) => !l.includes('=')), ipsec.split('\n').map((l) => l.trim()))).toBe(true)
-    const ospfd = files['/etc/ospfd.conf']!.trimEnd().split('\n').map((l) => l.trim())
-    expect(ospfd).toEqual(['password="mypassword"', 'router-id 10.1.0.2', 'auth-md 1 $password', 'auth-type crypt', 'auth-md-keyid 1', 'area 0.0.0.0 {', 'interface gre0 { }', 'interface gre6 { }', 'interface vr1 { passive }', 'interface lo1 { passive }', '}'])
+    const article = seed('003-ipsec.conf').map((l) =>
+      l.replaceAll('mypeer', 'peer_hq').replaceAll('mypassword', 'peer_hq_psk'),
+    )
+    expect(
+      inOrder(
+        article.filter((l) => !l.includes('=')),
+        ipsec.split('\n').map((l) => l.trim()),
+      ),
+    ).toBe(true)
+    const ospfd = files['/etc/ospfd.conf']!.trimEnd()
+      .split('\n')
+      .map((l) => l.trim())
+    expect(ospfd).toEqual([
+      'password="mypassword"',
+      'router-id 10.1.0.2',
+      'auth-md 1 $password',
+      'auth-type crypt',
+      'auth-md-keyid 1',
+      'area 0.0.0.0 {',
+      'interface gre0 { }',
+      'interface gre6 { }',
+      'interface vr1 { passive }',
+      'interface lo1 { passive }',
+      '}',
+    ])
     expect(inOrder(seed('003-ospfd.conf'), ospfd)).toBe(true)
   })
 
@@ -208,7 +265,9 @@ describe('seed 003: OpenBSD, GRE over IPsec (inventory/openbsd-mesh.yaml)', () =
         '',
       ].join('\n'),
     )
-    expect(plan.files['/etc/pf.conf']).toBe('anchor "ferry-mesh"\nload anchor "ferry-mesh" from "/etc/pf.ferry-mesh.conf"\n')
+    expect(plan.files['/etc/pf.conf']).toBe(
+      'anchor "ferry-mesh"\nload anchor "ferry-mesh" from "/etc/pf.ferry-mesh.conf"\n',
+    )
   })
 })
 
@@ -217,9 +276,18 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     const inv = await loadSeedInventory('openbsd-mesh')
     for (const h of inv.hosts) h.os = 'linux'
     const facts = bareHost('linux', inv, 'hq')
-    const plan = await runPlan('deploy-mesh', inv, 'hq', (step, changed, files) => (step.kind === 'verify' && step.name === 'every neighbour Full' ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/-"}],"10.1.0.3":[{"nbrState":"Full/-"}]}}' : step.kind === 'verify' ? '10.1.0.2 nhid 30 via 172.16.2.1 dev gre-0 proto ospf metric 20\n10.1.0.3 nhid 31 via 172.16.2.77 dev gre-19 proto ospf metric 20\n' : facts(step, changed, files)))
+    const plan = await runPlan('deploy-mesh', inv, 'hq', (step, changed, files) =>
+      step.kind === 'verify' && step.name === 'every neighbour Full'
+        ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/-"}],"10.1.0.3":[{"nbrState":"Full/-"}]}}'
+        : step.kind === 'verify'
+          ? '10.1.0.2 nhid 30 via 172.16.2.1 dev gre-0 proto ospf metric 20\n10.1.0.3 nhid 31 via 172.16.2.77 dev gre-19 proto ospf metric 20\n'
+          : facts(step, changed, files),
+    )
     expect(plan.outcome.status).toBe('changed')
-    expect(plan.commands.slice(0, 2)).toEqual(['DEBIAN_FRONTEND=noninteractive apt-get install -y frr frr-pythontools strongswan-swanctl charon-systemd', 'sysctl -w net.ipv4.ip_forward=1'])
+    expect(plan.commands.slice(0, 2)).toEqual([
+      'DEBIAN_FRONTEND=noninteractive apt-get install -y frr frr-pythontools strongswan-swanctl charon-systemd',
+      'sysctl -w net.ipv4.ip_forward=1',
+    ])
     expect(plan.commands).toContain('ip tunnel add gre-0 mode gre local 198.51.100.1 remote 203.0.113.2 ttl 255')
     expect(plan.commands).toContain('ip tunnel add gre-19 mode gre local 198.51.100.1 remote 203.0.113.3 ttl 255')
     expect(plan.commands).toContain('write /etc/swanctl/conf.d/ferry-mesh.conf 0600')
@@ -235,13 +303,19 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
 
   it('ospf_point_to_point: false reaches frr.conf (FRR would otherwise default to point-to-point)', async () => {
     const inv = await loadSeedInventory('openbsd-mesh')
-    for (const h of inv.hosts) Object.assign(h, { os: 'linux', vars: { ...h.vars, ospf_hello: 10, ospf_dead: 40, ospf_point_to_point: false } })
+    for (const h of inv.hosts)
+      Object.assign(h, { os: 'linux', vars: { ...h.vars, ospf_hello: 10, ospf_dead: 40, ospf_point_to_point: false } })
     const facts = bareHost('linux', inv, 'hq')
     const { files } = await runPlan('deploy-mesh', inv, 'hq', (step, changed, written) =>
-      step.name === 'every neighbour Full' ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/DR"}],"10.1.0.3":[{"nbrState":"Full/DR"}]}}'
-        : step.kind === 'verify' ? '10.1.0.2 via 172.16.2.1 dev gre-0 proto ospf\n10.1.0.3 via 172.16.2.77 dev gre-19 proto ospf\n'
-          : facts(step, changed, written))
-    expect(files['/etc/frr/frr.conf']).toContain('interface gre-0\n ip ospf authentication message-digest\n ip ospf message-digest-key 1 md5 mypassword\n ip ospf hello-interval 10\n ip ospf dead-interval 40\n no ip ospf passive\n')
+      step.name === 'every neighbour Full'
+        ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/DR"}],"10.1.0.3":[{"nbrState":"Full/DR"}]}}'
+        : step.kind === 'verify'
+          ? '10.1.0.2 via 172.16.2.1 dev gre-0 proto ospf\n10.1.0.3 via 172.16.2.77 dev gre-19 proto ospf\n'
+          : facts(step, changed, written),
+    )
+    expect(files['/etc/frr/frr.conf']).toContain(
+      'interface gre-0\n ip ospf authentication message-digest\n ip ospf message-digest-key 1 md5 mypassword\n ip ospf hello-interval 10\n ip ospf dead-interval 40\n no ip ospf passive\n',
+    )
     expect(files['/etc/frr/frr.conf']).not.toContain('point-to-point')
   })
 
@@ -249,7 +323,16 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     const inv = await loadSeedInventory('openbsd-mesh')
     inv.hosts.find((h) => h.name === 'hq')!.os = 'linux'
     const { runbook } = await loadRunbook('deploy-mesh', ROOT)
-    await expect(buildSteps(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).rejects.toThrow(/the link hq–branch1 would not come up: its ends disagree on OSPF timers.*set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group/)
+    await expect(
+      buildSteps(
+        runbook,
+        inv,
+        inv.hosts.filter((h) => h.name === 'hq'),
+        {},
+      ),
+    ).rejects.toThrow(
+      /the link hq–branch1 would not come up: its ends disagree on OSPF timers.*set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group/,
+    )
   })
 })
 
@@ -257,7 +340,9 @@ describe('the routing var', () => {
   it("defaults to the platform's suite; one the OS's plan does not build is refused, before any host is contacted", async () => {
     const inv = await loadSeedInventory('openbsd-mesh')
     inv.hosts.find((h) => h.name === 'hq')!.vars.routing = 'frr'
-    expect((await refusal(inv, 'hq')).message).toMatch(/routing frr: deploy-mesh builds OpenBSD's ospfd on OpenBSD, as seed 003 runs it$/)
+    expect((await refusal(inv, 'hq')).message).toMatch(
+      /routing frr: deploy-mesh builds OpenBSD's ospfd on OpenBSD, as seed 003 runs it$/,
+    )
   })
 
   it("a peer's routing var sets the timers it is expected to agree on", async () => {
@@ -266,7 +351,14 @@ describe('the routing var', () => {
     for (const h of inv.hosts) if (h.name !== 'hq') h.vars.routing = 'frr'
     // FRR's timers at both ends: they agree, where the OpenBSD defaults would not (above).
     const { runbook } = await loadRunbook('deploy-mesh', ROOT)
-    await expect(buildSteps(runbook, inv, inv.hosts.filter((h) => h.name === 'hq'), {})).resolves.toBeDefined()
+    await expect(
+      buildSteps(
+        runbook,
+        inv,
+        inv.hosts.filter((h) => h.name === 'hq'),
+        {},
+      ),
+    ).resolves.toBeDefined()
   })
 })
 
@@ -275,7 +367,9 @@ describe('values that would add lines to a config file are refused before any ho
   const VTY = '\\nline vty\\n no login'
   /** server1's vars in inventory/prod.yaml, with `vars` (YAML source) changed or added. */
   const server1 = (vars: Record<string, string>) =>
-    `vars: { ${Object.entries({ router_id: '10.0.0.1', loopback: '10.0.0.1/32', jail_prefix: '172.16.3.0/28', ...vars }).map(([k, v]) => `${k}: ${v}`).join(', ')} }`
+    `vars: { ${Object.entries({ router_id: '10.0.0.1', loopback: '10.0.0.1/32', jail_prefix: '172.16.3.0/28', ...vars })
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')} }`
 
   it.each([
     ['router_id', { router_id: `"10.0.0.1${VTY}"` }],
@@ -292,7 +386,10 @@ describe('values that would add lines to a config file are refused before any ho
     const { inv, file, text } = await edited('prod', (t) => t.replace(server1({}), line))
     const err = await refusal(inv, 'server1')
     expect(err).toMatchObject({ name: 'InventoryError', exitCode: 64 })
-    expect(err.message.split(': must be ')).toEqual([`${at(file, text, line, Object.values(vars)[0]!)}: server1: var ${name}`, expect.stringMatching(/^[^\n]* \(required by runbook deploy-mesh\)$/)])
+    expect(err.message.split(': must be ')).toEqual([
+      `${at(file, text, line, Object.values(vars)[0]!)}: server1: var ${name}`,
+      expect.stringMatching(/^[^\n]* \(required by runbook deploy-mesh\)$/),
+    ])
     expect(err.message).not.toMatch(/no login|default-information/)
   })
 
@@ -302,10 +399,16 @@ describe('values that would add lines to a config file are refused before any ho
     ['ospf_passive.0', server1({ ospf_passive: `["vr1${VTY}"]` }), `"vr1`],
     ['ospf_area', `      ospf_area: "0.0.0.0${VTY}"`, '"'], // the mesh group's
   ])('%s, in a list or a group: exit 64 at the value itself', async (name, line, value) => {
-    const { inv, file, text } = await edited('prod', (t) => (name === 'ospf_area' ? t.replace('      ospf_area: 0.0.0.0', line) : t.replace(server1({}), line)))
+    const { inv, file, text } = await edited('prod', (t) =>
+      name === 'ospf_area' ? t.replace('      ospf_area: 0.0.0.0', line) : t.replace(server1({}), line),
+    )
     const err = await refusal(inv, 'server1')
     expect(err).toMatchObject({ name: 'InventoryError', exitCode: 64 })
-    expect(err.message).toMatch(new RegExp(`^${at(file, text, line, value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: server1: var ${name.replace('.', '\\.')}: must be `))
+    expect(err.message).toMatch(
+      new RegExp(
+        `^${at(file, text, line, value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: server1: var ${name.replace('.', '\\.')}: must be `,
+      ),
+    )
     expect(err.message).not.toContain('no login')
   })
 
@@ -315,8 +418,12 @@ describe('values that would add lines to a config file are refused before any ho
       const { files } = await runPlan('deploy-mesh', inv, 'server1', bareHost('freebsd', inv, 'server1'))
       expect(files['/usr/local/etc/quagga/ospfd.conf']).toContain(` area ${area} authentication\n`)
     }
-    const { inv, file, text } = await edited('prod', (t) => t.replace(server1({}), server1({ ospf_area: '4294967296' })))
-    expect((await refusal(inv, 'server1')).message).toContain(`${at(file, text, server1({ ospf_area: '4294967296' }), '4294967296')}: server1: var ospf_area: must be an OSPF area`)
+    const { inv, file, text } = await edited('prod', (t) =>
+      t.replace(server1({}), server1({ ospf_area: '4294967296' })),
+    )
+    expect((await refusal(inv, 'server1')).message).toContain(
+      `${at(file, text, server1({ ospf_area: '4294967296' }), '4294967296')}: server1: var ospf_area: must be an OSPF area`,
+    )
   })
 
   it.each([
@@ -331,28 +438,63 @@ describe('values that would add lines to a config file are refused before any ho
   })
 
   it.each([
-    ['openbsd-mesh', 'hq', 'FERRY_OPENBSD_OSPF_MD5_KEY', 'S3cr3t\nline vty', 'ospfd-openbsd.conf: md5Key contains a newline (U+000A)'],
-    ['openbsd-mesh', 'hq', 'FERRY_OPENBSD_IPSEC_PSK', 'S3cr3t\x1b[2J', 'ipsec.conf: peers[0].psk contains a control character (U+001B)'],
-    ['prod', 'server1', 'FERRY_PROD_ZEBRA_PASSWORD', 'S3cr3t\nline vty', 'zebra.conf: password contains a newline (U+000A)'],
-    ['prod', 'server1', 'FERRY_PROD_OSPF_MD5_KEY', 'S3cr3t\rline vty', 'ospfd.conf: md5Key contains a carriage return (U+000D)'],
-  ] as const)('%s: a secret (%s) with a control character is refused, and the refusal does not print it', async (name, host, env, secret, said) => {
-    const { inv } = await edited(name, (t) => t)
-    vi.stubEnv(env, secret)
-    const err = await refusal(inv, host)
-    // Nothing was contacted: a bad runbook input, exit 64, one line.
-    expect(err.name).toBe('RunbookError')
-    expect(err.message).toBe(`runbook deploy-mesh, host ${host}: ${said}, which the file cannot carry`)
-  })
+    [
+      'openbsd-mesh',
+      'hq',
+      'FERRY_OPENBSD_OSPF_MD5_KEY',
+      'S3cr3t\nline vty',
+      'ospfd-openbsd.conf: md5Key contains a newline (U+000A)',
+    ],
+    [
+      'openbsd-mesh',
+      'hq',
+      'FERRY_OPENBSD_IPSEC_PSK',
+      'S3cr3t\x1b[2J',
+      'ipsec.conf: peers[0].psk contains a control character (U+001B)',
+    ],
+    [
+      'prod',
+      'server1',
+      'FERRY_PROD_ZEBRA_PASSWORD',
+      'S3cr3t\nline vty',
+      'zebra.conf: password contains a newline (U+000A)',
+    ],
+    [
+      'prod',
+      'server1',
+      'FERRY_PROD_OSPF_MD5_KEY',
+      'S3cr3t\rline vty',
+      'ospfd.conf: md5Key contains a carriage return (U+000D)',
+    ],
+  ] as const)(
+    '%s: a secret (%s) with a control character is refused, and the refusal does not print it',
+    async (name, host, env, secret, said) => {
+      const { inv } = await edited(name, (t) => t)
+      vi.stubEnv(env, secret)
+      const err = await refusal(inv, host)
+      // Nothing was contacted: a bad runbook input, exit 64, one line.
+      expect(err.name).toBe('RunbookError')
+      expect(err.message).toBe(`runbook deploy-mesh, host ${host}: ${said}, which the file cannot carry`)
+    },
+  )
 
   it('the OpenVPN key, lines of a file, refuses a control character in any line', async () => {
     const { inv } = await edited('prod', (t) => t)
-    writeFileSync(path.join(process.env.HOME!, '.config/ferry/prod/openvpn.key'), OPENVPN_KEY.replace('0123', '\x1b]0;S3cr3t\x07'))
-    expect((await refusal(inv, 'server1')).message).toBe('runbook deploy-mesh, host server1: openvpn.key: key[1] contains a control character (U+001B), which the file cannot carry')
+    writeFileSync(
+      path.join(process.env.HOME!, '.config/ferry/prod/openvpn.key'),
+      OPENVPN_KEY.replace('0123', '\x1b]0;S3cr3t\x07'),
+    )
+    expect((await refusal(inv, 'server1')).message).toBe(
+      'runbook deploy-mesh, host server1: openvpn.key: key[1] contains a control character (U+001B), which the file cannot carry',
+    )
   })
 })
 
 /** inventory/NAME.yaml as edited by `edit`, loaded from a scratch file. */
-async function edited(name: 'prod' | 'openbsd-mesh', edit: (text: string) => string): Promise<{ inv: Inventory; file: string; text: string }> {
+async function edited(
+  name: 'prod' | 'openbsd-mesh',
+  edit: (text: string) => string,
+): Promise<{ inv: Inventory; file: string; text: string }> {
   await loadSeedInventory(name) // for the secrets it supplies: the env, and the OpenVPN key under HOME
   const text = edit(readFileSync(path.join(ROOT, 'inventory', `${name}.yaml`), 'utf8'))
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'ferry-inventory-')), `${name}.yaml`)
@@ -363,8 +505,15 @@ async function edited(name: 'prod' | 'openbsd-mesh', edit: (text: string) => str
 /** What planning deploy-mesh for `host` is refused with. */
 async function refusal(inv: Inventory, host: string): Promise<Error> {
   const { runbook } = await loadRunbook('deploy-mesh', ROOT)
-  return buildSteps(runbook, inv, inv.hosts.filter((h) => h.name === host), {}).then(
-    () => { throw new Error(`deploy-mesh planned ${host}`) },
+  return buildSteps(
+    runbook,
+    inv,
+    inv.hosts.filter((h) => h.name === host),
+    {},
+  ).then(
+    () => {
+      throw new Error(`deploy-mesh planned ${host}`)
+    },
     (err: Error) => err,
   )
 }

@@ -42,19 +42,46 @@ const REPORT: DriftReport = {
       name: 'lab1',
       status: 'drifted',
       duration: 0.81,
-      steps: [...common, { runbook: 'deploy-mesh', step: 'frr.conf', status: 'drifted', diff: FRR_DIFF, firstSeen: '2026-11-19T03:00:00.000Z' }],
+      steps: [
+        ...common,
+        {
+          runbook: 'deploy-mesh',
+          step: 'frr.conf',
+          status: 'drifted',
+          diff: FRR_DIFF,
+          firstSeen: '2026-11-19T03:00:00.000Z',
+        },
+      ],
     },
     {
       name: 'lab2',
       status: 'drifted',
       duration: 0.62,
-      steps: [...common, { runbook: 'deploy-mesh', step: 'enable forwarding', status: 'drifted', diff: SYSCTL_DIFF, firstSeen: '2026-11-21T12:15:30.000Z' }],
+      steps: [
+        ...common,
+        {
+          runbook: 'deploy-mesh',
+          step: 'enable forwarding',
+          status: 'drifted',
+          diff: SYSCTL_DIFF,
+          firstSeen: '2026-11-21T12:15:30.000Z',
+        },
+      ],
     },
     {
       name: 'lab3',
       status: 'drifted',
       duration: 0.7,
-      steps: [...common, { runbook: 'deploy-mesh', step: 'daemons', status: 'drifted', diff: DAEMONS_DIFF, firstSeen: '2026-11-20T08:00:00.000Z' }],
+      steps: [
+        ...common,
+        {
+          runbook: 'deploy-mesh',
+          step: 'daemons',
+          status: 'drifted',
+          diff: DAEMONS_DIFF,
+          firstSeen: '2026-11-20T08:00:00.000Z',
+        },
+      ],
     },
     { name: 'lab4', status: 'in-sync', duration: 0.55, steps: [...common, inSync('deploy-mesh', 'frr.conf')] },
     { name: 'lab5', status: 'unreachable', error: 'connect ECONNREFUSED 192.0.2.5:22', duration: 1.2, steps: [] },
@@ -64,11 +91,20 @@ const REPORT: DriftReport = {
 /** The fixture with every drifted step and host put back in sync. */
 function healed(report: DriftReport): DriftReport {
   const heal = (h: DriftHost): DriftHost =>
-    h.status === 'drifted' ? { ...h, status: 'in-sync', steps: h.steps.map((s) => ({ runbook: s.runbook, step: s.step, status: 'in-sync' })) } : h
+    h.status === 'drifted'
+      ? {
+          ...h,
+          status: 'in-sync',
+          steps: h.steps.map((s) => ({ runbook: s.runbook, step: s.step, status: 'in-sync' })),
+        }
+      : h
   return { ...report, hosts: report.hosts.map(heal) }
 }
 
-const withoutUnreachable = (report: DriftReport): DriftReport => ({ ...report, hosts: report.hosts.filter((h) => h.status !== 'unreachable') })
+const withoutUnreachable = (report: DriftReport): DriftReport => ({
+  ...report,
+  hosts: report.hosts.filter((h) => h.status !== 'unreachable'),
+})
 
 const ESC = '\x1b'
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '')
@@ -91,31 +127,58 @@ describe('text', () => {
   })
 
   it('shows each drifted step with when it was first seen and its diff, indented', () => {
-    expect(out).toContain('\nlab1  deploy-mesh › frr.conf (first seen 2026-11-19 03:00:00 UTC)\n    --- /etc/frr/frr.conf\n    +++ /etc/frr/frr.conf\n')
+    expect(out).toContain(
+      '\nlab1  deploy-mesh › frr.conf (first seen 2026-11-19 03:00:00 UTC)\n    --- /etc/frr/frr.conf\n    +++ /etc/frr/frr.conf\n',
+    )
     expect(lines).toContain('    - ip ospf cost 99')
     expect(lines).toContain('    + ip ospf cost 10')
-    expect(out).toContain('\nlab2  deploy-mesh › enable forwarding (first seen 2026-11-21 12:15:30 UTC)\n    net.ipv4.ip_forward: 0 → 1\n')
-    expect(out).toContain('\nlab3  deploy-mesh › daemons (first seen 2026-11-20 08:00:00 UTC)\n    --- /dev/null\n    +++ /etc/frr/daemons\n')
+    expect(out).toContain(
+      '\nlab2  deploy-mesh › enable forwarding (first seen 2026-11-21 12:15:30 UTC)\n    net.ipv4.ip_forward: 0 → 1\n',
+    )
+    expect(out).toContain(
+      '\nlab3  deploy-mesh › daemons (first seen 2026-11-20 08:00:00 UTC)\n    --- /dev/null\n    +++ /etc/frr/daemons\n',
+    )
     expect(out).not.toContain('lab4  deploy-mesh')
   })
 
   it('lists unreachable hosts and errored steps, and ends with the summary line', () => {
     expect(lines).toContain('lab5  unreachable: connect ECONNREFUSED 192.0.2.5:22')
     expect(lines.at(-1)).toBe('')
-    expect(lines.at(-2)).toBe('drift check 20261121-121530-3f9a: 5 hosts, 1 in sync, 3 drifted (3 steps), 0 errors, 1 unreachable in 1.2 s')
+    expect(lines.at(-2)).toBe(
+      'drift check 20261121-121530-3f9a: 5 hosts, 1 in sync, 3 drifted (3 steps), 0 errors, 1 unreachable in 1.2 s',
+    )
 
     const failing: DriftReport = {
       ...REPORT,
-      hosts: [{ name: 'lab4', status: 'error', duration: 0.5, steps: [{ runbook: 'deploy-mesh', step: 'ospfd', status: 'error', error: 'sysctl: unknown oid\nsecond line' }] }],
+      hosts: [
+        {
+          name: 'lab4',
+          status: 'error',
+          duration: 0.5,
+          steps: [
+            { runbook: 'deploy-mesh', step: 'ospfd', status: 'error', error: 'sysctl: unknown oid\nsecond line' },
+          ],
+        },
+      ],
     }
     const f = text(failing, { color: false })
     expect(f.split('\n')[1]).toBe('lab4  error   0        1       -')
     expect(f).toContain('\nlab4  deploy-mesh › ospfd: sysctl: unknown oid\n    second line\n')
-    expect(f).toContain('drift check 20261121-121530-3f9a: 1 host, 0 in sync, 0 drifted (0 steps), 1 error, 0 unreachable in 1.2 s\n')
+    expect(f).toContain(
+      'drift check 20261121-121530-3f9a: 1 host, 0 in sync, 0 drifted (0 steps), 1 error, 0 unreachable in 1.2 s\n',
+    )
   })
 
   it('has no escape codes without colour, even from a hostile file', () => {
-    const hostile = { ...REPORT, hosts: [{ ...REPORT.hosts[0]!, steps: [{ ...REPORT.hosts[0]!.steps[2]!, diff: `+motd ${ESC}[2J${ESC}]0;pwned\x07\n` }] }] }
+    const hostile = {
+      ...REPORT,
+      hosts: [
+        {
+          ...REPORT.hosts[0]!,
+          steps: [{ ...REPORT.hosts[0]!.steps[2]!, diff: `+motd ${ESC}[2J${ESC}]0;pwned\x07\n` }],
+        },
+      ],
+    }
     expect(out).not.toContain(ESC)
     const h = text(hostile, { color: false })
     expect(h).not.toContain(ESC)
@@ -127,7 +190,12 @@ describe('text', () => {
     const coloured = text(REPORT, { color: true })
     expect(coloured).toContain(ESC)
     expect(stripAnsi(coloured)).toBe(out)
-    expect(coloured).toContain(colorDiff(FRR_DIFF.trimEnd()).split('\n').map((l) => `    ${l}`).join('\n'))
+    expect(coloured).toContain(
+      colorDiff(FRR_DIFF.trimEnd())
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n'),
+    )
     expect(coloured).toContain('\x1b[31munreachable\x1b[39m')
   })
 })
@@ -138,7 +206,15 @@ describe('json', () => {
     expect(out.endsWith('}\n')).toBe(true)
     expect(out).toContain('\n  "checkId": "20261121-121530-3f9a",\n')
     const parsed = JSON.parse(out)
-    expect(Object.keys(parsed)).toEqual(['checkId', 'startedAt', 'duration', 'runbooks', 'summary', 'exitCode', 'hosts'])
+    expect(Object.keys(parsed)).toEqual([
+      'checkId',
+      'startedAt',
+      'duration',
+      'runbooks',
+      'summary',
+      'exitCode',
+      'hosts',
+    ])
     expect(parsed.summary).toEqual({ hosts: 5, inSync: 1, drifted: 3, errors: 0, unreachable: 1, driftedSteps: 3 })
     expect(parsed.exitCode).toBe(2)
     expect(parsed.hosts).toEqual(REPORT.hosts)
@@ -150,7 +226,9 @@ describe('nagios', () => {
   // Nagios plugin guidelines: 'label'=value[UOM];[warn];[crit];[min];[max], warn and crit as ranges.
   const num = String.raw`-?\d+(?:\.\d+)?`
   const range = String.raw`@?(?:~|${num})?(?::(?:${num})?)?`
-  const PERF = new RegExp(String.raw`^(?:'[^'=]+'|[^'=\s|]+)=${num}(?:s|ms|us|%|B|KB|MB|TB|c)?(?:;(?:${range})?(?:;(?:${range})?(?:;(?:${num})?(?:;(?:${num})?)?)?)?)?$`)
+  const PERF = new RegExp(
+    String.raw`^(?:'[^'=]+'|[^'=\s|]+)=${num}(?:s|ms|us|%|B|KB|MB|TB|c)?(?:;(?:${range})?(?:;(?:${range})?(?:;(?:${num})?(?:;(?:${num})?)?)?)?)?$`,
+  )
 
   function split(out: string) {
     expect(out.endsWith('\n')).toBe(true)
@@ -194,9 +272,17 @@ describe('nagios', () => {
     const { text: out, code } = nagios(healed(REPORT), { warning: 0, critical: 0 })
     expect(code).toBe(3)
     expect(split(out).status).toBe('FERRY DRIFT UNKNOWN - 4 of 5 hosts in sync; unreachable: lab5')
-    const errored: DriftReport = { ...healed(REPORT), hosts: [...withoutUnreachable(healed(REPORT)).hosts, { name: 'lab6', status: 'error', error: 'uname failed', duration: 0, steps: [] }] }
+    const errored: DriftReport = {
+      ...healed(REPORT),
+      hosts: [
+        ...withoutUnreachable(healed(REPORT)).hosts,
+        { name: 'lab6', status: 'error', error: 'uname failed', duration: 0, steps: [] },
+      ],
+    }
     expect(nagios(errored, { warning: 0, critical: 0 })).toMatchObject({ code: 3 })
-    expect(split(nagios(errored, { warning: 0, critical: 0 }).text).status).toBe('FERRY DRIFT UNKNOWN - 4 of 5 hosts in sync; error: lab6')
+    expect(split(nagios(errored, { warning: 0, critical: 0 }).text).status).toBe(
+      'FERRY DRIFT UNKNOWN - 4 of 5 hosts in sync; error: lab6',
+    )
     expect(nagios(REPORT, { warning: 5, critical: 10 }).code).toBe(3)
   })
 
@@ -212,12 +298,23 @@ describe('nagios', () => {
 describe('prometheus', () => {
   const samples = parsePrometheus(prometheus(REPORT))
   const value = (name: string, labels: Record<string, string>) =>
-    samples.filter((s) => s.name === `ferry_drift_${name}` && JSON.stringify(s.labels) === JSON.stringify(labels)).map((s) => s.value)
+    samples
+      .filter((s) => s.name === `ferry_drift_${name}` && JSON.stringify(s.labels) === JSON.stringify(labels))
+      .map((s) => s.value)
   const checked = Date.parse('2026-11-21T12:15:30Z') / 1000
 
   it('declares every family once and has a sample per host and runbook', () => {
     expect(new Set(samples.map((s) => s.name))).toEqual(
-      new Set(['drifted_steps', 'error_steps', 'host_up', 'last_check_timestamp_seconds', 'check_duration_seconds', 'first_seen_timestamp_seconds'].map((n) => `ferry_drift_${n}`)),
+      new Set(
+        [
+          'drifted_steps',
+          'error_steps',
+          'host_up',
+          'last_check_timestamp_seconds',
+          'check_duration_seconds',
+          'first_seen_timestamp_seconds',
+        ].map((n) => `ferry_drift_${n}`),
+      ),
     )
     expect(value('drifted_steps', { host: 'lab1', runbook: 'deploy-mesh' })).toEqual([1])
     expect(value('drifted_steps', { host: 'lab1', runbook: 'hardening' })).toEqual([0])
@@ -227,7 +324,9 @@ describe('prometheus', () => {
     expect(value('host_up', { host: 'lab5' })).toEqual([0])
     expect(value('last_check_timestamp_seconds', { host: 'lab2', runbook: 'hardening' })).toEqual([checked])
     expect(value('check_duration_seconds', { host: 'lab3', runbook: 'deploy-mesh' })).toEqual([0.7])
-    expect(value('first_seen_timestamp_seconds', { host: 'lab1', runbook: 'deploy-mesh' })).toEqual([Date.parse('2026-11-19T03:00:00Z') / 1000])
+    expect(value('first_seen_timestamp_seconds', { host: 'lab1', runbook: 'deploy-mesh' })).toEqual([
+      Date.parse('2026-11-19T03:00:00Z') / 1000,
+    ])
     expect(samples.filter((s) => s.name === 'ferry_drift_drifted_steps').reduce((n, s) => n + s.value, 0)).toBe(3)
   })
 
@@ -244,20 +343,47 @@ describe('prometheus', () => {
 
   it('leaves out first_seen where nothing drifted', () => {
     const firstSeen = samples.filter((s) => s.name === 'ferry_drift_first_seen_timestamp_seconds')
-    expect(firstSeen.map((s) => `${s.labels.host} ${s.labels.runbook}`)).toEqual(['lab1 deploy-mesh', 'lab2 deploy-mesh', 'lab3 deploy-mesh'])
+    expect(firstSeen.map((s) => `${s.labels.host} ${s.labels.runbook}`)).toEqual([
+      'lab1 deploy-mesh',
+      'lab2 deploy-mesh',
+      'lab3 deploy-mesh',
+    ])
   })
 
   it('sorts samples by host, then runbook, whatever the report order', () => {
-    const shuffled = parsePrometheus(prometheus({ ...REPORT, runbooks: ['hardening', 'deploy-mesh'], hosts: [...REPORT.hosts].reverse() }))
-    const keys = shuffled.filter((s) => s.name === 'ferry_drift_drifted_steps').map((s) => `${s.labels.host} ${s.labels.runbook}`)
-    expect(keys).toEqual(['lab1 deploy-mesh', 'lab1 hardening', 'lab2 deploy-mesh', 'lab2 hardening', 'lab3 deploy-mesh', 'lab3 hardening', 'lab4 deploy-mesh', 'lab4 hardening'])
+    const shuffled = parsePrometheus(
+      prometheus({ ...REPORT, runbooks: ['hardening', 'deploy-mesh'], hosts: [...REPORT.hosts].reverse() }),
+    )
+    const keys = shuffled
+      .filter((s) => s.name === 'ferry_drift_drifted_steps')
+      .map((s) => `${s.labels.host} ${s.labels.runbook}`)
+    expect(keys).toEqual([
+      'lab1 deploy-mesh',
+      'lab1 hardening',
+      'lab2 deploy-mesh',
+      'lab2 hardening',
+      'lab3 deploy-mesh',
+      'lab3 hardening',
+      'lab4 deploy-mesh',
+      'lab4 hardening',
+    ])
     expect(shuffled).toEqual(samples)
   })
 
   it('escapes backslash, double quote and newline in label values', () => {
     const host = 'lab"1\\dc\nx'
     const runbook = 'C:\\runbooks\\"deploy"'
-    const out = prometheus({ ...REPORT, runbooks: [runbook], hosts: [{ ...REPORT.hosts[0]!, name: host, steps: [{ runbook, step: 's', status: 'drifted', firstSeen: REPORT.startedAt }] }] })
+    const out = prometheus({
+      ...REPORT,
+      runbooks: [runbook],
+      hosts: [
+        {
+          ...REPORT.hosts[0]!,
+          name: host,
+          steps: [{ runbook, step: 's', status: 'drifted', firstSeen: REPORT.startedAt }],
+        },
+      ],
+    })
     expect(out).toContain('{host="lab\\"1\\\\dc\\nx",runbook="C:\\\\runbooks\\\\\\"deploy\\""} 1\n')
     const parsed = parsePrometheus(out)
     expect(parsed.find((s) => s.name === 'ferry_drift_drifted_steps')?.labels).toEqual({ host, runbook })
@@ -267,9 +393,26 @@ describe('prometheus', () => {
 
 describe('junit', () => {
   const xml = junit(REPORT)
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', htmlEntities: true, isArray: (name) => ['testsuite', 'testcase'].includes(name) })
-  type Case = { classname: string; name: string; failure?: { '#text'?: string; message: string; type: string }; error?: { '#text'?: string; message: string; type: string } }
-  const parse = (s: string) => parser.parse(s).testsuites as { name: string; tests: string; failures: string; errors: string; testsuite: { name: string; testcase?: Case[] }[] }
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    htmlEntities: true,
+    isArray: (name) => ['testsuite', 'testcase'].includes(name),
+  })
+  type Case = {
+    classname: string
+    name: string
+    failure?: { '#text'?: string; message: string; type: string }
+    error?: { '#text'?: string; message: string; type: string }
+  }
+  const parse = (s: string) =>
+    parser.parse(s).testsuites as {
+      name: string
+      tests: string
+      failures: string
+      errors: string
+      testsuite: { name: string; testcase?: Case[] }[]
+    }
 
   it('is well-formed XML with the declaration first', () => {
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')).toBe(true)
@@ -284,7 +427,13 @@ describe('junit', () => {
     expect(cases.filter((c) => c.failure)).toHaveLength(3)
     expect(cases.filter((c) => c.error)).toHaveLength(1)
     expect(suites.testsuite.map((s) => s.name)).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5'])
-    expect(suites.testsuite[0]).toMatchObject({ tests: '3', failures: '1', errors: '0', time: '0.81', timestamp: REPORT.startedAt })
+    expect(suites.testsuite[0]).toMatchObject({
+      tests: '3',
+      failures: '1',
+      errors: '0',
+      time: '0.81',
+      timestamp: REPORT.startedAt,
+    })
   })
 
   it('keeps the diff intact through escaping', () => {
@@ -299,21 +448,32 @@ describe('junit', () => {
   it('reports an unreachable host as one errored test case named reachable', () => {
     const lab5 = parse(xml).testsuite[4]!
     expect(lab5.testcase).toHaveLength(1)
-    expect(lab5.testcase![0]).toMatchObject({ classname: 'lab5', name: 'reachable', error: { type: 'unreachable', message: 'connect ECONNREFUSED 192.0.2.5:22' } })
+    expect(lab5.testcase![0]).toMatchObject({
+      classname: 'lab5',
+      name: 'reachable',
+      error: { type: 'unreachable', message: 'connect ECONNREFUSED 192.0.2.5:22' },
+    })
   })
 
   it('escapes attributes and drops characters XML 1.0 cannot hold', () => {
     const nasty: DriftReport = {
       ...REPORT,
-      hosts: [{
-        name: `it's "lab<1>" & co`,
-        status: 'error',
-        duration: 0.1,
-        steps: [
-          { runbook: 'deploy-mesh', step: 'motd', status: 'drifted', diff: `+bell\x07 esc\x1b[0m nul\x00 tab\t\n` },
-          { runbook: 'deploy-mesh', step: 'ospfd', status: 'error', error: 'exit 1:\nospfd: "bad" <config> & more\x0c' },
-        ],
-      }],
+      hosts: [
+        {
+          name: `it's "lab<1>" & co`,
+          status: 'error',
+          duration: 0.1,
+          steps: [
+            { runbook: 'deploy-mesh', step: 'motd', status: 'drifted', diff: `+bell\x07 esc\x1b[0m nul\x00 tab\t\n` },
+            {
+              runbook: 'deploy-mesh',
+              step: 'ospfd',
+              status: 'error',
+              error: 'exit 1:\nospfd: "bad" <config> & more\x0c',
+            },
+          ],
+        },
+      ],
     }
     const out = junit(nasty)
     expect(XMLValidator.validate(out)).toBe(true)
@@ -365,8 +525,21 @@ describe('writeAtomically', () => {
 describe('host order', () => {
   it('is natural (lab2 before lab10) and total, without a locale', () => {
     const names = ['lab10', 'lab2', 'far1', 'lab1', 'lab02', 'lab', 'lab1a', 'Lab3', 's10-2', 's10-10', 's9']
-    expect([...names].sort(naturalOrder)).toEqual(['Lab3', 'far1', 'lab', 'lab1', 'lab1a', 'lab02', 'lab2', 'lab10', 's9', 's10-2', 's10-10'])
+    expect([...names].sort(naturalOrder)).toEqual([
+      'Lab3',
+      'far1',
+      'lab',
+      'lab1',
+      'lab1a',
+      'lab02',
+      'lab2',
+      'lab10',
+      's9',
+      's10-2',
+      's10-10',
+    ])
     // The same order whichever way round it is asked.
-    for (const a of names) for (const b of names) expect(Math.sign(naturalOrder(a, b)) + Math.sign(naturalOrder(b, a))).toBe(0)
+    for (const a of names)
+      for (const b of names) expect(Math.sign(naturalOrder(a, b)) + Math.sign(naturalOrder(b, a))).toBe(0)
   })
 })

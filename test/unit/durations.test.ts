@@ -12,16 +12,23 @@ const dir = mkdtempSync(join(tmpdir(), 'ferry-durations-'))
 const state = join(dir, 'state')
 writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local, os: linux }\n')
 writeFileSync(join(dir, 'same'), 'same\n')
-writeFileSync(join(dir, 'noop.ts'), `import { defineRunbook, file } from 'ferry'
+writeFileSync(
+  join(dir, 'noop.ts'),
+  `import { defineRunbook, file } from 'ferry'
 export default defineRunbook({ name: 'noop', description: 'a file already in place', drift: true, steps: () => [
   file('same', { path: ${JSON.stringify(join(dir, 'same'))}, content: 'same\\n' }),
 ] })
-`)
+`,
+)
 
 const ferry = (args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
-    execFile(process.execPath, [join(ROOT, 'bin/ferry.mjs'), ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', FERRY_STATE_DIR: state } }, (err, stdout, stderr) =>
-      done({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr })),
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin/ferry.mjs'), ...args],
+      { cwd: dir, env: { ...process.env, NO_COLOR: '1', FERRY_STATE_DIR: state } },
+      (err, stdout, stderr) => done({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr }),
+    ),
   )
 const run = (...args: string[]) => ferry(['run', './noop.ts', '-i', 'inv.yaml', '--dry-run', ...args])
 
@@ -32,7 +39,10 @@ describe('durations past 24.8 days', { timeout: 60_000 }, () => {
   })
 
   it.each([
-    [['--confirm-timeout', '2147484'], /'--confirm-timeout <seconds>' argument '2147484' is invalid\. expected a whole number of seconds from 1 to 2147483 \(24 days\)/],
+    [
+      ['--confirm-timeout', '2147484'],
+      /'--confirm-timeout <seconds>' argument '2147484' is invalid\. expected a whole number of seconds from 1 to 2147483 \(24 days\)/,
+    ],
     [['--lock-wait', '2147484'], /'--lock-wait <seconds>' argument '2147484' is invalid/],
     [['--persist', '596524h'], /argument '596524h' is invalid\. 596524h is too long: at most 2147483 s \(24 days\)/],
   ])('run %j is a bad invocation (64)', async (args, message) => {

@@ -1,7 +1,15 @@
 // The OSPF facts' parsers against output as each daemon prints it (FRR 8 JSON, Quagga 1.2
 // `show ip ospf neighbor`, OpenBSD `ospfctl show neighbor`, `netstat -rn` and `ip route`).
 import { expect, it } from 'vitest'
-import { bsdRoutes, frrNeighbours, isFull, linuxOspfRoutes, openbsdNeighbours, quaggaNeighbours, routesHost } from '../../src/facts/ospf.ts'
+import {
+  bsdRoutes,
+  frrNeighbours,
+  isFull,
+  linuxOspfRoutes,
+  openbsdNeighbours,
+  quaggaNeighbours,
+  routesHost,
+} from '../../src/facts/ospf.ts'
 
 it('Quagga: neighbours by router id, whatever their state', () => {
   const t = quaggaNeighbours.parse(`
@@ -9,7 +17,10 @@ it('Quagga: neighbours by router id, whatever their state', () => {
 10.0.0.2          1 Full/DR           38.521s 172.16.2.2      tap2:172.16.2.1          0     0     0
 10.0.0.3          1 ExStart/DROther   35.002s 172.16.2.6      tap3:172.16.2.5          0     0     0
 `)
-  expect([...t]).toEqual([['10.0.0.2', 'Full/DR'], ['10.0.0.3', 'ExStart/DROther']])
+  expect([...t]).toEqual([
+    ['10.0.0.2', 'Full/DR'],
+    ['10.0.0.3', 'ExStart/DROther'],
+  ])
   expect(isFull(t.get('10.0.0.2'))).toBe(true)
   expect(isFull(t.get('10.0.0.3'))).toBe(false)
 })
@@ -30,7 +41,9 @@ it('OpenBSD ospfctl: FULL/P2P counts as Full; a neighbour on two links is Full i
 })
 
 it("FRR's JSON, and a clear error when vtysh answers in prose (ospfd not running)", () => {
-  const t = frrNeighbours.parse('{"neighbors":{"10.0.0.2":[{"nbrState":"Init/-"},{"nbrState":"Full/-"}],"10.0.0.3":[{"nbrState":"Init/-"}],"10.0.0.4":[{"nbrState":"Full/-"},{"nbrState":"Init/-"}]}}')
+  const t = frrNeighbours.parse(
+    '{"neighbors":{"10.0.0.2":[{"nbrState":"Init/-"},{"nbrState":"Full/-"}],"10.0.0.3":[{"nbrState":"Init/-"}],"10.0.0.4":[{"nbrState":"Full/-"},{"nbrState":"Init/-"}]}}',
+  )
   expect(isFull(t.get('10.0.0.2'))).toBe(true)
   expect(isFull(t.get('10.0.0.4'))).toBe(true)
   expect(t.get('10.0.0.3')).toBe('Init/-')
@@ -49,7 +62,9 @@ default            203.0.113.1        UGS        5    12345     -     8 vr0
   expect(routesHost(bsd, '10.1.0.2')).toBe(true)
   expect(routesHost(bsd, '10.1.0.3')).toBe(false)
   expect(routesHost(bsd, '172.16.2.0')).toBe(false) // a network, not the host
-  const linux = linuxOspfRoutes.parse('10.0.0.2 nhid 30 via 172.16.2.2 dev tap0 proto ospf metric 20\n10.0.0.3/32 via 172.16.2.6 dev tap1 proto ospf metric 20\n')
+  const linux = linuxOspfRoutes.parse(
+    '10.0.0.2 nhid 30 via 172.16.2.2 dev tap0 proto ospf metric 20\n10.0.0.3/32 via 172.16.2.6 dev tap1 proto ospf metric 20\n',
+  )
   expect(routesHost(linux, '10.0.0.2') && routesHost(linux, '10.0.0.3')).toBe(true)
   expect(routesHost(linux, '10.0.0.20')).toBe(false)
 })

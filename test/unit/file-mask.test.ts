@@ -10,7 +10,8 @@ import { swanctlSecrets } from '../../templates/swanctl.conf.ts'
 import type { Host } from '../../src/inventory/types.ts'
 
 const ctx = { host: { name: 'h' } as Host, platform: platformFor('linux'), pending: new Set<string>() }
-const conf = (key: string, cost: number) => `hostname r1\npassword zebra-${key}\ninterface tap1\n ip ospf message-digest-key 1 md5 ${key}\n ip ospf cost ${cost}\n`
+const conf = (key: string, cost: number) =>
+  `hostname r1\npassword zebra-${key}\ninterface tap1\n ip ospf message-digest-key 1 md5 ${key}\n ip ospf cost ${cost}\n`
 
 it('a rotated MD5 key: neither key is in the diff, the rest of the diff is', () => {
   const step = file('frr.conf', { path: '/etc/frr/frr.conf', content: conf('NEWKEY1234', 20), mask: quaggaSecrets })
@@ -29,14 +30,22 @@ it('only the key changed: the summary says so, and still shows neither', () => {
 })
 
 it("each template's secrets are masked, and nothing else", () => {
-  expect(masked('password="s3cret"\nauth-md 1 $password\n', openbsdOspfdSecrets)).toBe('password="********"\nauth-md 1 $password\n')
-  expect(masked('peer_hq = "198.51.100.1"\npeer_hq_psk = "s3cret"\n', ipsecSecrets)).toBe('peer_hq = "198.51.100.1"\npeer_hq_psk = "********"\n')
-  expect(masked('        secret = "s3cret"\n        id-local = 1.2.3.4\n', swanctlSecrets)).toBe('        secret = "********"\n        id-local = 1.2.3.4\n')
+  expect(masked('password="s3cret"\nauth-md 1 $password\n', openbsdOspfdSecrets)).toBe(
+    'password="********"\nauth-md 1 $password\n',
+  )
+  expect(masked('peer_hq = "198.51.100.1"\npeer_hq_psk = "s3cret"\n', ipsecSecrets)).toBe(
+    'peer_hq = "198.51.100.1"\npeer_hq_psk = "********"\n',
+  )
+  expect(masked('        secret = "s3cret"\n        id-local = 1.2.3.4\n', swanctlSecrets)).toBe(
+    '        secret = "********"\n        id-local = 1.2.3.4\n',
+  )
   expect(masked('-----BEGIN-----\nabcd\n', [/[^\n]+/])).toBe('********\n********\n')
 })
 
 it('masks the secret itself when it equals other text of the line (a key "1" or "md5")', () => {
   for (const key of ['1', 'md5']) {
-    expect(masked(` ip ospf message-digest-key 1 md5 ${key}\n`, quaggaSecrets)).toBe(' ip ospf message-digest-key 1 md5 ********\n')
+    expect(masked(` ip ospf message-digest-key 1 md5 ${key}\n`, quaggaSecrets)).toBe(
+      ' ip ospf message-digest-key 1 md5 ********\n',
+    )
   }
 })

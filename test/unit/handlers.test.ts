@@ -29,14 +29,26 @@ it('a failed verify rolls the config back and reloads again, so the daemon runs 
     ],
     // Named per host, so only a function can build them.
     handlers: ({ host }) => ({
-      [`reload ${host.name}`]: command(`reload ${host.name}`, async ({ $ }) => void (await $`sh -c ${`cat ${conf} | tee ${log}.last >> ${log}`}`), { repeatOnRollback: true }),
+      [`reload ${host.name}`]: command(
+        `reload ${host.name}`,
+        async ({ $ }) => void (await $`sh -c ${`cat ${conf} | tee ${log}.last >> ${log}`}`),
+        { repeatOnRollback: true },
+      ),
     }),
   })
   const inv = await loadInventory(join(dir, 'inv.yaml'))
   const [plan] = await buildSteps(runbook, inv, inv.hosts, {})
   expect(Object.keys(plan!.handlers)).toEqual(['reload me'])
   const t = new LocalTransport('me')
-  const runner = new HostRunner({ host: plan!.host, $: t.$, probe$: t.probe$, steps: plan!.steps, handlers: plan!.handlers, dryRun: false, rollbackOnFailure: true })
+  const runner = new HostRunner({
+    host: plan!.host,
+    $: t.$,
+    probe$: t.probe$,
+    steps: plan!.steps,
+    handlers: plan!.handlers,
+    dryRun: false,
+    rollbackOnFailure: true,
+  })
   const outcome = await runner.execute()
   await t.close()
   expect(outcome.status).toBe('rolled-back')
@@ -52,50 +64,82 @@ it('a handler and a step with the same name are refused before anything runs', a
   const noop = command('reload', async () => {}, { undo: async () => {} })
   const runbook = defineRunbook({ name: 'dup', description: 'dup', steps: () => [noop], handlers: { reload: noop } })
   const inv = await loadInventory(join(dir, 'inv.yaml'))
-  await expect(buildSteps(runbook, inv, inv.hosts, {})).rejects.toThrow(/two steps are named "reload".*step and handler names must be unique/)
+  await expect(buildSteps(runbook, inv, inv.hosts, {})).rejects.toThrow(
+    /two steps are named "reload".*step and handler names must be unique/,
+  )
 })
 
-it("verify's hold: after a change, a condition that passes once and then fails is not enough", { timeout: 15_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-hold-'))
-  const flag = join(dir, 'full')
-  writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
-  const inv = await loadInventory(join(dir, 'inv.yaml'))
-  const run = async (flapAfterMs?: number) => {
-    writeFileSync(flag, '')
-    const command = `test -e ${flag}`
+it(
+  "verify's hold: after a change, a condition that passes once and then fails is not enough",
+  { timeout: 15_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-hold-'))
+    const flag = join(dir, 'full')
+    writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
+    const inv = await loadInventory(join(dir, 'inv.yaml'))
+    const run = async (flapAfterMs?: number) => {
+      writeFileSync(flag, '')
+      const command = `test -e ${flag}`
+      const steps = [
+        file(`config ${flapAfterMs}`, { path: join(dir, `conf-${flapAfterMs}`), content: 'x\n' }),
+        verify('neighbour Full', { command, timeout: 1, hold: 1.5, interval: 0.1 }),
+      ]
+      const t = new LocalTransport('me')
+      const timer = flapAfterMs === undefined ? undefined : setTimeout(() => rmSync(flag), flapAfterMs)
+      const started = Date.now()
+      const outcome = await new HostRunner({
+        host: inv.hosts[0]!,
+        $: t.$,
+        probe$: t.probe$,
+        steps,
+        handlers: {},
+        dryRun: false,
+        rollbackOnFailure: false,
+      }).execute()
+      clearTimeout(timer)
+      await t.close()
+      return { outcome, command, took: Date.now() - started }
+    }
+    const steady = await run()
+    expect(steady.outcome.status).toBe('changed')
+    // A lower bound, so a slow machine cannot fail it: the condition was watched for the whole hold
+    // (without one, the batched probe's first pass would have ended the run at once).
+    expect(steady.took).toBeGreaterThanOrEqual(1500)
+    const flapping = await run(500)
+    expect(flapping.outcome.status).toBe('failed')
+    expect(flapping.outcome.error).toBe(`neighbour Full: not satisfied after 2.5 s: \`${flapping.command}\` exited 1`)
+  },
+)
+
+it(
+  'verify polls hand `expect` the stdout alone, as the batched probe does: a warning on stderr cannot break a JSON parse',
+  { timeout: 15_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-verify-'))
+    writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
+    const inv = await loadInventory(join(dir, 'inv.yaml'))
     const steps = [
-      file(`config ${flapAfterMs}`, { path: join(dir, `conf-${flapAfterMs}`), content: 'x\n' }),
-      verify('neighbour Full', { command, timeout: 1, hold: 1.5, interval: 0.1 }),
+      file('config', { path: join(dir, 'conf'), content: 'x\n' }),
+      // After a change the hold makes it poll; every poll warns on stderr and answers on stdout.
+      verify('neighbours', {
+        command: `echo 'vtysh: warning' >&2; echo '{"neighbors":{}}'`,
+        timeout: 2,
+        hold: 0.3,
+        interval: 0.1,
+        expect: (out) => JSON.parse(out).neighbors !== undefined || 'no table',
+      }),
     ]
     const t = new LocalTransport('me')
-    const timer = flapAfterMs === undefined ? undefined : setTimeout(() => rmSync(flag), flapAfterMs)
-    const started = Date.now()
-    const outcome = await new HostRunner({ host: inv.hosts[0]!, $: t.$, probe$: t.probe$, steps, handlers: {}, dryRun: false, rollbackOnFailure: false }).execute()
-    clearTimeout(timer)
+    const outcome = await new HostRunner({
+      host: inv.hosts[0]!,
+      $: t.$,
+      probe$: t.probe$,
+      steps,
+      handlers: {},
+      dryRun: false,
+      rollbackOnFailure: false,
+    }).execute()
     await t.close()
-    return { outcome, command, took: Date.now() - started }
-  }
-  const steady = await run()
-  expect(steady.outcome.status).toBe('changed')
-  // A lower bound, so a slow machine cannot fail it: the condition was watched for the whole hold
-  // (without one, the batched probe's first pass would have ended the run at once).
-  expect(steady.took).toBeGreaterThanOrEqual(1500)
-  const flapping = await run(500)
-  expect(flapping.outcome.status).toBe('failed')
-  expect(flapping.outcome.error).toBe(`neighbour Full: not satisfied after 2.5 s: \`${flapping.command}\` exited 1`)
-})
-
-it('verify polls hand `expect` the stdout alone, as the batched probe does: a warning on stderr cannot break a JSON parse', { timeout: 15_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-verify-'))
-  writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
-  const inv = await loadInventory(join(dir, 'inv.yaml'))
-  const steps = [
-    file('config', { path: join(dir, 'conf'), content: 'x\n' }),
-    // After a change the hold makes it poll; every poll warns on stderr and answers on stdout.
-    verify('neighbours', { command: `echo 'vtysh: warning' >&2; echo '{"neighbors":{}}'`, timeout: 2, hold: 0.3, interval: 0.1, expect: (out) => JSON.parse(out).neighbors !== undefined || 'no table' }),
-  ]
-  const t = new LocalTransport('me')
-  const outcome = await new HostRunner({ host: inv.hosts[0]!, $: t.$, probe$: t.probe$, steps, handlers: {}, dryRun: false, rollbackOnFailure: false }).execute()
-  await t.close()
-  expect([outcome.status, outcome.error]).toEqual(['changed', undefined])
-})
+    expect([outcome.status, outcome.error]).toEqual(['changed', undefined])
+  },
+)

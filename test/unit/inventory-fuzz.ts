@@ -13,25 +13,115 @@ const ROOT = path.resolve(import.meta.dirname, '../..')
 const FIXTURES = path.join(ROOT, 'test/fixtures/inventory')
 const MAX_MS = 2000
 
-const filesUnder = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-  .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]))
-  .sort()
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+    .sort()
 
 // inventory/*.yaml and everything under test/fixtures/inventory: valid ones, broken ones, and the
 // secret files beside them, which are no inventories at all.
 const read = (files: string[]) => files.map((f) => readFileSync(f, 'utf8'))
-const VALID = read([...filesUnder(path.join(ROOT, 'inventory')), ...readdirSync(FIXTURES).map((f) => path.join(FIXTURES, f))]
-  .filter((f) => f.endsWith('.yaml')))
+const VALID = read(
+  [...filesUnder(path.join(ROOT, 'inventory')), ...readdirSync(FIXTURES).map((f) => path.join(FIXTURES, f))].filter(
+    (f) => f.endsWith('.yaml'),
+  ),
+)
 const OTHERS = read([...filesUnder(path.join(FIXTURES, 'broken')), ...filesUnder(path.join(FIXTURES, 'secrets'))])
 
 // Values, keys and text that have broken YAML loaders, or names built from keys.
-const VALUES = ['', '~', 'null', '0', '1', '-1', '0x10', '1e3', '1.5', '.inf', '.nan', 'true', 'no', '[]', '{}', '[a, b]',
-  '{ a: 1 }', '"1"', "'q'", '|\n  x\n', '>-\n  y\n', '!!binary aGk=', '!custom x', '2001-01-01', '"\\u0000"', '"\\e[31mred"',
-  '*nope', '&a x', '"a\\nb"', 'x'.repeat(5000), '"é\u0301 \u202e \u{1f600}"', '[*a, *a]', '? x\n: y']
-const KEYS = ['1', '"1"', "'1'", 'true', '"true"', 'null', '~', '""', '[a]', '{a: 1}', '__proto__', 'constructor', 'toString',
-  'hosts', 'host', 'vars', 'r1', '"r1"', '"a\\nb"', '"\\e]0;x\\a"', '"\u202eevil"', '*a', '&a k', '!!str 1', '? [x]', '<<']
-const CHARS = ['\u0000', '\ufeff', '\u2028', '\u202e', '\t', '\r', '\n', '\\', '"', "'", ':', '#', '-', '[', '{', '&', '*', '!',
-  '|', '>', '%', '@', '`', '\u{1f600}', '\u0301', '\ud800', 'ß', '\u00a0']
+const VALUES = [
+  '',
+  '~',
+  'null',
+  '0',
+  '1',
+  '-1',
+  '0x10',
+  '1e3',
+  '1.5',
+  '.inf',
+  '.nan',
+  'true',
+  'no',
+  '[]',
+  '{}',
+  '[a, b]',
+  '{ a: 1 }',
+  '"1"',
+  "'q'",
+  '|\n  x\n',
+  '>-\n  y\n',
+  '!!binary aGk=',
+  '!custom x',
+  '2001-01-01',
+  '"\\u0000"',
+  '"\\e[31mred"',
+  '*nope',
+  '&a x',
+  '"a\\nb"',
+  'x'.repeat(5000),
+  '"é\u0301 \u202e \u{1f600}"',
+  '[*a, *a]',
+  '? x\n: y',
+]
+const KEYS = [
+  '1',
+  '"1"',
+  "'1'",
+  'true',
+  '"true"',
+  'null',
+  '~',
+  '""',
+  '[a]',
+  '{a: 1}',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hosts',
+  'host',
+  'vars',
+  'r1',
+  '"r1"',
+  '"a\\nb"',
+  '"\\e]0;x\\a"',
+  '"\u202eevil"',
+  '*a',
+  '&a k',
+  '!!str 1',
+  '? [x]',
+  '<<',
+]
+const CHARS = [
+  '\u0000',
+  '\ufeff',
+  '\u2028',
+  '\u202e',
+  '\t',
+  '\r',
+  '\n',
+  '\\',
+  '"',
+  "'",
+  ':',
+  '#',
+  '-',
+  '[',
+  '{',
+  '&',
+  '*',
+  '!',
+  '|',
+  '>',
+  '%',
+  '@',
+  '`',
+  '\u{1f600}',
+  '\u0301',
+  '\ud800',
+  'ß',
+  '\u00a0',
+]
 
 /** depth levels of `[`, `{ k:` or indented `k:` around a value. */
 function nested(depth: number, style: number): string {
@@ -41,8 +131,10 @@ function nested(depth: number, style: number): string {
 }
 
 // Nine anchors, each a list of ten aliases of the one before: 10^9 values once loaded.
-const BOMB = `&b0 [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 9 }, (_, i) =>
-  `b${i + 1}: &b${i + 1} [${Array(10).fill(`*b${i}`).join(', ')}]`).join('\n')}\nboom: *b9`
+const BOMB = `&b0 [x, x, x, x, x, x, x, x, x, x]\n${Array.from(
+  { length: 9 },
+  (_, i) => `b${i + 1}: &b${i + 1} [${Array(10).fill(`*b${i}`).join(', ')}]`,
+).join('\n')}\nboom: *b9`
 
 type Lines = string[]
 const at = (lines: Lines, i: number) => i % Math.max(1, lines.length)
@@ -57,15 +149,27 @@ const splice = (lines: Lines, i: number, n: number, ...added: string[]) => {
 const indentOf = (line = '') => /^ */.exec(line)![0]
 /** A `  key: value` line in parts, if the line is one. */
 const keyValue = (line = '') =>
-  /^(?<lead>\s*(?:- )?)(?<key>[^\s#:][^:]*?)(?<sep>:[ \t]+|:(?=\r?\n?$))(?<value>.*?)(?<end>\r?\n?)$/.exec(line)?.groups as
-    { lead: string; key: string; sep: string; value: string; end: string } | undefined
+  /^(?<lead>\s*(?:- )?)(?<key>[^\s#:][^:]*?)(?<sep>:[ \t]+|:(?=\r?\n?$))(?<value>.*?)(?<end>\r?\n?)$/.exec(line)
+    ?.groups as { lead: string; key: string; sep: string; value: string; end: string } | undefined
 
 /** One change to an inventory's text; each takes its positions modulo what is there. */
 const mutation: fc.Arbitrary<(lines: Lines) => Lines> = fc.oneof(
-  fc.record({ i: fc.nat(), n: fc.integer({ min: 1, max: 5 }) }).map(({ i, n }) => (l: Lines) => splice(l, at(l, i), n)),
-  fc.record({ i: fc.nat(), n: fc.integer({ min: 1, max: 5 }), to: fc.nat() })
-    .map(({ i, n, to }) => (l: Lines) => splice(l, at(l, to), 0, ...l.slice(at(l, i), at(l, i) + n))),
-  fc.nat().map((i) => (l: Lines) => l.slice(0, at(l, i) + 1).map((s, j, a) => (j === a.length - 1 ? s.slice(0, i % (s.length + 1)) : s))),
+  fc.record({ i: fc.nat(), n: fc.integer({ min: 1, max: 5 }) }).map(
+    ({ i, n }) =>
+      (l: Lines) =>
+        splice(l, at(l, i), n),
+  ),
+  fc.record({ i: fc.nat(), n: fc.integer({ min: 1, max: 5 }), to: fc.nat() }).map(
+    ({ i, n, to }) =>
+      (l: Lines) =>
+        splice(l, at(l, to), 0, ...l.slice(at(l, i), at(l, i) + n)),
+  ),
+  fc
+    .nat()
+    .map(
+      (i) => (l: Lines) =>
+        l.slice(0, at(l, i) + 1).map((s, j, a) => (j === a.length - 1 ? s.slice(0, i % (s.length + 1)) : s)),
+    ),
   fc.record({ i: fc.nat(), v: fc.constantFrom(...VALUES) }).map(({ i, v }) => (l: Lines) => {
     const m = keyValue(l[at(l, i)])
     return m ? put(l, i, `${m.lead}${m.key}: ${v}${m.end}`) : l
@@ -82,18 +186,32 @@ const mutation: fc.Arbitrary<(lines: Lines) => Lines> = fc.oneof(
   fc.record({ i: fc.nat(), j: fc.nat(), kind: fc.nat(3) }).map(({ i, j, kind }) => (l: Lines) => {
     const m = keyValue(l[at(l, i)])
     if (!m) return l
-    if (kind === 0) return splice(put(l, i, `${m.lead}${m.key}${m.sep}&a ${m.value}${m.end}`), at(l, j) + 1, 0, `${indentOf(l[at(l, j)])}alias: *a\n`)
+    if (kind === 0)
+      return splice(
+        put(l, i, `${m.lead}${m.key}${m.sep}&a ${m.value}${m.end}`),
+        at(l, j) + 1,
+        0,
+        `${indentOf(l[at(l, j)])}alias: *a\n`,
+      )
     if (kind === 1) return put(l, i, `${m.lead}${m.key}: &r { self: *r }${m.end}`)
     if (kind === 2) return put(l, i, `${m.lead}${m.key}: *a${m.end}`)
     return put(l, i, `${m.lead}${m.key}: ${BOMB.replaceAll('\n', `\n${indentOf(m.lead)}  `)}${m.end || '\n'}`)
   }),
-  fc.record({ i: fc.nat(), depth: fc.constantFrom(5, 99, 100, 101, 500, 3000, 20_000), style: fc.nat(2) })
+  fc
+    .record({ i: fc.nat(), depth: fc.constantFrom(5, 99, 100, 101, 500, 3000, 20_000), style: fc.nat(2) })
     .map(({ i, depth, style }) => (l: Lines) => {
       const m = keyValue(l[at(l, i)])
       // Indented block nesting grows as depth squared: a thousand levels is plenty.
-      return m ? put(l, i, `${m.lead}${m.key}: ${nested(style === 2 ? Math.min(depth, 1000) : depth, style)}${m.end}`) : l
+      return m
+        ? put(l, i, `${m.lead}${m.key}: ${nested(style === 2 ? Math.min(depth, 1000) : depth, style)}${m.end}`)
+        : l
     }),
-  fc.record({ i: fc.nat(), j: fc.nat(), s: fc.oneof(fc.constantFrom(...CHARS), fc.string({ unit: 'binary', maxLength: 8 })) })
+  fc
+    .record({
+      i: fc.nat(),
+      j: fc.nat(),
+      s: fc.oneof(fc.constantFrom(...CHARS), fc.string({ unit: 'binary', maxLength: 8 })),
+    })
     .map(({ i, j, s }) => (l: Lines) => {
       const line = l[at(l, i)] ?? ''
       return put(l, i, line.slice(0, j % (line.length + 1)) + s + line.slice(j % (line.length + 1)))
@@ -107,10 +225,15 @@ const mutation: fc.Arbitrary<(lines: Lines) => Lines> = fc.oneof(
 )
 
 /** A shipped file, more often a valid one (so that more cases get past the parser), with one to four changes. */
-const inventoryText = fc.record({
-  base: fc.oneof({ arbitrary: fc.constantFrom(...VALID), weight: 3 }, { arbitrary: fc.constantFrom(...OTHERS), weight: 1 }),
-  changes: fc.array(mutation, { minLength: 1, maxLength: 4 }),
-}).map(({ base, changes }) => changes.reduce((l, change) => change(l), base.split(/(?<=\n)/)).join(''))
+const inventoryText = fc
+  .record({
+    base: fc.oneof(
+      { arbitrary: fc.constantFrom(...VALID), weight: 3 },
+      { arbitrary: fc.constantFrom(...OTHERS), weight: 1 },
+    ),
+    changes: fc.array(mutation, { minLength: 1, maxLength: 4 }),
+  })
+  .map(({ base, changes }) => changes.reduce((l, change) => change(l), base.split(/(?<=\n)/)).join(''))
 
 type Outcome = { code: number; stdout: string; stderr: string; warnings: string[]; ms: number }
 
@@ -119,8 +242,8 @@ async function ferryInventory(file: string): Promise<Outcome> {
   const captured = { stdout: '', stderr: '', warnings: [] as string[] }
   const { stdout, stderr } = process
   const saved = { out: stdout.write, err: stderr.write, emitWarning: process.emitWarning }
-  stdout.write = ((s: string | Uint8Array) => (captured.stdout += String(s), true)) as typeof stdout.write
-  stderr.write = ((s: string | Uint8Array) => (captured.stderr += String(s), true)) as typeof stderr.write
+  stdout.write = ((s: string | Uint8Array) => ((captured.stdout += String(s)), true)) as typeof stdout.write
+  stderr.write = ((s: string | Uint8Array) => ((captured.stderr += String(s)), true)) as typeof stderr.write
   process.emitWarning = ((w: string | Error) => captured.warnings.push(String(w))) as typeof process.emitWarning
   const started = performance.now()
   try {
@@ -142,11 +265,22 @@ function violation(file: string, outcome: Outcome): string | undefined {
   if (code === 0) return stderr === '' ? undefined : 'exit 0 with stderr'
   if (code !== 64) return `exit ${code}`
   const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const bad = stderr.replace(/\n$/, '').split('\n').find((l, i) => !new RegExp(`^${i ? '' : 'ferry: '}${escaped}:\\d+:\\d+: \\S`).test(l))
-  return bad === undefined ? undefined : `exit 64, but a line is not FILE:LINE:COL: reason: ${JSON.stringify(bad.slice(0, 200))}`
+  const bad = stderr
+    .replace(/\n$/, '')
+    .split('\n')
+    .find((l, i) => !new RegExp(`^${i ? '' : 'ferry: '}${escaped}:\\d+:\\d+: \\S`).test(l))
+  return bad === undefined
+    ? undefined
+    : `exit 64, but a line is not FILE:LINE:COL: reason: ${JSON.stringify(bad.slice(0, 200))}`
 }
 
-export interface Counts { cases: number; loaded: number; refused: number; maxMs: number; failures: number }
+export interface Counts {
+  cases: number
+  loaded: number
+  refused: number
+  maxMs: number
+  failures: number
+}
 
 /**
  * Runs `runs` cases from `seed`. A failure throws, naming the case (to replay it: fast-check's
@@ -175,7 +309,9 @@ export async function fuzz(runs: number, seed: number): Promise<Counts> {
     if (run.failed) {
       const kept = path.join(tmpdir(), `ferry-fuzz-${seed}-${run.counterexamplePath}.yaml`)
       writeFileSync(kept, String(run.counterexample?.[0]))
-      throw new Error(`case ${run.numRuns} of seed ${seed} (path ${run.counterexamplePath}): ${(run.errorInstance as Error).message}; the file is ${kept}`)
+      throw new Error(
+        `case ${run.numRuns} of seed ${seed} (path ${run.counterexamplePath}): ${(run.errorInstance as Error).message}; the file is ${kept}`,
+      )
     }
     return counts
   } finally {
@@ -213,8 +349,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   }
   try {
     const counts = await fuzz(arg('--runs', 20_000), arg('--seed', 16))
-    console.log(`${counts.cases} cases: ${counts.loaded} loaded (exit 0), ${counts.refused} refused (exit 64), ` +
-      `${counts.failures} failures; slowest ${Math.round(counts.maxMs)} ms`)
+    console.log(
+      `${counts.cases} cases: ${counts.loaded} loaded (exit 0), ${counts.refused} refused (exit 64), ` +
+        `${counts.failures} failures; slowest ${Math.round(counts.maxMs)} ms`,
+    )
   } catch (e) {
     console.error((e as Error).message)
     process.exitCode = 1

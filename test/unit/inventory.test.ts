@@ -5,7 +5,13 @@ import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
-  EXIT_USAGE, InventoryError, loadInventory, renderInventory, SelectionError, selectHosts, type Inventory,
+  EXIT_USAGE,
+  InventoryError,
+  loadInventory,
+  renderInventory,
+  SelectionError,
+  selectHosts,
+  type Inventory,
 } from '../../src/inventory/index.ts'
 import { Secrets } from '../../src/inventory/secrets.ts'
 
@@ -21,7 +27,10 @@ beforeEach(() => {
 
 /** The InventoryError `p` rejects with. */
 async function rejection(p: Promise<unknown>): Promise<InventoryError> {
-  const err = await p.then(() => undefined, (e: unknown) => e)
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(err).toBeInstanceOf(InventoryError)
   return err as InventoryError
 }
@@ -45,18 +54,30 @@ describe('loadInventory: a valid inventory', () => {
     expect(host('server2').groups).toEqual(['dc1', 'mesh', 'all']) // an explicit `all` moves to the end
   })
 
-  it('merges vars: defaults < groups in the host\'s order < host', () => {
+  it("merges vars: defaults < groups in the host's order < host", () => {
     expect(host('server1').vars).toEqual({
-      ntp: 'pool.ntp.org', tunnel: 'openvpn', level: 'host', ospf_area: '0.0.0.0',
-      link_pool: '172.16.2.0/24', site: 'dc1', router_id: '10.0.0.1', loopback: '10.0.0.1/32',
+      ntp: 'pool.ntp.org',
+      tunnel: 'openvpn',
+      level: 'host',
+      ospf_area: '0.0.0.0',
+      link_pool: '172.16.2.0/24',
+      site: 'dc1',
+      router_id: '10.0.0.1',
+      loopback: '10.0.0.1/32',
     })
     expect(host('server2').vars.level).toBe('mesh') // groups [dc1, mesh]: mesh comes later and wins
     expect(host('server3').vars.level).toBe('mesh')
     expect(host('bastion1').vars).toEqual({ ntp: 'pool.ntp.org', tunnel: 'none', level: 'defaults' })
   })
 
-  it('applies defaults from the file, then ferry\'s own', async () => {
-    expect(host('server1')).toMatchObject({ user: 'admin', port: 22, become: 'sudo', becomePassword: 'sudo_pw', connectTimeout: 5000 })
+  it("applies defaults from the file, then ferry's own", async () => {
+    expect(host('server1')).toMatchObject({
+      user: 'admin',
+      port: 22,
+      become: 'sudo',
+      becomePassword: 'sudo_pw',
+      connectTimeout: 5000,
+    })
     expect(host('bastion1')).toMatchObject({ port: 2222, become: 'doas', os: 'openbsd', connectTimeout: 2500 })
     expect(host('server3').os).toBeUndefined()
     // A host that turns become off does not inherit the default become_password.
@@ -64,15 +85,32 @@ describe('loadInventory: a valid inventory', () => {
     expect(host('server2').becomePassword).toBeUndefined()
 
     const minimal = await loadInventory(path.join(FIXTURES, 'minimal.yaml'))
-    expect(minimal.hosts).toEqual([{
-      name: 'r1', connection: 'ssh', address: '198.18.0.11', port: 22, user: 'root', become: 'none', identity: [], knownHosts: [],
-      connectTimeout: 10_000, groups: ['all'], vars: {}, jails: {},
-    }])
+    expect(minimal.hosts).toEqual([
+      {
+        name: 'r1',
+        connection: 'ssh',
+        address: '198.18.0.11',
+        port: 22,
+        user: 'root',
+        become: 'none',
+        identity: [],
+        knownHosts: [],
+        connectTimeout: 10_000,
+        groups: ['all'],
+        vars: {},
+        jails: {},
+      },
+    ])
     expect(minimal.links).toEqual([])
     expect(minimal.secrets.names()).toEqual([])
 
     const local = await loadInventory(path.join(FIXTURES, 'local.yaml'))
-    expect(local.hosts[0]).toMatchObject({ name: 'controller', connection: 'local', address: 'localhost', groups: ['all'] })
+    expect(local.hosts[0]).toMatchObject({
+      name: 'controller',
+      connection: 'local',
+      address: 'localhost',
+      groups: ['all'],
+    })
   })
 
   it('resolves jumps to inventory hosts or external hops', () => {
@@ -110,7 +148,9 @@ describe('loadInventory: a valid inventory', () => {
 
   it('reports a missing inventory and lists the available ones', async () => {
     const err = await rejection(loadInventory('prod', { cwd: path.dirname(FIXTURES) }))
-    expect(err.message).toBe(`${shown(path.join(FIXTURES, 'prod.yaml'))}:1:1: no such inventory file; available in ${shown(FIXTURES)}/: full, local, minimal`)
+    expect(err.message).toBe(
+      `${shown(path.join(FIXTURES, 'prod.yaml'))}:1:1: no such inventory file; available in ${shown(FIXTURES)}/: full, local, minimal`,
+    )
     expect(err.exitCode).toBe(EXIT_USAGE)
   })
 })
@@ -158,7 +198,10 @@ describe('loadInventory: broken inventories', () => {
     const err = await loadError(file)
     expect(err.exitCode).toBe(EXIT_USAGE)
     const prefix = `${shown(file)}:${line}:${col}: `
-    expect(err.message.split('\n').find((l) => l.startsWith(prefix)), err.message).toContain(reason)
+    expect(
+      err.message.split('\n').find((l) => l.startsWith(prefix)),
+      err.message,
+    ).toContain(reason)
     expect(err.problems).toContainEqual(expect.objectContaining({ file, line, col }))
   })
 
@@ -170,12 +213,16 @@ describe('loadInventory: broken inventories', () => {
   it('collects every problem in a file, in file order', async () => {
     const file = path.join(FIXTURES, 'broken', 'many-problems.yaml')
     const err = await loadError(file)
-    expect(err.message).toBe([
-      '2:9: defaults.port: must be an integer from 1 to 65535',
-      '8:11: hosts.r1.port: must be an integer from 1 to 65535',
-      '9:13: hosts.r1.groups: must be a list, not string "mesh"',
-      '10:3: hosts.r2: missing required key "address"',
-    ].map((l) => `${shown(file)}:${l}`).join('\n'))
+    expect(err.message).toBe(
+      [
+        '2:9: defaults.port: must be an integer from 1 to 65535',
+        '8:11: hosts.r1.port: must be an integer from 1 to 65535',
+        '9:13: hosts.r1.groups: must be a list, not string "mesh"',
+        '10:3: hosts.r2: missing required key "address"',
+      ]
+        .map((l) => `${shown(file)}:${l}`)
+        .join('\n'),
+    )
   })
 })
 
@@ -199,7 +246,13 @@ describe('loadInventory: hostile input', () => {
     ['hosts', `hosts:\n  true: ${HOST}\n  'true': ${HOST}\n`, '3:3', '"true"', 2],
     ['hosts', `hosts:\n  10: ${HOST}\n  0x0a: ${HOST}\n  "10": ${HOST}\n`, '4:3', '"10"', 2],
     ['groups', `groups: { 1: {}, "1": {} }\nhosts: { r1: ${HOST} }\n`, '1:18', '"1"', 1],
-    ['jails', `hosts:\n  r1:\n    address: 198.18.0.11\n    jails:\n      1: { address: 10.0.0.1/32, dataset: a }\n      "1": { address: 10.0.0.2/32, dataset: b }\n`, '6:7', '"1"', 5],
+    [
+      'jails',
+      `hosts:\n  r1:\n    address: 198.18.0.11\n    jails:\n      1: { address: 10.0.0.1/32, dataset: a }\n      "1": { address: 10.0.0.2/32, dataset: b }\n`,
+      '6:7',
+      '"1"',
+      5,
+    ],
     ['secrets', `hosts: { r1: ${HOST} }\nsecrets:\n  null: env:HOME\n  "null": env:HOME\n`, '4:3', '"null"', 3],
     ['vars', `hosts: { r1: { address: 198.18.0.11, vars: { 1: a, "1": b } } }\n`, '1:52', '"1"', 1],
   ])('refuses two %s keys that load as the same name', async (_, text, where, key, first) => {
@@ -209,8 +262,15 @@ describe('loadInventory: hostile input', () => {
 
   it('refuses an alias bomb at the alias that expands too far', async () => {
     const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]']
-    for (let i = 1; i < 10; i++) levels.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9).fill(`*${'abcdefghij'[i - 1]}`).join(', ')}]`)
-    const { at, lines } = await refused(`defaults:\n  vars:\n${levels.map((l) => `    ${l}\n`).join('')}hosts: { r1: ${HOST} }\n`)
+    for (let i = 1; i < 10; i++)
+      levels.push(
+        `${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9)
+          .fill(`*${'abcdefghij'[i - 1]}`)
+          .join(', ')}]`,
+      )
+    const { at, lines } = await refused(
+      `defaults:\n  vars:\n${levels.map((l) => `    ${l}\n`).join('')}hosts: { r1: ${HOST} }\n`,
+    )
     expect(lines).toEqual([`${at}8:12: aliases expand to more than 100000 values`])
   })
 
@@ -228,7 +288,11 @@ describe('loadInventory: hostile input', () => {
   it.each([
     ['flow', `{ x: ${'['.repeat(20_000)}${']'.repeat(20_000)} }`, /4:115/],
     ['block', `\n${Array.from({ length: 150 }, (_, i) => `${' '.repeat(6 + i)}k${i}:\n`).join('')}`, /102:104/],
-    ['block, past the parser\'s stack', `\n${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(6 + i)}k${i}:\n`).join('')}`, /\d+:\d+/],
+    [
+      "block, past the parser's stack",
+      `\n${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(6 + i)}k${i}:\n`).join('')}`,
+      /\d+:\d+/,
+    ],
   ])('refuses nesting more than 100 levels deep (%s)', async (_, vars, where) => {
     const { at, lines } = await refused(`hosts:\n  r1:\n    address: 198.18.0.11\n    vars: ${vars}\n`)
     expect(lines).toHaveLength(1)
@@ -237,14 +301,19 @@ describe('loadInventory: hostile input', () => {
 
   it('refuses nesting more than 100 levels deep through aliases', async () => {
     const deep = `${'['.repeat(60)}${']'.repeat(60)}`
-    const { at, lines } = await refused(`defaults:\n  vars:\n    a: &a ${deep}\n    b: &b [${'['.repeat(50)}*a${']'.repeat(50)}]\nhosts: { r1: ${HOST} }\n`)
+    const { at, lines } = await refused(
+      `defaults:\n  vars:\n    a: &a ${deep}\n    b: &b [${'['.repeat(50)}*a${']'.repeat(50)}]\nhosts: { r1: ${HOST} }\n`,
+    )
     expect(lines).toEqual([`${at}4:62: nested more than 100 levels deep`])
   })
 
   // `-i /etc/shadow`: the reason must not quote a file that is not an inventory.
   it.each([
     ['a password file', 'root:$6$salt$hash0123:20228:0:99999:7:::\ndaemon:*:20228:0:99999:7:::\n'],
-    ['a key file', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n'],
+    [
+      'a key file',
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n',
+    ],
     ['a list', '- hunter2\n- hosts\n'],
     ['broken YAML', 'password: "hunter2\\q"\n!tag-hunter2 x: [\n'],
     ['nothing', ''],
@@ -260,7 +329,9 @@ describe('loadInventory: hostile input', () => {
 
   it('shows keys with newlines or control characters escaped, on one line', async () => {
     const { at, lines } = await refused(`hosts:\n  "r1\\nr2\\e[31m": ${HOST}\n`)
-    expect(lines).toEqual([`${at}2:3: hosts."r1\\nr2\\u001b[31m": names must start with a letter or digit and contain only letters, digits, "_", "." and "-"`])
+    expect(lines).toEqual([
+      `${at}2:3: hosts."r1\\nr2\\u001b[31m": names must start with a letter or digit and contain only letters, digits, "_", "." and "-"`,
+    ])
   })
 
   it('refuses a list or mapping as a key, without a warning from the YAML library', async () => {
@@ -278,21 +349,32 @@ describe('loadInventory: hostile input', () => {
 describe('ferry inventory on hostile files (the real binary)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ferry-inv-cli-'))
   afterAll(() => rmSync(dir, { recursive: true }))
-  const ferry = (file: string) => new Promise<{ code: number; stderr: string }>((done) =>
-    execFile(process.execPath, ['bin/ferry.mjs', 'inventory', '-i', file], (err, _stdout, stderr) =>
-      done({ code: err ? Number(err.code) : 0, stderr })))
+  const ferry = (file: string) =>
+    new Promise<{ code: number; stderr: string }>((done) =>
+      execFile(process.execPath, ['bin/ferry.mjs', 'inventory', '-i', file], (err, _stdout, stderr) =>
+        done({ code: err ? Number(err.code) : 0, stderr }),
+      ),
+    )
 
   it.each([
-    ['an alias bomb', `defaults:\n  vars:\n    a: &a [x, x, x, x, x, x, x, x, x, x]\n${[...'bcdefghi'].map((c, i) => `    ${c}: &${c} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]\n`).join('')}hosts: { r1: *i }\n`, ''],
+    [
+      'an alias bomb',
+      `defaults:\n  vars:\n    a: &a [x, x, x, x, x, x, x, x, x, x]\n${[...'bcdefghi'].map((c, i) => `    ${c}: &${c} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]\n`).join('')}hosts: { r1: *i }\n`,
+      '',
+    ],
     ['a password file', 'root:$6$s3cr3t-salt$hashhashhash:20228:0:99999:7:::\n', 's3cr3t'],
-  ])('%s: exit 64 and one line naming file:line:col, nothing quoted', async (_, text, secret) => {
-    const file = path.join(dir, 'inv.yaml')
-    writeFileSync(file, text)
-    const r = await ferry(file)
-    expect(r.code).toBe(64)
-    expect(r.stderr).toMatch(new RegExp(`^ferry: ${file}:\\d+:\\d+: [^\\n]+\\n$`))
-    if (secret) expect(r.stderr).not.toContain(secret)
-  }, 30_000)
+  ])(
+    '%s: exit 64 and one line naming file:line:col, nothing quoted',
+    async (_, text, secret) => {
+      const file = path.join(dir, 'inv.yaml')
+      writeFileSync(file, text)
+      const r = await ferry(file)
+      expect(r.code).toBe(64)
+      expect(r.stderr).toMatch(new RegExp(`^ferry: ${file}:\\d+:\\d+: [^\\n]+\\n$`))
+      if (secret) expect(r.stderr).not.toContain(secret)
+    },
+    30_000,
+  )
 })
 
 describe('secrets', () => {
@@ -302,7 +384,14 @@ describe('secrets', () => {
   })
 
   it('lists names and sources without resolving anything', () => {
-    expect(inv.secrets.names()).toEqual(['ospf_md5_key', 'zebra_password', 'openvpn_key', 'ipsec_psk', 'sudo_pw', 'broken_cmd'])
+    expect(inv.secrets.names()).toEqual([
+      'ospf_md5_key',
+      'zebra_password',
+      'openvpn_key',
+      'ipsec_psk',
+      'sudo_pw',
+      'broken_cmd',
+    ])
     expect(inv.secrets.source('ospf_md5_key')).toBe('env:FERRY_TEST_OSPF_KEY')
     expect(inv.secrets.redact(`key=${OSPF_KEY}`)).toBe(`key=${OSPF_KEY}`)
   })
@@ -310,7 +399,9 @@ describe('secrets', () => {
   it('resolves env, file (one trailing newline stripped) and cmd secrets', async () => {
     expect(await inv.secrets.get('ospf_md5_key')).toBe(OSPF_KEY)
     expect(await inv.secrets.get('zebra_password')).toBe('zebra-secret')
-    expect(await inv.secrets.get('openvpn_key')).toBe((await readFile(path.join(FIXTURES, 'secrets/static.key'), 'utf8')).slice(0, -1))
+    expect(await inv.secrets.get('openvpn_key')).toBe(
+      (await readFile(path.join(FIXTURES, 'secrets/static.key'), 'utf8')).slice(0, -1),
+    )
     expect(await inv.secrets.get('ipsec_psk')).toBe('psk-from-cmd')
   })
 
@@ -323,8 +414,10 @@ describe('secrets', () => {
   it('runs a cmd secret once, from the inventory directory, and strips one newline', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ferry-inv-'))
     try {
-      await writeFile(path.join(dir, 'inv.yaml'),
-        "hosts: { r1: { address: 198.18.0.11 } }\nsecrets:\n  counted: cmd:echo run >> runs.log; printf 'counted-value\\n\\n'\n")
+      await writeFile(
+        path.join(dir, 'inv.yaml'),
+        "hosts: { r1: { address: 198.18.0.11 } }\nsecrets:\n  counted: cmd:echo run >> runs.log; printf 'counted-value\\n\\n'\n",
+      )
       const local = await loadInventory(path.join(dir, 'inv.yaml'))
       const values = await Promise.all([local.secrets.get('counted'), local.secrets.get('counted')])
       expect(values).toEqual(['counted-value\n', 'counted-value\n'])
@@ -370,13 +463,17 @@ describe('secrets', () => {
   it('kills a cmd secret still running when ferry exits', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ferry-inv-'))
     try {
-      execFileSync(process.execPath, ['--input-type=module', '-e', `
+      execFileSync(process.execPath, [
+        '--input-type=module',
+        '-e',
+        `
         const { createJiti } = await import('jiti')
         const { Secrets } = await createJiti(import.meta.url).import(${JSON.stringify(path.resolve('src/inventory/secrets.ts'))})
         const { existsSync, readFileSync } = await import('node:fs')
         const pid = ${JSON.stringify(path.join(dir, 'pid'))}
         new Secrets(new Map([['slow', ${JSON.stringify(SLOW)}]]), ${JSON.stringify(dir)}, () => ({})).get('slow')
-        setInterval(() => existsSync(pid) && readFileSync(pid, 'utf8').endsWith('\\n') && process.exit(0), 50)`])
+        setInterval(() => existsSync(pid) && readFileSync(pid, 'utf8').endsWith('\\n') && process.exit(0), 50)`,
+      ])
       await vi.waitFor(async () => expect(await running(dir)).toBe(false))
     } finally {
       await rm(dir, { recursive: true })
@@ -446,11 +543,19 @@ describe('selectHosts', () => {
   it('rejects a pattern that matches no host and no group, suggesting names', () => {
     const select = (limit: string) => () => selectHosts(inv, limit)
     expect(select('sever1')).toThrow(SelectionError)
-    expect(select('sever1')).toThrow('pattern "sever1" matches no host and no group; similar: server1, server2, server3')
+    expect(select('sever1')).toThrow(
+      'pattern "sever1" matches no host and no group; similar: server1, server2, server3',
+    )
     expect(select('mesh,!nope')).toThrow('pattern "nope" matches no host and no group')
     expect(select('&zz*')).toThrow('pattern "zz*"')
     expect(() => selectHosts(inv, undefined, 'mseh')).toThrow('similar: mesh')
-    const err = (() => { try { selectHosts(inv, 'x') } catch (e) { return e } })()
+    const err = (() => {
+      try {
+        selectHosts(inv, 'x')
+      } catch (e) {
+        return e
+      }
+    })()
     expect((err as SelectionError).exitCode).toBe(EXIT_USAGE)
   })
 })
@@ -461,7 +566,9 @@ describe('renderInventory', () => {
   beforeAll(async () => {
     process.env.FERRY_TEST_OSPF_KEY = OSPF_KEY
     inv = await loadInventory(FULL)
-    values = await Promise.all(['ospf_md5_key', 'zebra_password', 'ipsec_psk', 'sudo_pw'].map((n) => inv.secrets.get(n)))
+    values = await Promise.all(
+      ['ospf_md5_key', 'zebra_password', 'ipsec_psk', 'sudo_pw'].map((n) => inv.secrets.get(n)),
+    )
   })
 
   it('renders text for an operator, without secret values', () => {

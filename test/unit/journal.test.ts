@@ -23,7 +23,8 @@ const INFO: RunInfo = {
   argv: ['ferry', 'run', 'deploy-mesh', '-i', 'prod'],
 }
 
-const DIFF = '--- a/etc/frr/frr.conf\n+++ b/etc/frr/frr.conf\n@@ -1,2 +1,2 @@\n hostname r1\n-router ospf\n+router ospf6\n'
+const DIFF =
+  '--- a/etc/frr/frr.conf\n+++ b/etc/frr/frr.conf\n@@ -1,2 +1,2 @@\n hostname r1\n-router ospf\n+router ospf6\n'
 
 let dir: string
 let journal: Journal | undefined
@@ -76,7 +77,15 @@ describe('journal', () => {
     expect(j.runs()[0]).toMatchObject({ id, status: 'running', summary: {}, pid: process.pid })
 
     j.setSteps(id, 'r1', [{ index: 0, name: 'install frr', kind: 'package', status: 'ok' }])
-    j.setSteps(id, 'r1', [{ index: 1, name: '/etc/frr/frr.conf', kind: 'file', status: 'changed', changes: [{ summary: 'content', diff: DIFF }] }])
+    j.setSteps(id, 'r1', [
+      {
+        index: 1,
+        name: '/etc/frr/frr.conf',
+        kind: 'file',
+        status: 'changed',
+        changes: [{ summary: 'content', diff: DIFF }],
+      },
+    ])
     j.setHost(id, 'r1', 'changed')
     j.setHost(id, 'r2', 'unreachable', 'connect ECONNREFUSED')
     // A running run's counts come from its hosts so far.
@@ -90,14 +99,25 @@ describe('journal', () => {
     expect(Date.parse(run!.finished!)).toBeGreaterThanOrEqual(Date.parse(run!.started))
 
     const detail = j.show(id)!
-    expect(detail).toMatchObject({ runbookPath: 'runbooks/deploy-mesh.ts', limit: 'dc1', params: { jail: 'www' }, argv: INFO.argv })
+    expect(detail).toMatchObject({
+      runbookPath: 'runbooks/deploy-mesh.ts',
+      limit: 'dc1',
+      params: { jail: 'www' },
+      argv: INFO.argv,
+    })
     expect(detail.hosts).toEqual([
       {
         name: 'r1',
         status: 'changed',
         steps: [
           { index: 0, name: 'install frr', kind: 'package', status: 'ok', changes: [] },
-          { index: 1, name: '/etc/frr/frr.conf', kind: 'file', status: 'changed', changes: [{ summary: 'content', diff: DIFF }] },
+          {
+            index: 1,
+            name: '/etc/frr/frr.conf',
+            kind: 'file',
+            status: 'changed',
+            changes: [{ summary: 'content', diff: DIFF }],
+          },
         ],
       },
       { name: 'r2', status: 'unreachable', error: 'connect ECONNREFUSED', steps: [] },
@@ -125,7 +145,10 @@ describe('journal', () => {
     db.prepare('UPDATE undo SET run_id = ? WHERE run_id = ?').run('20261121-121530-3f9a', id)
     db.close()
     const again = open()
-    expect(again.show('20261121-121530-3f9a')).toMatchObject({ id: '20261121-121530-3f9a', undo: [{ host: 'r1', step: 'f' }] })
+    expect(again.show('20261121-121530-3f9a')).toMatchObject({
+      id: '20261121-121530-3f9a',
+      undo: [{ host: 'r1', step: 'f' }],
+    })
     expect(again.pendingUndo('20261121-121530-3f9a')).toHaveLength(1)
   })
 
@@ -149,17 +172,30 @@ describe('journal', () => {
     const order = (host?: string) => j.pendingUndo(id, host).map((u) => `${u.host}#${u.index}`)
     expect(order()).toEqual(['r1#2', 'r1#1', 'r2#0', 'r1#0'])
     expect(order('r1')).toEqual(['r1#2', 'r1#1', 'r1#0'])
-    expect(j.pendingUndo(id, 'r1')[1]).toEqual({ host: 'r1', index: 1, step: 'conf', kind: 'file', record: { existed: true, backup: '/var/backups/x' }, undone: false })
+    expect(j.pendingUndo(id, 'r1')[1]).toEqual({
+      host: 'r1',
+      index: 1,
+      step: 'conf',
+      kind: 'file',
+      record: { existed: true, backup: '/var/backups/x' },
+      undone: false,
+    })
 
     j.markUndone(id, 'r1', 2)
     expect(order('r1')).toEqual(['r1#1', 'r1#0'])
     expect(j.show(id)!.undo.map((u) => [`${u.host}#${u.index}`, u.undone])).toEqual([
-      ['r1#0', false], ['r2#0', false], ['r1#1', false], ['r1#2', true],
+      ['r1#0', false],
+      ['r2#0', false],
+      ['r1#1', false],
+      ['r1#2', true],
     ])
     expect(() => j.markUndone(id, 'r1', 9)).toThrow(/no undo record/)
     expect(j.pendingUndo(id, 'nosuchhost')).toEqual([])
     // A host that only has undo records (its controller died before any setStep) is still listed.
-    expect(j.show(id)!.hosts.map((h) => [h.name, h.status])).toEqual([['r1', undefined], ['r2', undefined]])
+    expect(j.show(id)!.hosts.map((h) => [h.name, h.status])).toEqual([
+      ['r1', undefined],
+      ['r2', undefined],
+    ])
   })
 
   it('never writes a secret to the db or its WAL', () => {
@@ -167,21 +203,32 @@ describe('journal', () => {
     const redact = (s: string) => secrets.reduce((t, x) => t.split(x).join('<secret>'), s)
     const j = open(redact)
     const [s1, s2] = secrets as [string, string]
-    const id = j.startRun({ ...INFO, params: { key: s1, nested: { list: [s2] }, [s1]: 1 }, argv: ['ferry', '--param', `key=${s1}`] })
-    j.setSteps(id, 'r1', [{
-      index: 0,
-      name: 'ospfd.conf',
-      kind: 'file',
-      status: 'failed',
-      changes: [{ summary: `auth key → ${s1}`, diff: `-  message-digest-key 1 md5 old\n+  message-digest-key 1 md5 ${s1}\n` }],
-      error: `ospfd -n: bad key ${s2}`,
-    }])
+    const id = j.startRun({
+      ...INFO,
+      params: { key: s1, nested: { list: [s2] }, [s1]: 1 },
+      argv: ['ferry', '--param', `key=${s1}`],
+    })
+    j.setSteps(id, 'r1', [
+      {
+        index: 0,
+        name: 'ospfd.conf',
+        kind: 'file',
+        status: 'failed',
+        changes: [
+          { summary: `auth key → ${s1}`, diff: `-  message-digest-key 1 md5 old\n+  message-digest-key 1 md5 ${s1}\n` },
+        ],
+        error: `ospfd -n: bad key ${s2}`,
+      },
+    ])
     j.setHost(id, 'r1', 'failed', `step failed: ${s1}`)
     j.recordUndo(id, 'r1', 0, 'ospfd.conf', 'file', { previous: `key ${s1}`, argv: [s2], [s2]: true })
 
-    const files = () => ['journal.db', 'journal.db-wal'].filter((f) => existsSync(join(dir, f))).map((f) => readFileSync(join(dir, f)))
+    const files = () =>
+      ['journal.db', 'journal.db-wal'].filter((f) => existsSync(join(dir, f))).map((f) => readFileSync(join(dir, f)))
     const leaks = (bufs: Buffer[]) =>
-      secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]).filter((needle) => bufs.some((b) => b.includes(needle)))
+      secrets
+        .flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])
+        .filter((needle) => bufs.some((b) => b.includes(needle)))
     const before = files()
     expect(before.length).toBe(2) // the rows are in the WAL until a checkpoint
     expect(before.some((b) => b.includes('message-digest-key 1 md5 <secret>'))).toBe(true) // sanity: the search sees the data
@@ -208,7 +255,10 @@ describe('journal', () => {
       j.recordUndo(id, 'r1', 1, 'svc', 'service', { wasRunning: false })
       process.stdout.write(id + '\\n', () => process.kill(process.pid, 'SIGKILL'))
     `
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -221,7 +271,9 @@ describe('journal', () => {
 
     const j = open()
     expect(j.unfinished().map((r) => [r.id, r.status])).toEqual([[id, 'running']])
-    expect(j.pendingUndo(id)).toEqual([{ host: 'r1', index: 1, step: 'svc', kind: 'service', record: { wasRunning: false }, undone: false }])
+    expect(j.pendingUndo(id)).toEqual([
+      { host: 'r1', index: 1, step: 'svc', kind: 'service', record: { wasRunning: false }, undone: false },
+    ])
     expect(j.show(id)!.hosts[0]!.steps[0]!.status).toBe('changed')
   }, 30_000)
 })
@@ -246,8 +298,24 @@ describe('ferry history', () => {
   function seed(): { finished: string; dead: string } {
     const j = open()
     const finished = j.startRun(INFO)
-    j.setSteps(finished, 'r1', [{ index: 0, name: '/etc/frr/frr.conf', kind: 'file', status: 'changed', changes: [{ summary: 'content', diff: DIFF }] }])
-    j.setSteps(finished, 'r1', [{ index: 1, name: 'verify ospf', kind: 'verify', status: 'failed', error: 'neighbour 10.0.0.2 not Full after 60s' }])
+    j.setSteps(finished, 'r1', [
+      {
+        index: 0,
+        name: '/etc/frr/frr.conf',
+        kind: 'file',
+        status: 'changed',
+        changes: [{ summary: 'content', diff: DIFF }],
+      },
+    ])
+    j.setSteps(finished, 'r1', [
+      {
+        index: 1,
+        name: 'verify ospf',
+        kind: 'verify',
+        status: 'failed',
+        error: 'neighbour 10.0.0.2 not Full after 60s',
+      },
+    ])
     j.setHost(finished, 'r1', 'rolled-back')
     j.setHost(finished, 'r2', 'ok')
     j.recordUndo(finished, 'r1', 0, '/etc/frr/frr.conf', 'file', { backup: '/var/backups/frr.conf' })
@@ -272,8 +340,14 @@ describe('ferry history', () => {
     const { finished, dead } = seed()
     await history()
     const lines = out.trimEnd().split('\n')
-    expect(lines[0]).toMatch(/^ID\s+STARTED \(UTC\)\s+RUNBOOK\s+INVENTORY\s+DRY-RUN\s+STATUS\s+OK\s+CHANGED\s+FAILED\s+UNREACHABLE$/)
-    expect(lines[1]).toMatch(new RegExp(`^${dead}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+migrate-jail\\s+prod\\s+yes\\s+running\\s+0\\s+0\\s+0\\s+0$`))
+    expect(lines[0]).toMatch(
+      /^ID\s+STARTED \(UTC\)\s+RUNBOOK\s+INVENTORY\s+DRY-RUN\s+STATUS\s+OK\s+CHANGED\s+FAILED\s+UNREACHABLE$/,
+    )
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${dead}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+migrate-jail\\s+prod\\s+yes\\s+running\\s+0\\s+0\\s+0\\s+0$`,
+      ),
+    )
     expect(lines[2]).toMatch(new RegExp(`^${finished}\\s.*deploy-mesh\\s+prod\\s+no\\s+failed\\s+1\\s+0\\s+1\\s+0$`))
     expect(renderRuns([], '/x/journal.db')).toContain('/x/journal.db')
   })
@@ -318,7 +392,9 @@ describe('ferry history', () => {
     const { finished, dead } = seed()
     const err = await history('show', 'nope').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(UsageError)
-    expect((err as Error).message).toMatch(new RegExp(`no run "nope" in .*journal\\.db\\. Latest runs:\\n  ${dead} .*\\n  ${finished} `))
+    expect((err as Error).message).toMatch(
+      new RegExp(`no run "nope" in .*journal\\.db\\. Latest runs:\\n  ${dead} .*\\n  ${finished} `),
+    )
   })
 
   it('a missing run id is a commander error, not a process.exit', async () => {
@@ -327,7 +403,9 @@ describe('ferry history', () => {
 
   it('--help has examples', async () => {
     let help = ''
-    const cmd = historyCommand().exitOverride().configureOutput({ writeOut: (s) => (help += s) })
+    const cmd = historyCommand()
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => (help += s) })
     await expect(cmd.parseAsync(['--help'], { from: 'user' })).rejects.toMatchObject({ exitCode: 0 })
     expect(help).toContain('Examples:')
     expect(help).toContain('ferry history show')
@@ -349,9 +427,27 @@ describe('rendering', () => {
 
   it('renderRun colours diffs and statuses only when asked', () => {
     const run = {
-      id: 'x', runbook: 'rb', runbookPath: 'rb.ts', inventory: 'lab', params: {}, argv: [], dryRun: false, pid: 1,
-      started: '2026-11-21T12:15:30.000Z', finished: '2026-11-21T12:16:00.000Z', status: 'changed' as const, summary: {},
-      hosts: [{ name: 'r1', status: 'changed' as const, steps: [{ index: 0, name: 'f', kind: 'file', status: 'changed' as const, changes: [{ summary: 's', diff: DIFF }] }] }],
+      id: 'x',
+      runbook: 'rb',
+      runbookPath: 'rb.ts',
+      inventory: 'lab',
+      params: {},
+      argv: [],
+      dryRun: false,
+      pid: 1,
+      started: '2026-11-21T12:15:30.000Z',
+      finished: '2026-11-21T12:16:00.000Z',
+      status: 'changed' as const,
+      summary: {},
+      hosts: [
+        {
+          name: 'r1',
+          status: 'changed' as const,
+          steps: [
+            { index: 0, name: 'f', kind: 'file', status: 'changed' as const, changes: [{ summary: 's', diff: DIFF }] },
+          ],
+        },
+      ],
       undo: [],
     }
     expect(renderRun(run, false)).not.toContain('\x1b[')
@@ -361,18 +457,47 @@ describe('rendering', () => {
 
   it('renderRun shows what hosts said (diffs, errors) escaped, coloured or not', () => {
     const run = {
-      id: 'x', runbook: 'rb', runbookPath: 'rb.ts', inventory: 'lab', params: {}, argv: [], dryRun: false, pid: 1,
-      started: '2026-11-21T12:15:30.000Z', finished: '2026-11-21T12:16:00.000Z', status: 'failed' as const, summary: {},
-      hosts: [{
-        name: 'r1', status: 'failed' as const, error: 'host \x1b]0;pwned\x07',
-        steps: [{ index: 0, name: 'motd', kind: 'file', status: 'failed' as const, error: 'step \x1b[2J\r', changes: [{ summary: 'content \x9b31m', diff: '--- a\n+++ b\n-old \x1b[8mhidden\n+new\n' }] }],
-      }],
+      id: 'x',
+      runbook: 'rb',
+      runbookPath: 'rb.ts',
+      inventory: 'lab',
+      params: {},
+      argv: [],
+      dryRun: false,
+      pid: 1,
+      started: '2026-11-21T12:15:30.000Z',
+      finished: '2026-11-21T12:16:00.000Z',
+      status: 'failed' as const,
+      summary: {},
+      hosts: [
+        {
+          name: 'r1',
+          status: 'failed' as const,
+          error: 'host \x1b]0;pwned\x07',
+          steps: [
+            {
+              index: 0,
+              name: 'motd',
+              kind: 'file',
+              status: 'failed' as const,
+              error: 'step \x1b[2J\r',
+              changes: [{ summary: 'content \x9b31m', diff: '--- a\n+++ b\n-old \x1b[8mhidden\n+new\n' }],
+            },
+          ],
+        },
+      ],
       undo: [],
     }
     for (const color of [false, true]) {
       const out = renderRun(run, color).replace(/\x1b\[\d+m/g, '') // the colours ferry adds
       expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/)
-      for (const shown of [String.raw`host \x1b]0;pwned\x07`, String.raw`step \x1b[2J\x0d`, String.raw`content \x9b31m`, String.raw`-old \x1b[8mhidden`]) expect(out).toContain(shown)
+      for (const shown of [
+        String.raw`host \x1b]0;pwned\x07`,
+        String.raw`step \x1b[2J\x0d`,
+        String.raw`content \x9b31m`,
+        String.raw`-old \x1b[8mhidden`,
+      ])
+        expect(out).toContain(shown)
     }
   })
 })

@@ -7,15 +7,42 @@ import { chmodSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FRAMES, KeeperClient, KeptConnection, checkStateDir, dialFor, errorPayload, frame, frameReader } from '../../src/transport/keeper.ts'
+import {
+  FRAMES,
+  KeeperClient,
+  KeptConnection,
+  checkStateDir,
+  dialFor,
+  errorPayload,
+  frame,
+  frameReader,
+} from '../../src/transport/keeper.ts'
 import { UnreachableError } from '../../src/transport/errors.ts'
 import type { Host, Inventory } from '../../src/inventory/types.ts'
 
 const host: Host = {
-  name: 'r1', connection: 'ssh', address: '198.18.0.99', port: 22, user: 'root', become: 'none', identity: ['/k'], knownHosts: [],
-  connectTimeout: 5000, groups: ['all'], vars: { secretish: 'not for the keeper' }, jails: {}, becomePassword: 'pw',
+  name: 'r1',
+  connection: 'ssh',
+  address: '198.18.0.99',
+  port: 22,
+  user: 'root',
+  become: 'none',
+  identity: ['/k'],
+  knownHosts: [],
+  connectTimeout: 5000,
+  groups: ['all'],
+  vars: { secretish: 'not for the keeper' },
+  jails: {},
+  becomePassword: 'pw',
 }
-const inventory = { file: '/x.yaml', hosts: [host], groups: {}, links: [], secrets: { names: () => [], source: () => '', get: async () => '', redact: (s: string) => s }, locate: () => undefined } as Inventory
+const inventory = {
+  file: '/x.yaml',
+  hosts: [host],
+  groups: {},
+  links: [],
+  secrets: { names: () => [], source: () => '', get: async () => '', redact: (s: string) => s },
+  locate: () => undefined,
+} as Inventory
 
 const servers: Server[] = []
 afterEach(() => {
@@ -23,22 +50,28 @@ afterEach(() => {
 })
 
 /** A keeper stand-in: `serve` gets each request and its socket, and the frames that follow. */
-async function standIn(serve: (request: Record<string, unknown>, sock: Socket, frames: [string, Buffer][]) => void): Promise<string> {
+async function standIn(
+  serve: (request: Record<string, unknown>, sock: Socket, frames: [string, Buffer][]) => void,
+): Promise<string> {
   const path = join(mkdtempSync(join(tmpdir(), 'ferry-keeper-')), 'k.sock')
   const server = createServer((sock) => {
     let request: Record<string, unknown> | undefined
     const frames: [string, Buffer][] = []
-    sock.on('data', frameReader((type, payload) => {
-      if (!request) serve((request = JSON.parse(payload.toString())), sock, frames)
-      else frames.push([type, Buffer.from(payload)])
-    }))
+    sock.on(
+      'data',
+      frameReader((type, payload) => {
+        if (!request) serve((request = JSON.parse(payload.toString())), sock, frames)
+        else frames.push([type, Buffer.from(payload)])
+      }),
+    )
   })
   servers.push(server)
   await new Promise<void>((r) => server.listen(path, r))
   return path
 }
 
-const connection = (path: string) => new KeptConnection(host, new KeeperClient(path), dialFor(host, inventory, false), inventory)
+const connection = (path: string) =>
+  new KeptConnection(host, new KeeperClient(path), dialFor(host, inventory, false), inventory)
 
 describe('frames', () => {
   it('come out whole however the bytes are split', () => {
@@ -53,7 +86,7 @@ describe('frames', () => {
 })
 
 describe('a kept connection', () => {
-  it('sends only the endpoint to the keeper, runs the command, passes stdin, and reads 4 MB of output at a slow reader\'s pace', async () => {
+  it("sends only the endpoint to the keeper, runs the command, passes stdin, and reads 4 MB of output at a slow reader's pace", async () => {
     let request: Record<string, unknown> = {}
     let stdin = ''
     const path = await standIn((req, sock, frames) => {
@@ -84,15 +117,32 @@ describe('a kept connection', () => {
     for (let i = 0; i < 64; i++) expect(out[i * 65_536]).toBe(97 + (i % 26))
     expect(stderr).toBe('warning\n')
     expect(stdin).toBe('the probe script\n')
-    expect(request).toMatchObject({ op: 'exec', command: 'cat > /dev/null', dial: { host: { name: 'r1', address: '198.18.0.99', become: 'none', vars: {} }, via: [] } })
+    expect(request).toMatchObject({
+      op: 'exec',
+      command: 'cat > /dev/null',
+      dial: { host: { name: 'r1', address: '198.18.0.99', become: 'none', vars: {} }, via: [] },
+    })
     expect(JSON.stringify(request)).not.toMatch(/not for the keeper|becomePassword/)
   })
 
   it('is refused as the keeper says: an unreachable host stays an UnreachableError with its reason', async () => {
-    const path = await standIn((_req, sock) => sock.end(frame(FRAMES.FAILED, errorPayload(new UnreachableError('r1', 'hostkey-mismatch', 'HOST KEY MISMATCH for 198.18.0.99')))))
-    const err = await connection(path).execute('true').catch((e: Error) => e)
+    const path = await standIn((_req, sock) =>
+      sock.end(
+        frame(
+          FRAMES.FAILED,
+          errorPayload(new UnreachableError('r1', 'hostkey-mismatch', 'HOST KEY MISMATCH for 198.18.0.99')),
+        ),
+      ),
+    )
+    const err = await connection(path)
+      .execute('true')
+      .catch((e: Error) => e)
     expect(err).toBeInstanceOf(UnreachableError)
-    expect(err).toMatchObject({ host: 'r1', reason: 'hostkey-mismatch', message: 'r1: HOST KEY MISMATCH for 198.18.0.99' })
+    expect(err).toMatchObject({
+      host: 'r1',
+      reason: 'hostkey-mismatch',
+      message: 'r1: HOST KEY MISMATCH for 198.18.0.99',
+    })
   })
 
   it('ends with no exit status when the keeper goes away mid-command, as a dropped SSH connection does', async () => {
@@ -128,6 +178,8 @@ describe('the state dir', () => {
 
   it('with no keeper running, a client that may not start one says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-state-'))
-    await expect(new KeeperClient(join(dir, 'keeper-1.sock')).request({ op: 'list' })).rejects.toThrow(/no connection keeper is running/)
+    await expect(new KeeperClient(join(dir, 'keeper-1.sock')).request({ op: 'list' })).rejects.toThrow(
+      /no connection keeper is running/,
+    )
   })
 })

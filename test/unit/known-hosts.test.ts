@@ -8,7 +8,12 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fingerprint, hostSpec, KnownHosts, keyType } from '../../src/transport/known-hosts.ts'
 
-interface TestKey { type: string; b64: string; blob: Buffer; pub: string }
+interface TestKey {
+  type: string
+  b64: string
+  blob: Buffer
+  pub: string
+}
 
 let dir: string
 let ed: TestKey // the "real" host key
@@ -112,7 +117,11 @@ describe('check', () => {
 
   it('accepts comma lists of names and addresses', () => {
     const kh = load(line('server1,203.0.113.11,[203.0.113.11]:2222', ed))
-    for (const [h, p] of [['server1', 22], ['203.0.113.11', 22], ['203.0.113.11', 2222]] as const) {
+    for (const [h, p] of [
+      ['server1', 22],
+      ['203.0.113.11', 22],
+      ['203.0.113.11', 2222],
+    ] as const) {
       expect(kh.check(h, p, ed.blob).kind).toBe('match')
     }
     expect(kh.check('server1', 2222, ed.blob).kind).toBe('unknown')

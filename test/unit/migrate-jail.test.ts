@@ -51,20 +51,34 @@ const WEB = { name: 'web', address: '172.16.3.17/32', dataset: 'tank/jails/web' 
  * lab; with the definition (lab.ts's makeJail's) and the parent's mountpoint it prints since.
  */
 const LAB2 = [
-  'jail\tweb', `definition\t${Buffer.from('address=172.16.3.17/32\ndataset=tank/jails/web\n').toString('hex')}`, 'autostart', 'running', 'listen\t80',
-  'dataset\t196812800\t196812800\t/tank/jails/web', 'parent\t1\t/tank/jails',
+  'jail\tweb',
+  `definition\t${Buffer.from('address=172.16.3.17/32\ndataset=tank/jails/web\n').toString('hex')}`,
+  'autostart',
+  'running',
+  'listen\t80',
+  'dataset\t196812800\t196812800\t/tank/jails/web',
+  'parent\t1\t/tank/jails',
   'pool\ttank\t833720320',
-  'addr\t127.0.0.1/8', 'addr\t172.16.3.17/32', 'addr\t198.18.0.12/24',
+  'addr\t127.0.0.1/8',
+  'addr\t172.16.3.17/32',
+  'addr\t198.18.0.12/24',
 ].join('\n')
 
 /** A host with the pool and the parent, and nothing of the jail. */
-const empty = (free: number, extra: string[] = []) => ['jail\tweb', 'parent\t1\t/tank/jails', `pool\ttank\t${free}`, 'addr\t127.0.0.1/8', ...extra].join('\n')
+const empty = (free: number, extra: string[] = []) =>
+  ['jail\tweb', 'parent\t1\t/tank/jails', `pool\ttank\t${free}`, 'addr\t127.0.0.1/8', ...extra].join('\n')
 
 describe('discovery', () => {
   it('reads a running jail, its ports and size, the pools and the addresses', () => {
     const host = parseDiscovery(LAB2)
     expect(host.jails.get('web')).toEqual({
-      name: 'web', definition: 'address=172.16.3.17/32\ndataset=tank/jails/web\n', autostart: true, running: true, ports: [80], parentExists: true, parentMountpoint: '/tank/jails',
+      name: 'web',
+      definition: 'address=172.16.3.17/32\ndataset=tank/jails/web\n',
+      autostart: true,
+      running: true,
+      ports: [80],
+      parentExists: true,
+      parentMountpoint: '/tank/jails',
       dataset: { used: 196812800, referenced: 196812800, mountpoint: '/tank/jails/web' },
     })
     expect(host.pools).toEqual(new Map([['tank', 833720320]]))
@@ -72,7 +86,9 @@ describe('discovery', () => {
   })
 
   it('reads an absent jail as absent, whatever else the host has', () => {
-    const host = parseDiscovery(['jail\tweb', 'parent\t0', 'jail\tdb', 'running', 'listen\t5432', 'listen\t5432'].join('\n'))
+    const host = parseDiscovery(
+      ['jail\tweb', 'parent\t0', 'jail\tdb', 'running', 'listen\t5432', 'listen\t5432'].join('\n'),
+    )
     expect(host.jails.get('web')).toMatchObject({ running: false, parentExists: false, ports: [] })
     expect(host.jails.get('web')!.dataset).toBeUndefined()
     expect(host.jails.get('web')!.definition).toBeUndefined()
@@ -91,7 +107,8 @@ describe('discovery', () => {
       ['definition\t6a6', 'definition'],
       ['running\tyes', 'running'],
     ]
-    for (const [line, key] of bad) expect(() => parseDiscovery(`jail\tweb\n${line}\n`), line).toThrow(`discovery line 2 does not read as ${key}`)
+    for (const [line, key] of bad)
+      expect(() => parseDiscovery(`jail\tweb\n${line}\n`), line).toThrow(`discovery line 2 does not read as ${key}`)
     expect(() => parseDiscovery('pool\ttank\t-1\n')).toThrow('discovery line 1 does not read as pool')
     expect(() => parseDiscovery('addr\t172.16.3.17/32 dev lo\n')).toThrow('discovery line 1 does not read as addr')
     // Lines of no key ferry knows are none of its business.
@@ -100,9 +117,18 @@ describe('discovery', () => {
 
   it("compares a definition with ferry's without indentation, blank lines and comments, and says where it differs", () => {
     const ferry = ['web {', '\tpath = "/tank/jails/web";', '\tmount.devfs;', '}']
-    expect(definitionDiffers('# web, moved by ferry\nweb {\n  path = "/tank/jails/web";\n\n  // devices\n  mount.devfs;\n}\n', ferry)).toBeUndefined()
-    expect(definitionDiffers('web {\n\tpath = "/tank/jails/web";\n\tmount.devfs;\n\tallow.raw_sockets;\n}\n', ferry)).toBe(`line 4 is "allow.raw_sockets;", where ferry's has "}"`)
-    expect(definitionDiffers('web {\n\tpath = "/tank/jails/web";\n', ferry)).toBe(`ends where ferry's has "mount.devfs;"`)
+    expect(
+      definitionDiffers(
+        '# web, moved by ferry\nweb {\n  path = "/tank/jails/web";\n\n  // devices\n  mount.devfs;\n}\n',
+        ferry,
+      ),
+    ).toBeUndefined()
+    expect(
+      definitionDiffers('web {\n\tpath = "/tank/jails/web";\n\tmount.devfs;\n\tallow.raw_sockets;\n}\n', ferry),
+    ).toBe(`line 4 is "allow.raw_sockets;", where ferry's has "}"`)
+    expect(definitionDiffers('web {\n\tpath = "/tank/jails/web";\n', ferry)).toBe(
+      `ends where ferry's has "mount.devfs;"`,
+    )
     expect(definitionDiffers('web {\r\n', ferry)).toBe('line 1 holds a control character ("\\r")')
     expect(definitionDiffers('# \x9b2J\nweb {\n', ferry)).toBe('line 1 holds a control character ("\\u009b")')
   })
@@ -117,33 +143,45 @@ describe('discovery', () => {
 describe('FreeBSD jail(8) driver (golden)', () => {
   it('starts, stops and enables a jail from its jail.conf.d file', () => {
     expect(freebsdJails.configPath(WEB)).toBe('/etc/jail.conf.d/web.conf')
-    expect(freebsdJails.start(WEB)).toBe([
-      '[ "$(zfs get -H -o value mounted tank/jails/web)" = yes ] || zfs mount tank/jails/web',
-      'jail -f /etc/jail.conf.d/web.conf -c web',
-    ].join('\n'))
-    expect(freebsdJails.stop(WEB)).toBe('if jls -j web jid >/dev/null 2>&1; then jail -f /etc/jail.conf.d/web.conf -r web; fi')
+    expect(freebsdJails.start(WEB)).toBe(
+      [
+        '[ "$(zfs get -H -o value mounted tank/jails/web)" = yes ] || zfs mount tank/jails/web',
+        'jail -f /etc/jail.conf.d/web.conf -c web',
+      ].join('\n'),
+    )
+    expect(freebsdJails.stop(WEB)).toBe(
+      'if jls -j web jid >/dev/null 2>&1; then jail -f /etc/jail.conf.d/web.conf -r web; fi',
+    )
     expect(freebsdJails.autostart(WEB, true)).toBe('sysrc jail_list+=web')
     expect(freebsdJails.autostart(WEB, false)).toBe('sysrc jail_list-=web')
   })
 
-  it("defines a jail as the FreeBSD Handbook does, from the inventory and its root alone, quoted for jail.conf", () => {
+  it('defines a jail as the FreeBSD Handbook does, from the inventory and its root alone, quoted for jail.conf', () => {
     expect(freebsdJails.definition(WEB, '/tank/jails/web')).toEqual(WEB_CONF.split('\n').slice(0, -1))
     expect(freebsdJails.definition(WEB, '/jails/$HOME/"x"\\')[1]).toBe('\tpath = "/jails/\\$HOME/\\"x\\"\\\\";')
   })
 
   it('discovers with jls, sysrc jail_list, sockstat, zfs get and ifconfig', () => {
     const snippet = freebsdJails.discover([WEB])
-    expect(snippet).toContain(`if [ -f /etc/jail.conf.d/web.conf ]; then printf 'definition\\t%s\\n' "$(od -An -v -tx1 /etc/jail.conf.d/web.conf | tr -d ' \\n')"; fi`)
-    expect(snippet).toContain(`if m=$(zfs get -H -o value mountpoint tank/jails 2>/dev/null); then printf 'parent\\t1\\t%s\\n' "$m"; else printf 'parent\\t0\\n'; fi`)
+    expect(snippet).toContain(
+      `if [ -f /etc/jail.conf.d/web.conf ]; then printf 'definition\\t%s\\n' "$(od -An -v -tx1 /etc/jail.conf.d/web.conf | tr -d ' \\n')"; fi`,
+    )
+    expect(snippet).toContain(
+      `if m=$(zfs get -H -o value mountpoint tank/jails 2>/dev/null); then printf 'parent\\t1\\t%s\\n' "$m"; else printf 'parent\\t0\\n'; fi`,
+    )
     expect(snippet).toContain(`case " $(sysrc -n jail_list 2>/dev/null) " in *' web '*) echo autostart ;; esac`)
-    expect(snippet).toContain(`if jls -j web jid >/dev/null 2>&1; then echo running; sockstat -4 -l -q -j web | awk '$5 ~ /^tcp/ { n = split($6, a, ":"); print "listen\\t" a[n] }'; fi`)
+    expect(snippet).toContain(
+      `if jls -j web jid >/dev/null 2>&1; then echo running; sockstat -4 -l -q -j web | awk '$5 ~ /^tcp/ { n = split($6, a, ":"); print "listen\\t" a[n] }'; fi`,
+    )
     expect(snippet).toContain('zfs get -Hp -o value used,referenced,mountpoint tank/jails/web')
     expect(snippet).toContain(`ifconfig -a inet | awk '$1 == "inet" { print "addr\\t" $2 }'`)
   })
 
   it('quotes what the inventory supplies', () => {
     const odd = { name: "we'b", address: '172.16.3.17/32', dataset: 'tank/jails/we b' }
-    expect(freebsdJails.stop(odd)).toBe(`if jls -j 'we'\\''b' jid >/dev/null 2>&1; then jail -f '/etc/jail.conf.d/we'\\''b.conf' -r 'we'\\''b'; fi`)
+    expect(freebsdJails.stop(odd)).toBe(
+      `if jls -j 'we'\\''b' jid >/dev/null 2>&1; then jail -f '/etc/jail.conf.d/we'\\''b.conf' -r 'we'\\''b'; fi`,
+    )
     expect(zfs.snapshot(odd.dataset, 'ferry-1-seed')).toBe(`zfs snapshot -r 'tank/jails/we b@ferry-1-seed'`)
   })
 })
@@ -151,30 +189,38 @@ describe('FreeBSD jail(8) driver (golden)', () => {
 describe('zfs commands', () => {
   it('sends a full replication stream, then increments received with -F', () => {
     expect(zfs.send('tank/jails/web', 't-seed')).toBe("trap '' HUP PIPE; zfs send -R tank/jails/web@t-seed")
-    expect(zfs.send('tank/jails/web', 't-final', 't-catchup1')).toBe("trap '' HUP PIPE; zfs send -R -i @t-catchup1 tank/jails/web@t-final")
+    expect(zfs.send('tank/jails/web', 't-final', 't-catchup1')).toBe(
+      "trap '' HUP PIPE; zfs send -R -i @t-catchup1 tank/jails/web@t-final",
+    )
     expect(zfs.receive('tank/jails/web', false)).toBe('zfs receive -u tank/jails/web')
     expect(zfs.receive('tank/jails/web', true)).toBe('zfs receive -u -F tank/jails/web')
   })
 
-  it('destroys a dataset only when it holds this migration\'s snapshot', () => {
+  it("destroys a dataset only when it holds this migration's snapshot", () => {
     expect(zfs.destroyReceived('tank/jails/web', 't-seed')).toBe(
       'if zfs get -H -o value name tank/jails/web@t-seed >/dev/null 2>&1; then ' +
-      'if [ "$(zfs get -H -o value mounted tank/jails/web)" = yes ]; then n=0; until zfs umount tank/jails/web; do n=$((n + 1)); [ "$n" -lt 10 ] || exit 1; sleep 0.3; done; fi; ' +
-      'n=0; until zfs destroy -r tank/jails/web; do n=$((n + 1)); [ "$n" -lt 10 ] || exit 1; sleep 0.3; done; fi')
+        'if [ "$(zfs get -H -o value mounted tank/jails/web)" = yes ]; then n=0; until zfs umount tank/jails/web; do n=$((n + 1)); [ "$n" -lt 10 ] || exit 1; sleep 0.3; done; fi; ' +
+        'n=0; until zfs destroy -r tank/jails/web; do n=$((n + 1)); [ "$n" -lt 10 ] || exit 1; sleep 0.3; done; fi',
+    )
   })
 })
 
 describe('route and port facts', () => {
-  it('reads the next hop from Linux ip route get and the BSDs\' route get', () => {
-    expect(linuxRouteTo('172.16.3.17').parse('172.16.3.17 via 172.16.2.6 dev tap14 src 10.0.0.3 uid 0 \n    cache \n')).toEqual({ gateway: '172.16.2.6', dev: 'tap14' })
+  it("reads the next hop from Linux ip route get and the BSDs' route get", () => {
+    expect(
+      linuxRouteTo('172.16.3.17').parse('172.16.3.17 via 172.16.2.6 dev tap14 src 10.0.0.3 uid 0 \n    cache \n'),
+    ).toEqual({ gateway: '172.16.2.6', dev: 'tap14' })
     expect(linuxRouteTo('172.16.2.6').parse('172.16.2.6 dev tap14 src 172.16.2.5 uid 0 \n')).toEqual({ dev: 'tap14' })
     expect(linuxRouteTo('9.9.9.9').parse('')).toBeUndefined()
-    const bsd = '   route to: 172.16.3.17\ndestination: 172.16.3.17\n    gateway: 172.16.2.2\n        fib: 0\n  interface: tap2\n      flags: <UP,GATEWAY,HOST,DONE,PROTO1>\n'
+    const bsd =
+      '   route to: 172.16.3.17\ndestination: 172.16.3.17\n    gateway: 172.16.2.2\n        fib: 0\n  interface: tap2\n      flags: <UP,GATEWAY,HOST,DONE,PROTO1>\n'
     expect(bsdRouteTo('172.16.3.17').parse(bsd)).toEqual({ gateway: '172.16.2.2', dev: 'tap2' })
   })
 
   it('tests a TCP port with bash on Linux and nc on the BSDs', () => {
-    expect(tcpOpen('linux', '172.16.3.17', 80).command).toBe(`timeout 3 bash --norc --noprofile -c 'exec 3<>/dev/tcp/172.16.3.17/80' 2>/dev/null && echo open`)
+    expect(tcpOpen('linux', '172.16.3.17', 80).command).toBe(
+      `timeout 3 bash --norc --noprofile -c 'exec 3<>/dev/tcp/172.16.3.17/80' 2>/dev/null && echo open`,
+    )
     expect(tcpOpen('freebsd', '172.16.3.17', 80).command).toBe('nc -z -w 3 172.16.3.17 80 2>/dev/null && echo open')
     expect(tcpOpen('linux', '172.16.3.17', 80).parse('open\n')).toBe(true)
     expect(tcpOpen('linux', '172.16.3.17', 80).parse('')).toBe(false)
@@ -185,10 +231,13 @@ describe('relay', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-relay-'))
   const [a, b] = [new LocalTransport('a'), new LocalTransport('b')]
 
-  it('streams one command\'s output into another\'s input, every byte, reporting progress', async () => {
+  it("streams one command's output into another's input, every byte, reporting progress", async () => {
     const out = join(dir, 'got')
     const seen: number[] = []
-    const n = await relay(a, 'head -c 30000000 /dev/urandom | tee ' + join(dir, 'sent'), b, `cat > ${out}`, { every: 0, progress: (p) => seen.push(p.bytes) })
+    const n = await relay(a, 'head -c 30000000 /dev/urandom | tee ' + join(dir, 'sent'), b, `cat > ${out}`, {
+      every: 0,
+      progress: (p) => seen.push(p.bytes),
+    })
     expect(n).toBe(30_000_000)
     expect(statSync(out).size).toBe(30_000_000)
     expect(readFileSync(out).equals(readFileSync(join(dir, 'sent')))).toBe(true)
@@ -197,26 +246,32 @@ describe('relay', () => {
   })
 
   it('a receiver that dies stops a sender that would never end, and the error names the cause', async () => {
-    await expect(relay(a, 'yes', b, 'head -c 1000 > /dev/null; echo no space >&2; exit 3'))
-      .rejects.toThrow(/^transfer failed after \d+ bytes: zfs receive on b exited 3: no space; zfs send on a was stopped$/)
+    await expect(relay(a, 'yes', b, 'head -c 1000 > /dev/null; echo no space >&2; exit 3')).rejects.toThrow(
+      /^transfer failed after \d+ bytes: zfs receive on b exited 3: no space; zfs send on a was stopped$/,
+    )
   })
 
   it('an interrupt stops both sides', async () => {
     const abort = new AbortController()
     setTimeout(() => abort.abort(), 200)
-    await expect(relay(a, 'yes', b, 'cat > /dev/null', { signal: abort.signal })).rejects.toThrow(/^interrupted after \d+ bytes$/)
+    await expect(relay(a, 'yes', b, 'cat > /dev/null', { signal: abort.signal })).rejects.toThrow(
+      /^interrupted after \d+ bytes$/,
+    )
   })
 
-  it('a sender that fails ends the receiver\'s input', async () => {
-    await expect(relay(a, 'printf abc; echo no such snapshot >&2; exit 2', b, 'cat > /dev/null'))
-      .rejects.toThrow('transfer failed after 3 bytes: zfs send on a exited 2: no such snapshot; zfs receive on b was stopped')
+  it("a sender that fails ends the receiver's input", async () => {
+    await expect(relay(a, 'printf abc; echo no such snapshot >&2; exit 2', b, 'cat > /dev/null')).rejects.toThrow(
+      'transfer failed after 3 bytes: zfs send on a exited 2: no such snapshot; zfs receive on b was stopped',
+    )
   })
 })
 
 describe('prepare: which jail, where to, go?', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-migrate-'))
   const file = join(dir, 'inv.yaml')
-  writeFileSync(file, `defaults: { os: linux }
+  writeFileSync(
+    file,
+    `defaults: { os: linux }
 hosts:
   src1: { address: 198.51.100.1, jails: { web: { address: 172.16.3.17/32, dataset: tank/jails/web } } }
   roomy: { address: 198.51.100.2 }
@@ -228,7 +283,8 @@ hosts:
 links:
   - { a: roomy, b: chk }
   - { a: src1, b: roomy }
-`)
+`,
+  )
   const inventory = await loadInventory(file)
   const { runbook } = await loadRunbook('migrate-jail', ROOT)
   const discovery: Record<string, string> = {
@@ -241,7 +297,10 @@ links:
     moved: empty(800e6).replace('/tank/jails', '/jails'),
   }
   const connect = async (host: { name: string }) => {
-    const $ = recordingShell(() => ({ stdout: discovery[host.name]!, code: 0 }), () => {})
+    const $ = recordingShell(
+      () => ({ stdout: discovery[host.name]!, code: 0 }),
+      () => {},
+    )
     return { name: host.name, $, probe$: $ } as unknown as Transport
   }
 
@@ -265,7 +324,16 @@ links:
 
   const prepare = (params: Record<string, unknown>, ask: PrepareContext['ask'], opts: Partial<PrepareContext> = {}) => {
     const warnings: string[] = []
-    const done = runbook.prepare!({ inventory, params, interactive: true, dryRun: false, ask, connect, warn: (l) => warnings.push(l), ...opts })
+    const done = runbook.prepare!({
+      inventory,
+      params,
+      interactive: true,
+      dryRun: false,
+      ask,
+      connect,
+      warn: (l) => warnings.push(l),
+      ...opts,
+    })
     return { done, warnings }
   }
 
@@ -297,20 +365,36 @@ links:
   })
 
   it('checks the flags it is given as the prompts would, and stops at a no', async () => {
-    await expect(prepare({ jail: 'web', to: 'small', yes: true }, scripted([]).ask).done).rejects.toThrow(new ParamError('--param to=small: cannot take jail web: 100 MB free in tank, 216 MB needed'))
-    await expect(prepare({ jail: 'nope', to: 'roomy' }, scripted([]).ask).done).rejects.toThrow(/--param jail=nope: no such jail .* \(declared: web\)/)
-    await expect(prepare({ jail: 'web', to: 'roomy' }, scripted([['type:n', 'enter']]).ask).done).rejects.toThrow(new ParamError('not confirmed; nothing was changed'))
+    await expect(prepare({ jail: 'web', to: 'small', yes: true }, scripted([]).ask).done).rejects.toThrow(
+      new ParamError('--param to=small: cannot take jail web: 100 MB free in tank, 216 MB needed'),
+    )
+    await expect(prepare({ jail: 'nope', to: 'roomy' }, scripted([]).ask).done).rejects.toThrow(
+      /--param jail=nope: no such jail .* \(declared: web\)/,
+    )
+    await expect(prepare({ jail: 'web', to: 'roomy' }, scripted([['type:n', 'enter']]).ask).done).rejects.toThrow(
+      new ParamError('not confirmed; nothing was changed'),
+    )
     // roomy's neighbour chk checks it.
-    await expect(prepare({ jail: 'web', to: 'roomy', yes: true }, scripted([]).ask).done).resolves.toMatchObject({ from: 'src1', check_from: 'chk' })
+    await expect(prepare({ jail: 'web', to: 'roomy', yes: true }, scripted([]).ask).done).resolves.toMatchObject({
+      from: 'src1',
+      check_from: 'chk',
+    })
   })
 
   it('without a terminal, leaves what is missing to the flag list, and wants yes=true to go', async () => {
     const off = { interactive: false }
     await expect(prepare({}, scripted([]).ask, off).done).resolves.toEqual({})
-    await expect(prepare({ jail: 'web' }, scripted([]).ask, off).done).resolves.toMatchObject({ jail: 'web', from: 'src1' })
-    await expect(prepare({ jail: 'web', to: 'roomy' }, scripted([]).ask, off).done).rejects.toThrow(/^missing params: --param yes=true \(no terminal to confirm on\)\nMove jail web/)
+    await expect(prepare({ jail: 'web' }, scripted([]).ask, off).done).resolves.toMatchObject({
+      jail: 'web',
+      from: 'src1',
+    })
+    await expect(prepare({ jail: 'web', to: 'roomy' }, scripted([]).ask, off).done).rejects.toThrow(
+      /^missing params: --param yes=true \(no terminal to confirm on\)\nMove jail web/,
+    )
     // A dry run only plans: nothing to confirm.
-    await expect(prepare({ jail: 'web', to: 'roomy' }, scripted([]).ask, { ...off, dryRun: true }).done).resolves.toMatchObject({ to: 'roomy' })
+    await expect(
+      prepare({ jail: 'web', to: 'roomy' }, scripted([]).ask, { ...off, dryRun: true }).done,
+    ).resolves.toMatchObject({ to: 'roomy' })
   })
 })
 
@@ -321,7 +405,9 @@ describe('FreeBSD migration against stand-ins for sysrc, jail, jls and zfs', asy
   const CONF = '/etc/jail.conf.d/web.conf'
   const dir = mkdtempSync(join(tmpdir(), 'ferry-migrate-freebsd-'))
   const file = join(dir, 'inv.yaml')
-  writeFileSync(file, `defaults: { os: freebsd }
+  writeFileSync(
+    file,
+    `defaults: { os: freebsd }
 hosts:
   src1: { address: 198.51.100.1, jails: { web: { address: 172.16.3.17/32, dataset: tank/jails/web } } }
   dst1: { address: 198.51.100.2 }
@@ -329,16 +415,20 @@ hosts:
 links:
   - { a: src1, b: dst1 }
   - { a: dst1, b: chk }
-`)
+`,
+  )
   const inventory = await loadInventory(file)
   const { runbook } = await loadRunbook('migrate-jail', ROOT)
 
   /** A pool `tank` with the jails' parent on each host; on src1, web running from its dataset. */
   function hosts(conf = WEB_CONF) {
     const h = standinHosts('src1', 'dst1', 'chk')
-    const pool = 'mkdir -p "$FERRY_STANDIN/zfs/tank/jails"; echo mounted=yes > "$FERRY_STANDIN/zfs/tank/.dataset"; echo mounted=yes > "$FERRY_STANDIN/zfs/tank/jails/.dataset"'
+    const pool =
+      'mkdir -p "$FERRY_STANDIN/zfs/tank/jails"; echo mounted=yes > "$FERRY_STANDIN/zfs/tank/.dataset"; echo mounted=yes > "$FERRY_STANDIN/zfs/tank/jails/.dataset"'
     h.dst1.sh(pool)
-    h.src1.sh(`${pool}; mkdir "$FERRY_STANDIN/zfs/tank/jails/web"; printf 'mounted=yes\\nreferenced=5000000\\n' > "$FERRY_STANDIN/zfs/tank/jails/web/.dataset"; : > "$FERRY_STANDIN/zfs/tank/jails/web/.snapshots"`)
+    h.src1.sh(
+      `${pool}; mkdir "$FERRY_STANDIN/zfs/tank/jails/web"; printf 'mounted=yes\\nreferenced=5000000\\n' > "$FERRY_STANDIN/zfs/tank/jails/web/.dataset"; : > "$FERRY_STANDIN/zfs/tank/jails/web/.snapshots"`,
+    )
     writeFileSync(h.src1.path(CONF), conf)
     h.src1.sh(`sysrc jail_list+=web >/dev/null; jail -f ${CONF} -c web >/dev/null`)
     return h
@@ -354,17 +444,45 @@ links:
     const connect = async (host: Host) => h[host.name as keyof typeof h]
     const given = { jail: 'web', to: 'dst1', yes: true }
     const params = opts.prepare
-      ? await runbook.prepare!({ inventory, params: given, interactive: false, dryRun: false, ask: {} as PrepareContext['ask'], connect: async (host) => readOnly(await connect(host)), warn: () => {} })
+      ? await runbook.prepare!({
+          inventory,
+          params: given,
+          interactive: false,
+          dryRun: false,
+          ask: {} as PrepareContext['ask'],
+          connect: async (host) => readOnly(await connect(host)),
+          warn: () => {},
+        })
       : { ...given, from: 'src1', check_from: 'chk', tag: 'ferry-20260101000000-abcd' }
-    const [plan] = await buildSteps(runbook, inventory, inventory.hosts.filter((x) => x.name === 'src1'), runbook.params!.parse(params))
-    return new HostRunner({ host: plan!.host, $: h.src1.$, probe$: h.src1.probe$, steps: plan!.steps, handlers: {}, dryRun: false, rollbackOnFailure: true, connect }).execute()
+    const [plan] = await buildSteps(
+      runbook,
+      inventory,
+      inventory.hosts.filter((x) => x.name === 'src1'),
+      runbook.params!.parse(params),
+    )
+    return new HostRunner({
+      host: plan!.host,
+      $: h.src1.$,
+      probe$: h.src1.probe$,
+      steps: plan!.steps,
+      handlers: {},
+      dryRun: false,
+      rollbackOnFailure: true,
+      connect,
+    }).execute()
   }
 
   /** web runs on src1 as it did, and nothing of it is on dst1. */
   function untouched(h: Hosts) {
-    expect(h.src1.sh('sysrc -n jail_list; jls -j web jid; zfs get -H -o value mounted tank/jails/web')).toMatch(/^web\n\d+\nyes\n$/)
+    expect(h.src1.sh('sysrc -n jail_list; jls -j web jid; zfs get -H -o value mounted tank/jails/web')).toMatch(
+      /^web\n\d+\nyes\n$/,
+    )
     expect(h.dst1.sh('sysrc -n jail_list')).toBe('\n')
-    expect([readdirSync(join(h.dst1.root, 'zfs/tank/jails')), readdirSync(join(h.dst1.root, 'etc/jail.conf.d')), existsSync(join(h.dst1.root, 'jails'))]).toEqual([['.dataset'], [], false])
+    expect([
+      readdirSync(join(h.dst1.root, 'zfs/tank/jails')),
+      readdirSync(join(h.dst1.root, 'etc/jail.conf.d')),
+      existsSync(join(h.dst1.root, 'jails')),
+    ]).toEqual([['.dataset'], [], false])
     expect(existsSync(join(h.dst1.root, 'pwned'))).toBe(false)
   }
 
@@ -372,13 +490,24 @@ links:
     const h = hosts()
     const outcome = await migrate(h)
     expect(outcome.error).toBeUndefined()
-    expect(outcome.steps.map((s) => `${s.name} ${s.status}`)).toEqual(['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `${s} changed`))
+    expect(outcome.steps.map((s) => `${s.name} ${s.status}`)).toEqual(
+      ['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `${s} changed`),
+    )
     expect(readFileSync(h.dst1.path(CONF), 'utf8')).toBe(WEB_CONF)
-    expect(h.dst1.sh('sysrc -n jail_list; jls -j web jid; zfs get -H -o value mounted tank/jails/web')).toBe('web\n1\nyes\n')
-    expect(h.src1.sh('sysrc -n jail_list; jls -j web jid 2>&1 || true; zfs get -H -o value name tank/jails/web 2>&1 || true')).toBe('\njls: jail "web" not found\ncannot open \'tank/jails/web\': dataset does not exist\n')
+    expect(h.dst1.sh('sysrc -n jail_list; jls -j web jid; zfs get -H -o value mounted tank/jails/web')).toBe(
+      'web\n1\nyes\n',
+    )
+    expect(
+      h.src1.sh(
+        'sysrc -n jail_list; jls -j web jid 2>&1 || true; zfs get -H -o value name tank/jails/web 2>&1 || true',
+      ),
+    ).toBe('\njls: jail "web" not found\ncannot open \'tank/jails/web\': dataset does not exist\n')
     expect(existsSync(h.src1.path(CONF))).toBe(false)
     // Nothing of it reached this machine's own /etc or /var/run.
-    expect([existsSync('/etc/jail.conf.d/web.conf'), existsSync('/var/run/ferry-migrate-web.lock')]).toEqual([false, false])
+    expect([existsSync('/etc/jail.conf.d/web.conf'), existsSync('/var/run/ferry-migrate-web.lock')]).toEqual([
+      false,
+      false,
+    ])
   }, 60_000)
 
   // A compromised source: what it says is data, and a definition that is not ferry's is refused.
@@ -386,27 +515,62 @@ links:
   // pwned file in a host's directory says it ran there.
   const pwn = 'touch $FERRY_STANDIN/pwned'
   it.each([
-    ['an exec.prestart, which jail(8) runs as root on the host', WEB_CONF.replace('\texec.clean;', `\texec.prestart = "${pwn}";\n\texec.clean;`), /line 7 is "exec\.prestart = \\"touch .*pwned\\";", where ferry's has "exec\.clean;"/],
-    ['a second jail', `${WEB_CONF}evil {\n\tpath = "/";\n\texec.prestart = "${pwn}";\n}\n`, /line 10 is "evil \{", where ferry's has nothing more/],
-    ['a control character', WEB_CONF.replace('"web";', '"web\x1b[2J";'), /line 3 holds a control character \("\\u001b"\)/],
-    ['the host\'s root for the jail\'s', WEB_CONF.replace('"/tank/jails/web"', '"/"'), /line 2 is "path = \\"\/\\";", where ferry's has "path = \\"\/tank\/jails\/web\\";"/],
-  ])('refuses a source whose definition has %s, before anything runs: prepare, and the engine\'s own probe', async (_what, conf, why) => {
-    const h = hosts(conf)
-    const refused = await migrate(h).catch((err: Error) => err)
-    expect(refused).toMatchObject({ name: 'ParamError' })
-    expect((refused as Error).message).toMatch(why)
-    const outcome = await migrate(h, { prepare: false })
-    expect(outcome.error).toMatch(/jail web on src1 is not defined as ferry defines it at the destination, and ferry carries no definition from the source: \/etc\/jail\.conf\.d\/web\.conf /)
-    expect(outcome.error).toMatch(why)
-    expect(outcome.error).toContain(`Ferry's: web { path = "/tank/jails/web"; host.hostname = "web"; ip4.addr = "lo2|172.16.3.17/32";`)
-    expect(outcome.steps.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped'])
-    untouched(h)
-  }, 60_000)
+    [
+      'an exec.prestart, which jail(8) runs as root on the host',
+      WEB_CONF.replace('\texec.clean;', `\texec.prestart = "${pwn}";\n\texec.clean;`),
+      /line 7 is "exec\.prestart = \\"touch .*pwned\\";", where ferry's has "exec\.clean;"/,
+    ],
+    [
+      'a second jail',
+      `${WEB_CONF}evil {\n\tpath = "/";\n\texec.prestart = "${pwn}";\n}\n`,
+      /line 10 is "evil \{", where ferry's has nothing more/,
+    ],
+    [
+      'a control character',
+      WEB_CONF.replace('"web";', '"web\x1b[2J";'),
+      /line 3 holds a control character \("\\u001b"\)/,
+    ],
+    [
+      "the host's root for the jail's",
+      WEB_CONF.replace('"/tank/jails/web"', '"/"'),
+      /line 2 is "path = \\"\/\\";", where ferry's has "path = \\"\/tank\/jails\/web\\";"/,
+    ],
+  ])(
+    "refuses a source whose definition has %s, before anything runs: prepare, and the engine's own probe",
+    async (_what, conf, why) => {
+      const h = hosts(conf)
+      const refused = await migrate(h).catch((err: Error) => err)
+      expect(refused).toMatchObject({ name: 'ParamError' })
+      expect((refused as Error).message).toMatch(why)
+      const outcome = await migrate(h, { prepare: false })
+      expect(outcome.error).toMatch(
+        /jail web on src1 is not defined as ferry defines it at the destination, and ferry carries no definition from the source: \/etc\/jail\.conf\.d\/web\.conf /,
+      )
+      expect(outcome.error).toMatch(why)
+      expect(outcome.error).toContain(
+        `Ferry's: web { path = "/tank/jails/web"; host.hostname = "web"; ip4.addr = "lo2|172.16.3.17/32";`,
+      )
+      expect(outcome.steps.map((s) => s.status)).toEqual([
+        'skipped',
+        'skipped',
+        'skipped',
+        'skipped',
+        'skipped',
+        'skipped',
+      ])
+      untouched(h)
+    },
+    60_000,
+  )
 
   /** Puts a lying `zfs` first on a host's PATH: `case` patterns of its arguments, each with what to do instead. */
   function lyingZfs(host: StandinHost, cases: string) {
     mkdirSync(join(host.root, 'bin'))
-    writeFileSync(join(host.root, 'bin/zfs'), `#!/bin/sh\ncase "$*" in\n${cases}\nesac\nexec ${join(STANDINS, 'zfs')} "$@"\n`, { mode: 0o755 })
+    writeFileSync(
+      join(host.root, 'bin/zfs'),
+      `#!/bin/sh\ncase "$*" in\n${cases}\nesac\nexec ${join(STANDINS, 'zfs')} "$@"\n`,
+      { mode: 0o755 },
+    )
   }
 
   it('takes a guid that is not a number for no guid: nothing of it runs at the destination, and the jail runs at the source again', async () => {
@@ -415,14 +579,19 @@ links:
     lyingZfs(h.src1, `'get -H -o value guid tank/jails/web@'*-final) printf '%s\\n' '1"; ${pwn}; echo "'; exit 0 ;;`)
     const outcome = await migrate(h)
     expect(outcome.status).toBe('rolled-back')
-    expect(outcome.error).toMatch(/^cut-over: src1 gave no guid for tank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-final: what it printed is not a number$/)
+    expect(outcome.error).toMatch(
+      /^cut-over: src1 gave no guid for tank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-final: what it printed is not a number$/,
+    )
     untouched(h)
   }, 60_000)
 
-  it('will not mount a received dataset whose stream says to mount it outside the jail\'s root', async () => {
+  it("will not mount a received dataset whose stream says to mount it outside the jail's root", async () => {
     const h = hosts()
     // A full stream from src1 carries mountpoint=/etc: once mounted, the jail's files would be dst1's /etc.
-    lyingZfs(h.src1, `'send -R tank/jails/web@'*-seed) ${join(STANDINS, 'zfs')} "$@" | sed 's|^ferry stand-in zfs stream$|&\\nmountpoint /etc|'; exit ;;`)
+    lyingZfs(
+      h.src1,
+      `'send -R tank/jails/web@'*-seed) ${join(STANDINS, 'zfs')} "$@" | sed 's|^ferry stand-in zfs stream$|&\\nmountpoint /etc|'; exit ;;`,
+    )
     const outcome = await migrate(h)
     expect(outcome.status).toBe('rolled-back')
     expect(outcome.error).toBe('cut-over: tank/jails/web holds a mountpoint outside /tank/jails/web; not mounted')

@@ -60,8 +60,10 @@ describe('local transport $', () => {
     expect(Date.now() - started).toBeLessThan(4000)
   })
 
-  it("kills a command even when the login shell printed to stderr first (a .bashrc warning), and keeps what it printed", async () => {
-    const noisy = createShell((c) => new LocalTransport('x').execute(`echo 'bashrc: pyenv not found' >&2; ${c}`), { host: 'x' })
+  it('kills a command even when the login shell printed to stderr first (a .bashrc warning), and keeps what it printed', async () => {
+    const noisy = createShell((c) => new LocalTransport('x').execute(`echo 'bashrc: pyenv not found' >&2; ${c}`), {
+      host: 'x',
+    })
     const out = await noisy`sleep 30; echo never`.timeout(200).nothrow()
     expect([out.signal, out.stdout]).toEqual(['SIGTERM', ''])
     expect(out.stderr).toBe('bashrc: pyenv not found\n')

@@ -4,7 +4,19 @@
 // The race itself, against an attacker that swaps names as fast as it can, is test/lab/file-race.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { chownSync, existsSync, linkSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chownSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { file, type FileRecord } from '../../src/steps/file.ts'
@@ -24,9 +36,16 @@ const run = (shell: string, cmd: string, input = ''): ProbeResult & { stderr: st
 }
 
 /** The step's apply and undo, as the commands it sends (each `sh -c SCRIPT`) with their stdin. */
-async function sent(step: Step<FileRecord>, record: FileRecord, what: 'apply' | 'undo'): Promise<{ cmd: string; input: string }[]> {
+async function sent(
+  step: Step<FileRecord>,
+  record: FileRecord,
+  what: 'apply' | 'undo',
+): Promise<{ cmd: string; input: string }[]> {
   const out: { cmd: string; input: string }[] = []
-  const $ = recordingShell(() => ({ stdout: '', code: 0 }), (cmd, input) => void out.push({ cmd, input }))
+  const $ = recordingShell(
+    () => ({ stdout: '', code: 0 }),
+    (cmd, input) => void out.push({ cmd, input }),
+  )
   const ctx = { $, platform: linux } as unknown as StepContext
   await (what === 'apply' ? step.apply(ctx, [], record) : step.undo(ctx, record))
   return out
@@ -102,13 +121,20 @@ describe.skipIf(!asRoot).each(shells)('the file step writes through %s', (shell)
     const record: FileRecord = { existed: true, mode: 0o644, owner: 'nobody:nogroup', backup: join(backups, 'f', 'b1') }
     const [apply] = await sent(step, record, 'apply')
     const r = run(shell, apply!.cmd, apply!.input)
-    expect([r.code, r.stderr]).toEqual([1, `ferry: ${path} is a symbolic link: ferry replaces regular files only (give the path it points to)\n`])
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      `ferry: ${path} is a symbolic link: ferry replaces regular files only (give the path it points to)\n`,
+    ])
     expect(lstatSync(path).isSymbolicLink()).toBe(true)
-    expect([readFileSync(target, 'utf8'), statSync(target).mode & 0o777, statSync(target).uid]).toEqual(['secret\n', 0o600, 0])
+    expect([readFileSync(target, 'utf8'), statSync(target).mode & 0o777, statSync(target).uid]).toEqual([
+      'secret\n',
+      0o600,
+      0,
+    ])
     expect(litter()).toEqual([])
   })
 
-  it('a hard link to another file in the way is refused (the BSDs let users link root\'s files)', async () => {
+  it("a hard link to another file in the way is refused (the BSDs let users link root's files)", async () => {
     const target = join(backups, 'root-only')
     writeFileSync(target, 'secret\n', { mode: 0o600 })
     const path = join(dir, 'hard.conf')
@@ -130,7 +156,7 @@ describe.skipIf(!asRoot).each(shells)('the file step writes through %s', (shell)
     expect(litter()).toEqual([])
   })
 
-  it('a key=value edit keeps the file\'s mode and owner, and a file left empty goes', () => {
+  it("a key=value edit keeps the file's mode and owner, and a file left empty goes", () => {
     const path = join(dir, 'sysctl.conf')
     writeFileSync(path, 'a=1\n', { mode: 0o640 })
     chownSync(path, NOBODY, NOBODY)

@@ -24,11 +24,16 @@ const refusal = (limit: string) => {
 }
 
 describe('--limit patterns', () => {
-  it.each(['', ',', ' ', 'r1,', 'r1,,r2', '!', '&', 'r1, !'])('refuses %j: an empty pattern selects nothing, not every host', (limit) => {
-    const err = refusal(limit)
-    expect(err).toBeInstanceOf(SelectionError)
-    expect((err as SelectionError).message).toBe(`--limit "${limit}": an empty pattern; give host names, group names or globs, comma-separated`)
-  })
+  it.each(['', ',', ' ', 'r1,', 'r1,,r2', '!', '&', 'r1, !'])(
+    'refuses %j: an empty pattern selects nothing, not every host',
+    (limit) => {
+      const err = refusal(limit)
+      expect(err).toBeInstanceOf(SelectionError)
+      expect((err as SelectionError).message).toBe(
+        `--limit "${limit}": an empty pattern; give host names, group names or globs, comma-separated`,
+      )
+    },
+  )
 
   it.each([
     ['[z-a]', 'the range z-a is reversed'],

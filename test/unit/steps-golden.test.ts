@@ -15,10 +15,22 @@ import type { Os } from '../../src/inventory/types.ts'
 // step type's cases on that OS, so a new step type's fixtures need no list edited anywhere.
 // command and verify know no OS; their cases come from common.ts, the same on every OS.
 const GOLDEN = join(import.meta.dirname, '../golden')
-const TYPES = [...new Set((['freebsd', 'openbsd', 'linux'] as const).flatMap((os) => readdirSync(join(GOLDEN, os)).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))))]
+const TYPES = [
+  ...new Set(
+    (['freebsd', 'openbsd', 'linux'] as const).flatMap((os) =>
+      readdirSync(join(GOLDEN, os))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => f.slice(0, -3)),
+    ),
+  ),
+]
 async function casesOf(os: Os): Promise<Case[]> {
-  const files = readdirSync(join(GOLDEN, os)).filter((f) => f.endsWith('.ts')).sort()
-  const cases = await Promise.all(files.map(async (f) => ((await import(join(GOLDEN, os, f))) as { default: Case[] }).default))
+  const files = readdirSync(join(GOLDEN, os))
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+  const cases = await Promise.all(
+    files.map(async (f) => ((await import(join(GOLDEN, os, f))) as { default: Case[] }).default),
+  )
   return [...cases.flat(), ...commonCases(os)]
 }
 const [freebsd, openbsd, linux] = await Promise.all([casesOf('freebsd'), casesOf('openbsd'), casesOf('linux')])
@@ -39,14 +51,17 @@ function golden(c: Case): void {
     else expect(r.applyError).toBeUndefined()
     if (typeof want.probe === 'string') expect(r.probe).toBe(want.probe)
     for (const part of Array.isArray(want.probe) ? want.probe : []) expect(r.probe).toContain(part)
-    expect(r.changes.map((ch, i) => (typeof want.changes?.[i] === 'string' ? ch.summary : ch))).toEqual(want.changes ?? [])
+    expect(r.changes.map((ch, i) => (typeof want.changes?.[i] === 'string' ? ch.summary : ch))).toEqual(
+      want.changes ?? [],
+    )
     expect(r.apply).toEqual(want.apply ?? [])
     expect(r.undo).toEqual(want.undo ?? [])
     if (want.revert) expect(r.revert).toEqual(want.revert)
     for (const s of r.revert ?? []) parses(s)
     parses(r.probe)
     for (const s of [...r.apply, ...r.undo]) if (s !== PROBE) parses(typeof s === 'string' ? s : s.cmd)
-    if (want.files) expect(filesAfter(r.apply, want.files.before ?? {}, Object.keys(want.files.after))).toEqual(want.files.after)
+    if (want.files)
+      expect(filesAfter(r.apply, want.files.before ?? {}, Object.keys(want.files.after))).toEqual(want.files.after)
   })
 }
 

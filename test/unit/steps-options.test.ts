@@ -19,39 +19,97 @@ describe('refused at build time', () => {
     ['pkg: a shell word', () => pkg('x', { name: ['frr', 'frr; reboot'] }), /not a package name: "frr; reboot"/],
     ['pkg: no names', () => pkg('x', { name: [] }), /not a package name/],
     ['service: a path', () => service('x', { name: '../frr' }), /not a service name/],
-    ['service: a var named enable', () => service('x', { name: 'quagga', vars: { enable: 'YES' } }), /not a service variable: "enable" \(use enabled\)/],
-    ['service: a var that is no shell name', () => service('x', { name: 'quagga', vars: { 'daemons; x': 'zebra' } }), /not a service variable/],
-    ['iface: a bare address', () => iface('x', { name: 'lo1', kind: 'loopback', addresses: ['10.0.0.1'] }), /neither IPv4 CIDR/],
-    ['iface: a bad octet', () => iface('x', { name: 'lo1', kind: 'loopback', addresses: ['10.0.0.256/32'] }), /neither IPv4 CIDR/],
+    [
+      'service: a var named enable',
+      () => service('x', { name: 'quagga', vars: { enable: 'YES' } }),
+      /not a service variable: "enable" \(use enabled\)/,
+    ],
+    [
+      'service: a var that is no shell name',
+      () => service('x', { name: 'quagga', vars: { 'daemons; x': 'zebra' } }),
+      /not a service variable/,
+    ],
+    [
+      'iface: a bare address',
+      () => iface('x', { name: 'lo1', kind: 'loopback', addresses: ['10.0.0.1'] }),
+      /neither IPv4 CIDR/,
+    ],
+    [
+      'iface: a bad octet',
+      () => iface('x', { name: 'lo1', kind: 'loopback', addresses: ['10.0.0.256/32'] }),
+      /neither IPv4 CIDR/,
+    ],
     ['iface: gre without a tunnel', () => iface('x', { name: 'gre0', kind: 'gre' }), /a gre interface needs a tunnel/],
-    ['iface: a tunnel on a tap', () => iface('x', { name: 'tap0', kind: 'tap', tunnel: { local: '192.0.2.1', remote: '192.0.2.2' } }), /only a gre interface takes a tunnel/],
-    ['iface: a hostname as endpoint', () => iface('x', { name: 'gre0', kind: 'gre', tunnel: { local: 'me', remote: '192.0.2.2' } }), /endpoints must be IPv4/],
-    ['iface: a name with a slash', () => iface('x', { name: 'gre/0', kind: 'gre', tunnel: { local: '192.0.2.1', remote: '192.0.2.2' } }), /not an interface name/],
+    [
+      'iface: a tunnel on a tap',
+      () => iface('x', { name: 'tap0', kind: 'tap', tunnel: { local: '192.0.2.1', remote: '192.0.2.2' } }),
+      /only a gre interface takes a tunnel/,
+    ],
+    [
+      'iface: a hostname as endpoint',
+      () => iface('x', { name: 'gre0', kind: 'gre', tunnel: { local: 'me', remote: '192.0.2.2' } }),
+      /endpoints must be IPv4/,
+    ],
+    [
+      'iface: a name with a slash',
+      () => iface('x', { name: 'gre/0', kind: 'gre', tunnel: { local: '192.0.2.1', remote: '192.0.2.2' } }),
+      /not an interface name/,
+    ],
   ])('%s', (_what, build, message) => {
     expect(build).toThrow(StepError)
     expect(build).toThrow(message)
   })
 
   it('accepts point-to-point addresses with any spacing, normalised', () => {
-    const step = iface('x', { name: 'gre0', kind: 'gre', tunnel: { local: '192.0.2.1', remote: '192.0.2.2' }, addresses: [' 172.16.2.1   peer 172.16.2.2 '] })
+    const step = iface('x', {
+      name: 'gre0',
+      kind: 'gre',
+      tunnel: { local: '192.0.2.1', remote: '192.0.2.2' },
+      addresses: [' 172.16.2.1   peer 172.16.2.2 '],
+    })
     expect(step.kind).toBe('iface')
     // Normalised: the address reads as the probe prints it (src/platform/linux.ts's `addr=A peer B`),
     // so an interface holding it needs no change, and one without it gets it single-spaced.
     // (gre1: Linux refuses to configure gre0.)
     const linux = platformFor('linux')
     const ctx: CheckContext = { host: {} as CheckContext['host'], platform: linux, pending: new Set() }
-    const gre1 = iface('x', { name: 'gre1', kind: 'gre', tunnel: { local: '192.0.2.1', remote: '192.0.2.2' }, addresses: [' 172.16.2.1   peer 172.16.2.2 '], persist: false })
-    expect(gre1.check({ stdout: 'exists=1\nup=1\naddr=172.16.2.1 peer 172.16.2.2\ntunnel=192.0.2.1 192.0.2.2\n', code: 0 }, ctx)).toEqual([])
-    expect(gre1.check({ stdout: 'exists=1\nup=1\ntunnel=192.0.2.1 192.0.2.2\n', code: 0 }, ctx)).toEqual([{ summary: 'gre1: add 172.16.2.1 peer 172.16.2.2' }])
+    const gre1 = iface('x', {
+      name: 'gre1',
+      kind: 'gre',
+      tunnel: { local: '192.0.2.1', remote: '192.0.2.2' },
+      addresses: [' 172.16.2.1   peer 172.16.2.2 '],
+      persist: false,
+    })
+    expect(
+      gre1.check(
+        { stdout: 'exists=1\nup=1\naddr=172.16.2.1 peer 172.16.2.2\ntunnel=192.0.2.1 192.0.2.2\n', code: 0 },
+        ctx,
+      ),
+    ).toEqual([])
+    expect(gre1.check({ stdout: 'exists=1\nup=1\ntunnel=192.0.2.1 192.0.2.2\n', code: 0 }, ctx)).toEqual([
+      { summary: 'gre1: add 172.16.2.1 peer 172.16.2.2' },
+    ])
   })
 })
 
 describe('resource keys', () => {
   it('a package install may change anything; the others name what they touch', () => {
-    expect(pkg('x', { name: ['frr', 'openvpn'] })).toMatchObject({ touches: [ANYTHING, 'pkg:frr', 'pkg:openvpn'], reads: ['pkg:frr', 'pkg:openvpn'] })
-    expect(service('x', { name: 'frr', state: 'reloaded' })).toMatchObject({ touches: ['service:frr'], reads: ['service:frr'] })
-    expect(sysctl('x', { key: 'net.inet.ip.forwarding', value: '1' })).toMatchObject({ touches: ['sysctl:net.inet.ip.forwarding'] })
+    expect(pkg('x', { name: ['frr', 'openvpn'] })).toMatchObject({
+      touches: [ANYTHING, 'pkg:frr', 'pkg:openvpn'],
+      reads: ['pkg:frr', 'pkg:openvpn'],
+    })
+    expect(service('x', { name: 'frr', state: 'reloaded' })).toMatchObject({
+      touches: ['service:frr'],
+      reads: ['service:frr'],
+    })
+    expect(sysctl('x', { key: 'net.inet.ip.forwarding', value: '1' })).toMatchObject({
+      touches: ['sysctl:net.inet.ip.forwarding'],
+    })
     expect(iface('x', { name: 'lo1', kind: 'loopback' })).toMatchObject({ touches: ['if:lo1'], reads: ['if:lo1'] })
-    expect(line('x', { path: '/etc/hosts', line: 'a', notify: 'h', risky: true })).toMatchObject({ touches: ['file:/etc/hosts'], notify: ['h'], risky: true })
+    expect(line('x', { path: '/etc/hosts', line: 'a', notify: 'h', risky: true })).toMatchObject({
+      touches: ['file:/etc/hosts'],
+      notify: ['h'],
+      risky: true,
+    })
   })
 })

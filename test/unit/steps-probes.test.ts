@@ -28,7 +28,11 @@ function sh(shell: string, script: string): ProbeResult {
   return { stdout: r.stdout, code: r.status ?? 1 }
 }
 
-const ctx = (platform: CheckContext['platform']): CheckContext => ({ host: {} as CheckContext['host'], platform, pending: new Set() })
+const ctx = (platform: CheckContext['platform']): CheckContext => ({
+  host: {} as CheckContext['host'],
+  platform,
+  pending: new Set(),
+})
 
 describe.each(shells)('Linux probes on this machine through %s', (shell) => {
   it('pkg: bash is installed at the version dpkg reports, a made-up name is not', () => {
@@ -51,10 +55,19 @@ describe.each(shells)('Linux probes on this machine through %s', (shell) => {
     const out = sh(shell, missing.probe(linux))
     // Without systemd the probe also says whether rc.d has any link for it (none here).
     const links = existsSync('/run/systemd/system') ? {} : { links: false }
-    expect(missing.record(out, ctx(linux))).toEqual({ exists: false, enabled: false, running: false, vars: {}, ...links })
+    expect(missing.record(out, ctx(linux))).toEqual({
+      exists: false,
+      enabled: false,
+      running: false,
+      vars: {},
+      ...links,
+    })
     expect(() => missing.check(out, ctx(linux))).toThrow(/does not exist/)
     // Precondition, asked of dpkg rather than of the probe's own sources: frr is installed here.
-    expect(execFileSync('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', 'frr'], { encoding: 'utf8' }).trim(), 'frr installed on this machine').toBe('ii')
+    expect(
+      execFileSync('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', 'frr'], { encoding: 'utf8' }).trim(),
+      'frr installed on this machine',
+    ).toBe('ii')
     const frr = service('s', { name: 'frr' })
     expect(frr.record(sh(shell, frr.probe(linux)), ctx(linux)).exists).toBe(true)
   })
@@ -74,11 +87,18 @@ describe.each(shells)('Linux probes on this machine through %s', (shell) => {
     expect(live).toEqual({
       exists: true,
       up: j.flags.includes('UP'),
-      addresses: j.addr_info.filter((a: { family: string }) => a.family === 'inet').map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`),
+      addresses: j.addr_info
+        .filter((a: { family: string }) => a.family === 'inet')
+        .map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`),
       tunnel: undefined,
     })
     const lo1 = iface('i', { name: 'lo1', kind: 'loopback' })
-    expect(lo1.record(sh(shell, lo1.probe(linux)), ctx(linux)).live).toEqual({ exists: false, up: true, addresses: [], tunnel: undefined })
+    expect(lo1.record(sh(shell, lo1.probe(linux)), ctx(linux)).live).toEqual({
+      exists: false,
+      up: true,
+      addresses: [],
+      tunnel: undefined,
+    })
     const gre1 = iface('i', { name: 'gre1', kind: 'gre', tunnel: { local: '192.0.2.2', remote: '192.0.2.3' } })
     expect(gre1.record(sh(shell, gre1.probe(linux)), ctx(linux)).live.exists).toBe(false)
   })
@@ -99,10 +119,21 @@ describe.skipIf(!root)('Linux interface commands in a private network namespace'
     const probe = step.probe(linux)
     const mark = '---ferry---'
     // lo is up on any real host; a new namespace starts with it down.
-    const script = ['ip link set lo up', probe, `echo ${mark}`, ...linux.interfaces.change(spec, before, want), probe, `echo ${mark}`, ...linux.interfaces.change(spec, want, before), probe].join('\n')
+    const script = [
+      'ip link set lo up',
+      probe,
+      `echo ${mark}`,
+      ...linux.interfaces.change(spec, before, want),
+      probe,
+      `echo ${mark}`,
+      ...linux.interfaces.change(spec, want, before),
+      probe,
+    ].join('\n')
     const r = spawnSync('unshare', ['-n', 'sh', '-ec', script], { encoding: 'utf8' })
     expect(r.stderr).toBe('')
-    const [first, applied, undone] = r.stdout.split(`${mark}\n`).map((stdout) => step.record({ stdout, code: 0 }, ctx(linux)).live)
+    const [first, applied, undone] = r.stdout
+      .split(`${mark}\n`)
+      .map((stdout) => step.record({ stdout, code: 0 }, ctx(linux)).live)
     expect(first).toEqual({ ...before, tunnel: undefined })
     expect(applied).toEqual({ ...want, tunnel: undefined })
     expect(undone).toEqual(first)
@@ -113,7 +144,8 @@ describe.skipIf(!root)('Linux interface commands in a private network namespace'
 const withFakes = (fakes: string, snippet: string) => `${fakes}\n${snippet}`
 
 describe.each(allShells)('BSD probes against canned command output, through %s', (shell) => {
-  const ifconfig = (out: string) => `ifconfig() { [ "$1" = "${out.split(':')[0]}" ] || return 1; cat <<'EOF'\n${out}\nEOF\n}`
+  const ifconfig = (out: string) =>
+    `ifconfig() { [ "$1" = "${out.split(':')[0]}" ] || return 1; cat <<'EOF'\n${out}\nEOF\n}`
 
   it('FreeBSD gre0 and lo1, with their rc.conf settings, read as the steps expect', () => {
     const gre = `gre0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> metric 0 mtu 1476
@@ -122,7 +154,12 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
 \tinet 172.16.2.1 --> 172.16.2.2 netmask 0xffffffff
 \tgroups: gre`
     const sysrc = `sysrc() { case "$1" in -n) [ "$2" = cloned_interfaces ] && echo 'lo1 lo2 gre0' || return 1;; -a) printf '%s\\n' 'cloned_interfaces: lo1 lo2 gre0' 'hostname: server1' 'ifconfig_gre0: inet 172.16.2.1 172.16.2.2 netmask 0xffffffff tunnel 203.0.113.11 203.0.113.12' 'ifconfig_gre00: up' 'ifconfig_vtnet0: DHCP';; esac; }`
-    const step = iface('i', { name: 'gre0', kind: 'gre', tunnel: { local: '203.0.113.11', remote: '203.0.113.12' }, addresses: ['172.16.2.1 peer 172.16.2.2'] })
+    const step = iface('i', {
+      name: 'gre0',
+      kind: 'gre',
+      tunnel: { local: '203.0.113.11', remote: '203.0.113.12' },
+      addresses: ['172.16.2.1 peer 172.16.2.2'],
+    })
     const out = sh(shell, withFakes(`${ifconfig(gre)}\n${sysrc}`, step.probe(freebsd)))
     expect(out.stdout).toBe(
       'exists=1\nup=1\ntunnel=203.0.113.11 203.0.113.12\naddr=172.16.2.1 peer 172.16.2.2\nsaved=cloned_interfaces="lo1 lo2 gre0"\nsaved=ifconfig_gre0="inet 172.16.2.1 172.16.2.2 netmask 0xffffffff tunnel 203.0.113.11 203.0.113.12"\n',
@@ -133,7 +170,9 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
 \tinet 10.0.0.1 netmask 0xffffffff
 \tinet 172.16.3.1 netmask 0xffffff00`
     const lo1 = iface('i', { name: 'lo1', kind: 'loopback', persist: false })
-    expect(lo1.record(sh(shell, withFakes(`${ifconfig(lo)}\nsysrc() { return 1; }`, lo1.probe(freebsd))), ctx(freebsd)).live).toEqual({
+    expect(
+      lo1.record(sh(shell, withFakes(`${ifconfig(lo)}\nsysrc() { return 1; }`, lo1.probe(freebsd))), ctx(freebsd)).live,
+    ).toEqual({
       exists: true,
       up: false,
       addresses: ['10.0.0.1/32', '172.16.3.1/24'],
@@ -153,12 +192,25 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
 \tgroups: gre
 \tphysical address inet 198.51.100.1 --> 203.0.113.2
 \tinet 172.16.2.1 --> 172.16.2.2 netmask 0xffffffff`
-    const step = iface('i', { name: 'gre0', kind: 'gre', tunnel: { local: '198.51.100.1', remote: '203.0.113.2' }, addresses: ['172.16.2.1 peer 172.16.2.2'], persist: false })
+    const step = iface('i', {
+      name: 'gre0',
+      kind: 'gre',
+      tunnel: { local: '198.51.100.1', remote: '203.0.113.2' },
+      addresses: ['172.16.2.1 peer 172.16.2.2'],
+      persist: false,
+    })
     for (const out of [today, old]) {
       const live = step.record(sh(shell, withFakes(ifconfig(out), step.probe(openbsd))), ctx(openbsd)).live
-      expect(live).toEqual({ exists: true, up: true, addresses: ['172.16.2.1 peer 172.16.2.2'], tunnel: { local: '198.51.100.1', remote: '203.0.113.2' } })
+      expect(live).toEqual({
+        exists: true,
+        up: true,
+        addresses: ['172.16.2.1 peer 172.16.2.2'],
+        tunnel: { local: '198.51.100.1', remote: '203.0.113.2' },
+      })
     }
-    expect(step.record(sh(shell, withFakes('ifconfig() { return 1; }', step.probe(openbsd))), ctx(openbsd)).live).toEqual({ exists: false, up: false, addresses: [], tunnel: undefined })
+    expect(
+      step.record(sh(shell, withFakes('ifconfig() { return 1; }', step.probe(openbsd))), ctx(openbsd)).live,
+    ).toEqual({ exists: false, up: false, addresses: [], tunnel: undefined })
   })
 
   it("Linux gre1, which this kernel cannot make, read from iproute2's output", () => {
@@ -168,20 +220,28 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
 '-o -4 addr show dev gre1') echo '9: gre1    inet 172.16.2.5 peer 172.16.2.6/32 scope global gre1\\       valid_lft forever preferred_lft forever';;
 'tunnel show gre1') echo 'gre1: gre/ip remote 203.0.113.22 local 203.0.113.21 ttl 255';;
 *) return 1;; esac; }`
-    const step = iface('i', { name: 'gre1', kind: 'gre', tunnel: { local: '203.0.113.21', remote: '203.0.113.22' }, addresses: ['172.16.2.5 peer 172.16.2.6'], persist: false })
+    const step = iface('i', {
+      name: 'gre1',
+      kind: 'gre',
+      tunnel: { local: '203.0.113.21', remote: '203.0.113.22' },
+      addresses: ['172.16.2.5 peer 172.16.2.6'],
+      persist: false,
+    })
     expect(step.check(sh(shell, withFakes(ip, step.probe(linux))), ctx(linux))).toEqual([])
   })
 
   it('FreeBSD pkg: installed, missing, and pkg itself not bootstrapped', () => {
     const step = pkg('p', { name: ['quagga', 'openvpn'] })
-    const fake = (bootstrapped: boolean) => `pkg() { case "$1" in -N) return ${bootstrapped ? 0 : 1};; query) [ "$3" = quagga ] && echo 1.2.4_10 || return 1;; esac; }`
+    const fake = (bootstrapped: boolean) =>
+      `pkg() { case "$1" in -N) return ${bootstrapped ? 0 : 1};; query) [ "$3" = quagga ] && echo 1.2.4_10 || return 1;; esac; }`
     expect(sh(shell, withFakes(fake(true), step.probe(freebsd))).stdout).toBe('quagga\t1.2.4_10\nopenvpn\t-\n')
     expect(sh(shell, withFakes(fake(false), step.probe(freebsd))).stdout).toBe('quagga\t-\nopenvpn\t-\n')
   })
 
   it('OpenBSD services: rcctl get status 0, 1 and 2 read as enabled, disabled and missing', () => {
     const step = service('s', { name: 'isakmpd', enabled: true, flags: '-K' })
-    const rcctl = (status: number) => `rcctl() { case "$1 $3" in 'get status') return ${status};; 'get flags') echo '-K'; return 0;; esac; [ "$1" = check ]; }`
+    const rcctl = (status: number) =>
+      `rcctl() { case "$1 $3" in 'get status') return ${status};; 'get flags') echo '-K'; return 0;; esac; [ "$1" = check ]; }`
     const read = (status: number) => step.record(sh(shell, withFakes(rcctl(status), step.probe(openbsd))), ctx(openbsd))
     expect(read(0)).toEqual({ exists: true, enabled: true, running: true, vars: { flags: '-K' } })
     expect(read(1)).toEqual({ exists: true, enabled: false, running: true, vars: { flags: undefined } })
@@ -193,7 +253,12 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
     const fakes = `service() { [ "$2" = enabled ]; }\nsysrc() { case "$2" in quagga_flags) echo '-A 127.0.0.1';; quagga_ports) echo;; *) return 1;; esac; }`
     // [ -x /usr/local/etc/rc.d/quagga ] cannot be faked: feed the rest of the snippet alone.
     const body = step.probe(freebsd).split('\n').slice(1, -1).join('\n')
-    expect(step.record(sh(shell, withFakes(fakes, body)), ctx(freebsd))).toEqual({ exists: true, enabled: true, running: false, vars: { flags: '-A 127.0.0.1', daemons: undefined, ports: '' } })
+    expect(step.record(sh(shell, withFakes(fakes, body)), ctx(freebsd))).toEqual({
+      exists: true,
+      enabled: true,
+      running: false,
+      vars: { flags: '-A 127.0.0.1', daemons: undefined, ports: '' },
+    })
   })
 
   it('OpenBSD pkg: a stem matches its own versions, not a longer package name', () => {
@@ -216,10 +281,15 @@ describe.each(allShells)('key=value file edits through %s', (shell) => {
   it('sets a key in place, once, keeping mode, comments and keys that merely share a prefix', () => {
     const dir = scratch()
     const f = join(dir, 'sysctl.conf')
-    writeFileSync(f, '# net.inet.ip.forwarding=1 is what we want\nnet.inet.ip.forwarding_x = 3\n  net.inet.ip.forwarding = 0  # off\nkern.x=1\nnet.inet.ip.forwarding=0\n')
+    writeFileSync(
+      f,
+      '# net.inet.ip.forwarding=1 is what we want\nnet.inet.ip.forwarding_x = 3\n  net.inet.ip.forwarding = 0  # off\nkern.x=1\nnet.inet.ip.forwarding=0\n',
+    )
     chmodSync(f, 0o600)
     run(editConf(f, 'net.inet.ip.forwarding', 'net.inet.ip.forwarding=1'))
-    expect(readFileSync(f, 'utf8')).toBe('# net.inet.ip.forwarding=1 is what we want\nnet.inet.ip.forwarding_x = 3\nnet.inet.ip.forwarding=1\nkern.x=1\n')
+    expect(readFileSync(f, 'utf8')).toBe(
+      '# net.inet.ip.forwarding=1 is what we want\nnet.inet.ip.forwarding_x = 3\nnet.inet.ip.forwarding=1\nkern.x=1\n',
+    )
     expect(statSync(f).mode & 0o777).toBe(0o600)
     expect(run(confValue(f, 'net.inet.ip.forwarding'))).toBe('saved=1\n')
     expect(run(confValue(f, 'net.inet.ip.forwarding_x'))).toBe('saved=3\n')

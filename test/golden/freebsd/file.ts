@@ -40,7 +40,12 @@ export default [
     probe: { stdout: '', code: 1 },
     expect: {
       probe: `if [ -h ${ZEBRA_PATH} ]; then exit 2; elif [ -f ${ZEBRA_PATH} ]; then set -- $(ls -ld ${ZEBRA_PATH}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${ZEBRA_PATH}; else exit 1; fi`,
-      changes: [{ summary: `create ${ZEBRA_PATH} (mode 0600)`, diff: `--- /dev/null\n+++ ${ZEBRA_PATH}\n@@ -0,0 +1,2 @@\n+hostname server1\n+password CorrectHorseBatteryStaple\n` }],
+      changes: [
+        {
+          summary: `create ${ZEBRA_PATH} (mode 0600)`,
+          diff: `--- /dev/null\n+++ ${ZEBRA_PATH}\n@@ -0,0 +1,2 @@\n+hostname server1\n+password CorrectHorseBatteryStaple\n`,
+        },
+      ],
       apply: [{ cmd: fileWrite({ path: ZEBRA_PATH, mode: '0600', existed: false }), input: ZEBRA }],
       undo: [`rm -f ${ZEBRA_PATH}`],
     },

@@ -16,7 +16,7 @@ export default [
     probe: 'exists=0\nup=0\n',
     after: 'exists=1\nup=1\naddr=10.0.0.1/32\nsaved=cloned_interfaces="lo1"\nsaved=ifconfig_lo1="inet 10.0.0.1/32"\n',
     expect: {
-      revert: ["ifconfig lo1 destroy","sysrc cloned_interfaces-=lo1","sysrc -x ifconfig_lo1"],
+      revert: ['ifconfig lo1 destroy', 'sysrc cloned_interfaces-=lo1', 'sysrc -x ifconfig_lo1'],
       probe: [
         'if out=$(ifconfig lo1 2>/dev/null); then echo exists=1;',
         `c=$(sysrc -n cloned_interfaces 2>/dev/null) && printf 'saved=cloned_interfaces="%s"\\n' "$c"`,
@@ -26,9 +26,19 @@ export default [
         'create lo1',
         'lo1: add 10.0.0.1/32',
         'lo1: up',
-        { summary: `lo1 at boot: ${RC}`, diff: diff('@@ -0,0 +1,2 @@\n+cloned_interfaces="lo1"\n+ifconfig_lo1="inet 10.0.0.1/32"\n') },
+        {
+          summary: `lo1 at boot: ${RC}`,
+          diff: diff('@@ -0,0 +1,2 @@\n+cloned_interfaces="lo1"\n+ifconfig_lo1="inet 10.0.0.1/32"\n'),
+        },
       ],
-      apply: [script('ifconfig lo1 create', 'ifconfig lo1 inet 10.0.0.1/32 up', 'sysrc cloned_interfaces+=lo1', "sysrc ifconfig_lo1='inet 10.0.0.1/32'")],
+      apply: [
+        script(
+          'ifconfig lo1 create',
+          'ifconfig lo1 inet 10.0.0.1/32 up',
+          'sysrc cloned_interfaces+=lo1',
+          "sysrc ifconfig_lo1='inet 10.0.0.1/32'",
+        ),
+      ],
       undo: [PROBE, script('ifconfig lo1 destroy', 'sysrc cloned_interfaces-=lo1', 'sysrc -x ifconfig_lo1')],
     },
   },
@@ -36,31 +46,58 @@ export default [
     name: 'freebsd iface: lo1 up with its address, lo2 beside it in cloned_interfaces → in sync',
     os: 'freebsd',
     step: lo1(),
-    probe: 'exists=1\nup=1\naddr=10.0.0.1/32\nsaved=cloned_interfaces="lo1 lo2"\nsaved=ifconfig_lo1="inet 10.0.0.1/32"\n',
+    probe:
+      'exists=1\nup=1\naddr=10.0.0.1/32\nsaved=cloned_interfaces="lo1 lo2"\nsaved=ifconfig_lo1="inet 10.0.0.1/32"\n',
     expect: { changes: [] },
   },
   {
     name: 'freebsd iface: lo1 holding another address → swapped live and in rc.conf, swapped back on undo',
     os: 'freebsd',
     step: lo1(),
-    probe: 'exists=1\nup=1\naddr=10.0.0.9/32\nsaved=cloned_interfaces="lo1 lo2"\nsaved=ifconfig_lo1="inet 10.0.0.9/32"\n',
-    after: 'exists=1\nup=1\naddr=10.0.0.1/32\nsaved=cloned_interfaces="lo1 lo2"\nsaved=ifconfig_lo1="inet 10.0.0.1/32"\n',
+    probe:
+      'exists=1\nup=1\naddr=10.0.0.9/32\nsaved=cloned_interfaces="lo1 lo2"\nsaved=ifconfig_lo1="inet 10.0.0.9/32"\n',
+    after:
+      'exists=1\nup=1\naddr=10.0.0.1/32\nsaved=cloned_interfaces="lo1 lo2"\nsaved=ifconfig_lo1="inet 10.0.0.1/32"\n',
     expect: {
       changes: [
         'lo1: remove 10.0.0.9/32',
         'lo1: add 10.0.0.1/32',
-        { summary: `lo1 at boot: ${RC}`, diff: diff('@@ -1,2 +1,2 @@\n cloned_interfaces="lo1 lo2"\n-ifconfig_lo1="inet 10.0.0.9/32"\n+ifconfig_lo1="inet 10.0.0.1/32"\n') },
+        {
+          summary: `lo1 at boot: ${RC}`,
+          diff: diff(
+            '@@ -1,2 +1,2 @@\n cloned_interfaces="lo1 lo2"\n-ifconfig_lo1="inet 10.0.0.9/32"\n+ifconfig_lo1="inet 10.0.0.1/32"\n',
+          ),
+        },
       ],
-      apply: [script('ifconfig lo1 inet 10.0.0.9 -alias', 'ifconfig lo1 inet 10.0.0.1/32', "sysrc ifconfig_lo1='inet 10.0.0.1/32'")],
-      undo: [PROBE, script('ifconfig lo1 inet 10.0.0.1 -alias', 'ifconfig lo1 inet 10.0.0.9/32', "sysrc ifconfig_lo1='inet 10.0.0.9/32'")],
+      apply: [
+        script(
+          'ifconfig lo1 inet 10.0.0.9 -alias',
+          'ifconfig lo1 inet 10.0.0.1/32',
+          "sysrc ifconfig_lo1='inet 10.0.0.1/32'",
+        ),
+      ],
+      undo: [
+        PROBE,
+        script(
+          'ifconfig lo1 inet 10.0.0.1 -alias',
+          'ifconfig lo1 inet 10.0.0.9/32',
+          "sysrc ifconfig_lo1='inet 10.0.0.9/32'",
+        ),
+      ],
     },
   },
   {
     name: 'freebsd iface: gre0 to server2 → created with its tunnel, added to cloned_interfaces after lo1 lo2',
     os: 'freebsd',
-    step: iface('gre to server2', { name: 'gre0', kind: 'gre', tunnel: { local: '203.0.113.11', remote: '203.0.113.12' }, addresses: ['172.16.2.1 peer 172.16.2.2'] }),
+    step: iface('gre to server2', {
+      name: 'gre0',
+      kind: 'gre',
+      tunnel: { local: '203.0.113.11', remote: '203.0.113.12' },
+      addresses: ['172.16.2.1 peer 172.16.2.2'],
+    }),
     probe: 'exists=0\nup=0\nsaved=cloned_interfaces="lo1 lo2"\n',
-    after: 'exists=1\nup=1\naddr=172.16.2.1 peer 172.16.2.2\ntunnel=203.0.113.11 203.0.113.12\nsaved=cloned_interfaces="lo1 lo2 gre0"\nsaved=ifconfig_gre0="inet 172.16.2.1 172.16.2.2 netmask 0xffffffff tunnel 203.0.113.11 203.0.113.12"\n',
+    after:
+      'exists=1\nup=1\naddr=172.16.2.1 peer 172.16.2.2\ntunnel=203.0.113.11 203.0.113.12\nsaved=cloned_interfaces="lo1 lo2 gre0"\nsaved=ifconfig_gre0="inet 172.16.2.1 172.16.2.2 netmask 0xffffffff tunnel 203.0.113.11 203.0.113.12"\n',
     expect: {
       changes: [
         'create gre0',
@@ -69,7 +106,9 @@ export default [
         'gre0: up',
         {
           summary: `gre0 at boot: ${RC}`,
-          diff: diff('@@ -1,1 +1,2 @@\n-cloned_interfaces="lo1 lo2"\n+cloned_interfaces="lo1 lo2 gre0"\n+ifconfig_gre0="inet 172.16.2.1 172.16.2.2 netmask 0xffffffff tunnel 203.0.113.11 203.0.113.12"\n'),
+          diff: diff(
+            '@@ -1,1 +1,2 @@\n-cloned_interfaces="lo1 lo2"\n+cloned_interfaces="lo1 lo2 gre0"\n+ifconfig_gre0="inet 172.16.2.1 172.16.2.2 netmask 0xffffffff tunnel 203.0.113.11 203.0.113.12"\n',
+          ),
         },
       ],
       apply: [
@@ -89,10 +128,26 @@ export default [
     os: 'freebsd',
     step: iface('tap to server1', { name: 'tap1', kind: 'tap', addresses: ['172.16.2.1/30'] }),
     probe: 'exists=0\nup=0\n',
-    after: 'exists=1\nup=1\naddr=172.16.2.1/30\nsaved=cloned_interfaces="tap1"\nsaved=ifconfig_tap1="inet 172.16.2.1/30"\n',
+    after:
+      'exists=1\nup=1\naddr=172.16.2.1/30\nsaved=cloned_interfaces="tap1"\nsaved=ifconfig_tap1="inet 172.16.2.1/30"\n',
     expect: {
-      changes: ['create tap1', 'tap1: add 172.16.2.1/30', 'tap1: up', { summary: `tap1 at boot: ${RC}`, diff: diff('@@ -0,0 +1,2 @@\n+cloned_interfaces="tap1"\n+ifconfig_tap1="inet 172.16.2.1/30"\n') }],
-      apply: [script('ifconfig tap1 create', 'ifconfig tap1 inet 172.16.2.1/30 up', 'sysrc cloned_interfaces+=tap1', "sysrc ifconfig_tap1='inet 172.16.2.1/30'")],
+      changes: [
+        'create tap1',
+        'tap1: add 172.16.2.1/30',
+        'tap1: up',
+        {
+          summary: `tap1 at boot: ${RC}`,
+          diff: diff('@@ -0,0 +1,2 @@\n+cloned_interfaces="tap1"\n+ifconfig_tap1="inet 172.16.2.1/30"\n'),
+        },
+      ],
+      apply: [
+        script(
+          'ifconfig tap1 create',
+          'ifconfig tap1 inet 172.16.2.1/30 up',
+          'sysrc cloned_interfaces+=tap1',
+          "sysrc ifconfig_tap1='inet 172.16.2.1/30'",
+        ),
+      ],
       undo: [PROBE, script('ifconfig tap1 destroy', 'sysrc cloned_interfaces-=tap1', 'sysrc -x ifconfig_tap1')],
     },
   },

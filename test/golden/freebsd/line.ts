@@ -5,7 +5,8 @@ import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
 
 const LOADER = '/boot/loader.conf'
 const BEFORE = 'autoboot_delay="3"\nzfs_load="YES"\n'
-const tapLoad = (v: string) => line('load if_tap', { path: LOADER, line: `if_tap_load="${v}"`, match: /^#?if_tap_load=/ })
+const tapLoad = (v: string) =>
+  line('load if_tap', { path: LOADER, line: `if_tap_load="${v}"`, match: /^#?if_tap_load=/ })
 
 export default [
   {
@@ -15,8 +16,19 @@ export default [
     probe: lsProbe('-rw-r--r--', 'root', 'wheel', BEFORE),
     expect: {
       probe: `if [ -h ${LOADER} ]; then exit 2; elif [ -f ${LOADER} ]; then set -- $(ls -ld ${LOADER}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${LOADER}; else exit 1; fi`,
-      changes: [{ summary: `add line to ${LOADER}`, diff: `--- ${LOADER}\n+++ ${LOADER}\n@@ -1,2 +1,3 @@\n autoboot_delay="3"\n zfs_load="YES"\n+if_tap_load="YES"\n` }],
-      apply: [PROBE, { cmd: fileWrite({ path: LOADER, mode: '0644', owner: 'root:wheel', existed: true }), input: `${BEFORE}if_tap_load="YES"\n` }],
+      changes: [
+        {
+          summary: `add line to ${LOADER}`,
+          diff: `--- ${LOADER}\n+++ ${LOADER}\n@@ -1,2 +1,3 @@\n autoboot_delay="3"\n zfs_load="YES"\n+if_tap_load="YES"\n`,
+        },
+      ],
+      apply: [
+        PROBE,
+        {
+          cmd: fileWrite({ path: LOADER, mode: '0644', owner: 'root:wheel', existed: true }),
+          input: `${BEFORE}if_tap_load="YES"\n`,
+        },
+      ],
       undo: [fileRestore(LOADER, '0644', 'root:wheel')],
     },
   },
@@ -27,9 +39,18 @@ export default [
     probe: lsProbe('-rw-r--r--', 'root', 'wheel', `#if_tap_load="YES"\n${BEFORE}if_tap_load="NO"\n`),
     expect: {
       changes: [
-        { summary: `replace line in ${LOADER}`, diff: `--- ${LOADER}\n+++ ${LOADER}\n@@ -1,4 +1,3 @@\n-#if_tap_load="YES"\n+if_tap_load="YES"\n autoboot_delay="3"\n zfs_load="YES"\n-if_tap_load="NO"\n` },
+        {
+          summary: `replace line in ${LOADER}`,
+          diff: `--- ${LOADER}\n+++ ${LOADER}\n@@ -1,4 +1,3 @@\n-#if_tap_load="YES"\n+if_tap_load="YES"\n autoboot_delay="3"\n zfs_load="YES"\n-if_tap_load="NO"\n`,
+        },
       ],
-      apply: [PROBE, { cmd: fileWrite({ path: LOADER, mode: '0644', owner: 'root:wheel', existed: true }), input: `if_tap_load="YES"\n${BEFORE}` }],
+      apply: [
+        PROBE,
+        {
+          cmd: fileWrite({ path: LOADER, mode: '0644', owner: 'root:wheel', existed: true }),
+          input: `if_tap_load="YES"\n${BEFORE}`,
+        },
+      ],
       undo: [fileRestore(LOADER, '0644', 'root:wheel')],
     },
   },
@@ -43,11 +64,24 @@ export default [
   {
     name: 'freebsd line: state absent → every matching line removed',
     os: 'freebsd',
-    step: line('no if_gre at boot', { path: LOADER, line: 'if_gre_load="YES"', match: '^if_gre_load=', state: 'absent' }),
+    step: line('no if_gre at boot', {
+      path: LOADER,
+      line: 'if_gre_load="YES"',
+      match: '^if_gre_load=',
+      state: 'absent',
+    }),
     probe: lsProbe('-rw-r--r--', 'root', 'wheel', `if_gre_load="YES"\n${BEFORE}`),
     expect: {
-      changes: [{ summary: `remove line from ${LOADER}`, diff: `--- ${LOADER}\n+++ ${LOADER}\n@@ -1,3 +1,2 @@\n-if_gre_load="YES"\n autoboot_delay="3"\n zfs_load="YES"\n` }],
-      apply: [PROBE, { cmd: fileWrite({ path: LOADER, mode: '0644', owner: 'root:wheel', existed: true }), input: BEFORE }],
+      changes: [
+        {
+          summary: `remove line from ${LOADER}`,
+          diff: `--- ${LOADER}\n+++ ${LOADER}\n@@ -1,3 +1,2 @@\n-if_gre_load="YES"\n autoboot_delay="3"\n zfs_load="YES"\n`,
+        },
+      ],
+      apply: [
+        PROBE,
+        { cmd: fileWrite({ path: LOADER, mode: '0644', owner: 'root:wheel', existed: true }), input: BEFORE },
+      ],
       undo: [fileRestore(LOADER, '0644', 'root:wheel')],
     },
   },
@@ -57,7 +91,9 @@ export default [
     step: tapLoad('YES'),
     probe: { stdout: '', code: 1 },
     expect: {
-      changes: [{ summary: `create ${LOADER}`, diff: `--- /dev/null\n+++ ${LOADER}\n@@ -0,0 +1,1 @@\n+if_tap_load="YES"\n` }],
+      changes: [
+        { summary: `create ${LOADER}`, diff: `--- /dev/null\n+++ ${LOADER}\n@@ -0,0 +1,1 @@\n+if_tap_load="YES"\n` },
+      ],
       apply: [PROBE, { cmd: fileWrite({ path: LOADER, mode: '0644', existed: false }), input: 'if_tap_load="YES"\n' }],
       undo: [`rm -f ${LOADER}`],
     },

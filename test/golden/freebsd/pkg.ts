@@ -2,7 +2,8 @@
 import { pkg } from '../../../src/steps/pkg.ts'
 import { PROBE, type Case } from '../harness.ts'
 
-const probeOf = (names: string) => `for p in ${names}; do\nv=$(pkg -N >/dev/null 2>&1 && pkg query %v "$p" 2>/dev/null)\nprintf '%s\\t%s\\n' "$p" "\${v:--}"\ndone`
+const probeOf = (names: string) =>
+  `for p in ${names}; do\nv=$(pkg -N >/dev/null 2>&1 && pkg query %v "$p" 2>/dev/null)\nprintf '%s\\t%s\\n' "$p" "\${v:--}"\ndone`
 
 export default [
   {
@@ -31,7 +32,11 @@ export default [
     step: pkg('no quagga', { name: 'quagga', state: 'absent' }),
     probe: 'quagga\t1.2.4_10\n',
     after: 'quagga\t-\n',
-    expect: { changes: ['remove quagga 1.2.4_10'], apply: ['pkg delete -y quagga'], undo: [PROBE, 'ASSUME_ALWAYS_YES=yes pkg install -y quagga'] },
+    expect: {
+      changes: ['remove quagga 1.2.4_10'],
+      apply: ['pkg delete -y quagga'],
+      undo: [PROBE, 'ASSUME_ALWAYS_YES=yes pkg install -y quagga'],
+    },
   },
   {
     name: 'freebsd pkg: two names, one installed → only the other; an install that failed leaves undo nothing to remove',
@@ -39,6 +44,11 @@ export default [
     step: pkg('routing', { name: ['quagga', 'openvpn'] }),
     probe: 'quagga\t-\nopenvpn\t2.6.12\n',
     after: 'quagga\t-\nopenvpn\t2.6.12\n',
-    expect: { probe: probeOf('quagga openvpn'), changes: ['install quagga'], apply: ['ASSUME_ALWAYS_YES=yes pkg install -y quagga'], undo: [PROBE] },
+    expect: {
+      probe: probeOf('quagga openvpn'),
+      changes: ['install quagga'],
+      apply: ['ASSUME_ALWAYS_YES=yes pkg install -y quagga'],
+      undo: [PROBE],
+    },
   },
 ] satisfies Case[]

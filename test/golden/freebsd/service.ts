@@ -4,7 +4,14 @@ import { service } from '../../../src/steps/service.ts'
 import { PROBE, type Case } from '../harness.ts'
 import { script } from '../scripts.ts'
 
-const quagga = () => service('quagga', { name: 'quagga', enabled: true, state: 'running', flags: '-A 127.0.0.1', vars: { daemons: 'zebra ospfd' } })
+const quagga = () =>
+  service('quagga', {
+    name: 'quagga',
+    enabled: true,
+    state: 'running',
+    flags: '-A 127.0.0.1',
+    vars: { daemons: 'zebra ospfd' },
+  })
 const SEED = script(
   'sysrc -f /etc/rc.conf.local quagga_enable=YES',
   "sysrc -f /etc/rc.conf.local quagga_flags='-A 127.0.0.1'",
@@ -18,7 +25,12 @@ const UNDO_SEED = script(
   'sysrc -f /etc/rc.conf.local -x quagga_daemons',
   'sysrc -f /etc/rc.conf.local quagga_enable=NO',
 )
-const SEED_CHANGES = ['enable quagga', 'quagga flags: (unset) → -A 127.0.0.1', 'quagga daemons: (unset) → zebra ospfd', 'start quagga']
+const SEED_CHANGES = [
+  'enable quagga',
+  'quagga flags: (unset) → -A 127.0.0.1',
+  'quagga daemons: (unset) → zebra ospfd',
+  'start quagga',
+]
 
 export default [
   {
@@ -28,7 +40,12 @@ export default [
     probe: 'exists=1\nenabled=0\nrunning=0\nvar flags\nvar daemons\n',
     after: RUNNING,
     expect: {
-      revert: ["service quagga stop","sysrc -f /etc/rc.conf.local -x quagga_flags","sysrc -f /etc/rc.conf.local -x quagga_daemons","sysrc -f /etc/rc.conf.local quagga_enable=NO"],
+      revert: [
+        'service quagga stop',
+        'sysrc -f /etc/rc.conf.local -x quagga_flags',
+        'sysrc -f /etc/rc.conf.local -x quagga_daemons',
+        'sysrc -f /etc/rc.conf.local quagga_enable=NO',
+      ],
       probe: [
         'if [ -x /etc/rc.d/quagga ] || [ -x /usr/local/etc/rc.d/quagga ]; then',
         'if service quagga enabled; then echo enabled=1; else echo enabled=0; fi',

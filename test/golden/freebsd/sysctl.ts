@@ -15,7 +15,8 @@ const SHIPPED = `# $FreeBSD$
 # are being run under another UID.
 #security.bsd.see_other_uids=0
 `
-const forwarding = (o: { persist?: boolean } = {}) => sysctl('enable forwarding', { key: 'net.inet.ip.forwarding', value: '1', ...o })
+const forwarding = (o: { persist?: boolean } = {}) =>
+  sysctl('enable forwarding', { key: 'net.inet.ip.forwarding', value: '1', ...o })
 const KEY = 'net.inet.ip.forwarding'
 
 export default [

@@ -17,7 +17,15 @@ router ospf
  network 172.16.2.0/23 area 0.0.0.0
 !
 `
-const frrConf = () => file('frr.conf', { path: PATH, content: FRR, mode: 0o640, owner: 'frr:frr', validate: 'vtysh -C -f %s', notify: 'reload frr' })
+const frrConf = () =>
+  file('frr.conf', {
+    path: PATH,
+    content: FRR,
+    mode: 0o640,
+    owner: 'frr:frr',
+    validate: 'vtysh -C -f %s',
+    notify: 'reload frr',
+  })
 
 export default [
   {
@@ -26,8 +34,18 @@ export default [
     step: frrConf(),
     probe: { stdout: '', code: 1 },
     expect: {
-      changes: [{ summary: `create ${PATH} (mode 0640)`, diff: `--- /dev/null\n+++ ${PATH}\n@@ -0,0 +1,12 @@\n${FRR.replace(/^/gm, '+').slice(0, -1)}` }],
-      apply: [{ cmd: fileWrite({ path: PATH, mode: '0640', owner: 'frr:frr', validate: 'vtysh -C -f %s', existed: false }), input: FRR }],
+      changes: [
+        {
+          summary: `create ${PATH} (mode 0640)`,
+          diff: `--- /dev/null\n+++ ${PATH}\n@@ -0,0 +1,12 @@\n${FRR.replace(/^/gm, '+').slice(0, -1)}`,
+        },
+      ],
+      apply: [
+        {
+          cmd: fileWrite({ path: PATH, mode: '0640', owner: 'frr:frr', validate: 'vtysh -C -f %s', existed: false }),
+          input: FRR,
+        },
+      ],
       undo: [`rm -f ${PATH}`],
     },
   },
@@ -38,8 +56,18 @@ export default [
     probe: lsProbe('-rw-r-----', 'frr', 'frr', FRR.replace('dead-interval 4', 'dead-interval 40')),
     expect: {
       revert: [fileRestoreScript(PATH, '0640', 'frr:frr')],
-      changes: [{ summary: `content of ${PATH}`, diff: `--- ${PATH}\n+++ ${PATH}\n@@ -4,7 +4,7 @@\n interface tap1\n  ip ospf network point-to-point\n  ip ospf hello-interval 1\n- ip ospf dead-interval 40\n+ ip ospf dead-interval 4\n !\n router ospf\n  ospf router-id 10.0.0.1\n` }],
-      apply: [{ cmd: fileWrite({ path: PATH, mode: '0640', owner: 'frr:frr', validate: 'vtysh -C -f %s', existed: true }), input: FRR }],
+      changes: [
+        {
+          summary: `content of ${PATH}`,
+          diff: `--- ${PATH}\n+++ ${PATH}\n@@ -4,7 +4,7 @@\n interface tap1\n  ip ospf network point-to-point\n  ip ospf hello-interval 1\n- ip ospf dead-interval 40\n+ ip ospf dead-interval 4\n !\n router ospf\n  ospf router-id 10.0.0.1\n`,
+        },
+      ],
+      apply: [
+        {
+          cmd: fileWrite({ path: PATH, mode: '0640', owner: 'frr:frr', validate: 'vtysh -C -f %s', existed: true }),
+          input: FRR,
+        },
+      ],
       undo: [fileRestore(PATH, '0640', 'frr:frr')],
     },
   },
@@ -57,7 +85,12 @@ export default [
     probe: lsProbe('-rw-r-----', 'root', 'root', FRR),
     expect: {
       changes: [`owner of ${PATH}: root:root → frr:frr`],
-      apply: [{ cmd: fileWrite({ path: PATH, mode: '0640', owner: 'frr:frr', validate: 'vtysh -C -f %s', existed: true }), input: FRR }],
+      apply: [
+        {
+          cmd: fileWrite({ path: PATH, mode: '0640', owner: 'frr:frr', validate: 'vtysh -C -f %s', existed: true }),
+          input: FRR,
+        },
+      ],
       undo: [fileRestore(PATH, '0640', 'root:root')],
     },
   },

@@ -4,7 +4,13 @@ import { PROBE, type Case } from '../harness.ts'
 import { script, writeLines } from '../scripts.ts'
 
 const D = '/etc/network/interfaces.d'
-const LO1 = ['# lo1, managed by ferry', 'auto lo:1', 'iface lo:1 inet manual', '    up ip addr add 10.0.0.1/32 dev lo label lo:1', '    down ip addr del 10.0.0.1/32 dev lo label lo:1']
+const LO1 = [
+  '# lo1, managed by ferry',
+  'auto lo:1',
+  'iface lo:1 inet manual',
+  '    up ip addr add 10.0.0.1/32 dev lo label lo:1',
+  '    down ip addr del 10.0.0.1/32 dev lo label lo:1',
+]
 const GRE1 = [
   '# gre1, managed by ferry',
   'auto gre1',
@@ -26,7 +32,14 @@ export default [
     after: `exists=1\naddr=10.0.0.1/32\nup=1\n${saved(LO1)}`,
     expect: {
       probe: [`a=$(ip -o -4 addr show dev lo label lo:1 | awk '`, `[ ! -f ${D}/lo1 ] || sed 's/^/saved=/' ${D}/lo1`],
-      changes: ['create lo1', 'lo1: add 10.0.0.1/32', { summary: `lo1 at boot: ${D}/lo1`, diff: `--- ${D}/lo1\n+++ ${D}/lo1\n@@ -0,0 +1,5 @@\n${LO1.map((l) => `+${l}\n`).join('')}` }],
+      changes: [
+        'create lo1',
+        'lo1: add 10.0.0.1/32',
+        {
+          summary: `lo1 at boot: ${D}/lo1`,
+          diff: `--- ${D}/lo1\n+++ ${D}/lo1\n@@ -0,0 +1,5 @@\n${LO1.map((l) => `+${l}\n`).join('')}`,
+        },
+      ],
       apply: [script('ip addr add 10.0.0.1/32 dev lo label lo:1', writeLines(`${D}/lo1`, '0644', LO1))],
       undo: [PROBE, script('ip addr del 10.0.0.1/32 dev lo label lo:1', `f=${D}/lo1; rm -f "$f"`)],
       files: { after: { [`${D}/lo1`]: LO1.map((l) => `${l}\n`).join('') } },
@@ -42,18 +55,26 @@ export default [
   {
     name: 'linux iface: gre1 → ip tunnel add … ttl 255, a peer address, link up; ifupdown runs the same',
     os: 'linux',
-    step: iface('gre to r2', { name: 'gre1', kind: 'gre', tunnel: { local: '203.0.113.21', remote: '203.0.113.22' }, addresses: ['172.16.2.5 peer 172.16.2.6'] }),
+    step: iface('gre to r2', {
+      name: 'gre1',
+      kind: 'gre',
+      tunnel: { local: '203.0.113.21', remote: '203.0.113.22' },
+      addresses: ['172.16.2.5 peer 172.16.2.6'],
+    }),
     probe: 'exists=0\nup=0\n',
     after: `exists=1\nup=1\naddr=172.16.2.5 peer 172.16.2.6\ntunnel=203.0.113.21 203.0.113.22\n${saved(GRE1)}`,
     expect: {
-      revert: ["ip tunnel del gre1","f=/etc/network/interfaces.d/gre1; rm -f \"$f\""],
+      revert: ['ip tunnel del gre1', 'f=/etc/network/interfaces.d/gre1; rm -f "$f"'],
       probe: [`if ip link show dev gre1 >/dev/null 2>&1; then`, `ip tunnel show gre1 2>/dev/null | awk '`],
       changes: [
         'create gre1',
         'gre1 tunnel: (none) → 203.0.113.21 203.0.113.22',
         'gre1: add 172.16.2.5 peer 172.16.2.6',
         'gre1: up',
-        { summary: `gre1 at boot: ${D}/gre1`, diff: `--- ${D}/gre1\n+++ ${D}/gre1\n@@ -0,0 +1,7 @@\n${GRE1.map((l) => `+${l}\n`).join('')}` },
+        {
+          summary: `gre1 at boot: ${D}/gre1`,
+          diff: `--- ${D}/gre1\n+++ ${D}/gre1\n@@ -0,0 +1,7 @@\n${GRE1.map((l) => `+${l}\n`).join('')}`,
+        },
       ],
       apply: [
         script(

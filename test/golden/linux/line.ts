@@ -15,8 +15,19 @@ export default [
     step: ospfd(),
     probe: lsProbe('-rw-r-----', 'frr', 'frr', SHIPPED),
     expect: {
-      changes: [{ summary: `replace line in ${DAEMONS}`, diff: `--- ${DAEMONS}\n+++ ${DAEMONS}\n@@ -1,3 +1,3 @@\n bgpd=no\n-ospfd=no\n+ospfd=yes\n ospf6d=no\n` }],
-      apply: [PROBE, { cmd: fileWrite({ path: DAEMONS, mode: '0640', owner: 'frr:frr', existed: true }), input: 'bgpd=no\nospfd=yes\nospf6d=no\n' }],
+      changes: [
+        {
+          summary: `replace line in ${DAEMONS}`,
+          diff: `--- ${DAEMONS}\n+++ ${DAEMONS}\n@@ -1,3 +1,3 @@\n bgpd=no\n-ospfd=no\n+ospfd=yes\n ospf6d=no\n`,
+        },
+      ],
+      apply: [
+        PROBE,
+        {
+          cmd: fileWrite({ path: DAEMONS, mode: '0640', owner: 'frr:frr', existed: true }),
+          input: 'bgpd=no\nospfd=yes\nospf6d=no\n',
+        },
+      ],
       undo: [fileRestore(DAEMONS, '0640', 'frr:frr')],
     },
   },
@@ -33,8 +44,19 @@ export default [
     step: line('name the loopback', { path: HOSTS, line: '10.0.0.1\tlab1-lo', match: /\slab1-lo$/ }),
     probe: lsProbe('-rw-r--r--', 'root', 'root', '127.0.0.1\tlocalhost'),
     expect: {
-      changes: [{ summary: `add line to ${HOSTS}`, diff: `--- ${HOSTS}\n+++ ${HOSTS}\n@@ -1,1 +1,2 @@\n-127.0.0.1\tlocalhost\n\\ No newline at end of file\n+127.0.0.1\tlocalhost\n+10.0.0.1\tlab1-lo\n` }],
-      apply: [PROBE, { cmd: fileWrite({ path: HOSTS, mode: '0644', owner: 'root:root', existed: true }), input: '127.0.0.1\tlocalhost\n10.0.0.1\tlab1-lo\n' }],
+      changes: [
+        {
+          summary: `add line to ${HOSTS}`,
+          diff: `--- ${HOSTS}\n+++ ${HOSTS}\n@@ -1,1 +1,2 @@\n-127.0.0.1\tlocalhost\n\\ No newline at end of file\n+127.0.0.1\tlocalhost\n+10.0.0.1\tlab1-lo\n`,
+        },
+      ],
+      apply: [
+        PROBE,
+        {
+          cmd: fileWrite({ path: HOSTS, mode: '0644', owner: 'root:root', existed: true }),
+          input: '127.0.0.1\tlocalhost\n10.0.0.1\tlab1-lo\n',
+        },
+      ],
       undo: [fileRestore(HOSTS, '0644', 'root:root')],
     },
   },

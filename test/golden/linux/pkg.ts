@@ -34,6 +34,10 @@ export default [
     step: pkg('no quagga', { name: 'quagga', state: 'absent' }),
     probe: 'quagga\t1.2.4-4\n',
     after: 'quagga\t-\n',
-    expect: { changes: ['remove quagga 1.2.4-4'], apply: ['DEBIAN_FRONTEND=noninteractive apt-get remove -y quagga'], undo: [PROBE, 'DEBIAN_FRONTEND=noninteractive apt-get install -y quagga'] },
+    expect: {
+      changes: ['remove quagga 1.2.4-4'],
+      apply: ['DEBIAN_FRONTEND=noninteractive apt-get remove -y quagga'],
+      undo: [PROBE, 'DEBIAN_FRONTEND=noninteractive apt-get install -y quagga'],
+    },
   },
 ] satisfies Case[]

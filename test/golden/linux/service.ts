@@ -14,7 +14,10 @@ export default [
     probe: 'exists=1\nenabled=0\nrunning=0\n',
     after: 'exists=1\nenabled=1\nrunning=1\n',
     expect: {
-      revert: ["if [ -d /run/systemd/system ]; then systemctl stop frr; else service frr stop; fi","if [ -d /run/systemd/system ]; then systemctl disable frr; else update-rc.d frr disable; fi"],
+      revert: [
+        'if [ -d /run/systemd/system ]; then systemctl stop frr; else service frr stop; fi',
+        'if [ -d /run/systemd/system ]; then systemctl disable frr; else update-rc.d frr disable; fi',
+      ],
       probe: `if ${SYSTEMD}; then
 if [ "$(systemctl show -p LoadState --value frr 2>/dev/null)" = loaded ]; then echo exists=1; else echo exists=0; fi
 if systemctl is-enabled -q frr 2>/dev/null; then echo enabled=1; else echo enabled=0; fi
@@ -32,7 +35,13 @@ fi`,
           `if ${SYSTEMD}; then systemctl start frr; else service frr start; fi`,
         ),
       ],
-      undo: [PROBE, script(`if ${SYSTEMD}; then systemctl stop frr; else service frr stop; fi`, `if ${SYSTEMD}; then systemctl disable frr; else update-rc.d frr disable; fi`)],
+      undo: [
+        PROBE,
+        script(
+          `if ${SYSTEMD}; then systemctl stop frr; else service frr stop; fi`,
+          `if ${SYSTEMD}; then systemctl disable frr; else update-rc.d frr disable; fi`,
+        ),
+      ],
     },
   },
   {
@@ -55,14 +64,20 @@ fi`,
     step: service('restart frr', { name: 'frr', state: 'restarted' }),
     probe: 'exists=1\nenabled=0\nrunning=0\n',
     pending: ['service:frr'],
-    expect: { changes: ['restart frr'], apply: [`if ${SYSTEMD}; then systemctl restart frr; else service frr restart; fi`] },
+    expect: {
+      changes: ['restart frr'],
+      apply: [`if ${SYSTEMD}; then systemctl restart frr; else service frr restart; fi`],
+    },
   },
   {
     name: 'linux service: restart frr handler → one restart',
     os: 'linux',
     step: service('restart frr', { name: 'frr', state: 'restarted' }),
     probe: 'exists=1\nenabled=1\nrunning=1\n',
-    expect: { changes: ['restart frr'], apply: [`if ${SYSTEMD}; then systemctl restart frr; else service frr restart; fi`] },
+    expect: {
+      changes: ['restart frr'],
+      apply: [`if ${SYSTEMD}; then systemctl restart frr; else service frr restart; fi`],
+    },
   },
   {
     name: 'linux service: running but it should not be → stopped only',

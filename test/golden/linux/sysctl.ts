@@ -32,7 +32,10 @@ export default [
       changes: [`${FWD} in ${CONF}: (unset) → 1`],
       apply: [editConf(CONF, FWD, `${FWD}=1`)],
       undo: [PROBE, editConf(CONF, FWD, '')],
-      files: { before: { [CONF]: 'net.ipv4.conf.all.rp_filter = 0\n' }, after: { [CONF]: `net.ipv4.conf.all.rp_filter = 0\n${FWD}=1\n` } },
+      files: {
+        before: { [CONF]: 'net.ipv4.conf.all.rp_filter = 0\n' },
+        after: { [CONF]: `net.ipv4.conf.all.rp_filter = 0\n${FWD}=1\n` },
+      },
     },
   },
   {

@@ -20,8 +20,16 @@ interface gre0 { }
 interface vr1 { passive }
 }
 `
-const ipsecConf = () => file('ipsec.conf', { path: '/etc/ipsec.conf', content: IPSEC, mode: 0o600, validate: 'ipsecctl -n -f %s' })
-const ospfdConf = () => file('ospfd.conf', { path: '/etc/ospfd.conf', content: OSPFD, mode: 0o600, validate: 'ospfd -n -f %s', notify: 'reload ospfd' })
+const ipsecConf = () =>
+  file('ipsec.conf', { path: '/etc/ipsec.conf', content: IPSEC, mode: 0o600, validate: 'ipsecctl -n -f %s' })
+const ospfdConf = () =>
+  file('ospfd.conf', {
+    path: '/etc/ospfd.conf',
+    content: OSPFD,
+    mode: 0o600,
+    validate: 'ospfd -n -f %s',
+    notify: 'reload ospfd',
+  })
 
 export default [
   {
@@ -30,8 +38,18 @@ export default [
     step: ipsecConf(),
     probe: { stdout: '', code: 1 },
     expect: {
-      changes: [{ summary: 'create /etc/ipsec.conf (mode 0600)', diff: `--- /dev/null\n+++ /etc/ipsec.conf\n@@ -0,0 +1,7 @@\n${IPSEC.replace(/^/gm, '+').slice(0, -1)}` }],
-      apply: [{ cmd: fileWrite({ path: '/etc/ipsec.conf', mode: '0600', validate: 'ipsecctl -n -f %s', existed: false }), input: IPSEC }],
+      changes: [
+        {
+          summary: 'create /etc/ipsec.conf (mode 0600)',
+          diff: `--- /dev/null\n+++ /etc/ipsec.conf\n@@ -0,0 +1,7 @@\n${IPSEC.replace(/^/gm, '+').slice(0, -1)}`,
+        },
+      ],
+      apply: [
+        {
+          cmd: fileWrite({ path: '/etc/ipsec.conf', mode: '0600', validate: 'ipsecctl -n -f %s', existed: false }),
+          input: IPSEC,
+        },
+      ],
       undo: ['rm -f /etc/ipsec.conf'],
     },
   },
@@ -41,8 +59,24 @@ export default [
     step: ospfdConf(),
     probe: lsProbe('-rw-------', 'root', 'wheel', OSPFD.replace('interface gre0 { }', 'interface gre0 { passive }')),
     expect: {
-      changes: [{ summary: 'content of /etc/ospfd.conf', diff: '--- /etc/ospfd.conf\n+++ /etc/ospfd.conf\n@@ -3,6 +3,6 @@\n auth-type crypt\n auth-md-keyid 1\n area 0.0.0.0 {\n-interface gre0 { passive }\n+interface gre0 { }\n interface vr1 { passive }\n }\n' }],
-      apply: [{ cmd: fileWrite({ path: '/etc/ospfd.conf', mode: '0600', owner: 'root:wheel', validate: 'ospfd -n -f %s', existed: true }), input: OSPFD }],
+      changes: [
+        {
+          summary: 'content of /etc/ospfd.conf',
+          diff: '--- /etc/ospfd.conf\n+++ /etc/ospfd.conf\n@@ -3,6 +3,6 @@\n auth-type crypt\n auth-md-keyid 1\n area 0.0.0.0 {\n-interface gre0 { passive }\n+interface gre0 { }\n interface vr1 { passive }\n }\n',
+        },
+      ],
+      apply: [
+        {
+          cmd: fileWrite({
+            path: '/etc/ospfd.conf',
+            mode: '0600',
+            owner: 'root:wheel',
+            validate: 'ospfd -n -f %s',
+            existed: true,
+          }),
+          input: OSPFD,
+        },
+      ],
       undo: [fileRestore('/etc/ospfd.conf', '0600', 'root:wheel')],
     },
   },

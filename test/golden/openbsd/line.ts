@@ -14,7 +14,10 @@ block return	# block stateless traffic
 pass		# establish keep-state
 `
 const skipGre = () => line('skip gre0', { path: PF, line: 'set skip on { lo gre0 }', match: /^set skip on / })
-const write = (input: string) => [PROBE, { cmd: fileWrite({ path: PF, mode: '0600', owner: 'root:wheel', existed: true }), input }]
+const write = (input: string) => [
+  PROBE,
+  { cmd: fileWrite({ path: PF, mode: '0600', owner: 'root:wheel', existed: true }), input },
+]
 
 export default [
   {
@@ -23,7 +26,12 @@ export default [
     step: skipGre(),
     probe: lsProbe('-rw-------', 'root', 'wheel', SHIPPED),
     expect: {
-      changes: [{ summary: `replace line in ${PF}`, diff: `--- ${PF}\n+++ ${PF}\n@@ -2,7 +2,7 @@\n #\n # See pf.conf(5) and /etc/examples/pf.conf\n \n-set skip on lo\n+set skip on { lo gre0 }\n \n block return\t# block stateless traffic\n pass\t\t# establish keep-state\n` }],
+      changes: [
+        {
+          summary: `replace line in ${PF}`,
+          diff: `--- ${PF}\n+++ ${PF}\n@@ -2,7 +2,7 @@\n #\n # See pf.conf(5) and /etc/examples/pf.conf\n \n-set skip on lo\n+set skip on { lo gre0 }\n \n block return\t# block stateless traffic\n pass\t\t# establish keep-state\n`,
+        },
+      ],
       apply: write(SHIPPED.replace('set skip on lo', 'set skip on { lo gre0 }')),
       undo: [fileRestore(PF, '0600', 'root:wheel')],
     },
@@ -34,7 +42,12 @@ export default [
     step: line('pass ipsec', { path: PF, line: 'pass quick proto { esp gre }' }),
     probe: lsProbe('-rw-------', 'root', 'wheel', SHIPPED),
     expect: {
-      changes: [{ summary: `add line to ${PF}`, diff: `--- ${PF}\n+++ ${PF}\n@@ -6,3 +6,4 @@\n \n block return\t# block stateless traffic\n pass\t\t# establish keep-state\n+pass quick proto { esp gre }\n` }],
+      changes: [
+        {
+          summary: `add line to ${PF}`,
+          diff: `--- ${PF}\n+++ ${PF}\n@@ -6,3 +6,4 @@\n \n block return\t# block stateless traffic\n pass\t\t# establish keep-state\n+pass quick proto { esp gre }\n`,
+        },
+      ],
       apply: write(`${SHIPPED}pass quick proto { esp gre }\n`),
       undo: [fileRestore(PF, '0600', 'root:wheel')],
     },
@@ -53,7 +66,10 @@ export default [
     probe: lsProbe('-rw-r-----', 'root', 'wheel', SHIPPED),
     expect: {
       changes: [
-        { summary: `remove line from ${PF}`, diff: `--- ${PF}\n+++ ${PF}\n@@ -5,4 +5,3 @@\n set skip on lo\n \n block return\t# block stateless traffic\n-pass\t\t# establish keep-state\n` },
+        {
+          summary: `remove line from ${PF}`,
+          diff: `--- ${PF}\n+++ ${PF}\n@@ -5,4 +5,3 @@\n set skip on lo\n \n block return\t# block stateless traffic\n-pass\t\t# establish keep-state\n`,
+        },
         `mode of ${PF}: 0640 → 0600`,
       ],
       apply: write(SHIPPED.replace('pass\t\t# establish keep-state\n', '')),

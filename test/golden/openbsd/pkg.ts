@@ -29,6 +29,10 @@ export default [
     step: pkg('no openvpn', { name: 'openvpn', state: 'absent' }),
     probe: 'openvpn\t2.6.12\n',
     after: 'openvpn\t-\n',
-    expect: { changes: ['remove openvpn 2.6.12'], apply: ['pkg_delete -I openvpn'], undo: [PROBE, 'pkg_add -I openvpn'] },
+    expect: {
+      changes: ['remove openvpn 2.6.12'],
+      apply: ['pkg_delete -I openvpn'],
+      undo: [PROBE, 'pkg_add -I openvpn'],
+    },
   },
 ] satisfies Case[]

@@ -14,7 +14,7 @@ export default [
     probe: 'exists=1\nenabled=0\nrunning=0\nvar flags\n',
     after: 'exists=1\nenabled=1\nrunning=1\nvar flags=-K\n',
     expect: {
-      revert: ["rcctl stop isakmpd","rcctl set isakmpd flags","rcctl disable isakmpd"],
+      revert: ['rcctl stop isakmpd', 'rcctl set isakmpd flags', 'rcctl disable isakmpd'],
       probe: [
         'rcctl get isakmpd status >/dev/null 2>&1; s=$?',
         'if rcctl check isakmpd >/dev/null 2>&1; then echo running=1; else echo running=0; fi',
@@ -31,7 +31,11 @@ export default [
     step: isakmpd(),
     probe: 'exists=1\nenabled=1\nrunning=1\nvar flags=\n',
     after: 'exists=1\nenabled=1\nrunning=1\nvar flags=-K\n',
-    expect: { changes: ['isakmpd flags: "" → -K'], apply: ['rcctl set isakmpd flags -K'], undo: [PROBE, "rcctl set isakmpd flags ''"] },
+    expect: {
+      changes: ['isakmpd flags: "" → -K'],
+      apply: ['rcctl set isakmpd flags -K'],
+      undo: [PROBE, "rcctl set isakmpd flags ''"],
+    },
   },
   {
     name: 'openbsd service: ospfd enabled and running → in sync',

@@ -53,7 +53,10 @@ export default [
       changes: [`${FWD} in ${CONF}: (unset) → 1`],
       apply: [editConf(CONF, FWD, `${FWD}=1`)],
       undo: [PROBE, editConf(CONF, FWD, '')],
-      files: { before: { [CONF]: `#${FWD}=1\t# 1=Permit forwarding (routing) of IPv4 packets\n` }, after: { [CONF]: `#${FWD}=1\t# 1=Permit forwarding (routing) of IPv4 packets\n${FWD}=1\n` } },
+      files: {
+        before: { [CONF]: `#${FWD}=1\t# 1=Permit forwarding (routing) of IPv4 packets\n` },
+        after: { [CONF]: `#${FWD}=1\t# 1=Permit forwarding (routing) of IPv4 packets\n${FWD}=1\n` },
+      },
     },
   },
 ] satisfies Case[]
