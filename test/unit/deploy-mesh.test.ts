@@ -322,15 +322,7 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
   it('refuses a link whose ends would disagree on OSPF timers (FRR against OpenBSD defaults), before any host is contacted', async () => {
     const inv = await loadSeedInventory('openbsd-mesh')
     inv.hosts.find((h) => h.name === 'hq')!.os = 'linux'
-    const { runbook } = await loadRunbook('deploy-mesh', ROOT)
-    await expect(
-      buildSteps(
-        runbook,
-        inv,
-        inv.hosts.filter((h) => h.name === 'hq'),
-        {},
-      ),
-    ).rejects.toThrow(
+    await expect(build(inv, 'hq')).rejects.toThrow(
       /the link hq–branch1 would not come up: its ends disagree on OSPF timers.*set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group/,
     )
   })
@@ -350,15 +342,7 @@ describe('the routing var', () => {
     inv.hosts.find((h) => h.name === 'hq')!.os = 'linux'
     for (const h of inv.hosts) if (h.name !== 'hq') h.vars.routing = 'frr'
     // FRR's timers at both ends: they agree, where the OpenBSD defaults would not (above).
-    const { runbook } = await loadRunbook('deploy-mesh', ROOT)
-    await expect(
-      buildSteps(
-        runbook,
-        inv,
-        inv.hosts.filter((h) => h.name === 'hq'),
-        {},
-      ),
-    ).resolves.toBeDefined()
+    await expect(build(inv, 'hq')).resolves.toBeDefined()
   })
 })
 
@@ -503,14 +487,19 @@ async function edited(
 }
 
 /** What planning deploy-mesh for `host` is refused with. */
-async function refusal(inv: Inventory, host: string): Promise<Error> {
+/** deploy-mesh's steps for one host of `inv`, built as a run builds them. */
+async function build(inv: Inventory, host: string) {
   const { runbook } = await loadRunbook('deploy-mesh', ROOT)
   return buildSteps(
     runbook,
     inv,
     inv.hosts.filter((h) => h.name === host),
     {},
-  ).then(
+  )
+}
+
+async function refusal(inv: Inventory, host: string): Promise<Error> {
+  return build(inv, host).then(
     () => {
       throw new Error(`deploy-mesh planned ${host}`)
     },
