@@ -1,16 +1,12 @@
 // One line of a file that is otherwise someone else's: present once (replacing the line `match`
-// finds, in its place) or absent. The edit is computed here, with JavaScript's regex, and the
-// whole file written back the way `file` writes one: atomically, with a backup on the host, the
-// content on stdin. So apply reads the file again first, one more round trip, rather than
-// keeping its content in the undo record, which is journaled and the content may be secret.
+// finds, in its place) or absent. Written as every edit is (edit.ts): the file read again at
+// apply, edited here, and written back through `file`.
 
-import { probeNow } from './script.ts'
-import { unifiedDiff } from '../report/diff.ts'
-import { file, octal, parseFileProbe, restoreFile, type FileRecord, type FileState } from './file.ts'
-import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type Step } from './step.ts'
+import type { FileRecord } from './file.ts'
+import { StepError, type Step } from './step.ts'
+import { editStep, joinLines, lineRegex, linesOf, type EditOptions } from './edit.ts'
 
-export interface LineOptions extends CommonOptions {
-  path: string
+export interface LineOptions extends Omit<EditOptions, 'mask'> {
   line: string
   /**
    * Finds the line to replace (or, with `absent`, the lines to remove); a string is a regex
@@ -19,95 +15,34 @@ export interface LineOptions extends CommonOptions {
   match?: RegExp | string
   /** Default `present`. */
   state?: 'present' | 'absent'
-  /** Octal. Default: an existing file keeps its mode, a new one gets 0o644. */
-  mode?: number
-  /** As `file`'s: old copies kept in /var/backups/ferry (default 3). */
-  backups?: number
 }
 
 /**
  * `line('no root login', { path: '/etc/ssh/sshd_config', line: 'PermitRootLogin no',
- * match: /^#?PermitRootLogin\b/, notify: 'reload sshd' })`.
+ * match: /^#?PermitRootLogin\b/, validate: 'sshd -t -f %s', notify: 'reload sshd' })`.
  */
 export function line(name: string, opts: LineOptions): Step<FileRecord> {
   const { path, line: wanted } = opts
   const state = opts.state ?? 'present'
   if (wanted.includes('\n')) throw new StepError(`${name}: line must be a single line`)
-  // A global or sticky regex keeps state between test() calls.
-  const re =
-    opts.match === undefined
-      ? undefined
-      : typeof opts.match === 'string'
-        ? new RegExp(opts.match)
-        : new RegExp(opts.match.source, opts.match.flags.replace(/[gy]/g, ''))
+  const re = lineRegex(opts.match)
   const hit = (l: string) => l === wanted || !!re?.test(l)
-  // Only to borrow its probe and undo, which need nothing but the path.
-  const reader = file(name, { path, content: '', backups: opts.backups })
 
-  /** The content with the edit made: the first hit becomes the line, later hits go; else it is appended. */
-  const edit = (content: string): string => {
-    const lines = content === '' ? [] : content.replace(/\n$/, '').split('\n')
+  return editStep('line', name, opts, (cur) => {
+    if (!cur) return { content: state === 'present' ? `${wanted}\n` : undefined, summary: `create ${path}` }
+    // The first hit becomes the line, later hits go; with none, the line is appended.
+    const lines = linesOf(cur.content)
     const first = state === 'present' ? lines.findIndex(hit) : -1
     const out = lines.flatMap((l, i) => (i === first ? [wanted] : hit(l) ? [] : [l]))
     if (state === 'present' && first < 0) out.push(wanted)
-    // An untouched file stays byte for byte as it was, missing final newline and all.
-    return out.join('\n') === lines.join('\n') ? content : out.length ? `${out.join('\n')}\n` : ''
-  }
-
-  const target = (cur: FileState | undefined) => ({
-    content: cur ? edit(cur.content) : state === 'present' ? `${wanted}\n` : undefined,
-    mode: opts.mode ?? cur?.mode ?? 0o644,
+    return {
+      content: joinLines(out, cur.content),
+      summary:
+        state === 'absent'
+          ? `remove line from ${path}`
+          : first >= 0
+            ? `replace line in ${path}`
+            : `add line to ${path}`,
+    }
   })
-
-  return {
-    kind: 'line',
-    name,
-    notify: notifyList(opts.notify),
-    risky: opts.risky ?? riskyPath(path),
-    touches: [`file:${path}`],
-    reads: [`file:${path}`],
-
-    probe: (platform) => reader.probe(platform),
-
-    check(probe) {
-      const cur = parseFileProbe(probe, path)
-      const next = target(cur)
-      const changes: Change[] = []
-      if (next.content !== undefined && next.content !== cur?.content) {
-        const what = !cur
-          ? `create ${path}`
-          : state === 'absent'
-            ? `remove line from ${path}`
-            : cur.content.split('\n').some(hit)
-              ? `replace line in ${path}`
-              : `add line to ${path}`
-        changes.push({
-          summary: what,
-          diff: unifiedDiff(cur ? path : '/dev/null', path, cur?.content ?? '', next.content),
-        })
-      }
-      if (cur && next.mode !== cur.mode)
-        changes.push({ summary: `mode of ${path}: ${octal(cur.mode)} → ${octal(next.mode)}` })
-      return changes
-    },
-
-    record: (probe, ctx) => reader.record(probe, ctx),
-
-    async apply(ctx, changes, record) {
-      const cur = parseFileProbe(await probeNow(ctx.$, reader.probe(ctx.platform)), path)
-      const next = target(cur)
-      if (next.content === undefined || (next.content === cur?.content && next.mode === cur.mode)) return
-      await file(name, {
-        path,
-        content: next.content,
-        mode: next.mode,
-        owner: cur?.owner,
-        backups: opts.backups,
-      }).apply(ctx, changes, record)
-    },
-
-    undo: (ctx, record) => reader.undo(ctx, record),
-    revert: (record) => [restoreFile(path, record)],
-    kept: (record) => reader.kept!(record),
-  }
 }

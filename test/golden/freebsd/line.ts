@@ -1,10 +1,14 @@
-// /boot/loader.conf lines: the if_tap module OpenVPN's TAP links (seed 000) need at boot.
+// /boot/loader.conf lines: the if_tap module OpenVPN's TAP links (seed 000) need at boot; and
+// sshd_config, checked by sshd -t before it lands.
 import { line } from '../../../src/steps/line.ts'
 import { PROBE, type Case } from '../harness.ts'
-import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+import { fileRestore, fileRestoreScript, fileWrite, lsProbe } from '../scripts.ts'
 
 const LOADER = '/boot/loader.conf'
 const BEFORE = 'autoboot_delay="3"\nzfs_load="YES"\n'
+const SSHD = '/etc/ssh/sshd_config'
+// The tail of FreeBSD's shipped sshd_config.
+const SSHD_TAIL = '#ClientAliveCountMax 3\n#UseDNS yes\n#PidFile /var/run/sshd.pid\n'
 const tapLoad = (v: string) =>
   line('load if_tap', { path: LOADER, line: `if_tap_load="${v}"`, match: /^#?if_tap_load=/ })
 
@@ -96,6 +100,29 @@ export default [
       ],
       apply: [PROBE, { cmd: fileWrite({ path: LOADER, mode: '0644', existed: false }), input: 'if_tap_load="YES"\n' }],
       undo: [`rm -f ${LOADER}`],
+    },
+  },
+  {
+    name: 'freebsd line: UseDNS no in sshd_config, validated by sshd -t -f on the new file; risky, the revert job puts the old one back',
+    os: 'freebsd',
+    step: line('no DNS at login', { path: SSHD, line: 'UseDNS no', match: /^#?UseDNS\b/, validate: 'sshd -t -f %s' }),
+    probe: lsProbe('-rw-r--r--', 'root', 'wheel', SSHD_TAIL),
+    expect: {
+      changes: [
+        {
+          summary: `replace line in ${SSHD}`,
+          diff: `--- ${SSHD}\n+++ ${SSHD}\n@@ -1,3 +1,3 @@\n #ClientAliveCountMax 3\n-#UseDNS yes\n+UseDNS no\n #PidFile /var/run/sshd.pid\n`,
+        },
+      ],
+      apply: [
+        PROBE,
+        {
+          cmd: fileWrite({ path: SSHD, mode: '0644', owner: 'root:wheel', validate: 'sshd -t -f %s', existed: true }),
+          input: SSHD_TAIL.replace('#UseDNS yes', 'UseDNS no'),
+        },
+      ],
+      undo: [fileRestore(SSHD, '0644', 'root:wheel')],
+      revert: [fileRestoreScript(SSHD, '0644', 'root:wheel')],
     },
   },
 ] satisfies Case[]

@@ -1,12 +1,19 @@
-// /etc/frr/daemons switches, and /etc/hosts, on Debian.
+// /etc/frr/daemons switches, /etc/hosts and sshd_config, on Debian.
 import { line } from '../../../src/steps/line.ts'
 import { PROBE, type Case } from '../harness.ts'
-import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+import { fileRestore, fileRestoreScript, fileWrite, lsProbe } from '../scripts.ts'
 
 const DAEMONS = '/etc/frr/daemons'
 const SHIPPED = 'bgpd=no\nospfd=no\nospf6d=no\n'
 const ospfd = () => line('enable ospfd', { path: DAEMONS, line: 'ospfd=yes', match: '^ospfd=', notify: 'restart frr' })
 const HOSTS = '/etc/hosts'
+const SSHD = '/etc/ssh/sshd_config'
+const SSHD_SHIPPED = `Include /etc/ssh/sshd_config.d/*.conf
+
+#LoginGraceTime 2m
+#PermitRootLogin prohibit-password
+#StrictModes yes
+`
 
 export default [
   {
@@ -66,5 +73,33 @@ export default [
     step: line('no old name', { path: HOSTS, line: '10.0.0.9\tlab1-lo', state: 'absent' }),
     probe: { stdout: '', code: 1 },
     expect: { changes: [] },
+  },
+  {
+    name: 'linux line: PermitRootLogin in sshd_config → checked by sshd -t on the new file before it lands; risky, so the revert job restores it',
+    os: 'linux',
+    step: line('no root login', {
+      path: SSHD,
+      line: 'PermitRootLogin no',
+      match: /^#?PermitRootLogin\b/,
+      validate: 'sshd -t -f %s',
+    }),
+    probe: lsProbe('-rw-r--r--', 'root', 'root', SSHD_SHIPPED),
+    expect: {
+      changes: [
+        {
+          summary: `replace line in ${SSHD}`,
+          diff: `--- ${SSHD}\n+++ ${SSHD}\n@@ -1,5 +1,5 @@\n Include /etc/ssh/sshd_config.d/*.conf\n \n #LoginGraceTime 2m\n-#PermitRootLogin prohibit-password\n+PermitRootLogin no\n #StrictModes yes\n`,
+        },
+      ],
+      apply: [
+        PROBE,
+        {
+          cmd: fileWrite({ path: SSHD, mode: '0644', owner: 'root:root', validate: 'sshd -t -f %s', existed: true }),
+          input: SSHD_SHIPPED.replace('#PermitRootLogin prohibit-password', 'PermitRootLogin no'),
+        },
+      ],
+      undo: [fileRestore(SSHD, '0644', 'root:root')],
+      revert: [fileRestoreScript(SSHD, '0644', 'root:root')],
+    },
   },
 ] satisfies Case[]

@@ -1,7 +1,7 @@
 // /etc/pf.conf as OpenBSD ships it, opened for the seed's gre and IPsec traffic.
 import { line } from '../../../src/steps/line.ts'
 import { PROBE, type Case } from '../harness.ts'
-import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+import { fileRestore, fileRestoreScript, fileWrite, lsProbe } from '../scripts.ts'
 
 const PF = '/etc/pf.conf'
 const SHIPPED = `#	$OpenBSD: pf.conf,v 1.55 2017/12/03 20:40:04 sthen Exp $
@@ -74,6 +74,33 @@ export default [
       ],
       apply: write(SHIPPED.replace('pass\t\t# establish keep-state\n', '')),
       undo: [fileRestore(PF, '0640', 'root:wheel')],
+    },
+  },
+  {
+    name: 'openbsd line: isakmpd let in (seed 003), the new pf.conf parsed by pfctl -nf before it lands',
+    os: 'openbsd',
+    step: line('pass isakmp', {
+      path: PF,
+      line: 'pass in quick proto udp to port { isakmp ipsec-nat-t }',
+      validate: 'pfctl -nf %s',
+    }),
+    probe: lsProbe('-rw-------', 'root', 'wheel', SHIPPED),
+    expect: {
+      changes: [
+        {
+          summary: `add line to ${PF}`,
+          diff: `--- ${PF}\n+++ ${PF}\n@@ -6,3 +6,4 @@\n \n block return\t# block stateless traffic\n pass\t\t# establish keep-state\n+pass in quick proto udp to port { isakmp ipsec-nat-t }\n`,
+        },
+      ],
+      apply: [
+        PROBE,
+        {
+          cmd: fileWrite({ path: PF, mode: '0600', owner: 'root:wheel', validate: 'pfctl -nf %s', existed: true }),
+          input: `${SHIPPED}pass in quick proto udp to port { isakmp ipsec-nat-t }\n`,
+        },
+      ],
+      undo: [fileRestore(PF, '0600', 'root:wheel')],
+      revert: [fileRestoreScript(PF, '0600', 'root:wheel')],
     },
   },
 ] satisfies Case[]
