@@ -13,6 +13,7 @@ export {
 } from './runbook.ts'
 export { file } from './steps/file.ts'
 export { line } from './steps/line.ts'
+export { block } from './steps/block.ts'
 export { sysctl } from './steps/sysctl.ts'
 export { pkg } from './steps/pkg.ts'
 export { service } from './steps/service.ts'
