@@ -196,6 +196,7 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
   const backups = opts.backups ?? 3
   const special = opts.special?.replace(/^@/, '')
   const env = Object.entries(opts.env ?? {})
+  // Refused as the runbook is built: the engine names the step in plan and apply errors itself.
   const fail = (why: string) => new StepError(`${name}: ${why}`)
 
   if (name !== name.trim() || name === '' || CONTROL.test(name))
@@ -210,6 +211,8 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
   if (state === 'present') {
     if (opts.job === undefined || opts.job.trim() === '' || CONTROL.test(opts.job))
       throw fail('job must be one line of command')
+    // Vixie cron reads at most MAX_COMMAND - 1 bytes of a command and silently drops the rest.
+    if (Buffer.byteLength(opts.job) > 999) throw fail('job is longer than the 999 bytes cron reads of a command')
     if (special !== undefined && FIELDS.some(([f]) => opts[f] !== undefined))
       throw fail(`special (@${special}) stands for minute, hour, day, month and weekday: give one or the other`)
     if (special !== undefined && !/^[a-z_]+$/.test(special)) throw fail(`not a cron @keyword: ${opts.special}`)
@@ -258,22 +261,28 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
     const { on, rest } = flags(result.stdout, inDir ? ['user', 'crontab'] : ['user', 'crontab', 'tab'])
     const base = { user: on.get('user') === true, crontab: on.get('crontab') === true }
     if (inDir) return { ...base, ...parseFileProbe({ stdout: rest, code: result.code }, pathOf(p)) }
-    if (result.code !== 0) throw fail(`${user}'s crontab is there but could not be listed (${p.cron.list(user)})`)
+    if (result.code !== 0)
+      throw new StepError(`${user}'s crontab is there but could not be listed (${p.cron.list(user)})`)
     return { ...base, content: on.get('tab') ? rest : undefined }
   }
 
   /** The probe, with everything that would make apply fail refused here, at plan time. */
   function read(result: ProbeResult, { platform: p, pending }: CheckContext): Tab {
     if (inDir && p.cron.dir === undefined)
-      throw fail(`${p.os}'s cron reads no cron.d directory: leave out file, for an entry in ${user}'s crontab`)
+      throw new StepError(`${p.os}'s cron reads no cron.d directory: leave out file, for an entry in ${user}'s crontab`)
     if (state === 'present' && special !== undefined && !p.cron.specials.includes(special))
-      throw fail(`${p.os}'s cron has no @${special} (it has ${p.cron.specials.map((s) => `@${s}`).join(', ')})`)
+      throw new StepError(
+        `${p.os}'s cron has no @${special} (it has ${p.cron.specials.map((s) => `@${s}`).join(', ')})`,
+      )
     const tab = parse(result, p)
     if (state === 'absent') return tab
-    if (!tab.user && !pending.has(ANYTHING) && !pending.has(`user:${user}`)) throw fail(`there is no user ${user}`)
+    if (!tab.user && !pending.has(ANYTHING) && !pending.has(`user:${user}`))
+      throw new StepError(`there is no user ${user}`)
     // An earlier step that may install cron (a package) lets the plan go on without it.
     if (!tab.crontab && !pending.has(ANYTHING))
-      throw fail(inDir ? `${p.cron.dir} is missing (is cron installed?)` : 'crontab(1) is missing (is cron installed?)')
+      throw new StepError(
+        inDir ? `${p.cron.dir} is missing (is cron installed?)` : 'crontab(1) is missing (is cron installed?)',
+      )
     return tab
   }
 
@@ -310,7 +319,8 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
     notify: notifyList(opts.notify),
     risky: opts.risky,
     touches: [inDir ? `cron.d:${opts.file}` : `crontab:${user}`],
-    reads: [inDir ? `cron.d:${opts.file}` : `crontab:${user}`],
+    // A user an earlier step creates (`user:NAME`) makes this probe stale.
+    reads: [inDir ? `cron.d:${opts.file}` : `crontab:${user}`, `user:${user}`],
 
     probe,
 

@@ -22,13 +22,22 @@ describe('refused at build time', () => {
     ['an env name with a dash', () => cron('x', { env: { 'MAIL-TO': 'a' }, job: 'true' }), /not an environment/],
     ['an env value on two lines', () => cron('x', { env: { A: '1\n* * * * * evil' }, job: 'true' }), /A: an env/],
     ['no backups kept', () => cron('x', { job: 'true', backups: 0 }), /at least 1/],
+    ['a job cron would cut short', () => cron('x', { job: `echo ${'x'.repeat(995)}` }), /longer than the 999 bytes/],
   ])('%s', (_what, build, message) => {
     expect(build).toThrow(message)
   })
 
-  it('an absent entry needs only its name', () => {
+  it('an absent entry needs only its name; a job of 999 bytes is taken whole', () => {
     expect(() => cron('gone', { state: 'absent' })).not.toThrow()
+    expect(() => cron('x', { job: `echo ${'x'.repeat(994)}` })).not.toThrow()
   })
+})
+
+it('a user created by an earlier step makes the probe stale; cron.d files and crontabs are resources of their own', () => {
+  const tab = cron('x', { user: 'backup', job: 'true' })
+  expect([tab.touches, tab.reads]).toEqual([['crontab:backup'], ['crontab:backup', 'user:backup']])
+  const dir = cron('x', { user: 'backup', file: 'backup', job: 'true' })
+  expect([dir.touches, dir.reads]).toEqual([['cron.d:backup'], ['cron.d:backup', 'user:backup']])
 })
 
 describe('time fields', () => {

@@ -72,7 +72,7 @@ export default [
     probe: '',
     expect: {
       probe: 'true',
-      error: /^offsite: openbsd's cron reads no cron\.d directory: leave out file, for an entry in root's crontab$/,
+      error: /^openbsd's cron reads no cron\.d directory: leave out file, for an entry in root's crontab$/,
     },
   },
 ] satisfies Case[]
