@@ -45,6 +45,8 @@ const PACKAGES = [
   'tmux',
   'frr-pythontools',
   'nftables',
+  // crontab(1) and /etc/cron.d, for the cron step's lab test (no cron daemon runs in the lab).
+  'cron',
 ]
 // Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }

@@ -7,7 +7,7 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
-import type { Iface, IfaceKind, IfaceState, Net, NextHop, Sysctl, Tunnel, TunnelIfaceKind } from './types.ts'
+import type { Cron, Iface, IfaceKind, IfaceState, Net, NextHop, Sysctl, Tunnel, TunnelIfaceKind } from './types.ts'
 
 /** The value of the first `key=value` line, or undefined. */
 export function field(stdout: string, key: string): string | undefined {
@@ -256,5 +256,31 @@ export function ifaceDelta(from: IfaceState, to: IfaceState): IfaceDelta {
     add: to.addresses.filter((a) => !base.addresses.includes(a)),
     up: to.up === base.up ? undefined : to.up,
     kept: base.addresses.length - remove.length,
+  }
+}
+
+/** The `@` keywords every Vixie cron takes (Debian's, FreeBSD's and OpenBSD's crontab(5)). */
+export const CRON_SPECIALS = ['reboot', 'yearly', 'annually', 'monthly', 'weekly', 'daily', 'midnight', 'hourly']
+
+/**
+ * Vixie cron's crontab(1), which Debian, FreeBSD and OpenBSD ship: `-u USER` with `-l`, `-r`, or
+ * `-` for a new crontab on stdin. `-l` leaves out the three header lines the install wrote. The
+ * spool file, not `-l`'s status, tells whether a user has a crontab: `-l` fails alike for none
+ * and for a crontab it cannot read.
+ */
+export function vixieCron(o: { spool: string; dir?: string; specials: readonly string[] }): Cron {
+  return {
+    ...o,
+    probe: (user) =>
+      [
+        `if id ${quote(user)} >/dev/null 2>&1; then echo user=1; else echo user=0; fi`,
+        'if ! command -v crontab >/dev/null 2>&1; then echo crontab=0',
+        `elif [ -f ${quote(`${o.spool}/${user}`)} ]; then echo crontab=1; echo tab=1; crontab -u ${quote(user)} -l || exit 3`,
+        'else echo crontab=1; echo tab=0; fi',
+      ].join('\n'),
+    list: (user) => `crontab -u ${quote(user)} -l`,
+    install: (user) => `crontab -u ${quote(user)} -`,
+    // FreeBSD's asks first when its stdin is a terminal.
+    remove: (user) => `crontab -u ${quote(user)} -r </dev/null`,
   }
 }

@@ -9,7 +9,18 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { freebsdJails } from '../jails/freebsd.ts'
-import { bsdLiveProbe, bsdNet, bsdRefuse, bsdTunnelName, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
+import {
+  CRON_SPECIALS,
+  bsdLiveProbe,
+  bsdNet,
+  bsdRefuse,
+  bsdTunnelName,
+  ifaceDelta,
+  localOf,
+  pair,
+  sysctlIn,
+  vixieCron,
+} from './common.ts'
 import type { Iface, IfaceState, Platform } from './types.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
@@ -144,4 +155,12 @@ export const freebsd: Platform = {
 
   net: bsdNet,
   jails: freebsdJails,
+
+  // cron(8) reads /etc/cron.d and /usr/local/etc/cron.d (pathnames.h SYSCRONTABS), skipping
+  // names that start with `.`; its crontab(5) adds @every_minute and @every_second.
+  cron: vixieCron({
+    spool: '/var/cron/tabs',
+    dir: '/etc/cron.d',
+    specials: [...CRON_SPECIALS, 'every_minute', 'every_second'],
+  }),
 }

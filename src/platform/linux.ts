@@ -8,7 +8,7 @@
 import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
 import { linuxLabJails } from '../jails/linux-lab.ts'
-import { ifaceDelta, saveFile, sysctlIn, tcpCheck } from './common.ts'
+import { CRON_SPECIALS, ifaceDelta, saveFile, sysctlIn, tcpCheck, vixieCron } from './common.ts'
 import type { Iface, NextHop, Platform, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
@@ -200,4 +200,8 @@ export const linux: Platform = {
       tcpCheck(`timeout 3 bash --norc --noprofile -c ${quote(`exec 3<>/dev/tcp/${address}/${port}`)}`),
   },
   jails: linuxLabJails,
+
+  // Debian's cron: crontabs in /var/spool/cron/crontabs; it reads /etc/cron.d, where a file's
+  // name may hold only letters, digits, `_` and `-` (run-parts' rule; others are ignored).
+  cron: vixieCron({ spool: '/var/spool/cron/crontabs', dir: '/etc/cron.d', specials: CRON_SPECIALS }),
 }

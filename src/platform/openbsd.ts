@@ -17,6 +17,8 @@ import {
   pair,
   saveFile,
   sysctlIn,
+  CRON_SPECIALS,
+  vixieCron,
 } from './common.ts'
 import type { Iface, Platform } from './types.ts'
 
@@ -126,4 +128,7 @@ export const openbsd: Platform = {
   },
 
   net: bsdNet,
+
+  // cron(8) reads only /var/cron/tabs and /etc/crontab: no directory of system crontabs.
+  cron: vixieCron({ spool: '/var/cron/tabs', specials: CRON_SPECIALS }),
 }

@@ -21,6 +21,10 @@
 //   (the lab's stand-in): /etc/ferry/jails/NAME.conf and NAME.autostart beside it, whole, and
 //   /run/ferry-jail-NAME.pid and /var/log/ferry-jail-NAME.log.
 // - net and detach: nothing (the facts only read; detach starts a command).
+// - cron, by entry: a `#ferry: NAME` line and the env and job lines under it. Each user's
+//   crontab, through crontab(1) (Linux: /var/spool/cron/crontabs/USER; the BSDs:
+//   /var/cron/tabs/USER), and on Linux and FreeBSD the files of /etc/cron.d, one removed with
+//   its last entry.
 
 import type { Os } from '../inventory/types.ts'
 import type { JailDriver } from '../jails/driver.ts'

@@ -32,6 +32,7 @@ export interface Platform {
    * commit-confirmed revert job. It must return at once.
    */
   detach(command: string): string
+  readonly cron: Cron
 }
 
 /** The OSPF and BGP daemons ferry configures: FRR, Quagga, or OpenBSD's own ospfd and bgpd (in base). */
@@ -145,4 +146,31 @@ export interface Interfaces {
   render(iface: Iface, state: IfaceState, current: readonly string[]): string[]
   /** Commands that turn the boot-time configuration from `current` into `lines` (as render gives them). */
   save(iface: Iface, lines: readonly string[], current: readonly string[]): string[]
+}
+
+/**
+ * Cron: each user's crontab, which crontab(1) replaces whole (the new one on its stdin, never in
+ * argv), and the directory of crontab files whose lines name the user that runs them, where the
+ * OS's cron reads one.
+ */
+export interface Cron {
+  /** Where crontab(1) keeps each user's crontab, a file named after the user. */
+  readonly spool: string
+  /** The directory of crontab files with a user field; absent where cron reads none (OpenBSD). */
+  readonly dir?: string
+  /** The keywords that may stand for the five time fields, without their `@`: `reboot`, `daily`. */
+  readonly specials: readonly string[]
+  /**
+   * Prints `user=0|1` (whether the user exists), `crontab=0|1` (whether crontab(1) is there) and,
+   * when it is, `tab=0|1` (whether the user has a crontab). After `tab=1` comes the crontab as
+   * `crontab -l` lists it, without the header crontab(1) puts above it; the snippet fails when
+   * the crontab is there but cannot be listed.
+   */
+  probe(user: string): string
+  /** Prints the user's crontab, as the probe does. */
+  list(user: string): string
+  /** Makes the crontab read from stdin the user's, whole. */
+  install(user: string): string
+  /** Removes the user's crontab (which must exist). */
+  remove(user: string): string
 }

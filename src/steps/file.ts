@@ -6,6 +6,7 @@
 // hold secrets); once a run is over and kept, only the newest `backups` copies of it stay.
 
 import { randomBytes } from 'node:crypto'
+import type { Shell } from 'zx/core'
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
 import { dirOf, octal, replaceFile } from '../platform/common.ts'
@@ -156,15 +157,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
 
     async undo({ $ }, record) {
       if (!record.existed) return void (await $`rm -f ${path}`)
-      // A missing backup with newer ones beside it was pruned: later runs changed the file since.
-      const name = record.backup.slice(record.backup.lastIndexOf('/') + 1)
-      const pruned = `[ ! -f ${quote(record.backup)} ] && ls ${quote(dirOf(record.backup))} 2>/dev/null | awk -v me=${quote(name)} '$0 > me { f = 1 } END { exit !f }'`
-      const out = await $`sh -c ${`if ${pruned}; then exit 4; fi; ${restoreFile(path, record)}`}`.nothrow()
-      if (out.exitCode === 4)
-        throw new StepError(
-          `${path} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest ${backups})`,
-        )
-      if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
+      await restoreUnlessPruned($, path, record.backup, restoreFile(path, record), backups)
     },
 
     revert: (record) => [restoreFile(path, record)],
@@ -183,6 +176,28 @@ export function restoreFile(path: string, record: FileRecord): string {
   const put = replaceFile(path, { content: `cat ${b}`, mode: record.mode!, owner: record.owner })
   // The last backup out leaves no empty directory behind.
   return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${quote(dirOf(record.backup))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`
+}
+
+/**
+ * Runs `restore`, which puts back what `backup` holds, unless that backup was pruned: missing,
+ * with newer ones beside it, because later runs changed `what` since and the host keeps only the
+ * newest `backups`. Then it says so rather than restoring something older.
+ */
+export async function restoreUnlessPruned(
+  $: Shell,
+  what: string,
+  backup: string,
+  restore: string,
+  backups: number,
+): Promise<void> {
+  const name = backup.slice(backup.lastIndexOf('/') + 1)
+  const pruned = `[ ! -f ${quote(backup)} ] && ls ${quote(dirOf(backup))} 2>/dev/null | awk -v me=${quote(name)} '$0 > me { f = 1 } END { exit !f }'`
+  const out = await $`sh -c ${`if ${pruned}; then exit 4; fi; ${restore}`}`.nothrow()
+  if (out.exitCode === 4)
+    throw new StepError(
+      `${what} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest ${backups})`,
+    )
+  if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
 }
 
 export { octal }

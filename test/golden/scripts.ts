@@ -103,3 +103,54 @@ export const script = (...lines: string[]) => ['set -e', ...lines].join('\n')
 /** A line probe's first line and the file, the way the `file` probe prints them. */
 export const lsProbe = (perms: string, owner: string, group: string, content: string) =>
   `${perms} ${owner} ${group}\n${content}`
+
+// cron: a user's crontab goes through crontab(1), whole, the old one kept in a backup on the host.
+
+/** Where `cron` keeps a user's old crontab: named after the spool file. */
+const cronBackupOf = (spool: string, user: string) => backupOf(`${spool}/${user}`)
+
+/** `cron`'s apply on a user's crontab: the old one backed up (if any), the new one on stdin (or none). */
+export function crontabWrite(spool: string, user: string, o: { existed: boolean; remove?: boolean }): string {
+  const b = cronBackupOf(spool, user)
+  const lines = [
+    'set -e',
+    'umask 077',
+    ...(o.existed
+      ? [
+          `mkdir -p ${quote(b.slice(0, -'/BACKUP'.length))}`,
+          `${replaced(b, { content: `crontab -u ${user} -l`, mode: '0600' })} </dev/null`,
+        ]
+      : []),
+    o.remove ? `crontab -u ${user} -r </dev/null` : `crontab -u ${user} -`,
+  ]
+  return `sh -c ${quote(lines.join('\n'))}`
+}
+
+/** `cron`'s undo, as the revert job runs it: the backup installed, or the crontab removed if there was none. */
+export function crontabRestoreScript(spool: string, user: string, existed: boolean): string {
+  if (!existed) return `if [ -f ${spool}/${user} ]; then crontab -u ${user} -r </dev/null; fi`
+  const b = quote(cronBackupOf(spool, user))
+  return `if [ -f ${b} ]; then crontab -u ${user} - <${b} && rm -f ${b} && { rmdir ${quote(cronBackupOf(spool, user).slice(0, -'/BACKUP'.length))} /var/backups/ferry 2>/dev/null || true; }; fi`
+}
+
+/** The same as undo sends it, after the check that the backup was not pruned. */
+export function crontabRestore(spool: string, user: string): string {
+  const b = cronBackupOf(spool, user)
+  const pruned = `[ ! -f ${quote(b)} ] && ls ${quote(b.slice(0, -'/BACKUP'.length))} 2>/dev/null | awk -v me=BACKUP '$0 > me { f = 1 } END { exit !f }'`
+  return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${crontabRestoreScript(spool, user, true)}`)}`
+}
+
+/** The probe of a user's crontab. */
+export function crontabProbe(spool: string, user: string): string {
+  return [
+    `if id ${user} >/dev/null 2>&1; then echo user=1; else echo user=0; fi`,
+    'if ! command -v crontab >/dev/null 2>&1; then echo crontab=0',
+    `elif [ -f ${spool}/${user} ]; then echo crontab=1; echo tab=1; crontab -u ${user} -l || exit 3`,
+    'else echo crontab=1; echo tab=0; fi',
+  ].join('\n')
+}
+
+/** `cron`'s write of a cron.d file: as `line` writes one, but gone when it ends up empty. */
+export function cronFileWrite(path: string, o: { mode: string; owner?: string; existed: boolean }): string {
+  return `sh -c ${quote(replaced(path, { content: 'cat', mode: o.mode, owner: o.owner, backup: o.existed ? backupOf(path) : undefined, removeIfEmpty: true }))}`
+}
