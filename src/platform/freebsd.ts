@@ -9,7 +9,22 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { freebsdJails } from '../jails/freebsd.ts'
-import { bsdLiveProbe, bsdNet, bsdRefuse, bsdTunnelName, ifaceDelta, localOf, pair, sysctlIn } from './common.ts'
+import {
+  accountFlags,
+  bsdHash,
+  bsdLiveProbe,
+  bsdNet,
+  bsdRefuse,
+  bsdTunnelName,
+  groupProbe,
+  hashDigest,
+  ifaceDelta,
+  localOf,
+  newAccountFlags,
+  pair,
+  sysctlIn,
+  userProbe,
+} from './common.ts'
 import type { Iface, IfaceState, Platform } from './types.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
@@ -144,4 +159,21 @@ export const freebsd: Platform = {
 
   net: bsdNet,
   jails: freebsdJails,
+
+  // pw(8). Without -g, pw useradd makes a group named after the user, and pw userdel removes it
+  // again if it has no members. -G sets the supplementary groups exactly (-G '' : none), and -H 0
+  // reads an encrypted password on stdin.
+  users: {
+    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(bsdHash(name), 'sha256') : undefined),
+    probeGroup: groupProbe,
+    addUser: (name, a, home) => `pw useradd ${quoteArgv([name, ...newAccountFlags(a), ...(home ? ['-m'] : [])])}`,
+    modUser: (name, a) => `pw usermod ${quoteArgv([name, ...accountFlags(a)])}`,
+    delUser: (name, o) => `pw userdel ${quote(name)}${o.home ? ' -r' : ''}`,
+    printHash: bsdHash,
+    setHash: (name, file) => `pw usermod ${quote(name)} -H 0${file ? ` < ${quote(file)}` : ''}`,
+    addGroup: (name, gid) => `pw groupadd ${quote(name)}${gid === undefined ? '' : ` -g ${gid}`}`,
+    modGroup: (name, gid) => `pw groupmod ${quote(name)} -g ${gid}`,
+    delGroup: (name) => `pw groupdel ${quote(name)}`,
+    addMembers: (name, users) => `pw groupmod ${quote(name)} -m ${quote(users.join(','))}`,
+  },
 }

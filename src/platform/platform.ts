@@ -21,6 +21,9 @@
 //   (the lab's stand-in): /etc/ferry/jails/NAME.conf and NAME.autostart beside it, whole, and
 //   /run/ferry-jail-NAME.pid and /var/log/ferry-jail-NAME.log.
 // - net and detach: nothing (the facts only read; detach starts a command).
+// - users: no file of ferry's own. useradd and its kin (pw on FreeBSD) edit the password and
+//   group databases; a password hash that apply replaces or removes is kept, for undo, in
+//   /var/backups/ferry/user%3ANAME/, mode 0600 (replaceFile).
 
 import type { Os } from '../inventory/types.ts'
 import type { JailDriver } from '../jails/driver.ts'
@@ -45,6 +48,8 @@ export type {
   Tunnel,
   IfaceState,
   Interfaces,
+  Account,
+  Users,
 } from './types.ts'
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }
