@@ -103,3 +103,18 @@ export const script = (...lines: string[]) => ['set -e', ...lines].join('\n')
 /** A line probe's first line and the file, the way the `file` probe prints them. */
 export const lsProbe = (perms: string, owner: string, group: string, content: string) =>
   `${perms} ${owner} ${group}\n${content}`
+
+/** Where the user step keeps NAME's old password hash, as the golden harness names it. */
+export const hashBackupOf = (user: string) => `/var/backups/ferry/user%3A${user}/BACKUP`
+
+/** The user step's copy of a password hash: `printHash` into a 0600 file, through replaceFile. */
+export function keepHash(user: string, printHash: string): string {
+  const b = hashBackupOf(user)
+  return `(umask 077 && mkdir -p ${b.slice(0, -'/BACKUP'.length)}) && ${replaced(b, { content: printHash, mode: '0600' })}`
+}
+
+/** The user step's undo of a hash: `put` (which sets it from the backup), then the backup goes. */
+export function restoreHash(user: string, put: string): string {
+  const b = hashBackupOf(user)
+  return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${b.slice(0, -'/BACKUP'.length)} /var/backups/ferry 2>/dev/null || true; }; fi`
+}
