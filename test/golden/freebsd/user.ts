@@ -2,11 +2,10 @@
 // encrypted password on stdin. The hash is read from /etc/master.passwd.
 import { user } from '../../../src/steps/user.ts'
 import type { Case } from '../harness.ts'
-import { keepHash, restoreHash, script } from '../scripts.ts'
+import { hashBackupOf as b, keepHash, restoreHash, script } from '../scripts.ts'
 import { HASH, HASH_SUM, OTHER_SUM, account, userProbe } from '../users.ts'
 
 const master = (name: string) => `U=${name} awk -F: '$1 == ENVIRON["U"] { print $2; exit }' /etc/master.passwd`
-const b = (name: string) => `/var/backups/ferry/user%3A${name}/BACKUP`
 
 // An operator who may su (wheel) and run operator's tasks, with tcsh, FreeBSD's root shell.
 const jane = () =>

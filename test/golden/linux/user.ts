@@ -2,12 +2,11 @@
 // which reads `NAME:HASH` on stdin; /etc/shadow read by getent.
 import { user } from '../../../src/steps/user.ts'
 import type { Case } from '../harness.ts'
-import { keepHash, restoreHash, script } from '../scripts.ts'
+import { hashBackupOf as b, keepHash, restoreHash, script } from '../scripts.ts'
 import { HASH, HASH_SUM, OTHER_SUM, account, userProbe } from '../users.ts'
 
 const shadow = (name: string) => `getent shadow ${name} | awk -F: 'NR == 1 { print $2 }'`
 const digest = (name: string) => `${shadow(name)} | tr -d '\\n' | sha256sum`
-const b = (name: string) => `/var/backups/ferry/user%3A${name}/BACKUP`
 const chpasswd = (name: string, file = '') => `{ printf '%s:' ${name} && cat${file && ` ${file}`}; } | chpasswd -e`
 
 const alice = () =>

@@ -3,11 +3,10 @@
 // hash to change is refused at plan time, one already right is in sync all the same.
 import { user } from '../../../src/steps/user.ts'
 import type { Case } from '../harness.ts'
-import { keepHash, restoreHash, script } from '../scripts.ts'
+import { hashBackupOf as b, keepHash, restoreHash, script } from '../scripts.ts'
 import { HASH, HASH_SUM, OTHER_SUM, account, userProbe } from '../users.ts'
 
 const master = (name: string) => `U=${name} awk -F: '$1 == ENVIRON["U"] { print $2; exit }' /etc/master.passwd`
-const b = (name: string) => `/var/backups/ferry/user%3A${name}/BACKUP`
 
 // Seed 003's offices: a network operator on each gateway, in wheel to use doas.
 const netop = (o: { passwordHash?: string } = {}) =>
