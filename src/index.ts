@@ -22,6 +22,8 @@ export { command } from './steps/command.ts'
 export { verify } from './steps/verify.ts'
 export { action } from './steps/action.ts'
 export { cron } from './steps/cron.ts'
+export { user } from './steps/user.ts'
+export { group } from './steps/group.ts'
 export type { Step, StepContext, Change, ProbeResult } from './steps/step.ts'
 export type { Host, Inventory } from './inventory/types.ts'
 /** What each OS answers: its routing suite, its jail driver, its commands and facts. */

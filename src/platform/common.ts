@@ -7,7 +7,18 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
-import type { Cron, Iface, IfaceKind, IfaceState, Net, NextHop, Sysctl, Tunnel, TunnelIfaceKind } from './types.ts'
+import type {
+  Account,
+  Cron,
+  Iface,
+  IfaceKind,
+  IfaceState,
+  Net,
+  NextHop,
+  Sysctl,
+  Tunnel,
+  TunnelIfaceKind,
+} from './types.ts'
 
 /** The value of the first `key=value` line, or undefined. */
 export function field(stdout: string, key: string): string | undefined {
@@ -283,4 +294,84 @@ export function vixieCron(o: { spool: string; dir?: string; specials: readonly s
     // FreeBSD's asks first when its stdin is a terminal.
     remove: (user) => `crontab -u ${quote(user)} -r </dev/null`,
   }
+}
+
+// Users and groups: the probes all three share (getent's output is passwd(5) and group(5) lines
+// everywhere), and the flags useradd, usermod and pw take alike. On the BSDs root's getent passwd
+// prints the password hash, so its lines go straight into awk, which prints other fields only.
+
+/** Prints a user's password hash digest: `printHash` piped through the OS's SHA-256 tool. */
+export function hashDigest(printHash: string, sha256: string): string {
+  return `echo "hash=$(${printHash} | tr -d '\\n' | ${sha256})"`
+}
+
+/** The BSDs keep the hash in /etc/master.passwd, root's alone (pwd_mkdb builds the databases from it). */
+export function bsdHash(name: string): string {
+  return `U=${quote(name)} awk -F: '$1 == ENVIRON["U"] { print $2; exit }' /etc/master.passwd`
+}
+
+const PASSWD_AWK = [
+  'BEGIN { n = split(ENVIRON["W"], w, " "); for (i = 1; i <= n; i++) want[w[i]] = 1 }',
+  '$1 == "p" && !p { p = 1; gid = $5; print "exists=1"; print "uid=" $4; print "gid=" $5; print "comment=" $6; print "home=" $7; print "shell=" $8 }',
+  '$1 == "u" { print "uid_user=" $2 }',
+  '$1 == "g" { if (p && $4 == gid && !pg) { pg = 1; print "group=" $2 } if ($2 in want) print "has=" $2; k = split($5, m, ","); for (i = 1; i <= k; i++) if (m[i] == ENVIRON["U"]) print "member=" $2 }',
+].join('\n')
+
+/** The user probe (see Users.probeUser); `digest` prints `hash=`. */
+export function userProbe(
+  name: string,
+  o: { home: string; uid?: number; groups: readonly string[] },
+  digest?: string,
+): string {
+  const n = quote(name)
+  const sources = [
+    `getent passwd ${n} | sed 's/^/p:/'`,
+    ...(o.uid === undefined ? [] : [`getent passwd ${o.uid} | sed 's/^/u:/'`]),
+    `getent group | sed 's/^/g:/'`,
+  ]
+  return [
+    `{ ${sources.join('; ')}; } | U=${n} W=${quote(o.groups.join(' '))} awk -F: '${PASSWD_AWK}'`,
+    `if [ -d ${quote(o.home)} ]; then echo home_dir=1; fi`,
+    ...(digest ? [digest] : []),
+  ].join('\n')
+}
+
+const GROUP_AWK = [
+  '$1 == "g" && !g { g = 1; print "exists=1"; print "gid=" $4; k = split($5, m, ","); for (i = 1; i <= k; i++) print "member=" m[i] }',
+  '$1 == "i" { print "gid_group=" $2 }',
+].join('\n')
+
+/** The group probe (see Users.probeGroup). */
+export function groupProbe(name: string, o: { gid?: number; primary: boolean }): string {
+  const n = quote(name)
+  const sources = [
+    `getent group ${n} | sed 's/^/g:/'`,
+    ...(o.gid === undefined ? [] : [`getent group ${o.gid} | sed 's/^/i:/'`]),
+  ]
+  return [
+    `{ ${sources.join('; ')}; } | awk -F: '${GROUP_AWK}'`,
+    ...(o.primary
+      ? [
+          `g=$(getent group ${n} | cut -d: -f3)`,
+          `if [ -n "$g" ]; then getent passwd | G="$g" awk -F: '$4 == ENVIRON["G"] { print "primary=" $1 }'; fi`,
+        ]
+      : []),
+  ].join('\n')
+}
+
+/** The flags of an account's settings, as useradd, usermod and pw spell them (`groups`: -G, or OpenBSD usermod's -S). */
+export function accountFlags(a: Account, groups = '-G'): string[] {
+  return [
+    ...(a.uid === undefined ? [] : ['-u', String(a.uid)]),
+    ...(a.group === undefined ? [] : ['-g', a.group]),
+    ...(a.groups === undefined ? [] : [groups, a.groups.join(',')]),
+    ...(a.comment === undefined ? [] : ['-c', a.comment]),
+    ...(a.home === undefined ? [] : ['-d', a.home]),
+    ...(a.shell === undefined ? [] : ['-s', a.shell]),
+  ]
+}
+
+/** A new account's flags: no -G for no groups. */
+export function newAccountFlags(a: Account): string[] {
+  return accountFlags(a.groups?.length ? a : { ...a, groups: undefined })
 }

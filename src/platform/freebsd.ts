@@ -11,6 +11,8 @@ import { quote, quoteArgv } from '../shell/quote.ts'
 import { freebsdJails } from '../jails/freebsd.ts'
 import {
   CRON_SPECIALS,
+  accountFlags,
+  bsdHash,
   bsdLiveProbe,
   bsdNet,
   bsdRefuse,
@@ -20,6 +22,10 @@ import {
   pair,
   sysctlIn,
   vixieCron,
+  groupProbe,
+  hashDigest,
+  newAccountFlags,
+  userProbe,
 } from './common.ts'
 import type { Iface, IfaceState, Platform } from './types.ts'
 
@@ -163,4 +169,20 @@ export const freebsd: Platform = {
     dir: '/etc/cron.d',
     specials: [...CRON_SPECIALS, 'every_minute', 'every_second'],
   }),
+  // pw(8). Without -g, pw useradd makes a group named after the user, and pw userdel removes it
+  // again if it has no members. -G sets the supplementary groups exactly (-G '' : none), and -H 0
+  // reads an encrypted password on stdin.
+  users: {
+    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(bsdHash(name), 'sha256') : undefined),
+    probeGroup: groupProbe,
+    addUser: (name, a, home) => `pw useradd ${quoteArgv([name, ...newAccountFlags(a), ...(home ? ['-m'] : [])])}`,
+    modUser: (name, a) => `pw usermod ${quoteArgv([name, ...accountFlags(a)])}`,
+    delUser: (name, o) => `pw userdel ${quote(name)}${o.home ? ' -r' : ''}`,
+    printHash: bsdHash,
+    setHash: (name, file) => `pw usermod ${quote(name)} -H 0${file ? ` < ${quote(file)}` : ''}`,
+    addGroup: (name, gid) => `pw groupadd ${quote(name)}${gid === undefined ? '' : ` -g ${gid}`}`,
+    modGroup: (name, gid) => `pw groupmod ${quote(name)} -g ${gid}`,
+    delGroup: (name) => `pw groupdel ${quote(name)}`,
+    addMembers: (name, users) => `pw groupmod ${quote(name)} -m ${quote(users.join(','))}`,
+  },
 }

@@ -8,7 +8,19 @@
 import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
 import { linuxLabJails } from '../jails/linux-lab.ts'
-import { CRON_SPECIALS, ifaceDelta, saveFile, sysctlIn, tcpCheck, vixieCron } from './common.ts'
+import {
+  CRON_SPECIALS,
+  vixieCron,
+  accountFlags,
+  groupProbe,
+  hashDigest,
+  ifaceDelta,
+  newAccountFlags,
+  saveFile,
+  sysctlIn,
+  tcpCheck,
+  userProbe,
+} from './common.ts'
 import type { Iface, NextHop, Platform, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
@@ -204,4 +216,24 @@ export const linux: Platform = {
   // Debian's cron: crontabs in /var/spool/cron/crontabs; it reads /etc/cron.d, where a file's
   // name may hold only letters, digits, `_` and `-` (run-parts' rule; others are ignored).
   cron: vixieCron({ spool: '/var/spool/cron/crontabs', dir: '/etc/cron.d', specials: CRON_SPECIALS }),
+  // shadow's tools. useradd makes a user-private group unless given -g (USERGROUPS_ENAB, Debian's
+  // default), and userdel removes it again; the hash lives in /etc/shadow, read by getent.
+  users: {
+    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(linuxHash(name), 'sha256sum') : undefined),
+    probeGroup: groupProbe,
+    addUser: (name, a, home) => `useradd ${quoteArgv([...newAccountFlags(a), home ? '-m' : '-M', name])}`,
+    modUser: (name, a) => `usermod ${quoteArgv([...accountFlags(a), name])}`,
+    delUser: (name, o) => `userdel ${o.home ? '-r ' : ''}${quote(name)}`,
+    printHash: linuxHash,
+    // chpasswd -e reads `NAME:HASH` lines on stdin and stores each hash as it is.
+    setHash: (name, file) => `{ printf '%s:' ${quote(name)} && cat${file ? ` ${quote(file)}` : ''}; } | chpasswd -e`,
+    addGroup: (name, gid) => `groupadd ${gid === undefined ? '' : `-g ${gid} `}${quote(name)}`,
+    modGroup: (name, gid) => `groupmod -g ${gid} ${quote(name)}`,
+    delGroup: (name) => `groupdel ${quote(name)}`,
+    addMembers: (name, users) => `gpasswd -M ${quote(users.join(','))} ${quote(name)}`,
+  },
+}
+
+function linuxHash(name: string): string {
+  return `getent shadow ${quote(name)} | awk -F: 'NR == 1 { print $2 }'`
 }

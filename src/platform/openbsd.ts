@@ -8,17 +8,23 @@
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import {
+  accountFlags,
+  bsdHash,
   bsdLiveProbe,
   bsdNet,
   bsdRefuse,
   bsdTunnelName,
+  groupProbe,
+  hashDigest,
   ifaceDelta,
   localOf,
+  newAccountFlags,
   pair,
   saveFile,
   sysctlIn,
   CRON_SPECIALS,
   vixieCron,
+  userProbe,
 } from './common.ts'
 import type { Iface, Platform } from './types.ts'
 
@@ -131,4 +137,23 @@ export const openbsd: Platform = {
 
   // cron(8) reads only /var/cron/tabs and /etc/crontab: no directory of system crontabs.
   cron: vixieCron({ spool: '/var/cron/tabs', specials: CRON_SPECIALS }),
+  // useradd(8) and its kin. Without -g, useradd makes a group named after the user (usermgmt.conf's
+  // default `=uid`), which userdel leaves behind. usermod -S sets the supplementary groups exactly
+  // (-G appends). No setHash: useradd -p, usermod -p and chpass -a take the hash only in argv,
+  // where ps shows it to every user (usermod blanks its copy only once it has started), and chpass
+  // otherwise reads one only from $EDITOR's file, rewriting the whole entry (the comment too).
+  users: {
+    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(bsdHash(name), 'sha256') : undefined),
+    probeGroup: groupProbe,
+    addUser: (name, a, home) => `useradd ${quoteArgv([...newAccountFlags(a), ...(home ? ['-m'] : []), name])}`,
+    modUser: (name, a) => `usermod ${quoteArgv([...accountFlags(a, '-S'), name])}`,
+    delUser: (name, o) =>
+      `userdel ${o.home ? '-r ' : ''}${quote(name)}${o.group ? ` && { ! getent group ${quote(name)} >/dev/null || groupdel ${quote(name)}; }` : ''}`,
+    printHash: bsdHash,
+    addGroup: (name, gid) => `groupadd ${gid === undefined ? '' : `-g ${gid} `}${quote(name)}`,
+    modGroup: (name, gid) => `groupmod -g ${gid} ${quote(name)}`,
+    delGroup: (name) => `groupdel ${quote(name)}`,
+    // groupmod takes no members: each user is appended to the group (-G).
+    addMembers: (name, users) => users.map((u) => `usermod -G ${quote(name)} ${quote(u)}`).join(' && '),
+  },
 }

@@ -25,6 +25,9 @@
 //   crontab, through crontab(1) (Linux: /var/spool/cron/crontabs/USER; the BSDs:
 //   /var/cron/tabs/USER), and on Linux and FreeBSD the files of /etc/cron.d, one removed with
 //   its last entry.
+// - users: no file of ferry's own. useradd and its kin (pw on FreeBSD) edit the password and
+//   group databases; a password hash that apply replaces or removes is kept, for undo, in
+//   /var/backups/ferry/user%3ANAME/, mode 0600 (replaceFile).
 
 import type { Os } from '../inventory/types.ts'
 import type { JailDriver } from '../jails/driver.ts'
@@ -49,6 +52,8 @@ export type {
   Tunnel,
   IfaceState,
   Interfaces,
+  Account,
+  Users,
 } from './types.ts'
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }

@@ -33,6 +33,8 @@ export interface Platform {
    */
   detach(command: string): string
   readonly cron: Cron
+  /** User accounts and groups: useradd and its kin (Linux, OpenBSD), pw (FreeBSD). */
+  readonly users: Users
 }
 
 /** The OSPF and BGP daemons ferry configures: FRR, Quagga, or OpenBSD's own ospfd and bgpd (in base). */
@@ -173,4 +175,63 @@ export interface Cron {
   install(user: string): string
   /** Removes the user's crontab (which must exist). */
   remove(user: string): string
+}
+
+/**
+ * A user account's settings, as useradd and usermod take them. A field left out is left alone
+ * (for a new account: to the OS's default).
+ */
+export interface Account {
+  uid?: number
+  /** The primary group: its name, or its number where no group is named for it. */
+  group?: string
+  /** The supplementary groups, exactly these ([]: none). */
+  groups?: readonly string[]
+  comment?: string
+  home?: string
+  shell?: string
+}
+
+/**
+ * Users and groups. The probes are the same on all three (each has getent(1): FreeBSD since 7,
+ * OpenBSD since 3.9); what differs is the commands, and where the password hash lives.
+ *
+ * A password hash is a secret: it never goes in argv, never to the controller. It travels on
+ * stdin, is read on the host only into a pipe or a 0600 file, and the probe prints its SHA-256.
+ */
+export interface Users {
+  /**
+   * For user NAME that exists: `exists=1`, `uid=`, `gid=`, `group=` (its primary group's name,
+   * if one has its gid), `comment=`, `home=`, `shell=`, and `member=GROUP` for each group that
+   * lists it. Always: `home_dir=1` when `home` is a directory, `has=GROUP` for each of `groups`
+   * that exists, `uid_user=NAME` for the user holding `uid`, and with `hash`, `hash=` the SHA-256
+   * (hex) of its password hash: never the hash.
+   */
+  probeUser(name: string, o: { home: string; uid?: number; groups: readonly string[]; hash: boolean }): string
+  /**
+   * For group NAME that exists: `exists=1`, `gid=`, `member=USER` per member; `gid_group=NAME`
+   * for the group holding `gid`; with `primary`, `primary=USER` for each user it is the primary
+   * group of.
+   */
+  probeGroup(name: string, o: { gid?: number; primary: boolean }): string
+  /** `home`: make the home directory (from the skeleton), which must not exist yet. */
+  addUser(name: string, account: Account, home: boolean): string
+  modUser(name: string, account: Account): string
+  /**
+   * `home`: remove the home directory too. `group`: the user-private group that useradd made
+   * with the account goes too (Linux's userdel and FreeBSD's pw remove it themselves).
+   */
+  delUser(name: string, o: { home: boolean; group: boolean }): string
+  /** Prints the user's password hash, one line: only ever into a 0600 file on the host. */
+  printHash(name: string): string
+  /**
+   * Sets the user's password hash to the line on stdin, or in `file`. Absent where the OS takes
+   * a hash only in argv, where every local user can read it (OpenBSD's usermod -p, chpass -a).
+   */
+  setHash?(name: string, file?: string): string
+  addGroup(name: string, gid?: number): string
+  modGroup(name: string, gid: number): string
+  delGroup(name: string): string
+  /** Adds these users to a group (one just made, for undo). */
+  addMembers(name: string, users: readonly string[]): string
 }

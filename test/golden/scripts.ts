@@ -154,3 +154,18 @@ export function crontabProbe(spool: string, user: string): string {
 export function cronFileWrite(path: string, o: { mode: string; owner?: string; existed: boolean }): string {
   return `sh -c ${quote(replaced(path, { content: 'cat', mode: o.mode, owner: o.owner, backup: o.existed ? backupOf(path) : undefined, removeIfEmpty: true }))}`
 }
+
+/** Where the user step keeps NAME's old password hash, as the golden harness names it. */
+export const hashBackupOf = (user: string) => `/var/backups/ferry/user%3A${user}/BACKUP`
+
+/** The user step's copy of a password hash: `printHash` into a 0600 file, through replaceFile. */
+export function keepHash(user: string, printHash: string): string {
+  const b = hashBackupOf(user)
+  return `(umask 077 && mkdir -p ${b.slice(0, -'/BACKUP'.length)}) && ${replaced(b, { content: printHash, mode: '0600' })}`
+}
+
+/** The user step's undo of a hash: `put` (which sets it from the backup), then the backup goes. */
+export function restoreHash(user: string, put: string): string {
+  const b = hashBackupOf(user)
+  return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${b.slice(0, -'/BACKUP'.length)} /var/backups/ferry 2>/dev/null || true; }; fi`
+}
