@@ -103,3 +103,8 @@ export const script = (...lines: string[]) => ['set -e', ...lines].join('\n')
 /** A line probe's first line and the file, the way the `file` probe prints them. */
 export const lsProbe = (perms: string, owner: string, group: string, content: string) =>
   `${perms} ${owner} ${group}\n${content}`
+
+/** A file under /etc rewritten by a script that reads the old one (`"$o"`), mode and owner kept unless given. */
+export function editInPlace(path: string, content: string, mode?: string): string {
+  return replaced(path, { content, mode })
+}
