@@ -304,4 +304,42 @@ describe.skipIf(!root)('Linux: routes and boot files for real, in private namesp
     expect(tableRoute.check(out(probed!), ctx(linux))).toEqual([])
     expect(undone).toBe(before)
   })
+
+  const NETWORKD = '/lib/systemd/systemd-networkd'
+  it.skipIf(!existsSync(NETWORKD))(
+    "systemd-networkd itself (Debian's) brings up from ferry's files alone what the steps then find in sync",
+    () => {
+      const lo = { name: 'lo1', kind: 'loopback' as const }
+      const loWant = { exists: true, up: true, addresses: ['10.0.0.1/32', '10.0.0.2/32'] }
+      const routes = [
+        { to: '10.98.0.0/16', type: 'blackhole' as const, table: 100, persist: true, iface: 'lo1' },
+        { to: '10.97.0.0/16', type: 'reject' as const, persist: true, iface: 'lo1' },
+      ]
+      const steps = [iface('i', { ...lo, addresses: loWant.addresses }), ...routes.map((r) => route('r', r))]
+      const files = [
+        ...linux.interfaces.save(lo, linux.interfaces.render(lo, loWant, [], 'networkd'), [], 'networkd'),
+        ...routes.flatMap((r) =>
+          linux.routes.save(r, linux.routes.render(r, { type: r.type }, [], 'networkd'), [], 'networkd'),
+        ),
+      ]
+      const wanted = `[ "$(ip -4 -o addr show dev lo label lo:1 | wc -l)" -eq 2 ] && ip route show table 100 | grep -q 10.98 && ip route | grep -q 10.97`
+      const script = [
+        'ip link set lo up',
+        // A boot with only ferry's files: no udev (a read-only /sys says so), no D-Bus.
+        'mount -t tmpfs tmpfs /etc/systemd && mkdir /etc/systemd/network && mount -t tmpfs tmpfs /run && mount -t sysfs -o ro sysfs /sys',
+        ...files,
+        `${NETWORKD} >/dev/null 2>&1 & p=$!`,
+        `i=0; until ${wanted} || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done`,
+        'kill $p; wait $p || :',
+        "ip -4 -o addr show dev lo | awk '{ print $4 }'; ip -4 -o addr show dev lo label lo:1 | awk '{ print $4 }'",
+        ...steps.map((s) => `echo ---; ${s.probe(linux)}`),
+      ].join('\n')
+      const r = spawnSync('unshare', ['-mn', 'sh', '-ec', script], { encoding: 'utf8' })
+      expect(r.status, r.stderr).toBe(0)
+      const [addresses, ...probes] = r.stdout.split('---\n')
+      // lo keeps its own address (KeepConfiguration=static); lo1's are back, labelled.
+      expect(addresses).toBe('127.0.0.1/8\n10.0.0.1/32\n10.0.0.2/32\n10.0.0.1/32\n10.0.0.2/32\n')
+      steps.forEach((step, i) => expect(step.check(out(probes[i]!), ctx(linux)), step.kind).toEqual([]))
+    },
+  )
 })
