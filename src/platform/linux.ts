@@ -143,29 +143,33 @@ function networkdRender(iface: Iface, state: IfaceState): string[] {
 
 /**
  * Writes the files that changed, removes those no longer wanted, and has networkd reread them.
- * lo's shared .network goes only with the last drop-in under it (a loopback alias's or a route's).
+ * lo's shared .network goes only with the last drop-in under it (a loopback alias's or a route's):
+ * when its directory is empty, or gone.
  */
-function networkdSave(lines: readonly string[], current: readonly string[], shared?: string): string[] {
+function networkdSave(lines: readonly string[], current: readonly string[]): string[] {
   const want = splitFiles(lines, '')
   const have = splitFiles(current, '')
   const text = (f: { lines: string[] } | undefined) => f?.lines.join('\n')
+  const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'))
   const out: string[] = []
   for (const f of want) {
     if (text(f) === text(have.find((h) => h.path === f.path))) continue
-    if (f.path.includes('.network.d/')) out.push(`mkdir -p ${quote(f.path.slice(0, f.path.lastIndexOf('/')))}`)
+    if (f.path.includes('.network.d/')) out.push(`mkdir -p ${quote(dirOf(f.path))}`)
     out.push(writeFile(f.path, f.lines, 0o644))
   }
+  let lastOfLo = false
   for (const f of have) {
     if (want.some((w) => w.path === f.path)) continue
-    if (f.path.includes('.network.d/')) {
-      const dir = f.path.slice(0, f.path.lastIndexOf('/'))
-      out.push(
-        removeFile(f.path),
-        dir === dropinDir('lo')
-          ? `if rmdir ${quote(dir)} 2>/dev/null; then ${removeFile(networkFile('lo'))}; fi`
-          : `rmdir ${quote(dir)} 2>/dev/null || :`,
-      )
-    } else if (f.path !== shared) out.push(removeFile(f.path))
+    if (f.path === networkFile('lo') || dirOf(f.path) === dropinDir('lo')) {
+      if (f.path !== networkFile('lo')) out.push(removeFile(f.path))
+      lastOfLo = true
+    } else if (f.path.includes('.network.d/'))
+      out.push(removeFile(f.path), `rmdir ${quote(dirOf(f.path))} 2>/dev/null || :`)
+    else out.push(removeFile(f.path))
+  }
+  if (lastOfLo) {
+    const dir = quote(dropinDir('lo'))
+    out.push(`if rmdir ${dir} 2>/dev/null || [ ! -e ${dir} ]; then ${removeFile(networkFile('lo'))}; fi`)
   }
   return out.length ? [...out, NETWORKD_RELOAD] : []
 }
@@ -374,9 +378,7 @@ export const linux: Platform = {
     },
 
     save: (iface, lines, current, keeper) =>
-      isNetworkd(keeper)
-        ? networkdSave(lines, current, iface.kind === 'loopback' ? networkFile('lo') : undefined)
-        : saveFile(ifupdownFile(iface.name), lines, current, 0o644),
+      isNetworkd(keeper) ? networkdSave(lines, current) : saveFile(ifupdownFile(iface.name), lines, current, 0o644),
   },
 
   net: {

@@ -60,6 +60,8 @@ const files = (...f: [string, string[]][]) => f.flatMap(([path, lines]) => [`==>
 const added = (path: string, lines: string[]) =>
   `--- ${path}\n+++ ${path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}\n`).join('')}`
 const RELOAD = 'if [ -d /run/systemd/system ] && systemctl is-active -q systemd-networkd; then networkctl reload; fi'
+// lo's .network goes when no drop-in is left under it: the directory emptied, or gone.
+const LO_LAST = `if rmdir ${N}/50-ferry-lo.network.d 2>/dev/null || [ ! -e ${N}/50-ferry-lo.network.d ]; then f=${LO_BASE}; rm -f "$f"; fi`
 const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
 const lo1 = () => iface('loopback', { name: 'lo1', kind: 'loopback', addresses: ['10.0.0.1/32'] })
 
@@ -175,16 +177,35 @@ export default [
         ),
       ],
       // lo's .network goes with the last drop-in under it.
-      undo: [
-        PROBE,
+      undo: [PROBE, script('ip addr del 10.0.0.1/32 dev lo label lo:1', `f=${LO1_CONF}; rm -f "$f"`, LO_LAST, RELOAD)],
+      files: { after: { [LO_BASE]: text(LO_NETWORK), [LO1_CONF]: text(LO1_DROPIN) } },
+    },
+  },
+  {
+    name: "linux iface: lo1's drop-in deleted by hand, then lo1 undone → lo's .network goes too, no drop-in being left",
+    os: 'linux',
+    step: lo1(),
+    probe: 'exists=0\nup=1\nkeeper=networkd\n',
+    after: `exists=1\naddr=10.0.0.1/32\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
+    expect: {
+      changes: [
+        'create lo1',
+        'lo1: add 10.0.0.1/32',
+        {
+          summary: `lo1 at boot: ${LO_BASE}, ${LO1_CONF}`,
+          diff: added(LO_BASE, LO_NETWORK) + added(LO1_CONF, LO1_DROPIN),
+        },
+      ],
+      apply: [
         script(
-          'ip addr del 10.0.0.1/32 dev lo label lo:1',
-          `f=${LO1_CONF}; rm -f "$f"`,
-          `if rmdir ${N}/50-ferry-lo.network.d 2>/dev/null; then f=${LO_BASE}; rm -f "$f"; fi`,
+          'ip addr add 10.0.0.1/32 dev lo label lo:1',
+          writeLines(LO_BASE, '0644', LO_NETWORK),
+          `mkdir -p ${N}/50-ferry-lo.network.d`,
+          writeLines(LO1_CONF, '0644', LO1_DROPIN),
           RELOAD,
         ),
       ],
-      files: { after: { [LO_BASE]: text(LO_NETWORK), [LO1_CONF]: text(LO1_DROPIN) } },
+      undo: [PROBE, script('ip addr del 10.0.0.1/32 dev lo label lo:1', LO_LAST, RELOAD)],
     },
   },
   {

@@ -160,7 +160,7 @@ export default [
         script(
           'ip route del 10.98.0.0/16 table 100',
           `f=${BLACKHOLE}; rm -f "$f"`,
-          `if rmdir ${NETWORKD}/50-ferry-lo.network.d 2>/dev/null; then f=${NETWORKD}/50-ferry-lo.network; rm -f "$f"; fi`,
+          `if rmdir ${NETWORKD}/50-ferry-lo.network.d 2>/dev/null || [ ! -e ${NETWORKD}/50-ferry-lo.network.d ]; then f=${NETWORKD}/50-ferry-lo.network; rm -f "$f"; fi`,
           RELOAD,
         ),
       ],
