@@ -375,3 +375,52 @@ export function accountFlags(a: Account, groups = '-G'): string[] {
 export function newAccountFlags(a: Account): string[] {
   return accountFlags(a.groups?.length ? a : { ...a, groups: undefined })
 }
+
+/**
+ * A boot configuration kept in several files, as `render` gives it: each file's lines after a
+ * line `==> PATH <==`. Lines before the first such line belong to `single` (a one-file
+ * configuration has no header at all).
+ */
+export function splitFiles(lines: readonly string[], single: string): { path: string; lines: string[] }[] {
+  const files: { path: string; lines: string[] }[] = []
+  for (const line of lines) {
+    const header = /^==> (.+) <==$/.exec(line)
+    if (header) files.push({ path: header[1]!, lines: [] })
+    else if (files.length) files.at(-1)!.lines.push(line)
+    else files.push({ path: single, lines: [line] })
+  }
+  return files
+}
+
+/** The header that starts a file's lines in a several-file configuration. */
+export const fileHeader = (path: string) => `==> ${path} <==`
+
+/** `16` → `255.255.0.0`, as route(8) prints a mask. */
+export function dottedMask(prefix: number): string {
+  const m = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
+  return [24, 16, 8, 0].map((s) => (m >>> s) & 0xff).join('.')
+}
+
+/** The parts of a route's destination: `default`, or a network and its prefix length. */
+export function routeDest(to: string): { address: string; prefix: number } {
+  if (to === 'default') return { address: '0.0.0.0', prefix: 0 }
+  const [address, prefix] = to.split('/')
+  return { address: address!, prefix: Number(prefix ?? 32) }
+}
+
+// `route -n get` on FreeBSD and OpenBSD: `destination:`, `mask:` (none for a host route; an
+// all-zero address or mask reads `default`), `gateway:`, `interface:` and `flags: <UP,GATEWAY,…>`.
+// The kernel answers with the best match, so the destination and mask must be the route's own.
+const BSD_ROUTE_AWK = [
+  'function z(v) { return v == "0.0.0.0" ? "default" : v }',
+  '$1 == "destination:" { d = z($2) } $1 == "mask:" { m = z($2) } $1 == "gateway:" { g = $2 } $1 == "interface:" { i = $2 } $1 == "flags:" { f = $2 }',
+  'END { if (d != ENVIRON["D"] || m != ENVIRON["M"]) exit; if (f ~ /BLACKHOLE/) print "route=blackhole"; else if (f ~ /REJECT/) print "route=reject"; else if (f ~ /GATEWAY/) print "route=via " g " dev " i; else print "route=dev " i }',
+].join('\n')
+
+/** The live half of a route probe on the BSDs: `get` is the route(8) command that looks it up. */
+export function bsdRouteProbe(get: string, to: string): string {
+  const { address, prefix } = routeDest(to)
+  const d = prefix === 0 ? 'default' : address
+  const m = prefix === 0 ? 'default' : prefix === 32 ? '' : dottedMask(prefix)
+  return `if out=$(${get} 2>/dev/null); then printf '%s\\n' "$out" | D=${quote(d)} M=${quote(m)} awk '${BSD_ROUTE_AWK}'; fi`
+}

@@ -5,29 +5,33 @@
 // /etc/rc.conf.local`; sysrc takes its options first). rc.conf.local is read after rc.conf, so
 // a value there wins wherever else the variable is set. Interface settings are written by plain
 // sysrc, which edits the file that already sets a variable and otherwise /etc/rc.conf, where
-// seed 000 puts `cloned_interfaces="lo1"` and `ifconfig_lo1="inet 10.0.0.1/32"`.
+// seed 000 puts `cloned_interfaces="lo1"` and `ifconfig_lo1="inet 10.0.0.1/32"`. Static routes
+// are rc.conf's too: `route_NAME` holds what rc.d/routing passes to `route add`, and NAME's word
+// in `static_routes` has it added at boot.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import { freebsdJails } from '../jails/freebsd.ts'
 import {
-  CRON_SPECIALS,
   accountFlags,
   bsdHash,
   bsdLiveProbe,
   bsdNet,
   bsdRefuse,
+  bsdRouteProbe,
   bsdTunnelName,
-  ifaceDelta,
-  localOf,
-  pair,
-  sysctlIn,
-  vixieCron,
+  CRON_SPECIALS,
   groupProbe,
   hashDigest,
+  ifaceDelta,
+  localOf,
   newAccountFlags,
+  pair,
+  routeDest,
+  sysctlIn,
   userProbe,
+  vixieCron,
 } from './common.ts'
-import type { Iface, IfaceState, Platform } from './types.ts'
+import type { Iface, IfaceState, Platform, Route, RouteState } from './types.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
 
@@ -42,6 +46,55 @@ function vars(lines: readonly string[]): Map<string, string> {
 }
 
 const members = (list: string | undefined) => (list ?? '').split(/\s+/).filter(Boolean)
+
+/**
+ * rc.conf lines for one member of a list variable (`cloned_interfaces`, `static_routes`) and its
+ * own variables (`NAME="VALUE"`): the member keeps its place in the list, a new one goes last.
+ */
+function listed(list: string, member: string, wanted: boolean, own: string[], current: readonly string[]): string[] {
+  const value = vars(current).get(list)
+  const had = members(value)
+  const next = wanted ? (had.includes(member) ? had : [...had, member]) : had.filter((m) => m !== member)
+  return [...(value !== undefined || next.length ? [`${list}="${next.join(' ')}"`] : []), ...own.sort()]
+}
+
+/** sysrc lines that turn `current` into `lines` (as `listed` gives them): the list by its word, the rest by key. */
+function saveListed(list: string, member: string, lines: readonly string[], current: readonly string[]): string[] {
+  const want = vars(lines)
+  const have = vars(current)
+  const wanted = members(want.get(list)).includes(member)
+  const had = members(have.get(list)).includes(member)
+  const out = wanted === had ? [] : [`sysrc ${list}${wanted ? '+' : '-'}=${quote(member)}`]
+  for (const [k, v] of want) if (k !== list && have.get(k) !== v) out.push(`sysrc ${quote(k)}=${quote(v)}`)
+  for (const k of have.keys()) if (k !== list && !want.has(k)) out.push(`sysrc -x ${quote(k)}`)
+  return out
+}
+
+/** `route_NAME`'s NAME: the destination and fib in letters, digits and `_`, as rc.d/routing reads it. */
+const routeName = (r: Route) =>
+  `ferry_${r.to === 'default' ? 'default' : r.to.replace(/[./]/g, '_')}${r.table ? `_fib${r.table}` : ''}`
+
+/** The destination as route(8) takes it: `default`, `-host A`, `-net A/P`. */
+function routeTo(r: Route): string {
+  const { address, prefix } = routeDest(r.to)
+  return prefix === 0 ? 'default' : prefix === 32 ? `-host ${address}` : `-net ${r.to}`
+}
+const fib = (r: Route) => (r.table ? ` -fib ${r.table}` : '')
+
+/**
+ * `route add`'s arguments, as rc.conf's route_NAME holds them too. route(8): a blackhole's or a
+ * reject's gateway is lo0 (`-iface lo0`, as rc.d/routing adds its own loopback route); an
+ * interface route names the interface with `-interface`.
+ */
+function routeArgs(r: Route, s: RouteState): string {
+  const target =
+    s.type === 'blackhole' || s.type === 'reject'
+      ? `-iface lo0 -${s.type}`
+      : s.via
+        ? quote(s.via)
+        : `-interface ${quote(s.dev ?? '')}`
+  return `${routeTo(r)} ${target}${fib(r)}`
+}
 
 export const freebsd: Platform = {
   os: 'freebsd',
@@ -126,10 +179,6 @@ export const freebsd: Platform = {
 
     render(iface: Iface, state: IfaceState, current) {
       const n = iface.name
-      const cloned = vars(current).get('cloned_interfaces')
-      const had = members(cloned)
-      // The interface keeps its place in the list; a new one goes last.
-      const list = state.exists ? (had.includes(n) ? had : [...had, n]) : had.filter((m) => m !== n)
       const lines: string[] = []
       if (state.exists) {
         const [first, ...aliases] = state.addresses.map(inet)
@@ -139,24 +188,10 @@ export const freebsd: Platform = {
         if (main) lines.push(`ifconfig_${n}="${main}"`)
         aliases.forEach((a, i) => lines.push(`ifconfig_${n}_alias${i}="${a}"`))
       }
-      return [
-        ...(cloned !== undefined || list.length ? [`cloned_interfaces="${list.join(' ')}"`] : []),
-        ...lines.sort(),
-      ]
+      return listed('cloned_interfaces', n, state.exists, lines, current)
     },
 
-    save(iface, lines, current) {
-      const n = iface.name
-      const want = vars(lines)
-      const have = vars(current)
-      const wanted = members(want.get('cloned_interfaces')).includes(n)
-      const had = members(have.get('cloned_interfaces')).includes(n)
-      const out = wanted === had ? [] : [`sysrc cloned_interfaces${wanted ? '+' : '-'}=${quote(n)}`]
-      for (const [k, v] of want)
-        if (k !== 'cloned_interfaces' && have.get(k) !== v) out.push(`sysrc ${quote(k)}=${quote(v)}`)
-      for (const k of have.keys()) if (k !== 'cloned_interfaces' && !want.has(k)) out.push(`sysrc -x ${quote(k)}`)
-      return out
-    },
+    save: (iface, lines, current) => saveListed('cloned_interfaces', iface.name, lines, current),
   },
 
   net: bsdNet,
@@ -184,5 +219,49 @@ export const freebsd: Platform = {
     modGroup: (name, gid) => `pw groupmod ${quote(name)} -g ${gid}`,
     delGroup: (name) => `pw groupdel ${quote(name)}`,
     addMembers: (name, users) => `pw groupmod ${quote(name)} -m ${quote(users.join(','))}`,
+  },
+  routes: {
+    // fibs are numbered below net.fibs, at most 65536 of them (RT_MAXFIBS); FreeBSD keeps routes
+    // in rc.conf, not with an interface, so `iface` has nothing to say here.
+    refuse: (r) => (r.table !== undefined && r.table > 65535 ? `FreeBSD has no fib ${r.table}` : undefined),
+
+    probe(r) {
+      const n = routeName(r)
+      return [
+        bsdRouteProbe(`route -n get ${routeTo(r)}${fib(r)}`, r.to),
+        ...(r.table
+          ? [
+              `n=$(sysctl -n net.fibs 2>/dev/null || echo 1); [ "$n" -gt ${r.table} ] || echo "cannot=fib ${r.table} does not exist: net.fibs is $n"`,
+            ]
+          : []),
+        ...(r.persist
+          ? [
+              `l=$(sysrc -n static_routes 2>/dev/null) && printf 'saved=static_routes="%s"\\n' "$l"`,
+              `v=$(sysrc -n ${quote(`route_${n}`)} 2>/dev/null) && printf 'saved=route_${n}="%s"\\n' "$v"`,
+            ]
+          : []),
+      ].join('\n')
+    },
+
+    change(r, from, to) {
+      if (!to) return from ? [`route -n delete ${routeTo(r)}${fib(r)}`] : []
+      if (!from) return [`route -n add ${routeArgs(r, to)}`]
+      // A new gateway is a change; another kind of route is made anew.
+      if (from.via && to.via && !from.type && !to.type) return [`route -n change ${routeArgs(r, to)}`]
+      return [`route -n delete ${routeTo(r)}${fib(r)}`, `route -n add ${routeArgs(r, to)}`]
+    },
+
+    savedIn: () => '/etc/rc.conf',
+
+    render: (r, state, current) =>
+      listed(
+        'static_routes',
+        routeName(r),
+        !!state,
+        state ? [`route_${routeName(r)}="${routeArgs(r, state)}"`] : [],
+        current,
+      ),
+
+    save: (r, lines, current) => saveListed('static_routes', routeName(r), lines, current),
   },
 }

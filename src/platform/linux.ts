@@ -2,26 +2,40 @@
 // (`/run/systemd/system` exists only while it is PID 1), never from the inventory: the lab and
 // many containers run Debian without it, with sysvinit scripts and update-rc.d.
 //
-// Interfaces persist through ifupdown: one file per interface in /etc/network/interfaces.d,
-// whose `up`/`pre-up` lines are the very `ip` commands ferry runs live.
+// Interfaces persist where the host keeps them, as the probe finds it (the plan names the files):
+// - ifupdown, when /etc/network/interfaces.d is there (and ifupdown is installed, or systemd-networkd
+//   does not run): one file per interface, whose `up`/`pre-up` lines are the very `ip` commands
+//   ferry runs live. A `route` kept with the interface is a pair of `up`/`down` lines in it.
+// - systemd-networkd, when /etc/systemd/network is there: `50-ferry-IF.netdev` and
+//   `50-ferry-IF.network` for a tunnel or tap; a loopback alias is a drop-in of its own,
+//   `50-ferry-lo.network.d/loN.conf`, under one `50-ferry-lo.network` that matches lo (networkd
+//   applies only the first .network that matches a link, so the aliases cannot each have one).
+//   A route is a drop-in of its own beside its interface's. networkd is reloaded when it runs;
+//   where it does not, it reads the files when it starts.
+// With neither, a persisted interface is refused at plan time.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
 import { linuxLabJails } from '../jails/linux-lab.ts'
 import {
-  CRON_SPECIALS,
-  vixieCron,
   accountFlags,
+  CRON_SPECIALS,
+  fileHeader,
   groupProbe,
   hashDigest,
   ifaceDelta,
   newAccountFlags,
+  removeFile,
+  replaceFile,
   saveFile,
+  splitFiles,
   sysctlIn,
   tcpCheck,
   userProbe,
+  vixieCron,
+  writeFile,
 } from './common.ts'
-import type { Iface, NextHop, Platform, Tunnel } from './types.ts'
+import type { Iface, IfaceState, NextHop, Platform, Route, RouteState, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
 
@@ -40,9 +54,135 @@ function dev(iface: Iface): string {
   return iface.kind === 'loopback' ? 'lo' : iface.name
 }
 
-function savedIn(iface: Iface): string {
-  return `/etc/network/interfaces.d/${iface.name}`
+/** ifupdown's file for an interface, named after it (`lo1` for the alias whose stanza is `lo:1`). */
+function ifupdownFile(name: string): string {
+  return `/etc/network/interfaces.d/${name}`
 }
+
+// Which of the two keeps the boot configuration, decided on the host by every probe that needs
+// it. ifupdown wins where its directory is, as before networkd was known here, unless networkd
+// runs and ifupdown is not installed (a directory left behind).
+const NETWORKD_RUNNING = '[ -d /run/systemd/system ] && systemctl is-active -q systemd-networkd'
+const IFUPDOWN_READS = `[ -d /etc/network/interfaces.d ] && { command -v ifup >/dev/null || ! { ${NETWORKD_RUNNING}; }; }`
+const NETWORKD = '/etc/systemd/network'
+const NOSAVE = 'nosave=neither /etc/network/interfaces.d (ifupdown) nor /etc/systemd/network (systemd-networkd) is here'
+/** The keeper a probe names (`keeper=networkd`); ifupdown's probes name none, as before. */
+const isNetworkd = (keeper: string | undefined) => keeper === 'networkd'
+
+/** A probe's boot half: ifupdown's lines, or networkd's (after `keeper=networkd`), or why neither. */
+const keeperProbe = (ifupdown: string, networkd: string) =>
+  [
+    `if ${IFUPDOWN_READS}; then`,
+    ifupdown,
+    `elif [ -d ${NETWORKD} ]; then`,
+    'echo keeper=networkd',
+    networkd,
+    `else echo ${quote(NOSAVE)}`,
+    'fi',
+  ].join('\n')
+
+/** networkd rereads its files when told; where it does not run, it reads them when it starts. */
+const NETWORKD_RELOAD = `if ${NETWORKD_RUNNING}; then networkctl reload; fi`
+
+/** ferry's .network for a device: the tunnel's own, or lo's, shared by every loopback alias. */
+const networkFile = (device: string) => `${NETWORKD}/50-ferry-${device}.network`
+/** Where drop-ins for that .network go: each loopback alias's addresses, each route. */
+const dropinDir = (device: string) => `${networkFile(device)}.d`
+const LO_NETWORK = [
+  '# lo, managed by ferry: the addresses of its loopback aliases are in 50-ferry-lo.network.d',
+  '[Match]',
+  'Name=lo',
+  '',
+  '[Network]',
+  // Matching lo makes networkd manage it: its other addresses and routes stay.
+  'KeepConfiguration=static',
+]
+
+/** The files networkd reads for an interface. */
+function networkdFiles(iface: Iface): string[] {
+  if (iface.kind === 'loopback') return [networkFile('lo'), `${dropinDir('lo')}/${iface.name}.conf`]
+  return [`${NETWORKD}/50-ferry-${iface.name}.netdev`, networkFile(iface.name)]
+}
+
+/** Prints each file that exists after its header, as `saved=` lines. */
+const filesProbe = (paths: string[]) =>
+  `for p in ${quoteArgv(paths)}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`
+
+/** An address as networkd's [Address] section spells it: `A peer B` is Address=A/32, Peer=B/32. */
+function addressSection(address: string, label: string | undefined): string[] {
+  const [local, , peer] = address.split(' ')
+  return [
+    '[Address]',
+    ...(peer ? [`Address=${local}/32`, `Peer=${peer}/32`] : [`Address=${address}`]),
+    ...(label ? [`Label=${label}`] : []),
+  ]
+}
+
+function networkdRender(iface: Iface, state: IfaceState): string[] {
+  const [first, second] = networkdFiles(iface) as [string, string]
+  const mine = `# ${iface.name}, managed by ferry`
+  const addresses = state.addresses.flatMap((a, i) => [
+    ...(i ? [''] : []),
+    ...addressSection(a, iface.kind === 'loopback' ? label(iface) : undefined),
+  ])
+  if (iface.kind === 'loopback') return [fileHeader(first), ...LO_NETWORK, fileHeader(second), mine, ...addresses]
+  const tunnel = state.tunnel
+    ? ['', '[Tunnel]', `Local=${state.tunnel.local}`, `Remote=${state.tunnel.remote}`, 'TTL=255', 'Independent=yes']
+    : []
+  // A tap or tun has no carrier until a program opens it: addresses go on anyway, as `ip` puts
+  // them, and boot does not wait for it to come online.
+  const idle = iface.kind === 'tap' || iface.kind === 'tun'
+  return [
+    fileHeader(first),
+    mine,
+    '[NetDev]',
+    `Name=${iface.name}`,
+    `Kind=${iface.kind}`,
+    ...tunnel,
+    fileHeader(second),
+    mine,
+    '[Match]',
+    `Name=${iface.name}`,
+    ...(idle ? ['', '[Network]', 'ConfigureWithoutCarrier=yes', '', '[Link]', 'RequiredForOnline=no'] : []),
+    ...(addresses.length ? ['', ...addresses] : []),
+  ]
+}
+
+/**
+ * Writes the files that changed, removes those no longer wanted, and has networkd reread them.
+ * lo's shared .network goes only with the last drop-in under it (a loopback alias's or a route's):
+ * when its directory is empty, or gone.
+ */
+function networkdSave(lines: readonly string[], current: readonly string[]): string[] {
+  const want = splitFiles(lines, '')
+  const have = splitFiles(current, '')
+  const text = (f: { lines: string[] } | undefined) => f?.lines.join('\n')
+  const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'))
+  const out: string[] = []
+  for (const f of want) {
+    if (text(f) === text(have.find((h) => h.path === f.path))) continue
+    if (f.path.includes('.network.d/')) out.push(`mkdir -p ${quote(dirOf(f.path))}`)
+    out.push(writeFile(f.path, f.lines, 0o644))
+  }
+  let lastOfLo = false
+  for (const f of have) {
+    if (want.some((w) => w.path === f.path)) continue
+    if (f.path === networkFile('lo') || dirOf(f.path) === dropinDir('lo')) {
+      if (f.path !== networkFile('lo')) out.push(removeFile(f.path))
+      lastOfLo = true
+    } else if (f.path.includes('.network.d/'))
+      out.push(removeFile(f.path), `rmdir ${quote(dirOf(f.path))} 2>/dev/null || :`)
+    else out.push(removeFile(f.path))
+  }
+  if (lastOfLo) {
+    const dir = quote(dropinDir('lo'))
+    out.push(`if rmdir ${dir} 2>/dev/null || [ ! -e ${dir} ]; then ${removeFile(networkFile('lo'))}; fi`)
+  }
+  return out.length ? [...out, NETWORKD_RELOAD] : []
+}
+
+/** A route's lines in an ifupdown stanza, which `iface` keeps when it writes the file again. */
+const IFUPDOWN_ROUTE = /^\s+(up|down) ip route /
 
 // An address is `A/P` or `A peer B`: its words go to `ip addr` as separate arguments.
 const addrAdd = (i: Iface, a: string) =>
@@ -60,6 +200,46 @@ function lifecycle(i: Iface, tunnel: Tunnel | undefined): { create?: string; des
   if (i.kind === 'tap' || i.kind === 'tun')
     return { create: `ip tuntap add dev ${n} mode ${i.kind}`, destroy: `ip tuntap del dev ${n} mode ${i.kind}` }
   return {}
+}
+
+// Routes. `ip route show exact` lists the routes of exactly that prefix, in the table asked for;
+// ferry's is the first with no metric (`replace` replaces that one). A blackhole prints
+// `blackhole 10.1.0.0/16`; ferry's `reject` is Linux's `unreachable`. Multipath and other types
+// are another kind of route, which ferry neither makes nor replaces.
+const ROUTE_AWK = [
+  '/^[ \\t]/ || / metric [1-9]/ || n++ { next }',
+  '{ sub(/ +$/, "") }',
+  '$1 == "blackhole" { print "route=blackhole"; next }',
+  '$1 == "unreachable" { print "route=reject"; next }',
+  '{ v = ""; d = ""; for (i = 2; i < NF; i++) { if ($i == "via") v = $(i + 1); if ($i == "dev") d = $(i + 1) }',
+  '  if (($1 != "default" && $1 !~ /^[0-9.\\/]+$/) || d == "") print "route=other " $0; else if (v != "") print "route=via " v " dev " d; else print "route=dev " d }',
+].join('\n')
+
+/** `default`, or the prefix as ip prints it: the network with its length, a /32 too. */
+const ipDest = (r: Route) => (r.to === 'default' ? 'default' : r.to.includes('/') ? r.to : `${r.to}/32`)
+const ipTable = (r: Route) => (r.table ? ` table ${r.table}` : '')
+
+function routeSet(r: Route, s: RouteState): string {
+  const type = s.type === 'blackhole' ? 'blackhole ' : s.type === 'reject' ? 'unreachable ' : ''
+  const hop = type ? '' : `${s.via ? ` via ${quote(s.via)}` : ''}${s.dev ? ` dev ${quote(s.dev)}` : ''}`
+  // proto static, as networkd and FRR mark what an administrator set.
+  return `ip route replace ${type}${ipDest(r)}${hop}${ipTable(r)} proto static`
+}
+const routeDel = (r: Route) => `ip route del ${ipDest(r)}${ipTable(r)}`
+
+/** The interface that keeps a route at boot, and the device it stands for (lo for an alias loN). */
+const bootIface = (r: Route) => r.iface ?? r.dev
+const deviceOf = (name: string) => (/^lo[0-9]+$/.test(name) ? 'lo' : name)
+
+/** A route's own lines in an ifupdown stanza, found by destination and table (K, T); OURS runs on them. */
+const ifupdownRoute = (ours: string) =>
+  `($1 == "up" || $1 == "down") && $2 == "ip" && $3 == "route" { k = $5; if (k == "blackhole" || k == "unreachable") k = $6; t = ""; for (i = 5; i < NF; i++) if ($i == "table") t = $(i + 1); if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }`
+const routeKeys = (r: Route) => `K=${quote(ipDest(r))} T=${quote(r.table ? String(r.table) : '')}`
+
+/** A route's networkd drop-in, beside its interface's own .network. */
+function routeDropin(r: Route): string {
+  const name = `${ipDest(r).replace('/', '_')}${r.table ? `-table${r.table}` : ''}`
+  return `${dropinDir(deviceOf(bootIface(r)!))}/ferry-route-${name}.conf`
 }
 
 /** `ip -4 route get`: `172.16.3.17 via 172.16.2.5 dev tap14 src 10.0.0.1 uid 0`. */
@@ -146,9 +326,9 @@ export const linux: Platform = {
     tunnelName: (kind, n) => `${kind === 'gre' ? 'gre-' : kind}${n}`,
 
     probe(iface) {
-      const file = quote(savedIn(iface))
-      // Without ifupdown nothing reads the file at boot, so writing it would be no persistence.
-      const saved = `[ ! -f ${file} ] || sed 's/^/saved=/' ${file}\n[ -d /etc/network/interfaces.d ] || echo 'nosave=/etc/network/interfaces.d is missing (is ifupdown installed?)'`
+      const file = quote(ifupdownFile(iface.name))
+      // Without either, nothing reads a file at boot, so writing one would be no persistence.
+      const saved = keeperProbe(`[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`, filesProbe(networkdFiles(iface)))
       if (iface.kind === 'loopback') {
         return [
           `a=$(ip -o -4 addr show dev lo label ${label(iface)} | awk '${ADDR_AWK}')`,
@@ -182,10 +362,11 @@ export const linux: Platform = {
       ]
     },
 
-    savedIn,
+    savedIn: (iface, keeper) => (isNetworkd(keeper) ? networkdFiles(iface).join(', ') : ifupdownFile(iface.name)),
 
-    render(iface, state) {
+    render(iface, state, current, keeper) {
       if (!state.exists) return []
+      if (isNetworkd(keeper)) return networkdRender(iface, state)
       const { create, destroy } = lifecycle(iface, state.tunnel)
       const stanza = iface.kind === 'loopback' ? label(iface) : iface.name
       return [
@@ -198,10 +379,13 @@ export const linux: Platform = {
           ? state.addresses.map((a) => `    down ${addrDel(iface, a)}`)
           : [`    up ${linkSet(iface, true)}`]),
         ...(destroy ? [`    post-down ${destroy}`] : []),
+        // Routes kept with the interface (route steps' lines) stay after its own.
+        ...current.filter((l) => IFUPDOWN_ROUTE.test(l)),
       ]
     },
 
-    save: (iface, lines, current) => saveFile(savedIn(iface), lines, current, 0o644),
+    save: (iface, lines, current, keeper) =>
+      isNetworkd(keeper) ? networkdSave(lines, current) : saveFile(ifupdownFile(iface.name), lines, current, 0o644),
   },
 
   net: {
@@ -231,6 +415,70 @@ export const linux: Platform = {
     modGroup: (name, gid) => `groupmod -g ${gid} ${quote(name)}`,
     delGroup: (name) => `groupdel ${quote(name)}`,
     addMembers: (name, users) => `gpasswd -M ${quote(users.join(','))} ${quote(name)}`,
+  },
+  routes: {
+    refuse(r) {
+      if (r.dev && /^lo[0-9]+$/.test(r.dev))
+        return `${r.dev} is a loopback alias (addresses on lo): a route through it leaves by dev lo, and may be kept with iface ${r.dev}`
+      if (!r.persist) return undefined
+      const keep = bootIface(r)
+      if (!keep)
+        return 'Linux keeps a route with an interface (its ifupdown stanza or its systemd-networkd .network): give dev or iface, or set persist: false'
+      if (r.dev && deviceOf(keep) !== r.dev)
+        return `a route kept with ${keep} leaves by ${deviceOf(keep)} at boot, not by ${r.dev}: keep it with iface ${r.dev}`
+      return undefined
+    },
+
+    probe(r) {
+      const live = `ip -4 route show exact ${ipDest(r)}${ipTable(r)} 2>/dev/null | awk '${ROUTE_AWK}'`
+      const keep = r.persist ? bootIface(r) : undefined
+      if (!keep) return live
+      const file = quote(ifupdownFile(keep))
+      const base = quote(networkFile(deviceOf(keep)))
+      const dropin = quote(routeDropin(r))
+      return [
+        live,
+        keeperProbe(
+          `if [ -f ${file} ]; then ${routeKeys(r)} awk '${ifupdownRoute('print "saved=" $0')}' ${file}; else echo ${quote(`nosave=${keep} has no file in /etc/network/interfaces.d (give it an iface step)`)}; fi`,
+          `[ -f ${base} ] || echo ${quote(`nosave=${keep} has no ${networkFile(deviceOf(keep))} (give it an iface step)`)}\n[ ! -f ${dropin} ] || sed 's/^/saved=/' ${dropin}`,
+        ),
+      ].join('\n')
+    },
+
+    change(r, from, to) {
+      if (to) return [routeSet(r, to)]
+      return from ? [routeDel(r)] : []
+    },
+
+    savedIn: (r, keeper) => (isNetworkd(keeper) ? routeDropin(r) : ifupdownFile(bootIface(r)!)),
+
+    render(r, state, _current, keeper) {
+      if (!state) return []
+      if (!isNetworkd(keeper)) return [`    up ${routeSet(r, state)}`, `    down ${routeDel(r)}`]
+      return [
+        `# ${r.to}${r.table ? ` (table ${r.table})` : ''}, managed by ferry`,
+        '[Route]',
+        ...(state.type ? [`Type=${state.type === 'reject' ? 'unreachable' : state.type}`] : []),
+        `Destination=${r.to === 'default' ? '0.0.0.0/0' : ipDest(r)}`,
+        ...(state.via ? [`Gateway=${state.via}`] : []),
+        ...(r.table ? [`Table=${r.table}`] : []),
+      ]
+    },
+
+    save(r, lines, current, keeper) {
+      if (lines.join('\n') === current.join('\n')) return []
+      if (isNetworkd(keeper)) {
+        const dropin = routeDropin(r)
+        return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
+      }
+      // In place: the stanza and every other line stay as they are.
+      const add = lines.length ? `; printf '%s\\n' ${quoteArgv(lines)}` : ''
+      return [
+        replaceFile(ifupdownFile(bootIface(r)!), {
+          content: `${routeKeys(r)} awk '${ifupdownRoute('next')} { print }' "$o"${add}`,
+        }),
+      ]
+    },
   },
 }
 

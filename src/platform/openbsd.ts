@@ -5,6 +5,11 @@
 // read as `inet ADDRESS [NETMASK [BROADCAST]] [OPTIONS]`. Seed 003's point-to-point `ifconfig
 // gre0 inet A B netmask 0xffffffff link0 up` therefore goes in without its `inet`: a bare
 // address line is passed through whole, and ifconfig's family defaults to inet.
+//
+// A line starting with `!` is run by the shell (hostname.if(5)): that is where a static route
+// lives, `!route -n [-T rtable] add -inet DEST GATEWAY`, after the lines that give the interface
+// its address. `iface` writes the rest of the file and keeps the `!route` lines it finds; `route`
+// edits only its own line.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import {
@@ -13,25 +18,58 @@ import {
   bsdLiveProbe,
   bsdNet,
   bsdRefuse,
+  bsdRouteProbe,
   bsdTunnelName,
+  CRON_SPECIALS,
   groupProbe,
   hashDigest,
   ifaceDelta,
   localOf,
   newAccountFlags,
   pair,
+  replaceFile,
+  routeDest,
   saveFile,
   sysctlIn,
-  CRON_SPECIALS,
-  vixieCron,
   userProbe,
+  vixieCron,
 } from './common.ts'
-import type { Iface, Platform } from './types.ts'
+import type { Iface, Platform, Route, RouteState } from './types.ts'
 
 /** The flags that come with `up`: seed 003 sets link0 on gre, with up, on the address line. */
 const upFlags = (iface: Iface) => (iface.kind === 'gre' ? 'link0 up' : 'up')
 
 const hostnameIf = (iface: Iface) => `/etc/hostname.${iface.name}`
+
+/** The lines of hostname.if that run route(8): they belong to `route` steps, not to the interface. */
+const ROUTE_LINE = /^!route\s/
+
+/** route(8) in a routing table: `-T N` comes before the command. */
+const route = (r: Route) => `route -n${r.table ? ` -T ${r.table}` : ''}`
+
+/** The destination as route(8) reads it: `default`, a bare address for a host, else the CIDR network. */
+function routeTo(r: Route): string {
+  const { address, prefix } = routeDest(r.to)
+  return prefix === 0 ? 'default' : prefix === 32 ? address : r.to
+}
+
+/**
+ * `route add`'s arguments. route(8): -blackhole and -reject are flags on a route whose gateway is
+ * the loopback address; an interface route is named by the interface's own address (-iface
+ * ADDRESS), which `refuse` turns away.
+ */
+function routeArgs(r: Route, s: RouteState): string {
+  const target = s.type === 'blackhole' || s.type === 'reject' ? `127.0.0.1 -${s.type}` : quote(s.via ?? '')
+  return `-inet ${routeTo(r)} ${target}`
+}
+
+/** The interface whose hostname.if keeps the route. */
+const bootIface = (r: Route) => r.iface ?? r.dev
+
+/** A route's own `!route` line, found by destination and table (K, T); OURS runs on it. */
+const ownRoute = (ours: string) =>
+  `$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } } if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }`
+const routeKeys = (r: Route) => `K=${quote(routeTo(r))} T=${quote(r.table ? String(r.table) : '')}`
 
 export const openbsd: Platform = {
   os: 'openbsd',
@@ -117,7 +155,7 @@ export const openbsd: Platform = {
 
     savedIn: hostnameIf,
 
-    render(iface, state) {
+    render(iface, state, current) {
       if (!state.exists) return []
       const lines = state.tunnel ? [`tunnel ${state.tunnel.local} ${state.tunnel.remote}`] : []
       state.addresses.forEach((a, i) =>
@@ -127,7 +165,8 @@ export const openbsd: Platform = {
       const last = state.addresses.at(-1)
       if (last && pair(last)) lines[lines.length - 1] += ` ${upFlags(iface)}`
       else lines.push(upFlags(iface))
-      return lines
+      // Routes (route steps' lines) stay, after the address they need.
+      return [...lines, ...current.filter((l) => ROUTE_LINE.test(l))]
     },
 
     save: (iface, lines, current) => saveFile(hostnameIf(iface), lines, current, 0o640),
@@ -155,5 +194,48 @@ export const openbsd: Platform = {
     delGroup: (name) => `groupdel ${quote(name)}`,
     // groupmod takes no members: each user is appended to the group (-G).
     addMembers: (name, users) => users.map((u) => `usermod -G ${quote(name)} ${quote(u)}`).join(' && '),
+  },
+  routes: {
+    refuse(r) {
+      if (r.dev && !r.via && !r.type)
+        return "OpenBSD's route(8) names an interface route by the interface's own address (-iface ADDRESS), not by its name: give via"
+      if (r.table !== undefined && r.table > 255) return `OpenBSD has no rtable ${r.table} (0 to 255)`
+      if (r.persist && !bootIface(r))
+        return "OpenBSD keeps a route as a `!route` line in an interface's /etc/hostname.IF: give dev or iface, or set persist: false"
+      return undefined
+    },
+
+    probe(r) {
+      const live = bsdRouteProbe(`${route(r)} get ${routeTo(r)}`, r.to)
+      const keep = r.persist ? bootIface(r) : undefined
+      if (!keep) return live
+      const file = quote(`/etc/hostname.${keep}`)
+      return `${live}\nif [ -f ${file} ]; then ${routeKeys(r)} awk '${ownRoute('print "saved=" $0')}' ${file}; else echo ${quote(`nosave=${keep} has no /etc/hostname.${keep} (give it an iface step)`)}; fi`
+    },
+
+    change(r, from, to) {
+      const del = `${route(r)} delete -inet ${routeTo(r)}`
+      if (!to) return from ? [del] : []
+      if (!from) return [`${route(r)} add ${routeArgs(r, to)}`]
+      // A new gateway is a change; another kind of route is made anew.
+      if (from.via && to.via && !from.type && !to.type) return [`${route(r)} change ${routeArgs(r, to)}`]
+      return [del, `${route(r)} add ${routeArgs(r, to)}`]
+    },
+
+    savedIn: (r) => `/etc/hostname.${bootIface(r)}`,
+
+    render: (r, state) => (state ? [`!${route(r)} add ${routeArgs(r, state)}`] : []),
+
+    // In place, as netstart wants the file (0640): the interface's lines and other routes stay.
+    save(r, lines, current) {
+      if (lines.join('\n') === current.join('\n')) return []
+      const add = lines.length ? `; printf '%s\\n' ${quoteArgv(lines)}` : ''
+      return [
+        replaceFile(`/etc/hostname.${bootIface(r)}`, {
+          content: `${routeKeys(r)} awk '${ownRoute('next')} { print }' "$o"${add}`,
+          mode: 0o640,
+        }),
+      ]
+    },
   },
 }

@@ -15,7 +15,19 @@
 //   last key).
 // - interfaces. FreeBSD, by key: ifconfig_IF and ifconfig_IF_aliasN, and IF's word of
 //   cloned_interfaces, in whichever rc.conf file sets them, else /etc/rc.conf (plain sysrc).
-//   OpenBSD: /etc/hostname.IF, whole. Linux: /etc/network/interfaces.d/IF, whole.
+//   OpenBSD: /etc/hostname.IF, whole but for its `!route` lines (routes'), which it keeps, after
+//   its own. Linux, where the host keeps them: ifupdown's /etc/network/interfaces.d/IF, whole but
+//   for its `up`/`down ip route` lines (routes'), which it keeps; or systemd-networkd's
+//   /etc/systemd/network/50-ferry-IF.netdev and 50-ferry-IF.network, whole, and for a loopback
+//   alias loN its drop-in 50-ferry-lo.network.d/loN.conf, whole, under 50-ferry-lo.network, which
+//   every alias writes the same and the last drop-in to go (an alias's or a route's) takes away.
+//   An interface removed takes the routes kept in its file with it, as the kernel does live.
+// - routes. FreeBSD, by key: route_NAME (NAME is ferry_ and the destination and fib) and NAME's
+//   word of static_routes, in rc.conf (plain sysrc). OpenBSD: the route's own `!route … add -inet
+//   DEST` line (by destination and -T rtable) in the interface's /etc/hostname.IF, which iface
+//   owns. Linux: the route's own `up`/`down ip route` pair (by destination and table) in the
+//   interface's ifupdown file, which iface owns; or its networkd drop-in beside the interface's
+//   .network, 50-ferry-DEV.network.d/ferry-route-DEST[-tableN].conf, whole.
 // - jails (migrate-jail writes the definition where the driver says). FreeBSD:
 //   /etc/jail.conf.d/NAME.conf, whole, and NAME's word of jail_list in rc.conf (sysrc). Linux
 //   (the lab's stand-in): /etc/ferry/jails/NAME.conf and NAME.autostart beside it, whole, and
@@ -54,6 +66,10 @@ export type {
   Interfaces,
   Account,
   Users,
+  Route,
+  RouteState,
+  RouteType,
+  Routes,
 } from './types.ts'
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }

@@ -35,6 +35,7 @@ export interface Platform {
   readonly cron: Cron
   /** User accounts and groups: useradd and its kin (Linux, OpenBSD), pw (FreeBSD). */
   readonly users: Users
+  readonly routes: Routes
 }
 
 /** The OSPF and BGP daemons ferry configures: FRR, Quagga, or OpenBSD's own ospfd and bgpd (in base). */
@@ -134,20 +135,74 @@ export interface Interfaces {
   /**
    * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
    * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
+   * Where the host decides what keeps that configuration (Linux: ifupdown or systemd-networkd),
+   * `keeper=NAME` says which when it is not the platform's first choice, and `nosave=WHY` when
+   * nothing would read it at boot.
    */
   probe(iface: Iface): string
   /** Commands that take the live interface from one state to another. */
   change(iface: Iface, from: IfaceState, to: IfaceState): string[]
   /** Where the boot-time configuration lives, for messages. */
-  savedIn(iface: Iface): string
+  savedIn(iface: Iface, keeper?: string): string
   /**
    * The boot-time configuration for a state, as `saved=` lines print it ([] when the interface
    * should not exist). `current` is what the probe saw, for settings shared with other
-   * interfaces (FreeBSD's `cloned_interfaces`).
+   * interfaces (FreeBSD's `cloned_interfaces`) and lines other steps own in the same file
+   * (`route`'s). A configuration kept in several files gives each file's lines after a line
+   * `==> PATH <==`, as head(1) prints several files.
    */
-  render(iface: Iface, state: IfaceState, current: readonly string[]): string[]
+  render(iface: Iface, state: IfaceState, current: readonly string[], keeper?: string): string[]
   /** Commands that turn the boot-time configuration from `current` into `lines` (as render gives them). */
-  save(iface: Iface, lines: readonly string[], current: readonly string[]): string[]
+  save(iface: Iface, lines: readonly string[], current: readonly string[], keeper?: string): string[]
+}
+
+/** A route that drops or refuses what it matches, instead of forwarding it. */
+export type RouteType = 'blackhole' | 'reject'
+
+/** A static IPv4 route, as a step wants it. */
+export interface Route {
+  /** `10.1.0.0/16` (the network address, as the step normalised it), a /32, or `default`. */
+  to: string
+  /** The gateway. */
+  via?: string
+  /** The interface it leaves by: alone, an interface route; with `via`, where Linux pins it. */
+  dev?: string
+  type?: RouteType
+  /** The routing table: Linux `table N`, OpenBSD rtable (`-T N`), FreeBSD fib (`-fib N`); none: the main one. */
+  table?: number
+  /** Also configured for boot. */
+  persist: boolean
+  /** The interface whose boot configuration keeps it, where the OS keeps routes that way (Linux, OpenBSD). */
+  iface?: string
+}
+
+/** A route as the probe saw it: its next hop, or its type (`other`: a kind ferry does not make). */
+export interface RouteState {
+  via?: string
+  dev?: string
+  type?: RouteType | 'other'
+  /** For `other`: what the OS printed. */
+  text?: string
+}
+
+export interface Routes {
+  /** Why this platform cannot make this route, or keep it at boot as asked, if so. */
+  refuse(route: Route): string | undefined
+  /**
+   * Prints `route=via GATEWAY dev IF`, `route=dev IF`, `route=blackhole`, `route=reject` or
+   * `route=other TEXT` for the live route of exactly that destination in that table, nothing
+   * when there is none; `cannot=WHY` when the route cannot be made now (a table the kernel lacks).
+   * With `persist`, the boot configuration as Interfaces.probe prints it (`saved=`, `keeper=`, `nosave=`).
+   */
+  probe(route: Route): string
+  /** Commands that take the live route from one state to another; undefined: no route. */
+  change(route: Route, from: RouteState | undefined, to: RouteState | undefined): string[]
+  /** Where the boot configuration lives, for messages. */
+  savedIn(route: Route, keeper?: string): string
+  /** The boot configuration with the route in this state (undefined: without it), from what the probe saw. */
+  render(route: Route, state: RouteState | undefined, current: readonly string[], keeper?: string): string[]
+  /** Commands that turn the boot configuration from `current` into `lines`, touching only the route's own lines. */
+  save(route: Route, lines: readonly string[], current: readonly string[], keeper?: string): string[]
 }
 
 /**

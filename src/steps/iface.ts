@@ -1,9 +1,10 @@
 // A network interface: a loopback alias, a gre tunnel or a tap/tun device, configured live and
-// (by default) at boot: FreeBSD rc.conf, OpenBSD /etc/hostname.if, Debian ifupdown. The probe
-// reads both, so drift in either shows. The state is addresses and endpoints, never secrets,
-// so the record keeps it whole and undo puts back exactly what was there.
+// (by default) at boot: FreeBSD rc.conf, OpenBSD /etc/hostname.if, Debian's ifupdown or
+// systemd-networkd (whichever the host keeps it in: the probe says). The probe reads both, so
+// drift in either shows. The state is addresses and endpoints, never secrets, so the record
+// keeps it whole and undo puts back exactly what was there.
 
-import { field, fields, ifaceDelta } from '../platform/common.ts'
+import { field, fields, ifaceDelta, splitFiles } from '../platform/common.ts'
 import { probeNow, run } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
 import type { Iface, IfaceKind, IfaceState, Tunnel } from '../platform/platform.ts'
@@ -33,6 +34,8 @@ export interface IfaceRecord {
   live: IfaceState
   /** The boot-time configuration lines, as the probe printed them. */
   saved: string[]
+  /** What keeps them, where the host decides (`networkd`); undefined: the platform's usual place. */
+  keeper?: string
 }
 
 const IP = String.raw`(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)`
@@ -49,7 +52,21 @@ function parse(probe: ProbeResult): IfaceRecord {
       tunnel: local && remote ? { local, remote } : undefined,
     },
     saved: fields(probe.stdout, 'saved'),
+    keeper: field(probe.stdout, 'keeper'),
   }
+}
+
+/** A unified diff per file of a boot configuration (several files: each after its `==> PATH <==`). */
+export function bootDiff(file: string, before: readonly string[], after: readonly string[]): string {
+  const old = splitFiles(before, file)
+  const now = splitFiles(after, file)
+  const text = (f: { lines: string[] } | undefined) => (f ? f.lines.map((l) => `${l}\n`).join('') : '')
+  const paths = [...new Set([...now, ...old].map((f) => f.path))]
+  return paths
+    .map((p) => [text(old.find((f) => f.path === p)), text(now.find((f) => f.path === p))] as const)
+    .map(([a, b], i) => (a === b ? '' : unifiedDiff(paths[i]!, paths[i]!, a, b)))
+    .filter(Boolean)
+    .join('')
 }
 
 const endpoints = (t: Tunnel | undefined) => (t ? `${t.local} ${t.remote}` : '(none)')
@@ -106,14 +123,10 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
         ...d.add.map((a) => `${it.name}: add ${a}`),
         ...(d.up ? [`${it.name}: up`] : []),
       ].map((summary) => ({ summary }))
-      const saved = platform.interfaces.render(it, want, cur.saved)
+      const saved = platform.interfaces.render(it, want, cur.saved, cur.keeper)
       if (persist && saved.join('\n') !== cur.saved.join('\n')) {
-        const file = platform.interfaces.savedIn(it)
-        const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
-        changes.push({
-          summary: `${it.name} at boot: ${file}`,
-          diff: unifiedDiff(file, file, text(cur.saved), text(saved)),
-        })
+        const file = platform.interfaces.savedIn(it, cur.keeper)
+        changes.push({ summary: `${it.name} at boot: ${file}`, diff: bootDiff(file, cur.saved, saved) })
       }
       return changes
     },
@@ -121,10 +134,11 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     record: parse,
 
     async apply({ $, platform }, _changes, record) {
+      const { saved, keeper } = record
       await run($, [
         ...platform.interfaces.change(it, record.live, want),
         ...(persist
-          ? platform.interfaces.save(it, platform.interfaces.render(it, want, record.saved), record.saved)
+          ? platform.interfaces.save(it, platform.interfaces.render(it, want, saved, keeper), saved, keeper)
           : []),
       ])
     },
@@ -133,16 +147,16 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
       const now = parse(await probeNow($, platform.interfaces.probe(it)))
       await run($, [
         ...platform.interfaces.change(it, now.live, record.live),
-        ...(persist ? platform.interfaces.save(it, record.saved, now.saved) : []),
+        ...(persist ? platform.interfaces.save(it, record.saved, now.saved, record.keeper) : []),
       ])
     },
 
     // From the state apply leaves back to the record's; a command for a change apply never made
     // fails in the job, which goes on with the next.
-    revert: (record, platform) => [
-      ...platform.interfaces.change(it, want, record.live),
+    revert: ({ live, saved, keeper }, platform) => [
+      ...platform.interfaces.change(it, want, live),
       ...(persist
-        ? platform.interfaces.save(it, record.saved, platform.interfaces.render(it, want, record.saved))
+        ? platform.interfaces.save(it, saved, platform.interfaces.render(it, want, saved, keeper), keeper)
         : []),
     ],
   }

@@ -169,3 +169,8 @@ export function restoreHash(user: string, put: string): string {
   const b = hashBackupOf(user)
   return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${b.slice(0, -'/BACKUP'.length)} /var/backups/ferry 2>/dev/null || true; }; fi`
 }
+
+/** A file under /etc rewritten by a script that reads the old one (`"$o"`), mode and owner kept unless given. */
+export function editInPlace(path: string, content: string, mode?: string): string {
+  return replaced(path, { content, mode })
+}

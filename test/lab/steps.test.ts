@@ -11,8 +11,8 @@
 //   5. a run repairs the drift (or the boot configuration does), and `ferry rollback`, newest run
 //      first, puts back the snapshot exactly.
 //
-// The last test is about iface on a host without ifupdown. Each test puts its host back in
-// `finally`, whatever failed, so the other lab tests start clean.
+// The last test is about iface on a host with neither ifupdown nor networkd. Each test puts its
+// host back in `finally`, whatever failed, so the other lab tests start clean.
 import { beforeAll, describe, expect } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { addRepo, copyInto, debFile, debs, removeRepo } from './apt-repo.ts'
@@ -469,12 +469,15 @@ describe('iface', () => {
     }
   })
 
-  it('on a host without ifupdown (no /etc/network/interfaces.d), the plan promises only what apply can do', async () => {
+  it('on a host with neither ifupdown nor systemd-networkd, the plan promises only what apply can do', async () => {
     const h = 'lab2'
     const { run } = stepRunner(h, 'iface')
-    expect(sh(h, 'ls -d /etc/network/interfaces.d 2>&1; true')).toBe(
+    // The lab hosts have networkd's directory (empty), which would keep lo1 (networkd.test.ts):
+    // hidden for this test.
+    expect(sh(h, 'ls -d /etc/network/interfaces.d 2>&1; ls -A /etc/systemd/network')).toBe(
       "ls: cannot access '/etc/network/interfaces.d': No such file or directory\n",
     )
+    sh(h, 'rmdir /etc/systemd/network')
     const snapshot = () => sh(h, `ip -o -4 addr show dev lo; cat ${LO1} 2>/dev/null; true`)
     const before = snapshot()
     try {
@@ -483,7 +486,7 @@ describe('iface', () => {
       expect(dry.code).toBe(1)
       const host = dry.report.hosts[0]!
       expect(host.error).toBe(
-        'loopback: lo1 cannot be configured for boot: /etc/network/interfaces.d is missing (is ifupdown installed?); or set persist: false',
+        'loopback: lo1 cannot be configured for boot: neither /etc/network/interfaces.d (ifupdown) nor /etc/systemd/network (systemd-networkd) is here; or set persist: false',
       )
       expect(snapshot()).toBe(before)
       // And so is a real run: nothing half-applied.
@@ -494,7 +497,7 @@ describe('iface', () => {
     } finally {
       sh(
         h,
-        `ip addr del 10.255.0.1/32 dev lo 2>/dev/null; rm -f ${LO1}; rmdir /etc/network/interfaces.d 2>/dev/null; true`,
+        `ip addr del 10.255.0.1/32 dev lo 2>/dev/null; rm -f ${LO1}; rmdir /etc/network/interfaces.d 2>/dev/null; mkdir -p /etc/systemd/network; true`,
       )
     }
   })

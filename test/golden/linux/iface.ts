@@ -21,6 +21,48 @@ const GRE1 = [
   '    post-down ip tunnel del gre1',
 ]
 const saved = (lines: string[]) => lines.map((l) => `saved=${l}\n`).join('')
+
+// systemd-networkd, where the host keeps its interfaces there (the probe says keeper=networkd).
+const N = '/etc/systemd/network'
+const LO_BASE = `${N}/50-ferry-lo.network`
+const LO_NETWORK = [
+  '# lo, managed by ferry: the addresses of its loopback aliases are in 50-ferry-lo.network.d',
+  '[Match]',
+  'Name=lo',
+  '',
+  '[Network]',
+  'KeepConfiguration=static',
+]
+const LO1_CONF = `${N}/50-ferry-lo.network.d/lo1.conf`
+const LO1_DROPIN = ['# lo1, managed by ferry', '[Address]', 'Address=10.0.0.1/32', 'Label=lo:1']
+const GRE1_NETDEV = [
+  '# gre1, managed by ferry',
+  '[NetDev]',
+  'Name=gre1',
+  'Kind=gre',
+  '',
+  '[Tunnel]',
+  'Local=203.0.113.21',
+  'Remote=203.0.113.22',
+  'TTL=255',
+  'Independent=yes',
+]
+const GRE1_NETWORK = [
+  '# gre1, managed by ferry',
+  '[Match]',
+  'Name=gre1',
+  '',
+  '[Address]',
+  'Address=172.16.2.5/32',
+  'Peer=172.16.2.6/32',
+]
+const files = (...f: [string, string[]][]) => f.flatMap(([path, lines]) => [`==> ${path} <==`, ...lines])
+const added = (path: string, lines: string[]) =>
+  `--- ${path}\n+++ ${path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}\n`).join('')}`
+const RELOAD = 'if [ -d /run/systemd/system ] && systemctl is-active -q systemd-networkd; then networkctl reload; fi'
+// lo's .network goes when no drop-in is left under it: the directory emptied, or gone.
+const LO_LAST = `if rmdir ${N}/50-ferry-lo.network.d 2>/dev/null || [ ! -e ${N}/50-ferry-lo.network.d ]; then f=${LO_BASE}; rm -f "$f"; fi`
+const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
 const lo1 = () => iface('loopback', { name: 'lo1', kind: 'loopback', addresses: ['10.0.0.1/32'] })
 
 export default [
@@ -105,5 +147,236 @@ export default [
     step: iface('gre', { name: 'gre0', kind: 'gre', tunnel: { local: '203.0.113.21', remote: '203.0.113.22' } }),
     probe: 'exists=1\nup=0\n',
     expect: { error: /gre0 is the fallback device of the Linux gre module/ },
+  },
+  {
+    name: 'linux iface: lo1 on a systemd-networkd host → lo matched by 50-ferry-lo.network, the address in its drop-in lo1.conf',
+    os: 'linux',
+    step: lo1(),
+    probe: 'exists=0\nup=1\nkeeper=networkd\n',
+    after: `exists=1\naddr=10.0.0.1/32\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK], [LO1_CONF, LO1_DROPIN]))}`,
+    expect: {
+      probe: [
+        `[ ! -f ${D}/lo1 ] || sed 's/^/saved=/' ${D}/lo1\nelif [ -d ${N} ]; then\necho keeper=networkd\n`,
+        `for p in ${LO_BASE} ${LO1_CONF}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`,
+      ],
+      changes: [
+        'create lo1',
+        'lo1: add 10.0.0.1/32',
+        {
+          summary: `lo1 at boot: ${LO_BASE}, ${LO1_CONF}`,
+          diff: added(LO_BASE, LO_NETWORK) + added(LO1_CONF, LO1_DROPIN),
+        },
+      ],
+      apply: [
+        script(
+          'ip addr add 10.0.0.1/32 dev lo label lo:1',
+          writeLines(LO_BASE, '0644', LO_NETWORK),
+          `mkdir -p ${N}/50-ferry-lo.network.d`,
+          writeLines(LO1_CONF, '0644', LO1_DROPIN),
+          RELOAD,
+        ),
+      ],
+      // lo's .network goes with the last drop-in under it.
+      undo: [PROBE, script('ip addr del 10.0.0.1/32 dev lo label lo:1', `f=${LO1_CONF}; rm -f "$f"`, LO_LAST, RELOAD)],
+      files: { after: { [LO_BASE]: text(LO_NETWORK), [LO1_CONF]: text(LO1_DROPIN) } },
+    },
+  },
+  {
+    name: "linux iface: lo1's drop-in deleted by hand, then lo1 undone → lo's .network goes too, no drop-in being left",
+    os: 'linux',
+    step: lo1(),
+    probe: 'exists=0\nup=1\nkeeper=networkd\n',
+    after: `exists=1\naddr=10.0.0.1/32\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
+    expect: {
+      changes: [
+        'create lo1',
+        'lo1: add 10.0.0.1/32',
+        {
+          summary: `lo1 at boot: ${LO_BASE}, ${LO1_CONF}`,
+          diff: added(LO_BASE, LO_NETWORK) + added(LO1_CONF, LO1_DROPIN),
+        },
+      ],
+      apply: [
+        script(
+          'ip addr add 10.0.0.1/32 dev lo label lo:1',
+          writeLines(LO_BASE, '0644', LO_NETWORK),
+          `mkdir -p ${N}/50-ferry-lo.network.d`,
+          writeLines(LO1_CONF, '0644', LO1_DROPIN),
+          RELOAD,
+        ),
+      ],
+      undo: [PROBE, script('ip addr del 10.0.0.1/32 dev lo label lo:1', LO_LAST, RELOAD)],
+    },
+  },
+  {
+    name: "linux iface: lo2 beside lo1 on networkd → its own drop-in only, lo's .network left as lo1's step wrote it",
+    os: 'linux',
+    step: iface('jails', { name: 'lo2', kind: 'loopback', addresses: ['172.16.3.1/32', '172.16.3.2/32'] }),
+    probe: `exists=0\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
+    expect: {
+      changes: [
+        'create lo2',
+        'lo2: add 172.16.3.1/32',
+        'lo2: add 172.16.3.2/32',
+        {
+          summary: `lo2 at boot: ${LO_BASE}, ${N}/50-ferry-lo.network.d/lo2.conf`,
+          diff: added(`${N}/50-ferry-lo.network.d/lo2.conf`, [
+            '# lo2, managed by ferry',
+            '[Address]',
+            'Address=172.16.3.1/32',
+            'Label=lo:2',
+            '',
+            '[Address]',
+            'Address=172.16.3.2/32',
+            'Label=lo:2',
+          ]),
+        },
+      ],
+      apply: [
+        script(
+          'ip addr add 172.16.3.1/32 dev lo label lo:2',
+          'ip addr add 172.16.3.2/32 dev lo label lo:2',
+          `mkdir -p ${N}/50-ferry-lo.network.d`,
+          writeLines(`${N}/50-ferry-lo.network.d/lo2.conf`, '0644', [
+            '# lo2, managed by ferry',
+            '[Address]',
+            'Address=172.16.3.1/32',
+            'Label=lo:2',
+            '',
+            '[Address]',
+            'Address=172.16.3.2/32',
+            'Label=lo:2',
+          ]),
+          RELOAD,
+        ),
+      ],
+      undo: [PROBE],
+    },
+  },
+  {
+    name: 'linux iface: gre1 on networkd → a .netdev (an independent gre tunnel, ttl 255) and a .network with the peer address',
+    os: 'linux',
+    step: iface('gre to r2', {
+      name: 'gre1',
+      kind: 'gre',
+      tunnel: { local: '203.0.113.21', remote: '203.0.113.22' },
+      addresses: ['172.16.2.5 peer 172.16.2.6'],
+    }),
+    probe: 'exists=0\nup=0\nkeeper=networkd\n',
+    expect: {
+      changes: [
+        'create gre1',
+        'gre1 tunnel: (none) → 203.0.113.21 203.0.113.22',
+        'gre1: add 172.16.2.5 peer 172.16.2.6',
+        'gre1: up',
+        {
+          summary: `gre1 at boot: ${N}/50-ferry-gre1.netdev, ${N}/50-ferry-gre1.network`,
+          diff: added(`${N}/50-ferry-gre1.netdev`, GRE1_NETDEV) + added(`${N}/50-ferry-gre1.network`, GRE1_NETWORK),
+        },
+      ],
+      apply: [
+        script(
+          'ip tunnel add gre1 mode gre local 203.0.113.21 remote 203.0.113.22 ttl 255',
+          'ip addr add 172.16.2.5 peer 172.16.2.6 dev gre1',
+          'ip link set gre1 up',
+          writeLines(`${N}/50-ferry-gre1.netdev`, '0644', GRE1_NETDEV),
+          writeLines(`${N}/50-ferry-gre1.network`, '0644', GRE1_NETWORK),
+          RELOAD,
+        ),
+      ],
+      undo: [PROBE],
+      revert: [
+        'ip tunnel del gre1',
+        `f=${N}/50-ferry-gre1.netdev; rm -f "$f"`,
+        `f=${N}/50-ferry-gre1.network; rm -f "$f"`,
+        RELOAD,
+      ],
+      files: {
+        after: { [`${N}/50-ferry-gre1.netdev`]: text(GRE1_NETDEV), [`${N}/50-ferry-gre1.network`]: text(GRE1_NETWORK) },
+      },
+    },
+  },
+  {
+    name: 'linux iface: tap0 on networkd, configured and saved → in sync (carrier not needed, not waited for at boot)',
+    os: 'linux',
+    step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['10.255.1.1/30'] }),
+    probe: `exists=1\nup=1\naddr=10.255.1.1/30\nkeeper=networkd\n${saved(
+      files(
+        [`${N}/50-ferry-tap0.netdev`, ['# tap0, managed by ferry', '[NetDev]', 'Name=tap0', 'Kind=tap']],
+        [
+          `${N}/50-ferry-tap0.network`,
+          [
+            '# tap0, managed by ferry',
+            '[Match]',
+            'Name=tap0',
+            '',
+            '[Network]',
+            'ConfigureWithoutCarrier=yes',
+            '',
+            '[Link]',
+            'RequiredForOnline=no',
+            '',
+            '[Address]',
+            'Address=10.255.1.1/30',
+          ],
+        ],
+      ),
+    )}`,
+    expect: { changes: [] },
+  },
+  {
+    name: "linux iface: tap0's address changed where routes keep their lines in its ifupdown file → rewritten, the route lines kept after the stanza",
+    os: 'linux',
+    step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['10.255.1.5/30'], persist: true }),
+    probe: `exists=1\nup=1\naddr=10.255.1.1/30\n${saved([
+      '# tap0, managed by ferry',
+      'auto tap0',
+      'iface tap0 inet manual',
+      '    pre-up ip tuntap add dev tap0 mode tap',
+      '    up ip addr add 10.255.1.1/30 dev tap0',
+      '    up ip link set tap0 up',
+      '    post-down ip tuntap del dev tap0 mode tap',
+      '    up ip route replace 10.99.0.0/16 via 10.255.1.2 dev tap0 proto static',
+      '    down ip route del 10.99.0.0/16',
+    ])}`,
+    expect: {
+      changes: [
+        'tap0: remove 10.255.1.1/30',
+        'tap0: add 10.255.1.5/30',
+        {
+          summary: `tap0 at boot: ${D}/tap0`,
+          diff: `--- ${D}/tap0\n+++ ${D}/tap0\n@@ -2,7 +2,7 @@\n auto tap0\n iface tap0 inet manual\n     pre-up ip tuntap add dev tap0 mode tap\n-    up ip addr add 10.255.1.1/30 dev tap0\n+    up ip addr add 10.255.1.5/30 dev tap0\n     up ip link set tap0 up\n     post-down ip tuntap del dev tap0 mode tap\n     up ip route replace 10.99.0.0/16 via 10.255.1.2 dev tap0 proto static\n`,
+        },
+      ],
+      apply: [
+        script(
+          'ip addr del 10.255.1.1/30 dev tap0',
+          'ip addr add 10.255.1.5/30 dev tap0',
+          writeLines(`${D}/tap0`, '0644', [
+            '# tap0, managed by ferry',
+            'auto tap0',
+            'iface tap0 inet manual',
+            '    pre-up ip tuntap add dev tap0 mode tap',
+            '    up ip addr add 10.255.1.5/30 dev tap0',
+            '    up ip link set tap0 up',
+            '    post-down ip tuntap del dev tap0 mode tap',
+            '    up ip route replace 10.99.0.0/16 via 10.255.1.2 dev tap0 proto static',
+            '    down ip route del 10.99.0.0/16',
+          ]),
+        ),
+      ],
+      undo: [PROBE],
+    },
+  },
+  {
+    name: 'linux iface: neither ifupdown nor systemd-networkd keeps interfaces here → refused at plan time, naming both',
+    os: 'linux',
+    step: lo1(),
+    probe:
+      'exists=0\nup=1\nnosave=neither /etc/network/interfaces.d (ifupdown) nor /etc/systemd/network (systemd-networkd) is here\n',
+    expect: {
+      error:
+        /^lo1 cannot be configured for boot: neither \/etc\/network\/interfaces\.d \(ifupdown\) nor \/etc\/systemd\/network \(systemd-networkd\) is here; or set persist: false$/,
+    },
   },
 ] satisfies Case[]

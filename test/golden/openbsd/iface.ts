@@ -117,6 +117,32 @@ export default [
     },
   },
   {
+    name: "openbsd iface: the peer moved where a route keeps its !route line in hostname.gre0 → rewritten, the route's line kept after gre0's own",
+    os: 'openbsd',
+    step: gre0('203.0.113.3'),
+    probe: `${UP}tunnel=198.51.100.1 203.0.113.2\n${saved([...SEED, '!route -n add -inet 10.2.0.0/16 172.16.2.2'])}`,
+    expect: {
+      changes: [
+        'gre0 tunnel: 198.51.100.1 203.0.113.2 → 198.51.100.1 203.0.113.3',
+        {
+          summary: `gre0 at boot: ${HOSTNAME}`,
+          diff: `--- ${HOSTNAME}\n+++ ${HOSTNAME}\n@@ -1,3 +1,3 @@\n-tunnel 198.51.100.1 203.0.113.2\n+tunnel 198.51.100.1 203.0.113.3\n ${SEED[1]}\n !route -n add -inet 10.2.0.0/16 172.16.2.2\n`,
+        },
+      ],
+      apply: [
+        script(
+          'ifconfig gre0 tunnel 198.51.100.1 203.0.113.3',
+          writeLines(HOSTNAME, '0640', [
+            'tunnel 198.51.100.1 203.0.113.3',
+            SEED[1]!,
+            '!route -n add -inet 10.2.0.0/16 172.16.2.2',
+          ]),
+        ),
+      ],
+      undo: [PROBE],
+    },
+  },
+  {
     name: 'openbsd iface: a gre interface not named greN → refused',
     os: 'openbsd',
     step: iface('bad', { name: 'tun0', kind: 'gre', tunnel: { local: '198.51.100.1', remote: '203.0.113.2' } }),
