@@ -6,7 +6,7 @@
 
 import { probeNow } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
-import { file, octal, parseFileProbe, restoreFile, type FileRecord, type FileState } from './file.ts'
+import { file, fileProbe, octal, parseFileProbe, restoreFile, type FileRecord, type FileState } from './file.ts'
 import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type Step } from './step.ts'
 
 export interface LineOptions extends CommonOptions {
@@ -41,7 +41,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
         ? new RegExp(opts.match)
         : new RegExp(opts.match.source, opts.match.flags.replace(/[gy]/g, ''))
   const hit = (l: string) => l === wanted || !!re?.test(l)
-  // Only to borrow its probe and undo, which need nothing but the path.
+  // Only to borrow its record and undo, which need nothing but the path.
   const reader = file(name, { path, content: '', backups: opts.backups })
 
   /** The content with the edit made: the first hit becomes the line, later hits go; else it is appended. */
@@ -67,7 +67,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     touches: [`file:${path}`],
     reads: [`file:${path}`],
 
-    probe: (platform) => reader.probe(platform),
+    probe: () => fileProbe(path),
 
     check(probe) {
       const cur = parseFileProbe(probe, path)
@@ -94,7 +94,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     record: (probe, ctx) => reader.record(probe, ctx),
 
     async apply(ctx, changes, record) {
-      const cur = parseFileProbe(await probeNow(ctx.$, reader.probe(ctx.platform)), path)
+      const cur = parseFileProbe(await probeNow(ctx.$, fileProbe(path)), path)
       const next = target(cur)
       if (next.content === undefined || (next.content === cur?.content && next.mode === cur.mode)) return
       await file(name, {
