@@ -153,7 +153,7 @@ export function removeParents(dirs: readonly string[]): string {
  * Makes the directory PATH, safe where its parent belongs to a less-privileged user (a home's
  * .ssh): made in a private directory beside it, where its owner and mode are set (and, with
  * `from`, what a tar archive holds is put in it), then renamed into place in one step. A rename
- * never follows a link, and fails on a name taken by anything but an empty directory.
+ * never follows a link, replaces an empty directory, and fails on any other name taken.
  */
 export function makeDir(path: string, a: DirAttrs, from?: string): string {
   const fill = from ? `tar -xpf ${quote(from)} -C "./$n" && ` : ''
@@ -184,7 +184,7 @@ export function setDirAttrs(path: string, inode: string, a: DirAttrs): string {
  * Removes the directory PATH with all it holds, after a tar of it at `backup` (mode 0600): it
  * is renamed into a private directory beside it first (a rename follows no link), checked there
  * to be a directory, and archived and removed where no one else can reach it. Whatever fails
- * puts it back.
+ * puts it back (what is left of it), and the archive exists only once it is whole.
  */
 export function removeDir(path: string, backup: string): string {
   const body = [
@@ -192,7 +192,9 @@ export function removeDir(path: string, backup: string): string {
     `trap 'if [ -e "./$n" ] || [ -h "./$n" ]; then mv "./$n" ..; fi; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
     `mv "../$n" "./$n" || exit 1`,
     `[ -d "./$n" ] && [ ! -h "./$n" ] || ${fail('is not a directory')}`,
-    `mkdir -p ${quote(dirOf(backup))} && tar -cf ${quote(backup)} -C "./$n" . && rm -rf "./$n"`,
+    // A tar that failed is no backup: undo restores from one only if it is there.
+    `mkdir -p ${quote(dirOf(backup))} && tar -cf ${quote(backup)} -C "./$n" . || { rm -f ${quote(backup)}; exit 1; }`,
+    'rm -rf "./$n"',
   ]
   return `f=${quote(path)}; ( ${body.join('; ')} )`
 }

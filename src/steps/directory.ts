@@ -102,11 +102,15 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
   const p = quote(path)
 
   const undoLines = (r: DirectoryRecord): string[] => {
+    if (absent && !r.backup) return [`if [ ! -d ${p} ]; then ${makeDir(path, { mode: r.mode!, owner: r.owner })}; fi`]
     if (absent) {
-      const back = `if [ ! -d ${p} ]; then ${makeDir(path, { mode: r.mode!, owner: r.owner }, r.backup)}; fi`
-      return r.backup
-        ? [back, `rm -f ${quote(r.backup)} && { rmdir ${quote(dirOf(r.backup))} ${BACKUP_DIR} 2>/dev/null || true; }`]
-        : [back]
+      // No archive: apply never removed it. An empty directory in its place (a later run's undo
+      // made it) is replaced; one with something in it stops the restore, and the archive stays.
+      const b = quote(r.backup!)
+      const back = makeDir(path, { mode: r.mode!, owner: r.owner }, r.backup)
+      return [
+        `if [ -f ${b} ]; then ${back} && rm -f ${b} && { rmdir ${quote(dirOf(r.backup!))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`,
+      ]
     }
     if (r.existed) return [setDirAttrs(path, r.inode!, { mode: r.mode!, owner: r.owner })]
     // Something put in it since keeps it: rmdir fails, and says so.

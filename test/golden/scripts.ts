@@ -161,13 +161,20 @@ export function dirRemoved(path: string, backup: string): string {
     `trap 'if [ -e "./$n" ] || [ -h "./$n" ]; then mv "./$n" ..; fi; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
     'mv "../$n" "./$n" || exit 1',
     `[ -d "./$n" ] && [ ! -h "./$n" ] || ${fail('is not a directory')}`,
-    `mkdir -p ${backup.slice(0, backup.lastIndexOf('/'))} && tar -cf ${backup} -C "./$n" . && rm -rf "./$n"`,
+    `mkdir -p ${backup.slice(0, backup.lastIndexOf('/'))} && tar -cf ${backup} -C "./$n" . || { rm -f ${backup}; exit 1; }`,
+    'rm -rf "./$n"',
   ]
   return `f=${path}; ( ${body.join('; ')} )`
 }
 
 /** Where a directory's tar goes, as the golden harness names it. */
 export const dirBackupOf = (path: string) => `${backupOf(path)}.tar`
+
+/** A directory unpacked from its tar where it was, if the tar is there; the tar then goes. */
+export function dirRestored(path: string, mode: string, owner: string): string {
+  const b = dirBackupOf(path)
+  return `if [ -f ${b} ]; then ${dirMade(path, mode, owner, b)} && rm -f ${b} && { rmdir ${b.slice(0, -'/BACKUP.tar'.length)} /var/backups/ferry 2>/dev/null || true; }; fi`
+}
 
 /** A symbolic link made beside PATH and renamed over it; a regular file in the way kept at its backup, or refused. */
 export function linkReplaced(path: string, target: string, keepFile = false): string {

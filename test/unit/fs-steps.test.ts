@@ -55,14 +55,16 @@ function liveShell(): { ctx: StepContext; sent: string[] } {
 
 let root = ''
 let backups = ''
+let taken = 0
 
 /** The step as the engine runs it: probe, check, record (its backups kept in the scratch area), apply. */
 async function apply<R>(step: Step<R>, pending: string[] = []) {
   const probe = sh(step.probe(linux))
   const changes: Change[] = step.check(probe, ctxOf(pending))
   const record = step.record(probe, ctxOf()) as R & { backup?: string }
+  // A directory per backup, as on a host: the last restore out removes it.
   if (typeof record.backup === 'string')
-    record.backup = join(backups, `b${readdirSync(backups).length}${record.backup.endsWith('.tar') ? '.tar' : ''}`)
+    record.backup = join(backups, `${++taken}`, record.backup.endsWith('.tar') ? 'b.tar' : 'b')
   const { ctx } = liveShell()
   if (changes.length) await step.apply(ctx, changes, record)
   return {
@@ -273,6 +275,44 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       ])
       expect(readlinkSync(join(path, 'sub/l'))).toBe('/etc/passwd')
       expect(existsSync(full.record.backup!)).toBe(false)
+    })
+
+    it('absent with recurse: undo replaces an empty directory made since, keeps the tar when one with content is there', async () => {
+      const path = join(root, 'old')
+      mkdirSync(path)
+      writeFileSync(join(path, 'f'), 'data\n')
+      const step = directory('old', { path, state: 'absent', recurse: true })
+      const r = await apply(step)
+      // An empty one made since (as undoing a later run that removed it would): replaced.
+      mkdirSync(path)
+      await r.undo()
+      expect(readFileSync(join(path, 'f'), 'utf8')).toBe('data\n')
+      expect(existsSync(r.record.backup!)).toBe(false)
+
+      const again = await apply(step)
+      mkdirSync(path)
+      writeFileSync(join(path, 'new'), '')
+      // (This $ carries no stderr: mv's "Directory not empty" reaches only a real run.)
+      await expect(again.undo()).rejects.toThrow()
+      expect(readdirSync(path)).toEqual(['new'])
+      expect(existsSync(again.record.backup!)).toBe(true)
+    })
+
+    it('absent with recurse: an apply that failed leaves no tar, and its undo does nothing', async () => {
+      const path = join(root, 'old')
+      mkdirSync(path)
+      writeFileSync(join(path, 'f'), 'data\n')
+      const step = directory('old', { path, state: 'absent', recurse: true })
+      const probe = sh(step.probe(linux))
+      // The tar cannot be written: its directory is a file.
+      writeFileSync(join(backups, 'x'), '')
+      const record = { ...step.record(probe, ctxOf()), backup: join(backups, 'x', 'b.tar') }
+      const { ctx } = liveShell()
+      await expect(step.apply(ctx, step.check(probe, ctxOf()), record)).rejects.toThrow()
+      expect(readFileSync(join(path, 'f'), 'utf8')).toBe('data\n')
+      await step.undo(ctx, record)
+      expect(readdirSync(path)).toEqual(['f'])
+      expect(readdirSync(root)).toEqual(['old'])
     })
 
     it('a link or a file at its path fails the plan', () => {

@@ -8,6 +8,7 @@ import {
   dirMade,
   dirProbe,
   dirRemoved,
+  dirRestored,
   groupProbe,
   madeParents,
   missingLines,
@@ -75,13 +76,7 @@ export default [
       probe: dirProbe(OLD, { absent: true }),
       changes: [`remove directory ${OLD} and all it holds (kept in /var/backups/ferry for undo)`],
       apply: [dirRemoved(OLD, dirBackupOf(OLD))],
-      undo: [
-        [
-          'set -e',
-          `if [ ! -d ${OLD} ]; then ${dirMade(OLD, '0755', 'root:root', dirBackupOf(OLD))}; fi`,
-          `rm -f ${dirBackupOf(OLD)} && { rmdir ${dirBackupOf(OLD).slice(0, -'/BACKUP.tar'.length)} /var/backups/ferry 2>/dev/null || true; }`,
-        ].join('\n'),
-      ],
+      undo: [dirRestored(OLD, '0755', 'root:root')],
     },
   },
   {

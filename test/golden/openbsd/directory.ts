@@ -2,7 +2,7 @@
 // directory as the system ships it, an old site removed with what it held.
 import { directory } from '../../../src/steps/directory.ts'
 import type { Case } from '../harness.ts'
-import { dirBackupOf, dirMade, dirProbe, dirRemoved, groupProbe, userProbe } from '../scripts.ts'
+import { dirBackupOf, dirMade, dirProbe, dirRemoved, dirRestored, groupProbe, userProbe } from '../scripts.ts'
 
 const TENANT = '/var/www/htdocs/tenant-a'
 const OLD = '/var/www/htdocs/old-site'
@@ -36,13 +36,7 @@ export default [
       probe: dirProbe(OLD, { absent: true }),
       changes: [`remove directory ${OLD} and all it holds (kept in /var/backups/ferry for undo)`],
       apply: [dirRemoved(OLD, dirBackupOf(OLD))],
-      undo: [
-        [
-          'set -e',
-          `if [ ! -d ${OLD} ]; then ${dirMade(OLD, '0755', 'www:www', dirBackupOf(OLD))}; fi`,
-          `rm -f ${dirBackupOf(OLD)} && { rmdir ${dirBackupOf(OLD).slice(0, -'/BACKUP.tar'.length)} /var/backups/ferry 2>/dev/null || true; }`,
-        ].join('\n'),
-      ],
+      undo: [dirRestored(OLD, '0755', 'www:www')],
     },
   },
   {
