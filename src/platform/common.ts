@@ -115,10 +115,10 @@ const LINK_OLD =
   `[ ! -h "./$n.was" ] || ${fail('is a symbolic link: ferry replaces regular files only (give the path it points to)')}; ` +
   `set -- $(ls -nd "./$n.was"); [ -f "./$n.was" ] && [ "$2" -le 2 ] || ${fail('is not a regular file with one link: ferry does not write through hard links')}`
 
-// Directories and links, written the same way. Only root's own directories are trusted as
-// ancestors (replaceFile trusts the directories above PATH's own), so the steps make missing
-// parents only where nobody else can write (src/steps/fs.ts refuses the rest at plan time); a
-// directory or link in a directory that someone else may own goes through a private directory.
+// Directories and links, written the same way. replaceFile trusts the directories above the one
+// it writes in, so the steps make missing parents only where no one else can write (and
+// src/steps/fs.ts refuses the rest at plan time); a directory or a link in a directory that
+// someone else may own goes through a private directory beside it.
 
 /** A directory's mode, and its owner (`user`, `user:group` or `:group`; without one, the creator's). */
 export interface DirAttrs {
@@ -131,17 +131,21 @@ const chownChmod = (a: DirAttrs, name: string) =>
 
 /**
  * Makes the missing parents `dirs` (outermost first, each inside the one before), leaving any
- * that exists by now (an earlier step made it). By path: the steps make parents only inside a
- * directory that no one but the user ferry runs as can write, and only a chain whose upper
- * levels are as closed (src/steps/fs.ts), so no name on the way can be swapped while mkdir,
- * chown and chmod act on it; umask 077 keeps each closed until chmod opens it.
+ * that exists by now (an earlier step made it). By path, so only inside a directory that the
+ * user ferry runs as owns and no one else may write: there no name can be swapped while mkdir,
+ * chown and chmod act on it. The plan refuses the rest (src/steps/fs.ts); this checks again on
+ * the host, for a parent an earlier step of the run made since (only its owner could open it
+ * up afterwards). umask 077 keeps each new one closed until chmod sets its mode.
  */
 export function makeParents(dirs: readonly string[], a: DirAttrs): string {
   const made = dirs.map((d) => {
     const q = quote(d)
-    return `if [ ! -d ${q} ]; then mkdir ${q} && ${chownChmod(a, q)} || exit 1; fi`
+    return (
+      `if [ ! -d ${q} ]; then set -- $(ls -nd ${quote(dirOf(d))}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; ` +
+      `mkdir ${q} && ${chownChmod(a, q)} || exit 1; fi`
+    )
   })
-  return `f=${quote(dirs.at(-1)!)}; ( umask 077; ${made.join('; ')} )`
+  return `f=${quote(dirs.at(-1)!)}; ( umask 077; u=$(id -u); ${made.join('; ')} )`
 }
 
 /** Removes the parents `dirs` made (given outermost first), innermost first, each only if it is empty. */

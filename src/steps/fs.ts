@@ -11,8 +11,9 @@
 //   - and, when it makes more than one level, with a dir_owner and dir_mode that keep the upper
 //     ones as closed (the running user's, writable by no one else), since each of them is above
 //     the directory the step writes in.
-// Otherwise the plan refuses, naming the directory. Only the last level, the one the step's
-// subject goes in, may belong to anyone: that is the case replaceFile (and the private
+// Otherwise the plan refuses, naming the directory (and makeParents checks each parent again on
+// the host, for one an earlier step of the run made since). Only the last level, the one the
+// step's subject goes in, may belong to anyone: that is the case replaceFile (and the private
 // directories of makeDir and replaceLink) are built for.
 //
 // Probe lines, before a step's own: `missing=DIR` for each missing parent, innermost first;
@@ -156,7 +157,7 @@ export function planParents(h: Header, a: DirAttrs, ctx: CheckContext): Change[]
   const { perms = '', uid = '' } = h.base ?? {}
   if (uid !== h.me || perms[5] === 'w' || perms[8] === 'w')
     throw new StepError(
-      `ferry makes directories only where no other user can write, and ${base} ${uid !== h.me ? `belongs to uid ${uid}` : 'may be written by others'}: that user could put a link in place of ${h.missing[0]} and steer what ferry writes below it (make ${h.missing[0]} yourself)`,
+      `ferry makes directories only where no other user can write, and ${base} ${uid !== h.me ? `belongs to uid ${uid}` : 'may be written by others'}: they could put a link in place of ${h.missing[0]} and steer what ferry writes below it (make ${h.missing[0]} yourself)`,
     )
   // A user only about to be made (pending) is not the one ferry runs as.
   const user = a.owner?.split(':')[0]

@@ -122,10 +122,13 @@ export const missingLines = (dirs: string[], base = 'drwxr-xr-x 0', me = '0') =>
 const chownChmod = (mode: string, owner: string | undefined, name: string) =>
   `${owner ? `chown ${owner} ${name} && ` : ''}chmod ${mode} ${name}`
 
-/** Missing parents made by path, outermost first, each left if it exists by now. */
+/** Missing parents made by path, outermost first, each left if it exists by now, each only where no one else may write. */
 export function madeParents(dirs: string[], mode: string, owner?: string): string {
-  const made = dirs.map((d) => `if [ ! -d ${d} ]; then mkdir ${d} && ${chownChmod(mode, owner, d)} || exit 1; fi`)
-  return `f=${dirs.at(-1)}; ( umask 077; ${made.join('; ')} )`
+  const made = dirs.map(
+    (d) =>
+      `if [ ! -d ${d} ]; then set -- $(ls -nd ${d.slice(0, d.lastIndexOf('/')) || '/'}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; mkdir ${d} && ${chownChmod(mode, owner, d)} || exit 1; fi`,
+  )
+  return `f=${dirs.at(-1)}; ( umask 077; u=$(id -u); ${made.join('; ')} )`
 }
 
 /** Those parents removed again, innermost first, each only if empty. */

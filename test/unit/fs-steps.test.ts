@@ -133,7 +133,7 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       mkdirSync(theirs)
       chownSync(theirs, NOBODY, NOBODY)
       expect(plan(file('a', { path: `${theirs}/new/a.conf`, content: '' }))).toThrow(
-        `ferry makes directories only where no other user can write, and ${theirs} belongs to uid ${NOBODY}: that user could put a link in place of ${theirs}/new and steer what ferry writes below it (make ${theirs}/new yourself)`,
+        `ferry makes directories only where no other user can write, and ${theirs} belongs to uid ${NOBODY}: they could put a link in place of ${theirs}/new and steer what ferry writes below it (make ${theirs}/new yourself)`,
       )
       const shared = join(root, 'shared')
       mkdirSync(shared)
@@ -207,6 +207,27 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       await b.undo(ctx, rb)
       await a.undo(ctx, ra)
       expect(readdirSync(root)).toEqual([])
+    })
+
+    it('a parent made since the plan by someone else (an earlier step, another owner): nothing made inside it', async () => {
+      const step = file('a', { path: `${root}/x/y/a.conf`, content: 'x\n' })
+      const probe = sh(step.probe(linux))
+      const changes = step.check(probe, ctxOf())
+      expect(changes).toHaveLength(3)
+      // Planned with x and y missing; x then made, but another user's.
+      mkdirSync(join(root, 'x'))
+      chownSync(join(root, 'x'), NOBODY, NOBODY)
+      const { ctx } = liveShell()
+      await expect(step.apply(ctx, changes, step.record(probe, ctxOf()))).rejects.toThrow()
+      expect(readdirSync(join(root, 'x'))).toEqual([])
+      // Root's again, but open to its group: refused as well.
+      chownSync(join(root, 'x'), 0, 0)
+      chmodSync(join(root, 'x'), 0o775)
+      await expect(step.apply(ctx, changes, step.record(probe, ctxOf()))).rejects.toThrow()
+      expect(readdirSync(join(root, 'x'))).toEqual([])
+      chmodSync(join(root, 'x'), 0o755)
+      await step.apply(ctx, changes, step.record(probe, ctxOf()))
+      expect(readFileSync(`${root}/x/y/a.conf`, 'utf8')).toBe('x\n')
     })
   })
 
