@@ -9,6 +9,7 @@ import { quote } from '../shell/quote.ts'
 import { dirOf, field, makeDir, makeParents, octal, removeDir, removeParents, setDirAttrs } from '../platform/common.ts'
 import { BACKUP_DIR, backupPath, modeFromLs, pruneBackups } from './file.ts'
 import {
+  checkBackups,
   checkOwner,
   checkOwners,
   checkPath,
@@ -96,8 +97,7 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
   checkPath(name, path)
   checkOwner(name, 'owner', owner)
   checkOwner(name, 'dir_owner', opts.dir_owner)
-  if (!Number.isInteger(backups) || backups < 1)
-    throw new StepError(`${name}: backups must be a whole number of at least 1, got ${backups}`)
+  checkBackups(name, backups)
   const owners = absent ? [] : [owner, opts.dir_owner]
   const p = quote(path)
 

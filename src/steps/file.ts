@@ -13,6 +13,7 @@ import { quote } from '../shell/quote.ts'
 import { dirOf, makeParents, octal, removeParents, replaceFile } from '../platform/common.ts'
 import { run } from './script.ts'
 import {
+  checkBackups,
   checkOwner,
   checkOwners,
   checkPath,
@@ -137,8 +138,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
   checkPath(name, path)
   checkOwner(name, 'owner', opts.owner)
   checkOwner(name, 'dir_owner', opts.dir_owner)
-  if (!Number.isInteger(backups) || backups < 1)
-    throw new StepError(`${name}: backups must be a whole number of at least 1, got ${backups}`)
+  checkBackups(name, backups)
   const owners = absent ? [] : [opts.owner, opts.dir_owner]
   const p = quote(path)
 

@@ -46,6 +46,12 @@ export function checkPath(name: string, path: string): void {
     throw new StepError(`${name}: path must be absolute and normal (no ., .., // or trailing /), got ${path}`)
 }
 
+/** How many backups a step keeps: a whole number of at least 1. */
+export function checkBackups(name: string, backups: number): void {
+  if (!Number.isInteger(backups) || backups < 1)
+    throw new StepError(`${name}: backups must be a whole number of at least 1, got ${backups}`)
+}
+
 /** `user`, `user:group` or `:group`, each a name or a number; no spaces, no second colon. */
 export function checkOwner(name: string, what: string, owner: string | undefined): void {
   if (owner !== undefined && !/^([^\s:]+|[^\s:]*:[^\s:]+)$/.test(owner))

@@ -12,6 +12,7 @@ import { quote } from '../shell/quote.ts'
 import { dirOf, field, makeParents, removeParents, replaceLink } from '../platform/common.ts'
 import { backupPath, modeFromLs, pruneBackups, restoreFile } from './file.ts'
 import {
+  checkBackups,
   checkOwner,
   checkOwners,
   checkPath,
@@ -74,8 +75,7 @@ export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
     throw new StepError(
       `${name}: target must be one line that does not start with - (write ./-x), got ${JSON.stringify(target)}`,
     )
-  if (!Number.isInteger(backups) || backups < 1)
-    throw new StepError(`${name}: backups must be a whole number of at least 1, got ${backups}`)
+  checkBackups(name, backups)
   // Where the kernel will look: a relative target is relative to the link's directory.
   const resolved = posix.resolve(dirOf(path), target)
   const p = quote(path)
