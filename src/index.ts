@@ -12,6 +12,8 @@ export {
   type Choice,
 } from './runbook.ts'
 export { file } from './steps/file.ts'
+export { directory } from './steps/directory.ts'
+export { link } from './steps/link.ts'
 export { line } from './steps/line.ts'
 export { block } from './steps/block.ts'
 export { sysctl } from './steps/sysctl.ts'

@@ -77,21 +77,13 @@ export interface Replacement {
  * Trusted: the directories above PATH's own. Runs in a subshell, so its cd and trap stay inside.
  */
 export function replaceFile(path: string, r: Replacement): string {
-  const name = path.slice(path.lastIndexOf('/') + 1)
-  const fail = (why: string) => `{ echo "ferry: $f ${why}" >&2; exit 1; }`
   const validate = r.validate && r.validate.replaceAll('%s', '"./$n"')
   const body = [
-    'umask 077',
-    `n=${quote(name)}`,
-    `cd -P ${quote(dirOf(path))} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
-    // The name just made could have been swapped for a link to a file or another directory.
-    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail('was not written: the private directory ferry made beside it was replaced (another user is racing ferry there)')}`,
+    ...enterBeside(path, 'written'),
     // Its name may have changed since, and the cleanup then leaves an empty directory behind.
     `trap 'rm -f "./$n" "./$n.was"; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
     'o=/dev/null',
-    `if [ -e "../$n" ] || [ -h "../$n" ]; then [ ! -d "../$n" ] || ${fail('is a directory')}; ln -P "../$n" "./$n.was" || exit 1; ` +
-      `[ ! -h "./$n.was" ] || ${fail('is a symbolic link: ferry replaces regular files only (give the path it points to)')}; ` +
-      `set -- $(ls -nd "./$n.was"); [ -f "./$n.was" ] && [ "$2" -le 2 ] || ${fail('is not a regular file with one link: ferry does not write through hard links')}; o="./$n.was"; fi`,
+    `if [ -e "../$n" ] || [ -h "../$n" ]; then [ ! -d "../$n" ] || ${fail('is a directory')}; ${LINK_OLD}; o="./$n.was"; fi`,
     r.mode === undefined
       ? 'if [ "$o" = /dev/null ]; then : > "./$n" && chmod 0644 "./$n"; else cp -p "$o" "./$n"; fi || exit 1'
       : `: > "./$n" && ${r.owner ? `chown ${quote(r.owner)} "./$n" && ` : ''}chmod ${octal(r.mode)} "./$n" || exit 1`,
@@ -107,6 +99,136 @@ export function replaceFile(path: string, r: Replacement): string {
         ]
       : []),
     r.removeIfEmpty ? 'if [ -s "./$n" ]; then mv -f "./$n" ..; else rm -f "../$n"; fi' : 'mv -f "./$n" ..',
+  ]
+  return `f=${quote(path)}; ( ${body.join('; ')} )`
+}
+
+const fail = (why: string) => `{ echo "ferry: $f ${why}" >&2; exit 1; }`
+
+/**
+ * How every script that changes a name in a directory another user may own begins (replaceFile
+ * says why): a private directory made beside PATH, entered, and checked to be the one made.
+ * Afterwards `$n` is PATH's name, `$d` its directory (physical), `$p` the private directory's name.
+ */
+function enterBeside(path: string, what: string): string[] {
+  return [
+    'umask 077',
+    `n=${quote(path.slice(path.lastIndexOf('/') + 1))}`,
+    `cd -P ${quote(dirOf(path))} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
+    // The name just made could have been swapped for a link to a file or another directory.
+    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail(`was not ${what}: the private directory ferry made beside it was replaced (another user is racing ferry there)`)}`,
+  ]
+}
+
+/** The old file, hard-linked into the private directory as `./$n.was` and checked there: a regular file with no other link. */
+const LINK_OLD =
+  `ln -P "../$n" "./$n.was" || exit 1; ` +
+  `[ ! -h "./$n.was" ] || ${fail('is a symbolic link: ferry replaces regular files only (give the path it points to)')}; ` +
+  `set -- $(ls -nd "./$n.was"); [ -f "./$n.was" ] && [ "$2" -le 2 ] || ${fail('is not a regular file with one link: ferry does not write through hard links')}`
+
+// Directories and links, written the same way. replaceFile trusts the directories above the one
+// it writes in, so the steps make missing parents only where no one else can write (and
+// src/steps/fs.ts refuses the rest at plan time); a directory or a link in a directory that
+// someone else may own goes through a private directory beside it.
+
+/** A directory's mode, and its owner (`user`, `user:group` or `:group`; without one, the creator's). */
+export interface DirAttrs {
+  mode: number
+  owner?: string
+}
+
+const chownChmod = (a: DirAttrs, name: string) =>
+  `${a.owner ? `chown ${quote(a.owner)} ${name} && ` : ''}chmod ${octal(a.mode)} ${name}`
+
+/**
+ * Makes the missing parents `dirs` (outermost first, each inside the one before), leaving any
+ * that exists by now (an earlier step made it). By path, so only inside a directory that the
+ * user ferry runs as owns and no one else may write: there no name can be swapped while mkdir,
+ * chown and chmod act on it. The plan refuses the rest (src/steps/fs.ts); this checks again on
+ * the host, for a parent an earlier step of the run made since (only its owner could open it
+ * up afterwards). umask 077 keeps each new one closed until chmod sets its mode.
+ */
+export function makeParents(dirs: readonly string[], a: DirAttrs): string {
+  const made = dirs.map((d) => {
+    const q = quote(d)
+    return (
+      `if [ ! -d ${q} ]; then set -- $(ls -nd ${quote(dirOf(d))}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; ` +
+      `mkdir ${q} && ${chownChmod(a, q)} || exit 1; fi`
+    )
+  })
+  return `f=${quote(dirs.at(-1)!)}; ( umask 077; u=$(id -u); ${made.join('; ')} )`
+}
+
+/** Removes the parents `dirs` made (given outermost first), innermost first, each only if it is empty. */
+export function removeParents(dirs: readonly string[]): string {
+  return `{ rmdir ${quoteArgv([...dirs].reverse())} 2>/dev/null || true; }`
+}
+
+/**
+ * Makes the directory PATH, safe where its parent belongs to a less-privileged user (a home's
+ * .ssh): made in a private directory beside it, where its owner and mode are set (and, with
+ * `from`, what a tar archive holds is put in it), then renamed into place in one step. A rename
+ * never follows a link, replaces an empty directory, and fails on any other name taken.
+ */
+export function makeDir(path: string, a: DirAttrs, from?: string): string {
+  const fill = from ? `tar -xpf ${quote(from)} -C "./$n" && ` : ''
+  const body = [
+    ...enterBeside(path, 'made'),
+    `trap 'rm -rf "./$n"; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
+    `mkdir "./$n" && ${fill}${chownChmod(a, '"./$n"')} && mv "./$n" ..`,
+  ]
+  return `f=${quote(path)}; ( ${body.join('; ')} )`
+}
+
+/**
+ * Sets the mode and owner of the existing directory PATH through `.`, once inside it: `cd -P`
+ * may have followed a link swapped in for the name, so the directory entered must be at PATH
+ * itself and be the one the probe saw (`inode`), or nothing changes.
+ */
+export function setDirAttrs(path: string, inode: string, a: DirAttrs): string {
+  const body = [
+    `n=${quote(path.slice(path.lastIndexOf('/') + 1))}`,
+    `cd -P ${quote(dirOf(path))} && d=$(pwd -P) && cd -P "./$n" || exit 1`,
+    `[ "$(pwd -P)" = "\${d%/}/$n" ] && set -- $(ls -di .) && [ "$1" = ${quote(inode)} ] || ${fail('was not changed: it is no longer the directory ferry looked at (replaced, or a link)')}`,
+    chownChmod(a, '.'),
+  ]
+  return `f=${quote(path)}; ( ${body.join('; ')} )`
+}
+
+/**
+ * Removes the directory PATH with all it holds, after a tar of it at `backup` (mode 0600): it
+ * is renamed into a private directory beside it first (a rename follows no link), checked there
+ * to be a directory, and archived and removed where no one else can reach it. Whatever fails
+ * puts it back (what is left of it), and the archive exists only once it is whole.
+ */
+export function removeDir(path: string, backup: string): string {
+  const body = [
+    ...enterBeside(path, 'removed'),
+    `trap 'if [ -e "./$n" ] || [ -h "./$n" ]; then mv "./$n" ..; fi; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
+    `mv "../$n" "./$n" || exit 1`,
+    `[ -d "./$n" ] && [ ! -h "./$n" ] || ${fail('is not a directory')}`,
+    // A tar that failed is no backup: undo restores from one only if it is there.
+    `mkdir -p ${quote(dirOf(backup))} && tar -cf ${quote(backup)} -C "./$n" . || { rm -f ${quote(backup)}; exit 1; }`,
+    'rm -rf "./$n"',
+  ]
+  return `f=${quote(path)}; ( ${body.join('; ')} )`
+}
+
+/**
+ * Makes PATH a symbolic link to `target`, made in a private directory beside it and renamed
+ * over whatever link was there, in one step. A regular file in the way is checked as replaceFile
+ * checks one and copied to `backup` first (mode 0600); without `backup` it is refused, as a
+ * directory always is.
+ */
+export function replaceLink(path: string, target: string, backup?: string): string {
+  const file = backup
+    ? `${LINK_OLD}; mkdir -p ${quote(dirOf(backup))} && cat "./$n.was" > ${quote(backup)} || exit 1`
+    : fail('is a regular file: ferry replaces one by a link only when told to (force)')
+  const body = [
+    ...enterBeside(path, 'written'),
+    `trap 'rm -f "./$n" "./$n.was"; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
+    `if [ -h "../$n" ]; then :; elif [ -d "../$n" ]; then ${fail('is a directory')}; elif [ -e "../$n" ]; then ${file}; fi`,
+    `ln -s ${quote(target)} "./$n" && mv -f "./$n" ..`,
   ]
   return `f=${quote(path)}; ( ${body.join('; ')} )`
 }

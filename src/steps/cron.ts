@@ -17,6 +17,7 @@ import {
   BACKUP_DIR,
   backupPath,
   file,
+  fileProbe,
   masked,
   parseFileProbe,
   pruneBackups,
@@ -242,7 +243,8 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
           `${off}${when} ${inDir ? `${user} ` : ''}${opts.job}`,
         ]
 
-  // A cron.d file is read as `line` reads one: `file`'s probe, record and undo.
+  // A cron.d file is read as `file` reads one, in a directory that must exist (the probe says),
+  // and written with `file`'s record and undo.
   const pathOf = (p: Platform) => `${p.cron.dir}/${opts.file}`
   const fileStep = (p: Platform) => file(name, { path: pathOf(p), content: '', backups })
   const where = (p: Platform) => (inDir ? pathOf(p) : `${user}'s crontab`)
@@ -250,7 +252,7 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
   const dirProbe = (p: Platform) =>
     `if id ${quote(user)} >/dev/null 2>&1; then echo user=1; else echo user=0; fi\n` +
     `if [ -d ${quote(p.cron.dir!)} ]; then echo crontab=1; else echo crontab=0; fi\n` +
-    fileStep(p).probe(p)
+    fileProbe(pathOf(p))
 
   const probe = (p: Platform): string => {
     if (!inDir) return p.cron.probe(user)

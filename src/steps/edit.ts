@@ -7,8 +7,9 @@
 
 import { probeNow } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
+import { parentResources, planParents, splitHeader } from './fs.ts'
 import { file, masked, octal, parseFileProbe, restoreFile, type FileRecord, type FileState } from './file.ts'
-import { notifyList, riskyPath, type Change, type CommonOptions, type Step } from './step.ts'
+import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type Step } from './step.ts'
 
 export interface EditOptions extends CommonOptions {
   path: string
@@ -48,16 +49,19 @@ export function editStep(
     name,
     notify: notifyList(opts.notify),
     risky: opts.risky ?? riskyPath(path),
-    touches: [`file:${path}`],
+    touches: [`file:${path}`, ...parentResources(path)],
     reads: [`file:${path}`],
 
     probe: (platform) => reader.probe(platform),
 
-    check(probe) {
+    check(probe, ctx) {
+      if (probe.code === 3) throw new StepError(`${path} is a directory`)
       const cur = parseFileProbe(probe, path)
       const next = edit(cur)
       const mode = modeOf(cur)
-      const changes: Change[] = []
+      // A new file's missing parents are made as `file` makes them (the record lists them).
+      const changes: Change[] =
+        !cur && next.content !== undefined ? planParents(splitHeader(probe.stdout).header, { mode: 0o755 }, ctx) : []
       if (next.content !== undefined && next.content !== cur?.content) {
         const [before, after] = [masked(cur?.content ?? '', opts.mask), masked(next.content, opts.mask)]
         changes.push({

@@ -4,12 +4,27 @@
 // a name that the directory's owner could swap. The previous file is copied to
 // /var/backups/ferry/PATH/ on the host (0600), so the journal never holds its content (it may
 // hold secrets); once a run is over and kept, only the newest `backups` copies of it stay.
+// Missing parent directories are made first (see fs.ts for where, and why only there), and
+// undone with the file; `state: 'absent'` removes the file, backed up the same way.
 
 import { randomBytes } from 'node:crypto'
 import type { Shell } from 'zx/core'
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
-import { dirOf, octal, replaceFile } from '../platform/common.ts'
+import { dirOf, makeParents, octal, removeParents, replaceFile } from '../platform/common.ts'
+import { run } from './script.ts'
+import {
+  checkBackups,
+  checkOwner,
+  checkOwners,
+  checkPath,
+  ownerResources,
+  ownersProbe,
+  parentResources,
+  parentsProbe,
+  planParents,
+  splitHeader,
+} from './fs.ts'
 import {
   StepError,
   notifyList,
@@ -20,13 +35,20 @@ import {
   type Step,
 } from './step.ts'
 
-export interface FileOptions extends CommonOptions {
+/** Present (the default) with its content, or absent. */
+export type FileOptions = FileCommon &
+  ({ state?: 'present'; content: string } | { state: 'absent'; content?: undefined })
+
+export interface FileCommon extends CommonOptions {
   path: string
-  content: string
   /** Octal, e.g. 0o600. Default 0o644. */
   mode?: number
   /** `user` or `user:group`. Default: an existing file keeps its owner; a new one gets the login user's. */
   owner?: string
+  /** The mode of parent directories ferry makes. Default 0o755. */
+  dir_mode?: number
+  /** Their owner, `user` or `user:group`. Default: the login user's (root's). */
+  dir_owner?: string
   /** Run on the uploaded temp file before it replaces the target; `%s` is its path. */
   validate?: string
   /**
@@ -62,6 +84,8 @@ export interface FileRecord {
   owner?: string
   /** Where apply keeps the old file on the host. */
   backup: string
+  /** The parent directories apply makes (outermost first), which undo removes if they are empty. */
+  created?: string[]
 }
 
 export const BACKUP_DIR = '/var/backups/ferry'
@@ -86,23 +110,37 @@ export interface FileState {
   content: string
 }
 
-/** The probe's output: `PERMS USER GROUP`, then the content; 1 when there is no file, 2 for a link. */
+/**
+ * Reads a file: `PERMS USER GROUP`, then the content; exit 1 when there is no file, 2 for a link.
+ * `ls -ld` is the one POSIX way to read mode and owner on every OS (stat's flags differ).
+ */
+export function fileProbe(path: string): string {
+  const p = quote(path)
+  return `if [ -h ${p} ]; then exit 2; elif [ -f ${p} ]; then set -- $(ls -ld ${p}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${p}; else exit 1; fi`
+}
+
+/** What `fileProbe` printed (after any fs.ts header lines). */
 export function parseFileProbe(probe: ProbeResult, path: string): FileState | undefined {
   if (probe.code === 2)
     throw new StepError(`${path} is a symbolic link: ferry replaces regular files only (give the path it points to)`)
   if (probe.code !== 0) return undefined
-  const eol = probe.stdout.indexOf('\n')
-  const [perms = '', user = '', group = ''] = probe.stdout.slice(0, eol).split(' ')
-  return { mode: modeFromLs(perms), owner: `${user}:${group}`, content: probe.stdout.slice(eol + 1) }
+  const { rest } = splitHeader(probe.stdout)
+  const eol = rest.indexOf('\n')
+  const [perms = '', user = '', group = ''] = rest.slice(0, eol).split(' ')
+  return { mode: modeFromLs(perms), owner: `${user}:${group}`, content: rest.slice(eol + 1) }
 }
 
 export function file(name: string, opts: FileOptions): Step<FileRecord> {
   const path = opts.path
   const mode = opts.mode ?? 0o644
   const backups = opts.backups ?? 3
-  if (!path.startsWith('/')) throw new StepError(`${name}: path must be absolute, got ${path}`)
-  if (!Number.isInteger(backups) || backups < 1)
-    throw new StepError(`${name}: backups must be a whole number of at least 1, got ${backups}`)
+  const absent = opts.state === 'absent'
+  const dirs = { mode: opts.dir_mode ?? 0o755, owner: opts.dir_owner }
+  checkPath(name, path)
+  checkOwner(name, 'owner', opts.owner)
+  checkOwner(name, 'dir_owner', opts.dir_owner)
+  checkBackups(name, backups)
+  const owners = absent ? [] : [opts.owner, opts.dir_owner]
   const p = quote(path)
 
   return {
@@ -110,18 +148,36 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     name,
     notify: notifyList(opts.notify),
     risky: opts.risky ?? riskyPath(path),
-    touches: [`file:${path}`],
-    reads: [`file:${path}`],
+    touches: [`file:${path}`, ...(absent ? [] : parentResources(path))],
+    reads: [`file:${path}`, ...ownerResources(owners)],
 
-    // `ls -ld` is the one POSIX way to read mode and owner on every OS (stat's flags differ).
     probe: () =>
-      `if [ -h ${p} ]; then exit 2; elif [ -f ${p} ]; then set -- $(ls -ld ${p}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${p}; else exit 1; fi`,
+      [
+        absent ? '' : parentsProbe(path),
+        ownersProbe(owners),
+        `if [ -d ${p} ] && [ ! -h ${p} ]; then exit 3; fi`,
+        fileProbe(path),
+      ]
+        .filter(Boolean)
+        .join('\n'),
 
-    check(probe) {
+    check(probe, ctx) {
+      if (probe.code === 3) throw new StepError(`${path} is a directory`)
       const cur = parseFileProbe(probe, path)
-      const changes: Change[] = []
+      if (absent)
+        return cur
+          ? [
+              {
+                summary: `remove ${path}`,
+                diff: unifiedDiff(path, '/dev/null', masked(cur.content, opts.mask), ''),
+              },
+            ]
+          : []
+      const { header } = splitHeader(probe.stdout)
+      checkOwners(header, [opts.owner, cur ? undefined : opts.dir_owner], ctx)
+      const changes: Change[] = cur ? [] : planParents(header, dirs, ctx)
       if (cur?.content !== opts.content) {
-        const [before, after] = [masked(cur?.content ?? '', opts.mask), masked(opts.content, opts.mask)]
+        const [before, after] = [masked(cur?.content ?? '', opts.mask), masked(opts.content!, opts.mask)]
         changes.push({
           summary: !cur
             ? `create ${path} (mode ${octal(mode)})`
@@ -139,24 +195,35 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
 
     record(probe) {
       const cur = parseFileProbe(probe, path)
-      return { existed: !!cur, mode: cur?.mode, owner: cur?.owner, backup: backupPath(path) }
+      const { missing } = splitHeader(probe.stdout).header
+      return {
+        existed: !!cur,
+        mode: cur?.mode,
+        owner: cur?.owner,
+        backup: backupPath(path),
+        ...(!cur && !absent && missing.length ? { created: missing } : {}),
+      }
     },
 
     async apply({ $ }, _changes, record) {
-      const script = replaceFile(path, {
-        content: 'cat',
-        mode,
-        // Without an owner, an existing file keeps its own rather than becoming the login user's.
-        owner: opts.owner ?? record.owner,
-        validate: opts.validate,
-        backup: record.existed ? record.backup : undefined,
-      })
-      const out = await $({ input: opts.content })`sh -c ${script}`.nothrow()
+      // Absent: an empty replacement, which removeIfEmpty turns into a removal, after the backup.
+      const write = absent
+        ? replaceFile(path, { content: ':', mode: 0o600, backup: record.backup, removeIfEmpty: true })
+        : replaceFile(path, {
+            content: 'cat',
+            mode,
+            // Without an owner, an existing file keeps its own rather than becoming the login user's.
+            owner: opts.owner ?? record.owner,
+            validate: opts.validate,
+            backup: record.existed ? record.backup : undefined,
+          })
+      const script = record.created ? `${makeParents(record.created, dirs)} || exit 1; ${write}` : write
+      const out = await $({ input: opts.content ?? '' })`sh -c ${script}`.nothrow()
       if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
     },
 
     async undo({ $ }, record) {
-      if (!record.existed) return void (await $`rm -f ${path}`)
+      if (!record.existed) return void (await run($, [restoreFile(path, record)]))
       await restoreUnlessPruned($, path, record.backup, restoreFile(path, record), backups)
     },
 
@@ -171,7 +238,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
  * backup means apply stopped before it replaced the file, which it does only after the backup.
  */
 export function restoreFile(path: string, record: FileRecord): string {
-  if (!record.existed) return `rm -f ${quote(path)}`
+  if (!record.existed) return `rm -f ${quote(path)}${record.created ? ` && ${removeParents(record.created)}` : ''}`
   const b = quote(record.backup)
   const put = replaceFile(path, { content: `cat ${b}`, mode: record.mode!, owner: record.owner })
   // The last backup out leaves no empty directory behind.

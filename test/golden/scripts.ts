@@ -14,6 +14,23 @@ function quote(word: string): string {
 /** Where `file` keeps PATH's old copy, as the golden harness names it. */
 const backupOf = (path: string) => `/var/backups/ferry/${path.replaceAll('/', '%2F')}/BACKUP`
 
+const fail = (why: string) => `{ echo "ferry: $f ${why}" >&2; exit 1; }`
+
+/** The private directory beside PATH, made, entered and checked, that every write in PATH's directory begins with. */
+function beside(path: string, what: string): string[] {
+  const dir = path.slice(0, path.lastIndexOf('/'))
+  const name = path.slice(path.lastIndexOf('/') + 1)
+  return [
+    'umask 077',
+    `n=${quote(name)}`,
+    `cd -P ${dir} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
+    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail(`was not ${what}: the private directory ferry made beside it was replaced (another user is racing ferry there)`)}`,
+  ]
+}
+
+/** The old file hard-linked into the private directory and checked there. */
+const LINK_OLD = `ln -P "../$n" "./$n.was" || exit 1; [ ! -h "./$n.was" ] || ${fail('is a symbolic link: ferry replaces regular files only (give the path it points to)')}; set -- $(ls -nd "./$n.was"); [ -f "./$n.was" ] && [ "$2" -le 2 ] || ${fail('is not a regular file with one link: ferry does not write through hard links')}`
+
 /**
  * The one way ferry writes a file (src/platform/common.ts replaceFile): a private directory
  * beside it, entered and checked; the old file reached by `ln -P` and checked there; owner and
@@ -23,17 +40,11 @@ function replaced(
   path: string,
   o: { content: string; mode?: string; owner?: string; validate?: string; backup?: string; removeIfEmpty?: boolean },
 ): string {
-  const dir = path.slice(0, path.lastIndexOf('/'))
-  const name = path.slice(path.lastIndexOf('/') + 1)
-  const fail = (why: string) => `{ echo "ferry: $f ${why}" >&2; exit 1; }`
   const body = [
-    'umask 077',
-    `n=${quote(name)}`,
-    `cd -P ${dir} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
-    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail('was not written: the private directory ferry made beside it was replaced (another user is racing ferry there)')}`,
+    ...beside(path, 'written'),
     `trap 'rm -f "./$n" "./$n.was"; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
     'o=/dev/null',
-    `if [ -e "../$n" ] || [ -h "../$n" ]; then [ ! -d "../$n" ] || ${fail('is a directory')}; ln -P "../$n" "./$n.was" || exit 1; [ ! -h "./$n.was" ] || ${fail('is a symbolic link: ferry replaces regular files only (give the path it points to)')}; set -- $(ls -nd "./$n.was"); [ -f "./$n.was" ] && [ "$2" -le 2 ] || ${fail('is not a regular file with one link: ferry does not write through hard links')}; o="./$n.was"; fi`,
+    `if [ -e "../$n" ] || [ -h "../$n" ]; then [ ! -d "../$n" ] || ${fail('is a directory')}; ${LINK_OLD}; o="./$n.was"; fi`,
     o.mode === undefined
       ? 'if [ "$o" = /dev/null ]; then : > "./$n" && chmod 0644 "./$n"; else cp -p "$o" "./$n"; fi || exit 1'
       : `: > "./$n" && ${o.owner ? `chown ${o.owner} "./$n" && ` : ''}chmod ${o.mode} "./$n" || exit 1`,
@@ -60,8 +71,126 @@ export function fileWrite(o: {
   owner?: string
   validate?: string
   existed: boolean
+  /** Parents made first (outermost first), with their mode and owner. */
+  parents?: { dirs: string[]; mode: string; owner?: string }
 }): string {
-  return `sh -c ${quote(replaced(o.path, { content: 'cat', mode: o.mode, owner: o.owner, validate: o.validate, backup: o.existed ? backupOf(o.path) : undefined }))}`
+  const write = replaced(o.path, {
+    content: 'cat',
+    mode: o.mode,
+    owner: o.owner,
+    validate: o.validate,
+    backup: o.existed ? backupOf(o.path) : undefined,
+  })
+  return `sh -c ${quote(o.parents ? `${madeParents(o.parents.dirs, o.parents.mode, o.parents.owner)} || exit 1; ${write}` : write)}`
+}
+
+/** What `file` with `state: 'absent'` sends: an empty file that replaces nothing, so the old one is kept and removed. */
+export function fileRemove(path: string): string {
+  return `sh -c ${quote(replaced(path, { content: ':', mode: '0600', backup: backupOf(path), removeIfEmpty: true }))}`
+}
+
+/** The file step's probe: the parents' lines (unless absent), the owners' lines, a directory refused, the file. */
+export function fileProbe(path: string, o: { parents?: boolean; owners?: string[] } = {}): string {
+  const dir = path.slice(0, path.lastIndexOf('/'))
+  return [
+    ...(o.parents === false ? [] : [parentsProbe(dir)]),
+    ...(o.owners ?? []),
+    `if [ -d ${path} ] && [ ! -h ${path} ]; then exit 3; fi`,
+    `if [ -h ${path} ]; then exit 2; elif [ -f ${path} ]; then set -- $(ls -ld ${path}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${path}; else exit 1; fi`,
+  ].join('\n')
+}
+
+/** Walks up from DIR to the first directory that exists, printing each missing one, then where they would go. */
+export function parentsProbe(dir: string): string {
+  return `d=${dir}; m=; while [ ! -d "$d" ]; do if [ -e "$d" ] || [ -h "$d" ]; then printf 'notdir=%s\\n' "$d"; m=; break; fi; printf 'missing=%s\\n' "$d"; m=1; d=\${d%/*}; d=\${d:-/}; done; if [ -n "$m" ]; then set -- $(ls -nd "$d/."); printf 'base=%s %s\\nme=%s\\n' "$1" "$3" "$(id -u)"; fi`
+}
+
+/** The probe line that looks a user up. */
+export const userProbe = (u: string) =>
+  `if u=$(id -u ${u} 2>/dev/null); then printf 'uid=%s %s\\n' ${u} "$u"; else printf 'nouser=%s\\n' ${u}; fi`
+
+/** The probe line that looks a group up. */
+export const groupProbe = (g: string) => `getent group ${g} >/dev/null 2>&1; [ $? != 2 ] || printf 'nogroup=%s\\n' ${g}`
+
+/** What a probe prints for missing parents (innermost first, as the walk up finds them) and where they would go. */
+export const missingLines = (dirs: string[], base = 'drwxr-xr-x 0', me = '0') =>
+  `${[...dirs]
+    .reverse()
+    .map((d) => `missing=${d}\n`)
+    .join('')}base=${base}\nme=${me}\n`
+
+const chownChmod = (mode: string, owner: string | undefined, name: string) =>
+  `${owner ? `chown ${owner} ${name} && ` : ''}chmod ${mode} ${name}`
+
+/** Missing parents made by path, outermost first, each left if it exists by now, each only where no one else may write. */
+export function madeParents(dirs: string[], mode: string, owner?: string): string {
+  const made = dirs.map(
+    (d) =>
+      `if [ ! -d ${d} ]; then set -- $(ls -nd ${d.slice(0, d.lastIndexOf('/')) || '/'}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; mkdir ${d} && ${chownChmod(mode, owner, d)} || exit 1; fi`,
+  )
+  return `f=${dirs.at(-1)}; ( umask 077; u=$(id -u); ${made.join('; ')} )`
+}
+
+/** Those parents removed again, innermost first, each only if empty. */
+export const removedParents = (dirs: string[]) => `{ rmdir ${[...dirs].reverse().join(' ')} 2>/dev/null || true; }`
+
+/** A directory made in a private directory beside it and renamed into place (filled from a tar with `from`). */
+export function dirMade(path: string, mode: string, owner?: string, from?: string): string {
+  const body = [
+    ...beside(path, 'made'),
+    `trap 'rm -rf "./$n"; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
+    `mkdir "./$n" && ${from ? `tar -xpf ${from} -C "./$n" && ` : ''}${chownChmod(mode, owner, '"./$n"')} && mv "./$n" ..`,
+  ]
+  return `f=${path}; ( ${body.join('; ')} )`
+}
+
+/** An existing directory's mode (and owner) set through `.`, once inside and checked to be the probed inode. */
+export function dirAttrsSet(path: string, inode: string, mode: string, owner?: string): string {
+  const dir = path.slice(0, path.lastIndexOf('/'))
+  const name = path.slice(path.lastIndexOf('/') + 1)
+  const body = [
+    `n=${quote(name)}`,
+    `cd -P ${dir} && d=$(pwd -P) && cd -P "./$n" || exit 1`,
+    `[ "$(pwd -P)" = "\${d%/}/$n" ] && set -- $(ls -di .) && [ "$1" = ${inode} ] || ${fail('was not changed: it is no longer the directory ferry looked at (replaced, or a link)')}`,
+    chownChmod(mode, owner, '.'),
+  ]
+  return `f=${path}; ( ${body.join('; ')} )`
+}
+
+/** A directory moved into a private directory, archived at `backup`, removed. */
+export function dirRemoved(path: string, backup: string): string {
+  const body = [
+    ...beside(path, 'removed'),
+    `trap 'if [ -e "./$n" ] || [ -h "./$n" ]; then mv "./$n" ..; fi; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
+    'mv "../$n" "./$n" || exit 1',
+    `[ -d "./$n" ] && [ ! -h "./$n" ] || ${fail('is not a directory')}`,
+    `mkdir -p ${backup.slice(0, backup.lastIndexOf('/'))} && tar -cf ${backup} -C "./$n" . || { rm -f ${backup}; exit 1; }`,
+    'rm -rf "./$n"',
+  ]
+  return `f=${path}; ( ${body.join('; ')} )`
+}
+
+/** Where a directory's tar goes, as the golden harness names it. */
+export const dirBackupOf = (path: string) => `${backupOf(path)}.tar`
+
+/** A directory unpacked from its tar where it was, if the tar is there; the tar then goes. */
+export function dirRestored(path: string, mode: string, owner: string): string {
+  const b = dirBackupOf(path)
+  return `if [ -f ${b} ]; then ${dirMade(path, mode, owner, b)} && rm -f ${b} && { rmdir ${b.slice(0, -'/BACKUP.tar'.length)} /var/backups/ferry 2>/dev/null || true; }; fi`
+}
+
+/** A symbolic link made beside PATH and renamed over it; a regular file in the way kept at its backup, or refused. */
+export function linkReplaced(path: string, target: string, keepFile = false): string {
+  const file = keepFile
+    ? `${LINK_OLD}; mkdir -p ${quote(backupOf(path).slice(0, -'/BACKUP'.length))} && cat "./$n.was" > ${quote(backupOf(path))} || exit 1`
+    : fail('is a regular file: ferry replaces one by a link only when told to (force)')
+  const body = [
+    ...beside(path, 'written'),
+    `trap 'rm -f "./$n" "./$n.was"; cd .. && rmdir "$p" 2>/dev/null' EXIT`,
+    `if [ -h "../$n" ]; then :; elif [ -d "../$n" ]; then ${fail('is a directory')}; elif [ -e "../$n" ]; then ${file}; fi`,
+    `ln -s ${quote(target)} "./$n" && mv -f "./$n" ..`,
+  ]
+  return `f=${path}; ( ${body.join('; ')} )`
 }
 
 /** `file`'s undo of a write over an existing file, as the revert job runs it: the backup goes back with the old mode and owner. */
@@ -173,4 +302,28 @@ export function restoreHash(user: string, put: string): string {
 /** A file under /etc rewritten by a script that reads the old one (`"$o"`), mode and owner kept unless given. */
 export function editInPlace(path: string, content: string, mode?: string): string {
   return replaced(path, { content, mode })
+}
+
+/** The directory step's probe: parents and owners (present), then the directory, and whether it is empty (absent). */
+export function dirProbe(path: string, o: { absent?: boolean; owners?: string[] } = {}): string {
+  const dir = path.slice(0, path.lastIndexOf('/'))
+  return [
+    ...(o.absent ? [] : [parentsProbe(dir)]),
+    ...(o.owners ?? []),
+    `if [ -h ${path} ]; then exit 2; elif [ -d ${path} ]; then set -- $(ls -ldi ${path}); i=$1 m=$2 u=$4 g=$5; set -- $(ls -ldn ${path}); printf 'dir=%s %s %s %s %s %s\\n' "$m" "$u" "$g" "$3" "$4" "$i";`,
+    ...(o.absent ? [`if [ -n "$(ls -A ${path} | head -n 1)" ]; then echo empty=0; else echo empty=1; fi;`] : []),
+    `elif [ -e ${path} ]; then exit 3; else exit 1; fi`,
+  ].join('\n')
+}
+
+/** The link step's probe: parents, what is at PATH, whether the target exists (a relative one from PATH's directory). */
+export function linkProbe(path: string, target: string, resolved?: string): string {
+  const dir = path.slice(0, path.lastIndexOf('/'))
+  return [
+    parentsProbe(dir),
+    `if [ -h ${path} ]; then printf 'link=%s\\n' "$(readlink ${path})"; elif [ -d ${path} ]; then echo isdir=1; elif [ -e ${path} ]; then set -- $(ls -ld ${path}); printf 'file=%s %s %s\\n' "$1" "$3" "$4"; fi`,
+    resolved
+      ? `if ( cd -P ${dir} 2>/dev/null && [ -e ${quote(target)} ] ) || [ -e ${resolved} ]; then echo target=1; fi`
+      : `if [ -e ${quote(target)} ]; then echo target=1; fi`,
+  ].join('\n')
 }

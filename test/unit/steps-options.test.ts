@@ -7,6 +7,9 @@ import { sysctl } from '../../src/steps/sysctl.ts'
 import { pkg } from '../../src/steps/pkg.ts'
 import { service } from '../../src/steps/service.ts'
 import { iface } from '../../src/steps/iface.ts'
+import { file } from '../../src/steps/file.ts'
+import { directory } from '../../src/steps/directory.ts'
+import { link } from '../../src/steps/link.ts'
 import { ANYTHING, StepError, type CheckContext } from '../../src/steps/step.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 
@@ -14,6 +17,20 @@ describe('refused at build time', () => {
   it.each([
     ['line: relative path', () => line('x', { path: 'etc/hosts', line: 'a' }), /path must be absolute/],
     ['line: two lines', () => line('x', { path: '/etc/hosts', line: 'a\nb' }), /single line/],
+    // Parents are found by cutting the path at `/`: it must be written the one way.
+    ['file: a trailing slash', () => file('x', { path: '/etc/ceo/', content: '' }), /absolute and normal/],
+    ['file: a ..', () => file('x', { path: '/etc/ceo/../a.conf', content: '' }), /absolute and normal/],
+    ['file: a dir_owner with a space', () => file('x', { path: '/etc/a', content: '', dir_owner: 'a b' }), /dir_owner/],
+    ['directory: /', () => directory('x', { path: '/' }), /absolute and normal/],
+    [
+      'directory: the group twice',
+      () => directory('x', { path: '/srv', owner: 'www:www', group: 'www' }),
+      /group in owner \(user:group\) or in group, not both/,
+    ],
+    ['directory: no backups', () => directory('x', { path: '/srv', backups: 0 }), /backups/],
+    ['link: relative path', () => link('x', { path: 'etc/localtime', target: '/x' }), /absolute and normal/],
+    ['link: a target like an option', () => link('x', { path: '/etc/a', target: '-rf' }), /write \.\/-x/],
+    ['link: a target of two lines', () => link('x', { path: '/etc/a', target: 'a\nb' }), /one line/],
     ['sysctl: a key with a space', () => sysctl('x', { key: 'net.inet ip', value: '1' }), /not a sysctl key/],
     ['sysctl: an empty value', () => sysctl('x', { key: 'net.inet.ip.forwarding', value: ' ' }), /one-line value/],
     ['pkg: a shell word', () => pkg('x', { name: ['frr', 'frr; reboot'] }), /not a package name: "frr; reboot"/],
@@ -106,8 +123,30 @@ describe('resource keys', () => {
       touches: ['sysctl:net.inet.ip.forwarding'],
     })
     expect(iface('x', { name: 'lo1', kind: 'loopback' })).toMatchObject({ touches: ['if:lo1'], reads: ['if:lo1'] })
+    // What may make parents touches every directory above; owners are read, so a step that
+    // adds the user makes the probe stale.
+    expect(file('x', { path: '/etc/ceo/a.conf', content: '', owner: 'ceo:adm', dir_owner: '0' })).toMatchObject({
+      touches: ['file:/etc/ceo/a.conf', 'dir:/etc', 'dir:/etc/ceo'],
+      reads: ['file:/etc/ceo/a.conf', 'user:ceo', 'group:adm'],
+    })
+    expect(file('x', { path: '/etc/ceo/a.conf', state: 'absent' })).toMatchObject({
+      touches: ['file:/etc/ceo/a.conf'],
+      reads: ['file:/etc/ceo/a.conf'],
+    })
+    expect(directory('x', { path: '/srv/www', owner: 'www-data' })).toMatchObject({
+      touches: ['dir:/srv/www', 'dir:/srv'],
+      reads: ['dir:/srv/www', 'user:www-data'],
+    })
+    expect(link('x', { path: '/etc/nginx/sites-enabled/a', target: '../sites-available/a' })).toMatchObject({
+      touches: ['file:/etc/nginx/sites-enabled/a', 'dir:/etc', 'dir:/etc/nginx', 'dir:/etc/nginx/sites-enabled'],
+      reads: [
+        'file:/etc/nginx/sites-enabled/a',
+        'file:/etc/nginx/sites-available/a',
+        'dir:/etc/nginx/sites-available/a',
+      ],
+    })
     expect(line('x', { path: '/etc/hosts', line: 'a', notify: 'h', risky: true })).toMatchObject({
-      touches: ['file:/etc/hosts'],
+      touches: ['file:/etc/hosts', 'dir:/etc'],
       notify: ['h'],
       risky: true,
     })

@@ -2,7 +2,7 @@
 // options (whose config comments are `;`), Quagga's vty passwords (`!`, masked) and loader.conf.
 import { block } from '../../../src/steps/block.ts'
 import { PROBE, type Case } from '../harness.ts'
-import { fileRestore, fileRestoreScript, fileWrite, lsProbe } from '../scripts.ts'
+import { fileRestore, fileRestoreScript, fileWrite, lsProbe, fileProbe } from '../scripts.ts'
 
 const SSHD = '/etc/ssh/sshd_config'
 // The end of FreeBSD's shipped sshd_config.
@@ -34,7 +34,7 @@ export default [
     step: block('mesh root logins', { path: SSHD, content: MATCH, validate: 'sshd -t -f %s' }),
     probe: lsProbe('-rw-r--r--', 'root', 'wheel', SSHD_TAIL),
     expect: {
-      probe: `if [ -h ${SSHD} ]; then exit 2; elif [ -f ${SSHD} ]; then set -- $(ls -ld ${SSHD}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${SSHD}; else exit 1; fi`,
+      probe: fileProbe(SSHD),
       changes: [
         {
           summary: `add block mesh root logins to ${SSHD}`,

@@ -1,7 +1,18 @@
 // Seed 000's two Quagga files, zebra.conf and ospfd.conf, as `file` writes them.
 import { file } from '../../../src/steps/file.ts'
 import type { Case } from '../harness.ts'
-import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+import {
+  fileProbe,
+  fileRemove,
+  fileRestore,
+  fileRestoreScript,
+  fileWrite,
+  groupProbe,
+  lsProbe,
+  missingLines,
+  removedParents,
+  userProbe,
+} from '../scripts.ts'
 
 const ZEBRA = 'hostname server1\npassword CorrectHorseBatteryStaple\n'
 
@@ -39,7 +50,7 @@ export default [
     step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, mode: 0o600 }),
     probe: { stdout: '', code: 1 },
     expect: {
-      probe: `if [ -h ${ZEBRA_PATH} ]; then exit 2; elif [ -f ${ZEBRA_PATH} ]; then set -- $(ls -ld ${ZEBRA_PATH}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${ZEBRA_PATH}; else exit 1; fi`,
+      probe: fileProbe(ZEBRA_PATH),
       changes: [
         {
           summary: `create ${ZEBRA_PATH} (mode 0600)`,
@@ -82,6 +93,94 @@ export default [
       changes: [`mode of ${ZEBRA_PATH}: 0644 → 0600`],
       apply: [{ cmd: fileWrite({ path: ZEBRA_PATH, mode: '0600', owner: 'root:wheel', existed: true }), input: ZEBRA }],
       undo: [fileRestore(ZEBRA_PATH, '0644', 'root:wheel')],
+    },
+  },
+  {
+    // As the port leaves it: /usr/local/etc/quagga is quagga's, 0750; here before the package ran.
+    name: 'freebsd file: zebra.conf with no /usr/local/etc/quagga → the directory made quagga:quagga 0750 first',
+    os: 'freebsd',
+    step: file('zebra.conf', {
+      path: ZEBRA_PATH,
+      content: ZEBRA,
+      mode: 0o600,
+      owner: 'quagga:quagga',
+      dir_owner: 'quagga:quagga',
+      dir_mode: 0o750,
+    }),
+    probe: { stdout: `${missingLines(['/usr/local/etc/quagga'])}uid=quagga 101\n`, code: 1 },
+    expect: {
+      probe: fileProbe(ZEBRA_PATH, { owners: [userProbe('quagga'), groupProbe('quagga')] }),
+      changes: [
+        'create directory /usr/local/etc/quagga (mode 0750, owner quagga:quagga)',
+        `create ${ZEBRA_PATH} (mode 0600)`,
+      ],
+      apply: [
+        {
+          cmd: fileWrite({
+            path: ZEBRA_PATH,
+            mode: '0600',
+            owner: 'quagga:quagga',
+            existed: false,
+            parents: { dirs: ['/usr/local/etc/quagga'], mode: '0750', owner: 'quagga:quagga' },
+          }),
+          input: ZEBRA,
+        },
+      ],
+      undo: [`rm -f ${ZEBRA_PATH} && ${removedParents(['/usr/local/etc/quagga'])}`],
+    },
+  },
+  {
+    name: 'freebsd file: zebra.conf owned by quagga on a host without the quagga package → the plan fails, naming the user',
+    os: 'freebsd',
+    step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, mode: 0o600, owner: 'quagga:quagga' }),
+    probe: { stdout: 'nouser=quagga\nnogroup=quagga\n', code: 1 },
+    expect: { error: /^there is no user quagga on this host$/ },
+  },
+  {
+    name: 'freebsd file: /usr/local/etc/quagga/zebra.conf where both etc levels are missing → made root:wheel 0755, outermost first',
+    os: 'freebsd',
+    step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, mode: 0o600 }),
+    probe: { stdout: missingLines(['/usr/local/etc', '/usr/local/etc/quagga']), code: 1 },
+    expect: {
+      changes: [
+        'create directory /usr/local/etc (mode 0755)',
+        'create directory /usr/local/etc/quagga (mode 0755)',
+        `create ${ZEBRA_PATH} (mode 0600)`,
+      ],
+      apply: [
+        {
+          cmd: fileWrite({
+            path: ZEBRA_PATH,
+            mode: '0600',
+            existed: false,
+            parents: { dirs: ['/usr/local/etc', '/usr/local/etc/quagga'], mode: '0755' },
+          }),
+          input: ZEBRA,
+        },
+      ],
+      undo: [`rm -f ${ZEBRA_PATH} && ${removedParents(['/usr/local/etc', '/usr/local/etc/quagga'])}`],
+    },
+  },
+  {
+    name: 'freebsd file: two levels owned by quagga → refused: quagga could swap the inner one',
+    os: 'freebsd',
+    step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, dir_owner: 'quagga' }),
+    probe: { stdout: `${missingLines(['/usr/local/etc', '/usr/local/etc/quagga'])}uid=quagga 101\n`, code: 1 },
+    expect: {
+      error:
+        /^\/usr\/local\/etc would be made writable by another user \(dir_owner quagga, dir_mode 0755\), who could then steer what ferry writes below/,
+    },
+  },
+  {
+    name: 'freebsd file: absent, the ospf6d.conf seed 000 does not use → removed, restored on undo',
+    os: 'freebsd',
+    step: file('ospf6d.conf', { path: '/usr/local/etc/quagga/ospf6d.conf', state: 'absent' }),
+    probe: lsProbe('-rw-------', 'quagga', 'quagga', 'hostname server1\n'),
+    expect: {
+      changes: ['remove /usr/local/etc/quagga/ospf6d.conf'],
+      apply: [fileRemove('/usr/local/etc/quagga/ospf6d.conf')],
+      undo: [fileRestore('/usr/local/etc/quagga/ospf6d.conf', '0600', 'quagga:quagga')],
+      revert: [fileRestoreScript('/usr/local/etc/quagga/ospf6d.conf', '0600', 'quagga:quagga')],
     },
   },
 ] satisfies Case[]

@@ -2,7 +2,7 @@
 // sshd_config, checked by sshd -t before it lands.
 import { line } from '../../../src/steps/line.ts'
 import { PROBE, type Case } from '../harness.ts'
-import { fileRestore, fileRestoreScript, fileWrite, lsProbe } from '../scripts.ts'
+import { fileRestore, fileRestoreScript, fileWrite, lsProbe, fileProbe } from '../scripts.ts'
 
 const LOADER = '/boot/loader.conf'
 const BEFORE = 'autoboot_delay="3"\nzfs_load="YES"\n'
@@ -19,7 +19,7 @@ export default [
     step: tapLoad('YES'),
     probe: lsProbe('-rw-r--r--', 'root', 'wheel', BEFORE),
     expect: {
-      probe: `if [ -h ${LOADER} ]; then exit 2; elif [ -f ${LOADER} ]; then set -- $(ls -ld ${LOADER}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${LOADER}; else exit 1; fi`,
+      probe: fileProbe(LOADER),
       changes: [
         {
           summary: `add line to ${LOADER}`,

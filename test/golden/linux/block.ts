@@ -2,7 +2,7 @@
 // in /etc/ipsec.secrets (masked in diffs), and a prefix list in FRR's frr.conf, whose comments are `!`.
 import { block } from '../../../src/steps/block.ts'
 import { PROBE, type Case } from '../harness.ts'
-import { fileRestore, fileRestoreScript, fileWrite, lsProbe } from '../scripts.ts'
+import { fileRestore, fileRestoreScript, fileWrite, lsProbe, fileProbe } from '../scripts.ts'
 
 const HOSTS = '/etc/hosts'
 const HOSTS_SHIPPED = `127.0.0.1\tlocalhost
@@ -53,7 +53,7 @@ export default [
     step: loopbacks(),
     probe: lsProbe('-rw-r--r--', 'root', 'root', HOSTS_SHIPPED),
     expect: {
-      probe: `if [ -h ${HOSTS} ]; then exit 2; elif [ -f ${HOSTS} ]; then set -- $(ls -ld ${HOSTS}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${HOSTS}; else exit 1; fi`,
+      probe: fileProbe(HOSTS),
       changes: [
         {
           summary: `add block mesh loopbacks to ${HOSTS}`,

@@ -1,7 +1,15 @@
 // /etc/frr/daemons switches, /etc/hosts and sshd_config, on Debian.
 import { line } from '../../../src/steps/line.ts'
 import { PROBE, type Case } from '../harness.ts'
-import { fileRestore, fileRestoreScript, fileWrite, lsProbe } from '../scripts.ts'
+import {
+  fileProbe,
+  fileRestore,
+  fileRestoreScript,
+  fileWrite,
+  lsProbe,
+  missingLines,
+  removedParents,
+} from '../scripts.ts'
 
 const DAEMONS = '/etc/frr/daemons'
 const SHIPPED = 'bgpd=no\nospfd=no\nospf6d=no\n'
@@ -65,6 +73,30 @@ export default [
         },
       ],
       undo: [fileRestore(HOSTS, '0644', 'root:root')],
+    },
+  },
+  {
+    // As `file` does: a new file's missing directory is made first, and goes again on undo.
+    name: 'linux line: a new file in /etc/ceo, which the host lacks → the directory made 0755 first, removed by undo',
+    os: 'linux',
+    step: line('level', { path: '/etc/ceo/a.conf', line: 'level=1' }),
+    probe: { stdout: missingLines(['/etc/ceo']), code: 1 },
+    expect: {
+      probe: fileProbe('/etc/ceo/a.conf'),
+      changes: ['create directory /etc/ceo (mode 0755)', 'create /etc/ceo/a.conf'],
+      apply: [
+        PROBE,
+        {
+          cmd: fileWrite({
+            path: '/etc/ceo/a.conf',
+            mode: '0644',
+            existed: false,
+            parents: { dirs: ['/etc/ceo'], mode: '0755' },
+          }),
+          input: 'level=1\n',
+        },
+      ],
+      undo: [`rm -f /etc/ceo/a.conf && ${removedParents(['/etc/ceo'])}`],
     },
   },
   {

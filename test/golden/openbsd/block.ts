@@ -2,7 +2,7 @@
 // before they land; an ipsec.conf policy whose psk is masked; /etc/hosts.
 import { block } from '../../../src/steps/block.ts'
 import { PROBE, type Case } from '../harness.ts'
-import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+import { fileRestore, fileWrite, lsProbe, fileProbe } from '../scripts.ts'
 
 const PF = '/etc/pf.conf'
 const SHIPPED = `#	$OpenBSD: pf.conf,v 1.55 2017/12/03 20:40:04 sthen Exp $
@@ -36,7 +36,7 @@ export default [
     step: block('ipsec', { path: PF, content: RULES, before: /^block return/, validate: 'pfctl -nf %s' }),
     probe: lsProbe('-rw-------', 'root', 'wheel', SHIPPED),
     expect: {
-      probe: `if [ -h ${PF} ]; then exit 2; elif [ -f ${PF} ]; then set -- $(ls -ld ${PF}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${PF}; else exit 1; fi`,
+      probe: fileProbe(PF),
       changes: [
         {
           summary: `add block ipsec to ${PF}`,

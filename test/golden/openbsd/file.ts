@@ -1,7 +1,18 @@
 // Seed 003's /etc/ipsec.conf and /etc/ospfd.conf, checked by ipsecctl and ospfd before they land.
 import { file } from '../../../src/steps/file.ts'
 import type { Case } from '../harness.ts'
-import { fileRestore, fileWrite, lsProbe } from '../scripts.ts'
+import {
+  fileProbe,
+  fileRemove,
+  fileRestore,
+  fileRestoreScript,
+  fileWrite,
+  groupProbe,
+  lsProbe,
+  missingLines,
+  removedParents,
+  userProbe,
+} from '../scripts.ts'
 
 const IPSEC = `mypeer = "203.0.113.2"
 me = "198.51.100.1"
@@ -86,5 +97,58 @@ export default [
     step: ospfdConf(),
     probe: lsProbe('-rw-------', 'root', 'wheel', OSPFD),
     expect: { changes: [] },
+  },
+  {
+    // Seed 001: each tenant's rules in a file of its own, which pf.conf includes.
+    name: 'openbsd file: a tenant ruleset in /etc/pf.d, which the host lacks → the directory made first',
+    os: 'openbsd',
+    step: file('tenant-a rules', { path: '/etc/pf.d/tenant-a.conf', content: 'pass on rdomain 1\n', mode: 0o600 }),
+    probe: { stdout: missingLines(['/etc/pf.d']), code: 1 },
+    expect: {
+      probe: fileProbe('/etc/pf.d/tenant-a.conf'),
+      changes: ['create directory /etc/pf.d (mode 0755)', 'create /etc/pf.d/tenant-a.conf (mode 0600)'],
+      apply: [
+        {
+          cmd: fileWrite({
+            path: '/etc/pf.d/tenant-a.conf',
+            mode: '0600',
+            existed: false,
+            parents: { dirs: ['/etc/pf.d'], mode: '0755' },
+          }),
+          input: 'pass on rdomain 1\n',
+        },
+      ],
+      undo: [`rm -f /etc/pf.d/tenant-a.conf && ${removedParents(['/etc/pf.d'])}`],
+    },
+  },
+  {
+    name: 'openbsd file: owned by _openvpn on a host without the openvpn package → the plan fails, naming the user',
+    os: 'openbsd',
+    step: file('tap0.conf', { path: '/etc/openvpn/tap0.conf', content: 'dev tap0\n', owner: '_openvpn:_openvpn' }),
+    probe: { stdout: `${missingLines(['/etc/openvpn'])}nouser=_openvpn\nnogroup=_openvpn\n`, code: 1 },
+    expect: {
+      probe: fileProbe('/etc/openvpn/tap0.conf', { owners: [userProbe('_openvpn'), groupProbe('_openvpn')] }),
+      error: /^there is no user _openvpn on this host$/,
+    },
+  },
+  {
+    name: 'openbsd file: owned by root:_openvpn, the group alone missing → the plan fails, naming the group',
+    os: 'openbsd',
+    step: file('tap0.conf', { path: '/etc/openvpn/tap0.conf', content: 'dev tap0\n', owner: 'root:_openvpn' }),
+    probe: { stdout: 'uid=root 0\nnogroup=_openvpn\n', code: 1 },
+    expect: { error: /^there is no group _openvpn on this host$/ },
+  },
+  {
+    // Seed 003's tunnel to a peer that is gone: its hostname.if goes (risky: an interface at boot).
+    name: 'openbsd file: absent, /etc/hostname.gre1 of a retired tunnel → removed, and the revert job can put it back',
+    os: 'openbsd',
+    step: file('retired tunnel', { path: '/etc/hostname.gre1', state: 'absent' }),
+    probe: lsProbe('-rw-r-----', 'root', 'wheel', '172.16.0.1 172.16.0.2 netmask 0xffffffff link0 up\n'),
+    expect: {
+      changes: ['remove /etc/hostname.gre1'],
+      apply: [fileRemove('/etc/hostname.gre1')],
+      undo: [fileRestore('/etc/hostname.gre1', '0640', 'root:wheel')],
+      revert: [fileRestoreScript('/etc/hostname.gre1', '0640', 'root:wheel')],
+    },
   },
 ] satisfies Case[]
