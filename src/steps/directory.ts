@@ -36,8 +36,8 @@ export interface DirectoryOptions extends CommonOptions {
   /** With `absent`: remove a directory that is not empty, after a tar of it for undo. */
   recurse?: boolean
   /** The mode and owner of parent directories ferry makes, as `file`'s. */
-  dir_mode?: number
-  dir_owner?: string
+  dirMode?: number
+  dirOwner?: string
   /** How many tars of it the host keeps in /var/backups/ferry (default 3, at least 1). */
   backups?: number
 }
@@ -93,12 +93,12 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
   if (opts.owner?.includes(':') && opts.group)
     throw new StepError(`${name}: give the group in owner (user:group) or in group, not both`)
   const owner = opts.group ? `${opts.owner ?? ''}:${opts.group}` : opts.owner
-  const dirs = { mode: opts.dir_mode ?? 0o755, owner: opts.dir_owner }
+  const dirs = { mode: opts.dirMode ?? 0o755, owner: opts.dirOwner }
   checkPath(name, path)
   checkOwner(name, 'owner', owner)
-  checkOwner(name, 'dir_owner', opts.dir_owner)
+  checkOwner(name, 'dirOwner', opts.dirOwner)
   checkBackups(name, backups)
-  const owners = absent ? [] : [owner, opts.dir_owner]
+  const owners = absent ? [] : [owner, opts.dirOwner]
   const p = quote(path)
 
   const undoLines = (r: DirectoryRecord): string[] => {
@@ -149,7 +149,7 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
         return [{ summary: `remove directory ${path} and all it holds (kept in ${BACKUP_DIR} for undo)` }]
       }
       const header = headerOf(probe.stdout)
-      checkOwners(header, [owner, cur ? undefined : opts.dir_owner], ctx)
+      checkOwners(header, [owner, cur ? undefined : opts.dirOwner], ctx)
       if (!cur)
         return [
           ...planParents(header, dirs, ctx),

@@ -46,9 +46,9 @@ export interface FileCommon extends CommonOptions {
   /** `user` or `user:group`. Default: an existing file keeps its owner; a new one gets the login user's. */
   owner?: string
   /** The mode of parent directories ferry makes. Default 0o755. */
-  dir_mode?: number
+  dirMode?: number
   /** Their owner, `user` or `user:group`. Default: the login user's (root's). */
-  dir_owner?: string
+  dirOwner?: string
   /** Run on the uploaded temp file before it replaces the target; `%s` is its path. */
   validate?: string
   /**
@@ -135,12 +135,12 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
   const mode = opts.mode ?? 0o644
   const backups = opts.backups ?? 3
   const absent = opts.state === 'absent'
-  const dirs = { mode: opts.dir_mode ?? 0o755, owner: opts.dir_owner }
+  const dirs = { mode: opts.dirMode ?? 0o755, owner: opts.dirOwner }
   checkPath(name, path)
   checkOwner(name, 'owner', opts.owner)
-  checkOwner(name, 'dir_owner', opts.dir_owner)
+  checkOwner(name, 'dirOwner', opts.dirOwner)
   checkBackups(name, backups)
-  const owners = absent ? [] : [opts.owner, opts.dir_owner]
+  const owners = absent ? [] : [opts.owner, opts.dirOwner]
   const p = quote(path)
 
   return {
@@ -174,7 +174,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
             ]
           : []
       const { header } = splitHeader(probe.stdout)
-      checkOwners(header, [opts.owner, cur ? undefined : opts.dir_owner], ctx)
+      checkOwners(header, [opts.owner, cur ? undefined : opts.dirOwner], ctx)
       const changes: Change[] = cur ? [] : planParents(header, dirs, ctx)
       if (cur?.content !== opts.content) {
         const [before, after] = [masked(cur?.content ?? '', opts.mask), masked(opts.content!, opts.mask)]

@@ -8,7 +8,7 @@
 //     (root's /etc, /usr/local/etc, /var; not a home directory, not /tmp): there no one else can
 //     rename what mkdir made and put a link in its place, so mkdir, chown and chmod by path are
 //     safe, and so is every write below;
-//   - and, when it makes more than one level, with a dir_owner and dir_mode that keep the upper
+//   - and, when it makes more than one level, with a dirOwner and dirMode that keep the upper
 //     ones as closed (the running user's, writable by no one else), since each of them is above
 //     the directory the step writes in.
 // Otherwise the plan refuses, naming the directory (and makeParents checks each parent again on
@@ -170,7 +170,7 @@ export function planParents(h: Header, a: DirAttrs, ctx: CheckContext): Change[]
   const owner = user ? (numeric(user) ? user : h.uids.get(user)) : h.me
   if (h.missing.length > 1 && (owner !== h.me || a.mode & 0o022))
     throw new StepError(
-      `${h.missing.slice(0, -1).join(', ')} would be made writable by another user (dir_owner ${a.owner ?? '-'}, dir_mode ${octal(a.mode)}), who could then steer what ferry writes below: make them yourself, or leave dir_owner and dir_mode to ferry`,
+      `${h.missing.slice(0, -1).join(', ')} would be made writable by another user (dirOwner ${a.owner ?? '-'}, dirMode ${octal(a.mode)}), who could then steer what ferry writes below: make them yourself, or leave dirOwner and dirMode to ferry`,
     )
   return h.missing
     .filter((d) => !ctx.pending.has(`dir:${d}`))

@@ -36,8 +36,8 @@ export interface LinkOptions extends CommonOptions {
    */
   force?: boolean
   /** The mode and owner of parent directories ferry makes, as `file`'s. */
-  dir_mode?: number
-  dir_owner?: string
+  dirMode?: number
+  dirOwner?: string
   /** How many old files it replaced the host keeps (default 3, at least 1). */
   backups?: number
 }
@@ -68,9 +68,9 @@ function parse(stdout: string) {
 export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
   const { path, target } = opts
   const backups = opts.backups ?? 3
-  const dirs = { mode: opts.dir_mode ?? 0o755, owner: opts.dir_owner }
+  const dirs = { mode: opts.dirMode ?? 0o755, owner: opts.dirOwner }
   checkPath(name, path)
-  checkOwner(name, 'dir_owner', opts.dir_owner)
+  checkOwner(name, 'dirOwner', opts.dirOwner)
   if (!target || target.includes('\n') || target.startsWith('-'))
     throw new StepError(
       `${name}: target must be one line that does not start with - (write ./-x), got ${JSON.stringify(target)}`,
@@ -96,12 +96,12 @@ export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
     risky: opts.risky ?? riskyPath(path),
     previewCommands: true,
     touches: [`file:${path}`, ...parentResources(path)],
-    reads: [`file:${path}`, `file:${resolved}`, `dir:${resolved}`, ...ownerResources([opts.dir_owner])],
+    reads: [`file:${path}`, `file:${resolved}`, `dir:${resolved}`, ...ownerResources([opts.dirOwner])],
 
     probe: () =>
       [
         parentsProbe(path),
-        ownersProbe([opts.dir_owner]),
+        ownersProbe([opts.dirOwner]),
         `if [ -h ${p} ]; then printf 'link=%s\\n' "$(readlink ${p})"; elif [ -d ${p} ]; then echo isdir=1; elif [ -e ${p} ]; then set -- $(ls -ld ${p}); printf 'file=%s %s %s\\n' "$1" "$3" "$4"; fi`,
         // -e follows the link's target as the kernel would: cd -P, then the target as written.
         target.startsWith('/')
@@ -127,7 +127,7 @@ export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
         throw new StepError(
           `${path} would point to ${target}, which does not exist (force: true makes a link that dangles until it does)`,
         )
-      checkOwners(header, [cur.link === undefined && !cur.file ? opts.dir_owner : undefined], ctx)
+      checkOwners(header, [cur.link === undefined && !cur.file ? opts.dirOwner : undefined], ctx)
       if (cur.link !== undefined) return [{ summary: `link ${path}: → ${cur.link} becomes → ${target}` }]
       if (cur.file) return [{ summary: `replace the file ${path} by a link → ${target} (the file is kept for undo)` }]
       return [...planParents(header, dirs, ctx), { summary: `create link ${path} → ${target}` }]

@@ -120,9 +120,9 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       expect(readdirSync(join(root, 'etc/ceo'))).toEqual(['other'])
     })
 
-    it('dir_mode and dir_owner for the one level that may belong to someone else', async () => {
+    it('dirMode and dirOwner for the one level that may belong to someone else', async () => {
       const path = join(root, 'app/a.conf')
-      const r = await apply(file('a', { path, content: 'x\n', dir_mode: 0o750, dir_owner: 'nobody:nogroup' }))
+      const r = await apply(file('a', { path, content: 'x\n', dirMode: 0o750, dirOwner: 'nobody:nogroup' }))
       expect(r.changes[0]).toBe(`create directory ${root}/app (mode 0750, owner nobody:nogroup)`)
       expect(modeOwner(`${root}/app`)).toEqual([0o750, NOBODY, NOBODY])
       expect(r.again()).toEqual([])
@@ -140,14 +140,14 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       chmodSync(shared, 0o1777)
       expect(plan(file('a', { path: `${shared}/new/a.conf`, content: '' }))).toThrow(/may be written by others/)
       // Two levels, the upper one nobody's: nobody could swap the lower one.
-      expect(plan(file('a', { path: `${root}/a/b/c.conf`, content: '', dir_owner: 'nobody' }))).toThrow(
-        `${root}/a would be made writable by another user (dir_owner nobody, dir_mode 0755)`,
+      expect(plan(file('a', { path: `${root}/a/b/c.conf`, content: '', dirOwner: 'nobody' }))).toThrow(
+        `${root}/a would be made writable by another user (dirOwner nobody, dirMode 0755)`,
       )
-      expect(plan(file('a', { path: `${root}/a/b/c.conf`, content: '', dir_mode: 0o775 }))).toThrow(
+      expect(plan(file('a', { path: `${root}/a/b/c.conf`, content: '', dirMode: 0o775 }))).toThrow(
         /would be made writable by another user/,
       )
       expect(
-        plan(file('a', { path: `${root}/a/b/c.conf`, content: '', dir_owner: 'root:nogroup', dir_mode: 0o750 }))(),
+        plan(file('a', { path: `${root}/a/b/c.conf`, content: '', dirOwner: 'root:nogroup', dirMode: 0o750 }))(),
       ).toHaveLength(3)
       writeFileSync(join(root, 'plain'), '')
       expect(plan(file('a', { path: `${root}/plain/x/a.conf`, content: '' }))).toThrow(
@@ -163,7 +163,7 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       expect(plan(file('a', { path, content: '', owner: 'nobody:ferry-no-such-group' }))).toThrow(
         'there is no group ferry-no-such-group on this host',
       )
-      expect(plan(file('a', { path: `${root}/d/a.conf`, content: '', dir_owner: 'ferry-no-such-user' }))).toThrow(
+      expect(plan(file('a', { path: `${root}/d/a.conf`, content: '', dirOwner: 'ferry-no-such-user' }))).toThrow(
         'there is no user ferry-no-such-user on this host',
       )
       expect(

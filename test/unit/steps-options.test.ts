@@ -20,7 +20,7 @@ describe('refused at build time', () => {
     // Parents are found by cutting the path at `/`: it must be written the one way.
     ['file: a trailing slash', () => file('x', { path: '/etc/ceo/', content: '' }), /absolute and normal/],
     ['file: a ..', () => file('x', { path: '/etc/ceo/../a.conf', content: '' }), /absolute and normal/],
-    ['file: a dir_owner with a space', () => file('x', { path: '/etc/a', content: '', dir_owner: 'a b' }), /dir_owner/],
+    ['file: a dirOwner with a space', () => file('x', { path: '/etc/a', content: '', dirOwner: 'a b' }), /dirOwner/],
     ['directory: /', () => directory('x', { path: '/' }), /absolute and normal/],
     [
       'directory: the group twice',
@@ -125,7 +125,7 @@ describe('resource keys', () => {
     expect(iface('x', { name: 'lo1', kind: 'loopback' })).toMatchObject({ touches: ['if:lo1'], reads: ['if:lo1'] })
     // What may make parents touches every directory above; owners are read, so a step that
     // adds the user makes the probe stale.
-    expect(file('x', { path: '/etc/ceo/a.conf', content: '', owner: 'ceo:adm', dir_owner: '0' })).toMatchObject({
+    expect(file('x', { path: '/etc/ceo/a.conf', content: '', owner: 'ceo:adm', dirOwner: '0' })).toMatchObject({
       touches: ['file:/etc/ceo/a.conf', 'dir:/etc', 'dir:/etc/ceo'],
       reads: ['file:/etc/ceo/a.conf', 'user:ceo', 'group:adm'],
     })

@@ -104,8 +104,8 @@ export default [
       content: ZEBRA,
       mode: 0o600,
       owner: 'quagga:quagga',
-      dir_owner: 'quagga:quagga',
-      dir_mode: 0o750,
+      dirOwner: 'quagga:quagga',
+      dirMode: 0o750,
     }),
     probe: { stdout: `${missingLines(['/usr/local/etc/quagga'])}uid=quagga 101\n`, code: 1 },
     expect: {
@@ -164,11 +164,11 @@ export default [
   {
     name: 'freebsd file: two levels owned by quagga → refused: quagga could swap the inner one',
     os: 'freebsd',
-    step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, dir_owner: 'quagga' }),
+    step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, dirOwner: 'quagga' }),
     probe: { stdout: `${missingLines(['/usr/local/etc', '/usr/local/etc/quagga'])}uid=quagga 101\n`, code: 1 },
     expect: {
       error:
-        /^\/usr\/local\/etc would be made writable by another user \(dir_owner quagga, dir_mode 0755\), who could then steer what ferry writes below/,
+        /^\/usr\/local\/etc would be made writable by another user \(dirOwner quagga, dirMode 0755\), who could then steer what ferry writes below/,
     },
   },
   {
