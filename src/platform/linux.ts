@@ -8,10 +8,11 @@
 import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
 import { linuxLabJails } from '../jails/linux-lab.ts'
-import { ifaceDelta, saveFile, sysctlIn, tcpCheck } from './common.ts'
+import { ifaceDelta, instanceState, saveFile, sysctlIn, tcpCheck, unlinkIf } from './common.ts'
 import type { Iface, NextHop, Platform, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
+const INIT_D = '/etc/init.d'
 
 // Three `ip -o` outputs, normalised: the flags of `ip -o link`, the addresses of `ip -o -4 addr`
 // (`inet 172.16.2.1 peer 172.16.2.2/32` for point-to-point) and the endpoints of `ip tunnel`.
@@ -115,6 +116,40 @@ export const linux: Platform = {
       `if ${SYSTEMD}; then systemctl ${action} ${quote(name)}; else service ${quote(name)} ${action}; fi`,
     unregister: (name) =>
       `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} remove; fi`,
+    // systemd runs BASE@INSTANCE from the template unit BASE@.service, with nothing to make. An
+    // LSB init script, though, is one daemon with its pidfile and settings written in: a link to
+    // it would only run that daemon again. So without systemd, a link /etc/init.d/BASE@INSTANCE
+    // is made only to a script that says, in its LSB header, that it names itself after the
+    // name it is run by (`# X-Ferry-Instances: yes`), and only where update-rc.d makes the rc.d
+    // links by name: insserv orders scripts by the facilities they provide, and a link would
+    // provide BASE's a second time.
+    instances: {
+      refuse: (base, name) =>
+        name.startsWith(`${base}@`) && name.length > base.length + 1
+          ? undefined
+          : `${name}: an instance of ${base} is named ${base}@INSTANCE on Linux (systemd's template units)`,
+      probe(base, name) {
+        const script = quote(`${INIT_D}/${base}`)
+        return [
+          `if ${SYSTEMD}; then`,
+          `if systemctl cat ${quote(`${base}@.service`)} >/dev/null 2>&1; then echo base=1; else echo base=0; fi`,
+          'echo instance=template',
+          'else',
+          `echo dir=${INIT_D}`,
+          `if [ -x ${script} ]; then echo base=1; else echo base=0; fi`,
+          `if [ -x ${script} ] && ! sed -n '/^### BEGIN INIT INFO/,/^### END INIT INFO/p' ${script} | grep -q '^# X-Ferry-Instances: *yes'; then`,
+          `echo ${quote(`refuse=${INIT_D}/${base} does not say it names itself after the name it is run by ("# X-Ferry-Instances: yes" in its LSB header), so a link would run ${base} itself again`)}`,
+          'fi',
+          'if { [ -x /sbin/insserv ] || [ -x /usr/lib/insserv/insserv ]; } && [ -e /etc/insserv.conf ]; then',
+          `echo ${quote(`refuse=insserv orders init scripts by the facilities they provide, and a link would provide ${base}'s a second time`)}`,
+          'fi',
+          instanceState(quote(`${INIT_D}/${name}`), [quote(base), script]),
+          'fi',
+        ].join('\n')
+      },
+      link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
+      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
+    },
   },
 
   // 60 sorts after the distribution's 50-*.conf and before the admin's 99-sysctl.conf.

@@ -13,10 +13,12 @@ import {
   bsdRefuse,
   bsdTunnelName,
   ifaceDelta,
+  instanceState,
   localOf,
   pair,
   saveFile,
   sysctlIn,
+  unlinkIf,
 } from './common.ts'
 import type { Iface, Platform } from './types.ts'
 
@@ -24,6 +26,8 @@ import type { Iface, Platform } from './types.ts'
 const upFlags = (iface: Iface) => (iface.kind === 'gre' ? 'link0 up' : 'up')
 
 const hostnameIf = (iface: Iface) => `/etc/hostname.${iface.name}`
+
+const RC_D = '/etc/rc.d'
 
 export const openbsd: Platform = {
   os: 'openbsd',
@@ -75,6 +79,23 @@ export const openbsd: Platform = {
       // rcctl drops the rc.conf.local line when the value is the default, or none is given.
       set: (name, key, value) =>
         `rcctl set ${quote(name)} ${quote(key)}${value === undefined ? '' : ` ${quote(value)}`}`,
+    },
+    // rc.subr names a daemon, and reads its NAME_flags, NAME_rtable…, after the script's name
+    // (${0##*/}), so any rc.d script runs a second instance through a link to it; rcctl then
+    // lists the instance in pkg_scripts, and `rcctl disable` takes every line of it away.
+    instances: {
+      // rc.subr's _rc_check_name: rcctl refuses any other name.
+      refuse: (_base, name) =>
+        /^[A-Za-z0-9_]+$/.test(name) ? undefined : `${name}: an rc.d script's name is letters, digits and _ only`,
+      probe: (base, name) =>
+        [
+          `if [ -x ${quote(`${RC_D}/${base}`)} ]; then echo base=1; else echo base=0; fi`,
+          `echo dir=${RC_D}`,
+          instanceState(quote(`${RC_D}/${name}`), [quote(`${RC_D}/${base}`), quote(base)]),
+        ].join('\n'),
+      // As seed 001 makes it.
+      link: (base, name, dir) => `ln -s ${quote(`${dir}/${base}`)} ${quote(`${dir}/${name}`)}`,
+      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, `${dir}/${base}`),
     },
   },
 

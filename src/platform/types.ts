@@ -76,7 +76,8 @@ export interface Services {
   run(name: string, action: ServiceAction, enabled: boolean): string
   /**
    * Undoes an enable of a service that was never registered, where `disable` would leave traces
-   * (sysvinit keeps K links). Probes that can tell print `links=0|1`.
+   * (sysvinit keeps K links, FreeBSD a `NAME_enable="NO"` line). Probes that can tell print
+   * `links=0|1`; an instance ferry made was never registered either.
    */
   unregister?(name: string): string
   /**
@@ -87,6 +88,30 @@ export interface Services {
     /** `undefined` puts the variable back to its default. */
     set(name: string, key: string, value: string | undefined): string
   }
+  /** Second instances of a service's script, under names of their own. */
+  readonly instances: ServiceInstances
+}
+
+/**
+ * A service run again under another name, from the same script, with settings of its own. The
+ * BSDs' rc.d scripts take their name, and so their variables, from the name they are run by: an
+ * instance is a symbolic link to the script (seed 001: `ln -s /etc/rc.d/bgpd /etc/rc.d/bgpd_rd1`,
+ * then `rcctl set bgpd_rd1 rtable 1`). systemd makes `BASE@INSTANCE` of a template unit itself.
+ */
+export interface ServiceInstances {
+  /** Why NAME can never be an instance of BASE here (a name the init system cannot run), if so. */
+  refuse(base: string, name: string): string | undefined
+  /**
+   * Prints `base=0|1`, whether BASE's script (or template) is there; `instance=link` when NAME is
+   * a symbolic link to it, `other` when NAME is something else, `none` when NAME is not there
+   * (`link` makes it), `template` when the init system makes instances itself; `dir=DIR`, where
+   * the link is or would go; and `refuse=REASON` when BASE's script cannot run as an instance.
+   */
+  probe(base: string, name: string): string
+  /** Makes NAME a new symbolic link to BASE's script in DIR (failing if the name is taken). */
+  link(base: string, name: string, dir: string): string
+  /** Removes that link if it is still a link to BASE's script, as `link` made it; else nothing. */
+  unlink(base: string, name: string, dir: string): string
 }
 
 export interface Sysctl {
