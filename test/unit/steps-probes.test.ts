@@ -6,13 +6,23 @@
 
 import { describe, expect, it } from 'vitest'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { linux } from '../../src/platform/linux.ts'
 import { freebsd } from '../../src/platform/freebsd.ts'
 import { openbsd } from '../../src/platform/openbsd.ts'
-import { confValue, editConf, writeFile } from '../../src/platform/common.ts'
+import { confValue, editConf, unlinkIf, writeFile } from '../../src/platform/common.ts'
 import type { IfaceState } from '../../src/platform/platform.ts'
 import { pkg } from '../../src/steps/pkg.ts'
 import { service } from '../../src/steps/service.ts'
@@ -270,6 +280,122 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
       expect(out.stdout).toBe('openvpn\t2.6.12\nvim\t9.1.707-no_x11\nopenvpn-auth-ldap\t2.0.4p0\nquagga\t-\n')
     } finally {
       rmSync(db, { recursive: true })
+    }
+  })
+})
+
+describe.each(allShells)('service instances: the probes and the unlink, in a scratch root, through %s', (shell) => {
+  // Each platform's rc.d (or init.d) directory moved under a scratch root; every other path is
+  // the machine's own (no systemd and no insserv here).
+  function scratch(dirs: string[]) {
+    const root = mkdtempSync(join(tmpdir(), 'ferry-rcd-'))
+    for (const d of dirs) mkdirSync(join(root, d), { recursive: true })
+    const script = (path: string, text: string) => {
+      writeFileSync(join(root, path), text)
+      chmodSync(join(root, path), 0o755)
+    }
+    // Longest first: /usr/local/etc/rc.d holds /etc/rc.d.
+    const moved = (snippet: string) =>
+      [...dirs]
+        .sort((a, b) => b.length - a.length)
+        .reduce((t, d) => t.replaceAll(` ${d}`, ` ${root}${d}`).replaceAll(`=${d}`, `=${root}${d}`), snippet)
+    const probe = (snippet: string) => {
+      const out = sh(shell, moved(snippet))
+      return { ...out, stdout: out.stdout.replaceAll(root, '') }
+    }
+    return { root, script, probe, done: () => rmSync(root, { recursive: true }) }
+  }
+  const lines = (out: ProbeResult) => out.stdout.trim().split('\n')
+
+  it("FreeBSD: the port's openvpn answers to its link's name (rcvar), quagga's script does not; link, other, none", () => {
+    const s = scratch(['/etc/rc.d', '/usr/local/etc/rc.d'])
+    try {
+      // As rc.d scripts end: run_rc_command "$1" prints NAME_enable for rcvar.
+      const rc = (name: string) =>
+        `#!/bin/sh\nname=${name}\nrcvar=\${name}_enable\n[ "$1" = rcvar ] && echo "# $name" && echo "\${rcvar}=\\"NO\\""\n`
+      s.script('/usr/local/etc/rc.d/openvpn', rc('$(basename "$0")'))
+      s.script('/usr/local/etc/rc.d/quagga', rc('quagga'))
+      const probe = (base: string, name: string) => lines(s.probe(freebsd.services.instances.probe(base, name)))
+      expect(probe('openvpn', 'openvpn_tap2')).toEqual(['base=1', 'dir=/usr/local/etc/rc.d', 'instance=none'])
+      expect(probe('quagga', 'quagga_2')).toEqual([
+        'base=1',
+        'dir=/usr/local/etc/rc.d',
+        'instance=none',
+        "refuse=quagga's rc.d script does not name itself after the name it is run by (its rcvar run as quagga_2 is not quagga_2_enable)",
+      ])
+      expect(probe('ferry-no-such', 'ferry_no_such_2')).toEqual(['base=0', 'dir=/usr/local/etc/rc.d', 'instance=none'])
+      symlinkSync('openvpn', join(s.root, '/usr/local/etc/rc.d/openvpn_tap2'))
+      expect(probe('openvpn', 'openvpn_tap2')).toContain('instance=link')
+      // A script of that name in the base system's rc.d, which service(8) would find first.
+      s.script('/etc/rc.d/openvpn_tap3', rc('openvpn_tap3'))
+      expect(probe('openvpn', 'openvpn_tap3')).toContain('instance=other')
+    } finally {
+      s.done()
+    }
+  })
+
+  it('OpenBSD: a link to /etc/rc.d/bgpd (as seed 001 makes it) or to bgpd is the instance; anything else is not', () => {
+    const s = scratch(['/etc/rc.d'])
+    try {
+      s.script('/etc/rc.d/bgpd', '#!/bin/ksh\n')
+      const probe = (name: string) => lines(s.probe(openbsd.services.instances.probe('bgpd', name)))
+      expect(probe('bgpd_rd1')).toEqual(['base=1', 'dir=/etc/rc.d', 'instance=none'])
+      symlinkSync(join(s.root, '/etc/rc.d/bgpd'), join(s.root, '/etc/rc.d/bgpd_rd1'))
+      // The scratch root is in the link itself here, so the probe compares it as the host would.
+      expect(
+        sh(shell, openbsd.services.instances.probe('bgpd', 'bgpd_rd1').replaceAll('/etc/rc.d', `${s.root}/etc/rc.d`))
+          .stdout,
+      ).toContain('instance=link')
+      symlinkSync('bgpd', join(s.root, '/etc/rc.d/bgpd_rd2'))
+      expect(probe('bgpd_rd2')).toContain('instance=link')
+      symlinkSync('ospfd', join(s.root, '/etc/rc.d/bgpd_rd3'))
+      expect(probe('bgpd_rd3')).toContain('instance=other')
+    } finally {
+      s.done()
+    }
+  })
+
+  it('Linux without systemd: a script saying X-Ferry-Instances is linked; one that does not is refused; and frr here is refused for real', () => {
+    const s = scratch(['/etc/init.d'])
+    try {
+      const header = (extra: string) => `#!/bin/sh\n### BEGIN INIT INFO\n# Provides: x\n${extra}### END INIT INFO\n`
+      s.script('/etc/init.d/yes', header('# X-Ferry-Instances: yes\n'))
+      s.script('/etc/init.d/no', `${header('')}# X-Ferry-Instances: yes (outside the header: not said)\n`)
+      const probe = (base: string, name: string) => lines(s.probe(linux.services.instances.probe(base, name)))
+      expect(probe('yes', 'yes@two')).toEqual(['dir=/etc/init.d', 'base=1', 'instance=none'])
+      expect(probe('no', 'no@two')).toEqual([
+        'dir=/etc/init.d',
+        'base=1',
+        'refuse=/etc/init.d/no does not say it names itself after the name it is run by ("# X-Ferry-Instances: yes" in its LSB header), so a link would run no itself again',
+        'instance=none',
+      ])
+      symlinkSync('yes', join(s.root, '/etc/init.d/yes@two'))
+      expect(probe('yes', 'yes@two')).toContain('instance=link')
+    } finally {
+      s.done()
+    }
+    // The machine's own FRR script runs one FRR per pathspace, given as an argument, not by name.
+    const step = service('s', { name: 'frr@two', instanceOf: 'frr', enabled: true })
+    expect(() => step.check(sh(shell, step.probe(linux)), ctx(linux))).toThrow(
+      /frr@two cannot be an instance of frr: \/etc\/init\.d\/frr does not say it names itself after the name it is run by/,
+    )
+    const none = service('s', { name: 'ferry-no-such@two', instanceOf: 'ferry-no-such', enabled: true })
+    expect(() => none.check(sh(shell, none.probe(linux)), ctx(linux))).toThrow(/service ferry-no-such does not exist/)
+  })
+
+  it('unlink removes the link only while it still points at the script', () => {
+    const s = scratch(['/etc/rc.d'])
+    try {
+      const at = (n: string) => join(s.root, '/etc/rc.d', n)
+      symlinkSync('bgpd', at('mine'))
+      symlinkSync('ospfd', at('theirs'))
+      writeFileSync(at('file'), 'x')
+      for (const n of ['mine', 'theirs', 'file', 'missing']) sh(shell, unlinkIf(at(n), 'bgpd'))
+      expect(existsSync(at('mine')) || spawnSync('test', ['-h', at('mine')]).status === 0).toBe(false)
+      expect(spawnSync('test', ['-h', at('theirs')]).status).toBe(0)
+      expect(readFileSync(at('file'), 'utf8')).toBe('x')
+    } finally {
+      s.done()
     }
   })
 })
