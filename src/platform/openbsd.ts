@@ -79,6 +79,7 @@ export const openbsd: Platform = {
       // rcctl drops the rc.conf.local line when the value is the default, or none is given.
       set: (name, key, value) =>
         `rcctl set ${quote(name)} ${quote(key)}${value === undefined ? '' : ` ${quote(value)}`}`,
+      whileEnabled: true,
     },
     // rc.subr names a daemon, and reads its NAME_flags, NAME_rtable…, after the script's name
     // (${0##*/}), so any rc.d script runs a second instance through a link to it; rcctl then

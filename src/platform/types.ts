@@ -87,6 +87,8 @@ export interface Services {
   readonly vars?: {
     /** `undefined` puts the variable back to its default. */
     set(name: string, key: string, value: string | undefined): string
+    /** A disabled service has no settings to set (OpenBSD's rcctl refuses): enable it first. */
+    readonly whileEnabled?: boolean
   }
   /** Second instances of a service's script, under names of their own. */
   readonly instances: ServiceInstances

@@ -174,14 +174,13 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
         )
       const cur = parse(probe, keys)
       const instance = base ? checkInstance(platform, base, svc, probe, cur) : undefined
+      const setting = keys.filter((k) => cur.vars[k] !== wanted[k])
       const changes = [
         ...(instance?.state === 'none' ? [`link ${instance.dir}/${svc} to ${base}`] : []),
         ...(target.enabled !== undefined && target.enabled !== cur.enabled
           ? [`${target.enabled ? 'enable' : 'disable'} ${svc}`]
           : []),
-        ...keys
-          .filter((k) => cur.vars[k] !== wanted[k])
-          .map((k) => `${svc} ${k}: ${shown(cur.vars[k])} → ${shown(wanted[k])}`),
+        ...setting.map((k) => `${svc} ${k}: ${shown(cur.vars[k])} → ${shown(wanted[k])}`),
         ...(target.running !== undefined && target.running !== cur.running
           ? [`${target.running ? 'start' : 'stop'} ${svc}`]
           : []),
@@ -198,6 +197,11 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
         pending.has(ANYTHING) || pending.has(`service:${script}`) || [...pending].some((r) => r.startsWith('pkg:'))
       if (!there && changes.length && !installing)
         throw new StepError(`service ${script} does not exist (install its package first)`)
+      // Settings apply would set on a service it leaves (or finds) disabled: OpenBSD's rcctl refuses.
+      if (setting.length && platform.services.vars?.whileEnabled && !(target.enabled ?? cur.enabled))
+        throw new StepError(
+          `${svc} is disabled, and ${platform.os} keeps no settings for a disabled service (${setting.join(', ')}): add enabled: true`,
+        )
       return changes
     },
 

@@ -198,4 +198,16 @@ export default [
     probe: 'exists=1\nenabled=0\nrunning=0\nvar configfile\nvar if\nbase=1\ndir=/usr/local/etc/rc.d\ninstance=other\n',
     expect: { error: /\/usr\/local\/etc\/rc\.d\/openvpn_tap2 is there and is not a link to openvpn/ },
   },
+  {
+    name: "freebsd service: flags for a disabled service left disabled → set (rc.conf keeps them; OpenBSD's rcctl would refuse)",
+    os: 'freebsd',
+    step: service('quagga flags', { name: 'quagga', flags: '-A 127.0.0.1' }),
+    probe: 'exists=1\nenabled=0\nrunning=0\nvar flags\n',
+    after: 'exists=1\nenabled=0\nrunning=0\nvar flags=-A 127.0.0.1\n',
+    expect: {
+      changes: ['quagga flags: (unset) → -A 127.0.0.1'],
+      apply: ["sysrc -f /etc/rc.conf.local quagga_flags='-A 127.0.0.1'"],
+      undo: [PROBE, 'sysrc -f /etc/rc.conf.local -x quagga_flags'],
+    },
+  },
 ] satisfies Case[]

@@ -208,4 +208,25 @@ export default [
       ],
     },
   },
+  {
+    name: 'openbsd service: flags for a disabled daemon left disabled → refused (rcctl set refuses a disabled daemon)',
+    os: 'openbsd',
+    step: service('isakmpd flags', { name: 'isakmpd', flags: '-K' }),
+    probe: 'exists=1\nenabled=0\nrunning=0\nvar flags\n',
+    expect: {
+      error: /^isakmpd is disabled, and openbsd keeps no settings for a disabled service \(flags\): add enabled: true$/,
+    },
+  },
+  {
+    name: 'openbsd service: flags for an enabled daemon, enabled left alone → set',
+    os: 'openbsd',
+    step: service('isakmpd flags', { name: 'isakmpd', flags: '-K' }),
+    probe: 'exists=1\nenabled=1\nrunning=1\nvar flags=\n',
+    after: 'exists=1\nenabled=1\nrunning=1\nvar flags=-K\n',
+    expect: {
+      changes: ['isakmpd flags: "" → -K'],
+      apply: ['rcctl set isakmpd flags -K'],
+      undo: [PROBE, "rcctl set isakmpd flags ''"],
+    },
+  },
 ] satisfies Case[]
