@@ -84,6 +84,15 @@ export const linux: Platform = {
       ].join('\n'),
     install: (names) => `DEBIAN_FRONTEND=noninteractive apt-get install -y ${quoteArgv(names)}`,
     remove: (names) => `DEBIAN_FRONTEND=noninteractive apt-get remove -y ${quoteArgv(names)}`,
+    // apt-get install installs from the lists as they are (it never updates them), so its
+    // simulation, run only for names missing, says what the install would: an unknown package,
+    // one with no candidate, dependencies that cannot be met. It reads; it takes no lock.
+    installable: (names) =>
+      [
+        'set --',
+        `for p in ${quoteArgv(names)}; do case $(dpkg-query -W -f='\${Status}' -- "$p" 2>/dev/null) in *' installed') ;; *) set -- "$@" "$p" ;; esac; done`,
+        `if [ $# -gt 0 ] && ! e=$(LC_ALL=C apt-get install -s -q -y -- "$@" 2>&1 >/dev/null); then printf 'cannot=%s\\n' "$(printf '%s\\n' "$e" | sed -n 's/^E: //p' | head -n 1)"; fi`,
+      ].join('\n'),
   },
 
   services: {

@@ -57,6 +57,12 @@ export interface Packages {
   probe(names: readonly string[]): string
   install(names: readonly string[]): string
   remove(names: readonly string[]): string
+  /**
+   * Prints `cannot=REASON` when installing those of `names` not installed yet would fail, where
+   * the package manager can tell without fetching anything (apt's simulation). Absent where it
+   * cannot: pkg and pkg_add ask the mirror when they install.
+   */
+  installable?(names: readonly string[]): string
 }
 
 export type ServiceAction = 'start' | 'stop' | 'reload' | 'restart'

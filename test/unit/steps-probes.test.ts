@@ -49,8 +49,16 @@ describe.each(shells)('Linux probes on this machine through %s', (shell) => {
     const step = pkg('p', { name: ['bash', 'ferry-no-such-package'] })
     const out = sh(shell, step.probe(linux))
     const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' })
-    expect(out.stdout).toBe(`bash\t${version}\nferry-no-such-package\t-\n`)
-    expect(step.check(out, ctx(linux))).toEqual([{ summary: 'install ferry-no-such-package' }])
+    // apt-get's simulation of installing the missing one, as apt-get install itself would fail.
+    expect(out.stdout).toBe(
+      `bash\t${version}\nferry-no-such-package\t-\ncannot=Unable to locate package ferry-no-such-package\n`,
+    )
+    expect(() => step.check(out, ctx(linux))).toThrow(
+      /^cannot install ferry-no-such-package: Unable to locate package ferry-no-such-package$/,
+    )
+    expect(step.check(out, { ...ctx(linux), pending: new Set(['*']) })).toEqual([
+      { summary: 'install ferry-no-such-package' },
+    ])
   })
 
   it('pkg: a name with its architecture (libc6:amd64) is found as dpkg lists it', () => {
