@@ -154,12 +154,23 @@ export function editConf(path: string, key: string, line?: string): string {
   return replaceFile(path, { content: `K=${quote(key)} L=${quote(line ?? '')} awk '${awk}' "$o"`, removeIfEmpty: true })
 }
 
-/** sysctl with persistence in a `key=value` file; `set` spells the live assignment. */
-export function sysctlIn(file: string, set: (assignment: string) => string): Sysctl {
+/**
+ * sysctl with persistence in a `key=value` file; `set` spells the live assignment, `readonly` a
+ * test that prints `readonly=REASON` for a key the kernel would refuse to set, where one can tell.
+ */
+export function sysctlIn(
+  file: string,
+  set: (assignment: string) => string,
+  readonly?: (key: string) => string,
+): Sysctl {
   return {
     file,
     probe: (key) =>
-      `if v=$(sysctl -n ${quote(key)} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi\n${confValue(file, key)}`,
+      [
+        `if v=$(sysctl -n ${quote(key)} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi`,
+        confValue(file, key),
+        ...(readonly ? [readonly(key)] : []),
+      ].join('\n'),
     set: (key, value) => set(quote(`${key}=${value}`)),
     persist: (key, value) => editConf(file, key, `${key}=${value}`),
     unpersist: (key) => editConf(file, key),

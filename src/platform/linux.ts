@@ -162,7 +162,16 @@ export const linux: Platform = {
   },
 
   // 60 sorts after the distribution's 50-*.conf and before the admin's 99-sysctl.conf.
-  sysctl: sysctlIn('/etc/sysctl.d/60-ferry.conf', (assignment) => `sysctl -w ${assignment}`),
+  // A key's file in /proc/sys, whose mode (or a read-only mount, in a container) tells root too
+  // whether writing it would fail. A key with a / in it is already that path: its dots are dots.
+  sysctl: sysctlIn(
+    '/etc/sysctl.d/60-ferry.conf',
+    (assignment) => `sysctl -w ${assignment}`,
+    (key) => {
+      const f = quote(`/proc/sys/${key.includes('/') ? key : key.replaceAll('.', '/')}`)
+      return `[ ! -e ${f} ] || [ -w ${f} ] || echo ${quote(`readonly=${f} is not writable (a value fixed at boot, or /proc/sys mounted read-only)`)}`
+    },
+  ),
 
   interfaces: {
     refuse(iface) {

@@ -125,7 +125,10 @@ export interface ServiceInstances {
 export interface Sysctl {
   /** Where persisted values live, for messages. */
   readonly file: string
-  /** Prints `live=VALUE` (nothing for a key the kernel does not know) and `saved=VALUE` when the file sets it. */
+  /**
+   * Prints `live=VALUE` (nothing for a key the kernel does not know) and `saved=VALUE` when the
+   * file sets it; `readonly=REASON` when the platform can tell the kernel refuses writes to it.
+   */
   probe(key: string): string
   set(key: string, value: string): string
   /** Replaces the key's line in the file (or adds one), in place. */

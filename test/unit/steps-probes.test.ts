@@ -96,6 +96,12 @@ describe.each(shells)('Linux probes on this machine through %s', (shell) => {
     expect(step.record(sh(shell, step.probe(linux)), ctx(linux)).live).toBe(live)
     const unknown = sysctl('s', { key: 'net.ipv4.ferry_no_such_key', value: '1' })
     expect(unknown.record(sh(shell, unknown.probe(linux)), ctx(linux))).toEqual({ live: undefined, saved: undefined })
+    // A 0444 key, which root cannot write either: refused at plan, not at apply.
+    const ro = sysctl('s', { key: 'net.ipv4.tcp_available_congestion_control', value: 'reno', persist: false })
+    expect(statSync('/proc/sys/net/ipv4/tcp_available_congestion_control').mode & 0o222).toBe(0)
+    expect(() => ro.check(sh(shell, ro.probe(linux)), ctx(linux))).toThrow(
+      /^net\.ipv4\.tcp_available_congestion_control cannot be set here: \/proc\/sys\/net\/ipv4\/tcp_available_congestion_control is not writable/,
+    )
   })
 
   it('iface: eth0 reads as `ip -j` says; no lo1 labels and no gre1 here', () => {
