@@ -9,7 +9,7 @@ import { quote, quoteArgv } from '../shell/quote.ts'
 import type { Fact } from '../facts/ospf.ts'
 import { linuxLabJails } from '../jails/linux-lab.ts'
 import { ifaceDelta, instanceState, saveFile, sysctlIn, tcpCheck, unlinkIf } from './common.ts'
-import type { Iface, NextHop, Platform, Tunnel } from './types.ts'
+import type { Iface, NextHop, Platform, Tunnel, TunnelIfaceKind } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
 const INIT_D = '/etc/init.d'
@@ -19,6 +19,15 @@ const INIT_D = '/etc/init.d'
 const UP_AWK = `{ u = ($3 ~ /[<,]UP[,>]/); print "up=" u }`
 const ADDR_AWK = `{ for (i = 1; i < NF; i++) if ($i == "inet") { a = $(i + 1); if ($(i + 2) == "peer") { p = $(i + 3); sub(/\\/32$/, "", p); print "addr=" a " peer " p } else print "addr=" a; break } }`
 const TUNNEL_AWK = `{ for (i = 1; i < NF; i++) { if ($i == "local") l = $(i + 1); if ($i == "remote") r = $(i + 1) } } END { if (l != "" && l != "any" && r != "" && r != "any") print "tunnel=" l " " r }`
+
+// What creating a device of each kind needs of the kernel, where the probe can tell it is not
+// there: a container without /dev/net/tun; a kernel whose ip_gre is neither loaded (nor built
+// in: /sys/module has it then too) nor loadable (the lab's has no module support at all).
+const NO_CREATE: Record<TunnelIfaceKind, string> = {
+  tap: "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'",
+  tun: "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'",
+  gre: "[ -d /sys/module/ip_gre ] || { [ -e /proc/modules ] && modprobe -n -q ip_gre 2>/dev/null; } || echo 'nocreate=the kernel has no GRE (ip_gre is neither loaded nor loadable)'",
+}
 
 /** Loopback addresses go on `lo` itself, labelled `lo:1` for `lo1`, so the probe can tell them apart. */
 function label(iface: Iface): string {
@@ -205,7 +214,7 @@ export const linux: Platform = {
         `ip -o link show dev ${n} | awk '${UP_AWK}'`,
         `ip -o -4 addr show dev ${n} | awk '${ADDR_AWK}'`,
         ...(iface.kind === 'gre' ? [`ip tunnel show ${n} 2>/dev/null | awk '${TUNNEL_AWK}'`] : []),
-        'else echo exists=0; echo up=0; fi',
+        `else echo exists=0; echo up=0; ${NO_CREATE[iface.kind]}; fi`,
         saved,
       ].join('\n')
     },

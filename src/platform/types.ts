@@ -166,7 +166,9 @@ export interface Interfaces {
   tunnelName(kind: TunnelIfaceKind, n: number): string
   /**
    * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
-   * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
+   * `saved=LINE` for each line of the boot-time configuration that belongs to the interface;
+   * `nosave=REASON` when nothing would read that at boot, and `nocreate=REASON` when the
+   * interface is missing and the platform can tell its kernel cannot make one of its kind.
    */
   probe(iface: Iface): string
   /** Commands that take the live interface from one state to another. */

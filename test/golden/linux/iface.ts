@@ -65,7 +65,11 @@ export default [
     after: `exists=1\nup=1\naddr=172.16.2.5 peer 172.16.2.6\ntunnel=203.0.113.21 203.0.113.22\n${saved(GRE1)}`,
     expect: {
       revert: ['ip tunnel del gre1', 'f=/etc/network/interfaces.d/gre1; rm -f "$f"'],
-      probe: [`if ip link show dev gre1 >/dev/null 2>&1; then`, `ip tunnel show gre1 2>/dev/null | awk '`],
+      probe: [
+        `if ip link show dev gre1 >/dev/null 2>&1; then`,
+        `ip tunnel show gre1 2>/dev/null | awk '`,
+        "else echo exists=0; echo up=0; [ -d /sys/module/ip_gre ] || { [ -e /proc/modules ] && modprobe -n -q ip_gre 2>/dev/null; } || echo 'nocreate=the kernel has no GRE (ip_gre is neither loaded nor loadable)'; fi",
+      ],
       changes: [
         'create gre1',
         'gre1 tunnel: (none) → 203.0.113.21 203.0.113.22',
@@ -105,5 +109,31 @@ export default [
     step: iface('gre', { name: 'gre0', kind: 'gre', tunnel: { local: '203.0.113.21', remote: '203.0.113.22' } }),
     probe: 'exists=1\nup=0\n',
     expect: { error: /gre0 is the fallback device of the Linux gre module/ },
+  },
+  {
+    name: "linux iface: gre1 on a kernel without GRE (the lab's: no ip_gre, no modules) → refused at plan",
+    os: 'linux',
+    step: iface('gre to r2', { name: 'gre1', kind: 'gre', tunnel: { local: '203.0.113.21', remote: '203.0.113.22' } }),
+    probe: 'exists=0\nup=0\nnocreate=the kernel has no GRE (ip_gre is neither loaded nor loadable)\n',
+    expect: { error: /^gre1 cannot be created here: the kernel has no GRE/ },
+  },
+  {
+    name: 'linux iface: tap0 in a container without /dev/net/tun → refused at plan',
+    os: 'linux',
+    step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['172.16.2.9/30'], persist: false }),
+    probe: 'exists=0\nup=0\nnocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)\n',
+    expect: {
+      probe: [
+        "else echo exists=0; echo up=0; [ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'; fi",
+      ],
+      error: /^tap0 cannot be created here: \/dev\/net\/tun is missing/,
+    },
+  },
+  {
+    name: 'linux iface: tap0 already there → what the kernel could not create does not matter',
+    os: 'linux',
+    step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['172.16.2.9/30'], persist: false }),
+    probe: 'exists=1\nup=1\naddr=172.16.2.9/30\n',
+    expect: { changes: [] },
   },
 ] satisfies Case[]
