@@ -3,11 +3,25 @@
 // whole file written back the way `file` writes one: atomically, with a backup on the host, the
 // content on stdin. So apply reads the file again first, one more round trip, rather than
 // keeping its content in the undo record, which is journaled and the content may be secret.
+// A file line would have to create where there is no directory for it, or a directory in its
+// place, fails the plan: line makes no directories.
 
 import { probeNow } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
+import { quote } from '../shell/quote.ts'
+import { dirOf } from '../platform/common.ts'
+import type { Platform } from '../platform/platform.ts'
 import { file, octal, parseFileProbe, restoreFile, type FileRecord, type FileState } from './file.ts'
-import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type Step } from './step.ts'
+import {
+  ANYTHING,
+  StepError,
+  notifyList,
+  riskyPath,
+  type Change,
+  type CommonOptions,
+  type ProbeResult,
+  type Step,
+} from './step.ts'
 
 export interface LineOptions extends CommonOptions {
   path: string
@@ -43,6 +57,18 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
   const hit = (l: string) => l === wanted || !!re?.test(l)
   // Only to borrow its probe and undo, which need nothing but the path.
   const reader = file(name, { path, content: '', backups: opts.backups })
+  // What apply could not write, seen first: a directory at the path (exit 3), or no directory
+  // to make the file in (exit 4): line makes none.
+  const dir = dirOf(path)
+  const probe = (platform: Platform) =>
+    `if [ -d ${quote(path)} ]; then exit 3; elif [ ! -d ${quote(dir)} ]; then exit 4; fi\n${reader.probe(platform)}`
+  // Unless an earlier step may change that (a command; a step that makes the directory).
+  const refuse = ({ code }: ProbeResult, pending: ReadonlySet<string>) => {
+    if (state === 'absent' || pending.has(ANYTHING)) return
+    if (code === 3) throw new StepError(`${path} is a directory`)
+    if (code === 4 && !pending.has(`dir:${dir}`))
+      throw new StepError(`cannot create ${path}: there is no directory ${dir} (line makes none)`)
+  }
 
   /** The content with the edit made: the first hit becomes the line, later hits go; else it is appended. */
   const edit = (content: string): string => {
@@ -65,12 +91,13 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     notify: notifyList(opts.notify),
     risky: opts.risky ?? riskyPath(path),
     touches: [`file:${path}`],
-    reads: [`file:${path}`],
+    reads: [`file:${path}`, `dir:${dir}`],
 
-    probe: (platform) => reader.probe(platform),
+    probe,
 
-    check(probe) {
-      const cur = parseFileProbe(probe, path)
+    check(seen, { pending }) {
+      refuse(seen, pending)
+      const cur = parseFileProbe(seen, path)
       const next = target(cur)
       const changes: Change[] = []
       if (next.content !== undefined && next.content !== cur?.content) {
@@ -94,7 +121,7 @@ export function line(name: string, opts: LineOptions): Step<FileRecord> {
     record: (probe, ctx) => reader.record(probe, ctx),
 
     async apply(ctx, changes, record) {
-      const cur = parseFileProbe(await probeNow(ctx.$, reader.probe(ctx.platform)), path)
+      const cur = parseFileProbe(await probeNow(ctx.$, probe(ctx.platform)), path)
       const next = target(cur)
       if (next.content === undefined || (next.content === cur?.content && next.mode === cur.mode)) return
       await file(name, {

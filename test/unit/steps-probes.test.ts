@@ -28,6 +28,7 @@ import { pkg } from '../../src/steps/pkg.ts'
 import { service } from '../../src/steps/service.ts'
 import { sysctl } from '../../src/steps/sysctl.ts'
 import { iface } from '../../src/steps/iface.ts'
+import { line } from '../../src/steps/line.ts'
 import type { CheckContext, ProbeResult } from '../../src/steps/step.ts'
 
 const shells = ['/bin/sh', '/bin/dash'].filter((s) => existsSync(s))
@@ -464,6 +465,28 @@ describe.each(allShells)('key=value file edits through %s', (shell) => {
     run(writeFile(f, lines, 0o640))
     expect(readFileSync(f, 'utf8')).toBe(`${lines.join('\n')}\n`)
     expect(statSync(f).mode & 0o777).toBe(0o640)
+    rmSync(dir, { recursive: true })
+  })
+})
+
+describe.each(allShells)('line: what apply could not write, seen by the probe, through %s', (shell) => {
+  it('a missing directory and a directory at the path are refused; an existing file, or a file left absent, is not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-line-'))
+    const plan = (path: string, state?: 'absent') => {
+      const step = line('l', { path, line: 'x=1', state })
+      return () => step.check(sh(shell, step.probe(linux)), ctx(linux))
+    }
+    expect(plan(join(dir, 'etc/frr/daemons'))).toThrow(
+      `cannot create ${dir}/etc/frr/daemons: there is no directory ${dir}/etc/frr (line makes none)`,
+    )
+    expect(plan(join(dir, 'etc/frr/daemons'), 'absent')()).toEqual([])
+    mkdirSync(join(dir, 'etc/frr/daemons'), { recursive: true })
+    expect(plan(join(dir, 'etc/frr/daemons'))).toThrow(`${dir}/etc/frr/daemons is a directory`)
+    writeFileSync(join(dir, 'etc/frr/vtysh.conf'), 'x=0\n')
+    expect(plan(join(dir, 'etc/frr/vtysh.conf'))().map((c) => c.summary)).toEqual([
+      `add line to ${dir}/etc/frr/vtysh.conf`,
+    ])
+    expect(plan(join(dir, 'etc/frr/new.conf'))().map((c) => c.summary)).toEqual([`create ${dir}/etc/frr/new.conf`])
     rmSync(dir, { recursive: true })
   })
 })

@@ -15,7 +15,8 @@ export default [
     step: tapLoad('YES'),
     probe: lsProbe('-rw-r--r--', 'root', 'wheel', BEFORE),
     expect: {
-      probe: `if [ -h ${LOADER} ]; then exit 2; elif [ -f ${LOADER} ]; then set -- $(ls -ld ${LOADER}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${LOADER}; else exit 1; fi`,
+      // A directory at the path (3), or none to make the file in (4), before the file's own probe.
+      probe: `if [ -d ${LOADER} ]; then exit 3; elif [ ! -d /boot ]; then exit 4; fi\nif [ -h ${LOADER} ]; then exit 2; elif [ -f ${LOADER} ]; then set -- $(ls -ld ${LOADER}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${LOADER}; else exit 1; fi`,
       changes: [
         {
           summary: `add line to ${LOADER}`,
@@ -96,6 +97,15 @@ export default [
       ],
       apply: [PROBE, { cmd: fileWrite({ path: LOADER, mode: '0644', existed: false }), input: 'if_tap_load="YES"\n' }],
       undo: [`rm -f ${LOADER}`],
+    },
+  },
+  {
+    name: "freebsd line: a port's config before the port (no /usr/local/etc/openvpn) → refused: line makes no directories",
+    os: 'freebsd',
+    step: line('openvpn verb', { path: '/usr/local/etc/openvpn/tap0.conf', line: 'verb 3', match: /^verb / }),
+    probe: { stdout: '', code: 4 },
+    expect: {
+      error: /^cannot create \/usr\/local\/etc\/openvpn\/tap0\.conf: there is no directory \/usr\/local\/etc\/openvpn/,
     },
   },
 ] satisfies Case[]

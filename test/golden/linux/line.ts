@@ -67,4 +67,41 @@ export default [
     probe: { stdout: '', code: 1 },
     expect: { changes: [] },
   },
+  {
+    name: 'linux line: frr/daemons on a host without /etc/frr (frr not installed) → refused: line makes no directories',
+    os: 'linux',
+    step: ospfd(),
+    probe: { stdout: '', code: 4 },
+    expect: {
+      error: /^cannot create \/etc\/frr\/daemons: there is no directory \/etc\/frr \(line makes none\)$/,
+    },
+  },
+  {
+    name: 'linux line: the same after a step that may make /etc/frr (its package) → planned as a new file',
+    os: 'linux',
+    step: ospfd(),
+    probe: { stdout: '', code: 4 },
+    pending: ['*', 'pkg:frr'],
+    expect: {
+      // A directory at the path (3), or none to make the file in (4), before the file's own probe.
+      probe: [`if [ -d ${DAEMONS} ]; then exit 3; elif [ ! -d /etc/frr ]; then exit 4; fi\nif [ -h ${DAEMONS} ]`],
+      changes: [{ summary: `create ${DAEMONS}`, diff: `--- /dev/null\n+++ ${DAEMONS}\n@@ -0,0 +1,1 @@\n+ospfd=yes\n` }],
+      apply: [PROBE, { cmd: fileWrite({ path: DAEMONS, mode: '0644', existed: false }), input: 'ospfd=yes\n' }],
+      undo: [`rm -f ${DAEMONS}`],
+    },
+  },
+  {
+    name: 'linux line: state absent with no directory → nothing to do, nothing refused',
+    os: 'linux',
+    step: line('no ospfd', { path: DAEMONS, line: 'ospfd=yes', state: 'absent' }),
+    probe: { stdout: '', code: 4 },
+    expect: { changes: [] },
+  },
+  {
+    name: 'linux line: a directory where the file should be → refused',
+    os: 'linux',
+    step: line('name the loopback', { path: HOSTS, line: '10.0.0.1\tlab1-lo' }),
+    probe: { stdout: '', code: 3 },
+    expect: { error: /^\/etc\/hosts is a directory$/ },
+  },
 ] satisfies Case[]
