@@ -1,7 +1,7 @@
 // deploy-mesh on FreeBSD, as seed 000 runs it: Quagga's zebra and ospfd, OpenVPN TAP links (or
 // GRE), the router id on lo1 and the jails' /32s on lo2. No FreeBSD machine exists where ferry is
 // tested: this plan is proved by golden tests (facts in, exact commands and files out).
-import { command, file, pkg, service, sysctl, ospf, type Step } from 'ferry'
+import { file, pkg, service, sysctl, ospf, type Step } from 'ferry'
 import zebraConf from '../../templates/zebra.conf.ts'
 import quaggaOspfd, { quaggaSecrets } from '../../templates/ospfd.conf.ts'
 import {
@@ -21,7 +21,6 @@ import {
 
 const QUAGGA = '/usr/local/etc/quagga'
 const OVPN = '/usr/local/etc/openvpn/ferry'
-const RC_D = '/usr/local/etc/rc.d'
 
 export async function freebsdSteps(m: Member): Promise<OsSteps> {
   refuseKinds(
@@ -44,20 +43,16 @@ export async function freebsdSteps(m: Member): Promise<OsSteps> {
   const handlers: Record<string, Step> = {}
 
   // One instance per link, as the port's rc.d script runs them: a link to the script named
-  // openvpn_tapN, and openvpn_tapN_* variables in rc.conf.local.
+  // openvpn_tapN (`ln -s openvpn openvpn_tapN`), and openvpn_tapN_* variables in rc.conf.local.
   if (vpn.length) steps.push(...(await openvpnKey(m, OVPN)))
   for (const l of vpn) {
     const dev = l.local.ifname
     const instance = `openvpn_${dev}`
     steps.push(
       openvpnConfig(m, l, OVPN, `restart ${dev}`),
-      command(`${instance} rc.d`, async ({ $ }) => void (await $`ln -s openvpn ${`${RC_D}/${instance}`}`), {
-        creates: `${RC_D}/${instance}`,
-        touches: [`service:${instance}`],
-        undo: async ({ $ }) => void (await $`rm -f ${`${RC_D}/${instance}`}`),
-      }),
       service(instance, {
         name: instance,
+        instanceOf: 'openvpn',
         enabled: true,
         state: 'running',
         vars: { configfile: `${OVPN}/${dev}.conf`, if: 'tap' },

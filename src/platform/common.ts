@@ -242,6 +242,24 @@ export function removeFile(path: string): string {
   return `f=${quote(path)}; rm -f "$f"`
 }
 
+/**
+ * The `instance=` line of a service instance's probe (types.ts, ServiceInstances): whether
+ * `path` is a symbolic link to one of `targets`, or else whether any of `taken` (every name the
+ * init system would find the service by) is something else, or nothing is there. Nothing is
+ * followed: `-h` and readlink look at the name itself. All are shell words, quoted by the caller.
+ */
+export function instanceState(path: string, targets: readonly string[], taken: readonly string[] = [path]): string {
+  return [
+    `if [ -h ${path} ]; then case $(readlink ${path}) in ${targets.join('|')}) echo instance=link ;; *) echo instance=other ;; esac`,
+    `elif ${taken.map((p) => `[ -e ${p} ] || [ -h ${p} ]`).join(' || ')}; then echo instance=other; else echo instance=none; fi`,
+  ].join('\n')
+}
+
+/** Removes the symbolic link `path` if it still points at `target`; rm removes the name, following nothing. */
+export function unlinkIf(path: string, target: string): string {
+  return `if [ "$(readlink ${quote(path)} 2>/dev/null)" = ${quote(target)} ]; then rm -f ${quote(path)}; fi`
+}
+
 /** Makes a file read `lines`: nothing when `current` already does, else a write, or a removal when there are no lines. */
 export function saveFile(path: string, lines: readonly string[], current: readonly string[], mode: number): string[] {
   if (lines.join('\n') === current.join('\n')) return []
@@ -269,12 +287,23 @@ export function editConf(path: string, key: string, line?: string): string {
   return replaceFile(path, { content: `K=${quote(key)} L=${quote(line ?? '')} awk '${awk}' "$o"`, removeIfEmpty: true })
 }
 
-/** sysctl with persistence in a `key=value` file; `set` spells the live assignment. */
-export function sysctlIn(file: string, set: (assignment: string) => string): Sysctl {
+/**
+ * sysctl with persistence in a `key=value` file; `set` spells the live assignment, `readonly` a
+ * test that prints `readonly=REASON` for a key the kernel would refuse to set, where one can tell.
+ */
+export function sysctlIn(
+  file: string,
+  set: (assignment: string) => string,
+  readonly?: (key: string) => string,
+): Sysctl {
   return {
     file,
     probe: (key) =>
-      `if v=$(sysctl -n ${quote(key)} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi\n${confValue(file, key)}`,
+      [
+        `if v=$(sysctl -n ${quote(key)} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi`,
+        confValue(file, key),
+        ...(readonly ? [readonly(key)] : []),
+      ].join('\n'),
     set: (key, value) => set(quote(`${key}=${value}`)),
     persist: (key, value) => editConf(file, key, `${key}=${value}`),
     unpersist: (key) => editConf(file, key),

@@ -23,17 +23,21 @@ import {
   groupProbe,
   hashDigest,
   ifaceDelta,
+  instanceState,
   localOf,
   newAccountFlags,
   pair,
   routeDest,
   sysctlIn,
+  unlinkIf,
   userProbe,
   vixieCron,
 } from './common.ts'
 import type { Iface, IfaceState, Platform, Route, RouteState } from './types.ts'
 
 const RC_LOCAL = '/etc/rc.conf.local'
+/** Where rc.d scripts are, base system's first, as service(8) looks. */
+const RC_DIRS = ['/etc/rc.d', '/usr/local/etc/rc.d']
 
 /** `10.0.0.1/32` → `inet 10.0.0.1/32`; `A peer B` → `inet A B netmask 0xffffffff`. */
 function inet(address: string): string {
@@ -142,6 +146,30 @@ export const freebsd: Platform = {
         value === undefined
           ? `sysrc -f ${RC_LOCAL} -x ${quote(`${name}_${key}`)}`
           : `sysrc -f ${RC_LOCAL} ${quote(`${name}_${key}`)}=${quote(value)}`,
+    },
+    unregister: (name) => `sysrc -f ${RC_LOCAL} -x ${quote(`${name}_enable`)}`,
+    // A port's script that names itself after the name it is run by runs a second instance
+    // through a link beside it (the openvpn port's: `ln -s openvpn openvpn_foo`, then
+    // openvpn_foo_* variables). Most scripts set name="…" instead: run under the new name, their
+    // rcvar is still BASE_enable, which the probe asks of the script itself (rcvar only prints).
+    instances: {
+      // NAME_enable and NAME_KEY must be sh variables.
+      refuse: (_base, name) =>
+        /^[A-Za-z0-9_]+$/.test(name) ? undefined : `${name}: an rc.d instance's name is letters, digits and _ only`,
+      probe(base, name) {
+        const dirs = RC_DIRS.map((d) => quote(`${d}/${name}`))
+        return [
+          `d=; for x in ${RC_DIRS.join(' ')}; do [ -n "$d" ] || [ ! -x "$x"/${quote(base)} ] || d=$x; done`,
+          `if [ -n "$d" ]; then echo base=1; else echo base=0; d=${RC_DIRS[1]}; fi`,
+          'echo "dir=$d"',
+          instanceState(`"$d"/${quote(name)}`, [quote(base), `"$d"/${quote(base)}`], dirs),
+          `if [ -x "$d"/${quote(base)} ] && ! B="$d"/${quote(base)} sh -c '. "$B"' "$d"/${quote(name)} rcvar 2>/dev/null | grep -q ${quote(`^${name}_enable=`)}; then`,
+          `echo ${quote(`refuse=${base}'s rc.d script does not name itself after the name it is run by (its rcvar run as ${name} is not ${name}_enable)`)}`,
+          'fi',
+        ].join('\n')
+      },
+      link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
+      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
     },
   },
 

@@ -24,6 +24,7 @@ import {
   groupProbe,
   hashDigest,
   ifaceDelta,
+  instanceState,
   newAccountFlags,
   removeFile,
   replaceFile,
@@ -31,19 +32,30 @@ import {
   splitFiles,
   sysctlIn,
   tcpCheck,
+  unlinkIf,
   userProbe,
   vixieCron,
   writeFile,
 } from './common.ts'
-import type { Iface, IfaceState, NextHop, Platform, Route, RouteState, Tunnel } from './types.ts'
+import type { Iface, IfaceState, NextHop, Platform, Route, RouteState, Tunnel, TunnelIfaceKind } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
+const INIT_D = '/etc/init.d'
 
 // Three `ip -o` outputs, normalised: the flags of `ip -o link`, the addresses of `ip -o -4 addr`
 // (`inet 172.16.2.1 peer 172.16.2.2/32` for point-to-point) and the endpoints of `ip tunnel`.
 const UP_AWK = `{ u = ($3 ~ /[<,]UP[,>]/); print "up=" u }`
 const ADDR_AWK = `{ for (i = 1; i < NF; i++) if ($i == "inet") { a = $(i + 1); if ($(i + 2) == "peer") { p = $(i + 3); sub(/\\/32$/, "", p); print "addr=" a " peer " p } else print "addr=" a; break } }`
 const TUNNEL_AWK = `{ for (i = 1; i < NF; i++) { if ($i == "local") l = $(i + 1); if ($i == "remote") r = $(i + 1) } } END { if (l != "" && l != "any" && r != "" && r != "any") print "tunnel=" l " " r }`
+
+// What creating a device of each kind needs of the kernel, where the probe can tell it is not
+// there: a container without /dev/net/tun; a kernel whose ip_gre is neither loaded (nor built
+// in: /sys/module has it then too) nor loadable (the lab's has no module support at all).
+const NO_CREATE: Record<TunnelIfaceKind, string> = {
+  tap: "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'",
+  tun: "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'",
+  gre: "[ -d /sys/module/ip_gre ] || { [ -e /proc/modules ] && modprobe -n -q ip_gre 2>/dev/null; } || echo 'nocreate=the kernel has no GRE (ip_gre is neither loaded nor loadable)'",
+}
 
 /** Loopback addresses go on `lo` itself, labelled `lo:1` for `lo1`, so the probe can tell them apart. */
 function label(iface: Iface): string {
@@ -275,6 +287,15 @@ export const linux: Platform = {
       ].join('\n'),
     install: (names) => `DEBIAN_FRONTEND=noninteractive apt-get install -y ${quoteArgv(names)}`,
     remove: (names) => `DEBIAN_FRONTEND=noninteractive apt-get remove -y ${quoteArgv(names)}`,
+    // apt-get install installs from the lists as they are (it never updates them), so its
+    // simulation, run only for names missing, says what the install would: an unknown package,
+    // one with no candidate, dependencies that cannot be met. It reads; it takes no lock.
+    installable: (names) =>
+      [
+        'set --',
+        `for p in ${quoteArgv(names)}; do case $(dpkg-query -W -f='\${Status}' -- "$p" 2>/dev/null) in *' installed') ;; *) set -- "$@" "$p" ;; esac; done`,
+        `if [ $# -gt 0 ] && ! e=$(LC_ALL=C apt-get install -s -q -y -- "$@" 2>&1 >/dev/null); then printf 'cannot=%s\\n' "$(printf '%s\\n' "$e" | sed -n 's/^E: //p' | head -n 1)"; fi`,
+      ].join('\n'),
   },
 
   services: {
@@ -307,10 +328,53 @@ export const linux: Platform = {
       `if ${SYSTEMD}; then systemctl ${action} ${quote(name)}; else service ${quote(name)} ${action}; fi`,
     unregister: (name) =>
       `if ${SYSTEMD}; then systemctl disable ${quote(name)}; else update-rc.d ${quote(name)} remove; fi`,
+    // systemd runs BASE@INSTANCE from the template unit BASE@.service, with nothing to make. An
+    // LSB init script, though, is one daemon with its pidfile and settings written in: a link to
+    // it would only run that daemon again. So without systemd, a link /etc/init.d/BASE@INSTANCE
+    // is made only to a script that says, in its LSB header, that it names itself after the
+    // name it is run by (`# X-Ferry-Instances: yes`), and only where update-rc.d makes the rc.d
+    // links by name: insserv orders scripts by the facilities they provide, and a link would
+    // provide BASE's a second time.
+    instances: {
+      refuse: (base, name) =>
+        name.startsWith(`${base}@`) && name.length > base.length + 1
+          ? undefined
+          : `${name}: an instance of ${base} is named ${base}@INSTANCE on Linux (systemd's template units)`,
+      probe(base, name) {
+        const script = quote(`${INIT_D}/${base}`)
+        return [
+          `if ${SYSTEMD}; then`,
+          `if systemctl cat ${quote(`${base}@.service`)} >/dev/null 2>&1; then echo base=1; else echo base=0; fi`,
+          'echo instance=template',
+          'else',
+          `echo dir=${INIT_D}`,
+          `if [ -x ${script} ]; then echo base=1; else echo base=0; fi`,
+          `if [ -x ${script} ] && ! sed -n '/^### BEGIN INIT INFO/,/^### END INIT INFO/p' ${script} | grep -q '^# X-Ferry-Instances: *yes'; then`,
+          `echo ${quote(`refuse=${INIT_D}/${base} does not say it names itself after the name it is run by ("# X-Ferry-Instances: yes" in its LSB header), so a link would run ${base} itself again`)}`,
+          'fi',
+          'if { [ -x /sbin/insserv ] || [ -x /usr/lib/insserv/insserv ]; } && [ -e /etc/insserv.conf ]; then',
+          `echo ${quote(`refuse=insserv orders init scripts by the facilities they provide, and a link would provide ${base}'s a second time`)}`,
+          'fi',
+          instanceState(quote(`${INIT_D}/${name}`), [quote(base), script]),
+          'fi',
+        ].join('\n')
+      },
+      link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
+      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
+    },
   },
 
   // 60 sorts after the distribution's 50-*.conf and before the admin's 99-sysctl.conf.
-  sysctl: sysctlIn('/etc/sysctl.d/60-ferry.conf', (assignment) => `sysctl -w ${assignment}`),
+  // A key's file in /proc/sys, whose mode (or a read-only mount, in a container) tells root too
+  // whether writing it would fail. A key with a / in it is already that path: its dots are dots.
+  sysctl: sysctlIn(
+    '/etc/sysctl.d/60-ferry.conf',
+    (assignment) => `sysctl -w ${assignment}`,
+    (key) => {
+      const f = quote(`/proc/sys/${key.includes('/') ? key : key.replaceAll('.', '/')}`)
+      return `[ ! -e ${f} ] || [ -w ${f} ] || echo ${quote(`readonly=${f} is not writable (a value fixed at boot, or /proc/sys mounted read-only)`)}`
+    },
+  ),
 
   interfaces: {
     refuse(iface) {
@@ -344,7 +408,7 @@ export const linux: Platform = {
         `ip -o link show dev ${n} | awk '${UP_AWK}'`,
         `ip -o -4 addr show dev ${n} | awk '${ADDR_AWK}'`,
         ...(iface.kind === 'gre' ? [`ip tunnel show ${n} 2>/dev/null | awk '${TUNNEL_AWK}'`] : []),
-        'else echo exists=0; echo up=0; fi',
+        `else echo exists=0; echo up=0; ${NO_CREATE[iface.kind]}; fi`,
         saved,
       ].join('\n')
     },

@@ -24,6 +24,7 @@ import {
   groupProbe,
   hashDigest,
   ifaceDelta,
+  instanceState,
   localOf,
   newAccountFlags,
   pair,
@@ -33,6 +34,7 @@ import {
   sysctlIn,
   userProbe,
   vixieCron,
+  unlinkIf,
 } from './common.ts'
 import type { Iface, Platform, Route, RouteState } from './types.ts'
 
@@ -70,6 +72,7 @@ const bootIface = (r: Route) => r.iface ?? r.dev
 const ownRoute = (ours: string) =>
   `$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } } if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }`
 const routeKeys = (r: Route) => `K=${quote(routeTo(r))} T=${quote(r.table ? String(r.table) : '')}`
+const RC_D = '/etc/rc.d'
 
 export const openbsd: Platform = {
   os: 'openbsd',
@@ -121,6 +124,24 @@ export const openbsd: Platform = {
       // rcctl drops the rc.conf.local line when the value is the default, or none is given.
       set: (name, key, value) =>
         `rcctl set ${quote(name)} ${quote(key)}${value === undefined ? '' : ` ${quote(value)}`}`,
+      whileEnabled: true,
+    },
+    // rc.subr names a daemon, and reads its NAME_flags, NAME_rtable…, after the script's name
+    // (${0##*/}), so any rc.d script runs a second instance through a link to it; rcctl then
+    // lists the instance in pkg_scripts, and `rcctl disable` takes every line of it away.
+    instances: {
+      // rc.subr's _rc_check_name: rcctl refuses any other name.
+      refuse: (_base, name) =>
+        /^[A-Za-z0-9_]+$/.test(name) ? undefined : `${name}: an rc.d script's name is letters, digits and _ only`,
+      probe: (base, name) =>
+        [
+          `if [ -x ${quote(`${RC_D}/${base}`)} ]; then echo base=1; else echo base=0; fi`,
+          `echo dir=${RC_D}`,
+          instanceState(quote(`${RC_D}/${name}`), [quote(`${RC_D}/${base}`), quote(base)]),
+        ].join('\n'),
+      // As seed 001 makes it.
+      link: (base, name, dir) => `ln -s ${quote(`${dir}/${base}`)} ${quote(`${dir}/${name}`)}`,
+      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, `${dir}/${base}`),
     },
   },
 

@@ -9,7 +9,9 @@
 // - packages: no file (pkg, pkg_add and apt-get keep their own databases).
 // - services, by key. FreeBSD: NAME_enable and NAME_KEY in /etc/rc.conf.local (`sysrc -f`).
 //   OpenBSD: rcctl's lines in /etc/rc.conf.local (NAME_flags, pkg_scripts). Linux: no file, only
-//   systemctl's or update-rc.d's links.
+//   systemctl's or update-rc.d's links. An instance (`instanceOf`), whole: its symbolic link NAME
+//   beside its base's script (/etc/rc.d, /usr/local/etc/rc.d, /etc/init.d), removed only by the
+//   step that made it.
 // - sysctl, by key: the key's line. FreeBSD and OpenBSD: /etc/sysctl.conf. Linux:
 //   /etc/sysctl.d/60-ferry.conf, ferry's own but shared by every sysctl step (it goes with its
 //   last key).
@@ -57,6 +59,7 @@ export type {
   Packages,
   ServiceAction,
   Services,
+  ServiceInstances,
   Sysctl,
   IfaceKind,
   TunnelIfaceKind,

@@ -61,6 +61,12 @@ export interface Packages {
   probe(names: readonly string[]): string
   install(names: readonly string[]): string
   remove(names: readonly string[]): string
+  /**
+   * Prints `cannot=REASON` when installing those of `names` not installed yet would fail, where
+   * the package manager can tell without fetching anything (apt's simulation). Absent where it
+   * cannot: pkg and pkg_add ask the mirror when they install.
+   */
+  installable?(names: readonly string[]): string
 }
 
 export type ServiceAction = 'start' | 'stop' | 'reload' | 'restart'
@@ -80,7 +86,8 @@ export interface Services {
   run(name: string, action: ServiceAction, enabled: boolean): string
   /**
    * Undoes an enable of a service that was never registered, where `disable` would leave traces
-   * (sysvinit keeps K links). Probes that can tell print `links=0|1`.
+   * (sysvinit keeps K links, FreeBSD a `NAME_enable="NO"` line). Probes that can tell print
+   * `links=0|1`; an instance ferry made was never registered either.
    */
   unregister?(name: string): string
   /**
@@ -90,13 +97,42 @@ export interface Services {
   readonly vars?: {
     /** `undefined` puts the variable back to its default. */
     set(name: string, key: string, value: string | undefined): string
+    /** A disabled service has no settings to set (OpenBSD's rcctl refuses): enable it first. */
+    readonly whileEnabled?: boolean
   }
+  /** Second instances of a service's script, under names of their own. */
+  readonly instances: ServiceInstances
+}
+
+/**
+ * A service run again under another name, from the same script, with settings of its own. The
+ * BSDs' rc.d scripts take their name, and so their variables, from the name they are run by: an
+ * instance is a symbolic link to the script (seed 001: `ln -s /etc/rc.d/bgpd /etc/rc.d/bgpd_rd1`,
+ * then `rcctl set bgpd_rd1 rtable 1`). systemd makes `BASE@INSTANCE` of a template unit itself.
+ */
+export interface ServiceInstances {
+  /** Why NAME can never be an instance of BASE here (a name the init system cannot run), if so. */
+  refuse(base: string, name: string): string | undefined
+  /**
+   * Prints `base=0|1`, whether BASE's script (or template) is there; `instance=link` when NAME is
+   * a symbolic link to it, `other` when NAME is something else, `none` when NAME is not there
+   * (`link` makes it), `template` when the init system makes instances itself; `dir=DIR`, where
+   * the link is or would go; and `refuse=REASON` when BASE's script cannot run as an instance.
+   */
+  probe(base: string, name: string): string
+  /** Makes NAME a new symbolic link to BASE's script in DIR (failing if the name is taken). */
+  link(base: string, name: string, dir: string): string
+  /** Removes that link if it is still a link to BASE's script, as `link` made it; else nothing. */
+  unlink(base: string, name: string, dir: string): string
 }
 
 export interface Sysctl {
   /** Where persisted values live, for messages. */
   readonly file: string
-  /** Prints `live=VALUE` (nothing for a key the kernel does not know) and `saved=VALUE` when the file sets it. */
+  /**
+   * Prints `live=VALUE` (nothing for a key the kernel does not know) and `saved=VALUE` when the
+   * file sets it; `readonly=REASON` when the platform can tell the kernel refuses writes to it.
+   */
   probe(key: string): string
   set(key: string, value: string): string
   /** Replaces the key's line in the file (or adds one), in place. */
@@ -136,8 +172,9 @@ export interface Interfaces {
    * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
    * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
    * Where the host decides what keeps that configuration (Linux: ifupdown or systemd-networkd),
-   * `keeper=NAME` says which when it is not the platform's first choice, and `nosave=WHY` when
-   * nothing would read it at boot.
+   * `keeper=NAME` says which when it is not the platform's first choice; `nosave=WHY` when
+   * nothing would read it at boot, and `nocreate=WHY` when the interface is missing and the
+   * platform can tell its kernel cannot make one of its kind.
    */
   probe(iface: Iface): string
   /** Commands that take the live interface from one state to another. */

@@ -114,6 +114,9 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
         throw new StepError(`${it.name} cannot be configured for boot: ${nosave}; or set persist: false`)
       const cur = parse(probe)
       const d = ifaceDelta(cur.live, want)
+      const nocreate = field(probe.stdout, 'nocreate')
+      if (d.create && nocreate !== undefined && !pending.has(ANYTHING))
+        throw new StepError(`${it.name} cannot be created here: ${nocreate}`)
       const changes: Change[] = [
         ...(d.create ? [`create ${it.name}`] : []),
         ...(d.tunnel

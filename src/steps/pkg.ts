@@ -2,7 +2,9 @@
 // maintainer scripts that may add users, write /etc or start services: anything a later probe
 // looks at, so a package step touches ANYTHING.
 
+import { field } from '../platform/common.ts'
 import { probeNow, run } from './script.ts'
+import type { Platform } from '../platform/platform.ts'
 import { ANYTHING, StepError, notifyList, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface PkgOptions extends CommonOptions {
@@ -51,6 +53,13 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
       : { install: [], remove: names.filter((n) => v.get(n)) }
   }
 
+  // Installing, also whether the package manager could (where it can tell).
+  const snippet = (platform: Platform) =>
+    [
+      platform.packages.probe(names),
+      ...(state === 'present' && platform.packages.installable ? [platform.packages.installable(names)] : []),
+    ].join('\n')
+
   return {
     kind: 'pkg',
     name,
@@ -60,11 +69,15 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
     touches: [ANYTHING, ...names.map((n) => `pkg:${n}`)],
     reads: names.map((n) => `pkg:${n}`),
 
-    probe: (platform) => platform.packages.probe(names),
+    probe: snippet,
 
-    check(probe) {
+    check(probe, { pending }) {
       const v = versions(probe)
       const { install, remove } = todo(probe)
+      // Unless an earlier step may change what the package manager knows (a repository added).
+      const cannot = field(probe.stdout, 'cannot')
+      if (install.length && cannot !== undefined && !pending.has(ANYTHING))
+        throw new StepError(`cannot install ${install.join(' ')}: ${cannot || 'the package manager refuses'}`)
       return [
         ...install.map((n) => ({ summary: `install ${n}` })),
         ...remove.map((n) => ({ summary: `remove ${n} ${v.get(n)}` })),
@@ -82,7 +95,7 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
 
     async undo({ $, platform }, record) {
       // Only what apply got as far as changing: a failed install may have installed some.
-      const now = versions(await probeNow($, platform.packages.probe(names)))
+      const now = versions(await probeNow($, snippet(platform)))
       const remove = record.install.filter((n) => now.get(n))
       const reinstall = record.remove.filter((n) => !now.get(n))
       await run($, [

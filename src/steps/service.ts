@@ -4,6 +4,10 @@
 //
 // Apply goes enable → settings → start, the order of the seeds (and OpenBSD's rcctl sets
 // nothing on a disabled daemon). Undo goes the other way round: stop → settings → disable.
+//
+// A service may be a second instance of another's script (`instanceOf`): seed 001's bgpd_rd1,
+// a link to /etc/rc.d/bgpd with its own rtable and flags. Apply makes the link first; undo takes
+// it away last, and only if this step made it, once the instance is stopped and unregistered.
 
 import { field } from '../platform/common.ts'
 import { probeNow, run } from './script.ts'
@@ -31,6 +35,13 @@ export interface ServiceOptions extends CommonOptions {
    * user _x`. Linux services have none: use `file` or `line` on /etc/default/NAME.
    */
   vars?: Record<string, string>
+  /**
+   * This service is a second instance of another's script, under its own name and settings:
+   * `{ name: 'bgpd_rd1', instanceOf: 'bgpd', vars: { rtable: '1' } }`. OpenBSD and FreeBSD: a link
+   * to the script in its rc.d directory, made if missing. Linux: `BASE@INSTANCE`, a systemd
+   * template instance, or without systemd a link in /etc/init.d to a script that supports it.
+   */
+  instanceOf?: string
 }
 
 /** The service as the probe saw it; a var is undefined when unset. */
@@ -41,6 +52,13 @@ export interface ServiceRecord {
   vars: Record<string, string | undefined>
   /** Whether the init system has the service registered at all (sysvinit rc.d links). */
   links?: boolean
+  /** An instance: its link as the probe saw it (`none`: this step makes it), and where it goes. */
+  instance?: Instance
+}
+
+interface Instance {
+  state: 'link' | 'other' | 'none' | 'template'
+  dir?: string
 }
 
 /** What a run wants; undefined fields are left alone. */
@@ -61,12 +79,15 @@ function parse(probe: ProbeResult, keys: string[]): ServiceRecord {
   }
   const on = (k: string) => field(probe.stdout, k) === '1'
   const links = field(probe.stdout, 'links')
+  const state = field(probe.stdout, 'instance') as Instance['state'] | undefined
+  const dir = field(probe.stdout, 'dir')
   return {
     exists: on('exists'),
     enabled: on('enabled'),
     running: on('running'),
     vars,
     ...(links === undefined ? {} : { links: links === '1' }),
+    ...(state === undefined ? {} : { instance: { state, ...(dir === undefined ? {} : { dir }) } }),
   }
 }
 
@@ -78,10 +99,13 @@ const shown = (v: string | undefined) => (v === undefined ? '(unset)' : v === ''
  */
 export function service(name: string, opts: ServiceOptions): Step<ServiceRecord> {
   const svc = opts.name
+  const base = opts.instanceOf
   // flags first: seed 000 sets quagga_flags, then quagga_daemons.
   const wanted: Record<string, string> = { ...(opts.flags === undefined ? {} : { flags: opts.flags }), ...opts.vars }
   const keys = Object.keys(wanted)
   if (!NAME.test(svc)) throw new StepError(`${name}: not a service name: ${JSON.stringify(svc)}`)
+  if (base !== undefined && (!NAME.test(base) || base === svc))
+    throw new StepError(`${name}: not a service ${svc} can be an instance of: ${JSON.stringify(base)}`)
   const badKey = keys.find((k) => !VAR.test(k) || k === 'enable')
   if (badKey !== undefined)
     throw new StepError(
@@ -109,17 +133,39 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
         : [platform.services.run(svc, to.running ? 'start' : 'stop', enabledWhenRunning)],
   })
 
+  /** The instance's link, if this step made it (the probe saw none): apply's first command, undo's last. */
+  const made = (record: ServiceRecord) => base !== undefined && record.instance?.state === 'none'
+  const link = (platform: Platform, record: ServiceRecord, how: 'link' | 'unlink') =>
+    made(record) ? [platform.services.instances[how](base!, svc, record.instance!.dir!)] : []
+
+  /**
+   * Undoing an enable: unregistered rather than disabled where the service was not registered
+   * before (sysvinit's rc.d links), or is an instance this step made, so no line or link stays.
+   */
+  const disable = (platform: Platform, record: ServiceRecord, now: ServiceRecord, p: { enabled: string[] }) => {
+    const unregister = platform.services.unregister
+    const forget =
+      target.enabled !== undefined &&
+      unregister &&
+      ((record.links === false && now.links === true) || (made(record) && now.enabled))
+    return forget ? [unregister(svc)] : p.enabled
+  }
+
+  const snippet = (platform: Platform) =>
+    [platform.services.probe(svc, keys), ...(base ? [platform.services.instances.probe(base, svc)] : [])].join('\n')
+
   return {
     kind: 'service',
     name,
     notify: notifyList(opts.notify),
-    risky: opts.risky ?? riskyService(svc),
+    // bgpd_rd1 routes as bgpd does.
+    risky: opts.risky ?? (riskyService(svc) || (base !== undefined && riskyService(base))),
     previewCommands: true,
     touches: [`service:${svc}`],
-    reads: [`service:${svc}`],
+    reads: [`service:${svc}`, ...(base ? [`service:${base}`] : [])],
     repeatOnRollback: action !== undefined,
 
-    probe: (platform) => platform.services.probe(svc, keys),
+    probe: snippet,
 
     check(probe, { platform, pending }) {
       if (keys.length && !platform.services.vars)
@@ -127,13 +173,14 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
           `${platform.os} services have no variables (${keys.join(', ')}); write /etc/default/${svc} with file or line`,
         )
       const cur = parse(probe, keys)
+      const instance = base ? checkInstance(platform, base, svc, probe, cur) : undefined
+      const setting = keys.filter((k) => cur.vars[k] !== wanted[k])
       const changes = [
+        ...(instance?.state === 'none' ? [`link ${instance.dir}/${svc} to ${base}`] : []),
         ...(target.enabled !== undefined && target.enabled !== cur.enabled
           ? [`${target.enabled ? 'enable' : 'disable'} ${svc}`]
           : []),
-        ...keys
-          .filter((k) => cur.vars[k] !== wanted[k])
-          .map((k) => `${svc} ${k}: ${shown(cur.vars[k])} → ${shown(wanted[k])}`),
+        ...setting.map((k) => `${svc} ${k}: ${shown(cur.vars[k])} → ${shown(wanted[k])}`),
         ...(target.running !== undefined && target.running !== cur.running
           ? [`${target.running ? 'start' : 'stop'} ${svc}`]
           : []),
@@ -143,10 +190,18 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
       ].map((summary) => ({ summary }))
       // A missing service is neither enabled nor running; it only matters if there is work to do.
       // An earlier step installing packages (or creating it) may: then the plan is what that allows.
+      // An instance needs its base's script; the link to it is this step's own work.
+      const script = base ?? svc
+      const there = base ? field(probe.stdout, 'base') === '1' : cur.exists
       const installing =
-        pending.has(ANYTHING) || pending.has(`service:${svc}`) || [...pending].some((r) => r.startsWith('pkg:'))
-      if (!cur.exists && changes.length && !installing)
-        throw new StepError(`service ${svc} does not exist (install its package first)`)
+        pending.has(ANYTHING) || pending.has(`service:${script}`) || [...pending].some((r) => r.startsWith('pkg:'))
+      if (!there && changes.length && !installing)
+        throw new StepError(`service ${script} does not exist (install its package first)`)
+      // Settings apply would set on a service it leaves (or finds) disabled: OpenBSD's rcctl refuses.
+      if (setting.length && platform.services.vars?.whileEnabled && !(target.enabled ?? cur.enabled))
+        throw new StepError(
+          `${svc} is disabled, and ${platform.os} keeps no settings for a disabled service (${setting.join(', ')}): add enabled: true`,
+        )
       return changes
     },
 
@@ -156,6 +211,7 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
       const enabled = target.enabled ?? record.enabled
       const p = plan(platform, record, target, enabled)
       await run($, [
+        ...link(platform, record, 'link'),
         ...p.enabled,
         ...p.vars,
         ...p.running,
@@ -165,18 +221,15 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
 
     async undo({ $, platform }, record) {
       // A reload or restart cannot be taken back; nothing else was changed.
-      if (target.enabled === undefined && target.running === undefined && !keys.length) return
-      const now = parse(await probeNow($, platform.services.probe(svc, keys)), keys)
+      if (target.enabled === undefined && target.running === undefined && !keys.length && !made(record)) return
+      const now = parse(await probeNow($, snippet(platform)), keys)
       const back: Target = {
         enabled: target.enabled === undefined ? undefined : record.enabled,
         running: target.running === undefined ? undefined : record.running,
         vars: Object.fromEntries(keys.map((k) => [k, record.vars[k]])),
       }
       const p = plan(platform, now, back, now.enabled)
-      // A service ferry registered goes back to unregistered, not merely to disabled.
-      const unregister =
-        target.enabled !== undefined && record.links === false && now.links === true && platform.services.unregister
-      await run($, [...p.running, ...p.vars, ...(unregister ? [unregister(svc)] : p.enabled)])
+      await run($, [...p.running, ...p.vars, ...disable(platform, record, now, p), ...link(platform, record, 'unlink')])
     },
 
     revert(record, platform) {
@@ -190,6 +243,7 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
         enabled: target.enabled ?? record.enabled,
         running: target.running ?? record.running,
         vars: { ...record.vars, ...wanted },
+        ...(record.links === false ? { links: true } : {}),
       }
       const back: Target = {
         enabled: target.enabled === undefined ? undefined : record.enabled,
@@ -197,8 +251,30 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
         vars: Object.fromEntries(keys.map((k) => [k, record.vars[k]])),
       }
       const p = plan(platform, after, back, after.enabled)
-      const unregister = target.enabled !== undefined && record.links === false && platform.services.unregister
-      return [...p.running, ...p.vars, ...(unregister ? [unregister(svc)] : p.enabled), ...repeat]
+      return [
+        ...p.running,
+        ...p.vars,
+        ...disable(platform, record, after, p),
+        ...link(platform, record, 'unlink'),
+        ...repeat,
+      ]
     },
   }
+}
+
+/** Refuses an instance the probe shows cannot be made or is something else; its link, as seen. */
+function checkInstance(
+  platform: Platform,
+  base: string,
+  svc: string,
+  probe: ProbeResult,
+  cur: ServiceRecord,
+): Instance | undefined {
+  const why = platform.services.instances.refuse(base, svc) ?? field(probe.stdout, 'refuse')
+  if (why !== undefined) throw new StepError(`${svc} cannot be an instance of ${base}: ${why}`)
+  if (cur.instance?.state === 'other')
+    throw new StepError(
+      `${cur.instance.dir}/${svc} is there and is not a link to ${base}: ferry leaves it alone (without instanceOf, ${svc} is a service of its own)`,
+    )
+  return cur.instance
 }

@@ -51,6 +51,9 @@ export function sysctl(name: string, opts: SysctlOptions): Step<SysctlRecord> {
       // A key appears with its kernel module; an earlier step that may load one lets us plan.
       if (cur.live === undefined && !pending.has(ANYTHING))
         throw new StepError(`the kernel has no sysctl ${key} (is its module loaded?)`)
+      const readonly = field(probe.stdout, 'readonly')
+      if (cur.live !== value && readonly !== undefined && !pending.has(ANYTHING))
+        throw new StepError(`${key} cannot be set here: ${readonly}`)
       return [
         ...(cur.live !== value ? [{ summary: `${key}: ${cur.live ?? '(no such key yet)'} → ${value}` }] : []),
         ...(persist && cur.saved !== value

@@ -131,7 +131,9 @@ export function labKnownHostsLine(host: string): string {
 }
 
 // A stand-in daemon for a host without systemd: an LSB init script that update-rc.d accepts,
-// running `sleep` with a pidfile, and `status` exiting 3 when stopped, as LSB says.
+// running `sleep` with a pidfile, and `status` exiting 3 when stopped, as LSB says. It names
+// itself after the name it is run by, less an rc.d link's S01/K01 (and says so, for ferry's
+// instances): run through a link ferry-dummy@two, it is a second daemon with its own pidfile.
 const DUMMY_INIT = `#!/bin/sh
 ### BEGIN INIT INFO
 # Provides:          ferry-dummy
@@ -140,15 +142,18 @@ const DUMMY_INIT = `#!/bin/sh
 # Default-Start:     2 3 4 5
 # Default-Stop:      0 1 6
 # Short-Description: stand-in daemon for ferry's lab tests
+# X-Ferry-Instances: yes
 ### END INIT INFO
-PIDFILE=/run/ferry-dummy.pid
+NAME=\${0##*/}
+NAME=\${NAME#[SK][0-9][0-9]}
+PIDFILE=/run/$NAME.pid
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 case "$1" in
   start) running || { setsid sleep 100000 </dev/null >/dev/null 2>&1 & echo $! > "$PIDFILE"; } ;;
   stop) if running; then kill "$(cat "$PIDFILE")"; fi; rm -f "$PIDFILE" ;;
   restart) "$0" stop && "$0" start ;;
   reload) running ;;
-  status) if running; then echo "ferry-dummy is running"; else echo "ferry-dummy is not running"; exit 3; fi ;;
+  status) if running; then echo "$NAME is running"; else echo "$NAME is not running"; exit 3; fi ;;
   *) echo "usage: $0 {start|stop|status|reload|restart}" >&2; exit 2 ;;
 esac
 `

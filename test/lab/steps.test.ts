@@ -11,8 +11,9 @@
 //   5. a run repairs the drift (or the boot configuration does), and `ferry rollback`, newest run
 //      first, puts back the snapshot exactly.
 //
-// The last test is about iface on a host with neither ifupdown nor networkd. Each test puts its
-// host back in `finally`, whatever failed, so the other lab tests start clean.
+// The last two are plans that refuse: iface on a host with neither ifupdown nor networkd, and a
+// step of each type whose apply would fail for a reason its probe sees. Each test puts its host
+// back in `finally`, whatever failed, so the other lab tests start clean.
 import { beforeAll, describe, expect } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { addRepo, copyInto, debFile, debs, removeRepo } from './apt-repo.ts'
@@ -499,6 +500,41 @@ describe('iface', () => {
         h,
         `ip addr del 10.255.0.1/32 dev lo 2>/dev/null; rm -f ${LO1}; rmdir /etc/network/interfaces.d 2>/dev/null; mkdir -p /etc/systemd/network; true`,
       )
+    }
+  })
+})
+
+describe('plan-time refusals', () => {
+  it('a line whose path is a directory, a package apt does not know, a read-only sysctl, a gre device this kernel cannot make: each fails the plan with its reason, and the real run changes nothing', async () => {
+    const h = 'lab3'
+    const snapshot = () =>
+      sh(
+        h,
+        'ls -ld --time-style=full-iso /etc/default; dpkg-query -W ferry-no-such-package 2>&1; cat /proc/sys/net/ipv4/tcp_available_congestion_control; ip -o link show dev gre1 2>&1; true',
+      )
+    const before = snapshot()
+    const refusals: [string, string][] = [
+      ['at-dir', 'at a directory: /etc/default is a directory'],
+      ['no-package', 'unknown: cannot install ferry-no-such-package: Unable to locate package ferry-no-such-package'],
+      [
+        'read-only',
+        'read-only: net.ipv4.tcp_available_congestion_control cannot be set here: /proc/sys/net/ipv4/tcp_available_congestion_control is not writable (a value fixed at boot, or /proc/sys mounted read-only)',
+      ],
+      ['no-gre', 'gre: gre1 cannot be created here: the kernel has no GRE (ip_gre is neither loaded nor loadable)'],
+    ]
+    try {
+      for (const [only, error] of refusals) {
+        const { run } = stepRunner(h, only)
+        const dry = await run('--dry-run')
+        expect(dry.code, dry.stdout + dry.stderr).toBe(1)
+        expect(dry.report.hosts[0]!.error).toBe(error)
+        const real = await run()
+        expect(real.code).toBe(1)
+        expect(real.report.hosts[0]!.error).toBe(error)
+      }
+      expect(snapshot()).toBe(before)
+    } finally {
+      sh(h, 'ip link del gre1 2>/dev/null; true')
     }
   })
 })

@@ -65,6 +65,11 @@ function bareHost(os: Os, inv: Inventory, name: string): Facts {
         return 'exists=0\nup=0\n'
       case 'service': {
         const on = Number(changed.some((s) => s.kind === 'service' && s.reads[0] === step.reads[0])) // started by an earlier step
+        // An instance (openvpn_tapN): no link yet, and its base's script once the packages are in.
+        if (step.probe(platform).includes('echo instance=')) {
+          const installed = Number(changed.some((s) => s.kind === 'pkg'))
+          return `exists=0\nbase=${installed}\ndir=/usr/local/etc/rc.d\ninstance=none\n`
+        }
         return `exists=1\nenabled=${on}\nrunning=${on}\n`
       }
       case 'verify':

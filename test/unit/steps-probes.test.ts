@@ -6,18 +6,29 @@
 
 import { describe, expect, it } from 'vitest'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { linux } from '../../src/platform/linux.ts'
 import { freebsd } from '../../src/platform/freebsd.ts'
 import { openbsd } from '../../src/platform/openbsd.ts'
-import { confValue, editConf, writeFile } from '../../src/platform/common.ts'
+import { confValue, editConf, unlinkIf, writeFile } from '../../src/platform/common.ts'
 import type { IfaceState } from '../../src/platform/platform.ts'
 import { pkg } from '../../src/steps/pkg.ts'
 import { service } from '../../src/steps/service.ts'
 import { sysctl } from '../../src/steps/sysctl.ts'
 import { iface } from '../../src/steps/iface.ts'
+import { line } from '../../src/steps/line.ts'
 import type { CheckContext, ProbeResult } from '../../src/steps/step.ts'
 
 const shells = ['/bin/sh', '/bin/dash'].filter((s) => existsSync(s))
@@ -39,8 +50,16 @@ describe.each(shells)('Linux probes on this machine through %s', (shell) => {
     const step = pkg('p', { name: ['bash', 'ferry-no-such-package'] })
     const out = sh(shell, step.probe(linux))
     const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' })
-    expect(out.stdout).toBe(`bash\t${version}\nferry-no-such-package\t-\n`)
-    expect(step.check(out, ctx(linux))).toEqual([{ summary: 'install ferry-no-such-package' }])
+    // apt-get's simulation of installing the missing one, as apt-get install itself would fail.
+    expect(out.stdout).toBe(
+      `bash\t${version}\nferry-no-such-package\t-\ncannot=Unable to locate package ferry-no-such-package\n`,
+    )
+    expect(() => step.check(out, ctx(linux))).toThrow(
+      /^cannot install ferry-no-such-package: Unable to locate package ferry-no-such-package$/,
+    )
+    expect(step.check(out, { ...ctx(linux), pending: new Set(['*']) })).toEqual([
+      { summary: 'install ferry-no-such-package' },
+    ])
   })
 
   it('pkg: a name with its architecture (libc6:amd64) is found as dpkg lists it', () => {
@@ -78,6 +97,12 @@ describe.each(shells)('Linux probes on this machine through %s', (shell) => {
     expect(step.record(sh(shell, step.probe(linux)), ctx(linux)).live).toBe(live)
     const unknown = sysctl('s', { key: 'net.ipv4.ferry_no_such_key', value: '1' })
     expect(unknown.record(sh(shell, unknown.probe(linux)), ctx(linux))).toEqual({ live: undefined, saved: undefined })
+    // A 0444 key, which root cannot write either: refused at plan, not at apply.
+    const ro = sysctl('s', { key: 'net.ipv4.tcp_available_congestion_control', value: 'reno', persist: false })
+    expect(statSync('/proc/sys/net/ipv4/tcp_available_congestion_control').mode & 0o222).toBe(0)
+    expect(() => ro.check(sh(shell, ro.probe(linux)), ctx(linux))).toThrow(
+      /^net\.ipv4\.tcp_available_congestion_control cannot be set here: \/proc\/sys\/net\/ipv4\/tcp_available_congestion_control is not writable/,
+    )
   })
 
   it('iface: eth0 reads as `ip -j` says; no lo1 labels and no gre1 here', () => {
@@ -99,8 +124,17 @@ describe.each(shells)('Linux probes on this machine through %s', (shell) => {
       addresses: [],
       tunnel: undefined,
     })
-    const gre1 = iface('i', { name: 'gre1', kind: 'gre', tunnel: { local: '192.0.2.2', remote: '192.0.2.3' } })
-    expect(gre1.record(sh(shell, gre1.probe(linux)), ctx(linux)).live.exists).toBe(false)
+    const gre1 = iface('i', {
+      name: 'gre1',
+      kind: 'gre',
+      tunnel: { local: '192.0.2.2', remote: '192.0.2.3' },
+      persist: false,
+    })
+    const out = sh(shell, gre1.probe(linux))
+    expect(gre1.record(out, ctx(linux)).live.exists).toBe(false)
+    // This machine's kernel has no GRE and no modules (DESIGN.md, the test lab): refused at plan.
+    if (!existsSync('/sys/module/ip_gre') && !existsSync('/proc/modules'))
+      expect(() => gre1.check(out, ctx(linux))).toThrow(/^gre1 cannot be created here: the kernel has no GRE/)
   })
 })
 
@@ -274,6 +308,122 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
   })
 })
 
+describe.each(allShells)('service instances: the probes and the unlink, in a scratch root, through %s', (shell) => {
+  // Each platform's rc.d (or init.d) directory moved under a scratch root; every other path is
+  // the machine's own (no systemd and no insserv here).
+  function scratch(dirs: string[]) {
+    const root = mkdtempSync(join(tmpdir(), 'ferry-rcd-'))
+    for (const d of dirs) mkdirSync(join(root, d), { recursive: true })
+    const script = (path: string, text: string) => {
+      writeFileSync(join(root, path), text)
+      chmodSync(join(root, path), 0o755)
+    }
+    // Longest first: /usr/local/etc/rc.d holds /etc/rc.d.
+    const moved = (snippet: string) =>
+      [...dirs]
+        .sort((a, b) => b.length - a.length)
+        .reduce((t, d) => t.replaceAll(` ${d}`, ` ${root}${d}`).replaceAll(`=${d}`, `=${root}${d}`), snippet)
+    const probe = (snippet: string) => {
+      const out = sh(shell, moved(snippet))
+      return { ...out, stdout: out.stdout.replaceAll(root, '') }
+    }
+    return { root, script, probe, done: () => rmSync(root, { recursive: true }) }
+  }
+  const lines = (out: ProbeResult) => out.stdout.trim().split('\n')
+
+  it("FreeBSD: the port's openvpn answers to its link's name (rcvar), quagga's script does not; link, other, none", () => {
+    const s = scratch(['/etc/rc.d', '/usr/local/etc/rc.d'])
+    try {
+      // As rc.d scripts end: run_rc_command "$1" prints NAME_enable for rcvar.
+      const rc = (name: string) =>
+        `#!/bin/sh\nname=${name}\nrcvar=\${name}_enable\n[ "$1" = rcvar ] && echo "# $name" && echo "\${rcvar}=\\"NO\\""\n`
+      s.script('/usr/local/etc/rc.d/openvpn', rc('$(basename "$0")'))
+      s.script('/usr/local/etc/rc.d/quagga', rc('quagga'))
+      const probe = (base: string, name: string) => lines(s.probe(freebsd.services.instances.probe(base, name)))
+      expect(probe('openvpn', 'openvpn_tap2')).toEqual(['base=1', 'dir=/usr/local/etc/rc.d', 'instance=none'])
+      expect(probe('quagga', 'quagga_2')).toEqual([
+        'base=1',
+        'dir=/usr/local/etc/rc.d',
+        'instance=none',
+        "refuse=quagga's rc.d script does not name itself after the name it is run by (its rcvar run as quagga_2 is not quagga_2_enable)",
+      ])
+      expect(probe('ferry-no-such', 'ferry_no_such_2')).toEqual(['base=0', 'dir=/usr/local/etc/rc.d', 'instance=none'])
+      symlinkSync('openvpn', join(s.root, '/usr/local/etc/rc.d/openvpn_tap2'))
+      expect(probe('openvpn', 'openvpn_tap2')).toContain('instance=link')
+      // A script of that name in the base system's rc.d, which service(8) would find first.
+      s.script('/etc/rc.d/openvpn_tap3', rc('openvpn_tap3'))
+      expect(probe('openvpn', 'openvpn_tap3')).toContain('instance=other')
+    } finally {
+      s.done()
+    }
+  })
+
+  it('OpenBSD: a link to /etc/rc.d/bgpd (as seed 001 makes it) or to bgpd is the instance; anything else is not', () => {
+    const s = scratch(['/etc/rc.d'])
+    try {
+      s.script('/etc/rc.d/bgpd', '#!/bin/ksh\n')
+      const probe = (name: string) => lines(s.probe(openbsd.services.instances.probe('bgpd', name)))
+      expect(probe('bgpd_rd1')).toEqual(['base=1', 'dir=/etc/rc.d', 'instance=none'])
+      symlinkSync(join(s.root, '/etc/rc.d/bgpd'), join(s.root, '/etc/rc.d/bgpd_rd1'))
+      // The scratch root is in the link itself here, so the probe compares it as the host would.
+      expect(
+        sh(shell, openbsd.services.instances.probe('bgpd', 'bgpd_rd1').replaceAll('/etc/rc.d', `${s.root}/etc/rc.d`))
+          .stdout,
+      ).toContain('instance=link')
+      symlinkSync('bgpd', join(s.root, '/etc/rc.d/bgpd_rd2'))
+      expect(probe('bgpd_rd2')).toContain('instance=link')
+      symlinkSync('ospfd', join(s.root, '/etc/rc.d/bgpd_rd3'))
+      expect(probe('bgpd_rd3')).toContain('instance=other')
+    } finally {
+      s.done()
+    }
+  })
+
+  it('Linux without systemd: a script saying X-Ferry-Instances is linked; one that does not is refused; and frr here is refused for real', () => {
+    const s = scratch(['/etc/init.d'])
+    try {
+      const header = (extra: string) => `#!/bin/sh\n### BEGIN INIT INFO\n# Provides: x\n${extra}### END INIT INFO\n`
+      s.script('/etc/init.d/yes', header('# X-Ferry-Instances: yes\n'))
+      s.script('/etc/init.d/no', `${header('')}# X-Ferry-Instances: yes (outside the header: not said)\n`)
+      const probe = (base: string, name: string) => lines(s.probe(linux.services.instances.probe(base, name)))
+      expect(probe('yes', 'yes@two')).toEqual(['dir=/etc/init.d', 'base=1', 'instance=none'])
+      expect(probe('no', 'no@two')).toEqual([
+        'dir=/etc/init.d',
+        'base=1',
+        'refuse=/etc/init.d/no does not say it names itself after the name it is run by ("# X-Ferry-Instances: yes" in its LSB header), so a link would run no itself again',
+        'instance=none',
+      ])
+      symlinkSync('yes', join(s.root, '/etc/init.d/yes@two'))
+      expect(probe('yes', 'yes@two')).toContain('instance=link')
+    } finally {
+      s.done()
+    }
+    // The machine's own FRR script runs one FRR per pathspace, given as an argument, not by name.
+    const step = service('s', { name: 'frr@two', instanceOf: 'frr', enabled: true })
+    expect(() => step.check(sh(shell, step.probe(linux)), ctx(linux))).toThrow(
+      /frr@two cannot be an instance of frr: \/etc\/init\.d\/frr does not say it names itself after the name it is run by/,
+    )
+    const none = service('s', { name: 'ferry-no-such@two', instanceOf: 'ferry-no-such', enabled: true })
+    expect(() => none.check(sh(shell, none.probe(linux)), ctx(linux))).toThrow(/service ferry-no-such does not exist/)
+  })
+
+  it('unlink removes the link only while it still points at the script', () => {
+    const s = scratch(['/etc/rc.d'])
+    try {
+      const at = (n: string) => join(s.root, '/etc/rc.d', n)
+      symlinkSync('bgpd', at('mine'))
+      symlinkSync('ospfd', at('theirs'))
+      writeFileSync(at('file'), 'x')
+      for (const n of ['mine', 'theirs', 'file', 'missing']) sh(shell, unlinkIf(at(n), 'bgpd'))
+      expect(existsSync(at('mine')) || spawnSync('test', ['-h', at('mine')]).status === 0).toBe(false)
+      expect(spawnSync('test', ['-h', at('theirs')]).status).toBe(0)
+      expect(readFileSync(at('file'), 'utf8')).toBe('x')
+    } finally {
+      s.done()
+    }
+  })
+})
+
 describe.each(allShells)('key=value file edits through %s', (shell) => {
   const scratch = () => mkdtempSync(join(tmpdir(), 'ferry-conf-'))
   const run = (script: string) => execFileSync(shell, ['-c', script], { encoding: 'utf8' })
@@ -318,3 +468,27 @@ describe.each(allShells)('key=value file edits through %s', (shell) => {
     rmSync(dir, { recursive: true })
   })
 })
+
+describe.each(allShells)(
+  'line: a new file where the probe sees no directory or a directory in its place, through %s',
+  (shell) => {
+    it('a missing directory is planned (made as file makes it), a directory at the path refused, an absent line in a missing file nothing', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-line-'))
+      const plan = (path: string, state?: 'absent') => {
+        const step = line('l', { path, line: 'x=1', state })
+        return () => step.check(sh(shell, step.probe(linux)), ctx(linux)).map((c) => c.summary)
+      }
+      expect(plan(join(dir, 'frr/daemons'))()).toEqual([
+        `create directory ${dir}/frr (mode 0755)`,
+        `create ${dir}/frr/daemons`,
+      ])
+      expect(plan(join(dir, 'frr/daemons'), 'absent')()).toEqual([])
+      mkdirSync(join(dir, 'frr/daemons'), { recursive: true })
+      expect(plan(join(dir, 'frr/daemons'))).toThrow(`${dir}/frr/daemons is a directory`)
+      writeFileSync(join(dir, 'frr/vtysh.conf'), 'x=0\n')
+      expect(plan(join(dir, 'frr/vtysh.conf'))()).toEqual([`add line to ${dir}/frr/vtysh.conf`])
+      expect(plan(join(dir, 'frr/new.conf'))()).toEqual([`create ${dir}/frr/new.conf`])
+      rmSync(dir, { recursive: true })
+    })
+  },
+)

@@ -1,5 +1,6 @@
 // Seed 000: sysrc quagga_enable=YES, quagga_flags="-A 127.0.0.1", quagga_daemons="zebra ospfd"
-// in /etc/rc.conf.local, then `service quagga start`.
+// in /etc/rc.conf.local, then `service quagga start`; and an OpenVPN TAP instance per link, the
+// port's script linked as openvpn_tapN (deploy-mesh's FreeBSD plan).
 import { service } from '../../../src/steps/service.ts'
 import { PROBE, type Case } from '../harness.ts'
 import { script } from '../scripts.ts'
@@ -30,6 +31,41 @@ const SEED_CHANGES = [
   'quagga flags: (unset) → -A 127.0.0.1',
   'quagga daemons: (unset) → zebra ospfd',
   'start quagga',
+]
+
+const tap2 = () =>
+  service('openvpn_tap2', {
+    name: 'openvpn_tap2',
+    instanceOf: 'openvpn',
+    enabled: true,
+    state: 'running',
+    vars: { configfile: '/usr/local/etc/openvpn/ferry/tap2.conf', if: 'tap' },
+  })
+const TAP2 =
+  'exists=1\nenabled=1\nrunning=1\nvar configfile=/usr/local/etc/openvpn/ferry/tap2.conf\nvar if=tap\nbase=1\ndir=/usr/local/etc/rc.d\ninstance=link\n'
+const UNLINK_TAP2 =
+  'if [ "$(readlink /usr/local/etc/rc.d/openvpn_tap2 2>/dev/null)" = openvpn ]; then rm -f /usr/local/etc/rc.d/openvpn_tap2; fi'
+const TAP2_APPLY = script(
+  'ln -s openvpn /usr/local/etc/rc.d/openvpn_tap2',
+  'sysrc -f /etc/rc.conf.local openvpn_tap2_enable=YES',
+  'sysrc -f /etc/rc.conf.local openvpn_tap2_configfile=/usr/local/etc/openvpn/ferry/tap2.conf',
+  'sysrc -f /etc/rc.conf.local openvpn_tap2_if=tap',
+  'service openvpn_tap2 start',
+)
+const TAP2_CHANGES = [
+  'link /usr/local/etc/rc.d/openvpn_tap2 to openvpn',
+  'enable openvpn_tap2',
+  'openvpn_tap2 configfile: (unset) → /usr/local/etc/openvpn/ferry/tap2.conf',
+  'openvpn_tap2 if: (unset) → tap',
+  'start openvpn_tap2',
+]
+// Every line the instance had goes, openvpn_tap2_enable too (not left as NO), then the link.
+const TAP2_UNDO = [
+  'service openvpn_tap2 stop',
+  'sysrc -f /etc/rc.conf.local -x openvpn_tap2_configfile',
+  'sysrc -f /etc/rc.conf.local -x openvpn_tap2_if',
+  'sysrc -f /etc/rc.conf.local -x openvpn_tap2_enable',
+  UNLINK_TAP2,
 ]
 
 export default [
@@ -106,5 +142,72 @@ export default [
     step: service('reload quagga', { name: 'quagga', state: 'reloaded' }),
     probe: 'exists=1\nenabled=1\nrunning=0\n',
     expect: { changes: [] },
+  },
+  {
+    name: "freebsd service: openvpn_tap2, an instance of the port's openvpn script → ln -s openvpn beside it, its sysrc lines, start; undo leaves no trace",
+    os: 'freebsd',
+    step: tap2(),
+    probe: 'exists=0\nbase=1\ndir=/usr/local/etc/rc.d\ninstance=none\n',
+    after: TAP2,
+    expect: {
+      probe: [
+        'd=; for x in /etc/rc.d /usr/local/etc/rc.d; do [ -n "$d" ] || [ ! -x "$x"/openvpn ] || d=$x; done',
+        'if [ -n "$d" ]; then echo base=1; else echo base=0; d=/usr/local/etc/rc.d; fi',
+        'if [ -h "$d"/openvpn_tap2 ]; then case $(readlink "$d"/openvpn_tap2) in openvpn|"$d"/openvpn) echo instance=link ;; *) echo instance=other ;; esac',
+        'elif [ -e /etc/rc.d/openvpn_tap2 ] || [ -h /etc/rc.d/openvpn_tap2 ] || [ -e /usr/local/etc/rc.d/openvpn_tap2 ] || [ -h /usr/local/etc/rc.d/openvpn_tap2 ]; then echo instance=other; else echo instance=none; fi',
+        // The script run under the instance's name (rcvar only prints): does it answer to it?
+        `if [ -x "$d"/openvpn ] && ! B="$d"/openvpn sh -c '. "$B"' "$d"/openvpn_tap2 rcvar 2>/dev/null | grep -q '^openvpn_tap2_enable='; then`,
+      ],
+      changes: TAP2_CHANGES,
+      apply: [TAP2_APPLY],
+      undo: [PROBE, script(...TAP2_UNDO)],
+      revert: TAP2_UNDO,
+    },
+  },
+  {
+    name: 'freebsd service: openvpn_tap2 linked, enabled, set and running → in sync',
+    os: 'freebsd',
+    step: tap2(),
+    probe: TAP2,
+    expect: { changes: [] },
+  },
+  {
+    name: 'freebsd service: openvpn not installed yet, an earlier step installs it → the instance planned in /usr/local/etc/rc.d',
+    os: 'freebsd',
+    step: tap2(),
+    probe: 'exists=0\nbase=0\ndir=/usr/local/etc/rc.d\ninstance=none\n',
+    pending: ['*', 'pkg:openvpn'],
+    after: TAP2,
+    expect: { changes: TAP2_CHANGES, apply: [TAP2_APPLY], undo: [PROBE, script(...TAP2_UNDO)] },
+  },
+  {
+    name: 'freebsd service: an instance of quagga, whose script names itself quagga whatever it is run as → refused',
+    os: 'freebsd',
+    step: service('quagga 2', { name: 'quagga_2', instanceOf: 'quagga', enabled: true }),
+    probe:
+      "exists=0\nbase=1\ndir=/usr/local/etc/rc.d\ninstance=none\nrefuse=quagga's rc.d script does not name itself after the name it is run by (its rcvar run as quagga_2 is not quagga_2_enable)\n",
+    expect: {
+      error:
+        /quagga_2 cannot be an instance of quagga: quagga's rc\.d script does not name itself after the name it is run by/,
+    },
+  },
+  {
+    name: 'freebsd service: /usr/local/etc/rc.d/openvpn_tap2 is a copy, not a link → refused, left alone',
+    os: 'freebsd',
+    step: tap2(),
+    probe: 'exists=1\nenabled=0\nrunning=0\nvar configfile\nvar if\nbase=1\ndir=/usr/local/etc/rc.d\ninstance=other\n',
+    expect: { error: /\/usr\/local\/etc\/rc\.d\/openvpn_tap2 is there and is not a link to openvpn/ },
+  },
+  {
+    name: "freebsd service: flags for a disabled service left disabled → set (rc.conf keeps them; OpenBSD's rcctl would refuse)",
+    os: 'freebsd',
+    step: service('quagga flags', { name: 'quagga', flags: '-A 127.0.0.1' }),
+    probe: 'exists=1\nenabled=0\nrunning=0\nvar flags\n',
+    after: 'exists=1\nenabled=0\nrunning=0\nvar flags=-A 127.0.0.1\n',
+    expect: {
+      changes: ['quagga flags: (unset) → -A 127.0.0.1'],
+      apply: ["sysrc -f /etc/rc.conf.local quagga_flags='-A 127.0.0.1'"],
+      undo: [PROBE, 'sysrc -f /etc/rc.conf.local -x quagga_flags'],
+    },
   },
 ] satisfies Case[]

@@ -379,4 +379,30 @@ export default [
         /^lo1 cannot be configured for boot: neither \/etc\/network\/interfaces\.d \(ifupdown\) nor \/etc\/systemd\/network \(systemd-networkd\) is here; or set persist: false$/,
     },
   },
+  {
+    name: "linux iface: gre1 on a kernel without GRE (the lab's: no ip_gre, no modules) → refused at plan",
+    os: 'linux',
+    step: iface('gre to r2', { name: 'gre1', kind: 'gre', tunnel: { local: '203.0.113.21', remote: '203.0.113.22' } }),
+    probe: 'exists=0\nup=0\nnocreate=the kernel has no GRE (ip_gre is neither loaded nor loadable)\n',
+    expect: { error: /^gre1 cannot be created here: the kernel has no GRE/ },
+  },
+  {
+    name: 'linux iface: tap0 in a container without /dev/net/tun → refused at plan',
+    os: 'linux',
+    step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['172.16.2.9/30'], persist: false }),
+    probe: 'exists=0\nup=0\nnocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)\n',
+    expect: {
+      probe: [
+        "else echo exists=0; echo up=0; [ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'; fi",
+      ],
+      error: /^tap0 cannot be created here: \/dev\/net\/tun is missing/,
+    },
+  },
+  {
+    name: 'linux iface: tap0 already there → what the kernel could not create does not matter',
+    os: 'linux',
+    step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['172.16.2.9/30'], persist: false }),
+    probe: 'exists=1\nup=1\naddr=172.16.2.9/30\n',
+    expect: { changes: [] },
+  },
 ] satisfies Case[]

@@ -15,6 +15,10 @@ export default [
         `awk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) want[i] = ARGV[i]; n = ARGC; ARGC = 1 }`,
         '$3 ~ / installed$/ { v[$1] = $4; v[$2] = $4 }',
         `END { for (i = 1; i < n; i++) printf "%s\\t%s\\n", want[i], (want[i] in v ? v[want[i]] : "-") }' frr openvpn`,
+        // apt-get's simulation of the install, for the names missing only: what it would say.
+        'set --',
+        `for p in frr openvpn; do case $(dpkg-query -W -f='\${Status}' -- "$p" 2>/dev/null) in *' installed') ;; *) set -- "$@" "$p" ;; esac; done`,
+        `if [ $# -gt 0 ] && ! e=$(LC_ALL=C apt-get install -s -q -y -- "$@" 2>&1 >/dev/null); then printf 'cannot=%s\\n' "$(printf '%s\\n' "$e" | sed -n 's/^E: //p' | head -n 1)"; fi`,
       ].join('\n'),
       changes: ['install frr', 'install openvpn'],
       apply: ['DEBIAN_FRONTEND=noninteractive apt-get install -y frr openvpn'],
@@ -38,6 +42,35 @@ export default [
       changes: ['remove quagga 1.2.4-4'],
       apply: ['DEBIAN_FRONTEND=noninteractive apt-get remove -y quagga'],
       undo: [PROBE, 'DEBIAN_FRONTEND=noninteractive apt-get install -y quagga'],
+    },
+  },
+  {
+    name: "linux pkg: a package apt does not know, nothing earlier changing its lists → refused with apt's reason",
+    os: 'linux',
+    step: pkg('routing', { name: ['frr', 'quagga'] }),
+    probe: 'frr\t8.4.4-1.1~deb12u1\nquagga\t-\ncannot=Unable to locate package quagga\n',
+    expect: { error: /^cannot install quagga: Unable to locate package quagga$/ },
+  },
+  {
+    name: 'linux pkg: the same after a step that may add its repository → planned',
+    os: 'linux',
+    step: pkg('routing', { name: ['frr', 'quagga'] }),
+    probe: 'frr\t8.4.4-1.1~deb12u1\nquagga\t-\ncannot=Unable to locate package quagga\n',
+    pending: ['*'],
+    expect: {
+      changes: ['install quagga'],
+      apply: ['DEBIAN_FRONTEND=noninteractive apt-get install -y quagga'],
+      undo: [PROBE],
+    },
+  },
+  {
+    name: 'linux pkg: state absent asks apt nothing: no simulation in the probe',
+    os: 'linux',
+    step: pkg('no quagga', { name: 'quagga', state: 'absent' }),
+    probe: 'quagga\t-\n',
+    expect: {
+      probe: `dpkg-query -W -f='\${binary:Package}\\t\${Package}\\t\${Status}\\t\${Version}\\n' -- quagga 2>/dev/null |\nawk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) want[i] = ARGV[i]; n = ARGC; ARGC = 1 }\n$3 ~ / installed$/ { v[$1] = $4; v[$2] = $4 }\nEND { for (i = 1; i < n; i++) printf "%s\\t%s\\n", want[i], (want[i] in v ? v[want[i]] : "-") }' quagga`,
+      changes: [],
     },
   },
 ] satisfies Case[]

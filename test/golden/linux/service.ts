@@ -6,6 +6,16 @@ import { script } from '../scripts.ts'
 const SYSTEMD = '[ -d /run/systemd/system ]'
 const frr = () => service('frr', { name: 'frr', enabled: true, state: 'running' })
 
+// Instances: BASE@INSTANCE, a systemd template's, or without systemd a link in /etc/init.d to a
+// script that says it names itself after the name it is run by (the lab's stand-in does).
+const two = () =>
+  service('dummy two', { name: 'ferry-dummy@two', instanceOf: 'ferry-dummy', enabled: true, state: 'running' })
+const SYSV = 'dir=/etc/init.d\nbase=1\n'
+const UNLINK_TWO =
+  'if [ "$(readlink /etc/init.d/ferry-dummy@two 2>/dev/null)" = ferry-dummy ]; then rm -f /etc/init.d/ferry-dummy@two; fi'
+const tap2 = () =>
+  service('openvpn tap2', { name: 'openvpn@tap2', instanceOf: 'openvpn', enabled: true, state: 'running' })
+
 export default [
   {
     name: 'linux service: frr disabled and stopped → enabled and started, systemd or not',
@@ -97,5 +107,81 @@ fi`,
     step: service('frr', { name: 'frr', enabled: true, flags: '-A 127.0.0.1' }),
     probe: 'exists=1\nenabled=1\nrunning=1\n',
     expect: { error: /linux services have no variables \(flags\); write \/etc\/default\/frr with file or line/ },
+  },
+  {
+    name: 'linux service: without systemd, ferry-dummy@two → a link to the script, update-rc.d, start; undo removes the links and the link',
+    os: 'linux',
+    step: two(),
+    probe: `exists=0\nenabled=0\nrunning=0\nlinks=0\n${SYSV}instance=none\n`,
+    after: `exists=1\nenabled=1\nrunning=1\nlinks=1\n${SYSV}instance=link\n`,
+    expect: {
+      probe: [
+        `if systemctl cat ferry-dummy@.service >/dev/null 2>&1; then echo base=1; else echo base=0; fi`,
+        `if [ -x /etc/init.d/ferry-dummy ] && ! sed -n '/^### BEGIN INIT INFO/,/^### END INIT INFO/p' /etc/init.d/ferry-dummy | grep -q '^# X-Ferry-Instances: *yes'; then`,
+        'if { [ -x /sbin/insserv ] || [ -x /usr/lib/insserv/insserv ]; } && [ -e /etc/insserv.conf ]; then',
+        'if [ -h /etc/init.d/ferry-dummy@two ]; then case $(readlink /etc/init.d/ferry-dummy@two) in ferry-dummy|/etc/init.d/ferry-dummy) echo instance=link ;; *) echo instance=other ;; esac',
+      ],
+      changes: ['link /etc/init.d/ferry-dummy@two to ferry-dummy', 'enable ferry-dummy@two', 'start ferry-dummy@two'],
+      apply: [
+        script(
+          'ln -s ferry-dummy /etc/init.d/ferry-dummy@two',
+          `if ${SYSTEMD}; then systemctl enable ferry-dummy@two; else update-rc.d ferry-dummy@two defaults && update-rc.d ferry-dummy@two enable; fi`,
+          `if ${SYSTEMD}; then systemctl start ferry-dummy@two; else service ferry-dummy@two start; fi`,
+        ),
+      ],
+      undo: [
+        PROBE,
+        script(
+          `if ${SYSTEMD}; then systemctl stop ferry-dummy@two; else service ferry-dummy@two stop; fi`,
+          `if ${SYSTEMD}; then systemctl disable ferry-dummy@two; else update-rc.d ferry-dummy@two remove; fi`,
+          UNLINK_TWO,
+        ),
+      ],
+    },
+  },
+  {
+    name: 'linux service: with systemd, openvpn@tap2 of the template openvpn@.service → enable and start, nothing to link',
+    os: 'linux',
+    step: tap2(),
+    probe: 'exists=1\nenabled=0\nrunning=0\nbase=1\ninstance=template\n',
+    after: 'exists=1\nenabled=1\nrunning=1\nbase=1\ninstance=template\n',
+    expect: {
+      changes: ['enable openvpn@tap2', 'start openvpn@tap2'],
+      apply: [
+        script(
+          `if ${SYSTEMD}; then systemctl enable openvpn@tap2; else update-rc.d openvpn@tap2 defaults && update-rc.d openvpn@tap2 enable; fi`,
+          `if ${SYSTEMD}; then systemctl start openvpn@tap2; else service openvpn@tap2 start; fi`,
+        ),
+      ],
+      undo: [
+        PROBE,
+        script(
+          `if ${SYSTEMD}; then systemctl stop openvpn@tap2; else service openvpn@tap2 stop; fi`,
+          `if ${SYSTEMD}; then systemctl disable openvpn@tap2; else update-rc.d openvpn@tap2 disable; fi`,
+        ),
+      ],
+    },
+  },
+  {
+    name: 'linux service: with systemd and no openvpn@.service → refused, naming openvpn',
+    os: 'linux',
+    step: tap2(),
+    probe: 'exists=0\nenabled=0\nrunning=0\nbase=0\ninstance=template\n',
+    expect: { error: /service openvpn does not exist \(install its package first\)/ },
+  },
+  {
+    name: 'linux service: an instance not named BASE@INSTANCE → refused',
+    os: 'linux',
+    step: service('openvpn 2', { name: 'openvpn2', instanceOf: 'openvpn', enabled: true }),
+    probe: 'exists=0\nenabled=0\nrunning=0\nbase=1\ninstance=template\n',
+    expect: { error: /openvpn2: an instance of openvpn is named openvpn@INSTANCE on Linux/ },
+  },
+  {
+    name: 'linux service: without systemd, frr@two of an init script that does not name itself after its name → refused',
+    os: 'linux',
+    step: service('frr two', { name: 'frr@two', instanceOf: 'frr', enabled: true }),
+    probe:
+      'exists=0\nenabled=0\nrunning=0\nlinks=0\ndir=/etc/init.d\nbase=1\nrefuse=/etc/init.d/frr does not say it names itself after the name it is run by ("# X-Ferry-Instances: yes" in its LSB header), so a link would run frr itself again\ninstance=none\n',
+    expect: { error: /frr@two cannot be an instance of frr: \/etc\/init\.d\/frr does not say it names itself/ },
   },
 ] satisfies Case[]

@@ -5,6 +5,8 @@ import { confValue, editConf, script } from '../scripts.ts'
 
 const CONF = '/etc/sysctl.d/60-ferry.conf'
 const FWD = 'net.ipv4.ip_forward'
+const READONLY =
+  'readonly=/proc/sys/net/ipv4/ip_forward is not writable (a value fixed at boot, or /proc/sys mounted read-only)\n'
 const forwarding = () => sysctl('enable forwarding', { key: FWD, value: '1' })
 
 export default [
@@ -15,7 +17,12 @@ export default [
     probe: 'live=0\n',
     after: 'live=1\nsaved=1\n',
     expect: {
-      probe: `if v=$(sysctl -n ${FWD} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi\n${confValue(CONF, FWD)}`,
+      probe: [
+        `if v=$(sysctl -n ${FWD} 2>/dev/null); then printf 'live=%s\\n' "$v"; fi`,
+        confValue(CONF, FWD),
+        // Root too is refused a write to a 0444 key, or to a read-only /proc/sys.
+        "[ ! -e /proc/sys/net/ipv4/ip_forward ] || [ -w /proc/sys/net/ipv4/ip_forward ] || echo 'readonly=/proc/sys/net/ipv4/ip_forward is not writable (a value fixed at boot, or /proc/sys mounted read-only)'",
+      ].join('\n'),
       changes: [`${FWD}: 0 → 1`, `${FWD} in ${CONF}: (unset) → 1`],
       apply: [script(`sysctl -w ${FWD}=1`, editConf(CONF, FWD, `${FWD}=1`))],
       undo: [PROBE, script(`sysctl -w ${FWD}=0`, editConf(CONF, FWD, ''))],
@@ -62,6 +69,28 @@ export default [
       changes: ['net.ipv4.ip_local_port_range: 32768 60999 → 20000 60999'],
       apply: ["sysctl -w 'net.ipv4.ip_local_port_range=20000 60999'"],
       undo: [PROBE, "sysctl -w 'net.ipv4.ip_local_port_range=32768 60999'"],
+    },
+  },
+  {
+    name: 'linux sysctl: a key the kernel will not let be written (read-only /proc/sys) → refused',
+    os: 'linux',
+    step: sysctl('forwarding', { key: FWD, value: '1' }),
+    probe: `live=0\n${READONLY}`,
+    expect: {
+      error:
+        /^net\.ipv4\.ip_forward cannot be set here: \/proc\/sys\/net\/ipv4\/ip_forward is not writable \(a value fixed at boot, or \/proc\/sys mounted read-only\)$/,
+    },
+  },
+  {
+    name: 'linux sysctl: read-only but already the value wanted → only the file',
+    os: 'linux',
+    step: sysctl('forwarding', { key: FWD, value: '1' }),
+    probe: `live=1\n${READONLY}`,
+    after: `live=1\nsaved=1\n${READONLY}`,
+    expect: {
+      changes: [`${FWD} in ${CONF}: (unset) → 1`],
+      apply: [editConf(CONF, FWD, `${FWD}=1`)],
+      undo: [PROBE, editConf(CONF, FWD, '')],
     },
   },
 ] satisfies Case[]
