@@ -1,7 +1,7 @@
 // What deploy-mesh's per-OS plans share: one host's view of the mesh (its links, its peers, the
 // secrets it needs), the OSPF settings both ends of a link must agree on, and the final checks.
 import {
-  command,
+  directory,
   file,
   iface,
   verify,
@@ -290,11 +290,7 @@ export function openvpnConfig(m: Member, l: HostLink, dir: string, notify: strin
 export async function openvpnKey(m: Member, dir: string): Promise<Step[]> {
   const notify = linksOfKind(m, 'openvpn').map((l) => `restart ${l.local.ifname}`)
   return [
-    command('openvpn dir', async ({ $ }) => void (await $`mkdir -p -m 700 ${dir}`), {
-      creates: dir,
-      touches: [],
-      undo: async ({ $ }) => void (await $`rmdir ${dir}`),
-    }),
+    directory('openvpn dir', { path: dir, mode: 0o700 }),
     file('openvpn key', {
       path: `${dir}/mesh.key`,
       content: openvpnKeyFile({ key: (await m.secret('openvpn_key')).split('\n') }),

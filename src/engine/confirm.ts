@@ -100,7 +100,10 @@ async function armJob(s: Session, risky: StepRun[]): Promise<Armed> {
     )
   const reverts: RevertStep[] = risky
     .map((r) => {
-      r.record = r.step.record(r.probe, s.checkContext())
+      // Taken before any step applies, so against the plan's probe: what the earlier steps will
+      // change is pending for it, as it was for its check (a directory an earlier step makes is
+      // not this step's to remove on undo).
+      r.record = r.step.record(r.probe, s.checkContext(r.pending))
       r.armed = true
       return { name: r.step.name, commands: r.step.revert!(r.record, s.platform) }
     })

@@ -11,6 +11,7 @@ import type { Session, StepRun } from './session.ts'
 export function plan(s: Session): void {
   const pending = new Set<string>()
   for (const r of s.runs) {
+    r.pending = new Set(pending)
     r.changes = s.check(r.step, r.probe, pending)
     if (r.changes.length) r.step.touches.forEach((t) => pending.add(t))
   }

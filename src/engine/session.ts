@@ -67,6 +67,8 @@ export interface StepRun {
   probe: ProbeResult
   /** What its check says must change, when planned (the outcome shows them once it has run). */
   changes: Change[]
+  /** What the earlier steps would change, as the plan saw it (their `touches`). */
+  pending?: ReadonlySet<string>
   /** An applied step changed what it reads: it is probed again before it applies. */
   stale: boolean
   /** What undo needs, taken before apply (or when the revert job was armed: the job restores from it). */

@@ -74,10 +74,14 @@ export async function runPlan(
     // mode and validator; the content goes to files.
     const script = unwrap(cmd)
     const written = /^f=(\S+); \( umask 077;.*\{ cat; \} > "\.\/\$n"/.exec(script)
+    // A directory step's (makeDir), likewise one line, with its mode.
+    const made = /^f=(\S+); \( umask 077;.*mkdir "\.\/\$n" && .*chmod (\d+) "\.\/\$n" && mv "\.\/\$n" \.\./.exec(script)
     if (written) {
       files[written[1]!] = input
       const check = /if ! out=\$\((.*) 2>&1\); then/.exec(script)?.[1]?.replaceAll('"./$n"', '%s')
       commands.push(`write ${written[1]} ${/chmod (\d+) "\.\/\$n"/.exec(script)![1]}${check ? ` after ${check}` : ''}`)
+    } else if (made) {
+      commands.push(`make directory ${made[1]} ${made[2]}`)
     } else if (!bySnippet.has(unwrap(cmd)))
       commands.push(
         ...unwrap(cmd)
