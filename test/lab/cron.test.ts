@@ -5,55 +5,10 @@
 // newest first, puts back the snapshot exactly. The last test is a plan refused for a user the
 // host lacks. Each puts its host back in `finally`.
 import { describe, expect } from 'vitest'
-import { ferry, journalBytes, labIt as it, labYaml, sh, tempDir, writeInventory, type Run } from './helpers.ts'
+import { journalBytes, labIt as it, runbookRunner, sh, type RunOut, type StepReport } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/cron-linux.ts'
 const BACKUPS = '/var/backups/ferry'
-
-interface StepReport {
-  name: string
-  status: string
-  diff?: string
-}
-interface Report {
-  runId: string
-  hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]
-}
-type RunOut = Run & { report: Report }
-
-/** `ferry run` of the step `--param only=…` picks, on one host, with a journal of its own. */
-function runner(host: string, only: string) {
-  const inv = writeInventory(labYaml([host], { defaults: '  os: linux' }))
-  const state = tempDir()
-  return {
-    state,
-    async run(...flags: string[]): Promise<RunOut> {
-      const r = await ferry([
-        'run',
-        RUNBOOK,
-        '-i',
-        inv,
-        '--param',
-        `only=${only}`,
-        '--format',
-        'json',
-        '--state-dir',
-        state,
-        ...flags,
-      ])
-      try {
-        return { ...r, report: JSON.parse(r.stdout) as Report }
-      } catch {
-        throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
-      }
-    },
-    async rollback(runId: string): Promise<void> {
-      const r = await ferry(['rollback', runId, '--state-dir', state])
-      expect(r.code, r.stdout + r.stderr).toBe(0)
-      expect(r.stdout).toContain(`${host}: undid `)
-    },
-  }
-}
 
 /** The run exited `code` and its one step reported exactly `step`. */
 function expectStep(r: RunOut, code: number, step: StepReport): void {
@@ -70,7 +25,7 @@ describe('cron', () => {
     const secret = 'hunter2-lab-secret'
     const theirs = `SHELL=/bin/sh\nAPI_TOKEN=${secret}\n17 * * * * /usr/local/bin/report\n`
     const entry = '#ferry: nightly backup\nMAILTO=ops@example.com\n30 3 * * * /usr/local/sbin/backup --all\n'
-    const { run, rollback, state } = runner(h, 'crontab')
+    const { run, rollback, state } = runbookRunner(RUNBOOK, h, { only: 'crontab' })
     expect(sh(h, 'command -v crontab')).toBe('/usr/bin/crontab\n')
     const had = sh(h, `if [ -f ${spool} ]; then crontab -u root -l; else echo none; fi`)
     // Its crontab as someone else wrote it: every line of it must come through untouched.
@@ -129,7 +84,7 @@ describe('cron', () => {
     const h = 'lab2'
     const path = '/etc/cron.d/ferry-test'
     const backups = `${BACKUPS}/%2Fetc%2Fcron.d%2Fferry-test`
-    const { run, rollback } = runner(h, 'crond')
+    const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'crond' })
     const content = '#ferry: ferry test\nMAILTO=""\n*/15 * * * * nobody /bin/true\n'
     const snapshot = () =>
       sh(h, `stat -c '%a %U:%G' ${path} 2>&1; cat ${path} 2>/dev/null; ls ${backups} 2>/dev/null | wc -l`)
@@ -169,7 +124,7 @@ describe('cron', () => {
 
   it('a user the host lacks: the dry run and the run both refuse the plan, and nothing changes', async () => {
     const h = 'lab2'
-    const { run } = runner(h, 'nouser')
+    const { run } = runbookRunner(RUNBOOK, h, { only: 'nouser' })
     const snapshot = () => sh(h, 'ls /var/spool/cron/crontabs; ls /etc/cron.d')
     const before = snapshot()
     for (const flags of [['--dry-run'], []]) {

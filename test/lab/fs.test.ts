@@ -13,45 +13,9 @@
 import { expect } from 'vitest'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ferry, labIt as it, labYaml, sh, tempDir, writeInventory, type Run } from './helpers.ts'
+import { labIt as it, runbookRunner, sh, tempDir, type RunOut, type StepReport } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/fs-linux.ts'
-
-interface StepReport {
-  name: string
-  status: string
-  diff?: string
-  commands?: string[]
-  error?: string
-}
-interface Report {
-  runId: string
-  hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]
-  summary: Record<string, number>
-}
-type RunOut = Run & { report: Report }
-
-/** `ferry run` of `runbook` (with `params`) on `hosts`, with a journal of its own; and its rollback. */
-function runner(hosts: string[], runbook: string, params: string[] = []) {
-  const inv = writeInventory(labYaml(hosts, { defaults: '  os: linux' }))
-  const state = tempDir()
-  return {
-    async run(...flags: string[]): Promise<RunOut> {
-      const args = ['run', runbook, '-i', inv, ...params.flatMap((p) => ['--param', p])]
-      const r = await ferry([...args, '--format', 'json', '--state-dir', state, ...flags])
-      try {
-        return { ...r, report: JSON.parse(r.stdout) as Report }
-      } catch {
-        throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
-      }
-    },
-    async rollback(runId: string): Promise<void> {
-      const r = await ferry(['rollback', runId, '--state-dir', state])
-      expect(r.code, r.stdout + r.stderr).toBe(0)
-      for (const h of hosts) expect(r.stdout).toContain(`${h}: undid `)
-    },
-  }
-}
 
 /** The run exited `code` and each host's one step reported exactly `step`; a dry run's commands hold each of `sends`. */
 function expectStep(r: RunOut, code: number, step: StepReport, sends: string[] = []): void {
@@ -89,7 +53,7 @@ export default defineRunbook({
 })
 `,
   )
-  const { run, rollback } = runner(hosts, runbook)
+  const { run, rollback } = runbookRunner(runbook, hosts)
   const snapshot = (h: string) =>
     sh(h, "stat -c '%n %a %U:%G' /etc/newdir /etc/newdir/a.conf 2>&1; cat /etc/newdir/a.conf 2>/dev/null; true")
   const bare =
@@ -120,7 +84,7 @@ export default defineRunbook({
 it('file absent: removes a file, kept for undo; the file made again by hand is found; rollback puts it back with its mode and owner', async () => {
   const h = 'lab1'
   const path = '/etc/ferry-fs-old.conf'
-  const { run, rollback } = runner([h], RUNBOOK, ['only=file-absent'])
+  const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'file-absent' })
   sh(h, `printf 'secret=1\\n' > ${path} && chmod 640 ${path} && chown nobody:nogroup ${path}`)
   const snapshot = () => sh(h, `stat -c '%a %U:%G' ${path} 2>/dev/null; cat ${path} 2>/dev/null; ${backupsOf(path)}`)
   const before = snapshot()
@@ -156,7 +120,7 @@ it('file absent: removes a file, kept for undo; the file made again by hand is f
 
 it('a file owned by a user the host lacks: the dry run fails on the host, naming the user, and so does a run, changing nothing', async () => {
   const h = 'lab2'
-  const { run } = runner([h], RUNBOOK, ['only=owner'])
+  const { run } = runbookRunner(RUNBOOK, h, { only: 'owner' })
   const snapshot = () => sh(h, 'ls -d /etc/ferry-fs 2>&1; true')
   const before = snapshot()
   expect(before).toBe("ls: cannot access '/etc/ferry-fs': No such file or directory\n")
@@ -181,7 +145,7 @@ it('a file owned by a user the host lacks: the dry run fails on the host, naming
 
 it("directory: made with its parent, nobody's 0750; chmod and chown by hand found; rollback leaves no trace", async () => {
   const h = 'lab1'
-  const { run, rollback } = runner([h], RUNBOOK, ['only=directory'])
+  const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'directory' })
   const snapshot = () => sh(h, "stat -c '%n %a %U:%G' /srv /srv/ferry-fs /srv/ferry-fs/data 2>&1; true")
   const before = snapshot()
   expect(before).toBe(
@@ -222,7 +186,7 @@ it("directory: made with its parent, nobody's 0750; chmod and chown by hand foun
 it('directory absent with recurse: the tree goes into a 0600 tar; made again by hand, found; rollback restores it whole', async () => {
   const h = 'lab2'
   const path = '/etc/ferry-fs-tree'
-  const { run, rollback } = runner([h], RUNBOOK, ['only=directory-absent'])
+  const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'directory-absent' })
   sh(
     h,
     [
@@ -280,7 +244,7 @@ it('link: a site enabled into a directory made for it; pointed elsewhere by hand
   const h = 'lab1'
   const top = '/etc/ferry-fs-sites'
   const path = `${top}/enabled/site`
-  const { run, rollback } = runner([h], RUNBOOK, ['only=link'])
+  const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'link' })
   sh(
     h,
     `mkdir -p ${top}/available && printf 'site\\n' > ${top}/available/site && printf 'other\\n' > ${top}/available/other`,
@@ -324,7 +288,7 @@ it('link: a site enabled into a directory made for it; pointed elsewhere by hand
 it('link with force: a regular file replaced, kept for undo; a file put back by hand, found; rollback restores the file with its mode and owner', async () => {
   const h = 'lab2'
   const path = '/etc/ferry-fs-tz'
-  const { run, rollback } = runner([h], RUNBOOK, ['only=link-force'])
+  const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'link-force' })
   sh(h, `printf 'TZif\\n' > ${path} && chmod 640 ${path} && chown nobody:nogroup ${path}`)
   const snapshot = () => sh(h, `stat -c '%F %a %U:%G' ${path}; cat ${path}; ${backupsOf(path)}`)
   const before = snapshot()

@@ -1,6 +1,7 @@
 // What the lab tests share: a way to run the real CLI, throwaway inventories pointing at lab
-// hosts with whatever twist a test needs (another key, another user, a bad port), a shell on a
-// lab host, polling, and the journal's bytes for secret scans.
+// hosts with whatever twist a test needs (another key, another user, a bad port), the runner and
+// JSON report types of the step tests, a shell on a lab host, polling, and the journal's bytes
+// for secret scans.
 import { execFile, execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -120,6 +121,62 @@ export function labYaml(
     ),
   ]
   return `${lines.join('\n')}\n${extra.tail ?? ''}`
+}
+
+/** A step in `ferry run --format json`'s report (diff, commands and error only when there are some). */
+export interface StepReport {
+  name: string
+  status: string
+  diff?: string
+  commands?: string[]
+  error?: string
+}
+/** `ferry run --format json`'s report, as far as the lab tests read it. */
+export interface Report {
+  runId: string
+  dryRun: boolean
+  hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]
+  summary: Record<string, number>
+}
+export type RunOut = Run & { report: Report }
+
+/** A run's output with its JSON report parsed; a run that printed no JSON fails here, showing what it printed. */
+export function withReport(r: Run): RunOut {
+  try {
+    return { ...r, report: JSON.parse(r.stdout) as Report }
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
+  }
+}
+
+/**
+ * The runner of the lab's step tests: `ferry run RUNBOOK --format json` on lab hosts (os: linux,
+ * plus the inventory's `tail` if given, as for secrets), with a journal of its own in `state`,
+ * and `--param only=…` when `only` picks one step of the runbook; `env` goes to every ferry call.
+ * run(...flags) adds the flags and parses the report; rollback(runId) must exit 0 having undone
+ * something on each host.
+ */
+export function runbookRunner(
+  runbook: string,
+  hosts: string | string[],
+  opts: { only?: string; tail?: string; env?: NodeJS.ProcessEnv } = {},
+) {
+  const names = typeof hosts === 'string' ? [hosts] : hosts
+  const inv = writeInventory(labYaml(names, { defaults: '  os: linux', tail: opts.tail }))
+  const state = tempDir()
+  const only = opts.only === undefined ? [] : ['--param', `only=${opts.only}`]
+  return {
+    state,
+    async run(...flags: string[]): Promise<RunOut> {
+      const args = ['run', runbook, '-i', inv, ...only, '--format', 'json', '--state-dir', state, ...flags]
+      return withReport(await ferry(args, { env: opts.env }))
+    },
+    async rollback(runId: string): Promise<void> {
+      const r = await ferry(['rollback', runId, '--state-dir', state], { env: opts.env })
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      for (const h of names) expect(r.stdout).toContain(`${h}: undid `)
+    },
+  }
 }
 
 export function labKnownHostsLine(host: string): string {

@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { netnsPids } from '../../lab/lab.ts'
-import { accepted, ferry, labIt as it, labYaml, sh, tempDir, waitFor, writeInventory } from './helpers.ts'
+import { accepted, ferry, labIt as it, labYaml, sh, tempDir, waitFor, writeInventory, type Report } from './helpers.ts'
 
 const HOST = 'lab5'
 const dir = tempDir()
@@ -45,11 +45,6 @@ export default defineRunbook({ name: '${name}', description: 'cuts its own link'
 `,
   )
   return path
-}
-
-interface Report {
-  runId: string
-  hosts: { name: string; status: string; error?: string; steps: { name: string; status: string }[] }[]
 }
 
 /** Runs it with --confirm-timeout 8; `during` may cut the link from outside while it runs. */

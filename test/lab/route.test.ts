@@ -12,41 +12,9 @@
 // in `finally`, whatever failed.
 import { beforeAll, describe, expect } from 'vitest'
 import { copyInto, debFile, debs } from './apt-repo.ts'
-import { ferry, labIt as it, labYaml, sh, tempDir, writeInventory } from './helpers.ts'
+import { labIt as it, runbookRunner, sh, type Report } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/route-linux.ts'
-
-interface StepReport {
-  name: string
-  status: string
-  diff?: string
-  commands?: string[]
-}
-interface Report {
-  runId: string
-  hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]
-  summary: Record<string, number>
-}
-
-function runner(host: string) {
-  const inv = writeInventory(labYaml([host], { defaults: '  os: linux' }))
-  const state = tempDir()
-  return {
-    async run(...flags: string[]): Promise<{ code: number; report: Report; stderr: string }> {
-      const r = await ferry(['run', RUNBOOK, '-i', inv, '--format', 'json', '--state-dir', state, ...flags])
-      try {
-        return { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr }
-      } catch {
-        throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
-      }
-    },
-    async rollback(runId: string): Promise<void> {
-      const r = await ferry(['rollback', runId, '--state-dir', state])
-      expect(r.code, r.stdout + r.stderr).toBe(0)
-      expect(r.stdout).toContain(`${host}: undid `)
-    },
-  }
-}
 
 /** Each step's status and diff (diff only where the step has one), by name. */
 const steps = (r: Report) =>
@@ -78,7 +46,7 @@ const NONE = `--- tap0\nno tap0\n--- files\n`
  * once applied; `boot`, if given, brings tap0 down and up again from the saved files alone.
  */
 async function story(host: string, files: string, saved: string, boot?: () => void): Promise<void> {
-  const { run, rollback } = runner(host)
+  const { run, rollback } = runbookRunner(RUNBOOK, host)
   const before = snapshot(host, files)
   expect(before).toBe(NONE)
 

@@ -5,51 +5,22 @@
 // removed) found by --dry-run, repaired, then `ferry rollback`, newest run first, leaving no trace:
 // no link, no rc.d links, no daemon, no pidfile, and the base service untouched throughout.
 import { describe, expect } from 'vitest'
-import {
-  ferry,
-  installDummyService,
-  labIt as it,
-  labYaml,
-  removeDummyService,
-  sh,
-  tempDir,
-  writeInventory,
-} from './helpers.ts'
+import { installDummyService, labIt as it, removeDummyService, runbookRunner, sh } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/service-instance.ts'
 const TWO = 'ferry-dummy@two'
 const CHANGES = `link /etc/init.d/${TWO} to ferry-dummy\nenable ${TWO}\nstart ${TWO}`
 
-interface Report {
-  runId: string
-  hosts: {
-    name: string
-    status: string
-    error?: string
-    steps: { name: string; status: string; diff?: string; commands?: string[] }[]
-  }[]
-}
-
 describe('service instanceOf', () => {
   it('ferry-dummy@two through a link to the init script: apply, no-op, drift found, repair, rollback leaves no trace', async () => {
     const h = 'lab3'
-    const inv = writeInventory(labYaml([h], { defaults: '  os: linux' }))
-    const state = tempDir()
+    const runner = runbookRunner(RUNBOOK, h)
+    // Each run with its one step's report at hand.
     const run = async (...flags: string[]) => {
-      const r = await ferry(['run', RUNBOOK, '-i', inv, '--format', 'json', '--state-dir', state, ...flags])
-      let report: Report
-      try {
-        report = JSON.parse(r.stdout) as Report
-      } catch {
-        throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
-      }
-      return { ...r, report, step: report.hosts[0]!.steps[0]! }
+      const r = await runner.run(...flags)
+      return { ...r, step: r.report.hosts[0]!.steps[0]! }
     }
-    const rollback = async (runId: string) => {
-      const r = await ferry(['rollback', runId, '--state-dir', state])
-      expect(r.code, r.stdout + r.stderr).toBe(0)
-      expect(r.stdout).toContain(`${h}: undid `)
-    }
+    const { rollback } = runner
     // The instance's link, its rc.d links, the pidfiles of both daemons, and what each script says.
     const snapshot = () =>
       sh(

@@ -18,68 +18,18 @@ import { beforeAll, describe, expect } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { addRepo, copyInto, debFile, debs, removeRepo } from './apt-repo.ts'
 import {
-  ferry,
   installDummyService,
   labIt as it,
-  labYaml,
   removeDummyService,
+  runbookRunner,
   sh,
-  tempDir,
-  writeInventory,
-  type Run,
+  type RunOut,
+  type StepReport,
 } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/steps-linux.ts'
 /** Fetched once for the file: pkg installs hello, iface unpacks ifupdown's ifup and ifdown. */
 const DEBS = ['hello', 'ifupdown']
-
-interface StepReport {
-  name: string
-  status: string
-  diff?: string
-  commands?: string[]
-  error?: string
-}
-interface Report {
-  runId: string
-  dryRun: boolean
-  hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]
-  summary: Record<string, number>
-}
-type RunOut = Run & { report: Report }
-
-/** `ferry run` of the one step `--param only=TYPE` picks, on one host, with a journal of its own. */
-function stepRunner(host: string, only: string) {
-  const inv = writeInventory(labYaml([host], { defaults: '  os: linux' }))
-  const state = tempDir()
-  return {
-    async run(...flags: string[]): Promise<RunOut> {
-      const r = await ferry([
-        'run',
-        RUNBOOK,
-        '-i',
-        inv,
-        '--param',
-        `only=${only}`,
-        '--format',
-        'json',
-        '--state-dir',
-        state,
-        ...flags,
-      ])
-      try {
-        return { ...r, report: JSON.parse(r.stdout) as Report }
-      } catch {
-        throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
-      }
-    },
-    async rollback(runId: string): Promise<void> {
-      const r = await ferry(['rollback', runId, '--state-dir', state])
-      expect(r.code, r.stdout + r.stderr).toBe(0)
-      expect(r.stdout).toContain(`${host}: undid `)
-    },
-  }
-}
 
 /**
  * The run exited `code` and its one step reported exactly `step` (no diff means none). A dry run
@@ -105,7 +55,7 @@ describe('sysctl', () => {
   it('net.ipv4.ip_forward live and in /etc/sysctl.d/60-ferry.conf: apply, no-op, drift diff, rollback', async () => {
     const h = 'lab1'
     const conf = '/etc/sysctl.d/60-ferry.conf'
-    const { run, rollback } = stepRunner(h, 'sysctl')
+    const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'sysctl' })
     const original = sh(h, 'sysctl -n net.ipv4.ip_forward').trim()
     const neighbour = sh('lab2', 'sysctl -n net.ipv4.ip_forward')
     // Another step's key is already in ferry's file: edits and undo must leave it alone.
@@ -159,7 +109,7 @@ describe('line', () => {
     const h = 'lab1'
     const dir = '/etc/ferry-steps'
     const app = `${dir}/app.conf`
-    const { run, rollback } = stepRunner(h, 'line')
+    const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'line' })
     sh(
       h,
       `rm -rf ${dir} && mkdir ${dir} && printf '# app.conf\\n#listen 80\\nworkers 4\\n' > ${app} && chmod 640 ${app}`,
@@ -214,7 +164,7 @@ describe('pkg', () => {
 
   it('installs hello from a local apt repository: apply, no-op, plan after apt-get remove, rollback removes it', async () => {
     const h = 'lab2'
-    const { run, rollback } = stepRunner(h, 'pkg')
+    const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'pkg' })
     const dir = debs(DEBS)
     // The version apt must install, read from the .deb itself rather than from ferry.
     const version = execFileSync('dpkg-deb', ['--field', debFile(dir, 'hello'), 'Version'], { encoding: 'utf8' }).trim()
@@ -265,7 +215,7 @@ describe('pkg', () => {
 describe('service', () => {
   it('enables and starts a sysvinit service: apply, no-op, plan after stop+disable, rollback stops and disables it', async () => {
     const h = 'lab2'
-    const { run, rollback } = stepRunner(h, 'service')
+    const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'service' })
     installDummyService(h)
     // Boot links in every runlevel, and what `service` says (its exit status too).
     const snapshot = () =>
@@ -362,7 +312,7 @@ describe('iface', () => {
 
   it('loopback alias lo1 (10.255.0.1/32 on lo, label lo:1) persisted via ifupdown: apply, no-op, plan after ifdown, ifup, rollback', async () => {
     const h = 'lab1'
-    const { run, rollback } = stepRunner(h, 'iface')
+    const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'iface' })
     const cleanup = withIfupdown(h)
     const snapshot = () =>
       sh(h, `ip -o -4 addr show dev lo; ls -A /etc/network/interfaces.d; cat ${LO1} 2>/dev/null; true`)
@@ -420,7 +370,7 @@ describe('iface', () => {
       '    up ip link set tap0 up',
       '    post-down ip tuntap del dev tap0 mode tap',
     ]
-    const { run, rollback } = stepRunner(h, 'tap')
+    const { run, rollback } = runbookRunner(RUNBOOK, h, { only: 'tap' })
     const cleanup = withIfupdown(h)
     const snapshot = () =>
       sh(h, `ip -o link show dev tap0 2>&1; ls -A /etc/network/interfaces.d; cat ${file} 2>/dev/null; true`)
@@ -472,7 +422,7 @@ describe('iface', () => {
 
   it('on a host with neither ifupdown nor systemd-networkd, the plan promises only what apply can do', async () => {
     const h = 'lab2'
-    const { run } = stepRunner(h, 'iface')
+    const { run } = runbookRunner(RUNBOOK, h, { only: 'iface' })
     // The lab hosts have networkd's directory (empty), which would keep lo1 (networkd.test.ts):
     // hidden for this test.
     expect(sh(h, 'ls -d /etc/network/interfaces.d 2>&1; ls -A /etc/systemd/network')).toBe(
@@ -524,7 +474,7 @@ describe('plan-time refusals', () => {
     ]
     try {
       for (const [only, error] of refusals) {
-        const { run } = stepRunner(h, only)
+        const { run } = runbookRunner(RUNBOOK, h, { only })
         const dry = await run('--dry-run')
         expect(dry.code, dry.stdout + dry.stderr).toBe(1)
         expect(dry.report.hosts[0]!.error).toBe(error)

@@ -11,50 +11,19 @@
 //
 // The host is read from outside (nsenter, not ssh or a probe), and put back in `finally`.
 import { expect } from 'vitest'
-import { ferry, journalBytes, labIt as it, labYaml, sh, tempDir, writeInventory, type Run } from './helpers.ts'
+import { journalBytes, labIt as it, runbookRunner, sh, type RunOut, type StepReport } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/text-linux.ts'
 const PASSWORD = 'lab-app-pw-4711'
 const BY_HAND = 'typed-by-hand-0815'
 
-interface StepReport {
-  name: string
-  status: string
-  diff?: string
-  commands?: string[]
-  error?: string
-}
-interface Report {
-  runId: string
-  hosts: { name: string; status: string; error?: string; steps: StepReport[] }[]
-  summary: Record<string, number>
-}
-type RunOut = Run & { report: Report }
-
-/** `ferry run` of the one step `--param only=…` picks, on one host, with a journal of its own. */
-function runner(host: string, only: 'block' | 'sshd') {
-  const inv = writeInventory(
-    labYaml([host], { defaults: '  os: linux', tail: 'secrets:\n  app_password: env:FERRY_TEXT_APP_PW\n' }),
-  )
-  const state = tempDir()
-  return {
-    state,
-    async run(...flags: string[]): Promise<RunOut> {
-      const args = ['run', RUNBOOK, '-i', inv, '--param', `only=${only}`, '--format', 'json', '--state-dir', state]
-      const r = await ferry([...args, ...flags], { env: { FERRY_TEXT_APP_PW: PASSWORD } })
-      try {
-        return { ...r, report: JSON.parse(r.stdout) as Report }
-      } catch {
-        throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
-      }
-    },
-    async rollback(runId: string): Promise<void> {
-      const r = await ferry(['rollback', runId, '--state-dir', state], { env: { FERRY_TEXT_APP_PW: PASSWORD } })
-      expect(r.code, r.stdout + r.stderr).toBe(0)
-      expect(r.stdout).toContain(`${host}: undid `)
-    },
-  }
-}
+/** `ferry run` of the one step `--param only=…` picks, on one host, with the app password in its inventory's secrets. */
+const runner = (host: string, only: 'block' | 'sshd') =>
+  runbookRunner(RUNBOOK, host, {
+    only,
+    tail: 'secrets:\n  app_password: env:FERRY_TEXT_APP_PW\n',
+    env: { FERRY_TEXT_APP_PW: PASSWORD },
+  })
 
 /** The run exited `code` and its one step reported exactly `step` (the dry run's commands aside). */
 function expectStep(r: RunOut, code: number, step: StepReport): void {

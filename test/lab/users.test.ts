@@ -12,7 +12,19 @@
 import { spawn } from 'node:child_process'
 import { describe, expect } from 'vitest'
 import { loadState } from '../../lab/lab.ts'
-import { ferry, journalBytes, labIt as it, labYaml, sh, tempDir, writeInventory, type Run } from './helpers.ts'
+import {
+  ferry,
+  journalBytes,
+  labIt as it,
+  labYaml,
+  sh,
+  tempDir,
+  withReport,
+  writeInventory,
+  type Report,
+  type Run,
+  type RunOut,
+} from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/users-linux.ts'
 const H = 'lab2'
@@ -22,11 +34,10 @@ const DRIFT = '$6$ferrydrift$TNMrM8rHjLiQd1le.a1NurtMMl7QNhdn8s8CHGmQyfRpRVhYvN2
 const BOB = '$6$ferrygolden$sFUI72ltxpTa6/5YQFdJ0iSTD6HZeSpeVjPlOamz8xwHJcGh2KUSHhZGDWhKqbT5s5pW62/BpDKOXB1fj8N2g0'
 const HASHES = [HASH, DRIFT, BOB]
 
-interface Report {
-  runId: string
-  hosts: { name: string; status: string; error?: string; steps: { name: string; status: string; diff?: string }[] }[]
-}
-
+/**
+ * helpers.ts's runbookRunner, but keeping every run's and rollback's output in `runs` for the
+ * scan that the hash never shows (and its rollback asks only for exit 0).
+ */
 function runner(only: 'create' | 'remove') {
   const inv = writeInventory(
     labYaml([H], { defaults: '  os: linux', tail: 'secrets:\n  alice_hash: env:FERRY_ALICE_HASH\n' }),
@@ -37,15 +48,11 @@ function runner(only: 'create' | 'remove') {
   return {
     state,
     runs,
-    async run(...flags: string[]): Promise<Run & { report: Report }> {
+    async run(...flags: string[]): Promise<RunOut> {
       const args = ['run', RUNBOOK, '-i', inv, '--param', `only=${only}`, '--format', 'json', '--state-dir', state]
       const r = await ferry([...args, ...flags], { env })
       runs.push(r)
-      try {
-        return { ...r, report: JSON.parse(r.stdout) as Report }
-      } catch {
-        throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
-      }
+      return withReport(r)
     },
     async rollback(runId: string): Promise<void> {
       const r = await ferry(['rollback', runId, '--state-dir', state], { env })
