@@ -24,7 +24,7 @@ function beside(path: string, what: string): string[] {
     'umask 077',
     `n=${quote(name)}`,
     `cd -P ${dir} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
-    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail(`was not ${what}: the private directory ferry made beside it was replaced (another user is racing ferry there)`)}`,
+    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx--[-S]---*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail(`was not ${what}: the private directory ferry made beside it was replaced (another user is racing ferry there)`)}`,
   ]
 }
 
@@ -122,13 +122,17 @@ export const missingLines = (dirs: string[], base = 'drwxr-xr-x 0', me = '0') =>
 const chownChmod = (mode: string, owner: string | undefined, name: string) =>
   `${owner ? `chown ${owner} ${name} && ` : ''}chmod ${mode} ${name}`
 
-/** Missing parents made by path, outermost first, each left if it exists by now, each only where no one else may write. */
+/**
+ * Missing parents made by path, outermost first, each left if it exists by now, each only where
+ * no one else may write (a failure names the one not made). Directory modes are five digits,
+ * `00755`, which GNU chmod needs to clear a setgid bit.
+ */
 export function madeParents(dirs: string[], mode: string, owner?: string): string {
   const made = dirs.map(
     (d) =>
-      `if [ ! -d ${d} ]; then set -- $(ls -nd ${d.slice(0, d.lastIndexOf('/')) || '/'}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; mkdir ${d} && ${chownChmod(mode, owner, d)} || exit 1; fi`,
+      `if [ ! -d ${d} ]; then f=${d}; set -- $(ls -nd ${d.slice(0, d.lastIndexOf('/')) || '/'}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; mkdir ${d} && ${chownChmod(mode, owner, d)} || exit 1; fi`,
   )
-  return `f=${dirs.at(-1)}; ( umask 077; u=$(id -u); ${made.join('; ')} )`
+  return `( umask 077; u=$(id -u); ${made.join('; ')} )`
 }
 
 /** Those parents removed again, innermost first, each only if empty. */

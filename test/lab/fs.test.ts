@@ -166,7 +166,7 @@ it("directory: made with its parent, nobody's 0750; chmod and chown by hand foun
     const drifted = snapshot()
     const plan = 'mode of /srv/ferry-fs/data: 0777 → 0750\nowner of /srv/ferry-fs/data: root:nogroup → nobody:nogroup'
     expectStep(await run('--dry-run'), 2, { name: 'data', status: 'changed', diff: plan }, [
-      'chown nobody:nogroup . && chmod 0750 .',
+      'chown nobody:nogroup . && chmod 00750 .',
     ])
     expect(snapshot()).toBe(drifted)
 

@@ -14,7 +14,7 @@ export default [
       probe: linkProbe('/root/bin/vtysh', '/usr/local/bin/vtysh'),
       changes: ['create directory /root/bin (mode 0755)', 'create link /root/bin/vtysh → /usr/local/bin/vtysh'],
       apply: [
-        ['set -e', madeParents(['/root/bin'], '0755'), linkReplaced('/root/bin/vtysh', '/usr/local/bin/vtysh')].join(
+        ['set -e', madeParents(['/root/bin'], '00755'), linkReplaced('/root/bin/vtysh', '/usr/local/bin/vtysh')].join(
           '\n',
         ),
       ],

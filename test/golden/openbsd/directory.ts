@@ -16,7 +16,7 @@ export default [
     expect: {
       probe: dirProbe(TENANT, { owners: [userProbe('www'), groupProbe('www')] }),
       changes: [`create directory ${TENANT} (mode 0755, owner www:www)`],
-      apply: [dirMade(TENANT, '0755', 'www:www')],
+      apply: [dirMade(TENANT, '00755', 'www:www')],
       undo: [`[ ! -d ${TENANT} ] || rmdir ${TENANT}`],
     },
   },
@@ -36,7 +36,7 @@ export default [
       probe: dirProbe(OLD, { absent: true }),
       changes: [`remove directory ${OLD} and all it holds (kept in /var/backups/ferry for undo)`],
       apply: [dirRemoved(OLD, dirBackupOf(OLD))],
-      undo: [dirRestored(OLD, '0755', 'www:www')],
+      undo: [dirRestored(OLD, '00755', 'www:www')],
     },
   },
   {

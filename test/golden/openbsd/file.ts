@@ -113,7 +113,7 @@ export default [
             path: '/etc/pf.d/tenant-a.conf',
             mode: '0600',
             existed: false,
-            parents: { dirs: ['/etc/pf.d'], mode: '0755' },
+            parents: { dirs: ['/etc/pf.d'], mode: '00755' },
           }),
           input: 'pass on rdomain 1\n',
         },
