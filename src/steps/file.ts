@@ -12,7 +12,7 @@ import type { Shell } from 'zx/core'
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
 import { dirOf, makeParents, octal, removeParents, replaceFile } from '../platform/common.ts'
-import { run } from './script.ts'
+import { run, runWithInput } from './script.ts'
 import {
   checkBackups,
   checkOwner,
@@ -39,7 +39,7 @@ import {
 export type FileOptions = FileCommon &
   ({ state?: 'present'; content: string } | { state: 'absent'; content?: undefined })
 
-export interface FileCommon extends CommonOptions {
+interface FileCommon extends CommonOptions {
   path: string
   /** Octal, e.g. 0o600. Default 0o644. */
   mode?: number
@@ -102,6 +102,11 @@ export function backupPath(path: string, at = new Date()): string {
 /** Keeps the newest `keep` copies in a backup's directory (their names sort by time). */
 export function pruneBackups(backup: string, keep: number): string {
   return `cd ${quote(dirOf(backup))} 2>/dev/null && ls | sort -r | sed 1,${keep}d | while read -r b; do rm -f "./$b"; done; true`
+}
+
+/** Removes a backup that has been put back, and its directory and BACKUP_DIR if that leaves them empty. */
+export function dropBackup(backup: string): string {
+  return `rm -f ${quote(backup)} && { rmdir ${quote(dirOf(backup))} ${BACKUP_DIR} 2>/dev/null || true; }`
 }
 
 export interface FileState {
@@ -218,8 +223,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
             backup: record.existed ? record.backup : undefined,
           })
       const script = record.created ? `${makeParents(record.created, dirs)} || exit 1; ${write}` : write
-      const out = await $({ input: opts.content ?? '' })`sh -c ${script}`.nothrow()
-      if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
+      await runWithInput($, script, opts.content ?? '')
     },
 
     async undo({ $ }, record) {
@@ -242,7 +246,7 @@ export function restoreFile(path: string, record: FileRecord): string {
   const b = quote(record.backup)
   const put = replaceFile(path, { content: `cat ${b}`, mode: record.mode!, owner: record.owner })
   // The last backup out leaves no empty directory behind.
-  return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${quote(dirOf(record.backup))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`
+  return `if [ -f ${b} ]; then ${put} && ${dropBackup(record.backup)}; fi`
 }
 
 /**

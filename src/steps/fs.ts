@@ -27,7 +27,7 @@ import { dirOf, field, fields, octal, type DirAttrs } from '../platform/common.t
 import { ANYTHING, StepError, type Change, type CheckContext, type Resource } from './step.ts'
 
 /** What the probe saw of a step's parents and owners. */
-export interface Header {
+interface Header {
   /** Missing parents, outermost first. */
   missing: string[]
   notDir?: string
@@ -137,7 +137,7 @@ export function splitHeader(stdout: string): { header: Header; rest: string } {
   }
 }
 
-/** The header of a probe whose own lines are all `key=value` too (directory, link). */
+/** The header of a probe's output, without the rest. */
 export const headerOf = (stdout: string): Header => splitHeader(stdout).header
 
 /**

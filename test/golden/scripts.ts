@@ -64,7 +64,7 @@ function replaced(
   return `f=${path}; ( ${body.join('; ')} )`
 }
 
-/** What `file` (and `line`, which writes through it) sends: `sh -c SCRIPT`, the content on stdin. */
+/** What `file` (and `line`, which writes through it) sends: the script, the content on stdin. */
 export function fileWrite(o: {
   path: string
   mode: string
@@ -81,12 +81,12 @@ export function fileWrite(o: {
     validate: o.validate,
     backup: o.existed ? backupOf(o.path) : undefined,
   })
-  return `sh -c ${quote(o.parents ? `${madeParents(o.parents.dirs, o.parents.mode, o.parents.owner)} || exit 1; ${write}` : write)}`
+  return o.parents ? `${madeParents(o.parents.dirs, o.parents.mode, o.parents.owner)} || exit 1; ${write}` : write
 }
 
 /** What `file` with `state: 'absent'` sends: an empty file that replaces nothing, so the old one is kept and removed. */
 export function fileRemove(path: string): string {
-  return `sh -c ${quote(replaced(path, { content: ':', mode: '0600', backup: backupOf(path), removeIfEmpty: true }))}`
+  return replaced(path, { content: ':', mode: '0600', backup: backupOf(path), removeIfEmpty: true })
 }
 
 /** The file step's probe: the parents' lines (unless absent), the owners' lines, a directory refused, the file. */
@@ -256,7 +256,7 @@ export function crontabWrite(spool: string, user: string, o: { existed: boolean;
       : []),
     o.remove ? `crontab -u ${user} -r </dev/null` : `crontab -u ${user} -`,
   ]
-  return `sh -c ${quote(lines.join('\n'))}`
+  return lines.join('\n')
 }
 
 /** `cron`'s undo, as the revert job runs it: the backup installed, or the crontab removed if there was none. */
@@ -285,7 +285,13 @@ export function crontabProbe(spool: string, user: string): string {
 
 /** `cron`'s write of a cron.d file: as `line` writes one, but gone when it ends up empty. */
 export function cronFileWrite(path: string, o: { mode: string; owner?: string; existed: boolean }): string {
-  return `sh -c ${quote(replaced(path, { content: 'cat', mode: o.mode, owner: o.owner, backup: o.existed ? backupOf(path) : undefined, removeIfEmpty: true }))}`
+  return replaced(path, {
+    content: 'cat',
+    mode: o.mode,
+    owner: o.owner,
+    backup: o.existed ? backupOf(path) : undefined,
+    removeIfEmpty: true,
+  })
 }
 
 /** Where the user step keeps NAME's old password hash, as the golden harness names it. */
