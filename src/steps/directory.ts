@@ -6,8 +6,8 @@
 // with `recurse`, after a tar of it in /var/backups/ferry (0600), which undo unpacks again.
 
 import { quote } from '../shell/quote.ts'
-import { dirOf, field, makeDir, makeParents, octal, removeDir, removeParents, setDirAttrs } from '../platform/common.ts'
-import { BACKUP_DIR, backupPath, modeFromLs, pruneBackups } from './file.ts'
+import { field, makeDir, makeParents, octal, removeDir, removeParents, setDirAttrs } from '../platform/common.ts'
+import { BACKUP_DIR, backupPath, dropBackup, modeFromLs, pruneBackups, restoreUnlessPruned } from './file.ts'
 import {
   checkBackups,
   checkOwner,
@@ -104,13 +104,12 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
   const undoLines = (r: DirectoryRecord): string[] => {
     if (absent && !r.backup) return [`if [ ! -d ${p} ]; then ${makeDir(path, { mode: r.mode!, owner: r.owner })}; fi`]
     if (absent) {
-      // No archive: apply never removed it. An empty directory in its place (a later run's undo
-      // made it) is replaced; one with something in it stops the restore, and the archive stays.
-      const b = quote(r.backup!)
+      // No archive: apply stopped before it removed the directory (the tar is whole first), or
+      // it was pruned, which undo checks first and says so. An empty directory in its place (a
+      // later run's undo made it) is replaced; one with something in it stops the restore, and
+      // the archive stays.
       const back = makeDir(path, { mode: r.mode!, owner: r.owner }, r.backup)
-      return [
-        `if [ -f ${b} ]; then ${back} && rm -f ${b} && { rmdir ${quote(dirOf(r.backup!))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`,
-      ]
+      return [`if [ -f ${quote(r.backup!)} ]; then ${back} && ${dropBackup(r.backup!)}; fi`]
     }
     if (r.existed) return [setDirAttrs(path, r.inode!, { mode: r.mode!, owner: r.owner })]
     // Something put in it since keeps it: rmdir fails, and says so.
@@ -179,7 +178,10 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
       await run($, [...(r.created ? [makeParents(r.created, dirs)] : []), makeDir(path, { mode, owner })])
     },
 
-    undo: ({ $ }, r) => run($, undoLines(r)),
+    async undo({ $ }, r) {
+      if (!r.backup) return run($, undoLines(r))
+      await restoreUnlessPruned($, path, r.backup, undoLines(r)[0]!, backups)
+    },
 
     revert: undoLines,
 

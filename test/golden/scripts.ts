@@ -183,6 +183,10 @@ export function dirRestored(path: string, mode: string, owner: string): string {
   return `if [ -f ${b} ]; then ${dirMade(path, mode, owner, b)} && rm -f ${b} && { rmdir ${b.slice(0, -'/BACKUP.tar'.length)} /var/backups/ferry 2>/dev/null || true; }; fi`
 }
 
+/** The same as undo sends it, after a check that the tar was not pruned. */
+export const dirRestore = (path: string, mode: string, owner: string) =>
+  unlessPruned(dirBackupOf(path), dirRestored(path, mode, owner))
+
 /** A symbolic link made beside PATH and renamed over it; a regular file in the way kept at its backup, or refused. */
 export function linkReplaced(path: string, target: string, keepFile = false): string {
   const file = keepFile
@@ -204,12 +208,26 @@ export function fileRestoreScript(path: string, mode: string, owner: string): st
   return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${quote(backupOf(path).slice(0, -'/BACKUP'.length))} /var/backups/ferry 2>/dev/null || true; }; fi`
 }
 
-/** The same as `file`'s undo sends it, after a check that the backup was not pruned. */
-export function fileRestore(path: string, mode: string, owner: string): string {
-  const b = backupOf(path)
-  const pruned = `[ ! -f ${quote(b)} ] && ls ${quote(b.slice(0, -'/BACKUP'.length))} 2>/dev/null | awk -v me=BACKUP '$0 > me { f = 1 } END { exit !f }'`
-  return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${fileRestoreScript(path, mode, owner)}`)}`
+/** `restore` as undo sends it: after a check that `backup` was not pruned (missing, with newer ones beside it). */
+function unlessPruned(backup: string, restore: string): string {
+  const [dir, name] = [backup.slice(0, backup.lastIndexOf('/')), backup.slice(backup.lastIndexOf('/') + 1)]
+  const pruned = `[ ! -f ${quote(backup)} ] && ls ${quote(dir)} 2>/dev/null | awk -v me=${name} '$0 > me { f = 1 } END { exit !f }'`
+  return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${restore}`)}`
 }
+
+/** The same as `file`'s undo sends it, after a check that the backup was not pruned. */
+export const fileRestore = (path: string, mode: string, owner: string) =>
+  unlessPruned(backupOf(path), fileRestoreScript(path, mode, owner))
+
+/** `link`'s undo where it replaced a file, as the revert job runs it: the link goes only if the backup is there to put back. */
+export const linkFileRestoreScript = (path: string, mode: string, owner: string) => [
+  `[ ! -f ${quote(backupOf(path))} ] || [ ! -h ${path} ] || rm -f ${path}`,
+  fileRestoreScript(path, mode, owner),
+]
+
+/** The same as undo sends it, after a check that the backup was not pruned. */
+export const linkFileRestore = (path: string, mode: string, owner: string) =>
+  unlessPruned(backupOf(path), linkFileRestoreScript(path, mode, owner).join(' && '))
 
 const KEY_AWK =
   's = $0; sub(/[#;].*/, "", s); i = index(s, "="); k = substr(s, 1, i - 1); gsub(/^[ \\t]+|[ \\t]+$/, "", k)'
@@ -267,11 +285,8 @@ export function crontabRestoreScript(spool: string, user: string, existed: boole
 }
 
 /** The same as undo sends it, after the check that the backup was not pruned. */
-export function crontabRestore(spool: string, user: string): string {
-  const b = cronBackupOf(spool, user)
-  const pruned = `[ ! -f ${quote(b)} ] && ls ${quote(b.slice(0, -'/BACKUP'.length))} 2>/dev/null | awk -v me=BACKUP '$0 > me { f = 1 } END { exit !f }'`
-  return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${crontabRestoreScript(spool, user, true)}`)}`
-}
+export const crontabRestore = (spool: string, user: string) =>
+  unlessPruned(cronBackupOf(spool, user), crontabRestoreScript(spool, user, true))
 
 /** The probe of a user's crontab. */
 export function crontabProbe(spool: string, user: string): string {

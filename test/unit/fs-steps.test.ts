@@ -336,6 +336,19 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       expect(readdirSync(root)).toEqual(['old'])
     })
 
+    it('absent with recurse: undo after the tar was pruned says so, rather than doing nothing', async () => {
+      const path = join(root, 'old')
+      mkdirSync(path)
+      writeFileSync(join(path, 'f'), 'data\n')
+      const r = await apply(directory('old', { path, state: 'absent', recurse: true }))
+      // A later run's kept pruned it: gone, with a newer one beside it.
+      rmSync(r.record.backup!)
+      writeFileSync(join(r.record.backup!, '../c.tar'), '')
+      await expect(r.undo()).rejects.toThrow(
+        `${path} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest 3)`,
+      )
+    })
+
     it('a link or a file at its path fails the plan', () => {
       symlinkSync(root, join(root, 'l'))
       writeFileSync(join(root, 'f'), '')
@@ -377,6 +390,16 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       await r.undo()
       expect(lstatSync(path).isSymbolicLink()).toBe(false)
       expect([readFileSync(path, 'utf8'), ...modeOwner(path)]).toEqual(['TZif\n', 0o640, NOBODY, NOBODY])
+    })
+
+    it('a file it replaced whose backup was pruned: undo says so and leaves the link, rather than leave nothing', async () => {
+      const path = join(root, 'localtime')
+      writeFileSync(path, 'TZif\n')
+      const r = await apply(link('tz', { path, target: '/etc/passwd', force: true }))
+      rmSync(r.record.backup)
+      writeFileSync(join(r.record.backup, '../c'), '')
+      await expect(r.undo()).rejects.toThrow(`${path} was not restored: its backup from this run was pruned`)
+      expect(readlinkSync(path)).toBe('/etc/passwd')
     })
 
     it('a target that does not exist: refused, unless forced or an earlier step makes it; a directory in the way always', async () => {

@@ -8,6 +8,7 @@ import {
   dirMade,
   dirProbe,
   dirRemoved,
+  dirRestore,
   dirRestored,
   groupProbe,
   madeParents,
@@ -76,7 +77,8 @@ export default [
       probe: dirProbe(OLD, { absent: true }),
       changes: [`remove directory ${OLD} and all it holds (kept in /var/backups/ferry for undo)`],
       apply: [dirRemoved(OLD, dirBackupOf(OLD))],
-      undo: [dirRestored(OLD, '00755', 'root:root')],
+      undo: [dirRestore(OLD, '00755', 'root:root')],
+      revert: [dirRestored(OLD, '00755', 'root:root')],
     },
   },
   {
