@@ -14,6 +14,7 @@ import {
   checkOwners,
   checkPath,
   headerOf,
+  ownedAs,
   ownerResources,
   ownersProbe,
   parentResources,
@@ -29,7 +30,7 @@ export interface DirectoryOptions extends CommonOptions {
   state?: 'present' | 'absent'
   /** Octal. Default 0o755. */
   mode?: number
-  /** `user` or `user:group`. Default: an existing directory keeps its owner; a new one gets the login user's. */
+  /** `user`, `user:group` or `:group`, names or numbers. Default: an existing directory keeps its owner; a new one gets the login user's. */
   owner?: string
   /** The group alone (or with `owner`'s user). */
   group?: string
@@ -57,10 +58,9 @@ export interface DirectoryRecord {
 
 interface DirState {
   mode: number
-  user: string
-  group: string
-  uid: string
-  gid: string
+  /** `user:group` as `ls -l` names them, and `uid:gid`. */
+  owner: string
+  ids: string
   inode: string
   empty: boolean
 }
@@ -74,14 +74,8 @@ function parse(probe: ProbeResult, path: string): DirState | undefined {
   if (probe.code === 3) throw new StepError(`${path} exists and is not a directory`)
   if (probe.code !== 0) return undefined
   const [perms = '', user = '', group = '', uid = '', gid = '', inode = ''] = field(probe.stdout, 'dir')!.split(' ')
-  return { mode: modeFromLs(perms), user, group, uid, gid, inode, empty: field(probe.stdout, 'empty') !== '0' }
-}
-
-/** Whether `wanted` (`user`, `user:group`, `:group`; names or numbers) is what the directory has. */
-function ownedAs(cur: DirState, wanted: string): boolean {
-  const [u = '', g = ''] = wanted.split(':')
-  const is = (want: string, name: string, id: string) => !want || want === name || want === id
-  return is(u, cur.user, cur.uid) && is(g, cur.group, cur.gid)
+  const empty = field(probe.stdout, 'empty') !== '0'
+  return { mode: modeFromLs(perms), owner: `${user}:${group}`, ids: `${uid}:${gid}`, inode, empty }
 }
 
 /** `directory('frr dir', { path: '/etc/frr', owner: 'frr:frr', mode: 0o750 })`. */
@@ -123,7 +117,7 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
     risky: opts.risky,
     previewCommands: true,
     touches: [`dir:${path}`, ...(absent ? [] : parentResources(path))],
-    reads: [`dir:${path}`, ...ownerResources(owners)],
+    reads: [`dir:${path}`, ...(absent ? [] : parentResources(path)), ...ownerResources(owners)],
 
     probe: () =>
       [
@@ -156,8 +150,8 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
         ]
       const changes: Change[] = []
       if (cur.mode !== mode) changes.push({ summary: `mode of ${path}: ${octal(cur.mode)} → ${octal(mode)}` })
-      if (owner && !ownedAs(cur, owner))
-        changes.push({ summary: `owner of ${path}: ${cur.user}:${cur.group} → ${owner}` })
+      if (owner && !ownedAs(cur.owner, cur.ids, owner))
+        changes.push({ summary: `owner of ${path}: ${cur.owner} → ${owner}` })
       return changes
     },
 
@@ -166,7 +160,7 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
       const { missing } = headerOf(probe.stdout)
       return {
         existed: !!cur,
-        ...(cur ? { mode: cur.mode, owner: `${cur.user}:${cur.group}`, inode: cur.inode } : {}),
+        ...(cur ? { mode: cur.mode, owner: cur.owner, inode: cur.inode } : {}),
         ...(!cur && !absent && missing.length ? { created: missing } : {}),
         ...(cur && absent && !cur.empty ? { backup: `${backupPath(path)}.tar` } : {}),
       }

@@ -50,7 +50,7 @@ export function editStep(
     notify: notifyList(opts.notify),
     risky: opts.risky ?? riskyPath(path),
     touches: [`file:${path}`, ...parentResources(path)],
-    reads: [`file:${path}`],
+    reads: [`file:${path}`, ...parentResources(path)],
 
     probe: (platform) => reader.probe(platform),
 

@@ -101,7 +101,13 @@ export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
     risky: opts.risky ?? riskyPath(path),
     previewCommands: true,
     touches: [`file:${path}`, ...parentResources(path)],
-    reads: [`file:${path}`, `file:${resolved}`, `dir:${resolved}`, ...ownerResources([opts.dirOwner])],
+    reads: [
+      `file:${path}`,
+      ...parentResources(path),
+      `file:${resolved}`,
+      `dir:${resolved}`,
+      ...ownerResources([opts.dirOwner]),
+    ],
 
     probe: () =>
       [

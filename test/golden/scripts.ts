@@ -96,7 +96,7 @@ export function fileProbe(path: string, o: { parents?: boolean; owners?: string[
     ...(o.parents === false ? [] : [parentsProbe(dir)]),
     ...(o.owners ?? []),
     `if [ -d ${path} ] && [ ! -h ${path} ]; then exit 3; fi`,
-    `if [ -h ${path} ]; then exit 2; elif [ -f ${path} ]; then set -- $(ls -ld ${path}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${path}; else exit 1; fi`,
+    `if [ -h ${path} ]; then exit 2; elif [ -f ${path} ]; then set -- $(ls -ld ${path}); m=$1 u=$3 g=$4; set -- $(ls -ldn ${path}); printf '%s %s %s %s %s\\n' "$m" "$u" "$g" "$3" "$4"; cat ${path}; else exit 1; fi`,
   ].join('\n')
 }
 
@@ -177,7 +177,7 @@ export function dirRemoved(path: string, backup: string): string {
 /** Where a directory's tar goes, as the golden harness names it. */
 export const dirBackupOf = (path: string) => `${backupOf(path)}.tar`
 
-/** A directory unpacked from its tar where it was, if the tar is there; the tar then goes. */
+/** A directory unpacked from its tar where it was, if the tar is there; the tar then goes (as the revert job runs it). */
 export function dirRestored(path: string, mode: string, owner: string): string {
   const b = dirBackupOf(path)
   return `if [ -f ${b} ]; then ${dirMade(path, mode, owner, b)} && rm -f ${b} && { rmdir ${b.slice(0, -'/BACKUP.tar'.length)} /var/backups/ferry 2>/dev/null || true; }; fi`
@@ -251,9 +251,14 @@ export function writeLines(path: string, mode: string, lines: string[]): string 
 /** A multi-line apply or undo: the platform lines run as one `set -e` script. */
 export const script = (...lines: string[]) => ['set -e', ...lines].join('\n')
 
-/** A line probe's first line and the file, the way the `file` probe prints them. */
-export const lsProbe = (perms: string, owner: string, group: string, content: string) =>
-  `${perms} ${owner} ${group}\n${content}`
+/** The uids and gids the golden fixtures' hosts give the users and groups they name. */
+const IDS: Record<string, string> = { root: '0', wheel: '0', frr: '101', quagga: '92' }
+
+/** A line probe's first line (mode, owner by name and by number) and the file, the way the `file` probe prints them. */
+export function lsProbe(perms: string, owner: string, group: string, content: string): string {
+  const id = (name: string) => IDS[name] ?? (/^\d+$/.test(name) ? name : `<no id for ${name}>`)
+  return `${perms} ${owner} ${group} ${id(owner)} ${id(group)}\n${content}`
+}
 
 // cron: a user's crontab goes through crontab(1), whole, the old one kept in a backup on the host.
 
