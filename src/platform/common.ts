@@ -116,7 +116,8 @@ function enterBeside(path: string, what: string): string[] {
     `n=${quote(path.slice(path.lastIndexOf('/') + 1))}`,
     `cd -P ${quote(dirOf(path))} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
     // The name just made could have been swapped for a link to a file or another directory.
-    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail(`was not ${what}: the private directory ferry made beside it was replaced (another user is racing ferry there)`)}`,
+    // (An S: Linux gives a directory made in a setgid one the setgid bit; its group still has no access.)
+    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx--[-S]---*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail(`was not ${what}: the private directory ferry made beside it was replaced (another user is racing ferry there)`)}`,
   ]
 }
 
@@ -137,8 +138,11 @@ export interface DirAttrs {
   owner?: string
 }
 
+// Five digits (00755, 02775): GNU chmod keeps a directory's set-id bits under a shorter numeric
+// mode (chmod 0755 on drwxr-sr-x changes nothing), and a directory made in a setgid one gets the
+// setgid bit; BSD chmod reads any number of leading zeros.
 const chownChmod = (a: DirAttrs, name: string) =>
-  `${a.owner ? `chown ${quote(a.owner)} ${name} && ` : ''}chmod ${octal(a.mode)} ${name}`
+  `${a.owner ? `chown ${quote(a.owner)} ${name} && ` : ''}chmod ${a.mode.toString(8).padStart(5, '0')} ${name}`
 
 /**
  * Makes the missing parents `dirs` (outermost first, each inside the one before), leaving any
@@ -146,17 +150,18 @@ const chownChmod = (a: DirAttrs, name: string) =>
  * user ferry runs as owns and no one else may write: there no name can be swapped while mkdir,
  * chown and chmod act on it. The plan refuses the rest (src/steps/fs.ts); this checks again on
  * the host, for a parent an earlier step of the run made since (only its owner could open it
- * up afterwards). umask 077 keeps each new one closed until chmod sets its mode.
+ * up afterwards), and names the one it did not make. umask 077 keeps each new one closed until
+ * chmod sets its mode.
  */
 export function makeParents(dirs: readonly string[], a: DirAttrs): string {
   const made = dirs.map((d) => {
     const q = quote(d)
     return (
-      `if [ ! -d ${q} ]; then set -- $(ls -nd ${quote(dirOf(d))}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; ` +
+      `if [ ! -d ${q} ]; then f=${q}; set -- $(ls -nd ${quote(dirOf(d))}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; ` +
       `mkdir ${q} && ${chownChmod(a, q)} || exit 1; fi`
     )
   })
-  return `f=${quote(dirs.at(-1)!)}; ( umask 077; u=$(id -u); ${made.join('; ')} )`
+  return `( umask 077; u=$(id -u); ${made.join('; ')} )`
 }
 
 /** Removes the parents `dirs` made (given outermost first), innermost first, each only if it is empty. */

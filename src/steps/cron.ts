@@ -14,8 +14,8 @@
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
 import {
-  BACKUP_DIR,
   backupPath,
+  dropBackup,
   file,
   fileProbe,
   masked,
@@ -25,7 +25,9 @@ import {
   restoreUnlessPruned,
   type FileRecord,
 } from './file.ts'
-import { probeNow, run } from './script.ts'
+import { checkBackups } from './fs.ts'
+import { ACCOUNT_NAME } from './group.ts'
+import { probeNow, run, runWithInput } from './script.ts'
 import { dirOf, replaceFile } from '../platform/common.ts'
 import type { Platform } from '../platform/platform.ts'
 import {
@@ -77,7 +79,6 @@ export interface CronOptions extends CommonOptions {
 /** What undo needs: whether the crontab (or file) was there, and where apply keeps its old copy. */
 export type CronRecord = FileRecord
 
-const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/
 const FILE = /^[A-Za-z0-9_-]+$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 // No control characters but tab: a newline would end the line, and the rest are trouble on a terminal.
@@ -127,7 +128,7 @@ function entryEnd(lines: readonly string[], at: number): number {
   return i < lines.length && JOB_LINE.test(lines[i]!) ? i + 1 : i
 }
 
-export interface Edit {
+interface Edit {
   /** The crontab with the entry as wanted. */
   content: string
   /** The entry's lines as they were (every entry of the name), and as they will be. */
@@ -202,13 +203,12 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
 
   if (name !== name.trim() || name === '' || CONTROL.test(name))
     throw fail('the name marks the entry in the crontab: one line, without blanks at either end')
-  if (!USER.test(user)) throw fail(`not a user name: ${JSON.stringify(user)}`)
+  if (!ACCOUNT_NAME.test(user)) throw fail(`not a user name: ${JSON.stringify(user)}`)
   if (opts.file !== undefined && !FILE.test(opts.file))
     throw fail(
       `a cron.d file is named with letters, digits, _ and - only (cron ignores others): ${JSON.stringify(opts.file)}`,
     )
-  if (!Number.isInteger(backups) || backups < 1)
-    throw fail(`backups must be a whole number of at least 1, got ${backups}`)
+  checkBackups(name, backups)
   if (state === 'present') {
     if (opts.job === undefined || opts.job.trim() === '' || CONTROL.test(opts.job))
       throw fail('job must be one line of command')
@@ -312,7 +312,7 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
   function restoreTab(p: Platform, record: CronRecord): string {
     if (!record.existed) return `if [ -f ${quote(`${p.cron.spool}/${user}`)} ]; then ${p.cron.remove(user)}; fi`
     const b = quote(record.backup)
-    return `if [ -f ${b} ]; then ${p.cron.install(user)} <${b} && rm -f ${b} && { rmdir ${quote(dirOf(record.backup))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`
+    return `if [ -f ${b} ]; then ${p.cron.install(user)} <${b} && ${dropBackup(record.backup)}; fi`
   }
 
   return {
@@ -365,8 +365,7 @@ export function cron(name: string, opts: CronOptions): Step<CronRecord> {
             removeIfEmpty: true,
           })
         : replaceTab(p, content, record)
-      const out = await $({ input: content })`sh -c ${script}`.nothrow()
-      if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
+      await runWithInput($, script, content)
     },
 
     async undo(ctx, record) {

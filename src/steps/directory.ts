@@ -6,14 +6,15 @@
 // with `recurse`, after a tar of it in /var/backups/ferry (0600), which undo unpacks again.
 
 import { quote } from '../shell/quote.ts'
-import { dirOf, field, makeDir, makeParents, octal, removeDir, removeParents, setDirAttrs } from '../platform/common.ts'
-import { BACKUP_DIR, backupPath, modeFromLs, pruneBackups } from './file.ts'
+import { field, makeDir, makeParents, octal, removeDir, removeParents, setDirAttrs } from '../platform/common.ts'
+import { BACKUP_DIR, backupPath, dropBackup, modeFromLs, pruneBackups, restoreUnlessPruned } from './file.ts'
 import {
   checkBackups,
   checkOwner,
   checkOwners,
   checkPath,
   headerOf,
+  ownedAs,
   ownerResources,
   ownersProbe,
   parentResources,
@@ -29,7 +30,7 @@ export interface DirectoryOptions extends CommonOptions {
   state?: 'present' | 'absent'
   /** Octal. Default 0o755. */
   mode?: number
-  /** `user` or `user:group`. Default: an existing directory keeps its owner; a new one gets the login user's. */
+  /** `user`, `user:group` or `:group`, names or numbers. Default: an existing directory keeps its owner; a new one gets the login user's. */
   owner?: string
   /** The group alone (or with `owner`'s user). */
   group?: string
@@ -57,10 +58,9 @@ export interface DirectoryRecord {
 
 interface DirState {
   mode: number
-  user: string
-  group: string
-  uid: string
-  gid: string
+  /** `user:group` as `ls -l` names them, and `uid:gid`. */
+  owner: string
+  ids: string
   inode: string
   empty: boolean
 }
@@ -74,14 +74,8 @@ function parse(probe: ProbeResult, path: string): DirState | undefined {
   if (probe.code === 3) throw new StepError(`${path} exists and is not a directory`)
   if (probe.code !== 0) return undefined
   const [perms = '', user = '', group = '', uid = '', gid = '', inode = ''] = field(probe.stdout, 'dir')!.split(' ')
-  return { mode: modeFromLs(perms), user, group, uid, gid, inode, empty: field(probe.stdout, 'empty') !== '0' }
-}
-
-/** Whether `wanted` (`user`, `user:group`, `:group`; names or numbers) is what the directory has. */
-function ownedAs(cur: DirState, wanted: string): boolean {
-  const [u = '', g = ''] = wanted.split(':')
-  const is = (want: string, name: string, id: string) => !want || want === name || want === id
-  return is(u, cur.user, cur.uid) && is(g, cur.group, cur.gid)
+  const empty = field(probe.stdout, 'empty') !== '0'
+  return { mode: modeFromLs(perms), owner: `${user}:${group}`, ids: `${uid}:${gid}`, inode, empty }
 }
 
 /** `directory('frr dir', { path: '/etc/frr', owner: 'frr:frr', mode: 0o750 })`. */
@@ -104,13 +98,12 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
   const undoLines = (r: DirectoryRecord): string[] => {
     if (absent && !r.backup) return [`if [ ! -d ${p} ]; then ${makeDir(path, { mode: r.mode!, owner: r.owner })}; fi`]
     if (absent) {
-      // No archive: apply never removed it. An empty directory in its place (a later run's undo
-      // made it) is replaced; one with something in it stops the restore, and the archive stays.
-      const b = quote(r.backup!)
+      // No archive: apply stopped before it removed the directory (the tar is whole first), or
+      // it was pruned, which undo checks first and says so. An empty directory in its place (a
+      // later run's undo made it) is replaced; one with something in it stops the restore, and
+      // the archive stays.
       const back = makeDir(path, { mode: r.mode!, owner: r.owner }, r.backup)
-      return [
-        `if [ -f ${b} ]; then ${back} && rm -f ${b} && { rmdir ${quote(dirOf(r.backup!))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`,
-      ]
+      return [`if [ -f ${quote(r.backup!)} ]; then ${back} && ${dropBackup(r.backup!)}; fi`]
     }
     if (r.existed) return [setDirAttrs(path, r.inode!, { mode: r.mode!, owner: r.owner })]
     // Something put in it since keeps it: rmdir fails, and says so.
@@ -124,7 +117,7 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
     risky: opts.risky,
     previewCommands: true,
     touches: [`dir:${path}`, ...(absent ? [] : parentResources(path))],
-    reads: [`dir:${path}`, ...ownerResources(owners)],
+    reads: [`dir:${path}`, ...(absent ? [] : parentResources(path)), ...ownerResources(owners)],
 
     probe: () =>
       [
@@ -157,8 +150,8 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
         ]
       const changes: Change[] = []
       if (cur.mode !== mode) changes.push({ summary: `mode of ${path}: ${octal(cur.mode)} → ${octal(mode)}` })
-      if (owner && !ownedAs(cur, owner))
-        changes.push({ summary: `owner of ${path}: ${cur.user}:${cur.group} → ${owner}` })
+      if (owner && !ownedAs(cur.owner, cur.ids, owner))
+        changes.push({ summary: `owner of ${path}: ${cur.owner} → ${owner}` })
       return changes
     },
 
@@ -167,7 +160,7 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
       const { missing } = headerOf(probe.stdout)
       return {
         existed: !!cur,
-        ...(cur ? { mode: cur.mode, owner: `${cur.user}:${cur.group}`, inode: cur.inode } : {}),
+        ...(cur ? { mode: cur.mode, owner: cur.owner, inode: cur.inode } : {}),
         ...(!cur && !absent && missing.length ? { created: missing } : {}),
         ...(cur && absent && !cur.empty ? { backup: `${backupPath(path)}.tar` } : {}),
       }
@@ -179,7 +172,10 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
       await run($, [...(r.created ? [makeParents(r.created, dirs)] : []), makeDir(path, { mode, owner })])
     },
 
-    undo: ({ $ }, r) => run($, undoLines(r)),
+    async undo({ $ }, r) {
+      if (!r.backup) return run($, undoLines(r))
+      await restoreUnlessPruned($, path, r.backup, undoLines(r)[0]!, backups)
+    },
 
     revert: undoLines,
 

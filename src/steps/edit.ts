@@ -7,7 +7,7 @@
 
 import { probeNow } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
-import { parentResources, planParents, splitHeader } from './fs.ts'
+import { headerOf, parentResources, planParents } from './fs.ts'
 import { file, masked, octal, parseFileProbe, restoreFile, type FileRecord, type FileState } from './file.ts'
 import { StepError, notifyList, riskyPath, type Change, type CommonOptions, type Step } from './step.ts'
 
@@ -24,7 +24,7 @@ export interface EditOptions extends CommonOptions {
 }
 
 /** The file with the edit made: its whole new content (undefined: leave a missing file missing), and what changed, for humans. */
-export interface Edited {
+interface Edited {
   content: string | undefined
   summary: string
 }
@@ -50,7 +50,7 @@ export function editStep(
     notify: notifyList(opts.notify),
     risky: opts.risky ?? riskyPath(path),
     touches: [`file:${path}`, ...parentResources(path)],
-    reads: [`file:${path}`],
+    reads: [`file:${path}`, ...parentResources(path)],
 
     probe: (platform) => reader.probe(platform),
 
@@ -61,7 +61,7 @@ export function editStep(
       const mode = modeOf(cur)
       // A new file's missing parents are made as `file` makes them (the record lists them).
       const changes: Change[] =
-        !cur && next.content !== undefined ? planParents(splitHeader(probe.stdout).header, { mode: 0o755 }, ctx) : []
+        !cur && next.content !== undefined ? planParents(headerOf(probe.stdout), { mode: 0o755 }, ctx) : []
       if (next.content !== undefined && next.content !== cur?.content) {
         const [before, after] = [masked(cur?.content ?? '', opts.mask), masked(next.content, opts.mask)]
         changes.push({

@@ -5,19 +5,21 @@
 // /var/backups/ferry/PATH/ on the host (0600), so the journal never holds its content (it may
 // hold secrets); once a run is over and kept, only the newest `backups` copies of it stay.
 // Missing parent directories are made first (see fs.ts for where, and why only there), and
-// undone with the file; `state: 'absent'` removes the file, backed up the same way.
+// undone with the file; `state: 'absent'` removes the file, backed up the same way (its plan
+// shows no diff: the old content may be a secret, such as a removed key).
 
 import { randomBytes } from 'node:crypto'
 import type { Shell } from 'zx/core'
 import { unifiedDiff } from '../report/diff.ts'
 import { quote } from '../shell/quote.ts'
 import { dirOf, makeParents, octal, removeParents, replaceFile } from '../platform/common.ts'
-import { run } from './script.ts'
+import { run, runWithInput } from './script.ts'
 import {
   checkBackups,
   checkOwner,
   checkOwners,
   checkPath,
+  ownedAs,
   ownerResources,
   ownersProbe,
   parentResources,
@@ -39,11 +41,14 @@ import {
 export type FileOptions = FileCommon &
   ({ state?: 'present'; content: string } | { state: 'absent'; content?: undefined })
 
-export interface FileCommon extends CommonOptions {
+interface FileCommon extends CommonOptions {
   path: string
   /** Octal, e.g. 0o600. Default 0o644. */
   mode?: number
-  /** `user` or `user:group`. Default: an existing file keeps its owner; a new one gets the login user's. */
+  /**
+   * `user`, `user:group` or `:group`, names or numbers. What it leaves out an existing file keeps
+   * (all of its owner without one); a new file gets the login user's.
+   */
   owner?: string
   /** The mode of parent directories ferry makes. Default 0o755. */
   dirMode?: number
@@ -99,6 +104,11 @@ export function backupPath(path: string, at = new Date()): string {
   return `${BACKUP_DIR}/${dir}/${at.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`
 }
 
+/** Removes a backup that has been put back, and its directory and BACKUP_DIR if that leaves them empty. */
+export function dropBackup(backup: string): string {
+  return `rm -f ${quote(backup)} && { rmdir ${quote(dirOf(backup))} ${BACKUP_DIR} 2>/dev/null || true; }`
+}
+
 /** Keeps the newest `keep` copies in a backup's directory (their names sort by time). */
 export function pruneBackups(backup: string, keep: number): string {
   return `cd ${quote(dirOf(backup))} 2>/dev/null && ls | sort -r | sed 1,${keep}d | while read -r b; do rm -f "./$b"; done; true`
@@ -106,17 +116,21 @@ export function pruneBackups(backup: string, keep: number): string {
 
 export interface FileState {
   mode: number
+  /** `user:group`, as `ls -l` names them. */
   owner: string
+  /** `uid:gid`, as `ls -n` numbers them. */
+  ids: string
   content: string
 }
 
 /**
- * Reads a file: `PERMS USER GROUP`, then the content; exit 1 when there is no file, 2 for a link.
- * `ls -ld` is the one POSIX way to read mode and owner on every OS (stat's flags differ).
+ * Reads a file: `PERMS USER GROUP UID GID`, then the content; exit 1 when there is no file, 2 for
+ * a link. `ls -ld` and `ls -ldn` are the one POSIX way to read mode and owner on every OS (stat's
+ * flags differ).
  */
 export function fileProbe(path: string): string {
   const p = quote(path)
-  return `if [ -h ${p} ]; then exit 2; elif [ -f ${p} ]; then set -- $(ls -ld ${p}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${p}; else exit 1; fi`
+  return `if [ -h ${p} ]; then exit 2; elif [ -f ${p} ]; then set -- $(ls -ld ${p}); m=$1 u=$3 g=$4; set -- $(ls -ldn ${p}); printf '%s %s %s %s %s\\n' "$m" "$u" "$g" "$3" "$4"; cat ${p}; else exit 1; fi`
 }
 
 /** What `fileProbe` printed (after any fs.ts header lines). */
@@ -126,8 +140,8 @@ export function parseFileProbe(probe: ProbeResult, path: string): FileState | un
   if (probe.code !== 0) return undefined
   const { rest } = splitHeader(probe.stdout)
   const eol = rest.indexOf('\n')
-  const [perms = '', user = '', group = ''] = rest.slice(0, eol).split(' ')
-  return { mode: modeFromLs(perms), owner: `${user}:${group}`, content: rest.slice(eol + 1) }
+  const [perms = '', user = '', group = '', uid = '', gid = ''] = rest.slice(0, eol).split(' ')
+  return { mode: modeFromLs(perms), owner: `${user}:${group}`, ids: `${uid}:${gid}`, content: rest.slice(eol + 1) }
 }
 
 export function file(name: string, opts: FileOptions): Step<FileRecord> {
@@ -149,7 +163,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     notify: notifyList(opts.notify),
     risky: opts.risky ?? riskyPath(path),
     touches: [`file:${path}`, ...(absent ? [] : parentResources(path))],
-    reads: [`file:${path}`, ...ownerResources(owners)],
+    reads: [`file:${path}`, ...(absent ? [] : parentResources(path)), ...ownerResources(owners)],
 
     probe: () =>
       [
@@ -164,15 +178,8 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
     check(probe, ctx) {
       if (probe.code === 3) throw new StepError(`${path} is a directory`)
       const cur = parseFileProbe(probe, path)
-      if (absent)
-        return cur
-          ? [
-              {
-                summary: `remove ${path}`,
-                diff: unifiedDiff(path, '/dev/null', masked(cur.content, opts.mask), ''),
-              },
-            ]
-          : []
+      // No diff: what goes may be a secret (a key), and no mask names it.
+      if (absent) return cur ? [{ summary: `remove ${path} (${lineCount(cur.content)}; kept in ${BACKUP_DIR})` }] : []
       const { header } = splitHeader(probe.stdout)
       checkOwners(header, [opts.owner, cur ? undefined : opts.dirOwner], ctx)
       const changes: Change[] = cur ? [] : planParents(header, dirs, ctx)
@@ -188,7 +195,7 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
         })
       }
       if (cur && cur.mode !== mode) changes.push({ summary: `mode of ${path}: ${octal(cur.mode)} → ${octal(mode)}` })
-      if (cur && opts.owner && !sameOwner(cur.owner, opts.owner))
+      if (cur && opts.owner && !ownedAs(cur.owner, cur.ids, opts.owner))
         changes.push({ summary: `owner of ${path}: ${cur.owner} → ${opts.owner}` })
       return changes
     },
@@ -212,14 +219,12 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
         : replaceFile(path, {
             content: 'cat',
             mode,
-            // Without an owner, an existing file keeps its own rather than becoming the login user's.
-            owner: opts.owner ?? record.owner,
+            owner: keptOwner(opts.owner, record.owner),
             validate: opts.validate,
             backup: record.existed ? record.backup : undefined,
           })
       const script = record.created ? `${makeParents(record.created, dirs)} || exit 1; ${write}` : write
-      const out = await $({ input: opts.content ?? '' })`sh -c ${script}`.nothrow()
-      if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
+      await runWithInput($, script, opts.content ?? '')
     },
 
     async undo({ $ }, record) {
@@ -242,7 +247,7 @@ export function restoreFile(path: string, record: FileRecord): string {
   const b = quote(record.backup)
   const put = replaceFile(path, { content: `cat ${b}`, mode: record.mode!, owner: record.owner })
   // The last backup out leaves no empty directory behind.
-  return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${quote(dirOf(record.backup))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`
+  return `if [ -f ${b} ]; then ${put} && ${dropBackup(record.backup)}; fi`
 }
 
 /**
@@ -269,8 +274,22 @@ export async function restoreUnlessPruned(
 
 export { octal }
 
-function sameOwner(current: string, wanted: string): boolean {
-  return wanted.includes(':') ? current === wanted : current.split(':')[0] === wanted
+/**
+ * The owner a new copy of a file gets: an existing file (`was`, `user:group`) keeps the part
+ * `owner` leaves out (all of it without one, the group with `user`, the user with `:group`)
+ * rather than take the login user's, as the copy made in its place would.
+ */
+function keptOwner(owner: string | undefined, was: string | undefined): string | undefined {
+  if (!was) return owner
+  const [u = '', g = ''] = (owner ?? '').split(':')
+  const [wu = '', wg = ''] = was.split(':')
+  return `${u || wu}:${g || wg}`
+}
+
+/** `3 lines`, `1 line`: a final line without a newline counts too. */
+function lineCount(content: string): string {
+  const n = content === '' ? 0 : content.replace(/\n$/, '').split('\n').length
+  return `${n} line${n === 1 ? '' : 's'}`
 }
 
 /** `-rwsr-x---` → 0o4750. */

@@ -27,7 +27,7 @@ import { dirOf, field, fields, octal, type DirAttrs } from '../platform/common.t
 import { ANYTHING, StepError, type Change, type CheckContext, type Resource } from './step.ts'
 
 /** What the probe saw of a step's parents and owners. */
-export interface Header {
+interface Header {
   /** Missing parents, outermost first. */
   missing: string[]
   notDir?: string
@@ -71,6 +71,18 @@ export function ownerResources(owners: readonly (string | undefined)[]): Resourc
 }
 
 const numeric = (s: string) => /^\d+$/.test(s)
+
+/**
+ * Whether `wanted` (`user`, `user:group` or `:group`; names or numbers) owns what `ls -l` shows
+ * owned by `names` and `ls -n` by `ids` (both `user:group`).
+ */
+export function ownedAs(names: string, ids: string, wanted: string): boolean {
+  const [u = '', g = ''] = wanted.split(':')
+  const [user, group] = names.split(':')
+  const [uid, gid] = ids.split(':')
+  const is = (want: string, name?: string, id?: string) => !want || want === name || want === id
+  return is(u, user, uid) && is(g, group, gid)
+}
 
 /** Each owner as [user, group], the parts that are names (chown takes numbers as they are). */
 function named(owners: readonly (string | undefined)[]): [string | undefined, string | undefined][] {
@@ -137,7 +149,7 @@ export function splitHeader(stdout: string): { header: Header; rest: string } {
   }
 }
 
-/** The header of a probe whose own lines are all `key=value` too (directory, link). */
+/** The header of a probe's output, without the rest. */
 export const headerOf = (stdout: string): Header => splitHeader(stdout).header
 
 /**
@@ -154,25 +166,26 @@ export function checkOwners(h: Header, owners: readonly (string | undefined)[], 
 
 /**
  * The changes that make the missing parents (those an earlier step does not make already), or
- * why ferry will not make them (see the top of this file).
+ * why ferry will not make them (see the top of this file). A parent an earlier step makes is
+ * not looked at here: the probe could not see it, and makeParents checks it on the host.
  */
 export function planParents(h: Header, a: DirAttrs, ctx: CheckContext): Change[] {
   if (h.notDir) throw new StepError(`${h.notDir} is in the way of a directory ferry would make: it is not a directory`)
-  if (!h.missing.length) return []
-  const base = dirOf(h.missing[0]!)
+  const todo = h.missing.filter((d) => !ctx.pending.has(`dir:${d}`))
+  if (!todo.length) return []
   const { perms = '', uid = '' } = h.base ?? {}
-  if (uid !== h.me || perms[5] === 'w' || perms[8] === 'w')
+  if (todo[0] === h.missing[0] && (uid !== h.me || perms[5] === 'w' || perms[8] === 'w'))
     throw new StepError(
-      `ferry makes directories only where no other user can write, and ${base} ${uid !== h.me ? `belongs to uid ${uid}` : 'may be written by others'}: they could put a link in place of ${h.missing[0]} and steer what ferry writes below it (make ${h.missing[0]} yourself)`,
+      `ferry makes directories only where no other user can write, and ${dirOf(todo[0]!)} ${uid !== h.me ? `belongs to uid ${uid}` : 'may be written by others'}: they could put a link in place of ${todo[0]} and steer what ferry writes below it (make ${todo[0]} yourself)`,
     )
   // A user only about to be made (pending) is not the one ferry runs as.
   const user = a.owner?.split(':')[0]
   const owner = user ? (numeric(user) ? user : h.uids.get(user)) : h.me
-  if (h.missing.length > 1 && (owner !== h.me || a.mode & 0o022))
+  if (todo.length > 1 && (owner !== h.me || a.mode & 0o022))
     throw new StepError(
-      `${h.missing.slice(0, -1).join(', ')} would be made writable by another user (dirOwner ${a.owner ?? '-'}, dirMode ${octal(a.mode)}), who could then steer what ferry writes below: make them yourself, or leave dirOwner and dirMode to ferry`,
+      `${todo.slice(0, -1).join(', ')} would be made writable by another user (dirOwner ${a.owner ?? '-'}, dirMode ${octal(a.mode)}), who could then steer what ferry writes below: make them yourself, or leave dirOwner and dirMode to ferry`,
     )
-  return h.missing
-    .filter((d) => !ctx.pending.has(`dir:${d}`))
-    .map((d) => ({ summary: `create directory ${d} (mode ${octal(a.mode)}${a.owner ? `, owner ${a.owner}` : ''})` }))
+  return todo.map((d) => ({
+    summary: `create directory ${d} (mode ${octal(a.mode)}${a.owner ? `, owner ${a.owner}` : ''})`,
+  }))
 }

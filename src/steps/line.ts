@@ -6,7 +6,8 @@ import type { FileRecord } from './file.ts'
 import { StepError, type Step } from './step.ts'
 import { editStep, joinLines, lineRegex, linesOf, type EditOptions } from './edit.ts'
 
-export interface LineOptions extends Omit<EditOptions, 'mask'> {
+/** With `mask` as `file`'s: a line may hold a secret (`password = …`). */
+export interface LineOptions extends EditOptions {
   line: string
   /**
    * Finds the line to replace (or, with `absent`, the lines to remove); a string is a regex

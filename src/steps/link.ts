@@ -10,7 +10,7 @@
 import { posix } from 'node:path'
 import { quote } from '../shell/quote.ts'
 import { dirOf, field, makeParents, removeParents, replaceLink } from '../platform/common.ts'
-import { backupPath, modeFromLs, pruneBackups, restoreFile } from './file.ts'
+import { backupPath, modeFromLs, pruneBackups, restoreFile, restoreUnlessPruned } from './file.ts'
 import {
   checkBackups,
   checkOwner,
@@ -84,8 +84,13 @@ export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
   const undoLines = (r: LinkRecord): string[] => {
     if (r.was === 'link') return [replaceLink(path, r.target!)]
     const unlink = `[ ! -h ${p} ] || rm -f ${p}`
+    // The link goes only where the file can come back: with no backup (apply stopped before it,
+    // or it was pruned, which undo checks first and says so) the link stays.
     if (r.was === 'file')
-      return [unlink, restoreFile(path, { existed: true, mode: r.mode, owner: r.owner, backup: r.backup })]
+      return [
+        `[ ! -f ${quote(r.backup)} ] || ${unlink}`,
+        restoreFile(path, { existed: true, mode: r.mode, owner: r.owner, backup: r.backup }),
+      ]
     return [unlink, ...(r.created ? [removeParents(r.created)] : [])]
   }
 
@@ -96,7 +101,13 @@ export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
     risky: opts.risky ?? riskyPath(path),
     previewCommands: true,
     touches: [`file:${path}`, ...parentResources(path)],
-    reads: [`file:${path}`, `file:${resolved}`, `dir:${resolved}`, ...ownerResources([opts.dirOwner])],
+    reads: [
+      `file:${path}`,
+      ...parentResources(path),
+      `file:${resolved}`,
+      `dir:${resolved}`,
+      ...ownerResources([opts.dirOwner]),
+    ],
 
     probe: () =>
       [
@@ -148,7 +159,10 @@ export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
         replaceLink(path, target, r.was === 'file' ? r.backup : undefined),
       ]),
 
-    undo: ({ $ }, r) => run($, undoLines(r)),
+    async undo({ $ }, r) {
+      if (r.was !== 'file') return run($, undoLines(r))
+      await restoreUnlessPruned($, path, r.backup, undoLines(r).join(' && '), backups)
+    },
 
     revert: undoLines,
 

@@ -1,4 +1,5 @@
-// How steps run what a platform spells out: its lines as one script, and a probe again for undo.
+// How steps run what a platform spells out: its lines as one script (or one line with content on
+// its stdin), and a probe again for undo.
 // The platform only writes shell; running it, and failing with StepError, is the steps' part.
 
 import type { Shell } from 'zx/core'
@@ -9,6 +10,12 @@ import { StepError, type ProbeResult } from './step.ts'
 export async function run($: Shell, lines: readonly string[]): Promise<void> {
   if (!lines.length) return
   const out = await runLine($, lines.length > 1 ? ['set -e', ...lines].join('\n') : lines[0]!).nothrow()
+  if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
+}
+
+/** Runs one line (a script) with `input` on its stdin: content and secrets go there, never into argv. */
+export async function runWithInput($: Shell, line: string, input: string): Promise<void> {
+  const out = await runLine($({ input }), line).nothrow()
   if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
 }
 

@@ -12,14 +12,12 @@
 // hold for any state of the host: each is guarded, or sets what the record saw.
 
 import { createHash } from 'node:crypto'
-import type { Shell } from 'zx/core'
 import { dirOf, field, fields, replaceFile } from '../platform/common.ts'
 import type { Account, Platform } from '../platform/platform.ts'
-import { runLine } from '../shell/remote.ts'
 import { quote } from '../shell/quote.ts'
-import { BACKUP_DIR, backupPath, pruneBackups } from './file.ts'
+import { backupPath, dropBackup, pruneBackups } from './file.ts'
 import { ACCOUNT_NAME, checkId } from './group.ts'
-import { run } from './script.ts'
+import { run, runWithInput } from './script.ts'
 import { ANYTHING, StepError, notifyList, type CommonOptions, type ProbeResult, type Step } from './step.ts'
 
 export interface UserOptions extends CommonOptions {
@@ -192,7 +190,7 @@ export function user(name: string, opts: UserOptions): Step<UserRecord> {
     const put = setHash
       ? `{ [ ! -s ${b} ] || ${setHash(n, backup)}; }`
       : `{ [ "$(${printHash(n)})" = "$(cat ${b})" ] || { echo "ferry: ${n}'s old password hash is in ${backup}: ferry sets none on ${platform.kernel} (put it back with vipw)" >&2; exit 1; }; }`
-    return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${quote(dirOf(backup))} ${BACKUP_DIR} 2>/dev/null || true; }; fi`
+    return `if [ -f ${b} ]; then ${put} && ${dropBackup(backup)}; fi`
   }
 
   /** The commands that put back what the record saw, whatever the host looks like now. */
@@ -306,17 +304,11 @@ export function user(name: string, opts: UserOptions): Step<UserRecord> {
         const d = record.account ? differ(record.account) : {}
         await run($, [...keep, ...(Object.keys(d).length ? [u.modUser(n, d)] : [])])
       }
-      if (hash !== undefined && (!record.existed || record.backup)) await withInput($, u.setHash!(n), `${hash}\n`)
+      if (hash !== undefined && (!record.existed || record.backup)) await runWithInput($, u.setHash!(n), `${hash}\n`)
     },
 
     undo: ({ $, platform }, record) => run($, back(record, platform)),
     revert: back,
     kept: (record) => (record.backup ? [pruneBackups(record.backup, 3)] : []),
   }
-}
-
-/** Runs one line with `input` on its stdin (the secret goes there, never into the line). */
-async function withInput($: Shell, line: string, input: string): Promise<void> {
-  const out = await runLine($({ input }), line).nothrow()
-  if (out.exitCode !== 0) throw new StepError(out.stderr.trim() || `exit ${out.exitCode}`)
 }

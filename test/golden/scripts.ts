@@ -24,7 +24,7 @@ function beside(path: string, what: string): string[] {
     'umask 077',
     `n=${quote(name)}`,
     `cd -P ${dir} && d=$(pwd -P) && p=$(mktemp -d .ferry.XXXXXX) || exit 1`,
-    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx------*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail(`was not ${what}: the private directory ferry made beside it was replaced (another user is racing ferry there)`)}`,
+    `cd -P "$p" 2>/dev/null && set -- $(ls -nd .) && case "$1:$3:$(pwd -P)" in drwx--[-S]---*":$(id -u):\${d%/}/$p") ;; *) false ;; esac || ${fail(`was not ${what}: the private directory ferry made beside it was replaced (another user is racing ferry there)`)}`,
   ]
 }
 
@@ -64,7 +64,7 @@ function replaced(
   return `f=${path}; ( ${body.join('; ')} )`
 }
 
-/** What `file` (and `line`, which writes through it) sends: `sh -c SCRIPT`, the content on stdin. */
+/** What `file` (and `line`, which writes through it) sends: the script, the content on stdin. */
 export function fileWrite(o: {
   path: string
   mode: string
@@ -81,12 +81,12 @@ export function fileWrite(o: {
     validate: o.validate,
     backup: o.existed ? backupOf(o.path) : undefined,
   })
-  return `sh -c ${quote(o.parents ? `${madeParents(o.parents.dirs, o.parents.mode, o.parents.owner)} || exit 1; ${write}` : write)}`
+  return o.parents ? `${madeParents(o.parents.dirs, o.parents.mode, o.parents.owner)} || exit 1; ${write}` : write
 }
 
 /** What `file` with `state: 'absent'` sends: an empty file that replaces nothing, so the old one is kept and removed. */
 export function fileRemove(path: string): string {
-  return `sh -c ${quote(replaced(path, { content: ':', mode: '0600', backup: backupOf(path), removeIfEmpty: true }))}`
+  return replaced(path, { content: ':', mode: '0600', backup: backupOf(path), removeIfEmpty: true })
 }
 
 /** The file step's probe: the parents' lines (unless absent), the owners' lines, a directory refused, the file. */
@@ -96,7 +96,7 @@ export function fileProbe(path: string, o: { parents?: boolean; owners?: string[
     ...(o.parents === false ? [] : [parentsProbe(dir)]),
     ...(o.owners ?? []),
     `if [ -d ${path} ] && [ ! -h ${path} ]; then exit 3; fi`,
-    `if [ -h ${path} ]; then exit 2; elif [ -f ${path} ]; then set -- $(ls -ld ${path}); printf '%s %s %s\\n' "$1" "$3" "$4"; cat ${path}; else exit 1; fi`,
+    `if [ -h ${path} ]; then exit 2; elif [ -f ${path} ]; then set -- $(ls -ld ${path}); m=$1 u=$3 g=$4; set -- $(ls -ldn ${path}); printf '%s %s %s %s %s\\n' "$m" "$u" "$g" "$3" "$4"; cat ${path}; else exit 1; fi`,
   ].join('\n')
 }
 
@@ -122,13 +122,17 @@ export const missingLines = (dirs: string[], base = 'drwxr-xr-x 0', me = '0') =>
 const chownChmod = (mode: string, owner: string | undefined, name: string) =>
   `${owner ? `chown ${owner} ${name} && ` : ''}chmod ${mode} ${name}`
 
-/** Missing parents made by path, outermost first, each left if it exists by now, each only where no one else may write. */
+/**
+ * Missing parents made by path, outermost first, each left if it exists by now, each only where
+ * no one else may write (a failure names the one not made). Directory modes are five digits,
+ * `00755`, which GNU chmod needs to clear a setgid bit.
+ */
 export function madeParents(dirs: string[], mode: string, owner?: string): string {
   const made = dirs.map(
     (d) =>
-      `if [ ! -d ${d} ]; then set -- $(ls -nd ${d.slice(0, d.lastIndexOf('/')) || '/'}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; mkdir ${d} && ${chownChmod(mode, owner, d)} || exit 1; fi`,
+      `if [ ! -d ${d} ]; then f=${d}; set -- $(ls -nd ${d.slice(0, d.lastIndexOf('/')) || '/'}/.); case "$1" in ?????w*|????????w*) false ;; esac && [ "$3" = "$u" ] || ${fail('was not made: a directory above it may be written by another user')}; mkdir ${d} && ${chownChmod(mode, owner, d)} || exit 1; fi`,
   )
-  return `f=${dirs.at(-1)}; ( umask 077; u=$(id -u); ${made.join('; ')} )`
+  return `( umask 077; u=$(id -u); ${made.join('; ')} )`
 }
 
 /** Those parents removed again, innermost first, each only if empty. */
@@ -173,11 +177,15 @@ export function dirRemoved(path: string, backup: string): string {
 /** Where a directory's tar goes, as the golden harness names it. */
 export const dirBackupOf = (path: string) => `${backupOf(path)}.tar`
 
-/** A directory unpacked from its tar where it was, if the tar is there; the tar then goes. */
+/** A directory unpacked from its tar where it was, if the tar is there; the tar then goes (as the revert job runs it). */
 export function dirRestored(path: string, mode: string, owner: string): string {
   const b = dirBackupOf(path)
   return `if [ -f ${b} ]; then ${dirMade(path, mode, owner, b)} && rm -f ${b} && { rmdir ${b.slice(0, -'/BACKUP.tar'.length)} /var/backups/ferry 2>/dev/null || true; }; fi`
 }
+
+/** The same as undo sends it, after a check that the tar was not pruned. */
+export const dirRestore = (path: string, mode: string, owner: string) =>
+  unlessPruned(dirBackupOf(path), dirRestored(path, mode, owner))
 
 /** A symbolic link made beside PATH and renamed over it; a regular file in the way kept at its backup, or refused. */
 export function linkReplaced(path: string, target: string, keepFile = false): string {
@@ -200,12 +208,26 @@ export function fileRestoreScript(path: string, mode: string, owner: string): st
   return `if [ -f ${b} ]; then ${put} && rm -f ${b} && { rmdir ${quote(backupOf(path).slice(0, -'/BACKUP'.length))} /var/backups/ferry 2>/dev/null || true; }; fi`
 }
 
-/** The same as `file`'s undo sends it, after a check that the backup was not pruned. */
-export function fileRestore(path: string, mode: string, owner: string): string {
-  const b = backupOf(path)
-  const pruned = `[ ! -f ${quote(b)} ] && ls ${quote(b.slice(0, -'/BACKUP'.length))} 2>/dev/null | awk -v me=BACKUP '$0 > me { f = 1 } END { exit !f }'`
-  return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${fileRestoreScript(path, mode, owner)}`)}`
+/** `restore` as undo sends it: after a check that `backup` was not pruned (missing, with newer ones beside it). */
+function unlessPruned(backup: string, restore: string): string {
+  const [dir, name] = [backup.slice(0, backup.lastIndexOf('/')), backup.slice(backup.lastIndexOf('/') + 1)]
+  const pruned = `[ ! -f ${quote(backup)} ] && ls ${quote(dir)} 2>/dev/null | awk -v me=${name} '$0 > me { f = 1 } END { exit !f }'`
+  return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${restore}`)}`
 }
+
+/** The same as `file`'s undo sends it, after a check that the backup was not pruned. */
+export const fileRestore = (path: string, mode: string, owner: string) =>
+  unlessPruned(backupOf(path), fileRestoreScript(path, mode, owner))
+
+/** `link`'s undo where it replaced a file, as the revert job runs it: the link goes only if the backup is there to put back. */
+export const linkFileRestoreScript = (path: string, mode: string, owner: string) => [
+  `[ ! -f ${quote(backupOf(path))} ] || [ ! -h ${path} ] || rm -f ${path}`,
+  fileRestoreScript(path, mode, owner),
+]
+
+/** The same as undo sends it, after a check that the backup was not pruned. */
+export const linkFileRestore = (path: string, mode: string, owner: string) =>
+  unlessPruned(backupOf(path), linkFileRestoreScript(path, mode, owner).join(' && '))
 
 const KEY_AWK =
   's = $0; sub(/[#;].*/, "", s); i = index(s, "="); k = substr(s, 1, i - 1); gsub(/^[ \\t]+|[ \\t]+$/, "", k)'
@@ -229,9 +251,14 @@ export function writeLines(path: string, mode: string, lines: string[]): string 
 /** A multi-line apply or undo: the platform lines run as one `set -e` script. */
 export const script = (...lines: string[]) => ['set -e', ...lines].join('\n')
 
-/** A line probe's first line and the file, the way the `file` probe prints them. */
-export const lsProbe = (perms: string, owner: string, group: string, content: string) =>
-  `${perms} ${owner} ${group}\n${content}`
+/** The uids and gids the golden fixtures' hosts give the users and groups they name. */
+const IDS: Record<string, string> = { root: '0', wheel: '0', frr: '101', quagga: '92' }
+
+/** A line probe's first line (mode, owner by name and by number) and the file, the way the `file` probe prints them. */
+export function lsProbe(perms: string, owner: string, group: string, content: string): string {
+  const id = (name: string) => IDS[name] ?? (/^\d+$/.test(name) ? name : `<no id for ${name}>`)
+  return `${perms} ${owner} ${group} ${id(owner)} ${id(group)}\n${content}`
+}
 
 // cron: a user's crontab goes through crontab(1), whole, the old one kept in a backup on the host.
 
@@ -252,7 +279,7 @@ export function crontabWrite(spool: string, user: string, o: { existed: boolean;
       : []),
     o.remove ? `crontab -u ${user} -r </dev/null` : `crontab -u ${user} -`,
   ]
-  return `sh -c ${quote(lines.join('\n'))}`
+  return lines.join('\n')
 }
 
 /** `cron`'s undo, as the revert job runs it: the backup installed, or the crontab removed if there was none. */
@@ -263,11 +290,8 @@ export function crontabRestoreScript(spool: string, user: string, existed: boole
 }
 
 /** The same as undo sends it, after the check that the backup was not pruned. */
-export function crontabRestore(spool: string, user: string): string {
-  const b = cronBackupOf(spool, user)
-  const pruned = `[ ! -f ${quote(b)} ] && ls ${quote(b.slice(0, -'/BACKUP'.length))} 2>/dev/null | awk -v me=BACKUP '$0 > me { f = 1 } END { exit !f }'`
-  return `sh -c ${quote(`if ${pruned}; then exit 4; fi; ${crontabRestoreScript(spool, user, true)}`)}`
-}
+export const crontabRestore = (spool: string, user: string) =>
+  unlessPruned(cronBackupOf(spool, user), crontabRestoreScript(spool, user, true))
 
 /** The probe of a user's crontab. */
 export function crontabProbe(spool: string, user: string): string {
@@ -281,7 +305,13 @@ export function crontabProbe(spool: string, user: string): string {
 
 /** `cron`'s write of a cron.d file: as `line` writes one, but gone when it ends up empty. */
 export function cronFileWrite(path: string, o: { mode: string; owner?: string; existed: boolean }): string {
-  return `sh -c ${quote(replaced(path, { content: 'cat', mode: o.mode, owner: o.owner, backup: o.existed ? backupOf(path) : undefined, removeIfEmpty: true }))}`
+  return replaced(path, {
+    content: 'cat',
+    mode: o.mode,
+    owner: o.owner,
+    backup: o.existed ? backupOf(path) : undefined,
+    removeIfEmpty: true,
+  })
 }
 
 /** Where the user step keeps NAME's old password hash, as the golden harness names it. */

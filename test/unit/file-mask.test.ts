@@ -2,6 +2,7 @@
 // file's `mask` hides its secret-bearing text in diffs, old and new, whatever the values.
 import { expect, it } from 'vitest'
 import { file, masked } from '../../src/steps/file.ts'
+import { line } from '../../src/steps/line.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 import { quaggaSecrets } from '../../templates/ospfd.conf.ts'
 import { ipsecSecrets } from '../../templates/ipsec.conf.ts'
@@ -48,4 +49,16 @@ it('masks the secret itself when it equals other text of the line (a key "1" or 
       ' ip ospf message-digest-key 1 md5 ********\n',
     )
   }
+})
+
+it('a line may hold a secret too (password = …): line takes a mask', () => {
+  const step = line('db password', {
+    path: '/etc/app.conf',
+    line: 'password = NEW-SECRET',
+    match: /^password\s*=/,
+    mask: [/^password\s*=\s*(.+)$/m],
+  })
+  const [change] = step.check({ stdout: '-rw------- root root 0 0\nuser = app\npassword = OLD-SECRET\n', code: 0 }, ctx)
+  expect(change!.summary).toBe('replace line in /etc/app.conf: a masked secret')
+  expect(change!.diff).not.toMatch(/SECRET/)
 })

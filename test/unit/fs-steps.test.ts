@@ -25,6 +25,9 @@ import { join } from 'node:path'
 import { file } from '../../src/steps/file.ts'
 import { directory } from '../../src/steps/directory.ts'
 import { link } from '../../src/steps/link.ts'
+import { line } from '../../src/steps/line.ts'
+import { affects } from '../../src/engine/apply.ts'
+import { makeParents } from '../../src/platform/common.ts'
 import { linux } from '../../src/platform/linux.ts'
 import { recordingShell } from '../../src/shell/recording.ts'
 import type { Change, CheckContext, ProbeResult, Step, StepContext } from '../../src/steps/step.ts'
@@ -176,8 +179,10 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       const path = join(root, 'old.conf')
       writeFileSync(path, 'secret=1\n', { mode: 0o640 })
       chownSync(path, NOBODY, NOBODY)
-      const r = await apply(file('old', { path, state: 'absent', mask: [/secret=(\S+)/] }))
-      expect(r.changes).toEqual([`remove ${path}`])
+      const step = file('old', { path, state: 'absent' })
+      // No diff: what goes may be a secret that no mask names.
+      expect(plan(step)()).toEqual([{ summary: `remove ${path} (1 line; kept in /var/backups/ferry)` }])
+      const r = await apply(step)
       expect(existsSync(path)).toBe(false)
       expect(readFileSync(r.record.backup, 'utf8')).toBe('secret=1\n')
       expect(r.again()).toEqual([])
@@ -228,6 +233,77 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       chmodSync(join(root, 'x'), 0o755)
       await step.apply(ctx, changes, step.record(probe, ctxOf()))
       expect(readFileSync(`${root}/x/y/a.conf`, 'utf8')).toBe('x\n')
+    })
+  })
+
+  describe('parents, owners and set-id bits', () => {
+    it("a parent an earlier step makes (a home's .ssh) is left to it: planned, made once, not undone twice", async () => {
+      const home = join(root, 'home')
+      mkdirSync(home)
+      chownSync(home, NOBODY, NOBODY)
+      const ssh = directory('ssh', { path: `${home}/.ssh`, owner: 'nobody', mode: 0o700 })
+      const keys = file('keys', { path: `${home}/.ssh/authorized_keys`, content: 'k\n' })
+      // The home is nobody's, but ferry makes no directory in it: the directory step does, safely.
+      expect(plan(keys, ssh.touches)().map((c) => c.summary)).toEqual([
+        `create ${home}/.ssh/authorized_keys (mode 0644)`,
+      ])
+      // So the engine probes each of them again once the directory step has run.
+      for (const later of [
+        keys,
+        link('l', { path: `${home}/.ssh/l`, target: '/etc/passwd' }),
+        line('l', { path: `${home}/.ssh/config`, line: 'x' }),
+      ])
+        expect(affects(ssh, later), later.kind).toBe(true)
+      const made = await apply(ssh)
+      const r = await apply(keys)
+      expect(r.record.created).toBeUndefined()
+      await r.undo()
+      expect(readdirSync(`${home}/.ssh`)).toEqual([])
+      await made.undo()
+      expect(readdirSync(home)).toEqual([])
+    })
+
+    it('an owner given as :group or by numbers is in sync when it matches, and set when not', async () => {
+      const path = join(root, 'a.conf')
+      writeFileSync(path, 'x\n', { mode: 0o644 })
+      chownSync(path, NOBODY, NOBODY)
+      for (const owner of [':nogroup', `${NOBODY}`, `:${NOBODY}`, `${NOBODY}:${NOBODY}`, 'nobody', 'nobody:nogroup'])
+        expect(plan(file('a', { path, content: 'x\n', owner }))(), owner).toEqual([])
+      const r = await apply(file('a', { path, content: 'x\n', owner: ':0' }))
+      expect(r.changes).toEqual([`owner of ${path}: nobody:nogroup → :0`])
+      expect(modeOwner(path)).toEqual([0o644, NOBODY, 0])
+      expect(r.again()).toEqual([])
+    })
+
+    it('setgid directories (GNU chmod keeps the bit under a four-digit mode): one made in one, and one set back, settle', async () => {
+      const sg = join(root, 'sg')
+      mkdirSync(sg)
+      chmodSync(sg, 0o2755)
+      // Made in a setgid directory, which gives the private directory and the new one the bit.
+      await apply(file('b', { path: `${sg}/b.conf`, content: 'b\n' }))
+      expect(readFileSync(`${sg}/b.conf`, 'utf8')).toBe('b\n')
+      const sub = await apply(directory('sub', { path: `${sg}/sub`, mode: 0o750 }))
+      expect(modeOwner(`${sg}/sub`)[0]).toBe(0o750)
+      expect(sub.again()).toEqual([])
+      const parents = await apply(file('a', { path: `${sg}/new/a.conf`, content: 'x\n' }))
+      expect(modeOwner(`${sg}/new`)[0]).toBe(0o755)
+      expect(readFileSync(`${sg}/new/a.conf`, 'utf8')).toBe('x\n')
+      expect(parents.again()).toEqual([])
+      // An existing one set back to a mode without it.
+      const r = await apply(directory('sg', { path: sg, mode: 0o755 }))
+      expect(r.changes).toEqual([`mode of ${sg}: 02755 → 0755`])
+      expect(modeOwner(sg)[0]).toBe(0o755)
+      expect(r.again()).toEqual([])
+      await r.undo()
+      expect(modeOwner(sg)[0]).toBe(0o2755)
+    })
+
+    it('a parent that cannot be made is the one the failure names', () => {
+      // Planned with a and a/b missing; then root's scratch directory is opened to its group.
+      chmodSync(root, 0o775)
+      const out = sh(makeParents([`${root}/a`, `${root}/a/b`], { mode: 0o755 }))
+      expect(out.code).toBe(1)
+      expect(out.stderr).toBe(`ferry: ${root}/a was not made: a directory above it may be written by another user\n`)
     })
   })
 
@@ -336,6 +412,19 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       expect(readdirSync(root)).toEqual(['old'])
     })
 
+    it('absent with recurse: undo after the tar was pruned says so, rather than doing nothing', async () => {
+      const path = join(root, 'old')
+      mkdirSync(path)
+      writeFileSync(join(path, 'f'), 'data\n')
+      const r = await apply(directory('old', { path, state: 'absent', recurse: true }))
+      // A later run's kept pruned it: gone, with a newer one beside it.
+      rmSync(r.record.backup!)
+      writeFileSync(join(r.record.backup!, '../c.tar'), '')
+      await expect(r.undo()).rejects.toThrow(
+        `${path} was not restored: its backup from this run was pruned, since later runs changed it (the host keeps the newest 3)`,
+      )
+    })
+
     it('a link or a file at its path fails the plan', () => {
       symlinkSync(root, join(root, 'l'))
       writeFileSync(join(root, 'f'), '')
@@ -377,6 +466,16 @@ describe.skipIf(!asRoot)('file, directory and link for real', () => {
       await r.undo()
       expect(lstatSync(path).isSymbolicLink()).toBe(false)
       expect([readFileSync(path, 'utf8'), ...modeOwner(path)]).toEqual(['TZif\n', 0o640, NOBODY, NOBODY])
+    })
+
+    it('a file it replaced whose backup was pruned: undo says so and leaves the link, rather than leave nothing', async () => {
+      const path = join(root, 'localtime')
+      writeFileSync(path, 'TZif\n')
+      const r = await apply(link('tz', { path, target: '/etc/passwd', force: true }))
+      rmSync(r.record.backup)
+      writeFileSync(join(r.record.backup, '../c'), '')
+      await expect(r.undo()).rejects.toThrow(`${path} was not restored: its backup from this run was pruned`)
+      expect(readlinkSync(path)).toBe('/etc/passwd')
     })
 
     it('a target that does not exist: refused, unless forced or an earlier step makes it; a directory in the way always', async () => {

@@ -81,9 +81,10 @@ describe.each([
 
 it('golden file edits are the commands apply sent', () => {
   // filesAfter runs only `f=/etc/…` lines; make sure every platform file edit is one (a file
-  // step's write goes as `sh -c SCRIPT`, its content on stdin).
-  const lines = commandLines([...freebsd, ...openbsd, ...linux].flatMap((c) => c.expect.apply ?? []))
-  const edits = lines.filter((l) => l.includes('cd -P /etc') && !l.startsWith('sh -c '))
+  // step's write, its content on stdin, is not a platform edit).
+  const sent = [...freebsd, ...openbsd, ...linux].flatMap((c) => c.expect.apply ?? [])
+  const lines = commandLines(sent.filter((s) => typeof s === 'string'))
+  const edits = lines.filter((l) => l.includes('cd -P /etc'))
   expect(edits.length).toBeGreaterThan(10)
   expect(edits.filter((l) => !l.startsWith('f=/etc/'))).toEqual([])
 })

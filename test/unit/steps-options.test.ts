@@ -123,11 +123,11 @@ describe('resource keys', () => {
       touches: ['sysctl:net.inet.ip.forwarding'],
     })
     expect(iface('x', { name: 'lo1', kind: 'loopback' })).toMatchObject({ touches: ['if:lo1'], reads: ['if:lo1'] })
-    // What may make parents touches every directory above; owners are read, so a step that
-    // adds the user makes the probe stale.
+    // What may make parents touches every directory above, and reads them, so a step that makes
+    // one makes the probe stale (and the parent is not this step's to undo); so do owners.
     expect(file('x', { path: '/etc/ceo/a.conf', content: '', owner: 'ceo:adm', dirOwner: '0' })).toMatchObject({
       touches: ['file:/etc/ceo/a.conf', 'dir:/etc', 'dir:/etc/ceo'],
-      reads: ['file:/etc/ceo/a.conf', 'user:ceo', 'group:adm'],
+      reads: ['file:/etc/ceo/a.conf', 'dir:/etc', 'dir:/etc/ceo', 'user:ceo', 'group:adm'],
     })
     expect(file('x', { path: '/etc/ceo/a.conf', state: 'absent' })).toMatchObject({
       touches: ['file:/etc/ceo/a.conf'],
@@ -135,18 +135,22 @@ describe('resource keys', () => {
     })
     expect(directory('x', { path: '/srv/www', owner: 'www-data' })).toMatchObject({
       touches: ['dir:/srv/www', 'dir:/srv'],
-      reads: ['dir:/srv/www', 'user:www-data'],
+      reads: ['dir:/srv/www', 'dir:/srv', 'user:www-data'],
     })
     expect(link('x', { path: '/etc/nginx/sites-enabled/a', target: '../sites-available/a' })).toMatchObject({
       touches: ['file:/etc/nginx/sites-enabled/a', 'dir:/etc', 'dir:/etc/nginx', 'dir:/etc/nginx/sites-enabled'],
       reads: [
         'file:/etc/nginx/sites-enabled/a',
+        'dir:/etc',
+        'dir:/etc/nginx',
+        'dir:/etc/nginx/sites-enabled',
         'file:/etc/nginx/sites-available/a',
         'dir:/etc/nginx/sites-available/a',
       ],
     })
     expect(line('x', { path: '/etc/hosts', line: 'a', notify: 'h', risky: true })).toMatchObject({
       touches: ['file:/etc/hosts', 'dir:/etc'],
+      reads: ['file:/etc/hosts', 'dir:/etc'],
       notify: ['h'],
       risky: true,
     })

@@ -13,7 +13,7 @@ export default [
     expect: {
       probe: dirProbe('/usr/jails/web'),
       changes: ['create directory /usr/jails (mode 0755)', 'create directory /usr/jails/web (mode 0755)'],
-      apply: [['set -e', madeParents(['/usr/jails'], '0755'), dirMade('/usr/jails/web', '0755')].join('\n')],
+      apply: [['set -e', madeParents(['/usr/jails'], '00755'), dirMade('/usr/jails/web', '00755')].join('\n')],
       undo: [['set -e', '[ ! -d /usr/jails/web ] || rmdir /usr/jails/web', removedParents(['/usr/jails'])].join('\n')],
     },
   },
@@ -24,8 +24,8 @@ export default [
     probe: 'uid=quagga 101\ndir=drwxr-x--- root wheel 0 0 8812\n',
     expect: {
       changes: ['owner of /var/log/quagga: root:wheel → quagga:quagga'],
-      apply: [dirAttrsSet('/var/log/quagga', '8812', '0750', 'quagga:quagga')],
-      undo: [dirAttrsSet('/var/log/quagga', '8812', '0750', 'root:wheel')],
+      apply: [dirAttrsSet('/var/log/quagga', '8812', '00750', 'quagga:quagga')],
+      undo: [dirAttrsSet('/var/log/quagga', '8812', '00750', 'root:wheel')],
     },
   },
   {
@@ -37,7 +37,7 @@ export default [
       changes: ['remove directory /usr/local/etc/quagga.old'],
       apply: ['rmdir /usr/local/etc/quagga.old'],
       undo: [
-        `if [ ! -d /usr/local/etc/quagga.old ]; then ${dirMade('/usr/local/etc/quagga.old', '0750', 'quagga:quagga')}; fi`,
+        `if [ ! -d /usr/local/etc/quagga.old ]; then ${dirMade('/usr/local/etc/quagga.old', '00750', 'quagga:quagga')}; fi`,
       ],
     },
   },

@@ -96,6 +96,34 @@ export default [
     },
   },
   {
+    name: "freebsd file: zebra.conf root's, group quagga, given as :quagga and as numbers → in sync",
+    os: 'freebsd',
+    step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, mode: 0o640, owner: ':quagga' }),
+    probe: lsProbe('-rw-r-----', 'root', 'quagga', ZEBRA),
+    expect: { changes: [] },
+  },
+  {
+    name: 'freebsd file: zebra.conf owned 0:92 (root, quagga) → in sync',
+    os: 'freebsd',
+    step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, mode: 0o640, owner: '0:92' }),
+    probe: lsProbe('-rw-r-----', 'root', 'quagga', ZEBRA),
+    expect: { changes: [] },
+  },
+  {
+    // The copy that replaces it is made by root: chown :quagga alone would leave it root's.
+    name: 'freebsd file: zebra.conf quagga:wheel, owner :quagga → the group set, its user kept',
+    os: 'freebsd',
+    step: file('zebra.conf', { path: ZEBRA_PATH, content: ZEBRA, mode: 0o640, owner: ':quagga' }),
+    probe: lsProbe('-rw-r-----', 'quagga', 'wheel', ZEBRA),
+    expect: {
+      changes: [`owner of ${ZEBRA_PATH}: quagga:wheel → :quagga`],
+      apply: [
+        { cmd: fileWrite({ path: ZEBRA_PATH, mode: '0640', owner: 'quagga:quagga', existed: true }), input: ZEBRA },
+      ],
+      undo: [fileRestore(ZEBRA_PATH, '0640', 'quagga:wheel')],
+    },
+  },
+  {
     // As the port leaves it: /usr/local/etc/quagga is quagga's, 0750; here before the package ran.
     name: 'freebsd file: zebra.conf with no /usr/local/etc/quagga → the directory made quagga:quagga 0750 first',
     os: 'freebsd',
@@ -121,7 +149,7 @@ export default [
             mode: '0600',
             owner: 'quagga:quagga',
             existed: false,
-            parents: { dirs: ['/usr/local/etc/quagga'], mode: '0750', owner: 'quagga:quagga' },
+            parents: { dirs: ['/usr/local/etc/quagga'], mode: '00750', owner: 'quagga:quagga' },
           }),
           input: ZEBRA,
         },
@@ -153,7 +181,7 @@ export default [
             path: ZEBRA_PATH,
             mode: '0600',
             existed: false,
-            parents: { dirs: ['/usr/local/etc', '/usr/local/etc/quagga'], mode: '0755' },
+            parents: { dirs: ['/usr/local/etc', '/usr/local/etc/quagga'], mode: '00755' },
           }),
           input: ZEBRA,
         },
@@ -175,9 +203,10 @@ export default [
     name: 'freebsd file: absent, the ospf6d.conf seed 000 does not use → removed, restored on undo',
     os: 'freebsd',
     step: file('ospf6d.conf', { path: '/usr/local/etc/quagga/ospf6d.conf', state: 'absent' }),
-    probe: lsProbe('-rw-------', 'quagga', 'quagga', 'hostname server1\n'),
+    probe: lsProbe('-rw-------', 'quagga', 'quagga', 'hostname server1\npassword CorrectHorseBatteryStaple\n'),
     expect: {
-      changes: ['remove /usr/local/etc/quagga/ospf6d.conf'],
+      // Its password stays out of the plan, the terminal and the journal: no diff of what goes.
+      changes: [{ summary: 'remove /usr/local/etc/quagga/ospf6d.conf (2 lines; kept in /var/backups/ferry)' }],
       apply: [fileRemove('/usr/local/etc/quagga/ospf6d.conf')],
       undo: [fileRestore('/usr/local/etc/quagga/ospf6d.conf', '0600', 'quagga:quagga')],
       revert: [fileRestoreScript('/usr/local/etc/quagga/ospf6d.conf', '0600', 'quagga:quagga')],

@@ -2,7 +2,15 @@
 // left a copy, and a link a jail tree already has.
 import { link } from '../../../src/steps/link.ts'
 import type { Case } from '../harness.ts'
-import { fileRestoreScript, linkProbe, linkReplaced, madeParents, missingLines, removedParents } from '../scripts.ts'
+import {
+  linkFileRestore,
+  linkFileRestoreScript,
+  linkProbe,
+  linkReplaced,
+  madeParents,
+  missingLines,
+  removedParents,
+} from '../scripts.ts'
 
 export default [
   {
@@ -14,7 +22,7 @@ export default [
       probe: linkProbe('/root/bin/vtysh', '/usr/local/bin/vtysh'),
       changes: ['create directory /root/bin (mode 0755)', 'create link /root/bin/vtysh → /usr/local/bin/vtysh'],
       apply: [
-        ['set -e', madeParents(['/root/bin'], '0755'), linkReplaced('/root/bin/vtysh', '/usr/local/bin/vtysh')].join(
+        ['set -e', madeParents(['/root/bin'], '00755'), linkReplaced('/root/bin/vtysh', '/usr/local/bin/vtysh')].join(
           '\n',
         ),
       ],
@@ -29,13 +37,9 @@ export default [
     expect: {
       changes: ['replace the file /etc/localtime by a link → /usr/share/zoneinfo/UTC (the file is kept for undo)'],
       apply: [linkReplaced('/etc/localtime', '/usr/share/zoneinfo/UTC', true)],
-      undo: [
-        [
-          'set -e',
-          '[ ! -h /etc/localtime ] || rm -f /etc/localtime',
-          fileRestoreScript('/etc/localtime', '0444', 'root:wheel'),
-        ].join('\n'),
-      ],
+      // The link goes only when the copy is there to put back (undo says if it was pruned).
+      undo: [linkFileRestore('/etc/localtime', '0444', 'root:wheel')],
+      revert: linkFileRestoreScript('/etc/localtime', '0444', 'root:wheel'),
     },
   },
   {

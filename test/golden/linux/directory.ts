@@ -8,6 +8,7 @@ import {
   dirMade,
   dirProbe,
   dirRemoved,
+  dirRestore,
   dirRestored,
   groupProbe,
   madeParents,
@@ -30,7 +31,7 @@ export default [
     expect: {
       probe: dirProbe(SSH, { owners: [userProbe('deploy'), groupProbe('deploy')] }),
       changes: [`create directory ${SSH} (mode 0700, owner deploy:deploy)`],
-      apply: [dirMade(SSH, '0700', 'deploy:deploy')],
+      apply: [dirMade(SSH, '00700', 'deploy:deploy')],
       undo: [`[ ! -d ${SSH} ] || rmdir ${SSH}`],
       revert: [`[ ! -d ${SSH} ] || rmdir ${SSH}`],
     },
@@ -45,7 +46,7 @@ export default [
         'create directory /srv/www (mode 0755)',
         `create directory ${SITE} (mode 0750, owner www-data:www-data)`,
       ],
-      apply: [['set -e', madeParents(['/srv/www'], '0755'), dirMade(SITE, '0750', 'www-data:www-data')].join('\n')],
+      apply: [['set -e', madeParents(['/srv/www'], '00755'), dirMade(SITE, '00750', 'www-data:www-data')].join('\n')],
       undo: [['set -e', `[ ! -d ${SITE} ] || rmdir ${SITE}`, removedParents(['/srv/www'])].join('\n')],
     },
   },
@@ -56,8 +57,8 @@ export default [
     probe: 'uid=frr 101\ndir=drwxrwxrwx frr frr 101 103 393220\n',
     expect: {
       changes: ['mode of /etc/frr: 0777 → 0750'],
-      apply: [dirAttrsSet('/etc/frr', '393220', '0750', 'frr:frr')],
-      undo: [dirAttrsSet('/etc/frr', '393220', '0777', 'frr:frr')],
+      apply: [dirAttrsSet('/etc/frr', '393220', '00750', 'frr:frr')],
+      undo: [dirAttrsSet('/etc/frr', '393220', '00777', 'frr:frr')],
     },
   },
   {
@@ -76,7 +77,8 @@ export default [
       probe: dirProbe(OLD, { absent: true }),
       changes: [`remove directory ${OLD} and all it holds (kept in /var/backups/ferry for undo)`],
       apply: [dirRemoved(OLD, dirBackupOf(OLD))],
-      undo: [dirRestored(OLD, '0755', 'root:root')],
+      undo: [dirRestore(OLD, '00755', 'root:root')],
+      revert: [dirRestored(OLD, '00755', 'root:root')],
     },
   },
   {

@@ -91,7 +91,7 @@ export default [
             path: '/etc/ceo/a.conf',
             mode: '0644',
             existed: false,
-            parents: { dirs: ['/etc/ceo'], mode: '0755' },
+            parents: { dirs: ['/etc/ceo'], mode: '00755' },
           }),
           input: 'level=1\n',
         },

@@ -2,7 +2,7 @@
 // resolv.conf handed to a resolver (a file replaced, with force), and a target that is not there.
 import { link } from '../../../src/steps/link.ts'
 import type { Case } from '../harness.ts'
-import { fileRestoreScript, linkProbe, linkReplaced } from '../scripts.ts'
+import { linkFileRestore, linkFileRestoreScript, linkProbe, linkReplaced } from '../scripts.ts'
 
 const SITE = '/etc/nginx/sites-enabled/default'
 
@@ -48,13 +48,8 @@ export default [
         'replace the file /etc/resolv.conf by a link → /run/resolvconf/resolv.conf (the file is kept for undo)',
       ],
       apply: [linkReplaced('/etc/resolv.conf', '/run/resolvconf/resolv.conf', true)],
-      undo: [
-        [
-          'set -e',
-          '[ ! -h /etc/resolv.conf ] || rm -f /etc/resolv.conf',
-          fileRestoreScript('/etc/resolv.conf', '0644', 'root:root'),
-        ].join('\n'),
-      ],
+      undo: [linkFileRestore('/etc/resolv.conf', '0644', 'root:root')],
+      revert: linkFileRestoreScript('/etc/resolv.conf', '0644', 'root:root'),
     },
   },
   {

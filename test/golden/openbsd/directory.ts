@@ -2,7 +2,16 @@
 // directory as the system ships it, an old site removed with what it held.
 import { directory } from '../../../src/steps/directory.ts'
 import type { Case } from '../harness.ts'
-import { dirBackupOf, dirMade, dirProbe, dirRemoved, dirRestored, groupProbe, userProbe } from '../scripts.ts'
+import {
+  dirBackupOf,
+  dirMade,
+  dirProbe,
+  dirRemoved,
+  dirRestore,
+  dirRestored,
+  groupProbe,
+  userProbe,
+} from '../scripts.ts'
 
 const TENANT = '/var/www/htdocs/tenant-a'
 const OLD = '/var/www/htdocs/old-site'
@@ -16,7 +25,7 @@ export default [
     expect: {
       probe: dirProbe(TENANT, { owners: [userProbe('www'), groupProbe('www')] }),
       changes: [`create directory ${TENANT} (mode 0755, owner www:www)`],
-      apply: [dirMade(TENANT, '0755', 'www:www')],
+      apply: [dirMade(TENANT, '00755', 'www:www')],
       undo: [`[ ! -d ${TENANT} ] || rmdir ${TENANT}`],
     },
   },
@@ -36,7 +45,8 @@ export default [
       probe: dirProbe(OLD, { absent: true }),
       changes: [`remove directory ${OLD} and all it holds (kept in /var/backups/ferry for undo)`],
       apply: [dirRemoved(OLD, dirBackupOf(OLD))],
-      undo: [dirRestored(OLD, '0755', 'www:www')],
+      undo: [dirRestore(OLD, '00755', 'www:www')],
+      revert: [dirRestored(OLD, '00755', 'www:www')],
     },
   },
   {

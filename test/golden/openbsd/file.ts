@@ -113,7 +113,7 @@ export default [
             path: '/etc/pf.d/tenant-a.conf',
             mode: '0600',
             existed: false,
-            parents: { dirs: ['/etc/pf.d'], mode: '0755' },
+            parents: { dirs: ['/etc/pf.d'], mode: '00755' },
           }),
           input: 'pass on rdomain 1\n',
         },
@@ -145,7 +145,7 @@ export default [
     step: file('retired tunnel', { path: '/etc/hostname.gre1', state: 'absent' }),
     probe: lsProbe('-rw-r-----', 'root', 'wheel', '172.16.0.1 172.16.0.2 netmask 0xffffffff link0 up\n'),
     expect: {
-      changes: ['remove /etc/hostname.gre1'],
+      changes: ['remove /etc/hostname.gre1 (1 line; kept in /var/backups/ferry)'],
       apply: [fileRemove('/etc/hostname.gre1')],
       undo: [fileRestore('/etc/hostname.gre1', '0640', 'root:wheel')],
       revert: [fileRestoreScript('/etc/hostname.gre1', '0640', 'root:wheel')],
