@@ -14,6 +14,7 @@ import {
   checkOwners,
   checkPath,
   headerOf,
+  ownParents,
   ownedAs,
   ownerResources,
   ownersProbe,
@@ -155,9 +156,9 @@ export function directory(name: string, opts: DirectoryOptions): Step<DirectoryR
       return changes
     },
 
-    record(probe) {
+    record(probe, ctx) {
       const cur = parse(probe, path)
-      const { missing } = headerOf(probe.stdout)
+      const missing = ownParents(headerOf(probe.stdout).missing, ctx)
       return {
         existed: !!cur,
         ...(cur ? { mode: cur.mode, owner: cur.owner, inode: cur.inode } : {}),

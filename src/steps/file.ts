@@ -20,6 +20,7 @@ import {
   checkOwners,
   checkPath,
   ownedAs,
+  ownParents,
   ownerResources,
   ownersProbe,
   parentResources,
@@ -200,9 +201,9 @@ export function file(name: string, opts: FileOptions): Step<FileRecord> {
       return changes
     },
 
-    record(probe) {
+    record(probe, ctx) {
       const cur = parseFileProbe(probe, path)
-      const { missing } = splitHeader(probe.stdout).header
+      const missing = ownParents(splitHeader(probe.stdout).header.missing, ctx)
       return {
         existed: !!cur,
         mode: cur?.mode,

@@ -165,6 +165,15 @@ export function checkOwners(h: Header, owners: readonly (string | undefined)[], 
 }
 
 /**
+ * The missing parents a step records as its own, to make and to remove again on undo: not those
+ * an earlier step of the run makes (`dir:` pending), which that step's undo removes. A risky
+ * step's record is taken against the plan's probe, before those steps apply.
+ */
+export function ownParents(missing: readonly string[], ctx: CheckContext): string[] {
+  return missing.filter((d) => !ctx.pending.has(`dir:${d}`))
+}
+
+/**
  * The changes that make the missing parents (those an earlier step does not make already), or
  * why ferry will not make them (see the top of this file). A parent an earlier step makes is
  * not looked at here: the probe could not see it, and makeParents checks it on the host.

@@ -17,6 +17,7 @@ import {
   checkOwners,
   checkPath,
   headerOf,
+  ownParents,
   ownerResources,
   ownersProbe,
   parentResources,
@@ -144,9 +145,9 @@ export function link(name: string, opts: LinkOptions): Step<LinkRecord> {
       return [...planParents(header, dirs, ctx), { summary: `create link ${path} → ${target}` }]
     },
 
-    record(probe) {
+    record(probe, ctx) {
       const cur = parse(probe.stdout)
-      const { missing } = headerOf(probe.stdout)
+      const missing = ownParents(headerOf(probe.stdout).missing, ctx)
       const backup = backupPath(path)
       if (cur.link !== undefined) return { was: 'link', target: cur.link, backup }
       if (cur.file) return { was: 'file', mode: modeFromLs(cur.file.perms), owner: cur.file.owner, backup }

@@ -103,7 +103,7 @@ describe('seed 000: FreeBSD, Quagga over OpenVPN TAP (inventory/prod.yaml)', () 
       'ifconfig lo2 create',
       'ifconfig lo2 up',
       'sysrc cloned_interfaces+=lo2',
-      'make directory /usr/local/etc/openvpn/ferry 0700',
+      'make directory /usr/local/etc/openvpn/ferry 00700',
       'write /usr/local/etc/openvpn/ferry/mesh.key 0600',
       'write /usr/local/etc/openvpn/ferry/tap2.conf 0600 after openvpn --config %s --version',
       'ln -s openvpn /usr/local/etc/rc.d/openvpn_tap2',

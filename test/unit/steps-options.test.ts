@@ -156,3 +156,23 @@ describe('resource keys', () => {
     })
   })
 })
+
+describe('parents a step records as its own', () => {
+  // A risky step's record is taken when the revert job is armed, against the plan's probe: the
+  // OpenVPN directory deploy-mesh's `directory` step makes was also in each key file's record,
+  // and both undos removed it (the second failed).
+  const probe = { stdout: 'missing=/etc/openvpn/ferry\nbase=drwxr-xr-x 0\nme=0\n', code: 1 }
+  const ctx = (pending: string[]): CheckContext => ({
+    host: { name: 'h', os: 'linux', vars: {} } as unknown as CheckContext['host'],
+    platform: platformFor('linux'),
+    pending: new Set(pending),
+  })
+  it.each([
+    ['file', file('k', { path: '/etc/openvpn/ferry/mesh.key', content: 'x' })],
+    ['link', link('k', { path: '/etc/openvpn/ferry/current', target: 'mesh.key', force: true })],
+    ['directory', directory('k', { path: '/etc/openvpn/ferry/ccd' })],
+  ])('%s: not one an earlier step makes (dir: pending), which that step undoes', (_, step) => {
+    expect(step.record(probe, ctx([]))).toMatchObject({ created: ['/etc/openvpn/ferry'] })
+    expect(step.record(probe, ctx(['dir:/etc/openvpn/ferry']))).not.toHaveProperty('created')
+  })
+})
