@@ -88,15 +88,15 @@ const fib = (r: Route) => (r.table ? ` -fib ${r.table}` : '')
 /**
  * `route add`'s arguments, as rc.conf's route_NAME holds them too. route(8): a blackhole's or a
  * reject's gateway is lo0 (`-iface lo0`, as rc.d/routing adds its own loopback route); an
- * interface route names the interface with `-interface`.
+ * interface route names the interface with `-iface` too; -ifp pins a gateway route to one.
  */
 function routeArgs(r: Route, s: RouteState): string {
   const target =
     s.type === 'blackhole' || s.type === 'reject'
       ? `-iface lo0 -${s.type}`
       : s.via
-        ? quote(s.via)
-        : `-interface ${quote(s.dev ?? '')}`
+        ? `${quote(s.via)}${s.dev ? ` -ifp ${quote(s.dev)}` : ''}`
+        : `-iface ${quote(s.dev ?? '')}`
   return `${routeTo(r)} ${target}${fib(r)}`
 }
 

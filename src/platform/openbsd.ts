@@ -58,11 +58,11 @@ function routeTo(r: Route): string {
 /**
  * `route add`'s arguments. route(8): -blackhole and -reject are flags on a route whose gateway is
  * the loopback address; an interface route is named by the interface's own address (-iface
- * ADDRESS), which `refuse` turns away.
+ * ADDRESS), which `refuse` turns away; -ifp pins a gateway route to an interface.
  */
 function routeArgs(r: Route, s: RouteState): string {
-  const target = s.type === 'blackhole' || s.type === 'reject' ? `127.0.0.1 -${s.type}` : quote(s.via ?? '')
-  return `-inet ${routeTo(r)} ${target}`
+  if (s.type === 'blackhole' || s.type === 'reject') return `-inet ${routeTo(r)} 127.0.0.1 -${s.type}`
+  return `-inet ${routeTo(r)} ${quote(s.via ?? '')}${s.dev ? ` -ifp ${quote(s.dev)}` : ''}`
 }
 
 /** The interface whose hostname.if keeps the route. */

@@ -202,7 +202,7 @@ export interface Route {
   to: string
   /** The gateway. */
   via?: string
-  /** The interface it leaves by: alone, an interface route; with `via`, where Linux pins it. */
+  /** The interface it leaves by: alone, an interface route; with `via`, where the route is pinned (Linux `dev`, the BSDs' `-ifp`). */
   dev?: string
   type?: RouteType
   /** The routing table: Linux `table N`, OpenBSD rtable (`-T N`), FreeBSD fib (`-fib N`); none: the main one. */

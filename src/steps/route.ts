@@ -23,7 +23,7 @@ export interface RouteOptions extends CommonOptions {
   to: string
   /** The gateway. */
   via?: string
-  /** The interface: alone, an interface route (not on OpenBSD); with `via`, Linux pins the route to it. */
+  /** The interface: alone, an interface route (not on OpenBSD); with `via`, the route is pinned to it (route(8) -ifp on the BSDs). */
   dev?: string
   /** Drop what the route matches silently (`blackhole`), or refuse it with ICMP unreachable (`reject`). */
   type?: RouteType
