@@ -291,5 +291,7 @@ export const freebsd: Platform = {
       ),
 
     save: (r, lines, current) => saveListed('static_routes', routeName(r), lines, current),
+    // A sysctl step raising net.fibs makes the fib.
+    tablesBy: 'sysctl:net.fibs',
   },
 }

@@ -240,6 +240,8 @@ export interface Routes {
   render(route: Route, state: RouteState | undefined, current: readonly string[], keeper?: string): string[]
   /** Commands that turn the boot configuration from `current` into `lines`, touching only the route's own lines. */
   save(route: Route, lines: readonly string[], current: readonly string[], keeper?: string): string[]
+  /** The resource of a step that may make a table the probe found missing (`cannot=`), where one can: FreeBSD's net.fibs. */
+  readonly tablesBy?: string
 }
 
 /**

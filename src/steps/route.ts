@@ -151,9 +151,10 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
     check(probe, { platform, pending }) {
       const refusal = platform.routes.refuse(spec)
       if (refusal) throw new StepError(refusal)
-      // A table the kernel lacks: unless an earlier step may make it (FreeBSD's net.fibs).
+      // A table the kernel lacks: unless an earlier step may make it, where the platform says one can.
       const cannot = field(probe.stdout, 'cannot')
-      if (cannot !== undefined && !pending.has(ANYTHING) && !pending.has('sysctl:net.fibs'))
+      const tablesBy = platform.routes.tablesBy
+      if (cannot !== undefined && !pending.has(ANYTHING) && !(tablesBy && pending.has(tablesBy)))
         throw new StepError(`${label}: ${cannot}`)
       // Unless an earlier step configures the interface that keeps it (an iface step).
       const nosave = field(probe.stdout, 'nosave')
