@@ -15,6 +15,7 @@ import type {
   IfaceState,
   Net,
   NextHop,
+  Route,
   Sysctl,
   Tunnel,
   TunnelIfaceKind,
@@ -574,4 +575,40 @@ export function bsdRouteProbe(get: string, to: string): string {
   const d = prefix === 0 ? 'default' : address
   const m = prefix === 0 ? 'default' : prefix === 32 ? '' : dottedMask(prefix)
   return `if out=$(${get} 2>/dev/null); then printf '%s\\n' "$out" | D=${quote(d)} M=${quote(m)} awk '${BSD_ROUTE_AWK}'; fi`
+}
+
+/** The interface whose boot configuration keeps a route, where the OS keeps routes that way (Linux, OpenBSD). */
+export const bootIface = (r: Route) => r.iface ?? r.dev
+
+/**
+ * A route's own lines in the boot file of the interface that keeps it, a file its interface's
+ * step writes and keeps route lines in (ifupdown's stanza, OpenBSD's hostname.if). In awk, `match`
+ * picks the lines that add a route and `keys` sets k to one's destination and t to its table;
+ * the route's own are those with its destination `dest` and table.
+ */
+export interface RouteLines {
+  path: string
+  match: string
+  keys: string
+  dest: string
+  table?: number
+  /** The file's mode when save writes it; default, as it was. */
+  mode?: number
+}
+
+/** awk over the route's lines: OURS runs on its own, `rest` after (`{ print }`). */
+const routeAwk = (l: RouteLines, ours: string, rest = '') =>
+  `K=${quote(l.dest)} T=${quote(l.table ? String(l.table) : '')} awk '${l.match} { ${l.keys}; if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }${rest}'`
+
+/** Prints the route's lines as `saved=`, or `nosave=WHY` when there is no file. */
+export function routeLinesProbe(l: RouteLines, why: string): string {
+  const f = quote(l.path)
+  return `if [ -f ${f} ]; then ${routeAwk(l, 'print "saved=" $0')} ${f}; else echo ${quote(`nosave=${why}`)}; fi`
+}
+
+/** Replaces the route's lines with `lines` (after the file's others), in place: every other line stays. */
+export function saveRouteLines(l: RouteLines, lines: readonly string[], current: readonly string[]): string[] {
+  if (lines.join('\n') === current.join('\n')) return []
+  const add = lines.length ? `; printf '%s\\n' ${quoteArgv(lines)}` : ''
+  return [replaceFile(l.path, { content: `${routeAwk(l, 'next', ' { print }')} "$o"${add}`, mode: l.mode })]
 }

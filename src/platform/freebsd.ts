@@ -265,7 +265,7 @@ export const freebsd: Platform = {
         ...(r.persist
           ? [
               `l=$(sysrc -n static_routes 2>/dev/null) && printf 'saved=static_routes="%s"\\n' "$l"`,
-              `v=$(sysrc -n ${quote(`route_${n}`)} 2>/dev/null) && printf 'saved=route_${n}="%s"\\n' "$v"`,
+              `v=$(sysrc -n ${quote(`route_${n}`)} 2>/dev/null) && printf 'saved=%s="%s"\\n' ${quote(`route_${n}`)} "$v"`,
             ]
           : []),
       ].join('\n')

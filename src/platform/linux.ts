@@ -19,6 +19,7 @@ import type { Fact } from '../facts/ospf.ts'
 import { linuxLabJails } from '../jails/linux-lab.ts'
 import {
   accountFlags,
+  bootIface,
   CRON_SPECIALS,
   fileHeader,
   groupProbe,
@@ -27,8 +28,10 @@ import {
   instanceState,
   newAccountFlags,
   removeFile,
-  replaceFile,
+  routeLinesProbe,
   saveFile,
+  saveRouteLines,
+  type RouteLines,
   splitFiles,
   sysctlIn,
   tcpCheck,
@@ -235,18 +238,21 @@ function routeSet(r: Route, s: RouteState): string {
   const type = s.type === 'blackhole' ? 'blackhole ' : s.type === 'reject' ? 'unreachable ' : ''
   const hop = type ? '' : `${s.via ? ` via ${quote(s.via)}` : ''}${s.dev ? ` dev ${quote(s.dev)}` : ''}`
   // proto static, as networkd and FRR mark what an administrator set.
-  return `ip route replace ${type}${ipDest(r)}${hop}${ipTable(r)} proto static`
+  return `ip route replace ${type}${quote(ipDest(r))}${hop}${ipTable(r)} proto static`
 }
-const routeDel = (r: Route) => `ip route del ${ipDest(r)}${ipTable(r)}`
+const routeDel = (r: Route) => `ip route del ${quote(ipDest(r))}${ipTable(r)}`
 
-/** The interface that keeps a route at boot, and the device it stands for (lo for an alias loN). */
-const bootIface = (r: Route) => r.iface ?? r.dev
+/** The device an interface that keeps a route stands for (lo for an alias loN). */
 const deviceOf = (name: string) => (/^lo[0-9]+$/.test(name) ? 'lo' : name)
 
-/** A route's own lines in an ifupdown stanza, found by destination and table (K, T); OURS runs on them. */
-const ifupdownRoute = (ours: string) =>
-  `($1 == "up" || $1 == "down") && $2 == "ip" && $3 == "route" { k = $5; if (k == "blackhole" || k == "unreachable") k = $6; t = ""; for (i = 5; i < NF; i++) if ($i == "table") t = $(i + 1); if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }`
-const routeKeys = (r: Route) => `K=${quote(ipDest(r))} T=${quote(r.table ? String(r.table) : '')}`
+/** A route's own `up`/`down` pair in its interface's ifupdown stanza, by destination and table. */
+const ifupdownRoute = (r: Route): RouteLines => ({
+  path: ifupdownFile(bootIface(r)!),
+  match: '($1 == "up" || $1 == "down") && $2 == "ip" && $3 == "route"',
+  keys: 'k = $5; if (k == "blackhole" || k == "unreachable") k = $6; t = ""; for (i = 5; i < NF; i++) if ($i == "table") t = $(i + 1)',
+  dest: ipDest(r),
+  table: r.table,
+})
 
 /** A route's networkd drop-in, beside its interface's own .network. */
 function routeDropin(r: Route): string {
@@ -485,26 +491,28 @@ export const linux: Platform = {
       if (r.dev && /^lo[0-9]+$/.test(r.dev))
         return `${r.dev} is a loopback alias (addresses on lo): a route through it leaves by dev lo, and may be kept with iface ${r.dev}`
       if (!r.persist) return undefined
-      const keep = bootIface(r)
-      if (!keep)
+      const iface = bootIface(r)
+      if (!iface)
         return 'Linux keeps a route with an interface (its ifupdown stanza or its systemd-networkd .network): give dev or iface, or set persist: false'
-      if (r.dev && deviceOf(keep) !== r.dev)
-        return `a route kept with ${keep} leaves by ${deviceOf(keep)} at boot, not by ${r.dev}: keep it with iface ${r.dev}`
+      if (r.dev && deviceOf(iface) !== r.dev)
+        return `a route kept with ${iface} leaves by ${deviceOf(iface)} at boot, not by ${r.dev}: keep it with iface ${r.dev}`
       return undefined
     },
 
     probe(r) {
-      const live = `ip -4 route show exact ${ipDest(r)}${ipTable(r)} 2>/dev/null | awk '${ROUTE_AWK}'`
-      const keep = r.persist ? bootIface(r) : undefined
-      if (!keep) return live
-      const file = quote(ifupdownFile(keep))
-      const base = quote(networkFile(deviceOf(keep)))
+      const live = `ip -4 route show exact ${quote(ipDest(r))}${ipTable(r)} 2>/dev/null | awk '${ROUTE_AWK}'`
+      const iface = r.persist ? bootIface(r) : undefined
+      if (!iface) return live
+      const base = quote(networkFile(deviceOf(iface)))
       const dropin = quote(routeDropin(r))
       return [
         live,
         keeperProbe(
-          `if [ -f ${file} ]; then ${routeKeys(r)} awk '${ifupdownRoute('print "saved=" $0')}' ${file}; else echo ${quote(`nosave=${keep} has no file in /etc/network/interfaces.d (give it an iface step)`)}; fi`,
-          `[ -f ${base} ] || echo ${quote(`nosave=${keep} has no ${networkFile(deviceOf(keep))} (give it an iface step)`)}\n[ ! -f ${dropin} ] || sed 's/^/saved=/' ${dropin}`,
+          routeLinesProbe(
+            ifupdownRoute(r),
+            `${iface} has no file in /etc/network/interfaces.d (give it an iface step)`,
+          ),
+          `[ -f ${base} ] || echo ${quote(`nosave=${iface} has no ${networkFile(deviceOf(iface))} (give it an iface step)`)}\n[ ! -f ${dropin} ] || sed 's/^/saved=/' ${dropin}`,
         ),
       ].join('\n')
     },
@@ -530,18 +538,9 @@ export const linux: Platform = {
     },
 
     save(r, lines, current, keeper) {
-      if (lines.join('\n') === current.join('\n')) return []
-      if (isNetworkd(keeper)) {
-        const dropin = routeDropin(r)
-        return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
-      }
-      // In place: the stanza and every other line stay as they are.
-      const add = lines.length ? `; printf '%s\\n' ${quoteArgv(lines)}` : ''
-      return [
-        replaceFile(ifupdownFile(bootIface(r)!), {
-          content: `${routeKeys(r)} awk '${ifupdownRoute('next')} { print }' "$o"${add}`,
-        }),
-      ]
+      if (!isNetworkd(keeper)) return saveRouteLines(ifupdownRoute(r), lines, current)
+      const dropin = routeDropin(r)
+      return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
     },
   },
 }

@@ -14,6 +14,7 @@
 import { quote, quoteArgv } from '../shell/quote.ts'
 import {
   accountFlags,
+  bootIface,
   bsdHash,
   bsdLiveProbe,
   bsdNet,
@@ -28,9 +29,11 @@ import {
   localOf,
   newAccountFlags,
   pair,
-  replaceFile,
   routeDest,
+  routeLinesProbe,
   saveFile,
+  saveRouteLines,
+  type RouteLines,
   sysctlIn,
   userProbe,
   vixieCron,
@@ -65,13 +68,15 @@ function routeArgs(r: Route, s: RouteState): string {
   return `-inet ${routeTo(r)} ${quote(s.via ?? '')}${s.dev ? ` -ifp ${quote(s.dev)}` : ''}`
 }
 
-/** The interface whose hostname.if keeps the route. */
-const bootIface = (r: Route) => r.iface ?? r.dev
-
-/** A route's own `!route` line, found by destination and table (K, T); OURS runs on it. */
-const ownRoute = (ours: string) =>
-  `$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } } if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }`
-const routeKeys = (r: Route) => `K=${quote(routeTo(r))} T=${quote(r.table ? String(r.table) : '')}`
+/** A route's own `!route` line in its interface's hostname.if, by destination and rtable; netstart wants the file 0640. */
+const ownRoute = (r: Route): RouteLines => ({
+  path: `/etc/hostname.${bootIface(r)}`,
+  match: '$1 == "!route"',
+  keys: 't = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } }',
+  dest: routeTo(r),
+  table: r.table,
+  mode: 0o640,
+})
 const RC_D = '/etc/rc.d'
 
 export const openbsd: Platform = {
@@ -228,10 +233,9 @@ export const openbsd: Platform = {
 
     probe(r) {
       const live = bsdRouteProbe(`${route(r)} get ${routeTo(r)}`, r.to)
-      const keep = r.persist ? bootIface(r) : undefined
-      if (!keep) return live
-      const file = quote(`/etc/hostname.${keep}`)
-      return `${live}\nif [ -f ${file} ]; then ${routeKeys(r)} awk '${ownRoute('print "saved=" $0')}' ${file}; else echo ${quote(`nosave=${keep} has no /etc/hostname.${keep} (give it an iface step)`)}; fi`
+      const iface = r.persist ? bootIface(r) : undefined
+      if (!iface) return live
+      return `${live}\n${routeLinesProbe(ownRoute(r), `${iface} has no /etc/hostname.${iface} (give it an iface step)`)}`
     },
 
     change(r, from, to) {
@@ -247,16 +251,7 @@ export const openbsd: Platform = {
 
     render: (r, state) => (state ? [`!${route(r)} add ${routeArgs(r, state)}`] : []),
 
-    // In place, as netstart wants the file (0640): the interface's lines and other routes stay.
-    save(r, lines, current) {
-      if (lines.join('\n') === current.join('\n')) return []
-      const add = lines.length ? `; printf '%s\\n' ${quoteArgv(lines)}` : ''
-      return [
-        replaceFile(`/etc/hostname.${bootIface(r)}`, {
-          content: `${routeKeys(r)} awk '${ownRoute('next')} { print }' "$o"${add}`,
-          mode: 0o640,
-        }),
-      ]
-    },
+    // In place: the interface's lines and other routes stay.
+    save: (r, lines, current) => saveRouteLines(ownRoute(r), lines, current),
   },
 }

@@ -4,7 +4,7 @@
 // .network on Linux. In the main routing table or another: Linux `table N`, OpenBSD's rtable,
 // FreeBSD's fib. Routes carry the path to the host, so a change is risky (commit-confirmed).
 
-import { field, fields, routeDest } from '../platform/common.ts'
+import { bootIface, field, fields, routeDest } from '../platform/common.ts'
 import { bootDiff } from './iface.ts'
 import { probeNow, run } from './script.ts'
 import type { Route, RouteState, RouteType } from '../platform/platform.ts'
@@ -133,8 +133,8 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
   const spec: Route = { to, via, dev, type, table, persist, iface }
   const want: RouteState | undefined = present ? { via, dev, type } : undefined
   const label = `${to === 'default' ? 'default' : routeDest(to).prefix === 32 ? to.slice(0, -3) : to}${table ? ` (table ${table})` : ''}`
-  const keep = persist ? (iface ?? dev) : undefined
-  const resources = [`route:${table ?? 'main'}:${to}`, ...(keep ? [`if:${keep}`] : [])]
+  const bootIfaceName = persist ? bootIface(spec) : undefined
+  const resources = [`route:${table ?? 'main'}:${to}`, ...(bootIfaceName ? [`if:${bootIfaceName}`] : [])]
 
   return {
     kind: 'route',
@@ -158,7 +158,12 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
         throw new StepError(`${label}: ${cannot}`)
       // Unless an earlier step configures the interface that keeps it (an iface step).
       const nosave = field(probe.stdout, 'nosave')
-      if (persist && nosave !== undefined && !pending.has(ANYTHING) && !(keep && pending.has(`if:${keep}`)))
+      if (
+        persist &&
+        nosave !== undefined &&
+        !pending.has(ANYTHING) &&
+        !(bootIfaceName && pending.has(`if:${bootIfaceName}`))
+      )
         throw new StepError(`${label} cannot be configured for boot: ${nosave}; or set persist: false`)
       const cur = parse(probe)
       const changes: Change[] = []

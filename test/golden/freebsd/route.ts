@@ -21,7 +21,7 @@ export default [
         'if out=$(route -n get -net 10.2.0.0/16 -fib 1 2>/dev/null); then printf \'%s\\n\' "$out" | D=10.2.0.0 M=255.255.0.0 awk',
         'n=$(sysctl -n net.fibs 2>/dev/null || echo 1); [ "$n" -gt 1 ] || echo "cannot=fib 1 does not exist: net.fibs is $n"',
         `l=$(sysrc -n static_routes 2>/dev/null) && printf 'saved=static_routes="%s"\\n' "$l"`,
-        `v=$(sysrc -n ${NAME} 2>/dev/null) && printf 'saved=${NAME}="%s"\\n' "$v"`,
+        `v=$(sysrc -n ${NAME} 2>/dev/null) && printf 'saved=%s="%s"\\n' ${NAME} "$v"`,
       ],
       changes: [
         '10.2.0.0/16 (table 1): (none) → via 172.16.2.2',

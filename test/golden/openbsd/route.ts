@@ -11,7 +11,7 @@ const EM0 = '/etc/hostname.em0'
 const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
 // A route's own `!route` line, by destination (K) and rtable (T): dropped, the rest printed.
 const OWN_LINE =
-  '$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } } if (k == ENVIRON["K"] && t == ENVIRON["T"]) { next } } { print }'
+  '$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } }; if (k == ENVIRON["K"] && t == ENVIRON["T"]) { next } } { print }'
 const edit = (path: string, keys: string, add?: string) =>
   editInPlace(path, `${keys} awk '${OWN_LINE}' "$o"${add ? `; printf '%s\\n' '${add}'` : ''}`, '0640')
 
