@@ -81,16 +81,16 @@ const NETWORKD_RUNNING = '[ -d /run/systemd/system ] && systemctl is-active -q s
 const IFUPDOWN_READS = `[ -d /etc/network/interfaces.d ] && { command -v ifup >/dev/null || ! { ${NETWORKD_RUNNING}; }; }`
 const NETWORKD = '/etc/systemd/network'
 const NOSAVE = 'nosave=neither /etc/network/interfaces.d (ifupdown) nor /etc/systemd/network (systemd-networkd) is here'
-/** The keeper a probe names (`keeper=networkd`); ifupdown's probes name none, as before. */
-const isNetworkd = (keeper: string | undefined) => keeper === 'networkd'
+/** The network configuration a probe names (`netconfig=networkd`); ifupdown's probes name none, as before. */
+const isNetworkd = (netConfig: string | undefined) => netConfig === 'networkd'
 
-/** A probe's boot half: ifupdown's lines, or networkd's (after `keeper=networkd`), or why neither. */
-const keeperProbe = (ifupdown: string, networkd: string) =>
+/** A probe's boot half: ifupdown's lines, or networkd's (after `netconfig=networkd`), or why neither. */
+const netConfigProbe = (ifupdown: string, networkd: string) =>
   [
     `if ${IFUPDOWN_READS}; then`,
     ifupdown,
     `elif [ -d ${NETWORKD} ]; then`,
-    'echo keeper=networkd',
+    'echo netconfig=networkd',
     networkd,
     `else echo ${quote(NOSAVE)}`,
     'fi',
@@ -398,7 +398,7 @@ export const linux: Platform = {
     probe(iface) {
       const file = quote(ifupdownFile(iface.name))
       // Without either, nothing reads a file at boot, so writing one would be no persistence.
-      const saved = keeperProbe(`[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`, filesProbe(networkdFiles(iface)))
+      const saved = netConfigProbe(`[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`, filesProbe(networkdFiles(iface)))
       if (iface.kind === 'loopback') {
         return [
           `a=$(ip -o -4 addr show dev lo label ${label(iface)} | awk '${ADDR_AWK}')`,
@@ -432,11 +432,11 @@ export const linux: Platform = {
       ]
     },
 
-    savedIn: (iface, keeper) => (isNetworkd(keeper) ? networkdFiles(iface).join(', ') : ifupdownFile(iface.name)),
+    savedIn: (iface, netConfig) => (isNetworkd(netConfig) ? networkdFiles(iface).join(', ') : ifupdownFile(iface.name)),
 
-    render(iface, state, current, keeper) {
+    render(iface, state, current, netConfig) {
       if (!state.exists) return []
-      if (isNetworkd(keeper)) return networkdRender(iface, state)
+      if (isNetworkd(netConfig)) return networkdRender(iface, state)
       const { create, destroy } = lifecycle(iface, state.tunnel)
       const stanza = iface.kind === 'loopback' ? label(iface) : iface.name
       return [
@@ -454,8 +454,8 @@ export const linux: Platform = {
       ]
     },
 
-    save: (iface, lines, current, keeper) =>
-      isNetworkd(keeper) ? networkdSave(lines, current) : saveFile(ifupdownFile(iface.name), lines, current, 0o644),
+    save: (iface, lines, current, netConfig) =>
+      isNetworkd(netConfig) ? networkdSave(lines, current) : saveFile(ifupdownFile(iface.name), lines, current, 0o644),
   },
 
   net: {
@@ -507,7 +507,7 @@ export const linux: Platform = {
       const dropin = quote(routeDropin(r))
       return [
         live,
-        keeperProbe(
+        netConfigProbe(
           routeLinesProbe(
             ifupdownRoute(r),
             `${iface} has no file in /etc/network/interfaces.d (give it an iface step)`,
@@ -522,11 +522,11 @@ export const linux: Platform = {
       return from ? [routeDel(r)] : []
     },
 
-    savedIn: (r, keeper) => (isNetworkd(keeper) ? routeDropin(r) : ifupdownFile(bootIface(r)!)),
+    savedIn: (r, netConfig) => (isNetworkd(netConfig) ? routeDropin(r) : ifupdownFile(bootIface(r)!)),
 
-    render(r, state, _current, keeper) {
+    render(r, state, _current, netConfig) {
       if (!state) return []
-      if (!isNetworkd(keeper)) return [`    up ${routeSet(r, state)}`, `    down ${routeDel(r)}`]
+      if (!isNetworkd(netConfig)) return [`    up ${routeSet(r, state)}`, `    down ${routeDel(r)}`]
       return [
         `# ${r.to}${r.table ? ` (table ${r.table})` : ''}, managed by ferry`,
         '[Route]',
@@ -537,8 +537,8 @@ export const linux: Platform = {
       ]
     },
 
-    save(r, lines, current, keeper) {
-      if (!isNetworkd(keeper)) return saveRouteLines(ifupdownRoute(r), lines, current)
+    save(r, lines, current, netConfig) {
+      if (!isNetworkd(netConfig)) return saveRouteLines(ifupdownRoute(r), lines, current)
       const dropin = routeDropin(r)
       return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
     },

@@ -172,7 +172,7 @@ export interface Interfaces {
    * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
    * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
    * Where the host decides what keeps that configuration (Linux: ifupdown or systemd-networkd),
-   * `keeper=NAME` says which when it is not the platform's first choice; `nosave=WHY` when
+   * `netconfig=NAME` says which when it is not the platform's first choice; `nosave=WHY` when
    * nothing would read it at boot, and `nocreate=WHY` when the interface is missing and the
    * platform can tell its kernel cannot make one of its kind.
    */
@@ -180,7 +180,7 @@ export interface Interfaces {
   /** Commands that take the live interface from one state to another. */
   change(iface: Iface, from: IfaceState, to: IfaceState): string[]
   /** Where the boot-time configuration lives, for messages. */
-  savedIn(iface: Iface, keeper?: string): string
+  savedIn(iface: Iface, netConfig?: string): string
   /**
    * The boot-time configuration for a state, as `saved=` lines print it ([] when the interface
    * should not exist). `current` is what the probe saw, for settings shared with other
@@ -188,9 +188,9 @@ export interface Interfaces {
    * (`route`'s). A configuration kept in several files gives each file's lines after a line
    * `==> PATH <==`, as head(1) prints several files.
    */
-  render(iface: Iface, state: IfaceState, current: readonly string[], keeper?: string): string[]
+  render(iface: Iface, state: IfaceState, current: readonly string[], netConfig?: string): string[]
   /** Commands that turn the boot-time configuration from `current` into `lines` (as render gives them). */
-  save(iface: Iface, lines: readonly string[], current: readonly string[], keeper?: string): string[]
+  save(iface: Iface, lines: readonly string[], current: readonly string[], netConfig?: string): string[]
 }
 
 /** A route that drops or refuses what it matches, instead of forwarding it. */
@@ -229,17 +229,17 @@ export interface Routes {
    * Prints `route=via GATEWAY dev IF`, `route=dev IF`, `route=blackhole`, `route=reject` or
    * `route=other TEXT` for the live route of exactly that destination in that table, nothing
    * when there is none; `cannot=WHY` when the route cannot be made now (a table the kernel lacks).
-   * With `persist`, the boot configuration as Interfaces.probe prints it (`saved=`, `keeper=`, `nosave=`).
+   * With `persist`, the boot configuration as Interfaces.probe prints it (`saved=`, `netconfig=`, `nosave=`).
    */
   probe(route: Route): string
   /** Commands that take the live route from one state to another; undefined: no route. */
   change(route: Route, from: RouteState | undefined, to: RouteState | undefined): string[]
   /** Where the boot configuration lives, for messages. */
-  savedIn(route: Route, keeper?: string): string
+  savedIn(route: Route, netConfig?: string): string
   /** The boot configuration with the route in this state (undefined: without it), from what the probe saw. */
-  render(route: Route, state: RouteState | undefined, current: readonly string[], keeper?: string): string[]
+  render(route: Route, state: RouteState | undefined, current: readonly string[], netConfig?: string): string[]
   /** Commands that turn the boot configuration from `current` into `lines`, touching only the route's own lines. */
-  save(route: Route, lines: readonly string[], current: readonly string[], keeper?: string): string[]
+  save(route: Route, lines: readonly string[], current: readonly string[], netConfig?: string): string[]
   /** The resource of a step that may make a table the probe found missing (`cannot=`), where one can: FreeBSD's net.fibs. */
   readonly tablesBy?: string
 }

@@ -46,7 +46,7 @@ export interface RouteRecord {
   /** The route's boot configuration lines, as the probe printed them. */
   saved: string[]
   /** What keeps them, where the host decides (`networkd`). */
-  keeper?: string
+  netConfig?: string
 }
 
 const OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1?\d?\d)`
@@ -80,7 +80,7 @@ function parse(probe: ProbeResult): RouteRecord {
     else if (words[0] === 'other') live = { type: 'other', text: line.slice('other '.length) }
     else live = { ...(at('via') ? { via: at('via') } : {}), ...(at('dev') ? { dev: at('dev') } : {}) }
   }
-  return { live, saved: fields(probe.stdout, 'saved'), keeper: field(probe.stdout, 'keeper') }
+  return { live, saved: fields(probe.stdout, 'saved'), netConfig: field(probe.stdout, 'netconfig') }
 }
 
 /** Whether the route found is the one wanted: the gateway, or the interface, or the type. */
@@ -175,9 +175,9 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
         changes.push({ summary: `${label}: ${text(cur.live)} → ${text(want)}` })
       }
       if (persist) {
-        const saved = platform.routes.render(spec, want, cur.saved, cur.keeper)
+        const saved = platform.routes.render(spec, want, cur.saved, cur.netConfig)
         if (saved.join('\n') !== cur.saved.join('\n')) {
-          const file = platform.routes.savedIn(spec, cur.keeper)
+          const file = platform.routes.savedIn(spec, cur.netConfig)
           changes.push({ summary: `${label} at boot: ${file}`, diff: bootDiff(file, cur.saved, saved) })
         }
       }
@@ -186,11 +186,11 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
 
     record: parse,
 
-    async apply({ $, platform }, _changes, { live, saved, keeper }) {
+    async apply({ $, platform }, _changes, { live, saved, netConfig }) {
       await run($, [
         ...(matches(want, live) ? [] : platform.routes.change(spec, live, want)),
         ...(persist
-          ? platform.routes.save(spec, platform.routes.render(spec, want, saved, keeper), saved, keeper)
+          ? platform.routes.save(spec, platform.routes.render(spec, want, saved, netConfig), saved, netConfig)
           : []),
       ])
     },
@@ -199,14 +199,16 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
       const now = parse(await probeNow($, platform.routes.probe(spec)))
       await run($, [
         ...(same(now.live, record.live) ? [] : platform.routes.change(spec, now.live, record.live)),
-        ...(persist ? platform.routes.save(spec, record.saved, now.saved, record.keeper) : []),
+        ...(persist ? platform.routes.save(spec, record.saved, now.saved, record.netConfig) : []),
       ])
     },
 
     // From the state apply leaves back to the record's.
-    revert: ({ live, saved, keeper }, platform) => [
+    revert: ({ live, saved, netConfig }, platform) => [
       ...(matches(want, live) ? [] : platform.routes.change(spec, want, live)),
-      ...(persist ? platform.routes.save(spec, saved, platform.routes.render(spec, want, saved, keeper), keeper) : []),
+      ...(persist
+        ? platform.routes.save(spec, saved, platform.routes.render(spec, want, saved, netConfig), netConfig)
+        : []),
     ],
   }
 }

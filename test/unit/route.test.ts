@@ -213,7 +213,7 @@ describe.skipIf(!root)('Linux: routes and boot files for real, in private namesp
     // networkd does not run here, and ifupdown's directory was there first: ifupdown, as before.
     expect(ifupdown).toBe('exists=0\nup=1\n')
     expect(both).toBe('exists=0\nup=1\n')
-    expect(networkd).toBe('exists=0\nup=1\nkeeper=networkd\n')
+    expect(networkd).toBe('exists=0\nup=1\nnetconfig=networkd\n')
     expect(neither).toBe(
       'exists=0\nup=1\nnosave=neither /etc/network/interfaces.d (ifupdown) nor /etc/systemd/network (systemd-networkd) is here\n',
     )
@@ -273,7 +273,7 @@ describe.skipIf(!root)('Linux: routes and boot files for real, in private namesp
     expect(lo1.check(out(loProbe!), ctx(linux))).toEqual([])
     expect(blackhole.check(out(rProbe!), ctx(linux))).toEqual([])
     expect(undone).toBe(
-      '/etc/systemd/network\nexists=0\nup=1\nkeeper=networkd\nkeeper=networkd\nnosave=lo1 has no /etc/systemd/network/50-ferry-lo.network (give it an iface step)\n',
+      '/etc/systemd/network\nexists=0\nup=1\nnetconfig=networkd\nnetconfig=networkd\nnosave=lo1 has no /etc/systemd/network/50-ferry-lo.network (give it an iface step)\n',
     )
   })
 

@@ -22,7 +22,7 @@ const GRE1 = [
 ]
 const saved = (lines: string[]) => lines.map((l) => `saved=${l}\n`).join('')
 
-// systemd-networkd, where the host keeps its interfaces there (the probe says keeper=networkd).
+// systemd-networkd, where the host keeps its interfaces there (the probe says netconfig=networkd).
 const N = '/etc/systemd/network'
 const LO_BASE = `${N}/50-ferry-lo.network`
 const LO_NETWORK = [
@@ -152,11 +152,11 @@ export default [
     name: 'linux iface: lo1 on a systemd-networkd host → lo matched by 50-ferry-lo.network, the address in its drop-in lo1.conf',
     os: 'linux',
     step: lo1(),
-    probe: 'exists=0\nup=1\nkeeper=networkd\n',
-    after: `exists=1\naddr=10.0.0.1/32\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK], [LO1_CONF, LO1_DROPIN]))}`,
+    probe: 'exists=0\nup=1\nnetconfig=networkd\n',
+    after: `exists=1\naddr=10.0.0.1/32\nup=1\nnetconfig=networkd\n${saved(files([LO_BASE, LO_NETWORK], [LO1_CONF, LO1_DROPIN]))}`,
     expect: {
       probe: [
-        `[ ! -f ${D}/lo1 ] || sed 's/^/saved=/' ${D}/lo1\nelif [ -d ${N} ]; then\necho keeper=networkd\n`,
+        `[ ! -f ${D}/lo1 ] || sed 's/^/saved=/' ${D}/lo1\nelif [ -d ${N} ]; then\necho netconfig=networkd\n`,
         `for p in ${LO_BASE} ${LO1_CONF}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`,
       ],
       changes: [
@@ -185,8 +185,8 @@ export default [
     name: "linux iface: lo1's drop-in deleted by hand, then lo1 undone → lo's .network goes too, no drop-in being left",
     os: 'linux',
     step: lo1(),
-    probe: 'exists=0\nup=1\nkeeper=networkd\n',
-    after: `exists=1\naddr=10.0.0.1/32\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
+    probe: 'exists=0\nup=1\nnetconfig=networkd\n',
+    after: `exists=1\naddr=10.0.0.1/32\nup=1\nnetconfig=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
     expect: {
       changes: [
         'create lo1',
@@ -212,7 +212,7 @@ export default [
     name: "linux iface: lo2 beside lo1 on networkd → its own drop-in only, lo's .network left as lo1's step wrote it",
     os: 'linux',
     step: iface('jails', { name: 'lo2', kind: 'loopback', addresses: ['172.16.3.1/32', '172.16.3.2/32'] }),
-    probe: `exists=0\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
+    probe: `exists=0\nup=1\nnetconfig=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
     expect: {
       changes: [
         'create lo2',
@@ -262,7 +262,7 @@ export default [
       tunnel: { local: '203.0.113.21', remote: '203.0.113.22' },
       addresses: ['172.16.2.5 peer 172.16.2.6'],
     }),
-    probe: 'exists=0\nup=0\nkeeper=networkd\n',
+    probe: 'exists=0\nup=0\nnetconfig=networkd\n',
     expect: {
       changes: [
         'create gre1',
@@ -300,7 +300,7 @@ export default [
     name: 'linux iface: tap0 on networkd, configured and saved → in sync (carrier not needed, not waited for at boot)',
     os: 'linux',
     step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['10.255.1.1/30'] }),
-    probe: `exists=1\nup=1\naddr=10.255.1.1/30\nkeeper=networkd\n${saved(
+    probe: `exists=1\nup=1\naddr=10.255.1.1/30\nnetconfig=networkd\n${saved(
       files(
         [`${N}/50-ferry-tap0.netdev`, ['# tap0, managed by ferry', '[NetDev]', 'Name=tap0', 'Kind=tap']],
         [
