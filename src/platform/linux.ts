@@ -119,9 +119,16 @@ function networkdFiles(iface: Iface): string[] {
   return [`${NETWORKD}/50-ferry-${iface.name}.netdev`, networkFile(iface.name)]
 }
 
-/** Prints each file that exists after its header, as `saved=` lines. */
-const filesProbe = (paths: string[]) =>
-  `for p in ${quoteArgv(paths)}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`
+/** Prints each file that exists after its header, as `saved=` lines; `glob` adds the files it matches. */
+const filesProbe = (paths: string[], glob = '') =>
+  `for p in ${quoteArgv(paths)}${glob && ` ${glob}`}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`
+
+/**
+ * The route drop-ins beside a device's .network, as a glob, and whether a path is one. A tunnel's
+ * or a tap's are its own: the interface keeps them and takes them with it. lo's belong to no alias.
+ */
+const routeDropins = (device: string) => `${quote(dropinDir(device))}/ferry-route-*.conf`
+const isRouteDropin = (path: string, device: string) => path.startsWith(`${dropinDir(device)}/ferry-route-`)
 
 /** An address as networkd's [Address] section spells it: `A peer B` is Address=A/32, Peer=B/32. */
 function addressSection(address: string, label: string | undefined): string[] {
@@ -398,7 +405,10 @@ export const linux: Platform = {
     probe(iface) {
       const file = quote(ifupdownFile(iface.name))
       // Without either, nothing reads a file at boot, so writing one would be no persistence.
-      const saved = netConfigProbe(`[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`, filesProbe(networkdFiles(iface)))
+      const saved = netConfigProbe(
+        `[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`,
+        filesProbe(networkdFiles(iface), iface.kind === 'loopback' ? '' : routeDropins(iface.name)),
+      )
       if (iface.kind === 'loopback') {
         return [
           `a=$(ip -o -4 addr show dev lo label ${label(iface)} | awk '${ADDR_AWK}')`,
@@ -436,7 +446,14 @@ export const linux: Platform = {
 
     render(iface, state, current, netConfig) {
       if (!state.exists) return []
-      if (isNetworkd(netConfig)) return networkdRender(iface, state)
+      // Routes kept with the interface (route steps' drop-ins) stay beside its own files.
+      if (isNetworkd(netConfig))
+        return [
+          ...networkdRender(iface, state),
+          ...splitFiles(current, '')
+            .filter((f) => iface.kind !== 'loopback' && isRouteDropin(f.path, iface.name))
+            .flatMap((f) => [fileHeader(f.path), ...f.lines]),
+        ]
       const { create, destroy } = lifecycle(iface, state.tunnel)
       const stanza = iface.kind === 'loopback' ? label(iface) : iface.name
       return [

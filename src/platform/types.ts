@@ -185,7 +185,8 @@ export interface Interfaces {
    * The boot-time configuration for a state, as `saved=` lines print it ([] when the interface
    * should not exist). `current` is what the probe saw, for settings shared with other
    * interfaces (FreeBSD's `cloned_interfaces`) and lines other steps own in the same file
-   * (`route`'s). A configuration kept in several files gives each file's lines after a line
+   * (`route`'s), or files beside it (`route`'s networkd drop-ins, which the probe prints too, so
+   * that they go with the interface). A configuration kept in several files gives each file's lines after a line
    * `==> PATH <==`, as head(1) prints several files.
    */
   render(iface: Iface, state: IfaceState, current: readonly string[], netConfig?: string): string[]

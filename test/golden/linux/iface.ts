@@ -56,6 +56,13 @@ const GRE1_NETWORK = [
   'Address=172.16.2.5/32',
   'Peer=172.16.2.6/32',
 ]
+const GRE1_ROUTE = `${N}/50-ferry-gre1.network.d/ferry-route-10.2.0.0_16.conf`
+const GRE1_ROUTE_DROPIN = [
+  '# 10.2.0.0/16, managed by ferry',
+  '[Route]',
+  'Destination=10.2.0.0/16',
+  'Gateway=172.16.2.6',
+]
 const files = (...f: [string, string[]][]) => f.flatMap(([path, lines]) => [`==> ${path} <==`, ...lines])
 const added = (path: string, lines: string[]) =>
   `--- ${path}\n+++ ${path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}\n`).join('')}`
@@ -294,6 +301,31 @@ export default [
       files: {
         after: { [`${N}/50-ferry-gre1.netdev`]: text(GRE1_NETDEV), [`${N}/50-ferry-gre1.network`]: text(GRE1_NETWORK) },
       },
+    },
+  },
+  {
+    // A route step's drop-in beside gre1's .network is listed with gre1's files: kept while gre1
+    // is, and gone with it, as the kernel takes gre1's routes with it.
+    name: "linux iface: gre1 on networkd with a route's drop-in beside its .network → the probe lists it with gre1's files; in sync",
+    os: 'linux',
+    step: iface('gre to r2', {
+      name: 'gre1',
+      kind: 'gre',
+      tunnel: { local: '203.0.113.21', remote: '203.0.113.22' },
+      addresses: ['172.16.2.5 peer 172.16.2.6'],
+    }),
+    probe: `exists=1\nup=1\naddr=172.16.2.5 peer 172.16.2.6\ntunnel=203.0.113.21 203.0.113.22\nnetconfig=networkd\n${saved(
+      files(
+        [`${N}/50-ferry-gre1.netdev`, GRE1_NETDEV],
+        [`${N}/50-ferry-gre1.network`, GRE1_NETWORK],
+        [GRE1_ROUTE, GRE1_ROUTE_DROPIN],
+      ),
+    )}`,
+    expect: {
+      probe: [
+        `for p in ${N}/50-ferry-gre1.netdev ${N}/50-ferry-gre1.network ${N}/50-ferry-gre1.network.d/ferry-route-*.conf; do`,
+      ],
+      changes: [],
     },
   },
   {
