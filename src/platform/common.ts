@@ -452,11 +452,6 @@ export function vixieCron(o: { spool: string; dir?: string; specials: readonly s
 // everywhere), and the flags useradd, usermod and pw take alike. On the BSDs root's getent passwd
 // prints the password hash, so its lines go straight into awk, which prints other fields only.
 
-/** Prints a user's password hash digest: `printHash` piped through the OS's SHA-256 tool. */
-export function hashDigest(printHash: string, sha256: string): string {
-  return `echo "hash=$(${printHash} | tr -d '\\n' | ${sha256})"`
-}
-
 /** The BSDs keep the hash in /etc/master.passwd, root's alone (pwd_mkdb builds the databases from it). */
 export function bsdHash(name: string): string {
   return `U=${quote(name)} awk -F: '$1 == ENVIRON["U"] { print $2; exit }' /etc/master.passwd`
@@ -469,11 +464,15 @@ const PASSWD_AWK = [
   '$1 == "g" { if (p && $4 == gid && !pg) { pg = 1; print "group=" $2 } if ($2 in want) print "has=" $2; k = split($5, m, ","); for (i = 1; i <= k; i++) if (m[i] == ENVIRON["U"]) print "member=" $2 }',
 ].join('\n')
 
-/** The user probe (see Users.probeUser); `digest` prints `hash=`. */
+/**
+ * The user probe (see Users.probeUser): `printHash` prints the hash, `sha256` is the OS's SHA-256
+ * tool the digest goes through.
+ */
 export function userProbe(
   name: string,
-  o: { home: string; uid?: number; groups: readonly string[] },
-  digest?: string,
+  o: { home: string; uid?: number; groups: readonly string[]; hash: boolean; locked?: boolean },
+  printHash: string,
+  sha256: string,
 ): string {
   const n = quote(name)
   const sources = [
@@ -484,7 +483,8 @@ export function userProbe(
   return [
     `{ ${sources.join('; ')}; } | U=${n} W=${quote(o.groups.join(' '))} awk -F: '${PASSWD_AWK}'`,
     `if [ -d ${quote(o.home)} ]; then echo home_dir=1; fi`,
-    ...(digest ? [digest] : []),
+    ...(o.hash ? [`echo "hash=$(${printHash} | tr -d '\\n' | ${sha256})"`] : []),
+    ...(o.locked ? [`case $(${printHash}) in '*'* | '!'*) echo locked=1 ;; esac`] : []),
   ].join('\n')
 }
 

@@ -21,7 +21,6 @@ import {
   bsdTunnelName,
   CRON_SPECIALS,
   groupProbe,
-  hashDigest,
   ifaceDelta,
   instanceState,
   localOf,
@@ -236,7 +235,7 @@ export const freebsd: Platform = {
   // again if it has no members. -G sets the supplementary groups exactly (-G '' : none), and -H 0
   // reads an encrypted password on stdin.
   users: {
-    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(bsdHash(name), 'sha256') : undefined),
+    probeUser: (name, o) => userProbe(name, o, bsdHash(name), 'sha256'),
     probeGroup: groupProbe,
     addUser: (name, a, home) => `pw useradd ${quoteArgv([name, ...newAccountFlags(a), ...(home ? ['-m'] : [])])}`,
     modUser: (name, a) => `pw usermod ${quoteArgv([name, ...accountFlags(a)])}`,

@@ -23,7 +23,6 @@ import {
   CRON_SPECIALS,
   fileHeader,
   groupProbe,
-  hashDigest,
   ifaceDelta,
   instanceState,
   newAccountFlags,
@@ -490,7 +489,7 @@ export const linux: Platform = {
   // shadow's tools. useradd makes a user-private group unless given -g (USERGROUPS_ENAB, Debian's
   // default), and userdel removes it again; the hash lives in /etc/shadow, read by getent.
   users: {
-    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(linuxHash(name), 'sha256sum') : undefined),
+    probeUser: (name, o) => userProbe(name, o, linuxHash(name), 'sha256sum'),
     probeGroup: groupProbe,
     addUser: (name, a, home) => `useradd ${quoteArgv([...newAccountFlags(a), home ? '-m' : '-M', name])}`,
     modUser: (name, a) => `usermod ${quoteArgv([...accountFlags(a), name])}`,

@@ -23,7 +23,6 @@ import {
   bsdTunnelName,
   CRON_SPECIALS,
   groupProbe,
-  hashDigest,
   ifaceDelta,
   instanceState,
   localOf,
@@ -208,7 +207,7 @@ export const openbsd: Platform = {
   // where ps shows it to every user (usermod blanks its copy only once it has started), and chpass
   // otherwise reads one only from $EDITOR's file, rewriting the whole entry (the comment too).
   users: {
-    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(bsdHash(name), 'sha256') : undefined),
+    probeUser: (name, o) => userProbe(name, o, bsdHash(name), 'sha256'),
     probeGroup: groupProbe,
     addUser: (name, a, home) => `useradd ${quoteArgv([...newAccountFlags(a), ...(home ? ['-m'] : []), name])}`,
     modUser: (name, a) => `usermod ${quoteArgv([...accountFlags(a, '-S'), name])}`,
@@ -220,6 +219,10 @@ export const openbsd: Platform = {
     delGroup: (name) => `groupdel ${quote(name)}`,
     // groupmod takes no members: each user is appended to the group (-G).
     addMembers: (name, users) => users.map((u) => `usermod -G ${quote(name)} ${quote(u)}`).join(' && '),
+    noSetHash: {
+      why: 'OpenBSD takes a password hash only as an argument (usermod -p), which any local user can read with ps',
+      byHand: 'vipw',
+    },
   },
   routes: {
     refuse(r) {

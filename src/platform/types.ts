@@ -293,16 +293,38 @@ export interface Account {
  *
  * A password hash is a secret: it never goes in argv, never to the controller. It travels on
  * stdin, is read on the host only into a pipe or a 0600 file, and the probe prints its SHA-256.
+ * A platform sets one (`setHash`), or says why it cannot (`noSetHash`).
  */
-export interface Users {
+export type Users = UserTools &
+  (
+    | {
+        /** Sets the user's password hash to the line on stdin, or in `file`. */
+        setHash(name: string, file?: string): string
+        readonly noSetHash?: undefined
+      }
+    | {
+        readonly setHash?: undefined
+        /**
+         * Where the OS takes a hash only in argv, where every local user can read it (OpenBSD's
+         * usermod -p, chpass -a): why, and the tool that sets one by hand, for messages.
+         */
+        readonly noSetHash: { why: string; byHand: string }
+      }
+  )
+
+export interface UserTools {
   /**
    * For user NAME that exists: `exists=1`, `uid=`, `gid=`, `group=` (its primary group's name,
    * if one has its gid), `comment=`, `home=`, `shell=`, and `member=GROUP` for each group that
    * lists it. Always: `home_dir=1` when `home` is a directory, `has=GROUP` for each of `groups`
-   * that exists, `uid_user=NAME` for the user holding `uid`, and with `hash`, `hash=` the SHA-256
-   * (hex) of its password hash: never the hash.
+   * that exists, `uid_user=NAME` for the user holding `uid`; with `hash`, `hash=` the SHA-256
+   * (hex) of its password hash: never the hash; with `locked`, `locked=1` when that hash is a
+   * locked one (`*…`, `!…`).
    */
-  probeUser(name: string, o: { home: string; uid?: number; groups: readonly string[]; hash: boolean }): string
+  probeUser(
+    name: string,
+    o: { home: string; uid?: number; groups: readonly string[]; hash: boolean; locked?: boolean },
+  ): string
   /**
    * For group NAME that exists: `exists=1`, `gid=`, `member=USER` per member; `gid_group=NAME`
    * for the group holding `gid`; with `primary`, `primary=USER` for each user it is the primary
@@ -319,11 +341,6 @@ export interface Users {
   delUser(name: string, o: { home: boolean; group: boolean }): string
   /** Prints the user's password hash, one line: only ever into a 0600 file on the host. */
   printHash(name: string): string
-  /**
-   * Sets the user's password hash to the line on stdin, or in `file`. Absent where the OS takes
-   * a hash only in argv, where every local user can read it (OpenBSD's usermod -p, chpass -a).
-   */
-  setHash?(name: string, file?: string): string
   addGroup(name: string, gid?: number): string
   modGroup(name: string, gid: number): string
   delGroup(name: string): string
