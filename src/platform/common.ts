@@ -16,6 +16,7 @@ import type {
   Net,
   NextHop,
   Route,
+  ServiceInstances,
   Sysctl,
   Tunnel,
   TunnelIfaceKind,
@@ -259,6 +260,12 @@ export function instanceState(path: string, targets: readonly string[], taken: r
 /** Removes the symbolic link `path` if it still points at `target`; rm removes the name, following nothing. */
 export function unlinkIf(path: string, target: string): string {
   return `if [ "$(readlink ${quote(path)} 2>/dev/null)" = ${quote(target)} ]; then rm -f ${quote(path)}; fi`
+}
+
+/** An instance as a link beside its base's script, to the base's bare name (Linux's, FreeBSD's; OpenBSD links the full path). */
+export const siblingLink: Pick<ServiceInstances, 'link' | 'unlink'> = {
+  link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
+  unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
 }
 
 /** Makes a file read `lines`: nothing when `current` already does, else a write, or a removal when there are no lines. */

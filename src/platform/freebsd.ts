@@ -28,7 +28,7 @@ import {
   pair,
   routeDest,
   sysctlIn,
-  unlinkIf,
+  siblingLink,
   userProbe,
   vixieCron,
 } from './common.ts'
@@ -149,8 +149,9 @@ export const freebsd: Platform = {
     unregister: (name) => `sysrc -f ${RC_LOCAL} -x ${quote(`${name}_enable`)}`,
     // A port's script that names itself after the name it is run by runs a second instance
     // through a link beside it (the openvpn port's: `ln -s openvpn openvpn_foo`, then
-    // openvpn_foo_* variables). Most scripts set name="…" instead: run under the new name, their
-    // rcvar is still BASE_enable, which the probe asks of the script itself (rcvar only prints).
+    // openvpn_foo_* variables). Most scripts set a literal name="…" instead: run under the new
+    // name, their rcvar is still BASE_enable. The probe reads the script for such a line; it never
+    // runs it (a port's script is not the probe's to run, even its rcvar).
     instances: {
       // NAME_enable and NAME_KEY must be sh variables.
       refuse: (_base, name) =>
@@ -162,13 +163,12 @@ export const freebsd: Platform = {
           `if [ -n "$d" ]; then echo base=1; else echo base=0; d=${RC_DIRS[1]}; fi`,
           'echo "dir=$d"',
           instanceState(`"$d"/${quote(name)}`, [quote(base), `"$d"/${quote(base)}`], dirs),
-          `if [ -x "$d"/${quote(base)} ] && ! B="$d"/${quote(base)} sh -c '. "$B"' "$d"/${quote(name)} rcvar 2>/dev/null | grep -q ${quote(`^${name}_enable=`)}; then`,
-          `echo ${quote(`refuse=${base}'s rc.d script does not name itself after the name it is run by (its rcvar run as ${name} is not ${name}_enable)`)}`,
+          `if [ -x "$d"/${quote(base)} ] && grep -Eq ${quote(`^[[:space:]]*name=["']?[A-Za-z0-9_]+["']?[[:space:]]*(#.*)?$`)} "$d"/${quote(base)}; then`,
+          `echo ${quote(`refuse=${base}'s rc.d script does not name itself after the name it is run by (it sets name=…, so its rcvar run as ${name} is still ${base}_enable)`)}`,
           'fi',
         ].join('\n')
       },
-      link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
-      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
+      ...siblingLink,
     },
   },
 

@@ -21,6 +21,7 @@ import {
   accountFlags,
   bootIface,
   CRON_SPECIALS,
+  dirOf,
   fileHeader,
   groupProbe,
   ifaceDelta,
@@ -34,7 +35,7 @@ import {
   splitFiles,
   sysctlIn,
   tcpCheck,
-  unlinkIf,
+  siblingLink,
   userProbe,
   vixieCron,
   writeFile,
@@ -178,7 +179,6 @@ function networkdSave(lines: readonly string[], current: readonly string[]): str
   const want = splitFiles(lines, '')
   const have = splitFiles(current, '')
   const text = (f: { lines: string[] } | undefined) => f?.lines.join('\n')
-  const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'))
   const out: string[] = []
   for (const f of want) {
     if (text(f) === text(have.find((h) => h.path === f.path))) continue
@@ -371,8 +371,7 @@ export const linux: Platform = {
           'fi',
         ].join('\n')
       },
-      link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
-      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
+      ...siblingLink,
     },
   },
 
