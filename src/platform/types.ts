@@ -186,8 +186,8 @@ export interface Interfaces {
    * should not exist). `current` is what the probe saw, for settings shared with other
    * interfaces (FreeBSD's `cloned_interfaces`) and lines other steps own in the same file
    * (`route`'s), or files beside it (`route`'s networkd drop-ins, which the probe prints too, so
-   * that they go with the interface). A configuration kept in several files gives each file's lines after a line
-   * `==> PATH <==`, as head(1) prints several files.
+   * that they go with the interface). A configuration kept in several files gives each file's
+   * lines after a line `==> PATH <==`, as head(1) prints several files.
    */
   render(iface: Iface, state: IfaceState, current: readonly string[], netConfig?: string): string[]
   /** Commands that turn the boot-time configuration from `current` into `lines` (as render gives them). */
@@ -312,7 +312,7 @@ export type Users = UserTools &
       }
   )
 
-export interface UserTools {
+interface UserTools {
   /**
    * For user NAME that exists: `exists=1`, `uid=`, `gid=`, `group=` (its primary group's name,
    * if one has its gid), `comment=`, `home=`, `shell=`, and `member=GROUP` for each group that
