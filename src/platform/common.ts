@@ -15,6 +15,8 @@ import type {
   IfaceState,
   Net,
   NextHop,
+  Route,
+  ServiceInstances,
   Sysctl,
   Tunnel,
   TunnelIfaceKind,
@@ -265,6 +267,12 @@ export function unlinkIf(path: string, target: string): string {
   return `if [ "$(readlink ${quote(path)} 2>/dev/null)" = ${quote(target)} ]; then rm -f ${quote(path)}; fi`
 }
 
+/** An instance as a link beside its base's script, to the base's bare name (Linux's, FreeBSD's; OpenBSD links the full path). */
+export const siblingLink: Pick<ServiceInstances, 'link' | 'unlink'> = {
+  link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
+  unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
+}
+
 /** Makes a file read `lines`: nothing when `current` already does, else a write, or a removal when there are no lines. */
 export function saveFile(path: string, lines: readonly string[], current: readonly string[], mode: number): string[] {
   if (lines.join('\n') === current.join('\n')) return []
@@ -456,11 +464,6 @@ export function vixieCron(o: { spool: string; dir?: string; specials: readonly s
 // everywhere), and the flags useradd, usermod and pw take alike. On the BSDs root's getent passwd
 // prints the password hash, so its lines go straight into awk, which prints other fields only.
 
-/** Prints a user's password hash digest: `printHash` piped through the OS's SHA-256 tool. */
-export function hashDigest(printHash: string, sha256: string): string {
-  return `echo "hash=$(${printHash} | tr -d '\\n' | ${sha256})"`
-}
-
 /** The BSDs keep the hash in /etc/master.passwd, root's alone (pwd_mkdb builds the databases from it). */
 export function bsdHash(name: string): string {
   return `U=${quote(name)} awk -F: '$1 == ENVIRON["U"] { print $2; exit }' /etc/master.passwd`
@@ -473,11 +476,15 @@ const PASSWD_AWK = [
   '$1 == "g" { if (p && $4 == gid && !pg) { pg = 1; print "group=" $2 } if ($2 in want) print "has=" $2; k = split($5, m, ","); for (i = 1; i <= k; i++) if (m[i] == ENVIRON["U"]) print "member=" $2 }',
 ].join('\n')
 
-/** The user probe (see Users.probeUser); `digest` prints `hash=`. */
+/**
+ * The user probe (see Users.probeUser): `printHash` prints the hash, `sha256` is the OS's SHA-256
+ * tool the digest goes through.
+ */
 export function userProbe(
   name: string,
-  o: { home: string; uid?: number; groups: readonly string[] },
-  digest?: string,
+  o: { home: string; uid?: number; groups: readonly string[]; hash: boolean; locked?: boolean },
+  printHash: string,
+  sha256: string,
 ): string {
   const n = quote(name)
   const sources = [
@@ -488,7 +495,8 @@ export function userProbe(
   return [
     `{ ${sources.join('; ')}; } | U=${n} W=${quote(o.groups.join(' '))} awk -F: '${PASSWD_AWK}'`,
     `if [ -d ${quote(o.home)} ]; then echo home_dir=1; fi`,
-    ...(digest ? [digest] : []),
+    ...(o.hash ? [`echo "hash=$(${printHash} | tr -d '\\n' | ${sha256})"`] : []),
+    ...(o.locked ? [`case $(${printHash}) in '*'* | '!'*) echo locked=1 ;; esac`] : []),
   ].join('\n')
 }
 
@@ -579,4 +587,40 @@ export function bsdRouteProbe(get: string, to: string): string {
   const d = prefix === 0 ? 'default' : address
   const m = prefix === 0 ? 'default' : prefix === 32 ? '' : dottedMask(prefix)
   return `if out=$(${get} 2>/dev/null); then printf '%s\\n' "$out" | D=${quote(d)} M=${quote(m)} awk '${BSD_ROUTE_AWK}'; fi`
+}
+
+/** The interface whose boot configuration keeps a route, where the OS keeps routes that way (Linux, OpenBSD). */
+export const bootIface = (r: Route) => r.iface ?? r.dev
+
+/**
+ * A route's own lines in the boot file of the interface that keeps it, a file its interface's
+ * step writes and keeps route lines in (ifupdown's stanza, OpenBSD's hostname.if). In awk, `match`
+ * picks the lines that add a route and `keys` sets k to one's destination and t to its table;
+ * the route's own are those with its destination `dest` and table.
+ */
+export interface RouteLines {
+  path: string
+  match: string
+  keys: string
+  dest: string
+  table?: number
+  /** The file's mode when save writes it; default, as it was. */
+  mode?: number
+}
+
+/** awk over the route's lines: OURS runs on its own, `rest` after (`{ print }`). */
+const routeAwk = (l: RouteLines, ours: string, rest = '') =>
+  `K=${quote(l.dest)} T=${quote(l.table ? String(l.table) : '')} awk '${l.match} { ${l.keys}; if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }${rest}'`
+
+/** Prints the route's lines as `saved=`, or `nosave=WHY` when there is no file. */
+export function routeLinesProbe(l: RouteLines, why: string): string {
+  const f = quote(l.path)
+  return `if [ -f ${f} ]; then ${routeAwk(l, 'print "saved=" $0')} ${f}; else echo ${quote(`nosave=${why}`)}; fi`
+}
+
+/** Replaces the route's lines with `lines` (after the file's others), in place: every other line stays. */
+export function saveRouteLines(l: RouteLines, lines: readonly string[], current: readonly string[]): string[] {
+  if (lines.join('\n') === current.join('\n')) return []
+  const add = lines.length ? `; printf '%s\\n' ${quoteArgv(lines)}` : ''
+  return [replaceFile(l.path, { content: `${routeAwk(l, 'next', ' { print }')} "$o"${add}`, mode: l.mode })]
 }

@@ -21,7 +21,6 @@ import {
   bsdTunnelName,
   CRON_SPECIALS,
   groupProbe,
-  hashDigest,
   ifaceDelta,
   instanceState,
   localOf,
@@ -29,7 +28,7 @@ import {
   pair,
   routeDest,
   sysctlIn,
-  unlinkIf,
+  siblingLink,
   userProbe,
   vixieCron,
 } from './common.ts'
@@ -88,15 +87,15 @@ const fib = (r: Route) => (r.table ? ` -fib ${r.table}` : '')
 /**
  * `route add`'s arguments, as rc.conf's route_NAME holds them too. route(8): a blackhole's or a
  * reject's gateway is lo0 (`-iface lo0`, as rc.d/routing adds its own loopback route); an
- * interface route names the interface with `-interface`.
+ * interface route names the interface with `-iface` too; -ifp pins a gateway route to one.
  */
 function routeArgs(r: Route, s: RouteState): string {
   const target =
     s.type === 'blackhole' || s.type === 'reject'
       ? `-iface lo0 -${s.type}`
       : s.via
-        ? quote(s.via)
-        : `-interface ${quote(s.dev ?? '')}`
+        ? `${quote(s.via)}${s.dev ? ` -ifp ${quote(s.dev)}` : ''}`
+        : `-iface ${quote(s.dev ?? '')}`
   return `${routeTo(r)} ${target}${fib(r)}`
 }
 
@@ -150,8 +149,9 @@ export const freebsd: Platform = {
     unregister: (name) => `sysrc -f ${RC_LOCAL} -x ${quote(`${name}_enable`)}`,
     // A port's script that names itself after the name it is run by runs a second instance
     // through a link beside it (the openvpn port's: `ln -s openvpn openvpn_foo`, then
-    // openvpn_foo_* variables). Most scripts set name="…" instead: run under the new name, their
-    // rcvar is still BASE_enable, which the probe asks of the script itself (rcvar only prints).
+    // openvpn_foo_* variables). Most scripts set a literal name="…" instead: run under the new
+    // name, their rcvar is still BASE_enable. The probe reads the script for such a line; it never
+    // runs it (a port's script is not the probe's to run, even its rcvar).
     instances: {
       // NAME_enable and NAME_KEY must be sh variables.
       refuse: (_base, name) =>
@@ -163,13 +163,12 @@ export const freebsd: Platform = {
           `if [ -n "$d" ]; then echo base=1; else echo base=0; d=${RC_DIRS[1]}; fi`,
           'echo "dir=$d"',
           instanceState(`"$d"/${quote(name)}`, [quote(base), `"$d"/${quote(base)}`], dirs),
-          `if [ -x "$d"/${quote(base)} ] && ! B="$d"/${quote(base)} sh -c '. "$B"' "$d"/${quote(name)} rcvar 2>/dev/null | grep -q ${quote(`^${name}_enable=`)}; then`,
-          `echo ${quote(`refuse=${base}'s rc.d script does not name itself after the name it is run by (its rcvar run as ${name} is not ${name}_enable)`)}`,
+          `if [ -x "$d"/${quote(base)} ] && grep -Eq ${quote(`^[[:space:]]*name=["']?[A-Za-z0-9_]+["']?[[:space:]]*(#.*)?$`)} "$d"/${quote(base)}; then`,
+          `echo ${quote(`refuse=${base}'s rc.d script does not name itself after the name it is run by (it sets name=…, so its rcvar run as ${name} is still ${base}_enable)`)}`,
           'fi',
         ].join('\n')
       },
-      link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
-      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
+      ...siblingLink,
     },
   },
 
@@ -236,7 +235,7 @@ export const freebsd: Platform = {
   // again if it has no members. -G sets the supplementary groups exactly (-G '' : none), and -H 0
   // reads an encrypted password on stdin.
   users: {
-    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(bsdHash(name), 'sha256') : undefined),
+    probeUser: (name, o) => userProbe(name, o, bsdHash(name), 'sha256'),
     probeGroup: groupProbe,
     addUser: (name, a, home) => `pw useradd ${quoteArgv([name, ...newAccountFlags(a), ...(home ? ['-m'] : [])])}`,
     modUser: (name, a) => `pw usermod ${quoteArgv([name, ...accountFlags(a)])}`,
@@ -265,7 +264,7 @@ export const freebsd: Platform = {
         ...(r.persist
           ? [
               `l=$(sysrc -n static_routes 2>/dev/null) && printf 'saved=static_routes="%s"\\n' "$l"`,
-              `v=$(sysrc -n ${quote(`route_${n}`)} 2>/dev/null) && printf 'saved=route_${n}="%s"\\n' "$v"`,
+              `v=$(sysrc -n ${quote(`route_${n}`)} 2>/dev/null) && printf 'saved=%s="%s"\\n' ${quote(`route_${n}`)} "$v"`,
             ]
           : []),
       ].join('\n')
@@ -291,5 +290,7 @@ export const freebsd: Platform = {
       ),
 
     save: (r, lines, current) => saveListed('static_routes', routeName(r), lines, current),
+    // A sysctl step raising net.fibs makes the fib.
+    tablesBy: 'sysctl:net.fibs',
   },
 }

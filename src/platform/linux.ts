@@ -19,20 +19,23 @@ import type { Fact } from '../facts/ospf.ts'
 import { linuxLabJails } from '../jails/linux-lab.ts'
 import {
   accountFlags,
+  bootIface,
   CRON_SPECIALS,
+  dirOf,
   fileHeader,
   groupProbe,
-  hashDigest,
   ifaceDelta,
   instanceState,
   newAccountFlags,
   removeFile,
-  replaceFile,
+  routeLinesProbe,
+  type RouteLines,
   saveFile,
+  saveRouteLines,
+  siblingLink,
   splitFiles,
   sysctlIn,
   tcpCheck,
-  unlinkIf,
   userProbe,
   vixieCron,
   writeFile,
@@ -78,16 +81,16 @@ const NETWORKD_RUNNING = '[ -d /run/systemd/system ] && systemctl is-active -q s
 const IFUPDOWN_READS = `[ -d /etc/network/interfaces.d ] && { command -v ifup >/dev/null || ! { ${NETWORKD_RUNNING}; }; }`
 const NETWORKD = '/etc/systemd/network'
 const NOSAVE = 'nosave=neither /etc/network/interfaces.d (ifupdown) nor /etc/systemd/network (systemd-networkd) is here'
-/** The keeper a probe names (`keeper=networkd`); ifupdown's probes name none, as before. */
-const isNetworkd = (keeper: string | undefined) => keeper === 'networkd'
+/** The network configuration a probe names (`netconfig=networkd`); ifupdown's probes name none, as before. */
+const isNetworkd = (netConfig: string | undefined) => netConfig === 'networkd'
 
-/** A probe's boot half: ifupdown's lines, or networkd's (after `keeper=networkd`), or why neither. */
-const keeperProbe = (ifupdown: string, networkd: string) =>
+/** A probe's boot half: ifupdown's lines, or networkd's (after `netconfig=networkd`), or why neither. */
+const netConfigProbe = (ifupdown: string, networkd: string) =>
   [
     `if ${IFUPDOWN_READS}; then`,
     ifupdown,
     `elif [ -d ${NETWORKD} ]; then`,
-    'echo keeper=networkd',
+    'echo netconfig=networkd',
     networkd,
     `else echo ${quote(NOSAVE)}`,
     'fi',
@@ -116,9 +119,16 @@ function networkdFiles(iface: Iface): string[] {
   return [`${NETWORKD}/50-ferry-${iface.name}.netdev`, networkFile(iface.name)]
 }
 
-/** Prints each file that exists after its header, as `saved=` lines. */
-const filesProbe = (paths: string[]) =>
-  `for p in ${quoteArgv(paths)}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`
+/** Prints each file that exists after its header, as `saved=` lines; `glob` adds the files it matches. */
+const filesProbe = (paths: string[], glob = '') =>
+  `for p in ${quoteArgv(paths)}${glob && ` ${glob}`}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`
+
+/**
+ * The route drop-ins beside a device's .network, as a glob, and whether a path is one. A tunnel's
+ * or a tap's are its own: the interface keeps them and takes them with it. lo's belong to no alias.
+ */
+const routeDropins = (device: string) => `${quote(dropinDir(device))}/ferry-route-*.conf`
+const isRouteDropin = (path: string, device: string) => path.startsWith(`${dropinDir(device)}/ferry-route-`)
 
 /** An address as networkd's [Address] section spells it: `A peer B` is Address=A/32, Peer=B/32. */
 function addressSection(address: string, label: string | undefined): string[] {
@@ -169,7 +179,6 @@ function networkdSave(lines: readonly string[], current: readonly string[]): str
   const want = splitFiles(lines, '')
   const have = splitFiles(current, '')
   const text = (f: { lines: string[] } | undefined) => f?.lines.join('\n')
-  const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'))
   const out: string[] = []
   for (const f of want) {
     if (text(f) === text(have.find((h) => h.path === f.path))) continue
@@ -235,18 +244,21 @@ function routeSet(r: Route, s: RouteState): string {
   const type = s.type === 'blackhole' ? 'blackhole ' : s.type === 'reject' ? 'unreachable ' : ''
   const hop = type ? '' : `${s.via ? ` via ${quote(s.via)}` : ''}${s.dev ? ` dev ${quote(s.dev)}` : ''}`
   // proto static, as networkd and FRR mark what an administrator set.
-  return `ip route replace ${type}${ipDest(r)}${hop}${ipTable(r)} proto static`
+  return `ip route replace ${type}${quote(ipDest(r))}${hop}${ipTable(r)} proto static`
 }
-const routeDel = (r: Route) => `ip route del ${ipDest(r)}${ipTable(r)}`
+const routeDel = (r: Route) => `ip route del ${quote(ipDest(r))}${ipTable(r)}`
 
-/** The interface that keeps a route at boot, and the device it stands for (lo for an alias loN). */
-const bootIface = (r: Route) => r.iface ?? r.dev
+/** The device an interface that keeps a route stands for (lo for an alias loN). */
 const deviceOf = (name: string) => (/^lo[0-9]+$/.test(name) ? 'lo' : name)
 
-/** A route's own lines in an ifupdown stanza, found by destination and table (K, T); OURS runs on them. */
-const ifupdownRoute = (ours: string) =>
-  `($1 == "up" || $1 == "down") && $2 == "ip" && $3 == "route" { k = $5; if (k == "blackhole" || k == "unreachable") k = $6; t = ""; for (i = 5; i < NF; i++) if ($i == "table") t = $(i + 1); if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }`
-const routeKeys = (r: Route) => `K=${quote(ipDest(r))} T=${quote(r.table ? String(r.table) : '')}`
+/** A route's own `up`/`down` pair in its interface's ifupdown stanza, by destination and table. */
+const ifupdownRoute = (r: Route): RouteLines => ({
+  path: ifupdownFile(bootIface(r)!),
+  match: '($1 == "up" || $1 == "down") && $2 == "ip" && $3 == "route"',
+  keys: 'k = $5; if (k == "blackhole" || k == "unreachable") k = $6; t = ""; for (i = 5; i < NF; i++) if ($i == "table") t = $(i + 1)',
+  dest: ipDest(r),
+  table: r.table,
+})
 
 /** A route's networkd drop-in, beside its interface's own .network. */
 function routeDropin(r: Route): string {
@@ -359,8 +371,7 @@ export const linux: Platform = {
           'fi',
         ].join('\n')
       },
-      link: (base, name, dir) => `ln -s ${quote(base)} ${quote(`${dir}/${name}`)}`,
-      unlink: (base, name, dir) => unlinkIf(`${dir}/${name}`, base),
+      ...siblingLink,
     },
   },
 
@@ -392,7 +403,10 @@ export const linux: Platform = {
     probe(iface) {
       const file = quote(ifupdownFile(iface.name))
       // Without either, nothing reads a file at boot, so writing one would be no persistence.
-      const saved = keeperProbe(`[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`, filesProbe(networkdFiles(iface)))
+      const saved = netConfigProbe(
+        `[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`,
+        filesProbe(networkdFiles(iface), iface.kind === 'loopback' ? '' : routeDropins(iface.name)),
+      )
       if (iface.kind === 'loopback') {
         return [
           `a=$(ip -o -4 addr show dev lo label ${label(iface)} | awk '${ADDR_AWK}')`,
@@ -426,11 +440,18 @@ export const linux: Platform = {
       ]
     },
 
-    savedIn: (iface, keeper) => (isNetworkd(keeper) ? networkdFiles(iface).join(', ') : ifupdownFile(iface.name)),
+    savedIn: (iface, netConfig) => (isNetworkd(netConfig) ? networkdFiles(iface).join(', ') : ifupdownFile(iface.name)),
 
-    render(iface, state, current, keeper) {
+    render(iface, state, current, netConfig) {
       if (!state.exists) return []
-      if (isNetworkd(keeper)) return networkdRender(iface, state)
+      // Routes kept with the interface (route steps' drop-ins) stay beside its own files.
+      if (isNetworkd(netConfig))
+        return [
+          ...networkdRender(iface, state),
+          ...splitFiles(current, '')
+            .filter((f) => iface.kind !== 'loopback' && isRouteDropin(f.path, iface.name))
+            .flatMap((f) => [fileHeader(f.path), ...f.lines]),
+        ]
       const { create, destroy } = lifecycle(iface, state.tunnel)
       const stanza = iface.kind === 'loopback' ? label(iface) : iface.name
       return [
@@ -448,8 +469,8 @@ export const linux: Platform = {
       ]
     },
 
-    save: (iface, lines, current, keeper) =>
-      isNetworkd(keeper) ? networkdSave(lines, current) : saveFile(ifupdownFile(iface.name), lines, current, 0o644),
+    save: (iface, lines, current, netConfig) =>
+      isNetworkd(netConfig) ? networkdSave(lines, current) : saveFile(ifupdownFile(iface.name), lines, current, 0o644),
   },
 
   net: {
@@ -467,7 +488,7 @@ export const linux: Platform = {
   // shadow's tools. useradd makes a user-private group unless given -g (USERGROUPS_ENAB, Debian's
   // default), and userdel removes it again; the hash lives in /etc/shadow, read by getent.
   users: {
-    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(linuxHash(name), 'sha256sum') : undefined),
+    probeUser: (name, o) => userProbe(name, o, linuxHash(name), 'sha256sum'),
     probeGroup: groupProbe,
     addUser: (name, a, home) => `useradd ${quoteArgv([...newAccountFlags(a), home ? '-m' : '-M', name])}`,
     modUser: (name, a) => `usermod ${quoteArgv([...accountFlags(a), name])}`,
@@ -485,26 +506,28 @@ export const linux: Platform = {
       if (r.dev && /^lo[0-9]+$/.test(r.dev))
         return `${r.dev} is a loopback alias (addresses on lo): a route through it leaves by dev lo, and may be kept with iface ${r.dev}`
       if (!r.persist) return undefined
-      const keep = bootIface(r)
-      if (!keep)
+      const iface = bootIface(r)
+      if (!iface)
         return 'Linux keeps a route with an interface (its ifupdown stanza or its systemd-networkd .network): give dev or iface, or set persist: false'
-      if (r.dev && deviceOf(keep) !== r.dev)
-        return `a route kept with ${keep} leaves by ${deviceOf(keep)} at boot, not by ${r.dev}: keep it with iface ${r.dev}`
+      if (r.dev && deviceOf(iface) !== r.dev)
+        return `a route kept with ${iface} leaves by ${deviceOf(iface)} at boot, not by ${r.dev}: keep it with iface ${r.dev}`
       return undefined
     },
 
     probe(r) {
-      const live = `ip -4 route show exact ${ipDest(r)}${ipTable(r)} 2>/dev/null | awk '${ROUTE_AWK}'`
-      const keep = r.persist ? bootIface(r) : undefined
-      if (!keep) return live
-      const file = quote(ifupdownFile(keep))
-      const base = quote(networkFile(deviceOf(keep)))
+      const live = `ip -4 route show exact ${quote(ipDest(r))}${ipTable(r)} 2>/dev/null | awk '${ROUTE_AWK}'`
+      const iface = r.persist ? bootIface(r) : undefined
+      if (!iface) return live
+      const base = quote(networkFile(deviceOf(iface)))
       const dropin = quote(routeDropin(r))
       return [
         live,
-        keeperProbe(
-          `if [ -f ${file} ]; then ${routeKeys(r)} awk '${ifupdownRoute('print "saved=" $0')}' ${file}; else echo ${quote(`nosave=${keep} has no file in /etc/network/interfaces.d (give it an iface step)`)}; fi`,
-          `[ -f ${base} ] || echo ${quote(`nosave=${keep} has no ${networkFile(deviceOf(keep))} (give it an iface step)`)}\n[ ! -f ${dropin} ] || sed 's/^/saved=/' ${dropin}`,
+        netConfigProbe(
+          routeLinesProbe(
+            ifupdownRoute(r),
+            `${iface} has no file in /etc/network/interfaces.d (give it an iface step)`,
+          ),
+          `[ -f ${base} ] || echo ${quote(`nosave=${iface} has no ${networkFile(deviceOf(iface))} (give it an iface step)`)}\n[ ! -f ${dropin} ] || sed 's/^/saved=/' ${dropin}`,
         ),
       ].join('\n')
     },
@@ -514,11 +537,11 @@ export const linux: Platform = {
       return from ? [routeDel(r)] : []
     },
 
-    savedIn: (r, keeper) => (isNetworkd(keeper) ? routeDropin(r) : ifupdownFile(bootIface(r)!)),
+    savedIn: (r, netConfig) => (isNetworkd(netConfig) ? routeDropin(r) : ifupdownFile(bootIface(r)!)),
 
-    render(r, state, _current, keeper) {
+    render(r, state, _current, netConfig) {
       if (!state) return []
-      if (!isNetworkd(keeper)) return [`    up ${routeSet(r, state)}`, `    down ${routeDel(r)}`]
+      if (!isNetworkd(netConfig)) return [`    up ${routeSet(r, state)}`, `    down ${routeDel(r)}`]
       return [
         `# ${r.to}${r.table ? ` (table ${r.table})` : ''}, managed by ferry`,
         '[Route]',
@@ -529,19 +552,10 @@ export const linux: Platform = {
       ]
     },
 
-    save(r, lines, current, keeper) {
-      if (lines.join('\n') === current.join('\n')) return []
-      if (isNetworkd(keeper)) {
-        const dropin = routeDropin(r)
-        return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
-      }
-      // In place: the stanza and every other line stay as they are.
-      const add = lines.length ? `; printf '%s\\n' ${quoteArgv(lines)}` : ''
-      return [
-        replaceFile(ifupdownFile(bootIface(r)!), {
-          content: `${routeKeys(r)} awk '${ifupdownRoute('next')} { print }' "$o"${add}`,
-        }),
-      ]
+    save(r, lines, current, netConfig) {
+      if (!isNetworkd(netConfig)) return saveRouteLines(ifupdownRoute(r), lines, current)
+      const dropin = routeDropin(r)
+      return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
     },
   },
 }

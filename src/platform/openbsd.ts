@@ -14,6 +14,7 @@
 import { quote, quoteArgv } from '../shell/quote.ts'
 import {
   accountFlags,
+  bootIface,
   bsdHash,
   bsdLiveProbe,
   bsdNet,
@@ -22,15 +23,16 @@ import {
   bsdTunnelName,
   CRON_SPECIALS,
   groupProbe,
-  hashDigest,
   ifaceDelta,
   instanceState,
   localOf,
   newAccountFlags,
   pair,
-  replaceFile,
   routeDest,
+  routeLinesProbe,
   saveFile,
+  saveRouteLines,
+  type RouteLines,
   sysctlIn,
   userProbe,
   vixieCron,
@@ -58,20 +60,22 @@ function routeTo(r: Route): string {
 /**
  * `route add`'s arguments. route(8): -blackhole and -reject are flags on a route whose gateway is
  * the loopback address; an interface route is named by the interface's own address (-iface
- * ADDRESS), which `refuse` turns away.
+ * ADDRESS), which `refuse` turns away; -ifp pins a gateway route to an interface.
  */
 function routeArgs(r: Route, s: RouteState): string {
-  const target = s.type === 'blackhole' || s.type === 'reject' ? `127.0.0.1 -${s.type}` : quote(s.via ?? '')
-  return `-inet ${routeTo(r)} ${target}`
+  if (s.type === 'blackhole' || s.type === 'reject') return `-inet ${routeTo(r)} 127.0.0.1 -${s.type}`
+  return `-inet ${routeTo(r)} ${quote(s.via ?? '')}${s.dev ? ` -ifp ${quote(s.dev)}` : ''}`
 }
 
-/** The interface whose hostname.if keeps the route. */
-const bootIface = (r: Route) => r.iface ?? r.dev
-
-/** A route's own `!route` line, found by destination and table (K, T); OURS runs on it. */
-const ownRoute = (ours: string) =>
-  `$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } } if (k == ENVIRON["K"] && t == ENVIRON["T"]) { ${ours} } }`
-const routeKeys = (r: Route) => `K=${quote(routeTo(r))} T=${quote(r.table ? String(r.table) : '')}`
+/** A route's own `!route` line in its interface's hostname.if, by destination and rtable; netstart wants the file 0640. */
+const ownRoute = (r: Route): RouteLines => ({
+  path: `/etc/hostname.${bootIface(r)}`,
+  match: '$1 == "!route"',
+  keys: 't = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } }',
+  dest: routeTo(r),
+  table: r.table,
+  mode: 0o640,
+})
 const RC_D = '/etc/rc.d'
 
 export const openbsd: Platform = {
@@ -203,7 +207,7 @@ export const openbsd: Platform = {
   // where ps shows it to every user (usermod blanks its copy only once it has started), and chpass
   // otherwise reads one only from $EDITOR's file, rewriting the whole entry (the comment too).
   users: {
-    probeUser: (name, o) => userProbe(name, o, o.hash ? hashDigest(bsdHash(name), 'sha256') : undefined),
+    probeUser: (name, o) => userProbe(name, o, bsdHash(name), 'sha256'),
     probeGroup: groupProbe,
     addUser: (name, a, home) => `useradd ${quoteArgv([...newAccountFlags(a), ...(home ? ['-m'] : []), name])}`,
     modUser: (name, a) => `usermod ${quoteArgv([...accountFlags(a, '-S'), name])}`,
@@ -215,6 +219,10 @@ export const openbsd: Platform = {
     delGroup: (name) => `groupdel ${quote(name)}`,
     // groupmod takes no members: each user is appended to the group (-G).
     addMembers: (name, users) => users.map((u) => `usermod -G ${quote(name)} ${quote(u)}`).join(' && '),
+    noSetHash: {
+      why: 'OpenBSD takes a password hash only as an argument (usermod -p), which any local user can read with ps',
+      byHand: 'vipw',
+    },
   },
   routes: {
     refuse(r) {
@@ -228,10 +236,9 @@ export const openbsd: Platform = {
 
     probe(r) {
       const live = bsdRouteProbe(`${route(r)} get ${routeTo(r)}`, r.to)
-      const keep = r.persist ? bootIface(r) : undefined
-      if (!keep) return live
-      const file = quote(`/etc/hostname.${keep}`)
-      return `${live}\nif [ -f ${file} ]; then ${routeKeys(r)} awk '${ownRoute('print "saved=" $0')}' ${file}; else echo ${quote(`nosave=${keep} has no /etc/hostname.${keep} (give it an iface step)`)}; fi`
+      const iface = r.persist ? bootIface(r) : undefined
+      if (!iface) return live
+      return `${live}\n${routeLinesProbe(ownRoute(r), `${iface} has no /etc/hostname.${iface} (give it an iface step)`)}`
     },
 
     change(r, from, to) {
@@ -247,16 +254,7 @@ export const openbsd: Platform = {
 
     render: (r, state) => (state ? [`!${route(r)} add ${routeArgs(r, state)}`] : []),
 
-    // In place, as netstart wants the file (0640): the interface's lines and other routes stay.
-    save(r, lines, current) {
-      if (lines.join('\n') === current.join('\n')) return []
-      const add = lines.length ? `; printf '%s\\n' ${quoteArgv(lines)}` : ''
-      return [
-        replaceFile(`/etc/hostname.${bootIface(r)}`, {
-          content: `${routeKeys(r)} awk '${ownRoute('next')} { print }' "$o"${add}`,
-          mode: 0o640,
-        }),
-      ]
-    },
+    // In place: the interface's lines and other routes stay.
+    save: (r, lines, current) => saveRouteLines(ownRoute(r), lines, current),
   },
 }

@@ -23,7 +23,9 @@
 //   /etc/systemd/network/50-ferry-IF.netdev and 50-ferry-IF.network, whole, and for a loopback
 //   alias loN its drop-in 50-ferry-lo.network.d/loN.conf, whole, under 50-ferry-lo.network, which
 //   every alias writes the same and the last drop-in to go (an alias's or a route's) takes away.
-//   An interface removed takes the routes kept in its file with it, as the kernel does live.
+//   An interface removed takes the routes kept with it (the lines in its file, the drop-ins
+//   beside its .network) with it, as the kernel does live; routes kept with a loopback alias
+//   stay, as they do on lo.
 // - routes. FreeBSD, by key: route_NAME (NAME is ferry_ and the destination and fib) and NAME's
 //   word of static_routes, in rc.conf (plain sysrc). OpenBSD: the route's own `!route … add -inet
 //   DEST` line (by destination and -T rtable) in the interface's /etc/hostname.IF, which iface

@@ -172,7 +172,7 @@ export interface Interfaces {
    * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
    * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
    * Where the host decides what keeps that configuration (Linux: ifupdown or systemd-networkd),
-   * `keeper=NAME` says which when it is not the platform's first choice; `nosave=WHY` when
+   * `netconfig=NAME` says which when it is not the platform's first choice; `nosave=WHY` when
    * nothing would read it at boot, and `nocreate=WHY` when the interface is missing and the
    * platform can tell its kernel cannot make one of its kind.
    */
@@ -180,17 +180,18 @@ export interface Interfaces {
   /** Commands that take the live interface from one state to another. */
   change(iface: Iface, from: IfaceState, to: IfaceState): string[]
   /** Where the boot-time configuration lives, for messages. */
-  savedIn(iface: Iface, keeper?: string): string
+  savedIn(iface: Iface, netConfig?: string): string
   /**
    * The boot-time configuration for a state, as `saved=` lines print it ([] when the interface
    * should not exist). `current` is what the probe saw, for settings shared with other
    * interfaces (FreeBSD's `cloned_interfaces`) and lines other steps own in the same file
-   * (`route`'s). A configuration kept in several files gives each file's lines after a line
-   * `==> PATH <==`, as head(1) prints several files.
+   * (`route`'s), or files beside it (`route`'s networkd drop-ins, which the probe prints too, so
+   * that they go with the interface). A configuration kept in several files gives each file's
+   * lines after a line `==> PATH <==`, as head(1) prints several files.
    */
-  render(iface: Iface, state: IfaceState, current: readonly string[], keeper?: string): string[]
+  render(iface: Iface, state: IfaceState, current: readonly string[], netConfig?: string): string[]
   /** Commands that turn the boot-time configuration from `current` into `lines` (as render gives them). */
-  save(iface: Iface, lines: readonly string[], current: readonly string[], keeper?: string): string[]
+  save(iface: Iface, lines: readonly string[], current: readonly string[], netConfig?: string): string[]
 }
 
 /** A route that drops or refuses what it matches, instead of forwarding it. */
@@ -202,7 +203,7 @@ export interface Route {
   to: string
   /** The gateway. */
   via?: string
-  /** The interface it leaves by: alone, an interface route; with `via`, where Linux pins it. */
+  /** The interface it leaves by: alone, an interface route; with `via`, where the route is pinned (Linux `dev`, the BSDs' `-ifp`). */
   dev?: string
   type?: RouteType
   /** The routing table: Linux `table N`, OpenBSD rtable (`-T N`), FreeBSD fib (`-fib N`); none: the main one. */
@@ -229,17 +230,19 @@ export interface Routes {
    * Prints `route=via GATEWAY dev IF`, `route=dev IF`, `route=blackhole`, `route=reject` or
    * `route=other TEXT` for the live route of exactly that destination in that table, nothing
    * when there is none; `cannot=WHY` when the route cannot be made now (a table the kernel lacks).
-   * With `persist`, the boot configuration as Interfaces.probe prints it (`saved=`, `keeper=`, `nosave=`).
+   * With `persist`, the boot configuration as Interfaces.probe prints it (`saved=`, `netconfig=`, `nosave=`).
    */
   probe(route: Route): string
   /** Commands that take the live route from one state to another; undefined: no route. */
   change(route: Route, from: RouteState | undefined, to: RouteState | undefined): string[]
   /** Where the boot configuration lives, for messages. */
-  savedIn(route: Route, keeper?: string): string
+  savedIn(route: Route, netConfig?: string): string
   /** The boot configuration with the route in this state (undefined: without it), from what the probe saw. */
-  render(route: Route, state: RouteState | undefined, current: readonly string[], keeper?: string): string[]
+  render(route: Route, state: RouteState | undefined, current: readonly string[], netConfig?: string): string[]
   /** Commands that turn the boot configuration from `current` into `lines`, touching only the route's own lines. */
-  save(route: Route, lines: readonly string[], current: readonly string[], keeper?: string): string[]
+  save(route: Route, lines: readonly string[], current: readonly string[], netConfig?: string): string[]
+  /** The resource of a step that may make a table the probe found missing (`cannot=`), where one can: FreeBSD's net.fibs. */
+  readonly tablesBy?: string
 }
 
 /**
@@ -290,16 +293,38 @@ export interface Account {
  *
  * A password hash is a secret: it never goes in argv, never to the controller. It travels on
  * stdin, is read on the host only into a pipe or a 0600 file, and the probe prints its SHA-256.
+ * A platform sets one (`setHash`), or says why it cannot (`noSetHash`).
  */
-export interface Users {
+export type Users = UserTools &
+  (
+    | {
+        /** Sets the user's password hash to the line on stdin, or in `file`. */
+        setHash(name: string, file?: string): string
+        readonly noSetHash?: undefined
+      }
+    | {
+        readonly setHash?: undefined
+        /**
+         * Where the OS takes a hash only in argv, where every local user can read it (OpenBSD's
+         * usermod -p, chpass -a): why, and the tool that sets one by hand, for messages.
+         */
+        readonly noSetHash: { why: string; byHand: string }
+      }
+  )
+
+interface UserTools {
   /**
    * For user NAME that exists: `exists=1`, `uid=`, `gid=`, `group=` (its primary group's name,
    * if one has its gid), `comment=`, `home=`, `shell=`, and `member=GROUP` for each group that
    * lists it. Always: `home_dir=1` when `home` is a directory, `has=GROUP` for each of `groups`
-   * that exists, `uid_user=NAME` for the user holding `uid`, and with `hash`, `hash=` the SHA-256
-   * (hex) of its password hash: never the hash.
+   * that exists, `uid_user=NAME` for the user holding `uid`; with `hash`, `hash=` the SHA-256
+   * (hex) of its password hash: never the hash; with `locked`, `locked=1` when that hash is a
+   * locked one (`*…`, `!…`).
    */
-  probeUser(name: string, o: { home: string; uid?: number; groups: readonly string[]; hash: boolean }): string
+  probeUser(
+    name: string,
+    o: { home: string; uid?: number; groups: readonly string[]; hash: boolean; locked?: boolean },
+  ): string
   /**
    * For group NAME that exists: `exists=1`, `gid=`, `member=USER` per member; `gid_group=NAME`
    * for the group holding `gid`; with `primary`, `primary=USER` for each user it is the primary
@@ -316,11 +341,6 @@ export interface Users {
   delUser(name: string, o: { home: boolean; group: boolean }): string
   /** Prints the user's password hash, one line: only ever into a 0600 file on the host. */
   printHash(name: string): string
-  /**
-   * Sets the user's password hash to the line on stdin, or in `file`. Absent where the OS takes
-   * a hash only in argv, where every local user can read it (OpenBSD's usermod -p, chpass -a).
-   */
-  setHash?(name: string, file?: string): string
   addGroup(name: string, gid?: number): string
   modGroup(name: string, gid: number): string
   delGroup(name: string): string

@@ -35,7 +35,7 @@ export interface IfaceRecord {
   /** The boot-time configuration lines, as the probe printed them. */
   saved: string[]
   /** What keeps them, where the host decides (`networkd`); undefined: the platform's usual place. */
-  keeper?: string
+  netConfig?: string
 }
 
 const IP = String.raw`(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)`
@@ -52,7 +52,7 @@ function parse(probe: ProbeResult): IfaceRecord {
       tunnel: local && remote ? { local, remote } : undefined,
     },
     saved: fields(probe.stdout, 'saved'),
-    keeper: field(probe.stdout, 'keeper'),
+    netConfig: field(probe.stdout, 'netconfig'),
   }
 }
 
@@ -126,9 +126,9 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
         ...d.add.map((a) => `${it.name}: add ${a}`),
         ...(d.up ? [`${it.name}: up`] : []),
       ].map((summary) => ({ summary }))
-      const saved = platform.interfaces.render(it, want, cur.saved, cur.keeper)
+      const saved = platform.interfaces.render(it, want, cur.saved, cur.netConfig)
       if (persist && saved.join('\n') !== cur.saved.join('\n')) {
-        const file = platform.interfaces.savedIn(it, cur.keeper)
+        const file = platform.interfaces.savedIn(it, cur.netConfig)
         changes.push({ summary: `${it.name} at boot: ${file}`, diff: bootDiff(file, cur.saved, saved) })
       }
       return changes
@@ -137,11 +137,11 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     record: parse,
 
     async apply({ $, platform }, _changes, record) {
-      const { saved, keeper } = record
+      const { saved, netConfig } = record
       await run($, [
         ...platform.interfaces.change(it, record.live, want),
         ...(persist
-          ? platform.interfaces.save(it, platform.interfaces.render(it, want, saved, keeper), saved, keeper)
+          ? platform.interfaces.save(it, platform.interfaces.render(it, want, saved, netConfig), saved, netConfig)
           : []),
       ])
     },
@@ -150,16 +150,16 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
       const now = parse(await probeNow($, platform.interfaces.probe(it)))
       await run($, [
         ...platform.interfaces.change(it, now.live, record.live),
-        ...(persist ? platform.interfaces.save(it, record.saved, now.saved, record.keeper) : []),
+        ...(persist ? platform.interfaces.save(it, record.saved, now.saved, record.netConfig) : []),
       ])
     },
 
     // From the state apply leaves back to the record's; a command for a change apply never made
     // fails in the job, which goes on with the next.
-    revert: ({ live, saved, keeper }, platform) => [
+    revert: ({ live, saved, netConfig }, platform) => [
       ...platform.interfaces.change(it, want, live),
       ...(persist
-        ? platform.interfaces.save(it, saved, platform.interfaces.render(it, want, saved, keeper), keeper)
+        ? platform.interfaces.save(it, saved, platform.interfaces.render(it, want, saved, netConfig), netConfig)
         : []),
     ],
   }

@@ -94,8 +94,9 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
     },
 
     async undo({ $, platform }, record) {
-      // Only what apply got as far as changing: a failed install may have installed some.
-      const now = versions(await probeNow($, snippet(platform)))
+      // Only what apply got as far as changing: a failed install may have installed some. The
+      // versions alone: whether an install could succeed (apt's simulation) is no question here.
+      const now = versions(await probeNow($, platform.packages.probe(names)))
       const remove = record.install.filter((n) => now.get(n))
       const reinstall = record.remove.filter((n) => !now.get(n))
       await run($, [

@@ -4,7 +4,7 @@
 // .network on Linux. In the main routing table or another: Linux `table N`, OpenBSD's rtable,
 // FreeBSD's fib. Routes carry the path to the host, so a change is risky (commit-confirmed).
 
-import { field, fields, routeDest } from '../platform/common.ts'
+import { bootIface, field, fields, routeDest } from '../platform/common.ts'
 import { bootDiff } from './iface.ts'
 import { probeNow, run } from './script.ts'
 import type { Route, RouteState, RouteType } from '../platform/platform.ts'
@@ -23,7 +23,7 @@ export interface RouteOptions extends CommonOptions {
   to: string
   /** The gateway. */
   via?: string
-  /** The interface: alone, an interface route (not on OpenBSD); with `via`, Linux pins the route to it. */
+  /** The interface: alone, an interface route (not on OpenBSD); with `via`, the route is pinned to it (route(8) -ifp on the BSDs). */
   dev?: string
   /** Drop what the route matches silently (`blackhole`), or refuse it with ICMP unreachable (`reject`). */
   type?: RouteType
@@ -46,7 +46,7 @@ export interface RouteRecord {
   /** The route's boot configuration lines, as the probe printed them. */
   saved: string[]
   /** What keeps them, where the host decides (`networkd`). */
-  keeper?: string
+  netConfig?: string
 }
 
 const OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1?\d?\d)`
@@ -80,7 +80,7 @@ function parse(probe: ProbeResult): RouteRecord {
     else if (words[0] === 'other') live = { type: 'other', text: line.slice('other '.length) }
     else live = { ...(at('via') ? { via: at('via') } : {}), ...(at('dev') ? { dev: at('dev') } : {}) }
   }
-  return { live, saved: fields(probe.stdout, 'saved'), keeper: field(probe.stdout, 'keeper') }
+  return { live, saved: fields(probe.stdout, 'saved'), netConfig: field(probe.stdout, 'netconfig') }
 }
 
 /** Whether the route found is the one wanted: the gateway, or the interface, or the type. */
@@ -133,8 +133,8 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
   const spec: Route = { to, via, dev, type, table, persist, iface }
   const want: RouteState | undefined = present ? { via, dev, type } : undefined
   const label = `${to === 'default' ? 'default' : routeDest(to).prefix === 32 ? to.slice(0, -3) : to}${table ? ` (table ${table})` : ''}`
-  const keep = persist ? (iface ?? dev) : undefined
-  const resources = [`route:${table ?? 'main'}:${to}`, ...(keep ? [`if:${keep}`] : [])]
+  const bootIfaceName = persist ? bootIface(spec) : undefined
+  const resources = [`route:${table ?? 'main'}:${to}`, ...(bootIfaceName ? [`if:${bootIfaceName}`] : [])]
 
   return {
     kind: 'route',
@@ -151,13 +151,19 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
     check(probe, { platform, pending }) {
       const refusal = platform.routes.refuse(spec)
       if (refusal) throw new StepError(refusal)
-      // A table the kernel lacks: unless an earlier step may make it (FreeBSD's net.fibs).
+      // A table the kernel lacks: unless an earlier step may make it, where the platform says one can.
       const cannot = field(probe.stdout, 'cannot')
-      if (cannot !== undefined && !pending.has(ANYTHING) && !pending.has('sysctl:net.fibs'))
+      const tablesBy = platform.routes.tablesBy
+      if (cannot !== undefined && !pending.has(ANYTHING) && !(tablesBy && pending.has(tablesBy)))
         throw new StepError(`${label}: ${cannot}`)
       // Unless an earlier step configures the interface that keeps it (an iface step).
       const nosave = field(probe.stdout, 'nosave')
-      if (persist && nosave !== undefined && !pending.has(ANYTHING) && !(keep && pending.has(`if:${keep}`)))
+      if (
+        persist &&
+        nosave !== undefined &&
+        !pending.has(ANYTHING) &&
+        !(bootIfaceName && pending.has(`if:${bootIfaceName}`))
+      )
         throw new StepError(`${label} cannot be configured for boot: ${nosave}; or set persist: false`)
       const cur = parse(probe)
       const changes: Change[] = []
@@ -169,9 +175,9 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
         changes.push({ summary: `${label}: ${text(cur.live)} → ${text(want)}` })
       }
       if (persist) {
-        const saved = platform.routes.render(spec, want, cur.saved, cur.keeper)
+        const saved = platform.routes.render(spec, want, cur.saved, cur.netConfig)
         if (saved.join('\n') !== cur.saved.join('\n')) {
-          const file = platform.routes.savedIn(spec, cur.keeper)
+          const file = platform.routes.savedIn(spec, cur.netConfig)
           changes.push({ summary: `${label} at boot: ${file}`, diff: bootDiff(file, cur.saved, saved) })
         }
       }
@@ -180,11 +186,11 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
 
     record: parse,
 
-    async apply({ $, platform }, _changes, { live, saved, keeper }) {
+    async apply({ $, platform }, _changes, { live, saved, netConfig }) {
       await run($, [
         ...(matches(want, live) ? [] : platform.routes.change(spec, live, want)),
         ...(persist
-          ? platform.routes.save(spec, platform.routes.render(spec, want, saved, keeper), saved, keeper)
+          ? platform.routes.save(spec, platform.routes.render(spec, want, saved, netConfig), saved, netConfig)
           : []),
       ])
     },
@@ -193,14 +199,16 @@ export function route(name: string, opts: RouteOptions): Step<RouteRecord> {
       const now = parse(await probeNow($, platform.routes.probe(spec)))
       await run($, [
         ...(same(now.live, record.live) ? [] : platform.routes.change(spec, now.live, record.live)),
-        ...(persist ? platform.routes.save(spec, record.saved, now.saved, record.keeper) : []),
+        ...(persist ? platform.routes.save(spec, record.saved, now.saved, record.netConfig) : []),
       ])
     },
 
     // From the state apply leaves back to the record's.
-    revert: ({ live, saved, keeper }, platform) => [
+    revert: ({ live, saved, netConfig }, platform) => [
       ...(matches(want, live) ? [] : platform.routes.change(spec, want, live)),
-      ...(persist ? platform.routes.save(spec, saved, platform.routes.render(spec, want, saved, keeper), keeper) : []),
+      ...(persist
+        ? platform.routes.save(spec, saved, platform.routes.render(spec, want, saved, netConfig), netConfig)
+        : []),
     ],
   }
 }

@@ -16,6 +16,7 @@ import { dirOf, field, fields, replaceFile } from '../platform/common.ts'
 import type { Account, Platform } from '../platform/platform.ts'
 import { quote } from '../shell/quote.ts'
 import { backupPath, dropBackup, pruneBackups } from './file.ts'
+import { checkBackups } from './fs.ts'
 import { ACCOUNT_NAME, checkId } from './group.ts'
 import { run, runWithInput } from './script.ts'
 import { ANYTHING, StepError, notifyList, type CommonOptions, type ProbeResult, type Step } from './step.ts'
@@ -42,12 +43,17 @@ export interface UserOptions extends CommonOptions {
    * (a hash already there is compared all the same).
    */
   passwordHash?: string
-  /** Default `present`. `absent` removes the user and keeps its home. */
+  /**
+   * Default `present`. `absent` removes the user and keeps its home; refused where rollback
+   * could not give it back its password (OpenBSD), unless that is locked.
+   */
   state?: 'present' | 'absent'
+  /** How many old password hashes of the user the host keeps in /var/backups/ferry (default 3, at least 1). */
+  backups?: number
 }
 
 /** A user's settings as the probe saw them. */
-export interface Seen {
+interface Seen {
   uid: number
   gid: number
   /** The primary group's name, or its gid where no group has that gid. */
@@ -76,6 +82,8 @@ interface UserState {
   uidUser?: string
   /** The SHA-256 of the password hash. */
   hash?: string
+  /** The password hash is a locked one (`*…`, `!…`), where the probe was asked. */
+  locked: boolean
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
@@ -89,7 +97,13 @@ function parse(probe: ProbeResult): UserState {
   const out = probe.stdout
   const has = new Set(fields(out, 'has'))
   const hash = /[0-9a-f]{64}/.exec(field(out, 'hash') ?? '')?.[0]
-  const base = { homeDir: field(out, 'home_dir') === '1', has, uidUser: field(out, 'uid_user'), hash }
+  const base = {
+    homeDir: field(out, 'home_dir') === '1',
+    has,
+    uidUser: field(out, 'uid_user'),
+    hash,
+    locked: field(out, 'locked') === '1',
+  }
   if (field(out, 'exists') !== '1') return base
   const gid = Number(field(out, 'gid'))
   return {
@@ -133,6 +147,8 @@ export function user(name: string, opts: UserOptions): Step<UserRecord> {
       `${name}: passwordHash is not a crypt(3) hash ($y$…, $6$…, $2b$…): it would be the password itself, in the clear (make one with mkpasswd or openssl passwd -6)`,
     )
   if (opts.append && !opts.groups) throw new StepError(`${name}: append needs groups`)
+  const backups = opts.backups ?? 3
+  checkBackups(name, backups)
   const settings = [
     'uid',
     'group',
@@ -151,8 +167,15 @@ export function user(name: string, opts: UserOptions): Step<UserRecord> {
   /** The groups the probe asks about: the user's own name, for the group useradd would make. */
   const asked = sorted([opts.group ?? n, ...(opts.groups ?? [])])
 
+  // Where no hash can be set, removing a user asks whether its hash is locked (see check).
   const probe = (platform: Platform) =>
-    platform.users.probeUser(n, { home, uid: opts.uid, groups: asked, hash: hash !== undefined })
+    platform.users.probeUser(n, {
+      home,
+      uid: opts.uid,
+      groups: asked,
+      hash: hash !== undefined,
+      locked: state === 'absent' && !platform.users.setHash,
+    })
 
   /** The settings of an existing account that differ from the wanted ones, with the wanted values. */
   const differ = (cur: Seen): Account => {
@@ -186,10 +209,10 @@ export function user(name: string, opts: UserOptions): Step<UserRecord> {
    */
   const restoreHash = (platform: Platform, backup: string) => {
     const b = quote(backup)
-    const { setHash, printHash } = platform.users
-    const put = setHash
-      ? `{ [ ! -s ${b} ] || ${setHash(n, backup)}; }`
-      : `{ [ "$(${printHash(n)})" = "$(cat ${b})" ] || { echo "ferry: ${n}'s old password hash is in ${backup}: ferry sets none on ${platform.kernel} (put it back with vipw)" >&2; exit 1; }; }`
+    const u = platform.users
+    const put = u.setHash
+      ? `{ [ ! -s ${b} ] || ${u.setHash(n, backup)}; }`
+      : `{ [ "$(${u.printHash(n)})" = "$(cat ${b})" ] || { echo ${quote(`ferry: ${n}'s old password hash is in ${backup}: ferry sets none on ${platform.kernel} (put it back with ${u.noSetHash.byHand})`)} >&2; exit 1; }; }`
     return `if [ -f ${b} ]; then ${put} && ${dropBackup(backup)}; fi`
   }
 
@@ -233,7 +256,16 @@ export function user(name: string, opts: UserOptions): Step<UserRecord> {
     check(probe, { platform, pending }) {
       const cur = parse(probe)
       const a = cur.account
-      if (state === 'absent') return a ? [{ summary: `remove user ${n} (uid ${a.uid}; its home ${a.home} stays)` }] : []
+      const u = platform.users
+      if (state === 'absent') {
+        if (!a) return []
+        // Rollback makes the account again, with the hash a new one gets: a locked one.
+        if (!u.setHash && !cur.locked)
+          throw new StepError(
+            `removing user ${n} could not be rolled back with its password: ${u.noSetHash.why}, so ferry sets none there (lock ${n}'s password first, or remove ${n} by hand)`,
+          )
+        return [{ summary: `remove user ${n} (uid ${a.uid}; its home ${a.home} stays)` }]
+      }
       const known = (g: string) => cur.has.has(g) || pending.has(`group:${g}`) || pending.has(ANYTHING)
       const missing = [opts.group ?? [], opts.groups ?? []].flat().filter((g) => !known(g))
       if (missing.length)
@@ -243,9 +275,9 @@ export function user(name: string, opts: UserOptions): Step<UserRecord> {
       if (opts.uid !== undefined && cur.uidUser !== undefined && cur.uidUser !== n)
         throw new StepError(`uid ${opts.uid} belongs to user ${cur.uidUser}`)
       const password = wantHash !== undefined && (!a || cur.hash !== wantHash)
-      if (password && !platform.users.setHash)
+      if (password && !u.setHash)
         throw new StepError(
-          `${platform.kernel} takes a password hash only as an argument (usermod -p), which any local user can read with ps: ferry sets none there (set ${n}'s by hand, with chpass or vipw)`,
+          `${u.noSetHash.why}: ferry sets none there (set ${n}'s by hand, with ${u.noSetHash.byHand})`,
         )
       const pw = password ? [{ summary: `password of ${n}: ${a ? 'changed' : 'set'}` }] : []
       if (!a) {
@@ -309,6 +341,6 @@ export function user(name: string, opts: UserOptions): Step<UserRecord> {
 
     undo: ({ $, platform }, record) => run($, back(record, platform)),
     revert: back,
-    kept: (record) => (record.backup ? [pruneBackups(record.backup, 3)] : []),
+    kept: (record) => (record.backup ? [pruneBackups(record.backup, backups)] : []),
   }
 }

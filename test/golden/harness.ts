@@ -99,8 +99,9 @@ export async function runCase(c: Case): Promise<Outcome> {
   if (!changes.length) return out
   let log = out.apply
   let now = first
+  // The probe, or its first lines alone (pkg's undo asks only the versions), answered alike.
   const $ = recordingShell(
-    (cmd) => (cmd === snippet ? now : { stdout: '', code: 0 }),
+    (cmd) => (cmd === snippet || snippet.startsWith(`${cmd}\n`) ? now : { stdout: '', code: 0 }),
     (s) => log.push(s === snippet ? PROBE : s),
   )
   const record = c.step.record(first, { host, platform, pending: new Set() })

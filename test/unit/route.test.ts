@@ -213,7 +213,7 @@ describe.skipIf(!root)('Linux: routes and boot files for real, in private namesp
     // networkd does not run here, and ifupdown's directory was there first: ifupdown, as before.
     expect(ifupdown).toBe('exists=0\nup=1\n')
     expect(both).toBe('exists=0\nup=1\n')
-    expect(networkd).toBe('exists=0\nup=1\nkeeper=networkd\n')
+    expect(networkd).toBe('exists=0\nup=1\nnetconfig=networkd\n')
     expect(neither).toBe(
       'exists=0\nup=1\nnosave=neither /etc/network/interfaces.d (ifupdown) nor /etc/systemd/network (systemd-networkd) is here\n',
     )
@@ -273,8 +273,30 @@ describe.skipIf(!root)('Linux: routes and boot files for real, in private namesp
     expect(lo1.check(out(loProbe!), ctx(linux))).toEqual([])
     expect(blackhole.check(out(rProbe!), ctx(linux))).toEqual([])
     expect(undone).toBe(
-      '/etc/systemd/network\nexists=0\nup=1\nkeeper=networkd\nkeeper=networkd\nnosave=lo1 has no /etc/systemd/network/50-ferry-lo.network (give it an iface step)\n',
+      '/etc/systemd/network\nexists=0\nup=1\nnetconfig=networkd\nnetconfig=networkd\nnosave=lo1 has no /etc/systemd/network/50-ferry-lo.network (give it an iface step)\n',
     )
+  })
+
+  it('networkd: tap0 removed takes the drop-in of the route kept with it (the probe lists it with its files)', () => {
+    const spec = { name: 'tap0', kind: 'tap' as const }
+    const want = { exists: true, up: true, addresses: ['10.255.2.1/30'] }
+    const tap0 = iface('i', { name: 'tap0', kind: 'tap', addresses: ['10.255.2.1/30'] })
+    const rSpec = { to: '10.99.0.0/16', via: '10.255.2.2', dev: 'tap0', persist: true }
+    const rWant = { via: '10.255.2.2', dev: 'tap0' }
+    const made = [
+      'mkdir /etc/systemd/network',
+      ...linux.interfaces.save(spec, linux.interfaces.render(spec, want, [], 'networkd'), [], 'networkd'),
+      ...linux.routes.save(rSpec, linux.routes.render(rSpec, rWant, [], 'networkd'), [], 'networkd'),
+    ].join('\n')
+    const [probed] = inNamespace(made, [tap0.probe(linux)])
+    // In sync, the route's drop-in kept as it is.
+    expect(tap0.check(out(probed!), ctx(linux))).toEqual([])
+    const saved = probed!.split('\n').flatMap((l) => (l.startsWith('saved=') ? [l.slice(6)] : []))
+    expect(saved).toContain('==> /etc/systemd/network/50-ferry-tap0.network.d/ferry-route-10.99.0.0_16.conf <==')
+    const [left] = inNamespace(made, [
+      [...linux.interfaces.save(spec, [], saved, 'networkd'), 'find /etc/systemd/network'].join('\n'),
+    ])
+    expect(left).toBe('/etc/systemd/network\n')
   })
 
   it("ifupdown: a route in table 100 goes live and into tap0's stanza, in sync after, and leaves no trace", () => {

@@ -331,22 +331,26 @@ describe.each(allShells)('service instances: the probes and the unlink, in a scr
   }
   const lines = (out: ProbeResult) => out.stdout.trim().split('\n')
 
-  it("FreeBSD: the port's openvpn answers to its link's name (rcvar), quagga's script does not; link, other, none", () => {
+  it("FreeBSD: the port's openvpn names itself after its link, quagga's script does not (read, never run); link, other, none", () => {
     const s = scratch(['/etc/rc.d', '/usr/local/etc/rc.d'])
     try {
       // As rc.d scripts end: run_rc_command "$1" prints NAME_enable for rcvar.
-      const rc = (name: string) =>
+      const rcvar = (name: string) =>
         `#!/bin/sh\nname=${name}\nrcvar=\${name}_enable\n[ "$1" = rcvar ] && echo "# $name" && echo "\${rcvar}=\\"NO\\""\n`
+      // Run, either script would leave a mark: the probe only reads them.
+      const mark = join(s.root, 'ran')
+      const rc = (name: string) => `${rcvar(name)}: > ${mark}\n`
       s.script('/usr/local/etc/rc.d/openvpn', rc('$(basename "$0")'))
-      s.script('/usr/local/etc/rc.d/quagga', rc('quagga'))
+      s.script('/usr/local/etc/rc.d/quagga', rc("'quagga' # the daemon's name"))
       const probe = (base: string, name: string) => lines(s.probe(freebsd.services.instances.probe(base, name)))
       expect(probe('openvpn', 'openvpn_tap2')).toEqual(['base=1', 'dir=/usr/local/etc/rc.d', 'instance=none'])
       expect(probe('quagga', 'quagga_2')).toEqual([
         'base=1',
         'dir=/usr/local/etc/rc.d',
         'instance=none',
-        "refuse=quagga's rc.d script does not name itself after the name it is run by (its rcvar run as quagga_2 is not quagga_2_enable)",
+        "refuse=quagga's rc.d script does not name itself after the name it is run by (it sets name=…, so its rcvar run as quagga_2 is still quagga_enable)",
       ])
+      expect(existsSync(mark)).toBe(false)
       expect(probe('ferry-no-such', 'ferry_no_such_2')).toEqual(['base=0', 'dir=/usr/local/etc/rc.d', 'instance=none'])
       symlinkSync('openvpn', join(s.root, '/usr/local/etc/rc.d/openvpn_tap2'))
       expect(probe('openvpn', 'openvpn_tap2')).toContain('instance=link')

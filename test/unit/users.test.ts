@@ -57,6 +57,16 @@ describe.each(shells)('probes on this machine through %s', (shell) => {
     if (current.length > 2) expect(out.stdout).not.toContain(current)
   })
 
+  it.skipIf(!root)(
+    'user: asked, the probe says whether the hash is a locked one (* or !), and prints nothing of it',
+    () => {
+      const out = sh(shell, linux.users.probeUser('root', { home: '/root', groups: [], hash: false, locked: true }))
+      const current = execFileSync('getent', ['shadow', 'root'], { encoding: 'utf8' }).split(':')[1]!
+      expect(out.stdout.includes('locked=1\n')).toBe(/^[*!]/.test(current))
+      expect(out.stdout).not.toContain('hash=')
+    },
+  )
+
   it("group: root exists with gid 0, and is root's primary group", () => {
     const out = sh(shell, group('g', { name: 'root', state: 'absent' }).probe(linux))
     expect(out.stdout).toMatch(/^exists=1\ngid=0\n/)

@@ -21,7 +21,7 @@ export default [
         'if out=$(route -n get -net 10.2.0.0/16 -fib 1 2>/dev/null); then printf \'%s\\n\' "$out" | D=10.2.0.0 M=255.255.0.0 awk',
         'n=$(sysctl -n net.fibs 2>/dev/null || echo 1); [ "$n" -gt 1 ] || echo "cannot=fib 1 does not exist: net.fibs is $n"',
         `l=$(sysrc -n static_routes 2>/dev/null) && printf 'saved=static_routes="%s"\\n' "$l"`,
-        `v=$(sysrc -n ${NAME} 2>/dev/null) && printf 'saved=${NAME}="%s"\\n' "$v"`,
+        `v=$(sysrc -n ${NAME} 2>/dev/null) && printf 'saved=%s="%s"\\n' ${NAME} "$v"`,
       ],
       changes: [
         '10.2.0.0/16 (table 1): (none) → via 172.16.2.2',
@@ -82,7 +82,37 @@ export default [
       undo: [
         PROBE,
         script(
-          'route -n change -net 10.2.0.0/16 172.16.2.2 -fib 1',
+          'route -n change -net 10.2.0.0/16 172.16.2.2 -ifp tap0 -fib 1',
+          `sysrc ${NAME}='-net 10.2.0.0/16 172.16.2.2 -fib 1'`,
+        ),
+      ],
+    },
+  },
+  {
+    // route(8) -ifp: without it, the plan would want tap1 every run and apply never pin it.
+    name: 'freebsd route: the gateway right but the route leaving by tap0, not tap1 → route change … -ifp tap1, and in route_NAME',
+    os: 'freebsd',
+    step: route('office b in fib 1', { to: '10.2.0.0/16', via: '172.16.2.2', dev: 'tap1', table: 1 }),
+    probe: `route=via 172.16.2.2 dev tap0\n${saved(IN_FIB1)}`,
+    after: `route=via 172.16.2.2 dev tap1\nsaved=${IN_FIB1[0]}\nsaved=${NAME}="-net 10.2.0.0/16 172.16.2.2 -ifp tap1 -fib 1"\n`,
+    expect: {
+      changes: [
+        '10.2.0.0/16 (table 1): via 172.16.2.2 dev tap0 → via 172.16.2.2 dev tap1',
+        {
+          summary: '10.2.0.0/16 (table 1) at boot: /etc/rc.conf',
+          diff: `--- /etc/rc.conf\n+++ /etc/rc.conf\n@@ -1,2 +1,2 @@\n ${IN_FIB1[0]}\n-${IN_FIB1[1]}\n+${NAME}="-net 10.2.0.0/16 172.16.2.2 -ifp tap1 -fib 1"\n`,
+        },
+      ],
+      apply: [
+        script(
+          'route -n change -net 10.2.0.0/16 172.16.2.2 -ifp tap1 -fib 1',
+          `sysrc ${NAME}='-net 10.2.0.0/16 172.16.2.2 -ifp tap1 -fib 1'`,
+        ),
+      ],
+      undo: [
+        PROBE,
+        script(
+          'route -n change -net 10.2.0.0/16 172.16.2.2 -ifp tap0 -fib 1',
           `sysrc ${NAME}='-net 10.2.0.0/16 172.16.2.2 -fib 1'`,
         ),
       ],
@@ -103,35 +133,35 @@ export default [
     },
   },
   {
-    name: 'freebsd route: a host route through a tunnel, kept in rc.conf where no static_routes was set → -host … -interface gre0',
+    name: 'freebsd route: a host route through a tunnel, kept in rc.conf where no static_routes was set → -host … -iface gre0',
     os: 'freebsd',
     step: route('peer loopback', { to: '10.0.0.2', dev: 'gre0' }),
     probe: 'route=via 198.51.100.254 dev vtnet0\n',
     after:
-      'route=dev gre0\nsaved=static_routes="ferry_10_0_0_2_32"\nsaved=route_ferry_10_0_0_2_32="-host 10.0.0.2 -interface gre0"\n',
+      'route=dev gre0\nsaved=static_routes="ferry_10_0_0_2_32"\nsaved=route_ferry_10_0_0_2_32="-host 10.0.0.2 -iface gre0"\n',
     expect: {
       probe: ["route -n get -host 10.0.0.2 2>/dev/null); then printf '%s\\n' \"$out\" | D=10.0.0.2 M='' awk"],
       changes: [
         '10.0.0.2: via 198.51.100.254 dev vtnet0 → dev gre0',
         {
           summary: '10.0.0.2 at boot: /etc/rc.conf',
-          diff: '--- /etc/rc.conf\n+++ /etc/rc.conf\n@@ -0,0 +1,2 @@\n+static_routes="ferry_10_0_0_2_32"\n+route_ferry_10_0_0_2_32="-host 10.0.0.2 -interface gre0"\n',
+          diff: '--- /etc/rc.conf\n+++ /etc/rc.conf\n@@ -0,0 +1,2 @@\n+static_routes="ferry_10_0_0_2_32"\n+route_ferry_10_0_0_2_32="-host 10.0.0.2 -iface gre0"\n',
         },
       ],
       // Another kind of route is made anew, not changed.
       apply: [
         script(
           'route -n delete -host 10.0.0.2',
-          'route -n add -host 10.0.0.2 -interface gre0',
+          'route -n add -host 10.0.0.2 -iface gre0',
           'sysrc static_routes+=ferry_10_0_0_2_32',
-          "sysrc route_ferry_10_0_0_2_32='-host 10.0.0.2 -interface gre0'",
+          "sysrc route_ferry_10_0_0_2_32='-host 10.0.0.2 -iface gre0'",
         ),
       ],
       undo: [
         PROBE,
         script(
           'route -n delete -host 10.0.0.2',
-          'route -n add -host 10.0.0.2 198.51.100.254',
+          'route -n add -host 10.0.0.2 198.51.100.254 -ifp vtnet0',
           'sysrc static_routes-=ferry_10_0_0_2_32',
           'sysrc -x route_ferry_10_0_0_2_32',
         ),

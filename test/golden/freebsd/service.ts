@@ -155,8 +155,8 @@ export default [
         'if [ -n "$d" ]; then echo base=1; else echo base=0; d=/usr/local/etc/rc.d; fi',
         'if [ -h "$d"/openvpn_tap2 ]; then case $(readlink "$d"/openvpn_tap2) in openvpn|"$d"/openvpn) echo instance=link ;; *) echo instance=other ;; esac',
         'elif [ -e /etc/rc.d/openvpn_tap2 ] || [ -h /etc/rc.d/openvpn_tap2 ] || [ -e /usr/local/etc/rc.d/openvpn_tap2 ] || [ -h /usr/local/etc/rc.d/openvpn_tap2 ]; then echo instance=other; else echo instance=none; fi',
-        // The script run under the instance's name (rcvar only prints): does it answer to it?
-        `if [ -x "$d"/openvpn ] && ! B="$d"/openvpn sh -c '. "$B"' "$d"/openvpn_tap2 rcvar 2>/dev/null | grep -q '^openvpn_tap2_enable='; then`,
+        // The script read, never run: a literal name=… line names it openvpn whatever it is run as.
+        `if [ -x "$d"/openvpn ] && grep -Eq '^[[:space:]]*name=["'\\'']?[A-Za-z0-9_]+["'\\'']?[[:space:]]*(#.*)?$' "$d"/openvpn; then`,
       ],
       changes: TAP2_CHANGES,
       apply: [TAP2_APPLY],
@@ -185,7 +185,7 @@ export default [
     os: 'freebsd',
     step: service('quagga 2', { name: 'quagga_2', instanceOf: 'quagga', enabled: true }),
     probe:
-      "exists=0\nbase=1\ndir=/usr/local/etc/rc.d\ninstance=none\nrefuse=quagga's rc.d script does not name itself after the name it is run by (its rcvar run as quagga_2 is not quagga_2_enable)\n",
+      "exists=0\nbase=1\ndir=/usr/local/etc/rc.d\ninstance=none\nrefuse=quagga's rc.d script does not name itself after the name it is run by (it sets name=…, so its rcvar run as quagga_2 is still quagga_enable)\n",
     expect: {
       error:
         /quagga_2 cannot be an instance of quagga: quagga's rc\.d script does not name itself after the name it is run by/,

@@ -22,7 +22,7 @@ const GRE1 = [
 ]
 const saved = (lines: string[]) => lines.map((l) => `saved=${l}\n`).join('')
 
-// systemd-networkd, where the host keeps its interfaces there (the probe says keeper=networkd).
+// systemd-networkd, where the host keeps its interfaces there (the probe says netconfig=networkd).
 const N = '/etc/systemd/network'
 const LO_BASE = `${N}/50-ferry-lo.network`
 const LO_NETWORK = [
@@ -55,6 +55,13 @@ const GRE1_NETWORK = [
   '[Address]',
   'Address=172.16.2.5/32',
   'Peer=172.16.2.6/32',
+]
+const GRE1_ROUTE = `${N}/50-ferry-gre1.network.d/ferry-route-10.2.0.0_16.conf`
+const GRE1_ROUTE_DROPIN = [
+  '# 10.2.0.0/16, managed by ferry',
+  '[Route]',
+  'Destination=10.2.0.0/16',
+  'Gateway=172.16.2.6',
 ]
 const files = (...f: [string, string[]][]) => f.flatMap(([path, lines]) => [`==> ${path} <==`, ...lines])
 const added = (path: string, lines: string[]) =>
@@ -152,11 +159,11 @@ export default [
     name: 'linux iface: lo1 on a systemd-networkd host → lo matched by 50-ferry-lo.network, the address in its drop-in lo1.conf',
     os: 'linux',
     step: lo1(),
-    probe: 'exists=0\nup=1\nkeeper=networkd\n',
-    after: `exists=1\naddr=10.0.0.1/32\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK], [LO1_CONF, LO1_DROPIN]))}`,
+    probe: 'exists=0\nup=1\nnetconfig=networkd\n',
+    after: `exists=1\naddr=10.0.0.1/32\nup=1\nnetconfig=networkd\n${saved(files([LO_BASE, LO_NETWORK], [LO1_CONF, LO1_DROPIN]))}`,
     expect: {
       probe: [
-        `[ ! -f ${D}/lo1 ] || sed 's/^/saved=/' ${D}/lo1\nelif [ -d ${N} ]; then\necho keeper=networkd\n`,
+        `[ ! -f ${D}/lo1 ] || sed 's/^/saved=/' ${D}/lo1\nelif [ -d ${N} ]; then\necho netconfig=networkd\n`,
         `for p in ${LO_BASE} ${LO1_CONF}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`,
       ],
       changes: [
@@ -185,8 +192,8 @@ export default [
     name: "linux iface: lo1's drop-in deleted by hand, then lo1 undone → lo's .network goes too, no drop-in being left",
     os: 'linux',
     step: lo1(),
-    probe: 'exists=0\nup=1\nkeeper=networkd\n',
-    after: `exists=1\naddr=10.0.0.1/32\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
+    probe: 'exists=0\nup=1\nnetconfig=networkd\n',
+    after: `exists=1\naddr=10.0.0.1/32\nup=1\nnetconfig=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
     expect: {
       changes: [
         'create lo1',
@@ -212,7 +219,7 @@ export default [
     name: "linux iface: lo2 beside lo1 on networkd → its own drop-in only, lo's .network left as lo1's step wrote it",
     os: 'linux',
     step: iface('jails', { name: 'lo2', kind: 'loopback', addresses: ['172.16.3.1/32', '172.16.3.2/32'] }),
-    probe: `exists=0\nup=1\nkeeper=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
+    probe: `exists=0\nup=1\nnetconfig=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
     expect: {
       changes: [
         'create lo2',
@@ -262,7 +269,7 @@ export default [
       tunnel: { local: '203.0.113.21', remote: '203.0.113.22' },
       addresses: ['172.16.2.5 peer 172.16.2.6'],
     }),
-    probe: 'exists=0\nup=0\nkeeper=networkd\n',
+    probe: 'exists=0\nup=0\nnetconfig=networkd\n',
     expect: {
       changes: [
         'create gre1',
@@ -297,10 +304,35 @@ export default [
     },
   },
   {
+    // A route step's drop-in beside gre1's .network is listed with gre1's files: kept while gre1
+    // is, and gone with it, as the kernel takes gre1's routes with it.
+    name: "linux iface: gre1 on networkd with a route's drop-in beside its .network → the probe lists it with gre1's files; in sync",
+    os: 'linux',
+    step: iface('gre to r2', {
+      name: 'gre1',
+      kind: 'gre',
+      tunnel: { local: '203.0.113.21', remote: '203.0.113.22' },
+      addresses: ['172.16.2.5 peer 172.16.2.6'],
+    }),
+    probe: `exists=1\nup=1\naddr=172.16.2.5 peer 172.16.2.6\ntunnel=203.0.113.21 203.0.113.22\nnetconfig=networkd\n${saved(
+      files(
+        [`${N}/50-ferry-gre1.netdev`, GRE1_NETDEV],
+        [`${N}/50-ferry-gre1.network`, GRE1_NETWORK],
+        [GRE1_ROUTE, GRE1_ROUTE_DROPIN],
+      ),
+    )}`,
+    expect: {
+      probe: [
+        `for p in ${N}/50-ferry-gre1.netdev ${N}/50-ferry-gre1.network ${N}/50-ferry-gre1.network.d/ferry-route-*.conf; do`,
+      ],
+      changes: [],
+    },
+  },
+  {
     name: 'linux iface: tap0 on networkd, configured and saved → in sync (carrier not needed, not waited for at boot)',
     os: 'linux',
     step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['10.255.1.1/30'] }),
-    probe: `exists=1\nup=1\naddr=10.255.1.1/30\nkeeper=networkd\n${saved(
+    probe: `exists=1\nup=1\naddr=10.255.1.1/30\nnetconfig=networkd\n${saved(
       files(
         [`${N}/50-ferry-tap0.netdev`, ['# tap0, managed by ferry', '[NetDev]', 'Name=tap0', 'Kind=tap']],
         [

@@ -2,6 +2,15 @@
 import { pkg } from '../../../src/steps/pkg.ts'
 import { PROBE, type Case } from '../harness.ts'
 
+/** dpkg-query alone: what undo asks before it removes or reinstalls (no simulation of an install). */
+const versions = (names: string) =>
+  [
+    `dpkg-query -W -f='\${binary:Package}\\t\${Package}\\t\${Status}\\t\${Version}\\n' -- ${names} 2>/dev/null |`,
+    `awk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) want[i] = ARGV[i]; n = ARGC; ARGC = 1 }`,
+    '$3 ~ / installed$/ { v[$1] = $4; v[$2] = $4 }',
+    `END { for (i = 1; i < n; i++) printf "%s\\t%s\\n", want[i], (want[i] in v ? v[want[i]] : "-") }' ${names}`,
+  ].join('\n')
+
 export default [
   {
     name: 'linux pkg: frr and openvpn absent → one apt-get install, both removed on undo',
@@ -22,7 +31,7 @@ export default [
       ].join('\n'),
       changes: ['install frr', 'install openvpn'],
       apply: ['DEBIAN_FRONTEND=noninteractive apt-get install -y frr openvpn'],
-      undo: [PROBE, 'DEBIAN_FRONTEND=noninteractive apt-get remove -y frr openvpn'],
+      undo: [versions('frr openvpn'), 'DEBIAN_FRONTEND=noninteractive apt-get remove -y frr openvpn'],
     },
   },
   {
@@ -60,7 +69,7 @@ export default [
     expect: {
       changes: ['install quagga'],
       apply: ['DEBIAN_FRONTEND=noninteractive apt-get install -y quagga'],
-      undo: [PROBE],
+      undo: [versions('frr quagga')],
     },
   },
   {

@@ -131,8 +131,8 @@ export default [
     name: 'linux route: a blackhole in table 100 kept with lo1 on a systemd-networkd host → a drop-in beside 50-ferry-lo.network',
     os: 'linux',
     step: route('bogons', { to: '10.98.0.0/16', type: 'blackhole', table: 100, iface: 'lo1' }),
-    probe: 'keeper=networkd\n',
-    after: `route=blackhole\nkeeper=networkd\n${saved(BLACKHOLE_LINES)}`,
+    probe: 'netconfig=networkd\n',
+    after: `route=blackhole\nnetconfig=networkd\n${saved(BLACKHOLE_LINES)}`,
     expect: {
       probe: [
         'ip -4 route show exact 10.98.0.0/16 table 100 2>/dev/null',

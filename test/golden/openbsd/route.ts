@@ -11,11 +11,11 @@ const EM0 = '/etc/hostname.em0'
 const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
 // A route's own `!route` line, by destination (K) and rtable (T): dropped, the rest printed.
 const OWN_LINE =
-  '$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } } if (k == ENVIRON["K"] && t == ENVIRON["T"]) { next } } { print }'
+  '$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } }; if (k == ENVIRON["K"] && t == ENVIRON["T"]) { next } } { print }'
 const edit = (path: string, keys: string, add?: string) =>
   editInPlace(path, `${keys} awk '${OWN_LINE}' "$o"${add ? `; printf '%s\\n' '${add}'` : ''}`, '0640')
 
-const LAN_B = '!route -n add -inet 10.2.0.0/16 172.16.2.2'
+const LAN_B = '!route -n add -inet 10.2.0.0/16 172.16.2.2 -ifp gre0'
 const lanB = () => route('office b lan', { to: '10.2.0.0/16', via: '172.16.2.2', dev: 'gre0' })
 
 export default [
@@ -35,7 +35,7 @@ export default [
         '10.2.0.0/16: (none) → via 172.16.2.2 dev gre0',
         { summary: `10.2.0.0/16 at boot: ${GRE0}`, diff: `--- ${GRE0}\n+++ ${GRE0}\n@@ -0,0 +1,1 @@\n+${LAN_B}\n` },
       ],
-      apply: [script('route -n add -inet 10.2.0.0/16 172.16.2.2', edit(GRE0, "K=10.2.0.0/16 T=''", LAN_B))],
+      apply: [script('route -n add -inet 10.2.0.0/16 172.16.2.2 -ifp gre0', edit(GRE0, "K=10.2.0.0/16 T=''", LAN_B))],
       undo: [PROBE, script('route -n delete -inet 10.2.0.0/16', edit(GRE0, "K=10.2.0.0/16 T=''"))],
       revert: ['route -n delete -inet 10.2.0.0/16', edit(GRE0, "K=10.2.0.0/16 T=''")],
       files: { before: { [GRE0]: text(SEED) }, after: { [GRE0]: text([...SEED, LAN_B]) } },
@@ -49,11 +49,24 @@ export default [
     expect: { changes: [] },
   },
   {
+    // route(8) -ifp: without it, the plan would want gre0 every run and apply never pin it.
+    name: 'openbsd route: the gateway right but the route leaving by em0, not gre0 → route change … -ifp gre0',
+    os: 'openbsd',
+    step: route('office b lan', { to: '10.2.0.0/16', via: '172.16.2.2', dev: 'gre0', persist: false }),
+    probe: 'route=via 172.16.2.2 dev em0\n',
+    after: 'route=via 172.16.2.2 dev gre0\n',
+    expect: {
+      changes: ['10.2.0.0/16: via 172.16.2.2 dev em0 → via 172.16.2.2 dev gre0'],
+      apply: ['route -n change -inet 10.2.0.0/16 172.16.2.2 -ifp gre0'],
+      undo: [PROBE, 'route -n change -inet 10.2.0.0/16 172.16.2.2 -ifp em0'],
+    },
+  },
+  {
     name: "openbsd route: a tenant's default route in rtable 2 moved to a new gateway → route -T 2 change, its line replaced, em0's others kept",
     os: 'openbsd',
     step: route('tenant default', { to: 'default', via: '192.0.2.1', dev: 'em0', table: 2 }),
-    probe: 'route=via 192.0.2.9 dev em0\nsaved=!route -n -T 2 add -inet default 192.0.2.9\n',
-    after: 'route=via 192.0.2.1 dev em0\nsaved=!route -n -T 2 add -inet default 192.0.2.1\n',
+    probe: 'route=via 192.0.2.9 dev em0\nsaved=!route -n -T 2 add -inet default 192.0.2.9 -ifp em0\n',
+    after: 'route=via 192.0.2.1 dev em0\nsaved=!route -n -T 2 add -inet default 192.0.2.1 -ifp em0\n',
     expect: {
       probe: [
         'if out=$(route -n -T 2 get default 2>/dev/null); then printf \'%s\\n\' "$out" | D=default M=default awk',
@@ -63,27 +76,27 @@ export default [
         'default (table 2): via 192.0.2.9 dev em0 → via 192.0.2.1 dev em0',
         {
           summary: `default (table 2) at boot: ${EM0}`,
-          diff: `--- ${EM0}\n+++ ${EM0}\n@@ -1,1 +1,1 @@\n-!route -n -T 2 add -inet default 192.0.2.9\n+!route -n -T 2 add -inet default 192.0.2.1\n`,
+          diff: `--- ${EM0}\n+++ ${EM0}\n@@ -1,1 +1,1 @@\n-!route -n -T 2 add -inet default 192.0.2.9 -ifp em0\n+!route -n -T 2 add -inet default 192.0.2.1 -ifp em0\n`,
         },
       ],
       apply: [
         script(
-          'route -n -T 2 change -inet default 192.0.2.1',
-          edit(EM0, 'K=default T=2', '!route -n -T 2 add -inet default 192.0.2.1'),
+          'route -n -T 2 change -inet default 192.0.2.1 -ifp em0',
+          edit(EM0, 'K=default T=2', '!route -n -T 2 add -inet default 192.0.2.1 -ifp em0'),
         ),
       ],
       undo: [
         PROBE,
         script(
-          'route -n -T 2 change -inet default 192.0.2.9',
-          edit(EM0, 'K=default T=2', '!route -n -T 2 add -inet default 192.0.2.9'),
+          'route -n -T 2 change -inet default 192.0.2.9 -ifp em0',
+          edit(EM0, 'K=default T=2', '!route -n -T 2 add -inet default 192.0.2.9 -ifp em0'),
         ),
       ],
       files: {
         before: {
           [EM0]: text([
             'inet 192.0.2.10 255.255.255.0',
-            '!route -n -T 2 add -inet default 192.0.2.9',
+            '!route -n -T 2 add -inet default 192.0.2.9 -ifp em0',
             '!route -n add -inet default 198.51.100.1',
           ]),
         },
@@ -91,7 +104,7 @@ export default [
           [EM0]: text([
             'inet 192.0.2.10 255.255.255.0',
             '!route -n add -inet default 198.51.100.1',
-            '!route -n -T 2 add -inet default 192.0.2.1',
+            '!route -n -T 2 add -inet default 192.0.2.1 -ifp em0',
           ]),
         },
       },

@@ -69,17 +69,29 @@ export default [
     expect: { changes: [] },
   },
   {
-    name: 'openbsd user: netop absent → hash kept, userdel; undo re-adds it, and keeps the backup (failing) unless the hash came back the same',
+    // Rollback would make netop again with a locked password: it could never give this one back.
+    name: 'openbsd user: netop absent with a password (its hash not a locked one) → refused at plan time: rollback could not put it back',
     os: 'openbsd',
     step: user('no netop', { name: 'netop', state: 'absent' }),
     probe: netopNow({ members: ['wheel'], shell: '/bin/ksh' }),
+    expect: {
+      probe: [`case $(${master('netop')}) in '*'* | '!'*) echo locked=1 ;; esac`],
+      error:
+        /^removing user netop could not be rolled back with its password: OpenBSD takes a password hash only as an argument \(usermod -p\), which any local user can read with ps, so ferry sets none there/,
+    },
+  },
+  {
+    name: 'openbsd user: netop absent, its password locked → hash kept, userdel; undo re-adds it, and keeps the backup (failing) unless the hash came back the same',
+    os: 'openbsd',
+    step: user('no netop', { name: 'netop', state: 'absent' }),
+    probe: `${netopNow({ members: ['wheel'], shell: '/bin/ksh' })}locked=1\n`,
     expect: {
       changes: ['remove user netop (uid 1001; its home /home/netop stays)'],
       apply: [script(keepHash('netop', master('netop')), 'userdel netop')],
       undo: [
         `if ! getent passwd netop >/dev/null; then { getent group netop >/dev/null || groupadd -g 1001 netop; } && useradd -u 1001 -g netop -G wheel -c 'Network operator' -d /home/netop -s /bin/ksh netop && ${restoreHash(
           'netop',
-          `{ [ "$(${master('netop')})" = "$(cat ${b('netop')})" ] || { echo "ferry: netop's old password hash is in ${b('netop')}: ferry sets none on OpenBSD (put it back with vipw)" >&2; exit 1; }; }`,
+          `{ [ "$(${master('netop')})" = "$(cat ${b('netop')})" ] || { echo 'ferry: netop'\\''s old password hash is in ${b('netop')}: ferry sets none on OpenBSD (put it back with vipw)' >&2; exit 1; }; }`,
         )}; fi`,
       ],
     },
