@@ -94,12 +94,13 @@ async function commands(path: string, content: string): Promise<{ write: string;
 
 it(`a directory's owner racing ${N} writes and their ${N} restores with links to root's files wins nothing`, async () => {
   const todo = await Promise.all(Array.from({ length: N }, (_, i) => commands(`${DIR}/f${i}.conf`, `f${i} new\n`)))
+  // Each command is a script of its own, as the transport runs one: `sh -c`.
   const count = (cmd: string) => `if ${cmd} 2>>/tmp/ferry-race-err; then ok=$((ok + 1)); else no=$((no + 1)); fi`
   const script = [
     'ok=0; no=0',
-    ...todo.map(({ write }, i) => count(`printf 'f${i} new\\n' | ${write}`)),
+    ...todo.map(({ write }, i) => count(`printf 'f${i} new\\n' | sh -c ${quote(write)}`)),
     'echo "$ok $no"; ok=0; no=0',
-    ...todo.map(({ restore }) => count(`${restore} </dev/null`)),
+    ...todo.map(({ restore }) => count(`sh -c ${quote(restore)} </dev/null`)),
     'echo "$ok $no"',
   ].join('\n')
   const swapsBefore = swaps()
