@@ -46,27 +46,16 @@ const checksum = (host: string, dataset: string = LAB_JAIL.dataset) =>
 /** `ip route get`, reduced to how: `via X dev Y`. */
 const nextHop = (host: string, address: string) =>
   /(?:via \S+ )?dev \S+/.exec(sh(host, `ip -4 route get ${address}`))?.[0]
-const migrate = (to: string, ...extra: string[]) =>
+/** `ferry run migrate-jail` on the lab with these params and flags, and a journal (`state`) of its own. */
+const migrateJail = (params: string[], flags: string[] = [], state = tempDir()) =>
   ferry(
-    [
-      'run',
-      'migrate-jail',
-      '-i',
-      'lab',
-      '--param',
-      `jail=${LAB_JAIL.name}`,
-      '--param',
-      `to=${to}`,
-      '--param',
-      'yes=true',
-      '--format',
-      'json',
-      '--state-dir',
-      tempDir(),
-      ...extra,
-    ],
-    { timeout: 150_000 },
+    ['run', 'migrate-jail', '-i', 'lab', ...params.flatMap((p) => ['--param', p]), ...flags, '--state-dir', state],
+    {
+      timeout: 150_000,
+    },
   )
+const migrate = (to: string, ...extra: string[]) =>
+  migrateJail([`jail=${LAB_JAIL.name}`, `to=${to}`, 'yes=true'], ['--format', 'json', ...extra])
 const hostResult = (run: Run) =>
   (
     JSON.parse(run.stdout) as {
@@ -142,55 +131,19 @@ async function jailOnLab2(mb: number): Promise<void> {
 
 it('asks for what is missing, and without a terminal names the flags instead (exit 64)', async () => {
   await jailOnLab2(1)
-  const none = await ferry(['run', 'migrate-jail', '-i', 'lab', '--state-dir', tempDir()])
+  const none = await migrateJail([])
   expect(none.code, none.stderr).toBe(64)
   expect(none.stderr).toContain('missing params: --param jail=<string> --param to=<string> (no terminal to ask on)')
   // The plan is shown, but a move needs a yes.
-  const unconfirmed = await ferry([
-    'run',
-    'migrate-jail',
-    '-i',
-    'lab',
-    '--param',
-    'jail=web',
-    '--param',
-    'to=lab4',
-    '--state-dir',
-    tempDir(),
-  ])
+  const unconfirmed = await migrateJail(['jail=web', 'to=lab4'])
   expect(unconfirmed.code, unconfirmed.stderr).toBe(64)
   expect(unconfirmed.stderr).toContain('missing params: --param yes=true (no terminal to confirm on)')
   expect(unconfirmed.stderr).toMatch(/Move jail web \(172\.16\.3\.17\/32, tank\/jails\/web\) from lab2 to lab4/)
-  const bad = await ferry([
-    'run',
-    'migrate-jail',
-    '-i',
-    'lab',
-    '--param',
-    'jail=web',
-    '--param',
-    'to=lab2',
-    '--param',
-    'yes=true',
-    '--state-dir',
-    tempDir(),
-  ])
+  const bad = await migrateJail(['jail=web', 'to=lab2', 'yes=true'])
   expect(bad.code).toBe(64)
   expect(bad.stderr).toContain('--param to=lab2: cannot take jail web: it is the source')
   // A dry run needs no yes: it shows the six phases and changes nothing.
-  const dry = await ferry([
-    'run',
-    'migrate-jail',
-    '-i',
-    'lab',
-    '--param',
-    'jail=web',
-    '--param',
-    'to=lab4',
-    '--dry-run',
-    '--state-dir',
-    tempDir(),
-  ])
+  const dry = await migrateJail(['jail=web', 'to=lab4'], ['--dry-run'])
   expect(dry.code, dry.stderr).toBe(2)
   expect(dry.stdout.match(/^lab2: {3}~ \S.*$/gm)).toEqual(
     ['preflight', 'seed', 'catch-up 1', 'cut-over', 'verify', 'clean-up'].map((s) => `lab2:   ~ ${s}`),
@@ -283,25 +236,7 @@ it('rolls back when the transfer is killed mid-stream: still serving at the sour
 it('a controller killed mid-stream leaves the jail serving; ferry rollback then clears its snapshot and lock', async () => {
   await jailOnLab2(200)
   const state = tempDir()
-  const run = ferry(
-    [
-      'run',
-      'migrate-jail',
-      '-i',
-      'lab',
-      '--param',
-      'jail=web',
-      '--param',
-      'to=lab4',
-      '--param',
-      'yes=true',
-      '--format',
-      'json',
-      '--state-dir',
-      state,
-    ],
-    { timeout: 150_000 },
-  )
+  const run = migrateJail(['jail=web', 'to=lab4', 'yes=true'], ['--format', 'json'], state)
   expect(
     await waitFor(60_000, () => pidIn('lab4', ['zfs', 'receive']) !== undefined, { every: 20 }),
     'zfs receive started on lab4',

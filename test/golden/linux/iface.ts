@@ -72,6 +72,27 @@ const LO_LAST = `if rmdir ${N}/50-ferry-lo.network.d 2>/dev/null || [ ! -e ${N}/
 const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
 const lo1 = () => iface('loopback', { name: 'lo1', kind: 'loopback', addresses: ['10.0.0.1/32'] })
 
+/** lo1 made on a networkd host where lo has no .network of ferry's yet: lo's, and lo1's drop-in under it. */
+const LO1_ON_NETWORKD = {
+  changes: [
+    'create lo1',
+    'lo1: add 10.0.0.1/32',
+    {
+      summary: `lo1 at boot: ${LO_BASE}, ${LO1_CONF}`,
+      diff: added(LO_BASE, LO_NETWORK) + added(LO1_CONF, LO1_DROPIN),
+    },
+  ],
+  apply: [
+    script(
+      'ip addr add 10.0.0.1/32 dev lo label lo:1',
+      writeLines(LO_BASE, '0644', LO_NETWORK),
+      `mkdir -p ${N}/50-ferry-lo.network.d`,
+      writeLines(LO1_CONF, '0644', LO1_DROPIN),
+      RELOAD,
+    ),
+  ],
+}
+
 export default [
   {
     name: 'linux iface: lo1 → an address on lo labelled lo:1, and an ifupdown stanza for it',
@@ -166,23 +187,7 @@ export default [
         `[ ! -f ${D}/lo1 ] || sed 's/^/saved=/' ${D}/lo1\nelif [ -d ${N} ]; then\necho netconfig=networkd\n`,
         `for p in ${LO_BASE} ${LO1_CONF}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`,
       ],
-      changes: [
-        'create lo1',
-        'lo1: add 10.0.0.1/32',
-        {
-          summary: `lo1 at boot: ${LO_BASE}, ${LO1_CONF}`,
-          diff: added(LO_BASE, LO_NETWORK) + added(LO1_CONF, LO1_DROPIN),
-        },
-      ],
-      apply: [
-        script(
-          'ip addr add 10.0.0.1/32 dev lo label lo:1',
-          writeLines(LO_BASE, '0644', LO_NETWORK),
-          `mkdir -p ${N}/50-ferry-lo.network.d`,
-          writeLines(LO1_CONF, '0644', LO1_DROPIN),
-          RELOAD,
-        ),
-      ],
+      ...LO1_ON_NETWORKD,
       // lo's .network goes with the last drop-in under it.
       undo: [PROBE, script('ip addr del 10.0.0.1/32 dev lo label lo:1', `f=${LO1_CONF}; rm -f "$f"`, LO_LAST, RELOAD)],
       files: { after: { [LO_BASE]: text(LO_NETWORK), [LO1_CONF]: text(LO1_DROPIN) } },
@@ -195,23 +200,7 @@ export default [
     probe: 'exists=0\nup=1\nnetconfig=networkd\n',
     after: `exists=1\naddr=10.0.0.1/32\nup=1\nnetconfig=networkd\n${saved(files([LO_BASE, LO_NETWORK]))}`,
     expect: {
-      changes: [
-        'create lo1',
-        'lo1: add 10.0.0.1/32',
-        {
-          summary: `lo1 at boot: ${LO_BASE}, ${LO1_CONF}`,
-          diff: added(LO_BASE, LO_NETWORK) + added(LO1_CONF, LO1_DROPIN),
-        },
-      ],
-      apply: [
-        script(
-          'ip addr add 10.0.0.1/32 dev lo label lo:1',
-          writeLines(LO_BASE, '0644', LO_NETWORK),
-          `mkdir -p ${N}/50-ferry-lo.network.d`,
-          writeLines(LO1_CONF, '0644', LO1_DROPIN),
-          RELOAD,
-        ),
-      ],
+      ...LO1_ON_NETWORKD,
       undo: [PROBE, script('ip addr del 10.0.0.1/32 dev lo label lo:1', LO_LAST, RELOAD)],
     },
   },
