@@ -7,6 +7,8 @@ import { PassThrough, type Readable, type Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { $ as zx$, type Shell, type ProcessPromise } from 'zx/core'
 import { quote } from './quote.ts'
+import { escalator, GROUP_TAG, Handshake, markers } from './handshake.ts'
+import { SessionShell, SessionUnavailable, type SessionOptions } from './session.ts'
 import type { Become } from '../inventory/types.ts'
 
 /** A snippet's stdout and exit status: what a probe (or a recorded command) answers. */
@@ -40,6 +42,8 @@ export interface ExecOptions {
   probe?: boolean
   /** A terminal instead of pipes: doas reads a password from nowhere else. stderr then merges into stdout. */
   pty?: boolean
+  /** The session shell's own start: it runs nothing of its own, and each command in it is checked by itself. */
+  session?: boolean
 }
 
 /** A command whose streams the caller drives itself: a transfer relayed between two hosts. */
@@ -47,8 +51,6 @@ export interface Started extends Execution {
   /** Signals the command's whole process group on the host, then drops the channel. */
   kill(signal: string): Promise<void>
 }
-
-const GROUP_TAG = 'ferry-pgid:'
 
 export interface BecomeConfig {
   method: Exclude<Become, 'none'>
@@ -64,6 +66,8 @@ export interface ShellOptions {
   become?: BecomeConfig
   /** Every command of this shell is a read-only probe. */
   probe?: boolean
+  /** The connection's session shell, which runs each command it is free for. */
+  session?: SessionShell
 }
 
 const running = new Map<string, HostProcess>()
@@ -83,11 +87,19 @@ zx$.kill = kill as typeof zx$.kill
 /** Returns a zx `$` whose commands run through `execute`. */
 export function createShell(execute: Executor, opts: ShellOptions): Shell {
   const shell = opts.shell ?? '/bin/sh'
-  const spawn = (command: string, _args: unknown, spawnOpts?: { signal?: AbortSignal }) => {
+  const spawn = (command: string, _args: unknown, spawnOpts?: { signal?: AbortSignal; input?: unknown }) => {
     // A string pid cannot collide with a local process's number, so a kill meant for a remote
     // command can never signal something on the controller.
     const pid = `${opts.host}#${++sequence}`
-    const child = new HostProcess(pid, startCommand(execute, command, shell, opts.become, { probe: opts.probe }))
+    const own = () => startCommand(execute, command, shell, opts.become, { probe: opts.probe })
+    // zx hands the input it will write to stdin (a string, Buffer or stream) to spawn too: the
+    // session frames it, and a command without any reads /dev/null.
+    const input = spawnOpts?.input as string | Buffer | Readable | undefined
+    const session = opts.session?.take(command, input, { probe: opts.probe })
+    const starting = session
+      ? session.catch((err: Error) => (err instanceof SessionUnavailable ? own() : Promise.reject(err)))
+      : own()
+    const child = new HostProcess(pid, starting)
     // $({ signal }) aborts: stop the command on the host, as Node's spawn would locally.
     const signal = spawnOpts?.signal
     if (signal?.aborted) void child.terminate('SIGTERM')
@@ -116,16 +128,42 @@ export function createShell(execute: Executor, opts: ShellOptions): Shell {
   }) as unknown as Shell
 }
 
-/** A transport's `$`, its probes' `$`, and its streams, all running through its `execute`. */
+export interface Shells {
+  $: Shell
+  probe$: Shell
+  stream: (command: string) => Promise<Started>
+  /** The connection's session shell, when it has one: closed with the connection. */
+  session?: SessionShell
+}
+
+/**
+ * A transport's `$`, its probes' `$`, and its streams, all running through its `execute`. With
+ * `session`, `$` and `probe$` share one session shell (see session.ts); streams, kills and
+ * commands that find it busy still get channels of their own. A host where doas needs a password
+ * has no session: doas answers only on a pty, where no byte is ferry's alone.
+ */
 export function shellsOf(
   execute: Executor,
   host: string,
   become?: BecomeConfig,
-): { $: Shell; probe$: Shell; stream: (command: string) => Promise<Started> } {
+  session?: Pick<SessionOptions, 'admit' | 'onCommand'>,
+): Shells {
+  const shell = '/bin/sh'
+  const shared =
+    session && !(become?.method === 'doas' && become.password)
+      ? new SessionShell(execute, {
+          ...session,
+          host,
+          shell,
+          become,
+          control: (line) => control(execute, line, shell, become),
+        })
+      : undefined
   return {
-    $: createShell(execute, { host, become }),
-    probe$: createShell(execute, { host, become, probe: true }),
+    $: createShell(execute, { host, become, session: shared }),
+    probe$: createShell(execute, { host, become, probe: true, session: shared }),
     stream: (command) => startStream(execute, command, { host, become }),
+    session: shared,
   }
 }
 
@@ -165,8 +203,7 @@ async function startCommand(
   mark: Pick<ExecOptions, 'control' | 'probe'>,
 ): Promise<Started> {
   const token = randomBytes(8).toString('hex')
-  const prompt = `[ferry-become-${token}]`
-  const ready = `[ferry-ready-${token}]\n`
+  const { prompt, ready } = markers(token)
   const rcMark = `[ferry-rc-${token}]`
   let body = `${quote(shell)} -c ${quote(command)}`
   if (become)
@@ -184,73 +221,46 @@ async function startCommand(
   // then EPIPE, which its exit status already reports.
   ex.stdin.on('error', () => {})
   const stderr = new PassThrough()
-  let pgid: (n: number | undefined) => void = () => {}
-  const group = new Promise<number | undefined>((resolve) => (pgid = resolve))
+  const handshake = new Handshake(become, token, false, {
+    noise: (bytes) => stderr.write(bytes),
+    answer: (password) => ex.stdin.write(password),
+    rejected: (message) => {
+      stderr.write(message)
+      ex.abort()
+    },
+  })
   let reported: number | undefined
   // latin1 maps bytes to chars one to one, so splitting and rejoining never breaks UTF-8.
   let pending = ''
-  let phase: 'group' | 'become' | 'running' = 'group'
-  let answered = false
   // At least the longest trailer: the mark, up to three digits of $? and a newline, which is
   // rcMark.length + 4; the fifth character is one to spare.
   const keep = rcMark.length + 5
 
-  const consume = async () => {
-    if (phase === 'group') {
-      // A login shell's rc files may print before the command starts (a .bashrc warning): those
-      // lines are the command's stderr, and the group is on the first line that is ours.
-      for (;;) {
-        const eol = pending.indexOf('\n')
-        if (eol < 0) return
-        const line = pending.slice(0, eol)
-        pending = pending.slice(eol + 1)
-        const m = new RegExp(`^${GROUP_TAG}(\\d+)$`).exec(line)
-        if (m) {
-          pgid(Number(m[1]))
-          break
-        }
-        stderr.write(Buffer.from(`${line}\n`, 'latin1'))
-      }
-      phase = become ? 'become' : 'running'
-    }
-    if (phase === 'become') {
-      const asked = become!.method === 'sudo' ? pending.indexOf(prompt) : pending.search(DOAS_PROMPT)
-      if (asked >= 0) {
-        pending = pending.slice(0, asked)
-        if (answered || !become!.password) {
-          stderr.write(`ferry: the ${become!.method} password was rejected\n`)
-          ex.abort()
-          return
-        }
-        answered = true
-        ex.stdin.write(`${await become!.password()}\n`)
-      }
-      const at = pending.indexOf(ready)
-      if (at < 0) return
-      // What sudo said before the marker ("Sorry, try again." etc.) only matters if it failed.
-      pending = answered ? pending.slice(at + ready.length) : pending.replace(ready, '')
-      phase = 'running'
-      stdin.pipe(ex.stdin)
+  framed.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('latin1')
+    if (handshake.done) pending += text
+    else {
+      const rest = handshake.push(text)
+      if (rest === undefined) return
+      // The escalated shell runs: only now may the caller's stdin flow, so it is never taken for the password.
+      if (become) stdin.pipe(ex.stdin)
+      pending += rest
     }
     // Hold back just enough to recognise the exit-code trailer when the stream ends.
     if (pending.length > keep) {
       stderr.write(Buffer.from(pending.slice(0, -keep), 'latin1'))
       pending = pending.slice(-keep)
     }
-  }
-  framed.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('latin1')
-    void consume()
   })
   const stderrDone = new Promise<void>((resolve) =>
     framed.on('end', () => {
+      if (!handshake.done) pending += handshake.end()
       const m = new RegExp(`${rcMark.replace(/[[\]]/g, '\\$&')}(\\d+)\\n$`).exec(pending)
       if (m) {
         reported = Number(m[1])
         pending = pending.slice(0, m.index)
       }
       stderr.end(Buffer.from(pending, 'latin1'))
-      pgid(undefined)
       resolve()
     }),
   )
@@ -259,26 +269,11 @@ async function startCommand(
   const exited = Promise.all([ex.exited, stderrDone]).then(([status]) =>
     reported === undefined ? status : { code: reported, signal: null },
   )
-  // Never rejects: it is called from abort handlers and timers that nobody awaits, and a
-  // connection that a change cut (the very reason to kill) refuses the kill's channel too.
   const kill = async (signal: string) => {
     // A kill right after the start waits for the group line; dropping the channel alone would
     // leave the command running on the host.
-    const id = await group
-    if (id !== undefined) {
-      const name = signal.replace(/^SIG/, '')
-      try {
-        const killer = await startCommand(execute, `kill -s ${name} -- -${id} 2>/dev/null`, shell, become, {
-          control: true,
-        })
-        killer.stdin.end()
-        killer.stdout.resume()
-        killer.stderr.resume()
-        await killer.exited
-      } catch {
-        // The connection is gone; dropping the channel below is all that is left to do.
-      }
-    }
+    const id = await handshake.group
+    if (id !== undefined) await control(execute, `kill -s ${signalName(signal)} -- -${id} 2>/dev/null`, shell, become)
     ex.abort()
   }
   return pty
@@ -286,12 +281,31 @@ async function startCommand(
     : { ...ex, stdin, stderr, exited, kill }
 }
 
-/** OpenBSD's doas and opendoas print `doas (user@host) password: `; PAM builds may say `Password:`. */
-const DOAS_PROMPT = /(?:doas \([^)\n]*\) )?[Pp]assword: ?$/
+export function signalName(signal: string): string {
+  return signal.replace(/^SIG/, '')
+}
 
-function escalator(become: BecomeConfig, prompt: string): string {
-  if (become.method === 'sudo') return become.password ? `sudo -S -p ${quote(prompt)} -u root --` : 'sudo -n -u root --'
-  return become.password ? 'doas -u root --' : 'doas -n -u root --'
+/**
+ * Runs one of ferry's own housekeeping commands (a kill) on a control channel, which never
+ * queues behind the commands it is meant to stop. Never rejects: it is called from abort
+ * handlers and timers that nobody awaits, and a connection that a change cut (the very reason
+ * to kill) refuses the kill's channel too.
+ */
+export async function control(
+  execute: Executor,
+  line: string,
+  shell: string,
+  become: BecomeConfig | undefined,
+): Promise<void> {
+  try {
+    const ex = await startCommand(execute, line, shell, become, { control: true })
+    ex.stdin.end()
+    ex.stdout.resume()
+    ex.stderr.resume()
+    await ex.exited
+  } catch {
+    // The connection is gone; the caller drops its channel, which is all that is left to do.
+  }
 }
 
 /** Enough of ChildProcess for zx: pid, stdio streams, and 'exit' + 'close' with (code, signal). */

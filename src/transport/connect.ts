@@ -42,6 +42,11 @@ export class Connector {
   async reconnect(host: Host): Promise<Transport> {
     if (host.connection === 'local') return this.connect(host)
     if (!this.keeper) return this.ssh.reconnect(host)
+    // The old transport's session shell runs on the connection the keeper now drops.
+    void this.kept.get(host.name)?.then(
+      (t) => t.close(),
+      () => {},
+    )
     return this.keep(host, this.throughKeeper(host, true))
   }
 
@@ -54,9 +59,10 @@ export class Connector {
     return dialling
   }
 
-  /** Kept connections stay with the keeper; only direct ones close. */
-  close(): Promise<void> {
-    return this.ssh.close()
+  /** Kept connections stay with the keeper (their session shells' relays end); direct ones close. */
+  async close(): Promise<void> {
+    await Promise.all([...this.kept.values()].map((t) => t.then((k) => k.close()).catch(() => {})))
+    await this.ssh.close()
   }
 
   private async throughKeeper(host: Host, fresh: boolean): Promise<Transport> {

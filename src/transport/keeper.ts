@@ -23,7 +23,16 @@ import { shellsOf, type ExecOptions, type Execution } from '../shell/remote.ts'
 import { UnreachableError, type UnreachableReason } from './errors.ts'
 import type { Client } from 'ssh2'
 import { SshPool } from './ssh.ts'
-import { becomeFor, refuseWrites, type Transport } from './transport.ts'
+import {
+  becomeFor,
+  countExec,
+  countSession,
+  newStats,
+  refuseWrites,
+  type Transport,
+  type TransportStats,
+} from './transport.ts'
+import type { SessionShell } from '../shell/session.ts'
 
 /** Frame types. Client to keeper: the request, stdin, its end. Keeper to client: the rest. */
 export const FRAMES = {
@@ -536,7 +545,8 @@ export class KeptConnection implements Transport {
   readonly $: Shell
   readonly probe$: Shell
   readonly stream: Transport['stream']
-  readonly stats = { channels: 0, kept: false }
+  readonly stats: TransportStats = { ...newStats(), kept: false }
+  private readonly session?: SessionShell
 
   constructor(
     readonly host: Host,
@@ -549,7 +559,11 @@ export class KeptConnection implements Transport {
       $: this.$,
       probe$: this.probe$,
       stream: this.stream,
-    } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory)))
+      session: this.session,
+    } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory), {
+      admit: (line, opts) => refuseWrites(this.readOnly, line, opts),
+      onCommand: () => countSession(this.stats),
+    }))
   }
 
   get name(): string {
@@ -558,7 +572,7 @@ export class KeptConnection implements Transport {
 
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
     refuseWrites(this.readOnly, command, opts)
-    this.stats.channels++
+    countExec(this.stats, opts)
     let sock: Socket | undefined
     // A stream whose consumer is behind pauses the socket; reading on resumes it.
     const stdout = new Readable({ read: () => sock?.resume() })
@@ -588,5 +602,8 @@ export class KeptConnection implements Transport {
     return { stdin, stdout, stderr, exited, abort: () => to.destroy() }
   }
 
-  async close(): Promise<void> {}
+  /** The connection stays with the keeper; the session shell's relay ends with this command. */
+  async close(): Promise<void> {
+    this.session?.close()
+  }
 }

@@ -3,13 +3,13 @@ import { spawn } from 'node:child_process'
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { Shell } from 'zx/core'
 import { shellsOf, type ExecOptions, type Execution } from '../shell/remote.ts'
-import { becomeFor, refuseWrites, type Transport } from './transport.ts'
+import { becomeFor, countExec, newStats, refuseWrites, type Transport } from './transport.ts'
 
 export class LocalTransport implements Transport {
   readonly $: Shell
   readonly probe$: Shell
   readonly stream: Transport['stream']
-  readonly stats = { channels: 0 }
+  readonly stats = newStats()
 
   constructor(
     readonly name: string,
@@ -34,7 +34,7 @@ export class LocalTransport implements Transport {
       throw new Error(
         'doas with a password needs a terminal, which the local transport cannot give; use a `permit nopass` rule',
       )
-    this.stats.channels++
+    countExec(this.stats, opts)
     // Same shape as over SSH: the login shell (here /bin/sh) reads the line we built.
     // Its own process group, as sshd gives each session, so `kill -- -PGID` reaches the whole
     // pipeline and not just the outer shell (whose children would hold our pipes open).

@@ -7,11 +7,12 @@ import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { Shell } from 'zx/core'
 import { shellsOf, type ExecOptions, type Execution } from '../shell/remote.ts'
+import type { SessionShell } from '../shell/session.ts'
 import { KnownHosts, fingerprint, hostSpec, keyType } from './known-hosts.ts'
 import { resolveSshConfig, expandHome } from './ssh-config.ts'
 import { UnreachableError, classify } from './errors.ts'
 import { Slots } from './slots.ts'
-import { becomeFor, refuseWrites, type Transport } from './transport.ts'
+import { becomeFor, countExec, countSession, newStats, refuseWrites, type Transport } from './transport.ts'
 
 /**
  * Channels open at once on one connection. OpenSSH's MaxSessions defaults to 10, and sshd counts
@@ -325,7 +326,8 @@ export class SshConnection implements Transport {
   readonly $: Shell
   readonly probe$: Shell
   readonly stream: Transport['stream']
-  readonly stats = { channels: 0 }
+  readonly stats = newStats()
+  private readonly session?: SessionShell
   private readonly slots = new Slots(MAX_CHANNELS - 1)
   private readonly controlSlot = new Slots(1)
 
@@ -339,7 +341,11 @@ export class SshConnection implements Transport {
       $: this.$,
       probe$: this.probe$,
       stream: this.stream,
-    } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory)))
+      session: this.session,
+    } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory), {
+      admit: (line, opts) => refuseWrites(this.readOnly, line, opts),
+      onCommand: () => countSession(this.stats),
+    }))
   }
 
   get name(): string {
@@ -350,7 +356,7 @@ export class SshConnection implements Transport {
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
     refuseWrites(this.readOnly, command, opts)
     const release = await (opts.control ? this.controlSlot : this.slots).acquire()
-    this.stats.channels++
+    countExec(this.stats, opts)
     let channel: ClientChannel
     try {
       channel = await this.openChannel(command, opts.pty ?? false)
@@ -396,6 +402,7 @@ export class SshConnection implements Transport {
   }
 
   async close(): Promise<void> {
+    this.session?.close()
     this.client.end()
   }
 }

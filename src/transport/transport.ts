@@ -14,23 +14,47 @@ export interface Transport {
    * host), with backpressure and without keeping the output. Refused on a read-only transport.
    */
   stream(command: string): Promise<Started>
-  /**
-   * Channels (or local processes) opened so far: each is one round trip. `kept`: the connection
-   * came from an earlier command (--persist), so connecting was one round trip, not a handshake.
-   */
-  readonly stats: { channels: number; kept?: boolean }
+  readonly stats: TransportStats
   close(): Promise<void>
+}
+
+export interface TransportStats {
+  /** Commands sent, through the session shell or on channels of their own: each is one round trip. */
+  channels: number
+  /** Of those, the commands the session shell ran. */
+  session: number
+  /** Exec channels opened (sessions, commands' own channels, kills): each is a login shell on the host. */
+  shells: number
+  /** The connection came from an earlier command (--persist): connecting was one round trip, not a handshake. */
+  kept?: boolean
+}
+
+export function newStats(): TransportStats {
+  return { channels: 0, session: 0, shells: 0 }
+}
+
+/** What a transport's execute counts for one exec channel: a login shell, and a round trip unless it is the session's start. */
+export function countExec(stats: TransportStats, opts: ExecOptions): void {
+  stats.shells++
+  if (!opts.session) stats.channels++
+}
+
+/** A command the session shell ran: one round trip, no login shell. */
+export function countSession(stats: TransportStats): void {
+  stats.channels++
+  stats.session++
 }
 
 class ReadOnlyError extends Error {}
 
 /**
  * A dry run's transport refuses everything but probes, so not even a buggy step can write.
- * ferry's own control commands (the kills that stop a probe) pass too. Every transport's execute
- * calls this first, before it opens anything.
+ * ferry's own control commands (the kills that stop a probe) pass too, and so does the session
+ * shell's start, which runs nothing itself: the session checks each command it runs here too.
+ * Every transport's execute calls this first, before it opens anything.
  */
 export function refuseWrites(readOnly: boolean, line: string, opts: ExecOptions): void {
-  if (!readOnly || opts.probe || opts.control) return
+  if (!readOnly || opts.probe || opts.control || opts.session) return
   throw new ReadOnlyError(
     `dry run: refusing to run a command that is not a probe: ${line.replace(/\s+/g, ' ').slice(0, 120)}`,
   )
