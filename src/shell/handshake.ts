@@ -3,7 +3,7 @@
 // channel per command, and the session shell that runs many) begin with it.
 
 import { quote } from './quote.ts'
-import type { BecomeConfig } from './remote.ts'
+import type { BecomeConfig } from './types.ts'
 
 export const GROUP_TAG = 'ferry-pgid:'
 

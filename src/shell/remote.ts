@@ -3,13 +3,13 @@
 // get zx's real ProcessPromise/ProcessOutput, `nothrow`, `quiet`, `timeout` and `within`.
 
 import { EventEmitter } from 'node:events'
-import { PassThrough, type Readable, type Writable } from 'node:stream'
+import { PassThrough, type Readable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { $ as zx$, type Shell, type ProcessPromise } from 'zx/core'
 import { quote } from './quote.ts'
 import { escalator, GROUP_TAG, Handshake, markers } from './handshake.ts'
 import { SessionShell, SessionUnavailable, type SessionOptions } from './session.ts'
-import type { Become } from '../inventory/types.ts'
+import type { BecomeConfig, ExecOptions, Executor, Started } from './types.ts'
 
 /** A snippet's stdout and exit status: what a probe (or a recorded command) answers. */
 export interface ProbeResult {
@@ -18,45 +18,7 @@ export interface ProbeResult {
   code: number
 }
 
-/** A running command: what a transport gives back for one `sh -c`. */
-export interface Execution {
-  stdin: Writable
-  stdout: Readable
-  stderr: Readable
-  /** Settles once the command has exited (its code, or the signal that ended it). */
-  exited: Promise<{ code: number | null; signal: string | null }>
-  /** Drops the channel (or pipes) without waiting for the command. */
-  abort(): void
-}
-
-/**
- * Runs one complete shell line on the host, read by the login shell as sshd would. `control`
- * marks ferry's own short housekeeping commands (kills), which must not queue behind the very
- * commands they are meant to stop.
- */
-export type Executor = (line: string, opts?: ExecOptions) => Promise<Execution>
-
-export interface ExecOptions {
-  control?: boolean
-  /** Marked read-only by its caller: the only kind a dry run's transport lets through. */
-  probe?: boolean
-  /** A terminal instead of pipes: doas reads a password from nowhere else. stderr then merges into stdout. */
-  pty?: boolean
-  /** The session shell's own start: it runs nothing of its own, and each command in it is checked by itself. */
-  session?: boolean
-}
-
-/** A command whose streams the caller drives itself: a transfer relayed between two hosts. */
-export interface Started extends Execution {
-  /** Signals the command's whole process group on the host, then drops the channel. */
-  kill(signal: string): Promise<void>
-}
-
-export interface BecomeConfig {
-  method: Exclude<Become, 'none'>
-  /** Resolved lazily so hosts that never escalate never touch the secret. */
-  password?: () => Promise<string>
-}
+export type { BecomeConfig, ExecOptions, Execution, Executor, Started } from './types.ts'
 
 export interface ShellOptions {
   /** Names the host in errors and fake pids. */

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto'
 import { PassThrough, Readable } from 'node:stream'
 import { escalator, GROUP_TAG, Handshake, markers } from './handshake.ts'
 import { quote } from './quote.ts'
-import type { BecomeConfig, ExecOptions, Execution, Executor, Started } from './remote.ts'
+import type { BecomeConfig, ExecOptions, Execution, Executor, Started } from './types.ts'
 
 /**
  * The loop the host runs. `kill -s KILL $$` from a subshell ends the whole loop: it is what a
