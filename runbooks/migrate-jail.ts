@@ -402,6 +402,10 @@ function preflight(m: Migration) {
       root: atSource(m, probe)!.dataset!.mountpoint,
     }),
     async apply(ctx, { size, root }) {
+      // The transfers' channels start ahead, two on each side, each taken one re-warming the next:
+      // the cut-over's is ready long before it, so the jail's outage waits for no login shell.
+      // (Two, as a catch-up can be shorter than a login.) --direct pays the destination's login.
+      if (!m.p.direct) for (const h of [m.source, m.dest]) (await ctx.connect(h)).standby(2)
       const owner = `tag ${m.tag}, controller pid ${process.pid}, since ${new Date().toISOString()}`
       // mkdir is atomic: of two migrations racing here, one gets the lock; the other is told whose.
       // The lock and the destination's discovery go out together: one round trip.

@@ -16,13 +16,16 @@ export function connectionsCommand() {
 With --persist 10m (or FERRY_PERSIST=10m), a command leaves its SSH connections with a background
 process, the keeper, which the next ferry commands use instead of connecting again: no TCP or SSH
 handshake, and the host's sshd forks nothing new. The keeper exits once no command has used it
-for that long. Its socket is <state-dir>/keeper-1.sock, mode 0600; the state dir must be yours and
-not writable by others. Host keys were checked when each connection was made: after changing
-known_hosts or ~/.ssh/config, close the kept connections.
+for that long. It keeps each host's session shell too (the one shell a command runs everything
+in), idle between commands, so the next command starts no login shell on the host either. With
+become, that shell is root: whoever can open the keeper's socket runs commands as root there
+without the sudo password, until the keeper exits. Its socket is <state-dir>/keeper-2.sock, bound
+under umask 077; the state dir must be yours and not writable by others. Host keys were checked when each
+connection was made: after changing known_hosts or ~/.ssh/config, close the kept connections.
 
 Examples:
   ferry run deploy-mesh -i prod --persist 10m && ferry drift -i prod
-  ferry connections                 the kept connections: host, since, last used, commands
+  ferry connections                 the kept connections: host, since, last used, commands, sessions
   ferry connections --close`,
     )
     .action(async (opts) => {
@@ -46,8 +49,8 @@ Examples:
       if (opts.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
       if (!list.length) return void process.stdout.write('no kept connections\n')
       const rows = [
-        ['HOST', 'TARGET', 'SINCE', 'LAST USED', 'COMMANDS'],
-        ...list.map((k) => [k.host, k.target, k.since, k.lastUsed, String(k.commands)]),
+        ['HOST', 'TARGET', 'SINCE', 'LAST USED', 'COMMANDS', 'SESSIONS'],
+        ...list.map((k) => [k.host, k.target, k.since, k.lastUsed, String(k.commands), String(k.sessions)]),
       ]
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
       process.stdout.write(

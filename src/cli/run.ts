@@ -299,7 +299,13 @@ function printRun(
   const stats = Object.fromEntries(
     [...transports].map(([h, t]) => [
       h,
-      { roundTrips: t.stats.channels + 1, commands: t.stats.channels, kept: !!t.stats.kept },
+      {
+        roundTrips: t.stats.channels + 1,
+        commands: t.stats.channels,
+        inSession: t.stats.session,
+        loginShells: t.stats.shells,
+        kept: !!t.stats.kept,
+      },
     ]),
   )
   if (opts.format === 'json') {
@@ -327,7 +333,7 @@ function printRun(
     if (opts.stats)
       for (const [h, s] of Object.entries(stats))
         process.stdout.write(
-          `${h}: ${s.roundTrips} round trips (${s.kept ? 'check the kept connection' : 'connect'} + ${s.commands} commands)\n`,
+          `${h}: ${s.roundTrips} round trips (${s.kept ? 'check the kept connection' : 'connect'} + ${s.commands} commands: ${s.inSession} in the session shell, ${s.commands - s.inSession} on channels of their own); ${s.loginShells} login ${s.loginShells === 1 ? 'shell' : 'shells'} started\n`,
         )
     process.stderr.write(
       `run ${runId}: ${summary.ok} ok, ${summary.changed} ${opts.dryRun ? 'with changes pending' : 'changed'}, ${summary.failed} failed, ${summary.rolledBack} rolled back, ${summary.unreachable} unreachable${summary.reverted ? `, ${summary.reverted} reverted by their revert job` : ''}\n`,

@@ -57,6 +57,12 @@ export class Handshake {
     return this.phase === 'done'
   }
 
+  /** A kept session shell: its handshake happened in an earlier run. */
+  skip(group: number): void {
+    this.setGroup(group)
+    this.phase = 'done'
+  }
+
   /** Feeds more of the stream; once the handshake is complete, returns what follows it. */
   push(text: string): string | undefined {
     if (this.phase === 'failed') return undefined

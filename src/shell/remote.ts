@@ -94,8 +94,10 @@ export interface Shells {
   $: Shell
   probe$: Shell
   stream: (command: string) => Promise<Started>
-  /** The connection's session shell, when it has one: closed with the connection. */
-  session?: SessionShell
+  /** Keeps `n` channels started ahead for streams (see `Standbys`). */
+  standby: (n: number) => void
+  /** Ends the session shell (or hands it back to the keeper) and the standbys: the connection is done with. */
+  close: () => Promise<void>
 }
 
 /**
@@ -121,12 +123,82 @@ export function shellsOf(
           control: (line) => control(execute, line, shell, become),
         })
       : undefined
+  const standbys = new Standbys(execute, shell, become)
   return {
     $: createShell(execute, { host, become, session: shared }),
     probe$: createShell(execute, { host, become, probe: true, session: shared }),
-    stream: (command) => startStream(execute, command, { host, become }),
-    session: shared,
+    stream: (command) => standbys.take(command) ?? startStream(execute, command, { host, become }),
+    standby: (n) => standbys.keep(n),
+    close: async () => {
+      standbys.close()
+      await shared?.close()
+    },
   }
+}
+
+/**
+ * Channels started ahead for streams, each already logged in (and escalated) and waiting for
+ * its command on stdin: the line count, then the text, read by the shell's own `read`, which
+ * never reads past it, so the rest of stdin is the command's. migrate-jail keeps two on each
+ * side, so its cut-over's transfer waits for no login shell. Taking one starts the next.
+ */
+class Standbys {
+  private ready: { started: Promise<Started>; gone: boolean }[] = []
+  private wanted = 0
+
+  constructor(
+    private readonly execute: Executor,
+    private readonly shell: string,
+    private readonly become: BecomeConfig | undefined,
+  ) {}
+
+  keep(n: number): void {
+    this.wanted = n
+    while (this.ready.length < this.wanted) {
+      const started = startCommand(this.execute, standbyScript(this.shell), this.shell, this.become, {})
+      const entry = { started, gone: false }
+      // One that fails or ends while it waits (a connection lost) is simply not used.
+      started.then(
+        (s) => void s.exited.then(() => (entry.gone = true)),
+        () => (entry.gone = true),
+      )
+      this.ready.push(entry)
+    }
+  }
+
+  /** A standby given the command, or undefined when none is left (the caller opens a channel). */
+  take(command: string): Promise<Started> | undefined {
+    let entry = this.ready.shift()
+    while (entry?.gone) entry = this.ready.shift()
+    if (!entry) return undefined
+    this.keep(this.wanted)
+    return entry.started.then((s) => {
+      s.stdin.write(`${command.split('\n').length}\n${command}\n`)
+      return s
+    })
+  }
+
+  close(): void {
+    this.wanted = 0
+    for (const { started } of this.ready.splice(0))
+      started.then(
+        (s) => s.abort(),
+        () => {},
+      )
+  }
+}
+
+function standbyScript(shell: string): string {
+  return `IFS= read -r n || exit 97
+case $n in '' | *[!0-9]*) exit 97 ;; esac
+c=
+while [ "$n" -gt 0 ]; do
+  IFS= read -r l || exit 97
+  c=$c$l'
+'
+  n=$((n - 1))
+done
+exec ${quote(shell)} -c "$c"`
 }
 
 /**

@@ -86,6 +86,11 @@ while IFS= read -r h; do
 done
 `
 
+/** The token a session line was made with (it is the loop's first argument). */
+export function tokenOf(line: string): string {
+  return /ferry-session ([0-9a-f]+) /.exec(line)![1]!
+}
+
 /** The line that starts a session: the login shell's pid (the root of its tree), then the loop, escalated. */
 export function sessionLine(token: string, shell: string, become: BecomeConfig | undefined): string {
   const run = `${quote(shell)} -c ${quote(SESSION_SCRIPT)} ferry-session ${token} ${quote(shell)}`
@@ -203,6 +208,21 @@ class Live {
         this.fail()
       },
     })
+    if (ex.resumed) this.handshake.skip(ex.resumed.root)
+  }
+
+  /** Free, with nothing of the last command still to come: it may be handed back for a later run. */
+  get idle(): boolean {
+    return !this.dead && !this.current && this.unfinished === undefined
+  }
+
+  /** Hands the channel back to the keeper, idle; this side will not use it again. */
+  async detach(): Promise<void> {
+    const root = await this.handshake.group
+    if (!this.idle || root === undefined || !this.ex.detach) return this.fail()
+    this.dead = true
+    this.onDead(this)
+    this.ex.detach({ token: this.token, root })
   }
 
   /** Listens only once the first command is in flight, so nothing the host sends finds no command. */
@@ -399,6 +419,7 @@ class Live {
 
   private ended(status: { code: number | null; signal: string | null }): void {
     const cmd = this.current
+    if (this.dead && !cmd) return
     if (!this.dead) {
       this.dead = true
       this.onDead(this)
@@ -513,11 +534,11 @@ export class SessionShell {
 
   private async open(): Promise<Live> {
     if (this.live && !this.live.dead) return this.live
-    const token = randomBytes(8).toString('hex')
-    const ex = await this.execute(sessionLine(token, this.opts.shell, this.opts.become), { session: true })
-    this.starts++
+    const line = sessionLine(randomBytes(8).toString('hex'), this.opts.shell, this.opts.become)
+    const ex = await this.execute(line, { session: true })
+    if (!ex.resumed) this.starts++
     const live: Live = new Live(
-      token,
+      ex.resumed?.token ?? tokenOf(line),
       ex,
       this.opts,
       () => {
@@ -533,8 +554,15 @@ export class SessionShell {
     return live
   }
 
-  /** Ends the session with the connection. */
-  close(): void {
-    this.live?.fail()
+  /**
+   * Ends the session with the connection, or, where the connection is kept (--persist) and the
+   * session idle, hands it back so the next run starts no shell. A `done` still on its way is
+   * waited for a moment: a session is handed back only when nothing of it is in flight.
+   */
+  async close(): Promise<void> {
+    const live = this.live
+    if (!live) return
+    for (let i = 0; i < 20 && !live.idle && !live.dead && !this.busy; i++) await new Promise((r) => setTimeout(r, 10))
+    await live.detach()
   }
 }

@@ -12,6 +12,16 @@ export interface Execution {
   exited: Promise<{ code: number | null; signal: string | null }>
   /** Drops the channel (or pipes) without waiting for the command. */
   abort(): void
+  /** A session shell kept from an earlier run (--persist): no login happened, and this is how to speak to it. */
+  resumed?: SessionMeta
+  /** Hands an idle session shell's channel back to whoever keeps connections, instead of closing it. */
+  detach?(meta: SessionMeta): void
+}
+
+/** What a client needs to speak to a session shell it did not start: its token and the root of its process tree. */
+export interface SessionMeta {
+  token: string
+  root: number
 }
 
 /**

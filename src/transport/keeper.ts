@@ -20,6 +20,8 @@ import { fileURLToPath } from 'node:url'
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { Shell } from 'zx/core'
 import { shellsOf, type ExecOptions, type Execution } from '../shell/remote.ts'
+import { tokenOf } from '../shell/session.ts'
+import type { SessionMeta } from '../shell/types.ts'
 import { UnreachableError, type UnreachableReason } from './errors.ts'
 import type { Client } from 'ssh2'
 import { SshPool } from './ssh.ts'
@@ -32,7 +34,6 @@ import {
   type Transport,
   type TransportStats,
 } from './transport.ts'
-import type { SessionShell } from '../shell/session.ts'
 
 /** Frame types. Client to keeper: the request, stdin, its end. Keeper to client: the rest. */
 export const FRAMES = {
@@ -44,8 +45,10 @@ export const FRAMES = {
   STDOUT: '1',
   STDERR: '2',
   EXIT: 'X',
+  /** Client to keeper: the session shell is idle; keep its channel for the next run. */
+  DETACH: 'D',
 } as const
-const { REQUEST, STDIN, STDIN_END, OPENED, FAILED, STDOUT, STDERR, EXIT } = FRAMES
+const { REQUEST, STDIN, STDIN_END, OPENED, FAILED, STDOUT, STDERR, EXIT, DETACH } = FRAMES
 
 export function frame(type: string, payload: Buffer | string = ''): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload
@@ -86,8 +89,10 @@ export interface Dial {
 }
 
 interface Request {
-  op: 'dial' | 'exec' | 'list' | 'close'
+  op: 'dial' | 'exec' | 'session' | 'list' | 'close'
   dial?: Dial
+  /** session: which session shell may be handed over (how it escalates, its shell); never a secret. */
+  kind?: string
   /** dial: drop the kept connection and dial a new one (commit-confirmed's proof of reach). */
   fresh?: boolean
   command?: string
@@ -104,6 +109,8 @@ export interface KeptInfo {
   since: string
   lastUsed: string
   commands: number
+  /** Session shells kept idle on the connection, each a running shell (root, with become) on the host. */
+  sessions: number
 }
 
 function endpoint(h: Host): Host {
@@ -162,6 +169,9 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
   // The socket is made 0600 as it is bound, not chmodded after: no moment where others could open it.
   process.umask(0o077)
   const kept = new Map<string, { pool: SshPool; host: Host; since: Date; lastUsed: Date; commands: number }>()
+  // Idle session shells by dial and kind. One that prints while idle, or whose channel ends, is
+  // dropped: nothing is known of its state any more.
+  const sessions = new Map<string, { ex: Execution; meta: SessionMeta }[]>()
   const poolFor = (dial: Dial) => {
     const key = JSON.stringify(dial)
     let entry = kept.get(key)
@@ -258,6 +268,9 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
             since: e.since.toISOString(),
             lastUsed: e.lastUsed.toISOString(),
             commands: e.commands,
+            sessions: [...sessions]
+              .filter(([key]) => key.startsWith(`${JSON.stringify(e.host.name)}\n`))
+              .reduce((n, [, idle]) => n + idle.length, 0),
           }))
         return void sock.end(frame(OPENED, JSON.stringify(list)))
       }
@@ -293,8 +306,36 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
         entry.commands++
         const ex = await conn.execute(request.command!, { pty: request.pty, control: request.control })
         relay(ex, sock, onFrames)
+        return
+      }
+      case 'session': {
+        const entry = poolFor(request.dial!)
+        const key = `${JSON.stringify(entry.host.name)}\n${JSON.stringify(request.dial)}\n${request.kind}`
+        const idle = sessions.get(key)?.pop()
+        entry.commands++
+        if (idle) return relay(idle.ex, sock, onFrames, keepIdle(key), idle.meta)
+        const conn = await entry.pool.connect(entry.host)
+        relay(await conn.execute(request.command!, { session: true }), sock, onFrames, keepIdle(key))
       }
     }
+  }
+
+  /** Holds a detached session shell's channel until a client takes it or it shows a sign of life. */
+  const keepIdle = (key: string) => (ex: Execution, meta: SessionMeta) => {
+    const list = sessions.get(key) ?? []
+    sessions.set(key, list)
+    const held = { ex, meta }
+    list.push(held)
+    const drop = () => {
+      const at = list.indexOf(held)
+      if (at < 0) return
+      list.splice(at, 1)
+      ex.abort()
+    }
+    // Once a client has taken it (it is no longer in the list), these do nothing.
+    ex.stdout.once('data', drop)
+    ex.stderr.once('data', drop)
+    void ex.exited.then(drop)
   }
 
   await listen(server, socketPath)
@@ -347,8 +388,18 @@ function answers(socketPath: string): Promise<boolean> {
   })
 }
 
-/** Bytes both ways between a channel and its client, each side waiting for the slower one. */
-function relay(ex: Execution, sock: Socket, onFrames: (h: (type: string, payload: Buffer) => void) => void): void {
+/**
+ * Bytes both ways between a channel and its client, each side waiting for the slower one. A
+ * session shell's channel (`detach`) may be handed back instead, idle, to keep for the next
+ * client; `resumed`: it is such a kept one, and its client learns what it needs to speak to it.
+ */
+function relay(
+  ex: Execution,
+  sock: Socket,
+  onFrames: (h: (type: string, payload: Buffer) => void) => void,
+  detach?: (ex: Execution, meta: SessionMeta) => void,
+  resumed?: SessionMeta,
+): void {
   let draining = false
   const send = (type: string, data: Buffer) => {
     if (sock.write(frame(type, data)) || draining) return
@@ -361,25 +412,37 @@ function relay(ex: Execution, sock: Socket, onFrames: (h: (type: string, payload
       ex.stderr.resume()
     })
   }
-  ex.stdout.on('data', (d: Buffer) => send(STDOUT, d))
-  ex.stderr.on('data', (d: Buffer) => send(STDERR, d))
+  const out = (d: Buffer) => send(STDOUT, d)
+  const err = (d: Buffer) => send(STDERR, d)
+  ex.stdout.on('data', out)
+  ex.stderr.on('data', err)
   ex.stdin.on('error', () => {})
+  // A client that goes away drops its channel, as a dropped SSH connection would.
+  const dropped = () => ex.abort()
   onFrames((type, payload) => {
     if (type === STDIN && !ex.stdin.write(payload)) {
       sock.pause()
       ex.stdin.once('drain', () => sock.resume())
     } else if (type === STDIN_END) ex.stdin.end()
+    else if (type === DETACH && detach) {
+      ex.stdout.off('data', out)
+      ex.stderr.off('data', err)
+      sock.off('close', dropped)
+      detached = true
+      detach(ex, JSON.parse(payload.toString()) as SessionMeta)
+      sock.end()
+    }
   })
-  // A client that goes away drops its channel, as a dropped SSH connection would.
-  const dropped = () => ex.abort()
+  let detached = false
   if (sock.destroyed) return dropped()
   sock.once('close', dropped)
   const ended = (s: Readable) => new Promise<void>((r) => (s.readableEnded ? r() : s.once('end', r).once('close', r)))
   void Promise.all([ex.exited, ended(ex.stdout), ended(ex.stderr)]).then(([status]) => {
+    if (detached) return
     sock.off('close', dropped)
     sock.end(frame(EXIT, JSON.stringify(status)))
   })
-  sock.write(frame(OPENED))
+  sock.write(frame(OPENED, resumed ? JSON.stringify(resumed) : ''))
 }
 
 const NO_SECRETS: Inventory['secrets'] = {
@@ -393,7 +456,7 @@ const NO_SECRETS: Inventory['secrets'] = {
 // Its clients
 
 /** In the socket's name, so that a ferry speaking another protocol never meets an older keeper. */
-const PROTOCOL = 1
+const PROTOCOL = 2
 
 export function socketPathFor(stateDir: string): string {
   return join(stateDir, `keeper-${PROTOCOL}.sock`)
@@ -546,7 +609,9 @@ export class KeptConnection implements Transport {
   readonly probe$: Shell
   readonly stream: Transport['stream']
   readonly stats: TransportStats = { ...newStats(), kept: false }
-  private readonly session?: SessionShell
+  readonly standby: Transport['standby']
+  /** Ends the session shell and standbys. */
+  private readonly closeShells: () => Promise<void>
 
   constructor(
     readonly host: Host,
@@ -559,7 +624,8 @@ export class KeptConnection implements Transport {
       $: this.$,
       probe$: this.probe$,
       stream: this.stream,
-      session: this.session,
+      standby: this.standby,
+      close: this.closeShells,
     } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory), {
       admit: (line, opts) => refuseWrites(this.readOnly, line, opts),
       onCommand: () => countSession(this.stats),
@@ -572,7 +638,6 @@ export class KeptConnection implements Transport {
 
   async execute(command: string, opts: ExecOptions = {}): Promise<Execution> {
     refuseWrites(this.readOnly, command, opts)
-    countExec(this.stats, opts)
     let sock: Socket | undefined
     // A stream whose consumer is behind pauses the socket; reading on resumes it.
     const stdout = new Readable({ read: () => sock?.resume() })
@@ -583,11 +648,16 @@ export class KeptConnection implements Transport {
       else if (type === STDERR && !stderr.push(payload)) from.pause()
       else if (type === EXIT) status = JSON.parse(payload.toString())
     }
-    const opened = await this.keeper.request(
-      { op: 'exec', dial: this.dial, command, pty: opts.pty, control: opts.control },
-      onFrame,
-    )
+    // A session shell may be one the keeper kept from an earlier run. Which one may be handed
+    // over is its start line without its token: the same shell, escalated the same way.
+    const request: Parameters<KeeperClient['request']>[0] = opts.session
+      ? { op: 'session', dial: this.dial, command, kind: command.replaceAll(tokenOf(command), '') }
+      : { op: 'exec', dial: this.dial, command, pty: opts.pty, control: opts.control }
+    const opened = await this.keeper.request(request, onFrame)
     sock = opened.sock
+    const resumed = opened.payload.length ? (JSON.parse(opened.payload.toString()) as SessionMeta) : undefined
+    if (resumed) this.stats.sessionKept = true
+    else countExec(this.stats, opts)
     // The keeper closes the socket after EXIT; closed without it, the channel was lost.
     const exited = opened.closed.then(() => {
       stdout.push(null)
@@ -599,11 +669,19 @@ export class KeptConnection implements Transport {
       write: (chunk: Buffer, _enc, done) => (to.destroyed ? done() : void to.write(frame(STDIN, chunk), () => done())),
       final: (done) => (to.destroyed ? done() : void to.write(frame(STDIN_END), () => done())),
     })
-    return { stdin, stdout, stderr, exited, abort: () => to.destroy() }
+    return {
+      stdin,
+      stdout,
+      stderr,
+      exited,
+      abort: () => to.destroy(),
+      resumed,
+      detach: opts.session ? (meta) => void to.write(frame(DETACH, JSON.stringify(meta))) : undefined,
+    }
   }
 
   /** The connection stays with the keeper; the session shell's relay ends with this command. */
   async close(): Promise<void> {
-    this.session?.close()
+    await this.closeShells()
   }
 }

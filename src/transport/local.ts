@@ -9,6 +9,7 @@ export class LocalTransport implements Transport {
   readonly $: Shell
   readonly probe$: Shell
   readonly stream: Transport['stream']
+  readonly standby: Transport['standby']
   readonly stats = newStats()
 
   constructor(
@@ -21,6 +22,7 @@ export class LocalTransport implements Transport {
       $: this.$,
       probe$: this.probe$,
       stream: this.stream,
+      standby: this.standby,
     } = shellsOf(
       (line, opts) => this.execute(line, opts),
       name,

@@ -7,7 +7,6 @@ import type { Duplex } from 'node:stream'
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { Shell } from 'zx/core'
 import { shellsOf, type ExecOptions, type Execution } from '../shell/remote.ts'
-import type { SessionShell } from '../shell/session.ts'
 import { KnownHosts, fingerprint, hostSpec, keyType } from './known-hosts.ts'
 import { resolveSshConfig, expandHome } from './ssh-config.ts'
 import { UnreachableError, classify } from './errors.ts'
@@ -327,7 +326,9 @@ export class SshConnection implements Transport {
   readonly probe$: Shell
   readonly stream: Transport['stream']
   readonly stats = newStats()
-  private readonly session?: SessionShell
+  readonly standby: Transport['standby']
+  /** Ends the session shell and standbys. */
+  private readonly closeShells: () => Promise<void>
   private readonly slots = new Slots(MAX_CHANNELS - 1)
   private readonly controlSlot = new Slots(1)
 
@@ -341,7 +342,8 @@ export class SshConnection implements Transport {
       $: this.$,
       probe$: this.probe$,
       stream: this.stream,
-      session: this.session,
+      standby: this.standby,
+      close: this.closeShells,
     } = shellsOf((line, opts) => this.execute(line, opts), host.name, becomeFor(host, inventory), {
       admit: (line, opts) => refuseWrites(this.readOnly, line, opts),
       onCommand: () => countSession(this.stats),
@@ -402,7 +404,7 @@ export class SshConnection implements Transport {
   }
 
   async close(): Promise<void> {
-    this.session?.close()
+    await this.closeShells()
     this.client.end()
   }
 }

@@ -14,6 +14,12 @@ export interface Transport {
    * host), with backpressure and without keeping the output. Refused on a read-only transport.
    */
   stream(command: string): Promise<Started>
+  /**
+   * Keeps `n` channels started ahead (logged in, escalated) for the next streams, so a stream
+   * that must start fast (migrate-jail's cut-over) waits for no login shell. Each counts as a
+   * round trip and a login shell.
+   */
+  standby(n: number): void
   readonly stats: TransportStats
   close(): Promise<void>
 }
@@ -27,6 +33,8 @@ export interface TransportStats {
   shells: number
   /** The connection came from an earlier command (--persist): connecting was one round trip, not a handshake. */
   kept?: boolean
+  /** The session shell too was kept from an earlier run: no login shell started for it. */
+  sessionKept?: boolean
 }
 
 export function newStats(): TransportStats {
@@ -74,6 +82,7 @@ export function readOnly(t: Transport): Transport {
     probe$: t.probe$,
     stats: t.stats,
     stream: () => Promise.reject(new ReadOnlyError(`${t.name}: read-only here: cannot stream`)),
+    standby: () => {},
     close: () => t.close(),
   }
 }

@@ -170,7 +170,7 @@ describe('a kept connection', () => {
 describe('the state dir', () => {
   it('must be private: writable by others is refused; the socket path must fit a Unix socket', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-state-'))
-    expect(checkStateDir(dir)).toBe(join(dir, 'keeper-1.sock'))
+    expect(checkStateDir(dir)).toBe(join(dir, 'keeper-2.sock'))
     chmodSync(dir, 0o777)
     expect(() => checkStateDir(dir)).toThrow(/writable by others \(mode 777\)/)
     expect(() => checkStateDir(join(dir, 'x'.repeat(120)))).toThrow(/too long for a Unix socket/)
@@ -178,7 +178,7 @@ describe('the state dir', () => {
 
   it('with no keeper running, a client that may not start one says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-state-'))
-    await expect(new KeeperClient(join(dir, 'keeper-1.sock')).request({ op: 'list' })).rejects.toThrow(
+    await expect(new KeeperClient(join(dir, 'keeper-2.sock')).request({ op: 'list' })).rejects.toThrow(
       /no connection keeper is running/,
     )
   })

@@ -301,7 +301,7 @@ links:
       () => ({ stdout: discovery[host.name]!, code: 0 }),
       () => {},
     )
-    return { name: host.name, $, probe$: $ } as unknown as Transport
+    return { name: host.name, $, probe$: $, standby: () => {} } as unknown as Transport
   }
 
   /** An Ask that shows each prompt with @inquirer/testing, keeps its screen, and plays the keys given for it. */
