@@ -79,6 +79,8 @@ it('converges within 60 s, then is a no-op in ≤ 3 round trips, a clean dry run
     const noop = JSON.parse(again.stdout)
     expect(noop.summary).toMatchObject({ ok: 5, changed: 0 })
     for (const h of MESH) expect(noop.stats[h].roundTrips).toBeLessThanOrEqual(3)
+    // Lock with the probe, and the unlock, both in the host's one session shell: one login.
+    for (const h of MESH) expect(noop.stats[h]).toMatchObject({ inSession: 2, loginShells: 1 })
     const dry = await ferry(['run', 'deploy-mesh', '-i', 'lab', '--dry-run', '--state-dir', state])
     expect(dry.code, dry.stdout).toBe(0)
 

@@ -132,7 +132,8 @@ describe('ferry --persist', () => {
 
     const noop = json(await run('--stats'))
     expect(noop.summary).toMatchObject({ ok: 2, changed: 0 })
-    for (const h of hosts) expect(noop.stats[h]).toMatchObject({ kept: true })
+    // The session shell was kept too: the no-op run started no login shell at all.
+    for (const h of hosts) expect(noop.stats[h]).toMatchObject({ kept: true, inSession: 2, loginShells: 0 })
     for (const h of hosts) expect(noop.stats[h].roundTrips).toBeLessThanOrEqual(3)
 
     // A hand edit: the dry run shows it (and, read-only, changes nothing); a run puts it back.

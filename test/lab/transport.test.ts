@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { loadInventory } from '../../src/inventory/index.ts'
 import { SshPool, MAX_CHANNELS } from '../../src/transport/ssh.ts'
-import { createShell } from '../../src/shell/remote.ts'
+import { control, createShell, type Executor } from '../../src/shell/remote.ts'
+import { SessionShell } from '../../src/shell/session.ts'
 import { corpus, MARKER_DIR } from '../fixtures/injection-corpus.ts'
 import {
   ADDRESSES,
@@ -441,5 +442,110 @@ describe('become', () => {
     const r = await ferry(['exec', '-i', inv, '--timeout', '20', '--', 'id -u'])
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/password is required/)
+  })
+})
+
+describe('session shell', () => {
+  // One exec of sh per connection runs every command: the corpus goes through it byte for byte
+  // with each interpreter, under root's bash login, and under the ferry user escalated by sudo.
+  it.each(['/bin/sh', '/bin/bash', '/bin/mksh'])(
+    'root@lab2, %s as the loop and the commands: the corpus arrives byte-identical in one login shell',
+    async (shell) => {
+      const { conn } = await connectTo(labYaml(['lab2']), 'lab2')
+      const execute: Executor = (line, opts) => conn.execute(line, opts)
+      const session = new SessionShell(execute, {
+        host: 'lab2',
+        shell,
+        control: (line) => control(execute, line, shell, undefined),
+      })
+      const $ = createShell(execute, { host: 'lab2', shell, session })
+      const shells = conn.stats.shells
+      await $`rm -rf ${MARKER_DIR} && mkdir -p ${MARKER_DIR}`
+      for (const s of corpus) {
+        expect((await $`printf %s ${s}`).buffer().equals(Buffer.from(s)), JSON.stringify(s.slice(0, 40))).toBe(true)
+        expect((await $({ input: s })`cat`).buffer().equals(Buffer.from(s))).toBe(true)
+      }
+      expect((await $`ls -A ${MARKER_DIR}; rm -rf ${MARKER_DIR}`).stdout).toBe('')
+      // The loop runs the interpreter asked for, and all of it took one exec.
+      const exe = { '/bin/sh': 'dash', '/bin/bash': 'bash', '/bin/mksh': 'mksh' }[shell]!
+      expect((await $`readlink /proc/$PPID/exe`).stdout.trim()).toBe(`/usr/bin/${exe}`)
+      expect(conn.stats.shells - shells).toBe(1)
+      await session.close()
+    },
+  )
+
+  it('sudo with a password: one sudo for the whole connection, root, the password in no argv and no output', async () => {
+    const dir = tempDir()
+    const password = readFileSync('/run/ferry-lab/become_password', 'utf8').trim()
+    writeFileSync(join(dir, 'pw'), `${password}\n`)
+    const inv = await loadInventory(
+      writeInventory(
+        labYaml(['lab1'], {
+          defaults: '  user: ferry\n  become: sudo\n  become_password: pw',
+          tail: 'secrets:\n  pw: file:pw\n',
+        }),
+        dir,
+      ),
+    )
+    const pool = new SshPool(inv)
+    pools.push(pool)
+    const conn = await pool.connect(inv.hosts[0]!)
+    const outs = []
+    for (const s of corpus) outs.push([s, (await conn.$({ input: s })`id -u; cat`).stdout] as const)
+    for (const [s, out] of outs) expect(out).toBe(`0\n${s}`)
+    expect(conn.stats).toMatchObject({ shells: 1, session: corpus.length, channels: corpus.length })
+    const ps = (await conn.$`ps -eo args`).stdout
+    expect(ps).toContain('ferry-session')
+    expect(ps).not.toContain(password)
+  })
+
+  it('doas with a password keeps a channel per command (doas answers on a pty); without one, a session', async () => {
+    const { conn: root } = await connectTo(labYaml(['lab1']), 'lab1')
+    const dir = tempDir()
+    writeFileSync(join(dir, 'pw'), `${readFileSync('/run/ferry-lab/become_password', 'utf8').trim()}\n`)
+    const doas = async (password: boolean) => {
+      const inv = await loadInventory(
+        writeInventory(
+          labYaml(['lab1'], {
+            defaults: `  user: ferry\n  become: doas${password ? '\n  become_password: pw' : ''}`,
+            tail: password ? 'secrets:\n  pw: file:pw\n' : '',
+          }),
+          dir,
+        ),
+      )
+      const pool = new SshPool(inv)
+      pools.push(pool)
+      const conn = await pool.connect(inv.hosts[0]!)
+      for (let i = 0; i < 3; i++) expect((await conn.$`id -u`).stdout).toBe('0\n')
+      return conn.stats
+    }
+    expect(await doas(true)).toMatchObject({ session: 0, shells: 3 })
+    await root.$`cp /etc/doas.conf /etc/doas.conf.ferry-test && echo 'permit nopass ferry as root' > /etc/doas.conf`
+    try {
+      expect(await doas(false)).toMatchObject({ session: 3, shells: 1 })
+    } finally {
+      await root.$`mv /etc/doas.conf.ferry-test /etc/doas.conf`
+    }
+  })
+
+  it('concurrent commands: one in the session, the rest on channels of their own, all right, and the split counted', async () => {
+    const { conn } = await connectTo(labYaml(['lab2']), 'lab2')
+    const outs = await Promise.all(Array.from({ length: 40 }, (_, i) => conn.$`echo ${i}; exit ${i % 3}`.nothrow()))
+    expect(outs.map((o) => [o.stdout, o.exitCode])).toEqual(Array.from({ length: 40 }, (_, i) => [`${i}\n`, i % 3]))
+    expect(conn.stats.channels).toBe(40)
+    expect(conn.stats.session).toBeGreaterThanOrEqual(1)
+    expect(conn.stats.shells).toBe(40 - conn.stats.session + 1)
+  })
+
+  it('a timeout kills the command and its children, spares what an earlier command detached, and the next command runs in a new session', async () => {
+    const { conn } = await connectTo(labYaml(['lab3']), 'lab3')
+    const tag = `${process.pid}.77`
+    const detached = (await conn.$`nohup sleep 600.${tag} >/dev/null 2>&1 & echo $!`).stdout.trim()
+    const out = await conn.$`sleep 601.${tag} & wait`.timeout(500).nothrow()
+    expect([out.signal, out.exitCode]).toEqual(['SIGTERM', null])
+    expect((await conn.$`pgrep -f ${`[s]leep 601.${tag}`} || true`).stdout.trim()).toBe('')
+    expect((await conn.$`pgrep -f ${`[s]leep 600.${tag}`}`).stdout.trim()).toBe(detached)
+    await conn.$`kill ${detached}`
+    expect(conn.stats.shells).toBeGreaterThanOrEqual(2)
   })
 })
