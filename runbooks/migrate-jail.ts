@@ -64,7 +64,9 @@ const params = z.object({
   direct: z
     .boolean()
     .default(false)
-    .describe('the source sends over its own ssh to the destination (hosts that trust each other)'),
+    .describe(
+      "the source sends over its own ssh to the destination (hosts that trust each other); the cut-over then waits for the destination's login shell",
+    ),
   catchups: z.number().int().min(0).max(5).default(1).describe('incremental sends while the jail still runs'),
   from: z.string().optional().describe('the host it runs on (found by discovery)'),
   check_from: z

@@ -109,9 +109,7 @@ describe('remote $ quoting', () => {
       expect((await $`ls -A ${MARKER_DIR}`).stdout).toBe('')
       await $`rm -rf ${MARKER_DIR}` // /tmp is sticky: the next user could not replace it
       // And the login shell really was the one we meant.
-      expect((await conn.$`ps -o comm= -p $PPID`.nothrow()).stdout.trim()).toMatch(
-        user === 'root' ? /bash|sshd/ : /sh|sshd/,
-      )
+      expect((await $`ps -o comm= -p $PPID`.nothrow()).stdout.trim()).toMatch(user === 'root' ? /bash|sshd/ : /sh|sshd/)
     },
   )
 
@@ -539,12 +537,13 @@ describe('session shell', () => {
 
   it('a timeout kills the command and its children, spares what an earlier command detached, and the next command runs in a new session', async () => {
     const { conn } = await connectTo(labYaml(['lab3']), 'lab3')
-    const tag = `${process.pid}.77`
-    const detached = (await conn.$`nohup sleep 600.${tag} >/dev/null 2>&1 & echo $!`).stdout.trim()
-    const out = await conn.$`sleep 601.${tag} & wait`.timeout(500).nothrow()
+    // Lab hosts share the machine's pid space: the sleeps carry durations nothing else uses.
+    const [early, late] = [`600.${process.pid}`, `601.${process.pid}`]
+    const detached = (await conn.$`nohup sleep ${early} >/dev/null 2>&1 & echo $!`).stdout.trim()
+    const out = await conn.$`sleep ${late} & wait`.timeout(500).nothrow()
     expect([out.signal, out.exitCode]).toEqual(['SIGTERM', null])
-    expect((await conn.$`pgrep -f ${`[s]leep 601.${tag}`} || true`).stdout.trim()).toBe('')
-    expect((await conn.$`pgrep -f ${`[s]leep 600.${tag}`}`).stdout.trim()).toBe(detached)
+    expect((await conn.$`pgrep -f ${`[s]leep ${late}`} || true`).stdout.trim()).toBe('')
+    expect((await conn.$`pgrep -f ${`[s]leep ${early}`}`).stdout.trim()).toBe(detached)
     await conn.$`kill ${detached}`
     expect(conn.stats.shells).toBeGreaterThanOrEqual(2)
   })
