@@ -4,7 +4,8 @@
 # becomes that host's sshd, so the sshd PID is the host: every process the host ever runs
 # descends from it and shares its namespaces.
 set -eu
-name=$1 state=$2 address=$3
+# rc_ms: what root's ~/.bashrc costs each shell sshd starts (rc.sh); lab.ts passes its state's.
+name=$1 state=$2 address=$3 rc_ms=${4:-0}
 
 hostname "$name"
 base=$state/hosts/$name
@@ -33,7 +34,9 @@ cp "$state/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
 # A fresh Debian root's dotfiles, not the controller's: sshd runs every command through bash,
 # which reads ~/.bashrc, and this machine's (pyenv init, with a rehash lock that once went stale)
 # made every command wait a minute.
-cp /etc/skel/.bashrc /etc/skel/.profile "$root/root/"
+# Its .bashrc also counts those shells and may cost a set time (rc.sh).
+cp /etc/skel/.profile "$root/root/"
+sh "$(dirname "$0")/rc.sh" "$rc_ms" "$root"
 chmod 700 "$root/root/.ssh"; chmod 600 "$root/root/.ssh/authorized_keys"
 
 # An unprivileged login that must become root with a password, to exercise sudo and doas.

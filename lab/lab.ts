@@ -22,6 +22,9 @@ export const INVENTORY = path.join(REPO, 'inventory', 'lab.yaml')
 export const LAB_JAIL = { name: 'web', address: '172.16.3.17/32', dataset: 'tank/jails/web' } as const
 export const KNOWN_HOSTS = path.join(REPO, 'inventory', 'lab.known_hosts')
 const BOOT = path.join(REPO, 'lab', 'boot.sh')
+const RC = path.join(REPO, 'lab', 'rc.sh')
+/** Where each root login shell on a lab host appends its pid (rc.sh). */
+const SHELLS_LOG = '/var/log/ferry-lab-shells'
 const STATE_FILE = path.join(STATE_DIR, 'state.json')
 
 const UNDERLAY = 'ferry-br0'
@@ -71,6 +74,8 @@ export interface HostState {
 export interface LabState {
   hosts: Record<string, HostState>
   zfs: boolean
+  /** What root's ~/.bashrc costs each shell sshd starts, in ms (setRcCost); absent: 0. */
+  rcMs?: number
 }
 export interface UpOptions {
   n?: number
@@ -357,7 +362,7 @@ async function cleanHost(h: Omit<HostState, 'pid'>): Promise<void> {
   for (const l of h.links) if (linkExists(l.veth)) tryRun('ip', ['link', 'del', l.veth])
 }
 
-function createHost(h: Omit<HostState, 'pid'>): HostState {
+function createHost(h: Omit<HostState, 'pid'>, rcMs: number): HostState {
   run('ip', ['netns', 'add', h.netns])
   run('ip', ['-n', h.netns, 'link', 'set', 'lo', 'up'])
   for (const l of h.links) {
@@ -390,6 +395,7 @@ function createHost(h: Omit<HostState, 'pid'>): HostState {
       h.name,
       STATE_DIR,
       h.address,
+      String(rcMs),
     ],
     { detached: true, stdio: ['ignore', log, log], env: ENV },
   )
@@ -595,7 +601,7 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     const old = state.hosts[p.name]
     if (old && inNetns(old.pid, old.netns)) continue
     await cleanHost(p)
-    const h = createHost(p)
+    const h = createHost(p, state.rcMs ?? 0)
     state.hosts[h.name] = h
     fresh.push(h)
     saveState(state) // record each pid at once, so `down` finds it even if a later step fails
@@ -648,7 +654,7 @@ export async function rebuild(names: string[]): Promise<void> {
   for (const old of hosts) {
     await cleanHost(old)
     const { zfsPid: _gone, ...bare } = old
-    state.hosts[old.name] = createHost(bare)
+    state.hosts[old.name] = createHost(bare, state.rcMs ?? 0)
     saveState(state)
     forgetMac(state, old)
   }
@@ -734,11 +740,58 @@ export async function status(): Promise<HostStatus[]> {
   )
 }
 
-/** Runs argv inside a lab host (its netns, mounts, hostname and root) without ssh; returns stdout. */
-export function exec(host: string, argv: string[], opts: { input?: string } = {}): string {
-  const h = loadState().hosts[host]
+function runningHost(host: string, state = loadState()): HostState {
+  const h = state.hosts[host]
   if (!h || !inNetns(h.pid, h.netns)) throw new LabError(`lab host ${host} is not running`)
-  return run('nsenter', nsenterArgs(h, argv), opts.input)
+  return h
+}
+
+/**
+ * Runs argv inside a lab host (its netns, mounts, hostname and root) without ssh; returns stdout.
+ * No login shell starts, so this neither pays root's rc cost nor counts in shellStarts.
+ */
+export function exec(host: string, argv: string[], opts: { input?: string } = {}): string {
+  return run('nsenter', nsenterArgs(runningHost(host), argv), opts.input)
+}
+
+// ---------------------------------------------------------------------------------------------
+// rc: what a login shell costs, and how many a host started
+
+/**
+ * Makes root's ~/.bashrc wait `ms` ms in every shell sshd starts, on the running hosts and (kept
+ * in the state) on any host started or rebuilt later: what real servers' rc files cost (see
+ * rc.sh). 0 takes the cost away; the shells are counted either way. Returns the running hosts.
+ */
+export function setRcCost(ms: number): string[] {
+  if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) throw new LabError(`rc cost must be 0..60000 ms, got ${ms}`)
+  requireRoot()
+  const state = loadState()
+  const script = fs.readFileSync(RC, 'utf8')
+  const running = Object.values(state.hosts).filter((h) => inNetns(h.pid, h.netns))
+  for (const h of running) run('nsenter', nsenterArgs(h, ['sh', '-s', '--', String(ms)]), script)
+  state.rcMs = ms
+  saveState(state)
+  return running.map((h) => h.name)
+}
+
+/** Login shells root's logins have started on a host since it was built (or since resetShellStarts). */
+export async function shellStarts(host: string): Promise<number> {
+  const h = runningHost(host)
+  // A missing log is a host on which no shell has started yet.
+  const { stdout } = await runAsync('nsenter', nsenterArgs(h, ['sh', '-c', `cat ${SHELLS_LOG} 2>/dev/null || :`]), {
+    env: ENV,
+  })
+  return stdout.split('\n').filter(Boolean).length
+}
+
+/** Starts the hosts' shell counts from 0. */
+export async function resetShellStarts(hosts: string[]): Promise<void> {
+  const state = loadState()
+  await Promise.all(
+    hosts.map((host) =>
+      runAsync('nsenter', nsenterArgs(runningHost(host, state), ['truncate', '-s', '0', SHELLS_LOG]), { env: ENV }),
+    ),
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -805,12 +858,20 @@ const USAGE = `usage: npm run lab -- <command>
   packages          install the lab's Debian packages if any is missing (the unit tests use mksh and frr too)
   down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventory
   status [--json]   per host: address, pid alive, sshd answering, zfs pool (exit 0 all up, 1 partial, 3 none)
+  rc COST           root's ~/.bashrc waits COST (200ms, 2s; 0: none) in every shell sshd starts, as a real
+                    server's rc file costs; on the running hosts and on any started or rebuilt later, until down
   jail [HOST] [MB]  (re)create the jail "web" (${LAB_JAIL.address}, MB of data, default 200) on HOST (default lab2),
                     removing it from every host first; needs up --zfs
   scale up N        the scale lab (lab/scale.ts): exactly s1..sN (1..1000) sshd-only hosts on fsc-br0, 198.18.16.0/22;
                     inventory /run/ferry-lab-scale/scale.yaml; running hosts stay, hosts beyond N are removed
   scale down        stop every scale-lab process by PID; remove its namespaces, links and /run/ferry-lab-scale
   scale status [--json]  per scale host: pid alive, sshd answering (exit 0 all up, 1 partial, 3 none)`
+
+/** `200ms`, `2s` or `0`, in ms; a bare number other than 0 names no unit, so it is refused. */
+function rcCost(s: string): number | undefined {
+  const m = /^(\d+)(ms|s)$|^0$/.exec(s)
+  return !m ? undefined : Number(m[1] ?? 0) * (m[2] === 's' ? 1000 : 1)
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv.slice(2)
@@ -861,6 +922,15 @@ export async function main(argv: string[]): Promise<number> {
       }
       const ok = hosts.filter((h) => h.alive && h.sshd).length
       return ok === 0 ? 3 : ok === hosts.length ? 0 : 1
+    }
+    if (cmd === 'rc' && args.length === 1 && !flags.size) {
+      const ms = rcCost(args[0]!)
+      if (ms === undefined) throw new LabError(`rc: a cost such as 200ms, 2s or 0, not '${args[0]}'`)
+      const running = setRcCost(ms)
+      say(
+        `root's rc costs ${ms} ms on ${running.join(' ') || 'no running host'}, and on any host started or rebuilt later`,
+      )
+      return 0
     }
     if (cmd === 'jail' && args.length <= 2 && !flags.size) {
       makeJail(args[0] ?? 'lab2', args[1] === undefined ? 200 : Number(args[1]))

@@ -8,7 +8,22 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { INVENTORY, KNOWN_HOSTS, STATE_DIR, alive, down, exec, loadState, up, type HostState } from '../../lab/lab.ts'
+import {
+  INVENTORY,
+  KNOWN_HOSTS,
+  STATE_DIR,
+  alive,
+  down,
+  exec,
+  loadState,
+  main,
+  rebuild,
+  resetShellStarts,
+  setRcCost,
+  shellStarts,
+  up,
+  type HostState,
+} from '../../lab/lab.ts'
 
 const skip = process.env.FERRY_LAB_SKIP === '1'
 const timings: string[] = []
@@ -141,6 +156,63 @@ describe.skipIf(skip)('the test lab', () => {
       { encoding: 'utf8', env: { ...process.env, PW: password() }, timeout: 20_000 },
     )
     expect(out).toMatch(/doas \(ferry@lab1\) password: \r\n0\r\n/)
+  })
+
+  it("charges root's rc cost on every ssh command, counts each login shell, and keeps the cost on a rebuilt host", async () => {
+    const lab3 = () => loadState().hosts.lab3!
+    /**
+     * One ssh command on lab3: its wall time, the login shells it started there, and how long the
+     * login shell took from its start (sshd's fork) to running the command, on the host's own
+     * clock: cat reads /proc/uptime after the rc file ran, and its own stat (bash execs a lone
+     * command, so $$ is cat) holds the start. Both tick in 1/100 s.
+     */
+    const login = async (): Promise<{ ms: number; shells: number; rcMs: number }> => {
+      await resetShellStarts(['lab3'])
+      const t0 = performance.now()
+      const out = ssh(lab3(), 'cat /proc/uptime /proc/$$/stat')
+      const ms = performance.now() - t0
+      const [uptime = '', stat = ''] = out.split('\n')
+      const started = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) / 100
+      return { ms, shells: await shellStarts('lab3'), rcMs: (Number(uptime.split(' ')[0]) - started) * 1000 }
+    }
+    try {
+      const before = await shellStarts('lab3')
+      expect(await main(['node', 'lab', 'rc', '200'])).not.toBe(0) // no unit: refused
+      expect(await main(['node', 'lab', 'rc', '200ms'])).toBe(0)
+      expect(loadState().rcMs).toBe(200)
+      // Setting the cost went in without ssh: no login shell counted.
+      expect(await shellStarts('lab3')).toBe(before)
+
+      // The cost is a sleep, so its 200 ms are a floor no noise can lower. The whole ssh costs
+      // ~0.25 s here even without it, so the host's own measure is the one that shows the rc ran;
+      // 190: each clock reading may be up to a tick late or early.
+      const costly = [await login(), await login(), await login()]
+      expect(costly.map((r) => r.shells)).toEqual([1, 1, 1])
+      for (const r of costly) {
+        expect(r.ms).toBeGreaterThanOrEqual(200)
+        expect(r.rcMs).toBeGreaterThanOrEqual(190)
+      }
+
+      await timed('rebuild lab3 with rc 200 ms', () => rebuild(['lab3']))
+      expect(exec('lab3', ['cat', '/root/.bashrc'])).toContain('sleep 0.200')
+      const rebuilt = await login()
+      expect(rebuilt.shells).toBe(1)
+      expect(rebuilt.rcMs).toBeGreaterThanOrEqual(190)
+
+      setRcCost(0)
+      expect(exec('lab3', ['cat', '/root/.bashrc'])).not.toContain('sleep')
+      const free = [await login(), await login(), await login()]
+      expect(free.map((r) => r.shells)).toEqual([1, 1, 1])
+      // Not "under 200 ms", which noise could break: under the cheapest costly one.
+      const fastest = (rs: { rcMs: number }[]) => Math.min(...rs.map((r) => r.rcMs))
+      timings.push(
+        `login shell to command with rc 200 ms: ${fastest(costly).toFixed(0)} ms, with 0: ${fastest(free).toFixed(0)} ms; ` +
+          `whole ssh ${Math.min(...costly.map((r) => r.ms)).toFixed(0)} ms and ${Math.min(...free.map((r) => r.ms)).toFixed(0)} ms`,
+      )
+      expect(fastest(free)).toBeLessThan(fastest(costly))
+    } finally {
+      setRcCost(0)
+    }
   })
 
   it('leaves running hosts alone on a second up', async () => {
