@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parse, stringify } from 'yaml'
-import { INVENTORY } from '../../lab/lab.ts'
+import { INVENTORY, resetShellStarts, shellStarts } from '../../lab/lab.ts'
 import { loadInventory, type Inventory } from '../../src/inventory/index.ts'
 import { linksOf, allocateLinks } from '../../src/mesh/links.ts'
 import { ferry, journalBytes, labIt as it, sh, tempDir, waitFor, writeInventory } from './helpers.ts'
@@ -74,6 +74,7 @@ it('converges within 60 s, then is a no-op in ≤ 3 round trips, a clean dry run
       for (const other of MESH.filter((o) => o !== h)) expect(routes).toContain(`${routerId(inv, other)} `)
     }
 
+    await resetShellStarts(MESH)
     const again = await ferry(['run', 'deploy-mesh', '-i', 'lab', '--format', 'json', '--stats', '--state-dir', state])
     expect(again.code).toBe(0)
     const noop = JSON.parse(again.stdout)
@@ -81,6 +82,8 @@ it('converges within 60 s, then is a no-op in ≤ 3 round trips, a clean dry run
     for (const h of MESH) expect(noop.stats[h].roundTrips).toBeLessThanOrEqual(3)
     // Lock with the probe, and the unlock, both in the host's one session shell: one login.
     for (const h of MESH) expect(noop.stats[h]).toMatchObject({ inSession: 2, loginShells: 1 })
+    // Counted on the hosts too: root's .bashrc logs every login shell sshd starts.
+    for (const h of MESH) expect(await shellStarts(h), h).toBe(1)
     const dry = await ferry(['run', 'deploy-mesh', '-i', 'lab', '--dry-run', '--state-dir', state])
     expect(dry.code, dry.stdout).toBe(0)
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { LAB_JAIL, makeJail, netnsPids, removeJail } from '../../lab/lab.ts'
+import { LAB_JAIL, makeJail, netnsPids, removeJail, setRcCost } from '../../lab/lab.ts'
 import { quote } from '../../src/shell/quote.ts'
 import {
   ferry,
@@ -206,6 +206,28 @@ it('moves a 200 MB jail two hops away with ≤ 2 s downtime, intact, routed ther
   // The destination keeps the final snapshot only, and has the definition and autostart.
   expect(datasets('lab4')).toMatch(/^tank\/jails\/web\ntank\/jails\/web@ferry-\d{14}-[0-9a-f]{4}-final$/)
   expect(sh('lab4', 'ls /etc/ferry/jails/')).toBe('web.autostart\nweb.conf\n')
+}, 240_000)
+
+it('on hosts whose login costs 2 s, the cut-over waits for no login shell: still ≤ 2 s downtime', async () => {
+  await jailOnLab2(20)
+  const client = prober('lab3')
+  let outcome
+  // Every SSH command now pays 2 s of root's .bashrc. The session shells and the standby
+  // channels for the transfers start before the jail stops, so the cut-over pays none of it.
+  setRcCost(2000)
+  try {
+    const run = await migrate('lab4')
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0)
+  } finally {
+    setRcCost(0)
+    outcome = client.stop()
+  }
+  console.log(
+    `migrate-jail, 2 s logins: 20 MB lab2 → lab4, downtime ${(outcome.outageMs / 1000).toFixed(2)} s seen by lab3 (${outcome.failed} of ${outcome.probes} probes failed, at most ${(outcome.gapMs / 1000).toFixed(2)} s apart)`,
+  )
+  expect(outcome.probes).toBeGreaterThanOrEqual(10)
+  expect(outcome.outageMs + outcome.gapMs).toBeLessThanOrEqual(2000)
+  expect(runningOn()).toEqual(['lab4'])
 }, 240_000)
 
 it('rolls back when the transfer is killed mid-stream: still serving at the source, nothing left at the destination', async () => {

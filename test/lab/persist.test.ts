@@ -11,6 +11,7 @@ import { loadInventory } from '../../src/inventory/index.ts'
 import { Connector } from '../../src/transport/connect.ts'
 import { KeptConnection } from '../../src/transport/keeper.ts'
 import { persistFor } from '../../src/cli/options.ts'
+import { resetShellStarts, shellStarts } from '../../lab/lab.ts'
 import { accepted, ferry, labIt as it, labYaml, sh, tempDir, waitFor, writeInventory, type Run } from './helpers.ts'
 
 const THIRTY = 'test/fixtures/runbooks/thirty.ts'
@@ -130,10 +131,12 @@ describe('ferry --persist', () => {
     expect(json(first).summary).toMatchObject({ changed: 2 })
     const connections = hosts.map(accepted)
 
+    await resetShellStarts(hosts)
     const noop = json(await run('--stats'))
     expect(noop.summary).toMatchObject({ ok: 2, changed: 0 })
     // The session shell was kept too: the no-op run started no login shell at all.
     for (const h of hosts) expect(noop.stats[h]).toMatchObject({ kept: true, inSession: 2, loginShells: 0 })
+    for (const h of hosts) expect(await shellStarts(h), h).toBe(0)
     for (const h of hosts) expect(noop.stats[h].roundTrips).toBeLessThanOrEqual(3)
 
     // A hand edit: the dry run shows it (and, read-only, changes nothing); a run puts it back.
