@@ -152,7 +152,8 @@ export interface SessionOptions {
   maxOutput?: number
 }
 
-const MAX_OUTPUT = Number(process.env.FERRY_SESSION_MAX_OUTPUT) || 256 * 2 ** 20
+/** More than zx should hold in memory for one command: a transfer belongs in `stream()`. */
+const MAX_OUTPUT = 256 * 2 ** 20
 
 interface Command {
   id: number
