@@ -496,7 +496,7 @@ function cutOver(m: Migration) {
       // trips: stop and snapshot at the source, the stream, check and start at the destination.
       // The source's stdout is the guid alone (sysrc and jail(8) report on stdout: theirs goes to
       // stderr), and a guid that is not a number is no guid. zfs-fuse, which has no -p, prints
-      // it rounded with a unit (`14.2E`), so both sides compare that.
+      // it rounded with a unit (`14.2E`, `1005P`), so both sides compare that.
       const said = await on(ctx.$, [
         '{',
         m.src.autostart(jail, false),
@@ -505,7 +505,7 @@ function cutOver(m: Migration) {
         '} >&2',
         zfs.guid(ds, final),
       ])
-      const guid = /^(\d{1,20}(?:\.\d{1,3}[KMGTPE])?)\n?$/.exec(said)?.[1]
+      const guid = /^(\d{1,20}(?:\.\d{1,3})?[KMGTPE]?)\n?$/.exec(said)?.[1]
       if (!guid)
         throw new StepError(`${m.source.name} gave no guid for ${ds}@${final}: what it printed is not a number`)
       await transfer(ctx, m, 'cut-over', final, from)
