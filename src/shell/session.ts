@@ -92,7 +92,7 @@ export function tokenOf(line: string): string {
 }
 
 /** The line that starts a session: the login shell's pid (the root of its tree), then the loop, escalated. */
-export function sessionLine(token: string, shell: string, become: BecomeConfig | undefined): string {
+function sessionLine(token: string, shell: string, become: BecomeConfig | undefined): string {
   const run = `${quote(shell)} -c ${quote(SESSION_SCRIPT)} ferry-session ${token} ${quote(shell)}`
   return `printf '${GROUP_TAG}%s\\n' "$$" >&2; exec ${become ? `${escalator(become, markers(token).prompt)} ` : ''}${run}`
 }
@@ -125,7 +125,7 @@ function decodeHex(line: string): Buffer {
  * so a character split between two chunks would come out as U+FFFD; od's 16-byte lines split
  * them often, so the session holds back an incomplete tail (at most 3 bytes) for the next chunk.
  */
-export function utf8Whole(buf: Buffer): number {
+function utf8Whole(buf: Buffer): number {
   for (let back = 1; back <= Math.min(3, buf.length); back++) {
     const b = buf[buf.length - back]!
     if ((b & 0xc0) === 0x80) continue
@@ -478,8 +478,6 @@ export class SessionShell {
   private proven = false
   /** A session ended before running a command (no od or dd, a refused start): channels for good. */
   private unusable = false
-  /** Sessions started: each is one login shell on the host. */
-  starts = 0
 
   constructor(
     private readonly execute: Executor,
@@ -537,7 +535,6 @@ export class SessionShell {
     if (this.live && !this.live.dead) return this.live
     const line = sessionLine(randomBytes(8).toString('hex'), this.opts.shell, this.opts.become)
     const ex = await this.execute(line, { session: true })
-    if (!ex.resumed) this.starts++
     const live: Live = new Live(
       ex.resumed?.token ?? tokenOf(line),
       ex,
