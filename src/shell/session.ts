@@ -219,8 +219,10 @@ class Live {
 
   /** Hands the channel back to the keeper, idle; this side will not use it again. */
   async detach(): Promise<void> {
+    // A session still in its handshake is not handed over: it is not known to be ours yet.
+    if (!this.idle || !this.handshake.done || !this.ex.detach) return this.fail()
     const root = await this.handshake.group
-    if (!this.idle || root === undefined || !this.ex.detach) return this.fail()
+    if (root === undefined) return this.fail()
     this.dead = true
     this.onDead(this)
     this.ex.detach({ token: this.token, root })
