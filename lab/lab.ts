@@ -24,7 +24,7 @@ export const KNOWN_HOSTS = path.join(REPO, 'inventory', 'lab.known_hosts')
 const BOOT = path.join(REPO, 'lab', 'boot.sh')
 const RC = path.join(REPO, 'lab', 'rc.sh')
 /** Where each root login shell on a lab host appends its pid (rc.sh). */
-const SHELLS_LOG = '/var/log/ferry-lab-shells'
+const SHELLS_LOG = '/run/ferry-lab-shells'
 const STATE_FILE = path.join(STATE_DIR, 'state.json')
 
 const UNDERLAY = 'ferry-br0'

@@ -6,8 +6,9 @@
 # root's login shell is bash, which sshd starts for every exec, and Debian's bash reads ~/.bashrc
 # when sshd runs it even for a command (bash's SSH_SOURCE_BASHRC). The skel file returns at once
 # when not interactive, so the header sits above that guard, where every such shell runs it:
-#   - it appends the shell's pid to /var/log/ferry-lab-shells: the login shells the host has
-#     started, for tests and the bench to count;
+#   - it appends the shell's pid to /run/ferry-lab-shells: the login shells the host has
+#     started, for tests and the bench to count. /run is the host's own tmpfs, out of /etc and
+#     /var, which tests snapshot to prove that a dry run writes nothing;
 #   - with MS > 0 it waits MS ms, as a real server's rc (pyenv, cargo, nvm initialisation) costs.
 #     A sleep, not a CPU burn: the lab's hosts share the controller's few cores, and a burn
 #     would slow everything else down with it.
@@ -24,7 +25,7 @@ esac
 {
   echo '# ferry lab (lab/rc.sh): above the guard below, so that every shell sshd starts runs it.'
   # printf '%s' rather than echo: dash's echo would turn the \n into a newline.
-  printf '%s\n' "printf '%s\\n' \"\$\$\" >> /var/log/ferry-lab-shells"
+  printf '%s\n' "printf '%s\\n' \"\$\$\" >> /run/ferry-lab-shells"
   if [ "$ms" -gt 0 ]; then printf 'sleep %d.%03d\n' $((ms / 1000)) $((ms % 1000)); fi
   echo
   cat "$root/etc/skel/.bashrc"
