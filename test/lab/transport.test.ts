@@ -86,6 +86,20 @@ describe('ferry exec', () => {
   })
 })
 
+/** lab1 as the ferry user, become sudo with this password (a file secret). */
+function sudoYaml(password: string): string {
+  const dir = tempDir()
+  writeFileSync(join(dir, 'pw'), `${password}\n`)
+  return writeInventory(
+    labYaml(['lab1'], {
+      defaults: '  user: ferry\n  become: sudo\n  become_password: pw',
+      tail: 'secrets:\n  pw: file:pw\n',
+    }),
+    dir,
+  )
+}
+const labPassword = () => readFileSync('/run/ferry-lab/become_password', 'utf8').trim()
+
 describe('remote $ quoting', () => {
   // root's login shell on the lab is bash, ferry's is dash; the interpreter under `sh -c` is
   // varied separately, so both the outer and the inner parse see every string.
@@ -372,19 +386,6 @@ describe('unreachable hosts get distinct reasons', () => {
 })
 
 describe('become', () => {
-  const sudoYaml = (password: string) => {
-    const dir = tempDir()
-    writeFileSync(join(dir, 'pw'), `${password}\n`)
-    return writeInventory(
-      labYaml(['lab1'], {
-        defaults: '  user: ferry\n  become: sudo\n  become_password: pw',
-        tail: 'secrets:\n  pw: file:pw\n',
-      }),
-      dir,
-    )
-  }
-  const labPassword = () => readFileSync('/run/ferry-lab/become_password', 'utf8').trim()
-
   it('sudo with the password on stdin: root, and the password in no process argv', async () => {
     const inv = await loadInventory(sudoYaml(labPassword()))
     const pool = new SshPool(inv)
@@ -473,18 +474,8 @@ describe('session shell', () => {
   )
 
   it('sudo with a password: one sudo for the whole connection, root, the password in no argv and no output', async () => {
-    const dir = tempDir()
-    const password = readFileSync('/run/ferry-lab/become_password', 'utf8').trim()
-    writeFileSync(join(dir, 'pw'), `${password}\n`)
-    const inv = await loadInventory(
-      writeInventory(
-        labYaml(['lab1'], {
-          defaults: '  user: ferry\n  become: sudo\n  become_password: pw',
-          tail: 'secrets:\n  pw: file:pw\n',
-        }),
-        dir,
-      ),
-    )
+    const password = labPassword()
+    const inv = await loadInventory(sudoYaml(password))
     const pool = new SshPool(inv)
     pools.push(pool)
     const conn = await pool.connect(inv.hosts[0]!)
