@@ -1,6 +1,6 @@
 // The engine end to end on lab hosts: apply, idempotence, dry-run diffs, rollback after a failure
 // at every step, rollback after the controller was killed, round trips, secrets, batches.
-import { describe, expect } from 'vitest'
+import { afterAll, describe, expect } from 'vitest'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -53,6 +53,19 @@ function prepare(host: string): void {
     ].join(' && '),
   )
 }
+
+// Runs leave their changes on lab3–5 (the failing host is rolled back, lab4 completes): take
+// them away, so later lab files (networkd's reads every lo address) find the hosts as the lab
+// brought them up. Forwarding stays as it is: the lab does not promise a value for it.
+afterAll(() => {
+  for (const h of ['lab3', 'lab4', 'lab5']) {
+    removeDummyService(h)
+    sh(
+      h,
+      'rm -rf /etc/ferry-e2e /var/backups/ferry /etc/sysctl.d/60-ferry.conf; ip addr del 10.255.9.1/32 dev lo 2>/dev/null; true',
+    )
+  }
+})
 
 /** Files (names, modes, owners, checksums), the sysctl live and saved, lo's addresses, the service. */
 function snapshot(host: string): string {
