@@ -1,65 +1,19 @@
 #!/bin/sh
 # Runs as the first process of a lab host, already inside its network namespace and a fresh
-# private mount + UTS namespace (see lab.ts). It builds the host's copy-on-write root and then
-# becomes that host's sshd, so the sshd PID is the host: every process the host ever runs
-# descends from it and shares its namespaces.
+# private mount + UTS namespace (see lab.ts). It builds the host's copy-on-write root (root.sh),
+# mounts the kernel's file systems in it, and then becomes that host's sshd, so the sshd PID is
+# the host: every process the host ever runs descends from it and shares its namespaces.
 set -eu
 # rc_ms: what root's ~/.bashrc costs each shell sshd starts (rc.sh); lab.ts passes its state's.
 name=$1 state=$2 address=$3 rc_ms=${4:-0}
 
 hostname "$name"
-base=$state/hosts/$name
-mkdir -p "$base/fs"
-# The tmpfs lives only in this mount namespace: when the host's last process exits, the kernel
-# drops it with everything above it, so nothing can leak into the controller's mount table.
-mount -t tmpfs -o mode=0755 "ferry-lab-$name" "$base/fs"
-mkdir -p "$base/fs/upper" "$base/fs/work" "$base/fs/root"
-root=$base/fs/root
-mount -t overlay overlay -o "lowerdir=/,upperdir=$base/fs/upper,workdir=$base/fs/work" "$root"
-mount --rbind /dev "$root/dev"
+sh "$(dirname "$0")/root.sh" "$name" "$state" "$address" "$rc_ms"
+root=$state/hosts/$name/fs/root
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
-mkdir -p "$root/run/sshd" "$root/run/lock" "$root/etc/ferry-lab" "$root/root/.ssh"
+mkdir -p "$root/run/sshd" "$root/run/lock"
 
-echo "$name" > "$root/etc/hostname"
-# Without this, sudo tries DNS for its own host name, and there is no DNS in the lab.
-echo "$address $name" >> "$root/etc/hosts"
-# Both halves of the host key: the base system's .pub would otherwise shadow ours, and sshd
-# warns "Public key does not match private key".
-cp "$base/ssh_host_ed25519_key" "$base/ssh_host_ed25519_key.pub" "$root/etc/ssh/"
-chmod 600 "$root/etc/ssh/ssh_host_ed25519_key"
-cp "$state/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
-# A fresh Debian root's dotfiles, not the controller's: sshd runs every command through bash,
-# which reads ~/.bashrc, and this machine's (pyenv init, with a rehash lock that once went stale)
-# made every command wait a minute.
-# Its .bashrc also counts those shells and may cost a set time (rc.sh).
-cp /etc/skel/.profile "$root/root/"
-sh "$(dirname "$0")/rc.sh" "$rc_ms" "$root"
-chmod 700 "$root/root/.ssh"; chmod 600 "$root/root/.ssh/authorized_keys"
-
-# An unprivileged login that must become root with a password, to exercise sudo and doas.
-chroot "$root" id ferry >/dev/null 2>&1 || chroot "$root" useradd -m -s /bin/sh ferry
-printf 'ferry:%s\n' "$(cat "$state/become_password")" | chroot "$root" chpasswd
-mkdir -p "$root/home/ferry/.ssh"
-cp "$state/id_ed25519.pub" "$root/home/ferry/.ssh/authorized_keys"
-chmod 700 "$root/home/ferry/.ssh"; chmod 600 "$root/home/ferry/.ssh/authorized_keys"
-chroot "$root" chown -R ferry:ferry /home/ferry/.ssh
-echo 'ferry ALL=(ALL:ALL) ALL' > "$root/etc/sudoers.d/ferry"
-chmod 440 "$root/etc/sudoers.d/ferry"
-# doas refuses a config that is writable by anyone but root.
-echo 'permit ferry as root' > "$root/etc/doas.conf"
-chmod 400 "$root/etc/doas.conf"
-cat > "$root/etc/ferry-lab/sshd_config" <<CONF
-ListenAddress $address
-HostKey /etc/ssh/ssh_host_ed25519_key
-PidFile /run/sshd.pid
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-AllowTcpForwarding yes
-Subsystem sftp internal-sftp
-CONF
 exec chroot "$root" /usr/sbin/sshd -D -e -f /etc/ferry-lab/sshd_config

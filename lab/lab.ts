@@ -1,5 +1,6 @@
 // The test lab: a handful of Linux "routers" on this machine, each an ip netns with its own
-// mount + UTS namespace, copy-on-write root and sshd (see DESIGN.md "The test lab" and boot.sh).
+// mount + UTS namespace, copy-on-write root and sshd (see DESIGN.md "The test lab" and boot.sh),
+// and, with --uml, full-kernel hosts beside them on the same segment (uml.ts).
 // Everything runs as root and touches the root namespace, so the code is defensive about what it
 // creates (only 198.18.0.0/23, only ferry-* names) and about what it stops (only PIDs that are
 // provably inside a lab host).
@@ -14,6 +15,7 @@ import { promisify } from 'node:util'
 import { toInt } from '../src/mesh/ipv4.ts'
 import { linuxLabJails } from '../src/jails/linux-lab.ts'
 import { whenIdle } from '../src/jails/zfs.ts'
+import { forgetUmlConnection, planUml, startUml, umlExec, umlPids, umlRunning, type UmlHost } from './uml.ts'
 
 export const STATE_DIR = '/run/ferry-lab'
 export const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -50,6 +52,16 @@ const PACKAGES = [
   'nftables',
   // crontab(1) and /etc/cron.d, for the cron step's lab test (no cron daemon runs in the lab).
   'cron',
+  // The full-kernel hosts (uml.ts): the kernel with its modules, and modprobe to load them.
+  'user-mode-linux',
+  'kmod',
+  // ping, for tests that prove a path carries packets.
+  'iputils-ping',
+  // IPsec for deploy-mesh's gre-ipsec links: swanctl and the IKE daemon, both as systemd runs
+  // it (charon-systemd) and as an init script does (strongswan-starter's ipsec).
+  'strongswan-swanctl',
+  'charon-systemd',
+  'strongswan-starter',
 ]
 // Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }
@@ -76,14 +88,19 @@ export interface LabState {
   zfs: boolean
   /** What root's ~/.bashrc costs each shell sshd starts, in ms (setRcCost); absent: 0. */
   rcMs?: number
+  /** The full-kernel hosts (uml.ts), by name. */
+  uml?: Record<string, UmlHost>
 }
 export interface UpOptions {
   n?: number
   zfs?: boolean
+  /** How many full-kernel hosts (uml1..umlN) to run beside the namespace hosts; default 0. */
+  uml?: number
   log?: (line: string) => void
 }
 export interface HostStatus {
   name: string
+  kind: 'netns' | 'uml'
   address: string
   pid: number
   alive: boolean
@@ -453,14 +470,20 @@ export function tcpAnswers(address: string, port: number, timeoutMs: number): Pr
   })
 }
 
-async function waitForSshd(hosts: HostState[], state: LabState, totalMs = 20_000): Promise<void> {
+/** Until every host's sshd answers; a host that died or stays silent fails with its log's tail. */
+async function waitForSshd(
+  hosts: { name: string; address: string; pid: number }[],
+  answers: (h: (typeof hosts)[number]) => Promise<boolean>,
+  totalMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + totalMs
   await Promise.all(
     hosts.map(async (h) => {
       const log = path.join(STATE_DIR, 'hosts', h.name, 'log')
       for (;;) {
-        if (!alive(h.pid)) throw new LabError(`${h.name}: sshd (pid ${h.pid}) exited; ${log}:\n${tail(log)}`)
-        if (await sshdAnswers(h, state)) return
+        if (!alive(h.pid))
+          throw new LabError(`${h.name}: its first process (pid ${h.pid}) exited; ${log}:\n${tail(log)}`)
+        if (await answers(h)) return
         if (Date.now() > deadline)
           throw new LabError(
             `${h.name}: sshd not answering on ${h.address}:22 after ${totalMs / 1000} s; ${log}:\n${tail(log)}`,
@@ -531,8 +554,10 @@ function writeInventory(state: LabState): void {
     '  dc1: {}',
     '  dc2: {}',
     '  behind: {}',
+    '  uml: {}',
     'hosts:',
   ]
+  const uml = Object.values(state.uml ?? {}).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
   for (const h of hosts) {
     const i = Number(h.name.replace(/^lab/, ''))
     const groups = h.jump ? ['behind'] : ['mesh', i <= 3 ? 'dc1' : 'dc2']
@@ -544,6 +569,13 @@ function writeInventory(state: LabState): void {
         : ''
     lines.push(
       `  ${h.name}: { address: ${h.address}, groups: [${groups.join(', ')}]${h.jump ? `, jump: ${h.jump}` : ''}${mesh}${jails} }`,
+    )
+  }
+  // The full-kernel hosts: in no mesh of the lab's own; tests give them their links.
+  for (const h of uml) {
+    const i = Number(h.name.replace(/^uml/, '')) + 30
+    lines.push(
+      `  ${h.name}: { address: ${h.address}, groups: [uml], vars: { router_id: 10.0.0.${i}, loopback: 10.0.0.${i}/32 } }`,
     )
   }
   // Two data centres, a partial mesh: a triangle in dc1, a pair in dc2, two links between them,
@@ -569,7 +601,7 @@ function writeInventory(state: LabState): void {
     ),
     '',
   )
-  const known = hosts.map((h) => {
+  const known = [...hosts, ...uml].map((h) => {
     const [type, key] = fs
       .readFileSync(path.join(STATE_DIR, 'hosts', h.name, 'ssh_host_ed25519_key.pub'), 'utf8')
       .split(' ')
@@ -607,7 +639,8 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     saveState(state) // record each pid at once, so `down` finds it even if a later step fails
   }
   if (fresh.length) log(`started ${fresh.map((h) => h.name).join(' ')}`)
-  await waitForSshd(fresh, state)
+  await waitForSshd(fresh, (h) => sshdAnswers(h as HostState, state))
+  await upUml(state, opts.uml ?? 0, log)
   if (opts.zfs) {
     const targets = plan(n).map((p) => state.hosts[p.name]!)
     try {
@@ -619,6 +652,31 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   saveState(state)
   writeInventory(state)
   return state
+}
+
+/** The context uml.ts works in: the lab's directory, environment and command runner. */
+const UML = { stateDir: STATE_DIR, repo: REPO, env: ENV, run, linkExists, knownHosts: KNOWN_HOSTS }
+
+/**
+ * uml1..umlN, as up() does the namespace hosts: running ones are left alone, others (re)started.
+ * A UML kernel boots in a few seconds alone, slower while several boot at once on two cores.
+ */
+async function upUml(state: LabState, n: number, log: (line: string) => void): Promise<void> {
+  if (!Number.isInteger(n) || n < 0 || n > 9) throw new LabError(`UML host count must be 0..9, got ${n}`)
+  const hosts = (state.uml ??= {})
+  const fresh: UmlHost[] = []
+  for (const p of planUml(n)) {
+    const old = hosts[p.name]
+    if (old && umlRunning(old, STATE_DIR)) continue
+    forgetUmlConnection(p, STATE_DIR)
+    await stopPids(umlPids(STATE_DIR, `${p.name}/`))
+    hosts[p.name] = startUml(p, UNDERLAY, state.rcMs ?? 0, UML)
+    fresh.push(hosts[p.name]!)
+    saveState(state)
+  }
+  if (!fresh.length) return
+  log(`started ${fresh.map((h) => h.name).join(' ')} (user-mode-linux)`)
+  await waitForSshd(fresh, (h) => tcpAnswers(h.address, 22, 300), 120_000)
 }
 
 /**
@@ -660,7 +718,7 @@ export async function rebuild(names: string[]): Promise<void> {
   }
   await waitForSshd(
     names.map((n) => state.hosts[n]!),
-    state,
+    (h) => sshdAnswers(h as HostState, state),
   )
 }
 
@@ -678,7 +736,8 @@ export async function down(): Promise<void> {
     /* no netns dir */
   }
 
-  const pids = new Set([...names].flatMap(netnsPids).concat(rootedInLab()))
+  for (const h of Object.values(state.uml ?? {})) forgetUmlConnection(h, STATE_DIR)
+  const pids = new Set([...names].flatMap(netnsPids).concat(rootedInLab(), umlPids(STATE_DIR)))
   await stopPids([...pids])
   for (const ns of names) if (fs.existsSync(`/run/netns/${ns}`)) tryRun('ip', ['netns', 'del', ns])
 
@@ -686,7 +745,7 @@ export async function down(): Promise<void> {
   const labLinks = () =>
     ipJson<{ ifname: string }>(['link'])
       .map((l) => l.ifname.replace(/@.*/, ''))
-      .filter((n) => /^fl\d*-/.test(n) || n === UNDERLAY || n === BEHIND)
+      .filter((n) => /^f[lu]\d*-/.test(n) || n === UNDERLAY || n === BEHIND)
   for (let t = 0; t < 40; t++) {
     const left = labLinks()
     if (!left.length) break
@@ -714,8 +773,20 @@ export async function down(): Promise<void> {
 
 export async function status(): Promise<HostStatus[]> {
   const state = loadState()
-  return Promise.all(
-    Object.values(state.hosts).map(async (h) => {
+  const uml = Object.values(state.uml ?? {}).map(async (h): Promise<HostStatus> => {
+    const up = umlRunning(h, STATE_DIR)
+    return {
+      name: h.name,
+      kind: 'uml',
+      address: h.address,
+      pid: h.pid,
+      alive: up,
+      sshd: up && (await tcpAnswers(h.address, 22, 1000)),
+      zfs: null,
+    }
+  })
+  return Promise.all([
+    ...Object.values(state.hosts).map(async (h) => {
       const up = inNetns(h.pid, h.netns)
       let zfs: string | null = null
       if (up && inNetns(h.zfsPid, h.netns)) {
@@ -730,6 +801,7 @@ export async function status(): Promise<HostStatus[]> {
       }
       return {
         name: h.name,
+        kind: 'netns' as const,
         address: h.address,
         pid: h.pid,
         alive: up,
@@ -737,7 +809,8 @@ export async function status(): Promise<HostStatus[]> {
         zfs,
       }
     }),
-  )
+    ...uml,
+  ])
 }
 
 function runningHost(host: string, state = loadState()): HostState {
@@ -748,10 +821,17 @@ function runningHost(host: string, state = loadState()): HostState {
 
 /**
  * Runs argv inside a lab host (its netns, mounts, hostname and root) without ssh; returns stdout.
- * No login shell starts, so this neither pays root's rc cost nor counts in shellStarts.
+ * No login shell starts, so this neither pays root's rc cost nor counts in shellStarts. A UML
+ * host cannot be entered from outside: there it goes over SSH, as root, and counts as a shell.
  */
 export function exec(host: string, argv: string[], opts: { input?: string } = {}): string {
-  return run('nsenter', nsenterArgs(runningHost(host), argv), opts.input)
+  const state = loadState()
+  const uml = state.uml?.[host]
+  if (uml) {
+    if (!umlRunning(uml, STATE_DIR)) throw new LabError(`lab host ${host} is not running`)
+    return umlExec(uml, argv, UML, opts.input)
+  }
+  return run('nsenter', nsenterArgs(runningHost(host, state), argv), opts.input)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -769,9 +849,11 @@ export function setRcCost(ms: number): string[] {
   const script = fs.readFileSync(RC, 'utf8')
   const running = Object.values(state.hosts).filter((h) => inNetns(h.pid, h.netns))
   for (const h of running) run('nsenter', nsenterArgs(h, ['sh', '-s', '--', String(ms)]), script)
+  const uml = Object.values(state.uml ?? {}).filter((h) => umlRunning(h, STATE_DIR))
+  for (const h of uml) umlExec(h, ['sh', '-s', '--', String(ms)], UML, script)
   state.rcMs = ms
   saveState(state)
-  return running.map((h) => h.name)
+  return [...running, ...uml].map((h) => h.name)
 }
 
 /** Login shells root's logins have started on a host since it was built (or since resetShellStarts). */
@@ -854,10 +936,13 @@ export function removeJail(host: string): void {
 // CLI
 
 const USAGE = `usage: npm run lab -- <command>
-  up [N] [--zfs]    start lab1..labN (default 5, 1..20) and far1 behind lab1; --zfs adds a pool "tank" per host
+  up [N] [--zfs] [--uml]
+                    start lab1..labN (default 5, 1..20) and far1 behind lab1; --zfs adds a pool "tank" per host;
+                    --uml also starts uml1..uml3, full-kernel hosts (user-mode-linux: GRE, ESP, VRF, VLANs)
   packages          install the lab's Debian packages if any is missing (the unit tests use mksh and frr too)
   down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventory
-  status [--json]   per host: address, pid alive, sshd answering, zfs pool (exit 0 all up, 1 partial, 3 none)
+  status [--json]   per host: kind (netns, uml), address, pid alive, sshd answering, zfs pool
+                    (exit 0 all up, 1 partial, 3 none)
   rc COST           root's ~/.bashrc waits COST (200ms, 2s; 0: none) in every shell sshd starts, as a real
                     server's rc file costs; on the running hosts and on any started or rebuilt later, until down
   jail [HOST] [MB]  (re)create the jail "web" (${LAB_JAIL.address}, MB of data, default 200) on HOST (default lab2),
@@ -891,12 +976,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const t0 = performance.now()
     const secs = () => ((performance.now() - t0) / 1000).toFixed(2)
-    if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => f === '--zfs')) {
+    if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => f === '--zfs' || f === '--uml')) {
       const n = args[0] === undefined ? 5 : Number(args[0])
-      const state = await up({ n, zfs: flags.has('--zfs'), log: say })
-      say(
-        `${Object.keys(state.hosts).length} hosts up in ${secs()} s; inventory: ${path.relative(process.cwd(), INVENTORY)}`,
-      )
+      const state = await up({ n, zfs: flags.has('--zfs'), uml: flags.has('--uml') ? 3 : 0, log: say })
+      const count = Object.keys(state.hosts).length + Object.keys(state.uml ?? {}).length
+      say(`${count} hosts up in ${secs()} s; inventory: ${path.relative(process.cwd(), INVENTORY)}`)
       return 0
     }
     if (cmd === 'packages' && !rest.length) {
@@ -915,7 +999,7 @@ export async function main(argv: string[]): Promise<number> {
       else {
         for (const h of hosts) {
           console.log(
-            `${h.name.padEnd(6)} ${h.address.padEnd(13)} pid ${String(h.pid).padEnd(8)} ${h.alive ? 'alive' : 'DEAD '} ` +
+            `${h.name.padEnd(6)} ${h.kind.padEnd(5)} ${h.address.padEnd(13)} pid ${String(h.pid).padEnd(8)} ${h.alive ? 'alive' : 'DEAD '} ` +
               `sshd ${h.sshd ? 'ok  ' : 'DOWN'} zfs ${h.zfs ?? '-'}`,
           )
         }

@@ -31,7 +31,7 @@ export interface Run {
   stderr: string
 }
 
-/** Runs a script with `sh -c` on a lab host (from outside: nsenter, not ssh); its stdout. Throws if it fails. */
+/** Runs a script with `sh -c` on a lab host (from outside: nsenter; a UML host over ssh); its stdout. Throws if it fails. */
 export const sh = (host: string, script: string, input?: string): string => exec(host, ['sh', '-c', script], { input })
 
 /** SSH connections a lab host's sshd has accepted so far, from its log (test commands enter by nsenter, not SSH). */

@@ -24,6 +24,7 @@ import {
   up,
   type HostState,
 } from '../../lab/lab.ts'
+import { umlPids } from '../../lab/uml.ts'
 
 const skip = process.env.FERRY_LAB_SKIP === '1'
 const timings: string[] = []
@@ -233,16 +234,20 @@ describe.skipIf(skip)('the test lab', () => {
 
   it('tears everything down and comes back up', async () => {
     const pids = hosts().flatMap((h) => [h.pid, ...(h.zfsPid ? [h.zfsPid] : [])])
-    await timed('down (with zfs on 3 hosts)', () => down())
+    const uml = umlPids(STATE_DIR)
+    expect(uml.length, 'the UML hosts (setup starts 3), each a kernel and its host processes').toBeGreaterThan(3)
+    await timed('down (with zfs on 3 hosts, and 3 UML hosts)', () => down())
     expect(fs.readdirSync('/run/netns').filter((n) => n.startsWith('ferry-'))).toEqual([])
-    expect(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })).not.toMatch(/^\d+: (ferry-br|fl\d*-)/m)
+    expect(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })).not.toMatch(/^\d+: (ferry-br|f[lu]\d*-)/m)
     expect(fs.readFileSync('/proc/mounts', 'utf8')).not.toContain('ferry-lab')
     expect(pids.filter(alive)).toEqual([])
+    expect(uml.filter(alive)).toEqual([])
+    expect(umlPids(STATE_DIR)).toEqual([])
     expect(fs.existsSync(STATE_DIR) || fs.existsSync(INVENTORY) || fs.existsSync(KNOWN_HOSTS)).toBe(false)
     await timed('down when nothing is up', () => down())
 
     // Later test files expect the lab up.
-    await timed('up from scratch (5 + far1)', () => up({ n: 5 }))
+    await timed('up from scratch (5 + far1, 3 UML)', () => up({ n: 5, uml: 3 }))
     expect(hosts().map((h) => h.name)).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1'])
     expect(hosts().map((h) => ssh(h, 'hostname').trim())).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1'])
   })

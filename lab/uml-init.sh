@@ -1,0 +1,26 @@
+#!/bin/sh
+# The first process of a user-mode-linux lab host (see uml-boot.sh), inside its own kernel:
+# mounts, the kernel's modules, the lab address on eth0, then it becomes sshd. sshd as PID 1
+# reaps whatever is orphaned (its SIGCHLD handler waits for any child), and when it exits the
+# kernel panics and the UML process ends: the host is down, as lab.ts sees it.
+set -eu
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+. /etc/ferry-lab/uml.env
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mkdir -p /run/sshd /run/lock
+# The package's modules, where modprobe looks for them (they come with their modules.dep).
+k=$(uname -r)
+mkdir -p "/lib/modules/$k"
+mount --bind "/usr/lib/uml/modules/$k" "/lib/modules/$k"
+hostname "$name"
+ip link set lo up
+# eth0, as on the namespace hosts, so a runbook finds the same interface names on both.
+ip link set vec0 name eth0
+ip addr add "$address/24" dev eth0
+ip link set eth0 up
+echo "ferry-lab: $name up on $address"
+exec /usr/sbin/sshd -D -e -f /etc/ferry-lab/sshd_config
