@@ -35,6 +35,8 @@ export { StepError } from './steps/step.ts'
 export { allocateLinks, linksOf, type AllocatedLink, type LinkEnd } from './mesh/links.ts'
 /** OSPF facts (neighbour tables, routes): a command and a parser for each daemon and OS. */
 export * as ospf from './facts/ospf.ts'
+/** IPsec facts: the ESP SAs a host holds (strongSwan, OpenBSD's ipsecctl), with their packet counts. */
+export * as ipsec from './facts/ipsec.ts'
 export { DEFAULT_COST, type HostLink } from './mesh/links.ts'
 export type { OspfInterface } from './mesh/config.ts'
 /** Reachability facts: the next hop towards an address, and whether a TCP port answers. */

@@ -6,6 +6,7 @@ import {
   iface,
   verify,
   ospf,
+  ipsec,
   platformFor,
   StepError,
   DEFAULT_COST,
@@ -180,18 +181,17 @@ function others(m: Member): Host[] {
 
 /**
  * The end of the run: every link's neighbour Full, then every other member's loopback in the
- * kernel's routing table. Each polls until its timeout and then says exactly what is missing.
+ * kernel's routing table, then, on a host with gre-ipsec links, every such link's GRE inside ESP.
+ * Each polls until its timeout and then says exactly what is missing.
  * After a change, the neighbours must stay Full for longer than the dead interval: a neighbour
  * whose hellos stopped authenticating (a wrong key) stays Full until then.
  */
-export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, routes: ospf.Fact<Set<string>>): Step[] {
-  const attempt = <T>(fact: ospf.Fact<T>, out: string, judge: (t: T) => true | string): true | string => {
-    try {
-      return judge(fact.parse(out))
-    } catch (err) {
-      return (err as Error).message
-    }
-  }
+export function verifyMesh(
+  m: Member,
+  neighbours: ospf.Fact<ospf.Neighbours>,
+  routes: ospf.Fact<Set<string>>,
+  sas?: ipsec.Fact<ipsec.EspSa[]>,
+): Step[] {
   return [
     ...(m.links.length
       ? [
@@ -225,7 +225,63 @@ export function verifyMesh(m: Member, neighbours: ospf.Fact<ospf.Neighbours>, ro
           )
         }),
     }),
+    ...(sas && linksOfKind(m, 'gre-ipsec').length ? [encrypted(m, sas)] : []),
   ]
+}
+
+/** A fact's output judged, or what its parser refused in it. */
+function attempt<T>(fact: ospf.Fact<T>, out: string, judge: (t: T) => true | string): true | string {
+  try {
+    return judge(fact.parse(out))
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+/**
+ * Every gre-ipsec link's traffic in ESP: an SA each way between the two global addresses, and,
+ * whenever the run changed something, their packet counts seen to grow, which the OSPF hellos
+ * crossing the GRE every hello interval make them do. One look shows the SAs; only a second shows
+ * that they are the ones in use, so the counts are compared across apply's polls (`moving`), and a
+ * plan, a drift check or the health check judges the SAs alone.
+ */
+function encrypted(m: Member, sas: ipsec.Fact<ipsec.EspSa[]>): Step {
+  const me = m.host.address
+  const peers = linksOfKind(m, 'gre-ipsec').map(({ remote }) => ({
+    label: `${remote.host} (${m.peer(remote.host).address})`,
+    address: m.peer(remote.host).address,
+  }))
+  const DIRECTIONS = ['in', 'out'] as const
+  /** Each peer's directions that fail `bad`, as one sentence per peer, or true if none does. */
+  const judge = (bad: (p: (typeof peers)[number], dir: 'in' | 'out') => boolean, what: (dirs: string[]) => string) => {
+    const failing = peers
+      .map((p) => ({ p, dirs: DIRECTIONS.filter((dir) => bad(p, dir)) }))
+      .filter(({ dirs }) => dirs.length)
+    return failing.length === 0 || failing.map(({ p, dirs }) => `${p.label}: ${what(dirs)}`).join('; ')
+  }
+  // Hellos cross every hello interval each way: two of them, and time to spare.
+  const timeout = 2 * (timers(m.host).hello ?? 10) + 5
+  return verify('every IPsec link encrypted', {
+    command: sas.command,
+    timeout,
+    expect: (out) =>
+      attempt(sas, out, (list) =>
+        judge(
+          (p, dir) => ipsec.between(list, me, p.address)[dir].length === 0,
+          (dirs) => `no ESP SA ${dirs.join(' or ')}`,
+        ),
+      ),
+    moving: (first, now) =>
+      attempt(sas, first, (before) =>
+        attempt(sas, now, (after) =>
+          judge(
+            (p, dir) =>
+              !ipsec.moved(ipsec.between(before, me, p.address)[dir], ipsec.between(after, me, p.address)[dir]),
+            (dirs) => `ESP packet counts ${dirs.join(' and ')} did not move`,
+          ),
+        ),
+      ),
+  })
 }
 
 /**

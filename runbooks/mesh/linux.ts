@@ -1,6 +1,6 @@
 // deploy-mesh on Linux (Debian): FRR, OpenVPN TAP or GRE tunnels, strongSwan for GRE over IPsec.
 // This is the plan the lab proves end to end.
-import { command, file, line, pkg, service, sysctl, ospf, type Step } from 'ferry'
+import { command, file, line, pkg, service, sysctl, ospf, ipsec as ipsecFacts, type Step } from 'ferry'
 import frrConf from '../../templates/frr.conf.ts'
 import { quaggaSecrets } from '../../templates/ospfd.conf.ts'
 import swanctlConf, { swanctlSecrets } from '../../templates/swanctl.conf.ts'
@@ -123,7 +123,7 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
       notify: 'reload frr',
     }),
     service('frr', { name: 'frr', enabled: true, state: 'running' }),
-    ...verifyMesh(m, ospf.frrNeighbours, ospf.linuxOspfRoutes),
+    ...verifyMesh(m, ospf.frrNeighbours, ospf.linuxOspfRoutes, ipsecFacts.strongswanSas),
   )
   // A reload is undone by reloading the restored file: rollback runs this handler again.
   handlers['reload frr'] = command(

@@ -1,7 +1,7 @@
 // deploy-mesh on OpenBSD, as seed 003 runs it: GRE tunnels (hostname.greN, link0), IPsec between
 // the global addresses (ipsec.conf, isakmpd -K, ipsecctl), and ospfd with MD5, all in base. No
 // OpenBSD machine exists where ferry is tested: this plan is proved by golden tests.
-import { command, file, line, service, sysctl, ospf, type Step } from 'ferry'
+import { command, file, line, service, sysctl, ospf, ipsec as ipsecFacts, type Step } from 'ferry'
 import ipsecConf, { ipsecSecrets } from '../../templates/ipsec.conf.ts'
 import openbsdOspfd, { openbsdOspfdSecrets } from '../../templates/ospfd-openbsd.conf.ts'
 import pfMesh from '../../templates/pf-mesh.conf.ts'
@@ -119,7 +119,7 @@ export async function openbsdSteps(m: Member): Promise<OsSteps> {
       notify: 'reload ospfd',
     }),
     service('ospfd', { name: 'ospfd', enabled: true, state: 'running' }),
-    ...verifyMesh(m, ospf.openbsdNeighbours, ospf.bsdRoutes),
+    ...verifyMesh(m, ospf.openbsdNeighbours, ospf.bsdRoutes, ipsecFacts.openbsdSas),
   )
   handlers['reload ospfd'] = service('reload ospfd', { name: 'ospfd', state: 'reloaded' })
   return { steps, handlers }

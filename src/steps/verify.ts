@@ -20,6 +20,15 @@ export interface VerifyOptions {
    * "Full right after the reload" proves nothing; "Full for longer than the dead interval" does.
    */
   hold?: number
+  /**
+   * What must be seen to change while the condition holds, for a condition one look cannot prove
+   * (packet counters that must grow): `first` is the first output of this apply's polls that
+   * `expect` accepted, `now` the latest; it returns true once `now` shows the change, or a sentence
+   * saying what did not move. Only apply's polls use it: a plan, a drift check and the health check
+   * see one output, and judge `expect` alone. Like `hold`, it makes a run that changed anything on
+   * the host apply this step, so the change is watched after every such run.
+   */
+  moving?: (first: string, now: string) => true | string
 }
 
 export function verify(name: string, opts: VerifyOptions): Step<Record<string, never>> {
@@ -43,7 +52,7 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
       const v = verdict(probe)
       return v === true ? [] : [{ summary: `wait until ${name} (now: ${v})` }]
     },
-    holdAfterChange: opts.hold !== undefined,
+    holdAfterChange: opts.hold !== undefined || opts.moving !== undefined,
     afterHandlers: true,
     healthCheck: true,
     record: () => ({}),
@@ -53,9 +62,12 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
       const hold = (opts.hold ?? 0) * 1000
       let since: number | undefined
       let last: true | string = 'not yet checked'
+      let first: string | undefined
       for (;;) {
         const out = await $`sh -c ${opts.command}`.nothrow()
         last = verdict({ stdout: out.stdout, code: out.exitCode ?? 1 }, out.stderr)
+        // The first accepted poll is judged against itself: nothing has moved yet.
+        if (last === true && opts.moving) last = opts.moving((first ??= out.stdout), out.stdout)
         since = last === true ? (since ?? Date.now()) : undefined
         if (since !== undefined && Date.now() - since >= hold) return
         // Give up now if the next poll would come after the deadline anyway.

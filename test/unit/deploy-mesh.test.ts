@@ -11,6 +11,7 @@ import { loadSeedInventory, OPENVPN_KEY, ROOT } from '../fixtures/seeds/inventor
 import { inOrder, seedLines as seed, seedText } from '../fixtures/seeds/files.ts'
 import { editConf, lsProbe, writeLines } from '../golden/scripts.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
+import { recordingShell } from '../../src/shell/recording.ts'
 import { buildSteps } from '../../src/engine/build.ts'
 import { platformFor } from '../../src/platform/platform.ts'
 import { linksOf, allocateLinks } from '../../src/mesh/links.ts'
@@ -73,6 +74,7 @@ function bareHost(os: Os, inv: Inventory, name: string): Facts {
         return `exists=1\nenabled=${on}\nrunning=${on}\n`
       }
       case 'verify':
+        if (step.name === 'every IPsec link encrypted') return espListing(os, inv, name)
         return `${(step.name === 'every neighbour Full' ? neighbours[os] : routes).join('\n')}\n`
       case 'file':
       case 'line': {
@@ -83,6 +85,63 @@ function bareHost(os: Os, inv: Inventory, name: string): Facts {
         return { stdout: '', code: 1 } // the command has not run
     }
   }
+}
+
+/**
+ * What the IPsec fact of `name`'s OS prints with one ESP SA each way on every gre-ipsec link, each
+ * having carried `packets` (the lines each parser reads, in the tools' formats: see
+ * test/unit/ipsec-facts.test.ts), leaving out the SAs `missing` names (`branch1 in`).
+ */
+function espListing(os: Os, inv: Inventory, name: string, packets = 10, missing: string[] = []): string {
+  const address = (h: string) => inv.hosts.find((x) => x.name === h)!.address
+  const me = address(name)
+  const peers = linksOf(allocateLinks(inv), name)
+    .filter((l) => l.link.kind === 'gre-ipsec')
+    .map((l, k) => ({
+      name: l.remote.host,
+      address: address(l.remote.host),
+      spi: (k + 1).toString(16).padStart(7, '0'),
+    }))
+  const has = (peer: string, dir: string) => !missing.includes(`${peer} ${dir}`)
+  if (os === 'linux')
+    return [
+      ...peers.flatMap((p) => [
+        'list-sa event {',
+        `  ${p.name} {`,
+        '    state = ESTABLISHED',
+        `    local-host = ${me}`,
+        `    remote-host = ${p.address}`,
+        '    child-sas {',
+        `      ${p.name}-1 {`,
+        '        state = INSTALLED',
+        '        protocol = ESP',
+        ...(has(p.name, 'in') ? [`        spi-in = c${p.spi}`, `        packets-in = ${packets}`] : []),
+        ...(has(p.name, 'out') ? [`        spi-out = 0${p.spi}`, `        packets-out = ${packets}`] : []),
+        '      }',
+        '    }',
+        '  }',
+        '}',
+      ]),
+      'list-sas reply {',
+      '}',
+      '',
+    ].join('\n')
+  const sa = (from: string, to: string, spi: string, counted: string) => [
+    `@0 esp tunnel from ${from} to ${to} spi 0x${spi} auth hmac-sha1 enc aes`,
+    `\tsa: spi 0x${spi} auth hmac-sha1 enc aes`,
+    '\t\tstate mature replay 16 flags 0x404<tunnel,esn>',
+    '\tcounter: ',
+    `\t\t${counted === 'input' ? packets : 0} input packets`,
+    `\t\t${counted === 'output' ? packets : 0} output packets`,
+    '',
+  ]
+  return [
+    ...peers.flatMap((p) => [
+      ...(has(p.name, 'in') ? sa(p.address, me, `c${p.spi}`, 'input') : []),
+      ...(has(p.name, 'out') ? sa(me, p.address, `0${p.spi}`, 'output') : []),
+    ]),
+    '',
+  ].join('\n')
 }
 
 describe('seed 000: FreeBSD, Quagga over OpenVPN TAP (inventory/prod.yaml)', () => {
@@ -282,11 +341,13 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     for (const h of inv.hosts) h.os = 'linux'
     const facts = bareHost('linux', inv, 'hq')
     const plan = await runPlan('deploy-mesh', inv, 'hq', (step, changed, files) =>
-      step.kind === 'verify' && step.name === 'every neighbour Full'
-        ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/-"}],"10.1.0.3":[{"nbrState":"Full/-"}]}}'
-        : step.kind === 'verify'
-          ? '10.1.0.2 nhid 30 via 172.16.2.1 dev gre-0 proto ospf metric 20\n10.1.0.3 nhid 31 via 172.16.2.77 dev gre-19 proto ospf metric 20\n'
-          : facts(step, changed, files),
+      step.name === 'every IPsec link encrypted'
+        ? facts(step, changed, files)
+        : step.kind === 'verify' && step.name === 'every neighbour Full'
+          ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/-"}],"10.1.0.3":[{"nbrState":"Full/-"}]}}'
+          : step.kind === 'verify'
+            ? '10.1.0.2 nhid 30 via 172.16.2.1 dev gre-0 proto ospf metric 20\n10.1.0.3 nhid 31 via 172.16.2.77 dev gre-19 proto ospf metric 20\n'
+            : facts(step, changed, files),
     )
     expect(plan.outcome.status).toBe('changed')
     expect(plan.commands.slice(0, 2)).toEqual([
@@ -312,11 +373,13 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
       Object.assign(h, { os: 'linux', vars: { ...h.vars, ospf_hello: 10, ospf_dead: 40, ospf_point_to_point: false } })
     const facts = bareHost('linux', inv, 'hq')
     const { files } = await runPlan('deploy-mesh', inv, 'hq', (step, changed, written) =>
-      step.name === 'every neighbour Full'
-        ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/DR"}],"10.1.0.3":[{"nbrState":"Full/DR"}]}}'
-        : step.kind === 'verify'
-          ? '10.1.0.2 via 172.16.2.1 dev gre-0 proto ospf\n10.1.0.3 via 172.16.2.77 dev gre-19 proto ospf\n'
-          : facts(step, changed, written),
+      step.name === 'every IPsec link encrypted'
+        ? facts(step, changed, written)
+        : step.name === 'every neighbour Full'
+          ? '{"neighbors":{"10.1.0.2":[{"nbrState":"Full/DR"}],"10.1.0.3":[{"nbrState":"Full/DR"}]}}'
+          : step.kind === 'verify'
+            ? '10.1.0.2 via 172.16.2.1 dev gre-0 proto ospf\n10.1.0.3 via 172.16.2.77 dev gre-19 proto ospf\n'
+            : facts(step, changed, written),
     )
     expect(files['/etc/frr/frr.conf']).toContain(
       'interface gre-0\n ip ospf authentication message-digest\n ip ospf message-digest-key 1 md5 mypassword\n ip ospf hello-interval 10\n ip ospf dead-interval 40\n no ip ospf passive\n',
@@ -330,6 +393,87 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     await expect(build(inv, 'hq')).rejects.toThrow(
       /the link hq–branch1 would not come up: its ends disagree on OSPF timers.*set ospf_hello, ospf_dead and ospf_point_to_point on the mesh group/,
     )
+  })
+})
+
+describe('every IPsec link encrypted: the ESP SAs of the gre-ipsec links, their counts seen to move', () => {
+  const verifies = async (inv: Inventory, host: string) => {
+    const [built] = await build(inv, host)
+    const platform = platformFor(built!.host.os!)
+    return built!.steps.filter((s) => s.kind === 'verify').map((s) => [s.name, s.probe(platform)])
+  }
+  const linuxMesh = async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    for (const h of inv.hosts) h.os = 'linux'
+    return inv
+  }
+  const encrypted = async (inv: Inventory, host: string) =>
+    (await build(inv, host))[0]!.steps.find((s) => s.name === 'every IPsec link encrypted')!
+
+  it('OpenBSD asks ipsecctl -vv -s sa, Linux swanctl --list-sas --pretty, after the OSPF checks; a mesh without gre-ipsec has no such check', async () => {
+    const openbsd = await loadSeedInventory('openbsd-mesh')
+    expect(await verifies(openbsd, 'hq')).toEqual([
+      ['every neighbour Full', 'ospfctl show neighbor'],
+      ['every loopback routed', 'netstat -rn -f inet'],
+      ['every IPsec link encrypted', 'ipsecctl -vv -s sa'],
+    ])
+    const linux = await linuxMesh()
+    expect((await verifies(linux, 'hq')).at(-1)).toEqual(['every IPsec link encrypted', 'swanctl --list-sas --pretty'])
+    const gre = await linuxMesh()
+    for (const h of gre.hosts) h.vars.tunnel = 'gre'
+    expect((await verifies(gre, 'hq')).map(([name]) => name)).toEqual(['every neighbour Full', 'every loopback routed'])
+    const prod = await loadSeedInventory('prod')
+    expect((await verifies(prod, 'server1')).map(([name]) => name)).toEqual([
+      'every neighbour Full',
+      'every loopback routed',
+    ])
+  })
+
+  it('the plan names each peer and the direction that has no ESP SA', async () => {
+    const inv = await loadSeedInventory('openbsd-mesh')
+    const step = await encrypted(inv, 'hq')
+    const look = (stdout: string) => step.check({ stdout, code: 0 }, {} as never).map((c) => c.summary)
+    expect(look(espListing('openbsd', inv, 'hq'))).toEqual([])
+    expect(look(espListing('openbsd', inv, 'hq', 10, ['branch1 in', 'branch2 in', 'branch2 out']))).toEqual([
+      'wait until every IPsec link encrypted (now: branch1 (203.0.113.2): no ESP SA in; branch2 (203.0.113.3): no ESP SA in or out)',
+    ])
+    // One look cannot see counts move: SAs that carried nothing yet are in sync for a plan or drift.
+    expect(look(espListing('openbsd', inv, 'hq', 0))).toEqual([])
+  })
+
+  /** The step's apply, its polls answered in turn by `outputs` (the last one repeated). */
+  const poll = (step: Awaited<ReturnType<typeof encrypted>>, outputs: string[]) => {
+    const sent: string[] = []
+    const $ = recordingShell(
+      () => ({ stdout: outputs[Math.min(sent.length - 1, outputs.length - 1)]!, code: 0 }),
+      (cmd) => void sent.push(cmd),
+    )
+    return { sent, applied: step.apply({ $ } as never, [], {}) }
+  }
+
+  it('apply: the first poll records the counts, the same counts are not yet enough, grown ones are', async () => {
+    const inv = await linuxMesh()
+    const step = await encrypted(inv, 'hq')
+    const [first, grown] = [10, 11].map((n) => espListing('linux', inv, 'hq', n))
+    const { sent, applied } = poll(step, [first!, first!, grown!])
+    await applied
+    expect(sent).toEqual(Array(3).fill("sh -c 'swanctl --list-sas --pretty'"))
+  })
+
+  it('apply: counts that never move fail, after 2 hello intervals and 5 s, naming each peer', async () => {
+    const inv = await linuxMesh() // FRR: hello 1, so 7 s
+    const step = await encrypted(inv, 'hq')
+    // The clock runs fast, so the deadline comes after a poll or two, not 7 s.
+    let now = Date.now()
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => (now += 4000))
+    try {
+      const { applied } = poll(step, [espListing('linux', inv, 'hq', 10)])
+      await expect(applied).rejects.toThrow(
+        'not satisfied after 7 s: branch1 (203.0.113.2): ESP packet counts in and out did not move; branch2 (203.0.113.3): ESP packet counts in and out did not move',
+      )
+    } finally {
+      clock.mockRestore()
+    }
   })
 })
 

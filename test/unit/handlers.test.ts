@@ -143,3 +143,47 @@ it(
     expect([outcome.status, outcome.error]).toEqual(['changed', undefined])
   },
 )
+
+it(
+  "verify's moving: after a change, counts must be seen to grow across polls; with no change, one look that passes is enough",
+  { timeout: 15_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-moving-'))
+    writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  me: { connection: local }\n')
+    const inv = await loadInventory(join(dir, 'inv.yaml'))
+    const counter = join(dir, 'count')
+    // A packet count: one more at every look (the probe's and each poll's), or the same for ever.
+    const growing = `n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n + 1)) > ${counter}; echo $n`
+    const run = async (command: string, config: string) => {
+      const steps = [
+        file('config', { path: join(dir, 'conf'), content: config }),
+        verify('counts', {
+          command,
+          timeout: 1,
+          interval: 0.1,
+          moving: (first, now) => Number(now) > Number(first) || `still ${now.trim()}`,
+        }),
+      ]
+      const t = new LocalTransport('me')
+      const outcome = await new HostRunner({
+        host: inv.hosts[0]!,
+        $: t.$,
+        probe$: t.probe$,
+        steps,
+        handlers: {},
+        dryRun: false,
+        rollbackOnFailure: false,
+      }).execute()
+      await t.close()
+      return [outcome.status, outcome.error, outcome.steps.map((s) => s.status)]
+    }
+    expect(await run(growing, 'a\n')).toEqual(['changed', undefined, ['changed', 'changed']])
+    expect(await run('echo 7', 'b\n')).toEqual([
+      'failed',
+      'counts: not satisfied after 1 s: still 7',
+      ['changed', 'failed'],
+    ])
+    // Nothing changed: the check passed on the probe, and the verify polled nothing.
+    expect(await run('echo 7', 'b\n')).toEqual(['ok', undefined, ['ok', 'ok']])
+  },
+)
