@@ -319,6 +319,8 @@ function ensureKeys(): void {
     ospf_md5_key: () => randomBytes(12).toString('base64url').slice(0, 16),
     // Hex: Quagga and FRR refuse a vty password that does not start with a letter or digit.
     zebra_password: () => randomBytes(12).toString('hex'),
+    // gre-ipsec links' pre-shared key (strongSwan, isakmpd).
+    ipsec_psk: () => randomBytes(18).toString('base64url'),
   }
   for (const [name, make] of Object.entries(secrets)) {
     const file = path.join(STATE_DIR, name)
@@ -550,11 +552,13 @@ function writeInventory(state: LabState): void {
     '  mesh:',
     // The lab has no ifupdown, so interfaces are configured live only.
     // jail_pool: seed 000's jail range, announced whole, so a jail's /32 is routed wherever it runs.
-    '    vars: { ospf_area: 0.0.0.0, link_pool: 172.16.2.0/24, jail_pool: 172.16.3.0/24, tunnel: openvpn, persist_interfaces: false }',
+    // No systemd either: strongSwan runs from strongswan-starter's init script (gre-ipsec links).
+    '    vars: { ospf_area: 0.0.0.0, link_pool: 172.16.2.0/24, jail_pool: 172.16.3.0/24, tunnel: openvpn, persist_interfaces: false, ipsec_daemon: starter }',
     '  dc1: {}',
     '  dc2: {}',
     '  behind: {}',
-    '  uml: {}',
+    '  uml:',
+    '    vars: { persist_interfaces: false, ipsec_daemon: starter }',
     'hosts:',
   ]
   const uml = Object.values(state.uml ?? {}).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
@@ -596,7 +600,7 @@ function writeInventory(state: LabState): void {
     lines.push('links:', ...present.map(([a, b, cost]) => `  - { a: ${a}, b: ${b}${cost ? `, cost: ${cost}` : ''} }`))
   lines.push(
     'secrets:',
-    ...['become_password', 'ospf_md5_key', 'zebra_password', 'openvpn_key'].map(
+    ...['become_password', 'ospf_md5_key', 'zebra_password', 'openvpn_key', 'ipsec_psk'].map(
       (s) => `  ${s}: file:${STATE_DIR}/${s}`,
     ),
     '',

@@ -16,6 +16,9 @@ mkdir -p /run/sshd /run/lock
 k=$(uname -r)
 mkdir -p "/lib/modules/$k"
 mount --bind "/usr/lib/uml/modules/$k" "/lib/modules/$k"
+# /dev/net/tun for OpenVPN: a real host's kmod makes the node at boot (static-nodes) and the
+# kernel loads the module at first open; devtmpfs makes the node only once the module is in.
+modprobe tun
 hostname "$name"
 ip link set lo up
 # eth0, as on the namespace hosts, so a runbook finds the same interface names on both.

@@ -92,8 +92,20 @@ export const vars = z.object({
   jail_pool: network.optional(),
   /** OpenBSD: load pf rules that pass the mesh's GRE, IPsec and OSPF (an anchor in pf.conf). */
   pf: z.boolean().default(false),
+  /**
+   * How long, in seconds, each host waits for its neighbours to be Full and then for every
+   * loopback to be routed. A host waits on its slowest peer, which may still be applying.
+   */
+  converge_timeout: seconds.default(60),
   /** Write boot configuration for interfaces (false where nothing would read it, as in the lab). */
   persist_interfaces: z.boolean().default(true),
+  /**
+   * Linux, gre-ipsec links: how strongSwan's IKE daemon runs. charon-systemd (default) is
+   * systemd's strongswan unit, which loads swanctl's files when it starts; starter is
+   * strongswan-starter's ipsec init script, for hosts without systemd (the lab's), with a
+   * strongswan.d file that has charon load swanctl's files when it starts.
+   */
+  ipsec_daemon: z.enum(['charon-systemd', 'starter'], 'must be charon-systemd or starter').default('charon-systemd'),
 })
 
 export type MeshVars = z.output<typeof vars>
@@ -197,7 +209,7 @@ export function verifyMesh(
       ? [
           verify('every neighbour Full', {
             command: neighbours.command,
-            timeout: 60,
+            timeout: m.vars.converge_timeout,
             hold: (timers(m.host).dead ?? 40) + 1,
             expect: (out) =>
               attempt(neighbours, out, (table) => {
@@ -216,7 +228,7 @@ export function verifyMesh(
       : []),
     verify('every loopback routed', {
       command: routes.command,
-      timeout: 60,
+      timeout: m.vars.converge_timeout,
       expect: (out) =>
         attempt(routes, out, (table) => {
           const missing = others(m).filter((h) => !ospf.routesHost(table, String(h.vars.loopback).replace(/\/32$/, '')))

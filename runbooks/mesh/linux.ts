@@ -20,6 +20,13 @@ import {
 
 const OVPN = '/etc/openvpn/ferry'
 const SWANCTL = '/etc/swanctl/conf.d/ferry-mesh.conf'
+// strongSwan's daemon, as systemd runs it or as an init script does (the ipsec_daemon var).
+const STRONGSWAN = {
+  'charon-systemd': { packages: ['charon-systemd'], service: 'strongswan' },
+  starter: { packages: ['strongswan-starter', 'strongswan-charon'], service: 'ipsec' },
+} as const
+// For starter: charon runs this when it starts, as the strongswan unit runs it for charon-systemd.
+const START_SCRIPT = '/etc/strongswan.d/ferry-swanctl.conf'
 
 export async function linuxSteps(m: Member): Promise<OsSteps> {
   refuseRouting(m, 'frr', 'deploy-mesh builds FRR on Linux')
@@ -33,7 +40,7 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
         'frr',
         'frr-pythontools',
         ...(vpn.length ? ['openvpn'] : []),
-        ...(ipsec.length ? ['strongswan-swanctl', 'charon-systemd'] : []),
+        ...(ipsec.length ? ['strongswan-swanctl', ...STRONGSWAN[m.vars.ipsec_daemon].packages] : []),
       ],
     }),
     sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '1' }),
@@ -92,7 +99,17 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
         mask: swanctlSecrets,
         notify: 'load swanctl',
       }),
-      service('strongswan', { name: 'strongswan', enabled: true, state: 'running' }),
+      ...(m.vars.ipsec_daemon === 'starter'
+        ? [
+            file('strongSwan start script', {
+              path: START_SCRIPT,
+              mode: 0o644,
+              content:
+                "# charon loads swanctl's files when it starts; managed by ferry\ncharon {\n    start-scripts {\n        ferry-swanctl = /usr/sbin/swanctl --load-all\n    }\n}\n",
+            }),
+          ]
+        : []),
+      service('strongswan', { name: STRONGSWAN[m.vars.ipsec_daemon].service, enabled: true, state: 'running' }),
     )
     handlers['load swanctl'] = command('load swanctl', async ({ $ }) => void (await $`swanctl --load-all`), {
       unless: '! swanctl --stats',
@@ -135,6 +152,13 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
       revert: '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
     },
   )
-  handlers['restart frr'] = service('restart frr', { name: 'frr', state: 'restarted' })
+  // A restart starts a daemon just enabled in /etc/frr/daemons (ospfd). It is owed whenever FRR
+  // runs, which is when watchfrr does: FRR's init script says "not running" while any enabled
+  // daemon is down, just the case after enabling one, so a service step would skip the restart.
+  handlers['restart frr'] = command('restart frr', async ({ $ }) => void (await $`service frr restart`), {
+    unless: `! { read -r p < /run/frr/watchfrr.pid && kill -0 "$p"; } 2>/dev/null`,
+    repeatOnRollback: true,
+    revert: 'service frr restart',
+  })
   return { steps, handlers }
 }

@@ -361,7 +361,7 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     expect(plan.commands.slice(-3)).toEqual([
       'swanctl --load-all',
       '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
-      'if [ -d /run/systemd/system ]; then systemctl restart frr; else service frr restart; fi',
+      'service frr restart',
     ])
     expect(plan.files['/etc/swanctl/conf.d/ferry-mesh.conf']).toContain('remote_addrs = 203.0.113.2')
     expect(plan.files['/etc/frr/frr.conf']).toContain('interface gre-0\n')
@@ -473,6 +473,34 @@ describe('every IPsec link encrypted: the ESP SAs of the gre-ipsec links, their 
       )
     } finally {
       clock.mockRestore()
+    }
+  })
+})
+
+describe('converge_timeout', () => {
+  it('is how long the OSPF checks wait: 60 s by default, the var when set', async () => {
+    for (const [set, waited] of [
+      [undefined, 60],
+      [300, 300],
+    ] as const) {
+      const inv = await loadSeedInventory('openbsd-mesh')
+      for (const h of inv.hosts) {
+        h.os = 'linux'
+        if (set) h.vars.converge_timeout = set
+      }
+      const step = (await build(inv, 'hq'))[0]!.steps.find((s) => s.name === 'every loopback routed')!
+      const $ = recordingShell(
+        () => ({ stdout: '', code: 0 }), // no OSPF routes at all
+        () => {},
+      )
+      // The clock runs fast, so the deadline comes after a few polls, not minutes.
+      let now = Date.now()
+      const clock = vi.spyOn(Date, 'now').mockImplementation(() => (now += 50_000))
+      try {
+        await expect(step.apply({ $ } as never, [], {})).rejects.toThrow(`not satisfied after ${waited} s: no route to`)
+      } finally {
+        clock.mockRestore()
+      }
     }
   })
 })

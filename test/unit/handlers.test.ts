@@ -13,6 +13,30 @@ import { command } from '../../src/steps/command.ts'
 import { verify } from '../../src/steps/verify.ts'
 import { LocalTransport } from '../../src/transport/local.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
+import type { Host } from '../../src/inventory/types.ts'
+import type { Step } from '../../src/steps/step.ts'
+
+/** Runs steps on this machine as host `host` (no rollback unless asked), over a local transport. */
+async function runLocally(
+  host: Host,
+  steps: Step[],
+  opts: { handlers?: Record<string, Step>; rollbackOnFailure?: boolean } = {},
+) {
+  const t = new LocalTransport('me')
+  try {
+    return await new HostRunner({
+      host,
+      $: t.$,
+      probe$: t.probe$,
+      steps,
+      handlers: opts.handlers ?? {},
+      dryRun: false,
+      rollbackOnFailure: opts.rollbackOnFailure ?? false,
+    }).execute()
+  } finally {
+    await t.close()
+  }
+}
 
 it('a failed verify rolls the config back and reloads again, so the daemon runs the old config', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-handlers-'))
@@ -39,18 +63,7 @@ it('a failed verify rolls the config back and reloads again, so the daemon runs 
   const inv = await loadInventory(join(dir, 'inv.yaml'))
   const [plan] = await buildSteps(runbook, inv, inv.hosts, {})
   expect(Object.keys(plan!.handlers)).toEqual(['reload me'])
-  const t = new LocalTransport('me')
-  const runner = new HostRunner({
-    host: plan!.host,
-    $: t.$,
-    probe$: t.probe$,
-    steps: plan!.steps,
-    handlers: plan!.handlers,
-    dryRun: false,
-    rollbackOnFailure: true,
-  })
-  const outcome = await runner.execute()
-  await t.close()
+  const outcome = await runLocally(plan!.host, plan!.steps, { handlers: plan!.handlers, rollbackOnFailure: true })
   expect(outcome.status).toBe('rolled-back')
   expect(outcome.error).toMatch(/daemon healthy: not satisfied/)
   expect(readFileSync(conf, 'utf8')).toBe('key good\n')
@@ -84,20 +97,10 @@ it(
         file(`config ${flapAfterMs}`, { path: join(dir, `conf-${flapAfterMs}`), content: 'x\n' }),
         verify('neighbour Full', { command, timeout: 1, hold: 1.5, interval: 0.1 }),
       ]
-      const t = new LocalTransport('me')
       const timer = flapAfterMs === undefined ? undefined : setTimeout(() => rmSync(flag), flapAfterMs)
       const started = Date.now()
-      const outcome = await new HostRunner({
-        host: inv.hosts[0]!,
-        $: t.$,
-        probe$: t.probe$,
-        steps,
-        handlers: {},
-        dryRun: false,
-        rollbackOnFailure: false,
-      }).execute()
+      const outcome = await runLocally(inv.hosts[0]!, steps)
       clearTimeout(timer)
-      await t.close()
       return { outcome, command, took: Date.now() - started }
     }
     const steady = await run()
@@ -129,17 +132,7 @@ it(
         expect: (out) => JSON.parse(out).neighbors !== undefined || 'no table',
       }),
     ]
-    const t = new LocalTransport('me')
-    const outcome = await new HostRunner({
-      host: inv.hosts[0]!,
-      $: t.$,
-      probe$: t.probe$,
-      steps,
-      handlers: {},
-      dryRun: false,
-      rollbackOnFailure: false,
-    }).execute()
-    await t.close()
+    const outcome = await runLocally(inv.hosts[0]!, steps)
     expect([outcome.status, outcome.error]).toEqual(['changed', undefined])
   },
 )
@@ -164,17 +157,7 @@ it(
           moving: (first, now) => Number(now) > Number(first) || `still ${now.trim()}`,
         }),
       ]
-      const t = new LocalTransport('me')
-      const outcome = await new HostRunner({
-        host: inv.hosts[0]!,
-        $: t.$,
-        probe$: t.probe$,
-        steps,
-        handlers: {},
-        dryRun: false,
-        rollbackOnFailure: false,
-      }).execute()
-      await t.close()
+      const outcome = await runLocally(inv.hosts[0]!, steps)
       return [outcome.status, outcome.error, outcome.steps.map((s) => s.status)]
     }
     expect(await run(growing, 'a\n')).toEqual(['changed', undefined, ['changed', 'changed']])
