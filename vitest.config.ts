@@ -8,11 +8,17 @@ const LOCAL = ['cli', 'drift', 'durations', 'engine', 'handlers', 'launcher', 't
   (f) => `test/unit/${f}.test.ts`,
 )
 
+// Unit tests that start many processes (a quoting corpus through four shells, probes in every
+// sh) take under a second alone but were seen past vitest's default 5 s while the unit files ran
+// side by side on this machine's 2 slow-forking cores. What they assert is never a duration, so
+// a longer limit hides no failure; durations are the benchmark's business (npm run bench).
+const UNIT_TIMEOUT = 30_000
+
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: LOCAL } },
-      { test: { name: 'unit-local', include: LOCAL, fileParallelism: false } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: LOCAL, testTimeout: UNIT_TIMEOUT } },
+      { test: { name: 'unit-local', include: LOCAL, fileParallelism: false, testTimeout: UNIT_TIMEOUT } },
       {
         test: {
           name: 'lab',
