@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 // Unit tests run first, so `npm test` stops before touching the lab when they fail. The unit
@@ -8,17 +11,18 @@ const LOCAL = ['cli', 'drift', 'durations', 'engine', 'handlers', 'launcher', 't
   (f) => `test/unit/${f}.test.ts`,
 )
 
-// Unit tests that start many processes (a quoting corpus through four shells, probes in every
-// sh) take under a second alone but were seen past vitest's default 5 s while the unit files ran
-// side by side on this machine's 2 slow-forking cores. What they assert is never a duration, so
-// a longer limit hides no failure; durations are the benchmark's business (npm run bench).
-const UNIT_TIMEOUT = 30_000
+// Unit tests start shells, bash among them, and bash reads ~/.bashrc even for `bash -c` when its
+// stdin is a socket (Node's stdio pipes are socketpairs) and SHLVL is unset, as under CI. This
+// machine's root .bashrc (pyenv's set-up) takes 0.7 s each time and can wait on pyenv's rehash
+// lock: a corpus through bash then took past any limit. Unit tests get a HOME of their own with
+// no dotfiles, so they run what they test and not the developer's shell set-up.
+const UNIT_ENV = { HOME: mkdtempSync(join(tmpdir(), 'ferry-unit-home-')) }
 
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: LOCAL, testTimeout: UNIT_TIMEOUT } },
-      { test: { name: 'unit-local', include: LOCAL, fileParallelism: false, testTimeout: UNIT_TIMEOUT } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: LOCAL, env: UNIT_ENV } },
+      { test: { name: 'unit-local', include: LOCAL, fileParallelism: false, env: UNIT_ENV } },
       {
         test: {
           name: 'lab',

@@ -21,7 +21,7 @@ export interface UmlHost {
   pid: number
 }
 
-/** The host's memory; about 200 MB of it is resident on the controller once booted. */
+/** The host's memory; measured 155–180 MB of it (PSS) on the controller once booted. */
 const MEM = '256M'
 
 /** uml1..umlN, after the namespace hosts on the lab's first segment. */
