@@ -115,7 +115,9 @@ describe('route', () => {
   it('ifupdown: tap0 and routes in the main table and table 100, kept as up/down lines in its stanza; ifdown/ifup brings them back; rollback leaves no trace', async () => {
     const h = 'lab1'
     const file = '/etc/network/interfaces.d/tap0'
-    expect(sh(h, 'ls -A /etc/network')).toBe('if-down.d\nif-up.d\n')
+    // No ifupdown yet: its file and directory are what this test brings (other packages may
+    // have hook directories here, as uml-utilities' if-pre-up.d).
+    expect(sh(h, 'ls -d /etc/network/interfaces /etc/network/interfaces.d 2>/dev/null; true')).toBe('')
     // What ifupdown's package leaves on /etc, and its ifup/ifdown unpacked aside (steps.test.ts).
     copyInto(h, debFile(debs(['ifupdown']), 'ifupdown'), `${IFUPDOWN}.deb`)
     sh(
