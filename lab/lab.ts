@@ -381,6 +381,15 @@ async function cleanHost(h: Omit<HostState, 'pid'>): Promise<void> {
   for (const l of h.links) if (linkExists(l.veth)) tryRun('ip', ['link', 'del', l.veth])
 }
 
+/** A host's directory in the lab's state, with its host key (kept across rebuilds): both kinds. */
+function hostDir(name: string): string {
+  const dir = path.join(STATE_DIR, 'hosts', name)
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const key = path.join(dir, 'ssh_host_ed25519_key')
+  if (!fs.existsSync(key)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', key])
+  return dir
+}
+
 function createHost(h: Omit<HostState, 'pid'>, rcMs: number): HostState {
   run('ip', ['netns', 'add', h.netns])
   run('ip', ['-n', h.netns, 'link', 'set', 'lo', 'up'])
@@ -390,11 +399,7 @@ function createHost(h: Omit<HostState, 'pid'>, rcMs: number): HostState {
     run('ip', ['-n', h.netns, 'addr', 'add', l.cidr, 'dev', l.dev])
     run('ip', ['-n', h.netns, 'link', 'set', l.dev, 'up'])
   }
-  const dir = path.join(STATE_DIR, 'hosts', h.name)
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const key = path.join(dir, 'ssh_host_ed25519_key')
-  if (!fs.existsSync(key)) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', key])
-  const log = fs.openSync(path.join(dir, 'log'), 'w')
+  const log = fs.openSync(path.join(hostDir(h.name), 'log'), 'w')
   // detached = setsid(): the host outlives this process and its terminal. ip netns exec, unshare,
   // sh (exec chroot) and chroot all exec without forking, so this PID ends up being sshd.
   const child = spawn(
@@ -659,7 +664,7 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
 }
 
 /** The context uml.ts works in: the lab's directory, environment and command runner. */
-const UML = { stateDir: STATE_DIR, repo: REPO, env: ENV, run, linkExists, knownHosts: KNOWN_HOSTS }
+const UML = { stateDir: STATE_DIR, repo: REPO, env: ENV, run, linkExists, hostDir, knownHosts: KNOWN_HOSTS }
 
 /**
  * uml1..umlN, as up() does the namespace hosts: running ones are left alone, others (re)started.

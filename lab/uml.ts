@@ -38,18 +38,20 @@ export interface UmlContext {
   env: NodeJS.ProcessEnv
   run: (cmd: string, args: string[], input?: string) => string
   linkExists: (name: string) => boolean
+  /** The host's directory in the lab's state, made with its host key if need be. */
+  hostDir: (name: string) => string
+  knownHosts: string
 }
+
+/** Where the lab's kept OpenSSH connection to a host listens. */
+const controlPath = (stateDir: string, name: string) => path.join(stateDir, 'hosts', name, 'ssh.ctl')
 
 /** The tap on the bridge, the host's directory and key, then the kernel, in a session of its own. */
 export function startUml(h: Omit<UmlHost, 'pid'>, bridge: string, rcMs: number, c: UmlContext): UmlHost {
   if (c.linkExists(h.tap)) c.run('ip', ['link', 'del', h.tap])
   c.run('ip', ['tuntap', 'add', 'dev', h.tap, 'mode', 'tap'])
   c.run('ip', ['link', 'set', h.tap, 'master', bridge, 'up'])
-  const dir = path.join(c.stateDir, 'hosts', h.name)
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const key = path.join(dir, 'ssh_host_ed25519_key')
-  if (!fs.existsSync(key)) c.run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', key])
-  const log = fs.openSync(path.join(dir, 'log'), 'w')
+  const log = fs.openSync(path.join(c.hostDir(h.name), 'log'), 'w')
   // A private mount namespace: the host's tmpfs and overlay exist only there and go with it.
   // uml-boot.sh execs the kernel, so this PID is the kernel's.
   const child = spawn(
@@ -121,7 +123,7 @@ function sshArgs(h: UmlHost, stateDir: string, knownHosts: string): string[] {
     '-o',
     'ControlMaster=auto',
     '-o',
-    `ControlPath=${path.join(stateDir, 'hosts', h.name, 'ssh.ctl')}`,
+    `ControlPath=${controlPath(stateDir, h.name)}`,
     '-o',
     'ControlPersist=600',
     // A host killed under a kept connection sends no reset: notice within 10 s, not TCP's minutes.
@@ -134,13 +136,13 @@ function sshArgs(h: UmlHost, stateDir: string, knownHosts: string): string[] {
 }
 
 /** Runs argv on a UML host as root, over SSH; returns stdout. */
-export function umlExec(h: UmlHost, argv: string[], c: UmlContext & { knownHosts: string }, input?: string): string {
+export function umlExec(h: UmlHost, argv: string[], c: UmlContext, input?: string): string {
   return c.run('ssh', [...sshArgs(h, c.stateDir, c.knownHosts), '--', quoteArgv(argv)], input)
 }
 
 /** Ends the kept SSH connection to a host, if there is one. */
 export function forgetUmlConnection(h: Pick<UmlHost, 'name'>, stateDir: string): void {
-  const control = path.join(stateDir, 'hosts', h.name, 'ssh.ctl')
+  const control = controlPath(stateDir, h.name)
   // The master answers on its socket even when the host is gone; a dead socket is just refused.
   if (fs.existsSync(control))
     spawnSync('ssh', ['-o', `ControlPath=${control}`, '-O', 'exit', 'lab'], { stdio: 'ignore', timeout: 5000 })
