@@ -142,6 +142,20 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
     service('frr', { name: 'frr', enabled: true, state: 'running' }),
     ...verifyMesh(m, ospf.frrNeighbours, ospf.linuxOspfRoutes, ipsecFacts.strongswanSas),
   )
+  // A restart starts a daemon just enabled in /etc/frr/daemons (ospfd). It is owed when FRR runs
+  // (when watchfrr does: FRR's init script says "not running" while any enabled daemon is down,
+  // just the case after enabling one, so a service step would skip it) and started before the
+  // daemons file was last written. Not otherwise: on a first run the service step has just
+  // started FRR with that file, and a needless restart is a risk, not a no-op: watchfrr loads
+  // frr.conf (vtysh -b) only once every daemon is up within its startup timeout, and on a slow
+  // host (seen on the lab's UML hosts under load) the restarted daemons ran with no config.
+  // Handlers run in this order: the restart first, so the reload after it finds every daemon
+  // up and makes the running config the file's, whatever the restart managed.
+  handlers['restart frr'] = command('restart frr', async ({ $ }) => void (await $`service frr restart`), {
+    unless: `! { read -r p < /run/frr/watchfrr.pid && kill -0 "$p"; } 2>/dev/null || [ /run/frr/watchfrr.pid -nt /etc/frr/daemons ]`,
+    repeatOnRollback: true,
+    revert: 'service frr restart',
+  })
   // A reload is undone by reloading the restored file: rollback runs this handler again.
   handlers['reload frr'] = command(
     'reload frr',
@@ -152,13 +166,5 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
       revert: '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
     },
   )
-  // A restart starts a daemon just enabled in /etc/frr/daemons (ospfd). It is owed whenever FRR
-  // runs, which is when watchfrr does: FRR's init script says "not running" while any enabled
-  // daemon is down, just the case after enabling one, so a service step would skip the restart.
-  handlers['restart frr'] = command('restart frr', async ({ $ }) => void (await $`service frr restart`), {
-    unless: `! { read -r p < /run/frr/watchfrr.pid && kill -0 "$p"; } 2>/dev/null`,
-    repeatOnRollback: true,
-    revert: 'service frr restart',
-  })
   return { steps, handlers }
 }

@@ -360,8 +360,8 @@ describe('Linux GRE and GRE over strongSwan IPsec (seed 003 with Linux members)'
     expect(plan.commands).toContain('write /etc/frr/frr.conf 0600 after vtysh -C -f %s')
     expect(plan.commands.slice(-3)).toEqual([
       'swanctl --load-all',
-      '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
       'service frr restart',
+      '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
     ])
     expect(plan.files['/etc/swanctl/conf.d/ferry-mesh.conf']).toContain('remote_addrs = 203.0.113.2')
     expect(plan.files['/etc/frr/frr.conf']).toContain('interface gre-0\n')
