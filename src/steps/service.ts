@@ -129,7 +129,9 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
   if (held !== undefined) {
     if (!NAME.test(held)) throw new StepError(`${name}: not a cluster manager's name: ${JSON.stringify(held)}`)
     if (opts.state === 'running' || opts.state === 'stopped')
-      throw new StepError(`${name}: ${svc} is held by ${held}, which starts and stops it: state ${opts.state} is not ferry's`)
+      throw new StepError(
+        `${name}: ${svc} is held by ${held}, which starts and stops it: state ${opts.state} is not ferry's`,
+      )
     if (opts.enabled)
       throw new StepError(`${name}: ${svc} is held by ${held}: started at boot, it would run beside ${held}'s choice`)
   }

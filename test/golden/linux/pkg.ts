@@ -94,7 +94,10 @@ export default [
       probe: [HELD_PROBE],
       changes: ['install frr', 'install strongswan-starter'],
       apply: [heldAptInstall('frr strongswan-starter')],
-      undo: [versions('frr strongswan-starter'), 'DEBIAN_FRONTEND=noninteractive apt-get remove -y frr strongswan-starter'],
+      undo: [
+        versions('frr strongswan-starter'),
+        'DEBIAN_FRONTEND=noninteractive apt-get remove -y frr strongswan-starter',
+      ],
     },
   },
   {
