@@ -17,7 +17,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { runPlan, packagesIn, type Facts } from '../golden/plan.ts'
 import { heldAptInstall, lsProbe } from '../golden/scripts.ts'
-import { hbTime } from '../../templates/heartbeat.ts'
+import { authkeysMask, hbTime } from '../../templates/heartbeat.ts'
+import { bgpdSecrets } from '../../templates/bgpd.conf.ts'
+import { ipsecSecretsMask } from '../../templates/ipsec.secrets.ts'
+import { masked } from '../../src/steps/file.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -509,5 +512,39 @@ describe('Heartbeat times', () => {
       'keepalive must be a positive number of seconds, to the millisecond',
     )
     expect(() => hbTime('deadtime', -1)).toThrow(/deadtime/)
+  })
+})
+
+describe('ipsec_auth: psk', () => {
+  it('authby=secret and no keys in ipsec.conf; the PSK between the two identities in ipsec.secrets, masked; no private key file', async () => {
+    await loadSeedInventory('article-ha')
+    vi.stubEnv('FERRY_HA_PSK', 'not-the-articles-psk')
+    const text = readFileSync(path.join(ROOT, 'inventory/article-ha.yaml'), 'utf8')
+      .replace('ipsec_auth: rsasig', 'ipsec_auth: psk')
+      .replace('secrets:\n', 'secrets:\n  ipsec_psk: env:FERRY_HA_PSK\n')
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ferry-inventory-')), 'article-ha.yaml')
+    writeFileSync(file, text)
+    const { files, commands } = await runPlan('deploy-ha-vpn', await loadInventory(file), 'torcofw1', gateway('active'))
+    expect(files['/etc/ipsec.conf']).toContain(
+      'conn site1tosite2\n    authby=secret\n    left=116.1.1.1\n    leftid=@site1.company.com\n    right=216.1.1.1\n    rightid=@site2.company.com\n    auto=start\n',
+    )
+    expect(files['/etc/ipsec.conf']).not.toContain('rsasigkey')
+    expect(files['/etc/ipsec.secrets']).toBe(
+      '# /etc/ipsec.secrets; managed by ferry (deploy-ha-vpn)\n@site1.company.com @site2.company.com : PSK "not-the-articles-psk"\n',
+    )
+    expect(masked(files['/etc/ipsec.secrets']!, ipsecSecretsMask)).not.toContain('not-the-articles-psk')
+    expect(commands).not.toContain('write /etc/ipsec.d/private/site1.pem 0600')
+  })
+})
+
+describe('secrets in the files are masked in diffs', () => {
+  it('bgpd.conf and zebra.conf: both vty passwords; authkeys: the key', async () => {
+    const { files } = await plan()
+    for (const f of ['/etc/frr/bgpd.conf', '/etc/frr/zebra.conf']) {
+      const shown = masked(files[f]!, bgpdSecrets)
+      expect(shown).toContain('password ********\nenable password ********\n')
+      expect(shown).not.toMatch(/a_secure_password|a_more_secure_password/)
+    }
+    expect(masked(files['/etc/ha.d/authkeys']!, authkeysMask)).toBe('auth 1\n1 sha1 ********\n')
   })
 })
