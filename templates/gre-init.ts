@@ -29,7 +29,7 @@ export interface GreInitVars {
   tunnels: GreTunnel[]
 }
 
-export default template('gre init script', (v: GreInitVars) => {
+export default template('gre-init', (v: GreInitVars) => {
   const t = v.tunnels.map((x) => ({
     name: word('tunnel name', x.name),
     local: word('local address', x.local),

@@ -42,7 +42,7 @@ const key = (what: string, k: string | undefined) => {
   return `dns:${k}`
 }
 
-export default template('ipsec.conf', (v: IpsecStarterVars) =>
+export default template('ipsec-starter.conf', (v: IpsecStarterVars) =>
   lines(
     '# /etc/ipsec.conf, read by strongswan-starter; managed by ferry (deploy-ha-vpn)',
     'config setup',

@@ -7,7 +7,7 @@ export interface PrivateKeyVars {
   key: string[]
 }
 
-export default template('private key', (v: PrivateKeyVars) => {
+export default template('private-key.pem', (v: PrivateKeyVars) => {
   if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----$/.test(v.key[0] ?? ''))
     throw new Error('the private key must be PEM, its first line -----BEGIN … PRIVATE KEY-----')
   return lines(v.key)

@@ -9,7 +9,7 @@ export interface ZebraSplitVars {
   enablePassword: string
 }
 
-export default template('zebra.conf', (v: ZebraSplitVars) =>
+export default template('zebra-split.conf', (v: ZebraSplitVars) =>
   lines(
     '!',
     `hostname ${word('hostname', v.hostname)}`,
