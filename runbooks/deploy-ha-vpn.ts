@@ -36,7 +36,7 @@ import ipsecConf from '../templates/ipsec-starter.conf.ts'
 import ipsecSecrets, { ipsecSecretsMask } from '../templates/ipsec.secrets.ts'
 import privateKey from '../templates/private-key.pem.ts'
 import zebraConf from '../templates/zebra-split.conf.ts'
-import { addressOf, linksOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
+import { addressOf, connName, linksOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
 
 /** strongswan-starter's service, as the ipsec_daemon var says it runs. */
 const IPSEC_SERVICE = { 'charon-systemd': 'strongswan-starter', starter: 'ipsec' } as const
@@ -48,10 +48,10 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
   const links = linksOf(sites, site.name)
   const peer = site.gateways.find((g) => g.name !== host.name)!
   const peerVars = vars.parse(peer.vars)
-  const conn = (p: Site) => `${site.name}to${p.name}`
   const rsa = v.ipsec_auth === 'rsasig'
   const password = await secret('bgpd_password')
   const enablePassword = await secret('bgpd_enable_password')
+  const psk = rsa ? undefined : await secret('ipsec_psk')
 
   const steps: Step[] = [
     // Packages. heartbeat, strongSwan's starter (FreeS/WAN's ipsec.conf) and FRR (Zebra's
@@ -86,7 +86,7 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
       content: ipsecConf({
         auth: v.ipsec_auth,
         conns: links.map((l) => ({
-          name: conn(l.peer),
+          name: connName(site, l.peer),
           left: addressOf(v.external_address),
           leftid: v.ipsec_id,
           leftKey: v.ipsec_public_key,
@@ -116,9 +116,7 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
         : ipsecSecrets({
             psk: {
               leftid: v.ipsec_id,
-              peers: await Promise.all(
-                links.map(async (l) => ({ rightid: l.peer.vars.ipsec_id, secret: await secret('ipsec_psk') })),
-              ),
+              peers: links.map((l) => ({ rightid: l.peer.vars.ipsec_id, secret: psk! })),
             },
           }),
       mask: ipsecSecretsMask,
@@ -280,7 +278,7 @@ function checks(site: Site, links: ReturnType<typeof linksOf>, peer: string, v: 
     }),
     activeOnly('IKE SAs up', ha.starterSas, (out) => {
       const { ike, child } = ha.starterSas.parse(out)
-      const down = links.map((l) => `${site.name}to${l.peer.name}`).filter((c) => !ike.has(c) || !child.has(c))
+      const down = links.map((l) => connName(site, l.peer)).filter((c) => !ike.has(c) || !child.has(c))
       return down.length === 0 || `not up: ${down.join(', ')}`
     }),
     activeOnly('BGP sessions Established', ha.bgpPeers, (out) => {

@@ -217,3 +217,6 @@ export function linksOf(sites: Site[], site: string): SiteLink[] {
 }
 
 export { addressOf }
+
+/** The conn between two sites, from the first's side: `site1tosite2` (the article's `siteltosite2`). */
+export const connName = (site: Site, peer: Site) => `${site.name}to${peer.name}`
