@@ -39,6 +39,8 @@ export * as ospf from './facts/ospf.ts'
 export * as ipsec from './facts/ipsec.ts'
 export { DEFAULT_COST, type HostLink } from './mesh/links.ts'
 export type { OspfInterface } from './mesh/config.ts'
+/** Seed 002's HA facts: addresses held, Heartbeat's resources, the starter's IKE SAs, bgpd's neighbours. */
+export * as ha from './facts/ha.ts'
 /** Reachability facts: the next hop towards an address, and whether a TCP port answers. */
 export * as net from './facts/net.ts'
 /** zfs(8) command lines for snapshots and replication streams. */

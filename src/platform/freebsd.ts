@@ -293,4 +293,7 @@ export const freebsd: Platform = {
     // A sysctl step raising net.fibs makes the fib.
     tablesBy: 'sysctl:net.fibs',
   },
+
+  // pkg never starts a service: rc.d scripts run only once enabled in rc.conf.
+  heldInstall: { probe: '', install: (names) => `ASSUME_ALWAYS_YES=yes pkg install -y ${quoteArgv(names)}` },
 }

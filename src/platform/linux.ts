@@ -28,6 +28,7 @@ import {
   instanceState,
   newAccountFlags,
   removeFile,
+  replaceFile,
   routeLinesProbe,
   type RouteLines,
   saveFile,
@@ -43,6 +44,16 @@ import {
 import type { Iface, IfaceState, NextHop, Platform, Route, RouteState, Tunnel, TunnelIfaceKind } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
+
+// invoke-rc.d, which Debian's maintainer scripts start services through (deb-systemd-invoke too),
+// asks this script first; 101 is "forbidden". ferry's own answers 101 only while the command that
+// wrote it runs (`$$`: that command's sh), so one a killed run left behind forbids nothing, and its
+// second line names it ferry's, so the next held install replaces it. Another one (Docker images
+// ship one answering 101) is the administrator's: used as it is where it forbids, never replaced.
+const POLICY = '/usr/sbin/policy-rc.d'
+const POLICY_MINE = '# ferry: held install'
+const THEIRS = `{ [ -e ${POLICY} ] || [ -h ${POLICY} ]; } && ! sed -n 2p ${POLICY} 2>/dev/null | grep -qx ${quote(POLICY_MINE)}`
+const aptInstall = (names: readonly string[]) => `DEBIAN_FRONTEND=noninteractive apt-get install -y ${quoteArgv(names)}`
 const INIT_D = '/etc/init.d'
 
 // Three `ip -o` outputs, normalised: the flags of `ip -o link`, the addresses of `ip -o -4 addr`
@@ -297,7 +308,7 @@ export const linux: Platform = {
         '$3 ~ / installed$/ { v[$1] = $4; v[$2] = $4 }',
         `END { for (i = 1; i < n; i++) printf "%s\\t%s\\n", want[i], (want[i] in v ? v[want[i]] : "-") }' ${quoteArgv(names)}`,
       ].join('\n'),
-    install: (names) => `DEBIAN_FRONTEND=noninteractive apt-get install -y ${quoteArgv(names)}`,
+    install: aptInstall,
     remove: (names) => `DEBIAN_FRONTEND=noninteractive apt-get remove -y ${quoteArgv(names)}`,
     // apt-get install installs from the lists as they are (it never updates them), so its
     // simulation, run only for names missing, says what the install would: an unknown package,
@@ -556,6 +567,22 @@ export const linux: Platform = {
       if (!isNetworkd(netConfig)) return saveRouteLines(ifupdownRoute(r), lines, current)
       const dropin = routeDropin(r)
       return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
+    },
+  },
+
+  heldInstall: {
+    probe: [
+      `if ${THEIRS}; then`,
+      `${POLICY} ferry start >/dev/null 2>&1; s=$?`,
+      `[ "$s" -eq 101 ] || echo "cannot=${POLICY} is there and lets services start (it answers $s, not 101): ferry writes its own only where there is none"`,
+      'fi',
+    ].join('\n'),
+    install(names) {
+      const own = replaceFile(POLICY, {
+        content: `printf '%s\\n' '#!/bin/sh' ${quote(POLICY_MINE)} "kill -0 $$ 2>/dev/null && exit 101" 'exit 0'`,
+        mode: 0o755,
+      })
+      return `( if ${THEIRS}; then ${aptInstall(names)}; else { ${own}; } || exit 1; trap ${quote(removeFile(POLICY))} EXIT; ${aptInstall(names)}; fi )`
     },
   },
 }

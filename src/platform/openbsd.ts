@@ -257,4 +257,7 @@ export const openbsd: Platform = {
     // In place: the interface's lines and other routes stay.
     save: (r, lines, current) => saveRouteLines(ownRoute(r), lines, current),
   },
+
+  // pkg_add never starts a service: rc.d scripts run only once enabled.
+  heldInstall: { probe: '', install: (names) => `pkg_add -I ${quoteArgv(names)}` },
 }

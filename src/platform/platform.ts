@@ -41,6 +41,8 @@
 //   crontab, through crontab(1) (Linux: /var/spool/cron/crontabs/USER; the BSDs:
 //   /var/cron/tabs/USER), and on Linux and FreeBSD the files of /etc/cron.d, one removed with
 //   its last entry.
+// - heldInstall. Linux: /usr/sbin/policy-rc.d, whole, only for the one apt-get install it holds
+//   and only where there was none (or ferry's own, left by a killed run); the BSDs: no file.
 // - users: no file of ferry's own. useradd and its kin (pw on FreeBSD) edit the password and
 //   group databases; a password hash that apply replaces or removes is kept, for undo, in
 //   /var/backups/ferry/user%3ANAME/, mode 0600 (replaceFile).
@@ -75,6 +77,7 @@ export type {
   RouteState,
   RouteType,
   Routes,
+  HeldInstall,
 } from './types.ts'
 
 const PLATFORMS: Record<Os, Platform> = { freebsd, openbsd, linux }

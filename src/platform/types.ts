@@ -36,6 +36,21 @@ export interface Platform {
   /** User accounts and groups: useradd and its kin (Linux, OpenBSD), pw (FreeBSD). */
   readonly users: Users
   readonly routes: Routes
+  /** Package installs that start no service, for services a cluster manager runs (`pkg`'s `startServices: false`). */
+  readonly heldInstall: HeldInstall
+}
+
+/**
+ * Debian's maintainer scripts start the services a package brings as it is installed (through
+ * invoke-rc.d, which asks /usr/sbin/policy-rc.d first); the BSDs' pkg and pkg_add never start any.
+ * A gateway whose daemons a cluster manager runs must not have them started by an install: the
+ * standby would run them too.
+ */
+export interface HeldInstall {
+  /** Prints `cannot=WHY` when an install could not be kept from starting services; '' where none ever does. */
+  readonly probe: string
+  /** Installs `names` with no service started by it; the plain install where none ever is. */
+  install(names: readonly string[]): string
 }
 
 /** The OSPF and BGP daemons ferry configures: FRR, Quagga, or OpenBSD's own ospfd and bgpd (in base). */

@@ -12,6 +12,12 @@ export interface PkgOptions extends CommonOptions {
   name: string | string[]
   /** Default `present`. */
   state?: 'present' | 'absent'
+  /**
+   * Default true: as the package manager does (Debian's maintainer scripts start the services a
+   * package brings). false: no service starts during the install, for services a cluster manager
+   * runs (`service`'s `heldBy`); the platform says how (`heldInstall`). Removals are as ever.
+   */
+  startServices?: boolean
 }
 
 /** What apply does: undo removes what it installed and reinstalls what it removed. */
@@ -42,6 +48,7 @@ function versions(probe: ProbeResult): Map<string, string | undefined> {
 export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
   const names = [opts.name].flat()
   const state = opts.state ?? 'present'
+  const held = opts.startServices === false && state === 'present'
   const bad = names.find((n) => !NAME.test(n))
   if (!names.length || bad !== undefined)
     throw new StepError(`${name}: not a package name: ${JSON.stringify(bad ?? '')}`)
@@ -58,6 +65,7 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
     [
       platform.packages.probe(names),
       ...(state === 'present' && platform.packages.installable ? [platform.packages.installable(names)] : []),
+      ...(held && platform.heldInstall.probe ? [platform.heldInstall.probe] : []),
     ].join('\n')
 
   return {
@@ -88,7 +96,9 @@ export function pkg(name: string, opts: PkgOptions): Step<PkgRecord> {
 
     async apply({ $, platform }, _changes, record) {
       await run($, [
-        ...(record.install.length ? [platform.packages.install(record.install)] : []),
+        ...(record.install.length
+          ? [(held ? platform.heldInstall.install : platform.packages.install)(record.install)]
+          : []),
         ...(record.remove.length ? [platform.packages.remove(record.remove)] : []),
       ])
     },

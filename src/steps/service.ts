@@ -8,6 +8,13 @@
 // A service may be a second instance of another's script (`instanceOf`): seed 001's bgpd_rd1,
 // a link to /etc/rc.d/bgpd with its own rtable and flags. Apply makes the link first; undo takes
 // it away last, and only if this step made it, once the instance is stopped and unregistered.
+//
+// A service may be held by a cluster manager (`heldBy`): seed 002's Heartbeat starts ipsec, gre,
+// zebra and bgpd on whichever gateway of a pair is active, and stops them on the other. Ferry
+// installs and configures such a service and keeps it from starting at boot, but its running
+// state is the manager's: ferry never starts or stops it, a plan never compares it, so neither a
+// second run nor drift reports the standby's stopped daemon. A reload or restart (a handler)
+// still acts, only where it runs, as for any service.
 
 import { field } from '../platform/common.ts'
 import { probeNow, run } from './script.ts'
@@ -42,6 +49,12 @@ export interface ServiceOptions extends CommonOptions {
    * template instance, or without systemd a link in /etc/init.d to a script that supports it.
    */
   instanceOf?: string
+  /**
+   * Who runs the service (`'heartbeat'`; CARP's ifstated likewise): ferry never starts or stops
+   * it, and it is kept from starting at boot (`enabled` defaults to false, and true is refused).
+   * `state` may only be `reloaded` or `restarted`, which act where it runs.
+   */
+  heldBy?: string
 }
 
 /** The service as the probe saw it; a var is undefined when unset. */
@@ -112,8 +125,19 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
       `${name}: not a service variable: ${JSON.stringify(badKey)}${badKey === 'enable' ? ' (use enabled)' : ''}`,
     )
   const action = opts.state === 'reloaded' ? 'reload' : opts.state === 'restarted' ? 'restart' : undefined
+  const held = opts.heldBy
+  if (held !== undefined) {
+    if (!NAME.test(held)) throw new StepError(`${name}: not a cluster manager's name: ${JSON.stringify(held)}`)
+    if (opts.state === 'running' || opts.state === 'stopped')
+      throw new StepError(
+        `${name}: ${svc} is held by ${held}, which starts and stops it: state ${opts.state} is not ferry's`,
+      )
+    if (opts.enabled)
+      throw new StepError(`${name}: ${svc} is held by ${held}: started at boot, it would run beside ${held}'s choice`)
+  }
   const target: Target = {
-    enabled: opts.enabled,
+    // A handler (reload, restart) leaves boot alone, held or not.
+    enabled: held !== undefined && !action ? false : opts.enabled,
     running: action || !opts.state ? undefined : opts.state === 'running',
     vars: wanted,
   }
@@ -188,6 +212,8 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
         // running one (or one an earlier step is about to start) is reloaded or restarted.
         ...(action && (cur.running || pending.has(`service:${svc}`)) ? [`${action} ${svc}`] : []),
       ].map((summary) => ({ summary }))
+      // What the plan shows instead of a running state ferry does not compare.
+      if (held !== undefined && changes.length) changes.push({ summary: `running: ${held}'s` })
       // A missing service is neither enabled nor running; it only matters if there is work to do.
       // An earlier step installing packages (or creating it) may: then the plan is what that allows.
       // An instance needs its base's script; the link to it is this step's own work.

@@ -357,3 +357,26 @@ export function linkProbe(path: string, target: string, resolved?: string): stri
       : `if [ -e ${quote(target)} ]; then echo target=1; fi`,
   ].join('\n')
 }
+
+/**
+ * Debian's install with no service started (pkg's startServices: false): an administrator's
+ * /usr/sbin/policy-rc.d (not ferry's, whose second line names it) is used as it is; else ferry's,
+ * answering 101 while this command's sh runs, is written for the install and removed after it.
+ */
+export function heldAptInstall(names: string): string {
+  const theirs = `{ [ -e /usr/sbin/policy-rc.d ] || [ -h /usr/sbin/policy-rc.d ]; } && ! sed -n 2p /usr/sbin/policy-rc.d 2>/dev/null | grep -qx '# ferry: held install'`
+  const install = `DEBIAN_FRONTEND=noninteractive apt-get install -y ${names}`
+  const own = replaced('/usr/sbin/policy-rc.d', {
+    content: `printf '%s\\n' '#!/bin/sh' '# ferry: held install' "kill -0 $$ 2>/dev/null && exit 101" 'exit 0'`,
+    mode: '0755',
+  })
+  return `( if ${theirs}; then ${install}; else { ${own}; } || exit 1; trap 'f=/usr/sbin/policy-rc.d; rm -f "$f"' EXIT; ${install}; fi )`
+}
+
+/** The probe's half that asks an administrator's policy-rc.d whether it forbids starts. */
+export const HELD_PROBE = [
+  `if { [ -e /usr/sbin/policy-rc.d ] || [ -h /usr/sbin/policy-rc.d ]; } && ! sed -n 2p /usr/sbin/policy-rc.d 2>/dev/null | grep -qx '# ferry: held install'; then`,
+  '/usr/sbin/policy-rc.d ferry start >/dev/null 2>&1; s=$?',
+  `[ "$s" -eq 101 ] || echo "cannot=/usr/sbin/policy-rc.d is there and lets services start (it answers $s, not 101): ferry writes its own only where there is none"`,
+  'fi',
+].join('\n')

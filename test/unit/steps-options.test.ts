@@ -36,6 +36,27 @@ describe('refused at build time', () => {
     ['pkg: a shell word', () => pkg('x', { name: ['frr', 'frr; reboot'] }), /not a package name: "frr; reboot"/],
     ['pkg: no names', () => pkg('x', { name: [] }), /not a package name/],
     ['service: a path', () => service('x', { name: '../frr' }), /not a service name/],
+    // A cluster manager's service: its running state and boot are not ferry's to set.
+    [
+      'service: held, and started by ferry',
+      () => service('x', { name: 'frr', heldBy: 'heartbeat', state: 'running' }),
+      /frr is held by heartbeat, which starts and stops it: state running is not ferry's/,
+    ],
+    [
+      'service: held, and stopped by ferry',
+      () => service('x', { name: 'frr', heldBy: 'heartbeat', state: 'stopped' }),
+      /state stopped is not ferry's/,
+    ],
+    [
+      'service: held, and started at boot',
+      () => service('x', { name: 'frr', heldBy: 'heartbeat', enabled: true }),
+      /frr is held by heartbeat: started at boot, it would run beside heartbeat's choice/,
+    ],
+    [
+      'service: held by a shell word',
+      () => service('x', { name: 'frr', heldBy: 'a;b' }),
+      /not a cluster manager's name/,
+    ],
     [
       'service: a var named enable',
       () => service('x', { name: 'quagga', vars: { enable: 'YES' } }),
@@ -174,5 +195,33 @@ describe('parents a step records as its own', () => {
   ])('%s: not one an earlier step makes (dir: pending), which that step undoes', (_, step) => {
     expect(step.record(probe, ctx([]))).toMatchObject({ created: ['/etc/openvpn/ferry'] })
     expect(step.record(probe, ctx(['dir:/etc/openvpn/ferry']))).not.toHaveProperty('created')
+  })
+})
+
+describe("a service held by a cluster manager (seed 002's Heartbeat)", () => {
+  const linux = platformFor('linux')
+  const ctx = { platform: linux, pending: new Set<string>() } as unknown as CheckContext
+  const held = service('frr', { name: 'frr', heldBy: 'heartbeat' })
+  const probe = (enabled: number, running: number) => ({
+    stdout: `exists=1\nenabled=${enabled}\nrunning=${running}\nlinks=1\n`,
+    code: 0,
+  })
+
+  it('a second run and drift: running or stopped, the active node and the standby alike are in sync', () => {
+    expect(held.check(probe(0, 1), ctx)).toEqual([])
+    expect(held.check(probe(0, 0), ctx)).toEqual([])
+  })
+
+  it('enabled at boot (as Debian installs it) is a change, shown with whose running state it is', () => {
+    expect(held.check(probe(1, 0), ctx).map((c) => c.summary)).toEqual(['disable frr', "running: heartbeat's"])
+  })
+
+  it('what is put back is the boot setting only: the revert job never stops or starts the daemon', () => {
+    const record = held.record(probe(1, 0), ctx)
+    expect(record).toMatchObject({ enabled: true, running: false })
+    // The revert job's lines: enable again, nothing about running.
+    expect(held.revert!(record, linux)).toEqual([
+      'if [ -d /run/systemd/system ]; then systemctl enable frr; else update-rc.d frr defaults && update-rc.d frr enable; fi',
+    ])
   })
 })

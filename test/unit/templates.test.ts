@@ -36,6 +36,16 @@ import quaggaOspfd, { type QuaggaOspfdVars } from '../../templates/ospfd.conf.ts
 import pfMesh from '../../templates/pf-mesh.conf.ts'
 import swanctlConf from '../../templates/swanctl.conf.ts'
 import zebraConf from '../../templates/zebra.conf.ts'
+import authkeys from '../../templates/authkeys.ts'
+import bgpdConf from '../../templates/bgpd.conf.ts'
+import frrResource from '../../templates/frr-resource.ts'
+import greInit from '../../templates/gre-init.ts'
+import haCf from '../../templates/ha.cf.ts'
+import haresources from '../../templates/haresources.ts'
+import ipsecStarter from '../../templates/ipsec-starter.conf.ts'
+import ipsecSecrets from '../../templates/ipsec.secrets.ts'
+import privateKeyPem from '../../templates/private-key.pem.ts'
+import zebraSplit from '../../templates/zebra-split.conf.ts'
 import { inOrder, seedLines, seedText as seed } from '../fixtures/seeds/files.ts'
 import { SEED as HOSTNAME_GRE0 } from '../golden/openbsd/iface.ts'
 import { ROOT } from '../fixtures/seeds/inventories.ts'
@@ -376,6 +386,19 @@ it('writes every secret verbatim, so redaction (which matches exact values) hide
     openbsdOspfd({ md5Key: secret, area: '0.0.0.0', interfaces: [] }),
     ipsecConf({ me: 'a', peers: [{ name: 'p', address: 'b', psk: secret }] }),
     swanctlConf({ local: 'a', peers: [{ name: 'p', address: 'b', psk: secret }] }),
+    authkeys({ key: secret }),
+    bgpdConf({
+      hostname: 'h',
+      password: secret,
+      enablePassword: secret,
+      as: 1,
+      routerId: 'r',
+      networks: [],
+      neighbors: [],
+    }),
+    zebraSplit({ hostname: 'h', password: secret, enablePassword: secret }),
+    ipsecSecrets({ psk: { leftid: 'a', peers: [{ rightid: 'b', secret }] } }),
+    privateKeyPem({ key: ['-----BEGIN PRIVATE KEY-----', secret, '-----END PRIVATE KEY-----'] }),
   ]
   for (const text of rendered) expect(text).toContain(secret)
 })
@@ -471,6 +494,76 @@ describe('a control character in any value of any template is refused, naming th
       pfMesh,
       { me: '198.51.100.1', peers: ['203.0.113.2', '203.0.113.3'], ipsec: true, tunnels: ['gre0', 'gre6'] },
     ],
+    // Seed 002's (test/unit/ha-vpn.test.ts compares them with the article).
+    [
+      'gre-init',
+      greInit,
+      {
+        tunnels: [
+          { name: 'gre-site2', local: '116.1.1.1', remote: '216.1.1.1', address: '172.16.0.1/30', peer: '172.16.0.2' },
+        ],
+      },
+    ],
+    [
+      'ipsec-starter.conf',
+      ipsecStarter,
+      {
+        auth: 'rsasig',
+        conns: [
+          {
+            name: 'site1tosite2',
+            left: '116.1.1.1',
+            leftid: '@site1',
+            leftKey: '0sAwEA',
+            right: '216.1.1.1',
+            rightid: '@site2',
+            rightKey: '0sAwEB',
+          },
+        ],
+      },
+    ],
+    [
+      'ipsec.secrets',
+      ipsecSecrets,
+      {
+        privateKey: '/etc/ipsec.d/private/site1.pem',
+        psk: { leftid: '@site1', peers: [{ rightid: '@site2', secret: 'S3cr3t' }] },
+      },
+    ],
+    ['private-key.pem', privateKeyPem, { key: ['-----BEGIN PRIVATE KEY-----', 'S3cr3t', '-----END PRIVATE KEY-----'] }],
+    [
+      'bgpd.conf',
+      bgpdConf,
+      {
+        hostname: 'torcofw1',
+        password: 'S3cr3t',
+        enablePassword: 'S3cr3t2',
+        logFile: '/var/log/frr/bgpd.log',
+        as: 65432,
+        routerId: '172.16.0.1',
+        networks: ['172.16.0.0/30'],
+        neighbors: [{ address: '172.16.0.2' }],
+      },
+    ],
+    ['zebra-split.conf', zebraSplit, { hostname: 'torcofw1', password: 'S3cr3t', enablePassword: 'S3cr3t2' }],
+    [
+      'ha.cf',
+      haCf,
+      {
+        keepalive: 2,
+        deadtime: 10,
+        warntime: 5,
+        initdead: 30,
+        auto_failback: true,
+        lanInterface: 'eth1',
+        peerLanAddress: '192.168.0.3',
+        nodes: ['torcofw1', 'torcofw2'],
+        logfacility: 'local0',
+      },
+    ],
+    ['authkeys', authkeys, { key: 'S3cr3t' }],
+    ['haresources', haresources, { primary: 'torcofw1', addresses: ['116.1.1.1/28'], resources: ['ipsec', 'gre'] }],
+    ['frr-resource', frrResource, { daemon: 'bgpd' }],
   ]
 
   it('covers every template in templates/', () => {

@@ -51,4 +51,16 @@ export default [
       undo: [PROBE],
     },
   },
+  {
+    name: 'freebsd pkg: startServices false → the plain install, which starts no service there',
+    os: 'freebsd',
+    step: pkg('install quagga', { name: 'quagga', startServices: false }),
+    probe: 'quagga\t-\n',
+    after: 'quagga\t1.2.4_10\n',
+    expect: {
+      changes: ['install quagga'],
+      apply: ['ASSUME_ALWAYS_YES=yes pkg install -y quagga'],
+      undo: [PROBE, 'pkg delete -y quagga'],
+    },
+  },
 ] satisfies Case[]

@@ -1,6 +1,7 @@
 // FRR and OpenVPN from Debian's packages, as in the lab.
 import { pkg } from '../../../src/steps/pkg.ts'
 import { PROBE, type Case } from '../harness.ts'
+import { HELD_PROBE, heldAptInstall } from '../scripts.ts'
 
 /** dpkg-query alone: what undo asks before it removes or reinstalls (no simulation of an install). */
 const versions = (names: string) =>
@@ -81,5 +82,40 @@ export default [
       probe: `dpkg-query -W -f='\${binary:Package}\\t\${Package}\\t\${Status}\\t\${Version}\\n' -- quagga 2>/dev/null |\nawk -F '\\t' 'BEGIN { for (i = 1; i < ARGC; i++) want[i] = ARGV[i]; n = ARGC; ARGC = 1 }\n$3 ~ / installed$/ { v[$1] = $4; v[$2] = $4 }\nEND { for (i = 1; i < n; i++) printf "%s\\t%s\\n", want[i], (want[i] in v ? v[want[i]] : "-") }' quagga`,
       changes: [],
     },
+  },
+  // Seed 002: Heartbeat runs frr and ipsec on the active gateway only, so their install starts neither.
+  {
+    name: 'linux pkg: startServices false → installed under a policy-rc.d answering 101, written for the install and removed after it',
+    os: 'linux',
+    step: pkg('ha packages', { name: ['frr', 'strongswan-starter'], startServices: false }),
+    probe: 'frr\t-\nstrongswan-starter\t-\n',
+    after: 'frr\t8.4.4-1.1~deb12u1\nstrongswan-starter\t5.9.8-5+deb12u6\n',
+    expect: {
+      probe: [HELD_PROBE],
+      changes: ['install frr', 'install strongswan-starter'],
+      apply: [heldAptInstall('frr strongswan-starter')],
+      undo: [
+        versions('frr strongswan-starter'),
+        'DEBIAN_FRONTEND=noninteractive apt-get remove -y frr strongswan-starter',
+      ],
+    },
+  },
+  {
+    name: "linux pkg: startServices false where an administrator's policy-rc.d lets services start → refused at plan time",
+    os: 'linux',
+    step: pkg('ha packages', { name: 'heartbeat', startServices: false }),
+    probe:
+      'heartbeat\t-\ncannot=/usr/sbin/policy-rc.d is there and lets services start (it answers 0, not 101): ferry writes its own only where there is none\n',
+    expect: {
+      error:
+        /^cannot install heartbeat: \/usr\/sbin\/policy-rc\.d is there and lets services start \(it answers 0, not 101\)/,
+    },
+  },
+  {
+    name: 'linux pkg: startServices false, all installed → in sync, nothing asked of apt-get',
+    os: 'linux',
+    step: pkg('ha packages', { name: 'heartbeat', startServices: false }),
+    probe: 'heartbeat\t1:3.0.6-13+b2\n',
+    expect: { changes: [] },
   },
 ] satisfies Case[]

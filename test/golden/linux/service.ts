@@ -5,6 +5,7 @@ import { script } from '../scripts.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
 const frr = () => service('frr', { name: 'frr', enabled: true, state: 'running' })
+const held = () => service('frr', { name: 'frr', heldBy: 'heartbeat' })
 
 // Instances: BASE@INSTANCE, a systemd template's, or without systemd a link in /etc/init.d to a
 // script that says it names itself after the name it is run by (the lab's stand-in does).
@@ -183,5 +184,53 @@ fi`,
     probe:
       'exists=0\nenabled=0\nrunning=0\nlinks=0\ndir=/etc/init.d\nbase=1\nrefuse=/etc/init.d/frr does not say it names itself after the name it is run by ("# X-Ferry-Instances: yes" in its LSB header), so a link would run frr itself again\ninstance=none\n',
     expect: { error: /frr@two cannot be an instance of frr: \/etc\/init\.d\/frr does not say it names itself/ },
+  },
+  // Seed 002: Heartbeat starts frr (through its zebra and bgpd resources) on the active gateway.
+  {
+    name: 'linux service: held by heartbeat, enabled by its package and running (the active node) → disabled at boot only, left running',
+    os: 'linux',
+    step: held(),
+    probe: 'exists=1\nenabled=1\nrunning=1\nlinks=1\n',
+    after: 'exists=1\nenabled=0\nrunning=1\nlinks=1\n',
+    expect: {
+      changes: ['disable frr', "running: heartbeat's"],
+      apply: [`if ${SYSTEMD}; then systemctl disable frr; else update-rc.d frr disable; fi`],
+      undo: [
+        PROBE,
+        `if ${SYSTEMD}; then systemctl enable frr; else update-rc.d frr defaults && update-rc.d frr enable; fi`,
+      ],
+      revert: [`if ${SYSTEMD}; then systemctl enable frr; else update-rc.d frr defaults && update-rc.d frr enable; fi`],
+    },
+  },
+  {
+    name: 'linux service: held by heartbeat, disabled, stopped (the standby) or running (the active node) → in sync either way',
+    os: 'linux',
+    step: held(),
+    probe: 'exists=1\nenabled=0\nrunning=0\nlinks=1\n',
+    expect: { changes: [] },
+  },
+  {
+    name: 'linux service: held by heartbeat, disabled and running → in sync',
+    os: 'linux',
+    step: held(),
+    probe: 'exists=1\nenabled=0\nrunning=1\nlinks=1\n',
+    expect: { changes: [] },
+  },
+  {
+    name: 'linux service: held by heartbeat, its reload handler where it is not running (the standby) → nothing',
+    os: 'linux',
+    step: service('reload frr', { name: 'frr', state: 'reloaded', heldBy: 'heartbeat' }),
+    probe: 'exists=1\nenabled=0\nrunning=0\n',
+    expect: { changes: [] },
+  },
+  {
+    name: 'linux service: held by heartbeat, its reload handler where it runs (the active node) → one reload',
+    os: 'linux',
+    step: service('reload frr', { name: 'frr', state: 'reloaded', heldBy: 'heartbeat' }),
+    probe: 'exists=1\nenabled=0\nrunning=1\n',
+    expect: {
+      changes: ['reload frr', "running: heartbeat's"],
+      apply: [`if ${SYSTEMD}; then systemctl reload frr; else service frr reload; fi`],
+    },
   },
 ] satisfies Case[]

@@ -35,4 +35,16 @@ export default [
       undo: [PROBE, 'pkg_add -I openvpn'],
     },
   },
+  {
+    name: 'openbsd pkg: startServices false → the plain install, which starts no service there',
+    os: 'openbsd',
+    step: pkg('install quagga', { name: 'quagga', startServices: false }),
+    probe: 'quagga\t-\n',
+    after: 'quagga\t1.2.4p3\n',
+    expect: {
+      changes: ['install quagga'],
+      apply: ['pkg_add -I quagga'],
+      undo: [PROBE, 'pkg_delete -I quagga'],
+    },
+  },
 ] satisfies Case[]

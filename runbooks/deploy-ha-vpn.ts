@@ -1,0 +1,323 @@
+// deploy-ha-vpn: seed 002 ("Building Enterprise Grade VPNs", Linux Symposium 2003). Each site has two
+// gateways; Heartbeat on the LAN decides which one is active, takes over the site's external and
+// internal service addresses there and starts, in order, IPsec, the GRE tunnels, zebra and bgpd;
+// GRE runs inside IPsec between the sites' external addresses, and bgpd announces each site's
+// networks over it with next-hop-self.
+//
+// The steps are in the order a reader of the article would set a gateway up: packages, the GRE
+// script, IPsec, FRR, Heartbeat, then checks. Everything Heartbeat starts is installed and
+// configured but never started or enabled at boot by ferry (`heldBy: 'heartbeat'`; installs with
+// `startServices: false`, so Debian's maintainer scripts do not start it either): on the standby
+// it stays stopped, and neither a second run nor drift calls that a change. Heartbeat itself is
+// ferry's to run.
+//
+// The sites, their /30s and every check of the inventory are in ha-vpn/sites.ts.
+import {
+  defineRunbook,
+  command,
+  file,
+  ha,
+  line,
+  pkg,
+  service,
+  sysctl,
+  verify,
+  StepError,
+  type Step,
+  type StepsContext,
+} from 'ferry'
+import bgpdConf, { bgpdSecrets } from '../templates/bgpd.conf.ts'
+import greInit from '../templates/gre-init.ts'
+import authkeys, { authkeysMask } from '../templates/authkeys.ts'
+import frrResource from '../templates/frr-resource.ts'
+import haCf from '../templates/ha.cf.ts'
+import haresources from '../templates/haresources.ts'
+import ipsecConf from '../templates/ipsec-starter.conf.ts'
+import ipsecSecrets, { ipsecSecretsMask } from '../templates/ipsec.secrets.ts'
+import privateKey from '../templates/private-key.pem.ts'
+import zebraConf from '../templates/zebra-split.conf.ts'
+import { addressOf, connName, linksOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
+
+/** strongswan-starter's service, as the ipsec_daemon var says it runs. */
+const IPSEC_SERVICE = { 'charon-systemd': 'strongswan-starter', starter: 'ipsec' } as const
+const RUNNING = (pid: string) => `{ read -r p < ${pid} && kill -0 "$p"; } 2>/dev/null`
+
+async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, HaVars>) {
+  const sites = sitesOf(inventory)
+  const site = sites.find((s) => s.name === v.site)!
+  const links = linksOf(sites, site.name)
+  const peer = site.gateways.find((g) => g.name !== host.name)!
+  const peerVars = vars.parse(peer.vars)
+  const rsa = v.ipsec_auth === 'rsasig'
+  const password = await secret('bgpd_password')
+  const enablePassword = await secret('bgpd_enable_password')
+  const psk = rsa ? undefined : await secret('ipsec_psk')
+
+  const steps: Step[] = [
+    // Packages. heartbeat, strongSwan's starter (FreeS/WAN's ipsec.conf) and FRR (Zebra's
+    // successor); none of their services may start on install: the standby would run them.
+    pkg('packages', {
+      name: ['heartbeat', 'strongswan-starter', 'strongswan-charon', 'frr', 'frr-pythontools'],
+      startServices: false,
+    }),
+    // A gateway routes between its LAN and the tunnels.
+    sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '1' }),
+
+    // 3.1: the GRE script, run by Heartbeat (haresources' `gre`), not at boot.
+    file('gre script', {
+      path: '/etc/init.d/gre',
+      mode: 0o755,
+      content: greInit({
+        tunnels: links.map((l) => ({
+          name: l.ifname,
+          local: addressOf(v.external_address),
+          remote: addressOf(l.peer.vars.external_address),
+          address: l.address,
+          peer: l.peerAddress,
+        })),
+      }),
+      validate: 'sh -n %s',
+    }),
+
+    // 3.3: IPsec, FreeS/WAN's way, through strongswan-starter. The same files on both gateways.
+    file('ipsec.conf', {
+      path: '/etc/ipsec.conf',
+      mode: 0o644,
+      content: ipsecConf({
+        auth: v.ipsec_auth,
+        conns: links.map((l) => ({
+          name: connName(site, l.peer),
+          left: addressOf(v.external_address),
+          leftid: v.ipsec_id,
+          leftKey: v.ipsec_public_key,
+          right: addressOf(l.peer.vars.external_address),
+          rightid: l.peer.vars.ipsec_id,
+          rightKey: l.peer.vars.ipsec_public_key,
+        })),
+      }),
+      notify: 'reload ipsec',
+    }),
+    ...(rsa
+      ? [
+          file('ipsec private key', {
+            path: `/etc/ipsec.d/private/${site.name}.pem`,
+            mode: 0o600,
+            content: privateKey({ key: (await secret(v.ipsec_private_key!)).trimEnd().split('\n') }),
+            mask: [/[^\n]+/],
+            notify: 'reload ipsec',
+          }),
+        ]
+      : []),
+    file('ipsec.secrets', {
+      path: '/etc/ipsec.secrets',
+      mode: 0o600,
+      content: rsa
+        ? ipsecSecrets({ privateKey: `/etc/ipsec.d/private/${site.name}.pem` })
+        : ipsecSecrets({
+            psk: {
+              leftid: v.ipsec_id,
+              peers: links.map((l) => ({ rightid: l.peer.vars.ipsec_id, secret: psk! })),
+            },
+          }),
+      mask: ipsecSecretsMask,
+      notify: 'reload ipsec',
+    }),
+    service('ipsec', { name: IPSEC_SERVICE[v.ipsec_daemon], heldBy: 'heartbeat' }),
+
+    // 3.4: Zebra's split files, which FRR 8.4 still reads (templates/bgpd.conf.ts says how).
+    line('bgpd enabled', { path: '/etc/frr/daemons', line: 'bgpd=yes', match: /^bgpd=/ }),
+    line('split configs', {
+      path: '/etc/frr/vtysh.conf',
+      line: 'no service integrated-vtysh-config',
+      match: /^(no )?service integrated-vtysh-config/,
+    }),
+    file('zebra.conf', {
+      path: '/etc/frr/zebra.conf',
+      mode: 0o600,
+      owner: 'frr:frr',
+      content: zebraConf({ hostname: host.name, password, enablePassword }),
+      validate: 'vtysh -C -f %s',
+      mask: bgpdSecrets,
+      notify: 'reload zebra',
+    }),
+    file('bgpd.conf', {
+      path: '/etc/frr/bgpd.conf',
+      mode: 0o600,
+      owner: 'frr:frr',
+      content: bgpdConf({
+        hostname: host.name,
+        password,
+        enablePassword,
+        as: v.bgp_as,
+        // The article's router id is its tunnel address; with several peers, the first tunnel's.
+        routerId: links[0]!.address.split('/')[0]!,
+        networks: [...links.map((l) => l.subnet), ...v.networks],
+        neighbors: links.map((l) => ({ address: l.peerAddress })),
+      }),
+      validate: 'vtysh -C -f %s',
+      mask: bgpdSecrets,
+      notify: 'reload bgpd',
+    }),
+    // FRR's one init script is not started at boot; Heartbeat runs zebra and bgpd (below).
+    service('frr', { name: 'frr', heldBy: 'heartbeat' }),
+    ...(['zebra', 'bgpd'] as const).map((daemon) =>
+      file(`${daemon} resource`, {
+        path: `/etc/ha.d/resource.d/${daemon}`,
+        mode: 0o755,
+        content: frrResource({ daemon }),
+        validate: 'sh -n %s',
+      }),
+    ),
+
+    // 3.2: Heartbeat. ha.cf differs per node; authkeys and haresources are the pair's.
+    file('ha.cf', {
+      path: '/etc/ha.d/ha.cf',
+      mode: 0o644,
+      content: haCf({
+        ...v.heartbeat,
+        lanInterface: v.lan_interface,
+        peerLanAddress: addressOf(peerVars.lan_address),
+        nodes: [host.name, peer.name],
+      }),
+      notify: 'reload heartbeat',
+    }),
+    file('authkeys', {
+      path: '/etc/ha.d/authkeys',
+      mode: 0o600,
+      content: authkeys({ key: await secret('ha_authkey') }),
+      mask: authkeysMask,
+      notify: 'reload heartbeat',
+    }),
+    file('haresources', {
+      path: '/etc/ha.d/haresources',
+      mode: 0o644,
+      content: haresources({
+        primary: v.primary,
+        addresses: [v.external_address, v.internal_address],
+        resources: ['ipsec', 'gre', 'zebra', 'bgpd'],
+      }),
+      notify: 'reload heartbeat',
+    }),
+    service('heartbeat', { name: 'heartbeat', enabled: true, state: 'running' }),
+    ...checks(site, links, peer.name, v),
+  ]
+
+  const handlers: Record<string, Step> = {
+    // Only where the daemon runs (the active node): elsewhere it reads its file when Heartbeat starts it.
+    'reload ipsec': command(
+      'reload ipsec',
+      async ({ $ }) => void (await $`sh -c ${'ipsec update && ipsec rereadsecrets'}`),
+      {
+        unless: `! ${RUNNING('/var/run/charon.pid')}`,
+        repeatOnRollback: true,
+        revert: 'ipsec update && ipsec rereadsecrets',
+      },
+    ),
+    ...Object.fromEntries(
+      (['zebra', 'bgpd'] as const).map((d) => {
+        const reload = `/usr/lib/frr/frr-reload.py --reload --daemon ${d} /etc/frr/${d}.conf`
+        return [
+          `reload ${d}`,
+          command(`reload ${d}`, async ({ $ }) => void (await $`sh -c ${reload}`), {
+            unless: `! ${RUNNING(`/run/frr/${d}.pid`)}`,
+            repeatOnRollback: true,
+            revert: reload,
+          }),
+        ]
+      }),
+    ),
+    'reload heartbeat': service('reload heartbeat', { name: 'heartbeat', state: 'reloaded' }),
+  }
+  return { steps, handlers }
+}
+
+/**
+ * The checks after a run, from each gateway's side. A node is active when it holds both service
+ * addresses and Heartbeat says it holds resources; standby when it holds neither, Heartbeat says
+ * none, and both addresses answer from the other node. Only the active node waits for its IKE SAs
+ * and BGP sessions; until a node is one or the other, every check waits.
+ */
+function checks(site: Site, links: ReturnType<typeof linksOf>, peer: string, v: HaVars): Step[] {
+  const service = [v.external_address, v.internal_address]
+  const addrs = service.map(addressOf)
+  const answering = ha.answering(addrs)
+  const roleFacts = [ha.addresses, ha.rscstatus, answering] as const
+  /** 'active', 'standby', or why it is neither yet, from the role sections of a verify's output. */
+  const role = (parts: string[]): 'active' | 'standby' | string => {
+    try {
+      const held = ha.addresses.parse(parts[0] ?? '')
+      const rsc = ha.rscstatus.parse(parts[1] ?? '')
+      const mine = service.filter((a) => held.includes(a))
+      if (mine.length === 2 && rsc !== 'none') return 'active'
+      const answers = answering.parse(parts[2] ?? '')
+      if (mine.length === 0 && rsc === 'none' && addrs.every((a) => answers.includes(a))) return 'standby'
+      return `not settled: holds ${mine.join(' and ') || 'no service address'}, Heartbeat's resources here: ${rsc}, answering: ${answers.join(' ') || 'neither'} (${peer} is the other node)`
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+  const settle = v.heartbeat.initdead + v.heartbeat.deadtime + 30
+  const activeOnly = (name: string, fact: ha.Fact<unknown>, judge: (out: string) => true | string): Step =>
+    verify(name, {
+      command: ha.sections(...roleFacts, fact),
+      timeout: settle + v.converge_timeout,
+      expect: (out) => {
+        const parts = ha.split(out)
+        const r = role(parts)
+        return r === 'standby' ? true : r === 'active' ? judge(parts[3] ?? '') : r
+      },
+    })
+  return [
+    verify(`one active node in ${site.name}`, {
+      command: ha.sections(...roleFacts),
+      timeout: settle,
+      expect: (out) => {
+        const r = role(ha.split(out))
+        return r === 'active' || r === 'standby' || r
+      },
+    }),
+    activeOnly('IKE SAs up', ha.starterSas, (out) => {
+      const { ike, child } = ha.starterSas.parse(out)
+      const down = links.map((l) => connName(site, l.peer)).filter((c) => !ike.has(c) || !child.has(c))
+      return down.length === 0 || `not up: ${down.join(', ')}`
+    }),
+    activeOnly('BGP sessions Established', ha.bgpPeers, (out) => {
+      try {
+        const peers = ha.bgpPeers.parse(out)
+        const down = links.filter((l) => peers.get(l.peerAddress) !== 'Established')
+        return (
+          down.length === 0 ||
+          down
+            .map((l) => `${l.peer.name} (${l.peerAddress}) is ${peers.get(l.peerAddress) ?? 'not a neighbour'}`)
+            .join('; ')
+        )
+      } catch (err) {
+        return (err as Error).message
+      }
+    }),
+  ]
+}
+
+// steps and handlers are asked for separately; both come from one plan per host.
+const plans = new WeakMap<object, ReturnType<typeof plan>>()
+function planFor(ctx: StepsContext<unknown, HaVars>) {
+  let p = plans.get(ctx.host)
+  if (!p) {
+    if (ctx.host.os && ctx.host.os !== 'linux')
+      throw new StepError(`${ctx.host.name}: deploy-ha-vpn builds Debian gateways (os: linux), as the article's`)
+    plans.set(ctx.host, (p = plan(ctx)))
+    p.catch(() => plans.delete(ctx.host))
+  }
+  return p
+}
+
+export default defineRunbook({
+  name: 'deploy-ha-vpn',
+  description:
+    'Heartbeat gateway pairs per site, GRE over IPsec between the sites and BGP over GRE (seed 002); then checks one active node per site, its IKE SAs and BGP sessions',
+  hosts: 'ha-vpn',
+  drift: true,
+  vars,
+  steps: async (ctx) => (await planFor(ctx)).steps,
+  handlers: async (ctx) => (await planFor(ctx)).handlers,
+})
