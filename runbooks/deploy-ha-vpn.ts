@@ -36,7 +36,7 @@ import ipsecConf from '../templates/ipsec-starter.conf.ts'
 import ipsecSecrets, { ipsecSecretsMask } from '../templates/ipsec.secrets.ts'
 import privateKey from '../templates/private-key.pem.ts'
 import zebraConf from '../templates/zebra-split.conf.ts'
-import { addressOf, connName, linksOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
+import { addressOf, connName, linksOf, networkOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
 
 /** strongswan-starter's service, as the ipsec_daemon var says it runs. */
 const IPSEC_SERVICE = { 'charon-systemd': 'strongswan-starter', starter: 'ipsec' } as const
@@ -153,6 +153,7 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
         routerId: links[0]!.address.split('/')[0]!,
         networks: [...links.map((l) => l.subnet), ...v.networks],
         neighbors: links.map((l) => ({ address: l.peerAddress })),
+        withhold: [networkOf(v.external_address)],
       }),
       validate: 'vtysh -C -f %s',
       mask: bgpdSecrets,

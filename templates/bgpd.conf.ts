@@ -9,7 +9,11 @@
 // compares them), and two changes:
 // - `log file bgpd.log` names a file relative to bgpd's working directory, which is / under
 //   FRR's init scripts, where bgpd (user frr) cannot write: the file goes in /var/log/frr;
-// - the stray `}` the article prints after the last `!` is left out.
+// - the stray `}` the article prints after the last `!` is left out;
+// - the site's underlay subnet (its external service address's) is never announced: with
+//   `redistribute connected` the peer would learn it over the tunnel and, where the sites' WAN
+//   subnets differ as the article's do, route the tunnel's own outer packets into the tunnel.
+//   KLIPS's nexthop routes kept that from happening in 2003; a prefix list does it now.
 // `log stdout` is kept: FRR takes it, and a daemon started with -d has its stdout on /dev/null.
 //
 // `network TUNNEL/30` is announced only while the /30 is in the routing table (FRR checks, as
@@ -36,7 +40,11 @@ export interface BgpdConfVars {
   /** The tunnels' /30s, then any other prefixes to announce. */
   networks: string[]
   neighbors: BgpdNeighbor[]
+  /** Subnets never announced to a neighbour: the site's underlay. */
+  withhold: string[]
 }
+
+const WITHHOLD = 'ferry-not-underlay'
 
 export default template('bgpd.conf', (v: BgpdConfVars) => {
   if (!Number.isInteger(v.as) || v.as < 1 || v.as > 4294967295)
@@ -58,8 +66,12 @@ export default template('bgpd.conf', (v: BgpdConfVars) => {
     v.neighbors.flatMap((n) => [
       `  neighbor ${word('neighbor', n.address)} remote-as ${v.as}`,
       `  neighbor ${n.address} next-hop-self`,
+      ...(v.withhold.length ? [`  neighbor ${n.address} prefix-list ${WITHHOLD} out`] : []),
     ]),
     '!',
+    v.withhold.map((net, i) => `ip prefix-list ${WITHHOLD} seq ${5 * (i + 1)} deny ${word('subnet', net)} le 32`),
+    v.withhold.length > 0 && `ip prefix-list ${WITHHOLD} seq ${5 * (v.withhold.length + 1)} permit 0.0.0.0/0 le 32`,
+    v.withhold.length > 0 && '!',
   )
 })
 

@@ -102,12 +102,18 @@ export interface SiteLink {
 
 const addressOf = (cidr: string) => cidr.split('/')[0]!
 
+/** `116.1.1.1/28` → `116.1.1.0/28`, the subnet an address with its prefix lies in. */
+export function networkOf(cidr: string): string {
+  const { address, prefix } = cidrParts(cidr)!
+  const size = 2 ** (32 - prefix)
+  return `${toDotted(Math.floor(toInt(address) / size) * size)}/${prefix}`
+}
+
 /** Whether `a` (an address with a prefix) lies in `b`'s subnet, with the same prefix. */
 function sameSubnet(a: string, b: string): boolean {
   const x = cidrParts(a)!
   const y = cidrParts(b)!
-  const size = 2 ** (32 - y.prefix)
-  return x.prefix === y.prefix && Math.floor(toInt(x.address) / size) === Math.floor(toInt(y.address) / size)
+  return x.prefix === y.prefix && networkOf(a) === networkOf(b)
 }
 
 /** Every site of the ha-vpn group, checked: two gateways each, their site vars alike, the primary one of them. */

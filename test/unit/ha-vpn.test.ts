@@ -194,6 +194,16 @@ export const SLIPS: Record<string, Slip[]> = {
       lines: ['log file /var/log/frr/bgpd.log'],
       why: "relative to bgpd's working directory, /, where bgpd (user frr) cannot write",
     },
+    {
+      after: '  neighbor 172.16.0.2 next-hop-self',
+      lines: [
+        '  neighbor 172.16.0.2 prefix-list ferry-not-underlay out',
+        '!',
+        'ip prefix-list ferry-not-underlay seq 5 deny 116.1.1.0/28 le 32',
+        'ip prefix-list ferry-not-underlay seq 10 permit 0.0.0.0/0 le 32',
+      ],
+      why: "`redistribute connected` announces the site's WAN subnet: site2 would route its tunnel's outer packets to 116.1.1.1 into the tunnel (KLIPS's nexthop routes kept that out in 2003)",
+    },
     STRAY_BRACE,
   ],
   haresources: [
