@@ -67,20 +67,23 @@ export const HA_SITES: readonly HaSite[] = [
 ]
 
 const ip = (cidr: string) => cidr.split('/')[0]!
-const lastOctet = (cidr: string) => Number(ip(cidr).split('.')[3])
-const hex = (n: number) => n.toString(16).padStart(2, '0')
+/** A MAC that reads as its address, as the UML hosts' do: 198.18.0.41 is …:fe:00:41, 198.18.11.2 …:fe:11:02. */
+const mac = (cidr: string) => {
+  const [, , c, d] = ip(cidr).split('.')
+  return `52:54:00:fe:${c!.padStart(2, '0')}:${d!.padStart(2, '0')}`
+}
 
 /** The four gateways as UML hosts with a LAN leg, and the two LAN namespaces. */
 export function planHa(): { gateways: Omit<UmlHost, 'pid'>[]; lans: LanHost[] } {
-  const gateways = HA_SITES.flatMap((s, k) =>
+  const gateways = HA_SITES.flatMap((s) =>
     s.gateways.map((g) => ({
       name: g.name,
       address: ip(g.wan),
       tap: `fu-${g.name}`,
-      mac: `52:54:00:fe:00:${hex(lastOctet(g.wan))}`,
+      mac: mac(g.wan),
       lan: {
         tap: `fu-${g.name}-lan`,
-        mac: `52:54:00:fe:${hex(k + 1)}:${hex(lastOctet(g.lan))}`,
+        mac: mac(g.lan),
         bridge: s.bridge,
         cidr: g.lan,
       },
