@@ -4,6 +4,13 @@
 // the site's internal service address, the address Heartbeat moves between the pair. `up --ha`
 // (lab.ts) starts it; inventory/lab-ha.yaml describes it to runbooks, in the shape issue 21 fixed.
 //
+// Heartbeat 3.0.6 runs on these gateways (measured, see the issue 21 lab report): started by
+// `/etc/init.d/heartbeat start`, logging to ha.cf's logfile/debugfile (no logd, no syslog, no
+// /dev/shm needed). haresources' bare `IP/MASK` resolves to IPaddr with nic eth0 by default
+// (resource-agents 4.12), so the LAN address must be written `IP/MASK/eth1`. Its shell resource
+// agents are slow here: a fork+exec costs ~31 ms in UML against ~3 ms on the controller, and a
+// takeover of two IPaddr resources took ~25 s after Heartbeat declared the peer dead.
+//
 // Nothing here leaves the machine: the LAN bridges have no address on the controller and no
 // port but the lab's, the controller has an `unreachable` route for each LAN (as for the far
 // segment), and neither the gateways nor the LAN hosts have a route off the lab's segments.
@@ -140,7 +147,10 @@ export function ensureHaSecrets(c: HaContext): void {
 
 /**
  * A site's public key as FreeS/WAN wrote it in ipsec.conf: `0s` and the RFC 3110 key (exponent
- * length, exponent, modulus) in base64, which strongSwan's `pki --pub --outform dnskey` prints.
+ * length, exponent, modulus) in base64, which strongSwan's `pki --pub --outform dnskey` prints
+ * (its dnskey encoder base64s the RFC 3110 blob; ha-lab.test.ts rebuilds it from the PEM). Note
+ * for ipsec.conf: strongSwan 5.9's stroke plugin reads a bare `0s…` rsasigkey as ASN.1 DER
+ * (PKCS#1), and RFC 3110 only with a `dns:` prefix: `rightrsasigkey=dns:0s…` (from its source).
  */
 export function sitePublicKey(c: HaContext, site: string): string {
   return `0s${c.run('pki', ['--pub', '--in', path.join(c.stateDir, `${site}_rsa`), '--outform', 'dnskey']).trim()}`
