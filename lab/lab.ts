@@ -1,9 +1,10 @@
 // The test lab: a handful of Linux "routers" on this machine, each an ip netns with its own
 // mount + UTS namespace, copy-on-write root and sshd (see DESIGN.md "The test lab" and boot.sh),
-// and, with --uml, full-kernel hosts beside them on the same segment (uml.ts).
+// with --uml, full-kernel hosts beside them on the same segment (uml.ts), and with --ha the HA
+// topology of issue 21: two sites of two full-kernel gateways and a LAN namespace each (ha.ts).
 // Everything runs as root and touches the root namespace, so the code is defensive about what it
-// creates (only 198.18.0.0/23, only ferry-* names) and about what it stops (only PIDs that are
-// provably inside a lab host).
+// creates (only 198.18.0.0/23 and the HA sites' 198.18.11.0/24 and 198.18.12.0/24, only ferry-*
+// names) and about what it stops (only PIDs that are provably inside a lab host).
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -16,6 +17,7 @@ import { toInt } from '../src/mesh/ipv4.ts'
 import { linuxLabJails } from '../src/jails/linux-lab.ts'
 import { whenIdle } from '../src/jails/zfs.ts'
 import { forgetUmlConnection, planUml, startUml, umlExec, umlPids, umlRunning, type UmlHost } from './uml.ts'
+import { HA_BRIDGES, HA_NETS, ensureHaSecrets, haInventory, planHa, type LanHost } from './ha.ts'
 
 export const STATE_DIR = '/run/ferry-lab'
 export const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -23,6 +25,8 @@ export const INVENTORY = path.join(REPO, 'inventory', 'lab.yaml')
 /** The lab inventory's one jail, declared on lab2. */
 export const LAB_JAIL = { name: 'web', address: '172.16.3.17/32', dataset: 'tank/jails/web' } as const
 export const KNOWN_HOSTS = path.join(REPO, 'inventory', 'lab.known_hosts')
+/** The HA topology's inventory (`up --ha`, ha.ts); its hosts' keys are in KNOWN_HOSTS too. */
+export const INVENTORY_HA = path.join(REPO, 'inventory', 'lab-ha.yaml')
 const BOOT = path.join(REPO, 'lab', 'boot.sh')
 const RC = path.join(REPO, 'lab', 'rc.sh')
 /** Where each root login shell on a lab host appends its pid (rc.sh). */
@@ -62,6 +66,15 @@ const PACKAGES = [
   'strongswan-swanctl',
   'charon-systemd',
   'strongswan-starter',
+  // The HA gateways (`up --ha`, ha.ts): Heartbeat (it brings resource-agents and cluster-glue),
+  // ifconfig for its IPaddr resource (resource-agents only recommends net-tools), charon for
+  // strongswan-starter, and pki, which makes the sites' RSA keys here on the controller.
+  // Heartbeat's postinst runs `invoke-rc.d heartbeat start`: the policy-rc.d below refuses it
+  // (and its init script exits 0 without /etc/ha.d/ha.cf, which nothing here writes).
+  'heartbeat',
+  'net-tools',
+  'strongswan-charon',
+  'strongswan-pki',
 ]
 // Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }
@@ -88,23 +101,28 @@ export interface LabState {
   zfs: boolean
   /** What root's ~/.bashrc costs each shell sshd starts, in ms (setRcCost); absent: 0. */
   rcMs?: number
-  /** The full-kernel hosts (uml.ts), by name. */
+  /** The full-kernel hosts (uml.ts), by name: uml1..umlN and the HA gateways (those with a `lan`). */
   uml?: Record<string, UmlHost>
+  /** The HA sites' LAN namespaces (ha.ts), by name. */
+  lan?: Record<string, LanHost>
 }
 export interface UpOptions {
   n?: number
   zfs?: boolean
   /** How many full-kernel hosts (uml1..umlN) to run beside the namespace hosts; default 0. */
   uml?: number
+  /** Also the HA topology (ha.ts): gateways gw1a gw1b gw2a gw2b, LAN bridges, lan1 and lan2. */
+  ha?: boolean
   log?: (line: string) => void
 }
 export interface HostStatus {
   name: string
-  kind: 'netns' | 'uml'
+  /** lan: a bare HA LAN namespace, with no process of its own (pid 0) and no sshd (null). */
+  kind: 'netns' | 'uml' | 'lan'
   address: string
   pid: number
   alive: boolean
-  sshd: boolean
+  sshd: boolean | null
   zfs: string | null
 }
 
@@ -237,10 +255,14 @@ export function requireRoot(): void {
 
 /**
  * Refuses to touch the machine if anything but the lab itself already claims part of
- * 198.18.0.0/23: we would shadow someone's network, or send lab traffic to it.
+ * 198.18.0.0/23 (and, with the HA sites, of their LANs 198.18.11.0/24 and 198.18.12.0/24): we
+ * would shadow someone's network, or send lab traffic to it.
  */
-export function checkAddressSpace(): void {
-  refuseClaimed(LAB_RANGE, new Set([UNDERLAY, BEHIND]), (r) => r.type === 'unreachable' && r.dst === BEHIND_NET)
+export function checkAddressSpace(ha = false): void {
+  const ours = new Set([UNDERLAY, BEHIND, ...HA_BRIDGES])
+  const unreachable = new Set([BEHIND_NET, ...HA_NETS])
+  for (const range of [LAB_RANGE, ...(ha ? HA_NETS : [])])
+    refuseClaimed(range, ours, (r) => r.type === 'unreachable' && unreachable.has(r.dst))
 }
 
 type Route = { dst: string; dev?: string; type?: string; table?: string }
@@ -292,19 +314,20 @@ export function ensurePackages(log: (s: string) => void): void {
 // ---------------------------------------------------------------------------------------------
 // up
 
-function ensureBridges(): void {
-  for (const br of [UNDERLAY, BEHIND]) {
+function ensureBridges(ha: boolean): void {
+  for (const br of [UNDERLAY, BEHIND, ...(ha ? HA_BRIDGES : [])]) {
     if (!linkExists(br)) run('ip', ['link', 'add', br, 'type', 'bridge'])
     run('ip', ['link', 'set', br, 'up'])
   }
-  // ferry-br1 deliberately has no address: the controller must not reach the far segment.
+  // ferry-br1 deliberately has no address: the controller must not reach the far segment. Nor
+  // do the HA sites' LAN bridges: only their gateways route to them.
   const addrs = ipJson<{ addr_info?: { local: string }[] }>(['-4', 'addr', 'show', 'dev', UNDERLAY])
   if (!addrs.some((i) => i.addr_info?.some((a) => `${a.local}/24` === CONTROLLER_CIDR))) {
     run('ip', ['addr', 'add', CONTROLLER_CIDR, 'dev', UNDERLAY])
   }
-  if (!ipJson(['-4', 'route', 'show', 'type', 'unreachable', BEHIND_NET]).length) {
-    run('ip', ['route', 'add', 'unreachable', BEHIND_NET])
-  }
+  for (const net of [BEHIND_NET, ...(ha ? HA_NETS : [])])
+    if (!ipJson(['-4', 'route', 'show', 'type', 'unreachable', net]).length)
+      run('ip', ['route', 'add', 'unreachable', net])
 }
 
 function ensureKeys(): void {
@@ -566,7 +589,10 @@ function writeInventory(state: LabState): void {
     '    vars: { persist_interfaces: false, ipsec_daemon: starter }',
     'hosts:',
   ]
-  const uml = Object.values(state.uml ?? {}).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
+  const allUml = Object.values(state.uml ?? {}).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
+  // The HA gateways are in lab-ha.yaml, not here; their keys are in the one known_hosts.
+  const uml = allUml.filter((h) => !h.lan)
+  const gateways = allUml.filter((h) => h.lan)
   for (const h of hosts) {
     const i = Number(h.name.replace(/^lab/, ''))
     const groups = h.jump ? ['behind'] : ['mesh', i <= 3 ? 'dc1' : 'dc2']
@@ -610,7 +636,7 @@ function writeInventory(state: LabState): void {
     ),
     '',
   )
-  const known = [...hosts, ...uml].map((h) => {
+  const known = [...hosts, ...allUml].map((h) => {
     const [type, key] = fs
       .readFileSync(path.join(STATE_DIR, 'hosts', h.name, 'ssh_host_ed25519_key.pub'), 'utf8')
       .split(' ')
@@ -619,6 +645,9 @@ function writeInventory(state: LabState): void {
   fs.mkdirSync(path.dirname(INVENTORY), { recursive: true })
   fs.writeFileSync(INVENTORY, lines.join('\n'))
   fs.writeFileSync(KNOWN_HOSTS, known.join(''))
+  if (gateways.length)
+    fs.writeFileSync(INVENTORY_HA, haInventory({ stateDir: STATE_DIR, run }, path.basename(KNOWN_HOSTS)))
+  else fs.rmSync(INVENTORY_HA, { force: true })
 }
 
 /**
@@ -631,10 +660,11 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   const log = opts.log ?? (() => {})
   if (!Number.isInteger(n) || n < 1 || n > 20) throw new LabError(`host count must be 1..20, got ${n}`)
   requireRoot()
-  checkAddressSpace()
+  checkAddressSpace(opts.ha)
   ensurePackages(log)
   ensureKeys()
-  ensureBridges()
+  if (opts.ha) ensureHaSecrets({ stateDir: STATE_DIR, run })
+  ensureBridges(!!opts.ha)
 
   const state = loadState()
   const fresh: HostState[] = []
@@ -649,7 +679,9 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   }
   if (fresh.length) log(`started ${fresh.map((h) => h.name).join(' ')}`)
   await waitForSshd(fresh, (h) => sshdAnswers(h as HostState, state))
-  await upUml(state, opts.uml ?? 0, log)
+  const ha = opts.ha ? planHa() : undefined
+  await upUml(state, opts.uml ?? 0, ha?.gateways ?? [], log)
+  if (ha) upLans(state, ha.lans, log)
   if (opts.zfs) {
     const targets = plan(n).map((p) => state.hosts[p.name]!)
     try {
@@ -667,14 +699,20 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
 const UML = { stateDir: STATE_DIR, repo: REPO, env: ENV, run, linkExists, hostDir, knownHosts: KNOWN_HOSTS }
 
 /**
- * uml1..umlN, as up() does the namespace hosts: running ones are left alone, others (re)started.
- * A UML kernel boots in a few seconds alone, slower while several boot at once on two cores.
+ * uml1..umlN and the HA gateways if asked, as up() does the namespace hosts: running ones are
+ * left alone, others (re)started, all at once. A UML kernel boots in a few seconds alone, slower
+ * while several boot at once on two cores.
  */
-async function upUml(state: LabState, n: number, log: (line: string) => void): Promise<void> {
+async function upUml(
+  state: LabState,
+  n: number,
+  gateways: Omit<UmlHost, 'pid'>[],
+  log: (line: string) => void,
+): Promise<void> {
   if (!Number.isInteger(n) || n < 0 || n > 9) throw new LabError(`UML host count must be 0..9, got ${n}`)
   const hosts = (state.uml ??= {})
   const fresh: UmlHost[] = []
-  for (const p of planUml(n)) {
+  for (const p of [...planUml(n), ...gateways]) {
     const old = hosts[p.name]
     if (old && umlRunning(old, STATE_DIR)) continue
     forgetUmlConnection(p, STATE_DIR)
@@ -685,7 +723,43 @@ async function upUml(state: LabState, n: number, log: (line: string) => void): P
   }
   if (!fresh.length) return
   log(`started ${fresh.map((h) => h.name).join(' ')} (user-mode-linux)`)
-  await waitForSshd(fresh, (h) => tcpAnswers(h.address, 22, 300), 120_000)
+  // Seven at once (3 + the 4 gateways) on two cores: allow for it.
+  await waitForSshd(fresh, (h) => tcpAnswers(h.address, 22, 300), 240_000)
+}
+
+/**
+ * The HA sites' LAN hosts: a bare netns each, a veth into the site's bridge, the address and a
+ * default route via the site's internal service address (held by whichever gateway Heartbeat
+ * made active; until then it leads nowhere). A netns with its link in place is left alone.
+ */
+function upLans(state: LabState, lans: LanHost[], log: (line: string) => void): void {
+  const hosts = (state.lan ??= {})
+  const fresh: string[] = []
+  for (const l of lans) {
+    if (lanAlive(l)) {
+      hosts[l.name] = l
+      continue
+    }
+    if (fs.existsSync(`/run/netns/${l.netns}`)) run('ip', ['netns', 'del', l.netns])
+    if (linkExists(l.veth)) run('ip', ['link', 'del', l.veth])
+    hosts[l.name] = l
+    saveState(state)
+    run('ip', ['netns', 'add', l.netns])
+    run('ip', ['-n', l.netns, 'link', 'set', 'lo', 'up'])
+    run('ip', ['link', 'add', l.veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', l.netns])
+    run('ip', ['link', 'set', l.veth, 'master', l.bridge, 'up'])
+    run('ip', ['-n', l.netns, 'addr', 'add', l.cidr, 'dev', 'eth0'])
+    run('ip', ['-n', l.netns, 'link', 'set', 'eth0', 'up'])
+    run('ip', ['-n', l.netns, 'route', 'add', 'default', 'via', l.via, 'dev', 'eth0'])
+    fresh.push(l.name)
+  }
+  if (fresh.length) log(`made ${fresh.join(' ')} (LAN namespaces)`)
+}
+
+/** The LAN host's netns exists and its veth is on its bridge. */
+function lanAlive(l: LanHost): boolean {
+  if (!fs.existsSync(`/run/netns/${l.netns}`) || !linkExists(l.veth)) return false
+  return ipJson<{ master?: string }>(['link', 'show', 'dev', l.veth])[0]?.master === l.bridge
 }
 
 /**
@@ -751,18 +825,20 @@ export async function down(): Promise<void> {
   for (const ns of names) if (fs.existsSync(`/run/netns/${ns}`)) tryRun('ip', ['netns', 'del', ns])
 
   // Root-side veth ends vanish with their netns, asynchronously; delete stragglers ourselves.
+  const bridges = new Set([UNDERLAY, BEHIND, ...HA_BRIDGES])
   const labLinks = () =>
     ipJson<{ ifname: string }>(['link'])
       .map((l) => l.ifname.replace(/@.*/, ''))
-      .filter((n) => /^f[lu]\d*-/.test(n) || n === UNDERLAY || n === BEHIND)
+      .filter((n) => /^f[lu]\d*-/.test(n) || bridges.has(n))
   for (let t = 0; t < 40; t++) {
     const left = labLinks()
     if (!left.length) break
     for (const l of left) tryRun('ip', ['link', 'del', l])
     await sleep(50)
   }
-  if (ipJson(['-4', 'route', 'show', 'type', 'unreachable', BEHIND_NET]).length)
-    tryRun('ip', ['route', 'del', 'unreachable', BEHIND_NET])
+  for (const net of [BEHIND_NET, ...HA_NETS])
+    if (ipJson(['-4', 'route', 'show', 'type', 'unreachable', net]).length)
+      tryRun('ip', ['route', 'del', 'unreachable', net])
 
   // Host mounts live in the hosts' private mount namespaces, so none should be here; if one is
   // (a host started by hand without unshare?), unmount it rather than rm -rf through it.
@@ -775,6 +851,7 @@ export async function down(): Promise<void> {
   for (const m of mounts) tryRun('umount', ['-l', m])
   fs.rmSync(STATE_DIR, { recursive: true, force: true })
   fs.rmSync(INVENTORY, { force: true })
+  fs.rmSync(INVENTORY_HA, { force: true })
   fs.rmSync(KNOWN_HOSTS, { force: true })
   const stuck = [...pids].filter(alive)
   if (stuck.length) throw new LabError(`processes survived SIGKILL: ${stuck.join(' ')}`)
@@ -794,6 +871,15 @@ export async function status(): Promise<HostStatus[]> {
       zfs: null,
     }
   })
+  const lans = Object.values(state.lan ?? {}).map((l): HostStatus => ({
+    name: l.name,
+    kind: 'lan',
+    address: l.address,
+    pid: 0,
+    alive: lanAlive(l),
+    sshd: null,
+    zfs: null,
+  }))
   return Promise.all([
     ...Object.values(state.hosts).map(async (h) => {
       const up = inNetns(h.pid, h.netns)
@@ -819,6 +905,7 @@ export async function status(): Promise<HostStatus[]> {
       }
     }),
     ...uml,
+    ...lans,
   ])
 }
 
@@ -832,9 +919,15 @@ function runningHost(host: string, state = loadState()): HostState {
  * Runs argv inside a lab host (its netns, mounts, hostname and root) without ssh; returns stdout.
  * No login shell starts, so this neither pays root's rc cost nor counts in shellStarts. A UML
  * host cannot be entered from outside: there it goes over SSH, as root, and counts as a shell.
+ * An HA LAN host is only a netns: argv runs in it with the controller's files.
  */
 export function exec(host: string, argv: string[], opts: { input?: string } = {}): string {
   const state = loadState()
+  const lan = state.lan?.[host]
+  if (lan) {
+    if (!lanAlive(lan)) throw new LabError(`lab host ${host} is not running`)
+    return run('nsenter', [`--net=/run/netns/${lan.netns}`, '--', ...argv], opts.input)
+  }
   const uml = state.uml?.[host]
   if (uml) {
     if (!umlRunning(uml, STATE_DIR)) throw new LabError(`lab host ${host} is not running`)
@@ -945,12 +1038,14 @@ export function removeJail(host: string): void {
 // CLI
 
 const USAGE = `usage: npm run lab -- <command>
-  up [N] [--zfs] [--uml]
+  up [N] [--zfs] [--uml] [--ha]
                     start lab1..labN (default 5, 1..20) and far1 behind lab1; --zfs adds a pool "tank" per host;
-                    --uml also starts uml1..uml3, full-kernel hosts (user-mode-linux: GRE, ESP, VRF, VLANs)
+                    --uml also starts uml1..uml3, full-kernel hosts (user-mode-linux: GRE, ESP, VRF, VLANs);
+                    --ha also the HA sites: UML gateways gw1a gw1b gw2a gw2b (eth0 on ferry-br0, eth1 on their
+                    site's LAN bridge ferry-br11/12) and LAN namespaces lan1 lan2; inventory inventory/lab-ha.yaml
   packages          install the lab's Debian packages if any is missing (the unit tests use mksh and frr too)
-  down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventory
-  status [--json]   per host: kind (netns, uml), address, pid alive, sshd answering, zfs pool
+  down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventories
+  status [--json]   per host: kind (netns, uml, lan), address, pid alive, sshd answering, zfs pool
                     (exit 0 all up, 1 partial, 3 none)
   rc COST           root's ~/.bashrc waits COST (200ms, 2s; 0: none) in every shell sshd starts, as a real
                     server's rc file costs; on the running hosts and on any started or rebuilt later, until down
@@ -985,11 +1080,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     const t0 = performance.now()
     const secs = () => ((performance.now() - t0) / 1000).toFixed(2)
-    if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => f === '--zfs' || f === '--uml')) {
+    if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => ['--zfs', '--uml', '--ha'].includes(f))) {
       const n = args[0] === undefined ? 5 : Number(args[0])
-      const state = await up({ n, zfs: flags.has('--zfs'), uml: flags.has('--uml') ? 3 : 0, log: say })
-      const count = Object.keys(state.hosts).length + Object.keys(state.uml ?? {}).length
-      say(`${count} hosts up in ${secs()} s; inventory: ${path.relative(process.cwd(), INVENTORY)}`)
+      const ha = flags.has('--ha')
+      const state = await up({ n, zfs: flags.has('--zfs'), uml: flags.has('--uml') ? 3 : 0, ha, log: say })
+      const count = [state.hosts, state.uml ?? {}, state.lan ?? {}].reduce((k, r) => k + Object.keys(r).length, 0)
+      const inventories = [INVENTORY, ...(ha ? [INVENTORY_HA] : [])].map((f) => path.relative(process.cwd(), f))
+      say(`${count} hosts up in ${secs()} s; inventory: ${inventories.join(', ')}`)
       return 0
     }
     if (cmd === 'packages' && !rest.length) {
@@ -1009,11 +1106,12 @@ export async function main(argv: string[]): Promise<number> {
         for (const h of hosts) {
           console.log(
             `${h.name.padEnd(6)} ${h.kind.padEnd(5)} ${h.address.padEnd(13)} pid ${String(h.pid).padEnd(8)} ${h.alive ? 'alive' : 'DEAD '} ` +
-              `sshd ${h.sshd ? 'ok  ' : 'DOWN'} zfs ${h.zfs ?? '-'}`,
+              `sshd ${h.sshd === null ? '-   ' : h.sshd ? 'ok  ' : 'DOWN'} zfs ${h.zfs ?? '-'}`,
           )
         }
       }
-      const ok = hosts.filter((h) => h.alive && h.sshd).length
+      // A LAN namespace has no sshd (null): alive is all it can be.
+      const ok = hosts.filter((h) => h.alive && h.sshd !== false).length
       return ok === 0 ? 3 : ok === hosts.length ? 0 : 1
     }
     if (cmd === 'rc' && args.length === 1 && !flags.size) {

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The first process of a user-mode-linux lab host (see uml-boot.sh), inside its own kernel:
-# mounts, the kernel's modules, the lab address on eth0, then it becomes sshd. sshd as PID 1
-# reaps whatever is orphaned (its SIGCHLD handler waits for any child), and when it exits the
-# kernel panics and the UML process ends: the host is down, as lab.ts sees it.
+# mounts, the kernel's modules, the lab address on eth0 (an HA gateway's LAN address on eth1
+# too), then it becomes sshd. sshd as PID 1 reaps whatever is orphaned (its SIGCHLD handler
+# waits for any child), and when it exits the kernel panics and the UML process ends: the host
+# is down, as lab.ts sees it.
 set -eu
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 . /etc/ferry-lab/uml.env
@@ -25,5 +26,11 @@ ip link set lo up
 ip link set vec0 name eth0
 ip addr add "$address/24" dev eth0
 ip link set eth0 up
-echo "ferry-lab: $name up on $address"
+# An HA gateway's LAN leg (ha.ts): vec1, the second device uml-boot.sh gave the kernel.
+if [ -n "${lan_cidr:-}" ]; then
+  ip link set vec1 name eth1
+  ip addr add "$lan_cidr" dev eth1
+  ip link set eth1 up
+fi
+echo "ferry-lab: $name up on $address${lan_cidr:+ and $lan_cidr}"
 exec /usr/sbin/sshd -D -e -f /etc/ferry-lab/sshd_config

@@ -19,6 +19,16 @@ export interface UmlHost {
   mac: string
   /** The kernel's process; every other process of the host is one it forked. */
   pid: number
+  /** A second interface, eth1, on another bridge: an HA gateway's leg on its site's LAN (ha.ts). */
+  lan?: UmlLan
+}
+
+/** eth1 of a UML host: a second vector device on its own tap, with its address (CIDR). */
+export interface UmlLan {
+  tap: string
+  mac: string
+  bridge: string
+  cidr: string
 }
 
 /** The host's memory; measured 155–180 MB of it (PSS) on the controller once booted. */
@@ -46,11 +56,15 @@ export interface UmlContext {
 /** Where the lab's kept OpenSSH connection to a host listens. */
 const controlPath = (stateDir: string, name: string) => path.join(stateDir, 'hosts', name, 'ssh.ctl')
 
-/** The tap on the bridge, the host's directory and key, then the kernel, in a session of its own. */
+/** The tap(s) on the bridge(s), the host's directory and key, then the kernel, in a session of its own. */
 export function startUml(h: Omit<UmlHost, 'pid'>, bridge: string, rcMs: number, c: UmlContext): UmlHost {
-  if (c.linkExists(h.tap)) c.run('ip', ['link', 'del', h.tap])
-  c.run('ip', ['tuntap', 'add', 'dev', h.tap, 'mode', 'tap'])
-  c.run('ip', ['link', 'set', h.tap, 'master', bridge, 'up'])
+  const tap = (name: string, on: string) => {
+    if (c.linkExists(name)) c.run('ip', ['link', 'del', name])
+    c.run('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap'])
+    c.run('ip', ['link', 'set', name, 'master', on, 'up'])
+  }
+  tap(h.tap, bridge)
+  if (h.lan) tap(h.lan.tap, h.lan.bridge)
   const log = fs.openSync(path.join(c.hostDir(h.name), 'log'), 'w')
   // A private mount namespace: the host's tmpfs and overlay exist only there and go with it.
   // uml-boot.sh execs the kernel, so this PID is the kernel's.
@@ -70,6 +84,7 @@ export function startUml(h: Omit<UmlHost, 'pid'>, bridge: string, rcMs: number, 
       h.tap,
       h.mac,
       MEM,
+      ...(h.lan ? [h.lan.tap, h.lan.mac, h.lan.cidr] : []),
     ],
     { detached: true, stdio: ['ignore', log, log], env: c.env },
   )

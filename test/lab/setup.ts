@@ -35,7 +35,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   // Fresh hosts, whatever an earlier session or `npm run demo` left on them (a deployed mesh):
   // tests run in no fixed order and each assumes bare hosts. Rebuilding takes about a second.
   await down()
-  await up({ n: 5, zfs: true, uml: 3, log: (line) => console.log(`lab: ${line}`) })
+  await up({ n: 5, zfs: true, uml: 3, ha: true, log: (line) => console.log(`lab: ${line}`) })
   return async () => {
     if (process.env.FERRY_LAB_KEEP === '0') await down()
   }
