@@ -194,7 +194,7 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
       mode: 0o644,
       content: haresources({
         primary: v.primary,
-        addresses: [v.external_address, v.internal_address],
+        addresses: [`${v.external_address}/${v.wan_interface}`, `${v.internal_address}/${v.lan_interface}`],
         resources: ['ipsec', 'gre', 'zebra', 'bgpd'],
       }),
       notify: 'reload heartbeat',

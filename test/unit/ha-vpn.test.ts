@@ -211,9 +211,9 @@ export const SLIPS: Record<string, Slip[]> = {
       old: 'cluster1 116.1.1.1/28 192.168.0.1/24 \\',
       lines: [
         '# /etc/ha.d/haresources; managed by ferry (deploy-ha-vpn)',
-        'torcofw1 116.1.1.1/28 192.168.0.1/24 ipsec gre zebra bgpd',
+        'torcofw1 116.1.1.1/28/eth0 192.168.0.1/24/eth1 ipsec gre zebra bgpd',
       ],
-      why: "cluster1 names no node, and Heartbeat wants the preferred node's (uname -n): torcofw1, its bgpd.conf hostname; one line (ResourceManager joins `\\` lines alike). Its prose calls the external address 159.18.124.254; the line's 116.1.1.1 is kept",
+      why: "cluster1 names no node, and Heartbeat wants the preferred node's (uname -n): torcofw1, its bgpd.conf hostname; one line (ResourceManager joins `\\` lines alike). Its prose calls the external address 159.18.124.254; the line's 116.1.1.1 is kept. Each address names its interface: resource-agents 4.12's IPaddr otherwise takes eth0 and refuses the internal address on eth1 (measured in the lab)",
     },
     { old: 'ipsec gre zebra bgpd', lines: [], why: 'joined onto the line above' },
     STRAY_BRACE,
@@ -325,7 +325,9 @@ describe("seed 002: every file a gateway gets, against the article's (inventory/
       expect(site2['/etc/frr/bgpd.conf']).toContain(
         '  neighbor 172.16.0.1 remote-as 65432\n  neighbor 172.16.0.1 next-hop-self\n',
       )
-      expect(site2['/etc/ha.d/haresources']).toContain('\ntorcofw3 216.1.1.1/28 192.168.1.1/24 ipsec gre zebra bgpd\n')
+      expect(site2['/etc/ha.d/haresources']).toContain(
+        '\ntorcofw3 216.1.1.1/28/eth0 192.168.1.1/24/eth1 ipsec gre zebra bgpd\n',
+      )
     },
   )
 })

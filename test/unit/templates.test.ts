@@ -564,7 +564,11 @@ describe('a control character in any value of any template is refused, naming th
       },
     ],
     ['authkeys', authkeys, { key: 'S3cr3t' }],
-    ['haresources', haresources, { primary: 'torcofw1', addresses: ['116.1.1.1/28'], resources: ['ipsec', 'gre'] }],
+    [
+      'haresources',
+      haresources,
+      { primary: 'torcofw1', addresses: ['116.1.1.1/28/eth0'], resources: ['ipsec', 'gre'] },
+    ],
     ['frr-resource', frrResource, { daemon: 'bgpd' }],
   ]
 
