@@ -40,6 +40,9 @@ import { addressOf, connName, linksOf, networkOf, sitesOf, vars, type HaVars, ty
 
 /** strongswan-starter's service, as the ipsec_daemon var says it runs. */
 const IPSEC_SERVICE = { 'charon-systemd': 'strongswan-starter', starter: 'ipsec' } as const
+/** Heartbeat's own answer (exit 3 when stopped), which needs no ha.cf. */
+const HEARTBEAT_RUNS = '/usr/libexec/heartbeat/heartbeat -s >/dev/null 2>&1'
+const HA_FILES = ['/etc/ha.d/ha.cf', '/etc/ha.d/authkeys', '/etc/ha.d/haresources']
 const RUNNING = (pid: string) => `{ read -r p < ${pid} && kill -0 "$p"; } 2>/dev/null`
 
 async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, HaVars>) {
@@ -199,7 +202,14 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
       }),
       notify: 'reload heartbeat',
     }),
-    service('heartbeat', { name: 'heartbeat', enabled: true, state: 'running' }),
+    // Heartbeat runs from boot, but whether it runs now is asked of the daemon, not of its init
+    // script: the script answers every action, status too, with exit 0 while ha.cf is missing, as
+    // it is when a first run is planned (seen on the lab's gateways: the run took it for running).
+    service('heartbeat', { name: 'heartbeat', enabled: true }),
+    command('heartbeat running', async ({ $ }) => void (await $`service heartbeat start`), {
+      unless: HEARTBEAT_RUNS,
+      undo: async ({ $ }) => void (await $`service heartbeat stop`),
+    }),
     ...checks(site, links, peer.name, v),
   ]
 
@@ -227,7 +237,12 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
         ]
       }),
     ),
-    'reload heartbeat': service('reload heartbeat', { name: 'heartbeat', state: 'reloaded' }),
+    // Only a Heartbeat started before its files were last written: one started by this run read them.
+    'reload heartbeat': command('reload heartbeat', async ({ $ }) => void (await $`service heartbeat reload`), {
+      unless: `! ${HEARTBEAT_RUNS} || { ${HA_FILES.map((f) => `[ /run/heartbeat.pid -nt ${f} ]`).join(' && ')}; }`,
+      repeatOnRollback: true,
+      revert: 'service heartbeat reload',
+    }),
   }
   return { steps, handlers }
 }

@@ -65,7 +65,7 @@ function gateway(role: 'active' | 'standby', site = 1): Facts {
   const peerTunnel = site === 1 ? '172.16.0.2' : '172.16.0.1'
   const bgp = `{"ipv4Unicast":{"as":65432,"peers":{"${peerTunnel}":{"remoteAs":65432,"state":"Established"}}}}\n`
   const sep = 'ferry-fact-section\n'
-  return (step: Step, changed, files) => {
+  return (step: Step, _changed, files) => {
     switch (step.kind) {
       case 'pkg':
         return packagesIn(step.probe(linux))
@@ -74,10 +74,16 @@ function gateway(role: 'active' | 'standby', site = 1): Facts {
       case 'sysctl':
         return 'live=0\n'
       case 'service':
-        // Debian enables a service as it installs it; the held install started none.
-        return step.reads[0] === 'service:heartbeat' && changed.some((s) => s.name === 'heartbeat')
+        // Debian enables a service as it installs it; the held install started none. Heartbeat's
+        // init script says "running" (exit 0 to status) while ha.cf is missing: the runbook must
+        // not believe it.
+        return step.reads[0] === 'service:heartbeat' && !('/etc/ha.d/ha.cf' in files)
           ? 'exists=1\nenabled=1\nrunning=1\nlinks=1\n'
           : 'exists=1\nenabled=1\nrunning=0\nlinks=1\n'
+      case 'command':
+        // heartbeat -s: stopped (3) until this run starts it.
+        if (step.name === 'heartbeat running') return { stdout: '', code: 3 }
+        return { stdout: '', code: 0 } // a handler's `unless`: the daemon does not run yet, or read its files
       case 'verify':
         if (step.name.startsWith('one active node')) return roleOut.join(sep)
         return [...roleOut, step.name === 'IKE SAs up' ? sas : bgp].join(sep)
@@ -356,10 +362,9 @@ describe('seed 002: the plan of one gateway, command by command', () => {
       'write /etc/ha.d/ha.cf 0644',
       'write /etc/ha.d/authkeys 0600',
       'write /etc/ha.d/haresources 0644',
-      'if [ -d /run/systemd/system ]; then systemctl start heartbeat; else service heartbeat start; fi',
-      // Handlers: ipsec, zebra and bgpd do not run yet (Heartbeat starts them with the files in
-      // place); heartbeat does, and rereads ha.cf.
-      'if [ -d /run/systemd/system ]; then systemctl reload heartbeat; else service heartbeat reload; fi',
+      'service heartbeat start',
+      // No handler: ipsec, zebra and bgpd do not run yet (Heartbeat starts them with the files in
+      // place), and heartbeat started with its files.
     ])
   })
 
@@ -382,7 +387,7 @@ describe('seed 002: the plan of one gateway, command by command', () => {
       'ipsec update && ipsec rereadsecrets',
       '/usr/lib/frr/frr-reload.py --reload --daemon zebra /etc/frr/zebra.conf',
       '/usr/lib/frr/frr-reload.py --reload --daemon bgpd /etc/frr/bgpd.conf',
-      'if [ -d /run/systemd/system ]; then systemctl reload heartbeat; else service heartbeat reload; fi',
+      'service heartbeat reload',
     ])
   })
 })
