@@ -1,7 +1,7 @@
 import { Command, Option, InvalidArgumentError } from '@commander-js/extra-typings'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { REDACTED, loadInventory } from '../inventory/index.ts'
+import { REDACTED, SelectionError, loadInventory, selectHosts } from '../inventory/index.ts'
 import { loadRunbook, runbookPath } from '../engine/load.ts'
 import type { Runbook } from '../runbook.ts'
 import type { Inventory } from '../inventory/types.ts'
@@ -174,7 +174,10 @@ type DriftOpts = {
   persist?: number
 }
 
-async function chooseRunbooks(names: string[]): Promise<{ runbook: Runbook; path: string }[]> {
+/** A runbook to check; `marked` when found by its drift: true mark rather than named. */
+type Checked = { runbook: Runbook; path: string; marked?: boolean }
+
+async function chooseRunbooks(names: string[]): Promise<Checked[]> {
   if (names.length) return Promise.all(names.map((n) => loadRunbook(n)))
   const dir = join(process.cwd(), 'runbooks')
   const files = existsSync(dir)
@@ -186,7 +189,31 @@ async function chooseRunbooks(names: string[]): Promise<{ runbook: Runbook; path
     (r) => r.runbook.drift,
   )
   if (!marked.length) throw new UsageError(`no runbook in ${dir} is marked drift: true; name the runbooks to check`)
-  return marked
+  return marked.map((r) => ({ ...r, marked: true }))
+}
+
+/**
+ * The runbooks that apply to this inventory. One found by its mark may be for another part of the
+ * fleet (deploy-ha-vpn's `ha-vpn` group is not in a mesh's inventory): when its hosts pattern
+ * names nothing here it is left out, and said so. A runbook named on the command line is always
+ * checked, so a typo in its pattern or the inventory still fails loudly.
+ */
+function applicable(candidates: Checked[], inv: Inventory): Checked[] {
+  const chosen = candidates.filter(({ runbook, marked }) => {
+    if (!marked || typeof runbook.hosts === 'function') return true
+    try {
+      return selectHosts(inv, undefined, runbook.hosts ?? 'all').length > 0
+    } catch (err) {
+      if (err instanceof SelectionError) return false
+      throw err
+    }
+  })
+  for (const { runbook } of candidates.filter((c) => !chosen.includes(c)))
+    process.stderr.write(
+      `ferry drift: ${runbook.name} not checked: its hosts (${printable(String(runbook.hosts))}) are not in ${inv.file}\n`,
+    )
+  if (!chosen.length) throw new UsageError(`no runbook marked drift: true has hosts in ${inv.file}`)
+  return chosen
 }
 
 /**
@@ -215,7 +242,7 @@ class WarmConnections {
 
 /** One check: plan, probe read-only, journal, report; then notify and fix. Returns the exit code. */
 async function checkOnce(
-  runbooks: { runbook: Runbook; path: string }[],
+  candidates: Checked[],
   opts: DriftOpts,
   signal?: AbortSignal,
   warm?: WarmConnections,
@@ -223,6 +250,7 @@ async function checkOnce(
   // The check's duration covers all of it: inventory, steps, probes and the journal.
   const startedAt = new Date()
   const inv = await loadInventory(opts.inventory)
+  const runbooks = applicable(candidates, inv)
   // A webhook URL is often a token: the journal's copy of the command line must not hold it.
   const redact = (s: string) =>
     opts.notify ? inv.secrets.redact(s).split(opts.notify).join(REDACTED) : inv.secrets.redact(s)
