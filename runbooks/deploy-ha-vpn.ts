@@ -35,6 +35,7 @@ import haresources from '../templates/haresources.ts'
 import ipsecConf from '../templates/ipsec-starter.conf.ts'
 import ipsecSecrets, { ipsecSecretsMask } from '../templates/ipsec.secrets.ts'
 import privateKey from '../templates/private-key.pem.ts'
+import serviceAddress from '../templates/service-address.ts'
 import zebraConf from '../templates/zebra-split.conf.ts'
 import { addressOf, connName, linksOf, networkOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
 
@@ -43,6 +44,25 @@ const IPSEC_SERVICE = { 'charon-systemd': 'strongswan-starter', starter: 'ipsec'
 /** Heartbeat's own answer (exit 3 when stopped), which needs no ha.cf. */
 const HEARTBEAT_RUNS = '/usr/libexec/heartbeat/heartbeat -s >/dev/null 2>&1'
 const HA_FILES = ['/etc/ha.d/ha.cf', '/etc/ha.d/authkeys', '/etc/ha.d/haresources']
+/**
+ * Stops Heartbeat as its init script does (it gives up its resources, then ends), but a stop asked
+ * while it starts up is put off and then never done (heartbeat.c, hb_initiate_shutdown: "Shutdown
+ * delayed until Communication is up"; seen in the lab when a run was rolled back 45 s after the
+ * start: `heartbeat -k` waited 10 min). After 60 s its resources are given up by hand, in
+ * haresources' reverse order as Heartbeat would, and its processes are ended by PID: killed
+ * without that, it would leave the node holding the service addresses.
+ */
+const HEARTBEAT_STOP = [
+  'service heartbeat stop >/dev/null 2>&1 & stop=$!',
+  'i=0; while kill -0 "$stop" 2>/dev/null && [ "$i" -lt 60 ]; do sleep 1; i=$((i + 1)); done',
+  `if ${HEARTBEAT_RUNS}; then`,
+  '  pkill -KILL -P "$stop"; kill -KILL "$stop"',
+  '  read -r hb < /run/heartbeat.pid',
+  '  /usr/share/heartbeat/ResourceManager giveall',
+  '  pkill -KILL -P "$hb"; kill -KILL "$hb"; rm -f /run/heartbeat.pid',
+  'fi 2>/dev/null',
+  `! ${HEARTBEAT_RUNS}`,
+].join('\n')
 const RUNNING = (pid: string) => `{ read -r p < ${pid} && kill -0 "$p"; } 2>/dev/null`
 
 async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, HaVars>) {
@@ -157,6 +177,7 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
         networks: [...links.map((l) => l.subnet), ...v.networks],
         neighbors: links.map((l) => ({ address: l.peerAddress })),
         withhold: [networkOf(v.external_address)],
+        timers: v.bgp_timers,
       }),
       validate: 'vtysh -C -f %s',
       mask: bgpdSecrets,
@@ -164,7 +185,8 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
     }),
     // FRR's one init script is not started at boot; Heartbeat runs zebra and bgpd (below).
     service('frr', { name: 'frr', heldBy: 'heartbeat' }),
-    ...(['zebra', 'bgpd'] as const).map((daemon) =>
+    // haresources' resources, as light as the failover budget needs (templates/frr-resource.ts).
+    ...(['ipsec', 'zebra', 'bgpd'] as const).map((daemon) =>
       file(`${daemon} resource`, {
         path: `/etc/ha.d/resource.d/${daemon}`,
         mode: 0o755,
@@ -172,6 +194,12 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
         validate: 'sh -n %s',
       }),
     ),
+    file('ServiceAddress resource', {
+      path: '/etc/ha.d/resource.d/ServiceAddress',
+      mode: 0o755,
+      content: serviceAddress({}),
+      validate: 'sh -n %s',
+    }),
 
     // 3.2: Heartbeat. ha.cf differs per node; authkeys and haresources are the pair's.
     file('ha.cf', {
@@ -197,7 +225,10 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
       mode: 0o644,
       content: haresources({
         primary: v.primary,
-        addresses: [`${v.external_address}/${v.wan_interface}`, `${v.internal_address}/${v.lan_interface}`],
+        addresses: [
+          { address: v.external_address, iface: v.wan_interface },
+          { address: v.internal_address, iface: v.lan_interface },
+        ],
         resources: ['ipsec', 'gre', 'zebra', 'bgpd'],
       }),
       notify: 'reload heartbeat',
@@ -208,9 +239,9 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
     service('heartbeat', { name: 'heartbeat', enabled: true }),
     command('heartbeat running', async ({ $ }) => void (await $`service heartbeat start`), {
       unless: HEARTBEAT_RUNS,
-      undo: async ({ $ }) => void (await $`service heartbeat stop`),
+      undo: async ({ $ }) => void (await $`sh -c ${HEARTBEAT_STOP}`),
     }),
-    ...checks(site, links, peer.name, v),
+    ...checks(site, links, host.name, peer.name, v),
   ]
 
   const handlers: Record<string, Step> = {
@@ -249,11 +280,12 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
 
 /**
  * The checks after a run, from each gateway's side. A node is active when it holds both service
- * addresses and Heartbeat says it holds resources; standby when it holds neither, Heartbeat says
- * none, and both addresses answer from the other node. Only the active node waits for its IKE SAs
- * and BGP sessions; until a node is one or the other, every check waits.
+ * addresses and Heartbeat says it holds the site's group (rscstatus `local` on the primary,
+ * `foreign` on the other, `all` on either); standby when it holds neither, Heartbeat does not
+ * hold the group, and both addresses answer from the other node. Only the active node waits for
+ * its IKE SAs and BGP sessions; until a node is one or the other, every check waits.
  */
-function checks(site: Site, links: ReturnType<typeof linksOf>, peer: string, v: HaVars): Step[] {
+function checks(site: Site, links: ReturnType<typeof linksOf>, self: string, peer: string, v: HaVars): Step[] {
   const service = [v.external_address, v.internal_address]
   const addrs = service.map(addressOf)
   const answering = ha.answering(addrs)
@@ -264,15 +296,19 @@ function checks(site: Site, links: ReturnType<typeof linksOf>, peer: string, v: 
       const held = ha.addresses.parse(parts[0] ?? '')
       const rsc = ha.rscstatus.parse(parts[1] ?? '')
       const mine = service.filter((a) => held.includes(a))
-      if (mine.length === 2 && rsc !== 'none') return 'active'
+      const group = rsc === 'all' || rsc === (v.primary === self ? 'local' : 'foreign')
+      if (mine.length === 2 && group) return 'active'
       const answers = answering.parse(parts[2] ?? '')
-      if (mine.length === 0 && rsc === 'none' && addrs.every((a) => answers.includes(a))) return 'standby'
+      if (mine.length === 0 && !group && rsc !== 'transition' && addrs.every((a) => answers.includes(a)))
+        return 'standby'
       return `not settled: holds ${mine.join(' and ') || 'no service address'}, Heartbeat's resources here: ${rsc}, answering: ${answers.join(' ') || 'neither'} (${peer} is the other node)`
     } catch (err) {
       return (err as Error).message
     }
   }
-  const settle = v.heartbeat.initdead + v.heartbeat.deadtime + 30
+  // Heartbeat waits initdead for the other node, then takes the group over, which may take as long
+  // as the IKE SAs and BGP sessions are given.
+  const settle = v.heartbeat.initdead + v.heartbeat.deadtime + v.converge_timeout
   const activeOnly = (name: string, fact: ha.Fact<unknown>, judge: (out: string) => true | string): Step =>
     verify(name, {
       command: ha.sections(...roleFacts, fact),
@@ -333,6 +369,9 @@ export default defineRunbook({
     'Heartbeat gateway pairs per site, GRE over IPsec between the sites and BGP over GRE (seed 002); then checks one active node per site, its IKE SAs and BGP sessions',
   hosts: 'ha-vpn',
   drift: true,
+  // Its verify steps wait for Heartbeat's initdead and deadtime, then IKE and BGP: longer than the
+  // default 120 s on a first run.
+  confirmTimeout: 600,
   vars,
   steps: async (ctx) => (await planFor(ctx)).steps,
   handlers: async (ctx) => (await planFor(ctx)).handlers,

@@ -60,6 +60,11 @@ export interface RunbookDefinition<P extends z.ZodType, V extends z.ZodType> {
   vars?: V
   /** `ferry drift` with no runbook named checks those marked so. */
   drift?: boolean
+  /**
+   * Seconds its risky changes get to be confirmed in when --confirm-timeout is not given (default
+   * 120): longer than its apply and verify steps can take on a slow host.
+   */
+  confirmTimeout?: number
   /** Every step that changes something is risky: applied under commit-confirmed (see `Step.risky`). */
   risky?: boolean
   /**

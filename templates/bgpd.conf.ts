@@ -1,8 +1,7 @@
-// Seed 002's /etc/frr/bgpd.conf: Zebra's split configuration, which FRR 8.4 still reads. Each
-// daemon FRR starts reads /etc/frr/DAEMON.conf itself (no -f: its default file), and vtysh -b
-// then applies /etc/frr/frr.conf on top where that file exists (frrcommon.sh, vtysh_b); with
-// `no service integrated-vtysh-config` in vtysh.conf, vtysh's `write` writes the split files
-// back. Validate with `vtysh -C -f FILE` (bgpd -C exits 0 whatever it reads); reload with
+// Seed 002's /etc/frr/bgpd.conf: Zebra's split configuration, which FRR 8.4 still reads when the
+// daemon is started with `-f /etc/frr/bgpd.conf` (Heartbeat's bgpd resource does: without -f it
+// came up with no configuration at all); with `no service integrated-vtysh-config` in
+// vtysh.conf, vtysh's `write` writes the split files back. Validate with `vtysh -C -f FILE` (bgpd -C exits 0 whatever it reads); reload with
 // `frr-reload.py --reload --daemon bgpd FILE`, which takes a split file for one daemon.
 //
 // The lines are the article's, with its values from the inventory (test/unit/ha-vpn.test.ts
@@ -20,7 +19,7 @@
 // `bgp network import-check`): on the active gateway the GRE script puts the /30 on the tunnel,
 // a connected route; on the standby neither the tunnel nor bgpd runs. The file holds the vty
 // passwords: mode 0600, owner frr.
-import { lines, template, vtyPassword, word } from '../src/mesh/config.ts'
+import { count, lines, template, vtyPassword, word } from '../src/mesh/config.ts'
 
 export interface BgpdNeighbor {
   /** The peer site's tunnel address. */
@@ -42,6 +41,13 @@ export interface BgpdConfVars {
   neighbors: BgpdNeighbor[]
   /** Subnets never announced to a neighbour: the site's underlay. */
   withhold: string[]
+  /**
+   * Seconds, for every neighbour: keepalive and hold (`neighbor P timers`), and the connect retry
+   * (`neighbor P timers connect`). Without them FRR's 60, 180 and 120: after a takeover the peer
+   * site keeps the old session, and refuses the new node's as a collision, until its next
+   * keepalive meets the new node's reset.
+   */
+  timers?: { keepalive: number; hold: number; connect: number }
 }
 
 const WITHHOLD = 'ferry-not-underlay'
@@ -67,6 +73,12 @@ export default template('bgpd.conf', (v: BgpdConfVars) => {
       `  neighbor ${word('neighbor', n.address)} remote-as ${v.as}`,
       `  neighbor ${n.address} next-hop-self`,
       ...(v.withhold.length ? [`  neighbor ${n.address} prefix-list ${WITHHOLD} out`] : []),
+      ...(v.timers
+        ? [
+            `  neighbor ${n.address} timers ${count('keepalive', v.timers.keepalive)} ${count('hold', v.timers.hold)}`,
+            `  neighbor ${n.address} timers connect ${count('connect', v.timers.connect)}`,
+          ]
+        : []),
     ]),
     '!',
     v.withhold.map((net, i) => `ip prefix-list ${WITHHOLD} seq ${5 * (i + 1)} deny ${word('subnet', net)} le 32`),

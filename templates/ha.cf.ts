@@ -30,12 +30,15 @@ export interface HaCfVars extends HeartbeatTimers {
   udpport?: number
   /** Default local0. */
   logfacility?: string
+  /** Also log to this file (a host with no syslog daemon). */
+  logfile?: string
 }
 
 export default template('ha.cf', (v: HaCfVars) =>
   lines(
     '# /etc/ha.d/ha.cf; managed by ferry (deploy-ha-vpn)',
     `logfacility ${word('logfacility', v.logfacility ?? 'local0')}`,
+    v.logfile ? `logfile ${word('logfile', v.logfile)}` : [],
     `keepalive ${hbTime('keepalive', v.keepalive)}`,
     `deadtime ${hbTime('deadtime', v.deadtime)}`,
     `warntime ${hbTime('warntime', v.warntime)}`,

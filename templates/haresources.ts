@@ -7,21 +7,22 @@ export interface HaresourcesVars {
   /** The preferred node: the site's `primary`. */
   primary: string
   /**
-   * The service addresses as IPaddr takes them, with their interface: `116.1.1.1/28/eth0`. The
-   * article's `116.1.1.1/28` is not enough today: resource-agents 4.12's IPaddr takes eth0 as the
-   * interface when none is given and refuses an address findif places on another ("Invalid
-   * parameter value: nic [eth0] Calculated nic: [eth1]", measured in the lab), so the internal
-   * address on eth1 never comes up and the group is given up.
+   * The service addresses with their prefix and interface, taken over in this order by
+   * ServiceAddress (templates/service-address.ts says why not the article's IPaddr).
    */
-  addresses: string[]
+  addresses: { address: string; iface: string }[]
   /** Resource scripts in start order: /etc/ha.d/resource.d/NAME, else /etc/init.d/NAME. */
   resources: string[]
 }
 
-/** The article's one line: `NODE EXT/MASK/IF INT/MASK/IF ipsec gre zebra bgpd`. */
+/** The article's one line: `NODE ServiceAddress::EXT/MASK::IF ServiceAddress::INT/MASK::IF ipsec gre zebra bgpd`. */
 export default template('haresources', (v: HaresourcesVars) =>
   lines(
     '# /etc/ha.d/haresources; managed by ferry (deploy-ha-vpn)',
-    [v.primary, ...v.addresses, ...v.resources].map((w) => word('haresources word', w)).join(' '),
+    [
+      word('primary', v.primary),
+      ...v.addresses.map((a) => `ServiceAddress::${word('address', a.address)}::${word('interface', a.iface)}`),
+      ...v.resources.map((r) => word('resource', r)),
+    ].join(' '),
   ),
 )

@@ -13,7 +13,8 @@
 //
 // The public keys are FreeS/WAN's: RFC 3110 (the DNS KEY record's RSA part), base64 with 0s, as
 // `ipsec showhostkey` printed them. strongSwan reads a bare 0s… key as PKCS#1, and RFC 3110 only
-// with `dns:` in front (stroke_cred.c, load_pubkey), so the key goes in as `dns:0s…`.
+// with `dns:` in front (stroke_cred.c, load_pubkey), so the key goes in as `"dns:0s…"`, quoted
+// for its `=` padding.
 // The file holds no secret: the private key and any PSK are in ipsec.secrets.
 import { lines, template, word } from '../src/mesh/config.ts'
 
@@ -39,7 +40,9 @@ export interface IpsecStarterVars {
 const key = (what: string, k: string | undefined) => {
   if (k === undefined || !/^0s[A-Za-z0-9+/]+=*$/.test(k))
     throw new Error(`${what} must be an RFC 3110 public key in base64 after 0s, as FreeS/WAN printed it`)
-  return `dns:${k}`
+  // In double quotes: starter's parser takes base64's trailing `=` for another assignment
+  // ("syntax error, unexpected EQ", seen on the lab's gateways).
+  return `"dns:${k}"`
 }
 
 export default template('ipsec-starter.conf', (v: IpsecStarterVars) =>

@@ -30,7 +30,7 @@ export const vars = z.object({
     ),
   /** rsasig (the article's: each site's RSA key pair) or psk (the ipsec_psk secret). */
   ipsec_auth: z.enum(['rsasig', 'psk'], 'must be rsasig or psk').default('rsasig'),
-  /** Heartbeat's timers, in seconds; the article's keepalive 2 and deadtime 10 by default. */
+  /** Heartbeat's timers, in seconds (the article's keepalive 2 and deadtime 10 by default), and its log. */
   heartbeat: z
     .object({
       keepalive: seconds.default(2),
@@ -38,6 +38,11 @@ export const vars = z.object({
       warntime: seconds.default(5),
       initdead: seconds.default(30),
       auto_failback: z.boolean().default(true),
+      /** A file Heartbeat logs to besides syslog (ha.cf's logfile), for hosts without a syslog daemon. */
+      logfile: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._/-]+$/, 'must be an absolute path, e.g. /var/log/ha-log')
+        .optional(),
     })
     .strict()
     .default({ keepalive: 2, deadtime: 10, warntime: 5, initdead: 30, auto_failback: true }),
@@ -76,6 +81,20 @@ export const vars = z.object({
   /** This gateway's own addresses, in the service subnets: Heartbeat's ucast and IPaddr need them. */
   lan_address: withPrefix,
   wan_address: withPrefix,
+  /**
+   * BGP timers in seconds for the sessions over GRE: keepalive, hold and connect retry. FRR's
+   * defaults (60, 180, 120) hold a failover up to a minute, until the peer site drops the old
+   * node's session; the article's Zebra had the same.
+   */
+  bgp_timers: z
+    .object({
+      keepalive: z.number().int().min(1).max(65535),
+      hold: z.number().int().min(3).max(65535),
+      connect: z.number().int().min(1).max(65535),
+    })
+    .strict()
+    .refine((t) => t.hold >= 3 * t.keepalive, 'hold must be at least three keepalives')
+    .optional(),
   /** How long, in seconds, the active node waits for its IKE SAs and BGP sessions, after initdead. */
   converge_timeout: z.number().int().min(1).max(65535).default(60),
 })

@@ -373,7 +373,9 @@ async function fix(
         stats: false,
         stateDir: opts.stateDir,
         limit: opts.limit,
-        ...SAFETY_DEFAULTS,
+        // The runbook's confirm timeout, else the default.
+        lockWait: SAFETY_DEFAULTS.lockWait,
+        breakLock: SAFETY_DEFAULTS.breakLock,
       },
     )
     if (code === 130) return code // interrupted: leave the other runbooks alone

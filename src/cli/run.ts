@@ -54,9 +54,8 @@ export function runCommand() {
     .option('--stats', 'print SSH round trips per host')
     .option(
       '--confirm-timeout <seconds>',
-      'risky changes: the host reverts by itself unless confirmed over a new connection within this',
+      `risky changes: the host reverts by itself unless confirmed over a new connection within this (default: the runbook's, else ${SAFETY_DEFAULTS.confirmTimeout})`,
       seconds(1),
-      SAFETY_DEFAULTS.confirmTimeout,
     )
     .option(
       '--lock-wait <seconds>',
@@ -160,8 +159,8 @@ export interface RunSettings {
   stats: boolean
   stateDir: string
   limit?: string
-  /** Seconds a risky change has to be confirmed in. */
-  confirmTimeout: number
+  /** Seconds a risky change has to be confirmed in; default the runbook's, else 120. */
+  confirmTimeout?: number
   /** Seconds to wait for a host another run holds. */
   lockWait: number
   breakLock: boolean
@@ -219,7 +218,7 @@ export async function executeRun(
         signal: abort.signal,
         runId,
         lock: { wait: opts.lockWait, breakIt: opts.breakLock },
-        confirmTimeout: opts.confirmTimeout,
+        confirmTimeout: opts.confirmTimeout ?? runbook.confirmTimeout ?? SAFETY_DEFAULTS.confirmTimeout,
       },
       {
         connect: (host) => connector.connect(host),

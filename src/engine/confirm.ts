@@ -27,6 +27,7 @@ interface Armed {
  * confirmed before the job's timeout: a run still applying then is cut off, and the host reverts.
  */
 export async function applyConfirmed(s: Session, risky: StepRun[], apply: () => Promise<void>): Promise<void> {
+  refuseLongWaits(s)
   const armed = await armJob(s, risky)
   const failure = await applyWithin(s, apply)
 
@@ -79,6 +80,21 @@ export async function applyConfirmed(s: Session, risky: StepRun[], apply: () => 
     throw cause
   }
   await reverted(s, armed, settled, cause.message)
+}
+
+/**
+ * A run whose verify steps may wait longer than the job gives it would be reverted by design: the
+ * job fires while they still wait (as deploy-ha-vpn's did under the 120 s default, waiting for
+ * Heartbeat's initdead). Refused before anything is armed or applied, with the figure to give.
+ */
+function refuseLongWaits(s: Session): void {
+  const { timeout } = s.run.confirm!
+  const waiting = s.runs.filter((r) => r.step.waits && (r.changes.length || r.step.holdAfterChange))
+  const waits = waiting.reduce((sum, r) => sum + r.step.waits!, 0)
+  if (waits < timeout) return
+  throw new StepError(
+    `--confirm-timeout ${timeout} s is too short: the risky changes must be confirmed after the verify steps, which may wait ${waits} s (${waiting.map((r) => r.step.name).join(', ')}); give --confirm-timeout ${Math.ceil((waits + 60) / 60) * 60} or more`,
+  )
 }
 
 /**

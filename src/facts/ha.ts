@@ -18,12 +18,15 @@ export const addresses: Fact<string[]> = {
       .filter((a): a is string => a !== undefined),
 }
 
-/** Heartbeat's resources on this node: `all`, `local`, `foreign` or `none` (cl_status(1) rscstatus). */
-export const rscstatus: Fact<'all' | 'local' | 'foreign' | 'none'> = {
+/**
+ * Heartbeat's resources on this node (cl_status(1) rscstatus): `local` (the groups it is primary
+ * for), `foreign` (the other node's), `all`, `none`, or `transition` while it takes or gives some.
+ */
+export const rscstatus: Fact<'all' | 'local' | 'foreign' | 'none' | 'transition'> = {
   command: 'cl_status rscstatus',
   parse(out) {
     const s = out.trim()
-    if (s === 'all' || s === 'local' || s === 'foreign' || s === 'none') return s
+    if (s === 'all' || s === 'local' || s === 'foreign' || s === 'none' || s === 'transition') return s
     throw new Error(`Heartbeat does not answer (cl_status rscstatus: ${JSON.stringify(s.split('\n')[0] ?? '')})`)
   },
 }
@@ -70,9 +73,13 @@ export const bgpPeers: Fact<Map<string, string>> = {
 
 const SEPARATOR = 'ferry-fact-section'
 
-/** Several facts' commands as one, each's output its own section, stderr with its stdout. */
+/**
+ * Several facts' commands as one, each's output its own section, stderr with its stdout. Their
+ * parsers judge what they said: an exit status (`ipsec status` exits 3 while charon is stopped,
+ * as on a standby) fails neither its section nor the others.
+ */
 export function sections(...facts: Fact<unknown>[]): string {
-  return facts.map((f) => `{ ${f.command}; } 2>&1`).join(`; echo ${SEPARATOR}; `)
+  return facts.map((f) => `{ ${f.command}; } 2>&1 || :`).join(`; echo ${SEPARATOR}; `)
 }
 
 /** The output of `sections`, split back into each fact's. */

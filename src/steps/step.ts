@@ -98,6 +98,11 @@ export interface Step<Record = unknown> {
    * verify, whose condition is the host's health. It must fail its check where it fails.
    */
   readonly healthCheck?: boolean
+  /**
+   * Seconds its apply may wait for a condition (a verify's timeout and hold). Commit-confirmed
+   * refuses a run whose pending waits would outlast the revert job's timeout.
+   */
+  readonly waits?: number
   /** A dry run lists the commands its apply would send (built-in steps, whose apply only sends them). */
   readonly previewCommands?: boolean
   /**

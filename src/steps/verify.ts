@@ -55,6 +55,7 @@ export function verify(name: string, opts: VerifyOptions): Step<Record<string, n
     holdAfterChange: opts.hold !== undefined || opts.moving !== undefined,
     afterHandlers: true,
     healthCheck: true,
+    waits: (opts.timeout ?? 30) + (opts.hold ?? 0),
     record: () => ({}),
     async apply({ $ }) {
       const timeout = (opts.timeout ?? 30) + (opts.hold ?? 0)

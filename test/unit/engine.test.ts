@@ -1,7 +1,7 @@
 // The engine's own parts, and `ferry run` against a `connection: local` host: no lab needed.
 import { describe, expect, it } from 'vitest'
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { render } from '@inquirer/testing'
@@ -391,6 +391,36 @@ export default defineRunbook({ name: 'allrisky', description: 'every step risky'
       expect(existsSync(`/var/run/ferry-revert/${runId}`), 'the job was disarmed and its directory removed').toBe(false)
       await new Promise((done) => setTimeout(done, 2_500))
       expect(readFileSync(join(dir, 'flag'), 'utf8'), 'nothing reverted after the timeout').toBe('on\n')
+    },
+  )
+
+  it(
+    "verify steps that may wait longer than the confirm window are refused before anything is armed or applied; a runbook's confirmTimeout is the default",
+    { timeout: 30_000 },
+    async () => {
+      const runbook = (confirm: string) => `import { defineRunbook, file, verify } from 'ferry'
+export default defineRunbook({ name: 'slow', description: 'waits', risky: true,${confirm} steps: () => [
+  file('flag', { path: ${JSON.stringify(`${dir}/slow-flag`)}, content: 'on\\n' }),
+  verify('settled', { command: 'true', timeout: 200, hold: 1 }),
+] })
+`
+      writeFileSync(join(dir, 'slow.ts'), runbook(''))
+      const refused = await ferry(['run', './slow.ts', '-i', 'inv.yaml', '--format', 'json'])
+      expect(refused.code).toBe(1)
+      expect(JSON.parse(refused.stdout).hosts[0]).toMatchObject({
+        status: 'failed',
+        error:
+          '--confirm-timeout 120 s is too short: the risky changes must be confirmed after the verify steps, which may wait 201 s (settled); give --confirm-timeout 300 or more',
+      })
+      expect(existsSync(`${dir}/slow-flag`), 'nothing applied').toBe(false)
+      // The runbook's own window, and the operator's over it.
+      writeFileSync(join(dir, 'slow.ts'), runbook(' confirmTimeout: 300,'))
+      const ok = await ferry(['run', './slow.ts', '-i', 'inv.yaml', '--format', 'json'])
+      expect(ok.code, ok.stderr).toBe(0)
+      expect(readFileSync(`${dir}/slow-flag`, 'utf8')).toBe('on\n')
+      rmSync(`${dir}/slow-flag`)
+      const short = await ferry(['run', './slow.ts', '-i', 'inv.yaml', '--format', 'json', '--confirm-timeout', '60'])
+      expect(JSON.parse(short.stdout).hosts[0].error).toMatch(/^--confirm-timeout 60 s is too short: .* may wait 201 s/)
     },
   )
 

@@ -39,6 +39,7 @@ import zebraConf from '../../templates/zebra.conf.ts'
 import authkeys from '../../templates/authkeys.ts'
 import bgpdConf from '../../templates/bgpd.conf.ts'
 import frrResource from '../../templates/frr-resource.ts'
+import serviceAddress from '../../templates/service-address.ts'
 import greInit from '../../templates/gre-init.ts'
 import haCf from '../../templates/ha.cf.ts'
 import haresources from '../../templates/haresources.ts'
@@ -567,9 +568,10 @@ describe('a control character in any value of any template is refused, naming th
     [
       'haresources',
       haresources,
-      { primary: 'torcofw1', addresses: ['116.1.1.1/28/eth0'], resources: ['ipsec', 'gre'] },
+      { primary: 'torcofw1', addresses: [{ address: '116.1.1.1/28', iface: 'eth0' }], resources: ['ipsec', 'gre'] },
     ],
     ['frr-resource', frrResource, { daemon: 'bgpd' }],
+    ['service-address', serviceAddress, {}],
   ]
 
   it('covers every template in templates/', () => {
