@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO } from '../lab/lab.ts'
+import { haBench } from './ha.ts'
 import { migrateBench } from './migrate.ts'
 import { driftBench } from './drift.ts'
 import { meshBench } from './mesh.ts'
@@ -102,6 +103,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   drift: driftBench,
   migrate: migrateBench,
   scale: scaleBench,
+  ha: haBench,
 }
 
 export async function main(args: string[]): Promise<number> {
