@@ -283,7 +283,8 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
  * addresses and Heartbeat says it holds the site's group (rscstatus `local` on the primary,
  * `foreign` on the other, `all` on either); standby when it holds neither, Heartbeat does not
  * hold the group, and both addresses answer from the other node. Only the active node waits for
- * its IKE SAs and BGP sessions; until a node is one or the other, every check waits.
+ * its IKE SAs, its BGP sessions and its LAN's path to the other sites' (routed through the tunnel,
+ * answering); until a node is one or the other, every check waits.
  */
 function checks(site: Site, links: ReturnType<typeof linksOf>, self: string, peer: string, v: HaVars): Step[] {
   const service = [v.external_address, v.internal_address]
@@ -308,6 +309,10 @@ function checks(site: Site, links: ReturnType<typeof linksOf>, self: string, pee
   }
   // Heartbeat waits initdead for the other node, then takes the group over, which may take as long
   // as the IKE SAs and BGP sessions are given.
+  const lanPaths = ha.lanPaths(
+    addressOf(v.internal_address),
+    links.map((l) => addressOf(l.peer.vars.internal_address)),
+  )
   const settle = v.heartbeat.initdead + v.heartbeat.deadtime + v.converge_timeout
   const activeOnly = (name: string, fact: ha.Fact<unknown>, judge: (out: string) => true | string): Step =>
     verify(name, {
@@ -346,6 +351,17 @@ function checks(site: Site, links: ReturnType<typeof linksOf>, self: string, pee
       } catch (err) {
         return (err as Error).message
       }
+    }),
+    // The article's point: one site's LAN reaches the other's, through the tunnel.
+    activeOnly('LAN to LAN through the tunnels', lanPaths, (out) => {
+      const paths = lanPaths.parse(out)
+      const wrong = links.flatMap((l) => {
+        const to = addressOf(l.peer.vars.internal_address)
+        const p = paths.get(to)!
+        if (p.dev !== l.ifname) return [`${to} is routed via ${p.dev ?? 'nothing'}, not ${l.ifname}`]
+        return p.reaches ? [] : [`${to} does not answer through ${l.ifname}`]
+      })
+      return wrong.length === 0 || wrong.join('; ')
     }),
   ]
 }

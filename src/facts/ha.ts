@@ -1,6 +1,7 @@
 // Facts seed 002's HA VPN gateways are verified with: which addresses a node holds, what
 // Heartbeat says it holds, whether a service address answers (from the other node), the IKE SAs
-// strongSwan's starter has up, and the state of bgpd's neighbours. Each is a command and a
+// strongSwan's starter has up, the state of bgpd's neighbours, and the path from the site's LAN
+// to the others'. Each is a command and a
 // parser; a runbook joins several into one verify command with `sections`.
 
 import { quote } from '../shell/quote.ts'
@@ -70,6 +71,33 @@ export const bgpPeers: Fact<Map<string, string>> = {
     return new Map(Object.entries(json.ipv4Unicast?.peers ?? {}).map(([ip, p]) => [ip, p.state ?? '?']))
   },
 }
+
+/**
+ * From this node's address on its LAN to each other site's: the interface the kernel routes it
+ * through (`ip route get`), and whether one ping comes back.
+ */
+export const lanPaths = (
+  from: string,
+  to: readonly string[],
+): Fact<Map<string, { dev?: string; reaches: boolean }>> => ({
+  command: to
+    .map(
+      (a) =>
+        `echo "path ${a} $(ip -o route get ${quote(a)} from ${quote(from)} 2>&1)"; if ping -c 1 -W 2 -I ${quote(from)} ${quote(a)} >/dev/null 2>&1; then echo "reaches ${a}"; fi`,
+    )
+    .join('; '),
+  parse(out) {
+    const paths = new Map(to.map((a) => [a, { reaches: false } as { dev?: string; reaches: boolean }]))
+    for (const l of out.split('\n')) {
+      const [word, a, ...rest] = l.split(' ')
+      const p = paths.get(a ?? '')
+      if (!p) continue
+      if (word === 'path') p.dev = / dev (\S+)/.exec(rest.join(' '))?.[1]
+      if (word === 'reaches') p.reaches = true
+    }
+    return paths
+  },
+})
 
 const SEPARATOR = 'ferry-fact-section'
 

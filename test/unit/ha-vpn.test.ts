@@ -65,6 +65,13 @@ function gateway(role: 'active' | 'standby', site = 1): Facts {
   const peerTunnel = site === 1 ? '172.16.0.2' : '172.16.0.1'
   const bgp = `{"ipv4Unicast":{"as":65432,"peers":{"${peerTunnel}":{"remoteAs":65432,"state":"Established"}}}}\n`
   const sep = 'ferry-fact-section\n'
+  const peerLan = site === 1 ? '192.168.1.1' : '192.168.0.1'
+  const lan = `path ${peerLan} ${peerLan} from ${int.split('/')[0]} via ${peerTunnel} dev gre-${them} uid 0 \\    cache\nreaches ${peerLan}\n`
+  const lastSection: Record<string, string> = {
+    'IKE SAs up': sas,
+    'BGP sessions Established': bgp,
+    'LAN to LAN through the tunnels': lan,
+  }
   return (step: Step, _changed, files) => {
     switch (step.kind) {
       case 'pkg':
@@ -86,7 +93,7 @@ function gateway(role: 'active' | 'standby', site = 1): Facts {
         return { stdout: '', code: 0 } // a handler's `unless`: the daemon does not run yet, or read its files
       case 'verify':
         if (step.name.startsWith('one active node')) return roleOut.join(sep)
-        return [...roleOut, step.name === 'IKE SAs up' ? sas : bgp].join(sep)
+        return [...roleOut, lastSection[step.name]!].join(sep)
       case 'file':
       case 'line': {
         const path = step.touches[0]!.replace(/^file:/, '')
@@ -465,6 +472,28 @@ describe('seed 002: the checks after a run', () => {
       'wait until BGP sessions Established (now: site2 (172.16.0.2) is Active)',
     ])
     expect(look(bgp!, [...active, '% Unknown command: show bgp summary json\n'])[0]).toMatch(/bgpd does not answer/)
+  })
+
+  it("the active node's LAN address reaches the other site's through the tunnel, and only through it", async () => {
+    const lan = (await checks('torcofw1'))[3]!
+    expect(lan.name).toBe('LAN to LAN through the tunnels')
+    expect(lan.probe(linux)).toMatch(
+      /echo ferry-fact-section; \{ echo "path 192\.168\.1\.1 \$\(ip -o route get 192\.168\.1\.1 from 192\.168\.0\.1 2>&1\)"; if ping -c 1 -W 2 -I 192\.168\.0\.1 192\.168\.1\.1 >\/dev\/null 2>&1; then echo "reaches 192\.168\.1\.1"; fi; \} 2>&1 \|\| :$/,
+    )
+    const active = [ADDR('116.1.1.1/28', '192.168.0.1/24'), 'all\n', '']
+    const via = (dev: string) =>
+      `path 192.168.1.1 192.168.1.1 from 192.168.0.1 via 172.16.0.2 dev ${dev} uid 0 \\    cache\n`
+    expect(look(lan, [...active, `${via('gre-site2')}reaches 192.168.1.1\n`])).toEqual([])
+    expect(look(lan, [...active, via('gre-site2')])).toEqual([
+      'wait until LAN to LAN through the tunnels (now: 192.168.1.1 does not answer through gre-site2)',
+    ])
+    // Answering by another way (the underlay) is not the article's VPN.
+    expect(look(lan, [...active, `${via('eth0')}reaches 192.168.1.1\n`])).toEqual([
+      'wait until LAN to LAN through the tunnels (now: 192.168.1.1 is routed via eth0, not gre-site2)',
+    ])
+    expect(look(lan, [...active, 'path 192.168.1.1 RTNETLINK answers: Network is unreachable\n'])).toEqual([
+      'wait until LAN to LAN through the tunnels (now: 192.168.1.1 is routed via nothing, not gre-site2)',
+    ])
   })
 })
 
