@@ -307,12 +307,12 @@ function checks(site: Site, links: ReturnType<typeof linksOf>, self: string, pee
       return (err as Error).message
     }
   }
-  // Heartbeat waits initdead for the other node, then takes the group over, which may take as long
-  // as the IKE SAs and BGP sessions are given.
   const lanPaths = ha.lanPaths(
     addressOf(v.internal_address),
     links.map((l) => addressOf(l.peer.vars.internal_address)),
   )
+  // Heartbeat waits initdead for the other node, then takes the group over, which may take as long
+  // as the IKE SAs and BGP sessions are given.
   const settle = v.heartbeat.initdead + v.heartbeat.deadtime + v.converge_timeout
   const activeOnly = (name: string, fact: ha.Fact<unknown>, judge: (out: string) => true | string): Step =>
     verify(name, {

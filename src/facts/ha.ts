@@ -1,8 +1,8 @@
 // Facts seed 002's HA VPN gateways are verified with: which addresses a node holds, what
 // Heartbeat says it holds, whether a service address answers (from the other node), the IKE SAs
 // strongSwan's starter has up, the state of bgpd's neighbours, and the path from the site's LAN
-// to the others'. Each is a command and a
-// parser; a runbook joins several into one verify command with `sections`.
+// to the others'. Each is a command and a parser; a runbook joins several into one verify
+// command with `sections`.
 
 import { quote } from '../shell/quote.ts'
 import type { Fact } from './ospf.ts'
@@ -83,7 +83,7 @@ export const lanPaths = (
   command: to
     .map(
       (a) =>
-        `echo "path ${a} $(ip -o route get ${quote(a)} from ${quote(from)} 2>&1)"; if ping -c 1 -W 2 -I ${quote(from)} ${quote(a)} >/dev/null 2>&1; then echo "reaches ${a}"; fi`,
+        `printf 'path %s %s\\n' ${quote(a)} "$(ip -o route get ${quote(a)} from ${quote(from)} 2>&1)"; if ping -c 1 -W 2 -I ${quote(from)} ${quote(a)} >/dev/null 2>&1; then printf 'reaches %s\\n' ${quote(a)}; fi`,
     )
     .join('; '),
   parse(out) {

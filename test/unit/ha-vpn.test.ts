@@ -15,6 +15,7 @@
 // pluto's plutodebug, plutoload and plutostart, and the nexthops.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { execFileSync, spawnSync } from 'node:child_process'
+import * as ha from '../../src/facts/ha.ts'
 import { runPlan, packagesIn, type Facts } from '../golden/plan.ts'
 import { heldAptInstall, lsProbe } from '../golden/scripts.ts'
 import { authkeysMask } from '../../templates/authkeys.ts'
@@ -478,7 +479,12 @@ describe('seed 002: the checks after a run', () => {
     const lan = (await checks('torcofw1'))[3]!
     expect(lan.name).toBe('LAN to LAN through the tunnels')
     expect(lan.probe(linux)).toMatch(
-      /echo ferry-fact-section; \{ echo "path 192\.168\.1\.1 \$\(ip -o route get 192\.168\.1\.1 from 192\.168\.0\.1 2>&1\)"; if ping -c 1 -W 2 -I 192\.168\.0\.1 192\.168\.1\.1 >\/dev\/null 2>&1; then echo "reaches 192\.168\.1\.1"; fi; \} 2>&1 \|\| :$/,
+      /echo ferry-fact-section; \{ printf 'path %s %s\\n' 192\.168\.1\.1 "\$\(ip -o route get 192\.168\.1\.1 from 192\.168\.0\.1 2>&1\)"; if ping -c 1 -W 2 -I 192\.168\.0\.1 192\.168\.1\.1 >\/dev\/null 2>&1; then printf 'reaches %s\\n' 192\.168\.1\.1; fi; \} 2>&1 \|\| :$/,
+    )
+    // The fact's command, run here from lo to lo: the kernel's answer parsed.
+    const here = ha.lanPaths('127.0.0.1', ['127.0.0.1'])
+    expect(here.parse(execFileSync('/bin/sh', ['-c', here.command], { encoding: 'utf8' }))).toEqual(
+      new Map([['127.0.0.1', { dev: 'lo', reaches: true }]]),
     )
     const active = [ADDR('116.1.1.1/28', '192.168.0.1/24'), 'all\n', '']
     const via = (dev: string) =>
