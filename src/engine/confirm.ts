@@ -83,17 +83,23 @@ export async function applyConfirmed(s: Session, risky: StepRun[], apply: () => 
 }
 
 /**
- * A run whose verify steps may wait longer than the job gives it would be reverted by design: the
- * job fires while they still wait (as deploy-ha-vpn's did under the 120 s default, waiting for
- * Heartbeat's initdead). Refused before anything is armed or applied, with the figure to give.
+ * A run with a verify step that may by itself wait as long as the job gives the whole run would
+ * be reverted by design when it does: the job fires while it still waits (as deploy-ha-vpn's did
+ * under the 120 s default, waiting for Heartbeat's initdead and the takeover). Refused before
+ * anything is armed or applied, with the figure to give. Only the longest counts: the others
+ * mostly pass at once after it (deploy-mesh's neighbours Full, then its routes).
  */
 function refuseLongWaits(s: Session): void {
   const { timeout } = s.run.confirm!
-  const waiting = s.runs.filter((r) => r.step.waits && (r.changes.length || r.step.holdAfterChange))
-  const waits = waiting.reduce((sum, r) => sum + r.step.waits!, 0)
-  if (waits < timeout) return
+  const pending = s.runs.filter((r) => r.step.waits && (r.changes.length || r.step.holdAfterChange))
+  const longest = pending.reduce<StepRun | undefined>(
+    (l, r) => (l && l.step.waits! >= r.step.waits! ? l : r),
+    undefined,
+  )
+  if (!longest || longest.step.waits! < timeout) return
+  const waits = longest.step.waits!
   throw new StepError(
-    `--confirm-timeout ${timeout} s is too short: the risky changes must be confirmed after the verify steps, which may wait ${waits} s (${waiting.map((r) => r.step.name).join(', ')}); give --confirm-timeout ${Math.ceil((waits + 60) / 60) * 60} or more`,
+    `--confirm-timeout ${timeout} s is too short: the risky changes are confirmed after the verify steps, and ${longest.step.name} alone may wait ${waits} s; give --confirm-timeout ${Math.ceil((waits + 60) / 60) * 60} or more`,
   )
 }
 

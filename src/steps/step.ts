@@ -100,7 +100,7 @@ export interface Step<Record = unknown> {
   readonly healthCheck?: boolean
   /**
    * Seconds its apply may wait for a condition (a verify's timeout and hold). Commit-confirmed
-   * refuses a run whose pending waits would outlast the revert job's timeout.
+   * refuses a run with a pending step that may wait as long as the revert job's timeout.
    */
   readonly waits?: number
   /** A dry run lists the commands its apply would send (built-in steps, whose apply only sends them). */

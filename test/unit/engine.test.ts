@@ -410,7 +410,7 @@ export default defineRunbook({ name: 'slow', description: 'waits', risky: true,$
       expect(JSON.parse(refused.stdout).hosts[0]).toMatchObject({
         status: 'failed',
         error:
-          '--confirm-timeout 120 s is too short: the risky changes must be confirmed after the verify steps, which may wait 201 s (settled); give --confirm-timeout 300 or more',
+          '--confirm-timeout 120 s is too short: the risky changes are confirmed after the verify steps, and settled alone may wait 201 s; give --confirm-timeout 300 or more',
       })
       expect(existsSync(`${dir}/slow-flag`), 'nothing applied').toBe(false)
       // The runbook's own window, and the operator's over it.
@@ -420,7 +420,9 @@ export default defineRunbook({ name: 'slow', description: 'waits', risky: true,$
       expect(readFileSync(`${dir}/slow-flag`, 'utf8')).toBe('on\n')
       rmSync(`${dir}/slow-flag`)
       const short = await ferry(['run', './slow.ts', '-i', 'inv.yaml', '--format', 'json', '--confirm-timeout', '60'])
-      expect(JSON.parse(short.stdout).hosts[0].error).toMatch(/^--confirm-timeout 60 s is too short: .* may wait 201 s/)
+      expect(JSON.parse(short.stdout).hosts[0].error).toMatch(
+        /^--confirm-timeout 60 s is too short: .* settled alone may wait 201 s/,
+      )
     },
   )
 
