@@ -29,7 +29,7 @@ import {
 import bgpdConf, { bgpdSecrets } from '../templates/bgpd.conf.ts'
 import greInit from '../templates/gre-init.ts'
 import authkeys, { authkeysMask } from '../templates/authkeys.ts'
-import frrResource from '../templates/frr-resource.ts'
+import haResource from '../templates/ha-resource.ts'
 import haCf from '../templates/ha.cf.ts'
 import haresources from '../templates/haresources.ts'
 import ipsecConf from '../templates/ipsec-starter.conf.ts'
@@ -185,12 +185,12 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
     }),
     // FRR's one init script is not started at boot; Heartbeat runs zebra and bgpd (below).
     service('frr', { name: 'frr', heldBy: 'heartbeat' }),
-    // haresources' resources, as light as the failover budget needs (templates/frr-resource.ts).
+    // haresources' resources, as light as the failover budget needs (templates/ha-resource.ts).
     ...(['ipsec', 'zebra', 'bgpd'] as const).map((daemon) =>
       file(`${daemon} resource`, {
         path: `/etc/ha.d/resource.d/${daemon}`,
         mode: 0o755,
-        content: frrResource({ daemon }),
+        content: haResource({ daemon }),
         validate: 'sh -n %s',
       }),
     ),

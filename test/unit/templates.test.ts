@@ -38,7 +38,7 @@ import swanctlConf from '../../templates/swanctl.conf.ts'
 import zebraConf from '../../templates/zebra.conf.ts'
 import authkeys from '../../templates/authkeys.ts'
 import bgpdConf from '../../templates/bgpd.conf.ts'
-import frrResource from '../../templates/frr-resource.ts'
+import haResource from '../../templates/ha-resource.ts'
 import serviceAddress from '../../templates/service-address.ts'
 import greInit from '../../templates/gre-init.ts'
 import haCf from '../../templates/ha.cf.ts'
@@ -570,7 +570,7 @@ describe('a control character in any value of any template is refused, naming th
       haresources,
       { primary: 'torcofw1', addresses: [{ address: '116.1.1.1/28', iface: 'eth0' }], resources: ['ipsec', 'gre'] },
     ],
-    ['frr-resource', frrResource, { daemon: 'bgpd' }],
+    ['ha-resource', haResource, { daemon: 'bgpd' }],
     ['service-address', serviceAddress, {}],
   ]
 

@@ -22,7 +22,7 @@ const DAEMONS = {
   ipsec: { pidfile: '/run/starter.charon.pid', start: ['exec /usr/lib/ipsec/starter --daemon charon'] },
 } as const
 
-export default template('frr-resource', (v: { daemon: keyof typeof DAEMONS }) => {
+export default template('ha-resource', (v: { daemon: keyof typeof DAEMONS }) => {
   const d = v.daemon
   const { pidfile, start } = DAEMONS[d]
   return lines(
