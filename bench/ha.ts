@@ -77,9 +77,18 @@ function phases(host: string, t0: number, resume: number): Record<string, number
   }
 }
 
-/** The outage a probe saw from `t0`, once `ready` holds and replies come again. */
-async function outage(p: Probe, t0: number, what: string, ready: () => boolean): Promise<number> {
-  await until(what, 180, () => ready() && p.replies().some((r) => r > t0 + 1))
+/**
+ * The outage a probe saw from `t0`, once `host` holds the group (Heartbeat done, not just the
+ * first address: on failback the other node still answers until it lets go) and a reply came
+ * after that.
+ */
+async function outage(p: Probe, t0: number, what: string, host: string, group: 'local' | 'foreign'): Promise<number> {
+  const held = await until(
+    what,
+    180,
+    () => holds(host, SITE1.external) && exec(host, ['cl_status', 'rscstatus']).trim() === group,
+  )
+  await until(`${what}: a reply after`, 60, () => p.replies().some((r) => r > held))
   await sleep(2)
   return p.longestGap(t0)
 }
@@ -106,7 +115,7 @@ export async function haBench(): Promise<Section> {
       await sleep(2)
       const t0 = now()
       for (const l of cut) execFileSync('ip', ['link', 'set', l.tap, 'nomaster'])
-      const gap = await outage(p, t0, `round ${i + 1}: ${STANDBY} takes over`, () => holds(STANDBY, SITE1.external))
+      const gap = await outage(p, t0, `round ${i + 1}: ${STANDBY} takes over`, STANDBY, 'foreign')
       failovers.push(gap)
       split.push(phases(STANDBY, t0, t0 + gap))
       await sleep(Math.max(0, t0 + 75 - now()))
@@ -120,9 +129,7 @@ export async function haBench(): Promise<Section> {
       await sleep(2)
       const t1 = now()
       exec(PRIMARY, ['sh', '-c', 'service heartbeat start </dev/null >/dev/null 2>&1'])
-      failbacks.push(
-        await outage(q, t1, `round ${i + 1}: ${PRIMARY} takes the group back`, () => holds(PRIMARY, SITE1.external)),
-      )
+      failbacks.push(await outage(q, t1, `round ${i + 1}: ${PRIMARY} takes the group back`, PRIMARY, 'local'))
     } finally {
       q.stop()
     }
