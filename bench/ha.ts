@@ -86,7 +86,7 @@ async function outage(p: Probe, t0: number, what: string, host: string, group: '
   const held = await until(
     what,
     180,
-    () => holds(host, SITE1.external) && exec(host, ['cl_status', 'rscstatus']).trim() === group,
+    () => holds(host, SITE1.external) && [group, 'all'].includes(exec(host, ['cl_status', 'rscstatus']).trim()),
   )
   await until(`${what}: a reply after`, 60, () => p.replies().some((r) => r > held))
   await sleep(2)
