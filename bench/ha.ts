@@ -9,14 +9,13 @@
 // its goal; issue 21 asks 10 s.
 import { execFileSync } from 'node:child_process'
 import { INVENTORY_HA, exec, loadState, up } from '../lab/lab.ts'
-import { HA_SITES } from '../lab/ha.ts'
+import { HA_SITES, ip } from '../lab/ha.ts'
 import { lastTakeover, probe, type Probe } from '../lab/ha-watch.ts'
 import { median, timed, type Section } from './run.ts'
 
 const ROUNDS = 5
 const [SITE1, SITE2] = HA_SITES as unknown as [(typeof HA_SITES)[number], (typeof HA_SITES)[number]]
 const [PRIMARY, STANDBY] = SITE1.gateways.map((g) => g.name) as [string, string]
-const ip = (cidr: string) => cidr.split('/')[0]!
 const now = () => Date.now() / 1000
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000))
 

@@ -73,7 +73,8 @@ export const HA_SITES: readonly HaSite[] = [
   },
 ]
 
-const ip = (cidr: string) => cidr.split('/')[0]!
+/** `198.18.0.51/24` → `198.18.0.51`. */
+export const ip = (cidr: string) => cidr.split('/')[0]!
 /** A MAC that reads as its address, as the UML hosts' do: 198.18.0.41 is …:fe:00:41, 198.18.11.2 …:fe:11:02. */
 const mac = (cidr: string) => {
   const [, , c, d] = ip(cidr).split('.')

@@ -8,7 +8,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import { afterAll, describe, expect } from 'vitest'
-import { HA_SECRETS, HA_SITES, planHa } from '../../lab/ha.ts'
+import { HA_SECRETS, HA_SITES, ip, planHa } from '../../lab/ha.ts'
 import { INVENTORY_HA, KNOWN_HOSTS, STATE_DIR, alive, down, ipJson, loadState, status, up } from '../../lab/lab.ts'
 import { umlPids } from '../../lab/uml.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
@@ -17,7 +17,6 @@ import { labIt as it, sh } from './helpers.ts'
 const PLAN = planHa()
 const GATEWAYS = PLAN.gateways.map((g) => g.name)
 const LANS = PLAN.lans.map((l) => l.name)
-const ip = (cidr: string) => cidr.split('/')[0]!
 const timings: string[] = []
 // As setup.ts, less the pools, which nothing here needs.
 const UP = { n: 5, uml: 3, ha: true } as const

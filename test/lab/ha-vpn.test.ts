@@ -14,14 +14,14 @@
 // fork (README, "The lab", the HA sites). The bound asserted is the one that says the takeover works at all.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
-import { HA_SITES } from '../../lab/ha.ts'
+import { HA_SITES, ip } from '../../lab/ha.ts'
 import { describeTakeover, lastTakeover, probe } from '../../lab/ha-watch.ts'
 import { INVENTORY_HA, STATE_DIR, up } from '../../lab/lab.ts'
 import { umlPids } from '../../lab/uml.ts'
 import { ferry, journalBytes, labIt as it, sh, tempDir, waitFor } from './helpers.ts'
 
-const ip = (cidr: string) => cidr.split('/')[0]!
 const GATEWAYS = HA_SITES.flatMap((s) => s.gateways.map((g) => g.name))
 const [SITE1, SITE2] = HA_SITES as unknown as [(typeof HA_SITES)[number], (typeof HA_SITES)[number]]
 const [PRIMARY1, STANDBY1] = SITE1.gateways.map((g) => g.name) as [string, string]
@@ -68,8 +68,6 @@ function countUnderlay() {
     remove: () => execFileSync('nft', ['delete', 'table', 'bridge', 'ferry_ha_vpn']),
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 it('two sites of Heartbeat pairs: converged, LAN to LAN inside ESP, idempotent, drift on the standby, a dead active gateway taken over, failback, rollback leaves nothing', async () => {
   const state = tempDir()
