@@ -13,13 +13,12 @@ import { INVENTORY_HA, KNOWN_HOSTS, STATE_DIR, alive, down, ipJson, loadState, s
 import { umlPids } from '../../lab/uml.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { labIt as it, sh } from './helpers.ts'
+import { LAB_UP } from './setup.ts'
 
 const PLAN = planHa()
 const GATEWAYS = PLAN.gateways.map((g) => g.name)
 const LANS = PLAN.lans.map((l) => l.name)
 const timings: string[] = []
-// As setup.ts, less the pools, which nothing here needs.
-const UP = { n: 5, uml: 3, ha: true } as const
 
 /** On `host`, one ping per address (1 s apart at most): `ADDRESS ok|no` per line. */
 function pings(host: string, addresses: string[]): string[] {
@@ -198,7 +197,7 @@ describe('the HA lab (up --ha)', () => {
     const netns = () => LANS.map((l) => fs.statSync(`/run/netns/ferry-${l}`).ino)
     const [p0, n0] = [pids(), netns()]
     const t0 = performance.now()
-    await up(UP)
+    await up(LAB_UP)
     timings.push(`second up --ha: ${((performance.now() - t0) / 1000).toFixed(1)} s`)
     expect(pids()).toEqual(p0)
     expect(netns()).toEqual(n0)
@@ -218,7 +217,7 @@ describe('the HA lab (up --ha)', () => {
 
     // Later test files expect the lab up, with the HA sites.
     const t0 = performance.now()
-    await up(UP)
+    await up(LAB_UP)
     timings.push(
       `up from scratch (5 + far1, 3 UML, 4 gateways, 2 LANs): ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     )

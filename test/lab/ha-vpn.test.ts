@@ -21,6 +21,7 @@ import { describeTakeover, lastTakeover, probe } from '../../lab/ha-watch.ts'
 import { INVENTORY_HA, STATE_DIR, up } from '../../lab/lab.ts'
 import { umlPids } from '../../lab/uml.ts'
 import { ferry, journalBytes, labIt as it, sh, tempDir, waitFor } from './helpers.ts'
+import { LAB_UP } from './setup.ts'
 
 const GATEWAYS = HA_SITES.flatMap((s) => s.gateways.map((g) => g.name))
 const [SITE1, SITE2] = HA_SITES as unknown as [(typeof HA_SITES)[number], (typeof HA_SITES)[number]]
@@ -161,7 +162,7 @@ it('two sites of Heartbeat pairs: converged, LAN to LAN inside ESP, idempotent, 
 
     // The dead gateway comes back bare (a fresh root); a run rebuilds it, and Heartbeat fails
     // back to it, the primary, within that run.
-    await up({ n: 5, zfs: true, uml: 3, ha: true })
+    await up(LAB_UP)
     const q = probe(SITE1.lanHost.name, ip(SITE2.lanHost.cidr))
     try {
       await sleep(2000)

@@ -21,10 +21,12 @@ import {
   resetShellStarts,
   setRcCost,
   shellStarts,
+  status,
   up,
   type HostState,
 } from '../../lab/lab.ts'
 import { umlPids } from '../../lab/uml.ts'
+import { LAB_UP } from './setup.ts'
 
 const skip = process.env.FERRY_LAB_SKIP === '1'
 const timings: string[] = []
@@ -236,7 +238,7 @@ describe.skipIf(skip)('the test lab', () => {
     const pids = hosts().flatMap((h) => [h.pid, ...(h.zfsPid ? [h.zfsPid] : [])])
     const uml = umlPids(STATE_DIR)
     expect(uml.length, 'the UML hosts (setup starts 3), each a kernel and its host processes').toBeGreaterThan(3)
-    await timed('down (with zfs on 3 hosts, and 3 UML hosts)', () => down())
+    await timed('down (the whole lab: zfs pools, UML hosts, HA sites)', () => down())
     expect(fs.readdirSync('/run/netns').filter((n) => n.startsWith('ferry-'))).toEqual([])
     expect(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })).not.toMatch(/^\d+: (ferry-br|f[lu]\d*-)/m)
     expect(fs.readFileSync('/proc/mounts', 'utf8')).not.toContain('ferry-lab')
@@ -246,9 +248,19 @@ describe.skipIf(skip)('the test lab', () => {
     expect(fs.existsSync(STATE_DIR) || fs.existsSync(INVENTORY) || fs.existsSync(KNOWN_HOSTS)).toBe(false)
     await timed('down when nothing is up', () => down())
 
-    // Later test files expect the lab up.
-    await timed('up from scratch (5 + far1, 3 UML)', () => up({ n: 5, uml: 3 }))
+    // Later test files expect the lab setup.ts built, in whatever order they run.
+    await timed('up from scratch (5 + far1, zfs, 3 UML, the HA sites)', () => up(LAB_UP))
     expect(hosts().map((h) => h.name)).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1'])
     expect(hosts().map((h) => ssh(h, 'hostname').trim())).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1'])
-  })
+    expect((await status()).filter((h) => !(h.alive && h.sshd !== false)).map((h) => h.name)).toEqual([])
+    expect(loadState().uml && Object.keys(loadState().uml!).sort()).toEqual([
+      'gw1a',
+      'gw1b',
+      'gw2a',
+      'gw2b',
+      'uml1',
+      'uml2',
+      'uml3',
+    ])
+  }, 180_000)
 })

@@ -4,6 +4,9 @@
 import { execFileSync } from 'node:child_process'
 import { down, up } from '../../lab/lab.ts'
 
+/** The lab every lab test file may assume: a file that takes the lab down puts this back. */
+export const LAB_UP = { n: 5, zfs: true, uml: 3, ha: true } as const
+
 function whyNoLab(): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root'
   try {
@@ -35,7 +38,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   // Fresh hosts, whatever an earlier session or `npm run demo` left on them (a deployed mesh):
   // tests run in no fixed order and each assumes bare hosts. Rebuilding takes about a second.
   await down()
-  await up({ n: 5, zfs: true, uml: 3, ha: true, log: (line) => console.log(`lab: ${line}`) })
+  await up({ ...LAB_UP, log: (line) => console.log(`lab: ${line}`) })
   return async () => {
     if (process.env.FERRY_LAB_KEEP === '0') await down()
   }

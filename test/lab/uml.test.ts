@@ -9,6 +9,7 @@ import { describe, expect } from 'vitest'
 import { STATE_DIR, loadState, status, up } from '../../lab/lab.ts'
 import { umlPids } from '../../lab/uml.ts'
 import { labIt as it, sh } from './helpers.ts'
+import { LAB_UP } from './setup.ts'
 
 const UML = ['uml1', 'uml2', 'uml3']
 const address = (h: string) => loadState().uml![h]!.address
@@ -38,7 +39,7 @@ describe('full-kernel hosts (user-mode-linux)', () => {
       sh('uml1', `rm -f ${mark}`)
     }
     const pids = UML.map((h) => loadState().uml![h]!.pid)
-    await up({ n: 5, uml: 3 })
+    await up(LAB_UP)
     expect(UML.map((h) => loadState().uml![h]!.pid)).toEqual(pids)
   })
 
@@ -127,7 +128,7 @@ describe('full-kernel hosts (user-mode-linux)', () => {
     const deadline = Date.now() + 10_000
     while (umlPids(STATE_DIR, 'uml3/').length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
     expect((await status()).find((h) => h.name === 'uml3')).toMatchObject({ alive: false, sshd: false })
-    await up({ n: 5, uml: 3 })
+    await up(LAB_UP)
     const after = loadState().uml!.uml3!
     expect(after.pid).not.toBe(before.pid)
     // Strict host key checking: the same key as before, or this would fail.
