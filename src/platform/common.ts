@@ -20,6 +20,7 @@ import type {
   Sysctl,
   Tunnel,
   TunnelIfaceKind,
+  Vlan,
 } from './types.ts'
 
 /** The value of the first `key=value` line, or undefined. */
@@ -351,7 +352,9 @@ export const bsdNet: Net = {
 // OpenBSD. Netmasks come in hex and become prefix lengths.
 const BSD_IFCONFIG_AWK = [
   'function bits(m,  h, i, d, n) { h = tolower(substr(m, 3)); for (i = 1; i <= length(h); i++) { d = index("0123456789abcdef", substr(h, i, 1)) - 1; n += (d >= 8) + (d % 8 >= 4) + (d % 4 >= 2) + d % 2 } return n + 0 }',
-  'NR == 1 { u = ($0 ~ /[<,]UP[,>]/); print "up=" u }',
+  'NR == 1 { u = ($0 ~ /[<,]UP[,>]/); print "up=" u; if (match($0, / rdomain [0-9]+/)) print "domain=" substr($0, RSTART + 9, RLENGTH - 9) }',
+  '$1 == "description:" { sub(/^[ \\t]*description: /, ""); print "description=" $0 }',
+  '$1 == "encap:" && $2 == "vnetid" && $3 ~ /^[0-9]+$/ { for (i = 4; i < NF; i++) if ($i == "parent") print "vlan=" $3 " " $(i + 1) }',
   '$1 == "inet" { p = ""; m = ""; for (i = 3; i < NF; i++) { if ($i == "-->") p = $(i + 1); if ($i == "netmask") m = $(i + 1) } n = bits(m); if (p == "") print "addr=" $2 "/" n; else print "addr=" $2 " peer " p (n == 32 ? "" : "/" n) }',
   '($1 == "tunnel" || $1 == "tunnel:") && $2 == "inet" { print "tunnel=" $3 " " $5 }',
   '$1 == "physical" && $2 == "address" && $3 == "inet" { print "tunnel=" $4 " " $6 }',
@@ -375,8 +378,14 @@ export function pair(address: string): string | undefined {
   return p && `${p.local} ${p.peer} netmask ${hexMask(p.prefix)}`
 }
 
-/** The BSDs name a cloned interface after its driver, with a unit number: gre5, tap5. */
-const BSD_DRIVERS: Record<IfaceKind, string> = { loopback: 'lo', gre: 'gre', tap: 'tap', tun: 'tun' }
+/** The BSDs name a cloned interface after its driver, with a unit number: gre5, tap5, vlan6. */
+const BSD_DRIVERS: Record<Exclude<IfaceKind, 'vrf'>, string> = {
+  loopback: 'lo',
+  gre: 'gre',
+  tap: 'tap',
+  tun: 'tun',
+  vlan: 'vlan',
+}
 
 export const bsdTunnelName = (kind: TunnelIfaceKind, n: number) => `${BSD_DRIVERS[kind]}${n}`
 
@@ -385,6 +394,8 @@ export const bsdTunnelName = (kind: TunnelIfaceKind, n: number) => `${BSD_DRIVER
  * never lo0, which is always there. `cloned` adds the word to the message, as FreeBSD says it.
  */
 export function bsdRefuse(iface: Iface, cloned: boolean): string | undefined {
+  if (iface.kind === 'vrf')
+    return `${iface.name}: a vrf interface is Linux's; on the BSDs a routing domain's own interface is its loopback (domainIface)`
   const driver = BSD_DRIVERS[iface.kind]
   if (!new RegExp(`^${driver}[0-9]+$`).test(iface.name) || iface.name === 'lo0')
     return `${iface.name}: a ${cloned ? 'cloned ' : ''}${iface.kind} interface is named ${driver}N${iface.kind === 'loopback' ? ' (N ≥ 1)' : ''}`
@@ -410,6 +421,12 @@ export interface IfaceDelta {
   create: boolean
   destroy: boolean
   tunnel?: Tunnel
+  /** The tag and parent to set (a vlan made, or moved). */
+  vlan?: Vlan
+  /** The routing domain to move it to (0: the default one); moving it drops its addresses on OpenBSD, so `add` then holds them all. */
+  domain?: number
+  /** The description to set ('' clears it). */
+  description?: string
   remove: string[]
   add: string[]
   /** true: bring up, false: take down, undefined: leave. */
@@ -418,17 +435,29 @@ export interface IfaceDelta {
   kept: number
 }
 
+/**
+ * The routing domain is always compared (none is the default one, 0); a description only when
+ * one is wanted. Moving to another domain takes every address off first and puts the wanted ones
+ * back after: OpenBSD's `rdomain` drops them itself, and an address belongs to its domain.
+ */
 export function ifaceDelta(from: IfaceState, to: IfaceState): IfaceDelta {
   if (!to.exists) return { create: false, destroy: from.exists, remove: [], add: [], kept: 0 }
   // A missing interface keeps the probe's `up`: Linux loopback addresses live on `lo`, which is up.
-  const base = from.exists ? from : { ...from, addresses: [], tunnel: undefined }
-  const remove = base.addresses.filter((a) => !to.addresses.includes(a))
+  const base = from.exists ? from : { ...from, addresses: [], tunnel: undefined, vlan: undefined, domain: undefined }
+  const moved = (to.domain ?? 0) !== (base.domain ?? 0)
+  const remove = moved ? base.addresses : base.addresses.filter((a) => !to.addresses.includes(a))
   return {
     create: !from.exists,
     destroy: false,
     tunnel: to.tunnel && !sameTunnel(base.tunnel, to.tunnel) ? to.tunnel : undefined,
+    vlan: to.vlan && (to.vlan.id !== base.vlan?.id || to.vlan.parent !== base.vlan?.parent) ? to.vlan : undefined,
+    domain: moved ? (to.domain ?? 0) : undefined,
+    description:
+      to.description !== undefined && to.description !== (from.exists ? (from.description ?? '') : '')
+        ? to.description
+        : undefined,
     remove,
-    add: to.addresses.filter((a) => !base.addresses.includes(a)),
+    add: moved ? to.addresses : to.addresses.filter((a) => !base.addresses.includes(a)),
     up: to.up === base.up ? undefined : to.up,
     kept: base.addresses.length - remove.length,
   }

@@ -175,7 +175,10 @@ export const freebsd: Platform = {
   sysctl: sysctlIn('/etc/sysctl.conf', (assignment) => `sysctl ${assignment}`),
 
   interfaces: {
-    refuse: (iface) => bsdRefuse(iface, true),
+    refuse: (iface) =>
+      iface.kind === 'vlan'
+        ? `${iface.name}: ferry does not configure FreeBSD's vlan interfaces yet (rc.conf's vlans_PARENT)`
+        : bsdRefuse(iface, true),
     tunnelName: bsdTunnelName,
 
     probe(iface) {

@@ -41,7 +41,7 @@ import {
   vixieCron,
   writeFile,
 } from './common.ts'
-import type { Iface, IfaceState, NextHop, Platform, Route, RouteState, Tunnel, TunnelIfaceKind } from './types.ts'
+import type { Iface, IfaceKind, IfaceState, NextHop, Platform, Route, RouteState, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
 
@@ -65,10 +65,12 @@ const TUNNEL_AWK = `{ for (i = 1; i < NF; i++) { if ($i == "local") l = $(i + 1)
 // What creating a device of each kind needs of the kernel, where the probe can tell it is not
 // there: a container without /dev/net/tun; a kernel whose ip_gre is neither loaded (nor built
 // in: /sys/module has it then too) nor loadable (the lab's has no module support at all).
-const NO_CREATE: Record<TunnelIfaceKind, string> = {
+const NO_CREATE: Record<Exclude<IfaceKind, 'loopback'>, string> = {
   tap: "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'",
   tun: "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'",
   gre: "[ -d /sys/module/ip_gre ] || { [ -e /proc/modules ] && modprobe -n -q ip_gre 2>/dev/null; } || echo 'nocreate=the kernel has no GRE (ip_gre is neither loaded nor loadable)'",
+  vlan: "[ -d /sys/module/8021q ] || { [ -e /proc/modules ] && modprobe -n -q 8021q 2>/dev/null; } || echo 'nocreate=the kernel has no 802.1Q (8021q is neither loaded nor loadable)'",
+  vrf: "[ -d /sys/module/vrf ] || { [ -e /proc/modules ] && modprobe -n -q vrf 2>/dev/null; } || echo 'nocreate=the kernel has no VRF (vrf is neither loaded nor loadable)'",
 }
 
 /** Loopback addresses go on `lo` itself, labelled `lo:1` for `lo1`, so the probe can tell them apart. */
@@ -403,6 +405,8 @@ export const linux: Platform = {
       if (iface.name.length > 15) return `${iface.name}: Linux interface names are at most 15 characters`
       if (iface.kind === 'loopback' && !/^lo[0-9]+$/.test(iface.name))
         return `${iface.name}: a loopback alias is named loN (its addresses go on lo, labelled lo:N)`
+      if (iface.kind === 'vlan' || iface.kind === 'vrf')
+        return `${iface.name}: ferry does not configure Linux ${iface.kind} interfaces yet`
       if (iface.kind === 'gre' && iface.name === 'gre0')
         return 'gre0 is the fallback device of the Linux gre module and cannot be configured; name the tunnel gre1 or after its peer'
       return undefined
@@ -410,6 +414,7 @@ export const linux: Platform = {
 
     // gre0 is taken (see refuse), so ferry's GRE tunnels are gre-N; gre-0 is free.
     tunnelName: (kind, n) => `${kind === 'gre' ? 'gre-' : kind}${n}`,
+    domainIface: (n) => ({ name: `vrf${n}`, kind: 'vrf' }),
 
     probe(iface) {
       const file = quote(ifupdownFile(iface.name))

@@ -7,9 +7,12 @@
 // address line is passed through whole, and ifconfig's family defaults to inet.
 //
 // A line starting with `!` is run by the shell (hostname.if(5)): that is where a static route
-// lives, `!route -n [-T rtable] add -inet DEST GATEWAY`, after the lines that give the interface
-// its address. `iface` writes the rest of the file and keeps the `!route` lines it finds; `route`
-// edits only its own line.
+// lives, `!route [-TN] -qn add -inet DEST GATEWAY` as seed 001 writes it, after the lines that
+// give the interface its address. `iface` writes the rest of the file and keeps the `!route`
+// lines it finds; `route` edits only its own line.
+//
+// An interface in a routing domain says `rdomain N` before its addresses: moving it drops them.
+// The kernel makes domain N with its loopback loN the first time an interface joins it.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
 import {
@@ -22,6 +25,7 @@ import {
   bsdRouteProbe,
   bsdTunnelName,
   CRON_SPECIALS,
+  dottedMask,
   groupProbe,
   ifaceDelta,
   instanceState,
@@ -45,17 +49,34 @@ const upFlags = (iface: Iface) => (iface.kind === 'gre' ? 'link0 up' : 'up')
 
 const hostnameIf = (iface: Iface) => `/etc/hostname.${iface.name}`
 
+/**
+ * A description on a hostname.if line: netstart reads each line as shell words, so one of several
+ * words is double-quoted (the iface step allows no quote, `$` or backslash in one).
+ */
+const hostnameIfWord = (text: string) => (/\s/.test(text) ? `"${text}"` : text)
+
 /** The lines of hostname.if that run route(8): they belong to `route` steps, not to the interface. */
 const ROUTE_LINE = /^!route\s/
 
-/** route(8) in a routing table: `-T N` comes before the command. */
-const route = (r: Route) => `route -n${r.table ? ` -T ${r.table}` : ''}`
+/**
+ * route(8) in a routing table, quiet and numeric, as seed 001 and netstart write it: `route -T1
+ * -qn`; `get`, which must print, without -q.
+ */
+const route = (r: Route, flags = '-qn') => `route${r.table ? ` -T${r.table}` : ''} ${flags}`
 
-/** The destination as route(8) reads it: `default`, a bare address for a host, else the CIDR network. */
+/**
+ * The destination as route(8) reads it: `default`, a bare address for a host, else the CIDR
+ * network; the loopback network as netstart and seed 001 write it, `127` (route(8) reads a bare
+ * class A number as its /8).
+ */
 function routeTo(r: Route): string {
   const { address, prefix } = routeDest(r.to)
+  if (r.to === '127.0.0.0/8') return '127'
   return prefix === 0 ? 'default' : prefix === 32 ? address : r.to
 }
+
+/** `-inet DEST`; `default` alone, as seed 001 writes it (route(8)'s family is inet unless told). */
+const inetTo = (r: Route) => (routeTo(r) === 'default' ? 'default' : `-inet ${routeTo(r)}`)
 
 /**
  * `route add`'s arguments. route(8): -blackhole and -reject are flags on a route whose gateway is
@@ -63,15 +84,15 @@ function routeTo(r: Route): string {
  * ADDRESS), which `refuse` turns away; -ifp pins a gateway route to an interface.
  */
 function routeArgs(r: Route, s: RouteState): string {
-  if (s.type === 'blackhole' || s.type === 'reject') return `-inet ${routeTo(r)} 127.0.0.1 -${s.type}`
-  return `-inet ${routeTo(r)} ${quote(s.via ?? '')}${s.dev ? ` -ifp ${quote(s.dev)}` : ''}`
+  if (s.type === 'blackhole' || s.type === 'reject') return `${inetTo(r)} 127.0.0.1 -${s.type}`
+  return `${inetTo(r)} ${quote(s.via ?? '')}${s.dev ? ` -ifp ${quote(s.dev)}` : ''}`
 }
 
 /** A route's own `!route` line in its interface's hostname.if, by destination and rtable; netstart wants the file 0640. */
 const ownRoute = (r: Route): RouteLines => ({
   path: `/etc/hostname.${bootIface(r)}`,
   match: '$1 == "!route"',
-  keys: 't = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } }',
+  keys: 't = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); else if ($i ~ /^-T[0-9]/) t = substr($i, 3); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } }',
   dest: routeTo(r),
   table: r.table,
   mode: 0o640,
@@ -154,6 +175,7 @@ export const openbsd: Platform = {
   interfaces: {
     refuse: (iface) => bsdRefuse(iface, false),
     tunnelName: bsdTunnelName,
+    domainIface: (n) => ({ name: `lo${n}`, kind: 'loopback' }),
 
     probe(iface) {
       const file = quote(hostnameIf(iface))
@@ -172,7 +194,12 @@ export const openbsd: Platform = {
       return [
         ...(d.create ? [`ifconfig ${n} create`] : []),
         ...(d.tunnel ? [`ifconfig ${n} tunnel ${quote(d.tunnel.local)} ${quote(d.tunnel.remote)}`] : []),
+        ...(d.vlan ? [`ifconfig ${n} vnetid ${d.vlan.id} parent ${quote(d.vlan.parent)}`] : []),
+        ...(d.description === undefined
+          ? []
+          : [`ifconfig ${n} ${d.description ? `description ${quote(d.description)}` : '-description'}`]),
         ...d.remove.map((a) => `ifconfig ${n} inet ${localOf(a)} delete`),
+        ...(d.domain === undefined ? [] : [`ifconfig ${n} ${d.domain ? `rdomain ${d.domain}` : '-rdomain'}`]),
         ...adds,
         ...(d.up === false ? [`ifconfig ${n} down`] : d.up && !adds.length ? [`ifconfig ${n} ${upFlags(iface)}`] : []),
       ]
@@ -180,16 +207,28 @@ export const openbsd: Platform = {
 
     savedIn: hostnameIf,
 
+    // Seed 001's order: the vlan and its description, the domain, then the addresses, in
+    // hostname.if(5)'s `inet ADDRESS NETMASK BROADCAST` form. The first address brings the
+    // interface up (ifconfig(8)), so `up` is written only where there is none, or seed 003's
+    // `link0 up` after a tunnel's pair.
     render(iface, state, current) {
       if (!state.exists) return []
-      const lines = state.tunnel ? [`tunnel ${state.tunnel.local} ${state.tunnel.remote}`] : []
-      state.addresses.forEach((a, i) =>
-        lines.push(pair(a) ? `${pair(a)}${i ? ' alias' : ''}` : `inet ${i ? 'alias ' : ''}${a}`),
-      )
+      const lines = [
+        ...(state.tunnel ? [`tunnel ${state.tunnel.local} ${state.tunnel.remote}`] : []),
+        ...(state.vlan ? [`vnetid ${state.vlan.id} parent ${state.vlan.parent}`] : []),
+        ...(state.description ? [`description ${hostnameIfWord(state.description)}`] : []),
+        ...(state.domain ? [`rdomain ${state.domain}`] : []),
+      ]
+      state.addresses.forEach((a, i) => {
+        const { address, prefix } = routeDest(a)
+        lines.push(
+          pair(a) ? `${pair(a)}${i ? ' alias' : ''}` : `inet ${i ? 'alias ' : ''}${address} ${dottedMask(prefix)} NONE`,
+        )
+      })
       // Options may follow a bare address line, not an `inet` one (netstart reads its netmask there).
       const last = state.addresses.at(-1)
       if (last && pair(last)) lines[lines.length - 1] += ` ${upFlags(iface)}`
-      else lines.push(upFlags(iface))
+      else if (!last || iface.kind === 'gre') lines.push(upFlags(iface))
       // Routes (route steps' lines) stay, after the address they need.
       return [...lines, ...current.filter((l) => ROUTE_LINE.test(l))]
     },
@@ -235,14 +274,14 @@ export const openbsd: Platform = {
     },
 
     probe(r) {
-      const live = bsdRouteProbe(`${route(r)} get ${routeTo(r)}`, r.to)
+      const live = bsdRouteProbe(`${route(r, '-n')} get ${routeTo(r)}`, r.to)
       const iface = r.persist ? bootIface(r) : undefined
       if (!iface) return live
       return `${live}\n${routeLinesProbe(ownRoute(r), `${iface} has no /etc/hostname.${iface} (give it an iface step)`)}`
     },
 
     change(r, from, to) {
-      const del = `${route(r)} delete -inet ${routeTo(r)}`
+      const del = `${route(r)} delete ${inetTo(r)}`
       if (!to) return from ? [del] : []
       if (!from) return [`${route(r)} add ${routeArgs(r, to)}`]
       // A new gateway is a change; another kind of route is made anew.

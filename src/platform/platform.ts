@@ -69,6 +69,7 @@ export type {
   TunnelIfaceKind,
   Iface,
   Tunnel,
+  Vlan,
   IfaceState,
   Interfaces,
   Account,

@@ -156,8 +156,13 @@ export interface Sysctl {
   unpersist(key: string): string
 }
 
-export type IfaceKind = 'loopback' | 'gre' | 'tap' | 'tun'
-export type TunnelIfaceKind = Exclude<IfaceKind, 'loopback'>
+/**
+ * `vlan`: an 802.1Q interface on a parent (OpenBSD vlan(4), Linux's 8021q). `vrf`: a Linux VRF
+ * device, a routing domain's own interface (its table, its loopback addresses); OpenBSD has none,
+ * its domain's own interface being the loopback loN the kernel makes with the domain.
+ */
+export type IfaceKind = 'loopback' | 'gre' | 'tap' | 'tun' | 'vlan' | 'vrf'
+export type TunnelIfaceKind = Extract<IfaceKind, 'gre' | 'tap' | 'tun'>
 
 export interface Iface {
   name: string
@@ -169,6 +174,12 @@ export interface Tunnel {
   remote: string
 }
 
+/** An 802.1Q interface's tag and the interface it is carried on. */
+export interface Vlan {
+  id: number
+  parent: string
+}
+
 /** An interface's live state as the probe prints it, or as a step wants it. */
 export interface IfaceState {
   exists: boolean
@@ -176,6 +187,14 @@ export interface IfaceState {
   /** Normalised: `10.0.0.1/32`, or point-to-point `172.16.2.1 peer 172.16.2.2` (a /32 pair). */
   addresses: string[]
   tunnel?: Tunnel
+  vlan?: Vlan
+  /**
+   * The routing domain the interface is in: OpenBSD's rdomain, Linux's VRF of that table (a vrf
+   * interface is its own domain's); 0 or undefined: the default one.
+   */
+  domain?: number
+  /** OpenBSD's `description`, Linux's link alias; undefined: none. */
+  description?: string
 }
 
 export interface Interfaces {
@@ -184,7 +203,14 @@ export interface Interfaces {
   /** The name of the tunnel interface of this kind numbered `n`, where ferry picks it (a mesh link's end): `gre5`. */
   tunnelName(kind: TunnelIfaceKind, n: number): string
   /**
-   * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`, then
+   * The interface that is routing domain `n`'s own, where its loopback addresses go: OpenBSD's
+   * loN, which the kernel makes with the domain; Linux's VRF device vrfN, whose table is N.
+   * Absent where the OS has no routing domains (FreeBSD's FIBs are tables, not domains).
+   */
+  domainIface?(n: number): Iface
+  /**
+   * Prints `exists=0|1`, `up=0|1`, `addr=ADDRESS` per address, `tunnel=LOCAL REMOTE`,
+   * `vlan=ID PARENT`, `domain=N` (none: the default domain), `description=TEXT`, then
    * `saved=LINE` for each line of the boot-time configuration that belongs to the interface.
    * Where the host decides what keeps that configuration (Linux: ifupdown or systemd-networkd),
    * `netconfig=NAME` says which when it is not the platform's first choice; `nosave=WHY` when

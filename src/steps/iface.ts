@@ -1,4 +1,5 @@
-// A network interface: a loopback alias, a gre tunnel or a tap/tun device, configured live and
+// A network interface: a loopback alias, a gre tunnel, a tap/tun device, an 802.1Q vlan or a
+// routing domain's own (Linux's VRF device), in a routing domain or the default one, configured live and
 // (by default) at boot: FreeBSD rc.conf, OpenBSD /etc/hostname.if, Debian's ifupdown or
 // systemd-networkd (whichever the host keeps it in: the probe says). The probe reads both, so
 // drift in either shows. The state is addresses and endpoints, never secrets, so the record
@@ -7,7 +8,7 @@
 import { field, fields, ifaceDelta, splitFiles } from '../platform/common.ts'
 import { probeNow, run } from './script.ts'
 import { unifiedDiff } from '../report/diff.ts'
-import type { Iface, IfaceKind, IfaceState, Tunnel } from '../platform/platform.ts'
+import type { Iface, IfaceKind, IfaceState, Tunnel, Vlan } from '../platform/platform.ts'
 import {
   ANYTHING,
   StepError,
@@ -26,6 +27,16 @@ export interface IfaceOptions extends CommonOptions {
   addresses?: string[]
   /** Outer endpoints; gre only, and required there. */
   tunnel?: Tunnel
+  /** The 802.1Q tag (1–4094) and the interface that carries it; vlan only, and required there. */
+  vlan?: Vlan
+  /**
+   * The routing domain (OpenBSD rdomain, Linux VRF of table N: the platform's `domainIface(N)`,
+   * which a step of its own makes first on Linux); 0, the default, when not given. A vrf
+   * interface is its own domain's, and says which.
+   */
+  domain?: number
+  /** A description (OpenBSD's `description`, Linux's link alias); left as it is when not given. */
+  description?: string
   /** Also configure it for boot. Default true. */
   persist?: boolean
 }
@@ -41,15 +52,24 @@ export interface IfaceRecord {
 const IP = String.raw`(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)`
 const ADDRESS = new RegExp(`^${IP}(?:/(?:3[0-2]|[12]?\\d)| peer ${IP})$`)
 const ENDPOINT = new RegExp(`^${IP}$`)
+const NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/
+/** Printable, and nothing a shell or hostname.if would read as more than text. */
+const DESCRIPTION = /^[A-Za-z0-9][A-Za-z0-9 ._:,-]{0,63}$/
 
 function parse(probe: ProbeResult): IfaceRecord {
   const [local, remote] = (field(probe.stdout, 'tunnel') ?? '').split(' ')
+  const [id, parent] = (field(probe.stdout, 'vlan') ?? '').split(' ')
+  const domain = Number(field(probe.stdout, 'domain') ?? 0)
+  const description = field(probe.stdout, 'description')
   return {
     live: {
       exists: field(probe.stdout, 'exists') === '1',
       up: field(probe.stdout, 'up') === '1',
       addresses: fields(probe.stdout, 'addr'),
       tunnel: local && remote ? { local, remote } : undefined,
+      ...(id && parent ? { vlan: { id: Number(id), parent } } : {}),
+      ...(domain ? { domain } : {}),
+      ...(description ? { description } : {}),
     },
     saved: fields(probe.stdout, 'saved'),
     netConfig: field(probe.stdout, 'netconfig'),
@@ -70,6 +90,7 @@ export function bootDiff(file: string, before: readonly string[], after: readonl
 }
 
 const endpoints = (t: Tunnel | undefined) => (t ? `${t.local} ${t.remote}` : '(none)')
+const tag = (v: Vlan | undefined) => (v ? `${v.id} on ${v.parent}` : '(none)')
 
 /**
  * `iface('gre to r2', { name: 'gre0', kind: 'gre', tunnel: { local: A, remote: B },
@@ -80,9 +101,17 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
   const it: Iface = { name: opts.name, kind: opts.kind }
   const persist = opts.persist ?? true
   const addresses = (opts.addresses ?? []).map((a) => a.trim().split(/\s+/).join(' '))
-  const want: IfaceState = { exists: true, up: true, addresses, tunnel: opts.tunnel }
-  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(it.name))
-    throw new StepError(`${name}: not an interface name: ${JSON.stringify(it.name)}`)
+  const { vlan, domain, description } = opts
+  const want: IfaceState = {
+    exists: true,
+    up: true,
+    addresses,
+    tunnel: opts.tunnel,
+    ...(vlan ? { vlan } : {}),
+    ...(domain ? { domain } : {}),
+    ...(description !== undefined ? { description } : {}),
+  }
+  if (!NAME.test(it.name)) throw new StepError(`${name}: not an interface name: ${JSON.stringify(it.name)}`)
   const bad = addresses.find((a) => !ADDRESS.test(a))
   if (bad !== undefined)
     throw new StepError(`${name}: ${JSON.stringify(bad)} is neither IPv4 CIDR (10.0.0.1/32) nor "A peer B"`)
@@ -92,6 +121,21 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     )
   if (opts.tunnel && ![opts.tunnel.local, opts.tunnel.remote].every((e) => ENDPOINT.test(e)))
     throw new StepError(`${name}: tunnel endpoints must be IPv4 addresses`)
+  if ((it.kind === 'vlan') !== !!vlan)
+    throw new StepError(
+      `${name}: ${it.kind === 'vlan' ? 'a vlan interface needs' : 'only a vlan interface takes'} vlan`,
+    )
+  if (vlan && !(Number.isInteger(vlan.id) && vlan.id >= 1 && vlan.id <= 4094))
+    throw new StepError(`${name}: a vlan id is a whole number from 1 to 4094: ${JSON.stringify(vlan.id)}`)
+  if (vlan && !NAME.test(vlan.parent))
+    throw new StepError(`${name}: not an interface name (vlan parent): ${JSON.stringify(vlan.parent)}`)
+  if (domain !== undefined && !(Number.isInteger(domain) && domain >= 0 && domain <= 255))
+    throw new StepError(`${name}: a routing domain is a whole number from 0 to 255: ${JSON.stringify(domain)}`)
+  if (it.kind === 'vrf' && !domain) throw new StepError(`${name}: a vrf interface says its domain (1 to 255)`)
+  if (description !== undefined && !DESCRIPTION.test(description))
+    throw new StepError(
+      `${name}: a description is 1 to 64 letters, digits, spaces and . _ : , - (starting with a letter or digit): ${JSON.stringify(description)}`,
+    )
 
   return {
     kind: 'iface',
@@ -108,6 +152,8 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     check(probe, { platform, pending }) {
       const refusal = platform.interfaces.refuse(it)
       if (refusal) throw new StepError(refusal)
+      if (domain && !platform.interfaces.domainIface)
+        throw new StepError(`${it.name}: ${platform.os} has no routing domains (domain ${domain})`)
       // Unless an earlier step installs what reads the file at boot (ifupdown, say).
       const nosave = field(probe.stdout, 'nosave')
       if (persist && nosave !== undefined && !pending.has(ANYTHING))
@@ -122,7 +168,10 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
         ...(d.tunnel
           ? [`${it.name} tunnel: ${endpoints(d.create ? undefined : cur.live.tunnel)} → ${endpoints(d.tunnel)}`]
           : []),
+        ...(d.vlan ? [`${it.name} vlan: ${tag(d.create ? undefined : cur.live.vlan)} → ${tag(d.vlan)}`] : []),
+        ...(d.description !== undefined ? [`${it.name} description: ${JSON.stringify(d.description)}`] : []),
         ...d.remove.map((a) => `${it.name}: remove ${a}`),
+        ...(d.domain !== undefined ? [`${it.name} routing domain: ${cur.live.domain ?? 0} → ${d.domain}`] : []),
         ...d.add.map((a) => `${it.name}: add ${a}`),
         ...(d.up ? [`${it.name}: up`] : []),
       ].map((summary) => ({ summary }))

@@ -242,7 +242,7 @@ describe('seed 003: OpenBSD, GRE over IPsec (inventory/openbsd-mesh.yaml)', () =
       editConf('/etc/sysctl.conf', 'net.inet.gre.allow', 'net.inet.gre.allow=1'),
       'ifconfig lo1 create',
       'ifconfig lo1 inet 10.1.0.1/32 up',
-      writeLines('/etc/hostname.lo1', '0640', ['inet 10.1.0.1/32', 'up']),
+      writeLines('/etc/hostname.lo1', '0640', ['inet 10.1.0.1 255.255.255.255 NONE']),
       // The article's one tunnel, gre0 at both ends: create, tunnel (outer), inet (inner) link0 up.
       'ifconfig gre0 create',
       'ifconfig gre0 tunnel 198.51.100.1 203.0.113.2',

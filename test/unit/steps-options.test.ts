@@ -93,6 +93,29 @@ describe('refused at build time', () => {
       () => iface('x', { name: 'gre/0', kind: 'gre', tunnel: { local: '192.0.2.1', remote: '192.0.2.2' } }),
       /not an interface name/,
     ],
+    ['iface: a vlan without its tag', () => iface('x', { name: 'vlan6', kind: 'vlan' }), /a vlan interface needs vlan/],
+    [
+      'iface: a tag on a loopback',
+      () => iface('x', { name: 'lo1', kind: 'loopback', vlan: { id: 6, parent: 'ix0' } }),
+      /only a vlan interface takes vlan/,
+    ],
+    [
+      'iface: vlan id 4095',
+      () => iface('x', { name: 'vlan6', kind: 'vlan', vlan: { id: 4095, parent: 'ix0' } }),
+      /a vlan id is a whole number from 1 to 4094: 4095/,
+    ],
+    [
+      'iface: a parent with a space',
+      () => iface('x', { name: 'vlan6', kind: 'vlan', vlan: { id: 6, parent: 'ix0 up' } }),
+      /not an interface name \(vlan parent\)/,
+    ],
+    ['iface: domain 256', () => iface('x', { name: 'lo1', kind: 'loopback', domain: 256 }), /from 0 to 255: 256/],
+    ['iface: a vrf with no domain', () => iface('x', { name: 'vrf1', kind: 'vrf' }), /a vrf interface says its domain/],
+    [
+      'iface: a description that a shell would read',
+      () => iface('x', { name: 'lo1', kind: 'loopback', description: 'C1"; reboot' }),
+      /a description is 1 to 64 letters/,
+    ],
   ])('%s', (_what, build, message) => {
     expect(build).toThrow(StepError)
     expect(build).toThrow(message)

@@ -247,6 +247,49 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
     ).toEqual({ exists: false, up: false, addresses: [], tunnel: undefined })
   })
 
+  it("OpenBSD vlan6 and vlan7 as seed 001's ifconfig prints them: tag, parent, description, routing domain", () => {
+    const vlan = (name: string, opts: Partial<Parameters<typeof iface>[1]>) =>
+      iface('i', { name, kind: 'vlan', vlan: { id: 1, parent: 'ix0' }, persist: false, ...opts })
+    // vlan6 is in rdomain 1, but seed 001's output has no `rdomain 1` on its first line (lo1's
+    // has): read as printed, the default domain. vlan7's says rdomain 2 (and vnetid 6, a slip).
+    const vlan6 = `vlan6: flags=8943<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> mtu 1500
+\tlladdr 0c:c4:7a:58:f4:c1
+\tdescription: C1
+\tindex 18 priority 0 llprio 3
+\tencap: vnetid 6 parent ix0 txprio packet rxprio outer
+\tgroups: vlan egress
+\tmedia: Ethernet autoselect (10GbaseSR full-duplex,rxpause,txpause)
+\tstatus: active
+\tinet 172.16.6.1 netmask 0xfffffffc broadcast 172.16.6.3`
+    const vlan7 = `vlan7: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> rdomain 2 mtu 1500
+\tlladdr 0c:c4:7a:58:e4:c2
+\tdescription: C2 and its uplink
+\tindex 18 priority 0 llprio 3
+\tencap: vnetid 6 parent ix1 txprio packet rxprio outer
+\tgroups: vlan egress
+\tstatus: active
+\tinet 172.16.7.1 netmask 0xfffffffc broadcast 172.16.7.3`
+    const read = (step: ReturnType<typeof vlan>, out: string) =>
+      step.record(sh(shell, withFakes(ifconfig(out), step.probe(openbsd))), ctx(openbsd)).live
+    expect(read(vlan('vlan6', {}), vlan6)).toEqual({
+      exists: true,
+      up: true,
+      addresses: ['172.16.6.1/30'],
+      tunnel: undefined,
+      vlan: { id: 6, parent: 'ix0' },
+      description: 'C1',
+    })
+    expect(read(vlan('vlan7', {}), vlan7)).toEqual({
+      exists: true,
+      up: true,
+      addresses: ['172.16.7.1/30'],
+      tunnel: undefined,
+      vlan: { id: 6, parent: 'ix1' },
+      domain: 2,
+      description: 'C2 and its uplink',
+    })
+  })
+
   it("Linux gre1, which this kernel cannot make, read from iproute2's output", () => {
     const ip = `ip() { case "$*" in
 'link show dev gre1') return 0;;

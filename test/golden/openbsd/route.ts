@@ -11,11 +11,11 @@ const EM0 = '/etc/hostname.em0'
 const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('')
 // A route's own `!route` line, by destination (K) and rtable (T): dropped, the rest printed.
 const OWN_LINE =
-  '$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } }; if (k == ENVIRON["K"] && t == ENVIRON["T"]) { next } } { print }'
+  '$1 == "!route" { t = ""; k = ""; for (i = 2; i < NF; i++) { if ($i == "-T") t = $(i + 1); else if ($i ~ /^-T[0-9]/) t = substr($i, 3); if ($i == "add") { k = $(i + 1); if (k == "-inet") k = $(i + 2); break } }; if (k == ENVIRON["K"] && t == ENVIRON["T"]) { next } } { print }'
 const edit = (path: string, keys: string, add?: string) =>
   editInPlace(path, `${keys} awk '${OWN_LINE}' "$o"${add ? `; printf '%s\\n' '${add}'` : ''}`, '0640')
 
-const LAN_B = '!route -n add -inet 10.2.0.0/16 172.16.2.2 -ifp gre0'
+const LAN_B = '!route -qn add -inet 10.2.0.0/16 172.16.2.2 -ifp gre0'
 const lanB = () => route('office b lan', { to: '10.2.0.0/16', via: '172.16.2.2', dev: 'gre0' })
 
 export default [
@@ -35,9 +35,9 @@ export default [
         '10.2.0.0/16: (none) → via 172.16.2.2 dev gre0',
         { summary: `10.2.0.0/16 at boot: ${GRE0}`, diff: `--- ${GRE0}\n+++ ${GRE0}\n@@ -0,0 +1,1 @@\n+${LAN_B}\n` },
       ],
-      apply: [script('route -n add -inet 10.2.0.0/16 172.16.2.2 -ifp gre0', edit(GRE0, "K=10.2.0.0/16 T=''", LAN_B))],
-      undo: [PROBE, script('route -n delete -inet 10.2.0.0/16', edit(GRE0, "K=10.2.0.0/16 T=''"))],
-      revert: ['route -n delete -inet 10.2.0.0/16', edit(GRE0, "K=10.2.0.0/16 T=''")],
+      apply: [script('route -qn add -inet 10.2.0.0/16 172.16.2.2 -ifp gre0', edit(GRE0, "K=10.2.0.0/16 T=''", LAN_B))],
+      undo: [PROBE, script('route -qn delete -inet 10.2.0.0/16', edit(GRE0, "K=10.2.0.0/16 T=''"))],
+      revert: ['route -qn delete -inet 10.2.0.0/16', edit(GRE0, "K=10.2.0.0/16 T=''")],
       files: { before: { [GRE0]: text(SEED) }, after: { [GRE0]: text([...SEED, LAN_B]) } },
     },
   },
@@ -57,54 +57,54 @@ export default [
     after: 'route=via 172.16.2.2 dev gre0\n',
     expect: {
       changes: ['10.2.0.0/16: via 172.16.2.2 dev em0 → via 172.16.2.2 dev gre0'],
-      apply: ['route -n change -inet 10.2.0.0/16 172.16.2.2 -ifp gre0'],
-      undo: [PROBE, 'route -n change -inet 10.2.0.0/16 172.16.2.2 -ifp em0'],
+      apply: ['route -qn change -inet 10.2.0.0/16 172.16.2.2 -ifp gre0'],
+      undo: [PROBE, 'route -qn change -inet 10.2.0.0/16 172.16.2.2 -ifp em0'],
     },
   },
   {
-    name: "openbsd route: a tenant's default route in rtable 2 moved to a new gateway → route -T 2 change, its line replaced, em0's others kept",
+    name: "openbsd route: a tenant's default route in rtable 2 moved to a new gateway → route -T2 change, its line replaced, em0's others kept",
     os: 'openbsd',
     step: route('tenant default', { to: 'default', via: '192.0.2.1', dev: 'em0', table: 2 }),
-    probe: 'route=via 192.0.2.9 dev em0\nsaved=!route -n -T 2 add -inet default 192.0.2.9 -ifp em0\n',
-    after: 'route=via 192.0.2.1 dev em0\nsaved=!route -n -T 2 add -inet default 192.0.2.1 -ifp em0\n',
+    probe: 'route=via 192.0.2.9 dev em0\nsaved=!route -T2 -qn add default 192.0.2.9 -ifp em0\n',
+    after: 'route=via 192.0.2.1 dev em0\nsaved=!route -T2 -qn add default 192.0.2.1 -ifp em0\n',
     expect: {
       probe: [
-        'if out=$(route -n -T 2 get default 2>/dev/null); then printf \'%s\\n\' "$out" | D=default M=default awk',
+        'if out=$(route -T2 -n get default 2>/dev/null); then printf \'%s\\n\' "$out" | D=default M=default awk',
         `if [ -f ${EM0} ]; then K=default T=2 awk`,
       ],
       changes: [
         'default (table 2): via 192.0.2.9 dev em0 → via 192.0.2.1 dev em0',
         {
           summary: `default (table 2) at boot: ${EM0}`,
-          diff: `--- ${EM0}\n+++ ${EM0}\n@@ -1,1 +1,1 @@\n-!route -n -T 2 add -inet default 192.0.2.9 -ifp em0\n+!route -n -T 2 add -inet default 192.0.2.1 -ifp em0\n`,
+          diff: `--- ${EM0}\n+++ ${EM0}\n@@ -1,1 +1,1 @@\n-!route -T2 -qn add default 192.0.2.9 -ifp em0\n+!route -T2 -qn add default 192.0.2.1 -ifp em0\n`,
         },
       ],
       apply: [
         script(
-          'route -n -T 2 change -inet default 192.0.2.1 -ifp em0',
-          edit(EM0, 'K=default T=2', '!route -n -T 2 add -inet default 192.0.2.1 -ifp em0'),
+          'route -T2 -qn change default 192.0.2.1 -ifp em0',
+          edit(EM0, 'K=default T=2', '!route -T2 -qn add default 192.0.2.1 -ifp em0'),
         ),
       ],
       undo: [
         PROBE,
         script(
-          'route -n -T 2 change -inet default 192.0.2.9 -ifp em0',
-          edit(EM0, 'K=default T=2', '!route -n -T 2 add -inet default 192.0.2.9 -ifp em0'),
+          'route -T2 -qn change default 192.0.2.9 -ifp em0',
+          edit(EM0, 'K=default T=2', '!route -T2 -qn add default 192.0.2.9 -ifp em0'),
         ),
       ],
       files: {
         before: {
           [EM0]: text([
             'inet 192.0.2.10 255.255.255.0',
-            '!route -n -T 2 add -inet default 192.0.2.9 -ifp em0',
-            '!route -n add -inet default 198.51.100.1',
+            '!route -T2 -qn add default 192.0.2.9 -ifp em0',
+            '!route -qn add default 198.51.100.1',
           ]),
         },
         after: {
           [EM0]: text([
             'inet 192.0.2.10 255.255.255.0',
-            '!route -n add -inet default 198.51.100.1',
-            '!route -n -T 2 add -inet default 192.0.2.1 -ifp em0',
+            '!route -qn add default 198.51.100.1',
+            '!route -T2 -qn add default 192.0.2.1 -ifp em0',
           ]),
         },
       },
@@ -118,8 +118,8 @@ export default [
     after: 'route=blackhole\n',
     expect: {
       changes: ['10.0.0.0/8: (none) → blackhole'],
-      apply: ['route -n add -inet 10.0.0.0/8 127.0.0.1 -blackhole'],
-      undo: [PROBE, 'route -n delete -inet 10.0.0.0/8'],
+      apply: ['route -qn add -inet 10.0.0.0/8 127.0.0.1 -blackhole'],
+      undo: [PROBE, 'route -qn delete -inet 10.0.0.0/8'],
     },
   },
   {
