@@ -41,6 +41,8 @@ export { DEFAULT_COST, type HostLink } from './mesh/links.ts'
 export type { OspfInterface } from './mesh/config.ts'
 /** Seed 002's HA facts: addresses held, Heartbeat's resources, the starter's IKE SAs, bgpd's neighbours. */
 export * as ha from './facts/ha.ts'
+/** BGP facts of OpenBGPD: each neighbour's session, through a domain's own control socket. */
+export * as bgp from './facts/bgp.ts'
 /** Reachability facts: the next hop towards an address, and whether a TCP port answers. */
 export * as net from './facts/net.ts'
 /** zfs(8) command lines for snapshots and replication streams. */

@@ -1,5 +1,6 @@
 // The OSPF facts' parsers against output as each daemon prints it (FRR 8 JSON, Quagga 1.2
 // `show ip ospf neighbor`, OpenBSD `ospfctl show neighbor`, `netstat -rn` and `ip route`).
+import { openbgpdSummary } from '../../src/facts/bgp.ts'
 import { expect, it } from 'vitest'
 import {
   bsdRoutes,
@@ -67,4 +68,24 @@ default            203.0.113.1        UGS        5    12345     -     8 vr0
   )
   expect(routesHost(linux, '10.0.0.2') && routesHost(linux, '10.0.0.3')).toBe(true)
   expect(routesHost(linux, '10.0.0.20')).toBe(false)
+})
+
+it("OpenBGPD's summary through a domain's socket, as seed 001 prints it: a count is Established, a state name is not; a descr may have spaces", () => {
+  const summary = openbgpdSummary('/var/run/bgpd.sock.1')
+  expect(summary.command).toBe('bgpctl -s /var/run/bgpd.sock.1 show summary')
+  const out = [
+    'Neighbor                   AS    MsgRcvd    MsgSent  OutQ Up/Down  State/PrfRcvd',
+    'TEST1-IPv4              65001          4          4     0 00:00:09      1',
+    'tenant 1 edge           65002          0          0     0 Never    Active',
+    '172.16.60.9             65003         12         11     0 00:01:02      0',
+    '',
+  ].join('\n')
+  expect([...summary.parse(out)]).toEqual([
+    ['TEST1-IPv4', true],
+    ['tenant 1 edge', false],
+    ['172.16.60.9', true],
+  ])
+  expect(() => summary.parse('bgpctl: connect: /var/run/bgpd.sock.1: No such file or directory\n')).toThrow(
+    /bgpctl does not answer/,
+  )
 })

@@ -1,0 +1,73 @@
+// deploy-tenants: seed 001 ("OpenBSD Routing Tables and Routing Domains"). A provider edge where
+// each tenant has a routing domain of its own: its VLANs on the trunks, a loopback, its own table
+// with a reject route for 127/8, a blackhole default and its static routes; forwarding on, and a
+// packet filter as the only way between domains. OpenBSD is the article's (rdomains, pf); Linux
+// is the same with VRFs (tables), 802.1Q and nftables.
+//
+// The steps are in the article's order, per tenant: the domain's own interface first (OpenBSD's
+// loN, Linux's VRF device: both must exist before an interface joins the domain on Linux, and on
+// OpenBSD making lo1 first means the kernel never makes it behind ferry's back), then its VLANs,
+// then its routes, each kept in the hostname.if (or ifupdown stanza) of the interface its gateway
+// is on; the reject and blackhole routes in the tenant's first interface's, as the article keeps
+// them in hostname.vlan6. Then what each OS does its own way (tenants/openbsd.ts, tenants/linux.ts).
+//
+// The tenants and every check of them are in tenants/model.ts.
+import { defineRunbook, iface, platformFor, route, StepError, type Step, type StepsContext } from 'ferry'
+import { interfaceFor, refusals, vars, type Tenant, type TenantsVars } from './tenants/model.ts'
+import { openbsdSteps } from './tenants/openbsd.ts'
+
+export interface OsSteps {
+  steps: Step[]
+  handlers: Record<string, Step>
+}
+
+const PLANS: Partial<Record<string, (v: TenantsVars) => OsSteps>> = { openbsd: openbsdSteps }
+
+/** The domain's own interface with the loopback address, its VLANs, and the routes of its table. */
+function tenantSteps(os: 'openbsd' | 'linux' | 'freebsd', t: Tenant): Step[] {
+  const own = platformFor(os).interfaces.domainIface!(t.domain)
+  const first = t.interfaces[0]!.name
+  const table = t.domain
+  return [
+    iface(`domain ${t.domain} (${t.name})`, { ...own, domain: t.domain, addresses: ['127.0.0.1/8'] }),
+    ...t.interfaces.map((i) =>
+      iface(`${t.name} ${i.name}`, {
+        name: i.name,
+        kind: 'vlan',
+        vlan: { id: i.vlan, parent: i.parent },
+        description: i.description,
+        domain: t.domain,
+        addresses: [i.address],
+      }),
+    ),
+    route(`${t.name}: 127/8 refused`, { to: '127.0.0.0/8', type: 'reject', table, iface: first }),
+    route(`${t.name}: default dropped`, { to: 'default', type: 'blackhole', table, iface: first }),
+    ...t.routes.map((r) =>
+      route(`${t.name}: ${r.to}`, { to: r.to, via: r.via, table, iface: interfaceFor(t, r.via)!.name }),
+    ),
+  ]
+}
+
+function plan({ host, vars: v }: StepsContext<unknown, TenantsVars>): OsSteps {
+  const os = host.os
+  const build = os && PLANS[os]
+  if (!os || !build)
+    throw new StepError(
+      `${host.name}: deploy-tenants builds OpenBSD provider edges (os: openbsd)${os ? `, not ${os}` : ': give the host its os'}`,
+    )
+  const wrong = refusals(v)
+  if (wrong.length) throw new StepError(`${host.name}: ${wrong.join('; ')}`)
+  const own = build(v)
+  return { steps: [...v.tenants.flatMap((t) => tenantSteps(os, t)), ...own.steps], handlers: own.handlers }
+}
+
+export default defineRunbook({
+  name: 'deploy-tenants',
+  description:
+    "Tenants in routing domains (seed 001): each tenant's VLANs, loopback and routes in its own domain, forwarding, and the packet filter as the only way between domains",
+  hosts: 'tenants',
+  drift: true,
+  vars,
+  steps: (ctx) => plan(ctx).steps,
+  handlers: (ctx) => plan(ctx).handlers,
+})

@@ -1,0 +1,266 @@
+// deploy-tenants (seed 001) without a lab: the whole runbook through the real engine against a
+// simulated bare OpenBSD provider edge, with the article's values (inventory/article-tenants.yaml),
+// every file it ends up with compared with the article's text (test/fixtures/seeds/001-*, cut
+// verbatim from it); and the inventories it refuses, before any host is contacted.
+//
+// What the article gets wrong, and what ferry writes instead (SLIPS): hostname.vlan7's routes say
+// -T1, Customer 1's table, for Customer 2's rtable 2; pf.conf's table has 172.18.7.0/30 for
+// 172.16.7.0/30, and its comment on Customer 2's rules names em2, the far host's interface, for
+// vlan7; its live commands give lo2's domain to lo1 (`ifconfig lo1 rdomain 2`) and vlan60 a /30
+// where its file and ifconfig output have a /24 (ferry takes the /24). What ferry adds: the
+// `vnetid N parent IF` and `description` lines (the article's ifconfig output shows them, its files
+// leave them out, and without them netstart makes a vlan with no tag or parent), hostname.lo1 and
+// hostname.lo2 (its live commands give them 127.0.0.1/8, its files nothing, so after a reboot they
+// would have none), and pf.conf's first line, which is the stock file's RCS id in the article.
+import { beforeAll, describe, expect, it } from 'vitest'
+import { filesAfter } from '../golden/harness.ts'
+import { runPlan, type Facts } from '../golden/plan.ts'
+import { lsProbe } from '../golden/scripts.ts'
+import { seedLines } from '../fixtures/seeds/files.ts'
+import { loadSeedInventory } from '../fixtures/seeds/inventories.ts'
+import { loadInventory } from '../../src/inventory/load.ts'
+import { openbsd } from '../../src/platform/openbsd.ts'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+/** OpenBSD's stock sshd_config and ntpd.conf, in part: what ferry's lines go into. */
+const STOCK: Record<string, string> = {
+  '/etc/ssh/sshd_config':
+    '#ListenAddress 0.0.0.0\nPermitRootLogin no\nSubsystem\tsftp\t/usr/libexec/sftp-server\nMatch User anoncvs\n\tX11Forwarding no\n',
+  '/etc/ntpd.conf': '#listen on *\nservers pool.ntp.org\n',
+}
+
+/** A bare OpenBSD box: none of the tenants' interfaces, routes, daemons or files yet. */
+const bare: Facts = (step, changed, files) => {
+  switch (step.kind) {
+    case 'sysctl':
+      return 'live=0\n'
+    case 'iface':
+      return 'exists=0\nup=0\n'
+    case 'route':
+      return ''
+    case 'service': {
+      // bgpd_rd1: no link yet, bgpd's script there; started by its own step. sshd and ntpd run.
+      if (step.probe(openbsd).includes('echo instance=')) {
+        const on = Number(changed.includes(step))
+        return `exists=${on}\nenabled=${on}\nrunning=${on}\nvar rtable\nvar flags\nbase=1\ndir=/etc/rc.d\ninstance=none\n`
+      }
+      return 'exists=1\nenabled=1\nrunning=1\n'
+    }
+    case 'verify':
+      return 'Neighbor                   AS    MsgRcvd    MsgSent  OutQ Up/Down  State/PrfRcvd\nTEST1-IPv4              65001          4          4     0 00:00:09      1\n'
+    case 'file':
+    case 'line':
+    case 'block': {
+      const p = step.touches[0]!.replace(/^file:/, '')
+      const text = files[p] ?? STOCK[p]
+      return text !== undefined ? lsProbe('-rw-------', 'root', 'wheel', text) : { stdout: '', code: 1 }
+    }
+    default:
+      return { stdout: '', code: 1 } // a command's `unless` has not held: pf is enabled
+  }
+}
+
+// One plan of the article's router, and the hostname.if files its commands leave, for every test here.
+let planned: ReturnType<typeof runPlan> | undefined
+const plan = () =>
+  (planned ??= loadSeedInventory('article-tenants').then((inv) => runPlan('deploy-tenants', inv, 'pe1', bare)))
+const HOSTNAME_IFS = ['vlan6', 'vlan60', 'vlan7', 'vlan70', 'lo1', 'lo2'].map((i) => `/etc/hostname.${i}`)
+let written: Promise<Record<string, string | null>> | undefined
+const hostnameIfs = () => (written ??= plan().then((p) => filesAfter(p.commands, {}, HOSTNAME_IFS)))
+const linesOf = (text: string | null | undefined) => text!.trimEnd().split('\n')
+
+/** Each slip: the article's line, and the line ferry writes in its place. */
+const SLIPS: Record<string, [string, string][]> = {
+  'hostname.vlan7': [
+    ['!route -T1 -qn add -inet 127 127.0.0.1 -reject', '!route -T2 -qn add -inet 127 127.0.0.1 -reject'],
+    ['!route -T1 -qn add default 127.0.0.1 -blackhole', '!route -T2 -qn add default 127.0.0.1 -blackhole'],
+  ],
+  'pf.conf': [
+    [
+      'table <rdomains> const { 172.16.6.0/30, 192.168.1.0/24, 172.16.60.0/24, 172.18.7.0/30, 172.16.70.0/24 }',
+      'table <rdomains> const { 172.16.6.0/30, 192.168.1.0/24, 172.16.60.0/24, 172.16.7.0/30, 172.16.70.0/24 }',
+    ],
+    ['# allow traffic out from em2 (rdomain 2)', '# allow traffic out from vlan7 (rdomain 2)'],
+    [
+      '# $OpenBSD: pf.conf,v 1.55 2017/12/03 20:40:04 sthen Exp $',
+      '# /etc/pf.conf: written by ferry (deploy-tenants) from the inventory',
+    ],
+  ],
+}
+
+/** The article's file with its slips corrected: each slip's line must be there, once. */
+function corrected(name: string): string[] {
+  const article = seedLines(`001-${name}`)
+  for (const [wrong, right] of SLIPS[name] ?? []) {
+    expect(
+      article.filter((l) => l === wrong),
+      `${name}: the slip ${wrong}`,
+    ).toHaveLength(1)
+    article[article.indexOf(wrong)] = right
+  }
+  return article
+}
+
+describe("seed 001: every file the provider edge gets, against the article's (inventory/article-tenants.yaml)", () => {
+  // The plan and the scratch run of its hostname.if edits take a few seconds; once for every test.
+  beforeAll(() => hostnameIfs(), 60_000)
+
+  it.each([
+    ['vlan6', 'vnetid 6 parent ix0', 'description C1'],
+    ['vlan60', 'vnetid 60 parent ix0', 'description C1-ICONNECT'],
+    ['vlan7', 'vnetid 7 parent ix1', 'description C2'],
+    ['vlan70', 'vnetid 70 parent ix1', 'description C2-ICONNECT'],
+  ])(
+    "/etc/hostname.%s: the article's lines, slips corrected, after the tag and the description it leaves out",
+    async (vlan, tag, description) => {
+      const file = linesOf((await hostnameIfs())[`/etc/hostname.${vlan}`])
+      expect(file).toEqual([tag, description, ...corrected(`hostname.${vlan}`)])
+    },
+  )
+
+  it("/etc/hostname.lo1 and lo2: each domain's loopback, as the article's live commands make it (lo2's, not its `ifconfig lo1 rdomain 2`)", async () => {
+    const files = await hostnameIfs()
+    expect(linesOf(files['/etc/hostname.lo1'])).toEqual(['rdomain 1', 'inet 127.0.0.1 255.0.0.0 NONE'])
+    expect(linesOf(files['/etc/hostname.lo2'])).toEqual(['rdomain 2', 'inet 127.0.0.1 255.0.0.0 NONE'])
+  })
+
+  it("/etc/pf.conf: the article's whole file rendered from the tenants, slips corrected, checked by pfctl -nf before it is installed", async () => {
+    const { files, commands } = await plan()
+    expect(linesOf(files['/etc/pf.conf'])).toEqual(corrected('pf.conf'))
+    expect(commands).toContain('write /etc/pf.conf 0600 after pfctl -nf %s')
+  })
+
+  it("the live commands, in the article's order per tenant: the domain's loopback, the vlans into it before their addresses, the table's routes, forwarding, then pf loaded", async () => {
+    const { commands, outcome } = await plan()
+    expect(outcome.status, JSON.stringify(outcome)).toBe('changed')
+    const live = commands.filter((c) => /^(ifconfig|route|sysctl|pfctl|write)\b/.test(c))
+    expect(live).toEqual([
+      'ifconfig lo1 create',
+      'ifconfig lo1 rdomain 1',
+      'ifconfig lo1 inet 127.0.0.1/8 up',
+      'ifconfig vlan6 create',
+      'ifconfig vlan6 vnetid 6 parent ix0',
+      'ifconfig vlan6 description C1',
+      'ifconfig vlan6 rdomain 1',
+      'ifconfig vlan6 inet 172.16.6.1/30 up',
+      'ifconfig vlan60 create',
+      'ifconfig vlan60 vnetid 60 parent ix0',
+      'ifconfig vlan60 description C1-ICONNECT',
+      'ifconfig vlan60 rdomain 1',
+      'ifconfig vlan60 inet 172.16.60.1/24 up',
+      'route -T1 -qn add -inet 127 127.0.0.1 -reject',
+      'route -T1 -qn add default 127.0.0.1 -blackhole',
+      'route -T1 -qn add -inet 192.168.1.0/24 172.16.6.2',
+      'ifconfig lo2 create',
+      'ifconfig lo2 rdomain 2',
+      'ifconfig lo2 inet 127.0.0.1/8 up',
+      'ifconfig vlan7 create',
+      'ifconfig vlan7 vnetid 7 parent ix1',
+      'ifconfig vlan7 description C2',
+      'ifconfig vlan7 rdomain 2',
+      'ifconfig vlan7 inet 172.16.7.1/30 up',
+      'ifconfig vlan70 create',
+      'ifconfig vlan70 vnetid 70 parent ix1',
+      'ifconfig vlan70 description C2-ICONNECT',
+      'ifconfig vlan70 rdomain 2',
+      'ifconfig vlan70 inet 172.16.70.1/24 up',
+      'route -T2 -qn add -inet 127 127.0.0.1 -reject',
+      'route -T2 -qn add default 127.0.0.1 -blackhole',
+      'sysctl net.inet.ip.forwarding=1',
+      'write /etc/pf.conf 0600 after pfctl -nf %s',
+      'write /etc/bgpd_rd1.conf 0600 after bgpd -n -f %s',
+      'write /etc/ssh/sshd_config 0600 after sshd -t -f %s',
+      'write /etc/ntpd.conf 0600 after ntpd -n -f %s',
+      'pfctl -f /etc/pf.conf',
+    ])
+  })
+
+  it("the second bgpd as the article starts it: a link to bgpd's rc.d script, enabled, rtable 1, flags -f /etc/bgpd_rd1.conf, started; its file checked by bgpd -n", async () => {
+    const { commands, files } = await plan()
+    const rc = commands.filter((c) => /^(ln|rcctl)\b/.test(c))
+    expect(rc).toEqual([
+      'ln -s /etc/rc.d/bgpd /etc/rc.d/bgpd_rd1',
+      'rcctl enable bgpd_rd1',
+      "rcctl set bgpd_rd1 flags '-f /etc/bgpd_rd1.conf'",
+      'rcctl set bgpd_rd1 rtable 1',
+      'rcctl start bgpd_rd1',
+      'rcctl reload sshd',
+      'rcctl restart ntpd',
+    ])
+    expect(files['/etc/bgpd_rd1.conf']).toBe(
+      [
+        '# bgpd for tenant C1, in routing domain 1: written by ferry (deploy-tenants)',
+        'AS 64512',
+        'router-id 172.16.6.1',
+        'network 192.168.1.0/24',
+        'neighbor 172.16.60.2 {',
+        '\tremote-as 65001',
+        '\tdescr "TEST1-IPv4"',
+        '}',
+        'allow from any',
+        'allow to any',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('sshd listens in rdomain 1 as well as the default domain, before any Match; ntpd answers in rtable 1', async () => {
+    const { files } = await plan()
+    expect(files['/etc/ssh/sshd_config']).toBe(
+      [
+        '#ListenAddress 0.0.0.0',
+        'PermitRootLogin no',
+        'Subsystem\tsftp\t/usr/libexec/sftp-server',
+        '# BEGIN FERRY sshd in the domains',
+        'ListenAddress 0.0.0.0',
+        'ListenAddress ::',
+        'ListenAddress 172.16.60.1 rdomain 1',
+        '# END FERRY sshd in the domains',
+        'Match User anoncvs',
+        '\tX11Forwarding no',
+        '',
+      ].join('\n'),
+    )
+    expect(files['/etc/ntpd.conf']).toBe('#listen on *\nservers pool.ntp.org\nlisten on 127.0.0.1 rtable 1\n')
+  })
+})
+
+describe('seed 001: inventories refused before any host is contacted', () => {
+  const withTenants = (tenants: string) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ferry-tenants-'))
+    const file = path.join(dir, 'inventory.yaml')
+    const article = readFileSync(path.join(import.meta.dirname, '../../inventory/article-tenants.yaml'), 'utf8')
+    writeFileSync(file, article.replace(/      tenants:\n[\s\S]*$/, `      tenants:\n${tenants}`))
+    return file
+  }
+  const refusal = async (tenants: string) => {
+    const inv = await loadInventory(withTenants(tenants))
+    return runPlan('deploy-tenants', inv, 'pe1', bare).then(
+      () => 'planned',
+      (err: Error) => err.message,
+    )
+  }
+  const t = (name: string, domain: number, iface: string, vlan: number, extra = '') =>
+    `        - name: ${name}\n          domain: ${domain}\n          interfaces:\n            - { name: ${iface}, vlan: ${vlan}, parent: ix0, address: 172.16.6.1/30 }\n${extra}`
+
+  it('two tenants in one domain, one vlan tag twice on a trunk, a route through no interface of its tenant, an upstream host elsewhere', async () => {
+    expect(await refusal(t('C1', 1, 'vlan6', 6) + t('C2', 1, 'vlan7', 7))).toMatch(
+      /pe1: tenant C2's domain 1 is also tenant C1's domain 1/,
+    )
+    expect(await refusal(t('C1', 1, 'vlan6', 6) + t('C2', 2, 'vlan7', 6))).toMatch(
+      /tenant C2's vlan 6 on ix0 is also tenant C1's vlan 6 on ix0/,
+    )
+    expect(await refusal(t('C1', 1, 'vlan6', 6, '          routes: [{ to: 10.0.0.0/8, via: 192.0.2.1 }]\n'))).toMatch(
+      /tenant C1's route to 10\.0\.0\.0\/8: 192\.0\.2\.1 is on none of its interfaces/,
+    )
+    expect(await refusal(t('C1', 1, 'vlan6', 6, '          upstream: [172.16.7.2]\n'))).toMatch(
+      /tenant C1's upstream host 172\.16\.7\.2 is on none of its interfaces/,
+    )
+  })
+
+  it('two tenants may use the same addresses: that is what domains are for', async () => {
+    expect(await refusal(t('C1', 1, 'vlan6', 6) + t('C2', 2, 'vlan7', 7))).toBe('planned')
+  })
+})
