@@ -12,6 +12,11 @@
 //   applies only the first .network that matches a link, so the aliases cannot each have one).
 //   A route is a drop-in of its own beside its interface's. networkd is reloaded when it runs;
 //   where it does not, it reads the files when it starts.
+// - vlan and vrf: a VRF device vrfN (table N) is a routing domain's own interface; a member joins
+//   it with `master vrfN`. ifupdown keeps a vrf in `00-vrfN`, so it comes up before its members
+//   (see ifupdownFile); networkd makes a vlan from its parent's .network, so ferry adds a drop-in
+//   `ferry-vlan-IF.conf` (`VLAN=IF`) beside the .network the parent already has (see PARENT_NETWORK).
+//   A description is the link's alias: an ifupdown `pre-up` line, or a udev .link file.
 // With neither, a persisted interface is refused at plan time.
 
 import { quote, quoteArgv } from '../shell/quote.ts'
@@ -59,6 +64,17 @@ const INIT_D = '/etc/init.d'
 // Three `ip -o` outputs, normalised: the flags of `ip -o link`, the addresses of `ip -o -4 addr`
 // (`inet 172.16.2.1 peer 172.16.2.2/32` for point-to-point) and the endpoints of `ip tunnel`.
 const UP_AWK = `{ u = ($3 ~ /[<,]UP[,>]/); print "up=" u }`
+// `ip -d -o link show dev X`, one line whose parts `-o` joins with a backslash: the name
+// `vlan6@eth0:` (a vlan's parent), then parts such as `vlan protocol 802.1Q id 6 <REORDER_HDR> …`,
+// `vrf table 1 …` (a VRF device), `vrf_slave table 1 …` (a VRF's member: the kernel reports its
+// master's table) and `alias TEXT` (the description, which cannot hold a backslash).
+const LINK_AWK = [
+  '{ n = split($0, s, /\\\\/); p = $2; sub(/:$/, "", p); at = index(p, "@"); par = at ? substr(p, at + 1) : ""',
+  '  for (i = 2; i <= n; i++) { t = s[i]; sub(/^ +/, "", t); split(t, w, " ")',
+  '    if (w[1] == "vlan" && w[2] == "protocol" && w[4] == "id" && par != "") print "vlan=" w[5] " " par',
+  '    else if ((w[1] == "vrf" || w[1] == "vrf_slave") && w[2] == "table" && w[3] != "0") print "domain=" w[3]',
+  '    else if (w[1] == "alias") { sub(/^alias /, "", t); print "description=" t } } }',
+].join('\n')
 const ADDR_AWK = `{ for (i = 1; i < NF; i++) if ($i == "inet") { a = $(i + 1); if ($(i + 2) == "peer") { p = $(i + 3); sub(/\\/32$/, "", p); print "addr=" a " peer " p } else print "addr=" a; break } }`
 const TUNNEL_AWK = `{ for (i = 1; i < NF; i++) { if ($i == "local") l = $(i + 1); if ($i == "remote") r = $(i + 1) } } END { if (l != "" && l != "any" && r != "" && r != "any") print "tunnel=" l " " r }`
 
@@ -82,9 +98,21 @@ function dev(iface: Iface): string {
   return iface.kind === 'loopback' ? 'lo' : iface.name
 }
 
-/** ifupdown's file for an interface, named after it (`lo1` for the alias whose stanza is `lo:1`). */
+/** The VRF device of routing domain `n`, whose table is `n`: what members join (`master vrfN`). */
+const vrfName = (n: number) => `vrf${n}`
+const VRF_NAME = /^vrf[0-9]+$/
+
+/**
+ * ifupdown's file for an interface, named after it (`lo1` for the alias whose stanza is `lo:1`),
+ * but `00-vrfN` for a VRF device. `source /etc/network/interfaces.d/*` reads the files in glob
+ * order and `ifup -a` brings the `auto` stanzas up in the order read, and a member's
+ * `pre-up ip link set dev IF master vrfN` fails unless vrfN is there: so the VRF's file sorts
+ * before every other (digits before letters, in C's order and in the locales'). A member making
+ * the VRF itself when it is missing would make it without its stanza (its addresses, its routes),
+ * and vrfN's own `pre-up ip link add` would then fail. Routes kept with vrfN find the same file.
+ */
 function ifupdownFile(name: string): string {
-  return `/etc/network/interfaces.d/${name}`
+  return `/etc/network/interfaces.d/${VRF_NAME.test(name) ? '00-' : ''}${name}`
 }
 
 // Which of the two keeps the boot configuration, decided on the host by every probe that needs
@@ -95,15 +123,21 @@ const IFUPDOWN_READS = `[ -d /etc/network/interfaces.d ] && { command -v ifup >/
 const NETWORKD = '/etc/systemd/network'
 const NOSAVE = 'nosave=neither /etc/network/interfaces.d (ifupdown) nor /etc/systemd/network (systemd-networkd) is here'
 /** The network configuration a probe names (`netconfig=networkd`); ifupdown's probes name none, as before. */
-const isNetworkd = (netConfig: string | undefined) => netConfig === 'networkd'
+const isNetworkd = (netConfig: string | undefined) => netConfig === 'networkd' || !!netConfig?.startsWith('networkd ')
+/** A vlan's probe names its parent's .network after the word: `netconfig=networkd /etc/systemd/network/10-eth0.network`. */
+const parentNetwork = (netConfig: string | undefined) =>
+  netConfig?.startsWith('networkd ') ? netConfig.slice('networkd '.length) : undefined
 
-/** A probe's boot half: ifupdown's lines, or networkd's (after `netconfig=networkd`), or why neither. */
-const netConfigProbe = (ifupdown: string, networkd: string) =>
+/**
+ * A probe's boot half: ifupdown's lines, or networkd's (after `netconfig=networkd`, or what
+ * `named` prints in its place), or why neither.
+ */
+const netConfigProbe = (ifupdown: string, networkd: string, named = 'echo netconfig=networkd') =>
   [
     `if ${IFUPDOWN_READS}; then`,
     ifupdown,
     `elif [ -d ${NETWORKD} ]; then`,
-    'echo netconfig=networkd',
+    named,
     networkd,
     `else echo ${quote(NOSAVE)}`,
     'fi',
@@ -131,6 +165,37 @@ function networkdFiles(iface: Iface): string[] {
   if (iface.kind === 'loopback') return [networkFile('lo'), `${dropinDir('lo')}/${iface.name}.conf`]
   return [`${NETWORKD}/50-ferry-${iface.name}.netdev`, networkFile(iface.name)]
 }
+/** Where udev finds a device's description (its alias), when it has one: networkd has no key for it. */
+const linkFile = (name: string) => `${NETWORKD}/50-ferry-${name}.link`
+
+// networkd makes a vlan only from its parent's .network (`VLAN=` under [Network]). The parent is
+// not ferry's interface, so ferry neither writes nor takes over its .network: it adds a drop-in,
+// `ferry-vlan-IF.conf`, beside the one networkd uses for the parent. That is the one `networkctl`
+// names where networkd runs; else the first (in networkd's order) of /etc/systemd/network's whose
+// [Match] Name= matches the parent (shell globs, as networkd reads them). With none, nothing would
+// make the vlan at boot: the probe says nosave. Drop-ins go under /etc even for a .network in
+// /usr/lib (networkd reads NAME.network.d in every directory it reads .network files from).
+const PARENT_NETWORK_AWK = [
+  'FNR == 1 { m = 0 } /^\\[/ { m = ($0 ~ /^\\[Match\\]/) }',
+  'm && /^Name=/ { sub(/^Name=/, ""); k = split($0, w, " "); for (i = 1; i <= k; i++) { r = w[i]; if (r ~ /^!/) continue',
+  '  gsub(/\\./, "\\\\.", r); gsub(/\\*/, ".*", r); gsub(/\\?/, ".", r); if (p ~ ("^" r "$")) { print FILENAME; exit } } }',
+].join('\n')
+
+function parentNetworkProbe(iface: Iface): string {
+  const p = quote(iface.parent ?? '')
+  const why = `nosave=${iface.parent} has no systemd-networkd .network, which is where networkd makes a vlan from (VLAN=): give ${iface.parent} one, or set persist: false`
+  return [
+    `pn=$(if ${NETWORKD_RUNNING}; then networkctl status -- ${p} 2>/dev/null | sed -n 's|^ *Network File: \\(/.*\\)$|\\1|p'; fi)`,
+    `[ -n "$pn" ] || pn=$(awk -v p=${p} '${PARENT_NETWORK_AWK}' ${NETWORKD}/*.network 2>/dev/null)`,
+    `if [ -n "$pn" ]; then echo "netconfig=networkd $pn"; else echo netconfig=networkd; echo ${quote(why)}; fi`,
+  ].join('\n')
+}
+
+/** The drop-in that has networkd make vlan IF on its parent, beside the parent's .network. */
+const vlanDropin = (name: string, parentNet: string) =>
+  `${NETWORKD}/${parentNet.slice(parentNet.lastIndexOf('/') + 1)}.d/ferry-vlan-${name}.conf`
+/** A vlan's drop-in wherever it is, as a glob: under another parent's .network after a move. */
+const vlanDropins = (name: string) => `${NETWORKD}/*.network.d/${quote(`ferry-vlan-${name}.conf`)}`
 
 /** Prints each file that exists after its header, as `saved=` lines; `glob` adds the files it matches. */
 const filesProbe = (paths: string[], glob = '') =>
@@ -153,7 +218,7 @@ function addressSection(address: string, label: string | undefined): string[] {
   ]
 }
 
-function networkdRender(iface: Iface, state: IfaceState): string[] {
+function networkdRender(iface: Iface, state: IfaceState, netConfig: string | undefined): string[] {
   const [first, second] = networkdFiles(iface) as [string, string]
   const mine = `# ${iface.name}, managed by ferry`
   const addresses = state.addresses.flatMap((a, i) => [
@@ -164,9 +229,14 @@ function networkdRender(iface: Iface, state: IfaceState): string[] {
   const tunnel = state.tunnel
     ? ['', '[Tunnel]', `Local=${state.tunnel.local}`, `Remote=${state.tunnel.remote}`, 'TTL=255', 'Independent=yes']
     : []
+  const vlan = state.vlan ? ['', '[VLAN]', `Id=${state.vlan.id}`] : []
+  const vrf = iface.kind === 'vrf' && state.domain ? ['', '[VRF]', `Table=${state.domain}`] : []
   // A tap or tun has no carrier until a program opens it: addresses go on anyway, as `ip` puts
   // them, and boot does not wait for it to come online.
   const idle = iface.kind === 'tap' || iface.kind === 'tun'
+  const member = iface.kind !== 'vrf' && state.domain ? [`VRF=${vrfName(state.domain)}`] : []
+  const network = [...(idle ? ['ConfigureWithoutCarrier=yes'] : []), ...member]
+  const parentNet = parentNetwork(netConfig)
   return [
     fileHeader(first),
     mine,
@@ -174,12 +244,35 @@ function networkdRender(iface: Iface, state: IfaceState): string[] {
     `Name=${iface.name}`,
     `Kind=${iface.kind}`,
     ...tunnel,
+    ...vlan,
+    ...vrf,
     fileHeader(second),
     mine,
     '[Match]',
     `Name=${iface.name}`,
-    ...(idle ? ['', '[Network]', 'ConfigureWithoutCarrier=yes', '', '[Link]', 'RequiredForOnline=no'] : []),
+    ...(network.length ? ['', '[Network]', ...network] : []),
+    ...(idle ? ['', '[Link]', 'RequiredForOnline=no'] : []),
     ...(addresses.length ? ['', ...addresses] : []),
+    // udev sets the alias from a .link file when the device appears; networkd has no such key.
+    ...(state.description
+      ? [
+          fileHeader(linkFile(iface.name)),
+          `${mine}: udev sets its description when it appears`,
+          '[Match]',
+          `OriginalName=${iface.name}`,
+          '',
+          '[Link]',
+          `Alias=${state.description}`,
+        ]
+      : []),
+    ...(state.vlan && parentNet
+      ? [
+          fileHeader(vlanDropin(iface.name, parentNet)),
+          `# ${iface.name} on ${state.vlan.parent}, managed by ferry`,
+          '[Network]',
+          `VLAN=${iface.name}`,
+        ]
+      : []),
   ]
 }
 
@@ -226,14 +319,56 @@ const addrDel = (i: Iface, a: string) =>
 const linkSet = (i: Iface, up: boolean) => `ip link set ${quote(dev(i))} ${up ? 'up' : 'down'}`
 const greTunnel = (i: Iface, verb: 'add' | 'change', t: Tunnel) =>
   `ip tunnel ${verb} ${quote(i.name)} mode gre local ${quote(t.local)} remote ${quote(t.remote)} ttl 255`
+// iproute2 6.1 clears an alias given the empty one (the kernel drops a zero-length IFLA_IFALIAS).
+const aliasSet = (i: Iface, text: string) => `ip link set dev ${quote(i.name)} alias ${quote(text)}`
+/** Into routing domain n's VRF, or out of any (0). A vrf device is its own domain's: its table. */
+const masterSet = (i: Iface, n: number) =>
+  `ip link set dev ${quote(i.name)} ${n ? `master ${quote(vrfName(n))}` : 'nomaster'}`
 
 /** Creating and destroying the device itself; a loopback "interface" is only its addresses. */
-function lifecycle(i: Iface, tunnel: Tunnel | undefined): { create?: string; destroy?: string } {
+function lifecycle(i: Iface, state: IfaceState): { create?: string; destroy?: string } {
   const n = quote(i.name)
-  if (i.kind === 'gre') return { create: tunnel && greTunnel(i, 'add', tunnel), destroy: `ip tunnel del ${n}` }
+  if (i.kind === 'gre')
+    return { create: state.tunnel && greTunnel(i, 'add', state.tunnel), destroy: `ip tunnel del ${n}` }
   if (i.kind === 'tap' || i.kind === 'tun')
     return { create: `ip tuntap add dev ${n} mode ${i.kind}`, destroy: `ip tuntap del dev ${n} mode ${i.kind}` }
+  if (i.kind === 'vlan')
+    return {
+      create: state.vlan && `ip link add link ${quote(state.vlan.parent)} name ${n} type vlan id ${state.vlan.id}`,
+      destroy: `ip link del ${n}`,
+    }
+  if (i.kind === 'vrf')
+    return {
+      create: state.domain ? `ip link add ${n} type vrf table ${state.domain}` : undefined,
+      destroy: `ip link del ${n}`,
+    }
   return {}
+}
+
+const NONE: IfaceState = { exists: false, up: false, addresses: [] }
+
+/**
+ * Live commands from one state to another, in the delta's order: the device, its description,
+ * addresses removed, the routing domain, addresses added, up. Linux cannot retag a vlan nor move
+ * it to another parent (the kernel's vlan changelink takes only flags and priority maps), nor
+ * give a VRF device another table: such a device is deleted and made again, and everything it
+ * had (description, domain, every wanted address) goes on the new one.
+ */
+function ifaceChange(iface: Iface, from: IfaceState, to: IfaceState): string[] {
+  const d = ifaceDelta(from, to)
+  const { create, destroy } = lifecycle(iface, to)
+  if (d.destroy) return destroy ? [destroy] : from.addresses.map((a) => addrDel(iface, a))
+  const remade = !d.create && ((iface.kind === 'vlan' && d.vlan) || (iface.kind === 'vrf' && d.domain !== undefined))
+  if (remade) return [destroy!, ...ifaceChange(iface, NONE, to)]
+  return [
+    ...(d.create && create ? [create] : []),
+    ...(d.tunnel && !d.create ? [greTunnel(iface, 'change', d.tunnel)] : []),
+    ...(d.description === undefined ? [] : [aliasSet(iface, d.description)]),
+    ...d.remove.map((a) => addrDel(iface, a)),
+    ...(d.domain === undefined || iface.kind === 'vrf' ? [] : [masterSet(iface, d.domain)]),
+    ...d.add.map((a) => addrAdd(iface, a)),
+    ...(d.up === undefined ? [] : [linkSet(iface, d.up)]),
+  ]
 }
 
 // Routes. `ip route show exact` lists the routes of exactly that prefix, in the table asked for;
@@ -401,12 +536,18 @@ export const linux: Platform = {
   ),
 
   interfaces: {
-    refuse(iface) {
+    refuse(iface, want) {
       if (iface.name.length > 15) return `${iface.name}: Linux interface names are at most 15 characters`
       if (iface.kind === 'loopback' && !/^lo[0-9]+$/.test(iface.name))
         return `${iface.name}: a loopback alias is named loN (its addresses go on lo, labelled lo:N)`
-      if (iface.kind === 'vlan' || iface.kind === 'vrf')
-        return `${iface.name}: ferry does not configure Linux ${iface.kind} interfaces yet`
+      // lo1 is addresses labelled lo:1 on lo, which is every domain's and cannot join a VRF.
+      if (iface.kind === 'loopback' && want?.domain)
+        return `${iface.name}: a loopback alias is addresses on lo, which cannot join a VRF; routing domain ${want.domain}'s own addresses go on its VRF device (domainIface(${want.domain}): ${vrfName(want.domain)})`
+      if (iface.kind === 'loopback' && want?.description !== undefined)
+        return `${iface.name}: a loopback alias is addresses on lo, which has one description (alias) for all of them`
+      // Members join domain N's VRF by this name (domainIface).
+      if (iface.kind === 'vrf' && want?.domain && iface.name !== vrfName(want.domain))
+        return `${iface.name}: the VRF device of routing domain ${want.domain} is named ${vrfName(want.domain)} (domainIface(${want.domain})), which its members join`
       if (iface.kind === 'gre' && iface.name === 'gre0')
         return 'gre0 is the fallback device of the Linux gre module and cannot be configured; name the tunnel gre1 or after its peer'
       return undefined
@@ -414,14 +555,20 @@ export const linux: Platform = {
 
     // gre0 is taken (see refuse), so ferry's GRE tunnels are gre-N; gre-0 is free.
     tunnelName: (kind, n) => `${kind === 'gre' ? 'gre-' : kind}${n}`,
-    domainIface: (n) => ({ name: `vrf${n}`, kind: 'vrf' }),
+    domainIface: (n) => ({ name: vrfName(n), kind: 'vrf' }),
 
     probe(iface) {
       const file = quote(ifupdownFile(iface.name))
       // Without either, nothing reads a file at boot, so writing one would be no persistence.
       const saved = netConfigProbe(
         `[ ! -f ${file} ] || sed 's/^/saved=/' ${file}`,
-        filesProbe(networkdFiles(iface), iface.kind === 'loopback' ? '' : routeDropins(iface.name)),
+        filesProbe(
+          iface.kind === 'loopback' ? networkdFiles(iface) : [...networkdFiles(iface), linkFile(iface.name)],
+          iface.kind === 'loopback'
+            ? ''
+            : `${routeDropins(iface.name)}${iface.kind === 'vlan' ? ` ${vlanDropins(iface.name)}` : ''}`,
+        ),
+        iface.kind === 'vlan' ? parentNetworkProbe(iface) : undefined,
       )
       if (iface.kind === 'loopback') {
         return [
@@ -435,7 +582,7 @@ export const linux: Platform = {
       return [
         `if ip link show dev ${n} >/dev/null 2>&1; then`,
         'echo exists=1',
-        `ip -o link show dev ${n} | awk '${UP_AWK}'`,
+        `ip -d -o link show dev ${n} | awk '${UP_AWK}\n${LINK_AWK}'`,
         `ip -o -4 addr show dev ${n} | awk '${ADDR_AWK}'`,
         ...(iface.kind === 'gre' ? [`ip tunnel show ${n} 2>/dev/null | awk '${TUNNEL_AWK}'`] : []),
         `else echo exists=0; echo up=0; ${NO_CREATE[iface.kind]}; fi`,
@@ -443,38 +590,37 @@ export const linux: Platform = {
       ].join('\n')
     },
 
-    change(iface, from, to) {
-      const d = ifaceDelta(from, to)
-      const { create, destroy } = lifecycle(iface, to.tunnel)
-      if (d.destroy) return destroy ? [destroy] : from.addresses.map((a) => addrDel(iface, a))
-      return [
-        ...(d.create && create ? [create] : []),
-        ...(d.tunnel && !d.create ? [greTunnel(iface, 'change', d.tunnel)] : []),
-        ...d.remove.map((a) => addrDel(iface, a)),
-        ...d.add.map((a) => addrAdd(iface, a)),
-        ...(d.up === undefined ? [] : [linkSet(iface, d.up)]),
-      ]
-    },
+    change: ifaceChange,
 
-    savedIn: (iface, netConfig) => (isNetworkd(netConfig) ? networkdFiles(iface).join(', ') : ifupdownFile(iface.name)),
+    savedIn(iface, netConfig) {
+      if (!isNetworkd(netConfig)) return ifupdownFile(iface.name)
+      const parentNet = parentNetwork(netConfig)
+      return [
+        ...networkdFiles(iface),
+        ...(iface.kind === 'vlan' && parentNet ? [vlanDropin(iface.name, parentNet)] : []),
+      ].join(', ')
+    },
 
     render(iface, state, current, netConfig) {
       if (!state.exists) return []
       // Routes kept with the interface (route steps' drop-ins) stay beside its own files.
       if (isNetworkd(netConfig))
         return [
-          ...networkdRender(iface, state),
+          ...networkdRender(iface, state, netConfig),
           ...splitFiles(current, '')
             .filter((f) => iface.kind !== 'loopback' && isRouteDropin(f.path, iface.name))
             .flatMap((f) => [fileHeader(f.path), ...f.lines]),
         ]
-      const { create, destroy } = lifecycle(iface, state.tunnel)
+      const { create, destroy } = lifecycle(iface, state)
       const stanza = iface.kind === 'loopback' ? label(iface) : iface.name
       return [
         `# ${iface.name}, managed by ferry`,
         `auto ${stanza}`,
         `iface ${stanza} inet manual`,
         ...(create ? [`    pre-up ${create}`] : []),
+        ...(state.description ? [`    pre-up ${aliasSet(iface, state.description)}`] : []),
+        // The VRF's own file comes first (ifupdownFile), so it is there to join.
+        ...(iface.kind !== 'vrf' && state.domain ? [`    pre-up ${masterSet(iface, state.domain)}`] : []),
         ...state.addresses.map((a) => `    up ${addrAdd(iface, a)}`),
         ...(iface.kind === 'loopback'
           ? state.addresses.map((a) => `    down ${addrDel(iface, a)}`)

@@ -167,6 +167,11 @@ export type TunnelIfaceKind = Extract<IfaceKind, 'gre' | 'tap' | 'tun'>
 export interface Iface {
   name: string
   kind: IfaceKind
+  /**
+   * A vlan's parent, as the step wants it: Linux's probe needs it before there is a vlan, since
+   * systemd-networkd makes a vlan from its parent's .network (`VLAN=`), which the probe finds.
+   */
+  parent?: string
 }
 
 export interface Tunnel {
@@ -198,8 +203,11 @@ export interface IfaceState {
 }
 
 export interface Interfaces {
-  /** Why this platform cannot have such an interface (e.g. a name its kernel reserves), if so. */
-  refuse(iface: Iface): string | undefined
+  /**
+   * Why this platform cannot have such an interface (e.g. a name its kernel reserves), or not as
+   * `want` has it (Linux: a loopback alias in a routing domain), if so.
+   */
+  refuse(iface: Iface, want?: IfaceState): string | undefined
   /** The name of the tunnel interface of this kind numbered `n`, where ferry picks it (a mesh link's end): `gre5`. */
   tunnelName(kind: TunnelIfaceKind, n: number): string
   /**

@@ -98,7 +98,7 @@ const tag = (v: Vlan | undefined) => (v ? `${v.id} on ${v.parent}` : '(none)')
  * reserved.
  */
 export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
-  const it: Iface = { name: opts.name, kind: opts.kind }
+  const it: Iface = { name: opts.name, kind: opts.kind, ...(opts.vlan ? { parent: opts.vlan.parent } : {}) }
   const persist = opts.persist ?? true
   const addresses = (opts.addresses ?? []).map((a) => a.trim().split(/\s+/).join(' '))
   const { vlan, domain, description } = opts
@@ -137,6 +137,11 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
       `${name}: a description is 1 to 64 letters, digits, spaces and . _ : , - (starting with a letter or digit): ${JSON.stringify(description)}`,
     )
 
+  // The state to go back to. A description is compared only when wanted (ifaceDelta), so one
+  // this step set where there was none is put back as the empty one, which clears it.
+  const before = (live: IfaceState): IfaceState =>
+    description !== undefined && live.exists ? { ...live, description: live.description ?? '' } : live
+
   return {
     kind: 'iface',
     name,
@@ -150,7 +155,7 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     probe: (platform) => platform.interfaces.probe(it),
 
     check(probe, { platform, pending }) {
-      const refusal = platform.interfaces.refuse(it)
+      const refusal = platform.interfaces.refuse(it, want)
       if (refusal) throw new StepError(refusal)
       if (domain && !platform.interfaces.domainIface)
         throw new StepError(`${it.name}: ${platform.os} has no routing domains (domain ${domain})`)
@@ -198,7 +203,7 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     async undo({ $, platform }, record) {
       const now = parse(await probeNow($, platform.interfaces.probe(it)))
       await run($, [
-        ...platform.interfaces.change(it, now.live, record.live),
+        ...platform.interfaces.change(it, now.live, before(record.live)),
         ...(persist ? platform.interfaces.save(it, record.saved, now.saved, record.netConfig) : []),
       ])
     },
@@ -206,7 +211,7 @@ export function iface(name: string, opts: IfaceOptions): Step<IfaceRecord> {
     // From the state apply leaves back to the record's; a command for a change apply never made
     // fails in the job, which goes on with the next.
     revert: ({ live, saved, netConfig }, platform) => [
-      ...platform.interfaces.change(it, want, live),
+      ...platform.interfaces.change(it, want, before(live)),
       ...(persist
         ? platform.interfaces.save(it, saved, platform.interfaces.render(it, want, saved, netConfig), netConfig)
         : []),

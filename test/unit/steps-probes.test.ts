@@ -174,6 +174,82 @@ describe.skipIf(!root)('Linux interface commands in a private network namespace'
   })
 })
 
+describe.skipIf(!root)('Linux descriptions (link aliases) in a private network namespace', () => {
+  it('tap0 with a description: set with its address, read back from `ip -d -o link`, cleared by undo', () => {
+    const spec = { name: 'tap0', kind: 'tap' as const }
+    const step = iface('i', {
+      ...spec,
+      addresses: ['172.16.2.1/30'],
+      description: 'C1 uplink: 10G, rack 4',
+      persist: false,
+    })
+    const probe = step.probe(linux)
+    const mark = '---ferry---'
+    const stateOf = (out: string) => step.record({ stdout: out, code: 0 }, ctx(linux))
+    // First the device without a description; the step's apply; then its undo, from the probe.
+    const none: IfaceState = { exists: true, up: true, addresses: ['172.16.2.1/30'] }
+    const want: IfaceState = { ...none, description: 'C1 uplink: 10G, rack 4' }
+    const script = [
+      ...linux.interfaces.change(spec, { exists: false, up: false, addresses: [] }, none),
+      probe,
+      `echo ${mark}`,
+      ...linux.interfaces.change(spec, none, want),
+      probe,
+      `echo ${mark}`,
+      ...linux.interfaces.change(spec, want, { ...none, description: '' }),
+      probe,
+    ].join('\n')
+    const r = spawnSync('unshare', ['-n', 'sh', '-ec', script], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    const [first, applied, undone] = r.stdout.split(`${mark}\n`).map((out) => stateOf(out).live)
+    expect(first).toEqual({ ...none, tunnel: undefined })
+    expect(applied).toEqual({ ...want, tunnel: undefined })
+    expect(undone).toEqual(first)
+    // What the step itself plans from each: the description to set, then nothing.
+    expect(step.check({ stdout: r.stdout.split(`${mark}\n`)[0]!, code: 0 }, ctx(linux)).map((c) => c.summary)).toEqual([
+      'tap0 description: "C1 uplink: 10G, rack 4"',
+    ])
+    expect(step.check({ stdout: r.stdout.split(`${mark}\n`)[1]!, code: 0 }, ctx(linux))).toEqual([])
+  })
+})
+
+describe("Linux vlan persistence with systemd-networkd: the parent's .network found", () => {
+  it('the first .network in name order whose [Match] Name= matches the parent (globs, negations skipped); none: nosave', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-networkd-'))
+    try {
+      const files: Record<string, string> = {
+        // Name= outside [Match] does not match.
+        '01-netdev.network': '[Link]\nName=eth0\n',
+        '05-wlan.network': '[Match]\nName=wlan*\n',
+        '10-wired.network': '[Match]\nType=ether\nName=!eth9 eth1 eth0\n\n[Network]\nDHCP=yes\n',
+        '20-en.network': '[Match]\nName=enp?s*\n',
+        '30-eth.network': '[Match]\nName=eth*\n',
+      }
+      for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text)
+      const found = (parent: string) => {
+        const step = iface('i', { name: 'v', kind: 'vlan', vlan: { id: 6, parent } })
+        // The probe as it is, its networkd directory moved here (no ifupdown on this machine).
+        const probe = step.probe(linux).replaceAll('/etc/systemd/network', dir)
+        expect(probe).not.toContain('/etc/systemd/network')
+        const out = sh('/bin/sh', probe).stdout
+        return { netconfig: /^netconfig=(.*)$/m.exec(out)?.[1], nosave: /^nosave=(.*)$/m.exec(out)?.[1] }
+      }
+      expect(existsSync('/etc/network/interfaces.d')).toBe(false)
+      expect(found('eth0')).toEqual({ netconfig: `networkd ${dir}/10-wired.network`, nosave: undefined })
+      expect(found('eth7')).toEqual({ netconfig: `networkd ${dir}/30-eth.network`, nosave: undefined })
+      expect(found('enp3s0')).toEqual({ netconfig: `networkd ${dir}/20-en.network`, nosave: undefined })
+      expect(found('eth9')).toEqual({ netconfig: `networkd ${dir}/30-eth.network`, nosave: undefined })
+      expect(found('bond0')).toEqual({
+        netconfig: 'networkd',
+        nosave:
+          'bond0 has no systemd-networkd .network, which is where networkd makes a vlan from (VLAN=): give bond0 one, or set persist: false',
+      })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 /** Defines shell functions standing in for BSD commands, then runs the snippet. */
 const withFakes = (fakes: string, snippet: string) => `${fakes}\n${snippet}`
 
@@ -293,7 +369,7 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
   it("Linux gre1, which this kernel cannot make, read from iproute2's output", () => {
     const ip = `ip() { case "$*" in
 'link show dev gre1') return 0;;
-'-o link show dev gre1') echo '9: gre1@NONE: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1476 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/gre 203.0.113.21 peer 203.0.113.22';;
+'-d -o link show dev gre1') echo '9: gre1@NONE: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1476 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/gre 203.0.113.21 peer 203.0.113.22 promiscuity 0 minmtu 0 maxmtu 0 \\    gre remote 203.0.113.22 local 203.0.113.21 ttl 255 tos inherit pmtudisc addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 ';;
 '-o -4 addr show dev gre1') echo '9: gre1    inet 172.16.2.5 peer 172.16.2.6/32 scope global gre1\\       valid_lft forever preferred_lft forever';;
 'tunnel show gre1') echo 'gre1: gre/ip remote 203.0.113.22 local 203.0.113.21 ttl 255';;
 *) return 1;; esac; }`

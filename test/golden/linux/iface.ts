@@ -93,6 +93,83 @@ const LO1_ON_NETWORKD = {
   ],
 }
 
+// vlan and vrf. vlan6 carries tag 6 on eth0, is in routing domain 1 (its VRF vrf1, table 1) and
+// has a description; vrf1 holds the domain's loopback address, 127.0.0.1/8, as the kernel's
+// vrf.rst has it. The ifupdown file of a VRF sorts first (00-vrf1), before its members'.
+const VLAN6 = [
+  '# vlan6, managed by ferry',
+  'auto vlan6',
+  'iface vlan6 inet manual',
+  '    pre-up ip link add link eth0 name vlan6 type vlan id 6',
+  "    pre-up ip link set dev vlan6 alias 'C1 uplink'",
+  '    pre-up ip link set dev vlan6 master vrf1',
+  '    up ip addr add 172.16.6.1/30 dev vlan6',
+  '    up ip link set vlan6 up',
+  '    post-down ip link del vlan6',
+]
+const VRF1 = [
+  '# vrf1, managed by ferry',
+  'auto vrf1',
+  'iface vrf1 inet manual',
+  '    pre-up ip link add vrf1 type vrf table 1',
+  '    up ip addr add 127.0.0.1/8 dev vrf1',
+  '    up ip link set vrf1 up',
+  '    post-down ip link del vrf1',
+]
+const ETH0_NETWORK = '/usr/lib/systemd/network/10-eth0.network'
+const VLAN6_NETDEV = ['# vlan6, managed by ferry', '[NetDev]', 'Name=vlan6', 'Kind=vlan', '', '[VLAN]', 'Id=6']
+const VLAN6_NETWORK = [
+  '# vlan6, managed by ferry',
+  '[Match]',
+  'Name=vlan6',
+  '',
+  '[Network]',
+  'VRF=vrf1',
+  '',
+  '[Address]',
+  'Address=172.16.6.1/30',
+]
+const VLAN6_LINK = [
+  '# vlan6, managed by ferry: udev sets its description when it appears',
+  '[Match]',
+  'OriginalName=vlan6',
+  '',
+  '[Link]',
+  'Alias=C1 uplink',
+]
+// Beside the parent's .network, whichever directory that is in: drop-ins under /etc count for it.
+const VLAN6_DROPIN_DIR = `${N}/10-eth0.network.d`
+const VLAN6_DROPIN = `${VLAN6_DROPIN_DIR}/ferry-vlan-vlan6.conf`
+const VLAN6_DROPIN_LINES = ['# vlan6 on eth0, managed by ferry', '[Network]', 'VLAN=vlan6']
+const VRF1_NETDEV = ['# vrf1, managed by ferry', '[NetDev]', 'Name=vrf1', 'Kind=vrf', '', '[VRF]', 'Table=1']
+const VRF1_NETWORK = ['# vrf1, managed by ferry', '[Match]', 'Name=vrf1', '', '[Address]', 'Address=127.0.0.1/8']
+const vlan6 = (o: { id?: number; domain?: number; persist?: boolean } = {}) =>
+  iface('C1', {
+    name: 'vlan6',
+    kind: 'vlan',
+    vlan: { id: o.id ?? 6, parent: 'eth0' },
+    domain: o.domain ?? 1,
+    description: 'C1 uplink',
+    addresses: ['172.16.6.1/30'],
+    persist: o.persist,
+  })
+const vrf1 = () => iface('domain 1', { name: 'vrf1', kind: 'vrf', domain: 1, addresses: ['127.0.0.1/8'] })
+const VLAN6_CHANGES = [
+  'create vlan6',
+  'vlan6 vlan: (none) → 6 on eth0',
+  'vlan6 description: "C1 uplink"',
+  'vlan6 routing domain: 0 → 1',
+  'vlan6: add 172.16.6.1/30',
+  'vlan6: up',
+]
+const VLAN6_LIVE = [
+  'ip link add link eth0 name vlan6 type vlan id 6',
+  "ip link set dev vlan6 alias 'C1 uplink'",
+  'ip link set dev vlan6 master vrf1',
+  'ip addr add 172.16.6.1/30 dev vlan6',
+  'ip link set vlan6 up',
+]
+
 export default [
   {
     name: 'linux iface: lo1 → an address on lo labelled lo:1, and an ifupdown stanza for it',
@@ -312,7 +389,7 @@ export default [
     )}`,
     expect: {
       probe: [
-        `for p in ${N}/50-ferry-gre1.netdev ${N}/50-ferry-gre1.network ${N}/50-ferry-gre1.network.d/ferry-route-*.conf; do`,
+        `for p in ${N}/50-ferry-gre1.netdev ${N}/50-ferry-gre1.network ${N}/50-ferry-gre1.link ${N}/50-ferry-gre1.network.d/ferry-route-*.conf; do`,
       ],
       changes: [],
     },
@@ -425,5 +502,289 @@ export default [
     step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['172.16.2.9/30'], persist: false }),
     probe: 'exists=1\nup=1\naddr=172.16.2.9/30\n',
     expect: { changes: [] },
+  },
+  {
+    name: 'linux iface: vlan6 (tag 6 on eth0) made in routing domain 1 → created, described, into vrf1, then its address and up; ifupdown runs the same',
+    os: 'linux',
+    step: vlan6(),
+    probe: 'exists=0\nup=0\n',
+    after: `exists=1\nup=1\naddr=172.16.6.1/30\nvlan=6 eth0\ndomain=1\ndescription=C1 uplink\n${saved(VLAN6)}`,
+    expect: {
+      probe: [
+        `ip -d -o link show dev vlan6 | awk '{ u = ($3 ~ /[<,]UP[,>]/); print "up=" u }`,
+        `[ -d /sys/module/8021q ] || { [ -e /proc/modules ] && modprobe -n -q 8021q 2>/dev/null; }`,
+        `[ ! -f ${D}/vlan6 ] || sed 's/^/saved=/' ${D}/vlan6`,
+      ],
+      changes: [...VLAN6_CHANGES, { summary: `vlan6 at boot: ${D}/vlan6`, diff: added(`${D}/vlan6`, VLAN6) }],
+      apply: [script(...VLAN6_LIVE, writeLines(`${D}/vlan6`, '0644', VLAN6))],
+      undo: [PROBE, script('ip link del vlan6', `f=${D}/vlan6; rm -f "$f"`)],
+      revert: ['ip link del vlan6', `f=${D}/vlan6; rm -f "$f"`],
+      files: { after: { [`${D}/vlan6`]: text(VLAN6) } },
+    },
+  },
+  {
+    name: "linux iface: vlan6 in domain 1 on networkd → a vlan .netdev, a .network with VRF=vrf1, a .link with its alias, and VLAN=vlan6 in a drop-in beside eth0's own .network",
+    os: 'linux',
+    step: vlan6(),
+    probe: `exists=0\nup=0\nnetconfig=networkd ${ETH0_NETWORK}\n`,
+    expect: {
+      probe: [
+        "networkctl status -- eth0 2>/dev/null | sed -n 's|^ *Network File: \\(/.*\\)$|\\1|p'",
+        `awk -v p=eth0 '`,
+        `' ${N}/*.network 2>/dev/null)`,
+        `for p in ${N}/50-ferry-vlan6.netdev ${N}/50-ferry-vlan6.network ${N}/50-ferry-vlan6.link ${N}/50-ferry-vlan6.network.d/ferry-route-*.conf ${N}/*.network.d/ferry-vlan-vlan6.conf; do`,
+      ],
+      changes: [
+        ...VLAN6_CHANGES,
+        {
+          summary: `vlan6 at boot: ${N}/50-ferry-vlan6.netdev, ${N}/50-ferry-vlan6.network, ${VLAN6_DROPIN}`,
+          diff:
+            added(`${N}/50-ferry-vlan6.netdev`, VLAN6_NETDEV) +
+            added(`${N}/50-ferry-vlan6.network`, VLAN6_NETWORK) +
+            added(`${N}/50-ferry-vlan6.link`, VLAN6_LINK) +
+            added(VLAN6_DROPIN, VLAN6_DROPIN_LINES),
+        },
+      ],
+      apply: [
+        script(
+          ...VLAN6_LIVE,
+          writeLines(`${N}/50-ferry-vlan6.netdev`, '0644', VLAN6_NETDEV),
+          writeLines(`${N}/50-ferry-vlan6.network`, '0644', VLAN6_NETWORK),
+          writeLines(`${N}/50-ferry-vlan6.link`, '0644', VLAN6_LINK),
+          `mkdir -p ${VLAN6_DROPIN_DIR}`,
+          writeLines(VLAN6_DROPIN, '0644', VLAN6_DROPIN_LINES),
+          RELOAD,
+        ),
+      ],
+      undo: [PROBE],
+      revert: [
+        'ip link del vlan6',
+        `f=${N}/50-ferry-vlan6.netdev; rm -f "$f"`,
+        `f=${N}/50-ferry-vlan6.network; rm -f "$f"`,
+        `f=${N}/50-ferry-vlan6.link; rm -f "$f"`,
+        `f=${VLAN6_DROPIN}; rm -f "$f"`,
+        `rmdir ${VLAN6_DROPIN_DIR} 2>/dev/null || :`,
+        RELOAD,
+      ],
+      files: {
+        after: {
+          [`${N}/50-ferry-vlan6.netdev`]: text(VLAN6_NETDEV),
+          [`${N}/50-ferry-vlan6.network`]: text(VLAN6_NETWORK),
+          [`${N}/50-ferry-vlan6.link`]: text(VLAN6_LINK),
+          [VLAN6_DROPIN]: text(VLAN6_DROPIN_LINES),
+        },
+      },
+    },
+  },
+  {
+    name: "linux iface: vlan6 on networkd where eth0 has no .network → refused at plan (networkd makes a vlan only from its parent's VLAN=)",
+    os: 'linux',
+    step: vlan6(),
+    probe:
+      'exists=0\nup=0\nnetconfig=networkd\nnosave=eth0 has no systemd-networkd .network, which is where networkd makes a vlan from (VLAN=): give eth0 one, or set persist: false\n',
+    expect: {
+      error:
+        /^vlan6 cannot be configured for boot: eth0 has no systemd-networkd \.network, which is where networkd makes a vlan from \(VLAN=\): give eth0 one, or set persist: false; or set persist: false$/,
+    },
+  },
+  {
+    name: "linux iface: vrf1, routing domain 1's own device (table 1), with the domain's loopback 127.0.0.1/8 → its ifupdown file is 00-vrf1, read before its members'",
+    os: 'linux',
+    step: vrf1(),
+    probe: 'exists=0\nup=0\n',
+    after: `exists=1\nup=1\naddr=127.0.0.1/8\ndomain=1\n${saved(VRF1)}`,
+    expect: {
+      probe: [`[ ! -f ${D}/00-vrf1 ] || sed 's/^/saved=/' ${D}/00-vrf1`],
+      changes: [
+        'create vrf1',
+        'vrf1 routing domain: 0 → 1',
+        'vrf1: add 127.0.0.1/8',
+        'vrf1: up',
+        { summary: `vrf1 at boot: ${D}/00-vrf1`, diff: added(`${D}/00-vrf1`, VRF1) },
+      ],
+      apply: [
+        script(
+          'ip link add vrf1 type vrf table 1',
+          'ip addr add 127.0.0.1/8 dev vrf1',
+          'ip link set vrf1 up',
+          writeLines(`${D}/00-vrf1`, '0644', VRF1),
+        ),
+      ],
+      undo: [PROBE, script('ip link del vrf1', `f=${D}/00-vrf1; rm -f "$f"`)],
+      files: { after: { [`${D}/00-vrf1`]: text(VRF1) } },
+    },
+  },
+  {
+    name: 'linux iface: vrf1 on networkd → [NetDev] Kind=vrf with [VRF] Table=1, and its address in its .network',
+    os: 'linux',
+    step: vrf1(),
+    probe: 'exists=0\nup=0\nnetconfig=networkd\n',
+    expect: {
+      changes: [
+        'create vrf1',
+        'vrf1 routing domain: 0 → 1',
+        'vrf1: add 127.0.0.1/8',
+        'vrf1: up',
+        {
+          summary: `vrf1 at boot: ${N}/50-ferry-vrf1.netdev, ${N}/50-ferry-vrf1.network`,
+          diff: added(`${N}/50-ferry-vrf1.netdev`, VRF1_NETDEV) + added(`${N}/50-ferry-vrf1.network`, VRF1_NETWORK),
+        },
+      ],
+      apply: [
+        script(
+          'ip link add vrf1 type vrf table 1',
+          'ip addr add 127.0.0.1/8 dev vrf1',
+          'ip link set vrf1 up',
+          writeLines(`${N}/50-ferry-vrf1.netdev`, '0644', VRF1_NETDEV),
+          writeLines(`${N}/50-ferry-vrf1.network`, '0644', VRF1_NETWORK),
+          RELOAD,
+        ),
+      ],
+      undo: [PROBE],
+      files: {
+        after: {
+          [`${N}/50-ferry-vrf1.netdev`]: text(VRF1_NETDEV),
+          [`${N}/50-ferry-vrf1.network`]: text(VRF1_NETWORK),
+          [`${N}/50-ferry-vrf1.link`]: null,
+        },
+      },
+    },
+  },
+  {
+    name: 'linux iface: vrf1 there and saved → in sync, its table read as its domain',
+    os: 'linux',
+    step: vrf1(),
+    probe: `exists=1\nup=1\naddr=127.0.0.1/8\ndomain=1\n${saved(VRF1)}`,
+    expect: { changes: [] },
+  },
+  {
+    name: 'linux iface: vrf1 made by hand with table 7 → deleted and made again with table 1 (a VRF keeps its table), its address back on',
+    os: 'linux',
+    step: iface('domain 1', { name: 'vrf1', kind: 'vrf', domain: 1, addresses: ['127.0.0.1/8'], persist: false }),
+    probe: 'exists=1\nup=1\naddr=127.0.0.1/8\ndomain=7\n',
+    after: 'exists=1\nup=1\naddr=127.0.0.1/8\ndomain=1\n',
+    expect: {
+      changes: ['vrf1: remove 127.0.0.1/8', 'vrf1 routing domain: 7 → 1', 'vrf1: add 127.0.0.1/8'],
+      apply: [
+        script(
+          'ip link del vrf1',
+          'ip link add vrf1 type vrf table 1',
+          'ip addr add 127.0.0.1/8 dev vrf1',
+          'ip link set vrf1 up',
+        ),
+      ],
+      undo: [
+        PROBE,
+        script(
+          'ip link del vrf1',
+          'ip link add vrf1 type vrf table 7',
+          'ip addr add 127.0.0.1/8 dev vrf1',
+          'ip link set vrf1 up',
+        ),
+      ],
+    },
+  },
+  {
+    name: 'linux iface: tap0 moved from domain 1 to 2 → its addresses off, master vrf2, its addresses on again; undo moves it back',
+    os: 'linux',
+    step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['10.255.1.1/30'], domain: 2, persist: false }),
+    probe: 'exists=1\nup=1\naddr=10.255.1.1/30\ndomain=1\n',
+    after: 'exists=1\nup=1\naddr=10.255.1.1/30\ndomain=2\n',
+    expect: {
+      changes: ['tap0: remove 10.255.1.1/30', 'tap0 routing domain: 1 → 2', 'tap0: add 10.255.1.1/30'],
+      apply: [
+        script(
+          'ip addr del 10.255.1.1/30 dev tap0',
+          'ip link set dev tap0 master vrf2',
+          'ip addr add 10.255.1.1/30 dev tap0',
+        ),
+      ],
+      undo: [
+        PROBE,
+        script(
+          'ip addr del 10.255.1.1/30 dev tap0',
+          'ip link set dev tap0 master vrf1',
+          'ip addr add 10.255.1.1/30 dev tap0',
+        ),
+      ],
+    },
+  },
+  {
+    name: 'linux iface: tap0 taken out of domain 1 into the default one → nomaster between its addresses going and coming back',
+    os: 'linux',
+    step: iface('tap', { name: 'tap0', kind: 'tap', addresses: ['10.255.1.1/30'], persist: false }),
+    probe: 'exists=1\nup=1\naddr=10.255.1.1/30\ndomain=1\n',
+    after: 'exists=1\nup=1\naddr=10.255.1.1/30\n',
+    expect: {
+      changes: ['tap0: remove 10.255.1.1/30', 'tap0 routing domain: 1 → 0', 'tap0: add 10.255.1.1/30'],
+      apply: [
+        script(
+          'ip addr del 10.255.1.1/30 dev tap0',
+          'ip link set dev tap0 nomaster',
+          'ip addr add 10.255.1.1/30 dev tap0',
+        ),
+      ],
+      undo: [
+        PROBE,
+        script(
+          'ip addr del 10.255.1.1/30 dev tap0',
+          'ip link set dev tap0 master vrf1',
+          'ip addr add 10.255.1.1/30 dev tap0',
+        ),
+      ],
+    },
+  },
+  {
+    name: 'linux iface: vlan6 tagged 7 by hand → deleted and made again with tag 6 (Linux cannot retag a vlan), with its description, domain and address',
+    os: 'linux',
+    step: vlan6({ persist: false }),
+    probe: 'exists=1\nup=1\naddr=172.16.6.1/30\nvlan=7 eth0\ndomain=1\ndescription=C1 uplink\n',
+    after: 'exists=1\nup=1\naddr=172.16.6.1/30\nvlan=6 eth0\ndomain=1\ndescription=C1 uplink\n',
+    expect: {
+      changes: ['vlan6 vlan: 7 on eth0 → 6 on eth0'],
+      apply: [script('ip link del vlan6', ...VLAN6_LIVE)],
+      undo: [
+        PROBE,
+        script(
+          'ip link del vlan6',
+          'ip link add link eth0 name vlan6 type vlan id 7',
+          "ip link set dev vlan6 alias 'C1 uplink'",
+          'ip link set dev vlan6 master vrf1',
+          'ip addr add 172.16.6.1/30 dev vlan6',
+          'ip link set vlan6 up',
+        ),
+      ],
+    },
+  },
+  {
+    name: 'linux iface: lo1 in routing domain 1 → refused: lo cannot join a VRF, the domain has vrf1 for that',
+    os: 'linux',
+    step: iface('lo', { name: 'lo1', kind: 'loopback', domain: 1, addresses: ['10.0.0.1/32'] }),
+    probe: 'exists=0\nup=1\n',
+    expect: {
+      error:
+        /^lo1: a loopback alias is addresses on lo, which cannot join a VRF; routing domain 1's own addresses go on its VRF device \(domainIface\(1\): vrf1\)$/,
+    },
+  },
+  {
+    name: "linux iface: lo1 with a description → refused (it would be all of lo's)",
+    os: 'linux',
+    step: iface('lo', { name: 'lo1', kind: 'loopback', description: 'jails', addresses: ['10.0.0.1/32'] }),
+    probe: 'exists=0\nup=1\n',
+    expect: { error: /^lo1: a loopback alias is addresses on lo, which has one description/ },
+  },
+  {
+    name: 'linux iface: a vrf named red for domain 1 → refused: members join vrf1',
+    os: 'linux',
+    step: iface('red', { name: 'red', kind: 'vrf', domain: 1 }),
+    probe: 'exists=0\nup=0\n',
+    expect: { error: /^red: the VRF device of routing domain 1 is named vrf1 \(domainIface\(1\)\)/ },
+  },
+  {
+    name: 'linux iface: vlan6 on a kernel without 802.1Q → refused at plan',
+    os: 'linux',
+    step: vlan6({ persist: false }),
+    probe: 'exists=0\nup=0\nnocreate=the kernel has no 802.1Q (8021q is neither loaded nor loadable)\n',
+    expect: { error: /^vlan6 cannot be created here: the kernel has no 802\.1Q/ },
   },
 ] satisfies Case[]
