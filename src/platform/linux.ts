@@ -218,7 +218,7 @@ function addressSection(address: string, label: string | undefined): string[] {
   ]
 }
 
-function networkdRender(iface: Iface, state: IfaceState, netConfig: string | undefined): string[] {
+function networkdRender(iface: Iface, state: IfaceState): string[] {
   const [first, second] = networkdFiles(iface) as [string, string]
   const mine = `# ${iface.name}, managed by ferry`
   const addresses = state.addresses.flatMap((a, i) => [
@@ -236,7 +236,6 @@ function networkdRender(iface: Iface, state: IfaceState, netConfig: string | und
   const idle = iface.kind === 'tap' || iface.kind === 'tun'
   const member = iface.kind !== 'vrf' && state.domain ? [`VRF=${vrfName(state.domain)}`] : []
   const network = [...(idle ? ['ConfigureWithoutCarrier=yes'] : []), ...member]
-  const parentNet = parentNetwork(netConfig)
   return [
     fileHeader(first),
     mine,
@@ -265,14 +264,18 @@ function networkdRender(iface: Iface, state: IfaceState, netConfig: string | und
           `Alias=${state.description}`,
         ]
       : []),
-    ...(state.vlan && parentNet
-      ? [
-          fileHeader(vlanDropin(iface.name, parentNet)),
-          `# ${iface.name} on ${state.vlan.parent}, managed by ferry`,
-          '[Network]',
-          `VLAN=${iface.name}`,
-        ]
-      : []),
+  ]
+}
+
+/** A vlan's drop-in beside its parent's .network: the last of its files, as the probe lists them. */
+function networkdVlanRender(iface: Iface, state: IfaceState, netConfig: string | undefined): string[] {
+  const parentNet = parentNetwork(netConfig)
+  if (!state.vlan || !parentNet) return []
+  return [
+    fileHeader(vlanDropin(iface.name, parentNet)),
+    `# ${iface.name} on ${state.vlan.parent}, managed by ferry`,
+    '[Network]',
+    `VLAN=${iface.name}`,
   ]
 }
 
@@ -350,7 +353,8 @@ const NONE: IfaceState = { exists: false, up: false, addresses: [] }
 /**
  * Live commands from one state to another, in the delta's order: the device, its description,
  * addresses removed, the routing domain, addresses added, up. Linux cannot retag a vlan nor move
- * it to another parent (the kernel's vlan changelink takes only flags and priority maps), nor
+ * it to another parent (the kernel's vlan changelink takes only flags and priority maps: iproute2
+ * 6.1's `ip link set vlan6 type vlan id 7` exits 0 and the tag stays 6, seen on the lab's UML), nor
  * give a VRF device another table: such a device is deleted and made again, and everything it
  * had (description, domain, every wanted address) goes on the new one.
  */
@@ -603,13 +607,16 @@ export const linux: Platform = {
 
     render(iface, state, current, netConfig) {
       if (!state.exists) return []
-      // Routes kept with the interface (route steps' drop-ins) stay beside its own files.
+      // Routes kept with the interface (route steps' drop-ins) stay beside its own files. In the
+      // probe's order (a run that changes nothing must render what it read): its own files, the
+      // routes' drop-ins, then a vlan's drop-in beside its parent's .network.
       if (isNetworkd(netConfig))
         return [
-          ...networkdRender(iface, state, netConfig),
+          ...networkdRender(iface, state),
           ...splitFiles(current, '')
             .filter((f) => iface.kind !== 'loopback' && isRouteDropin(f.path, iface.name))
             .flatMap((f) => [fileHeader(f.path), ...f.lines]),
+          ...networkdVlanRender(iface, state, netConfig),
         ]
       const { create, destroy } = lifecycle(iface, state)
       const stanza = iface.kind === 'loopback' ? label(iface) : iface.name

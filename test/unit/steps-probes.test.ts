@@ -369,7 +369,7 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
   it("Linux gre1, which this kernel cannot make, read from iproute2's output", () => {
     const ip = `ip() { case "$*" in
 'link show dev gre1') return 0;;
-'-d -o link show dev gre1') echo '9: gre1@NONE: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1476 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/gre 203.0.113.21 peer 203.0.113.22 promiscuity 0 minmtu 0 maxmtu 0 \\    gre remote 203.0.113.22 local 203.0.113.21 ttl 255 tos inherit pmtudisc addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 ';;
+'-d -o link show dev gre1') echo '9: gre1@NONE: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1476 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/gre 203.0.113.21 peer 203.0.113.22 promiscuity 0  allmulti 0 minmtu 0 maxmtu 0 \\    gre remote 203.0.113.22 local 203.0.113.21 ttl 255 addrgenmode eui64 numtxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 ';;
 '-o -4 addr show dev gre1') echo '9: gre1    inet 172.16.2.5 peer 172.16.2.6/32 scope global gre1\\       valid_lft forever preferred_lft forever';;
 'tunnel show gre1') echo 'gre1: gre/ip remote 203.0.113.22 local 203.0.113.21 ttl 255';;
 *) return 1;; esac; }`
@@ -381,6 +381,74 @@ describe.each(allShells)('BSD probes against canned command output, through %s',
       persist: false,
     })
     expect(step.check(sh(shell, withFakes(ip, step.probe(linux))), ctx(linux))).toEqual([])
+  })
+
+  it("Linux vlan6 in vrf1 and vrf1 itself, read from iproute2 6.1's output on a lab UML kernel (tag, parent, the VRF's table, alias)", () => {
+    // Captured in a scratch namespace on uml1: dummy d0, vrf1 (table 1), vlan6 on d0 in vrf1 with
+    // the alias 'C1 uplink'; then vlan6 again after `nomaster` and `alias ''`.
+    const VLAN6 =
+      '7: vlan6@d0: <BROADCAST,NOARP,UP,LOWER_UP> mtu 1500 qdisc noqueue master vrf1 state UP mode DEFAULT group default qlen 1000\\    link/ether 3a:46:3f:ce:8c:3d brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 0 maxmtu 65535 \\    vlan protocol 802.1Q id 6 <REORDER_HDR> \\    vrf_slave table 1 addrgenmode eui64 numtxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 \\    alias C1 uplink'
+    const VLAN6_OUT =
+      '7: vlan6@d0: <BROADCAST,NOARP,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 3a:46:3f:ce:8c:3d brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 0 maxmtu 65535 \\    vlan protocol 802.1Q id 6 <REORDER_HDR> addrgenmode eui64 numtxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 '
+    const VLAN6_ADDR =
+      '7: vlan6    inet 172.16.6.1/30 scope global vlan6\\       valid_lft forever preferred_lft forever'
+    const VRF1 =
+      '6: vrf1: <NOARP,MASTER,UP,LOWER_UP> mtu 65575 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 46:f1:94:a2:07:22 brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 1280 maxmtu 65575 \\    vrf table 1 addrgenmode eui64 numtxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 '
+    const VRF1_ADDR = '6: vrf1    inet 127.0.0.1/8 scope host vrf1\\       valid_lft forever preferred_lft forever'
+    const ip = (link: Record<string, string>, addr: Record<string, string>) => `ip() { case "$*" in
+${Object.keys(link)
+  .map((d) => `'link show dev ${d}') return 0;;`)
+  .join('\n')}
+${Object.entries(link)
+  .map(([d, out]) => `'-d -o link show dev ${d}') printf '%s\\n' '${out}';;`)
+  .join('\n')}
+${Object.entries(addr)
+  .map(([d, out]) => `'-o -4 addr show dev ${d}') printf '%s\\n' '${out}';;`)
+  .join('\n')}
+*) return 1;; esac; }`
+    const vlan6 = (o: { domain?: number; description?: string }) =>
+      iface('i', {
+        name: 'vlan6',
+        kind: 'vlan',
+        vlan: { id: 6, parent: 'd0' },
+        addresses: ['172.16.6.1/30'],
+        persist: false,
+        ...o,
+      })
+    const read = (step: ReturnType<typeof iface>, fakes: string) => {
+      const out = sh(shell, withFakes(fakes, step.probe(linux)))
+      return { live: step.record(out, ctx(linux)).live, changes: step.check(out, ctx(linux)).map((c) => c.summary) }
+    }
+    const inVrf = read(vlan6({ domain: 1, description: 'C1 uplink' }), ip({ vlan6: VLAN6 }, { vlan6: VLAN6_ADDR }))
+    expect(inVrf.live).toEqual({
+      exists: true,
+      up: true,
+      addresses: ['172.16.6.1/30'],
+      tunnel: undefined,
+      vlan: { id: 6, parent: 'd0' },
+      domain: 1,
+      description: 'C1 uplink',
+    })
+    expect(inVrf.changes).toEqual([])
+    // Out of the VRF, its alias cleared: the same step wants both back.
+    const out = read(vlan6({ domain: 1, description: 'C1 uplink' }), ip({ vlan6: VLAN6_OUT }, { vlan6: VLAN6_ADDR }))
+    expect(out.live).toEqual({
+      exists: true,
+      up: true,
+      addresses: ['172.16.6.1/30'],
+      tunnel: undefined,
+      vlan: { id: 6, parent: 'd0' },
+    })
+    expect(out.changes).toEqual([
+      'vlan6 description: "C1 uplink"',
+      'vlan6: remove 172.16.6.1/30',
+      'vlan6 routing domain: 0 → 1',
+      'vlan6: add 172.16.6.1/30',
+    ])
+    const vrf1 = iface('i', { name: 'vrf1', kind: 'vrf', domain: 1, addresses: ['127.0.0.1/8'], persist: false })
+    const own = read(vrf1, ip({ vrf1: VRF1 }, { vrf1: VRF1_ADDR }))
+    expect(own.live).toEqual({ exists: true, up: true, addresses: ['127.0.0.1/8'], tunnel: undefined, domain: 1 })
+    expect(own.changes).toEqual([])
   })
 
   it('FreeBSD pkg: installed, missing, and pkg itself not bootstrapped', () => {

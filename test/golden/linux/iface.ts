@@ -577,6 +577,32 @@ export default [
     },
   },
   {
+    // The probe lists a route's drop-in after vlan6's own files and before the one beside eth0's
+    // .network; a second run renders them in that order, or it would rewrite them every time.
+    name: "linux iface: vlan6 on networkd, saved, with a route's drop-in beside its .network → in sync",
+    os: 'linux',
+    step: vlan6(),
+    probe: `exists=1\nup=1\naddr=172.16.6.1/30\nvlan=6 eth0\ndomain=1\ndescription=C1 uplink\nnetconfig=networkd ${ETH0_NETWORK}\n${saved(
+      files(
+        [`${N}/50-ferry-vlan6.netdev`, VLAN6_NETDEV],
+        [`${N}/50-ferry-vlan6.network`, VLAN6_NETWORK],
+        [`${N}/50-ferry-vlan6.link`, VLAN6_LINK],
+        [
+          `${N}/50-ferry-vlan6.network.d/ferry-route-192.168.1.0_24-table1.conf`,
+          [
+            '# 192.168.1.0/24 (table 1), managed by ferry',
+            '[Route]',
+            'Destination=192.168.1.0/24',
+            'Gateway=172.16.6.2',
+            'Table=1',
+          ],
+        ],
+        [VLAN6_DROPIN, VLAN6_DROPIN_LINES],
+      ),
+    )}`,
+    expect: { changes: [] },
+  },
+  {
     name: "linux iface: vlan6 on networkd where eth0 has no .network → refused at plan (networkd makes a vlan only from its parent's VLAN=)",
     os: 'linux',
     step: vlan6(),
