@@ -341,10 +341,50 @@ export const bsdRouteTo = (address: string): Fact<NextHop | undefined> => ({
 })
 
 /** The BSDs' reachability facts: route get, and nc, which both have in base. */
-export const bsdNet: Net = {
+/** A destination as netstat and route(8) abbreviate it (`192.168.1/24`, `127/8`, `10.0.0.1`), in full. */
+function bsdDestination(d: string): string {
+  if (d === 'default') return d
+  const [net = '', prefix] = d.split('/')
+  const octets = net.split('.')
+  return `${[...octets, '0', '0', '0'].slice(0, 4).join('.')}/${prefix ?? (octets.length === 4 ? 32 : octets.length * 8)}`
+}
+
+/**
+ * A BSD routing table as netstat -r and OpenBSD's route show print it (Destination Gateway Flags
+ * …), the destinations of the static routes (flag S): `list` is the command for one table.
+ */
+export const bsdStaticRoutes =
+  (list: (table: number) => string) =>
+  (table: number): Fact<string[]> => ({
+    command: list(table),
+    parse: (out) =>
+      out
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((w) => w.length >= 3 && /^[\d./]+$|^default$/.test(w[0]!) && w[2]!.includes('S'))
+        .map((w) => bsdDestination(w[0]!)),
+  })
+
+export const bsdNet: Omit<Net, 'staticRoutes'> = {
   routeTo: bsdRouteTo,
   tcpOpen: (address, port) => tcpCheck(`nc -z -w 3 ${quote(address)} ${port}`),
 }
+
+/** `ip -4 route show table N`, less the kernel's own routes: what an administrator or ferry set. */
+export const linuxStaticRoutes = (table: number): Fact<string[]> => ({
+  command: `ip -4 route show table ${table}`,
+  parse: (out) =>
+    out
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !/ proto kernel\b/.test(l) && !/^\s/.test(l))
+      .map((l) => {
+        const words = l.split(/\s+/)
+        const d = /^(blackhole|unreachable|prohibit|throw|local|broadcast|multicast)$/.test(words[0]!)
+          ? words[1]!
+          : words[0]!
+        return d === 'default' || d.includes('/') ? d : `${d}/32`
+      }),
+})
 
 // `ifconfig NAME` on FreeBSD and OpenBSD, normalised. Both print `inet A netmask 0xffffffff` and
 // `inet A --> B netmask 0xffffffff` for point-to-point; the tunnel line is `tunnel inet A --> B`

@@ -16,6 +16,7 @@ import {
   bsdHash,
   bsdLiveProbe,
   bsdNet,
+  bsdStaticRoutes,
   bsdRefuse,
   bsdRouteProbe,
   bsdTunnelName,
@@ -224,7 +225,7 @@ export const freebsd: Platform = {
     save: (iface, lines, current) => saveListed('cloned_interfaces', iface.name, lines, current),
   },
 
-  net: bsdNet,
+  net: { ...bsdNet, staticRoutes: bsdStaticRoutes((t) => `netstat -rn -4 -F ${t}`) },
   jails: freebsdJails,
 
   // cron(8) reads /etc/cron.d and /usr/local/etc/cron.d (pathnames.h SYSCRONTABS), skipping

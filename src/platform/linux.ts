@@ -30,6 +30,7 @@ import {
   fileHeader,
   groupProbe,
   ifaceDelta,
+  linuxStaticRoutes,
   instanceState,
   newAccountFlags,
   removeFile,
@@ -644,6 +645,7 @@ export const linux: Platform = {
 
   net: {
     routeTo: linuxRouteTo,
+    staticRoutes: linuxStaticRoutes,
     // Debian has bash's /dev/tcp but not always nc. Under sshd, bash reads ~/.bashrc unless told
     // not to, and a slow one (pyenv init took over a second here) would eat the timeout.
     tcpOpen: (address, port) =>

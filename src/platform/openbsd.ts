@@ -21,6 +21,7 @@ import {
   bsdHash,
   bsdLiveProbe,
   bsdNet,
+  bsdStaticRoutes,
   bsdRefuse,
   bsdRouteProbe,
   bsdTunnelName,
@@ -236,7 +237,7 @@ export const openbsd: Platform = {
     save: (iface, lines, current) => saveFile(hostnameIf(iface), lines, current, 0o640),
   },
 
-  net: bsdNet,
+  net: { ...bsdNet, staticRoutes: bsdStaticRoutes((t) => `route -T${t} -n show -inet`) },
 
   // cron(8) reads only /var/cron/tabs and /etc/crontab: no directory of system crontabs.
   cron: vixieCron({ spool: '/var/cron/tabs', specials: CRON_SPECIALS }),

@@ -63,6 +63,11 @@ export interface Net {
   routeTo(address: string): Fact<NextHop | undefined>
   /** Whether a TCP connection to the port succeeds within 3 s. */
   tcpOpen(address: string, port: number): Fact<boolean>
+  /**
+   * The destinations of the routes in a routing table that are not the kernel's own (connected,
+   * local, broadcast): `default` and `A.B.C.D/P`, a host as /32. What a hand-added route shows in.
+   */
+  staticRoutes(table: number): Fact<string[]>
 }
 
 /** The next hop towards an address: the gateway (none when on-link) and the interface. */

@@ -1,5 +1,6 @@
 // The OSPF facts' parsers against output as each daemon prints it (FRR 8 JSON, Quagga 1.2
 // `show ip ospf neighbor`, OpenBSD `ospfctl show neighbor`, `netstat -rn` and `ip route`).
+import { platformFor } from '../../src/platform/platform.ts'
 import { openbgpdSummary } from '../../src/facts/bgp.ts'
 import { expect, it } from 'vitest'
 import {
@@ -88,4 +89,36 @@ it("OpenBGPD's summary through a domain's socket, as seed 001 prints it: a count
   expect(() => summary.parse('bgpctl: connect: /var/run/bgpd.sock.1: No such file or directory\n')).toThrow(
     /bgpctl does not answer/,
   )
+})
+
+it("a routing table's static routes: Linux's ip route show less the kernel's own, OpenBSD's route show with flag S, FreeBSD's netstat -rn -F", () => {
+  const linuxTable = [
+    'blackhole default proto static',
+    'unreachable 127.0.0.0/8 proto static',
+    '10.9.9.0/24 via 172.16.6.2 dev vlan6 proto boot',
+    '172.16.6.0/30 dev vlan6 proto kernel scope link src 172.16.6.1',
+    '192.168.1.0/24 via 172.16.6.2 dev vlan6 proto static',
+    '192.168.7.7 via 172.16.6.2 dev vlan6',
+    'local 127.0.0.1 dev vrf1 proto kernel scope host src 127.0.0.1',
+    'broadcast 172.16.6.3 dev vlan6 proto kernel scope link src 172.16.6.1',
+    '',
+  ].join('\n')
+  const l = platformFor('linux').net.staticRoutes(1)
+  expect(l.command).toBe('ip -4 route show table 1')
+  expect(l.parse(linuxTable)).toEqual(['default', '127.0.0.0/8', '10.9.9.0/24', '192.168.1.0/24', '192.168.7.7/32'])
+  const o = platformFor('openbsd').net.staticRoutes(2)
+  expect(o.command).toBe('route -T2 -n show -inet')
+  const bsdTable = [
+    'Routing tables',
+    '',
+    'Internet:',
+    'Destination        Gateway            Flags   Refs      Use   Mtu  Prio Iface',
+    '127/8              127.0.0.1          URS        0        0 32768     8 lo2',
+    'default            127.0.0.1          UGBS       0        0 32768     8 lo2',
+    '127.0.0.1          127.0.0.1          UHl        0        0 32768     1 lo2',
+    '172.16.7/30        172.16.7.1         UCn        1        0     -     4 vlan7',
+    '10.1.2.3           172.16.7.2         UGHS       0        0     -     8 vlan7',
+  ].join('\n')
+  expect(o.parse(bsdTable)).toEqual(['127.0.0.0/8', 'default', '10.1.2.3/32'])
+  expect(platformFor('freebsd').net.staticRoutes(1).command).toBe('netstat -rn -4 -F 1')
 })

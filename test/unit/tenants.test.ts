@@ -17,9 +17,11 @@ import { filesAfter } from '../golden/harness.ts'
 import { runPlan, type Facts } from '../golden/plan.ts'
 import { lsProbe } from '../golden/scripts.ts'
 import { seedLines } from '../fixtures/seeds/files.ts'
-import { loadSeedInventory } from '../fixtures/seeds/inventories.ts'
+import { loadSeedInventory, ROOT } from '../fixtures/seeds/inventories.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { openbsd } from '../../src/platform/openbsd.ts'
+import { loadRunbook } from '../../src/engine/load.ts'
+import { buildSteps } from '../../src/engine/build.ts'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -29,6 +31,27 @@ const STOCK: Record<string, string> = {
   '/etc/ssh/sshd_config':
     '#ListenAddress 0.0.0.0\nPermitRootLogin no\nSubsystem\tsftp\t/usr/libexec/sftp-server\nMatch User anoncvs\n\tX11Forwarding no\n',
   '/etc/ntpd.conf': '#listen on *\nservers pool.ntp.org\n',
+}
+
+/**
+ * `route -T N -n show -inet` once the routes are in, as the article prints table 1 (its reject and
+ * blackhole routes added), and `extra` rows of routes added by hand.
+ */
+function routeShow(table: number, extra: string[] = []): string {
+  const vlan = table === 1 ? 'vlan6' : 'vlan7'
+  return [
+    'Routing tables',
+    '',
+    'Internet:',
+    'Destination        Gateway            Flags   Refs      Use   Mtu  Prio Iface',
+    `127/8              127.0.0.1          URS        0        0 32768     8 lo${table}`,
+    `default            127.0.0.1          UGBS       0        0 32768     8 lo${table}`,
+    `127.0.0.1          127.0.0.1          UHl        0        0 32768     1 lo${table}`,
+    `172.16.${table === 1 ? 6 : 7}/30        172.16.6.1         UCn        1        0     -     4 ${vlan}`,
+    ...(table === 1 ? ['192.168.1/24       172.16.6.2         UGS        0        0     -     8 vlan6'] : []),
+    ...extra,
+    '',
+  ].join('\n')
 }
 
 /** A bare OpenBSD box: none of the tenants' interfaces, routes, daemons or files yet. */
@@ -48,8 +71,11 @@ const bare: Facts = (step, changed, files) => {
       }
       return 'exists=1\nenabled=1\nrunning=1\n'
     }
-    case 'verify':
+    case 'verify': {
+      const table = /table (\d+) holds only/.exec(step.name)?.[1]
+      if (table) return routeShow(Number(table))
       return 'Neighbor                   AS    MsgRcvd    MsgSent  OutQ Up/Down  State/PrfRcvd\nTEST1-IPv4              65001          4          4     0 00:00:09      1\n'
+    }
     case 'file':
     case 'line':
     case 'block': {
@@ -227,6 +253,28 @@ describe("seed 001: every file the provider edge gets, against the article's (in
   })
 })
 
+describe("seed 001: each domain's table holds ferry's routes and the kernel's, nothing else", () => {
+  const check = async (table: number) => {
+    const { runbook } = await loadRunbook('deploy-tenants', ROOT)
+    const inv = await loadSeedInventory('article-tenants')
+    const [host] = await buildSteps(runbook, inv, inv.hosts, {})
+    return host!.steps.find((s) => s.name === `C${table}: table ${table} holds only its routes`)!
+  }
+
+  it('in sync as the article prints table 1 with its routes; a route added by hand, or one missing, is named', async () => {
+    const t1 = await check(1)
+    expect(t1.probe(openbsd)).toBe('route -T1 -n show -inet')
+    expect(t1.check({ stdout: routeShow(1), code: 0 }, {} as never)).toEqual([])
+    const hand = routeShow(1, ['10.9/16            172.16.6.2         UGS        0        0     -     8 vlan6'])
+    expect(t1.check({ stdout: hand, code: 0 }, {} as never)).toEqual([
+      { summary: "wait until C1: table 1 holds only its routes (now: not ferry's: 10.9.0.0/16)" },
+    ])
+    expect(t1.check({ stdout: routeShow(2), code: 0 }, {} as never)).toEqual([
+      { summary: 'wait until C1: table 1 holds only its routes (now: missing: 192.168.1.0/24)' },
+    ])
+  })
+})
+
 describe('seed 001: inventories refused before any host is contacted', () => {
   const withTenants = (tenants: string) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ferry-tenants-'))
@@ -258,6 +306,16 @@ describe('seed 001: inventories refused before any host is contacted', () => {
     expect(await refusal(t('C1', 1, 'vlan6', 6, '          upstream: [172.16.7.2]\n'))).toMatch(
       /tenant C1's upstream host 172\.16\.7\.2 is on none of its interfaces/,
     )
+  })
+
+  it('a Linux host: refused, not half-built (its packet filter is not built yet)', async () => {
+    const file = withTenants(t('C1', 1, 'vlan6', 6))
+    writeFileSync(file, readFileSync(file, 'utf8').replace('os: openbsd', 'os: linux'))
+    const err = await runPlan('deploy-tenants', await loadInventory(file), 'pe1', bare).then(
+      () => 'planned',
+      (e: Error) => e.message,
+    )
+    expect(err).toMatch(/pe1: deploy-tenants builds OpenBSD provider edges \(os: openbsd\), not linux yet/)
   })
 
   it('two tenants may use the same addresses: that is what domains are for', async () => {
