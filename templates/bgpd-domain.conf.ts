@@ -17,7 +17,7 @@ export interface BgpdDomainVars {
   socket?: string
 }
 
-export default template('bgpd.conf', (v: BgpdDomainVars) =>
+export default template('bgpd-domain.conf', (v: BgpdDomainVars) =>
   lines(
     `# bgpd for tenant ${v.tenant}, in routing domain ${v.domain}: written by ferry (deploy-tenants)`,
     `AS ${v.as}`,

@@ -26,7 +26,7 @@ export interface PfTenantsVars {
 /** One network bare, several in braces: pf's list. */
 const list = (nets: string[]) => (nets.length === 1 ? nets[0]! : `{ ${nets.join(', ')} }`)
 
-export default template('pf.conf', (v: PfTenantsVars) => {
+export default template('pf-tenants.conf', (v: PfTenantsVars) => {
   const uplink = word('uplink', v.uplink)
   const networksOf = (t: PfTenantsVars['tenants'][number]) => t.interfaces.flatMap((i) => i.networks)
   const all = [...new Set(v.tenants.flatMap(networksOf))]

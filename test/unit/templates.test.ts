@@ -47,6 +47,8 @@ import ipsecStarter from '../../templates/ipsec-starter.conf.ts'
 import ipsecSecrets from '../../templates/ipsec.secrets.ts'
 import privateKeyPem from '../../templates/private-key.pem.ts'
 import zebraSplit from '../../templates/zebra-split.conf.ts'
+import pfTenants from '../../templates/pf-tenants.conf.ts'
+import bgpdDomain from '../../templates/bgpd-domain.conf.ts'
 import { inOrder, seedLines, seedText as seed } from '../fixtures/seeds/files.ts'
 import { SEED as HOSTNAME_GRE0 } from '../golden/openbsd/iface.ts'
 import { ROOT } from '../fixtures/seeds/inventories.ts'
@@ -572,6 +574,34 @@ describe('a control character in any value of any template is refused, naming th
     ],
     ['ha-resource', haResource, { daemon: 'bgpd' }],
     ['service-address', serviceAddress, {}],
+    [
+      'pf-tenants.conf',
+      pfTenants,
+      {
+        uplink: 'em0',
+        managementSsh: true,
+        tenants: [
+          {
+            domain: 2,
+            interfaces: [{ name: 'vlan7', networks: ['172.16.7.0/30'] }],
+            upstream: [{ host: '172.16.7.2', via: 'vlan7' }],
+          },
+        ],
+      },
+    ],
+    [
+      'bgpd-domain.conf',
+      bgpdDomain,
+      {
+        tenant: 'C1',
+        domain: 1,
+        as: 64512,
+        routerId: '172.16.6.1',
+        networks: ['192.168.1.0/24'],
+        neighbors: [{ address: '172.16.60.2', remoteAs: 65001, descr: 'TEST1-IPv4' }],
+        socket: '/run/openbgpd/bgpd.sock.1',
+      },
+    ],
   ]
 
   it('covers every template in templates/', () => {
