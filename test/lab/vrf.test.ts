@@ -10,9 +10,11 @@
 // from domain 1; then the files for boot (systemd-networkd's: the UML hosts have
 // /etc/systemd/network and no interfaces.d; networkd does not run there, so boot itself is not
 // replayed), a no-op second run, drift (`nomaster` by hand) reported and repaired, and rollback
-// of both runs leaving no vlan, VRF, route or file.
+// of both runs leaving no vlan, VRF, route or file. A second test keeps them with ifupdown
+// (unpacked aside, as route.test.ts does) and replays boot from its files: ifup -a.
 import { expect } from 'vitest'
 import { KNOWN_HOSTS, STATE_DIR, loadState } from '../../lab/lab.ts'
+import { copyInto, debFile, debs } from './apt-repo.ts'
 import { ferry, labIt as it, sh, tempDir, withReport, writeInventory, type Report } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/vrf-linux.ts'
@@ -25,15 +27,15 @@ const PEER_MAC = { c1: '02:fe:00:00:06:02', c2: '02:fe:00:00:07:02' }
 
 const steps = (r: Report) => Object.fromEntries(r.hosts[0]!.steps.map((s) => [s.name, s.status]))
 
-/** uml1's links, routes and files that the runbook makes, read from outside the steps. */
-const snapshot = () =>
+/** uml1's links, routes and files that the runbook makes, read from outside the steps (files: under `dir`). */
+const snapshot = (dir = N) =>
   sh(
     'uml1',
     [
       "ip -o link | awk '{ print $2 }' | grep -E '^(vlan[67]|vrf[12])[@:]' | sort || true",
       // A VRF's table holds the kernel's local and broadcast routes too: the proto static ones are ferry's.
       'for t in 1 2 main; do echo "--- table $t"; ip -4 route show table $t proto static 2>/dev/null; ip -4 route show table $t 2>/dev/null | grep -E \'172\\.16\\.6\\.0/30|192\\.168\\.1\\.\' || true; done',
-      `echo '--- files'; find ${N} -mindepth 1 | sort`,
+      `echo '--- files'; find ${dir} -mindepth 1 | sort`,
     ].join('\n'),
   )
 
@@ -52,7 +54,8 @@ const received = () =>
     (['c1', 'c2'] as const).map((l) => [l, Number(sh('uml2', `cat /sys/class/net/${l}/statistics/rx_packets`))]),
   )
 
-it('two VRFs with one address in both, over vlans: each reaches only its own peer, the route only in table 1; a no-op, drift found and repaired, rollback leaves nothing', async () => {
+/** ferry run and rollback of the runbook on uml1, with a journal of their own. */
+function runner() {
   const address = loadState().uml!.uml1!.address
   const inv = writeInventory(
     [
@@ -82,27 +85,38 @@ it('two VRFs with one address in both, over vlans: each reaches only its own pee
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(r.stdout).toContain('uml1: undid ')
   }
-  const ping = (vrf: string, to: string) => sh('uml1', `ip vrf exec ${vrf} ping -c 3 -i 0.2 -W 2 ${to} 2>&1; true`)
-  const neighbour = (dev: string) => sh('uml1', `ip neigh show 172.16.6.2 dev ${dev}`)
+
+  return { run, rollback }
+}
+
+const ping = (vrf: string, to: string) => sh('uml1', `ip vrf exec ${vrf} ping -c 3 -i 0.2 -W 2 ${to} 2>&1; true`)
+const neighbour = (dev: string) => sh('uml1', `ip neigh show 172.16.6.2 dev ${dev}`)
+
+/** uml2, the other end: its own VRFs, vlans c1 (tag 6) and c2 (tag 7), and 192.168.1.1 in its vrf1. */
+const peer = () =>
+  sh(
+    'uml2',
+    [
+      'set -e',
+      'for n in 1 2; do ip link add vrf$n type vrf table $n; ip link set vrf$n up; done',
+      `ip link add link eth0 name c1 address ${PEER_MAC.c1} type vlan id 6`,
+      `ip link add link eth0 name c2 address ${PEER_MAC.c2} type vlan id 7`,
+      // IPv6 off, so what the vlans receive is IPv4 and ARP only.
+      'for l in c1 c2; do sysctl -qw net.ipv6.conf.$l.disable_ipv6=1; done',
+      'ip link set c1 master vrf1; ip link set c2 master vrf2',
+      'ip addr add 172.16.6.2/30 dev c1; ip addr add 172.16.6.2/30 dev c2',
+      'ip link set c1 up; ip link set c2 up',
+      'ip link add ferry-lan type dummy; ip link set ferry-lan master vrf1',
+      'ip addr add 192.168.1.1/24 dev ferry-lan; ip link set ferry-lan up',
+    ].join('\n'),
+  )
+
+it('two VRFs with one address in both, over vlans: each reaches only its own peer, the route only in table 1; a no-op, drift found and repaired, rollback leaves nothing', async () => {
+  const { run, rollback } = runner()
 
   try {
     sh('uml1', `printf '[Match]\\nName=eth0\\n' > ${ETH0_NETWORK}`)
-    sh(
-      'uml2',
-      [
-        'set -e',
-        'for n in 1 2; do ip link add vrf$n type vrf table $n; ip link set vrf$n up; done',
-        `ip link add link eth0 name c1 address ${PEER_MAC.c1} type vlan id 6`,
-        `ip link add link eth0 name c2 address ${PEER_MAC.c2} type vlan id 7`,
-        // IPv6 off, so what the vlans receive is IPv4 and ARP only.
-        'for l in c1 c2; do sysctl -qw net.ipv6.conf.$l.disable_ipv6=1; done',
-        'ip link set c1 master vrf1; ip link set c2 master vrf2',
-        'ip addr add 172.16.6.2/30 dev c1; ip addr add 172.16.6.2/30 dev c2',
-        'ip link set c1 up; ip link set c2 up',
-        'ip link add ferry-lan type dummy; ip link set ferry-lan master vrf1',
-        'ip addr add 192.168.1.1/24 dev ferry-lan; ip link set ferry-lan up',
-      ].join('\n'),
-    )
+    peer()
     expect(snapshot()).toBe(BEFORE)
 
     const first = await run()
@@ -178,7 +192,9 @@ it('two VRFs with one address in both, over vlans: each reaches only its own pee
       expect(files).toContain(l)
 
     // Packets. Each domain reaches 172.16.6.2, and it is its own peer: the neighbour entry holds
-    // that peer's MAC, and that peer's vlan counted the echo requests.
+    // that peer's MAC, and that peer's vlan counted the echo requests, the other's none. IPv6 off
+    // on uml1's vlans, whose router solicitations would otherwise be counted too (seen: one).
+    sh('uml1', 'sysctl -qw net.ipv6.conf.vlan6.disable_ipv6=1 net.ipv6.conf.vlan7.disable_ipv6=1')
     let rx = received()
     expect(ping('vrf1', '172.16.6.2')).toContain('3 packets transmitted, 3 received')
     const after1 = received()
@@ -235,6 +251,71 @@ it('two VRFs with one address in both, over vlans: each reaches only its own pee
     expect(snapshot()).toBe(BEFORE)
   } finally {
     cleanupUml1()
+    cleanupUml2()
+  }
+}, 600_000)
+
+const IFUPDOWN = '/tmp/ferry-ifupdown'
+const D = '/etc/network/interfaces.d'
+
+// With ifupdown, `source /etc/network/interfaces.d/*` reads the files in glob order and `ifup -a`
+// brings the auto stanzas up in that order: the VRFs' files are 00-vrfN so that they come before
+// their members, whose pre-up joins them. Boot is replayed from the files alone: every stanza
+// taken down, then `ifup -a`.
+it("ifupdown: the VRFs' files sort first (00-vrfN); ifup -a from the files alone gives the same links, routes and packets; rollback leaves nothing", async () => {
+  const { run, rollback } = runner()
+  expect(sh('uml1', 'ls -d /etc/network/interfaces /etc/network/interfaces.d 2>/dev/null; true')).toBe('')
+  const hadEtcNetwork = sh('uml1', '[ -d /etc/network ] && echo yes || echo no') === 'yes\n'
+  const ifupdown = (cmd: string, args: string) =>
+    sh(
+      'uml1',
+      `${IFUPDOWN}/sbin/${cmd} -i /etc/network/interfaces --state-dir ${IFUPDOWN}/state --no-scripts ${args} 2>&1`,
+    )
+  try {
+    copyInto('uml1', debFile(debs(['ifupdown']), 'ifupdown'), `${IFUPDOWN}.deb`)
+    sh(
+      'uml1',
+      `mkdir -p ${IFUPDOWN}/state && dpkg-deb -x ${IFUPDOWN}.deb ${IFUPDOWN} && rm ${IFUPDOWN}.deb && mkdir -p ${D} && printf 'source ${D}/*\\n' > /etc/network/interfaces`,
+    )
+    peer()
+    const before = snapshot(D)
+    expect(before).toBe('--- table 1\n--- table 2\n--- table main\n--- files\n')
+
+    const first = await run()
+    expect(first.code, first.report.hosts[0]?.error ?? first.stderr).toBe(0)
+    expect(steps(first.report)).toEqual(Object.fromEntries(NAMES.map((n) => [n, 'changed'])))
+    expect(sh('uml1', `ls ${D}`)).toBe('00-vrf1\n00-vrf2\nvlan6\nvlan7\n')
+    const vlan6 = sh('uml1', `cat ${D}/vlan6`)
+    for (const l of [
+      'pre-up ip link add link eth0 name vlan6 type vlan id 6',
+      'pre-up ip link set dev vlan6 master vrf1',
+      'up ip route replace 192.168.1.0/24 via 172.16.6.2 dev vlan6 table 1 proto static',
+    ])
+      expect(vlan6).toContain(l)
+    const applied = snapshot(D)
+    expect(applied).toContain('192.168.1.0/24 via 172.16.6.2 dev vlan6 proto static')
+
+    // Boot: everything down (ferry made it live, so ifupdown's state knows nothing: --force), then up.
+    ifupdown('ifdown', '--force vlan7 vlan6 vrf2 vrf1')
+    expect(snapshot(D)).toBe(
+      `--- table 1\n--- table 2\n--- table main\n--- files\n${['00-vrf1', '00-vrf2', 'vlan6', 'vlan7'].map((f) => `${D}/${f}\n`).join('')}`,
+    )
+    ifupdown('ifup', '-a')
+    expect(snapshot(D)).toBe(applied)
+    expect(sh('uml1', 'ip -d -o link show dev vlan6')).toMatch(/ master vrf1 .*vrf_slave table 1 .*alias C1 uplink/)
+    expect(ping('vrf1', '192.168.1.1')).toContain('3 packets transmitted, 3 received')
+    expect(ping('vrf2', '172.16.6.2')).toContain('3 packets transmitted, 3 received')
+    expect(neighbour('vlan7')).toContain(`lladdr ${PEER_MAC.c2}`)
+
+    const again = await run()
+    expect(again.code, again.stderr).toBe(0)
+    expect(steps(again.report)).toEqual(Object.fromEntries(NAMES.map((n) => [n, 'ok'])))
+
+    await rollback(first.report.runId)
+    expect(snapshot(D)).toBe(before)
+  } finally {
+    cleanupUml1()
+    sh('uml1', `rm -rf ${IFUPDOWN} /etc/network/interfaces ${D}${hadEtcNetwork ? '' : '; rmdir /etc/network'}; true`)
     cleanupUml2()
   }
 }, 600_000)
