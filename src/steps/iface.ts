@@ -1,6 +1,6 @@
 // A network interface: a loopback alias, a gre tunnel, a tap/tun device, an 802.1Q vlan or a
-// routing domain's own (Linux's VRF device), in a routing domain or the default one, configured live and
-// (by default) at boot: FreeBSD rc.conf, OpenBSD /etc/hostname.if, Debian's ifupdown or
+// routing domain's own (Linux's VRF device), in a routing domain or the default one, configured
+// live and (by default) at boot: FreeBSD rc.conf, OpenBSD /etc/hostname.if, Debian's ifupdown or
 // systemd-networkd (whichever the host keeps it in: the probe says). The probe reads both, so
 // drift in either shows. The state is addresses and endpoints, never secrets, so the record
 // keeps it whole and undo puts back exactly what was there.
