@@ -37,7 +37,8 @@ import ipsecSecrets, { ipsecSecretsMask } from '../templates/ipsec.secrets.ts'
 import privateKey from '../templates/private-key.pem.ts'
 import serviceAddress from '../templates/service-address.ts'
 import zebraConf from '../templates/zebra-split.conf.ts'
-import { addressOf, connName, linksOf, networkOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
+import { networkOf } from '../src/mesh/ipv4.ts'
+import { addressOf, connName, linksOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
 
 /** strongswan-starter's service, as the ipsec_daemon var says it runs. */
 const IPSEC_SERVICE = { 'charon-systemd': 'strongswan-starter', starter: 'ipsec' } as const

@@ -3,18 +3,9 @@
 // peers. Everything that can be wrong with the inventory is refused here, naming the host or the
 // site and the var, before any host is contacted.
 import { StepError, z, type Host, type Inventory } from 'ferry'
-import { cidrParts, parseNetwork, toDotted, toInt } from '../../src/mesh/ipv4.ts'
-import { IFNAME_RE } from '../../src/mesh/links.ts'
+import { cidrParts, networkOf, parseNetwork, toDotted } from '../../src/mesh/ipv4.ts'
+import { ifname, network, withPrefix } from '../fields.ts'
 
-const withPrefix = z
-  .string()
-  .refine((s) => cidrParts(s) !== undefined, 'must be an IPv4 address with a prefix length, e.g. 116.1.1.1/28')
-const network = z
-  .string()
-  .refine((s) => parseNetwork(s) !== undefined, 'must be an IPv4 network with no host bits set, e.g. 192.168.0.0/24')
-const ifname = z
-  .string()
-  .regex(IFNAME_RE, 'must be an interface name: a letter, then letters, digits, "_", "." or "-"; at most 15')
 /** Heartbeat's times: seconds, fractions down to the millisecond (0.5 → 500ms). */
 const seconds = z.number().positive().max(3600)
 
@@ -120,13 +111,6 @@ export interface SiteLink {
 }
 
 const addressOf = (cidr: string) => cidr.split('/')[0]!
-
-/** `116.1.1.1/28` → `116.1.1.0/28`, the subnet an address with its prefix lies in. */
-export function networkOf(cidr: string): string {
-  const { address, prefix } = cidrParts(cidr)!
-  const size = 2 ** (32 - prefix)
-  return `${toDotted(Math.floor(toInt(address) / size) * size)}/${prefix}`
-}
 
 /** Whether `a` (an address with a prefix) lies in `b`'s subnet, with the same prefix. */
 function sameSubnet(a: string, b: string): boolean {

@@ -22,22 +22,12 @@ import {
 import { isIPv4 } from 'node:net'
 import openvpnTap from '../../templates/openvpn-tap.conf.ts'
 import openvpnKeyFile from '../../templates/openvpn.key.ts'
-import { cidrParts, parseNetwork } from '../../src/mesh/ipv4.ts'
-import { IFNAME_RE, TUNNEL_KINDS } from '../../src/mesh/links.ts'
+import { parseNetwork } from '../../src/mesh/ipv4.ts'
+import { TUNNEL_KINDS } from '../../src/mesh/links.ts'
+import { ifname, ipv4, network, withPrefix } from '../fields.ts'
 
-// Every var is typed: each ends up in a config file or a command, and a value that is not what
-// it claims to be (a router id with a newline and `line vty` after it) is refused with its
-// inventory line before any host is contacted.
-const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address, e.g. 10.0.0.1')
-const withPrefix = z
-  .string()
-  .refine((s) => cidrParts(s) !== undefined, 'must be an IPv4 address with a prefix length, e.g. 10.0.0.1/32')
-const network = z
-  .string()
-  .refine((s) => parseNetwork(s) !== undefined, 'must be an IPv4 network with no host bits set, e.g. 172.16.3.0/24')
-const ifname = z
-  .string()
-  .regex(IFNAME_RE, 'must be an interface name: a letter, then letters, digits, "_", "." or "-"; at most 15')
+// Every var is typed (the shared types in ../fields.ts): each ends up in a config file or a
+// command, and a value that is not what it claims to be is refused with its inventory line.
 /** A dotted quad, or its number (YAML reads `ospf_area: 0` as one); the daemons take both. */
 const area = z
   .union([z.string(), z.number()])

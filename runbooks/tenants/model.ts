@@ -4,23 +4,10 @@
 // default one (the pf policy, in data). Every check of it is here, before any host is contacted,
 // naming the var and the tenant.
 import { z } from 'ferry'
-import { cidrParts, parseNetwork, toDotted, toInt } from '../../src/mesh/ipv4.ts'
-import { IFNAME_RE } from '../../src/mesh/links.ts'
+import { cidrParts, networkOf, parseNetwork, toInt } from '../../src/mesh/ipv4.ts'
+import { ifname, ipv4 as address, network, withPrefix } from '../fields.ts'
 import type { BgpdDomainVars } from '../../templates/bgpd-domain.conf.ts'
 import type { PfTenantsVars } from '../../templates/pf-tenants.conf.ts'
-
-const ifname = z
-  .string()
-  .regex(IFNAME_RE, 'must be an interface name: a letter, then letters, digits, "_", "." or "-"; at most 15')
-const address = z
-  .string()
-  .refine((s) => /^[\d.]+$/.test(s) && cidrParts(`${s}/32`) !== undefined, 'must be an IPv4 address, e.g. 172.16.7.2')
-const withPrefix = z
-  .string()
-  .refine((s) => cidrParts(s) !== undefined, 'must be an IPv4 address with a prefix length, e.g. 172.16.6.1/30')
-const network = z
-  .string()
-  .refine((s) => parseNetwork(s) !== undefined, 'must be an IPv4 network with no host bits set, e.g. 192.168.1.0/24')
 
 const tenantInterface = z
   .object({
@@ -92,13 +79,6 @@ export const vars = z.object({
 export type TenantsVars = z.output<typeof vars>
 export type Tenant = TenantsVars['tenants'][number]
 export type TenantInterface = Tenant['interfaces'][number]
-
-/** The network an address with a prefix is in: `172.16.6.1/30` → `172.16.6.0/30`. */
-export function networkOf(cidr: string): string {
-  const { address: a, prefix } = cidrParts(cidr)!
-  const size = 2 ** (32 - prefix)
-  return `${toDotted(Math.floor(toInt(a) / size) * size)}/${prefix}`
-}
 
 /** Whether an address is in a network. */
 export function contains(net: string, ip: string): boolean {

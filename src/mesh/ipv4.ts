@@ -36,3 +36,10 @@ export function cidrParts(cidr: string): { address: string; prefix: number } | u
   if (!m || !isIPv4(m[1]!) || Number(m[2]) > 32) return undefined
   return { address: m[1]!, prefix: Number(m[2]) }
 }
+
+/** `116.1.1.1/28` → `116.1.1.0/28`: the network an address with its prefix lies in. */
+export function networkOf(cidr: string): string {
+  const { address, prefix } = splitCidr(cidr)
+  const size = 2 ** (32 - prefix)
+  return `${toDotted(Math.floor(toInt(address) / size) * size)}/${prefix}`
+}
