@@ -4,7 +4,7 @@
 // site and the var, before any host is contacted.
 import { StepError, z, type Host, type Inventory } from 'ferry'
 import { cidrParts, networkOf, parseNetwork, toDotted } from '../../src/mesh/ipv4.ts'
-import { ifname, network, withPrefix } from '../fields.ts'
+import { ifname, network, withPrefix } from '../shared/vars.ts'
 
 /** Heartbeat's times: seconds, fractions down to the millisecond (0.5 → 500ms). */
 const seconds = z.number().positive().max(3600)

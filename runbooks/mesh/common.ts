@@ -24,9 +24,9 @@ import openvpnTap from '../../templates/openvpn-tap.conf.ts'
 import openvpnKeyFile from '../../templates/openvpn.key.ts'
 import { parseNetwork } from '../../src/mesh/ipv4.ts'
 import { TUNNEL_KINDS } from '../../src/mesh/links.ts'
-import { ifname, ipv4, network, withPrefix } from '../fields.ts'
+import { ifname, ipv4, network, withPrefix } from '../shared/vars.ts'
 
-// Every var is typed (the shared types in ../fields.ts): each ends up in a config file or a
+// Every var is typed (the shared types in ../shared/vars.ts): each ends up in a config file or a
 // command, and a value that is not what it claims to be is refused with its inventory line.
 /** A dotted quad, or its number (YAML reads `ospf_area: 0` as one); the daemons take both. */
 const area = z

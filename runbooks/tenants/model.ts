@@ -5,7 +5,7 @@
 // naming the var and the tenant.
 import { z } from 'ferry'
 import { cidrParts, networkOf, parseNetwork, toInt } from '../../src/mesh/ipv4.ts'
-import { ifname, ipv4 as address, network, withPrefix } from '../fields.ts'
+import { ifname, ipv4 as address, network, withPrefix } from '../shared/vars.ts'
 import type { BgpdDomainVars } from '../../templates/bgpd-domain.conf.ts'
 import type { PfTenantsVars } from '../../templates/pf-tenants.conf.ts'
 

@@ -1,10 +1,10 @@
-// The var types the runbooks share. Every var ends up in a config file or a command, and a value
-// that is not what it claims to be (an address with a newline and a `line vty` after it) is
-// refused with its inventory line before any host is contacted.
+// The var types the runbooks share (kept out of runbooks/ itself, where every file is a runbook
+// that `ferry drift` loads). Every var ends up in a config file or a command, and a value that is
+// not what it claims to be is refused with its inventory line before any host is contacted.
 import { isIPv4 } from 'node:net'
 import { z } from 'ferry'
-import { cidrParts, parseNetwork } from '../src/mesh/ipv4.ts'
-import { IFNAME_RE } from '../src/mesh/links.ts'
+import { cidrParts, parseNetwork } from '../../src/mesh/ipv4.ts'
+import { IFNAME_RE } from '../../src/mesh/links.ts'
 
 export const ipv4 = z.string().refine(isIPv4, 'must be an IPv4 address, e.g. 10.0.0.1')
 export const withPrefix = z
