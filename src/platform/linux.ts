@@ -82,12 +82,15 @@ const TUNNEL_AWK = `{ for (i = 1; i < NF; i++) { if ($i == "local") l = $(i + 1)
 // What creating a device of each kind needs of the kernel, where the probe can tell it is not
 // there: a container without /dev/net/tun; a kernel whose ip_gre is neither loaded (nor built
 // in: /sys/module has it then too) nor loadable (the lab's has no module support at all).
+const needsModule = (module: string, what: string) =>
+  `[ -d /sys/module/${module} ] || { [ -e /proc/modules ] && modprobe -n -q ${module} 2>/dev/null; } || echo 'nocreate=the kernel has no ${what} (${module} is neither loaded nor loadable)'`
+const NO_TUN = "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'"
 const NO_CREATE: Record<Exclude<IfaceKind, 'loopback'>, string> = {
-  tap: "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'",
-  tun: "[ -c /dev/net/tun ] || echo 'nocreate=/dev/net/tun is missing (no TUN/TAP in this kernel or container)'",
-  gre: "[ -d /sys/module/ip_gre ] || { [ -e /proc/modules ] && modprobe -n -q ip_gre 2>/dev/null; } || echo 'nocreate=the kernel has no GRE (ip_gre is neither loaded nor loadable)'",
-  vlan: "[ -d /sys/module/8021q ] || { [ -e /proc/modules ] && modprobe -n -q 8021q 2>/dev/null; } || echo 'nocreate=the kernel has no 802.1Q (8021q is neither loaded nor loadable)'",
-  vrf: "[ -d /sys/module/vrf ] || { [ -e /proc/modules ] && modprobe -n -q vrf 2>/dev/null; } || echo 'nocreate=the kernel has no VRF (vrf is neither loaded nor loadable)'",
+  tap: NO_TUN,
+  tun: NO_TUN,
+  gre: needsModule('ip_gre', 'GRE'),
+  vlan: needsModule('8021q', '802.1Q'),
+  vrf: needsModule('vrf', 'VRF'),
 }
 
 /** Loopback addresses go on `lo` itself, labelled `lo:1` for `lo1`, so the probe can tell them apart. */
