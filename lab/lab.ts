@@ -75,6 +75,9 @@ const PACKAGES = [
   'net-tools',
   'strongswan-charon',
   'strongswan-pki',
+  // deploy-tenants' packet filter on the full-kernel hosts: their kernel (Debian's UML 6.1) has
+  // nf_tables for bridges only, so the rules are iptables', loaded with iptables-legacy there.
+  'iptables',
 ]
 // Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }

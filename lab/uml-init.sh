@@ -21,6 +21,9 @@ mount --bind "/usr/lib/uml/modules/$k" "/lib/modules/$k"
 # kernel loads the module at first open; devtmpfs makes the node only once the module is in.
 modprobe tun
 hostname "$name"
+# iptables through its legacy backend: this kernel's nf_tables has no ip or inet family, so the
+# default, iptables-nft, cannot load a rule (deploy-tenants' filter). The overlay is this host's.
+update-alternatives --quiet --set iptables /usr/sbin/iptables-legacy
 ip link set lo up
 # eth0, as on the namespace hosts, so a runbook finds the same interface names on both.
 ip link set vec0 name eth0

@@ -1,9 +1,9 @@
 // deploy-tenants: seed 001 ("OpenBSD Routing Tables and Routing Domains"). A provider edge where
 // each tenant has a routing domain of its own: its VLANs on the trunks, a loopback, its own table
 // with a reject route for 127/8, a blackhole default and its static routes; forwarding on, and a
-// packet filter as the only way between domains. OpenBSD is the article's (rdomains, pf). Linux,
-// with VRFs for domains, is not built yet: its packet filter could not be proved here (the lab's
-// full kernels have nf_tables for bridges only, and the controller's kernel has no VRFs).
+// packet filter as the only way between domains. OpenBSD is the article's (rdomains, pf);
+// Linux's domains are VRFs, its filter iptables rules with policy rules for pf's `rtable`
+// (tenants/linux.ts), proved in the lab (test/lab/tenants.test.ts).
 //
 // The steps are in the article's order, per tenant: the domain's own interface first (OpenBSD's
 // loN, Linux's VRF device: both must exist before an interface joins the domain on Linux, and on
@@ -15,6 +15,7 @@
 // The tenants and every check of them are in tenants/model.ts.
 import { defineRunbook, iface, platformFor, route, verify, StepError, type Step, type StepsContext } from 'ferry'
 import { interfaceFor, refusals, vars, type Tenant, type TenantsVars } from './tenants/model.ts'
+import { linuxSteps } from './tenants/linux.ts'
 import { openbsdSteps } from './tenants/openbsd.ts'
 
 export interface OsSteps {
@@ -22,7 +23,7 @@ export interface OsSteps {
   handlers: Record<string, Step>
 }
 
-const PLANS: Partial<Record<string, (v: TenantsVars) => OsSteps>> = { openbsd: openbsdSteps }
+const PLANS: Partial<Record<string, (v: TenantsVars) => OsSteps>> = { openbsd: openbsdSteps, linux: linuxSteps }
 
 /** The domain's own interface with the loopback address, its VLANs, and the routes of its table. */
 function tenantSteps(os: 'openbsd' | 'linux' | 'freebsd', t: Tenant): Step[] {
@@ -30,7 +31,13 @@ function tenantSteps(os: 'openbsd' | 'linux' | 'freebsd', t: Tenant): Step[] {
   const first = t.interfaces[0]!.name
   const table = t.domain
   return [
-    iface(`domain ${t.domain} (${t.name})`, { ...own, domain: t.domain, addresses: ['127.0.0.1/8'] }),
+    // 127.0.0.1 of its own: OpenBSD's lo1 takes the article's /8; on Linux a /8 would put a
+    // connected 127/8 in the table, where the reject route below could not go.
+    iface(`domain ${t.domain} (${t.name})`, {
+      ...own,
+      domain: t.domain,
+      addresses: [os === 'linux' ? '127.0.0.1/32' : '127.0.0.1/8'],
+    }),
     ...t.interfaces.map((i) =>
       iface(`${t.name} ${i.name}`, {
         name: i.name,
@@ -78,7 +85,7 @@ function plan({ host, vars: v }: StepsContext<unknown, TenantsVars>): OsSteps {
   const build = os && PLANS[os]
   if (!os || !build)
     throw new StepError(
-      `${host.name}: deploy-tenants builds OpenBSD provider edges (os: openbsd)${os ? `, not ${os} yet` : ': give the host its os'}`,
+      `${host.name}: deploy-tenants builds OpenBSD and Linux provider edges (os: openbsd or linux)${os ? `, not ${os}` : ': give the host its os'}`,
     )
   const wrong = refusals(v)
   if (wrong.length) throw new StepError(`${host.name}: ${wrong.join('; ')}`)

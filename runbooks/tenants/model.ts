@@ -3,10 +3,11 @@
 // vlan7 and vlan70), the routes of each domain's table, and who may leave a domain through the
 // default one (the pf policy, in data). Every check of it is here, before any host is contacted,
 // naming the var and the tenant.
-import { z } from 'ferry'
+import { platformFor, z } from 'ferry'
 import { cidrParts, networkOf, parseNetwork, toInt } from '../../src/mesh/ipv4.ts'
 import { ifname, ipv4 as address, network, withPrefix } from '../shared/vars.ts'
 import type { BgpdDomainVars } from '../../templates/bgpd-domain.conf.ts'
+import type { IptablesTenantsVars } from '../../templates/iptables-tenants.rules.ts'
 import type { PfTenantsVars } from '../../templates/pf-tenants.conf.ts'
 
 const tenantInterface = z
@@ -106,6 +107,18 @@ export const pfVars = (v: TenantsVars): PfTenantsVars => ({
     domain: t.domain,
     interfaces: reachedBy(t),
     upstream: t.upstream.map((host) => ({ host, via: interfaceFor(t, host)!.name })),
+  })),
+})
+
+/** The Linux rules' view of the tenants (templates/iptables-tenants.rules.ts): pf's, with each domain's VRF device. */
+export const iptablesVars = (v: TenantsVars): IptablesTenantsVars => ({
+  uplink: v.uplink,
+  managementSsh: v.management_ssh,
+  tenants: v.tenants.map((t) => ({
+    domain: t.domain,
+    device: platformFor('linux').interfaces.domainIface!(t.domain).name,
+    interfaces: reachedBy(t),
+    upstream: t.upstream,
   })),
 })
 

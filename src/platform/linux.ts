@@ -47,7 +47,7 @@ import {
   vixieCron,
   writeFile,
 } from './common.ts'
-import type { Iface, IfaceKind, IfaceState, NextHop, Platform, Route, RouteState, Tunnel } from './types.ts'
+import type { Iface, IfaceKind, IfaceState, NextHop, Platform, Route, RouteState, Rule, Tunnel } from './types.ts'
 
 const SYSTEMD = '[ -d /run/systemd/system ]'
 
@@ -187,7 +187,7 @@ const PARENT_NETWORK_AWK = [
 
 function parentNetworkProbe(iface: Iface): string {
   const p = quote(iface.parent ?? '')
-  const why = `nosave=${iface.parent} has no systemd-networkd .network, which is where networkd makes a vlan from (VLAN=): give ${iface.parent} one, or set persist: false`
+  const why = `nosave=${iface.parent} has no systemd-networkd .network, which is where networkd makes a vlan from (VLAN=): give ${iface.parent} one`
   return [
     `pn=$(if ${NETWORKD_RUNNING}; then networkctl status -- ${p} 2>/dev/null | sed -n 's|^ *Network File: \\(/.*\\)$|\\1|p'; fi)`,
     `[ -n "$pn" ] || pn=$(awk -v p=${p} '${PARENT_NETWORK_AWK}' ${NETWORKD}/*.network 2>/dev/null)`,
@@ -206,11 +206,14 @@ const filesProbe = (paths: string[], glob = '') =>
   `for p in ${quoteArgv(paths)}${glob && ` ${glob}`}; do [ ! -f "$p" ] || { echo "saved===> $p <=="; sed 's/^/saved=/' "$p"; }; done`
 
 /**
- * The route drop-ins beside a device's .network, as a glob, and whether a path is one. A tunnel's
- * or a tap's are its own: the interface keeps them and takes them with it. lo's belong to no alias.
+ * The drop-ins of routes and rules beside a device's .network, as a glob, and whether a path is
+ * one. A tunnel's or a tap's are its own: the interface keeps them and takes them with it. lo's
+ * belong to no alias.
  */
-const routeDropins = (device: string) => `${quote(dropinDir(device))}/ferry-route-*.conf`
-const isRouteDropin = (path: string, device: string) => path.startsWith(`${dropinDir(device)}/ferry-route-`)
+const keptDropins = (device: string) =>
+  `${quote(dropinDir(device))}/ferry-route-*.conf ${quote(dropinDir(device))}/ferry-rule-*.conf`
+const isKeptDropin = (path: string, device: string) =>
+  path.startsWith(`${dropinDir(device)}/ferry-route-`) || path.startsWith(`${dropinDir(device)}/ferry-rule-`)
 
 /** An address as networkd's [Address] section spells it: `A peer B` is Address=A/32, Peer=B/32. */
 function addressSection(address: string, label: string | undefined): string[] {
@@ -315,8 +318,8 @@ function networkdSave(lines: readonly string[], current: readonly string[]): str
   return out.length ? [...out, NETWORKD_RELOAD] : []
 }
 
-/** A route's lines in an ifupdown stanza, which `iface` keeps when it writes the file again. */
-const IFUPDOWN_ROUTE = /^\s+(up|down) ip route /
+/** A route's or a rule's lines in an ifupdown stanza, which `iface` keeps when it writes the file again. */
+const IFUPDOWN_KEPT = /^\s+(up|down) ip (route|rule) /
 
 // An address is `A/P` or `A peer B`: its words go to `ip addr` as separate arguments.
 const addrAdd = (i: Iface, a: string) =>
@@ -421,6 +424,24 @@ function routeDropin(r: Route): string {
   const name = `${ipDest(r).replace('/', '_')}${r.table ? `-table${r.table}` : ''}`
   return `${dropinDir(deviceOf(bootIface(r)!))}/ferry-route-${name}.conf`
 }
+
+/** The main table's number, which `ip rule` calls `main`. */
+const MAIN_TABLE = 254
+/** What a rule matches, as `ip rule show` prints it: `fwmark 0x2 lookup 2`. */
+const ruleSelector = (r: Rule) =>
+  `fwmark 0x${r.fwmark.toString(16)} lookup ${r.table === MAIN_TABLE ? 'main' : r.table}`
+const ruleArgs = (r: Rule) => `pref ${r.pref} ${ruleSelector(r)}`
+
+/** A rule's own `up`/`down` pair in its interface's ifupdown stanza, by priority and mark. */
+const ifupdownRule = (r: Rule): RouteLines => ({
+  path: ifupdownFile(r.iface!),
+  match: '($1 == "up" || $1 == "down") && $2 == "ip" && $3 == "rule"',
+  keys: 'k = $6 " " $8; t = ""',
+  dest: `${r.pref} 0x${r.fwmark.toString(16)}`,
+})
+
+/** A rule's networkd drop-in, beside its interface's own .network. */
+const ruleDropin = (r: Rule) => `${dropinDir(r.iface!)}/ferry-rule-${r.pref}-0x${r.fwmark.toString(16)}.conf`
 
 /** `ip -4 route get`: `172.16.3.17 via 172.16.2.5 dev tap14 src 10.0.0.1 uid 0`. */
 export const linuxRouteTo = (address: string): Fact<NextHop | undefined> => ({
@@ -574,7 +595,7 @@ export const linux: Platform = {
           iface.kind === 'loopback' ? networkdFiles(iface) : [...networkdFiles(iface), linkFile(iface.name)],
           iface.kind === 'loopback'
             ? ''
-            : `${routeDropins(iface.name)}${iface.kind === 'vlan' ? ` ${vlanDropins(iface.name)}` : ''}`,
+            : `${keptDropins(iface.name)}${iface.kind === 'vlan' ? ` ${vlanDropins(iface.name)}` : ''}`,
         ),
         iface.kind === 'vlan' ? parentNetworkProbe(iface) : undefined,
       )
@@ -611,14 +632,14 @@ export const linux: Platform = {
 
     render(iface, state, current, netConfig) {
       if (!state.exists) return []
-      // Routes kept with the interface (route steps' drop-ins) stay beside its own files. In the
-      // probe's order (a run that changes nothing must render what it read): its own files, the
-      // routes' drop-ins, then a vlan's drop-in beside its parent's .network.
+      // Routes and rules kept with the interface (their steps' drop-ins) stay beside its own files.
+      // In the probe's order (a run that changes nothing must render what it read): its own files,
+      // the routes' and rules' drop-ins, then a vlan's drop-in beside its parent's .network.
       if (isNetworkd(netConfig))
         return [
           ...networkdRender(iface, state),
           ...splitFiles(current, '')
-            .filter((f) => iface.kind !== 'loopback' && isRouteDropin(f.path, iface.name))
+            .filter((f) => iface.kind !== 'loopback' && isKeptDropin(f.path, iface.name))
             .flatMap((f) => [fileHeader(f.path), ...f.lines]),
           ...networkdVlanRender(iface, state, netConfig),
         ]
@@ -637,8 +658,8 @@ export const linux: Platform = {
           ? state.addresses.map((a) => `    down ${addrDel(iface, a)}`)
           : [`    up ${linkSet(iface, true)}`]),
         ...(destroy ? [`    post-down ${destroy}`] : []),
-        // Routes kept with the interface (route steps' lines) stay after its own.
-        ...current.filter((l) => IFUPDOWN_ROUTE.test(l)),
+        // Routes and rules kept with the interface (their steps' lines) stay after its own.
+        ...current.filter((l) => IFUPDOWN_KEPT.test(l)),
       ]
     },
 
@@ -729,6 +750,58 @@ export const linux: Platform = {
     save(r, lines, current, netConfig) {
       if (!isNetworkd(netConfig)) return saveRouteLines(ifupdownRoute(r), lines, current)
       const dropin = routeDropin(r)
+      return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
+    },
+  },
+
+  // Kept as routes are: a pair of lines in the interface's ifupdown stanza, or a drop-in beside its
+  // networkd .network ([RoutingPolicyRule]).
+  rules: {
+    refuse(r) {
+      if (r.persist && !r.iface)
+        return 'Linux keeps a rule with an interface (its ifupdown stanza or its systemd-networkd .network): give iface, or set persist: false'
+      if (r.iface && /^lo[0-9]*$/.test(r.iface))
+        return `${r.iface} is lo, or a loopback alias on it: keep the rule with an interface of its own`
+      return undefined
+    },
+
+    probe(r) {
+      // `900:	from all fwmark 0x2 lookup 2`, the tab a space.
+      const live = `ip -4 rule show pref ${r.pref} 2>/dev/null | W=${quote(`${r.pref}: from all ${ruleSelector(r)}`)} awk '{ sub(/\\t/, " ") } $0 == ENVIRON["W"] { print "rule=1"; exit }'`
+      if (!r.persist) return live
+      const base = quote(networkFile(r.iface!))
+      const dropin = quote(ruleDropin(r))
+      return [
+        live,
+        netConfigProbe(
+          routeLinesProbe(
+            ifupdownRule(r),
+            `${r.iface} has no file in /etc/network/interfaces.d (give it an iface step)`,
+          ),
+          `[ -f ${base} ] || echo ${quote(`nosave=${r.iface} has no ${networkFile(r.iface!)} (give it an iface step)`)}\n[ ! -f ${dropin} ] || sed 's/^/saved=/' ${dropin}`,
+        ),
+      ].join('\n')
+    },
+
+    change: (r, present) => [`ip rule ${present ? 'add' : 'del'} ${ruleArgs(r)}`],
+
+    savedIn: (r, netConfig) => (isNetworkd(netConfig) ? ruleDropin(r) : ifupdownFile(r.iface!)),
+
+    render(r, present, _current, netConfig) {
+      if (!present) return []
+      if (!isNetworkd(netConfig)) return [`    up ip rule add ${ruleArgs(r)}`, `    down ip rule del ${ruleArgs(r)}`]
+      return [
+        `# ${ruleArgs(r)}, managed by ferry`,
+        '[RoutingPolicyRule]',
+        `Priority=${r.pref}`,
+        `FirewallMark=${r.fwmark}`,
+        `Table=${r.table === MAIN_TABLE ? 'main' : r.table}`,
+      ]
+    },
+
+    save(r, lines, current, netConfig) {
+      if (!isNetworkd(netConfig)) return saveRouteLines(ifupdownRule(r), lines, current)
+      const dropin = ruleDropin(r)
       return networkdSave(lines.length ? [fileHeader(dropin), ...lines] : [], [fileHeader(dropin), ...current])
     },
   },

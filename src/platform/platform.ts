@@ -19,19 +19,22 @@
 //   cloned_interfaces, in whichever rc.conf file sets them, else /etc/rc.conf (plain sysrc).
 //   OpenBSD: /etc/hostname.IF, whole but for its `!route` lines (routes'), which it keeps, after
 //   its own. Linux, where the host keeps them: ifupdown's /etc/network/interfaces.d/IF, whole but
-//   for its `up`/`down ip route` lines (routes'), which it keeps; or systemd-networkd's
-//   /etc/systemd/network/50-ferry-IF.netdev and 50-ferry-IF.network, whole, and for a loopback
-//   alias loN its drop-in 50-ferry-lo.network.d/loN.conf, whole, under 50-ferry-lo.network, which
-//   every alias writes the same and the last drop-in to go (an alias's or a route's) takes away.
-//   An interface removed takes the routes kept with it (the lines in its file, the drop-ins
-//   beside its .network) with it, as the kernel does live; routes kept with a loopback alias
-//   stay, as they do on lo.
+//   for its `up`/`down ip route` and `ip rule` lines (routes' and rules'), which it keeps; or
+//   systemd-networkd's /etc/systemd/network/50-ferry-IF.netdev and 50-ferry-IF.network, whole,
+//   and for a loopback alias loN its drop-in 50-ferry-lo.network.d/loN.conf, whole, under
+//   50-ferry-lo.network, which every alias writes the same and the last drop-in to go (an alias's
+//   or a route's) takes away. An interface removed takes the routes and rules kept with it (the
+//   lines in its file, the drop-ins beside its .network) with it, as the kernel does live; routes
+//   kept with a loopback alias stay, as they do on lo.
 // - routes. FreeBSD, by key: route_NAME (NAME is ferry_ and the destination and fib) and NAME's
 //   word of static_routes, in rc.conf (plain sysrc). OpenBSD: the route's own `!route … add -inet
 //   DEST` line (by destination and -T rtable) in the interface's /etc/hostname.IF, which iface
 //   owns. Linux: the route's own `up`/`down ip route` pair (by destination and table) in the
 //   interface's ifupdown file, which iface owns; or its networkd drop-in beside the interface's
 //   .network, 50-ferry-DEV.network.d/ferry-route-DEST[-tableN].conf, whole.
+// - rules (Linux only), as routes: the rule's own `up`/`down ip rule` pair (by priority and mark)
+//   in the interface's ifupdown file, or its networkd drop-in
+//   50-ferry-DEV.network.d/ferry-rule-PREF-0xMARK.conf, whole.
 // - jails (migrate-jail writes the definition where the driver says). FreeBSD:
 //   /etc/jail.conf.d/NAME.conf, whole, and NAME's word of jail_list in rc.conf (sysrc). Linux
 //   (the lab's stand-in): /etc/ferry/jails/NAME.conf and NAME.autostart beside it, whole, and
@@ -78,6 +81,8 @@ export type {
   RouteState,
   RouteType,
   Routes,
+  Rule,
+  Rules,
   HeldInstall,
 } from './types.ts'
 

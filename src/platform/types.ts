@@ -36,6 +36,8 @@ export interface Platform {
   /** User accounts and groups: useradd and its kin (Linux, OpenBSD), pw (FreeBSD). */
   readonly users: Users
   readonly routes: Routes
+  /** Policy-routing rules (Linux's `ip rule`); absent where a packet filter moves lookups instead (pf's `rtable` on OpenBSD). */
+  readonly rules?: Rules
   /** Package installs that start no service, for services a cluster manager runs (`pkg`'s `startServices: false`). */
   readonly heldInstall: HeldInstall
 }
@@ -275,6 +277,36 @@ export interface RouteState {
   type?: RouteType | 'other'
   /** For `other`: what the OS printed. */
   text?: string
+}
+
+/** A policy-routing rule: packets with firewall mark `fwmark` look up table `table`, at priority `pref`. */
+export interface Rule {
+  pref: number
+  fwmark: number
+  /** The table looked up; 254 is the main one. */
+  table: number
+  /** Also configured for boot. */
+  persist: boolean
+  /** The interface whose boot configuration keeps it (ifupdown's stanza, networkd's .network). */
+  iface?: string
+}
+
+export interface Rules {
+  /** Why this platform cannot keep this rule at boot as asked, if so. */
+  refuse(rule: Rule): string | undefined
+  /**
+   * Prints `rule=1` when the rule is live; with `persist`, the boot configuration as
+   * Interfaces.probe prints it (`saved=`, `netconfig=`, `nosave=`).
+   */
+  probe(rule: Rule): string
+  /** Commands that add (true) or delete (false) the live rule. */
+  change(rule: Rule, present: boolean): string[]
+  /** Where the boot configuration lives, for messages. */
+  savedIn(rule: Rule, netConfig?: string): string
+  /** The boot configuration with the rule (or without it), from what the probe saw. */
+  render(rule: Rule, present: boolean, current: readonly string[], netConfig?: string): string[]
+  /** Commands that turn the boot configuration from `current` into `lines`, touching only the rule's own lines. */
+  save(rule: Rule, lines: readonly string[], current: readonly string[], netConfig?: string): string[]
 }
 
 export interface Routes {

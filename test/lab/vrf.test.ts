@@ -1,7 +1,8 @@
 // Routing domains on Linux, through the real CLI and test/fixtures/runbooks/vrf-linux.ts, on a
 // full-kernel lab host (lab/uml.ts: the namespace hosts' kernel has no VRF and no 802.1Q): uml1
 // gets vrf1 and vrf2 (tables 1 and 2), vlan6 and vlan7 over eth0 in them with the same address,
-// 172.16.6.1/30, a route to 192.168.1.0/24 in table 1 only, and each table's default refused.
+// 172.16.6.1/30, a route to 192.168.1.0/24 in table 1 only, each table's default refused, and a
+// policy rule (packets marked 7 look up table 2) kept with vrf2.
 // uml2 is the other end, set up here with plain `ip`: its own VRFs, vlans c1 (tag 6) and c2 (tag
 // 7), each 172.16.6.2/30 with a MAC of its own, and 192.168.1.1 on a dummy in its vrf1 only.
 //
@@ -18,7 +19,16 @@ import { copyInto, debFile, debs } from './apt-repo.ts'
 import { ferry, labIt as it, sh, tempDir, withReport, writeInventory, type Report } from './helpers.ts'
 
 const RUNBOOK = 'test/fixtures/runbooks/vrf-linux.ts'
-const NAMES = ['vrf1', 'vrf2', 'C1', 'C2', 'C1 LAN, table 1', 'C1 default, table 1', 'C2 default, table 2']
+const NAMES = [
+  'vrf1',
+  'vrf2',
+  'C1',
+  'C2',
+  'C1 LAN, table 1',
+  'C1 default, table 1',
+  'C2 default, table 2',
+  'C2 marked 7: table 2',
+]
 const N = '/etc/systemd/network'
 // The parent's .network, which networkd makes a vlan from: eth0 has none on a UML host (its init
 // script configures it), so the test brings one; networkd, not running, never reads it.
@@ -35,16 +45,17 @@ const snapshot = (dir = N) =>
       "ip -o link | awk '{ print $2 }' | grep -E '^(vlan[67]|vrf[12])[@:]' | sort || true",
       // A VRF's table holds the kernel's local and broadcast routes too: the proto static ones are ferry's.
       'for t in 1 2 main; do echo "--- table $t"; ip -4 route show table $t proto static 2>/dev/null; ip -4 route show table $t 2>/dev/null | grep -E \'172\\.16\\.6\\.0/30|192\\.168\\.1\\.\' || true; done',
+      "echo '--- rules'; ip rule show pref 900",
       `echo '--- files'; find ${dir} -mindepth 1 | sort`,
     ].join('\n'),
   )
 
-const BEFORE = `--- table 1\n--- table 2\n--- table main\n--- files\n${ETH0_NETWORK}\n`
+const BEFORE = `--- table 1\n--- table 2\n--- table main\n--- rules\n--- files\n${ETH0_NETWORK}\n`
 
 const cleanupUml1 = () =>
   sh(
     'uml1',
-    `for l in vlan6 vlan7 vrf1 vrf2; do ip link del $l 2>/dev/null; done; ip route flush table 1 2>/dev/null; ip route flush table 2 2>/dev/null; rm -rf ${N}/50-ferry-v* ${N}/10-eth0.network ${N}/10-eth0.network.d; true`,
+    `for l in vlan6 vlan7 vrf1 vrf2; do ip link del $l 2>/dev/null; done; ip route flush table 1 2>/dev/null; ip route flush table 2 2>/dev/null; ip rule del pref 900 2>/dev/null; rm -rf ${N}/50-ferry-v* ${N}/10-eth0.network ${N}/10-eth0.network.d; true`,
   )
 const cleanupUml2 = () => sh('uml2', 'for l in c1 c2 ferry-lan vrf1 vrf2; do ip link del $l 2>/dev/null; done; true')
 
@@ -153,6 +164,8 @@ it('two VRFs with one address in both, over vlans: each reaches only its own pee
         'unreachable default ',
         '172.16.6.0/30 dev vlan7 proto kernel scope link src 172.16.6.1 ',
         '--- table main',
+        '--- rules',
+        '900:\tfrom all fwmark 0x7 lookup 2',
         '--- files',
         ETH0_NETWORK,
         `${ETH0_NETWORK}.d`,
@@ -174,6 +187,7 @@ it('two VRFs with one address in both, over vlans: each reaches only its own pee
         `${N}/50-ferry-vrf2.network`,
         `${N}/50-ferry-vrf2.network.d`,
         `${N}/50-ferry-vrf2.network.d/ferry-route-default-table2.conf`,
+        `${N}/50-ferry-vrf2.network.d/ferry-rule-900-0x7.conf`,
         '',
       ].join('\n'),
     )
@@ -279,7 +293,7 @@ it("ifupdown: the VRFs' files sort first (00-vrfN); ifup -a from the files alone
     )
     peer()
     const before = snapshot(D)
-    expect(before).toBe('--- table 1\n--- table 2\n--- table main\n--- files\n')
+    expect(before).toBe('--- table 1\n--- table 2\n--- table main\n--- rules\n--- files\n')
 
     const first = await run()
     expect(first.code, first.report.hosts[0]?.error ?? first.stderr).toBe(0)
@@ -292,13 +306,16 @@ it("ifupdown: the VRFs' files sort first (00-vrfN); ifup -a from the files alone
       'up ip route replace 192.168.1.0/24 via 172.16.6.2 dev vlan6 table 1 proto static',
     ])
       expect(vlan6).toContain(l)
+    expect(sh('uml1', `cat ${D}/00-vrf2`)).toContain(
+      '    up ip rule add pref 900 fwmark 0x7 lookup 2\n    down ip rule del pref 900 fwmark 0x7 lookup 2\n',
+    )
     const applied = snapshot(D)
     expect(applied).toContain('192.168.1.0/24 via 172.16.6.2 dev vlan6 proto static')
 
     // Boot: everything down (ferry made it live, so ifupdown's state knows nothing: --force), then up.
     ifupdown('ifdown', '--force vlan7 vlan6 vrf2 vrf1')
     expect(snapshot(D)).toBe(
-      `--- table 1\n--- table 2\n--- table main\n--- files\n${['00-vrf1', '00-vrf2', 'vlan6', 'vlan7'].map((f) => `${D}/${f}\n`).join('')}`,
+      `--- table 1\n--- table 2\n--- table main\n--- rules\n--- files\n${['00-vrf1', '00-vrf2', 'vlan6', 'vlan7'].map((f) => `${D}/${f}\n`).join('')}`,
     )
     ifupdown('ifup', '-a')
     expect(snapshot(D)).toBe(applied)

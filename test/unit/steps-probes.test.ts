@@ -242,7 +242,7 @@ describe("Linux vlan persistence with systemd-networkd: the parent's .network fo
       expect(found('bond0')).toEqual({
         netconfig: 'networkd',
         nosave:
-          'bond0 has no systemd-networkd .network, which is where networkd makes a vlan from (VLAN=): give bond0 one, or set persist: false',
+          'bond0 has no systemd-networkd .network, which is where networkd makes a vlan from (VLAN=): give bond0 one',
       })
     } finally {
       rmSync(dir, { recursive: true, force: true })

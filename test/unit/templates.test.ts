@@ -48,6 +48,7 @@ import ipsecSecrets from '../../templates/ipsec.secrets.ts'
 import privateKeyPem from '../../templates/private-key.pem.ts'
 import zebraSplit from '../../templates/zebra-split.conf.ts'
 import pfTenants from '../../templates/pf-tenants.conf.ts'
+import iptablesTenants from '../../templates/iptables-tenants.rules.ts'
 import bgpdDomain from '../../templates/bgpd-domain.conf.ts'
 import { inOrder, seedLines, seedText as seed } from '../fixtures/seeds/files.ts'
 import { SEED as HOSTNAME_GRE0 } from '../golden/openbsd/iface.ts'
@@ -574,6 +575,22 @@ describe('a control character in any value of any template is refused, naming th
     ],
     ['ha-resource', haResource, { daemon: 'bgpd' }],
     ['service-address', serviceAddress, {}],
+    [
+      'iptables-tenants.rules',
+      iptablesTenants,
+      {
+        uplink: 'eth0',
+        managementSsh: true,
+        tenants: [
+          {
+            domain: 2,
+            device: 'vrf2',
+            interfaces: [{ name: 'vlan7', networks: ['172.16.7.0/30'] }],
+            upstream: ['172.16.7.2'],
+          },
+        ],
+      },
+    ],
     [
       'pf-tenants.conf',
       pfTenants,

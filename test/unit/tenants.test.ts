@@ -1,7 +1,8 @@
 // deploy-tenants (seed 001) without a lab: the whole runbook through the real engine against a
 // simulated bare OpenBSD provider edge, with the article's values (inventory/article-tenants.yaml),
 // every file it ends up with compared with the article's text (test/fixtures/seeds/001-*, cut
-// verbatim from it); and the inventories it refuses, before any host is contacted.
+// verbatim from it); the article's pf policy as the iptables rules a Linux provider edge gets; and
+// the inventories it refuses, before any host is contacted.
 //
 // What the article gets wrong, and what ferry writes instead (SLIPS): hostname.vlan7's routes say
 // -T1, Customer 1's table, for Customer 2's rtable 2; pf.conf's table has 172.18.7.0/30 for
@@ -22,6 +23,8 @@ import { loadInventory } from '../../src/inventory/load.ts'
 import { openbsd } from '../../src/platform/openbsd.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
 import { buildSteps } from '../../src/engine/build.ts'
+import { iptablesVars, vars } from '../../runbooks/tenants/model.ts'
+import iptablesTenants from '../../templates/iptables-tenants.rules.ts'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -308,17 +311,94 @@ describe('seed 001: inventories refused before any host is contacted', () => {
     )
   })
 
-  it('a Linux host: refused, not half-built (its packet filter is not built yet)', async () => {
-    const file = withTenants(t('C1', 1, 'vlan6', 6))
-    writeFileSync(file, readFileSync(file, 'utf8').replace('os: openbsd', 'os: linux'))
-    const err = await runPlan('deploy-tenants', await loadInventory(file), 'pe1', bare).then(
-      () => 'planned',
-      (e: Error) => e.message,
+  it("a Linux host: the tenants' own bgpd, sshd and ntpd are refused, each named (not built on Linux yet); a FreeBSD host, which has no routing domains, too", async () => {
+    const plan = async (os: string, extra = '') => {
+      const file = withTenants(t('C1', 1, 'vlan6', 6, extra))
+      writeFileSync(file, readFileSync(file, 'utf8').replace('os: openbsd', `os: ${os}`))
+      return runPlan('deploy-tenants', await loadInventory(file), 'pe1', bare).then(
+        () => 'planned',
+        (e: Error) => e.message,
+      )
+    }
+    expect(await plan('linux', '          sshd: [172.16.6.1]\n          ntpd: [127.0.0.1]\n')).toMatch(
+      /on Linux, deploy-tenants does not build tenant C1's sshd, tenant C1's ntpd yet/,
     )
-    expect(err).toMatch(/pe1: deploy-tenants builds OpenBSD provider edges \(os: openbsd\), not linux yet/)
+    expect(await plan('freebsd')).toMatch(
+      /pe1: deploy-tenants builds OpenBSD and Linux provider edges \(os: openbsd or linux\), not freebsd/,
+    )
   })
 
   it('two tenants may use the same addresses: that is what domains are for', async () => {
     expect(await refusal(t('C1', 1, 'vlan6', 6) + t('C2', 2, 'vlan7', 7))).toBe('planned')
+  })
+})
+
+// The article's pf.conf, on a Linux provider edge with the same tenants, as iptables rules
+// (templates/iptables-tenants.rules.ts says which pf rule becomes which). What they do is proved in
+// the lab (test/lab/tenants.test.ts); this is what they are, for the article's values.
+describe("seed 001 on Linux: the article's pf policy as /etc/iptables/rules.v4", () => {
+  it('marks for the lookups pf moves (rtable 2 in from the uplink, rtable 0 out of domain 2 but to a tenant), default deny, each pass in going on to the passes out', async () => {
+    const inv = await loadInventory(path.join(ROOT, 'inventory/article-tenants.yaml'))
+    const pe1 = inv.hosts.find((h) => h.name === 'pe1')!
+    expect(iptablesTenants(iptablesVars(vars.parse(pe1.vars)))).toBe(
+      [
+        '# /etc/iptables/rules.v4: written by ferry (deploy-tenants) from the inventory',
+        '*mangle',
+        ':PREROUTING ACCEPT [0:0]',
+        ':INPUT ACCEPT [0:0]',
+        ':FORWARD ACCEPT [0:0]',
+        ':OUTPUT ACCEPT [0:0]',
+        ':POSTROUTING ACCEPT [0:0]',
+        ':ferry-rtable0 - [0:0]',
+        '-A PREROUTING -d 172.16.7.0/30 -i em0 -j MARK --set-xmark 0x2/0xffffffff',
+        '-A PREROUTING -d 172.16.70.0/24 -i em0 -j MARK --set-xmark 0x2/0xffffffff',
+        '-A PREROUTING -s 172.16.7.0/30 -i vrf2 -j ferry-rtable0',
+        '-A PREROUTING -s 172.16.70.0/24 -i vrf2 -j ferry-rtable0',
+        '-A ferry-rtable0 -d 172.16.6.0/30 -j RETURN',
+        '-A ferry-rtable0 -d 192.168.1.0/24 -j RETURN',
+        '-A ferry-rtable0 -d 172.16.60.0/24 -j RETURN',
+        '-A ferry-rtable0 -d 172.16.7.0/30 -j RETURN',
+        '-A ferry-rtable0 -d 172.16.70.0/24 -j RETURN',
+        '-A ferry-rtable0 -j MARK --set-xmark 0xfe/0xffffffff',
+        'COMMIT',
+        '*filter',
+        ':INPUT DROP [0:0]',
+        ':FORWARD DROP [0:0]',
+        ':OUTPUT ACCEPT [0:0]',
+        ':ferry-out - [0:0]',
+        '-A INPUT -i lo -j ACCEPT',
+        '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+        '-A INPUT -i em0 -p tcp -m tcp --dport 22 -j ACCEPT',
+        '-A INPUT -d 172.16.6.0/30 -i em0 -j ACCEPT',
+        '-A INPUT -d 192.168.1.0/24 -i em0 -j ACCEPT',
+        '-A INPUT -d 172.16.60.0/24 -i em0 -j ACCEPT',
+        '-A INPUT -d 172.16.7.0/30 -i em0 -j ACCEPT',
+        '-A INPUT -d 172.16.70.0/24 -i em0 -j ACCEPT',
+        '-A INPUT -s 172.16.6.0/30 -i vrf1 -j ACCEPT',
+        '-A INPUT -s 192.168.1.0/24 -i vrf1 -j ACCEPT',
+        '-A INPUT -s 172.16.60.0/24 -i vrf1 -j ACCEPT',
+        '-A INPUT -s 172.16.7.0/30 -i vrf2 -j ACCEPT',
+        '-A INPUT -s 172.16.70.0/24 -i vrf2 -j ACCEPT',
+        '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+        '-A FORWARD -d 172.16.6.0/30 -i em0 -g ferry-out',
+        '-A FORWARD -d 192.168.1.0/24 -i em0 -g ferry-out',
+        '-A FORWARD -d 172.16.60.0/24 -i em0 -g ferry-out',
+        '-A FORWARD -d 172.16.7.0/30 -i em0 -g ferry-out',
+        '-A FORWARD -d 172.16.70.0/24 -i em0 -g ferry-out',
+        '-A FORWARD -s 172.16.6.0/30 -i vrf1 -g ferry-out',
+        '-A FORWARD -s 192.168.1.0/24 -i vrf1 -g ferry-out',
+        '-A FORWARD -s 172.16.60.0/24 -i vrf1 -g ferry-out',
+        '-A FORWARD -s 172.16.7.0/30 -i vrf2 -g ferry-out',
+        '-A FORWARD -s 172.16.70.0/24 -i vrf2 -g ferry-out',
+        '-A ferry-out -s 172.16.7.2/32 -i vrf2 -o em0 -j ACCEPT',
+        '-A ferry-out -d 172.16.6.0/30 -o vlan6 -j ACCEPT',
+        '-A ferry-out -d 192.168.1.0/24 -o vlan6 -j ACCEPT',
+        '-A ferry-out -d 172.16.60.0/24 -o vlan60 -j ACCEPT',
+        '-A ferry-out -d 172.16.7.0/30 -o vlan7 -j ACCEPT',
+        '-A ferry-out -d 172.16.70.0/24 -o vlan70 -j ACCEPT',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    )
   })
 })

@@ -1,0 +1,132 @@
+// deploy-tenants on Linux: seed 001's provider edge with VRFs for routing domains (the VRF device
+// vrfN, table N, made by the iface steps in deploy-tenants.ts). What is Linux's own here:
+// forwarding; the packet filter, pf.conf's rules as iptables rules (templates/
+// iptables-tenants.rules.ts says how each becomes which), written where Debian's
+// netfilter-persistent loads them at boot and loaded at once; and the policy rules (rule steps,
+// kept for boot with the VRF devices) that do what pf's `match … rtable N` does, by the firewall
+// marks the filter sets.
+//
+// iptables, not nftables: the lab's full-kernel hosts (Debian's user-mode-linux 6.1) have
+// nf_tables for bridges only, and a rule set must be proved there. iptables-restore's format
+// loads through either backend (iptables-nft on a stock Debian 12 kernel, iptables-legacy in the
+// lab), so the same file serves both.
+//
+// Not built on Linux yet, and refused (model.ts keeps them for OpenBSD): a tenant's own bgpd,
+// sshd and ntpd in a domain.
+import { command, file, pkg, platformFor, rule, sysctl, verify, StepError, type Step } from 'ferry'
+import iptablesTenants from '../../templates/iptables-tenants.rules.ts'
+import type { OsSteps } from '../deploy-tenants.ts'
+import { iptablesVars, type Tenant, type TenantsVars } from './model.ts'
+
+const RULES = '/etc/iptables/rules.v4'
+/** Before the kernel's VRF rule (1000), which would look a VRF member's packets up in its own table. */
+const PREF = 900
+/** Before ferry: both tables empty, every policy ACCEPT. What rollback loads when there was no file. */
+const OPEN = [
+  '*mangle',
+  ...['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].map((c) => `:${c} ACCEPT [0:0]`),
+  'COMMIT',
+  '*filter',
+  ...['INPUT', 'FORWARD', 'OUTPUT'].map((c) => `:${c} ACCEPT [0:0]`),
+  'COMMIT',
+].join('\\n')
+
+// The kernel's rules in iptables-save's form, less its comments and counters: what the file
+// holds, when the file is loaded (the template prints that form). With no file, the open tables.
+const NORM = "sed -e '/^#/d' -e 's/ \\[[0-9]*:[0-9]*\\]$//'"
+const LIVE = `{ iptables-save -t mangle && iptables-save -t filter; } | ${NORM}`
+const WANT = `if [ -f ${RULES} ]; then ${NORM} ${RULES}; else printf '${OPEN}\\n'; fi`
+/** The NORM of a rule set, in JavaScript. */
+const normalized = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
+const LOADED = `[ "$(${LIVE})" = "$(${WANT})" ]`
+// iptables-restore replaces each table it is given as a whole, at once.
+const LOAD = `if [ -f ${RULES} ]; then iptables-restore ${RULES}; else printf '${OPEN}\\n' | iptables-restore; fi`
+
+/**
+ * The policy rules that do what pf's `match … rtable N` does, by the marks the filter sets: mark N
+ * looks up the tenant's table N (what comes in on the uplink for its networks), 254 the main table
+ * (what it sends anywhere but to a tenant). Each is kept with a leaving tenant's VRF device, so it
+ * comes back at boot with the domain; the main table's with the first such tenant's.
+ */
+function policyRules(leaving: Tenant[]): Step[] {
+  const device = (t: Tenant) => platformFor('linux').interfaces.domainIface!(t.domain).name
+  if (!leaving.length) return []
+  return [
+    rule('pf rtable 0: marked 254, the main table', {
+      pref: PREF,
+      fwmark: 254,
+      table: 'main',
+      iface: device(leaving[0]!),
+    }),
+    ...leaving.map((t) =>
+      rule(`pf rtable ${t.domain}: marked ${t.domain}, ${t.name}'s table`, {
+        pref: PREF,
+        fwmark: t.domain,
+        table: t.domain,
+        iface: device(t),
+      }),
+    ),
+  ]
+}
+
+export function linuxSteps(v: TenantsVars): OsSteps {
+  const unbuilt = v.tenants.flatMap((t) =>
+    (['bgp', 'sshd', 'ntpd'] as const)
+      .filter((k) => (k === 'bgp' ? t.bgp : t[k].length))
+      .map((k) => `tenant ${t.name}'s ${k}`),
+  )
+  if (unbuilt.length) throw new StepError(`on Linux, deploy-tenants does not build ${unbuilt.join(', ')} yet`)
+  const leaving = v.tenants.filter((t) => t.upstream.length > 0)
+  const rules = iptablesTenants(iptablesVars(v))
+  const load = (name: string) =>
+    command(name, async ({ $ }) => void (await $`sh -c ${LOAD}`), {
+      unless: LOADED,
+      // Rollback puts the file back, then the handler loads it (or the open tables, with none).
+      repeatOnRollback: true,
+      revert: LOAD,
+    })
+  return {
+    // The filter is in place before forwarding is on.
+    steps: [
+      pkg('iptables', { name: 'iptables' }),
+      file('packet filter', {
+        path: RULES,
+        mode: 0o600,
+        content: rules,
+        validate: 'iptables-restore --test %s',
+        notify: 'load rules',
+      }),
+      // Here, not only as the handler: a rule changed by hand, with the file as ferry wrote it,
+      // shows in drift and is put back by a run.
+      load('rules loaded as written'),
+      ...policyRules(leaving),
+      sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '1' }),
+      // What differs, line by line, where `rules loaded as written` can only say that something does.
+      verify('packet filter: the kernel holds the rules as written', {
+        command: LIVE,
+        timeout: 5,
+        expect: (out) => {
+          const want = normalized(rules)
+          const have = normalized(out)
+          const extra = have.filter((l) => !want.includes(l))
+          const missing = want.filter((l) => !have.includes(l))
+          return (
+            (extra.length === 0 && missing.length === 0 && have.join('\n') === want.join('\n')) ||
+            [
+              extra.length && `not ferry's: ${extra.join(' | ')}`,
+              missing.length && `missing: ${missing.join(' | ')}`,
+              !extra.length && !missing.length && 'in another order',
+            ]
+              .filter(Boolean)
+              .join('; ')
+          )
+        },
+      }),
+    ],
+    handlers: { 'load rules': load('load rules') },
+  }
+}

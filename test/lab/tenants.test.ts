@@ -1,0 +1,284 @@
+// deploy-tenants (seed 001) on Linux, through the real CLI, on full-kernel lab hosts (VRFs and
+// 802.1Q need them: lab/uml.ts). uml1 is the provider edge: eth0 is both its uplink and the trunk
+// its tenants' vlans are tagged on. Tenant C1 (vrf1, table 1) has vlan6 and vlan60, with
+// 192.168.1.0/24 routed behind vlan6; tenant C2 (vrf2, table 2) has vlan7 and vlan70, and vlan7
+// has C1's vlan6's very addresses: 172.16.6.1/30 on uml1, 172.16.6.2 the host behind it. C2's
+// 172.16.6.2 may reach the upstream, uml3, through the default domain; nothing else leaves a
+// domain.
+// uml2 holds the tenants' hosts, each in a network namespace of its own on its vlan: t1 (vlan 6,
+// with 192.168.1.1 on a dummy), t2 (vlan 7), t3 (vlan 70), t4 (vlan 60).
+//
+// Proved by packets: both 172.16.6.2s answer at once, each through its own domain (uml1's
+// neighbour entry in each is that host's MAC); what must not arrive is counted where it would
+// arrive (the receiver's ICMP InEchos); the one path out works. Then a no-op second run, drift (a
+// route added by hand to table 1, a rule inserted by hand) reported and repaired, and rollback of
+// every run leaving no vlan, VRF, route, policy rule, filter rule or file behind.
+import { expect } from 'vitest'
+import { KNOWN_HOSTS, STATE_DIR, loadState } from '../../lab/lab.ts'
+import { ferry, labIt as it, sh, tempDir, withReport, writeInventory, type Report } from './helpers.ts'
+
+const N = '/etc/systemd/network'
+// The trunk's .network, which networkd makes the vlans from: eth0 has none on a UML host (its
+// init script configures it), so the test brings one; networkd does not run there.
+const ETH0_NETWORK = `${N}/10-eth0.network`
+const MAC = { t1: '02:fe:00:00:06:02', t2: '02:fe:00:00:07:02', t3: '02:fe:00:00:70:02', t4: '02:fe:00:00:60:02' }
+const UPSTREAM = () => loadState().uml!.uml3!.address
+
+const TENANTS = `
+      uplink: eth0
+      tenants:
+        - name: C1
+          domain: 1
+          interfaces:
+            - { name: vlan6, vlan: 6, parent: eth0, description: C1, address: 172.16.6.1/30 }
+            - { name: vlan60, vlan: 60, parent: eth0, description: C1-ICONNECT, address: 172.16.60.1/24 }
+          routes:
+            - { to: 192.168.1.0/24, via: 172.16.6.2 }
+        - name: C2
+          domain: 2
+          interfaces:
+            - { name: vlan7, vlan: 7, parent: eth0, description: C2, address: 172.16.6.1/30 }
+            - { name: vlan70, vlan: 70, parent: eth0, description: C2-ICONNECT, address: 172.16.70.1/24 }
+          upstream: [172.16.6.2]
+`
+
+const steps = (r: Report) => Object.fromEntries(r.hosts[0]!.steps.map((s) => [s.name, s.status]))
+const NAMES = [
+  'domain 1 (C1)',
+  'C1 vlan6',
+  'C1 vlan60',
+  'C1: 127/8 refused',
+  'C1: default dropped',
+  'C1: 192.168.1.0/24',
+  'domain 2 (C2)',
+  'C2 vlan7',
+  'C2 vlan70',
+  'C2: 127/8 refused',
+  'C2: default dropped',
+  'iptables',
+  'packet filter',
+  'rules loaded as written',
+  'pf rtable 0: marked 254, the main table',
+  "pf rtable 2: marked 2, C2's table",
+  'forwarding',
+  'packet filter: the kernel holds the rules as written',
+  'C1: table 1 holds only its routes',
+  'C2: table 2 holds only its routes',
+]
+const CHECKS = NAMES.slice(-3)
+
+/** iptables-save's form without its comments and counters (which change with every packet: not state). */
+const NORM = "sed -e '/^#/d' -e 's/ \\[[0-9]*:[0-9]*\\]$//'"
+
+/** What the runbook makes on uml1, read from outside ferry: links, policy rules, tables, filter, forwarding, files. */
+const snapshot = () =>
+  sh(
+    'uml1',
+    [
+      "ip -o link | awk '{ print $2 }' | grep -E '^(vlan[0-9]+|vrf[0-9]+)[@:]' | sort || true",
+      // The kernel adds the l3mdev rule with the first VRF, and keeps it after the last: not ferry's.
+      'echo "--- rules"; ip rule | grep -v l3mdev-table',
+      'for t in 1 2; do echo "--- table $t"; ip -4 route show table $t; done',
+      `echo '--- filter'; { iptables-save -t mangle; iptables-save -t filter; } | ${NORM}`,
+      'echo "--- forwarding $(sysctl -n net.ipv4.ip_forward)"',
+      `echo '--- files'; find ${N} /etc/iptables /etc/sysctl.d -mindepth 1 2>/dev/null | sort`,
+    ].join('\n'),
+  )
+
+/** uml2's tenant hosts, each in a namespace on its vlan; uml3 routes C2's network back through uml1. */
+const peers = () => {
+  sh(
+    'uml2',
+    [
+      'set -e',
+      ...(
+        [
+          ['t1', 'c1', 6, '172.16.6.2/30', '172.16.6.1'],
+          ['t2', 'c2', 7, '172.16.6.2/30', '172.16.6.1'],
+          ['t3', 'c3', 70, '172.16.70.2/24', '172.16.70.1'],
+          ['t4', 'c4', 60, '172.16.60.2/24', '172.16.60.1'],
+        ] as const
+      ).flatMap(([ns, link, id, cidr, gw]) => [
+        `ip netns add ${ns}`,
+        `ip link add link eth0 name ${link} address ${MAC[ns]} type vlan id ${id}`,
+        `ip link set ${link} netns ${ns}`,
+        `ip -n ${ns} link set lo up`,
+        `ip netns exec ${ns} sysctl -qw net.ipv6.conf.${link}.disable_ipv6=1`,
+        `ip -n ${ns} addr add ${cidr} dev ${link}`,
+        `ip -n ${ns} link set ${link} up`,
+        `ip -n ${ns} route add default via ${gw}`,
+      ]),
+      'ip -n t1 link add lan type dummy; ip -n t1 addr add 192.168.1.1/24 dev lan; ip -n t1 link set lan up',
+    ].join('\n'),
+  )
+  sh('uml3', `ip route add 172.16.6.0/30 via ${loadState().uml!.uml1!.address}`)
+}
+
+const cleanup = () => {
+  sh(
+    'uml1',
+    [
+      'for l in vlan6 vlan60 vlan7 vlan70 vrf1 vrf2; do ip link del $l 2>/dev/null; done',
+      'ip route flush table 1 2>/dev/null; ip route flush table 2 2>/dev/null',
+      'while ip rule del pref 900 2>/dev/null; do :; done',
+      "printf '*mangle\\nCOMMIT\\n*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\nCOMMIT\\n' | iptables-restore",
+      'sysctl -qw net.ipv4.ip_forward=0',
+      `rm -rf ${N}/50-ferry-* ${N}/*.network.d ${ETH0_NETWORK} /etc/iptables /etc/sysctl.d/60-ferry.conf; true`,
+    ].join('\n'),
+  )
+  sh('uml2', 'for n in t1 t2 t3 t4; do ip netns del $n 2>/dev/null; done; true')
+  sh('uml3', 'ip route del 172.16.6.0/30 2>/dev/null; true')
+}
+
+/** Echo requests a host (or a namespace of uml2) has received: /proc/net/snmp's Icmp InEchos. */
+function echoes(where: 'uml3' | 't1' | 't2' | 't3' | 't4'): number {
+  const snmp =
+    where === 'uml3' ? sh('uml3', 'cat /proc/net/snmp') : sh('uml2', `ip netns exec ${where} cat /proc/net/snmp`)
+  const [names, values] = snmp.split('\n').filter((l) => l.startsWith('Icmp:'))
+  const at = names!.split(/\s+/).indexOf('InEchos')
+  return Number(values!.split(/\s+/)[at])
+}
+
+/** How many of 3 pings from a tenant host were answered. */
+const ping = (from: string, to: string) =>
+  Number(/(\d+) received/.exec(sh('uml2', `ip netns exec ${from} ping -c 3 -i 0.2 -W 2 ${to} 2>&1; true`))?.[1] ?? -1)
+
+it('two tenants with the same addresses in VRFs on one trunk: both answer at once, nothing crosses between them, the one path out works; a no-op, drift found and repaired, rollback leaves nothing', async () => {
+  const address = loadState().uml!.uml1!.address
+  const inv = writeInventory(
+    [
+      'defaults:',
+      '  user: root',
+      `  identity: ${STATE_DIR}/id_ed25519`,
+      `  known_hosts: ${KNOWN_HOSTS}`,
+      '  os: linux',
+      'groups:',
+      '  tenants: {}',
+      'hosts:',
+      '  uml1:',
+      `    address: ${address}`,
+      '    groups: [tenants]',
+      `    vars:${TENANTS}`,
+    ].join('\n'),
+  )
+  const state = tempDir()
+  const run = async (...flags: string[]) =>
+    withReport(
+      await ferry(
+        [
+          'run',
+          'deploy-tenants',
+          '-i',
+          inv,
+          '--format',
+          'json',
+          '--state-dir',
+          state,
+          '--confirm-timeout',
+          '300',
+          ...flags,
+        ],
+        { timeout: 400_000 },
+      ),
+    )
+  const drift = () => ferry(['drift', 'deploy-tenants', '-i', inv, '--state-dir', state], { timeout: 120_000 })
+
+  try {
+    cleanup()
+    sh('uml1', `printf '[Match]\\nName=eth0\\n' > ${ETH0_NETWORK}`)
+    peers()
+    const before = snapshot()
+    expect(before).toContain('--- forwarding 0')
+    expect(before).not.toMatch(/vrf|vlan|fwmark|ferry-out/)
+
+    // A dry run shows every change and makes none.
+    const dry = await run('--dry-run')
+    expect(dry.code, dry.stderr).toBe(2)
+    expect(snapshot()).toBe(before)
+
+    const first = await run()
+    expect(first.code, first.stderr + first.stdout.slice(-3000)).toBe(0)
+    // iptables is there already: the lab's hosts share the controller's packages.
+    expect(steps(first.report)).toEqual(
+      Object.fromEntries(NAMES.map((n) => [n, CHECKS.includes(n) || n === 'iptables' ? 'ok' : 'changed'])),
+    )
+    const applied = snapshot()
+    expect(applied).toContain('--- forwarding 1')
+    // Each table holds its own routes: C1's LAN in table 1 only.
+    const table = (t: number) => applied.split(`--- table ${t}\n`)[1]!.split('---')[0]!
+    expect(table(1)).toMatch(/^192\.168\.1\.0\/24 via 172\.16\.6\.2 dev vlan6/m)
+    expect(table(2)).not.toContain('192.168.1.0')
+    expect(table(1)).toMatch(/^blackhole default/m)
+    expect(table(2)).toMatch(/^unreachable 127\.0\.0\.0\/8/m)
+    // pf's rtable moves as policy rules, kept for boot with C2's VRF device.
+    expect(applied).toContain('900:\tfrom all fwmark 0xfe lookup main\n900:\tfrom all fwmark 0x2 lookup 2\n')
+    expect(applied).toContain(`${N}/50-ferry-vrf2.network.d/ferry-rule-900-0x2.conf\n`)
+    expect(sh('uml1', `cat ${N}/50-ferry-vrf2.network.d/ferry-rule-900-0xfe.conf`)).toBe(
+      '# pref 900 fwmark 0xfe lookup main, managed by ferry\n[RoutingPolicyRule]\nPriority=900\nFirewallMark=254\nTable=main\n',
+    )
+    // The filter in the kernel is the file, line for line (rules loaded as written passed too).
+    expect(sh('uml1', `${NORM} /etc/iptables/rules.v4`)).toBe(applied.split('--- filter\n')[1]!.split('---')[0])
+
+    // Overlapping addresses: both tenants' 172.16.6.2 reach 172.16.6.1 at once, each in its domain.
+    const both = sh(
+      'uml2',
+      'ip netns exec t1 ping -c 5 -i 0.2 -W 2 172.16.6.1 > /tmp/t1.ping & ip netns exec t2 ping -c 5 -i 0.2 -W 2 172.16.6.1 > /tmp/t2.ping & wait; cat /tmp/t1.ping /tmp/t2.ping; rm -f /tmp/t1.ping /tmp/t2.ping',
+    )
+    expect(both.match(/5 packets transmitted, 5 received/g)).toHaveLength(2)
+    expect(sh('uml1', 'ip neigh show 172.16.6.2 dev vlan6')).toContain(MAC.t1)
+    expect(sh('uml1', 'ip neigh show 172.16.6.2 dev vlan7')).toContain(MAC.t2)
+
+    // Inside a tenant, its networks reach each other: vlan60 to vlan6, and the LAN routed behind it.
+    expect(ping('t4', '172.16.6.2')).toBe(3)
+    expect(ping('t4', '192.168.1.1')).toBe(3)
+    expect(ping('t3', '172.16.6.2')).toBe(3)
+
+    // Isolation, counted where the packets would arrive: none from C1 at C2's host, none at the upstream.
+    const t3 = echoes('t3')
+    expect(ping('t1', '172.16.70.2')).toBe(0)
+    expect(ping('t4', '172.16.70.2')).toBe(0)
+    expect(echoes('t3')).toBe(t3)
+    const up = echoes('uml3')
+    expect(ping('t1', UPSTREAM())).toBe(0)
+    expect(ping('t4', UPSTREAM())).toBe(0)
+    // C2's other host leaves its domain too (pf's match), but the filter passes 172.16.6.2 alone.
+    expect(ping('t3', UPSTREAM())).toBe(0)
+    expect(echoes('uml3')).toBe(up)
+    // The one path out: C2's 172.16.6.2 to the upstream, through the default domain, and back.
+    expect(ping('t2', UPSTREAM())).toBe(3)
+    expect(echoes('uml3')).toBe(up + 3)
+
+    const again = await run()
+    expect(again.code, again.stderr).toBe(0)
+    expect(steps(again.report)).toEqual(Object.fromEntries(NAMES.map((n) => [n, 'ok'])))
+    expect(snapshot()).toBe(applied)
+
+    // Drift: a route added by hand to table 1, and a rule inserted by hand that would let C1 into C2.
+    sh('uml1', 'ip route add 10.9.9.0/24 via 172.16.6.2 table 1; iptables -I FORWARD -i vrf1 -o vlan7 -j ACCEPT')
+    const drifted = await drift()
+    expect(drifted.code, drifted.stdout + drifted.stderr).toBe(2)
+    expect(drifted.stdout).toMatch(/^uml1 +drifted +3 /m)
+    expect(drifted.stdout).toContain('uml1  deploy-tenants › rules loaded as written')
+    expect(drifted.stdout).toContain("(now: not ferry's: -A FORWARD -i vrf1 -o vlan7 -j ACCEPT)")
+    expect(drifted.stdout).toContain("C1: table 1 holds only its routes (now: not ferry's: 10.9.9.0/24)")
+    // The route is no step's: the operator takes it out. A run puts the rules back, and nothing else.
+    sh('uml1', 'ip route del 10.9.9.0/24 table 1')
+    const repair = await run()
+    expect(repair.code, repair.stderr).toBe(0)
+    expect(steps(repair.report)).toEqual(
+      Object.fromEntries(NAMES.map((n) => [n, n === 'rules loaded as written' ? 'changed' : 'ok'])),
+    )
+    expect(snapshot()).toBe(applied)
+    expect((await drift()).code).toBe(0)
+
+    for (const r of [repair, first]) {
+      const back = await ferry(['rollback', r.report.runId, '--state-dir', state], { timeout: 400_000 })
+      expect(back.code, back.stdout + back.stderr).toBe(0)
+    }
+    expect(snapshot()).toBe(before)
+    // With the filter gone and forwarding off, nothing is routed for the tenants any more.
+    expect(ping('t2', UPSTREAM())).toBe(0)
+  } finally {
+    cleanup()
+  }
+}, 900_000)
