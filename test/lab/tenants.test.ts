@@ -198,6 +198,8 @@ it('two tenants with the same addresses in VRFs on one trunk: both answer at onc
 
     const first = await run()
     expect(first.code, first.stderr + first.stdout.slice(-3000)).toBe(0)
+    // In this order: the domains, then the filter loaded before the policy rules and forwarding.
+    expect(first.report.hosts[0]!.steps.map((s) => s.name)).toEqual(NAMES)
     // iptables is there already: the lab's hosts share the controller's packages.
     expect(steps(first.report)).toEqual(
       Object.fromEntries(NAMES.map((n) => [n, CHECKS.includes(n) || n === 'iptables' ? 'ok' : 'changed'])),
