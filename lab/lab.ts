@@ -66,6 +66,10 @@ const PACKAGES = [
   'strongswan-swanctl',
   'charon-systemd',
   'strongswan-starter',
+  // 3DES and the other openssl ciphers (deploy-mesh's IKEv1 proposal for strongswan-starter, as
+  // seed 003's isakmpd speaks): libstrongswan only recommends them, and the install below takes no
+  // recommends. Without it IKEv1 main mode fails ("3DES_CBC not supported", seen on a fresh machine).
+  'libstrongswan-standard-plugins',
   // The HA gateways (`up --ha`, ha.ts): Heartbeat (it brings resource-agents and cluster-glue),
   // ifconfig for its IPaddr resource (resource-agents only recommends net-tools), charon for
   // strongswan-starter, and pki, which makes the sites' RSA keys here on the controller.
