@@ -9,7 +9,15 @@ import { field, fields } from '../platform/common.ts'
 import { bootDiff } from './iface.ts'
 import { probeNow, run } from './script.ts'
 import type { Rule } from '../platform/platform.ts'
-import { StepError, notifyList, type Change, type CommonOptions, type ProbeResult, type Step } from './step.ts'
+import {
+  ANYTHING,
+  StepError,
+  notifyList,
+  type Change,
+  type CommonOptions,
+  type ProbeResult,
+  type Step,
+} from './step.ts'
 
 export interface RuleOptions extends CommonOptions {
   /** The priority: lower first. The kernel's VRF rule is at 1000, the main table's at 32766. */
@@ -84,7 +92,8 @@ export function rule(name: string, opts: RuleOptions): Step<RuleRecord> {
       const refusal = rules.refuse(spec)
       if (refusal) throw new StepError(refusal)
       const nosave = field(probe.stdout, 'nosave')
-      if (persist && nosave !== undefined && !pending.has(`if:${opts.iface}`))
+      // Unless an earlier step configures the interface that keeps it (or may: a command), as for routes.
+      if (persist && nosave !== undefined && !pending.has(ANYTHING) && !pending.has(`if:${opts.iface}`))
         throw new StepError(`${label} cannot be configured for boot: ${nosave}; or set persist: false`)
       const cur = parse(probe)
       const changes: Change[] = []
