@@ -14,6 +14,7 @@
 // The sites, their /30s and every check of the inventory are in ha-vpn/sites.ts.
 import {
   defineRunbook,
+  bgp,
   command,
   file,
   ha,
@@ -64,6 +65,8 @@ const HEARTBEAT_STOP = [
   'fi 2>/dev/null',
   `! ${HEARTBEAT_RUNS}`,
 ].join('\n')
+/** bgpd's neighbours in the default VRF. */
+const BGP_PEERS = bgp.frrPeers()
 const RUNNING = (pid: string) => `{ read -r p < ${pid} && kill -0 "$p"; } 2>/dev/null`
 
 async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, HaVars>) {
@@ -339,9 +342,9 @@ function checks(site: Site, links: ReturnType<typeof linksOf>, self: string, pee
       const down = links.map((l) => connName(site, l.peer)).filter((c) => !ike.has(c) || !child.has(c))
       return down.length === 0 || `not up: ${down.join(', ')}`
     }),
-    activeOnly('BGP sessions Established', ha.bgpPeers, (out) => {
+    activeOnly('BGP sessions Established', BGP_PEERS, (out) => {
       try {
-        const peers = ha.bgpPeers.parse(out)
+        const peers = BGP_PEERS.parse(out)
         const down = links.filter((l) => peers.get(l.peerAddress) !== 'Established')
         return (
           down.length === 0 ||

@@ -23,7 +23,10 @@ export interface OsSteps {
   handlers: Record<string, Step>
 }
 
-const PLANS: Partial<Record<string, (v: TenantsVars) => OsSteps>> = { openbsd: openbsdSteps, linux: linuxSteps }
+const PLANS: Partial<Record<string, (v: TenantsVars, host: string) => OsSteps>> = {
+  openbsd: openbsdSteps,
+  linux: linuxSteps,
+}
 
 /** The domain's own interface with the loopback address, its VLANs, and the routes of its table. */
 function tenantSteps(os: 'openbsd' | 'linux' | 'freebsd', t: Tenant): Step[] {
@@ -89,7 +92,7 @@ function plan({ host, vars: v }: StepsContext<unknown, TenantsVars>): OsSteps {
     )
   const wrong = refusals(v)
   if (wrong.length) throw new StepError(`${host.name}: ${wrong.join('; ')}`)
-  const own = build(v)
+  const own = build(v, host.name)
   return {
     steps: [...v.tenants.flatMap((t) => tenantSteps(os, t)), ...own.steps, ...v.tenants.map((t) => tableChecks(os, t))],
     handlers: own.handlers,

@@ -40,9 +40,9 @@ export * as ospf from './facts/ospf.ts'
 export * as ipsec from './facts/ipsec.ts'
 export { DEFAULT_COST, type HostLink } from './mesh/links.ts'
 export type { OspfInterface } from './mesh/config.ts'
-/** Seed 002's HA facts: addresses held, Heartbeat's resources, the starter's IKE SAs, bgpd's neighbours. */
+/** Seed 002's HA facts: addresses held, Heartbeat's resources, the starter's IKE SAs, the LAN's paths. */
 export * as ha from './facts/ha.ts'
-/** BGP facts of OpenBGPD: each neighbour's session, through a domain's own control socket. */
+/** BGP facts: each neighbour's session, OpenBGPD's through a domain's own control socket, FRR's per VRF. */
 export * as bgp from './facts/bgp.ts'
 /** Reachability facts: the next hop towards an address, and whether a TCP port answers. */
 export * as net from './facts/net.ts'

@@ -1,7 +1,8 @@
 // deploy-mesh on Linux (Debian): FRR, OpenVPN TAP or GRE tunnels, strongSwan for GRE over IPsec.
 // This is the plan the lab proves end to end.
-import { command, file, line, pkg, service, sysctl, ospf, ipsec as ipsecFacts, type Step } from 'ferry'
+import { command, file, pkg, service, sysctl, ospf, ipsec as ipsecFacts, type Step } from 'ferry'
 import frrConf from '../../templates/frr.conf.ts'
+import { frrHandlers, frrPackages, frrSteps } from '../shared/frr.ts'
 import { quaggaSecrets } from '../../templates/ospfd.conf.ts'
 import swanctlConf, { swanctlSecrets } from '../../templates/swanctl.conf.ts'
 import {
@@ -34,11 +35,9 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
   const gre = linksOfKind(m, 'gre', 'gre-ipsec')
   const ipsec = linksOfKind(m, 'gre-ipsec')
   const steps: Step[] = [
-    // frr-pythontools carries frr-reload.py, which applies a changed frr.conf as a delta.
     pkg('routing packages', {
       name: [
-        'frr',
-        'frr-pythontools',
+        ...frrPackages,
         ...(vpn.length ? ['openvpn'] : []),
         ...(ipsec.length ? ['strongswan-swanctl', ...STRONGSWAN[m.vars.ipsec_daemon].packages] : []),
       ],
@@ -119,12 +118,8 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
   }
 
   steps.push(
-    line('ospfd enabled', { path: '/etc/frr/daemons', line: 'ospfd=yes', match: /^ospfd=/, notify: 'restart frr' }),
-    file('frr.conf', {
-      path: '/etc/frr/frr.conf',
-      // The daemons run as frr and read it themselves; vtysh and frr-reload.py run as root.
-      mode: 0o600,
-      owner: 'frr:frr',
+    ...frrSteps({
+      daemon: 'ospfd',
       content: frrConf({
         hostname: m.host.name,
         // vtysh needs no vty password; one is set when the inventory has it, as Quagga's files do.
@@ -135,36 +130,10 @@ export async function linuxSteps(m: Member): Promise<OsSteps> {
         networks: networks(m),
         md5Key: await m.secret('ospf_md5_key'),
       }),
-      validate: 'vtysh -C -f %s',
       mask: quaggaSecrets,
-      notify: 'reload frr',
     }),
-    service('frr', { name: 'frr', enabled: true, state: 'running' }),
     ...verifyMesh(m, ospf.frrNeighbours, ospf.linuxOspfRoutes, ipsecFacts.strongswanSas),
   )
-  // A restart starts a daemon just enabled in /etc/frr/daemons (ospfd). It is owed when FRR runs
-  // (when watchfrr does: FRR's init script says "not running" while any enabled daemon is down,
-  // just the case after enabling one, so a service step would skip it) and started before the
-  // daemons file was last written. Not otherwise: on a first run the service step has just
-  // started FRR with that file, and a needless restart is a risk, not a no-op: watchfrr loads
-  // frr.conf (vtysh -b) only once every daemon is up within its startup timeout, and on a slow
-  // host (seen on the lab's UML hosts under load) the restarted daemons ran with no config.
-  // Handlers run in this order: the restart first, so the reload after it finds every daemon
-  // up and makes the running config the file's, whatever the restart managed.
-  handlers['restart frr'] = command('restart frr', async ({ $ }) => void (await $`service frr restart`), {
-    unless: `! { read -r p < /run/frr/watchfrr.pid && kill -0 "$p"; } 2>/dev/null || [ /run/frr/watchfrr.pid -nt /etc/frr/daemons ]`,
-    repeatOnRollback: true,
-    revert: 'service frr restart',
-  })
-  // A reload is undone by reloading the restored file: rollback runs this handler again.
-  handlers['reload frr'] = command(
-    'reload frr',
-    async ({ $ }) => void (await $`/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf`),
-    {
-      unless: '! vtysh -c "show version"', // FRR not running: it reads the file when it starts
-      repeatOnRollback: true,
-      revert: '/usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf',
-    },
-  )
+  Object.assign(handlers, frrHandlers())
   return { steps, handlers }
 }

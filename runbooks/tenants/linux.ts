@@ -11,12 +11,16 @@
 // loads through either backend (iptables-nft on a stock Debian 12 kernel, iptables-legacy in the
 // lab), so the same file serves both.
 //
-// Not built on Linux yet, and refused (model.ts keeps them for OpenBSD): a tenant's own bgpd,
-// sshd and ntpd in a domain.
-import { command, file, pkg, platformFor, rule, sysctl, verify, StepError, type Step } from 'ferry'
+// A tenant's own BGP speaker (seed 001's bgpd_rd1) is an FRR instance in its VRF
+// (templates/frr-tenants.conf.ts says why FRR and not OpenBGPD); this runbook owns frr.conf on
+// the edge, so the edge is not also a deploy-mesh member. Not built on Linux yet, and refused
+// (model.ts keeps them for OpenBSD): a tenant's sshd and ntpd in a domain.
+import { bgp, command, file, pkg, platformFor, rule, sysctl, verify, StepError, type Step } from 'ferry'
+import frrTenants from '../../templates/frr-tenants.conf.ts'
 import iptablesTenants from '../../templates/iptables-tenants.rules.ts'
 import type { OsSteps } from '../deploy-tenants.ts'
-import { iptablesVars, type Tenant, type TenantsVars } from './model.ts'
+import { frrHandlers, frrPackages, frrSteps } from '../shared/frr.ts'
+import { bgpdVars, iptablesVars, type Tenant, type TenantsVars } from './model.ts'
 
 const RULES = '/etc/iptables/rules.v4'
 /** Before the kernel's VRF rule (1000), which would look a VRF member's packets up in its own table. */
@@ -46,6 +50,9 @@ const LOADED = `[ "$(${LIVE})" = "$(${WANT})" ]`
 // iptables-restore replaces each table it is given as a whole, at once.
 const LOAD = `if [ -f ${RULES} ]; then iptables-restore ${RULES}; else printf '${OPEN}\\n' | iptables-restore; fi`
 
+/** The tenant's VRF device (vrfN). */
+const vrfOf = (t: Tenant) => platformFor('linux').interfaces.domainIface!(t.domain).name
+
 /**
  * The policy rules that do what pf's `match … rtable N` does, by the marks the filter sets: mark N
  * looks up the tenant's table N (what comes in on the uplink for its networks), 254 the main table
@@ -53,34 +60,79 @@ const LOAD = `if [ -f ${RULES} ]; then iptables-restore ${RULES}; else printf '$
  * comes back at boot with the domain; the main table's with the first such tenant's.
  */
 function policyRules(leaving: Tenant[]): Step[] {
-  const device = (t: Tenant) => platformFor('linux').interfaces.domainIface!(t.domain).name
   if (!leaving.length) return []
   return [
     rule('pf rtable 0: marked 254, the main table', {
       pref: PREF,
       fwmark: 254,
       table: 'main',
-      iface: device(leaving[0]!),
+      iface: vrfOf(leaving[0]!),
     }),
     ...leaving.map((t) =>
       rule(`pf rtable ${t.domain}: marked ${t.domain}, ${t.name}'s table`, {
         pref: PREF,
         fwmark: t.domain,
         table: t.domain,
-        iface: device(t),
+        iface: vrfOf(t),
       }),
     ),
   ]
 }
 
-export function linuxSteps(v: TenantsVars): OsSteps {
+/**
+ * The tenants' BGP instances in their VRFs, all in one FRR; then, per tenant, its sessions
+ * Established; last, that what they learned is in their own tables and in no other (zebra puts a
+ * VRF's routes in its table; a route of `proto bgp` anywhere else would be a leak).
+ */
+function bgpSteps(speakers: Tenant[], host: string): Step[] {
+  if (!speakers.length) return []
+  const tables = speakers.map((t) => String(t.domain))
+  return [
+    ...frrSteps({
+      daemon: 'bgpd',
+      content: frrTenants({ hostname: host, instances: speakers.map((t) => ({ ...bgpdVars(t), vrf: vrfOf(t) })) }),
+    }),
+    ...speakers.map((t) => {
+      const peers = bgp.frrPeers(vrfOf(t))
+      return verify(`${t.name}'s BGP sessions Established`, {
+        command: peers.command,
+        timeout: 120,
+        expect: (out) => {
+          let states: Map<string, string>
+          try {
+            states = peers.parse(out)
+          } catch (err) {
+            return (err as Error).message
+          }
+          const down = t.bgp!.neighbors.filter((n) => states.get(n.address) !== 'Established')
+          return (
+            down.length === 0 ||
+            `not Established: ${down.map((n) => `${n.descr ?? n.address} (${states.get(n.address) ?? 'no session'})`).join(', ')}`
+          )
+        },
+      })
+    }),
+    verify("BGP routes only in their tenants' tables", {
+      command: 'ip -4 route show table all proto bgp',
+      timeout: 5,
+      expect: (out) => {
+        const leaked = out
+          .split('\n')
+          .filter((l) => l.trim() !== '' && !/^\s/.test(l))
+          .filter((l) => !tables.includes(/ table (\S+)/.exec(l)?.[1] ?? 'main'))
+        return leaked.length === 0 || `outside: ${leaked.map((l) => l.trim()).join(' | ')}`
+      },
+    }),
+  ]
+}
+
+export function linuxSteps(v: TenantsVars, host: string): OsSteps {
   const unbuilt = v.tenants.flatMap((t) =>
-    (['bgp', 'sshd', 'ntpd'] as const)
-      .filter((k) => (k === 'bgp' ? t.bgp : t[k].length))
-      .map((k) => `tenant ${t.name}'s ${k}`),
+    (['sshd', 'ntpd'] as const).filter((k) => t[k].length).map((k) => `tenant ${t.name}'s ${k}`),
   )
   if (unbuilt.length) throw new StepError(`on Linux, deploy-tenants does not build ${unbuilt.join(', ')} yet`)
   const leaving = v.tenants.filter((t) => t.upstream.length > 0)
+  const speakers = v.tenants.filter((t) => t.bgp)
   const rules = iptablesTenants(iptablesVars(v))
   const load = (name: string) =>
     command(name, async ({ $ }) => void (await $`sh -c ${LOAD}`), {
@@ -92,7 +144,7 @@ export function linuxSteps(v: TenantsVars): OsSteps {
   return {
     // The filter is in place before forwarding is on.
     steps: [
-      pkg('iptables', { name: 'iptables' }),
+      pkg('packages', { name: ['iptables', ...(speakers.length ? frrPackages : [])] }),
       file('packet filter', {
         path: RULES,
         mode: 0o600,
@@ -105,6 +157,8 @@ export function linuxSteps(v: TenantsVars): OsSteps {
       load('rules loaded as written'),
       ...policyRules(leaving),
       sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '1' }),
+      // Once the filter is in: it passes the tenants' sessions to the edge (INPUT from their networks).
+      ...bgpSteps(speakers, host),
       // What differs, line by line, where `rules loaded as written` can only say that something does.
       verify('packet filter: the kernel holds the rules as written', {
         command: LIVE,
@@ -127,6 +181,6 @@ export function linuxSteps(v: TenantsVars): OsSteps {
         },
       }),
     ],
-    handlers: { 'load rules': load('load rules') },
+    handlers: { 'load rules': load('load rules'), ...(speakers.length ? frrHandlers() : {}) },
   }
 }

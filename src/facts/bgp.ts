@@ -1,5 +1,6 @@
-// BGP facts of OpenBGPD: bgpctl through a given control socket, which is how seed 001 asks the
-// bgpd of one routing domain (`bgpctl -s /var/run/bgpd.sock.1 sh sum`).
+// BGP facts. OpenBGPD's: bgpctl through a given control socket, which is how seed 001 asks the
+// bgpd of one routing domain (`bgpctl -s /var/run/bgpd.sock.1 sh sum`). FRR's: vtysh, for the
+// default VRF or a named one (one bgpd holds every VRF's instance on Linux).
 import { quote } from '../shell/quote.ts'
 import type { Fact } from './ospf.ts'
 
@@ -21,5 +22,22 @@ export const openbgpdSummary = (socket: string): Fact<Map<string, boolean>> => (
         return [words.slice(0, -6).join(' '), /^\d+$/.test(words.at(-1)!)] as const
       }),
     )
+  },
+})
+
+/**
+ * FRR bgpd's IPv4 unicast neighbours of the default VRF or of `vrf`, by address, and their states
+ * (`Established`, `Active`…): `show bgp [vrf NAME] summary json`.
+ */
+export const frrPeers = (vrf?: string): Fact<Map<string, string>> => ({
+  command: `vtysh -c ${quote(`show bgp${vrf ? ` vrf ${vrf}` : ''} summary json`)}`,
+  parse(out) {
+    let json: { ipv4Unicast?: { peers?: Record<string, { state?: string }> } }
+    try {
+      json = JSON.parse(out) as typeof json
+    } catch {
+      throw new Error(`bgpd does not answer (${JSON.stringify(out.trim().split('\n')[0] ?? '')})`)
+    }
+    return new Map(Object.entries(json.ipv4Unicast?.peers ?? {}).map(([ip, p]) => [ip, p.state ?? '?']))
   },
 })

@@ -1,6 +1,6 @@
 // Facts seed 002's HA VPN gateways are verified with: which addresses a node holds, what
 // Heartbeat says it holds, whether a service address answers (from the other node), the IKE SAs
-// strongSwan's starter has up, the state of bgpd's neighbours, and the path from the site's LAN
+// strongSwan's starter has up, and the path from the site's LAN
 // to the others'. Each is a command and a parser; a runbook joins several into one verify
 // command with `sections`.
 
@@ -55,20 +55,6 @@ export const starterSas: Fact<{ ike: Set<string>; child: Set<string> }> = {
       if (c) child.add(c[1]!)
     }
     return { ike, child }
-  },
-}
-
-/** bgpd's IPv4 unicast neighbours and their states (`Established`, `Active`…): `show bgp summary json`. */
-export const bgpPeers: Fact<Map<string, string>> = {
-  command: `vtysh -c 'show bgp summary json'`,
-  parse(out) {
-    let json: { ipv4Unicast?: { peers?: Record<string, { state?: string }> } }
-    try {
-      json = JSON.parse(out) as typeof json
-    } catch {
-      throw new Error(`bgpd does not answer (${JSON.stringify(out.trim().split('\n')[0] ?? '')})`)
-    }
-    return new Map(Object.entries(json.ipv4Unicast?.peers ?? {}).map(([ip, p]) => [ip, p.state ?? '?']))
   },
 }
 

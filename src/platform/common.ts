@@ -370,13 +370,20 @@ export const bsdNet: Omit<Net, 'staticRoutes'> = {
   tcpOpen: (address, port) => tcpCheck(`nc -z -w 3 ${quote(address)} ${port}`),
 }
 
-/** `ip -4 route show table N`, less the kernel's own routes: what an administrator or ferry set. */
+/**
+ * `ip -4 route show table N`, less the kernel's own routes and a routing daemon's (zebra's
+ * protocols: a BGP speaker in the domain fills its table): what an administrator or ferry set, as
+ * the BSDs' static flag S says.
+ */
 export const linuxStaticRoutes = (table: number): Fact<string[]> => ({
   command: `ip -4 route show table ${table}`,
   parse: (out) =>
     out
       .split('\n')
-      .filter((l) => l.trim() !== '' && !/ proto kernel\b/.test(l) && !/^\s/.test(l))
+      .filter(
+        (l) =>
+          l.trim() !== '' && !/ proto (kernel|bgp|ospf|isis|rip|eigrp|babel|openfabric)\b/.test(l) && !/^\s/.test(l),
+      )
       .map((l) => {
         const words = l.split(/\s+/)
         const d = /^(blackhole|unreachable|prohibit|throw|local|broadcast|multicast)$/.test(words[0]!)

@@ -8,13 +8,18 @@
 // uml2 holds the tenants' hosts, each in a network namespace of its own on its vlan: t1 (vlan 6,
 // with 192.168.1.1 on a dummy), t2 (vlan 7), t3 (vlan 70), t4 (vlan 60).
 //
+// Tenant C1 has a BGP instance of its own (FRR's, in vrf1) peering with t1's router, an FRR bgpd
+// in t1's namespace that announces 192.168.2.0/24.
+//
 // Proved by packets: both 172.16.6.2s answer at once, each through its own domain (uml1's
 // neighbour entry in each is that host's MAC); what must not arrive is counted where it would
-// arrive (the receiver's ICMP InEchos); the one path out works. Then a no-op second run, drift (a
+// arrive (the receiver's ICMP InEchos); the one path out works; what t1's router announces is in
+// table 1 and no other table. Then a no-op second run, drift (a
 // route added by hand to table 1, a rule inserted by hand) reported and repaired, and rollback of
-// every run leaving no vlan, VRF, route, policy rule, filter rule or file behind.
+// every run leaving no vlan, VRF, route, policy rule, filter rule, FRR daemon or file behind.
 import { expect } from 'vitest'
 import { KNOWN_HOSTS, STATE_DIR, loadState } from '../../lab/lab.ts'
+import * as bgp from '../../src/facts/bgp.ts'
 import { ferry, labIt as it, sh, tempDir, withReport, writeInventory, type Report } from './helpers.ts'
 
 const N = '/etc/systemd/network'
@@ -34,6 +39,11 @@ const TENANTS = `
             - { name: vlan60, vlan: 60, parent: eth0, description: C1-ICONNECT, address: 172.16.60.1/24 }
           routes:
             - { to: 192.168.1.0/24, via: 172.16.6.2 }
+          bgp:
+            as: 65001
+            networks: [172.16.60.0/24]
+            neighbors:
+              - { address: 172.16.6.2, remote_as: 65010, descr: t1 router }
         - name: C2
           domain: 2
           interfaces:
@@ -55,17 +65,24 @@ const NAMES = [
   'C2 vlan70',
   'C2: 127/8 refused',
   'C2: default dropped',
-  'iptables',
+  'packages',
   'packet filter',
   'rules loaded as written',
   'pf rtable 0: marked 254, the main table',
   "pf rtable 2: marked 2, C2's table",
   'forwarding',
+  'bgpd enabled',
+  'frr.conf',
+  'frr',
+  "C1's BGP sessions Established",
+  "BGP routes only in their tenants' tables",
   'packet filter: the kernel holds the rules as written',
   'C1: table 1 holds only its routes',
   'C2: table 2 holds only its routes',
 ]
-const CHECKS = NAMES.slice(-3)
+const CHECKS = NAMES.slice(-5)
+/** Tenant 1's router, an FRR bgpd in t1's namespace on uml2 (no zebra: it installs nothing), and what it announces. */
+const T1_BGPD = { conf: '/tmp/t1-bgpd.conf', pid: '/tmp/t1-bgpd.pid', vty: '/tmp/t1-vty', announces: '192.168.2.0/24' }
 
 /** iptables-save's form without its comments and counters (which change with every packet: not state). */
 const NORM = "sed -e '/^#/d' -e 's/ \\[[0-9]*:[0-9]*\\]$//'"
@@ -82,6 +99,7 @@ const snapshot = () =>
       `echo '--- filter'; { iptables-save -t mangle; iptables-save -t filter; } | ${NORM}`,
       'echo "--- forwarding $(sysctl -n net.ipv4.ip_forward)"',
       `echo '--- files'; find ${N} /etc/iptables /etc/sysctl.d -mindepth 1 2>/dev/null | sort`,
+      'echo "--- frr"; md5sum /etc/frr/daemons /etc/frr/frr.conf 2>&1; ps -e -o comm= | grep -x -e watchfrr -e zebra -e bgpd | sort || true',
     ].join('\n'),
   )
 
@@ -109,6 +127,19 @@ const peers = () => {
         `ip -n ${ns} route add default via ${gw}`,
       ]),
       'ip -n t1 link add lan type dummy; ip -n t1 addr add 192.168.1.1/24 dev lan; ip -n t1 link set lan up',
+      // Tenant 1's router: it peers with the edge's instance in vrf1 and announces a network of its own.
+      `cat > ${T1_BGPD.conf} <<'EOF'`,
+      'router bgp 65010',
+      ' bgp router-id 172.16.6.2',
+      ' no bgp ebgp-requires-policy',
+      ' no bgp network import-check',
+      ' neighbor 172.16.6.1 remote-as 65001',
+      ' address-family ipv4 unicast',
+      `  network ${T1_BGPD.announces}`,
+      ' exit-address-family',
+      'EOF',
+      `mkdir -p ${T1_BGPD.vty}`,
+      `ip netns exec t1 /usr/lib/frr/bgpd -d -Z -n -S -f ${T1_BGPD.conf} -i ${T1_BGPD.pid} --vty_socket ${T1_BGPD.vty}`,
     ].join('\n'),
   )
   sh('uml3', `ip route add 172.16.6.0/30 via ${loadState().uml!.uml1!.address}`)
@@ -126,7 +157,10 @@ const cleanup = () => {
       `rm -rf ${N}/50-ferry-* ${N}/*.network.d ${ETH0_NETWORK} /etc/iptables /etc/sysctl.d/60-ferry.conf; true`,
     ].join('\n'),
   )
-  sh('uml2', 'for n in t1 t2 t3 t4; do ip netns del $n 2>/dev/null; done; true')
+  sh(
+    'uml2',
+    `if [ -f ${T1_BGPD.pid} ]; then kill "$(cat ${T1_BGPD.pid})"; rm -rf ${T1_BGPD.pid} ${T1_BGPD.vty}; fi; for n in t1 t2 t3 t4; do ip netns del $n 2>/dev/null; done; true`,
+  )
   sh('uml3', 'ip route del 172.16.6.0/30 2>/dev/null; true')
 }
 
@@ -143,7 +177,7 @@ function echoes(where: 'uml3' | 't1' | 't2' | 't3' | 't4'): number {
 const ping = (from: string, to: string) =>
   Number(/(\d+) received/.exec(sh('uml2', `ip netns exec ${from} ping -c 3 -i 0.2 -W 2 ${to} 2>&1; true`))?.[1] ?? -1)
 
-it('two tenants with the same addresses in VRFs on one trunk: both answer at once, nothing crosses between them, the one path out works; a no-op, drift found and repaired, rollback leaves nothing', async () => {
+it('two tenants with the same addresses in VRFs on one trunk: both answer at once, nothing crosses between them, the one path out works; tenant 1 peers by BGP in its VRF, its routes in table 1 only; a no-op, drift found and repaired, rollback leaves nothing', async () => {
   const address = loadState().uml!.uml1!.address
   const inv = writeInventory(
     [
@@ -199,10 +233,13 @@ it('two tenants with the same addresses in VRFs on one trunk: both answer at onc
     const first = await run()
     expect(first.code, first.stderr + first.stdout.slice(-3000)).toBe(0)
     // In this order: the domains, then the filter loaded before the policy rules and forwarding.
-    expect(first.report.hosts[0]!.steps.map((s) => s.name)).toEqual(NAMES)
-    // iptables is there already: the lab's hosts share the controller's packages.
+    // FRR read frr.conf when it started; the reload after it (frrHandlers says why) changes nothing more.
+    expect(first.report.hosts[0]!.steps.map((s) => s.name)).toEqual([...NAMES, 'reload frr (handler)'])
+    // iptables and FRR are there already: the lab's hosts share the controller's packages.
     expect(steps(first.report)).toEqual(
-      Object.fromEntries(NAMES.map((n) => [n, CHECKS.includes(n) || n === 'iptables' ? 'ok' : 'changed'])),
+      Object.fromEntries(
+        [...NAMES, 'reload frr (handler)'].map((n) => [n, CHECKS.includes(n) || n === 'packages' ? 'ok' : 'changed']),
+      ),
     )
     const applied = snapshot()
     expect(applied).toContain('--- forwarding 1')
@@ -218,6 +255,20 @@ it('two tenants with the same addresses in VRFs on one trunk: both answer at onc
     expect(sh('uml1', `cat ${N}/50-ferry-vrf2.network.d/ferry-rule-900-0xfe.conf`)).toBe(
       '# pref 900 fwmark 0xfe lookup main, managed by ferry\n[RoutingPolicyRule]\nPriority=900\nFirewallMark=254\nTable=main\n',
     )
+    // C1's BGP instance in vrf1: its session with t1's router is up (ferry's check passed; its
+    // parser, on FRR's own answer, says so too), and what it learned is in table 1 and in no other
+    // table; t1's router has the network the instance announces.
+    const c1Peers = bgp.frrPeers('vrf1')
+    const learned = sh('uml1', `ip -4 route show table all ${T1_BGPD.announces}`)
+    expect(learned).toMatch(/^192\.168\.2\.0\/24 .*via 172\.16\.6\.2 dev vlan6 table 1 proto bgp /)
+    expect(learned.trim().split('\n')).toHaveLength(1)
+    expect(c1Peers.parse(sh('uml1', c1Peers.command)).get('172.16.6.2')).toBe('Established')
+    expect(
+      sh(
+        'uml2',
+        `ip netns exec t1 vtysh --vty_socket ${T1_BGPD.vty} -d bgpd -c 'show bgp ipv4 unicast 172.16.60.0/24'`,
+      ),
+    ).toMatch(/65001\n.*172\.16\.6\.1 from 172\.16\.6\.1/)
     // The filter in the kernel is the file, line for line (rules loaded as written passed too).
     expect(sh('uml1', `${NORM} /etc/iptables/rules.v4`)).toBe(applied.split('--- filter\n')[1]!.split('---')[0])
 

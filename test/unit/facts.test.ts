@@ -1,7 +1,7 @@
 // The OSPF facts' parsers against output as each daemon prints it (FRR 8 JSON, Quagga 1.2
 // `show ip ospf neighbor`, OpenBSD `ospfctl show neighbor`, `netstat -rn` and `ip route`).
 import { platformFor } from '../../src/platform/platform.ts'
-import { openbgpdSummary } from '../../src/facts/bgp.ts'
+import { frrPeers, openbgpdSummary } from '../../src/facts/bgp.ts'
 import { expect, it } from 'vitest'
 import {
   bsdRoutes,
@@ -91,13 +91,40 @@ it("OpenBGPD's summary through a domain's socket, as seed 001 prints it: a count
   )
 })
 
-it("a routing table's static routes: Linux's ip route show less the kernel's own, OpenBSD's route show with flag S, FreeBSD's netstat -rn -F", () => {
+it("FRR's neighbours of the default VRF or of a tenant's, by address, from vtysh's JSON; anything else is bgpd not answering", () => {
+  expect(frrPeers().command).toBe("vtysh -c 'show bgp summary json'")
+  const vrf1 = frrPeers('vrf1')
+  expect(vrf1.command).toBe("vtysh -c 'show bgp vrf vrf1 summary json'")
+  const json = JSON.stringify({
+    ipv4Unicast: {
+      routerId: '172.16.6.1',
+      as: 65001,
+      vrfName: 'vrf1',
+      peers: {
+        '172.16.6.2': { remoteAs: 65010, state: 'Established', pfxRcd: 1, desc: 't1 router' },
+        '172.16.60.9': { remoteAs: 65003, state: 'Active' },
+      },
+    },
+  })
+  expect([...vrf1.parse(json)]).toEqual([
+    ['172.16.6.2', 'Established'],
+    ['172.16.60.9', 'Active'],
+  ])
+  // No instance in that VRF (yet): no neighbours, so each is named as having no session.
+  expect([...vrf1.parse('{}\n')]).toEqual([])
+  expect(() => vrf1.parse('Exiting: failed to connect to any daemons.\n')).toThrow(
+    'bgpd does not answer ("Exiting: failed to connect to any daemons.")',
+  )
+})
+
+it("a routing table's static routes: Linux's ip route show less the kernel's own and a routing daemon's, OpenBSD's route show with flag S, FreeBSD's netstat -rn -F", () => {
   const linuxTable = [
     'blackhole default proto static',
     'unreachable 127.0.0.0/8 proto static',
     '10.9.9.0/24 via 172.16.6.2 dev vlan6 proto boot',
     '172.16.6.0/30 dev vlan6 proto kernel scope link src 172.16.6.1',
     '192.168.1.0/24 via 172.16.6.2 dev vlan6 proto static',
+    '192.168.2.0/24 nhid 12 via 172.16.6.2 dev vlan6 proto bgp metric 20',
     '192.168.7.7 via 172.16.6.2 dev vlan6',
     'local 127.0.0.1 dev vrf1 proto kernel scope host src 127.0.0.1',
     'broadcast 172.16.6.3 dev vlan6 proto kernel scope link src 172.16.6.1',

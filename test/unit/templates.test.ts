@@ -50,6 +50,7 @@ import zebraSplit from '../../templates/zebra-split.conf.ts'
 import pfTenants from '../../templates/pf-tenants.conf.ts'
 import iptablesTenants from '../../templates/iptables-tenants.rules.ts'
 import bgpdDomain from '../../templates/bgpd-domain.conf.ts'
+import frrTenants from '../../templates/frr-tenants.conf.ts'
 import { inOrder, seedLines, seedText as seed } from '../fixtures/seeds/files.ts'
 import { SEED as HOSTNAME_GRE0 } from '../golden/openbsd/iface.ts'
 import { ROOT } from '../fixtures/seeds/inventories.ts'
@@ -617,6 +618,24 @@ describe('a control character in any value of any template is refused, naming th
         networks: ['192.168.1.0/24'],
         neighbors: [{ address: '172.16.60.2', remoteAs: 65001, descr: 'TEST1-IPv4' }],
         socket: '/run/openbgpd/bgpd.sock.1',
+      },
+    ],
+    [
+      'frr-tenants.conf',
+      frrTenants,
+      {
+        hostname: 'pe1',
+        instances: [
+          {
+            vrf: 'vrf1',
+            tenant: 'C1',
+            domain: 1,
+            as: 64512,
+            routerId: '172.16.6.1',
+            networks: ['192.168.1.0/24'],
+            neighbors: [{ address: '172.16.60.2', remoteAs: 65001, descr: 'TEST1-IPv4' }],
+          },
+        ],
       },
     ],
   ]

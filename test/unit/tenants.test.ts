@@ -20,10 +20,12 @@ import { lsProbe } from '../golden/scripts.ts'
 import { seedLines } from '../fixtures/seeds/files.ts'
 import { loadSeedInventory, ROOT } from '../fixtures/seeds/inventories.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
+import { linux } from '../../src/platform/linux.ts'
 import { openbsd } from '../../src/platform/openbsd.ts'
 import { loadRunbook } from '../../src/engine/load.ts'
 import { buildSteps } from '../../src/engine/build.ts'
-import { iptablesVars, vars } from '../../runbooks/tenants/model.ts'
+import { bgpdVars, iptablesVars, vars } from '../../runbooks/tenants/model.ts'
+import frrTenants from '../../templates/frr-tenants.conf.ts'
 import iptablesTenants from '../../templates/iptables-tenants.rules.ts'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -311,7 +313,7 @@ describe('seed 001: inventories refused before any host is contacted', () => {
     )
   })
 
-  it("a Linux host: the tenants' own bgpd, sshd and ntpd are refused, each named (not built on Linux yet); a FreeBSD host, which has no routing domains, too", async () => {
+  it("a Linux host: the tenants' sshd and ntpd are refused, each named (not built on Linux yet); a FreeBSD host, which has no routing domains, too", async () => {
     const plan = async (os: string, extra = '') => {
       const file = withTenants(t('C1', 1, 'vlan6', 6, extra))
       writeFileSync(file, readFileSync(file, 'utf8').replace('os: openbsd', `os: ${os}`))
@@ -400,5 +402,87 @@ describe("seed 001 on Linux: the article's pf policy as /etc/iptables/rules.v4",
         '',
       ].join('\n'),
     )
+  })
+})
+
+// The article's second bgpd on a Linux provider edge: an FRR instance in C1's VRF (templates/
+// frr-tenants.conf.ts says why FRR). Its sessions and routes are proved in the lab.
+describe("seed 001 on Linux: C1's bgpd_rd1 as FRR's BGP instance in vrf1", () => {
+  const linuxEdge = async () => {
+    const inv = await loadInventory(path.join(ROOT, 'inventory/article-tenants.yaml'))
+    const pe1 = inv.hosts.find((h) => h.name === 'pe1')!
+    const tenants = vars.parse(pe1.vars).tenants.map((t) => ({ ...t, sshd: [], ntpd: [] }))
+    pe1.os = 'linux'
+    pe1.vars = { ...pe1.vars, tenants }
+    const { runbook } = await loadRunbook('deploy-tenants', ROOT)
+    const [host] = await buildSteps(runbook, inv, [pe1], {})
+    const step = (name: string) => host!.steps.find((s) => s.name === name)!
+    return { tenants, steps: host!.steps.map((s) => s.name), step }
+  }
+
+  it('frr.conf: the instance in vrf1 with its router id, neighbour and network, and no policy needed on its eBGP session, as bgpd.conf allows from and to any', async () => {
+    const { tenants } = await linuxEdge()
+    expect(frrTenants({ hostname: 'pe1', instances: [{ ...bgpdVars(tenants[0]!), vrf: 'vrf1' }] })).toBe(
+      [
+        'hostname pe1',
+        '!',
+        '! tenant C1, in routing domain 1',
+        'router bgp 64512 vrf vrf1',
+        ' bgp router-id 172.16.6.1',
+        ' no bgp ebgp-requires-policy',
+        ' neighbor 172.16.60.2 remote-as 65001',
+        ' neighbor 172.16.60.2 description TEST1-IPv4',
+        ' !',
+        ' address-family ipv4 unicast',
+        '  network 192.168.1.0/24',
+        ' exit-address-family',
+        'exit',
+        '!',
+        'line vty',
+        '!',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('FRR comes after the filter is loaded (it passes the session in), its session is checked, then that what it learned is in table 1 only', async () => {
+    const { steps } = await linuxEdge()
+    const from = steps.indexOf('forwarding')
+    expect(steps.slice(from, from + 7)).toEqual([
+      'forwarding',
+      'bgpd enabled',
+      'frr.conf',
+      'frr',
+      "C1's BGP sessions Established",
+      "BGP routes only in their tenants' tables",
+      'packet filter: the kernel holds the rules as written',
+    ])
+    expect(steps.indexOf('rules loaded as written')).toBeLessThan(from)
+  })
+
+  it("the checks: the session by its address in vrf1's summary, named by its descr; a BGP route outside the tenants' tables is a leak", async () => {
+    const { step } = await linuxEdge()
+    const sessions = step("C1's BGP sessions Established")
+    expect(sessions.probe(linux)).toBe("vtysh -c 'show bgp vrf vrf1 summary json'")
+    const summary = (state: string) =>
+      JSON.stringify({ ipv4Unicast: { peers: { '172.16.60.2': { remoteAs: 65001, state } } } })
+    expect(sessions.check({ stdout: summary('Established'), code: 0 }, {} as never)).toEqual([])
+    expect(sessions.check({ stdout: summary('Active'), code: 0 }, {} as never)).toEqual([
+      { summary: "wait until C1's BGP sessions Established (now: not Established: TEST1-IPv4 (Active))" },
+    ])
+    const leaks = step("BGP routes only in their tenants' tables")
+    const inTable1 = '10.1.0.0/16 nhid 9 via 172.16.60.2 dev vlan60 table 1 proto bgp metric 20\n'
+    expect(leaks.check({ stdout: inTable1, code: 0 }, {} as never)).toEqual([])
+    expect(
+      leaks.check(
+        { stdout: `${inTable1}10.2.0.0/16 nhid 9 via 172.16.7.2 dev vlan7 table 2 proto bgp metric 20\n`, code: 0 },
+        {} as never,
+      ),
+    ).toEqual([
+      {
+        summary:
+          "wait until BGP routes only in their tenants' tables (now: outside: 10.2.0.0/16 nhid 9 via 172.16.7.2 dev vlan7 table 2 proto bgp metric 20)",
+      },
+    ])
   })
 })
