@@ -47,10 +47,13 @@ chmod 440 "$root/etc/sudoers.d/ferry"
 # doas refuses a config that is writable by anyone but root.
 echo 'permit ferry as root' > "$root/etc/doas.conf"
 chmod 400 "$root/etc/doas.conf"
+# The lab's sshd, with a file and a pid file of its own: Debian's ssh service (/etc/ssh/sshd_config,
+# /run/sshd.pid) is a daemon apart, which a runbook may start, reload and stop (deploy-tenants'
+# sshd in a VRF) without ever signalling this one, the first process of a UML host.
 cat > "$root/etc/ferry-lab/sshd_config" <<CONF
 ListenAddress $address
 HostKey /etc/ssh/ssh_host_ed25519_key
-PidFile /run/sshd.pid
+PidFile /run/ferry-lab-sshd.pid
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no

@@ -13,14 +13,15 @@
 //
 // A tenant's own BGP speaker (seed 001's bgpd_rd1) is an FRR instance in its VRF
 // (templates/frr-tenants.conf.ts says why FRR and not OpenBGPD); this runbook owns frr.conf on
-// the edge, so the edge is not also a deploy-mesh member. Not built on Linux yet, and refused
-// (model.ts keeps them for OpenBSD): a tenant's sshd and ntpd in a domain.
-import { bgp, command, file, pkg, platformFor, rule, sysctl, verify, StepError, type Step } from 'ferry'
+// the edge, so the edge is not also a deploy-mesh member. sshd listens in a VRF as in an rdomain
+// (`ListenAddress A rdomain vrfN`: OpenSSH binds the socket to the VRF device). Not built on Linux,
+// and refused: ntpd in a domain (Debian's ntpd, ntpsec, has no `listen on … rtable`).
+import { bgp, command, file, pkg, platformFor, rule, service, sysctl, verify, StepError, type Step } from 'ferry'
 import frrTenants from '../../templates/frr-tenants.conf.ts'
 import iptablesTenants from '../../templates/iptables-tenants.rules.ts'
 import type { OsSteps } from '../deploy-tenants.ts'
 import { frrHandlers, frrPackages, frrSteps } from '../shared/frr.ts'
-import { bgpdVars, iptablesVars, type Tenant, type TenantsVars } from './model.ts'
+import { bgpdVars, iptablesVars, sshdInDomains, type Tenant, type TenantsVars } from './model.ts'
 
 const RULES = '/etc/iptables/rules.v4'
 /** Before the kernel's VRF rule (1000), which would look a VRF member's packets up in its own table. */
@@ -126,11 +127,34 @@ function bgpSteps(speakers: Tenant[], host: string): Step[] {
   ]
 }
 
+/**
+ * sshd's lines in the tenants' VRFs, sshd running (Debian's service is ssh), and a check that it
+ * listens on each address inside its VRF (`ss` prints such a socket as `A%vrfN:PORT`).
+ */
+function sshdSteps(v: TenantsVars): Step[] {
+  const lines = sshdInDomains(v, vrfOf)
+  if (!lines.length) return []
+  const want = v.tenants.flatMap((t) => t.sshd.map((a) => `${a}%${vrfOf(t)}`))
+  return [
+    ...lines,
+    service('ssh', { name: 'ssh', enabled: true, state: 'running' }),
+    verify('sshd listening in the domains', {
+      command: 'ss -ltnH',
+      timeout: 10,
+      expect: (out) => {
+        const missing = want.filter((w) => !out.split(/\s+/).some((word) => word.startsWith(`${w}:`)))
+        return missing.length === 0 || `not listening on ${missing.join(', ')}`
+      },
+    }),
+  ]
+}
+
 export function linuxSteps(v: TenantsVars, host: string): OsSteps {
-  const unbuilt = v.tenants.flatMap((t) =>
-    (['sshd', 'ntpd'] as const).filter((k) => t[k].length).map((k) => `tenant ${t.name}'s ${k}`),
-  )
-  if (unbuilt.length) throw new StepError(`on Linux, deploy-tenants does not build ${unbuilt.join(', ')} yet`)
+  const unbuilt = v.tenants.filter((t) => t.ntpd.length).map((t) => `tenant ${t.name}'s ntpd`)
+  if (unbuilt.length)
+    throw new StepError(
+      `on Linux, deploy-tenants does not build ${unbuilt.join(', ')}: Debian's ntpd has no \`listen on … rtable\``,
+    )
   const leaving = v.tenants.filter((t) => t.upstream.length > 0)
   const speakers = v.tenants.filter((t) => t.bgp)
   const rules = iptablesTenants(iptablesVars(v))
@@ -159,6 +183,7 @@ export function linuxSteps(v: TenantsVars, host: string): OsSteps {
       sysctl('forwarding', { key: 'net.ipv4.ip_forward', value: '1' }),
       // Once the filter is in: it passes the tenants' sessions to the edge (INPUT from their networks).
       ...bgpSteps(speakers, host),
+      ...sshdSteps(v),
       // What differs, line by line, where `rules loaded as written` can only say that something does.
       verify('packet filter: the kernel holds the rules as written', {
         command: LIVE,
@@ -181,6 +206,12 @@ export function linuxSteps(v: TenantsVars, host: string): OsSteps {
         },
       }),
     ],
-    handlers: { 'load rules': load('load rules'), ...(speakers.length ? frrHandlers() : {}) },
+    handlers: {
+      'load rules': load('load rules'),
+      ...(speakers.length ? frrHandlers() : {}),
+      ...(v.tenants.some((t) => t.sshd.length)
+        ? { 'reload sshd': service('reload sshd', { name: 'ssh', state: 'reloaded' }) }
+        : {}),
+    },
   }
 }

@@ -3,7 +3,7 @@
 // vlan7 and vlan70), the routes of each domain's table, and who may leave a domain through the
 // default one (the pf policy, in data). Every check of it is here, before any host is contacted,
 // naming the var and the tenant.
-import { platformFor, z } from 'ferry'
+import { block, platformFor, z, type Step } from 'ferry'
 import { cidrParts, networkOf, parseNetwork, toInt } from '../../src/mesh/ipv4.ts'
 import { ifname, ipv4 as address, network, withPrefix } from '../shared/vars.ts'
 import type { BgpdDomainVars } from '../../templates/bgpd-domain.conf.ts'
@@ -168,3 +168,25 @@ export const bgpdVars = (t: Tenant, socket?: string): BgpdDomainVars => ({
   neighbors: t.bgp!.neighbors.map((n) => ({ address: n.address, remoteAs: n.remote_as, descr: n.descr })),
   ...(socket ? { socket } : {}),
 })
+
+/**
+ * sshd listening in the tenants' domains, as seed 001 has it: `ListenAddress A rdomain D` lines in
+ * sshd_config (D: OpenBSD's rdomain number, Linux's VRF device, which OpenSSH binds the socket to).
+ * Once any ListenAddress is given sshd listens only there: the default domain's addresses are
+ * named too, or the management session would be cut. Before any Match block, which would take the
+ * lines for its own. `sshd -t` checks the file (on Linux it also asks that each VRF exists: the
+ * domains' steps come first). Empty when no tenant has an sshd address.
+ */
+export function sshdInDomains(v: TenantsVars, domain: (t: Tenant) => string | number): Step[] {
+  const listen = v.tenants.flatMap((t) => t.sshd.map((a) => `ListenAddress ${a} rdomain ${domain(t)}`))
+  if (!listen.length) return []
+  return [
+    block('sshd in the domains', {
+      path: '/etc/ssh/sshd_config',
+      content: ['ListenAddress 0.0.0.0', 'ListenAddress ::', ...listen].join('\n'),
+      before: /^Match\s/,
+      validate: 'sshd -t -f %s',
+      notify: 'reload sshd',
+    }),
+  ]
+}

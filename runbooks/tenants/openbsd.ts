@@ -4,11 +4,11 @@
 // instance of bgpd with its rtable and flags, sshd's `ListenAddress A rdomain N`, ntpd's `listen on
 // A rtable N`. No OpenBSD machine exists where ferry is tested: this plan is proved by golden
 // tests (test/unit/tenants.test.ts).
-import { bgp, block, command, file, line, service, sysctl, verify, type Step } from 'ferry'
+import { bgp, command, file, line, service, sysctl, verify, type Step } from 'ferry'
 import bgpdDomain from '../../templates/bgpd-domain.conf.ts'
 import pfTenants from '../../templates/pf-tenants.conf.ts'
 import type { OsSteps } from '../deploy-tenants.ts'
-import { bgpdInstance, bgpdVars, pfVars, type Tenant, type TenantsVars } from './model.ts'
+import { bgpdInstance, bgpdVars, pfVars, sshdInDomains, type Tenant, type TenantsVars } from './model.ts'
 
 /** bgpd's control socket in rdomain N: bgpd names it after the rtable it was started in. */
 const socketOf = (t: Tenant) => `/var/run/bgpd.sock.${t.domain}`
@@ -58,7 +58,6 @@ function bgpdSteps(t: Tenant): { steps: Step[]; handlers: Record<string, Step> }
 
 export function openbsdSteps(v: TenantsVars): OsSteps {
   const bgpds = v.tenants.filter((t) => t.bgp).map(bgpdSteps)
-  const sshd = v.tenants.flatMap((t) => t.sshd.map((a) => `ListenAddress ${a} rdomain ${t.domain}`))
   const ntpd = v.tenants.flatMap((t) => t.ntpd.map((a) => `listen on ${a} rtable ${t.domain}`))
   return {
     steps: [
@@ -71,20 +70,7 @@ export function openbsdSteps(v: TenantsVars): OsSteps {
         notify: 'load pf',
       }),
       ...bgpds.flatMap((b) => b.steps),
-      // Once any ListenAddress is given sshd listens only there: the default domain's addresses
-      // are named too, or the management session would be cut. Before any Match block, which
-      // would take the lines for its own.
-      ...(sshd.length
-        ? [
-            block('sshd in the domains', {
-              path: '/etc/ssh/sshd_config',
-              content: ['ListenAddress 0.0.0.0', 'ListenAddress ::', ...sshd].join('\n'),
-              before: /^Match\s/,
-              validate: 'sshd -t -f %s',
-              notify: 'reload sshd',
-            }),
-          ]
-        : []),
+      ...sshdInDomains(v, (t) => t.domain),
       ...ntpd.map((l) =>
         line(`ntpd: ${l}`, { path: '/etc/ntpd.conf', line: l, validate: 'ntpd -n -f %s', notify: 'restart ntpd' }),
       ),

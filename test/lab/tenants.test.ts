@@ -9,7 +9,8 @@
 // with 192.168.1.1 on a dummy), t2 (vlan 7), t3 (vlan 70), t4 (vlan 60).
 //
 // Tenant C1 has a BGP instance of its own (FRR's, in vrf1) peering with t1's router, an FRR bgpd
-// in t1's namespace that announces 192.168.2.0/24.
+// in t1's namespace that announces 192.168.2.0/24, and an sshd listening in vrf1 (Debian's sshd,
+// a daemon apart from the lab's own, which has its own file and pid file).
 //
 // Proved by packets: both 172.16.6.2s answer at once, each through its own domain (uml1's
 // neighbour entry in each is that host's MAC); what must not arrive is counted where it would
@@ -44,6 +45,7 @@ const TENANTS = `
             networks: [172.16.60.0/24]
             neighbors:
               - { address: 172.16.6.2, remote_as: 65010, descr: t1 router }
+          sshd: [172.16.60.1]
         - name: C2
           domain: 2
           interfaces:
@@ -76,11 +78,23 @@ const NAMES = [
   'frr',
   "C1's BGP sessions Established",
   "BGP routes only in their tenants' tables",
+  'sshd in the domains',
+  'ssh',
+  'sshd listening in the domains',
   'packet filter: the kernel holds the rules as written',
   'C1: table 1 holds only its routes',
   'C2: table 2 holds only its routes',
 ]
-const CHECKS = NAMES.slice(-5)
+const CHECKS = [
+  "C1's BGP sessions Established",
+  "BGP routes only in their tenants' tables",
+  'sshd listening in the domains',
+  'packet filter: the kernel holds the rules as written',
+  'C1: table 1 holds only its routes',
+  'C2: table 2 holds only its routes',
+]
+/** What the first run's handlers do: reload FRR and sshd, which read their files when started (changing nothing more). */
+const HANDLERS = ['reload frr (handler)', 'reload sshd (handler)']
 /** Tenant 1's router, an FRR bgpd in t1's namespace on uml2 (no zebra: it installs nothing), and what it announces. */
 const T1_BGPD = { conf: '/tmp/t1-bgpd.conf', pid: '/tmp/t1-bgpd.pid', vty: '/tmp/t1-vty', announces: '192.168.2.0/24' }
 
@@ -100,6 +114,7 @@ const snapshot = () =>
       'echo "--- forwarding $(sysctl -n net.ipv4.ip_forward)"',
       `echo '--- files'; find ${N} /etc/iptables /etc/sysctl.d -mindepth 1 2>/dev/null | sort`,
       'echo "--- frr"; md5sum /etc/frr/daemons /etc/frr/frr.conf 2>&1; ps -e -o comm= | grep -x -e watchfrr -e zebra -e bgpd | sort || true',
+      "echo '--- sshd'; md5sum /etc/ssh/sshd_config; ss -ltnH | awk '{ print $4 }' | sort",
     ].join('\n'),
   )
 
@@ -154,6 +169,8 @@ const cleanup = () => {
       'while ip rule del pref 900 2>/dev/null; do :; done',
       "printf '*mangle\\nCOMMIT\\n*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\nCOMMIT\\n' | iptables-restore",
       'sysctl -qw net.ipv4.ip_forward=0',
+      // What a failed run may have left running: Debian's sshd (never the lab's: lab/root.sh), FRR.
+      "service ssh stop >/dev/null 2>&1; service frr stop >/dev/null 2>&1; sed -i '/^# BEGIN FERRY/,/^# END FERRY/d' /etc/ssh/sshd_config",
       `rm -rf ${N}/50-ferry-* ${N}/*.network.d ${ETH0_NETWORK} /etc/iptables /etc/sysctl.d/60-ferry.conf; true`,
     ].join('\n'),
   )
@@ -173,11 +190,15 @@ function echoes(where: 'uml3' | 't1' | 't2' | 't3' | 't4'): number {
   return Number(values!.split(/\s+/)[at])
 }
 
+/** The first 8 bytes a TCP connection from a tenant host to ADDRESS:22 reads (an sshd's `SSH-2.0-`), or nothing. */
+const banner = (from: string, to: string) =>
+  sh('uml2', `ip netns exec ${from} timeout 5 bash -c 'exec 3<>/dev/tcp/${to}/22 && head -c 8 <&3' 2>/dev/null; true`)
+
 /** How many of 3 pings from a tenant host were answered. */
 const ping = (from: string, to: string) =>
   Number(/(\d+) received/.exec(sh('uml2', `ip netns exec ${from} ping -c 3 -i 0.2 -W 2 ${to} 2>&1; true`))?.[1] ?? -1)
 
-it('two tenants with the same addresses in VRFs on one trunk: both answer at once, nothing crosses between them, the one path out works; tenant 1 peers by BGP in its VRF, its routes in table 1 only; a no-op, drift found and repaired, rollback leaves nothing', async () => {
+it('two tenants with the same addresses in VRFs on one trunk: both answer at once, nothing crosses between them, the one path out works; tenant 1 peers by BGP in its VRF, its routes in table 1 only, its sshd answers in its VRF alone; a no-op, drift found and repaired, rollback leaves nothing', async () => {
   const address = loadState().uml!.uml1!.address
   const inv = writeInventory(
     [
@@ -233,12 +254,11 @@ it('two tenants with the same addresses in VRFs on one trunk: both answer at onc
     const first = await run()
     expect(first.code, first.stderr + first.stdout.slice(-3000)).toBe(0)
     // In this order: the domains, then the filter loaded before the policy rules and forwarding.
-    // FRR read frr.conf when it started; the reload after it (frrHandlers says why) changes nothing more.
-    expect(first.report.hosts[0]!.steps.map((s) => s.name)).toEqual([...NAMES, 'reload frr (handler)'])
+    expect(first.report.hosts[0]!.steps.map((s) => s.name)).toEqual([...NAMES, ...HANDLERS])
     // iptables and FRR are there already: the lab's hosts share the controller's packages.
     expect(steps(first.report)).toEqual(
       Object.fromEntries(
-        [...NAMES, 'reload frr (handler)'].map((n) => [n, CHECKS.includes(n) || n === 'packages' ? 'ok' : 'changed']),
+        [...NAMES, ...HANDLERS].map((n) => [n, CHECKS.includes(n) || n === 'packages' ? 'ok' : 'changed']),
       ),
     )
     const applied = snapshot()
@@ -269,6 +289,13 @@ it('two tenants with the same addresses in VRFs on one trunk: both answer at onc
         `ip netns exec t1 vtysh --vty_socket ${T1_BGPD.vty} -d bgpd -c 'show bgp ipv4 unicast 172.16.60.0/24'`,
       ),
     ).toMatch(/65001\n.*172\.16\.6\.1 from 172\.16\.6\.1/)
+    // C1's sshd listens in vrf1 on 172.16.60.1: from both of C1's networks (t1 by the same address
+    // C2's t2 has), and from no host of C2's, whose domain has no such listener or route.
+    expect(banner('t4', '172.16.60.1')).toBe('SSH-2.0-')
+    expect(banner('t1', '172.16.60.1')).toBe('SSH-2.0-')
+    expect(banner('t2', '172.16.60.1')).toBe('')
+    expect(banner('t3', '172.16.70.1')).toBe('')
+    expect(applied).toContain('172.16.60.1%vrf1:22\n')
     // The filter in the kernel is the file, line for line (rules loaded as written passed too).
     expect(sh('uml1', `${NORM} /etc/iptables/rules.v4`)).toBe(applied.split('--- filter\n')[1]!.split('---')[0])
 

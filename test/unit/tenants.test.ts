@@ -313,7 +313,7 @@ describe('seed 001: inventories refused before any host is contacted', () => {
     )
   })
 
-  it("a Linux host: the tenants' sshd and ntpd are refused, each named (not built on Linux yet); a FreeBSD host, which has no routing domains, too", async () => {
+  it("a Linux host: a tenant's ntpd is refused, named (Debian's ntpd has no rtable); a FreeBSD host, which has no routing domains, too", async () => {
     const plan = async (os: string, extra = '') => {
       const file = withTenants(t('C1', 1, 'vlan6', 6, extra))
       writeFileSync(file, readFileSync(file, 'utf8').replace('os: openbsd', `os: ${os}`))
@@ -323,7 +323,7 @@ describe('seed 001: inventories refused before any host is contacted', () => {
       )
     }
     expect(await plan('linux', '          sshd: [172.16.6.1]\n          ntpd: [127.0.0.1]\n')).toMatch(
-      /on Linux, deploy-tenants does not build tenant C1's sshd, tenant C1's ntpd yet/,
+      /on Linux, deploy-tenants does not build tenant C1's ntpd: Debian's ntpd has no `listen on … rtable`/,
     )
     expect(await plan('freebsd')).toMatch(
       /pe1: deploy-tenants builds OpenBSD and Linux provider edges \(os: openbsd or linux\), not freebsd/,
@@ -407,11 +407,11 @@ describe("seed 001 on Linux: the article's pf policy as /etc/iptables/rules.v4",
 
 // The article's second bgpd on a Linux provider edge: an FRR instance in C1's VRF (templates/
 // frr-tenants.conf.ts says why FRR). Its sessions and routes are proved in the lab.
-describe("seed 001 on Linux: C1's bgpd_rd1 as FRR's BGP instance in vrf1", () => {
+describe("seed 001 on Linux: C1's bgpd_rd1 as FRR's BGP instance in vrf1, its sshd in vrf1", () => {
   const linuxEdge = async () => {
     const inv = await loadInventory(path.join(ROOT, 'inventory/article-tenants.yaml'))
     const pe1 = inv.hosts.find((h) => h.name === 'pe1')!
-    const tenants = vars.parse(pe1.vars).tenants.map((t) => ({ ...t, sshd: [], ntpd: [] }))
+    const tenants = vars.parse(pe1.vars).tenants.map((t) => ({ ...t, ntpd: [] }))
     pe1.os = 'linux'
     pe1.vars = { ...pe1.vars, tenants }
     const { runbook } = await loadRunbook('deploy-tenants', ROOT)
@@ -448,13 +448,16 @@ describe("seed 001 on Linux: C1's bgpd_rd1 as FRR's BGP instance in vrf1", () =>
   it('FRR comes after the filter is loaded (it passes the session in), its session is checked, then that what it learned is in table 1 only', async () => {
     const { steps } = await linuxEdge()
     const from = steps.indexOf('forwarding')
-    expect(steps.slice(from, from + 7)).toEqual([
+    expect(steps.slice(from, from + 10)).toEqual([
       'forwarding',
       'bgpd enabled',
       'frr.conf',
       'frr',
       "C1's BGP sessions Established",
       "BGP routes only in their tenants' tables",
+      'sshd in the domains',
+      'ssh',
+      'sshd listening in the domains',
       'packet filter: the kernel holds the rules as written',
     ])
     expect(steps.indexOf('rules loaded as written')).toBeLessThan(from)
@@ -484,5 +487,31 @@ describe("seed 001 on Linux: C1's bgpd_rd1 as FRR's BGP instance in vrf1", () =>
           "wait until BGP routes only in their tenants' tables (now: outside: 10.2.0.0/16 nhid 9 via 172.16.7.2 dev vlan7 table 2 proto bgp metric 20)",
       },
     ])
+  })
+
+  it("sshd: the article's ListenAddress with the VRF device for rdomain 1, the default domain's kept; listening is checked by ss's A%vrfN", async () => {
+    const { step } = await linuxEdge()
+    const listening = step('sshd listening in the domains')
+    const ss = (local: string) =>
+      `LISTEN 0      128    ${local}      0.0.0.0:*\nLISTEN 0      128    198.18.0.31:22      0.0.0.0:*\n`
+    expect(listening.check({ stdout: ss('172.16.60.1%vrf1:22'), code: 0 }, {} as never)).toEqual([])
+    // In the default domain only: not what the article asks.
+    expect(listening.check({ stdout: ss('172.16.60.1:22'), code: 0 }, {} as never)).toEqual([
+      { summary: 'wait until sshd listening in the domains (now: not listening on 172.16.60.1%vrf1)' },
+    ])
+    const [change] = step('sshd in the domains').check(
+      { stdout: lsProbe('-rw-r--r--', 'root', 'root', STOCK['/etc/ssh/sshd_config']!), code: 0 },
+      {} as never,
+    ) as { diff?: string }[]
+    expect(change!.diff).toContain(
+      [
+        '+# BEGIN FERRY sshd in the domains',
+        '+ListenAddress 0.0.0.0',
+        '+ListenAddress ::',
+        '+ListenAddress 172.16.60.1 rdomain vrf1',
+        '+# END FERRY sshd in the domains',
+        ' Match User anoncvs',
+      ].join('\n'),
+    )
   })
 })
