@@ -80,8 +80,16 @@ const PACKAGES = [
   'strongswan-charon',
   'strongswan-pki',
   // deploy-tenants' packet filter on the full-kernel hosts: their kernel (Debian's UML 6.1) has
-  // nf_tables for bridges only, so the rules are iptables', loaded with iptables-legacy there.
+  // nf_tables for bridges only, so the rules are iptables', loaded with iptables-legacy there;
+  // netfilter-persistent (iptables-persistent is its iptables plugin) loads them at boot.
   'iptables',
+  'iptables-persistent',
+]
+// debconf answers for the install below. iptables-persistent would otherwise save the rules then
+// in the controller's kernel to /etc/iptables/rules.v4, for its boot service to load.
+const PRESEED = [
+  'iptables-persistent iptables-persistent/autosave_v4 boolean false',
+  'iptables-persistent iptables-persistent/autosave_v6 boolean false',
 ]
 // Lab processes get a known environment, not whatever the caller (vitest, a CI runner) had.
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' }
@@ -311,6 +319,11 @@ export function ensurePackages(log: (s: string) => void): void {
   if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
   try {
     const opts = { stdio: 'inherit' as const, env: { ...ENV, DEBIAN_FRONTEND: 'noninteractive' } }
+    execFileSync('debconf-set-selections', [], {
+      ...opts,
+      stdio: ['pipe', 'inherit', 'inherit'],
+      input: `${PRESEED.join('\n')}\n`,
+    })
     execFileSync('apt-get', ['update'], opts)
     execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], opts)
   } finally {

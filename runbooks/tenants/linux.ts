@@ -168,7 +168,10 @@ export function linuxSteps(v: TenantsVars, host: string): OsSteps {
   return {
     // The filter is in place before forwarding is on.
     steps: [
-      pkg('packages', { name: ['iptables', ...(speakers.length ? frrPackages : [])] }),
+      // netfilter-persistent loads /etc/iptables/rules.v4 at boot (iptables-persistent is its
+      // iptables plugin). Installed, it saves the kernel's rules of the moment to that file (its
+      // debconf default), which the next step replaces.
+      pkg('packages', { name: ['iptables', 'iptables-persistent', ...(speakers.length ? frrPackages : [])] }),
       file('packet filter', {
         path: RULES,
         mode: 0o600,

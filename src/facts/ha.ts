@@ -1,8 +1,8 @@
 // Facts seed 002's HA VPN gateways are verified with: which addresses a node holds, what
 // Heartbeat says it holds, whether a service address answers (from the other node), the IKE SAs
-// strongSwan's starter has up, and the path from the site's LAN
-// to the others'. Each is a command and a parser; a runbook joins several into one verify
-// command with `sections`.
+// strongSwan's starter has up, and the path from the site's LAN to the others' (bgpd's
+// neighbours are bgp.ts's). Each is a command and a parser; a runbook joins several into one
+// verify command with `sections`.
 
 import { quote } from '../shell/quote.ts'
 import type { Fact } from './ospf.ts'

@@ -118,6 +118,10 @@ const snapshot = () =>
     ].join('\n'),
   )
 
+/** The filter and mangle tables emptied, every policy ACCEPT: the kernel's rules before ferry's (or a boot before any load). */
+const EMPTY_TABLES =
+  "printf '*mangle\\nCOMMIT\\n*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\nCOMMIT\\n' | iptables-restore"
+
 /** uml2's tenant hosts, each in a namespace on its vlan; uml3 routes C2's network back through uml1. */
 const peers = () => {
   sh(
@@ -167,7 +171,7 @@ const cleanup = () => {
       'for l in vlan6 vlan60 vlan7 vlan70 vrf1 vrf2; do ip link del $l 2>/dev/null; done',
       'ip route flush table 1 2>/dev/null; ip route flush table 2 2>/dev/null',
       'while ip rule del pref 900 2>/dev/null; do :; done',
-      "printf '*mangle\\nCOMMIT\\n*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\nCOMMIT\\n' | iptables-restore",
+      EMPTY_TABLES,
       'sysctl -qw net.ipv4.ip_forward=0',
       // What a failed run may have left running: Debian's sshd (never the lab's: lab/root.sh), FRR.
       "service ssh stop >/dev/null 2>&1; service frr stop >/dev/null 2>&1; sed -i '/^# BEGIN FERRY/,/^# END FERRY/d' /etc/ssh/sshd_config",
@@ -298,6 +302,13 @@ it('two tenants with the same addresses in VRFs on one trunk: both answer at onc
     expect(applied).toContain('172.16.60.1%vrf1:22\n')
     // The filter in the kernel is the file, line for line (rules loaded as written passed too).
     expect(sh('uml1', `${NORM} /etc/iptables/rules.v4`)).toBe(applied.split('--- filter\n')[1]!.split('---')[0])
+    // At boot, netfilter-persistent loads that file: with the kernel's tables emptied, its start
+    // (what its boot service runs) puts the rules back as written.
+    const filter = () => sh('uml1', `{ iptables-save -t mangle; iptables-save -t filter; } | ${NORM}`)
+    sh('uml1', EMPTY_TABLES)
+    expect(filter()).not.toContain('ferry-out')
+    sh('uml1', 'netfilter-persistent start')
+    expect(filter()).toBe(applied.split('--- filter\n')[1]!.split('---')[0])
 
     // Overlapping addresses: both tenants' 172.16.6.2 reach 172.16.6.1 at once, each in its domain.
     const both = sh(
