@@ -51,6 +51,12 @@ import pfTenants from '../../templates/pf-tenants.conf.ts'
 import iptablesTenants from '../../templates/iptables-tenants.rules.ts'
 import bgpdDomain from '../../templates/bgpd-domain.conf.ts'
 import frrTenants from '../../templates/frr-tenants.conf.ts'
+import hostnameCarp from '../../templates/hostname.carp.ts'
+import hostnamePfsync from '../../templates/hostname.pfsync.ts'
+import ifstatedConf from '../../templates/ifstated.conf.ts'
+import ipsecCarpConf from '../../templates/ipsec-carp.conf.ts'
+import pfCarp from '../../templates/pf-carp.conf.ts'
+import sasyncdConf from '../../templates/sasyncd.conf.ts'
 import { inOrder, seedLines, seedText as seed } from '../fixtures/seeds/files.ts'
 import { SEED as HOSTNAME_GRE0 } from '../golden/openbsd/iface.ts'
 import { ROOT } from '../fixtures/seeds/inventories.ts'
@@ -638,6 +644,40 @@ describe('a control character in any value of any template is refused, naming th
         ],
       },
     ],
+    [
+      'hostname.carp',
+      hostnameCarp,
+      {
+        address: '203.0.113.1',
+        netmask: '255.255.255.0',
+        vhid: 1,
+        carpdev: 'em0',
+        advskew: 0,
+        pass: 'carp-pass',
+        groups: ['ext'],
+      },
+    ],
+    ['hostname.pfsync', hostnamePfsync, { syncdev: 'em2', syncpeer: '10.255.0.2' }],
+    ['ifstated.conf', ifstatedConf, { carp: 'carp0', master: ['logger master'], backup: ['logger backup'] }],
+    [
+      'ipsec-carp.conf',
+      ipsecCarpConf,
+      {
+        rules: [
+          { keying: 'ike', from: '10.0.0.0/24', to: '10.1.0.0/24', peer: '198.51.100.1' },
+          {
+            keying: 'static',
+            from: '203.0.113.1',
+            to: '198.51.100.1',
+            spi: { out: 0xdeadbeef, in: 0xbeefdead },
+            authkey: { out: '/etc/ipsec.keys/auth14', in: '/etc/ipsec.keys/auth12' },
+            enckey: { out: '/etc/ipsec.keys/enc14', in: '/etc/ipsec.keys/enc12' },
+          },
+        ],
+      },
+    ],
+    ['pf-carp.conf', pfCarp, { carpdevs: ['em0', 'em1'], syncdev: 'em2', inside: ['int'], ipsec: true }],
+    ['sasyncd.conf', sasyncdConf, { carp: 'carp0', peer: '10.255.0.2', key: `0x${'5a'.repeat(16)}` }],
   ]
 
   it('covers every template in templates/', () => {
