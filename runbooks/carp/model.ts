@@ -43,6 +43,9 @@ const carp = z
   })
   .strict()
 
+/** A key's secret name, which is its file's name too: no path in it. */
+const keyName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'must be a secret name: letters, digits, _ and -')
+
 const ipsecRule = z.discriminatedUnion('keying', [
   // ipsec.conf's `ike esp from A to B peer C`: isakmpd negotiates the SAs.
   z.object({ keying: z.literal('ike'), from: network, to: network, peer: address.optional() }).strict(),
@@ -55,9 +58,12 @@ const ipsecRule = z.discriminatedUnion('keying', [
       spi: z
         .object({ out: z.number().int().min(256).max(0xffffffff), in: z.number().int().min(256).max(0xffffffff) })
         .strict(),
-      /** Secret names: the outgoing and incoming HMAC-SHA2-256 keys (64 hex digits) and AES keys (32 to 64). */
-      authkeys: z.object({ out: z.string(), in: z.string() }).strict(),
-      enckeys: z.object({ out: z.string(), in: z.string() }).strict(),
+      /**
+       * Secret names: the outgoing and incoming HMAC-SHA2-256 keys (64 hex digits) and AES keys
+       * (32 to 64). Each is also its key file's name in /etc/ipsec.keys.
+       */
+      authkeys: z.object({ out: keyName, in: keyName }).strict(),
+      enckeys: z.object({ out: keyName, in: keyName }).strict(),
     })
     .strict(),
 ])

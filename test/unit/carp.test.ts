@@ -219,11 +219,15 @@ describe('seed 004: pairs refused before any host is contacted', () => {
     )
   })
 
-  it('a static key of the wrong length, a CARP passphrase carp(4) would cut, a Linux host (not built yet)', async () => {
+  it('a static key of the wrong length, a CARP passphrase carp(4) would cut, a key name with a path, a Linux host (not built yet)', async () => {
     expect(await variant((y) => y, { FERRY_CARP_AUTH12: 'abcd' })).toMatch(
       /secret auth12: an HMAC-SHA2-256 key is 64 hex digits, without 0x/,
     )
     expect(await variant((y) => y, { FERRY_CARP_PASS: 'a-passphrase-over-nineteen-bytes' })).toMatch(/at most 19 bytes/)
+    // A key's secret name is its file's name in /etc/ipsec.keys: no path.
+    expect(await variant((y) => y.replace('out: auth14', 'out: ../../root/auth14'))).toMatch(
+      /must be a secret name: letters, digits, _ and -/,
+    )
     expect(await variant((y) => y.replace('os: openbsd', 'os: linux'))).toMatch(
       /fw1: deploy-carp-gateway builds OpenBSD gateways \(os: openbsd\), not linux: the same pair on Linux \(ucarp, conntrackd\) is not built yet/,
     )
