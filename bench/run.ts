@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO } from '../lab/lab.ts'
+import { carpBench } from './carp.ts'
 import { haBench } from './ha.ts'
 import { migrateBench } from './migrate.ts'
 import { driftBench } from './drift.ts'
@@ -104,6 +105,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   migrate: migrateBench,
   scale: scaleBench,
   ha: haBench,
+  carp: carpBench,
 }
 
 export async function main(args: string[]): Promise<number> {

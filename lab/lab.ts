@@ -1,10 +1,12 @@
 // The test lab: a handful of Linux "routers" on this machine, each an ip netns with its own
 // mount + UTS namespace, copy-on-write root and sshd (see DESIGN.md "The test lab" and boot.sh),
 // with --uml, full-kernel hosts beside them on the same segment (uml.ts), and with --ha the HA
-// topology of issue 21: two sites of two full-kernel gateways and a LAN namespace each (ha.ts).
+// topology of issue 21: two sites of two full-kernel gateways and a LAN namespace each (ha.ts),
+// and with --carp seed 004's gateway pair: two namespace gateways, a server and a client (carp.ts).
 // Everything runs as root and touches the root namespace, so the code is defensive about what it
-// creates (only 198.18.0.0/23 and the HA sites' 198.18.11.0/24 and 198.18.12.0/24, only ferry-*
-// names) and about what it stops (only PIDs that are provably inside a lab host).
+// creates (only 198.18.0.0/23, the HA sites' 198.18.11.0/24 and 198.18.12.0/24 and the CARP
+// pair's 198.18.21.0/24 to 198.18.23.0/24, only ferry-* names) and about what it stops (only PIDs
+// that are provably inside a lab host).
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -18,6 +20,15 @@ import { linuxLabJails } from '../src/jails/linux-lab.ts'
 import { whenIdle } from '../src/jails/zfs.ts'
 import { forgetUmlConnection, planUml, startUml, umlExec, umlPids, umlRunning, type UmlHost } from './uml.ts'
 import { HA_BRIDGES, HA_NETS, ensureHaSecrets, haInventory, planHa, type LanHost } from './ha.ts'
+import {
+  CARP_BRIDGES,
+  CARP_GATEWAYS,
+  CARP_NETS,
+  carpInventory,
+  ensureCarpSecrets,
+  planCarpEnds,
+  planCarpGateways,
+} from './carp.ts'
 
 export const STATE_DIR = '/run/ferry-lab'
 export const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -27,6 +38,9 @@ export const LAB_JAIL = { name: 'web', address: '172.16.3.17/32', dataset: 'tank
 export const KNOWN_HOSTS = path.join(REPO, 'inventory', 'lab.known_hosts')
 /** The HA topology's inventory (`up --ha`, ha.ts); its hosts' keys are in KNOWN_HOSTS too. */
 export const INVENTORY_HA = path.join(REPO, 'inventory', 'lab-ha.yaml')
+/** The CARP pair's inventory (`up --carp`, carp.ts); its gateways' keys are in KNOWN_HOSTS too. */
+export const INVENTORY_CARP = path.join(REPO, 'inventory', 'lab-carp.yaml')
+const CARP_NAMES = new Set<string>(CARP_GATEWAYS.map((g) => g.name))
 const BOOT = path.join(REPO, 'lab', 'boot.sh')
 const RC = path.join(REPO, 'lab', 'rc.sh')
 /** Where each root login shell on a lab host appends its pid (rc.sh). */
@@ -40,6 +54,13 @@ const LAB_RANGE = '198.18.0.0/23'
 // The controller has a default route, so without this a SYN to a far host would leave through
 // the uplink. An unreachable route keeps the traffic on this machine and makes it fail at once.
 const BEHIND_NET = '198.18.1.0/24'
+/**
+ * A package that provides ifupdown and is not ifupdown. Installed, ifupdown would make this machine
+ * and every namespace host (they share its files) an ifupdown machine: /etc/network/interfaces.d
+ * is what ferry's Linux platform takes for ifupdown's, and the lab's hosts and the unit tests
+ * that run on this machine are networkd's or configured live. Only ucarp asks for ifupdown here.
+ */
+const IFUPDOWN_STUB = 'ferry-lab-ifupdown-stub'
 const PACKAGES = [
   'openssh-server',
   'openssh-client',
@@ -84,6 +105,14 @@ const PACKAGES = [
   // netfilter-persistent (iptables-persistent is its iptables plugin) loads them at boot.
   'iptables',
   'iptables-persistent',
+  // The CARP pair (`up --carp`, carp.ts): ucarp, conntrackd and arping for deploy-carp-gateway,
+  // conntrack for the tests to read the gateways' connection tables. ucarp depends on ifupdown
+  // (for its ifupdown hook, unused here); the stub (below) stands in for it, first.
+  IFUPDOWN_STUB,
+  'ucarp',
+  'conntrackd',
+  'conntrack',
+  'iputils-arping',
 ]
 // debconf answers for the install below. iptables-persistent would otherwise save the rules then
 // in the controller's kernel to /etc/iptables/rules.v4, for its boot service to load.
@@ -118,7 +147,7 @@ export interface LabState {
   rcMs?: number
   /** The full-kernel hosts (uml.ts), by name: uml1..umlN and the HA gateways (those with a `lan`). */
   uml?: Record<string, UmlHost>
-  /** The HA sites' LAN namespaces (ha.ts), by name. */
+  /** The HA sites' LAN namespaces (ha.ts) and the CARP pair's server and client (carp.ts), by name. */
   lan?: Record<string, LanHost>
 }
 export interface UpOptions {
@@ -128,6 +157,8 @@ export interface UpOptions {
   uml?: number
   /** Also the HA topology (ha.ts): gateways gw1a gw1b gw2a gw2b, LAN bridges, lan1 and lan2. */
   ha?: boolean
+  /** Also the CARP pair (carp.ts): gateways cgw1 cgw2, the server cout and the client cin. */
+  carp?: boolean
   log?: (line: string) => void
 }
 export interface HostStatus {
@@ -273,10 +304,10 @@ export function requireRoot(): void {
  * 198.18.0.0/23 (and, with the HA sites, of their LANs 198.18.11.0/24 and 198.18.12.0/24): we
  * would shadow someone's network, or send lab traffic to it.
  */
-export function checkAddressSpace(ha = false): void {
-  const ours = new Set([UNDERLAY, BEHIND, ...HA_BRIDGES])
-  const unreachable = new Set([BEHIND_NET, ...HA_NETS])
-  for (const range of [LAB_RANGE, ...(ha ? HA_NETS : [])])
+export function checkAddressSpace(ha = false, carp = false): void {
+  const ours = new Set([UNDERLAY, BEHIND, ...HA_BRIDGES, ...CARP_BRIDGES])
+  const unreachable = new Set([BEHIND_NET, ...HA_NETS, ...CARP_NETS])
+  for (const range of [LAB_RANGE, ...(ha ? HA_NETS : []), ...(carp ? CARP_NETS : [])])
     refuseClaimed(range, ours, (r) => r.type === 'unreachable' && unreachable.has(r.dst))
 }
 
@@ -316,6 +347,7 @@ export function ensurePackages(log: (s: string) => void): void {
   // the root namespace, so a policy-rc.d that says "no" (101) is in place during the install.
   const policy = '/usr/sbin/policy-rc.d'
   const ownPolicy = !fs.existsSync(policy)
+  let stub: string | undefined
   if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
   try {
     const opts = { stdio: 'inherit' as const, env: { ...ENV, DEBIAN_FRONTEND: 'noninteractive' } }
@@ -325,17 +357,43 @@ export function ensurePackages(log: (s: string) => void): void {
       input: `${PRESEED.join('\n')}\n`,
     })
     execFileSync('apt-get', ['update'], opts)
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], opts)
+    if (missing.includes(IFUPDOWN_STUB)) stub = ifupdownStub()
+    const names = missing.map((p) => (p === IFUPDOWN_STUB ? stub! : p))
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...names], opts)
   } finally {
     if (ownPolicy) fs.rmSync(policy, { force: true })
+    if (stub) fs.rmSync(path.dirname(stub), { recursive: true, force: true })
   }
+}
+
+/** Builds IFUPDOWN_STUB's .deb (it conflicts with ifupdown, so apt takes ifupdown away); returns its path. */
+function ifupdownStub(): string {
+  const dir = fs.mkdtempSync(path.join('/tmp', 'ferry-lab-stub-'))
+  fs.mkdirSync(path.join(dir, 'pkg', 'DEBIAN'), { recursive: true })
+  fs.writeFileSync(
+    path.join(dir, 'pkg', 'DEBIAN', 'control'),
+    [
+      `Package: ${IFUPDOWN_STUB}`,
+      'Version: 1.0',
+      'Architecture: all',
+      'Maintainer: ferry lab <root@localhost>',
+      'Provides: ifupdown',
+      'Conflicts: ifupdown',
+      "Description: ferry's lab: ucarp's ifupdown dependency, without ifupdown",
+      " The lab's hosts are configured live and by systemd-networkd; ucarp's ifupdown hook is unused.",
+      '',
+    ].join('\n'),
+  )
+  const deb = path.join(dir, `${IFUPDOWN_STUB}.deb`)
+  run('dpkg-deb', ['--build', '--root-owner-group', path.join(dir, 'pkg'), deb])
+  return deb
 }
 
 // ---------------------------------------------------------------------------------------------
 // up
 
-function ensureBridges(ha: boolean): void {
-  for (const br of [UNDERLAY, BEHIND, ...(ha ? HA_BRIDGES : [])]) {
+function ensureBridges(ha: boolean, carp: boolean): void {
+  for (const br of [UNDERLAY, BEHIND, ...(ha ? HA_BRIDGES : []), ...(carp ? CARP_BRIDGES : [])]) {
     if (!linkExists(br)) run('ip', ['link', 'add', br, 'type', 'bridge'])
     run('ip', ['link', 'set', br, 'up'])
   }
@@ -345,7 +403,7 @@ function ensureBridges(ha: boolean): void {
   if (!addrs.some((i) => i.addr_info?.some((a) => `${a.local}/24` === CONTROLLER_CIDR))) {
     run('ip', ['addr', 'add', CONTROLLER_CIDR, 'dev', UNDERLAY])
   }
-  for (const net of [BEHIND_NET, ...(ha ? HA_NETS : [])])
+  for (const net of [BEHIND_NET, ...(ha ? HA_NETS : []), ...(carp ? CARP_NETS : [])])
     if (!ipJson(['-4', 'route', 'show', 'type', 'unreachable', net]).length)
       run('ip', ['route', 'add', 'unreachable', net])
 }
@@ -586,9 +644,11 @@ async function ensureZfs(h: HostState): Promise<void> {
 }
 
 function writeInventory(state: LabState): void {
-  const hosts = Object.values(state.hosts).sort(
-    (a, b) => Number(!!a.jump) - Number(!!b.jump) || a.name.localeCompare(b.name, 'en', { numeric: true }),
-  )
+  // The CARP gateways are in lab-carp.yaml, not here; their keys are in the one known_hosts.
+  const all = Object.values(state.hosts)
+  const hosts = all
+    .filter((h) => !CARP_NAMES.has(h.name))
+    .sort((a, b) => Number(!!a.jump) - Number(!!b.jump) || a.name.localeCompare(b.name, 'en', { numeric: true }))
   const lines = [
     '# Generated by `npm run lab -- up`; removed by `npm run lab -- down`. Do not edit.',
     'defaults:',
@@ -656,7 +716,7 @@ function writeInventory(state: LabState): void {
     ),
     '',
   )
-  const known = [...hosts, ...allUml].map((h) => {
+  const known = [...all, ...allUml].map((h) => {
     const [type, key] = fs
       .readFileSync(path.join(STATE_DIR, 'hosts', h.name, 'ssh_host_ed25519_key.pub'), 'utf8')
       .split(' ')
@@ -668,6 +728,9 @@ function writeInventory(state: LabState): void {
   if (gateways.length)
     fs.writeFileSync(INVENTORY_HA, haInventory({ stateDir: STATE_DIR, run }, path.basename(KNOWN_HOSTS)))
   else fs.rmSync(INVENTORY_HA, { force: true })
+  if (all.some((h) => CARP_NAMES.has(h.name)))
+    fs.writeFileSync(INVENTORY_CARP, carpInventory(STATE_DIR, path.basename(KNOWN_HOSTS)))
+  else fs.rmSync(INVENTORY_CARP, { force: true })
 }
 
 /**
@@ -680,15 +743,16 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   const log = opts.log ?? (() => {})
   if (!Number.isInteger(n) || n < 1 || n > 20) throw new LabError(`host count must be 1..20, got ${n}`)
   requireRoot()
-  checkAddressSpace(opts.ha)
+  checkAddressSpace(opts.ha, opts.carp)
   ensurePackages(log)
   ensureKeys()
   if (opts.ha) ensureHaSecrets({ stateDir: STATE_DIR, run })
-  ensureBridges(!!opts.ha)
+  if (opts.carp) ensureCarpSecrets(STATE_DIR)
+  ensureBridges(!!opts.ha, !!opts.carp)
 
   const state = loadState()
   const fresh: HostState[] = []
-  for (const p of plan(n)) {
+  for (const p of [...plan(n), ...(opts.carp ? planCarpGateways(UNDERLAY) : [])]) {
     const old = state.hosts[p.name]
     if (old && inNetns(old.pid, old.netns)) continue
     await cleanHost(p)
@@ -702,6 +766,7 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   const ha = opts.ha ? planHa() : undefined
   await upUml(state, opts.uml ?? 0, ha?.gateways ?? [], log)
   if (ha) upLans(state, ha.lans, log)
+  if (opts.carp) upLans(state, planCarpEnds(), log)
   if (opts.zfs) {
     const targets = plan(n).map((p) => state.hosts[p.name]!)
     try {
@@ -845,7 +910,7 @@ export async function down(): Promise<void> {
   for (const ns of names) if (fs.existsSync(`/run/netns/${ns}`)) tryRun('ip', ['netns', 'del', ns])
 
   // Root-side veth ends vanish with their netns, asynchronously; delete stragglers ourselves.
-  const bridges = new Set([UNDERLAY, BEHIND, ...HA_BRIDGES])
+  const bridges = new Set([UNDERLAY, BEHIND, ...HA_BRIDGES, ...CARP_BRIDGES])
   const labLinks = () =>
     ipJson<{ ifname: string }>(['link'])
       .map((l) => l.ifname.replace(/@.*/, ''))
@@ -856,7 +921,7 @@ export async function down(): Promise<void> {
     for (const l of left) tryRun('ip', ['link', 'del', l])
     await sleep(50)
   }
-  for (const net of [BEHIND_NET, ...HA_NETS])
+  for (const net of [BEHIND_NET, ...HA_NETS, ...CARP_NETS])
     if (ipJson(['-4', 'route', 'show', 'type', 'unreachable', net]).length)
       tryRun('ip', ['route', 'del', 'unreachable', net])
 
@@ -872,6 +937,7 @@ export async function down(): Promise<void> {
   fs.rmSync(STATE_DIR, { recursive: true, force: true })
   fs.rmSync(INVENTORY, { force: true })
   fs.rmSync(INVENTORY_HA, { force: true })
+  fs.rmSync(INVENTORY_CARP, { force: true })
   fs.rmSync(KNOWN_HOSTS, { force: true })
   const stuck = [...pids].filter(alive)
   if (stuck.length) throw new LabError(`processes survived SIGKILL: ${stuck.join(' ')}`)
@@ -1058,11 +1124,13 @@ export function removeJail(host: string): void {
 // CLI
 
 const USAGE = `usage: npm run lab -- <command>
-  up [N] [--zfs] [--uml] [--ha]
+  up [N] [--zfs] [--uml] [--ha] [--carp]
                     start lab1..labN (default 5, 1..20) and far1 behind lab1; --zfs adds a pool "tank" per host;
                     --uml also starts uml1..uml3, full-kernel hosts (user-mode-linux: GRE, ESP, VRF, VLANs);
                     --ha also the HA sites: UML gateways gw1a gw1b gw2a gw2b (eth0 on ferry-br0, eth1 on their
                     site's LAN bridge ferry-br11/12) and LAN namespaces lan1 lan2; inventory inventory/lab-ha.yaml
+                    --carp also seed 004's pair: namespace gateways cgw1 cgw2 (eth1 outside ferry-br21, eth2 inside
+                    ferry-br22, eth3 their own link ferry-br23), server cout, client cin; inventory inventory/lab-carp.yaml
   packages          install the lab's Debian packages if any is missing (the unit tests use mksh and frr too)
   down              stop every lab process and remove namespaces, links, ${STATE_DIR} and the inventories
   status [--json]   per host: kind (netns, uml, lan), address, pid alive, sshd answering, zfs pool
@@ -1100,12 +1168,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     const t0 = performance.now()
     const secs = () => ((performance.now() - t0) / 1000).toFixed(2)
-    if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => ['--zfs', '--uml', '--ha'].includes(f))) {
+    if (cmd === 'up' && args.length <= 1 && [...flags].every((f) => ['--zfs', '--uml', '--ha', '--carp'].includes(f))) {
       const n = args[0] === undefined ? 5 : Number(args[0])
       const ha = flags.has('--ha')
-      const state = await up({ n, zfs: flags.has('--zfs'), uml: flags.has('--uml') ? 3 : 0, ha, log: say })
+      const carp = flags.has('--carp')
+      const state = await up({ n, zfs: flags.has('--zfs'), uml: flags.has('--uml') ? 3 : 0, ha, carp, log: say })
       const count = [state.hosts, state.uml ?? {}, state.lan ?? {}].reduce((k, r) => k + Object.keys(r).length, 0)
-      const inventories = [INVENTORY, ...(ha ? [INVENTORY_HA] : [])].map((f) => path.relative(process.cwd(), f))
+      const inventories = [INVENTORY, ...(ha ? [INVENTORY_HA] : []), ...(carp ? [INVENTORY_CARP] : [])].map((f) =>
+        path.relative(process.cwd(), f),
+      )
       say(`${count} hosts up in ${secs()} s; inventory: ${inventories.join(', ')}`)
       return 0
     }

@@ -39,6 +39,7 @@ import privateKey from '../templates/private-key.pem.ts'
 import serviceAddress from '../templates/service-address.ts'
 import zebraConf from '../templates/zebra-split.conf.ts'
 import { networkOf } from '../src/mesh/ipv4.ts'
+import { onePlanPerHost } from './shared/plan.ts'
 import { addressOf, connName, linksOf, sitesOf, vars, type HaVars, type Site } from './ha-vpn/sites.ts'
 
 /** strongswan-starter's service, as the ipsec_daemon var says it runs. */
@@ -370,18 +371,11 @@ function checks(site: Site, links: ReturnType<typeof linksOf>, self: string, pee
   ]
 }
 
-// steps and handlers are asked for separately; both come from one plan per host.
-const plans = new WeakMap<object, ReturnType<typeof plan>>()
-function planFor(ctx: StepsContext<unknown, HaVars>) {
-  let p = plans.get(ctx.host)
-  if (!p) {
-    if (ctx.host.os && ctx.host.os !== 'linux')
-      throw new StepError(`${ctx.host.name}: deploy-ha-vpn builds Debian gateways (os: linux), as the article's`)
-    plans.set(ctx.host, (p = plan(ctx)))
-    p.catch(() => plans.delete(ctx.host))
-  }
-  return p
-}
+const planFor = onePlanPerHost(async (ctx: StepsContext<unknown, HaVars>) => {
+  if (ctx.host.os && ctx.host.os !== 'linux')
+    throw new StepError(`${ctx.host.name}: deploy-ha-vpn builds Debian gateways (os: linux), as the article's`)
+  return plan(ctx)
+})
 
 export default defineRunbook({
   name: 'deploy-ha-vpn',

@@ -16,21 +16,17 @@ import {
   type AllocatedLink,
   type StepsContext,
 } from 'ferry'
-import { vars, type Member, type MeshVars, type OsSteps } from './mesh/common.ts'
+import { vars, type MeshVars } from './mesh/common.ts'
 import { freebsdSteps } from './mesh/freebsd.ts'
 import { linuxSteps } from './mesh/linux.ts'
 import { openbsdSteps } from './mesh/openbsd.ts'
+import { onePlanPerHost } from './shared/plan.ts'
 
 const PLANS = { freebsd: freebsdSteps, openbsd: openbsdSteps, linux: linuxSteps }
 
 // The link allocation is the whole inventory's, the same for every host: computed once per run.
 const meshes = new WeakMap<Inventory, { links: AllocatedLink[]; hosts: Map<string, Host> }>()
-// steps and handlers are asked for separately; both come from one plan per host.
-const plans = new WeakMap<Host, Promise<OsSteps>>()
-
-function planFor({ host, vars, inventory, secret }: StepsContext<unknown, MeshVars>): Promise<OsSteps> {
-  const cached = plans.get(host)
-  if (cached) return cached
+const planFor = onePlanPerHost(async ({ host, vars, inventory, secret }: StepsContext<unknown, MeshVars>) => {
   // Each OS has its own daemons and files, so the plan is chosen before connecting.
   if (!host.os)
     throw new StepError(`${host.name}: deploy-mesh needs the host's os: (freebsd, openbsd or linux) in the inventory`)
@@ -41,19 +37,15 @@ function planFor({ host, vars, inventory, secret }: StepsContext<unknown, MeshVa
       (mesh = { links: allocateLinks(inventory), hosts: new Map(inventory.hosts.map((h) => [h.name, h])) }),
     )
   const { hosts } = mesh
-  const member: Member = {
+  return PLANS[host.os]({
     host,
     vars,
     inventory,
     links: linksOf(mesh.links, host.name),
     peer: (name) => hosts.get(name)!,
     secret,
-  }
-  const plan = PLANS[host.os](member)
-  plans.set(host, plan)
-  plan.catch(() => plans.delete(host)) // a failure (a missing secret, say) is not remembered
-  return plan
-}
+  })
+})
 
 export default defineRunbook({
   name: 'deploy-mesh',

@@ -87,6 +87,28 @@ export const vars = z
     /** sasyncd: the other node's address; its interface is the first CARP interface. Its key is the secret sasyncd_key. */
     sasyncd: z.object({ peer: address }).strict().optional(),
     ipsec: z.array(ipsecRule).default([]),
+    /**
+     * Linux: each interface group's number. The kernel's link groups are numbers, which
+     * /etc/iproute2/group names, so that `ip` and nftables can say `ext` where pf does.
+     */
+    link_groups: z.record(groupName, z.number().int().min(1).max(255)).default({}),
+    /**
+     * Linux: ucarp's advertisement interval in seconds, and how many of them a backup waits
+     * without one before it takes over (ucarp's deadratio, 3 as carp(4)'s). carp(4) waits
+     * 3 × advbase + advskew/256 s; a lower ratio fails over sooner and on fewer lost packets.
+     */
+    ucarp: z
+      .object({
+        advbase: z.number().int().min(1).max(255).default(1),
+        deadratio: z.number().int().min(1).max(10).default(3),
+      })
+      .strict()
+      .default({ advbase: 1, deadratio: 3 }),
+    /**
+     * Linux: whether nftables loads the ruleset at boot (Debian's nftables.service: systemd only;
+     * the package has no init script). false where no systemd runs, as in ferry's lab.
+     */
+    nftables_at_boot: z.boolean().default(true),
     /** What ifstated runs when the first CARP interface becomes master, and backup. */
     ifstated: z
       .object({ master: z.array(command).default([]), backup: z.array(command).default([]) })
@@ -129,5 +151,25 @@ export function refusals(v: CarpVars): string[] {
   for (const g of v.inside) if (!groups.has(g)) out.push(`inside group ${g} has no interface`)
   for (const r of v.ipsec)
     if (r.keying === 'static' && r.spi.out === r.spi.in) out.push(`the static SA to ${r.to}: its two spi are the same`)
+  return out
+}
+
+/** What a Linux node's vars are refused for, besides refusals(): what ucarp, ip and nftables cannot say. */
+export function linuxRefusals(v: CarpVars): string[] {
+  const out: string[] = []
+  if (v.ipsec.length || v.sasyncd)
+    out.push('ipsec and sasyncd are built on OpenBSD only: Linux has no sasyncd to follow the shared address')
+  for (const i of v.interfaces)
+    if (i.groups.length > 1) out.push(`${i.name} is in ${i.groups.join(', ')}: a Linux link is in one group`)
+  for (const c of v.carp)
+    if (c.groups.length)
+      out.push(`${c.name} has groups: on Linux a shared address is on its carpdev, in the carpdev's group`)
+  const numbers = new Map<number, string>()
+  for (const g of new Set(v.interfaces.flatMap((i) => i.groups))) {
+    const n = v.link_groups[g]
+    if (n === undefined) out.push(`group ${g} has no number in link_groups`)
+    else if (numbers.has(n)) out.push(`link_groups gives ${g} and ${numbers.get(n)} the same number ${n}`)
+    else numbers.set(n, g)
+  }
   return out
 }

@@ -29,6 +29,9 @@ import {
   type Step,
 } from './step.ts'
 
+/** Where Linux (sysvinit), OpenBSD and FreeBSD keep a service's script. */
+const SCRIPT_DIRS = ['/etc/init.d', '/etc/rc.d', '/usr/local/etc/rc.d']
+
 export interface ServiceOptions extends CommonOptions {
   /** The rc.d script, init script or systemd unit. */
   name: string
@@ -186,7 +189,14 @@ export function service(name: string, opts: ServiceOptions): Step<ServiceRecord>
     risky: opts.risky ?? (riskyService(svc) || (base !== undefined && riskyService(base))),
     previewCommands: true,
     touches: [`service:${svc}`],
-    reads: [`service:${svc}`, ...(base ? [`service:${base}`] : [])],
+    // A service is there once its script or unit is: one written earlier in the run (a daemon
+    // with no script of its package's) makes this probe again. Each OS's place for one.
+    reads: [
+      `service:${svc}`,
+      ...(base ? [`service:${base}`] : []),
+      ...SCRIPT_DIRS.map((d) => `file:${d}/${svc}`),
+      `file:/etc/systemd/system/${svc}.service`,
+    ],
     repeatOnRollback: action !== undefined,
 
     probe: snippet,

@@ -8,8 +8,20 @@ import { createPrivateKey, createPublicKey } from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import { afterAll, describe, expect } from 'vitest'
+import { CARP_NETS } from '../../lab/carp.ts'
 import { HA_SECRETS, HA_SITES, ip, planHa } from '../../lab/ha.ts'
-import { INVENTORY_HA, KNOWN_HOSTS, STATE_DIR, alive, down, ipJson, loadState, status, up } from '../../lab/lab.ts'
+import {
+  INVENTORY_CARP,
+  INVENTORY_HA,
+  KNOWN_HOSTS,
+  STATE_DIR,
+  alive,
+  down,
+  ipJson,
+  loadState,
+  status,
+  up,
+} from '../../lab/lab.ts'
 import { umlPids } from '../../lab/uml.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { labIt as it, sh } from './helpers.ts'
@@ -209,7 +221,7 @@ describe('the HA lab (up --ha)', () => {
     expect(pings('lan1', ['198.18.11.2'])).toEqual(['198.18.11.2 ok'])
   })
 
-  it('removes every gateway, bridge, veth, namespace, route and file on down, and comes back', async () => {
+  it("removes every gateway, bridge, veth, namespace, route and file on down (the CARP pair's too), and comes back", async () => {
     const pids = GATEWAYS.flatMap((g) => umlPids(STATE_DIR, `${g}/`))
     expect(pids.length).toBeGreaterThan(GATEWAYS.length)
     await down()
@@ -218,6 +230,8 @@ describe('the HA lab (up --ha)', () => {
     expect(fs.readdirSync('/run/netns').filter((n) => n.startsWith('ferry-'))).toEqual([])
     expect(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })).not.toMatch(/^\d+: (ferry-br|f[lu]\d*-)/m)
     for (const s of HA_SITES) expect(ipJson(['-4', 'route', 'show', 'table', 'all', s.net])).toEqual([])
+    for (const net of CARP_NETS) expect(ipJson(['-4', 'route', 'show', 'table', 'all', net])).toEqual([])
+    expect(fs.existsSync(INVENTORY_CARP)).toBe(false)
     expect(fs.existsSync(INVENTORY_HA) || fs.existsSync(STATE_DIR)).toBe(false)
 
     // Later test files expect the lab up, with the HA sites.

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { down, up } from '../../lab/lab.ts'
 
 /** The lab every lab test file may assume: a file that takes the lab down puts this back. */
-export const LAB_UP = { n: 5, zfs: true, uml: 3, ha: true } as const
+export const LAB_UP = { n: 5, zfs: true, uml: 3, ha: true, carp: true } as const
 
 function whyNoLab(): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root'

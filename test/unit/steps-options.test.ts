@@ -159,9 +159,16 @@ describe('resource keys', () => {
       touches: [ANYTHING, 'pkg:frr', 'pkg:openvpn'],
       reads: ['pkg:frr', 'pkg:openvpn'],
     })
+    // A service also reads its script or unit: one written earlier in the run makes it probe again.
     expect(service('x', { name: 'frr', state: 'reloaded' })).toMatchObject({
       touches: ['service:frr'],
-      reads: ['service:frr'],
+      reads: [
+        'service:frr',
+        'file:/etc/init.d/frr',
+        'file:/etc/rc.d/frr',
+        'file:/usr/local/etc/rc.d/frr',
+        'file:/etc/systemd/system/frr.service',
+      ],
     })
     expect(sysctl('x', { key: 'net.inet.ip.forwarding', value: '1' })).toMatchObject({
       touches: ['sysctl:net.inet.ip.forwarding'],

@@ -57,6 +57,12 @@ import ifstatedConf from '../../templates/ifstated.conf.ts'
 import ipsecCarpConf from '../../templates/ipsec-carp.conf.ts'
 import pfCarp from '../../templates/pf-carp.conf.ts'
 import sasyncdConf from '../../templates/sasyncd.conf.ts'
+import conntrackdConf from '../../templates/conntrackd.conf.ts'
+import linkGroups from '../../templates/link-groups.ts'
+import nftablesCarp from '../../templates/nftables-carp.conf.ts'
+import ucarpDown from '../../templates/ucarp-down.ts'
+import ucarpInit from '../../templates/ucarp-init.ts'
+import ucarpUp from '../../templates/ucarp-up.ts'
 import { inOrder, seedLines, seedText as seed } from '../fixtures/seeds/files.ts'
 import { SEED as HOSTNAME_GRE0 } from '../golden/openbsd/iface.ts'
 import { ROOT } from '../fixtures/seeds/inventories.ts'
@@ -678,6 +684,52 @@ describe('a control character in any value of any template is refused, naming th
     ],
     ['pf-carp.conf', pfCarp, { carpdevs: ['em0', 'em1'], syncdev: 'em2', inside: ['int'], ipsec: true }],
     ['sasyncd.conf', sasyncdConf, { carp: 'carp0', peer: '10.255.0.2', key: `0x${'5a'.repeat(16)}` }],
+    [
+      'nftables-carp.conf',
+      nftablesCarp,
+      {
+        carpdevs: ['eth0', 'eth1'],
+        syncdev: 'eth2',
+        syncPort: 3780,
+        inside: ['int'],
+        outside: ['ext'],
+        snat: [{ carpdev: 'eth0', address: '203.0.113.1', from: ['10.0.0.0/24'] }],
+      },
+    ],
+    [
+      'conntrackd.conf',
+      conntrackdConf,
+      { syncdev: 'eth2', address: '10.255.0.1', peer: '10.255.0.2', port: 3780, own: ['10.0.0.2'] },
+    ],
+    [
+      'ucarp-init',
+      ucarpInit,
+      {
+        name: 'carp0',
+        vhid: 1,
+        carpdev: 'eth0',
+        srcip: '203.0.113.2',
+        address: '203.0.113.1/24',
+        advbase: 1,
+        advskew: 0,
+        deadratio: 3,
+        passfile: '/etc/ucarp/pass',
+        up: '/etc/ucarp/carp0-up',
+        down: '/etc/ucarp/carp0-down',
+      },
+    ],
+    ...(['ucarp-up', 'ucarp-down'] as const).map((name): [string, (v: never) => string, object] => [
+      name,
+      name === 'ucarp-up' ? ucarpUp : ucarpDown,
+      {
+        name: 'carp0',
+        carpdev: 'eth0',
+        address: '203.0.113.1/24',
+        conntrackd: '/etc/conntrackd/conntrackd.conf',
+        commands: ['logger carp0'],
+      },
+    ]),
+    ['link-groups', linkGroups, { groups: [{ iface: 'eth0', group: 'ext' }] }],
   ]
 
   it('covers every template in templates/', () => {
