@@ -15,3 +15,12 @@ node bin/ferry.mjs run deploy-mesh --inventory lab
 echo
 echo "\$ ferry exec -i lab --limit mesh -- 'vtysh -c \"show ip ospf neighbor\"; ip route show proto ospf'"
 node bin/ferry.mjs exec -i lab --limit mesh -- 'vtysh -c "show ip ospf neighbor"; ip route show proto ospf'
+# The commands above are shown as `ferry …`; in a fresh clone, ferry is bin/ferry.mjs.
+echo
+if command -v ferry >/dev/null 2>&1; then
+  echo "ferry is on your PATH: $(command -v ferry)"
+else
+  echo "To type \`ferry\` as above, put this clone's bin/ferry.mjs on your PATH once, with either of:"
+  echo "  npm link                                 # links $PWD/bin/ferry.mjs into npm's global bin"
+  echo "  alias ferry='node $PWD/bin/ferry.mjs'    # this shell only"
+fi

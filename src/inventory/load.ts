@@ -39,7 +39,17 @@ export function inventoryPath(nameOrPath: string, cwd = process.cwd()): string {
   return path.resolve(cwd, bare ? path.join('inventory', `${nameOrPath}.yaml`) : nameOrPath)
 }
 
-export async function loadInventory(nameOrPath: string, opts: { cwd?: string } = {}): Promise<Inventory> {
+export interface LoadOptions {
+  cwd?: string
+  /**
+   * What a secret whose source is not there (an unset environment variable, a missing file) is:
+   * an error, as for anything that will read it, or a warning in `warnings`, for what only shows
+   * the inventory and reads no secret.
+   */
+  unsetSecrets?: 'error' | 'warn'
+}
+
+export async function loadInventory(nameOrPath: string, opts: LoadOptions = {}): Promise<Inventory> {
   const cwd = path.resolve(opts.cwd ?? process.cwd())
   const file = inventoryPath(nameOrPath, cwd)
   const text = await readInventory(file, cwd)
@@ -50,7 +60,7 @@ export async function loadInventory(nameOrPath: string, opts: { cwd?: string } =
   if (src.problems.length === 0) {
     // The shape checks stand in for the library's own alias limit, which also refuses harmless files.
     const parsed = inventorySchema.safeParse(src.doc.toJS({ maxAliasCount: -1 }), { error: describeIssue })
-    if (parsed.success) return build(src, parsed.data)
+    if (parsed.success) return build(src, parsed.data, opts.unsetSecrets ?? 'error')
     for (const issue of parsed.error.issues) src.addIssue(issue)
   }
   throw src.error()
@@ -110,6 +120,8 @@ const LEXER_MARKERS = new Set(['\x02', '\x18', '\x1f'])
 class Source {
   readonly doc: Document
   readonly problems: Problem[] = []
+  /** What is reported but does not make the file unusable (see LoadOptions.unsetSecrets). */
+  readonly warnings: Problem[] = []
   private readonly lines = new LineCounter()
 
   constructor(
@@ -244,13 +256,18 @@ class Source {
     this.add(path, `${dotted(path)}: ${message}`)
   }
 
+  /** Like report, but into `warnings`. */
+  warn(path: Path, message: string): void {
+    this.add(path, `${dotted(path)}: ${message}`, false, this.warnings)
+  }
+
   /** Adds a problem at `path`, or at the deepest part of it that exists. */
-  add(path: Path, message: string, key = false): void {
+  add(path: Path, message: string, key = false, to = this.problems): void {
     const found = this.find(path)
     const nodes = key || found.rest > 0 ? [found.key, found.value] : [found.value, found.key]
     const problem = { ...(this.position(nodes) ?? { file: this.file, line: 1, col: 1 }), message }
-    if (!this.problems.some((p) => p.line === problem.line && p.col === problem.col && p.message === message)) {
-      this.problems.push(problem)
+    if (!to.some((p) => p.line === problem.line && p.col === problem.col && p.message === message)) {
+      to.push(problem)
     }
   }
 
@@ -364,7 +381,7 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
 const toList = (v: string | string[] | undefined) => (v === undefined ? [] : typeof v === 'string' ? [v] : v)
 
 /** Cross-reference checks and defaults; returns the Inventory or throws every problem found. */
-function build(src: Source, raw: RawInventory): Inventory {
+function build(src: Source, raw: RawInventory, unsetSecrets: 'error' | 'warn'): Inventory {
   const dir = path.dirname(src.file)
   const defaults = raw.defaults ?? {}
   const groups = new Map(Object.entries(raw.groups ?? {}).map(([n, g]) => [n, { vars: g?.vars ?? {} }]))
@@ -430,7 +447,7 @@ function build(src: Source, raw: RawInventory): Inventory {
   checkJumpLoops(src, hosts)
   const links: Link[] = raw.links ?? []
   checkLinks(src, links, known)
-  for (const [name, source] of secrets) checkSecret(src, name, source, dir)
+  for (const [name, source] of secrets) checkSecret(src, name, source, dir, unsetSecrets)
 
   if (src.problems.length) throw src.error()
 
@@ -442,6 +459,7 @@ function build(src: Source, raw: RawInventory): Inventory {
     links,
     secrets: new Secrets(secrets, dir, (name) => fallback(name === undefined ? ['secrets'] : ['secrets', name])),
     locate: (p) => src.locate(p),
+    warnings: [...src.warnings].sort((a, b) => a.line - b.line || a.col - b.col),
   }
 }
 
@@ -503,20 +521,24 @@ function checkLinks(src: Source, links: Link[], hosts: Set<string>): void {
   })
 }
 
-/** Checks what can be checked without reading a secret's value. */
-function checkSecret(src: Source, name: string, source: string, dir: string): void {
+/**
+ * Checks what can be checked without reading a secret's value: that its source is well formed,
+ * and that it is there (`unset`: an error, or a warning).
+ */
+function checkSecret(src: Source, name: string, source: string, dir: string, unset: 'error' | 'warn'): void {
   const at = ['secrets', name]
+  const missing = (message: string) => (unset === 'warn' ? src.warn(at, message) : src.report(at, message))
   const { scheme, rest } = parseSource(source)
   if (scheme === 'env') {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(rest)) src.report(at, 'env: needs a variable name')
-    else if (process.env[rest] === undefined) src.report(at, `environment variable ${rest} is not set`)
+    else if (process.env[rest] === undefined) missing(`environment variable ${rest} is not set`)
   } else if (scheme === 'file') {
     const file = resolvePath(rest, dir)
     try {
       accessSync(file, constants.R_OK)
       if (!statSync(file).isFile()) src.report(at, `${rest} is not a file`)
     } catch (e) {
-      src.report(at, `cannot read ${rest} (${(e as NodeJS.ErrnoException).code})`)
+      missing(`cannot read ${rest} (${(e as NodeJS.ErrnoException).code})`)
     }
   } else if (rest.trim() === '') {
     src.report(at, 'cmd: needs a command')

@@ -1,5 +1,6 @@
 // The shapes the rest of ferry sees once an inventory file has been loaded and validated.
 // The raw YAML schema lives in schema.ts; these are the resolved, defaults-applied forms.
+import type { Problem } from './errors.ts'
 
 export type Os = 'freebsd' | 'openbsd' | 'linux'
 export type Become = 'none' | 'sudo' | 'doas'
@@ -64,6 +65,8 @@ export interface Inventory {
   secrets: SecretStore
   /** file:line:col of a node, by its path in the YAML document, e.g. ['hosts', 'r1', 'vars']. */
   locate(path: (string | number)[]): Location | undefined
+  /** What was found but does not stop the inventory's use (LoadOptions.unsetSecrets: 'warn'). */
+  warnings: Problem[]
 }
 
 export interface SecretStore {

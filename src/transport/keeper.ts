@@ -183,6 +183,7 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
         links: [],
         secrets: NO_SECRETS,
         locate: () => undefined,
+        warnings: [],
       }
       entry = {
         pool: new SshPool(inventory, { acceptNew: dial.acceptNew }),

@@ -205,6 +205,25 @@ describe('loadInventory: broken inventories', () => {
     expect(err.problems).toContainEqual(expect.objectContaining({ file, line, col }))
   })
 
+  it("with unsetSecrets: 'warn', a secret whose source is not there is a warning at its line, and the inventory loads", async () => {
+    for (const [fixture, col, reason] of [
+      ['secret-unset-env.yaml', 17, 'environment variable FERRY_TEST_SURELY_UNSET is not set'],
+      ['secret-missing-file.yaml', 19, 'cannot read secrets/nope.txt (ENOENT)'],
+    ] as const) {
+      const file = path.join(FIXTURES, 'broken', fixture)
+      const inv = await loadInventory(file, { unsetSecrets: 'warn' })
+      expect(inv.hosts.length).toBeGreaterThan(0)
+      expect(inv.warnings).toEqual([
+        expect.objectContaining({ file, line: 4, col, message: expect.stringContaining(reason) }),
+      ])
+    }
+    // A malformed source is still an error.
+    const err = await rejection(
+      loadInventory(path.join(FIXTURES, 'broken', 'secret-empty-cmd.yaml'), { unsetSecrets: 'warn' }),
+    )
+    expect(err.message).toContain('cmd: needs a command')
+  })
+
   it('reports a jump loop once, not once per host leading into it', async () => {
     const err = await loadError(path.join(FIXTURES, 'broken', 'jump-loop.yaml'))
     expect(err.problems).toHaveLength(1)

@@ -42,6 +42,7 @@ const inventory = {
   links: [],
   secrets: { names: () => [], source: () => '', get: async () => '', redact: (s: string) => s },
   locate: () => undefined,
+  warnings: [],
 } as Inventory
 
 const servers: Server[] = []
