@@ -87,10 +87,9 @@ describe('the HA lab (up --ha)', () => {
     expect(
       hosts.filter((h) => GATEWAYS.includes(h.name)).map((h) => `${h.name} ${h.kind} ${h.alive} ${h.sshd}`),
     ).toEqual(GATEWAYS.map((g) => `${g} uml true true`))
-    expect(hosts.filter((h) => h.kind === 'lan').map((h) => `${h.name} ${h.address} ${h.alive} ${h.sshd}`)).toEqual([
-      'lan1 198.18.11.10 true null',
-      'lan2 198.18.12.10 true null',
-    ])
+    expect(
+      hosts.filter((h) => LANS.includes(h.name)).map((h) => `${h.name} ${h.address} ${h.alive} ${h.sshd}`),
+    ).toEqual(['lan1 198.18.11.10 true null', 'lan2 198.18.12.10 true null'])
     // Each interface is the device the lab meant: its MAC (set on the tap's vector device), its
     // address. Run over SSH with strict host key checking against lab.known_hosts.
     for (const g of PLAN.gateways) {

@@ -249,9 +249,10 @@ describe.skipIf(skip)('the test lab', () => {
     await timed('down when nothing is up', () => down())
 
     // Later test files expect the lab setup.ts built, in whatever order they run.
-    await timed('up from scratch (5 + far1, zfs, 3 UML, the HA sites)', () => up(LAB_UP))
-    expect(hosts().map((h) => h.name)).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1'])
-    expect(hosts().map((h) => ssh(h, 'hostname').trim())).toEqual(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1'])
+    await timed('up from scratch (5 + far1, zfs, 3 UML, the HA sites, the CARP pair)', () => up(LAB_UP))
+    const names = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'far1', 'cgw1', 'cgw2']
+    expect(hosts().map((h) => h.name)).toEqual(names)
+    expect(hosts().map((h) => ssh(h, 'hostname').trim())).toEqual(names)
     expect((await status()).filter((h) => !(h.alive && h.sshd !== false)).map((h) => h.name)).toEqual([])
     expect(loadState().uml && Object.keys(loadState().uml!).sort()).toEqual([
       'gw1a',
