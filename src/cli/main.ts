@@ -1,6 +1,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings'
 import { InventoryError, SelectionError } from '../inventory/index.ts'
 import { execCommand } from './exec.ts'
+import { graphCommand } from './graph.ts'
 import { inventoryCommand } from './inventory.ts'
 import { runCommand, runbookHelp } from './run.ts'
 import { historyCommand } from './history.ts'
@@ -43,6 +44,7 @@ Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed 
   cli.addCommand(historyCommand())
   cli.addCommand(rollbackCommand())
   cli.addCommand(inventoryCommand())
+  cli.addCommand(graphCommand())
   cli.addCommand(connectionsCommand())
   cli.addCommand(keeperCommand(), { hidden: true })
   return cli

@@ -1,0 +1,104 @@
+// The mesh as a picture (issue 24): Graphviz's DOT for an inventory's hosts, links and jails, and
+// its rendering to SVG (Graphviz compiled to WebAssembly, @viz-js/viz: no system binary) and PNG
+// (resvg, a Rust rasteriser with prebuilt npm binaries). Hosts are drawn in a box per group, the
+// most specific group each belongs to (the one with fewest members: a data centre rather than
+// the whole mesh); each link is labelled with its tunnel kind, its /30 and its OSPF cost; a jail
+// hangs off the host that declares it.
+import type { Host, Inventory } from '../inventory/index.ts'
+import type { AllocatedLink } from '../mesh/links.ts'
+
+/** A link's state as seen live from its two ends; absent when not probed. */
+export type LinkState = 'up' | 'down' | 'partial'
+
+export interface GraphInput {
+  title: string
+  hosts: Pick<Host, 'name' | 'address' | 'groups' | 'os' | 'jails'>[]
+  links: AllocatedLink[]
+  /** By link position (`at`), when probed. */
+  states?: Map<number, LinkState>
+}
+
+const COLOURS: Record<LinkState | 'unknown', string> = {
+  up: '#2e7d32',
+  down: '#c62828',
+  partial: '#ef6c00',
+  unknown: '#455a64',
+}
+
+/** A DOT string: double-quoted, its quotes and backslashes escaped, no newline but DOT's own `\n`. */
+const q = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, '\\n')}"`
+
+/** The group each host is boxed in: its smallest group but `all` (ties: the first it names). */
+function clusters(hosts: GraphInput['hosts']): Map<string, string[]> {
+  const size = new Map<string, number>()
+  for (const h of hosts) for (const g of h.groups) size.set(g, (size.get(g) ?? 0) + 1)
+  const boxes = new Map<string, string[]>()
+  for (const h of hosts) {
+    const own = h.groups.filter((g) => g !== 'all').sort((a, b) => size.get(a)! - size.get(b)!)[0] ?? ''
+    boxes.set(own, [...(boxes.get(own) ?? []), h.name])
+  }
+  return boxes
+}
+
+export function meshDot(g: GraphInput): string {
+  const byName = new Map(g.hosts.map((h) => [h.name, h]))
+  const node = (h: GraphInput['hosts'][number]) =>
+    `    ${q(h.name)} [label=${q(`${h.name}\n${h.address}${h.os ? ` (${h.os})` : ''}`)}];`
+  const lines = [
+    `graph ${q(g.title)} {`,
+    '  graph [fontname="Helvetica", fontsize=11, labelloc=t, label=' + q(g.title) + '];',
+    '  node [shape=box, style="rounded,filled", fillcolor="#eceff1", fontname="Helvetica", fontsize=10];',
+    '  edge [fontname="Helvetica", fontsize=9];',
+  ]
+  // Each host in its group's box, its jails beside it in the same box.
+  let n = 0
+  for (const [group, names] of clusters(g.hosts)) {
+    const members = names.flatMap((name) => {
+      const h = byName.get(name)!
+      return [
+        node(h),
+        ...Object.entries(h.jails ?? {}).flatMap(([jail, spec]) => [
+          `    ${q(`${jail}@${h.name}`)} [shape=note, fillcolor="#fff8e1", label=${q(`${jail}\n${spec.address}`)}];`,
+          `    ${q(h.name)} -- ${q(`${jail}@${h.name}`)} [style=dotted];`,
+        ]),
+      ]
+    })
+    if (!group) lines.push(...members.map((m) => m.slice(2)))
+    else lines.push(`  subgraph ${q(`cluster_${n++}`)} {`, `    label=${q(group)};`, ...members, '  }')
+  }
+  for (const l of g.links) {
+    const [a, b] = l.ends
+    if (!byName.has(a.host) || !byName.has(b.host)) continue
+    const state = g.states?.get(l.at)
+    const label = `${l.kind} ${l.subnet}\ncost ${l.cost}${state ? `\n${state}` : ''}`
+    lines.push(
+      `  ${q(a.host)} -- ${q(b.host)} [label=${q(label)}, color=${q(COLOURS[state ?? 'unknown'])}, fontcolor=${q(COLOURS[state ?? 'unknown'])}, penwidth=${state === 'down' ? 3 : 1.5}${state === 'down' ? ', style=dashed' : ''}, id=${q(`link_${l.at}`)}];`,
+    )
+  }
+  lines.push('}', '')
+  return lines.join('\n')
+}
+
+/** The inventory's graph input: its hosts (those selected) and its allocated links between them. */
+export function graphOf(inv: Inventory, hosts: Host[], links: AllocatedLink[]): GraphInput {
+  const names = new Set(hosts.map((h) => h.name))
+  return {
+    title: inv.file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
+    hosts,
+    links: links.filter((l) => l.ends.every((e) => names.has(e.host))),
+  }
+}
+
+/** DOT to SVG, by Graphviz compiled to WebAssembly. */
+export async function renderSvg(dot: string): Promise<string> {
+  const { instance } = await import('@viz-js/viz')
+  return (await instance()).renderString(dot, { format: 'svg', engine: 'dot' })
+}
+
+/** SVG to PNG, by resvg, at twice the SVG's size (sharp on a laptop screen). */
+export async function renderPng(svg: string): Promise<Buffer> {
+  const { Resvg } = await import('@resvg/resvg-js')
+  // Graphviz lays text out with Helvetica's metrics; DejaVu Sans (Debian's default) draws it.
+  const font = { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' }
+  return Buffer.from(new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font }).render().asPng())
+}

@@ -1,0 +1,77 @@
+// `ferry graph` (issue 24), without --live: the inventory's mesh as DOT, SVG and PNG. Seed 000's
+// inventory (inventory/prod.yaml): five servers in dc1 and dc2, six OpenVPN links, their jails.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { loadInventory } from '../../src/inventory/load.ts'
+import { allocateLinks } from '../../src/mesh/links.ts'
+import { graphOf, meshDot, renderPng, renderSvg } from '../../src/report/graph.ts'
+import { ROOT } from '../fixtures/seeds/inventories.ts'
+
+const prod = async () => {
+  const inv = await loadInventory('prod', { cwd: ROOT, unsetSecrets: 'warn' })
+  return { inv, input: graphOf(inv, inv.hosts, allocateLinks(inv)) }
+}
+
+describe('ferry graph', () => {
+  it('draws each host in its smallest group, each link with its tunnel, /30 and cost, each jail beside its host', async () => {
+    const { input } = await prod()
+    const dot = meshDot(input)
+    expect(dot).toMatch(/subgraph "cluster_0" \{\n {4}label="dc1";\n {4}"server1" /)
+    expect(dot).toContain('label="dc2";')
+    expect(dot).not.toContain('label="mesh"')
+    expect(input.links).toHaveLength(6)
+    for (const l of input.links)
+      expect(dot).toContain(
+        `"${l.ends[0].host}" -- "${l.ends[1].host}" [label="${l.kind} ${l.subnet}\\ncost ${l.cost}"`,
+      )
+    expect(dot).toContain('"server1" -- "j0@server1" [style=dotted];')
+  })
+
+  it('colours a link by its state when one is given: down is red and dashed', async () => {
+    const { input } = await prod()
+    const [first, second] = input.links
+    const dot = meshDot({
+      ...input,
+      states: new Map([
+        [first!.at, 'down'],
+        [second!.at, 'up'],
+      ]),
+    })
+    expect(dot).toMatch(
+      new RegExp(`cost ${first!.cost}\\\\ndown", color="#c62828".*style=dashed, id="link_${first!.at}"`),
+    )
+    expect(dot).toMatch(new RegExp(`cost ${second!.cost}\\\\nup", color="#2e7d32"`))
+  })
+
+  it('renders an SVG that names every host and link, which resvg reads and rasterises to a PNG', async () => {
+    const { input } = await prod()
+    const svg = await renderSvg(meshDot(input))
+    for (const h of input.hosts) expect(svg).toContain(`<title>${h.name}</title>`)
+    for (const l of input.links) expect(svg).toContain(`id="link_${l.at}"`)
+    const png = await renderPng(svg)
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a')
+    // The IHDR's width and height: twice the SVG's, which is wider than a few hosts.
+    expect(png.readUInt32BE(16)).toBeGreaterThan(1000)
+    expect(png.readUInt32BE(20)).toBeGreaterThan(500)
+  })
+
+  it('writes the file its -o names, by extension, and refuses another', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ferry-graph-'))
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['bin/ferry.mjs', 'graph', '-i', 'prod', ...args], { cwd: ROOT }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      )
+    expect((await run('-o', path.join(dir, 'm.svg'))).code).toBe(0)
+    expect(readFileSync(path.join(dir, 'm.svg'), 'utf8')).toMatch(/^<\?xml[\s\S]*<svg /)
+    expect((await run('-o', path.join(dir, 'm.dot'))).code).toBe(0)
+    expect(readFileSync(path.join(dir, 'm.dot'), 'utf8')).toMatch(/^graph "prod" \{/)
+    const bad = await run('-o', path.join(dir, 'm.gif'))
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toContain('name a .svg, .png or .dot file')
+  })
+})
