@@ -79,6 +79,28 @@ export function meshDot(g: GraphInput): string {
   return lines.join('\n')
 }
 
+/**
+ * Each link's state from the OSPF neighbour tables of its two ends (`undefined`: that end was not
+ * read: unreachable, or its daemon did not answer): up when each end has the other's router id
+ * (its `router_id` var) in full adjacency, down when neither has, partial when one has.
+ */
+export function linkStates(
+  links: AllocatedLink[],
+  hosts: Pick<Host, 'name' | 'vars'>[],
+  neighbours: Map<string, Map<string, string> | undefined>,
+  isFull: (state: string | undefined) => boolean,
+): Map<number, LinkState> {
+  const rid = new Map(hosts.map((h) => [h.name, String(h.vars.router_id ?? '')]))
+  const sees = (from: string, to: string) => isFull(neighbours.get(from)?.get(rid.get(to) ?? ''))
+  return new Map(
+    links.map((l) => {
+      const [a, b] = l.ends.map((e) => e.host) as [string, string]
+      const ends = Number(sees(a, b)) + Number(sees(b, a))
+      return [l.at, ends === 2 ? 'up' : ends === 0 ? 'down' : 'partial']
+    }),
+  )
+}
+
 /** The inventory's graph input: its hosts (those selected) and its allocated links between them. */
 export function graphOf(inv: Inventory, hosts: Host[], links: AllocatedLink[]): GraphInput {
   const names = new Set(hosts.map((h) => h.name))

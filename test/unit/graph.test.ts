@@ -8,12 +8,13 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { allocateLinks } from '../../src/mesh/links.ts'
-import { graphOf, meshDot, renderPng, renderSvg } from '../../src/report/graph.ts'
+import { isFull } from '../../src/facts/ospf.ts'
+import { graphOf, linkStates, meshDot, renderPng, renderSvg } from '../../src/report/graph.ts'
 import { ROOT } from '../fixtures/seeds/inventories.ts'
 
 const prod = async () => {
   const inv = await loadInventory('prod', { cwd: ROOT, unsetSecrets: 'warn' })
-  return { inv, input: graphOf(inv, inv.hosts, allocateLinks(inv)) }
+  return { inv, input: graphOf(inv, inv.hosts, allocateLinks(inv)), hosts: inv.hosts }
 }
 
 describe('ferry graph', () => {
@@ -45,6 +46,34 @@ describe('ferry graph', () => {
       new RegExp(`cost ${first!.cost}\\\\ndown", color="#c62828".*style=dashed, id="link_${first!.at}"`),
     )
     expect(dot).toMatch(new RegExp(`cost ${second!.cost}\\\\nup", color="#2e7d32"`))
+  })
+
+  it('--live: a link is up when both ends see the other Full, partial when one does, down when neither or an end was not read', async () => {
+    const { input, hosts } = await prod()
+    const rid = (h: string) => String(hosts.find((x) => x.name === h)!.vars.router_id)
+    // server1 sees server2 Full and server3 only in ExStart; server2 sees server1 Full; server3 and
+    // server4 were not read; server5 sees everyone Full.
+    const seen = new Map<string, Map<string, string> | undefined>([
+      [
+        'server1',
+        new Map([
+          [rid('server2'), 'Full/DR'],
+          [rid('server3'), 'ExStart/DROther'],
+        ]),
+      ],
+      ['server2', new Map([[rid('server1'), 'Full/Backup']])],
+      ['server3', undefined],
+      ['server4', undefined],
+      ['server5', new Map(input.hosts.map((h) => [rid(h.name), 'Full/DR']))],
+    ])
+    const states = linkStates(input.links, hosts, seen, isFull)
+    const of = (a: string, b: string) =>
+      states.get(input.links.find((l) => [l.ends[0].host, l.ends[1].host].sort().join() === [a, b].sort().join())!.at)
+    expect(of('server1', 'server2')).toBe('up')
+    expect(of('server1', 'server3')).toBe('down')
+    expect(of('server2', 'server5')).toBe('partial')
+    expect(of('server4', 'server5')).toBe('partial')
+    expect(of('server3', 'server4')).toBe('down')
   })
 
   it('renders an SVG that names every host and link, which resvg reads and rasterises to a PNG', async () => {
