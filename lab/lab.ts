@@ -113,6 +113,11 @@ const PACKAGES = [
   'conntrackd',
   'conntrack',
   'iputils-arping',
+  // ferry import ansible-inventory and jinja() are compared with Ansible itself: its tests run
+  // ansible-inventory --list and the template module of Debian's ansible-core.
+  'ansible-core',
+  // The font ferry graph's PNG is drawn with (its test looks at one).
+  'fonts-dejavu-core',
 ]
 // debconf answers for the install below. iptables-persistent would otherwise save the rules then
 // in the controller's kernel to /etc/iptables/rules.v4, for its boot service to load.

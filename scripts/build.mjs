@@ -39,9 +39,11 @@ const { outputFiles, metafile } = await build({
   target: 'node20',
   plugins: [nativeAddons],
   // Packages that load native addons themselves, and what loads only on demand (jiti for
-  // runbooks, the task and prompt UIs).
+  // runbooks, the task and prompt UIs, Graphviz's 1 MB of WebAssembly and resvg for ferry graph).
   external: [
     'cpu-features',
+    '@resvg/resvg-js',
+    '@viz-js/viz',
     'better-sqlite3',
     'jiti',
     'listr2',

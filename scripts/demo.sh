@@ -15,6 +15,10 @@ node bin/ferry.mjs run deploy-mesh --inventory lab
 echo
 echo "\$ ferry exec -i lab --limit mesh -- 'vtysh -c \"show ip ospf neighbor\"; ip route show proto ospf'"
 node bin/ferry.mjs exec -i lab --limit mesh -- 'vtysh -c "show ip ospf neighbor"; ip route show proto ospf'
+echo
+echo "\$ ferry graph -i lab --live -o lab-mesh.svg"
+node bin/ferry.mjs graph -i lab --live -o lab-mesh.svg
+echo "The lab's mesh as it is now (each link coloured by its OSPF adjacency): $PWD/lab-mesh.svg"
 # The commands above are shown as `ferry …`; in a fresh clone, ferry is bin/ferry.mjs.
 echo
 if command -v ferry >/dev/null 2>&1; then

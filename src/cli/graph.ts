@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { Command } from '@commander-js/extra-typings'
 import {
@@ -9,7 +10,10 @@ import {
   type Neighbours,
 } from '../facts/ospf.ts'
 import { loadInventory, selectHosts, type Host, type Inventory } from '../inventory/index.ts'
+import { parseDiscovery, type JailHost } from '../jails/discovery.ts'
+import type { JailSpec } from '../jails/driver.ts'
 import { allocateLinks } from '../mesh/links.ts'
+import { jailDriver } from '../platform/platform.ts'
 import { graphOf, linkStates, meshDot, renderPng, renderSvg } from '../report/graph.ts'
 import { runLine } from '../shell/remote.ts'
 import { Connector } from '../transport/connect.ts'
@@ -23,24 +27,66 @@ const NEIGHBOURS: Record<string, Fact<Neighbours>> = {
   openbsd: openbsdNeighbours,
 }
 
-/** Each host's OSPF neighbours, one command over one connection each; undefined where not read. */
-async function readNeighbours(inv: Inventory, hosts: Host[]): Promise<Map<string, Neighbours | undefined>> {
+interface Seen {
+  /** Undefined where not read: unreachable, no daemon answering, or an answer that is no table. */
+  neighbours?: Neighbours
+  jails?: JailHost
+}
+
+/**
+ * Each host's OSPF neighbours and, on a host whose OS has jails, which of the inventory's jails
+ * run there: one command line over one connection each, read-only. The two answers are told
+ * apart by a line made afresh for this run; a host that prints it anyway garbles only what it
+ * says of itself, and what does not parse counts as not read.
+ */
+async function readLive(inv: Inventory, hosts: Host[], jails: JailSpec[]): Promise<Map<string, Seen>> {
   const connector = new Connector(inv, {})
-  const seen = new Map<string, Neighbours | undefined>()
+  const mark = `ferry-graph-${randomBytes(8).toString('hex')}`
+  const seen = new Map<string, Seen>()
   try {
     await mapLimit(hosts, 20, async (h) => {
       const fact = h.os ? NEIGHBOURS[h.os] : undefined
+      const driver = jails.length ? jailDriver(h.os) : undefined
+      const line = [
+        `{ ${fact?.command ?? 'false'}; } 2>/dev/null`,
+        `printf '\\n%s %s\\n' ${mark} "$?"`,
+        driver?.discover(jails) ?? 'true',
+      ].join('\n')
+      const found: Seen = {}
+      seen.set(h.name, found)
       try {
-        const out = fact && (await runLine((await connector.connect(h)).$, fact.command).nothrow())
-        seen.set(h.name, out && out.exitCode === 0 ? fact.parse(out.stdout) : undefined)
+        const out = await runLine((await connector.connect(h)).$, line).nothrow()
+        const at = out.stdout.lastIndexOf(`\n${mark} `)
+        if (at < 0) return
+        const [status, ...rest] = out.stdout.slice(at + mark.length + 2).split('\n')
+        if (fact && status === '0') found.neighbours = parseOr(() => fact.parse(out.stdout.slice(0, at)))
+        if (driver && out.exitCode === 0) found.jails = parseOr(() => parseDiscovery(rest.join('\n')))
       } catch {
-        seen.set(h.name, undefined) // unreachable, or an answer that is no neighbour table
+        // Unreachable: nothing seen, so its links are down and its jails not found there.
       }
     })
   } finally {
     await connector.close()
   }
   return seen
+}
+
+/** A host's answer that does not parse is no answer. */
+function parseOr<T>(parse: () => T): T | undefined {
+  try {
+    return parse()
+  } catch {
+    return undefined
+  }
+}
+
+/** By jail, the hosts it runs on, among those whose jails were read; nothing when none was. */
+function runningAt(jails: JailSpec[], seen: Map<string, Seen>): Map<string, string[]> | undefined {
+  const read = [...seen].filter(([, s]) => s.jails)
+  if (!read.length) return undefined
+  return new Map(
+    jails.map((j) => [j.name, read.filter(([, s]) => s.jails!.jails.get(j.name)?.running).map(([h]) => h)]),
+  )
 }
 
 export function graphCommand() {
@@ -75,7 +121,13 @@ Examples:
       const inv = await loadInventory(opts.inventory, { unsetSecrets: 'warn' })
       const hosts = selectHosts(inv, opts.limit)
       const input = graphOf(inv, hosts, allocateLinks(inv))
-      if (opts.live) input.states = linkStates(input.links, hosts, await readNeighbours(inv, hosts), isFull)
+      if (opts.live) {
+        const jails = inv.hosts.flatMap((h) => Object.entries(h.jails ?? {}).map(([name, j]) => ({ name, ...j })))
+        const seen = await readLive(inv, hosts, jails)
+        const neighbours = new Map([...seen].map(([h, s]) => [h, s.neighbours]))
+        input.states = linkStates(input.links, hosts, neighbours, isFull)
+        input.running = runningAt(jails, seen)
+      }
       const dot = meshDot(input)
       const out = opts.output
       if (!out) return void process.stdout.write(dot)

@@ -3,7 +3,8 @@
 // (resvg, a Rust rasteriser with prebuilt npm binaries). Hosts are drawn in a box per group, the
 // most specific group each belongs to (the one with fewest members: a data centre rather than
 // the whole mesh); each link is labelled with its tunnel kind, its /30 and its OSPF cost; a jail
-// hangs off the host that declares it.
+// hangs off the host that declares it or, probed, the host it runs on.
+import { createRequire } from 'node:module'
 import type { Host, Inventory } from '../inventory/index.ts'
 import type { AllocatedLink } from '../mesh/links.ts'
 
@@ -16,6 +17,8 @@ export interface GraphInput {
   links: AllocatedLink[]
   /** By link position (`at`), when probed. */
   states?: Map<number, LinkState>
+  /** By jail name, the hosts it was found running on, when probed; otherwise drawn where declared. */
+  running?: Map<string, string[]>
 }
 
 const COLOURS: Record<LinkState | 'unknown', string> = {
@@ -51,18 +54,16 @@ export function meshDot(g: GraphInput): string {
     '  edge [fontname="Helvetica", fontsize=9];',
   ]
   // Each host in its group's box, its jails beside it in the same box.
+  const jails = jailsAt(g)
   let n = 0
   for (const [group, names] of clusters(g.hosts)) {
-    const members = names.flatMap((name) => {
-      const h = byName.get(name)!
-      return [
-        node(h),
-        ...Object.entries(h.jails ?? {}).flatMap(([jail, spec]) => [
-          `    ${q(`${jail}@${h.name}`)} [shape=note, fillcolor="#fff8e1", label=${q(`${jail}\n${spec.address}`)}];`,
-          `    ${q(h.name)} -- ${q(`${jail}@${h.name}`)} [style=dotted];`,
-        ]),
-      ]
-    })
+    const members = names.flatMap((name) => [
+      node(byName.get(name)!),
+      ...(jails.get(name) ?? []).flatMap((j) => [
+        `    ${q(`${j.name}@${name}`)} [shape=note, fillcolor=${q(j.running === false ? '#ffebee' : '#fff8e1')}, label=${q(`${j.name}\n${j.address}${j.running === false ? '\nnot running' : ''}`)}];`,
+        `    ${q(name)} -- ${q(`${j.name}@${name}`)} [style=dotted];`,
+      ]),
+    ])
     if (!group) lines.push(...members.map((m) => m.slice(2)))
     else lines.push(`  subgraph ${q(`cluster_${n++}`)} {`, `    label=${q(group)};`, ...members, '  }')
   }
@@ -77,6 +78,27 @@ export function meshDot(g: GraphInput): string {
   }
   lines.push('}', '')
   return lines.join('\n')
+}
+
+interface DrawnJail {
+  name: string
+  address: string
+  /** false: found running nowhere, drawn at the host that declares it. */
+  running?: boolean
+}
+
+/** By host, the jails drawn beside it: where each runs when probed, else where it is declared. */
+function jailsAt(g: GraphInput): Map<string, DrawnJail[]> {
+  const at = new Map<string, DrawnJail[]>()
+  const add = (host: string, jail: DrawnJail) => at.set(host, [...(at.get(host) ?? []), jail])
+  for (const h of g.hosts)
+    for (const [name, spec] of Object.entries(h.jails ?? {})) {
+      const where = g.running?.get(name)
+      if (!where) add(h.name, { name, address: spec.address })
+      else if (!where.length) add(h.name, { name, address: spec.address, running: false })
+      else for (const host of where) add(host, { name, address: spec.address, running: true })
+    }
+  return at
 }
 
 /**
@@ -111,15 +133,19 @@ export function graphOf(inv: Inventory, hosts: Host[], links: AllocatedLink[]): 
   }
 }
 
+// Both renderers load only when a picture is drawn, by require: the bundle may not import()
+// (scripts/build.mjs), and every other command would pay for loading them.
+const require = createRequire(import.meta.url)
+
 /** DOT to SVG, by Graphviz compiled to WebAssembly. */
 export async function renderSvg(dot: string): Promise<string> {
-  const { instance } = await import('@viz-js/viz')
+  const { instance } = require('@viz-js/viz') as typeof import('@viz-js/viz')
   return (await instance()).renderString(dot, { format: 'svg', engine: 'dot' })
 }
 
 /** SVG to PNG, by resvg, at twice the SVG's size (sharp on a laptop screen). */
 export async function renderPng(svg: string): Promise<Buffer> {
-  const { Resvg } = await import('@resvg/resvg-js')
+  const { Resvg } = require('@resvg/resvg-js') as typeof import('@resvg/resvg-js')
   // Graphviz lays text out with Helvetica's metrics; DejaVu Sans (Debian's default) draws it.
   const font = { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' }
   return Buffer.from(new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font }).render().asPng())

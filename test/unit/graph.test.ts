@@ -76,6 +76,23 @@ describe('ferry graph', () => {
     expect(of('server3', 'server4')).toBe('down')
   })
 
+  it('--live: draws each jail at the hosts it was found running on, and one found nowhere at its own host as not running', async () => {
+    const { input } = await prod()
+    // j0 (server1's) moved to server2, j1 runs nowhere, j2 runs on both server1 and server3; the
+    // rest as declared.
+    const running = new Map(
+      input.hosts.flatMap((h) => Object.keys(h.jails ?? {}).map((j) => [j, [h.name]] as [string, string[]])),
+    )
+    running.set('j0', ['server2']).set('j1', []).set('j2', ['server1', 'server3'])
+    const dot = meshDot({ ...input, running })
+    expect(dot).toContain('"server2" -- "j0@server2" [style=dotted];')
+    expect(dot).not.toContain('"j0@server1"')
+    expect(dot).toContain('"j1@server1" [shape=note, fillcolor="#ffebee", label="j1\\n172.16.3.1/32\\nnot running"];')
+    expect(dot).toContain('"server1" -- "j2@server1"')
+    expect(dot).toContain('"server3" -- "j2@server3"')
+    expect(dot).toContain('"server2" -- "j16@server2"')
+  })
+
   it('renders an SVG that names every host and link, which resvg reads and rasterises to a PNG', async () => {
     const { input } = await prod()
     const svg = await renderSvg(meshDot(input))
