@@ -1,6 +1,6 @@
 // The layers of ferry, checked by `npm test` (npm run deps): imports point one way,
 //   cli → drift, journal → engine → steps → platform → shell, transport
-// with inventory and report as leaves that any layer may use, and no cycles at all. Type-only
+// with inventory, report and jinja as leaves that any layer may use, and no cycles at all. Type-only
 // imports of the outcome types (engine/outcome.ts) by the journal and the report are allowed:
 // they describe data, they load nothing. ARCHITECTURE.md draws the same picture.
 const layer = (dir) => `^src/${dir}/`
@@ -17,7 +17,7 @@ const above = {
   // The jail drivers and zfs lines are what a platform has; they know only the shell.
   'jails/(driver|freebsd|linux-lab|zfs)': ['cli', 'drift', 'journal', 'engine', 'steps', 'mesh', 'facts', 'platform'],
   'shell|transport': ['cli', 'drift', 'journal', 'engine', 'steps', 'mesh', 'facts', 'jails', 'platform'],
-  'inventory|report': [
+  'inventory|report|jinja': [
     'cli',
     'drift',
     'journal',

@@ -242,7 +242,7 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
     // script: the script answers every action, status too, with exit 0 while ha.cf is missing, as
     // it is when a first run is planned (seen on the lab's gateways: the run took it for running).
     service('heartbeat', { name: 'heartbeat', enabled: true }),
-    command('heartbeat running', async ({ $ }) => void (await $`service heartbeat start`), {
+    command('heartbeat running', async ({ $ }) => void (await $`sh -c ${startHeartbeat(host.name, v)}`), {
       unless: HEARTBEAT_RUNS,
       undo: async ({ $ }) => void (await $`sh -c ${HEARTBEAT_STOP}`),
     }),
@@ -281,6 +281,43 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
     }),
   }
   return { steps, handlers }
+}
+
+/**
+ * Starts Heartbeat; on the primary, then watches that its resource group starts. Heartbeat 3.0.6
+ * can lose the message that starts the group: the node logs "Local Resource acquisition
+ * completed" and, from the process that passes messages on, "msg2string: Message with zero
+ * fields"; it then says it holds its resources (cl_status rscstatus: local) and never starts them
+ * (seen in the lab, on either site, under load). When that has lasted 10 s with no
+ * ResourceManager at work, the group is started as Heartbeat would have (ResourceManager
+ * takegroup). The watch ends once the node holds its service addresses, once the other node
+ * answers on them (it holds the group), or after as long as the checks wait; the checks judge.
+ */
+function startHeartbeat(self: string, v: HaVars): string {
+  if (v.primary !== self) return 'service heartbeat start'
+  const addrs = [v.external_address, v.internal_address].map(addressOf)
+  const holds = addrs.map((a) => `ip -o -4 addr show to ${a}/32 | grep -q .`).join(' && ')
+  const elsewhere = `[ "$(${ha.answering(addrs).command} | wc -l)" = ${addrs.length} ]`
+  const settle = v.heartbeat.initdead + v.heartbeat.deadtime + v.converge_timeout
+  return [
+    'service heartbeat start || exit',
+    't0=$(date +%s) since=',
+    'while :; do',
+    `  { ${holds}; } && exit 0`,
+    '  t=$(($(date +%s) - t0))',
+    `  [ "$t" -lt ${settle} ] || exit 0`,
+    `  if [ "$t" -gt ${v.heartbeat.initdead} ] && ${elsewhere}; then exit 0; fi`,
+    '  case "$(cl_status rscstatus 2>/dev/null)" in',
+    '    local | all) if pgrep -x ResourceManager >/dev/null; then since=; else since=${since:-$t}; fi ;;',
+    '    *) since= ;;',
+    '  esac',
+    '  if [ -n "$since" ] && [ $((t - since)) -ge 10 ]; then',
+    `    logger -t ferry "Heartbeat holds its group but did not start it: ResourceManager takegroup ${self}"`,
+    `    /usr/share/heartbeat/ResourceManager takegroup ${self}; since=`,
+    '  fi',
+    '  sleep 1',
+    'done',
+  ].join('\n')
 }
 
 /**

@@ -54,3 +54,5 @@ export { relay, type RelayProgress } from './jails/relay.ts'
 export { runLine } from './shell/remote.ts'
 export { writeFile, removeFile, dirOf } from './platform/common.ts'
 export type { Transport } from './transport/transport.ts'
+/** Ansible-style Jinja2 templates (`ospfd.conf.j2`), rendered to the bytes Ansible's template module writes. */
+export { jinja, TemplateError } from './jinja/jinja.ts'

@@ -1,84 +1,13 @@
-import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { Command } from '@commander-js/extra-typings'
-import {
-  frrNeighbours,
-  isFull,
-  openbsdNeighbours,
-  quaggaNeighbours,
-  type Fact,
-  type Neighbours,
-} from '../facts/ospf.ts'
-import { loadInventory, selectHosts, type Host, type Inventory } from '../inventory/index.ts'
-import { parseDiscovery, type JailHost } from '../jails/discovery.ts'
+import { isFull } from '../facts/ospf.ts'
+import { loadInventory, selectHosts } from '../inventory/index.ts'
 import type { JailSpec } from '../jails/driver.ts'
 import { allocateLinks } from '../mesh/links.ts'
-import { jailDriver } from '../platform/platform.ts'
-import { graphOf, linkStates, meshDot, renderPng, renderSvg } from '../report/graph.ts'
-import { runLine } from '../shell/remote.ts'
-import { Connector } from '../transport/connect.ts'
-import { mapLimit } from '../transport/slots.ts'
+import { graphOf, linkStates, meshDot, pairRoles, pairsOf, renderPng, renderSvg } from '../report/graph.ts'
+import { readLive, type Seen } from './graph-live.ts'
+import { UsageError } from './exit.ts'
 import { inventoryOptions } from './options.ts'
-
-/** How each OS's routing daemon lists its OSPF neighbours (FRR on Linux, Quagga on FreeBSD, ospfd). */
-const NEIGHBOURS: Record<string, Fact<Neighbours>> = {
-  linux: frrNeighbours,
-  freebsd: quaggaNeighbours,
-  openbsd: openbsdNeighbours,
-}
-
-interface Seen {
-  /** Undefined where not read: unreachable, no daemon answering, or an answer that is no table. */
-  neighbours?: Neighbours
-  jails?: JailHost
-}
-
-/**
- * Each host's OSPF neighbours and, on a host whose OS has jails, which of the inventory's jails
- * run there: one command line over one connection each, read-only. The two answers are told
- * apart by a line made afresh for this run; a host that prints it anyway garbles only what it
- * says of itself, and what does not parse counts as not read.
- */
-async function readLive(inv: Inventory, hosts: Host[], jails: JailSpec[]): Promise<Map<string, Seen>> {
-  const connector = new Connector(inv, {})
-  const mark = `ferry-graph-${randomBytes(8).toString('hex')}`
-  const seen = new Map<string, Seen>()
-  try {
-    await mapLimit(hosts, 20, async (h) => {
-      const fact = h.os ? NEIGHBOURS[h.os] : undefined
-      const driver = jails.length ? jailDriver(h.os) : undefined
-      const line = [
-        `{ ${fact?.command ?? 'false'}; } 2>/dev/null`,
-        `printf '\\n%s %s\\n' ${mark} "$?"`,
-        driver?.discover(jails) ?? 'true',
-      ].join('\n')
-      const found: Seen = {}
-      seen.set(h.name, found)
-      try {
-        const out = await runLine((await connector.connect(h)).$, line).nothrow()
-        const at = out.stdout.lastIndexOf(`\n${mark} `)
-        if (at < 0) return
-        const [status, ...rest] = out.stdout.slice(at + mark.length + 2).split('\n')
-        if (fact && status === '0') found.neighbours = parseOr(() => fact.parse(out.stdout.slice(0, at)))
-        if (driver && out.exitCode === 0) found.jails = parseOr(() => parseDiscovery(rest.join('\n')))
-      } catch {
-        // Unreachable: nothing seen, so its links are down and its jails not found there.
-      }
-    })
-  } finally {
-    await connector.close()
-  }
-  return seen
-}
-
-/** A host's answer that does not parse is no answer. */
-function parseOr<T>(parse: () => T): T | undefined {
-  try {
-    return parse()
-  } catch {
-    return undefined
-  }
-}
 
 /** By jail, the hosts it runs on, among those whose jails were read; nothing when none was. */
 function runningAt(jails: JailSpec[], seen: Map<string, Seen>): Map<string, string[]> | undefined {
@@ -93,13 +22,13 @@ export function graphCommand() {
   const [inventory, limit] = inventoryOptions()
   return new Command('graph')
     .description(
-      "Draw the inventory's mesh: hosts boxed by group, each link with its tunnel, /30 and cost, jails at their hosts. Contacts no host.",
+      "Draw the inventory's mesh: hosts boxed by group, each link with its tunnel, /30 and cost, jails at their hosts. Without --live, contacts no host.",
     )
     .addOption(inventory)
     .addOption(limit)
     .option(
       '--live',
-      "read every host's OSPF neighbours (one command each, read-only) and colour each link by its adjacency",
+      'read every host once (one command line, read-only): colour each link by its OSPF adjacency, draw each jail where it runs, mark the active node of a gateway pair and count BGP sessions',
     )
     .option('-o, --output <file>', 'write FILE.svg, FILE.png or FILE.dot (by its extension); without it, DOT on stdout')
     .addHelpText(
@@ -109,7 +38,12 @@ The picture is drawn by Graphviz compiled to WebAssembly and rasterised by resvg
 no system binary is needed. A host is boxed in its smallest group (a data centre rather than
 the whole mesh). Links are the inventory's, allocated as deploy-mesh allocates them. With
 --live each link is up when both ends have the other's router id (its router_id var) in Full
-adjacency, partial when one has, down when neither (or an end could not be read).
+adjacency, partial when one has, down when neither (or an end could not be read); each jail is
+drawn at the hosts it runs on (at its own, as not running, when none); a gateway pair's node (a
+group with deploy-ha-vpn's external_address/internal_address or deploy-carp-gateway's carp
+addresses) is active when it holds every shared address, standby when none, partial when some;
+a host with a bgp_as var shows how many of its BGP sessions are Established. Pairs and BGP are
+read on Linux only (ip and FRR's vtysh); a BSD host's are left undrawn.
 
 Examples:
   ferry graph -i prod -o mesh.svg
@@ -118,21 +52,30 @@ Examples:
   ferry graph -i prod | dot -Tpdf > mesh.pdf`,
     )
     .action(async (opts) => {
+      const out = opts.output
+      const ext = out && /\.(svg|png|dot)$/i.exec(out)?.[1]?.toLowerCase()
+      if (out && !ext) throw new UsageError(`--output ${out}: name a .svg, .png or .dot file`)
       const inv = await loadInventory(opts.inventory, { unsetSecrets: 'warn' })
       const hosts = selectHosts(inv, opts.limit)
       const input = graphOf(inv, hosts, allocateLinks(inv))
       if (opts.live) {
         const jails = inv.hosts.flatMap((h) => Object.entries(h.jails ?? {}).map(([name, j]) => ({ name, ...j })))
-        const seen = await readLive(inv, hosts, jails)
-        const neighbours = new Map([...seen].map(([h, s]) => [h, s.neighbours]))
-        input.states = linkStates(input.links, hosts, neighbours, isFull)
+        const pairs = pairsOf(inv, hosts)
+        const seen = await readLive(inv, hosts, jails, pairs)
+        const of = <K extends keyof Seen>(key: K) => new Map([...seen].map(([h, s]) => [h, s[key]]))
+        input.states = linkStates(input.links, hosts, of('neighbours'), isFull)
         input.running = runningAt(jails, seen)
+        input.roles = pairRoles(pairs, of('addresses'))
+        input.bgp = new Map(
+          [...of('bgp')].flatMap(([h, peers]) =>
+            peers
+              ? [[h, { established: [...peers.values()].filter((s) => s === 'Established').length, peers: peers.size }]]
+              : [],
+          ),
+        )
       }
       const dot = meshDot(input)
-      const out = opts.output
       if (!out) return void process.stdout.write(dot)
-      const ext = /\.(svg|png|dot)$/i.exec(out)?.[1]?.toLowerCase()
-      if (!ext) throw new Error(`--output ${out}: name a .svg, .png or .dot file`)
       if (ext === 'dot') writeFileSync(out, dot)
       else {
         const svg = await renderSvg(dot)

@@ -2,6 +2,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings'
 import { InventoryError, SelectionError } from '../inventory/index.ts'
 import { execCommand } from './exec.ts'
 import { graphCommand } from './graph.ts'
+import { importCommand } from './import.ts'
 import { inventoryCommand } from './inventory.ts'
 import { runCommand, runbookHelp } from './run.ts'
 import { historyCommand } from './history.ts'
@@ -34,6 +35,7 @@ Examples:
   ferry history                               past runs; ferry history show RUN_ID for diffs
   ferry exec -i prod --limit 'dc1,!server3' -- ospfctl show neighbor
   ferry drift -i prod --persist 10m           keep the SSH connections 10 min for the next command
+  ferry import ansible-inventory hosts.ini --out prod   an Ansible inventory as inventory/prod.yaml
 
 Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed or a host reverted,
 4 hosts unreachable, 64 bad invocation, inventory or runbook, 130 interrupted.`,
@@ -44,6 +46,7 @@ Exit codes: 0 ok, 1 a host failed, 2 dry run found changes, 3 a rollback failed 
   cli.addCommand(historyCommand())
   cli.addCommand(rollbackCommand())
   cli.addCommand(inventoryCommand())
+  cli.addCommand(importCommand())
   cli.addCommand(graphCommand())
   cli.addCommand(connectionsCommand())
   cli.addCommand(keeperCommand(), { hidden: true })

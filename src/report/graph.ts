@@ -19,6 +19,51 @@ export interface GraphInput {
   states?: Map<number, LinkState>
   /** By jail name, the hosts it was found running on, when probed; otherwise drawn where declared. */
   running?: Map<string, string[]>
+  /** By host, what it was found to be in its gateway pair, when probed. */
+  roles?: Map<string, PairRole>
+  /** By host, how many of its BGP sessions are Established, when probed and it speaks BGP. */
+  bgp?: Map<string, { established: number; peers: number }>
+}
+
+/** A gateway pair's node: holding every shared address, none, or some (a pair mid-takeover, or split). */
+export type PairRole = 'active' | 'standby' | 'partial'
+
+/** Two or more hosts of one group that share addresses, one of them holding them at a time. */
+export interface GatewayPair {
+  group: string
+  members: string[]
+  /** Without prefix lengths. */
+  shared: string[]
+}
+
+/**
+ * The inventory's gateway pairs, found by the vars their runbooks take: deploy-ha-vpn's site
+ * (`external_address`, `internal_address`, which Heartbeat moves) and deploy-carp-gateway's
+ * pair (`carp: [{ address }]`, which CARP or ucarp moves), set on a group of two or more hosts.
+ */
+export function pairsOf(inv: Pick<Inventory, 'groups'>, hosts: Pick<Host, 'name' | 'groups'>[]): GatewayPair[] {
+  return Object.entries(inv.groups).flatMap(([group, { vars }]) => {
+    const carp = Array.isArray(vars.carp) ? vars.carp.map((c: { address?: unknown }) => c?.address) : []
+    const shared = [vars.external_address, vars.internal_address, ...carp]
+      .filter((a): a is string => typeof a === 'string')
+      .map((a) => a.split('/')[0]!)
+    const members = hosts.filter((h) => h.groups.includes(group)).map((h) => h.name)
+    return shared.length && members.length > 1 ? [{ group, members, shared }] : []
+  })
+}
+
+/** Each pair member's role by the addresses it holds (a member not read has none). */
+export function pairRoles(pairs: GatewayPair[], held: Map<string, Set<string> | undefined>): Map<string, PairRole> {
+  return new Map(
+    pairs.flatMap((p) =>
+      p.members.flatMap((m): [string, PairRole][] => {
+        const has = held.get(m)
+        if (!has) return []
+        const n = p.shared.filter((a) => has.has(a)).length
+        return [[m, n === p.shared.length ? 'active' : n ? 'partial' : 'standby']]
+      }),
+    ),
+  )
 }
 
 const COLOURS: Record<LinkState | 'unknown', string> = {
@@ -27,6 +72,8 @@ const COLOURS: Record<LinkState | 'unknown', string> = {
   partial: '#ef6c00',
   unknown: '#455a64',
 }
+
+const ROLE_FILLS: Record<PairRole, string> = { active: '#c8e6c9', standby: '#eceff1', partial: '#ffe0b2' }
 
 /** A DOT string: double-quoted, its quotes and backslashes escaped, no newline but DOT's own `\n`. */
 const q = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, '\\n')}"`
@@ -45,8 +92,18 @@ function clusters(hosts: GraphInput['hosts']): Map<string, string[]> {
 
 export function meshDot(g: GraphInput): string {
   const byName = new Map(g.hosts.map((h) => [h.name, h]))
-  const node = (h: GraphInput['hosts'][number]) =>
-    `    ${q(h.name)} [label=${q(`${h.name}\n${h.address}${h.os ? ` (${h.os})` : ''}`)}];`
+  const node = (h: GraphInput['hosts'][number]) => {
+    const role = g.roles?.get(h.name)
+    const bgp = g.bgp?.get(h.name)
+    const label = [
+      h.name,
+      `${h.address}${h.os ? ` (${h.os})` : ''}`,
+      ...(role ? [role] : []),
+      ...(bgp ? [`BGP ${bgp.established}/${bgp.peers} Established`] : []),
+    ].join('\n')
+    const fill = role ? `, fillcolor=${q(ROLE_FILLS[role])}` : ''
+    return `    ${q(h.name)} [label=${q(label)}${fill}];`
+  }
   const lines = [
     `graph ${q(g.title)} {`,
     '  graph [fontname="Helvetica", fontsize=11, labelloc=t, label=' + q(g.title) + '];',

@@ -14,7 +14,7 @@
 import { expect } from 'vitest'
 import { INVENTORY_CARP } from '../../lab/lab.ts'
 import { CARP_INSIDE, CARP_OUTSIDE } from '../../lab/carp.ts'
-import { ferry, labIt as it, sh, tempDir, waitFor, withReport, type Report } from './helpers.ts'
+import { ferry, graphedNodes, labIt as it, sh, tempDir, waitFor, withReport, type Report } from './helpers.ts'
 import { PORT, startClient, startServer } from './carp-traffic.ts'
 
 const GATEWAYS = ['cgw1', 'cgw2'] as const
@@ -102,6 +102,7 @@ it('a CARP pair on Linux: one holder per shared address, a NAT-ed TCP connection
     }
     // The preferred master (advskew 0) holds both addresses, the backup neither.
     await holdsAll('cgw1', 'cgw1 master of both')
+    expect(await graphedNodes(INVENTORY_CARP)).toEqual({ cgw1: ['active'], cgw2: ['standby'] })
     const applied = Object.fromEntries(GATEWAYS.map((g) => [g, snapshot(g)]))
     expect(applied.cgw1).toMatch(/^eth1 198\.18\.21\.1\/24$/m)
     expect(applied.cgw2).not.toMatch(/198\.18\.2[12]\.1\//)
@@ -152,6 +153,7 @@ it('a CARP pair on Linux: one holder per shared address, a NAT-ed TCP connection
     await new Promise((r) => setTimeout(r, 1000))
     ucarp('cgw1', 'stop')
     await holdsAll('cgw2', 'cgw2 master, no conntrackd')
+    expect(await graphedNodes(INVENTORY_CARP)).toEqual({ cgw1: ['standby'], cgw2: ['active'] })
     expect((await orphan.fared).error).toMatch(/stalled|Error/)
     for (const g of GATEWAYS) sh(g, 'service conntrackd start')
     ucarp('cgw1', 'start')

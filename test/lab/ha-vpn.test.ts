@@ -20,7 +20,7 @@ import { HA_SITES, ip } from '../../lab/ha.ts'
 import { describeTakeover, lastTakeover, probe } from '../../lab/ha-watch.ts'
 import { INVENTORY_HA, STATE_DIR, up } from '../../lab/lab.ts'
 import { umlPids } from '../../lab/uml.ts'
-import { ferry, journalBytes, labIt as it, sh, tempDir, waitFor } from './helpers.ts'
+import { ferry, graphedNodes, journalBytes, labIt as it, sh, tempDir, waitFor } from './helpers.ts'
 import { LAB_UP } from './setup.ts'
 
 const GATEWAYS = HA_SITES.flatMap((s) => s.gateways.map((g) => g.name))
@@ -104,6 +104,16 @@ it('two sites of Heartbeat pairs: converged, LAN to LAN inside ESP, idempotent, 
     expect(holder(SITE1)).toBe(PRIMARY1)
     expect(holder(SITE2)).toBe(SITE2.gateways[0]!.name)
     expect(await waitFor(60_000, lanToLan, { every: 1000 }), 'lan1 reaches lan2').toBeDefined()
+    // ferry graph --live says the same: each site's primary active with its iBGP session up, the
+    // other node standby.
+    let graphed: Record<string, string[]> = {}
+    await waitFor(
+      30_000,
+      async () => (graphed = await graphedNodes(INVENTORY_HA))[PRIMARY1]!.join() === 'active,BGP 1/1 Established',
+    )
+    expect(graphed[PRIMARY1]).toEqual(['active', 'BGP 1/1 Established'])
+    expect(graphed[SITE2.gateways[0]!.name]).toEqual(['active', 'BGP 1/1 Established'])
+    expect(graphed[STANDBY1]![0]).toBe('standby')
 
     // The underlay between the sites: ESP and nothing else, while LAN traffic crosses.
     const bridge = countUnderlay()
@@ -156,6 +166,10 @@ it('two sites of Heartbeat pairs: converged, LAN to LAN inside ESP, idempotent, 
       )
       expect(back, 'the standby took over and LAN-to-LAN traffic resumed').toBeDefined()
       expect(gap).toBeLessThan(60)
+      // The graph: the standby active, the dead gateway not read (no role drawn).
+      const after = await graphedNodes(INVENTORY_HA)
+      expect(after[STANDBY1]![0]).toBe('active')
+      expect(after[PRIMARY1]).toEqual([])
     } finally {
       p.stop()
     }

@@ -245,3 +245,14 @@ export async function screenShows(session: string, text: string | RegExp, ms = 3
   if (saw === undefined) throw new Error(`never saw ${String(text)}; the screen was:\n${screen}`)
   return screen
 }
+
+/**
+ * What `ferry graph --live` says of each host beyond its name and address: the lines its node's
+ * label adds (a gateway pair's role, its BGP sessions), e.g. `{ gw1a: ['active', 'BGP 1/1 Established'] }`.
+ */
+export async function graphedNodes(inventory: string): Promise<Record<string, string[]>> {
+  const r = await ferry(['graph', '-i', inventory, '--live'], { timeout: 120_000 })
+  if (r.code !== 0) throw new Error(`ferry graph --live: exit ${r.code}: ${r.stderr}`)
+  const nodes = r.stdout.matchAll(/^ +"([\w.-]+)" \[label="([^"]*)"/gm)
+  return Object.fromEntries([...nodes].map(([, host, label]) => [host!, label!.split('\\n').slice(2)]))
+}

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { allocateLinks } from '../../src/mesh/links.ts'
 import { isFull } from '../../src/facts/ospf.ts'
-import { graphOf, linkStates, meshDot, renderPng, renderSvg } from '../../src/report/graph.ts'
+import { graphOf, linkStates, meshDot, pairRoles, pairsOf, renderPng, renderSvg } from '../../src/report/graph.ts'
 import { ROOT } from '../fixtures/seeds/inventories.ts'
 
 const prod = async () => {
@@ -93,6 +93,45 @@ describe('ferry graph', () => {
     expect(dot).toContain('"server2" -- "j16@server2"')
   })
 
+  it('--live: finds the gateway pairs by the addresses their group shares, and marks each node by the ones it holds', async () => {
+    const ha = await loadInventory('article-ha', { cwd: ROOT, unsetSecrets: 'warn' })
+    const pairs = pairsOf(ha, ha.hosts)
+    expect(pairs).toEqual([
+      { group: 'site1', members: ['torcofw1', 'torcofw2'], shared: ['116.1.1.1', '192.168.0.1'] },
+      { group: 'site2', members: ['torcofw3', 'torcofw4'], shared: ['216.1.1.1', '192.168.1.1'] },
+    ])
+    // --limit picks one node of a pair: no pair left to draw.
+    expect(
+      pairsOf(
+        ha,
+        ha.hosts.filter((h) => h.name !== 'torcofw2'),
+      ).map((p) => p.group),
+    ).toEqual(['site2'])
+    const carp = await loadInventory('carp-linux', { cwd: ROOT, unsetSecrets: 'warn' })
+    expect(pairsOf(carp, carp.hosts)).toEqual([
+      { group: 'carp-gateways', members: ['gw1', 'gw2'], shared: ['203.0.113.1', '10.0.0.1'] },
+    ])
+    const roles = pairRoles(
+      pairs,
+      new Map([
+        ['torcofw1', new Set(['116.1.1.2', '192.168.0.2'])],
+        ['torcofw2', new Set(['116.1.1.3', '116.1.1.1', '192.168.0.1'])],
+        ['torcofw3', new Set(['216.1.1.1'])],
+        ['torcofw4', undefined],
+      ]),
+    )
+    expect(Object.fromEntries(roles)).toEqual({ torcofw1: 'standby', torcofw2: 'active', torcofw3: 'partial' })
+    const dot = meshDot({
+      ...graphOf(ha, ha.hosts, []),
+      roles,
+      bgp: new Map([['torcofw2', { established: 1, peers: 2 }]]),
+    })
+    expect(dot).toContain(
+      '"torcofw2" [label="torcofw2\\n116.1.1.3 (linux)\\nactive\\nBGP 1/2 Established", fillcolor="#c8e6c9"];',
+    )
+    expect(dot).toMatch(/"torcofw4" \[label="torcofw4\\n[^"]*"\];/)
+  })
+
   it('renders an SVG that names every host and link, which resvg reads and rasterises to a PNG', async () => {
     const { input } = await prod()
     const svg = await renderSvg(meshDot(input))
@@ -116,8 +155,9 @@ describe('ferry graph', () => {
     expect(readFileSync(path.join(dir, 'm.svg'), 'utf8')).toMatch(/^<\?xml[\s\S]*<svg /)
     expect((await run('-o', path.join(dir, 'm.dot'))).code).toBe(0)
     expect(readFileSync(path.join(dir, 'm.dot'), 'utf8')).toMatch(/^graph "prod" \{/)
-    const bad = await run('-o', path.join(dir, 'm.gif'))
-    expect(bad.code).not.toBe(0)
+    // Refused before anything is read: a bad invocation, exit 64.
+    const bad = await run('--live', '-o', path.join(dir, 'm.gif'))
+    expect(bad.code).toBe(64)
     expect(bad.stderr).toContain('name a .svg, .png or .dot file')
-  })
+  }, 60_000)
 })

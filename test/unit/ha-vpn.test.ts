@@ -24,7 +24,7 @@ import { bgpdSecrets } from '../../templates/bgpd.conf.ts'
 import { ipsecSecretsMask } from '../../templates/ipsec.secrets.ts'
 import { masked } from '../../src/steps/file.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadSeedInventory, HA_SECRETS } from '../fixtures/seeds/inventories.ts'
@@ -363,7 +363,8 @@ describe('seed 002: the plan of one gateway, command by command', () => {
     expect(commands[0]).toBe(heldAptInstall('heartbeat strongswan-starter strongswan-charon frr frr-pythontools'))
     expect(commands[1]).toBe('sysctl -w net.ipv4.ip_forward=1')
     expect(commands[2]).toMatch(/^f=\/etc\/sysctl\.d\/60-ferry\.conf; /)
-    expect(commands.slice(3)).toEqual([
+    const started = commands.indexOf('service heartbeat start || exit')
+    expect(commands.slice(3, started + 1)).toEqual([
       'write /etc/init.d/gre 0755 after sh -n %s',
       'write /etc/ipsec.conf 0644',
       'write /etc/ipsec.d/private/site1.pem 0600',
@@ -382,11 +383,78 @@ describe('seed 002: the plan of one gateway, command by command', () => {
       'write /etc/ha.d/ha.cf 0644',
       'write /etc/ha.d/authkeys 0600',
       'write /etc/ha.d/haresources 0644',
-      'service heartbeat start',
-      // No handler: ipsec, zebra and bgpd do not run yet (Heartbeat starts them with the files in
-      // place), and heartbeat started with its files.
+      'service heartbeat start || exit',
     ])
+    // Then the watch of the next test, and no handler: ipsec, zebra and bgpd do not run yet
+    // (Heartbeat starts them with the files in place), and heartbeat started with its files.
+    expect(commands.at(-1)).toBe('done')
   })
+
+  it('Heartbeat started on the primary, then its group started by hand if Heartbeat says it holds it and does not (Heartbeat 3.0.6 can lose that message); on the other node, started only', async () => {
+    const { commands } = await plan()
+    expect(commands.slice(commands.indexOf('service heartbeat start || exit'))).toEqual([
+      'service heartbeat start || exit',
+      't0=$(date +%s) since=',
+      'while :; do',
+      // Ends once holding 116.1.1.1 and 192.168.0.1, after initdead + deadtime + converge_timeout,
+      // or once both answer from the other node after initdead (30 s).
+      '  { ip -o -4 addr show to 116.1.1.1/32 | grep -q . && ip -o -4 addr show to 192.168.0.1/32 | grep -q .; } && exit 0',
+      '  t=$(($(date +%s) - t0))',
+      '  [ "$t" -lt 100 ] || exit 0',
+      '  if [ "$t" -gt 30 ] && [ "$(for a in 116.1.1.1 192.168.0.1; do if ping -c 1 -W 1 "$a" >/dev/null 2>&1; then echo "answers=$a"; fi; done | wc -l)" = 2 ]; then exit 0; fi',
+      '  case "$(cl_status rscstatus 2>/dev/null)" in',
+      '    local | all) if pgrep -x ResourceManager >/dev/null; then since=; else since=${since:-$t}; fi ;;',
+      '    *) since= ;;',
+      '  esac',
+      '  if [ -n "$since" ] && [ $((t - since)) -ge 10 ]; then',
+      '    logger -t ferry "Heartbeat holds its group but did not start it: ResourceManager takegroup torcofw1"',
+      '    /usr/share/heartbeat/ResourceManager takegroup torcofw1; since=',
+      '  fi',
+      '  sleep 1',
+      'done',
+    ])
+    const other = await runPlan('deploy-ha-vpn', await loadSeedInventory('article-ha'), 'torcofw2', gateway('standby'))
+    expect(other.commands.filter((c) => c.includes('heartbeat start'))).toEqual(['service heartbeat start'])
+  })
+
+  it("the primary's watch, run by sh with stand-ins: Heartbeat holding its group without starting it gets ResourceManager takegroup after 10 s; Heartbeat starting it itself gets nothing", async () => {
+    const { commands } = await plan()
+    const watch = commands.slice(commands.indexOf('service heartbeat start || exit')).join('\n')
+    const run = (stub: Record<string, string>) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'ferry-hb-watch-'))
+      const stubs = { service: 'exit 0', ping: 'exit 1', logger: `echo "$*" >> ${dir}/log`, ...stub }
+      for (const [name, body] of Object.entries({ ...stubs, ResourceManager: `echo "$*" > ${dir}/taken` }))
+        writeFileSync(path.join(dir, name), `#!/bin/sh\n${body.replaceAll('DIR', dir)}\n`, { mode: 0o755 })
+      const t0 = Date.now()
+      const r = spawnSync(
+        'sh',
+        ['-c', watch.replaceAll('/usr/share/heartbeat/ResourceManager', `${dir}/ResourceManager`)],
+        {
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      )
+      const read = (f: string) => (existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), 'utf8') : '')
+      return { code: r.status, seconds: (Date.now() - t0) / 1000, taken: read('taken'), log: read('log') }
+    }
+    // Lost: Heartbeat says local, no ResourceManager runs, the addresses come only with takegroup.
+    const lost = run({
+      cl_status: 'echo local',
+      pgrep: 'exit 1',
+      ip: '[ -e DIR/taken ] && echo "2: eth0    inet $5 scope global eth0"',
+    })
+    expect(lost).toMatchObject({ code: 0, taken: 'takegroup torcofw1\n' })
+    expect(lost.log).toContain('Heartbeat holds its group but did not start it')
+    expect(lost.seconds).toBeGreaterThanOrEqual(10)
+    // Heartbeat at work: its ResourceManager runs, and the addresses come on the third look.
+    const working = run({
+      cl_status: 'echo local',
+      pgrep: 'exit 0',
+      ip: 'n=$(cat DIR/n 2>/dev/null || echo 0); echo $((n + 1)) > DIR/n; [ "$n" -ge 4 ] && echo "2: eth0    inet $5"',
+    })
+    expect(working).toMatchObject({ code: 0, taken: '', log: '' })
+  }, 60_000)
 
   it('with ipsec_daemon: starter (no systemd), the held IPsec service is the init script ipsec', async () => {
     const inv = await loadSeedInventory('article-ha')
