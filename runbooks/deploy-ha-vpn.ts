@@ -61,7 +61,8 @@ const HEARTBEAT_STOP = [
   `if ${HEARTBEAT_RUNS}; then`,
   '  pkill -KILL -P "$stop"; kill -KILL "$stop"',
   '  read -r hb < /run/heartbeat.pid',
-  '  /usr/share/heartbeat/ResourceManager giveall',
+  // Every group it may hold, its own or taken over (ResourceManager has no "giveall").
+  '  for k in $(/usr/share/heartbeat/ResourceManager allkeys); do /usr/share/heartbeat/ResourceManager givegroup "$k"; done',
   '  pkill -KILL -P "$hb"; kill -KILL "$hb"; rm -f /run/heartbeat.pid',
   'fi 2>/dev/null',
   `! ${HEARTBEAT_RUNS}`,
@@ -290,7 +291,7 @@ async function plan({ host, vars: v, inventory, secret }: StepsContext<unknown, 
  * fields"; it then says it holds its resources (cl_status rscstatus: local) and never starts them
  * (seen in the lab, on either site, under load). When that has lasted 10 s with no
  * ResourceManager at work, the group is started as Heartbeat would have (ResourceManager
- * takegroup). The watch ends once the node holds its service addresses, once the other node
+ * takegroup, by each key `listkeys` gives for this node). The watch ends once the node holds its service addresses, once the other node
  * answers on them (it holds the group), or after as long as the checks wait; the checks judge.
  */
 function startHeartbeat(self: string, v: HaVars): string {
@@ -298,7 +299,9 @@ function startHeartbeat(self: string, v: HaVars): string {
   const addrs = [v.external_address, v.internal_address].map(addressOf)
   const holds = addrs.map((a) => `ip -o -4 addr show to ${a}/32 | grep -q .`).join(' && ')
   const elsewhere = `[ "$(${ha.answering(addrs).command} | wc -l)" = ${addrs.length} ]`
-  const settle = v.heartbeat.initdead + v.heartbeat.deadtime + v.converge_timeout
+  // Whole seconds for test(1): Heartbeat's timers may be fractions (keepalive 0.5).
+  const initdead = Math.ceil(v.heartbeat.initdead)
+  const settle = Math.ceil(v.heartbeat.initdead + v.heartbeat.deadtime + v.converge_timeout)
   return [
     'service heartbeat start || exit',
     't0=$(date +%s) since=',
@@ -306,14 +309,17 @@ function startHeartbeat(self: string, v: HaVars): string {
     `  { ${holds}; } && exit 0`,
     '  t=$(($(date +%s) - t0))',
     `  [ "$t" -lt ${settle} ] || exit 0`,
-    `  if [ "$t" -gt ${v.heartbeat.initdead} ] && ${elsewhere}; then exit 0; fi`,
+    `  if [ "$t" -gt ${initdead} ] && ${elsewhere}; then exit 0; fi`,
     '  case "$(cl_status rscstatus 2>/dev/null)" in',
     '    local | all) if pgrep -x ResourceManager >/dev/null; then since=; else since=${since:-$t}; fi ;;',
     '    *) since= ;;',
     '  esac',
     '  if [ -n "$since" ] && [ $((t - since)) -ge 10 ]; then',
-    `    logger -t ferry "Heartbeat holds its group but did not start it: ResourceManager takegroup ${self}"`,
-    `    /usr/share/heartbeat/ResourceManager takegroup ${self}; since=`,
+    `    logger -t ferry "Heartbeat holds its resources but did not start them: ResourceManager takegroup"`,
+    // As Heartbeat's req_our_resources does: each group this node is primary for, by its key
+    // (the group's first resource; haresources' lines start with the node's name).
+    `    for k in $(/usr/share/heartbeat/ResourceManager listkeys ${self}); do /usr/share/heartbeat/ResourceManager takegroup "$k"; done`,
+    '    since=',
     '  fi',
     '  sleep 1',
     'done',

@@ -12,6 +12,7 @@ import { parseDiscovery, type JailHost } from '../jails/discovery.ts'
 import type { JailSpec } from '../jails/driver.ts'
 import { jailDriver } from '../platform/platform.ts'
 import type { GatewayPair } from '../report/graph.ts'
+import { oneLine } from '../report/printable.ts'
 import { runLine } from '../shell/remote.ts'
 import { Connector } from '../transport/connect.ts'
 import { mapLimit } from '../transport/slots.ts'
@@ -22,6 +23,9 @@ const NEIGHBOURS: Record<string, Fact<Neighbours>> = {
   freebsd: quaggaNeighbours,
   openbsd: openbsdNeighbours,
 }
+
+/** A host's answer takes one round trip; a daemon that hangs (vtysh, ping) must not hold the picture. */
+const READ_TIMEOUT_MS = 30_000
 
 export interface Seen {
   neighbours?: Neighbours
@@ -59,6 +63,7 @@ export async function readLive(
   hosts: Host[],
   jails: JailSpec[],
   pairs: GatewayPair[],
+  warn: (line: string) => void,
 ): Promise<Map<string, Seen>> {
   const connector = new Connector(inv, {})
   const mark = `ferry-graph-${randomBytes(8).toString('hex')}`
@@ -71,10 +76,12 @@ export async function readLive(
       if (!parts.length) return
       const line = parts.map(([, f]) => `{ ${f.command}; } 2>/dev/null; printf '\\n%s %s\\n' ${mark} "$?"`).join('\n')
       try {
-        const out = await runLine((await connector.connect(h)).$, line).nothrow()
+        const out = await runLine((await connector.connect(h)).$, line)
+          .nothrow()
+          .timeout(READ_TIMEOUT_MS)
         // [output, status, output, status, …, what follows the last mark]
         const answers = out.stdout.split(new RegExp(`\\n${mark} (\\d+)\\n`))
-        if (answers.length !== 2 * parts.length + 1) return
+        if (answers.length !== 2 * parts.length + 1) return warn(`${h.name}: not read: its answer was cut short`)
         parts.forEach(([key, fact], i) => {
           if (answers[2 * i + 1] !== '0') return
           try {
@@ -83,8 +90,9 @@ export async function readLive(
             // not read
           }
         })
-      } catch {
-        // Unreachable: nothing read.
+      } catch (err) {
+        // Unreachable, refused or too slow: nothing read, and the operator told why.
+        warn(`${h.name}: not read: ${oneLine((err as Error).message)}`)
       }
     })
   } finally {

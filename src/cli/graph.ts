@@ -61,7 +61,7 @@ Examples:
       if (opts.live) {
         const jails = inv.hosts.flatMap((h) => Object.entries(h.jails ?? {}).map(([name, j]) => ({ name, ...j })))
         const pairs = pairsOf(inv, hosts)
-        const seen = await readLive(inv, hosts, jails, pairs)
+        const seen = await readLive(inv, hosts, jails, pairs, (line) => process.stderr.write(`ferry: ${line}\n`))
         const of = <K extends keyof Seen>(key: K) => new Map([...seen].map(([h, s]) => [h, s[key]]))
         input.states = linkStates(input.links, hosts, of('neighbours'), isFull)
         input.running = runningAt(jails, seen)

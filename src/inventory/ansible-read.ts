@@ -154,7 +154,8 @@ function checkedSetting(name: string, value: unknown, at: Location, owner: strin
  * `:PORT` (`[ADDR]:PORT` for IPv6). `at` is where the pattern starts.
  */
 export function expandHostPattern(pattern: string, at: Location): { names: string[]; port?: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(pattern) ?? /^([^:]+):(\d+)$/.exec(pattern)
+  // A range's own colons (`web[1:3]:22`) are not the port's.
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(pattern) ?? /^((?:[^:[]|\[[^\]]*\])+):(\d+)$/.exec(pattern)
   if (pattern.endsWith(':')) fail(at, `host ${quoted(pattern)}: a ":" must be followed by a port`)
   const names = expandRanges(m ? m[1]! : pattern, at)
   return m ? { names, port: Number(m[2]) } : { names }
@@ -248,7 +249,8 @@ function filesIn(dir: string): string[] {
     .flatMap((f) => {
       const p = path.join(dir, f)
       const ext = path.extname(f)
-      const stat = statSync(p)
+      const stat = statSync(p, { throwIfNoEntry: false })
+      if (!stat) return [] // a dangling symlink, which Ansible skips too
       if (stat.isDirectory()) return ext ? [] : filesIn(p)
       return stat.isFile() && ['', '.yml', '.yaml', '.json'].includes(ext) ? [p] : []
     })

@@ -60,7 +60,10 @@ function readAnsibleInventory(file: string): AnsibleInventory {
   return readIniInventory(file, text)
 }
 
-/** ansible_* vars ferry has a setting for; where several name one setting, the last one set wins. */
+/**
+ * ansible_* vars ferry has a setting for. Where several name one setting and more than one is set,
+ * the later in its list wins (ansible_ssh_host over ansible_host), as in Ansible.
+ */
 const MAPPED = {
   address: ['ansible_host', 'ansible_ssh_host'],
   port: ['ansible_port', 'ansible_ssh_port'],

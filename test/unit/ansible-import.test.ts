@@ -10,11 +10,13 @@ import {
   readFileSync,
   readdirSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { expandHostPattern } from '../../src/inventory/ansible-read.ts'
 import { importAnsibleInventory } from '../../src/inventory/ansible.ts'
 import { InventoryError, loadInventory, type Host, type Inventory } from '../../src/inventory/index.ts'
 import { CI, hasAnsible } from './ansible-core.ts'
@@ -143,6 +145,25 @@ describe('a group value that must give way to a vaulted one', () => {
     expect(r2!.vars).toEqual({ x: 'plain' })
     expect(inv.groups.routers!.vars).toEqual({})
     expect(inv.secrets.names()).toEqual(['x'])
+  })
+})
+
+describe('host patterns and vars directories as Ansible reads them', () => {
+  const at = { file: 'hosts.ini', line: 1, col: 1 }
+  it('a range with a port: the range is expanded, the port kept (the range has colons of its own)', () => {
+    expect(expandHostPattern('web[1:3]:2222', at)).toEqual({ names: ['web1', 'web2', 'web3'], port: 2222 })
+    expect(expandHostPattern('r[01:02].dc1', at)).toEqual({ names: ['r01.dc1', 'r02.dc1'] })
+    expect(expandHostPattern('[2001:db8::1]:22', at)).toEqual({ names: ['2001:db8::1'], port: 22 })
+  })
+
+  it('skips a dangling symlink in group_vars/, as Ansible does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-import-'))
+    writeFileSync(join(dir, 'hosts.ini'), '[mesh]\nr1 ansible_host=192.0.2.1\n')
+    mkdirSync(join(dir, 'group_vars'))
+    writeFileSync(join(dir, 'group_vars', 'mesh.yml'), 'ospf_area: 0.0.0.0\n')
+    symlinkSync(join(dir, 'nowhere.yml'), join(dir, 'group_vars', 'all.yml'))
+    const { inv } = await imported(join(dir, 'hosts.ini'))
+    expect(inv.hosts.find((h) => h.name === 'r1')!.vars.ospf_area).toBe('0.0.0.0')
   })
 })
 

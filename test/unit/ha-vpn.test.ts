@@ -407,8 +407,9 @@ describe('seed 002: the plan of one gateway, command by command', () => {
       '    *) since= ;;',
       '  esac',
       '  if [ -n "$since" ] && [ $((t - since)) -ge 10 ]; then',
-      '    logger -t ferry "Heartbeat holds its group but did not start it: ResourceManager takegroup torcofw1"',
-      '    /usr/share/heartbeat/ResourceManager takegroup torcofw1; since=',
+      '    logger -t ferry "Heartbeat holds its resources but did not start them: ResourceManager takegroup"',
+      '    for k in $(/usr/share/heartbeat/ResourceManager listkeys torcofw1); do /usr/share/heartbeat/ResourceManager takegroup "$k"; done',
+      '    since=',
       '  fi',
       '  sleep 1',
       'done',
@@ -423,7 +424,9 @@ describe('seed 002: the plan of one gateway, command by command', () => {
     const run = (stub: Record<string, string>) => {
       const dir = mkdtempSync(path.join(tmpdir(), 'ferry-hb-watch-'))
       const stubs = { service: 'exit 0', ping: 'exit 1', logger: `echo "$*" >> ${dir}/log`, ...stub }
-      for (const [name, body] of Object.entries({ ...stubs, ResourceManager: `echo "$*" > ${dir}/taken` }))
+      // ResourceManager as Heartbeat's answers: listkeys gives the group's key, its first resource.
+      const rm = `case $1 in listkeys) [ "$2" = torcofw1 ] && echo ServiceAddress::116.1.1.1/28::eth0 ;; takegroup) echo "$*" > ${dir}/taken ;; esac`
+      for (const [name, body] of Object.entries({ ...stubs, ResourceManager: rm }))
         writeFileSync(path.join(dir, name), `#!/bin/sh\n${body.replaceAll('DIR', dir)}\n`, { mode: 0o755 })
       const t0 = Date.now()
       const r = spawnSync(
@@ -444,8 +447,8 @@ describe('seed 002: the plan of one gateway, command by command', () => {
       pgrep: 'exit 1',
       ip: '[ -e DIR/taken ] && echo "2: eth0    inet $5 scope global eth0"',
     })
-    expect(lost).toMatchObject({ code: 0, taken: 'takegroup torcofw1\n' })
-    expect(lost.log).toContain('Heartbeat holds its group but did not start it')
+    expect(lost).toMatchObject({ code: 0, taken: 'takegroup ServiceAddress::116.1.1.1/28::eth0\n' })
+    expect(lost.log).toContain('Heartbeat holds its resources but did not start them')
     expect(lost.seconds).toBeGreaterThanOrEqual(10)
     // Heartbeat at work: its ResourceManager runs, and the addresses come on the third look.
     const working = run({
@@ -455,6 +458,14 @@ describe('seed 002: the plan of one gateway, command by command', () => {
     })
     expect(working).toMatchObject({ code: 0, taken: '', log: '' })
   }, 60_000)
+
+  it("the watch's timers are whole seconds for test(1), whatever fractions Heartbeat's take", async () => {
+    const inv = await loadSeedInventory('article-ha')
+    for (const h of inv.hosts) h.vars.heartbeat = { ...(h.vars.heartbeat as object), initdead: 12.5, deadtime: 2.5 }
+    const { commands } = await runPlan('deploy-ha-vpn', inv, 'torcofw1', gateway('active'))
+    expect(commands).toContain('  [ "$t" -lt 75 ] || exit 0') // 12.5 + 2.5 + converge_timeout 60
+    expect(commands.find((c) => c.startsWith('  if [ "$t" -gt '))).toMatch(/^ {2}if \[ "\$t" -gt 13 \]/)
+  })
 
   it('with ipsec_daemon: starter (no systemd), the held IPsec service is the init script ipsec', async () => {
     const inv = await loadSeedInventory('article-ha')
